@@ -1,0 +1,19 @@
+/**
+ * Events the host pushes to the UI. Names are `domain.pastTense`.
+ */
+import type { AccountView, MessageView, PresenceView, RosterItemView, SecurityRecord } from './viewModels.ts';
+
+export interface Events {
+  'account.changed': { account: AccountView };
+  'account.removed': { accountId: string };
+  'roster.changed': { accountId: string; items: RosterItemView[] };
+  'presence.changed': { accountId: string; jid: string; presence: PresenceView | null };
+  /** A message was stored (incoming, or outgoing from any window). */
+  'message.added': { message: MessageView };
+  /** A stored message changed state (queued -> sent -> acked, or failed). */
+  'message.updated': { message: MessageView };
+  'connection.recorded': { record: SecurityRecord };
+}
+
+export type EventName = keyof Events;
+export type EventEnvelope = { [K in EventName]: { name: K; payload: Events[K] } }[EventName];

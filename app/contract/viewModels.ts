@@ -1,0 +1,153 @@
+/**
+ * What the UI sees of the core. Plain data only: these objects cross IPC and WebSocket.
+ */
+
+export type Transport = 'starttls' | 'tls' | 'quic';
+export type TransportPreference = 'auto' | Transport;
+
+export type AccountStatus = 'offline' | 'connecting' | 'online' | 'error' | 'disabled';
+
+/** A failure worded for a person: what happened and what they can do. `code` is stable. */
+export interface UserError {
+  code: string;
+  message: string;
+}
+
+export interface AccountSettings {
+  /** DNS resolver as HOST:PORT; null means the system's. */
+  resolver: string | null;
+  /** Extra trust anchors (PEM) for this account, e.g. a company CA. */
+  extraCaPem: string | null;
+  transport: TransportPreference;
+}
+
+export interface AccountView {
+  id: string;
+  jid: string;
+  enabled: boolean;
+  status: AccountStatus;
+  /** The full JID the server bound, when online. */
+  boundJid: string | null;
+  error: UserError | null;
+  settings: AccountSettings;
+}
+
+export type Subscription = 'none' | 'to' | 'from' | 'both';
+export type Show = 'available' | 'chat' | 'away' | 'xa' | 'dnd' | 'unavailable';
+
+export interface PresenceView {
+  show: Show;
+  status: string | null;
+}
+
+export interface RosterItemView {
+  jid: string;
+  name: string | null;
+  subscription: Subscription;
+  ask: boolean;
+  groups: string[];
+  /** Best presence among the contact's resources; null when none seen. */
+  presence: PresenceView | null;
+}
+
+export type MessageDirection = 'in' | 'out';
+/** queued: stored, not yet written to a stream; sent: written; acked: the server confirmed it (XEP-0198, later). */
+export type MessageState = 'queued' | 'sent' | 'acked' | 'received' | 'failed';
+
+export interface MessageView {
+  /** Local row id. */
+  id: string;
+  accountId: string;
+  /** Bare JID of the other party. */
+  peer: string;
+  direction: MessageDirection;
+  body: string;
+  /** The stanza's id attribute. */
+  stanzaId: string;
+  /** Milliseconds since the epoch. */
+  at: number;
+  state: MessageState;
+}
+
+export interface ConversationView {
+  accountId: string;
+  peer: string;
+  lastMessage: MessageView | null;
+}
+
+// ---- Security facts of a connection ---------------------------------------------------------------
+
+export type Prooftype = 'pkix' | 'dane-ee' | 'dane-ta' | 'pkix-ee' | 'pkix-ta' | 'posh' | 'pin';
+export type DnssecStatus = 'secure' | 'insecure' | 'bogus';
+export type CandidateSource =
+  | 'srv:_xmpps-client._tcp'
+  | 'srv:_xmpp-client._tcp'
+  | 'srv:_xmppq-client._udp'
+  | 'host-meta'
+  | 'default';
+
+/** One prooftype the verifier tried, and why it did or did not hold. */
+export interface ProofAttempt {
+  prooftype: Prooftype;
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * The verifier's decision about one connection (app/security). The same object for STARTTLS,
+ * direct TLS and QUIC; stored with the connection and shown in the UI.
+ */
+export interface Verdict {
+  trusted: boolean;
+  prooftype: Prooftype | null;
+  /** The identity that matched, e.g. `dns-id:example.org`, `srv-id:_xmpp-client.example.org`, `xmppaddr:example.org`. */
+  identity: string | null;
+  /** When the certificate names another domain that is proved to host this one: how. */
+  delegation: string | null;
+  dnssec: DnssecStatus;
+  tried: ProofAttempt[];
+  error: UserError | null;
+}
+
+export interface CertificateSummary {
+  subject: string;
+  issuer: string;
+  /** SubjectAltName entries as `dns:…`, `srv:…`, `xmpp:…`, `ip:…`. */
+  subjectAltNames: string[];
+  notBefore: string;
+  notAfter: string;
+  /** Hex SHA-256 of the DER certificate. */
+  sha256: string;
+  /** Hex SHA-256 of the DER SubjectPublicKeyInfo (what a pin names). */
+  spkiSha256: string;
+}
+
+/**
+ * One row per connection attempt that reached TLS: how Quiver got there and why it trusted the server.
+ * `quiver connect --json` prints exactly this object.
+ */
+export interface SecurityRecord {
+  id: string;
+  accountId: string | null;
+  jid: string;
+  transport: Transport;
+  host: string;
+  port: number;
+  /** The SRV (or other discovery) record this candidate came from, as presentation text; null for the default. */
+  srv: string | null;
+  source: CandidateSource;
+  dnssec: DnssecStatus;
+  tlsVersion: string | null;
+  cipher: string | null;
+  alpn: string | null;
+  sni: string;
+  certificates: CertificateSummary[];
+  verification: Verdict;
+  saslMechanism: string | null;
+  channelBinding: string | null;
+  boundJid: string | null;
+  startedAt: number;
+  endedAt: number | null;
+  /** Why the connection ended or failed, null while open. */
+  endReason: string | null;
+}
