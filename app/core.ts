@@ -1,10 +1,25 @@
 /**
- * The one place the core is assembled: storage, secrets, the connection manager; implements the
- * contract's commands. Electron's main process, the browser host, the CLI and tests all start
- * Quiver through `createCore`.
+ * The one place the core is assembled: storage, secrets, one AccountSession per enabled account;
+ * implements the contract's commands. Electron's main process, the browser host and tests all
+ * start Quiver through `createCore`.
  */
-import type { EventEnvelope, Handlers } from './contract/index.ts';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type {
+  AccountStatus,
+  AccountView,
+  EventEnvelope,
+  Handlers,
+  PresenceView,
+  SecurityRecord,
+  UserError,
+} from './contract/index.ts';
+import { openStorage, type AccountRow, type Storage } from './storage/storage.ts';
 import type { SecretStore } from './storage/secretStore.ts';
+import { AccountSession } from './connect/accountSession.ts';
+import { buildConnectDeps } from './connect/connectDeps.ts';
+import { CoreError } from './coreError.ts';
 
 export interface QuiverCore {
   /** One handler per contract command (checked at compile time); hosts call them through `dispatch`. */
@@ -15,14 +30,241 @@ export interface QuiverCore {
   close(): Promise<void>;
 }
 
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
 export interface CoreOptions {
   /** Where quiver.db lives. */
   dataDir: string;
   secrets: SecretStore;
-  log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, detail?: unknown) => void;
+  log?: (level: LogLevel, message: string, detail?: unknown) => void;
+  /** Connect enabled accounts at start (default true). */
+  autoConnect?: boolean;
+}
+
+interface Live {
+  session: AccountSession;
+  status: AccountStatus;
+  boundJid: string | null;
+  error: UserError | null;
+  presence: Map<string, PresenceView>;
 }
 
 export async function createCore(options: CoreOptions): Promise<QuiverCore> {
-  void options;
-  throw new Error('createCore: being assembled');
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const storage: Storage = openStorage(join(options.dataDir, 'quiver.db'));
+  const log = options.log ?? (() => undefined);
+  const listeners = new Set<(event: EventEnvelope) => void>();
+  const live = new Map<string, Live>();
+  const storedRecords = new Set<string>();
+
+  const emit = (event: EventEnvelope) => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        log('error', 'an event listener failed', error);
+      }
+    }
+  };
+
+  const view = (row: AccountRow): AccountView => {
+    const state = live.get(row.id);
+    return {
+      id: row.id,
+      jid: row.jid,
+      enabled: row.enabled,
+      status: row.enabled ? (state?.status ?? 'offline') : 'disabled',
+      boundJid: state?.boundJid ?? null,
+      error: state?.error ?? null,
+      settings: row.settings,
+    };
+  };
+
+  const account = (id: string): AccountRow => {
+    const row = storage.getAccount(id);
+    if (!row) throw new CoreError('account-not-found', 'That account no longer exists.');
+    return row;
+  };
+
+  const saveRecord = (record: SecurityRecord) => {
+    if (!storedRecords.has(record.id)) {
+      storage.insertConnection(record);
+      storedRecords.add(record.id);
+    } else {
+      storage.updateConnection(record.id, {
+        saslMechanism: record.saslMechanism,
+        channelBinding: record.channelBinding,
+        boundJid: record.boundJid,
+        endedAt: record.endedAt,
+        endReason: record.endReason,
+        verification: record.verification,
+      });
+    }
+    emit({ name: 'connection.recorded', payload: { record: structuredClone(record) } });
+  };
+
+  const startSession = (row: AccountRow) => {
+    const existing = live.get(row.id);
+    if (existing) return existing;
+    const state: Live = { session: null as unknown as AccountSession, status: 'offline', boundJid: null, error: null, presence: new Map() };
+    const accountId = row.id;
+    state.session = new AccountSession(
+      {
+        accountId,
+        jid: row.jid,
+        preference: row.settings.transport,
+        password: () => options.secrets.get(accountId, row.jid),
+        deps: () => buildConnectDeps(storage.getAccount(accountId)?.settings ?? row.settings, storage.getGlobalSettings(), saveRecord),
+      },
+      {
+        status(status, boundJid, error) {
+          state.status = status;
+          state.boundJid = boundJid;
+          state.error = error;
+          const current = storage.getAccount(accountId);
+          if (current) emit({ name: 'account.changed', payload: { account: view(current) } });
+        },
+        roster(items, ver) {
+          storage.replaceRoster(accountId, items, ver);
+          emit({ name: 'roster.changed', payload: { accountId, items: rosterView(accountId) } });
+        },
+        rosterPush(item) {
+          storage.upsertRosterItem(accountId, item);
+          emit({ name: 'roster.changed', payload: { accountId, items: rosterView(accountId) } });
+        },
+        presence(jid, presence) {
+          if (presence) state.presence.set(jid, presence);
+          else state.presence.delete(jid);
+          emit({ name: 'presence.changed', payload: { accountId, jid, presence } });
+        },
+        message(from, id, body) {
+          const { message, inserted } = storage.insertMessage({
+            accountId,
+            peer: from,
+            direction: 'in',
+            body,
+            stanzaId: id,
+            at: Date.now(),
+            state: 'received',
+          });
+          if (inserted) emit({ name: 'message.added', payload: { message } });
+        },
+        outbox() {
+          return storage.queuedMessages(accountId).map((m) => ({ localId: m.id, to: m.peer, stanzaId: m.stanzaId, body: m.body }));
+        },
+        sent(localId) {
+          emit({ name: 'message.updated', payload: { message: storage.setMessageState(localId, 'sent') } });
+        },
+        saveRecord,
+        log: (level, message) => log(level, message),
+      },
+    );
+    live.set(accountId, state);
+    state.session.start();
+    return state;
+  };
+
+  const stopSession = async (accountId: string) => {
+    const state = live.get(accountId);
+    if (!state) return;
+    live.delete(accountId);
+    await state.session.stop();
+  };
+
+  const rosterView = (accountId: string) => {
+    const presence = live.get(accountId)?.presence;
+    return storage.listRoster(accountId).map((item) => ({ ...item, presence: presence?.get(item.jid) ?? null }));
+  };
+
+  const handlers: Handlers = {
+    'account.list': () => storage.listAccounts().map(view),
+    'account.add': async (args) => {
+      const row = storage.addAccount({
+        jid: args.jid,
+        settings: { resolver: args.resolver ?? null, extraCaPem: args.extraCaPem ?? null, transport: args.transport ?? 'auto' },
+      });
+      try {
+        await options.secrets.set(row.id, row.jid, args.password);
+      } catch (error) {
+        storage.removeAccount(row.id);
+        throw error;
+      }
+      startSession(row);
+      const result = view(account(row.id));
+      emit({ name: 'account.changed', payload: { account: result } });
+      return result;
+    },
+    'account.update': async (args) => {
+      const row = account(args.accountId);
+      const patch: Partial<AccountRow['settings']> = {};
+      if (args.resolver !== undefined) patch.resolver = args.resolver;
+      if (args.extraCaPem !== undefined) patch.extraCaPem = args.extraCaPem;
+      if (args.transport !== undefined) patch.transport = args.transport;
+      const updated = storage.updateAccountSettings(row.id, patch);
+      if (args.password !== undefined) await options.secrets.set(row.id, row.jid, args.password);
+      if (updated.enabled) {
+        await stopSession(row.id);
+        startSession(updated);
+      }
+      const result = view(account(row.id));
+      emit({ name: 'account.changed', payload: { account: result } });
+      return result;
+    },
+    'account.remove': async ({ accountId }) => {
+      const row = account(accountId);
+      await stopSession(accountId);
+      await options.secrets.delete(accountId, row.jid);
+      storage.removeAccount(accountId);
+      emit({ name: 'account.removed', payload: { accountId } });
+      return null;
+    },
+    'account.setEnabled': async ({ accountId, enabled }) => {
+      account(accountId);
+      const row = storage.setAccountEnabled(accountId, enabled);
+      if (enabled) startSession(row);
+      else await stopSession(accountId);
+      const result = view(account(accountId));
+      emit({ name: 'account.changed', payload: { account: result } });
+      return result;
+    },
+    'roster.list': ({ accountId }) => {
+      account(accountId);
+      return rosterView(accountId);
+    },
+    'chat.list': ({ accountId }) => storage.conversations(accountId),
+    'chat.history': ({ accountId, peer, before, limit }) => storage.history(accountId, peer, { before, limit }),
+    'chat.send': ({ accountId, to, body }) => {
+      const row = account(accountId);
+      const { message } = storage.insertMessage({
+        accountId,
+        peer: to,
+        direction: 'out',
+        body,
+        stanzaId: randomUUID(),
+        at: Date.now(),
+        state: 'queued',
+      });
+      emit({ name: 'message.added', payload: { message } });
+      const state = live.get(row.id);
+      state?.session.flushOutbox();
+      return storage.getMessage(message.id) ?? message;
+    },
+    'connection.list': ({ accountId, limit }) => storage.listConnections(accountId, limit),
+  };
+
+  if (options.autoConnect ?? true) {
+    for (const row of storage.listAccounts()) if (row.enabled) startSession(row);
+  }
+
+  return {
+    handlers,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      await Promise.all([...live.keys()].map((id) => stopSession(id)));
+      storage.close();
+    },
+  };
 }

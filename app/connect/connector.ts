@@ -1,0 +1,219 @@
+/**
+ * Where a candidate becomes an authenticated XMPP stream: discovery order, one transport per
+ * candidate, the TLS handshake, the one verifier, then the stream machine up to resource binding.
+ * Nothing is sent inside TLS before the verifier has accepted the server; nothing is ever sent in
+ * plaintext beyond the STARTTLS negotiation itself.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SecurityRecord, TransportPreference, Verdict } from '../contract/viewModels.ts';
+import type { Candidate } from './candidate.ts';
+import { ConnectError, type CandidateFailure } from './connectError.ts';
+import { discover, type SrvResolver } from './discovery.ts';
+import { StreamDriver } from './streamDriver.ts';
+import type { HostResolver } from './hostResolver.ts';
+import { ClientStreamMachine, type StreamEvent } from '../xmpp/streamMachine.ts';
+import { TcpTransport, connectDirectTls } from '../transport/tcpTransport.ts';
+import type { TlsFacts } from '../transport/byteTransport.ts';
+import type { ServerFacts } from '../security/serverFacts.ts';
+import { summarizeCertificate } from '../security/certificate.ts';
+
+/** XEP-0368 §3 / XEP-0467: the ALPN protocol id for client-to-server XMPP. */
+export const ALPN_XMPP_CLIENT = 'xmpp-client';
+
+export interface ConnectRequest {
+  /** Bare JID. */
+  jid: string;
+  password: string;
+  resource?: string;
+  preference: TransportPreference;
+  accountId: string | null;
+}
+
+export interface ConnectDeps {
+  dns: SrvResolver;
+  hosts: HostResolver;
+  /** The one verifier, with its trust anchors and clock already bound. */
+  verify(facts: ServerFacts): Promise<Verdict>;
+  /** Called whenever the connection's security record is created or changes. */
+  saveRecord(record: SecurityRecord): void;
+  random?: () => number;
+  /** Per-candidate connect and TLS timeout. */
+  timeoutMs?: number;
+}
+
+export interface Established {
+  driver: StreamDriver;
+  record: SecurityRecord;
+  boundJid: string;
+}
+
+/** Failures that would repeat on every candidate: stop trying further ones. */
+const FINAL_CODES = new Set(['not-authorized', 'account-disabled', 'credentials-expired', 'invalid-mechanism', 'no-acceptable-mechanism']);
+
+export async function establish(request: ConnectRequest, deps: ConnectDeps): Promise<Established> {
+  const domain = domainOf(request.jid);
+  const { candidates, problems } = await discover(domain, deps.dns, { random: deps.random, preference: request.preference });
+  const failures: CandidateFailure[] = problems.map((p) => ({ candidate: 'dns', code: 'dns', message: p }));
+  for (const candidate of candidates) {
+    try {
+      return await tryCandidate(request, domain, candidate, deps);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'internal';
+      failures.push({ candidate: describe(candidate), code, message: (error as Error).message });
+      if (FINAL_CODES.has(code)) throw new ConnectError(code, (error as Error).message, failures);
+    }
+  }
+  const real = failures.filter((f) => f.candidate !== 'dns');
+  const best = real.find((f) => f.code !== 'connection-refused' && f.code !== 'connect-timeout' && f.code !== 'connect-failed') ?? real[0];
+  if (!best) throw new ConnectError('no-candidates', `Quiver found no way to reach ${domain}.`, failures);
+  const others = real.length - 1;
+  throw new ConnectError(
+    best.code,
+    others > 0 ? `${best.message} (${others} other way${others > 1 ? 's' : ''} to reach ${domain} failed too.)` : best.message,
+    failures,
+  );
+}
+
+async function tryCandidate(request: ConnectRequest, domain: string, candidate: Candidate, deps: ConnectDeps): Promise<Established> {
+  if (candidate.transport === 'quic') {
+    throw new ConnectError('quic-unavailable', 'XMPP over QUIC is not available in this version of Quiver yet.');
+  }
+  const addresses = await deps.hosts.resolve(candidate.host);
+  const timeoutMs = deps.timeoutMs ?? 10_000;
+  let record: SecurityRecord | null = null;
+
+  const verifyOrThrow = async (facts: TlsFacts): Promise<void> => {
+    const verdict = await deps.verify({
+      transport: candidate.transport,
+      domain,
+      sni: facts.sni,
+      alpn: facts.alpn,
+      chain: facts.chain,
+      candidate,
+    });
+    record = newRecord(request, candidate, facts, verdict);
+    deps.saveRecord(record);
+    if (!verdict.trusted) {
+      const error = verdict.error ?? { code: 'untrusted', message: `Quiver could not prove that this server is ${domain}.` };
+      finish(record, error.message, deps);
+      throw new ConnectError(error.code, error.message);
+    }
+  };
+
+  let driver: StreamDriver;
+  if (candidate.transport === 'tls') {
+    const { transport, facts } = await connectDirectTls(addresses, candidate.port, { servername: domain, alpn: [ALPN_XMPP_CLIENT], timeoutMs });
+    try {
+      await verifyOrThrow(facts);
+    } catch (error) {
+      transport.destroy();
+      throw error;
+    }
+    const machine = new ClientStreamMachine({ jid: request.jid, password: request.password, resource: request.resource, security: 'tls', channelBinding: facts.channelBinding });
+    driver = new StreamDriver(machine, transport, () => undefined);
+  } else {
+    const transport = await TcpTransport.connect(addresses, candidate.port, timeoutMs);
+    const machine = new ClientStreamMachine({ jid: request.jid, password: request.password, resource: request.resource, security: 'starttls' });
+    driver = new StreamDriver(machine, transport, () => undefined);
+  }
+
+  return new Promise<Established>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      if (record) finish(record, error.message, deps);
+      driver.destroy();
+      reject(error);
+    };
+    driver.setEventHandler((event: StreamEvent) => {
+      switch (event.type) {
+        case 'tls-required': {
+          const transport = driver.transport as TcpTransport;
+          transport
+            .startTls({ servername: domain, timeoutMs })
+            .then(async (facts) => {
+              await verifyOrThrow(facts);
+              driver.machine.handleTlsUp(facts.channelBinding, Date.now());
+              driver.pump();
+            })
+            .catch(fail);
+          break;
+        }
+        case 'authenticated':
+          if (record) {
+            record.saslMechanism = event.mechanism;
+            record.channelBinding = event.channelBinding;
+            deps.saveRecord(record);
+          }
+          break;
+        case 'online':
+          if (!record) {
+            // Cannot happen: the machine never binds before TLS. Refuse rather than trust it.
+            fail(new ConnectError('internal', 'The stream came online without TLS; Quiver refused it.'));
+            return;
+          }
+          record.boundJid = event.jid;
+          deps.saveRecord(record);
+          settled = true;
+          resolve({ driver, record, boundJid: event.jid });
+          break;
+        case 'error':
+          fail(new ConnectError(event.error.code, event.error.message));
+          break;
+        case 'closed':
+          fail(new ConnectError(event.error?.code ?? 'closed', event.error?.message ?? `${domain} closed the connection during login.`));
+          break;
+        default:
+          // Stanzas before 'online' do not happen (binding comes first); nothing to do.
+          break;
+      }
+    });
+    driver.start();
+  });
+}
+
+function newRecord(request: ConnectRequest, candidate: Candidate, facts: TlsFacts, verdict: Verdict): SecurityRecord {
+  return {
+    id: randomUUID(),
+    accountId: request.accountId,
+    jid: request.jid,
+    transport: candidate.transport,
+    host: candidate.host,
+    port: candidate.port,
+    srv: candidate.record,
+    source: candidate.source,
+    dnssec: candidate.dnssec,
+    tlsVersion: facts.version,
+    cipher: facts.cipher,
+    alpn: facts.alpn,
+    sni: facts.sni,
+    certificates: facts.chain.map((der) => summarizeCertificate(der)),
+    verification: verdict,
+    saslMechanism: null,
+    channelBinding: null,
+    boundJid: null,
+    startedAt: Date.now(),
+    endedAt: null,
+    endReason: null,
+  };
+}
+
+/** Marks a record ended. Called by the connector on failure and by the session when a stream ends. */
+export function finish(record: SecurityRecord, reason: string, deps: Pick<ConnectDeps, 'saveRecord'>): void {
+  if (record.endedAt !== null) return;
+  record.endedAt = Date.now();
+  record.endReason = reason;
+  deps.saveRecord(record);
+}
+
+function describe(candidate: Candidate): string {
+  return `${candidate.transport} ${candidate.host}:${candidate.port} (${candidate.source})`;
+}
+
+export function domainOf(jid: string): string {
+  const at = jid.indexOf('@');
+  const rest = at >= 0 ? jid.slice(at + 1) : jid;
+  const slash = rest.indexOf('/');
+  return (slash >= 0 ? rest.slice(0, slash) : rest).toLowerCase();
+}

@@ -1,0 +1,28 @@
+/**
+ * Addresses of a candidate's host. With a configured resolver the lookups go to it (lab names and
+ * split-horizon setups exist only there); otherwise the system's resolver (getaddrinfo, so
+ * /etc/hosts counts).
+ */
+import net from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { ConnectError } from './connectError.ts';
+
+export interface HostResolver {
+  resolve(host: string): Promise<string[]>;
+}
+
+/** The part of the DNS client host resolution needs. */
+export interface AddressQuery {
+  addresses(name: string): Promise<string[]>;
+}
+
+export function createHostResolver(dns: AddressQuery | null): HostResolver {
+  return {
+    async resolve(host) {
+      if (net.isIP(host)) return [host];
+      const found = dns ? await dns.addresses(host) : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
+      if (found.length === 0) throw new ConnectError('host-not-found', `The server name ${host} has no address in DNS.`);
+      return found;
+    },
+  };
+}

@@ -1,0 +1,2018 @@
+/**
+ * A QUIC v1 connection as a sans-IO state machine (RFC 9000, RFC 9001, RFC 9002), shaped like
+ * quinn-proto: it owns no socket and no clock.
+ *
+ * Obligations of the driver (`QuicEndpoint`, or a test `Pair`):
+ * - feed every datagram for this connection to `handleDatagram(data, from, now)`;
+ * - after every `handle*` call and every API call (`streamWrite`, `close`, ...) call
+ *   `pollTransmit(now)` until it returns undefined, and send each datagram to its `to`;
+ * - drain `pollEvent()` and `pollEndpointEvent()` until undefined;
+ * - arm one timer for `pollTimeout()` and call `handleTimeout(now)` when it fires.
+ * Times are milliseconds on any monotonic clock. A misbehaving peer never makes these methods
+ * throw: it ends in a `closed` event with the RFC 9000 error code.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ByteWriter } from './byteWriter.ts';
+import { CongestionController, PERSISTENT_CONGESTION_THRESHOLD } from './congestionController.ts';
+import { allowedInHandshakeEpochs, decodeFrames, encodeFrame, isAckEliciting, isProbing, streamFrameOverhead, type Frame } from './frame.ts';
+import { packetNumberLength } from './packetNumber.ts';
+import { parseHeader, protectPacket, QUIC_V1, unprotectPacket, writeLongHeader, type PacketHeader } from './packetHeader.ts';
+import { AEAD_TAG_LENGTH, derivePacketKeys, initialKeys, nextPhaseKeys, retryIntegrityTag, type PacketKeys, type SuiteParams } from './packetProtection.ts';
+import { APPLICATION, HANDSHAKE, INITIAL, PacketSpace, SPACE_NAMES, type SentFrame, type SentPacket, type SpaceId } from './packetSpace.ts';
+import { CRYPTO_ERROR_BASE, QuicError, TransportErrorCode, transportErrorName } from './quicError.ts';
+import { isServerInitiated, isUnidirectional, QuicStream } from './quicStream.ts';
+import { GRANULARITY, RttEstimator } from './rttEstimator.ts';
+import { decodeTransportParameters, defaultTransportParameters, encodeTransportParameters, type TransportParameters } from './transportParameters.ts';
+import { varintLength } from './varint.ts';
+import { TlsHandshake, type StoredTicket, type TlsServerConfig } from './tls/tlsHandshake.ts';
+
+export interface SocketAddress {
+  address: string;
+  port: number;
+}
+
+export type Epoch = 'initial' | 'handshake' | 'application';
+
+/** The TLS events the connection consumes (the `TlsHandshake` of app/quic/tls produces them). */
+export type TlsSessionEvent =
+  | { type: 'keys'; epoch: 'handshake' | 'application'; direction: 'read' | 'write'; suite: SuiteParams; secret: Uint8Array }
+  | { type: 'peer-transport-parameters'; data: Uint8Array }
+  | { type: 'peer-certificate'; chain: Uint8Array[] }
+  | { type: 'handshake-complete' }
+  | { type: 'session-ticket'; ticket: unknown }
+  | { type: 'error'; alert: number; reason: string; quicError?: number };
+
+/** What the connection needs from a TLS 1.3 handshake (structurally satisfied by `TlsHandshake`). */
+export interface TlsSession {
+  start(): void;
+  handleCrypto(epoch: Epoch, data: Uint8Array): void;
+  pollOutput(): { epoch: Epoch; data: Uint8Array } | undefined;
+  pollEvent(): unknown;
+  acceptPeer(): void;
+  rejectPeer(alert?: number, reason?: string): void;
+  readonly alpn?: string | null | undefined;
+  readonly tlsFacts?: unknown;
+}
+
+export type QuicEvent =
+  | { type: 'handshake-complete'; alpn: string | null }
+  /** Client: the server's chain. Call `acceptPeer()` or `rejectPeer()`; nothing is sent on streams before. */
+  | { type: 'peer-certificate'; chain: Uint8Array[] }
+  | { type: 'session-ticket'; ticket: unknown }
+  | { type: 'stream-opened'; id: number; bidi: boolean }
+  | { type: 'stream-readable'; id: number }
+  | { type: 'stream-writable'; id: number }
+  | { type: 'stream-reset'; id: number; code: number }
+  | { type: 'stream-stop-sending'; id: number; code: number }
+  | { type: 'streams-available'; bidi: boolean }
+  | { type: 'path-validated'; remote: SocketAddress }
+  | { type: 'migrated'; remote: SocketAddress }
+  | { type: 'key-update'; phase: number; local: boolean }
+  /** The connection is over for the application; `code` is the RFC 9000 transport or application error code. */
+  | { type: 'closed'; code: number; codeName: string; reason: string; local: boolean; app: boolean };
+
+/** Events for the driver: which connection IDs route to this connection, and when it can be forgotten. */
+export type EndpointEvent = { type: 'cid-issued'; cid: Uint8Array } | { type: 'cid-retired'; cid: Uint8Array } | { type: 'drained' };
+
+export interface QuicConnectionStats {
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  packetsLost: number;
+  packetsDropped: number;
+  smoothedRtt: number;
+  congestionWindow: number;
+  bytesInFlight: number;
+  keyUpdates: number;
+}
+
+export interface QuicConnectionOptions {
+  role: 'client' | 'server';
+  /** Creates the TLS handshake given our encoded transport parameters (RFC 9001 §8.2). */
+  createTls: (transportParameters: Uint8Array) => TlsSession;
+  remoteAddress: SocketAddress;
+  now: number;
+  /** Local limits advertised to the peer (merged over sensible defaults). */
+  transportParams?: Partial<TransportParameters>;
+  /** Our connection ID length for issued IDs (the driver parses short headers with it). Default 8. */
+  cidLength?: number;
+  /** Key for stateless reset tokens (RFC 9000 §10.3.2): HMAC(key, cid). */
+  statelessResetKey?: Uint8Array;
+  /** Max UDP payload we send after the handshake. Default 1200 (always safe). */
+  maxDatagramSize?: number;
+  /** Send a PING after this many ms of silence (0 = off). */
+  keepAliveInterval?: number;
+  /** Client: the Destination Connection ID of the first Initial (default random 8 bytes). */
+  initialDcid?: Uint8Array;
+  /** Client: our Source Connection ID (default random). */
+  localCid?: Uint8Array;
+  /** Server: from the client's first Initial. */
+  server?: { originalDcid: Uint8Array; clientScid: Uint8Array; localCid: Uint8Array; retrySourceCid?: Uint8Array; addressValidated?: boolean };
+  /** Function used to derive stateless reset tokens; defaults to HMAC-SHA256 over `statelessResetKey`. */
+  resetTokenFor?: (cid: Uint8Array) => Uint8Array;
+}
+
+/** Options common to `connect` and `accept`. */
+export type CommonConnectionOptions = Pick<QuicConnectionOptions, 'remoteAddress' | 'now' | 'transportParams' | 'cidLength' | 'statelessResetKey' | 'maxDatagramSize' | 'keepAliveInterval' | 'resetTokenFor'>;
+
+export interface ClientConnectOptions extends CommonConnectionOptions {
+  /** SNI: per XEP-0467 the JID's domain. */
+  serverName: string;
+  alpn: string[];
+  localCid?: Uint8Array;
+  initialDcid?: Uint8Array;
+  /** A ticket from an earlier `session-ticket` event, for resumption (no 0-RTT). */
+  ticket?: StoredTicket | null;
+}
+
+export interface ServerAcceptOptions extends CommonConnectionOptions {
+  alpn: string[];
+  /** DER, leaf first. */
+  certificateChain: Uint8Array[];
+  privateKey: TlsServerConfig['privateKey'];
+  selectCertificate?: TlsServerConfig['selectCertificate'];
+  ticketKey?: Uint8Array;
+  /** From the client's first Initial: its Destination and Source Connection IDs. */
+  originalDcid: Uint8Array;
+  clientScid: Uint8Array;
+  /** The connection ID we route on (the driver picks it). */
+  localCid: Uint8Array;
+  /** After a Retry: the Source Connection ID of our Retry packet (its token validated the address). */
+  retrySourceCid?: Uint8Array;
+  addressValidated?: boolean;
+}
+
+type State = 'handshake' | 'established' | 'closing' | 'draining' | 'drained';
+
+interface RemoteCid {
+  seq: number;
+  cid: Uint8Array;
+  resetToken: Uint8Array | null;
+}
+
+interface LocalCid {
+  seq: number;
+  cid: Uint8Array;
+  resetToken: Uint8Array;
+}
+
+/** RFC 9002 §6.1.1: kPacketThreshold. */
+const PACKET_THRESHOLD = 3;
+/** RFC 9002 §6.1.2: kTimeThreshold. */
+const TIME_THRESHOLD = 9 / 8;
+/** Bytes of CRYPTO data we buffer beyond the read offset before CRYPTO_BUFFER_EXCEEDED (RFC 9000 §7.5 allows >= 4096). */
+const MAX_CRYPTO_BUFFER = 64 * 1024;
+const MIN_INITIAL_DATAGRAM = 1200;
+const MAX_ACK_RANGES = 32;
+const LOCAL_CID_COUNT = 4;
+
+const DEFAULT_TP: Partial<TransportParameters> = {
+  maxIdleTimeout: 30_000,
+  maxUdpPayloadSize: 65527,
+  initialMaxData: 16 * 1024 * 1024,
+  initialMaxStreamDataBidiLocal: 4 * 1024 * 1024,
+  initialMaxStreamDataBidiRemote: 4 * 1024 * 1024,
+  initialMaxStreamDataUni: 1024 * 1024,
+  initialMaxStreamsBidi: 100,
+  initialMaxStreamsUni: 100,
+  ackDelayExponent: 3,
+  maxAckDelay: 25,
+  activeConnectionIdLimit: 8,
+};
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameAddress(a: SocketAddress, b: SocketAddress): boolean {
+  return a.port === b.port && a.address === b.address;
+}
+
+export class QuicConnection {
+  readonly role: 'client' | 'server';
+  readonly tls: TlsSession;
+  private state: State = 'handshake';
+  private readonly spaces: [PacketSpace, PacketSpace, PacketSpace] = [new PacketSpace(INITIAL), new PacketSpace(HANDSHAKE), new PacketSpace(APPLICATION)];
+  private readonly events: QuicEvent[] = [];
+  private readonly endpointEvents: EndpointEvent[] = [];
+  private readonly rtt = new RttEstimator();
+  private readonly cc: CongestionController;
+  private readonly localTp: TransportParameters;
+  private peerTp: TransportParameters | null = null;
+  private readonly cidLength: number;
+  private readonly resetTokenFor: (cid: Uint8Array) => Uint8Array;
+  private readonly keepAliveInterval: number;
+  private maxDatagramSize: number;
+  private readonly targetDatagramSize: number;
+  private now: number;
+
+  // Handshake progress.
+  private handshakeComplete = false;
+  private handshakeConfirmed = false;
+  private peerAccepted: boolean;
+  private handshakeDonePending = false;
+  private readonly originalDcid: Uint8Array;
+  private retrySourceCid: Uint8Array | null = null;
+  private retryToken: Uint8Array = new Uint8Array(0);
+  private receivedFirstServerPacket = false;
+  private peerInitialScid: Uint8Array | null = null;
+
+  // Addresses and anti-amplification (RFC 9000 §8.1).
+  private remote: SocketAddress;
+  private addressValidated: boolean;
+  private bytesReceivedOnPath = 0;
+  private bytesSentOnPath = 0;
+
+  // Path validation (RFC 9000 §8.2).
+  private challenge: { data: Uint8Array; to: SocketAddress; sentAt: number; tries: number; pending: boolean } | null = null;
+  private readonly pathResponses: { data: Uint8Array; to: SocketAddress }[] = [];
+
+  // Connection IDs (RFC 9000 §5.1).
+  private readonly localCids = new Map<number, LocalCid>();
+  private nextLocalSeq = 1;
+  private readonly newCidPending = new Set<number>();
+  private readonly remoteCids = new Map<number, RemoteCid>();
+  private remoteCid: RemoteCid;
+  private remoteRetirePriorTo = 0;
+  private readonly retireCidPending = new Set<number>();
+  private readonly initialLocalCid: Uint8Array;
+
+  // Key update (RFC 9001 §6).
+  private keyPhase = 0;
+  private prevReadKeys: PacketKeys | null = null;
+  private prevReadKeysDeadline = Infinity;
+  private nextReadKeys: PacketKeys | null = null;
+  private keyPhaseStartPn = 0;
+  private keyUpdatePermitted = false;
+
+  // Streams and flow control (RFC 9000 §4).
+  private readonly streams = new Map<number, QuicStream>();
+  private readonly sendQueue: number[] = [];
+  private readonly queued = new Set<number>();
+  private nextStreamIndex = { bidi: 0, uni: 0 };
+  private peerMaxStreams = { bidi: 0, uni: 0 };
+  private localMaxStreams = { bidi: 0, uni: 0 };
+  private remoteOpened = { bidi: 0, uni: 0 };
+  private remoteClosed = { bidi: 0, uni: 0 };
+  private readonly maxStreamsPending = { bidi: false, uni: false };
+  private readonly streamsBlockedPending = { bidi: false, uni: false };
+  private peerMaxData = 0;
+  private sentData = 0;
+  private localMaxData: number;
+  private receivedData = 0;
+  private consumedData = 0;
+  private maxDataPending = false;
+  private dataBlockedPending = false;
+  private dataBlockedAt = -1;
+  private readonly maxStreamDataPending = new Set<number>();
+  private readonly streamDataBlockedPending = new Set<number>();
+  private readonly resetStreamPending = new Set<number>();
+  private readonly stopSendingPending = new Set<number>();
+
+  // Timers.
+  private ptoCount = 0;
+  private lossTimer = Infinity;
+  private idleDeadline = Infinity;
+  private closeDeadline = Infinity;
+  private pacingDeadline = Infinity;
+  private lastActivity: number;
+  private lastAckElicitingSent = -Infinity;
+  private pingPending = false;
+  private ackElicitingSinceReceive = false;
+
+  // Closing (RFC 9000 §10.2).
+  private closeFrame: Frame | null = null;
+  private closeSendPending = false;
+
+  readonly stats: QuicConnectionStats = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    packetsLost: 0,
+    packetsDropped: 0,
+    smoothedRtt: 0,
+    congestionWindow: 0,
+    bytesInFlight: 0,
+    keyUpdates: 0,
+  };
+
+  /**
+   * Prefer `QuicConnection.connect` / `QuicConnection.accept`, which create the TLS handshake.
+   * Call `start()` after constructing directly.
+   */
+  constructor(opts: QuicConnectionOptions) {
+    this.role = opts.role;
+    this.now = opts.now;
+    this.lastActivity = opts.now;
+    this.remote = opts.remoteAddress;
+    this.cidLength = opts.cidLength ?? 8;
+    this.keepAliveInterval = opts.keepAliveInterval ?? 0;
+    this.maxDatagramSize = MIN_INITIAL_DATAGRAM;
+    this.targetDatagramSize = Math.max(MIN_INITIAL_DATAGRAM, opts.maxDatagramSize ?? MIN_INITIAL_DATAGRAM);
+    this.cc = new CongestionController(this.maxDatagramSize);
+    const resetKey = opts.statelessResetKey ?? randomBytes(32);
+    this.resetTokenFor = opts.resetTokenFor ?? ((cid) => defaultResetToken(resetKey, cid));
+    this.peerAccepted = this.role === 'server';
+
+    let localCid: Uint8Array;
+    if (this.role === 'client') {
+      this.originalDcid = opts.initialDcid ?? randomBytes(8);
+      localCid = opts.localCid ?? randomBytes(this.cidLength);
+      this.addressValidated = true;
+      this.remoteCid = { seq: 0, cid: this.originalDcid, resetToken: null };
+    } else {
+      const s = opts.server;
+      if (!s) throw new Error('QuicConnection: a server connection needs opts.server');
+      this.originalDcid = s.originalDcid;
+      localCid = s.localCid;
+      this.retrySourceCid = s.retrySourceCid ?? null;
+      this.addressValidated = s.addressValidated ?? false;
+      this.remoteCid = { seq: 0, cid: s.clientScid, resetToken: null };
+      this.peerInitialScid = s.clientScid;
+    }
+    this.initialLocalCid = localCid;
+    this.remoteCids.set(0, this.remoteCid);
+    this.localCids.set(0, { seq: 0, cid: localCid, resetToken: this.resetTokenFor(localCid) });
+
+    this.localTp = { ...defaultTransportParameters(), ...DEFAULT_TP, ...opts.transportParams };
+    this.localTp.initialSourceConnectionId = localCid;
+    if (this.role === 'server') {
+      this.localTp.originalDestinationConnectionId = this.originalDcid;
+      this.localTp.statelessResetToken = this.resetTokenFor(localCid);
+      if (this.retrySourceCid) this.localTp.retrySourceConnectionId = this.retrySourceCid;
+    }
+    this.localMaxData = this.localTp.initialMaxData;
+    this.localMaxStreams = { bidi: this.localTp.initialMaxStreamsBidi, uni: this.localTp.initialMaxStreamsUni };
+
+    const keys = initialKeys(this.originalDcid);
+    const initial = this.spaces[INITIAL];
+    initial.readKeys = this.role === 'client' ? keys.server : keys.client;
+    initial.writeKeys = this.role === 'client' ? keys.client : keys.server;
+    this.resetIdleTimer(opts.now);
+    this.tls = opts.createTls(encodeTransportParameters(this.localTp));
+  }
+
+  /** A client connection with the real TLS 1.3 handshake; its first Initial is ready to poll. */
+  static connect(opts: ClientConnectOptions): QuicConnection {
+    const conn = new QuicConnection({
+      ...opts,
+      role: 'client',
+      createTls: (transportParameters) =>
+        new TlsHandshake({ role: 'client', serverName: opts.serverName, alpn: opts.alpn, transportParameters, sessionTicket: opts.ticket ?? null }),
+    });
+    conn.start();
+    return conn;
+  }
+
+  /** A server connection for a client's first Initial; feed that datagram to `handleDatagram` next. */
+  static accept(opts: ServerAcceptOptions): QuicConnection {
+    const server: NonNullable<QuicConnectionOptions['server']> = { originalDcid: opts.originalDcid, clientScid: opts.clientScid, localCid: opts.localCid };
+    if (opts.retrySourceCid) server.retrySourceCid = opts.retrySourceCid;
+    if (opts.addressValidated) server.addressValidated = true;
+    const conn = new QuicConnection({
+      ...opts,
+      role: 'server',
+      server,
+      createTls: (transportParameters) => {
+        const config: TlsServerConfig = { role: 'server', alpn: opts.alpn, transportParameters, certificateChain: opts.certificateChain, privateKey: opts.privateKey };
+        if (opts.selectCertificate) config.selectCertificate = opts.selectCertificate;
+        if (opts.ticketKey) config.ticketKey = opts.ticketKey;
+        return new TlsHandshake(config);
+      },
+    });
+    conn.start();
+    return conn;
+  }
+
+  /** The encoded transport parameters to hand to TLS (RFC 9001 §8.2). */
+  localTransportParameters(): Uint8Array {
+    return encodeTransportParameters(this.localTp);
+  }
+
+  /** Starts the handshake (clients send their Initial). Call once, right after construction. */
+  start(): void {
+    this.guard(() => {
+      this.tls.start();
+      this.drainTls();
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closing' || this.state === 'draining' || this.state === 'drained';
+  }
+
+  get isDrained(): boolean {
+    return this.state === 'drained';
+  }
+
+  get isHandshakeComplete(): boolean {
+    return this.handshakeComplete;
+  }
+
+  get remoteAddress(): SocketAddress {
+    return this.remote;
+  }
+
+  get tlsFacts(): unknown {
+    return this.tls.tlsFacts;
+  }
+
+  get alpn(): string | null {
+    return this.tls.alpn ?? null;
+  }
+
+  /** The connection IDs the driver must route to this connection right now. */
+  get localConnectionIds(): Uint8Array[] {
+    return [...this.localCids.values()].map((c) => c.cid);
+  }
+
+  /** The peer's transport parameters once known. */
+  get peerTransportParameters(): TransportParameters | null {
+    return this.peerTp;
+  }
+
+  pollEvent(): QuicEvent | undefined {
+    return this.events.shift();
+  }
+
+  pollEndpointEvent(): EndpointEvent | undefined {
+    return this.endpointEvents.shift();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Input
+
+  /** Processes one UDP datagram from `from`. Never throws for anything the peer sent. */
+  handleDatagram(data: Uint8Array, from: SocketAddress, now: number): void {
+    this.now = now;
+    if (this.state === 'drained' || this.state === 'draining') return;
+    this.stats.bytesReceived += data.length;
+    if (this.state === 'closing') {
+      // RFC 9000 §10.2.1: respond to incoming packets with CONNECTION_CLOSE (one per datagram here).
+      this.closeSendPending = true;
+      return;
+    }
+    if (sameAddress(from, this.remote)) this.bytesReceivedOnPath += data.length;
+    this.guard(() => {
+      let offset = 0;
+      let first = true;
+      while (offset < data.length && this.state !== 'drained' && this.state !== 'draining') {
+        let header: PacketHeader;
+        try {
+          header = parseHeader(data, offset, this.cidLength);
+        } catch (err) {
+          if (!(err instanceof QuicError)) throw err;
+          this.stats.packetsDropped++;
+          if (first) this.checkStatelessReset(data);
+          return;
+        }
+        const processed = this.handlePacket(data, header, from, now);
+        if (!processed && header.form === 'short') this.checkStatelessReset(data);
+        first = false;
+        offset = header.end;
+      }
+    });
+  }
+
+  private checkStatelessReset(data: Uint8Array): void {
+    // RFC 9000 §10.3.1: compare the last 16 bytes of a datagram that cannot be processed with
+    // the stateless reset tokens of the peer's connection IDs.
+    if (data.length < 21 || (data[0]! & 0x80) !== 0) return;
+    const tail = data.subarray(data.length - 16);
+    for (const c of this.remoteCids.values()) {
+      if (c.resetToken && timingSafeEqual(c.resetToken, tail)) {
+        this.enterDraining(0, 'stateless reset received', false, false);
+        return;
+      }
+    }
+  }
+
+  /** Returns whether the packet was authenticated and processed. */
+  private handlePacket(data: Uint8Array, header: PacketHeader, from: SocketAddress, now: number): boolean {
+    if (header.form === 'version-negotiation') {
+      this.handleVersionNegotiation(header);
+      return true;
+    }
+    let space: PacketSpace;
+    if (header.form === 'long') {
+      if (header.version !== QUIC_V1) {
+        this.stats.packetsDropped++;
+        return false;
+      }
+      if (header.type === 'retry') {
+        this.handleRetry(data, header);
+        return true;
+      }
+      if (header.type === '0rtt') {
+        this.stats.packetsDropped++;
+        return false;
+      }
+      space = this.spaces[header.type === 'initial' ? INITIAL : HANDSHAKE];
+    } else {
+      space = this.spaces[APPLICATION];
+    }
+    if (space.discarded || !space.readKeys) {
+      this.stats.packetsDropped++;
+      return false;
+    }
+    const isApp = space.id === APPLICATION;
+    const opened = unprotectPacket(data, header, space.readKeys, space.largestReceived, (phase, pn) => (isApp ? this.keysForPhase(phase, pn) : space.readKeys));
+    if (!opened) {
+      this.stats.packetsDropped++;
+      return false;
+    }
+    const { pn, firstByte, payload } = opened;
+    // RFC 9000 §17.2/§17.3.1: reserved bits MUST be 0 after removing protection; otherwise PROTOCOL_VIOLATION.
+    if ((header.form === 'long' && (firstByte & 0x0c) !== 0) || (header.form === 'short' && (firstByte & 0x18) !== 0)) {
+      throw new QuicError('PROTOCOL_VIOLATION', 'reserved header bits set');
+    }
+    const lowest = space.received.min();
+    if (space.received.has(pn) || (lowest !== undefined && pn < lowest)) {
+      this.stats.packetsDropped++;
+      return true;
+    }
+    if (isApp) this.onKeyPhaseReceived(opened.keyPhase, pn);
+    this.stats.packetsReceived++;
+
+    if (header.form === 'long' && this.role === 'client' && !this.receivedFirstServerPacket) {
+      // RFC 9000 §7.2: the client switches to the Source Connection ID the server chose.
+      this.receivedFirstServerPacket = true;
+      this.peerInitialScid = header.scid.slice();
+      this.remoteCid = { seq: 0, cid: this.peerInitialScid, resetToken: null };
+      this.remoteCids.set(0, this.remoteCid);
+    }
+    if (header.form === 'long' && header.type === 'handshake' && this.role === 'server') {
+      // RFC 9001 §4.9.1: a server discards Initial keys when it first processes a Handshake packet;
+      // RFC 9000 §8.1: and a Handshake packet validates the client's address.
+      this.addressValidated = true;
+      this.discardSpace(INITIAL);
+    }
+
+    const frames = decodeFrames(payload);
+    let ackEliciting = false;
+    let nonProbing = false;
+    for (const { frame, frameType } of frames) {
+      if (space.id !== APPLICATION && !allowedInHandshakeEpochs(frame, frameType)) {
+        throw new QuicError('PROTOCOL_VIOLATION', `${frame.type} frame in a ${SPACE_NAMES[space.id]} packet`, frameType);
+      }
+      if (isAckEliciting(frame)) ackEliciting = true;
+      if (!isProbing(frame)) nonProbing = true;
+    }
+
+    // RFC 9000 §9.3: a non-probing packet with the highest packet number from a new address is a migration.
+    const fromNewAddress = !sameAddress(from, this.remote);
+    if (fromNewAddress && isApp && pn > space.largestReceived && nonProbing && this.handshakeConfirmed) {
+      this.onPeerAddressChange(from, now);
+    }
+
+    for (const { frame, frameType } of frames) {
+      if (this.state === 'draining' || this.state === 'drained') break;
+      this.handleFrame(space, frame, frameType, from, now);
+    }
+
+    space.received.insert(pn, pn + 1);
+    space.received.truncateLow(MAX_ACK_RANGES * 4);
+    const outOfOrder = pn !== space.largestReceived + 1;
+    if (pn > space.largestReceived) {
+      space.largestReceived = pn;
+      space.largestReceivedTime = now;
+    }
+    if (ackEliciting) {
+      space.unackedEliciting++;
+      // RFC 9000 §13.2.1: Initial and Handshake are acknowledged immediately; 1-RTT after two
+      // ack-eliciting packets or max_ack_delay, and immediately when out of order.
+      if (!isApp || space.unackedEliciting >= 2 || outOfOrder) space.ackNeeded = true;
+      else if (space.ackDeadline === Infinity) space.ackDeadline = now + this.localTp.maxAckDelay;
+    }
+    // RFC 9000 §10.1: the idle timer restarts when a packet is successfully processed.
+    this.resetIdleTimer(now);
+    this.ackElicitingSinceReceive = false;
+    return true;
+  }
+
+  private handleVersionNegotiation(header: Extract<PacketHeader, { form: 'version-negotiation' }>): void {
+    // RFC 9000 §6.2: a client MUST discard a VN packet once it has processed any other packet,
+    // and one that lists the version it chose.
+    if (this.role !== 'client' || this.receivedFirstServerPacket) return;
+    if (!equalBytes(header.scid, this.originalDcid) || !equalBytes(header.dcid, this.initialLocalCid)) return;
+    if (header.versions.includes(QUIC_V1)) return;
+    this.enterDraining(0, `server supports none of our versions (it offered ${header.versions.map((v) => '0x' + v.toString(16)).join(', ') || 'nothing'})`, true, false);
+  }
+
+  private handleRetry(data: Uint8Array, header: Extract<PacketHeader, { form: 'long' }>): void {
+    // RFC 9000 §17.2.5.2: a client MUST accept and process at most one Retry packet, and only
+    // before it has received any other packet from the server.
+    if (this.role !== 'client' || this.retrySourceCid || this.receivedFirstServerPacket) return;
+    if (header.token.length === 0) return;
+    if (equalBytes(header.scid, this.remoteCid.cid)) return;
+    const packet = data.subarray(header.start, header.end);
+    const tag = retryIntegrityTag(this.originalDcid, packet.subarray(0, packet.length - 16));
+    if (!equalBytes(tag, packet.subarray(packet.length - 16))) return;
+    this.retrySourceCid = header.scid.slice();
+    this.retryToken = header.token.slice();
+    this.remoteCid = { seq: 0, cid: this.retrySourceCid, resetToken: null };
+    this.remoteCids.set(0, this.remoteCid);
+    // RFC 9001 §5.2: Initial keys are recomputed from the new Destination Connection ID.
+    const keys = initialKeys(this.retrySourceCid);
+    const initial = this.spaces[INITIAL];
+    initial.readKeys = keys.server;
+    initial.writeKeys = keys.client;
+    // Everything sent so far in Initial is resent (packet numbers continue, RFC 9000 §17.2.5.3).
+    for (const p of initial.sent.values()) {
+      if (p.inFlight) this.cc.onPacketDiscarded(p.size);
+      this.requeue(initial, p.frames);
+    }
+    initial.sent.clear();
+    initial.ackElicitingInFlight = 0;
+    this.setLossDetectionTimer();
+  }
+
+  private keysForPhase(phase: number, pn: number): PacketKeys | null {
+    const app = this.spaces[APPLICATION];
+    if (phase === this.keyPhase) {
+      // A packet older than the current phase but with its bit may belong to the phase before the previous.
+      return app.readKeys;
+    }
+    // RFC 9001 §6.3: a different key phase is the previous phase for older packets, else a key update.
+    if (this.prevReadKeys && pn < this.keyPhaseStartPn) return this.prevReadKeys;
+    if (!this.handshakeConfirmed || !app.readKeys) return null;
+    this.nextReadKeys ??= nextPhaseKeys(app.readKeys);
+    return this.nextReadKeys;
+  }
+
+  private onKeyPhaseReceived(phase: number, pn: number): void {
+    if (phase === this.keyPhase || (this.prevReadKeys && pn < this.keyPhaseStartPn)) return;
+    // RFC 9001 §6.2: the peer initiated a key update; update our keys and respond in kind.
+    this.applyKeyUpdate(pn, false);
+  }
+
+  private applyKeyUpdate(pn: number, local: boolean): void {
+    const app = this.spaces[APPLICATION];
+    if (!app.readKeys || !app.writeKeys) return;
+    this.prevReadKeys = app.readKeys;
+    this.prevReadKeysDeadline = this.now + 3 * this.ptoDuration(APPLICATION);
+    app.readKeys = this.nextReadKeys ?? nextPhaseKeys(app.readKeys);
+    this.nextReadKeys = null;
+    app.writeKeys = nextPhaseKeys(app.writeKeys);
+    this.keyPhase ^= 1;
+    this.keyPhaseStartPn = local ? app.nextPn : pn;
+    this.keyUpdatePermitted = false;
+    this.stats.keyUpdates++;
+    this.events.push({ type: 'key-update', phase: this.keyPhase, local });
+  }
+
+  /**
+   * RFC 9001 §6.1: initiates a key update. Allowed once the handshake is confirmed and a packet of
+   * the current phase has been acknowledged; returns false otherwise.
+   */
+  initiateKeyUpdate(): boolean {
+    if (!this.handshakeConfirmed || !this.keyUpdatePermitted || this.isClosed) return false;
+    this.applyKeyUpdate(0, true);
+    this.pingPending = true;
+    return true;
+  }
+
+  private onPeerAddressChange(from: SocketAddress, now: number): void {
+    if (this.localTp.disableActiveMigration && this.role === 'server') {
+      // RFC 9000 §9: we asked the peer not to migrate; NAT rebinding still has to be tolerated.
+    }
+    const old = this.remote;
+    this.remote = from;
+    this.bytesReceivedOnPath = 0;
+    this.bytesSentOnPath = 0;
+    this.addressValidated = false;
+    // RFC 9000 §9.4: reset the congestion controller and RTT estimate for the new path unless only
+    // the port changed; what was in flight on the old path is resent on the new one.
+    if (old.address !== from.address) {
+      this.cc.reset();
+      this.rtt.reset();
+    }
+    this.abandonInFlight();
+    this.startPathValidation(from, now);
+    this.events.push({ type: 'migrated', remote: from });
+  }
+
+  /** Declares everything in flight lost without a congestion signal and queues it again. */
+  private abandonInFlight(): void {
+    const app = this.spaces[APPLICATION];
+    for (const p of app.sent.values()) {
+      if (p.inFlight) this.cc.onPacketDiscarded(p.size);
+      this.requeue(app, p.frames);
+    }
+    app.sent.clear();
+    app.ackElicitingInFlight = 0;
+    this.ptoCount = 0;
+    this.setLossDetectionTimer();
+  }
+
+  private startPathValidation(to: SocketAddress, now: number): void {
+    this.challenge = { data: randomBytes(8), to, sentAt: now, tries: 0, pending: true };
+  }
+
+  /**
+   * Client: the local address changed (new socket or interface). RFC 9000 §9.5: switch to an
+   * unused peer connection ID when one is available, probe the path with PATH_CHALLENGE and
+   * restart congestion control (§9.4). Returns false when migration is not possible yet.
+   */
+  migrate(now: number): boolean {
+    this.now = now;
+    if (this.role !== 'client' || !this.handshakeConfirmed || this.isClosed) return false;
+    if (this.peerTp?.disableActiveMigration) return false;
+    const spare = [...this.remoteCids.values()].filter((c) => c.seq > this.remoteCid.seq).sort((a, b) => a.seq - b.seq)[0];
+    if (spare) {
+      this.retireCidPending.add(this.remoteCid.seq);
+      this.remoteCids.delete(this.remoteCid.seq);
+      this.remoteCid = spare;
+    }
+    this.cc.reset();
+    this.rtt.reset();
+    this.abandonInFlight();
+    this.startPathValidation(this.remote, now);
+    return true;
+  }
+
+  private handleFrame(space: PacketSpace, f: Frame, frameType: number, from: SocketAddress, now: number): void {
+    switch (f.type) {
+      case 'padding':
+      case 'ping':
+        return;
+      case 'ack':
+        return this.onAck(space, f, frameType, now);
+      case 'crypto':
+        return this.onCrypto(space, f.offset, f.data, frameType);
+      case 'connection_close': {
+        const code = f.app ? f.code : f.code;
+        this.enterDraining(code, f.reason, false, f.app);
+        return;
+      }
+      case 'handshake_done':
+        // RFC 9000 §19.20: a server MUST treat receipt of HANDSHAKE_DONE as PROTOCOL_VIOLATION.
+        if (this.role === 'server') throw new QuicError('PROTOCOL_VIOLATION', 'HANDSHAKE_DONE from a client', frameType);
+        this.confirmHandshake();
+        return;
+      case 'new_token':
+        // RFC 9000 §19.7: a server MUST treat receipt of NEW_TOKEN as PROTOCOL_VIOLATION.
+        if (this.role === 'server') throw new QuicError('PROTOCOL_VIOLATION', 'NEW_TOKEN from a client', frameType);
+        return;
+      case 'stream':
+        return this.onStreamFrame(f.id, f.offset, f.data, f.fin, frameType);
+      case 'reset_stream':
+        return this.onResetStream(f.id, f.code, f.finalSize, frameType);
+      case 'stop_sending': {
+        const s = this.streamForFrame(f.id, frameType, 'send');
+        if (!s) return;
+        if (s.stopReceived === null) {
+          s.stopReceived = f.code;
+          this.events.push({ type: 'stream-stop-sending', id: f.id, code: f.code });
+          // RFC 9000 §3.5: an endpoint that receives STOP_SENDING MUST send RESET_STREAM.
+          this.resetStreamInternal(s, f.code);
+        }
+        return;
+      }
+      case 'max_data':
+        if (f.max > this.peerMaxData) {
+          this.peerMaxData = f.max;
+          this.wakeBlockedStreams();
+        }
+        return;
+      case 'max_stream_data': {
+        const s = this.streamForFrame(f.id, frameType, 'send');
+        if (s && f.max > s.sendMax) {
+          s.sendMax = f.max;
+          this.enqueueStream(s);
+          this.events.push({ type: 'stream-writable', id: s.id });
+        }
+        return;
+      }
+      case 'max_streams': {
+        const kind = f.bidi ? 'bidi' : 'uni';
+        if (f.max > this.peerMaxStreams[kind]) {
+          this.peerMaxStreams[kind] = f.max;
+          this.events.push({ type: 'streams-available', bidi: f.bidi });
+        }
+        return;
+      }
+      case 'data_blocked':
+        return;
+      case 'stream_data_blocked':
+        this.streamForFrame(f.id, frameType, 'recv');
+        return;
+      case 'streams_blocked':
+        return;
+      case 'new_connection_id':
+        return this.onNewConnectionId(f, frameType);
+      case 'retire_connection_id':
+        return this.onRetireConnectionId(f.seq, frameType);
+      case 'path_challenge':
+        // RFC 9000 §8.2.2: respond on the path the challenge arrived on.
+        if (this.pathResponses.length < 4) this.pathResponses.push({ data: f.data, to: from });
+        return;
+      case 'path_response':
+        if (this.challenge && equalBytes(this.challenge.data, f.data)) {
+          // RFC 9000 §8.2.3: path validation succeeds when a PATH_RESPONSE echoes the challenge data.
+          const to = this.challenge.to;
+          this.challenge = null;
+          if (sameAddress(to, this.remote)) this.addressValidated = true;
+          this.events.push({ type: 'path-validated', remote: to });
+        }
+        return;
+    }
+  }
+
+  private onCrypto(space: PacketSpace, offset: number, data: Uint8Array, frameType: number): void {
+    const buf = space.cryptoRecv;
+    // RFC 9000 §7.5: more than the buffer we are willing to hold is CRYPTO_BUFFER_EXCEEDED.
+    if (offset + data.length > buf.readOffset + MAX_CRYPTO_BUFFER) throw new QuicError('CRYPTO_BUFFER_EXCEEDED', 'CRYPTO data beyond the buffer limit', frameType);
+    buf.insert(offset, data);
+    for (let chunk = buf.read(); chunk; chunk = buf.read()) {
+      this.tls.handleCrypto(SPACE_NAMES[space.id], chunk);
+      this.drainTls();
+      if (this.isClosed) return;
+    }
+  }
+
+  private onAck(space: PacketSpace, f: Extract<Frame, { type: 'ack' }>, frameType: number, now: number): void {
+    const largest = f.ranges[0]![1];
+    // RFC 9000 §13.1: acknowledging a packet number never sent MAY be treated as PROTOCOL_VIOLATION.
+    if (largest >= space.nextPn) throw new QuicError('PROTOCOL_VIOLATION', 'ACK for an unsent packet', frameType);
+    const newlyAcked: SentPacket[] = [];
+    for (const [lo, hi] of f.ranges) {
+      if (hi - lo < space.sent.size) {
+        for (let pn = lo; pn <= hi; pn++) {
+          const p = space.sent.get(pn);
+          if (p) newlyAcked.push(p);
+        }
+      } else {
+        for (const p of space.sent.values()) if (p.pn >= lo && p.pn <= hi) newlyAcked.push(p);
+      }
+    }
+    if (newlyAcked.length === 0) return;
+    newlyAcked.sort((a, b) => a.pn - b.pn);
+    if (largest > space.largestAcked) space.largestAcked = largest;
+    const largestPacket = newlyAcked[newlyAcked.length - 1]!;
+    const anyEliciting = newlyAcked.some((p) => p.ackEliciting);
+    // RFC 9002 §5.1: an RTT sample when the largest acknowledged is newly acknowledged and at least
+    // one newly acknowledged packet was ack-eliciting.
+    if (largestPacket.pn === largest && anyEliciting) {
+      const ackDelay = space.id === APPLICATION ? (f.delay * 2 ** (this.peerTp?.ackDelayExponent ?? 3)) / 1000 : 0;
+      this.rtt.update(Math.max(now - largestPacket.timeSent, 0.001), ackDelay, this.handshakeConfirmed, this.peerTp?.maxAckDelay ?? 25);
+    }
+    const appLimited = this.cc.bytesInFlight < this.cc.congestionWindow / 2;
+    for (const p of newlyAcked) {
+      space.sent.delete(p.pn);
+      if (p.ackEliciting) space.ackElicitingInFlight--;
+      if (p.inFlight) this.cc.onPacketAcked(p.size, p.timeSent, appLimited);
+      if (space.id === APPLICATION && p.keyPhase === this.keyPhase) this.keyUpdatePermitted = true;
+      this.onFramesAcked(space, p.frames);
+    }
+    this.detectLostPackets(space, now);
+    // RFC 9002 §6.2.1: the PTO backoff resets on an acknowledgment (clients only once the peer's address is known valid).
+    if (this.role === 'server' || this.handshakeComplete || space.id !== INITIAL) this.ptoCount = 0;
+    this.setLossDetectionTimer();
+  }
+
+  private onFramesAcked(space: PacketSpace, frames: SentFrame[]): void {
+    for (const fr of frames) {
+      switch (fr.t) {
+        case 'stream': {
+          const s = this.streams.get(fr.id);
+          if (!s) break;
+          s.send.onAck(fr.offset, fr.offset + fr.len);
+          if (fr.fin) s.finAcked = true;
+          if (s.send.buffered < s.sendMax) this.maybeWritable(s);
+          this.maybeCollect(s);
+          break;
+        }
+        case 'crypto':
+          space.cryptoSend.onAck(fr.offset, fr.offset + fr.len);
+          break;
+        case 'ack':
+          // RFC 9000 §13.2.4: once an ACK is acknowledged, ranges at or below its largest need not be repeated.
+          space.received.removeBelow(Math.max(0, fr.largest - 2 * MAX_ACK_RANGES));
+          break;
+        case 'reset_stream': {
+          const s = this.streams.get(fr.id);
+          if (s) {
+            s.resetAcked = true;
+            this.maybeCollect(s);
+          }
+          break;
+        }
+        case 'new_connection_id':
+          this.newCidPending.delete(fr.seq);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private onFramesLost(space: PacketSpace, frames: SentFrame[]): void {
+    this.requeue(space, frames);
+  }
+
+  /** Schedules the repair of a lost packet's frames (RFC 9000 §13.3). */
+  private requeue(space: PacketSpace, frames: SentFrame[]): void {
+    for (const fr of frames) {
+      switch (fr.t) {
+        case 'stream': {
+          const s = this.streams.get(fr.id);
+          if (!s || s.resetSent) break;
+          if (fr.len > 0) s.send.onLost(fr.offset, fr.offset + fr.len);
+          if (fr.fin && !s.finAcked) s.finSent = false;
+          this.enqueueStream(s);
+          break;
+        }
+        case 'crypto':
+          if (!space.discarded) space.cryptoSend.onLost(fr.offset, fr.offset + fr.len);
+          break;
+        case 'max_data':
+          this.maxDataPending = true;
+          break;
+        case 'max_stream_data':
+          if (this.streams.has(fr.id)) this.maxStreamDataPending.add(fr.id);
+          break;
+        case 'max_streams':
+          this.maxStreamsPending[fr.bidi ? 'bidi' : 'uni'] = true;
+          break;
+        case 'data_blocked':
+          this.dataBlockedPending = true;
+          break;
+        case 'stream_data_blocked':
+          break;
+        case 'streams_blocked':
+          break;
+        case 'new_connection_id':
+          if (this.localCids.has(fr.seq)) this.newCidPending.add(fr.seq);
+          break;
+        case 'retire_connection_id':
+          this.retireCidPending.add(fr.seq);
+          break;
+        case 'reset_stream':
+          if (this.streams.has(fr.id)) this.resetStreamPending.add(fr.id);
+          break;
+        case 'stop_sending':
+          if (this.streams.has(fr.id)) this.stopSendingPending.add(fr.id);
+          break;
+        case 'handshake_done':
+          this.handshakeDonePending = true;
+          break;
+        case 'path_challenge':
+          if (this.challenge) this.challenge.pending = true;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Streams (RFC 9000 §2-§4)
+
+  private streamKind(id: number): 'bidi' | 'uni' {
+    return isUnidirectional(id) ? 'uni' : 'bidi';
+  }
+
+  /**
+   * Finds (or, for peer-initiated streams, opens) the stream a frame refers to, enforcing
+   * RFC 9000 §19.4-§19.13 direction rules and §4.6 stream limits. Returns null for a stream that
+   * existed and is already closed (late frames are ignored).
+   */
+  private streamForFrame(id: number, frameType: number, need: 'send' | 'recv'): QuicStream | null {
+    const localIsServer = this.role === 'server';
+    const localInitiated = isServerInitiated(id) === localIsServer;
+    const uni = isUnidirectional(id);
+    if (uni && need === 'recv' && localInitiated) throw new QuicError('STREAM_STATE_ERROR', `stream ${id} is send-only for us`, frameType);
+    if (uni && need === 'send' && !localInitiated) throw new QuicError('STREAM_STATE_ERROR', `stream ${id} is receive-only for us`, frameType);
+    const existing = this.streams.get(id);
+    if (existing) return existing;
+    const kind = this.streamKind(id);
+    const index = Math.floor(id / 4);
+    if (localInitiated) {
+      // RFC 9000 §19.8 etc.: a frame for a locally initiated stream not yet created is STREAM_STATE_ERROR.
+      if (index >= this.nextStreamIndex[kind]) throw new QuicError('STREAM_STATE_ERROR', `stream ${id} not opened by us`, frameType);
+      return null;
+    }
+    // RFC 9000 §4.6: a stream ID beyond the limit we advertised is STREAM_LIMIT_ERROR.
+    if (index >= this.localMaxStreams[kind]) throw new QuicError('STREAM_LIMIT_ERROR', `peer opened stream ${id} beyond limit ${this.localMaxStreams[kind]}`, frameType);
+    if (index < this.remoteOpened[kind]) return null; // opened before and closed since
+    // RFC 9000 §3.2: opening a stream implicitly opens all lower-numbered streams of the same type.
+    let s: QuicStream | null = null;
+    for (let i = this.remoteOpened[kind]; i <= index; i++) {
+      const sid = i * 4 + (id & 0x03);
+      s = this.createStream(sid);
+      this.events.push({ type: 'stream-opened', id: sid, bidi: kind === 'bidi' });
+    }
+    this.remoteOpened[kind] = index + 1;
+    return s;
+  }
+
+  private createStream(id: number): QuicStream {
+    const peer = this.peerTp ?? defaultTransportParameters();
+    const localInitiated = isServerInitiated(id) === (this.role === 'server');
+    const uni = isUnidirectional(id);
+    // RFC 9000 §18.2: bidi_local applies to streams we open, bidi_remote to those the peer opens.
+    const sendMax = uni ? peer.initialMaxStreamDataUni : localInitiated ? peer.initialMaxStreamDataBidiRemote : peer.initialMaxStreamDataBidiLocal;
+    const recvWindow = uni ? this.localTp.initialMaxStreamDataUni : localInitiated ? this.localTp.initialMaxStreamDataBidiLocal : this.localTp.initialMaxStreamDataBidiRemote;
+    const s = new QuicStream(id, this.role === 'server', sendMax, recvWindow);
+    this.streams.set(id, s);
+    return s;
+  }
+
+  private onStreamFrame(id: number, offset: number, data: Uint8Array, fin: boolean, frameType: number): void {
+    const s = this.streamForFrame(id, frameType, 'recv');
+    if (!s || s.resetReceived) return;
+    const end = offset + data.length;
+    // RFC 9000 §4.5: final size rules; violations are FINAL_SIZE_ERROR.
+    if (s.finalSize !== null && (end > s.finalSize || (fin && end !== s.finalSize))) throw new QuicError('FINAL_SIZE_ERROR', `stream ${id} data beyond its final size`, frameType);
+    if (fin && end < s.recv.highest) throw new QuicError('FINAL_SIZE_ERROR', `stream ${id} final size below data received`, frameType);
+    // RFC 9000 §4.1: data beyond the advertised limit is FLOW_CONTROL_ERROR.
+    if (end > s.recvMax) throw new QuicError('FLOW_CONTROL_ERROR', `stream ${id} exceeded its flow control limit`, frameType);
+    if (fin) s.finalSize = end;
+    const grew = s.recv.insert(offset, data);
+    this.receivedData += grew;
+    if (this.receivedData > this.localMaxData) throw new QuicError('FLOW_CONTROL_ERROR', 'connection flow control limit exceeded', frameType);
+    if (s.stopSent !== null) {
+      // We asked the peer to stop; discard and credit the bytes immediately.
+      s.recv.read();
+      this.creditConsumed(s, grew);
+      return;
+    }
+    if (s.recv.readable || (fin && s.recv.readOffset === end)) this.events.push({ type: 'stream-readable', id });
+  }
+
+  private onResetStream(id: number, code: number, finalSize: number, frameType: number): void {
+    const s = this.streamForFrame(id, frameType, 'recv');
+    if (!s || s.resetReceived) return;
+    if ((s.finalSize !== null && s.finalSize !== finalSize) || finalSize < s.recv.highest) throw new QuicError('FINAL_SIZE_ERROR', `stream ${id} reset with a different final size`, frameType);
+    if (finalSize > s.recvMax) throw new QuicError('FLOW_CONTROL_ERROR', `stream ${id} final size beyond its limit`, frameType);
+    const grew = finalSize - s.recv.highest;
+    this.receivedData += grew;
+    if (this.receivedData > this.localMaxData) throw new QuicError('FLOW_CONTROL_ERROR', 'connection flow control limit exceeded', frameType);
+    s.resetReceived = { code, finalSize };
+    s.finalSize = finalSize;
+    // RFC 9000 §4.5: the final size counts against connection flow control even if never read.
+    const unread = finalSize - s.recv.readOffset;
+    s.recv.clear();
+    s.recvDone = true;
+    this.consumedData += unread;
+    this.maybeSendMaxData();
+    this.events.push({ type: 'stream-reset', id, code });
+    this.maybeCollect(s);
+  }
+
+  private creditConsumed(s: QuicStream, n: number): void {
+    if (n <= 0) return;
+    this.consumedData += n;
+    this.maybeSendMaxData();
+    // RFC 9000 §4.2: raise the stream limit as the application reads (window/2 hysteresis).
+    if (!s.finalSize && s.recvMax - s.recv.readOffset < s.recvWindow / 2) {
+      s.recvMax = s.recv.readOffset + s.recvWindow;
+      this.maxStreamDataPending.add(s.id);
+    }
+  }
+
+  private maybeSendMaxData(): void {
+    const window = this.localTp.initialMaxData;
+    if (this.localMaxData - this.consumedData < window / 2) {
+      this.localMaxData = this.consumedData + window;
+      this.maxDataPending = true;
+    }
+  }
+
+  private enqueueStream(s: QuicStream): void {
+    if (!this.queued.has(s.id) && s.wantsToSend) {
+      this.queued.add(s.id);
+      this.sendQueue.push(s.id);
+    }
+  }
+
+  private wakeBlockedStreams(): void {
+    for (const s of this.streams.values()) {
+      this.enqueueStream(s);
+      if (s.canSend && !s.resetSent && !s.finWritten) this.maybeWritable(s);
+    }
+  }
+
+  private maybeWritable(s: QuicStream): void {
+    if (s.canSend && !s.resetSent && !s.finWritten) this.events.push({ type: 'stream-writable', id: s.id });
+  }
+
+  private maybeCollect(s: QuicStream): void {
+    if (!s.isClosed) return;
+    this.streams.delete(s.id);
+    this.maxStreamDataPending.delete(s.id);
+    if (!s.localInitiated) {
+      const kind = this.streamKind(s.id);
+      this.remoteClosed[kind]++;
+      // RFC 9000 §4.6: MAX_STREAMS raises the limit as peer-initiated streams close.
+      const initial = kind === 'bidi' ? this.localTp.initialMaxStreamsBidi : this.localTp.initialMaxStreamsUni;
+      if (this.localMaxStreams[kind] - this.remoteOpened[kind] < initial / 2 || this.remoteClosed[kind] + initial - this.localMaxStreams[kind] >= Math.max(1, initial / 2)) {
+        this.localMaxStreams[kind] = this.remoteClosed[kind] + initial;
+        this.maxStreamsPending[kind] = true;
+      }
+    }
+  }
+
+  /**
+   * Opens a stream. Returns its ID, or null when the peer's MAX_STREAMS limit is reached
+   * (a `streams-available` event tells when to retry). Only after the handshake completes.
+   */
+  openStream(bidi: boolean): number | null {
+    if (this.isClosed) return null;
+    const kind = bidi ? 'bidi' : 'uni';
+    if (this.nextStreamIndex[kind] >= this.peerMaxStreams[kind]) {
+      this.streamsBlockedPending[kind] = true;
+      return null;
+    }
+    const id = this.nextStreamIndex[kind] * 4 + (this.role === 'server' ? 1 : 0) + (bidi ? 0 : 2);
+    this.nextStreamIndex[kind]++;
+    this.createStream(id);
+    return id;
+  }
+
+  /**
+   * Queues bytes on a stream (the connection keeps a reference: do not reuse `data`). Returns the
+   * number of bytes the stream buffers beyond what the peer allows right now; callers writing
+   * large amounts should wait for `stream-writable` while that is above their high-water mark.
+   */
+  streamWrite(id: number, data: Uint8Array, fin = false): number {
+    const s = this.streams.get(id);
+    if (!s || !s.canSend) throw new Error(`stream ${id} is not writable`);
+    if (s.finWritten) throw new Error(`stream ${id} already finished`);
+    if (s.resetSent) return 0;
+    s.send.write(data);
+    if (fin) s.finWritten = true;
+    this.enqueueStream(s);
+    return Math.max(0, s.send.writeOffset - s.sendMax);
+  }
+
+  /** Bytes written but not yet acknowledged on a stream (for back-pressure). */
+  streamBuffered(id: number): number {
+    return this.streams.get(id)?.send.buffered ?? 0;
+  }
+
+  /**
+   * Reads the bytes available in order on a stream, or null when none are. After null, check
+   * `streamFinished(id)`. Reading gives flow-control credit back to the peer.
+   */
+  streamRead(id: number, max = Infinity): Uint8Array | null {
+    const s = this.streams.get(id);
+    if (!s || !s.canRecv || s.resetReceived) return null;
+    const before = s.recv.readOffset;
+    const data = s.recv.read(max);
+    if (data) this.creditConsumed(s, s.recv.readOffset - before);
+    if (s.finalSize !== null && s.recv.readOffset === s.finalSize && !s.recvDone) {
+      s.recvDone = true;
+      this.maybeCollect(s);
+    }
+    return data;
+  }
+
+  /** Whether the peer finished the stream and everything has been read (or the stream is gone). */
+  streamFinished(id: number): boolean {
+    const s = this.streams.get(id);
+    if (!s) return true;
+    return s.finalSize !== null && s.recv.readOffset === s.finalSize;
+  }
+
+  /** RFC 9000 §3.1: abruptly ends our sending half (RESET_STREAM). */
+  streamReset(id: number, code: number): void {
+    const s = this.streams.get(id);
+    if (!s || !s.canSend) return;
+    this.resetStreamInternal(s, code);
+  }
+
+  private resetStreamInternal(s: QuicStream, code: number): void {
+    if (s.resetSent || (s.finAcked && s.send.allAcked)) return;
+    s.resetSent = { code, finalSize: s.send.sentOffset };
+    s.send.retransmit.clear();
+    this.resetStreamPending.add(s.id);
+  }
+
+  /** RFC 9000 §3.5: asks the peer to stop sending (STOP_SENDING); further data is discarded. */
+  stopSending(id: number, code: number): void {
+    const s = this.streams.get(id);
+    if (!s || !s.canRecv || s.stopSent !== null || s.recvDone) return;
+    s.stopSent = code;
+    const before = s.recv.readOffset;
+    s.recv.read();
+    this.creditConsumed(s, s.recv.readOffset - before);
+    this.stopSendingPending.add(id);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Connection IDs (RFC 9000 §5.1)
+
+  private onNewConnectionId(f: Extract<Frame, { type: 'new_connection_id' }>, frameType: number): void {
+    // RFC 9000 §19.15: an endpoint that is sending packets with a zero-length Destination
+    // Connection ID MUST treat receipt of NEW_CONNECTION_ID as PROTOCOL_VIOLATION.
+    if (this.remoteCid.cid.length === 0) throw new QuicError('PROTOCOL_VIOLATION', 'NEW_CONNECTION_ID with zero-length connection IDs', frameType);
+    const existing = this.remoteCids.get(f.seq);
+    if (existing) {
+      if (!equalBytes(existing.cid, f.cid)) throw new QuicError('PROTOCOL_VIOLATION', 'NEW_CONNECTION_ID reuses a sequence number', frameType);
+      return;
+    }
+    if (f.seq < this.remoteRetirePriorTo) {
+      this.retireCidPending.add(f.seq);
+      return;
+    }
+    this.remoteCids.set(f.seq, { seq: f.seq, cid: f.cid, resetToken: f.resetToken });
+    if (f.retirePriorTo > this.remoteRetirePriorTo) {
+      this.remoteRetirePriorTo = f.retirePriorTo;
+      for (const c of [...this.remoteCids.values()]) {
+        if (c.seq < f.retirePriorTo) {
+          this.remoteCids.delete(c.seq);
+          this.retireCidPending.add(c.seq);
+        }
+      }
+      if (this.remoteCid.seq < f.retirePriorTo) {
+        const next = [...this.remoteCids.values()].sort((a, b) => a.seq - b.seq)[0];
+        if (next) this.remoteCid = next;
+      }
+    }
+    // RFC 9000 §5.1.1: more than active_connection_id_limit IDs is CONNECTION_ID_LIMIT_ERROR.
+    if (this.remoteCids.size > this.localTp.activeConnectionIdLimit) throw new QuicError('CONNECTION_ID_LIMIT_ERROR', 'peer exceeded active_connection_id_limit', frameType);
+  }
+
+  private onRetireConnectionId(seq: number, frameType: number): void {
+    // RFC 9000 §19.16: retiring a sequence number never sent is PROTOCOL_VIOLATION.
+    if (seq >= this.nextLocalSeq) throw new QuicError('PROTOCOL_VIOLATION', 'RETIRE_CONNECTION_ID for an unissued sequence number', frameType);
+    const c = this.localCids.get(seq);
+    if (!c) return;
+    this.localCids.delete(seq);
+    this.newCidPending.delete(seq);
+    this.endpointEvents.push({ type: 'cid-retired', cid: c.cid });
+    this.issueConnectionIds();
+  }
+
+  private issueConnectionIds(): void {
+    const limit = Math.min(this.peerTp?.activeConnectionIdLimit ?? 2, LOCAL_CID_COUNT);
+    while (this.localCids.size < limit) {
+      const seq = this.nextLocalSeq++;
+      const cid = randomBytes(this.cidLength);
+      this.localCids.set(seq, { seq, cid, resetToken: this.resetTokenFor(cid) });
+      this.newCidPending.add(seq);
+      this.endpointEvents.push({ type: 'cid-issued', cid });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // TLS
+
+  private drainTls(): void {
+    for (;;) {
+      const out = this.tls.pollOutput();
+      if (out) {
+        const space = this.spaces[out.epoch === 'initial' ? INITIAL : out.epoch === 'handshake' ? HANDSHAKE : APPLICATION];
+        space.cryptoSend.write(out.data.slice());
+        continue;
+      }
+      const ev = this.tls.pollEvent() as TlsSessionEvent | undefined;
+      if (!ev) return;
+      this.handleTlsEvent(ev);
+      if (this.isClosed) return;
+    }
+  }
+
+  private handleTlsEvent(ev: TlsSessionEvent): void {
+    switch (ev.type) {
+      case 'keys': {
+        const space = this.spaces[ev.epoch === 'handshake' ? HANDSHAKE : APPLICATION];
+        const keys = derivePacketKeys(ev.suite, ev.secret);
+        if (ev.direction === 'read') space.readKeys = keys;
+        else space.writeKeys = keys;
+        return;
+      }
+      case 'peer-transport-parameters':
+        return this.onPeerTransportParameters(ev.data);
+      case 'peer-certificate':
+        if (this.role === 'client') this.events.push({ type: 'peer-certificate', chain: ev.chain });
+        return;
+      case 'handshake-complete':
+        this.handshakeComplete = true;
+        if (this.state === 'handshake') this.state = 'established';
+        this.events.push({ type: 'handshake-complete', alpn: this.tls.alpn ?? null });
+        if (this.role === 'server') {
+          // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes; it sends HANDSHAKE_DONE.
+          this.handshakeDonePending = true;
+          this.confirmHandshake();
+        }
+        this.maxDatagramSize = Math.min(this.targetDatagramSize, this.peerTp?.maxUdpPayloadSize ?? MIN_INITIAL_DATAGRAM);
+        this.cc.maxDatagramSize = this.maxDatagramSize;
+        for (const s of this.streams.values()) this.enqueueStream(s);
+        return;
+      case 'session-ticket':
+        this.events.push({ type: 'session-ticket', ticket: ev.ticket });
+        return;
+      case 'error':
+        // RFC 9001 §4.8: a TLS alert becomes CRYPTO_ERROR 0x0100 + alert.
+        this.closeWith(ev.quicError ?? CRYPTO_ERROR_BASE + (ev.alert & 0xff), ev.reason, false);
+        return;
+    }
+  }
+
+  private onPeerTransportParameters(data: Uint8Array): void {
+    const tp = decodeTransportParameters(data, this.role === 'client');
+    // RFC 9000 §7.3: authenticate the connection IDs exchanged during the handshake.
+    if (this.role === 'client') {
+      if (!tp.originalDestinationConnectionId || !equalBytes(tp.originalDestinationConnectionId, this.originalDcid)) {
+        throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'original_destination_connection_id mismatch');
+      }
+      if (this.retrySourceCid) {
+        if (!tp.retrySourceConnectionId || !equalBytes(tp.retrySourceConnectionId, this.retrySourceCid)) throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'retry_source_connection_id mismatch');
+      } else if (tp.retrySourceConnectionId) {
+        throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'retry_source_connection_id without a Retry');
+      }
+      if (tp.statelessResetToken) this.remoteCids.get(0)!.resetToken = tp.statelessResetToken;
+    }
+    if (this.peerInitialScid && (!tp.initialSourceConnectionId || !equalBytes(tp.initialSourceConnectionId, this.peerInitialScid))) {
+      throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'initial_source_connection_id mismatch');
+    }
+    this.peerTp = tp;
+    this.peerMaxData = tp.initialMaxData;
+    this.peerMaxStreams = { bidi: tp.initialMaxStreamsBidi, uni: tp.initialMaxStreamsUni };
+  }
+
+  private confirmHandshake(): void {
+    if (this.handshakeConfirmed) return;
+    this.handshakeConfirmed = true;
+    // RFC 9001 §4.9.2: Handshake keys are discarded when the handshake is confirmed.
+    this.discardSpace(INITIAL);
+    this.discardSpace(HANDSHAKE);
+    this.issueConnectionIds();
+    this.setLossDetectionTimer();
+  }
+
+  /** Client: the verifier accepted the server's certificate; the handshake may finish. */
+  acceptPeer(): void {
+    if (this.peerAccepted || this.isClosed) return;
+    this.peerAccepted = true;
+    this.guard(() => {
+      this.tls.acceptPeer();
+      this.drainTls();
+    });
+  }
+
+  /** Client: the verifier rejected the server; closes with CRYPTO_ERROR (bad_certificate by default). */
+  rejectPeer(reason: string, alert = 42): void {
+    if (this.isClosed) return;
+    this.guard(() => this.tls.rejectPeer(alert, reason));
+    this.closeWith(CRYPTO_ERROR_BASE + alert, reason, false);
+  }
+
+  private discardSpace(id: SpaceId): void {
+    const space = this.spaces[id];
+    if (space.discarded) return;
+    // RFC 9002 §6.4: discarding keys removes the space's packets from bytes in flight.
+    for (const p of space.sent.values()) if (p.inFlight) this.cc.onPacketDiscarded(p.size);
+    space.sent.clear();
+    space.ackElicitingInFlight = 0;
+    space.lossTime = Infinity;
+    space.discarded = true;
+    space.readKeys = null;
+    space.writeKeys = null;
+    space.ackNeeded = false;
+    space.cryptoSend.retransmit.clear();
+    this.ptoCount = 0;
+    this.setLossDetectionTimer();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Closing (RFC 9000 §10)
+
+  /**
+   * Closes the connection with an application error code (CONNECTION_CLOSE 0x1d) and reason. The
+   * connection stays in the closing state for three PTOs, then reports `drained`.
+   */
+  close(code: number, reason: string, now = this.now): void {
+    this.now = now;
+    this.closeWith(code, reason, true);
+  }
+
+  private closeWith(code: number, reason: string, app: boolean, frameType = 0): void {
+    if (this.isClosed) return;
+    this.state = 'closing';
+    this.closeFrame = { type: 'connection_close', app, code, frameType, reason: reason.slice(0, 256) };
+    this.closeSendPending = true;
+    this.closeDeadline = this.now + 3 * this.ptoDuration(APPLICATION);
+    this.stopAllTimersForClose();
+    this.events.push({ type: 'closed', code, codeName: app ? `application ${code}` : transportErrorName(code), reason, local: true, app });
+  }
+
+  private enterDraining(code: number, reason: string, local: boolean, app: boolean): void {
+    if (this.state === 'draining' || this.state === 'drained') return;
+    const wasClosing = this.state === 'closing';
+    this.state = 'draining';
+    this.closeDeadline = this.now + 3 * this.ptoDuration(APPLICATION);
+    this.stopAllTimersForClose();
+    if (!wasClosing) this.events.push({ type: 'closed', code, codeName: app ? `application ${code}` : transportErrorName(code), reason, local, app });
+  }
+
+  private stopAllTimersForClose(): void {
+    this.lossTimer = Infinity;
+    this.idleDeadline = Infinity;
+    this.pacingDeadline = Infinity;
+    for (const s of this.spaces) s.ackDeadline = Infinity;
+  }
+
+  private drain(): void {
+    if (this.state === 'drained') return;
+    this.state = 'drained';
+    this.closeDeadline = Infinity;
+    this.endpointEvents.push({ type: 'drained' });
+  }
+
+  /** Runs `fn`, turning a peer's protocol error into CONNECTION_CLOSE and anything else into INTERNAL_ERROR. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof QuicError) {
+        this.closeWith(err.errorCode, err.message, false, err.frameType);
+        return;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      this.closeWith(TransportErrorCode.INTERNAL_ERROR, `internal error: ${message}`, false);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Timers
+
+  private ptoDuration(id: SpaceId): number {
+    const maxAckDelay = id === APPLICATION ? (this.peerTp?.maxAckDelay ?? 25) : 0;
+    return this.rtt.ptoBase() + maxAckDelay;
+  }
+
+  private resetIdleTimer(now: number): void {
+    this.lastActivity = now;
+    const local = this.localTp.maxIdleTimeout;
+    const peer = this.peerTp?.maxIdleTimeout ?? 0;
+    // RFC 9000 §10.1: the effective timeout is the minimum of both advertised values (0 = none),
+    // and at least three times the current PTO.
+    const t = local && peer ? Math.min(local, peer) : local || peer;
+    this.idleDeadline = t ? now + Math.max(t, 3 * this.ptoDuration(APPLICATION)) : Infinity;
+  }
+
+  /** RFC 9002 Appendix A.8 SetLossDetectionTimer. */
+  private setLossDetectionTimer(): void {
+    let earliestLoss = Infinity;
+    for (const s of this.spaces) earliestLoss = Math.min(earliestLoss, s.lossTime);
+    if (earliestLoss !== Infinity) {
+      this.lossTimer = earliestLoss;
+      return;
+    }
+    // A server blocked by the anti-amplification limit arms no PTO (A.8).
+    if (this.role === 'server' && !this.addressValidated && this.amplificationCredit() <= 0) {
+      this.lossTimer = Infinity;
+      return;
+    }
+    const inFlight = this.spaces.some((s) => s.ackElicitingInFlight > 0);
+    // A.8: a client without an acknowledged handshake keeps a PTO armed (anti-deadlock).
+    if (!inFlight && (this.role === 'server' || this.handshakeConfirmed || this.handshakeComplete)) {
+      this.lossTimer = Infinity;
+      return;
+    }
+    this.lossTimer = this.ptoTimeAndSpace().time;
+  }
+
+  /** RFC 9002 Appendix A.8 GetPtoTimeAndSpace. */
+  private ptoTimeAndSpace(): { time: number; space: SpaceId } {
+    const backoff = 2 ** this.ptoCount;
+    if (!this.spaces.some((s) => s.ackElicitingInFlight > 0)) {
+      // Anti-deadlock PTO from the client.
+      const space = this.spaces[HANDSHAKE].writeKeys ? HANDSHAKE : INITIAL;
+      return { time: this.now + this.rtt.ptoBase() * backoff, space };
+    }
+    let best = { time: Infinity, space: INITIAL as SpaceId };
+    for (const s of this.spaces) {
+      if (s.ackElicitingInFlight === 0) continue;
+      if (s.id === APPLICATION && !this.handshakeConfirmed) continue;
+      const t = s.timeOfLastAckEliciting + this.ptoDuration(s.id) * backoff;
+      if (t < best.time) best = { time: t, space: s.id };
+    }
+    if (best.time === Infinity && this.spaces[APPLICATION].ackElicitingInFlight > 0) {
+      const s = this.spaces[APPLICATION];
+      best = { time: s.timeOfLastAckEliciting + this.ptoDuration(APPLICATION) * backoff, space: APPLICATION };
+    }
+    return best;
+  }
+
+  /** The earliest time `handleTimeout` must be called, or undefined when nothing is scheduled. */
+  pollTimeout(): number | undefined {
+    if (this.state === 'drained') return undefined;
+    let t = Math.min(this.closeDeadline, this.idleDeadline, this.lossTimer, this.pacingDeadline);
+    if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
+    for (const s of this.spaces) t = Math.min(t, s.ackDeadline);
+    if (this.prevReadKeys) t = Math.min(t, this.prevReadKeysDeadline);
+    if (this.keepAliveInterval && this.handshakeComplete) t = Math.min(t, Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval);
+    if (this.challenge && !this.challenge.pending) t = Math.min(t, this.challenge.sentAt + 3 * this.ptoDuration(APPLICATION));
+    return t === Infinity ? undefined : t;
+  }
+
+  /** Fires every timer due at `now`. */
+  handleTimeout(now: number): void {
+    this.now = now;
+    if (this.state === 'drained') return;
+    if (now >= this.closeDeadline) {
+      this.drain();
+      return;
+    }
+    if (this.state === 'closing' || this.state === 'draining') return;
+    if (now >= this.idleDeadline) {
+      // RFC 9000 §10.1: the connection is silently closed and its state discarded.
+      this.events.push({ type: 'closed', code: 0, codeName: 'idle timeout', reason: 'idle timeout: no packets from the peer', local: true, app: false });
+      this.state = 'draining';
+      this.drain();
+      return;
+    }
+    this.guard(() => {
+      for (const s of this.spaces) {
+        if (now >= s.ackDeadline) {
+          s.ackNeeded = true;
+          s.ackDeadline = Infinity;
+        }
+      }
+      if (now >= this.pacingDeadline) this.pacingDeadline = Infinity;
+      if (this.prevReadKeys && now >= this.prevReadKeysDeadline) {
+        this.prevReadKeys = null;
+        this.prevReadKeysDeadline = Infinity;
+      }
+      if (this.keepAliveInterval && this.handshakeComplete && now >= Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval) this.pingPending = true;
+      if (this.challenge && !this.challenge.pending && now >= this.challenge.sentAt + 3 * this.ptoDuration(APPLICATION)) {
+        // RFC 9000 §8.2.4: give up after a few attempts; §9.3.2: a server falls back to the last validated path only with more state than we keep.
+        if (this.challenge.tries >= 3) this.challenge = null;
+        else this.challenge.pending = true;
+      }
+      if (now >= this.lossTimer) this.onLossDetectionTimeout(now);
+    });
+  }
+
+  /** RFC 9002 Appendix A.9 OnLossDetectionTimeout. */
+  private onLossDetectionTimeout(now: number): void {
+    let earliest: PacketSpace | null = null;
+    for (const s of this.spaces) if (s.lossTime !== Infinity && (!earliest || s.lossTime < earliest.lossTime)) earliest = s;
+    if (earliest) {
+      this.detectLostPackets(earliest, now);
+      this.setLossDetectionTimer();
+      return;
+    }
+    const { space } = this.ptoTimeAndSpace();
+    const s = this.spaces[space];
+    // RFC 9002 §6.2.4: send one or two ack-eliciting probe packets, retransmitting data when possible.
+    s.probes = 2;
+    let n = 0;
+    for (const p of s.sent.values()) {
+      if (!p.ackEliciting) continue;
+      this.requeue(s, p.frames);
+      if (space === APPLICATION && ++n >= 2) break;
+    }
+    if (space !== APPLICATION) {
+      // During the handshake, resend all unacknowledged CRYPTO data of the other handshake space as well.
+      const other = this.spaces[space === INITIAL ? HANDSHAKE : INITIAL];
+      if (!other.discarded && other.writeKeys) for (const p of other.sent.values()) this.requeue(other, p.frames);
+    }
+    this.ptoCount++;
+    this.setLossDetectionTimer();
+  }
+
+  /** RFC 9002 Appendix A.10 DetectAndRemoveLostPackets. */
+  private detectLostPackets(space: PacketSpace, now: number): void {
+    space.lossTime = Infinity;
+    if (space.largestAcked < 0) return;
+    const lossDelay = Math.max(TIME_THRESHOLD * Math.max(this.rtt.latestRtt, this.rtt.smoothedRtt), GRANULARITY);
+    const lostSendTime = now - lossDelay;
+    const lost: SentPacket[] = [];
+    for (const p of space.sent.values()) {
+      if (p.pn > space.largestAcked) break;
+      if (p.timeSent <= lostSendTime || space.largestAcked >= p.pn + PACKET_THRESHOLD) lost.push(p);
+      else space.lossTime = Math.min(space.lossTime, p.timeSent + lossDelay);
+    }
+    if (lost.length === 0) return;
+    let lastLostTime = -Infinity;
+    for (const p of lost) {
+      space.sent.delete(p.pn);
+      if (p.ackEliciting) space.ackElicitingInFlight--;
+      if (p.inFlight) {
+        this.cc.onPacketDiscarded(p.size);
+        lastLostTime = Math.max(lastLostTime, p.timeSent);
+      }
+      this.stats.packetsLost++;
+      this.onFramesLost(space, p.frames);
+    }
+    if (lastLostTime > -Infinity) this.cc.onCongestionEvent(lastLostTime, now);
+    // RFC 9002 §7.6: persistent congestion, approximated on the span of this batch of losses.
+    const first = lost[0]!;
+    const last = lost[lost.length - 1]!;
+    if (this.rtt.hasSample && lost.length >= 2 && last.timeSent - first.timeSent > (this.rtt.smoothedRtt + Math.max(4 * this.rtt.rttVar, GRANULARITY) + (this.peerTp?.maxAckDelay ?? 25)) * PERSISTENT_CONGESTION_THRESHOLD) {
+      this.cc.onPersistentCongestion();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Output
+
+  private amplificationCredit(): number {
+    // RFC 9000 §8.1: before validating the client's address, a server MUST NOT send more than three times what it received.
+    if (this.addressValidated) return Infinity;
+    return 3 * this.bytesReceivedOnPath - this.bytesSentOnPath;
+  }
+
+  /**
+   * Returns the next datagram to send and where, or undefined when nothing is due (then wait
+   * for input or `pollTimeout()`). Call repeatedly until undefined.
+   */
+  pollTransmit(now: number): { data: Uint8Array; to: SocketAddress } | undefined {
+    this.now = now;
+    if (this.state === 'drained' || this.state === 'draining') return undefined;
+    try {
+      return this.transmit(now);
+    } catch (err) {
+      // A bug in packet assembly must not take the process down; the connection ends instead.
+      const message = err instanceof Error ? err.message : String(err);
+      if (this.state !== 'closing') this.closeWith(TransportErrorCode.INTERNAL_ERROR, `internal error: ${message}`, false);
+      this.drain();
+      return undefined;
+    }
+  }
+
+  private transmit(now: number): { data: Uint8Array; to: SocketAddress } | undefined {
+    if (this.state === 'closing') return this.transmitClose();
+
+    // Path responses to another address go in their own datagram (RFC 9000 §8.2.2).
+    const foreign = this.pathResponses.findIndex((r) => !sameAddress(r.to, this.remote));
+    if (foreign >= 0 && this.spaces[APPLICATION].writeKeys) {
+      const r = this.pathResponses.splice(foreign, 1)[0]!;
+      const w = new ByteWriter(16);
+      encodeFrame(w, { type: 'path_response', data: r.data });
+      const pkt = this.sealPacket(this.spaces[APPLICATION], w.finish().slice(), [], false, 0);
+      return { data: pkt, to: r.to };
+    }
+
+    const credit = this.amplificationCredit();
+    const limit = Math.min(this.maxDatagramSize, credit);
+    if (limit < 64) return undefined;
+    const parts: Uint8Array[] = [];
+    let used = 0;
+    let containsInitial = false;
+    let ackElicitingInitial = false;
+    const builds: { space: PacketSpace; frames: ByteWriter; sent: SentFrame[]; ackEliciting: boolean }[] = [];
+    for (const space of this.spaces) {
+      if (!space.writeKeys || space.discarded) continue;
+      const overhead = this.headerLength(space) + AEAD_TAG_LENGTH;
+      const room = limit - used - overhead;
+      if (room < 32) break;
+      const b = this.buildFrames(space, room, now);
+      if (!b) continue;
+      builds.push({ space, ...b });
+      used += overhead + b.frames.offset;
+      if (space.id === INITIAL) {
+        containsInitial = true;
+        if (b.ackEliciting) ackElicitingInitial = true;
+      }
+    }
+    if (builds.length === 0) return undefined;
+    // RFC 9000 §14.1: a client MUST pad datagrams carrying Initial packets to at least 1200 bytes;
+    // a server MUST pad those carrying ack-eliciting Initial packets.
+    let pad = 0;
+    if (containsInitial && (this.role === 'client' || ackElicitingInitial)) pad = Math.max(0, Math.min(MIN_INITIAL_DATAGRAM, credit) - used);
+    for (let i = 0; i < builds.length; i++) {
+      const b = builds[i]!;
+      const last = i === builds.length - 1;
+      const frames = b.frames.finish();
+      parts.push(this.sealPacket(b.space, frames, b.sent, b.ackEliciting, last ? pad : 0));
+    }
+    let total = 0;
+    for (const p of parts) total += p.length;
+    const data = new Uint8Array(total);
+    let o = 0;
+    for (const p of parts) {
+      data.set(p, o);
+      o += p.length;
+    }
+    this.bytesSentOnPath += total;
+    this.stats.bytesSent += total;
+    // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
+    if (this.role === 'client' && builds.some((b) => b.space.id === HANDSHAKE)) this.discardSpace(INITIAL);
+    return { data, to: this.remote };
+  }
+
+  private transmitClose(): { data: Uint8Array; to: SocketAddress } | undefined {
+    if (!this.closeSendPending || !this.closeFrame || this.closeFrame.type !== 'connection_close') return undefined;
+    this.closeSendPending = false;
+    // RFC 9000 §10.2.3: send CONNECTION_CLOSE in every space the peer might be able to read;
+    // in Initial/Handshake an application close becomes APPLICATION_ERROR (0x0c) without the reason.
+    const parts: Uint8Array[] = [];
+    for (const space of this.spaces) {
+      if (!space.writeKeys || space.discarded) continue;
+      if (space.id === APPLICATION && !this.handshakeComplete && this.role === 'server' && parts.length > 0) continue;
+      let frame: Frame = this.closeFrame;
+      if (space.id !== APPLICATION && frame.type === 'connection_close' && frame.app) {
+        frame = { type: 'connection_close', app: false, code: TransportErrorCode.APPLICATION_ERROR, frameType: 0, reason: '' };
+      }
+      const w = new ByteWriter(64);
+      encodeFrame(w, frame);
+      const pad = space.id === INITIAL && this.role === 'client' ? Math.max(0, MIN_INITIAL_DATAGRAM - 100 - w.offset) : 0;
+      parts.push(this.sealPacket(space, w.finish().slice(), [], false, pad));
+    }
+    if (parts.length === 0) return undefined;
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    const data = new Uint8Array(total);
+    let o = 0;
+    for (const p of parts) {
+      data.set(p, o);
+      o += p.length;
+    }
+    return { data, to: this.remote };
+  }
+
+  /** Exact header length of the next packet in `space` (including its packet number). */
+  private headerLength(space: PacketSpace): number {
+    const pnLen = packetNumberLength(space.nextPn, space.largestAcked);
+    if (space.id === APPLICATION) return 1 + this.remoteCid.cid.length + pnLen;
+    const base = 1 + 4 + 1 + this.remoteCid.cid.length + 1 + this.initialLocalCid.length + 2 + pnLen;
+    if (space.id === INITIAL) return base + varintLength(this.retryToken.length) + this.retryToken.length;
+    return base;
+  }
+
+  /**
+   * Chooses frames for one packet in `space` within `room` bytes of plaintext. Returns null when
+   * the space has nothing to send.
+   */
+  private buildFrames(space: PacketSpace, room: number, now: number): { frames: ByteWriter; sent: SentFrame[]; ackEliciting: boolean } | null {
+    const w = new ByteWriter(Math.min(room, 1500));
+    const sent: SentFrame[] = [];
+    const isApp = space.id === APPLICATION;
+
+    // ACK first: never congestion-limited (RFC 9002 §7).
+    if (space.ackNeeded || (space.ackDeadline !== Infinity && space.cryptoSend.hasRetransmit)) {
+      const ranges = space.received.descending().slice(0, MAX_ACK_RANGES);
+      if (ranges.length > 0) {
+        const delayUs = Math.max(0, Math.round((now - space.largestReceivedTime) * 1000));
+        const delay = isApp ? Math.floor(delayUs / 2 ** this.localTp.ackDelayExponent) : 0;
+        encodeFrame(w, { type: 'ack', delay, ranges: ranges.map(([lo, hi]) => [lo, hi - 1] as const), ecn: null });
+        sent.push({ t: 'ack', largest: ranges[0]![1] - 1 });
+      }
+      space.ackNeeded = false;
+      space.ackDeadline = Infinity;
+      space.unackedEliciting = 0;
+    }
+
+    // Congestion and pacing gate everything ack-eliciting, except PTO probes (RFC 9002 §7.5).
+    const probe = space.probes > 0;
+    let cwndOk = probe || this.cc.available >= Math.min(room, this.maxDatagramSize);
+    if (cwndOk && !probe && isApp) {
+      const wait = this.cc.pacingDelay(this.maxDatagramSize, now, this.rtt.hasSample ? this.rtt.smoothedRtt : 0);
+      if (wait > 0) {
+        this.pacingDeadline = wait;
+        cwndOk = false;
+      }
+    }
+    let ackEliciting = false;
+    const fits = (n: number): boolean => w.offset + n <= room;
+
+    if (cwndOk) {
+      // CRYPTO: lost ranges first, then new data.
+      const cs = space.cryptoSend;
+      while (fits(16)) {
+        const lost = cs.retransmit.first();
+        let lo: number;
+        let hi: number;
+        if (lost) {
+          lo = lost[0];
+          hi = lost[1];
+        } else if (cs.unsent > 0) {
+          lo = cs.sentOffset;
+          hi = cs.writeOffset;
+        } else break;
+        const overhead = 1 + varintLength(lo) + 2;
+        hi = Math.min(hi, lo + room - w.offset - overhead);
+        if (hi <= lo) break;
+        encodeFrame(w, { type: 'crypto', offset: lo, data: cs.read(lo, hi) });
+        if (lost) cs.retransmit.remove(lo, hi);
+        else cs.sentOffset = hi;
+        sent.push({ t: 'crypto', offset: lo, len: hi - lo });
+        ackEliciting = true;
+      }
+      if (isApp) ackEliciting = this.buildControlFrames(w, sent, room) || ackEliciting;
+      if (isApp && this.handshakeComplete && this.peerAccepted) ackEliciting = this.buildStreamFrames(w, sent, room) || ackEliciting;
+      if ((probe || (isApp && this.pingPending)) && !ackEliciting && fits(1)) {
+        encodeFrame(w, { type: 'ping' });
+        sent.push({ t: 'ping' });
+        ackEliciting = true;
+      }
+      if (isApp && ackEliciting) this.pingPending = false;
+      if (probe && ackEliciting) space.probes--;
+    }
+    if (w.offset === 0) return null;
+    return { frames: w, sent, ackEliciting };
+  }
+
+  private buildControlFrames(w: ByteWriter, sent: SentFrame[], room: number): boolean {
+    const start = w.offset;
+    const fits = (n: number): boolean => w.offset + n <= room;
+    if (this.handshakeDonePending && this.role === 'server' && fits(1)) {
+      encodeFrame(w, { type: 'handshake_done' });
+      sent.push({ t: 'handshake_done' });
+      this.handshakeDonePending = false;
+    }
+    while (this.pathResponses.length > 0 && fits(9)) {
+      const idx = this.pathResponses.findIndex((r) => sameAddress(r.to, this.remote));
+      if (idx < 0) break;
+      encodeFrame(w, { type: 'path_response', data: this.pathResponses.splice(idx, 1)[0]!.data });
+    }
+    if (this.challenge?.pending && sameAddress(this.challenge.to, this.remote) && fits(9)) {
+      encodeFrame(w, { type: 'path_challenge', data: this.challenge.data });
+      sent.push({ t: 'path_challenge' });
+      this.challenge.pending = false;
+      this.challenge.sentAt = this.now;
+      this.challenge.tries++;
+    }
+    if (this.maxDataPending && fits(9)) {
+      encodeFrame(w, { type: 'max_data', max: this.localMaxData });
+      sent.push({ t: 'max_data' });
+      this.maxDataPending = false;
+    }
+    for (const kind of ['bidi', 'uni'] as const) {
+      if (this.maxStreamsPending[kind] && fits(9)) {
+        encodeFrame(w, { type: 'max_streams', bidi: kind === 'bidi', max: this.localMaxStreams[kind] });
+        sent.push({ t: 'max_streams', bidi: kind === 'bidi' });
+        this.maxStreamsPending[kind] = false;
+      }
+      if (this.streamsBlockedPending[kind] && fits(9)) {
+        encodeFrame(w, { type: 'streams_blocked', bidi: kind === 'bidi', limit: this.peerMaxStreams[kind] });
+        sent.push({ t: 'streams_blocked', bidi: kind === 'bidi' });
+        this.streamsBlockedPending[kind] = false;
+      }
+    }
+    for (const id of this.maxStreamDataPending) {
+      if (!fits(17)) break;
+      const s = this.streams.get(id);
+      this.maxStreamDataPending.delete(id);
+      if (!s || s.finalSize !== null) continue;
+      encodeFrame(w, { type: 'max_stream_data', id, max: s.recvMax });
+      sent.push({ t: 'max_stream_data', id });
+    }
+    for (const id of this.resetStreamPending) {
+      if (!fits(25)) break;
+      const s = this.streams.get(id);
+      this.resetStreamPending.delete(id);
+      if (!s?.resetSent) continue;
+      encodeFrame(w, { type: 'reset_stream', id, code: s.resetSent.code, finalSize: s.resetSent.finalSize });
+      sent.push({ t: 'reset_stream', id });
+    }
+    for (const id of this.stopSendingPending) {
+      if (!fits(17)) break;
+      const s = this.streams.get(id);
+      this.stopSendingPending.delete(id);
+      if (!s || s.stopSent === null) continue;
+      encodeFrame(w, { type: 'stop_sending', id, code: s.stopSent });
+      sent.push({ t: 'stop_sending', id });
+    }
+    for (const seq of this.newCidPending) {
+      if (!fits(48)) break;
+      const c = this.localCids.get(seq);
+      this.newCidPending.delete(seq);
+      if (!c) continue;
+      encodeFrame(w, { type: 'new_connection_id', seq, retirePriorTo: 0, cid: c.cid, resetToken: c.resetToken });
+      sent.push({ t: 'new_connection_id', seq });
+    }
+    for (const seq of this.retireCidPending) {
+      if (!fits(9)) break;
+      this.retireCidPending.delete(seq);
+      encodeFrame(w, { type: 'retire_connection_id', seq });
+      sent.push({ t: 'retire_connection_id', seq });
+    }
+    if (this.dataBlockedPending && fits(9)) {
+      encodeFrame(w, { type: 'data_blocked', limit: this.peerMaxData });
+      sent.push({ t: 'data_blocked' });
+      this.dataBlockedPending = false;
+    }
+    for (const id of this.streamDataBlockedPending) {
+      if (!fits(17)) break;
+      this.streamDataBlockedPending.delete(id);
+      const s = this.streams.get(id);
+      if (!s) continue;
+      encodeFrame(w, { type: 'stream_data_blocked', id, limit: s.sendMax });
+      sent.push({ t: 'stream_data_blocked', id });
+    }
+    return w.offset > start;
+  }
+
+  private buildStreamFrames(w: ByteWriter, sent: SentFrame[], room: number): boolean {
+    let any = false;
+    let rounds = this.sendQueue.length;
+    while (rounds-- > 0 && room - w.offset > 24) {
+      const id = this.sendQueue.shift()!;
+      this.queued.delete(id);
+      const s = this.streams.get(id);
+      if (!s || !s.wantsToSend) continue;
+      const buf = s.send;
+      const lost = buf.retransmit.first();
+      let lo: number;
+      let hi: number;
+      let isNew = false;
+      if (lost) {
+        lo = lost[0];
+        hi = lost[1];
+      } else {
+        lo = buf.sentOffset;
+        // RFC 9000 §4.1: new data is limited by the stream and connection limits.
+        const connRoom = this.peerMaxData - this.sentData;
+        hi = Math.min(buf.writeOffset, s.sendMax, lo + Math.max(0, connRoom));
+        isNew = true;
+        if (hi <= lo && !(s.finWritten && !s.finSent && lo === buf.writeOffset)) {
+          // Blocked by flow control (RFC 9000 §4.1: SHOULD send a *_BLOCKED frame).
+          if (buf.writeOffset > s.sendMax && s.blockedSentAt !== s.sendMax) {
+            s.blockedSentAt = s.sendMax;
+            this.streamDataBlockedPending.add(id);
+          }
+          if (connRoom <= 0 && this.dataBlockedAt !== this.peerMaxData) {
+            this.dataBlockedAt = this.peerMaxData;
+            this.dataBlockedPending = true;
+          }
+          continue;
+        }
+      }
+      const overhead = streamFrameOverhead(id, lo, Math.max(hi - lo, 1));
+      const maxLen = room - w.offset - overhead;
+      if (maxLen < 0) {
+        this.enqueueStream(s);
+        break;
+      }
+      hi = Math.min(hi, lo + maxLen);
+      const fin = s.finWritten && hi === buf.writeOffset;
+      if (hi <= lo && !fin) {
+        this.enqueueStream(s);
+        break;
+      }
+      encodeFrame(w, { type: 'stream', id, offset: lo, data: buf.read(lo, hi), fin });
+      sent.push({ t: 'stream', id, offset: lo, len: hi - lo, fin });
+      if (isNew) {
+        this.sentData += hi - lo;
+        buf.sentOffset = hi;
+      } else buf.retransmit.remove(lo, hi);
+      if (fin) s.finSent = true;
+      any = true;
+      this.enqueueStream(s);
+    }
+    return any;
+  }
+
+  private sealPacket(space: PacketSpace, frames: Uint8Array, sentFrames: SentFrame[], ackEliciting: boolean, pad: number): Uint8Array {
+    const keys = space.writeKeys!;
+    const pn = space.nextPn++;
+    const pnLen = packetNumberLength(pn, space.largestAcked);
+    // RFC 9001 §5.4.2: the sample needs at least 4 bytes of packet number plus payload before it.
+    const minPayload = Math.max(0, 4 - pnLen - frames.length);
+    const padding = Math.max(pad, minPayload);
+    let payload = frames;
+    if (padding > 0) {
+      payload = new Uint8Array(frames.length + padding);
+      payload.set(frames, 0);
+    }
+    let packet: Uint8Array;
+    if (space.id === APPLICATION) {
+      const header = new Uint8Array(1 + this.remoteCid.cid.length + 4);
+      // RFC 9000 §17.3.1: Header Form 0, Fixed Bit 1, Spin 0, Reserved 0, Key Phase, PN Length.
+      header[0] = 0x40 | (this.keyPhase << 2) | (pnLen - 1);
+      header.set(this.remoteCid.cid, 1);
+      packet = protectPacket(keys, header, 1 + this.remoteCid.cid.length, pnLen, pn, payload, false);
+    } else {
+      const type = space.id === INITIAL ? 'initial' : 'handshake';
+      const header = new Uint8Array(this.headerLength(space));
+      const pnOffset = writeLongHeader(header, type, this.remoteCid.cid, this.initialLocalCid, this.role === 'client' ? this.retryToken : null, pnLen, 2);
+      packet = protectPacket(keys, header, pnOffset, pnLen, pn, payload, true);
+    }
+    const inFlight = ackEliciting || padding > 0;
+    const record: SentPacket = { pn, timeSent: this.now, size: packet.length, ackEliciting, inFlight, frames: sentFrames, keyPhase: this.keyPhase };
+    if (ackEliciting || sentFrames.length > 0) space.sent.set(pn, record);
+    if (inFlight) this.cc.onPacketSent(packet.length, this.now);
+    if (ackEliciting) {
+      space.ackElicitingInFlight++;
+      space.timeOfLastAckEliciting = this.now;
+      this.lastAckElicitingSent = this.now;
+      // RFC 9000 §10.1: sending the first ack-eliciting packet after receiving restarts the idle timer.
+      if (!this.ackElicitingSinceReceive) {
+        this.ackElicitingSinceReceive = true;
+        this.resetIdleTimer(this.now);
+      }
+      this.setLossDetectionTimer();
+    }
+    this.stats.packetsSent++;
+    this.stats.smoothedRtt = this.rtt.smoothedRtt;
+    this.stats.congestionWindow = this.cc.congestionWindow;
+    this.stats.bytesInFlight = this.cc.bytesInFlight;
+    return packet;
+  }
+}
+
+/** RFC 9000 §10.3.2: a stateless reset token derived from a static key and the connection ID. */
+export function defaultResetToken(key: Uint8Array, cid: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac('sha256', key).update(cid).digest().subarray(0, 16));
+}

@@ -1,0 +1,198 @@
+/**
+ * The evented face of a `QuicConnection` owned by a `QuicEndpoint`: promises for the handshake and
+ * the close, and `QuicStreamHandle`s with `write` / `'data'` / `'end'`. All protocol work stays in
+ * the sans-IO connection; this file only translates its events.
+ */
+import { EventEmitter } from 'node:events';
+import type { QuicConnection, QuicEvent, SocketAddress } from './quicConnection.ts';
+
+export interface CloseInfo {
+  code: number;
+  codeName: string;
+  reason: string;
+  local: boolean;
+  app: boolean;
+}
+
+/** Bytes buffered per stream above which `write` returns false (wait for 'drain'). */
+export const STREAM_HIGH_WATER_MARK = 1024 * 1024;
+
+/**
+ * One stream. Events: 'data' (Uint8Array), 'end' (peer finished), 'reset' (code),
+ * 'stop-sending' (code), 'drain' (buffer below the high-water mark again).
+ */
+export class QuicStreamHandle extends EventEmitter {
+  readonly id: number;
+  private readonly owner: QuicConnectionHandle;
+  ended = false;
+  private wantDrain = false;
+
+  constructor(owner: QuicConnectionHandle, id: number) {
+    super();
+    this.owner = owner;
+    this.id = id;
+  }
+
+  get bidirectional(): boolean {
+    return (this.id & 0x02) === 0;
+  }
+
+  /** Queues bytes (copied). Returns false when the caller should wait for 'drain'. */
+  write(data: Uint8Array, fin = false): boolean {
+    const conn = this.owner.connection;
+    conn.streamWrite(this.id, data.slice(), fin);
+    this.owner.kick();
+    const ok = conn.streamBuffered(this.id) < STREAM_HIGH_WATER_MARK;
+    if (!ok) this.wantDrain = true;
+    return ok;
+  }
+
+  /** Finishes our side of the stream (FIN). */
+  end(data?: Uint8Array): void {
+    this.write(data ?? new Uint8Array(0), true);
+  }
+
+  reset(code: number): void {
+    this.owner.connection.streamReset(this.id, code);
+    this.owner.kick();
+  }
+
+  stopSending(code: number): void {
+    this.owner.connection.stopSending(this.id, code);
+    this.owner.kick();
+  }
+
+  /** @internal called by the handle on stream events. */
+  onReadable(): void {
+    const conn = this.owner.connection;
+    for (let chunk = conn.streamRead(this.id); chunk; chunk = conn.streamRead(this.id)) this.emit('data', chunk);
+    if (!this.ended && conn.streamFinished(this.id)) {
+      this.ended = true;
+      this.emit('end');
+    }
+  }
+
+  /** @internal */
+  onWritable(): void {
+    if (this.wantDrain && this.owner.connection.streamBuffered(this.id) < STREAM_HIGH_WATER_MARK) {
+      this.wantDrain = false;
+      this.emit('drain');
+    }
+  }
+}
+
+/**
+ * Events: 'peer-certificate' (chain; client: call `acceptPeer()` or `rejectPeer()`), 'stream'
+ * (QuicStreamHandle opened by the peer), 'session-ticket', 'path-validated', 'migrated',
+ * 'closed' (CloseInfo).
+ */
+export class QuicConnectionHandle extends EventEmitter {
+  readonly connection: QuicConnection;
+  private readonly streams = new Map<number, QuicStreamHandle>();
+  private readonly kickFn: () => void;
+  readonly established: Promise<{ alpn: string | null }>;
+  readonly closed: Promise<CloseInfo>;
+  private resolveEstablished!: (v: { alpn: string | null }) => void;
+  private rejectEstablished!: (e: Error) => void;
+  private resolveClosed!: (v: CloseInfo) => void;
+  closeInfo: CloseInfo | null = null;
+
+  constructor(connection: QuicConnection, kick: () => void) {
+    super();
+    this.connection = connection;
+    this.kickFn = kick;
+    this.established = new Promise((res, rej) => {
+      this.resolveEstablished = res;
+      this.rejectEstablished = rej;
+    });
+    // An unobserved handshake failure is reported through `closed`; do not crash the process.
+    this.established.catch(() => undefined);
+    this.closed = new Promise((res) => (this.resolveClosed = res));
+  }
+
+  get remoteAddress(): SocketAddress {
+    return this.connection.remoteAddress;
+  }
+
+  /** @internal lets the endpoint flush after an API call. */
+  kick(): void {
+    this.kickFn();
+  }
+
+  openStream(bidi = true): QuicStreamHandle | null {
+    const id = this.connection.openStream(bidi);
+    if (id === null) return null;
+    const s = new QuicStreamHandle(this, id);
+    this.streams.set(id, s);
+    return s;
+  }
+
+  acceptPeer(): void {
+    this.connection.acceptPeer();
+    this.kick();
+  }
+
+  rejectPeer(reason: string): void {
+    this.connection.rejectPeer(reason);
+    this.kick();
+  }
+
+  close(code = 0, reason = ''): void {
+    this.connection.close(code, reason, performance.now());
+    this.kick();
+  }
+
+  /** @internal */
+  dispatch(e: QuicEvent): void {
+    switch (e.type) {
+      case 'handshake-complete':
+        this.resolveEstablished({ alpn: e.alpn });
+        break;
+      case 'peer-certificate':
+        this.emit('peer-certificate', e.chain);
+        break;
+      case 'session-ticket':
+        this.emit('session-ticket', e.ticket);
+        break;
+      case 'stream-opened': {
+        const s = new QuicStreamHandle(this, e.id);
+        this.streams.set(e.id, s);
+        this.emit('stream', s);
+        break;
+      }
+      case 'stream-readable':
+        this.streams.get(e.id)?.onReadable();
+        break;
+      case 'stream-writable':
+        this.streams.get(e.id)?.onWritable();
+        break;
+      case 'stream-reset':
+        this.streams.get(e.id)?.emit('reset', e.code);
+        break;
+      case 'stream-stop-sending':
+        this.streams.get(e.id)?.emit('stop-sending', e.code);
+        break;
+      case 'path-validated':
+        this.emit('path-validated', e.remote);
+        break;
+      case 'migrated':
+        this.emit('migrated', e.remote);
+        break;
+      case 'closed': {
+        const info: CloseInfo = { code: e.code, codeName: e.codeName, reason: e.reason, local: e.local, app: e.app };
+        this.closeInfo = info;
+        this.rejectEstablished(new Error(`QUIC connection closed before the handshake completed: ${e.codeName} ${e.reason}`));
+        this.resolveClosed(info);
+        this.emit('closed', info);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** @internal stream-writable after acks: let writers resume. */
+  pumpDrain(): void {
+    for (const s of this.streams.values()) s.onWritable();
+  }
+}

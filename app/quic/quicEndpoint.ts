@@ -1,0 +1,298 @@
+/**
+ * The I/O driver for QUIC: owns a `node:dgram` socket and one timer, demultiplexes datagrams to
+ * `QuicConnection`s by Destination Connection ID, and answers statelessly where RFC 9000 says so
+ * (Version Negotiation §6.1, Retry §8.1.2, Stateless Reset §10.3). Client and server share it.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { QuicConnectionHandle } from './quicConnectionHandle.ts';
+import { defaultResetToken, QuicConnection, type ClientConnectOptions, type ServerAcceptOptions, type SocketAddress } from './quicConnection.ts';
+import { parseHeader, QUIC_V1, versionNegotiationPacket } from './packetHeader.ts';
+import { buildRetryPacket, buildStatelessReset, RetryToken } from './retryToken.ts';
+
+const CID_LENGTH = 8;
+
+export interface ListenOptions extends Pick<ServerAcceptOptions, 'alpn' | 'certificateChain' | 'privateKey' | 'selectCertificate' | 'ticketKey' | 'transportParams' | 'maxDatagramSize' | 'keepAliveInterval'> {
+  /** RFC 9000 §8.1.2: send a Retry to every new client first (address validation). */
+  requireRetry?: boolean;
+  /** Called for every accepted connection (before its handshake completes). */
+  onConnection: (conn: QuicConnectionHandle) => void;
+}
+
+export type EndpointConnectOptions = Omit<ClientConnectOptions, 'now' | 'cidLength' | 'statelessResetKey' | 'resetTokenFor'>;
+
+function key(cid: Uint8Array): string {
+  return Buffer.from(cid.buffer, cid.byteOffset, cid.byteLength).toString('hex');
+}
+
+export class QuicEndpoint {
+  private socket: Socket;
+  private readonly family: 'udp4' | 'udp6';
+  private readonly routes = new Map<string, QuicConnectionHandle>();
+  private readonly handles = new Set<QuicConnectionHandle>();
+  private readonly resetKey = randomBytes(32);
+  private readonly retryTokens = new RetryToken();
+  private server: ListenOptions | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private closing = false;
+  /** Counters for tests and the bench. */
+  readonly counters = { datagramsIn: 0, datagramsOut: 0, dropped: 0, versionNegotiation: 0, retries: 0, statelessResets: 0 };
+
+  private constructor(socket: Socket, family: 'udp4' | 'udp6') {
+    this.socket = socket;
+    this.family = family;
+    this.attach(socket);
+  }
+
+  /** Binds a UDP socket (port 0 for an ephemeral port). */
+  static async bind(local: { address: string; port: number } = { address: '127.0.0.1', port: 0 }): Promise<QuicEndpoint> {
+    const family = isIP(local.address) === 6 ? 'udp6' : 'udp4';
+    const socket = await QuicEndpoint.openSocket(family, local);
+    return new QuicEndpoint(socket, family);
+  }
+
+  private static openSocket(family: 'udp4' | 'udp6', local: { address: string; port: number }): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const s = createSocket({ type: family, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024 });
+      s.once('error', reject);
+      s.bind(local.port, local.address, () => {
+        s.off('error', reject);
+        resolve(s);
+      });
+    });
+  }
+
+  private attach(socket: Socket): void {
+    socket.on('message', (msg, rinfo) => {
+      if (socket !== this.socket) return;
+      this.onDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), { address: rinfo.address, port: rinfo.port });
+    });
+    socket.on('error', (err) => {
+      // UDP errors (ICMP unreachable and the like) are per-datagram; loss recovery handles them.
+      this.counters.dropped++;
+      void err;
+    });
+  }
+
+  get address(): SocketAddress {
+    const a = this.socket.address();
+    return { address: a.address, port: a.port };
+  }
+
+  /** Accepts connections with the given certificate and ALPN list. */
+  listen(opts: ListenOptions): void {
+    this.server = opts;
+  }
+
+  /** Starts a client connection; await `handle.established`. */
+  connect(opts: EndpointConnectOptions): QuicConnectionHandle {
+    const conn = QuicConnection.connect({
+      ...opts,
+      now: performance.now(),
+      cidLength: CID_LENGTH,
+      resetTokenFor: (cid) => defaultResetToken(this.resetKey, cid),
+    });
+    return this.register(conn);
+  }
+
+  private register(conn: QuicConnection): QuicConnectionHandle {
+    const handle: QuicConnectionHandle = new QuicConnectionHandle(conn, () => this.service(handle));
+    this.handles.add(handle);
+    for (const cid of conn.localConnectionIds) this.routes.set(key(cid), handle);
+    queueMicrotask(() => this.service(handle));
+    return handle;
+  }
+
+  /**
+   * Moves to a fresh UDP socket (new local port) and migrates every client connection to it
+   * (RFC 9000 §9: active migration). The old socket is closed.
+   */
+  async rebind(local: { address: string; port: number } = { address: this.address.address, port: 0 }): Promise<void> {
+    const next = await QuicEndpoint.openSocket(this.family, local);
+    const old = this.socket;
+    this.socket = next;
+    this.attach(next);
+    old.close();
+    const now = performance.now();
+    for (const h of this.handles) {
+      if (h.connection.role === 'client') h.connection.migrate(now);
+      this.service(h);
+    }
+  }
+
+  private onDatagram(data: Uint8Array, from: SocketAddress): void {
+    this.counters.datagramsIn++;
+    let header;
+    try {
+      header = parseHeader(data, 0, CID_LENGTH);
+    } catch (err) {
+      void err;
+      this.counters.dropped++;
+      return;
+    }
+    const existing = this.routes.get(key(header.dcid));
+    if (existing) {
+      existing.connection.handleDatagram(data, from, performance.now());
+      this.service(existing);
+      return;
+    }
+    if (header.form === 'short') {
+      // RFC 9000 §10.3: an endpoint that cannot map a short-header packet sends a Stateless Reset.
+      const reset = buildStatelessReset(defaultResetToken(this.resetKey, header.dcid), data.length);
+      if (reset) {
+        this.counters.statelessResets++;
+        this.sendRaw(reset, from);
+      }
+      return;
+    }
+    if (!this.server || this.closing || header.form !== 'long') {
+      this.counters.dropped++;
+      return;
+    }
+    // RFC 9000 §14.1: a server MUST discard an Initial in a datagram smaller than 1200 bytes.
+    if (data.length < 1200) {
+      this.counters.dropped++;
+      return;
+    }
+    if (header.version !== QUIC_V1) {
+      // RFC 9000 §6.1: answer an unsupported version with Version Negotiation.
+      this.counters.versionNegotiation++;
+      this.sendRaw(versionNegotiationPacket(header.scid, header.dcid, [QUIC_V1, 0x1a2a3a4a], randomBytes(1)[0]!), from);
+      return;
+    }
+    if (header.type !== 'initial') {
+      this.counters.dropped++;
+      return;
+    }
+    // RFC 9000 §7.2: the client's Destination Connection ID MUST be at least 8 bytes.
+    if (header.dcid.length < 8) {
+      this.counters.dropped++;
+      return;
+    }
+    let originalDcid: Uint8Array = header.dcid.slice();
+    let retrySourceCid: Uint8Array | undefined;
+    let addressValidated = false;
+    if (this.server.requireRetry) {
+      if (header.token.length === 0) {
+        const retryScid = randomBytes(CID_LENGTH);
+        const token = this.retryTokens.mint(from, header.dcid, retryScid, Date.now());
+        this.counters.retries++;
+        this.sendRaw(buildRetryPacket(header.scid, retryScid, token, header.dcid), from);
+        return;
+      }
+      const valid = this.retryTokens.validate(from, header.token, Date.now());
+      // RFC 9000 §8.1.3: an invalid token may be ignored; we drop the Initial (the client retries).
+      if (!valid || !equal(valid.retryScid, header.dcid)) {
+        this.counters.dropped++;
+        return;
+      }
+      originalDcid = valid.odcid;
+      retrySourceCid = valid.retryScid;
+      addressValidated = true;
+    }
+    const s = this.server;
+    const acceptOpts: ServerAcceptOptions = {
+      alpn: s.alpn,
+      certificateChain: s.certificateChain,
+      privateKey: s.privateKey,
+      originalDcid,
+      clientScid: header.scid.slice(),
+      localCid: randomBytes(CID_LENGTH),
+      remoteAddress: from,
+      now: performance.now(),
+      cidLength: CID_LENGTH,
+      resetTokenFor: (cid) => defaultResetToken(this.resetKey, cid),
+      addressValidated,
+    };
+    if (retrySourceCid) acceptOpts.retrySourceCid = retrySourceCid;
+    if (s.selectCertificate) acceptOpts.selectCertificate = s.selectCertificate;
+    if (s.ticketKey) acceptOpts.ticketKey = s.ticketKey;
+    if (s.transportParams) acceptOpts.transportParams = s.transportParams;
+    if (s.maxDatagramSize) acceptOpts.maxDatagramSize = s.maxDatagramSize;
+    if (s.keepAliveInterval) acceptOpts.keepAliveInterval = s.keepAliveInterval;
+    const conn = QuicConnection.accept(acceptOpts);
+    const handle = this.register(conn);
+    // Retransmitted Initials still carry the client's chosen DCID.
+    this.routes.set(key(header.dcid), handle);
+    s.onConnection(handle);
+    conn.handleDatagram(data, from, performance.now());
+    this.service(handle);
+  }
+
+  private sendRaw(data: Uint8Array, to: SocketAddress): void {
+    this.counters.datagramsOut++;
+    this.socket.send(data, to.port, to.address);
+  }
+
+  /** Flushes a connection: transmit, events, routing updates, timer. */
+  private service(handle: QuicConnectionHandle): void {
+    const conn = handle.connection;
+    const now = performance.now();
+    for (let t = conn.pollTransmit(now); t; t = conn.pollTransmit(now)) this.sendRaw(t.data, t.to);
+    for (let e = conn.pollEvent(); e; e = conn.pollEvent()) handle.dispatch(e);
+    for (let e = conn.pollEndpointEvent(); e; e = conn.pollEndpointEvent()) {
+      if (e.type === 'cid-issued') this.routes.set(key(e.cid), handle);
+      else if (e.type === 'cid-retired') this.routes.delete(key(e.cid));
+      else this.forget(handle);
+    }
+    // Events may have queued more (a handler wrote to a stream): one more transmit pass.
+    for (let t = conn.pollTransmit(now); t; t = conn.pollTransmit(now)) this.sendRaw(t.data, t.to);
+    handle.pumpDrain();
+    this.armTimer();
+  }
+
+  private forget(handle: QuicConnectionHandle): void {
+    this.handles.delete(handle);
+    for (const [k, h] of this.routes) if (h === handle) this.routes.delete(k);
+  }
+
+  private armTimer(): void {
+    let next = Infinity;
+    for (const h of this.handles) next = Math.min(next, h.connection.pollTimeout() ?? Infinity);
+    if (next === this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = next;
+    if (next === Infinity) return;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - performance.now()));
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    for (const h of [...this.handles]) {
+      const t = h.connection.pollTimeout();
+      if (t !== undefined && t <= now) {
+        h.connection.handleTimeout(now);
+        this.service(h);
+      }
+    }
+    this.armTimer();
+  }
+
+  /** Number of live connections (tests, bench). */
+  get connectionCount(): number {
+    return this.handles.size;
+  }
+
+  /**
+   * Closes every connection (application code 0) and the socket once they have sent their
+   * CONNECTION_CLOSE; it does not wait out the draining period.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const h of this.handles) if (!h.connection.isClosed) h.close(0, 'endpoint closing');
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+    this.handles.clear();
+    this.routes.clear();
+  }
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}

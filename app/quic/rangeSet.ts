@@ -1,0 +1,112 @@
+/** A set of non-overlapping half-open integer ranges [lo, hi), kept sorted ascending. */
+export class RangeSet {
+  /** Flattened [lo0, hi0, lo1, hi1, ...]. */
+  private r: number[] = [];
+
+  get size(): number {
+    return this.r.length / 2;
+  }
+
+  get isEmpty(): boolean {
+    return this.r.length === 0;
+  }
+
+  min(): number | undefined {
+    return this.r[0];
+  }
+
+  /** The exclusive upper end of the highest range. */
+  max(): number | undefined {
+    return this.r[this.r.length - 1];
+  }
+
+  has(v: number): boolean {
+    const r = this.r;
+    for (let i = r.length - 2; i >= 0; i -= 2) {
+      if (v >= r[i + 1]!) return false;
+      if (v >= r[i]!) return true;
+    }
+    return false;
+  }
+
+  /** Adds [lo, hi). Returns true when any value was new. */
+  insert(lo: number, hi: number): boolean {
+    if (hi <= lo) return false;
+    const r = this.r;
+    // Fast path: append at or after the end (in-order arrival).
+    const n = r.length;
+    if (n === 0 || lo > r[n - 1]!) {
+      r.push(lo, hi);
+      return true;
+    }
+    if (lo >= r[n - 2]! && hi <= r[n - 1]!) return false;
+    if (lo >= r[n - 2]! && lo <= r[n - 1]!) {
+      r[n - 1] = Math.max(r[n - 1]!, hi);
+      return true;
+    }
+    // General case: find ranges overlapping or touching [lo, hi).
+    let i = 0;
+    while (i < r.length && r[i + 1]! < lo) i += 2;
+    let j = i;
+    let newLo = lo;
+    let newHi = hi;
+    let covered = false;
+    while (j < r.length && r[j]! <= hi) {
+      if (r[j]! <= lo && r[j + 1]! >= hi) covered = true;
+      newLo = Math.min(newLo, r[j]!);
+      newHi = Math.max(newHi, r[j + 1]!);
+      j += 2;
+    }
+    if (covered) return false;
+    r.splice(i, j - i, newLo, newHi);
+    return true;
+  }
+
+  /** Removes every value below `v`. */
+  removeBelow(v: number): void {
+    const r = this.r;
+    let i = 0;
+    while (i < r.length && r[i + 1]! <= v) i += 2;
+    if (i > 0) r.splice(0, i);
+    if (r.length > 0 && r[0]! < v) r[0] = v;
+  }
+
+  /** Removes [lo, hi). */
+  remove(lo: number, hi: number): void {
+    if (hi <= lo) return;
+    const out: number[] = [];
+    const r = this.r;
+    for (let i = 0; i < r.length; i += 2) {
+      const a = r[i]!;
+      const b = r[i + 1]!;
+      if (b <= lo || a >= hi) {
+        out.push(a, b);
+        continue;
+      }
+      if (a < lo) out.push(a, lo);
+      if (b > hi) out.push(hi, b);
+    }
+    this.r = out;
+  }
+
+  /** Keeps only the highest `n` ranges. */
+  truncateLow(n: number): void {
+    if (this.r.length > n * 2) this.r.splice(0, this.r.length - n * 2);
+  }
+
+  /** Ranges as [lo, hi) pairs, highest first. */
+  descending(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let i = this.r.length - 2; i >= 0; i -= 2) out.push([this.r[i]!, this.r[i + 1]!]);
+    return out;
+  }
+
+  /** The lowest range, if any. */
+  first(): [number, number] | undefined {
+    return this.r.length ? [this.r[0]!, this.r[1]!] : undefined;
+  }
+
+  clear(): void {
+    this.r = [];
+  }
+}

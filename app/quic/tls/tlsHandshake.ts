@@ -1,0 +1,240 @@
+/**
+ * The TLS 1.3 handshake for QUIC, sans-IO (RFC 9001 §4): no record layer, no sockets, no timers.
+ * Handshake bytes go in and out per epoch as the contents of CRYPTO frames.
+ *
+ * Driving it (quinn-proto style):
+ *   - client: `start()`, then after every `handleCrypto`/`acceptPeer`/`rejectPeer`, drain
+ *     `pollEvent()` and `pollOutput()` until both return undefined. Events come in the order they
+ *     happen: a 'keys' event precedes the output bytes of the epoch it unlocks, so process events
+ *     before sending output.
+ *   - client: on 'peer-certificate', run the verifier (security/) and call `acceptPeer()` or
+ *     `rejectPeer()`. Until then no Finished is sent and no 1-RTT keys exist.
+ *   - 'error' is final: close the connection with CRYPTO_ERROR 0x0100 + alert (RFC 9001 §4.8), or
+ *     with `quicError` when it is set (RFC 9001 names PROTOCOL_VIOLATION for a few cases).
+ * A misbehaving peer never makes a method throw; throws are programmer errors (bad config, calls
+ * out of order).
+ */
+import { randomBytes as nodeRandomBytes, type KeyObject } from 'node:crypto';
+import { Alert, TlsAlertError, QUIC_PROTOCOL_VIOLATION, alertName } from './alerts.ts';
+import type { CipherSuiteInfo } from './cipherSuites.ts';
+import { ClientHandshake } from './clientHandshake.ts';
+import { HandshakeIo, type RoleMachine } from './handshakeIo.ts';
+import { nextTrafficSecret } from './keySchedule.ts';
+import { handshakeTypeName } from './messages.ts';
+import { ServerHandshake } from './serverHandshake.ts';
+import type { StoredTicket } from './tickets.ts';
+
+export type { CipherSuiteInfo } from './cipherSuites.ts';
+export type { StoredTicket } from './tickets.ts';
+
+export type Epoch = 'initial' | 'handshake' | 'application';
+
+/** Encrypted Client Hello is not implemented: the server name travels in clear in the ClientHello. */
+export const ECH_STATUS = 'not-available';
+
+export interface TlsClientConfig {
+  role: 'client';
+  serverName: string;
+  /** RFC 9001 §8.1: ALPN is required. */
+  alpn: string[];
+  /** Our encoded quic_transport_parameters (extension 0x39). */
+  transportParameters: Uint8Array;
+  cipherSuites?: number[];
+  /** The first group gets a key share in the first ClientHello; the others only if the server asks (HRR). */
+  groups?: ('x25519' | 'secp256r1')[];
+  /** Resumption (PSK with psk_dhe_ke); 0-RTT is not offered. */
+  sessionTicket?: StoredTicket | null;
+  randomBytes?: (n: number) => Uint8Array;
+  /** Wall clock in ms, for ticket ages; defaults to Date.now. */
+  now?: () => number;
+}
+
+export interface TlsServerConfig {
+  role: 'server';
+  alpn: string[];
+  transportParameters: Uint8Array;
+  /** DER, leaf first. */
+  certificateChain: Uint8Array[];
+  privateKey: KeyObject;
+  /** Choose a certificate by SNI; null falls back to certificateChain/privateKey. */
+  selectCertificate?(serverName: string | null): { certificateChain: Uint8Array[]; privateKey: KeyObject } | null;
+  /** Key sealing session tickets; tickets are issued by default when it is set. */
+  ticketKey?: Uint8Array;
+  issueTickets?: boolean;
+  ticketLifetimeSeconds?: number;
+  /** Tests: force a HelloRetryRequest. */
+  requireHelloRetry?: boolean;
+  cipherSuites?: number[];
+  /** Groups the server accepts, in preference order for a HelloRetryRequest. */
+  groups?: ('x25519' | 'secp256r1')[];
+  randomBytes?: (n: number) => Uint8Array;
+  now?: () => number;
+}
+
+export interface TlsFacts {
+  version: 'TLSv1.3';
+  cipher: string;
+  group: string;
+  alpn: string | null;
+  serverName: string | null;
+  resumed: boolean;
+  signatureScheme: string | null;
+  ech: typeof ECH_STATUS;
+}
+
+export type TlsEvent =
+  | { type: 'keys'; epoch: 'handshake' | 'application'; direction: 'read' | 'write'; suite: CipherSuiteInfo; secret: Uint8Array }
+  | { type: 'peer-transport-parameters'; data: Uint8Array }
+  /** Client: CertificateVerify and server Finished already checked. On resumption: the chain stored with the ticket. */
+  | { type: 'peer-certificate'; chain: Uint8Array[] }
+  /** Server: after the client Finished; client: after sending its Finished. */
+  | { type: 'handshake-complete' }
+  /** Client: a storable ticket. */
+  | { type: 'session-ticket'; ticket: StoredTicket }
+  /** Final. `quicError` is set where RFC 9001 asks for a transport error instead of CRYPTO_ERROR. */
+  | { type: 'error'; alert: number; reason: string; quicError?: number };
+
+/** RFC 9001 §4.1.3 leaves buffering to us: we hold at most this many unprocessed bytes per epoch. */
+export const MAX_BUFFERED_HANDSHAKE_BYTES = 64 * 1024;
+
+const EPOCH_ORDER: Readonly<Record<Epoch, number>> = { initial: 0, handshake: 1, application: 2 };
+
+export class TlsHandshake {
+  private readonly io = new HandshakeIo();
+  private readonly role: RoleMachine;
+  private readonly buffers: Record<Epoch, Uint8Array> = {
+    initial: new Uint8Array(0),
+    handshake: new Uint8Array(0),
+    application: new Uint8Array(0),
+  };
+  private failed = false;
+
+  constructor(config: TlsClientConfig | TlsServerConfig) {
+    if (config.alpn.length === 0) throw new Error('TLS config: RFC 9001 §8.1 requires at least one ALPN protocol');
+    const random = config.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n)));
+    const now = config.now ?? Date.now;
+    this.role = config.role === 'client' ? new ClientHandshake(config, this.io, random, now) : new ServerHandshake(config, this.io, random, now);
+  }
+
+  /** Client: queues the ClientHello. Server: no-op. Poll afterwards. */
+  start(): void {
+    this.role.start();
+  }
+
+  /**
+   * Handshake bytes received in CRYPTO frames of `epoch`, in order (the QUIC layer reassembles).
+   * Poll events and output afterwards.
+   */
+  handleCrypto(epoch: Epoch, data: Uint8Array): void {
+    if (this.failed) return;
+    // RFC 9001 §4.1.3: "If the packet is from a previously installed encryption level, it MUST NOT
+    // contain data that extends past the end of previously received data in that flow."
+    if (EPOCH_ORDER[epoch] < EPOCH_ORDER[this.role.readEpoch]) {
+      return this.fail(new TlsAlertError(Alert.unexpected_message, `handshake data in the ${epoch} epoch after it was closed`, QUIC_PROTOCOL_VIOLATION));
+    }
+    const buffered = this.buffers[epoch];
+    if (buffered.length + data.length > MAX_BUFFERED_HANDSHAKE_BYTES) {
+      return this.fail(new TlsAlertError(Alert.unexpected_message, `more than ${MAX_BUFFERED_HANDSHAKE_BYTES} unprocessed handshake bytes in the ${epoch} epoch`));
+    }
+    const merged = new Uint8Array(buffered.length + data.length);
+    merged.set(buffered, 0);
+    merged.set(data, buffered.length);
+    this.buffers[epoch] = merged;
+    this.pump();
+  }
+
+  /** Bytes to send in CRYPTO frames of `epoch`; call until undefined after every handle*. */
+  pollOutput(): { epoch: Epoch; data: Uint8Array } | undefined {
+    return this.io.pollOutput();
+  }
+
+  pollEvent(): TlsEvent | undefined {
+    return this.io.pollEvent();
+  }
+
+  /**
+   * Client: after a 'peer-certificate' event, the caller's verifier accepted the chain. Only then
+   * does the client send its Finished and install 1-RTT keys, so no application data can precede
+   * the decision. Throws if called at any other time.
+   */
+  acceptPeer(): void {
+    if (this.failed) return;
+    if (!this.role.waiting) throw new Error("acceptPeer() without a pending 'peer-certificate' event");
+    this.guard(() => this.role.acceptPeer());
+    if (!this.failed && this.buffers.handshake.length > 0) {
+      // RFC 9001 §4.1.3: unconsumed data from a previous encryption level at a key change.
+      return this.fail(new TlsAlertError(Alert.unexpected_message, 'unconsumed handshake data after the server Finished', QUIC_PROTOCOL_VIOLATION));
+    }
+    this.pump();
+  }
+
+  /** Caller refused the chain: emits an 'error' event with bad_certificate (42) or the given alert. */
+  rejectPeer(alert: number = Alert.bad_certificate, reason = 'the certificate chain was refused'): void {
+    if (this.failed) return;
+    this.fail(new TlsAlertError(alert, reason));
+  }
+
+  /** RFC 9001 §6: next generation secret = HKDF-Expand-Label(secret, "quic ku", "", Hash.length). */
+  static nextTrafficSecret(suite: CipherSuiteInfo, secret: Uint8Array): Uint8Array {
+    return nextTrafficSecret(suite.hash, secret);
+  }
+
+  get isComplete(): boolean {
+    return !this.failed && this.role.complete;
+  }
+
+  get alpn(): string | null {
+    return this.role.alpn;
+  }
+
+  get suite(): CipherSuiteInfo | null {
+    return this.role.suite;
+  }
+
+  /** Null until the handshake is complete. */
+  get tlsFacts(): TlsFacts | null {
+    return this.failed ? null : this.role.facts();
+  }
+
+  private pump(): void {
+    while (!this.failed && !this.role.waiting) {
+      const epoch = this.role.readEpoch;
+      const buf = this.buffers[epoch];
+      if (buf.length < 4) return;
+      const length = ((buf[1] as number) << 16) | ((buf[2] as number) << 8) | (buf[3] as number);
+      if (length + 4 > MAX_BUFFERED_HANDSHAKE_BYTES) {
+        return this.fail(new TlsAlertError(Alert.decode_error, `${handshakeTypeName(buf[0] as number)} of ${length} bytes exceeds our limit`));
+      }
+      if (buf.length < 4 + length) return;
+      const raw = buf.slice(0, 4 + length);
+      this.buffers[epoch] = buf.slice(4 + length);
+      this.guard(() => this.role.handleMessage({ type: raw[0] as number, body: raw.subarray(4), raw }));
+      if (!this.failed && this.role.readEpoch !== epoch && this.buffers[epoch].length > 0) {
+        // RFC 9001 §4.1.3: "When TLS provides keys for a higher encryption level, if there is data
+        // from a previous encryption level that TLS has not consumed, this MUST be treated as a
+        // connection error of type PROTOCOL_VIOLATION."
+        this.fail(new TlsAlertError(Alert.unexpected_message, `unconsumed ${epoch} handshake data at a key change`, QUIC_PROTOCOL_VIOLATION));
+      }
+    }
+  }
+
+  private guard(step: () => void): void {
+    if (this.failed) return;
+    try {
+      step();
+    } catch (err) {
+      if (err instanceof TlsAlertError) return this.fail(err);
+      // Whatever else escaped (a crypto routine refusing hostile input we failed to screen) still
+      // must not throw out of the machine: it is a fatal internal_error for this connection only.
+      this.fail(new TlsAlertError(Alert.internal_error, `internal error: ${err instanceof Error ? err.message : String(err)}`));
+    }
+  }
+
+  private fail(err: TlsAlertError): void {
+    this.failed = true;
+    this.io.dropOutputs();
+    const event: TlsEvent = { type: 'error', alert: err.alert, reason: `${alertName(err.alert)}: ${err.reason}` };
+    if (err.quicError !== undefined) event.quicError = err.quicError;
+    this.io.emit(event);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The PKIX prooftype (draft-ietf-xmpp-dna-10 §3.2 step 6): "if the proof is consistent with the
+ * XMPP profile of the matching rules from [RFC6125] and the certificate is otherwise valid
+ * according to [RFC5280], the client accepts that there is a strong domain name association".
+ *
+ * One prooftype, one module: it returns one attempt for the verdict's `tried` list and, when it
+ * fails, the error a person should see. DANE, POSH and pins will sit beside it in the same shape.
+ */
+import type { ProofAttempt, UserError } from '../contract/viewModels.ts';
+import type { ParsedCertificate } from './certificate.ts';
+import { matchIdentity, toALabels } from './identity.ts';
+import { validatePath, type PathResult } from './pkixPath.ts';
+import type { ServerFacts } from './serverFacts.ts';
+import type { TrustAnchors } from './trustAnchors.ts';
+
+/** What each prooftype module hands back to the verifier. */
+export interface ProofOutcome {
+  attempt: ProofAttempt;
+  /** Set when `attempt.ok`. */
+  identity: string | null;
+  delegation: string | null;
+  /** Set when not `attempt.ok`: worded for a person. */
+  error: UserError | null;
+}
+
+/**
+ * The SRV-ID service of a client connection (RFC 6120 §13.7.1.2.1: `_xmpp-client.example.net`), for
+ * every transport: XEP-0368 §3 "TLS certificates MUST be validated the same way as for STARTTLS",
+ * and XEP-0467 says the same for QUIC.
+ */
+const SRV_SERVICE = 'xmpp-client';
+
+export async function provePkix(facts: ServerFacts, leaf: ParsedCertificate, ctx: { anchors: TrustAnchors; now: Date }): Promise<ProofOutcome> {
+  const path = await validatePath(facts.chain, ctx.anchors, ctx.now);
+  // RFC 6120 §13.7.2.1: the reference identity is the domain the user asked for (matched as A-labels,
+  // shown as the user wrote it).
+  const domain = facts.domain;
+  const direct = matchIdentity(leaf, { domain, srvService: SRV_SERVICE });
+  const delegatedTarget = secureDelegationTarget(facts);
+  const delegated = !direct.ok && delegatedTarget !== null ? matchIdentity(leaf, { domain: delegatedTarget }) : null;
+  const nameDetail = direct.ok
+    ? `name: ${direct.identity}`
+    : delegated?.ok
+      ? `name: ${delegated.identity} via DNSSEC-signed SRV ${facts.candidate.record ?? facts.candidate.host}`
+      : `name: ${domain} not among ${describePresented(direct.presented)}${delegatedTarget ? ` (nor the DNSSEC-delegated ${delegatedTarget})` : ''}`;
+
+  if (!path.ok) {
+    return {
+      attempt: { prooftype: 'pkix', ok: false, detail: `chain: ${path.code} (${path.reason}); ${nameDetail}` },
+      identity: null,
+      delegation: null,
+      error: pathError(domain, path),
+    };
+  }
+  const chainDetail = `chain: valid to ${path.anchor.subject}`;
+  if (direct.ok) {
+    return { attempt: { prooftype: 'pkix', ok: true, detail: `${chainDetail}; ${nameDetail}` }, identity: direct.identity, delegation: null, error: null };
+  }
+  if (delegated?.ok) {
+    return {
+      attempt: { prooftype: 'pkix', ok: true, detail: `${chainDetail}; ${nameDetail}` },
+      identity: delegated.identity,
+      delegation: `dnssec-srv:${facts.candidate.record ?? facts.candidate.host}`,
+      error: null,
+    };
+  }
+  const names = presentedNames(direct.presented);
+  return {
+    attempt: { prooftype: 'pkix', ok: false, detail: `${chainDetail}; ${nameDetail}` },
+    identity: null,
+    delegation: null,
+    error: {
+      code: 'wrong-name',
+      message: names.length > 0
+        ? `${domain} presented a certificate for ${joinOr(names)}, and no DNSSEC or POSH proof delegates ${domain} to it.`
+        : `${domain} presented a certificate that names no server, so it cannot prove it is ${domain}.`,
+    },
+  };
+}
+
+/**
+ * draft-ietf-xmpp-dna-10 §6: "The fundamental problem here is that if DNSSEC is not used then the
+ * act of delegation via DNS SRV records is inherently insecure." So the SRV target's name counts
+ * only when the SRV answer that named it was DNSSEC-validated (`secure`); never for the default
+ * candidate, host-meta, or an insecure/bogus answer.
+ */
+export function secureDelegationTarget(facts: ServerFacts): string | null {
+  const candidate = facts.candidate;
+  if (!candidate.source.startsWith('srv:') || candidate.dnssec !== 'secure') return null;
+  const target = toALabels(candidate.host);
+  if (target === null || target === toALabels(facts.domain)) return null;
+  return target;
+}
+
+function pathError(domain: string, path: Extract<PathResult, { ok: false }>): UserError {
+  const issuer = path.issuer ?? 'unknown';
+  const addCa = `If you trust this server, add its CA certificate to the account's extra trust anchors; otherwise ask its administrator for a certificate from a public authority.`;
+  switch (path.code) {
+    case 'untrusted-issuer':
+      return { code: 'untrusted', message: `${domain}'s certificate was not issued by an authority Quiver trusts (issuer: ${issuer}). ${addCa}` };
+    case 'self-signed':
+      return { code: 'self-signed', message: `${domain} presented a self-signed certificate (${path.subject ?? 'unknown'}), which no authority vouches for. If you trust this server, add that certificate to the account's extra trust anchors.` };
+    case 'missing-intermediate':
+      return { code: 'missing-intermediate', message: `${domain} did not send the intermediate certificate that links its certificate to a trusted authority (missing: ${issuer}). Ask the server's administrator to configure the full certificate chain.` };
+    case 'expired':
+      return { code: 'expired', message: `${domain}'s certificate${certOf(path, domain)} expired on ${dateText(path.date)}. Check that your computer's date is right; if it is, the server's administrator has to renew the certificate.` };
+    case 'not-yet-valid':
+      return { code: 'not-yet-valid', message: `${domain}'s certificate${certOf(path, domain)} is not valid until ${dateText(path.date)}. Check that your computer's date and time are right.` };
+    case 'bad-signature':
+      return { code: 'bad-signature', message: `${domain}'s certificate chain has a signature that does not verify (${path.subject ?? 'unknown'}, issued by ${issuer}). The connection may be intercepted; Quiver did not connect.` };
+    case 'bad-certificate':
+      return { code: 'bad-certificate', message: `${domain} sent a certificate Quiver cannot use: ${path.reason}` };
+    case 'wrong-usage':
+      return { code: 'wrong-usage', message: `${domain} presented a certificate that is not meant for servers (its extended key usage lacks TLS server authentication). Ask the server's administrator for a server certificate.` };
+    case 'not-a-ca':
+    case 'path-too-long':
+    case 'invalid-path':
+      return { code: 'invalid-chain', message: `${domain}'s certificate chain is not valid: ${path.reason} Ask the server's administrator to fix the certificate chain.` };
+  }
+}
+
+function certOf(path: Extract<PathResult, { ok: false }>, domain: string): string {
+  return path.subject && !path.subject.includes(domain) ? ` chain (${path.subject})` : '';
+}
+
+function dateText(date: Date | null): string {
+  return date ? date.toISOString().slice(0, 10) : 'an unknown date';
+}
+
+function describePresented(presented: string[]): string {
+  return presented.length > 0 ? `[${presented.join(', ')}]` : 'no names';
+}
+
+/** `dns:other.test` -> `other.test`; `srv:_xmpp-client.other.test` -> `other.test`. Unique, in order. */
+function presentedNames(presented: string[]): string[] {
+  const names = presented.map((entry) => {
+    const value = entry.slice(entry.indexOf(':') + 1);
+    return entry.startsWith('srv:') ? value.replace(/^_[^.]*\./, '') : value;
+  });
+  return [...new Set(names)];
+}
+
+function joinOr(names: string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}`;
+}

@@ -1,0 +1,159 @@
+/**
+ * The certificates Quiver trusts as roots of a PKIX path (RFC 5280 §6.1.1 (d), "trust anchor
+ * information"): the system's roots plus the extra CAs a user configured for an account.
+ *
+ * Under QUIC no OpenSSL checks the chain, so this set is what `validatePath` anchors to for every
+ * transport. The parsed system set is built once per process; extra anchors are per call.
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as tls from 'node:tls';
+import type * as pkijs from 'pkijs';
+import { decodeCertificate, formatName } from './certificate.ts';
+import { SecurityError } from './securityError.ts';
+
+export const SYSTEM_BUNDLE_PATH = '/etc/ssl/certs/ca-certificates.crt';
+
+export interface TrustAnchor {
+  readonly der: Uint8Array;
+  readonly origin: 'system' | 'extra';
+  /** The subject as a normalised string (`nameKey`), to find candidate issuers without parsing every root. */
+  readonly nameKey: string;
+  /** The pkijs view, parsed on first use (parsing all system roots with pkijs costs ~0.5 s; natively, ~25 ms). */
+  readonly certificate: pkijs.Certificate;
+  /** RFC 4514-style subject, for messages (parsed on first use). */
+  readonly subject: string;
+}
+
+export interface TrustAnchors {
+  readonly anchors: readonly TrustAnchor[];
+  /** Where the system roots came from (`tls.getCACertificates('system')`, the bundle file, ...) or `none`. */
+  readonly systemSource: string;
+  /** System certificates that could not be parsed and were left out (never the user's extra ones). */
+  readonly skipped: number;
+}
+
+let systemCache: { anchors: TrustAnchor[]; source: string; skipped: number } | null = null;
+
+/**
+ * The system roots plus every certificate in each of `extraPem` (each may be a bundle).
+ * `options.includeSystem: false` gives only the extra anchors (tests; an account that pins its own CA).
+ * @throws SecurityError `bad-trust-anchor` when an extra PEM holds no certificate or a malformed one:
+ *   a user's trust setting that silently did nothing would be worse than an error.
+ */
+export function loadTrustAnchors(extraPem: string[], options: { includeSystem?: boolean } = {}): TrustAnchors {
+  const system = options.includeSystem === false ? { anchors: [], source: 'none', skipped: 0 } : systemAnchors();
+  const extra: TrustAnchor[] = [];
+  for (const [index, pem] of extraPem.entries()) {
+    const blocks = pemCertificates(pem);
+    if (blocks.length === 0) {
+      throw new SecurityError('bad-trust-anchor', `Extra trust anchor ${index + 1} contains no PEM certificate (-----BEGIN CERTIFICATE-----).`);
+    }
+    for (const der of blocks) {
+      try {
+        extra.push(toAnchor(der, 'extra'));
+      } catch (error) {
+        throw new SecurityError('bad-trust-anchor', `Extra trust anchor ${index + 1} contains a certificate that cannot be parsed: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+  return { anchors: [...system.anchors, ...extra], systemSource: system.source, skipped: system.skipped };
+}
+
+/** Every `CERTIFICATE` block of a PEM text (RFC 7468 §5), decoded. Other block types are ignored. */
+export function pemCertificates(pem: string): Uint8Array[] {
+  const blocks: Uint8Array[] = [];
+  const pattern = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]*?)-----END CERTIFICATE-----/g;
+  for (const match of pem.matchAll(pattern)) {
+    const bytes = Buffer.from((match[1] ?? '').replace(/\s+/g, ''), 'base64');
+    if (bytes.byteLength > 0) blocks.push(new Uint8Array(bytes));
+  }
+  return blocks;
+}
+
+function systemAnchors(): { anchors: TrustAnchor[]; source: string; skipped: number } {
+  if (systemCache) return systemCache;
+  const sources: { name: string; load: () => string[] }[] = [
+    { name: "tls.getCACertificates('system')", load: () => tls.getCACertificates('system') },
+    { name: SYSTEM_BUNDLE_PATH, load: () => [readFileSync(SYSTEM_BUNDLE_PATH, 'utf8')] },
+    { name: "tls.getCACertificates('bundled')", load: () => tls.getCACertificates('bundled') },
+  ];
+  for (const source of sources) {
+    let pems: string[];
+    try {
+      pems = source.load();
+    } catch (error) {
+      // A missing store is normal on some systems: try the next source.
+      void error;
+      continue;
+    }
+    const anchors: TrustAnchor[] = [];
+    let skipped = 0;
+    // Only OpenSSL's parse here; pkijs parses a root when a chain names it (TrustAnchor.certificate).
+    for (const der of pems.flatMap(pemCertificates)) {
+      try {
+        anchors.push(toAnchor(der, 'system'));
+      } catch (error) {
+        if (!(error instanceof SecurityError)) throw error;
+        skipped += 1;
+      }
+    }
+    if (anchors.length > 0) {
+      systemCache = { anchors, source: source.name, skipped };
+      return systemCache;
+    }
+  }
+  systemCache = { anchors: [], source: 'none', skipped: 0 };
+  return systemCache;
+}
+
+function toAnchor(der: Uint8Array, origin: TrustAnchor['origin']): TrustAnchor {
+  const key = subjectNameKey(der);
+  if (key === null) throw new SecurityError('bad-certificate', 'The certificate cannot be parsed.');
+  let certificate: pkijs.Certificate | null = null;
+  let subject: string | null = null;
+  // The user's own anchors are parsed now, so that a bad one is reported when it is configured.
+  if (origin === 'extra') certificate = decodeCertificate(der);
+  return {
+    der,
+    origin,
+    nameKey: key,
+    get certificate(): pkijs.Certificate {
+      certificate ??= decodeCertificate(der);
+      return certificate;
+    },
+    get subject(): string {
+      subject ??= formatName(this.certificate.subject);
+      return subject;
+    },
+  };
+}
+
+/** The subject name of a certificate as a comparison key, or null when it does not parse natively. */
+export function subjectNameKey(der: Uint8Array): string | null {
+  return nameKeys(der)?.subject ?? null;
+}
+
+/** The issuer name of a certificate as a comparison key (equal to its issuer's `subjectNameKey`), or null. */
+export function issuerNameKey(der: Uint8Array): string | null {
+  return nameKeys(der)?.issuer ?? null;
+}
+
+function nameKeys(der: Uint8Array): { subject: string; issuer: string } | null {
+  try {
+    const x509 = new X509Certificate(der);
+    return { subject: normalizeName(x509.subject), issuer: normalizeName(x509.issuer) };
+  } catch (error) {
+    // Not parseable by OpenSSL: callers fall back to pkijs name comparison.
+    void error;
+    return null;
+  }
+}
+
+/** RFC 5280 §7.1 compares names case-insensitively with internal whitespace collapsed (RFC 4518 §2.6.1). */
+function normalizeName(name: string): string {
+  return name
+    .split('\n')
+    .map((rdn) => rdn.toLowerCase().replace(/\s+/g, ' ').trim())
+    .join('\n');
+}

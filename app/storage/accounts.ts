@@ -1,0 +1,155 @@
+/** Accounts: the JID, whether it is enabled, its connection settings and (safeStorage only) the password ciphertext. */
+import { randomUUID } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { AccountSettings, TransportPreference } from '../contract/viewModels.ts';
+import { normalizeBareJid } from './normalizeJid.ts';
+import { prepare } from './statements.ts';
+import { StorageError } from './storageError.ts';
+
+/** An account as stored. Live state (status, bound JID, error) belongs to the session, not here. */
+export interface AccountRow {
+  id: string;
+  /** Bare JID in stored form (lowercase). */
+  jid: string;
+  enabled: boolean;
+  settings: AccountSettings;
+  /** RFC 6121 §2.6 roster version held, null when none. */
+  rosterVer: string | null;
+  createdAt: number;
+  sortOrder: number;
+}
+
+export interface NewAccount {
+  jid: string;
+  settings?: Partial<AccountSettings>;
+  enabled?: boolean;
+  /** Milliseconds since the epoch; defaults to now. */
+  now?: number;
+}
+
+interface Row {
+  id: string;
+  jid: string;
+  enabled: number;
+  resolver: string | null;
+  extra_ca_pem: string | null;
+  transport: TransportPreference;
+  roster_ver: string | null;
+  created_at: number;
+  sort_order: number;
+}
+
+const COLUMNS = 'id, jid, enabled, resolver, extra_ca_pem, transport, roster_ver, created_at, sort_order';
+
+function toAccount(row: Row): AccountRow {
+  return {
+    id: row.id,
+    jid: row.jid,
+    enabled: row.enabled === 1,
+    settings: { resolver: row.resolver, extraCaPem: row.extra_ca_pem, transport: row.transport },
+    rosterVer: row.roster_ver,
+    createdAt: row.created_at,
+    sortOrder: row.sort_order,
+  };
+}
+
+function notFound(id: string): StorageError {
+  return new StorageError('account-not-found', `There is no account with id ${id}; it may have been removed.`);
+}
+
+/** Throws account-not-found unless the account exists. For methods of other tables. */
+export function requireAccount(db: Database, id: string): void {
+  if (!prepare(db, 'SELECT 1 FROM accounts WHERE id = ?').get(id)) throw notFound(id);
+}
+
+function mustGet(db: Database, id: string): AccountRow {
+  const account = accountMethods.getAccount(db, id);
+  if (!account) throw notFound(id);
+  return account;
+}
+
+export const accountMethods = {
+  /** Adds an account at the end of the list. Throws account-exists if the JID is already there. */
+  addAccount(db: Database, input: NewAccount): AccountRow {
+    const jid = normalizeBareJid(input.jid);
+    const id = randomUUID();
+    const s = input.settings ?? {};
+    db.transaction(() => {
+      if (prepare(db, 'SELECT 1 FROM accounts WHERE jid = ?').get(jid)) {
+        throw new StorageError('account-exists', `An account for ${jid} already exists.`);
+      }
+      prepare(
+        db,
+        `INSERT INTO accounts (id, jid, enabled, resolver, extra_ca_pem, transport, created_at, sort_order)
+         VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(sort_order), -1) + 1 FROM accounts))`,
+      ).run(
+        id,
+        jid,
+        input.enabled === false ? 0 : 1,
+        s.resolver ?? null,
+        s.extraCaPem ?? null,
+        s.transport ?? 'auto',
+        input.now ?? Date.now(),
+      );
+    }).immediate();
+    return mustGet(db, id);
+  },
+
+  getAccount(db: Database, id: string): AccountRow | null {
+    const row = prepare<[string], Row>(db, `SELECT ${COLUMNS} FROM accounts WHERE id = ?`).get(id);
+    return row ? toAccount(row) : null;
+  },
+
+  /** Looks up by JID in any spelling (`Alice@Example.org/phone` finds `alice@example.org`). */
+  getAccountByJid(db: Database, jid: string): AccountRow | null {
+    const row = prepare<[string], Row>(db, `SELECT ${COLUMNS} FROM accounts WHERE jid = ?`).get(normalizeBareJid(jid));
+    return row ? toAccount(row) : null;
+  },
+
+  /** All accounts in the user's order. */
+  listAccounts(db: Database): AccountRow[] {
+    return prepare<[], Row>(db, `SELECT ${COLUMNS} FROM accounts ORDER BY sort_order, created_at`).all().map(toAccount);
+  },
+
+  /** Changes the given settings and keeps the others (a key that is absent or undefined is kept). */
+  updateAccountSettings(db: Database, id: string, patch: Partial<AccountSettings>): AccountRow {
+    const given = Object.entries(patch).filter(([, value]) => value !== undefined);
+    const next: AccountSettings = { ...mustGet(db, id).settings, ...Object.fromEntries(given) };
+    prepare(db, 'UPDATE accounts SET resolver = ?, extra_ca_pem = ?, transport = ? WHERE id = ?').run(
+      next.resolver ?? null,
+      next.extraCaPem ?? null,
+      next.transport ?? 'auto',
+      id,
+    );
+    return mustGet(db, id);
+  },
+
+  setAccountEnabled(db: Database, id: string, enabled: boolean): AccountRow {
+    const r = prepare(db, 'UPDATE accounts SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id);
+    if (r.changes === 0) throw notFound(id);
+    return mustGet(db, id);
+  },
+
+  /**
+   * Stores the password as Electron safeStorage ciphertext, or clears it with null. Never pass a
+   * plaintext password: other secret stores (file, environment) keep nothing in the database.
+   */
+  setPasswordBlob(db: Database, id: string, blob: Uint8Array | null): void {
+    const value = blob === null ? null : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    const r = prepare(db, 'UPDATE accounts SET password_blob = ? WHERE id = ?').run(value, id);
+    if (r.changes === 0) throw notFound(id);
+  },
+
+  /** The safeStorage ciphertext, or null when none is stored. Throws account-not-found. */
+  getPasswordBlob(db: Database, id: string): Uint8Array | null {
+    const row = prepare<[string], { password_blob: Buffer | null }>(db, 'SELECT password_blob FROM accounts WHERE id = ?').get(id);
+    if (!row) throw notFound(id);
+    return row.password_blob === null ? null : new Uint8Array(row.password_blob);
+  },
+
+  /** Removes the account with its roster and messages; its connection records stay, detached. */
+  removeAccount(db: Database, id: string): void {
+    const r = prepare(db, 'DELETE FROM accounts WHERE id = ?').run(id);
+    if (r.changes === 0) throw notFound(id);
+  },
+};

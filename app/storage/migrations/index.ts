@@ -1,0 +1,5 @@
+/** Every migration, in order. Append only; `migrate` checks that versions are 1, 2, 3, … */
+import type { Migration } from './migration.ts';
+import { initial } from './0001-initial.ts';
+
+export const migrations: readonly Migration[] = [initial];

@@ -1,0 +1,54 @@
+/**
+ * One interface for every byte stream an XMPP stream runs over: a TCP socket (upgraded in place by
+ * STARTTLS), a direct TLS socket, and (later) one bidirectional QUIC stream. The XMPP stream
+ * machine never sees which.
+ */
+
+/** RFC 9266 channel binding data of a TLS session. */
+export interface ChannelBinding {
+  type: 'tls-exporter';
+  data: Uint8Array;
+}
+
+/** What a finished TLS handshake tells the verifier and the security record. */
+export interface TlsFacts {
+  version: string | null;
+  cipher: string | null;
+  alpn: string | null;
+  /** The server_name sent. */
+  sni: string;
+  /** As the server sent it: DER, end-entity first. */
+  chain: Uint8Array[];
+  /** tls-exporter (RFC 9266) when the session is TLS 1.3, where it is defined without extended master secret. */
+  channelBinding: ChannelBinding | null;
+}
+
+export interface TransportHandlers {
+  onData(chunk: Uint8Array): void;
+  /** Called once; `error` is null for an orderly end of stream. */
+  onClose(error: Error | null): void;
+}
+
+export interface ByteTransport {
+  /** For logs and the UI, e.g. `tcp 127.0.0.1:5222`. */
+  readonly description: string;
+  /** Starts delivery; no data is lost before this is called. */
+  setHandlers(handlers: TransportHandlers): void;
+  write(data: Uint8Array): void;
+  /** Orderly close after pending writes. */
+  end(): void;
+  /** Immediate close. */
+  destroy(): void;
+}
+
+/** A plaintext TCP transport that STARTTLS can upgrade in place. */
+export interface UpgradableTransport extends ByteTransport {
+  /** Runs the TLS handshake over this connection; afterwards every byte is inside TLS. */
+  startTls(options: TlsStartOptions): Promise<TlsFacts>;
+}
+
+export interface TlsStartOptions {
+  servername: string;
+  alpn?: string[];
+  timeoutMs?: number;
+}

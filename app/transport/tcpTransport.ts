@@ -1,0 +1,190 @@
+/**
+ * TCP, STARTTLS and direct TLS on node:net / node:tls. Certificate checks are NOT done here: OpenSSL
+ * is told not to reject anything, and the caller hands `TlsFacts.chain` to the one verifier
+ * (app/security/verifier.ts) before a single XMPP byte goes over the new TLS session — the same
+ * verifier QUIC uses, where no OpenSSL is involved at all.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ByteTransport, TlsFacts, TlsStartOptions, TransportHandlers, UpgradableTransport } from './byteTransport.ts';
+import { TransportError } from './transportError.ts';
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export class TcpTransport implements UpgradableTransport {
+  #socket: net.Socket | tls.TLSSocket;
+  #handlers: TransportHandlers | null = null;
+  #closed = false;
+  #upgrading = false;
+  readonly description: string;
+
+  private constructor(socket: net.Socket, description: string) {
+    this.#socket = socket;
+    this.description = description;
+    socket.pause();
+    this.#attach(socket);
+  }
+
+  /** Connects to the first address that answers, in order. */
+  static async connect(addresses: readonly string[], port: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<TcpTransport> {
+    if (addresses.length === 0) throw new TransportError('no-address', `No address to connect to on port ${port}.`);
+    let last: Error | null = null;
+    for (const address of addresses) {
+      try {
+        const socket = await connectSocket(address, port, timeoutMs);
+        return new TcpTransport(socket, `tcp ${net.isIPv6(address) ? `[${address}]` : address}:${port}`);
+      } catch (error) {
+        last = error as Error;
+      }
+    }
+    throw last!;
+  }
+
+  setHandlers(handlers: TransportHandlers): void {
+    this.#handlers = handlers;
+    if (!this.#upgrading) this.#socket.resume();
+  }
+
+  write(data: Uint8Array): void {
+    if (this.#closed) return;
+    this.#socket.write(data);
+  }
+
+  end(): void {
+    if (!this.#closed) this.#socket.end();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  async startTls(options: TlsStartOptions): Promise<TlsFacts> {
+    if (this.#socket instanceof tls.TLSSocket) throw new Error('startTls: TLS is already up');
+    const raw = this.#socket;
+    this.#upgrading = true;
+    raw.pause();
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('end');
+    raw.removeAllListeners('close');
+    raw.removeAllListeners('error');
+    const secure = await handshake(raw, options);
+    this.#socket = secure;
+    this.#upgrading = false;
+    this.#attach(secure);
+    if (this.#handlers) secure.resume();
+    return readFacts(secure, options.servername);
+  }
+
+  #attach(socket: net.Socket): void {
+    socket.on('data', (chunk: Buffer) => this.#handlers?.onData(chunk));
+    let error: Error | null = null;
+    socket.on('error', (e) => {
+      error = new TransportError('transport-error', `The connection failed: ${e.message}`, e);
+    });
+    socket.on('close', () => {
+      if (this.#upgrading) return;
+      this.#closed = true;
+      this.#handlers?.onClose(error);
+    });
+  }
+}
+
+/** Direct TLS (XEP-0368): TLS from the first byte, ALPN `xmpp-client`, SNI = the JID's domain. */
+export async function connectDirectTls(
+  addresses: readonly string[],
+  port: number,
+  options: TlsStartOptions,
+): Promise<{ transport: TcpTransport; facts: TlsFacts }> {
+  const transport = await TcpTransport.connect(addresses, port, options.timeoutMs);
+  try {
+    const facts = await transport.startTls(options);
+    return { transport, facts };
+  } catch (error) {
+    transport.destroy();
+    throw error;
+  }
+}
+
+function connectSocket(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new TransportError('connect-timeout', `${host} port ${port} did not answer within ${timeoutMs / 1000} s.`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const refused = e.code === 'ECONNREFUSED';
+      reject(
+        new TransportError(
+          refused ? 'connection-refused' : 'connect-failed',
+          refused ? `${host} refused the connection on port ${port}.` : `Could not connect to ${host} port ${port}: ${e.message}`,
+          e,
+        ),
+      );
+    });
+  });
+}
+
+function handshake(socket: net.Socket, options: TlsStartOptions): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const secure = tls.connect({
+      socket,
+      servername: options.servername,
+      ALPNProtocols: options.alpn,
+      // The one verifier decides (app/security); OpenSSL only negotiates.
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+    });
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      secure.destroy();
+      reject(new TransportError('tls-timeout', `The TLS handshake with ${options.servername} did not finish within ${timeoutMs / 1000} s.`));
+    }, timeoutMs);
+    secure.pause();
+    secure.once('secureConnect', () => {
+      clearTimeout(timer);
+      secure.removeAllListeners('error');
+      resolve(secure);
+    });
+    secure.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new TransportError('tls-failed', `The TLS handshake with ${options.servername} failed: ${e.message}`, e));
+    });
+  });
+}
+
+function readFacts(socket: tls.TLSSocket, sni: string): TlsFacts {
+  const version = socket.getProtocol();
+  // Node 20's getPeerX509Certificate() is undefined after the first call; read the chain once here.
+  const chain: Uint8Array[] = [];
+  let cert = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined;
+  const seen = new Set<string>();
+  while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    chain.push(new Uint8Array(cert.raw));
+    cert = cert.issuerCertificate;
+  }
+  const alpn = socket.alpnProtocol;
+  return {
+    version,
+    cipher: socket.getCipher()?.standardName ?? null,
+    alpn: typeof alpn === 'string' ? alpn : null,
+    sni,
+    chain,
+    // RFC 9266 §2: label "EXPORTER-Channel-Binding", 32 bytes, no context. In TLS 1.3 (RFC 8446
+    // §7.5) an absent context and an empty one give the same value. TLS 1.3 only: under TLS 1.2 the
+    // exporter is safe only with extended master secret, which Node does not report.
+    channelBinding:
+      version === 'TLSv1.3'
+        ? { type: 'tls-exporter', data: new Uint8Array(socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0))) }
+        : null,
+  };
+}
+
+export type { ByteTransport };

@@ -1,0 +1,31 @@
+/**
+ * Every XML namespace the XMPP core speaks, in one place (house style: `NS_SM = 'urn:xmpp:sm:3'`).
+ * Sources: RFC 6120 (core), RFC 6121 (IM), the XEP named on each line.
+ */
+
+/** RFC 6120 §4.8.2: the stream namespace, bound to the `stream:` prefix. */
+export const NS_STREAM = 'http://etherx.jabber.org/streams';
+/** RFC 6120 §4.8.3: the content namespace of a client-to-server stream. */
+export const NS_CLIENT = 'jabber:client';
+/** RFC 6120 §4.9.3: defined conditions of stream errors. */
+export const NS_STREAMS = 'urn:ietf:params:xml:ns:xmpp-streams';
+/** RFC 6120 §5.4: STARTTLS. */
+export const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
+/** RFC 6120 §6.4: SASL. */
+export const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
+/** RFC 6120 §7: resource binding. */
+export const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
+/** RFC 3921 §3 (dropped by RFC 6121, still advertised by servers, usually with <optional/>). */
+export const NS_SESSION = 'urn:ietf:params:xml:ns:xmpp-session';
+/** RFC 6120 §8.3.2: defined conditions of stanza errors. */
+export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+/** RFC 6121 §2: the roster. */
+export const NS_ROSTER = 'jabber:iq:roster';
+/** RFC 6121 §2.6.1: the roster-versioning stream feature. */
+export const NS_ROSTER_VER = 'urn:xmpp:features:rosterver';
+/** XEP-0199: XMPP Ping. */
+export const NS_PING = 'urn:xmpp:ping';
+/** XEP-0440: SASL channel-binding type capability. */
+export const NS_SASL_CB = 'urn:xmpp:sasl-cb:0';
+/** XML itself (`xml:lang`). */
+export const NS_XML = 'http://www.w3.org/XML/1998/namespace';

@@ -1,0 +1,75 @@
+/**
+ * What the stream machine reports to its driver (`ClientStreamMachine.pollEvent()`).
+ */
+import type { Element } from 'ltx';
+import type { StreamError } from './streamError.ts';
+
+/** RFC 6121 §2.1.2: one roster item. */
+export interface RosterItem {
+  jid: string;
+  name: string | null;
+  subscription: 'none' | 'to' | 'from' | 'both' | 'remove';
+  /** RFC 6121 §2.1.2.2: ask='subscribe' (a subscription request is pending). */
+  ask: boolean;
+  groups: string[];
+}
+
+export type PresenceType = 'available' | 'unavailable' | 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' | 'error';
+export type PresenceShow = 'available' | 'chat' | 'away' | 'xa' | 'dnd';
+
+export type StreamEvent =
+  /** <proceed/> received: upgrade the transport now, then call handleTlsUp. */
+  | { type: 'tls-required' }
+  | { type: 'authenticated'; mechanism: string; channelBinding: 'tls-exporter' | null }
+  | {
+      type: 'online';
+      /** The full JID the server bound. */
+      jid: string;
+      /** Namespaces of the children of the last <stream:features/> (after authentication). */
+      features: string[];
+    }
+  | {
+      type: 'roster';
+      items: RosterItem[];
+      ver: string | null;
+      /** RFC 6121 §2.6.3: requested with a version and the server answered "no change" (items is then empty). */
+      unchanged: boolean;
+    }
+  | { type: 'roster-push'; item: RosterItem; ver: string | null }
+  | {
+      type: 'presence';
+      /** Full or bare JID; a presence without 'from' is from the account itself (RFC 6120 §8.1.2.1). */
+      from: string;
+      presenceType: PresenceType;
+      /** 'available' for an available presence without <show/>; null for the other types. */
+      show: PresenceShow | null;
+      status: string | null;
+      /** RFC 6121 §4.7.2.3: -128..127; 0 when absent or invalid. */
+      priority: number;
+      stanza: Element;
+    }
+  | {
+      type: 'message';
+      /** A message without 'from' is from the account itself (RFC 6120 §8.1.2.1). */
+      from: string;
+      to: string;
+      id: string | null;
+      /** RFC 6121 §5.2.2; 'normal' when absent. Messages of type 'error' arrive as 'stanza-error'. */
+      messageType: string;
+      body: string | null;
+      /** The whole stanza, for later XEPs (receipts, chat states, carbons ...). */
+      stanza: Element;
+    }
+  | {
+      type: 'stanza-error';
+      id: string | null;
+      /** RFC 6120 §8.3.3 condition, 'undefined-condition' when none could be read. */
+      condition: string;
+      text: string | null;
+      stanzaKind: 'message' | 'presence' | 'iq';
+      from: string | null;
+    }
+  /** Fatal: the machine is now closing; a 'closed' event follows. */
+  | { type: 'error'; error: StreamError }
+  /** The stream is over; `error` is null after an orderly close. Flush pollTransmit, then end the transport. */
+  | { type: 'closed'; error: StreamError | null };

@@ -1,0 +1,923 @@
+/**
+ * The sans-IO XMPP client stream (RFC 6120 core, RFC 6121 IM): STARTTLS, SASL, resource binding,
+ * then message, presence and roster. It owns no socket and no timer. Obligations of the driver:
+ *
+ * - call `start(now)` once, then feed `handleBytes`, `handleTlsUp`, `handleTransportClosed` and
+ *   `handleTimeout` as things happen;
+ * - after every `handle*` call and every command, drain `pollTransmit()` (write the bytes, in
+ *   order) and `pollEvent()` until both return undefined, then re-arm one timer at
+ *   `pollTimeout()`;
+ * - on 'tls-required', upgrade the transport (verify the server with `security/`), then call
+ *   `handleTlsUp`; never write plaintext after it;
+ * - on 'closed', write what `pollTransmit()` still has, then end the transport.
+ *
+ * A misbehaving server never makes a method throw: it produces an 'error' event and a close.
+ * Methods throw only for programmer errors (a command in the wrong state, bad arguments).
+ */
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import type { Element } from 'ltx';
+import { escapeXML } from 'ltx';
+import { parseJid, sameBareJid, type ParsedJid } from './jid.ts';
+import { NS_BIND, NS_CLIENT, NS_PING, NS_ROSTER_VER, NS_SASL, NS_SASL_CB, NS_SESSION, NS_STREAM, NS_STREAMS, NS_TLS } from './namespaces.ts';
+import { chooseMechanism, plainMessage } from './sasl.ts';
+import { ScramClient, type ChannelBinding } from './scram.ts';
+import {
+  bindRequest,
+  iqError,
+  iqResult,
+  messageStanza,
+  parsePresence,
+  parseRosterItem,
+  parseRosterQuery,
+  parseStanzaError,
+  presenceStanza,
+  rosterGet,
+  rosterQuery,
+  rosterSet,
+  sessionRequest,
+  type OutgoingPresence,
+  type RosterItemUpdate,
+} from './stanzas.ts';
+import { describePeerStreamError, describeSaslFailure, StreamError } from './streamError.ts';
+import type { StreamEvent } from './streamEvent.ts';
+import { XmlFramer, type FrameEvent } from './xmlFramer.ts';
+
+export type { ChannelBinding } from './scram.ts';
+export type { RosterItem, StreamEvent } from './streamEvent.ts';
+export { StreamError } from './streamError.ts';
+
+export interface StreamMachineOptions {
+  /** Bare JID of the account. */
+  jid: string;
+  password: string;
+  /** Resource to request; the server may assign another. */
+  resource?: string;
+  /**
+   * 'starttls': the stream starts in plaintext and MUST negotiate STARTTLS before anything else
+   * (a server not offering <starttls/> is refused with error code 'tls-unavailable', never used
+   * in plaintext); 'tls': TLS is already up (direct TLS or QUIC).
+   */
+  security: 'starttls' | 'tls';
+  /** For security 'tls': channel-binding data of the established TLS session. */
+  channelBinding?: ChannelBinding | null;
+  /** Injectable randomness (SCRAM nonce, ids) so tests are deterministic. Default node:crypto randomBytes. */
+  randomBytes?: (n: number) => Uint8Array;
+  limits?: { maxStanzaBytes?: number; maxDepth?: number };
+  /** Deadline for each negotiation step and for the close handshake, ms (default 30000). */
+  stepTimeoutMs?: number;
+}
+
+export type StreamState = 'idle' | 'opening' | 'starttls' | 'tls-wait' | 'authenticating' | 'binding' | 'online' | 'closing' | 'closed';
+
+interface SaslExchange {
+  mechanism: string;
+  scram: ScramClient | null;
+  /** True once client-final has been sent. */
+  finalSent: boolean;
+  /** True once the server signature verified. */
+  verified: boolean;
+  binding: 'tls-exporter' | null;
+}
+
+type PendingIq = { kind: 'roster-get'; withVer: boolean } | { kind: 'roster-set' } | { kind: 'bind' } | { kind: 'session' };
+
+const DEFAULT_MAX_STANZA = 1024 * 1024;
+const DEFAULT_MAX_DEPTH = 64;
+const DEFAULT_STEP_MS = 30_000;
+const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
+const NOT_XML_CHAR = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+function base64(data: Uint8Array | string): string {
+  return Buffer.from(typeof data === 'string' ? Buffer.from(data, 'utf8') : data).toString('base64');
+}
+
+/** RFC 6120 §6.4.2: "=" stands for an empty payload; anything else must be base64. Null when invalid. */
+function decodeSaslPayload(text: string): string | null {
+  const t = text.trim();
+  if (t === '' || t === '=') return '';
+  if (t.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(t)) return null;
+  return Buffer.from(t, 'base64').toString('utf8');
+}
+
+export class ClientStreamMachine {
+  private readonly account: ParsedJid;
+  private readonly password: string;
+  private readonly resource: string | undefined;
+  private readonly random: (n: number) => Uint8Array;
+  private readonly stepMs: number;
+  private readonly limits: { maxStanzaBytes: number; maxDepth: number };
+  private readonly framer: XmlFramer;
+  private readonly encoder = new TextEncoder();
+  private readonly idPrefix: string;
+
+  private current: StreamState = 'idle';
+  private tls: boolean;
+  private channelBinding: ChannelBinding | null;
+  private authenticated = false;
+  private sasl: SaslExchange | null = null;
+  private boundJid: string | null = null;
+  /** RFC 3921 §3 session establishment is needed (advertised without <optional/>). */
+  private sessionRequired = false;
+  private features: string[] = [];
+  private readonly pending = new Map<string, PendingIq>();
+  private idCounter = 0;
+  private deadline: number | undefined = undefined;
+  private closeError: StreamError | null = null;
+  private readonly transmit: Uint8Array[] = [];
+  private readonly events: StreamEvent[] = [];
+
+  constructor(options: StreamMachineOptions) {
+    const account = parseJid(options.jid);
+    if (!account || account.local === '') throw new Error(`ClientStreamMachine needs an account JID like user@example.org, got "${options.jid}"`);
+    this.account = { ...account, resource: '', full: account.bare };
+    this.password = options.password;
+    this.resource = options.resource;
+    this.random = options.randomBytes ?? ((n) => nodeRandomBytes(n));
+    this.stepMs = options.stepTimeoutMs ?? DEFAULT_STEP_MS;
+    this.limits = {
+      maxStanzaBytes: options.limits?.maxStanzaBytes ?? DEFAULT_MAX_STANZA,
+      maxDepth: options.limits?.maxDepth ?? DEFAULT_MAX_DEPTH,
+    };
+    this.framer = new XmlFramer(this.limits);
+    this.tls = options.security === 'tls';
+    this.channelBinding = this.tls ? (options.channelBinding ?? null) : null;
+    this.idPrefix = Buffer.from(this.random(6)).toString('base64url') + '-';
+  }
+
+  get state(): StreamState {
+    return this.current;
+  }
+
+  /** Queues the opening stream header. Call once, then pollTransmit. */
+  start(now: number): void {
+    if (this.current !== 'idle') throw new Error(`start() called twice (state is ${this.current})`);
+    this.openStream(now);
+  }
+
+  /** Bytes received from the transport (any chunking). */
+  handleBytes(data: Uint8Array, now: number): void {
+    if (this.current === 'idle') throw new Error('handleBytes() before start()');
+    if (this.current === 'closed') return;
+    if (this.current === 'tls-wait') {
+      this.refusePlaintextAfterProceed(data, now);
+      return;
+    }
+    this.framer.push(data);
+    for (let ev = this.framer.next(); ev; ev = this.framer.next()) {
+      this.handleFrame(ev, now);
+      // A restart (TLS) or the end of the stream: the rest is not for this parser.
+      if (this.stopsParsing()) break;
+    }
+  }
+
+  /** After a 'tls-required' event: the driver upgraded the transport and the verifier accepted the server. Restarts the stream over TLS. */
+  handleTlsUp(channelBinding: ChannelBinding | null, now: number): void {
+    if (this.current === 'closed') return;
+    if (this.current !== 'tls-wait') throw new Error(`handleTlsUp() is only valid after 'tls-required' (state is ${this.current})`);
+    this.tls = true;
+    this.channelBinding = channelBinding;
+    // RFC 6120 §5.4.3.3: "the parties MUST consider TLS to be in effect ... and MUST discard
+    // any knowledge obtained in an insecure manner from the other entity before TLS took effect".
+    this.features = [];
+    this.openStream(now);
+  }
+
+  /** The transport closed under us (EOF/reset). */
+  handleTransportClosed(now: number, reason?: string): void {
+    void now;
+    if (this.current === 'closed') return;
+    if (this.current === 'idle' || this.current === 'closing') {
+      this.finish(this.closeError);
+      return;
+    }
+    const err = new StreamError({
+      code: 'transport-closed',
+      source: 'peer',
+      message: `The connection to ${this.account.domain} closed ${this.current === 'online' ? 'unexpectedly' : `during ${this.stepName()}`}${reason ? ` (${reason})` : ''}. Quiver will need to reconnect.`,
+      text: reason ?? null,
+    });
+    this.events.push({ type: 'error', error: err });
+    this.finish(err);
+  }
+
+  handleTimeout(now: number): void {
+    if (this.deadline === undefined || now < this.deadline) return;
+    this.deadline = undefined;
+    if (this.current === 'closing') {
+      // RFC 6120 §4.4: the entity that sent the closing tag waits "a reasonable amount of time"
+      // for the other side's closing tag, then considers the stream closed.
+      this.finish(this.closeError);
+      return;
+    }
+    if (this.current === 'online' || this.current === 'idle' || this.current === 'closed') return;
+    const err = new StreamError({
+      code: 'timeout',
+      source: 'local',
+      message: `${this.account.domain} did not answer during ${this.stepName()} within ${Math.round(this.stepMs / 1000)} s. Check the network and try again.`,
+    });
+    this.events.push({ type: 'error', error: err });
+    if (this.current !== 'tls-wait') this.sendStreamError('connection-timeout');
+    this.finish(err);
+  }
+
+  /** Call after every handle* / command until it returns undefined. */
+  pollTransmit(): Uint8Array | undefined {
+    if (this.transmit.length === 0) return undefined;
+    if (this.transmit.length === 1) return this.transmit.shift();
+    const total = this.transmit.reduce((n, c) => n + c.length, 0);
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of this.transmit) {
+      out.set(c, at);
+      at += c.length;
+    }
+    this.transmit.length = 0;
+    return out;
+  }
+
+  pollEvent(): StreamEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** Next deadline (ms) or undefined. */
+  pollTimeout(): number | undefined {
+    return this.deadline;
+  }
+
+  /** Sends a message (RFC 6121 §5); returns the id used (generated when not given). */
+  sendMessage(msg: { to: string; body: string; id?: string; type?: 'chat' | 'normal' }): string {
+    this.requireOnline('sendMessage');
+    if (typeof msg.to !== 'string' || parseJid(msg.to) === null) throw new Error(`sendMessage(): "${msg.to}" is not a JID`);
+    const id = msg.id ?? this.nextId();
+    this.send(messageStanza({ to: msg.to, body: msg.body, id, type: msg.type ?? 'chat' }));
+    return id;
+  }
+
+  /** Sends presence (RFC 6121 §4): no argument is the initial available presence. */
+  sendPresence(p?: OutgoingPresence): void {
+    this.requireOnline('sendPresence');
+    this.send(presenceStanza(p));
+  }
+
+  /**
+   * RFC 6121 §2.1.3 roster get; returns the iq id. The result arrives as a 'roster' event.
+   * With `ver` (RFC 6121 §2.6), sent only if the server advertised roster versioning.
+   */
+  requestRoster(ver?: string): string {
+    this.requireOnline('requestRoster');
+    const id = this.nextId();
+    const withVer = ver !== undefined && this.features.includes(NS_ROSTER_VER);
+    this.pending.set(id, { kind: 'roster-get', withVer });
+    this.send(rosterGet(id, withVer ? ver : undefined));
+    return id;
+  }
+
+  /** RFC 6121 §2.1.5 / §2.5: add, update or remove one item; returns the iq id. Errors arrive as 'stanza-error'. */
+  setRosterItem(item: RosterItemUpdate): string {
+    this.requireOnline('setRosterItem');
+    if (parseJid(item.jid) === null) throw new Error(`setRosterItem(): "${item.jid}" is not a JID`);
+    const id = this.nextId();
+    this.pending.set(id, { kind: 'roster-set' });
+    this.send(rosterSet(id, item));
+    return id;
+  }
+
+  /** Sends any stanza built by a later XEP module (only once online). */
+  sendStanza(stanza: Element): void {
+    this.requireOnline('sendStanza');
+    this.send(stanza);
+  }
+
+  /** Orderly close: sends unavailable presence if online, then </stream:stream>; emits 'closed' when the peer closed too or after the step timeout. */
+  close(now: number): void {
+    switch (this.current) {
+      case 'closed':
+      case 'closing':
+        return;
+      case 'idle':
+      case 'tls-wait':
+        // Nothing may be written: either nothing was opened, or the plaintext stream is over.
+        this.finish(null);
+        return;
+      case 'online':
+        this.send(presenceStanza({ type: 'unavailable' }));
+        break;
+      default:
+        break;
+    }
+    this.write('</stream:stream>');
+    this.closeError = null;
+    this.current = 'closing';
+    this.deadline = now + this.stepMs;
+  }
+
+  // ---- stream plumbing ----
+
+  private openStream(now: number): void {
+    this.framer.reset();
+    // RFC 6120 §4.7.1: the client SHOULD include 'from' (its bare JID) once the stream is
+    // protected by TLS, and not before, so the JID is not exposed in plaintext.
+    const from = this.tls ? ` from='${escapeXML(this.account.bare)}'` : '';
+    this.write(
+      `<?xml version='1.0'?><stream:stream xmlns='${NS_CLIENT}' xmlns:stream='${NS_STREAM}' to='${escapeXML(this.account.domain)}'${from} version='1.0' xml:lang='en'>`,
+    );
+    this.current = 'opening';
+    this.deadline = now + this.stepMs;
+  }
+
+  /** A method, not an inline check, because TypeScript narrows `this.current` across calls. */
+  private stopsParsing(): boolean {
+    return this.current === 'closed' || this.current === 'tls-wait';
+  }
+
+  private write(s: string): void {
+    this.transmit.push(this.encoder.encode(s));
+  }
+
+  private send(el: Element): void {
+    // XML 1.0 §2.2: characters outside Char (C0 controls, lone surrogates, U+FFFE/FFFF) cannot be
+    // escaped at all; one in a user's text would make the server close the stream with
+    // <not-well-formed/>. They become U+FFFD. All markup ltx produces is ASCII, so this only touches text.
+    this.write(el.toString().replace(NOT_XML_CHAR, '\uFFFD'));
+  }
+
+  private nextId(): string {
+    this.idCounter++;
+    return this.idPrefix + this.idCounter.toString(36);
+  }
+
+  private requireOnline(command: string): void {
+    if (this.current !== 'online') throw new Error(`${command}() is only valid once online (state is ${this.current})`);
+  }
+
+  private stepName(): string {
+    switch (this.current) {
+      case 'opening':
+        return 'the stream opening';
+      case 'starttls':
+        return 'the STARTTLS request';
+      case 'tls-wait':
+        return 'the TLS handshake';
+      case 'authenticating':
+        return 'authentication';
+      case 'binding':
+        return 'resource binding';
+      default:
+        return this.current;
+    }
+  }
+
+  /** Emits 'closed' once and stops everything. */
+  private finish(error: StreamError | null): void {
+    if (this.current === 'closed') return;
+    this.current = 'closed';
+    this.deadline = undefined;
+    this.pending.clear();
+    this.events.push({ type: 'closed', error });
+  }
+
+  /** RFC 6120 §4.9.1.1: send the stream error, then the closing tag. */
+  private sendStreamError(condition: string | null): void {
+    if (condition) this.write(`<stream:error><${condition} xmlns='${NS_STREAMS}'/></stream:error>`);
+    this.write('</stream:stream>');
+  }
+
+  /**
+   * A fatal problem found on our side. We tell the server (with `condition` when it broke the
+   * protocol), then wait for its closing tag unless we can no longer parse what it sends.
+   */
+  private fatal(now: number, err: StreamError, condition: string | null, canParse = true): void {
+    if (this.current === 'closed') return;
+    if (this.current === 'closing') {
+      this.finish(this.closeError ?? err);
+      return;
+    }
+    this.events.push({ type: 'error', error: err });
+    if (this.current !== 'tls-wait' && this.current !== 'idle') this.sendStreamError(condition);
+    this.closeError = err;
+    if (!canParse || this.current === 'tls-wait') {
+      this.finish(err);
+      return;
+    }
+    this.current = 'closing';
+    this.deadline = now + this.stepMs;
+  }
+
+  private localError(code: string, message: string): StreamError {
+    return new StreamError({ code, source: 'local', message });
+  }
+
+  private refusePlaintextAfterProceed(data: Uint8Array, now: number): void {
+    if (WHITESPACE_ONLY.test(Buffer.from(data).toString('latin1'))) return;
+    // Bytes that arrive after <proceed/> and before TLS could be injected by an attacker and
+    // would be read as if they came over TLS (the STARTTLS command-injection class of bugs).
+    this.fatal(
+      now,
+      this.localError('plaintext-after-proceed', `${this.account.domain} (or someone on the network) sent unencrypted data after agreeing to STARTTLS. Quiver closed the connection; try again, and report it if it keeps happening.`),
+      null,
+    );
+  }
+
+  private handleFrame(ev: FrameEvent, now: number): void {
+    switch (ev.type) {
+      case 'error':
+        this.fatal(now, this.framingError(ev.code, ev.detail), ev.code === 'stanza-too-big' ? 'policy-violation' : ev.code, false);
+        return;
+      case 'stream-start':
+        this.handleHeader(ev.header, now);
+        return;
+      case 'stream-end':
+        this.handlePeerClose(now);
+        return;
+      case 'element':
+        this.handleElement(ev.element, now);
+        return;
+    }
+  }
+
+  private framingError(code: string, detail: string): StreamError {
+    const d = this.account.domain;
+    switch (code) {
+      case 'restricted-xml':
+        return this.localError(code, `${d} sent XML that XMPP forbids (${detail}; RFC 6120 §11.1). Quiver closed the connection; report it to the server operator if it keeps happening.`);
+      case 'stanza-too-big':
+        return this.localError(code, `${d} sent a stanza larger than ${this.limits.maxStanzaBytes} bytes, so Quiver closed the connection.`);
+      case 'policy-violation':
+        return this.localError(code, `${d} sent ${detail}, so Quiver closed the connection.`);
+      case 'unsupported-encoding':
+        return this.localError(code, `${d} sent XML in ${detail}, but XMPP requires UTF-8 (RFC 6120 §11.6). Quiver closed the connection.`);
+      default:
+        return this.localError('not-well-formed', `${d} sent data that is not well-formed XML (${detail}). Quiver closed the connection; try again, and report it to the server operator if it keeps happening.`);
+    }
+  }
+
+  private handleHeader(header: Element, now: number): void {
+    // RFC 6120 §4.8.1: the stream element is qualified by 'http://etherx.jabber.org/streams';
+    // §4.8.2: the content namespace of a client stream is 'jabber:client'.
+    if (header.getName() !== 'stream' || header.getNS() !== NS_STREAM || header.attrs.xmlns !== NS_CLIENT) {
+      this.fatal(now, this.localError('invalid-namespace', `${this.account.domain} did not answer with an XMPP client stream (invalid-namespace). Check the server address and port.`), 'invalid-namespace');
+      return;
+    }
+    // RFC 6120 §4.7.5: a missing version means 0.9, without stream features; we need 1.0.
+    const version = typeof header.attrs.version === 'string' ? header.attrs.version : '';
+    const major = /^(\d+)\.\d+$/.exec(version);
+    if (!major || Number(major[1]) < 1) {
+      this.fatal(now, this.localError('unsupported-version', `${this.account.domain} speaks an XMPP version older than 1.0 ("${version}"), which Quiver does not support.`), 'unsupported-version');
+    }
+  }
+
+  private handlePeerClose(now: number): void {
+    void now;
+    if (this.current === 'closing') {
+      this.finish(this.closeError);
+      return;
+    }
+    // RFC 6120 §4.4: the other side closed; we answer with our closing tag.
+    this.write('</stream:stream>');
+    const err = new StreamError({
+      code: 'peer-closed',
+      source: 'peer',
+      message: `${this.account.domain} closed the stream ${this.current === 'online' ? '' : `during ${this.stepName()} `}without giving a reason. Quiver will need to reconnect.`,
+    });
+    this.events.push({ type: 'error', error: err });
+    this.finish(err);
+  }
+
+  private handleElement(el: Element, now: number): void {
+    if (el.getName() === 'error' && el.getNS() === NS_STREAM) {
+      this.handleStreamError(el, now);
+      return;
+    }
+    switch (this.current) {
+      case 'opening':
+        if (el.getName() === 'features' && el.getNS() === NS_STREAM) this.handleFeatures(el, now);
+        else this.unexpected(el, 'stream features', now);
+        return;
+      case 'starttls':
+        this.handleStartTlsAnswer(el, now);
+        return;
+      case 'authenticating':
+        this.handleSasl(el, now);
+        return;
+      case 'binding':
+      case 'online':
+        this.handleStanza(el, now);
+        return;
+      default:
+        // 'closing': RFC 6120 §4.4 lets us ignore what arrives after our closing tag.
+        return;
+    }
+  }
+
+  private unexpected(el: Element, expected: string, now: number): void {
+    this.fatal(
+      now,
+      this.localError('unsupported-stanza-type', `${this.account.domain} sent <${el.name}/> where ${expected} were expected (unsupported-stanza-type). Quiver closed the connection.`),
+      'unsupported-stanza-type',
+    );
+  }
+
+  /** RFC 6120 §4.9: <stream:error> from the server. */
+  private handleStreamError(el: Element, now: number): void {
+    let condition = 'undefined-condition';
+    let text: string | null = null;
+    let otherHost: string | null = null;
+    for (const c of el.getChildElements()) {
+      if (c.getNS() !== NS_STREAMS) continue;
+      if (c.getName() === 'text') {
+        text = c.getText();
+      } else if (condition === 'undefined-condition') {
+        condition = c.getName();
+        // RFC 6120 §4.9.3.19: "the XML character data of the <see-other-host/> element ... MUST
+        // contain the alternate FQDN or IP address at which to connect" (with an optional port).
+        if (condition === 'see-other-host') otherHost = c.getText().trim() || null;
+      }
+    }
+    const err = new StreamError({
+      code: condition,
+      source: 'peer',
+      text,
+      otherHost,
+      message: describePeerStreamError(condition, this.account.domain, text, otherHost),
+    });
+    this.events.push({ type: 'error', error: err });
+    if (this.current === 'closing') {
+      this.finish(this.closeError ?? err);
+      return;
+    }
+    // RFC 6120 §4.9.1.1: the peer follows the error with its closing tag; we close ours too.
+    this.write('</stream:stream>');
+    this.closeError = err;
+    this.current = 'closing';
+    this.deadline = now + this.stepMs;
+  }
+
+  private handleFeatures(features: Element, now: number): void {
+    const children = features.getChildElements();
+    this.features = [...new Set(children.map((c) => c.getNS()).filter((ns): ns is string => typeof ns === 'string' && ns !== ''))];
+    const find = (name: string, ns: string) => children.find((c) => c.getName() === name && c.getNS() === ns);
+
+    if (!this.tls) {
+      // RFC 6120 §5.3.1 / §13.8: we require TLS; without <starttls/> there is no safe way on.
+      if (!find('starttls', NS_TLS)) {
+        this.fatal(
+          now,
+          this.localError('tls-unavailable', `${this.account.domain} does not offer STARTTLS, so the connection could not be encrypted. Quiver refuses to sign in without TLS; try direct TLS, or ask the provider to enable STARTTLS.`),
+          null,
+        );
+        return;
+      }
+      this.write(`<starttls xmlns='${NS_TLS}'/>`);
+      this.current = 'starttls';
+      this.deadline = now + this.stepMs;
+      return;
+    }
+
+    if (!this.authenticated) {
+      this.startSasl(features, now);
+      return;
+    }
+
+    // RFC 6120 §7.6.1: after SASL the server offers <bind/>; binding is mandatory for clients.
+    if (!find('bind', NS_BIND)) {
+      this.fatal(now, this.localError('bind-failed', `${this.account.domain} did not offer resource binding after authentication, so the session cannot start.`), null);
+      return;
+    }
+    const session = find('session', NS_SESSION);
+    if (session && !session.getChildElements().some((c) => c.getName() === 'optional')) this.sessionRequired = true;
+    const id = this.nextId();
+    this.pending.set(id, { kind: 'bind' });
+    this.send(bindRequest(id, this.resource));
+    this.current = 'binding';
+    this.deadline = now + this.stepMs;
+  }
+
+  private handleStartTlsAnswer(el: Element, now: number): void {
+    if (el.getNS() === NS_TLS && el.getName() === 'proceed') {
+      // RFC 6120 §5.4.3.3: after <proceed/> the client starts the TLS handshake; nothing more
+      // arrives in plaintext. Anything already buffered is refused.
+      const rest = Buffer.from(this.framer.unparsed()).toString('latin1');
+      this.framer.discardUnparsed();
+      if (!WHITESPACE_ONLY.test(rest)) {
+        this.current = 'tls-wait';
+        this.refusePlaintextAfterProceed(Buffer.from(rest, 'latin1'), now);
+        return;
+      }
+      this.current = 'tls-wait';
+      this.deadline = now + this.stepMs;
+      this.events.push({ type: 'tls-required' });
+      return;
+    }
+    if (el.getNS() === NS_TLS && el.getName() === 'failure') {
+      // RFC 6120 §5.4.2.2: the server sends <failure/> and closes the stream.
+      this.fatal(now, this.localError('tls-failed', `${this.account.domain} refused to start TLS (STARTTLS failure). Quiver will not continue without encryption.`), null);
+      return;
+    }
+    this.unexpected(el, 'the answer to STARTTLS', now);
+  }
+
+  // ---- SASL (RFC 6120 §6) ----
+
+  private startSasl(features: Element, now: number): void {
+    const children = features.getChildElements();
+    const mechanisms = children.find((c) => c.getName() === 'mechanisms' && c.getNS() === NS_SASL);
+    const cb = children.find((c) => c.getName() === 'sasl-channel-binding' && c.getNS() === NS_SASL_CB);
+    const offer = {
+      mechanisms: mechanisms ? mechanisms.getChildElements().filter((m) => m.getName() === 'mechanism').map((m) => m.getText().trim()) : [],
+      channelBindingTypes: cb
+        ? cb
+            .getChildElements()
+            .filter((c) => c.getName() === 'channel-binding')
+            .map((c) => String(c.attrs.type ?? ''))
+        : null,
+    };
+    const choice = chooseMechanism(offer, this.channelBinding);
+    if (!choice.ok) {
+      this.fatal(now, this.localError('no-acceptable-mechanism', `${this.account.domain} offers no sign-in method Quiver accepts (${choice.reason}).`), null);
+      return;
+    }
+    let initial: Uint8Array;
+    let scram: ScramClient | null = null;
+    try {
+      if (choice.hash && choice.gs2) {
+        scram = new ScramClient({
+          hash: choice.hash,
+          username: this.account.local,
+          password: this.password,
+          clientNonce: Buffer.from(this.random(18)).toString('base64'),
+          gs2: choice.gs2,
+        });
+        initial = this.encoder.encode(scram.clientFirst());
+      } else {
+        initial = plainMessage(this.account.local, this.password);
+      }
+    } catch (e) {
+      // SASLprep (RFC 4013) refused the credentials: a user-input problem, not the server's.
+      this.fatal(now, this.localError('saslprep-failed', `The user name or password of ${this.account.bare} contains characters that cannot be used to sign in (${(e as Error).message}).`), null);
+      return;
+    }
+    this.sasl = {
+      mechanism: choice.mechanism,
+      scram,
+      finalSent: false,
+      verified: false,
+      binding: choice.gs2?.flag === 'p' ? 'tls-exporter' : null,
+    };
+    this.write(`<auth xmlns='${NS_SASL}' mechanism='${choice.mechanism}'>${base64(initial)}</auth>`);
+    this.current = 'authenticating';
+    this.deadline = now + this.stepMs;
+  }
+
+  private serverAuthFailed(now: number, reason: string): void {
+    this.fatal(
+      now,
+      this.localError('server-authentication-failed', `${this.account.domain} could not prove that it knows the password of ${this.account.bare} (${reason}). This can mean an attacker is in the middle; Quiver did not sign in.`),
+      null,
+    );
+  }
+
+  private handleSasl(el: Element, now: number): void {
+    const sasl = this.sasl!;
+    if (el.getNS() !== NS_SASL) {
+      this.unexpected(el, 'SASL messages', now);
+      return;
+    }
+    const name = el.getName();
+    if (name === 'failure') {
+      let condition = 'not-authorized';
+      let text: string | null = null;
+      for (const c of el.getChildElements()) {
+        if (c.getName() === 'text') text = c.getText();
+        else condition = c.getName();
+      }
+      this.fatal(
+        now,
+        new StreamError({ code: condition, source: 'peer', text, message: describeSaslFailure(condition, this.account.bare, sasl.mechanism, text) }),
+        null,
+      );
+      return;
+    }
+    const payload = decodeSaslPayload(el.getText());
+    if (payload === null) {
+      this.serverAuthFailed(now, `its <${name}/> is not valid base64`);
+      return;
+    }
+    if (name === 'challenge') {
+      const scram = sasl.scram;
+      if (!scram) {
+        this.serverAuthFailed(now, 'it sent a challenge to PLAIN');
+        return;
+      }
+      if (!sasl.finalSent) {
+        const final = scram.clientFinal(payload);
+        if (!final.ok) {
+          this.serverAuthFailed(now, final.reason);
+          return;
+        }
+        sasl.finalSent = true;
+        this.write(`<response xmlns='${NS_SASL}'>${base64(final.value)}</response>`);
+      } else {
+        // RFC 6120 §6.4.6 lets the server-final arrive in a challenge; we answer with an empty response.
+        const v = scram.verifyServerFinal(payload);
+        if (!v.ok) {
+          this.serverAuthFailed(now, v.reason);
+          return;
+        }
+        sasl.verified = true;
+        this.write(`<response xmlns='${NS_SASL}'/>`);
+      }
+      this.deadline = now + this.stepMs;
+      return;
+    }
+    if (name === 'success') {
+      if (sasl.scram) {
+        if (payload !== '' && !sasl.verified) {
+          const v = sasl.scram.verifyServerFinal(payload);
+          if (!v.ok) {
+            this.serverAuthFailed(now, v.reason);
+            return;
+          }
+          sasl.verified = true;
+        }
+        // RFC 5802 §9: success without a verified server signature proves nothing about the server.
+        if (!sasl.verified) {
+          this.serverAuthFailed(now, 'it reported success without its SCRAM signature');
+          return;
+        }
+      }
+      this.authenticated = true;
+      this.events.push({ type: 'authenticated', mechanism: sasl.mechanism, channelBinding: sasl.binding });
+      // RFC 6120 §6.4.6: "Upon receiving the <success/> element, the initiating entity MUST
+      // initiate a new stream over the existing TCP connection".
+      this.openStream(now);
+      return;
+    }
+    this.unexpected(el, 'SASL messages', now);
+  }
+
+  // ---- stanzas (RFC 6120 §8, RFC 6121) ----
+
+  private handleStanza(el: Element, now: number): void {
+    if (el.getNS() !== NS_CLIENT) return; // unknown top-level elements (e.g. an unnegotiated XEP) are ignored
+    switch (el.getName()) {
+      case 'iq':
+        this.handleIq(el, now);
+        return;
+      case 'message':
+        this.handleMessage(el);
+        return;
+      case 'presence':
+        this.handlePresence(el);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private from(el: Element): string | null {
+    return typeof el.attrs.from === 'string' && el.attrs.from !== '' ? el.attrs.from : null;
+  }
+
+  private handleIq(iq: Element, now: number): void {
+    const type = iq.attrs.type;
+    const id = typeof iq.attrs.id === 'string' ? iq.attrs.id : null;
+    if (type === 'result' || type === 'error') {
+      const pending = id === null ? undefined : this.pending.get(id);
+      if (id !== null) this.pending.delete(id);
+      this.handleIqResponse(iq, id, type, pending, now);
+      return;
+    }
+    if (type !== 'get' && type !== 'set') return; // RFC 6120 §8.2.3: not a valid IQ; nothing sane to answer
+    if (this.current !== 'online' && this.current !== 'binding') return;
+
+    const query = rosterQuery(iq);
+    if (type === 'set' && query) {
+      // RFC 6121 §2.1.6: "A receiving client MUST ignore the stanza unless it has no 'from'
+      // attribute (i.e., implicitly from the bare JID of the user's account) or it has a 'from'
+      // attribute whose value matches the user's bare JID <user@domainpart>."
+      const from = this.from(iq);
+      if (from !== null && (parseJid(from)?.resource !== '' || !sameBareJid(from, this.account.bare))) return;
+      const items = query.getChildElements().filter((c) => c.getName() === 'item');
+      const item = items.length === 1 ? parseRosterItem(items[0]!) : null;
+      if (!item) {
+        // RFC 6121 §2.1.6: a push "MUST contain exactly one <item/> element".
+        this.send(iqError(iq, 'bad-request', 'modify'));
+        return;
+      }
+      this.events.push({ type: 'roster-push', item, ver: typeof query.attrs.ver === 'string' ? query.attrs.ver : null });
+      // RFC 6121 §2.1.6: the client "MUST reply with an IQ stanza of type 'result'".
+      this.send(iqResult(iq));
+      return;
+    }
+    const child = iq.getChildElements()[0];
+    if (type === 'get' && child && child.getName() === 'ping' && child.getNS() === NS_PING) {
+      // XEP-0199 §4.2: the client "MUST return an IQ-result ... if it supports the protocol".
+      this.send(iqResult(iq));
+      return;
+    }
+    // RFC 6120 §8.4: "If an entity receives an IQ stanza of type "get" or "set" containing a child
+    // element qualified by a namespace it does not understand, the entity MUST return an IQ
+    // stanza of type "error" with an error condition of <service-unavailable/>."
+    this.send(iqError(iq, 'service-unavailable', 'cancel'));
+  }
+
+  private handleIqResponse(iq: Element, id: string | null, type: 'result' | 'error', pending: PendingIq | undefined, now: number): void {
+    if (pending?.kind === 'bind') {
+      this.handleBindResponse(iq, type, now);
+      return;
+    }
+    if (pending?.kind === 'session') {
+      if (type === 'error') {
+        const e = parseStanzaError(iq);
+        this.fatal(now, this.localError('bind-failed', `${this.account.domain} refused to start the session (${e.condition}).`), null);
+        return;
+      }
+      this.goOnline();
+      return;
+    }
+    if (type === 'error') {
+      const e = parseStanzaError(iq);
+      this.events.push({ type: 'stanza-error', id, condition: e.condition, text: e.text, stanzaKind: 'iq', from: this.from(iq) });
+      return;
+    }
+    if (pending?.kind === 'roster-get') {
+      const query = rosterQuery(iq);
+      if (!query) {
+        // RFC 6121 §2.6.3: with a version, an empty result means "no change; pushes follow".
+        this.events.push({ type: 'roster', items: [], ver: null, unchanged: pending.withVer });
+        return;
+      }
+      const { items, ver } = parseRosterQuery(query);
+      this.events.push({ type: 'roster', items, ver, unchanged: false });
+    }
+  }
+
+  private handleBindResponse(iq: Element, type: 'result' | 'error', now: number): void {
+    if (type === 'error') {
+      const e = parseStanzaError(iq);
+      const why =
+        e.condition === 'conflict'
+          ? `the resource "${this.resource ?? ''}" is already in use and the server would not assign another`
+          : e.condition === 'not-allowed'
+            ? 'the server does not allow this client to bind a resource'
+            : `the server answered ${e.condition}`;
+      this.fatal(now, new StreamError({ code: 'bind-failed', source: 'peer', text: e.text, message: `Could not start a session for ${this.account.bare}: ${why}.` }), null);
+      return;
+    }
+    const bind = iq.getChildElements().find((c) => c.getName() === 'bind' && c.getNS() === NS_BIND);
+    const jidText = bind?.getChildElements().find((c) => c.getName() === 'jid')?.getText().trim() ?? '';
+    const jid = parseJid(jidText);
+    // RFC 6120 §7.6.1: the result carries the full JID <localpart@domainpart/resource>.
+    if (!jid || jid.resource === '' || jid.domain !== this.account.domain) {
+      this.fatal(now, this.localError('bind-failed', `${this.account.domain} bound an invalid address ("${jidText}") for ${this.account.bare}.`), null);
+      return;
+    }
+    this.boundJid = jid.full;
+    if (this.sessionRequired) {
+      const id = this.nextId();
+      this.pending.set(id, { kind: 'session' });
+      this.send(sessionRequest(id));
+      this.deadline = now + this.stepMs;
+      return;
+    }
+    this.goOnline();
+  }
+
+  private goOnline(): void {
+    this.current = 'online';
+    this.deadline = undefined;
+    this.events.push({ type: 'online', jid: this.boundJid!, features: [...this.features] });
+  }
+
+  private handleMessage(el: Element): void {
+    const id = typeof el.attrs.id === 'string' ? el.attrs.id : null;
+    const type = typeof el.attrs.type === 'string' && el.attrs.type !== '' ? el.attrs.type : 'normal';
+    if (type === 'error') {
+      const e = parseStanzaError(el);
+      this.events.push({ type: 'stanza-error', id, condition: e.condition, text: e.text, stanzaKind: 'message', from: this.from(el) });
+      return;
+    }
+    const bodyEl = el.getChildElements().find((c) => c.getName() === 'body' && c.getNS() === NS_CLIENT);
+    this.events.push({
+      type: 'message',
+      from: this.from(el) ?? this.account.bare,
+      to: typeof el.attrs.to === 'string' ? el.attrs.to : (this.boundJid ?? this.account.bare),
+      id,
+      messageType: type,
+      body: bodyEl ? bodyEl.getText() : null,
+      stanza: el,
+    });
+  }
+
+  private handlePresence(el: Element): void {
+    const p = parsePresence(el);
+    if (!p) return;
+    const from = this.from(el) ?? this.account.bare;
+    if (p.presenceType === 'error') {
+      const e = parseStanzaError(el);
+      const id = typeof el.attrs.id === 'string' ? el.attrs.id : null;
+      this.events.push({ type: 'stanza-error', id, condition: e.condition, text: e.text, stanzaKind: 'presence', from });
+    }
+    this.events.push({ type: 'presence', from, ...p, stanza: el });
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Electron main-process entry (built to out/main/index.js). Everything testable lives in
+ * lifecycle.ts; this file only binds the real Electron, the real core and the built file paths.
+ */
+import { join } from 'node:path';
+import * as electron from 'electron';
+import { createCore } from '../app/core.ts';
+import { openStorage } from '../app/storage/storage.ts';
+import { runMain } from './lifecycle.ts';
+
+const log = (message: string, detail?: unknown) => console.error(`quiver: ${message}`, ...(detail === undefined ? [] : [detail]));
+const here = import.meta.dirname;
+const devServerUrl = !electron.app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined;
+
+runMain(electron, {
+  createCore,
+  openBlobStore: (dataDir) => openStorage(join(dataDir, 'quiver.db')),
+  preloadPath: join(here, '../preload/preload.cjs'),
+  rendererDir: join(here, '../renderer'),
+  devServerUrl,
+  log,
+}).catch((error: unknown) => {
+  log('could not start', error);
+  const message = error instanceof Error ? error.message : String(error);
+  electron.dialog.showErrorBox('Quiver could not start', `${message}\n\nThe terminal output has details.`);
+  electron.app.exit(1);
+});

@@ -1,0 +1,179 @@
+/**
+ * The app's life: single instance, the privileged `app://` scheme, the session policy, the core,
+ * the window and the IPC bridge, and a clean shutdown (the core closes its streams and the
+ * database before the process ends). Takes Electron's APIs as a parameter so tests can drive it.
+ */
+import type { CoreOptions, QuiverCore } from '../app/core.ts';
+import { APP_ENTRY_URL, APP_ORIGIN, APP_SCHEME, originOf } from './appOrigin.ts';
+import { connectCore, type IpcMainLike, type IpcWindowContents } from './ipc.ts';
+import { SafeStorageSecretStore, type PasswordBlobStore, type SafeStorageLike } from './safeStorageSecretStore.ts';
+import {
+  APP_SCHEME_PRIVILEGES,
+  appProtocolHandler,
+  createMainWindow,
+  installSessionPolicy,
+  policeContents,
+  windowContentSecurityPolicy,
+  type HardenedWindow,
+  type PermissionSession,
+  type PolicedContents,
+  type PreventableEvent,
+  type WindowElectron,
+} from './window.ts';
+import type { BrowserWindowConstructorOptions } from 'electron';
+
+export interface MainWindow extends HardenedWindow {
+  readonly webContents: PolicedContents & IpcWindowContents;
+  isMinimized(): boolean;
+  restore(): void;
+  focus(): void;
+  on(event: 'closed', listener: () => void): unknown;
+}
+
+/** The Electron APIs the main process uses; `import * as electron from 'electron'` satisfies it. */
+export interface MainElectron {
+  app: {
+    readonly isPackaged: boolean;
+    requestSingleInstanceLock(): boolean;
+    whenReady(): Promise<unknown>;
+    getPath(name: 'userData'): string;
+    quit(): void;
+    on(event: 'second-instance' | 'window-all-closed' | 'activate', listener: () => void): unknown;
+    on(event: 'before-quit', listener: (event: PreventableEvent) => void): unknown;
+    on(event: 'web-contents-created', listener: (event: unknown, contents: PolicedContents) => void): unknown;
+  };
+  protocol: {
+    registerSchemesAsPrivileged(schemes: Array<typeof APP_SCHEME_PRIVILEGES>): void;
+    handle(scheme: string, handler: (request: Request) => Promise<Response>): void;
+  };
+  session: { readonly defaultSession: PermissionSession };
+  ipcMain: IpcMainLike;
+  safeStorage: SafeStorageLike;
+  shell: WindowElectron['shell'];
+  BrowserWindow: new (options: BrowserWindowConstructorOptions) => MainWindow;
+}
+
+export interface MainOptions {
+  createCore(options: CoreOptions): Promise<QuiverCore>;
+  /** Opens the database the password ciphertext lives in (the same quiver.db as the core's). */
+  openBlobStore(dataDir: string): PasswordBlobStore & { close(): void };
+  /** The built preload (out/preload/preload.cjs). */
+  preloadPath: string;
+  /** The built renderer (out/renderer). */
+  rendererDir: string;
+  /** electron-vite's dev server, only when not packaged. */
+  devServerUrl?: string;
+  platform?: NodeJS.Platform;
+  log(message: string, detail?: unknown): void;
+}
+
+export interface RunningMain {
+  /** Resolves once the core is closed after a quit. */
+  readonly closed: Promise<void>;
+}
+
+/**
+ * Starts Quiver's main process. Must be called before `ready` (the scheme registration requires
+ * it). Resolves once the window is created; returns null when another instance already runs.
+ */
+export async function runMain(electron: MainElectron, options: MainOptions): Promise<RunningMain | null> {
+  const { app } = electron;
+  const { log } = options;
+  // #18: app:// is a standard, secure scheme so it gets an origin, CSP and the fetch API.
+  electron.protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return null;
+  }
+
+  let window: MainWindow | null = null;
+  let core: QuiverCore | null = null;
+  let blobStore: (PasswordBlobStore & { close(): void }) | null = null;
+  let disconnect = () => undefined as void;
+  let quitting: 'no' | 'closing' | 'done' = 'no';
+  let markClosed = () => undefined as void;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const openExternal = (url: string) => electron.shell.openExternal(url);
+
+  // #12-#14 for every WebContents that could ever be created, not only our window's.
+  app.on('web-contents-created', (_event, contents) => policeContents(contents, openExternal, log));
+  app.on('second-instance', () => {
+    if (window === null) return;
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+  app.on('window-all-closed', () => {
+    if ((options.platform ?? process.platform) !== 'darwin') app.quit();
+  });
+  app.on('before-quit', (event) => {
+    if (quitting === 'done') return;
+    // Hold the quit until the core has closed its streams and the database.
+    event.preventDefault();
+    if (quitting === 'closing') return;
+    quitting = 'closing';
+    disconnect();
+    void shutDown().finally(() => {
+      quitting = 'done';
+      markClosed();
+      app.quit();
+    });
+  });
+
+  async function shutDown(): Promise<void> {
+    try {
+      await core?.close();
+    } catch (error) {
+      log('the core did not close cleanly', error);
+    }
+    try {
+      blobStore?.close();
+    } catch (error) {
+      log('the password store did not close cleanly', error);
+    }
+  }
+
+  await app.whenReady();
+
+  const dataDir = app.getPath('userData');
+  const devServerUrl = options.devServerUrl;
+  const devOrigin = devServerUrl === undefined ? null : originOf(devServerUrl);
+  if (devServerUrl !== undefined && devOrigin === null) throw new TypeError(`not a dev server URL: ${devServerUrl}`);
+  const appOrigin = devOrigin ?? APP_ORIGIN;
+  const csp = windowContentSecurityPolicy(devServerUrl);
+  installSessionPolicy(electron.session.defaultSession, {
+    csp,
+    allowedOrigins: devOrigin === null ? [APP_ORIGIN] : [APP_ORIGIN, devOrigin, devOrigin.replace(/^http/, 'ws')],
+    log,
+  });
+  electron.protocol.handle(APP_SCHEME, appProtocolHandler(options.rendererDir, csp));
+
+  // The ciphertext lives in the core's database; open our handle on first use, when the core has
+  // created and migrated it.
+  const blobs: PasswordBlobStore = {
+    getPasswordBlob: (accountId) => (blobStore ??= options.openBlobStore(dataDir)).getPasswordBlob(accountId),
+    setPasswordBlob: (accountId, blob) => (blobStore ??= options.openBlobStore(dataDir)).setPasswordBlob(accountId, blob),
+  };
+  core = await options.createCore({
+    dataDir,
+    secrets: new SafeStorageSecretStore(electron.safeStorage, blobs, options.platform),
+    log: (level, message, detail) => log(`[${level}] ${message}`, detail),
+  });
+  if (quitting !== 'no') return { closed };
+
+  const createWindow = () => {
+    const created = createMainWindow(electron, { preloadPath: options.preloadPath, url: devServerUrl ?? APP_ENTRY_URL, log });
+    disconnect = connectCore({ ipcMain: electron.ipcMain, contents: created.webContents, core: core!, appOrigin, log });
+    created.on('closed', () => {
+      disconnect();
+      disconnect = () => undefined;
+      if (window === created) window = null;
+    });
+    window = created;
+  };
+  createWindow();
+  // macOS: clicking the dock icon with no window open makes a new one.
+  app.on('activate', () => {
+    if (window === null && quitting === 'no') createWindow();
+  });
+  return { closed };
+}

@@ -1,0 +1,205 @@
+/**
+ * Everything the window shows that is not local to one component: the accounts and their rosters,
+ * what the main pane is showing, the link to the host, and the last error worth a banner. It owns
+ * the one event subscription and routes each event to whoever needs it.
+ */
+import type { Api } from '../../../app/contract/api.ts';
+import type { ArgsOf } from '../../../app/contract/commands.ts';
+import type { AccountView, MessageView, RosterItemView } from '../../../app/contract/viewModels.ts';
+import type { LinkStatus } from '../transport/wsTransport.ts';
+import { ChatState } from './chatState.svelte.ts';
+import { SecurityState } from './securityState.svelte.ts';
+import { errorText } from './errorText.ts';
+
+export type MainView =
+  | { kind: 'welcome' }
+  | { kind: 'add-account' }
+  | { kind: 'edit-account'; accountId: string }
+  | { kind: 'chat'; chat: ChatState }
+  | { kind: 'security'; security: SecurityState };
+
+const conversationKey = (accountId: string, peer: string) => `${accountId}\n${peer}`;
+
+export class AppState {
+  accounts = $state<AccountView[]>([]);
+  /** Roster per account id; absent until first loaded. */
+  rosters = $state<Record<string, RosterItemView[]>>({});
+  expanded = $state<Record<string, boolean>>({});
+  /** Unread incoming messages per conversation that is not open. */
+  unread = $state<Record<string, number>>({});
+  view = $state<MainView>({ kind: 'welcome' });
+  link = $state<LinkStatus>('open');
+  loaded = $state(false);
+  /** A failure that belongs to no form: shown in the banner until dismissed. */
+  notice = $state<string | null>(null);
+  #api: Api;
+  #unsubscribe: (() => void)[] = [];
+
+  constructor(api: Api) {
+    this.#api = api;
+  }
+
+  /** Subscribes to host events and loads the accounts; call once. */
+  start(): Promise<void> {
+    const api = this.#api;
+    this.#unsubscribe.push(
+      api.on('account.changed', ({ account }) => this.#upsertAccount(account)),
+      api.on('account.removed', ({ accountId }) => this.#dropAccount(accountId)),
+      api.on('roster.changed', ({ accountId, items }) => {
+        this.rosters[accountId] = items;
+      }),
+      api.on('presence.changed', ({ accountId, jid, presence }) => {
+        const item = this.rosters[accountId]?.find((i) => i.jid === jid);
+        if (item) item.presence = presence;
+      }),
+      api.on('message.added', ({ message }) => this.#messageAdded(message)),
+      api.on('message.updated', ({ message }) => {
+        if (this.view.kind === 'chat') this.view.chat.receive(message);
+      }),
+      api.on('connection.recorded', ({ record }) => {
+        if (this.view.kind === 'security') this.view.security.receive(record);
+      }),
+    );
+    return this.reload();
+  }
+
+  stop(): void {
+    for (const off of this.#unsubscribe.splice(0)) off();
+  }
+
+  /** Fetches everything again, e.g. after the link to the host came back (events may be lost). */
+  async reload(): Promise<void> {
+    try {
+      this.accounts = await this.#api.call('account.list', {});
+      for (const id of Object.keys(this.rosters)) {
+        if (!this.accounts.some((a) => a.id === id)) delete this.rosters[id];
+      }
+      await Promise.all(this.accounts.filter((a) => this.expanded[a.id]).map((a) => this.loadRoster(a.id)));
+      if (this.view.kind === 'chat') await this.view.chat.load();
+      if (this.view.kind === 'security') await this.view.security.load();
+    } catch (error) {
+      this.notice = errorText(error);
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  setLink(status: LinkStatus): void {
+    const wasDown = this.link === 'reconnecting';
+    this.link = status;
+    if (status === 'open' && wasDown) void this.reload();
+  }
+
+  async loadRoster(accountId: string): Promise<void> {
+    try {
+      this.rosters[accountId] = await this.#api.call('roster.list', { accountId });
+    } catch (error) {
+      this.notice = errorText(error);
+    }
+  }
+
+  toggleExpanded(accountId: string): void {
+    const open = !this.expanded[accountId];
+    this.expanded[accountId] = open;
+    if (open && !this.rosters[accountId]) void this.loadRoster(accountId);
+  }
+
+  /** Adds an account; throws the host's error (the form shows it) or resolves to the new account. */
+  async addAccount(args: ArgsOf<'account.add'>): Promise<AccountView> {
+    const account = await this.#api.call('account.add', args);
+    this.#upsertAccount(account);
+    this.expanded[account.id] = true;
+    this.view = { kind: 'welcome' };
+    void this.loadRoster(account.id);
+    return account;
+  }
+
+  /** Saves new settings; throws the host's error (the form shows it). The host reconnects as needed. */
+  async updateAccount(args: ArgsOf<'account.update'>): Promise<AccountView> {
+    const account = await this.#api.call('account.update', args);
+    this.#upsertAccount(account);
+    this.view = { kind: 'welcome' };
+    return account;
+  }
+
+  async setEnabled(accountId: string, enabled: boolean): Promise<void> {
+    try {
+      this.#upsertAccount(await this.#api.call('account.setEnabled', { accountId, enabled }));
+    } catch (error) {
+      this.notice = errorText(error);
+    }
+  }
+
+  async removeAccount(accountId: string): Promise<void> {
+    try {
+      await this.#api.call('account.remove', { accountId });
+      this.#dropAccount(accountId);
+    } catch (error) {
+      this.notice = errorText(error);
+    }
+  }
+
+  openChat(accountId: string, peer: string): void {
+    const chat = new ChatState(this.#api, accountId, peer);
+    this.view = { kind: 'chat', chat };
+    delete this.unread[conversationKey(accountId, peer)];
+    void chat.load();
+  }
+
+  openSecurity(accountId: string): void {
+    const security = new SecurityState(this.#api, accountId);
+    this.view = { kind: 'security', security };
+    void security.load();
+  }
+
+  showAddAccount(): void {
+    this.view = { kind: 'add-account' };
+  }
+
+  showAccountSettings(accountId: string): void {
+    this.view = { kind: 'edit-account', accountId };
+  }
+
+  closeView(): void {
+    this.view = { kind: 'welcome' };
+  }
+
+  unreadFor(accountId: string, peer: string): number {
+    return this.unread[conversationKey(accountId, peer)] ?? 0;
+  }
+
+  isOpenChat(accountId: string, peer: string): boolean {
+    return this.view.kind === 'chat' && this.view.chat.accountId === accountId && this.view.chat.peer === peer;
+  }
+
+  #messageAdded(message: MessageView): void {
+    if (this.isOpenChat(message.accountId, message.peer) && this.view.kind === 'chat') {
+      this.view.chat.receive(message);
+    } else if (message.direction === 'in') {
+      const key = conversationKey(message.accountId, message.peer);
+      this.unread[key] = (this.unread[key] ?? 0) + 1;
+    }
+  }
+
+  #upsertAccount(account: AccountView): void {
+    const at = this.accounts.findIndex((a) => a.id === account.id);
+    const becameOnline = account.status === 'online' && (at < 0 || this.accounts[at]!.status !== 'online');
+    if (at < 0) this.accounts.push(account);
+    else this.accounts[at] = account;
+    if (becameOnline && this.expanded[account.id]) void this.loadRoster(account.id);
+  }
+
+  #dropAccount(accountId: string): void {
+    this.accounts = this.accounts.filter((a) => a.id !== accountId);
+    delete this.rosters[accountId];
+    delete this.expanded[accountId];
+    const v = this.view;
+    if (
+      (v.kind === 'chat' && v.chat.accountId === accountId) ||
+      (v.kind === 'security' && v.security.accountId === accountId) ||
+      (v.kind === 'edit-account' && v.accountId === accountId)
+    ) {
+      this.view = { kind: 'welcome' };
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * One open conversation: its messages (oldest first), paging towards older ones, and sending.
+ * The owner forwards `message.added` / `message.updated` events for any conversation; those that
+ * are not for this one are ignored.
+ */
+import type { Api } from '../../../app/contract/api.ts';
+import type { MessageView } from '../../../app/contract/viewModels.ts';
+import { errorText } from './errorText.ts';
+
+export const PAGE_SIZE = 50;
+
+const byTime = (a: MessageView, b: MessageView) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+export class ChatState {
+  readonly accountId: string;
+  readonly peer: string;
+  messages = $state<MessageView[]>([]);
+  loading = $state(false);
+  /** False once a history page came back shorter than asked: nothing older is stored. */
+  hasOlder = $state(true);
+  error = $state<string | null>(null);
+  #api: Api;
+
+  constructor(api: Api, accountId: string, peer: string) {
+    this.#api = api;
+    this.accountId = accountId;
+    this.peer = peer;
+  }
+
+  /** Loads the newest page. */
+  async load(): Promise<void> {
+    await this.#page(undefined);
+  }
+
+  /** Loads the page before the oldest message shown; resolves to the number of messages added. */
+  async loadOlder(): Promise<number> {
+    if (this.loading || !this.hasOlder) return 0;
+    const oldest = this.messages[0];
+    return this.#page(oldest?.id);
+  }
+
+  async #page(before: string | undefined): Promise<number> {
+    this.loading = true;
+    try {
+      const page = await this.#api.call('chat.history', {
+        accountId: this.accountId,
+        peer: this.peer,
+        limit: PAGE_SIZE,
+        ...(before === undefined ? {} : { before }),
+      });
+      this.hasOlder = page.length >= PAGE_SIZE;
+      const before_ = this.messages.length;
+      this.#merge(page);
+      this.error = null;
+      return this.messages.length - before_;
+    } catch (error) {
+      this.error = errorText(error);
+      return 0;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** Sends one message; resolves false (with `error` set) when the host refused it. */
+  async send(body: string): Promise<boolean> {
+    try {
+      const message = await this.#api.call('chat.send', { accountId: this.accountId, to: this.peer, body });
+      this.#merge([message]);
+      this.error = null;
+      return true;
+    } catch (error) {
+      this.error = errorText(error);
+      return false;
+    }
+  }
+
+  /** For `message.added` and `message.updated`. */
+  receive(message: MessageView): void {
+    if (message.accountId !== this.accountId || message.peer !== this.peer) return;
+    this.#merge([message]);
+  }
+
+  #merge(incoming: MessageView[]): void {
+    const known = new Map(this.messages.map((m, i) => [m.id, i]));
+    let appendOnly = true;
+    const next = [...this.messages];
+    for (const message of incoming) {
+      const at = known.get(message.id);
+      if (at !== undefined) {
+        next[at] = message;
+        continue;
+      }
+      const last = next[next.length - 1];
+      if (last && byTime(last, message) > 0) appendOnly = false;
+      known.set(message.id, next.length);
+      next.push(message);
+    }
+    if (!appendOnly) next.sort(byTime);
+    this.messages = next;
+  }
+}

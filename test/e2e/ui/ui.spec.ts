@@ -1,0 +1,430 @@
+/**
+ * The Svelte UI against a fake host (fakeHost.ts) in Debian's Chromium, under the real CSP.
+ * Every wait is on something the page shows (Playwright's locator waits), never a sleep.
+ *
+ * Run with `node_modules/.bin/node test/e2e/ui/run.ts` (builds the renderer first); running this
+ * file alone with `node --test` builds it too unless QUIVER_UI_BUILT is set.
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildRenderer, repoRoot, rendererOut } from './buildRenderer.ts';
+import { startFakeHost, type FakeData, type FakeHost } from './fakeHost.ts';
+import { account, contact, message, securityRecord } from './fixtures.ts';
+
+const shots = `${repoRoot}/test-results`;
+let browser: Browser;
+
+interface Ui {
+  host: FakeHost;
+  page: Page;
+  context: BrowserContext;
+  /** Console errors and CSP violations seen by the page: each test ends by asserting none. */
+  problems: string[];
+  /** Console errors a test provokes on purpose. */
+  allowed: RegExp[];
+}
+let current: Ui | null = null;
+
+async function openUi(seed: Partial<FakeData> = {}, colorScheme: 'light' | 'dark' = 'light'): Promise<Ui> {
+  const host = await startFakeHost(rendererOut, seed);
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, colorScheme });
+  const page = await context.newPage();
+  page.setDefaultTimeout(5_000);
+  const problems: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  await page.goto(host.pageUrl);
+  await page.getByTestId('account-list').waitFor();
+  current = { host, page, context, problems, allowed: [] };
+  return current;
+}
+
+const row = (page: Page, jid: string) => page.locator(`[data-testid="account-row"][data-jid="${jid}"]`);
+
+async function shoot(page: Page, name: string) {
+  await mkdir(shots, { recursive: true });
+  await page.screenshot({ path: `${shots}/${name}.png` });
+}
+
+before(async () => {
+  if (!process.env.QUIVER_UI_BUILT) await buildRenderer();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+afterEach(async () => {
+  if (!current) return;
+  const { host, context, problems, allowed } = current;
+  current = null;
+  await context.close();
+  await host.close();
+  const unexpected = problems.filter((p) => !allowed.some((re) => re.test(p)));
+  assert.deepEqual(unexpected, [], 'the page logged errors or CSP violations');
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+describe('Quiver UI against a fake host', () => {
+  it('takes the token out of the address bar and keeps working after a reload', async () => {
+    const { page, host } = await openUi({ accounts: [account('a1', 'alice@example.org')] });
+    assert.ok(!page.url().includes('token'), `token still in ${page.url()}`);
+    await row(page, 'alice@example.org').waitFor();
+    await page.reload();
+    await row(page, 'alice@example.org').waitFor();
+    await host.waitForConnections(2);
+
+    // A fresh tab without the token cannot reach the host, and says what to do.
+    const stranger = await current!.context.browser()!.newContext();
+    try {
+      const other = await stranger.newPage();
+      await other.goto(host.pageUrl.replace(/#.*/, ''));
+      assert.match(await other.getByTestId('fatal').innerText(), /open that link again/i);
+    } finally {
+      await stranger.close();
+    }
+  });
+
+  it('adds an account: inline validation first, then success', async () => {
+    const { page, host } = await openUi();
+    await page.getByTestId('add-account').click();
+    await page.getByTestId('account-submit').click();
+    assert.match(await page.getByTestId('account-jid-error').innerText(), /Enter your address/);
+    assert.match(await page.getByTestId('account-password-error').innerText(), /Enter the password/);
+
+    await page.getByTestId('account-jid').fill('not an address');
+    assert.match(await page.getByTestId('account-jid-error').innerText(), /not an XMPP address/);
+    await page.getByTestId('account-jid').fill('bob@example.org');
+    await page.getByTestId('account-jid-error').waitFor({ state: 'detached' });
+    await page.getByTestId('account-password').fill('s3cret');
+
+    await page.getByTestId('account-advanced').locator('summary').click();
+    await page.getByTestId('account-resolver').fill('127.0.0.1');
+    assert.match(await page.getByTestId('account-resolver-error').innerText(), /HOST:PORT/);
+    await page.getByTestId('account-resolver').fill('127.0.0.1:5300');
+    await page.getByTestId('account-ca-pem').fill('hello');
+    assert.match(await page.getByTestId('account-ca-error').innerText(), /not a PEM certificate/);
+    await page.getByTestId('account-ca-pem').fill('');
+    await page.getByTestId('account-ca-file').setInputFiles({
+      name: 'lab-ca.pem',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'),
+    });
+    await page.waitForFunction(() => (document.querySelector('[data-testid="account-ca-pem"]') as HTMLTextAreaElement).value.includes('BEGIN'));
+    await page.getByTestId('account-transport').selectOption('quic');
+    assert.equal(host.calls.length, 1, 'nothing but account.list went to the host while the form was invalid');
+    await shoot(page, 'ui-add-account');
+
+    await page.getByTestId('account-submit').click();
+    await row(page, 'bob@example.org').and(page.locator('[data-status="connecting"]')).waitFor();
+    const add = host.calls.find((c) => c.name === 'account.add');
+    assert.deepEqual(add?.args, {
+      jid: 'bob@example.org',
+      password: 's3cret',
+      resolver: '127.0.0.1:5300',
+      extraCaPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      transport: 'quic',
+    });
+    await page.getByTestId('account-form').waitFor({ state: 'detached' });
+  });
+
+  it('shows a server error in words, in the form and on the account', async () => {
+    const { page, host } = await openUi({ accounts: [account('a1', 'alice@example.org', { status: 'online' })] });
+    await page.getByTestId('add-account').click();
+    await page.getByTestId('account-jid').fill('alice@example.org');
+    await page.getByTestId('account-password').fill('pw');
+    await page.getByTestId('account-submit').click();
+    assert.equal(await page.getByTestId('account-form-error').innerText(), 'alice@example.org is already set up in Quiver.');
+    await page.getByTestId('account-cancel').click();
+
+    const message =
+      'example.org presented a certificate for hosting.example.net and no DNSSEC or POSH proof delegates example.org to it.';
+    host.emit({
+      name: 'account.changed',
+      payload: { account: account('a1', 'alice@example.org', { status: 'error', error: { code: 'bad-certificate', message } }) },
+    });
+    await row(page, 'alice@example.org').and(page.locator('[data-status="error"]')).waitFor();
+    assert.equal(await row(page, 'alice@example.org').getByTestId('account-error').innerText(), message);
+    assert.equal(await row(page, 'alice@example.org').getByTestId('account-status').innerText(), 'Error');
+    await shoot(page, 'ui-account-error');
+
+    host.failNext('account.setEnabled', 'storage-failed', 'Quiver could not save the change: the disk is full. Free some space and try again.');
+    await row(page, 'alice@example.org').getByTestId('account-toggle').click();
+    await row(page, 'alice@example.org').getByTestId('account-enabled').uncheck();
+    assert.match(await page.getByTestId('error-banner').innerText(), /the disk is full/);
+    await page.getByTestId('error-banner-dismiss').click();
+    await page.getByTestId('error-banner').waitFor({ state: 'detached' });
+  });
+
+  it('edits the settings of an account, keeping the password unless a new one is typed', async () => {
+    const { page, host } = await openUi({
+      accounts: [account('a1', 'alice@example.org', { settings: { resolver: '127.0.0.1:5300', extraCaPem: null, transport: 'tls' } })],
+    });
+    const alice = row(page, 'alice@example.org');
+    await alice.getByTestId('account-toggle').click();
+    await alice.getByTestId('account-settings').click();
+    assert.equal(await page.getByTestId('account-resolver').inputValue(), '127.0.0.1:5300');
+    assert.equal(await page.getByTestId('account-transport').inputValue(), 'tls');
+    await page.getByTestId('account-transport').selectOption('starttls');
+    await page.getByTestId('account-resolver').fill('');
+    await shoot(page, 'ui-account-settings');
+    await page.getByTestId('account-submit').click();
+    await page.getByTestId('account-form').waitFor({ state: 'detached' });
+    assert.deepEqual(host.calls.find((c) => c.name === 'account.update')?.args, {
+      accountId: 'a1',
+      resolver: null,
+      extraCaPem: null,
+      transport: 'starttls',
+    });
+  });
+
+  it('shows status changes live', async () => {
+    const { page, host } = await openUi({ accounts: [account('a1', 'alice@example.org')] });
+    const alice = row(page, 'alice@example.org');
+    assert.equal(await alice.getByTestId('account-status').innerText(), 'Offline');
+    for (const status of ['connecting', 'online', 'offline'] as const) {
+      host.emit({ name: 'account.changed', payload: { account: account('a1', 'alice@example.org', { status }) } });
+      await alice.and(page.locator(`[data-status="${status}"]`)).waitFor();
+    }
+    assert.equal(await alice.getByTestId('account-status').innerText(), 'Offline');
+  });
+
+  it('shows the roster with presence, updated live, and removes an account after confirmation', async () => {
+    const { page, host } = await openUi({
+      accounts: [account('a1', 'alice@example.org', { status: 'online' })],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available', 'At the lab'), contact('carol@example.org', null, null)] },
+    });
+    const alice = row(page, 'alice@example.org');
+    await alice.getByTestId('account-toggle').click();
+    await alice.getByTestId('roster-item').nth(1).waitFor();
+    const bob = alice.locator('[data-testid="roster-item"][data-jid="bob@example.org"]');
+    assert.match(await bob.innerText(), /Bob\s+At the lab/);
+    assert.equal(await bob.getByTestId('roster-presence').getAttribute('data-show'), 'available');
+
+    host.emit({ name: 'presence.changed', payload: { accountId: 'a1', jid: 'carol@example.org', presence: { show: 'dnd', status: 'In a meeting' } } });
+    const carol = alice.locator('[data-testid="roster-item"][data-jid="carol@example.org"]');
+    await carol.locator('[data-testid="roster-presence"][data-show="dnd"]').waitFor();
+    assert.match(await carol.innerText(), /In a meeting/);
+
+    host.emit({ name: 'roster.changed', payload: { accountId: 'a1', items: [contact('dave@example.org', 'Dave', 'away')] } });
+    await alice.locator('[data-testid="roster-item"][data-jid="dave@example.org"]').waitFor();
+    assert.equal(await alice.getByTestId('roster-item').count(), 1);
+
+    await alice.getByTestId('account-remove').click();
+    await alice.getByTestId('account-remove-cancel').click();
+    assert.equal(await alice.count(), 1);
+    await alice.getByTestId('account-remove').click();
+    await alice.getByTestId('account-remove-confirm').click();
+    await alice.waitFor({ state: 'detached' });
+    assert.ok(host.calls.some((c) => c.name === 'account.remove'));
+  });
+
+  it('sends a message: Enter sends, Shift+Enter is a new line, state marks follow the host', async () => {
+    const now = Date.now();
+    const { page, host } = await openUi({
+      accounts: [account('a1', 'alice@example.org', { status: 'online' })],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages: [
+        message('m1', 'a1', 'bob@example.org', 'in', 'Hi Alice, is the QUIC lab up?', now - 120_000),
+        message('m2', 'a1', 'bob@example.org', 'out', 'Yes, since this morning.', now - 60_000),
+      ],
+    });
+    await row(page, 'alice@example.org').getByTestId('account-toggle').click();
+    await page.getByTestId('roster-item').first().click();
+    await page.getByTestId('message').nth(1).waitFor();
+
+    const composer = page.getByTestId('chat-composer');
+    await composer.fill('First line');
+    await composer.press('Shift+Enter');
+    await composer.pressSequentially('second line <b>not bold</b>');
+    await composer.press('Enter');
+    const sent = page.locator('[data-testid="message"][data-direction="out"]').last();
+    await page.getByTestId('message').nth(2).waitFor();
+    assert.equal(await sent.getByTestId('message-body').innerText(), 'First line\nsecond line <b>not bold</b>');
+    assert.equal(await sent.locator('b').count(), 0, 'a body is text, never HTML');
+    assert.equal(await sent.getAttribute('data-state'), 'queued');
+    assert.equal(await composer.inputValue(), '');
+    assert.equal(await page.getByTestId('message').count(), 3, 'the event and the reply are the same message');
+
+    const stored = host.data.messages.at(-1)!;
+    host.emit({ name: 'message.updated', payload: { message: { ...stored, state: 'acked' } } });
+    await page.locator(`[data-testid="message"][data-message-id="${stored.id}"][data-state="acked"]`).waitFor();
+
+    await composer.fill('with the button');
+    await page.getByTestId('chat-send').click();
+    await page.getByTestId('message').nth(3).waitFor();
+    await shoot(page, 'ui-chat');
+
+    host.failNext('chat.send', 'not-connected', 'alice@example.org is offline and the queue is full. Wait until it is online, then send again.');
+    await composer.fill('this one fails');
+    await composer.press('Enter');
+    assert.match(await page.getByTestId('chat-error').innerText(), /queue is full/);
+    assert.equal(await composer.inputValue(), 'this one fails', 'a refused message stays in the composer');
+  });
+
+  it('shows incoming messages live, and counts them on contacts whose chat is not open', async () => {
+    const now = Date.now();
+    const { page, host } = await openUi({
+      accounts: [account('a1', 'alice@example.org', { status: 'online' })],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available'), contact('carol@example.org', 'Carol', 'away')] },
+    });
+    const alice = row(page, 'alice@example.org');
+    await alice.getByTestId('account-toggle').click();
+    await alice.locator('[data-testid="roster-item"][data-jid="bob@example.org"]').click();
+    await page.locator('[data-testid="chat-pane"][data-peer="bob@example.org"]').waitFor();
+
+    host.emit({ name: 'message.added', payload: { message: message('in-1', 'a1', 'bob@example.org', 'in', 'Did you see the verdict?', now) } });
+    const incoming = page.locator('[data-testid="message"][data-direction="in"]');
+    await incoming.waitFor();
+    assert.equal(await incoming.getByTestId('message-body').innerText(), 'Did you see the verdict?');
+
+    host.emit({ name: 'message.added', payload: { message: message('in-2', 'a1', 'carol@example.org', 'in', 'Lunch?', now + 1) } });
+    const carol = alice.locator('[data-testid="roster-item"][data-jid="carol@example.org"]');
+    assert.equal(await carol.getByTestId('roster-unread').innerText(), '1');
+    await carol.click();
+    await page.locator('[data-testid="chat-pane"][data-peer="carol@example.org"]').waitFor();
+    await carol.getByTestId('roster-unread').waitFor({ state: 'detached' });
+
+    // A chat with an address that is not in the roster.
+    await alice.getByTestId('new-chat-jid').fill('not valid');
+    await alice.getByTestId('new-chat-open').click();
+    await alice.getByTestId('new-chat-error').waitFor();
+    await alice.getByTestId('new-chat-jid').fill('support@example.net');
+    await alice.getByTestId('new-chat-jid').press('Enter');
+    await page.locator('[data-testid="chat-pane"][data-peer="support@example.net"]').waitFor();
+  });
+
+  it('pages older history when scrolled to the top', async () => {
+    const start = Date.now() - 10_000_000;
+    const messages = Array.from({ length: 120 }, (_, i) =>
+      message(`h${String(i).padStart(3, '0')}`, 'a1', 'bob@example.org', i % 2 ? 'out' : 'in', `message number ${i}`, start + i * 60_000),
+    );
+    const { page } = await openUi({
+      accounts: [account('a1', 'alice@example.org', { status: 'online' })],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages,
+    });
+    await row(page, 'alice@example.org').getByTestId('account-toggle').click();
+    await page.getByTestId('roster-item').click();
+    await page.getByTestId('message').nth(49).waitFor();
+    assert.equal(await page.getByTestId('message').count(), 50);
+    await page.getByTestId('message-list').evaluate((el) => el.scrollTo(0, 0));
+    await page.getByTestId('message').nth(99).waitFor();
+    await page.getByTestId('message-list').evaluate((el) => el.scrollTo(0, 0));
+    await page.getByTestId('message').nth(119).waitFor();
+    assert.equal(await page.getByTestId('message-body').first().innerText(), 'message number 0');
+    await page.getByTestId('load-older').waitFor({ state: 'detached' });
+  });
+
+  it('renders the security records of an account, with live updates', async () => {
+    const now = Date.now();
+    const { page, host } = await openUi({
+      accounts: [account('a1', 'alice@example.org', { status: 'online' })],
+      records: [
+        securityRecord('r1', 'a1', now - 3_600_000, { endedAt: now - 1_800_000, endReason: 'The network changed; Quiver reconnected.' }),
+      ],
+    });
+    await row(page, 'alice@example.org').getByTestId('account-toggle').click();
+    await row(page, 'alice@example.org').getByTestId('account-security').click();
+    const first = page.locator('[data-testid="security-record"][data-record-id="r1"]');
+    await first.waitFor();
+    assert.match(await first.getByTestId('security-verdict').innerText(), /Trusted · DANE-EE/);
+    assert.equal(await first.getByTestId('security-identity').innerText(), 'dns-id:xmpp.example.org');
+    assert.equal(await first.getByTestId('security-certificate').count(), 2);
+    const text = await first.innerText();
+    for (const fact of ['QUIC', 'xmpp.example.org:5222', '_xmppq-client._udp.example.org.', 'Secure (validated)', 'TLSv1.3', 'TLS_AES_128_GCM_SHA256', 'xmpp-client', 'SCRAM-SHA-256-PLUS', 'tls-exporter', '3f'.repeat(32), 'srv:_xmpp-client.example.org', 'The network changed; Quiver reconnected.']) {
+      assert.ok(text.includes(fact), `security record shows ${fact}`);
+    }
+
+    host.emit({
+      name: 'connection.recorded',
+      payload: {
+        record: securityRecord('r2', 'a1', now, {
+          transport: 'starttls',
+          source: 'srv:_xmpp-client._tcp',
+          dnssec: 'insecure',
+          alpn: null,
+          verification: {
+            trusted: false,
+            prooftype: null,
+            identity: null,
+            delegation: null,
+            dnssec: 'insecure',
+            tried: [
+              { prooftype: 'pkix', ok: false, detail: 'the certificate names hosting.example.net, not example.org' },
+              { prooftype: 'posh', ok: false, detail: 'no POSH file at https://example.org/.well-known/posh/xmpp-client.json' },
+            ],
+            error: { code: 'bad-certificate', message: 'example.org presented a certificate for hosting.example.net and no DNSSEC or POSH proof delegates example.org to it.' },
+          },
+          endedAt: now,
+          endReason: 'Certificate not trusted',
+        }),
+      },
+    });
+    const second = page.locator('[data-testid="security-record"][data-record-id="r2"][data-trusted="false"]');
+    await second.waitFor();
+    assert.equal(await page.getByTestId('security-record').first().getAttribute('data-record-id'), 'r2', 'newest first');
+    assert.match(await second.getByTestId('security-verdict-error').innerText(), /no DNSSEC or POSH proof/);
+    assert.match(await second.getByTestId('security-tried').innerText(), /hosting\.example\.net/);
+    await shoot(page, 'ui-security');
+  });
+
+  it('says so when the link to the host drops, fails what was in flight, then recovers and reloads', async () => {
+    const ui = await openUi({
+      accounts: [account('a1', 'alice@example.org')],
+      rosters: { a1: [contact('bob@example.org', 'Bob', null)] },
+    });
+    const { page, host } = ui;
+    // Chromium logs each refused reconnect attempt while the host is away.
+    ui.allowed.push(/WebSocket connection to '.*' failed/);
+    await host.waitForConnections(1);
+    await row(page, 'alice@example.org').getByTestId('account-toggle').click();
+    await page.getByTestId('roster-item').click();
+    host.holdNext('chat.send');
+    await page.getByTestId('chat-composer').fill('in flight');
+    await page.getByTestId('chat-composer').press('Enter');
+    await host.waitForHeld();
+    host.dropConnections();
+    const banner = page.getByTestId('connection-banner');
+    assert.match(await banner.innerText(), /Connection to Quiver lost — reconnecting/);
+    assert.match(await page.getByTestId('chat-error').innerText(), /connection to Quiver was lost before it answered/);
+    assert.equal(await page.getByTestId('chat-composer').inputValue(), 'in flight');
+    // Changed while the window was cut off: the reload after reconnecting must pick it up.
+    host.data.accounts[0]!.status = 'online';
+    await host.waitForRefusals(2);
+    host.resume();
+    await banner.waitFor({ state: 'detached', timeout: 15_000 });
+    await row(page, 'alice@example.org').and(page.locator('[data-status="online"]')).waitFor();
+  });
+
+  it('looks right in dark mode', async () => {
+    const now = Date.now();
+    const { page } = await openUi(
+      {
+        accounts: [
+          account('a1', 'alice@example.org', { status: 'online' }),
+          account('a2', 'alice@work.example', { status: 'connecting' }),
+          account('a3', 'old@example.net', { status: 'disabled', enabled: false }),
+        ],
+        rosters: { a1: [contact('bob@example.org', 'Bob', 'available', 'At the lab'), contact('carol@example.org', 'Carol', 'away')] },
+        messages: [
+          message('m1', 'a1', 'bob@example.org', 'in', 'Is the QUIC listener on 5222 up?', now - 90_000),
+          message('m2', 'a1', 'bob@example.org', 'out', 'Yes, and DANE checks out.', now - 60_000),
+          message('m3', 'a1', 'bob@example.org', 'out', 'Sending from the train', now - 1_000, 'queued'),
+        ],
+      },
+      'dark',
+    );
+    await row(page, 'alice@example.org').getByTestId('account-toggle').click();
+    await page.getByTestId('roster-item').first().click();
+    await page.getByTestId('message').nth(2).waitFor();
+    await shoot(page, 'ui-chat-dark');
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * `quiver connect` against the lab's real Prosody, DNS (nsd + unbound) and private CA.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { labFromEnv } from '../support/lab.ts';
+import { runQuiver } from '../support/cli.ts';
+import type { SecurityRecord } from '../../app/contract/viewModels.ts';
+
+const lab = labFromEnv();
+let dataDir: string;
+before(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quiver-cli-'));
+});
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const common = () => ['--resolver', lab.resolver, '--ca', lab.caFile, '--data-dir', dataDir, '--password-env', 'LAB_PASSWORD'];
+const pw = (jid: string) => ({ LAB_PASSWORD: lab.users[jid]! });
+
+test('STARTTLS login prints the security record: transport, SRV record, TLS facts, PKIX verdict', async () => {
+  const jid = 'alice@alpha.test';
+  const result = await runQuiver(['connect', jid, '--transport', 'starttls', '--json', ...common()], pw(jid));
+  assert.equal(result.code, 0, result.stderr);
+  const record = result.json[0] as unknown as SecurityRecord;
+  assert.equal(record.transport, 'starttls');
+  assert.equal(record.source, 'srv:_xmpp-client._tcp');
+  assert.match(record.srv ?? '', new RegExp(`^_xmpp-client\\._tcp\\.alpha\\.test\\. \\d+ \\d+ ${lab.prosody.starttlsPort} xmpp\\.alpha\\.test\\.$`));
+  assert.equal(record.port, lab.prosody.starttlsPort);
+  assert.equal(record.sni, 'alpha.test');
+  assert.match(record.tlsVersion ?? '', /^TLSv1\.[23]$/);
+  assert.equal(record.verification.trusted, true);
+  assert.equal(record.verification.prooftype, 'pkix');
+  assert.match(record.verification.identity ?? '', /alpha\.test/);
+  assert.match(record.saslMechanism ?? '', /^SCRAM-SHA-(1|256)(-PLUS)?$/);
+  assert.ok(record.boundJid?.startsWith('alice@alpha.test/'), `bound ${record.boundJid}`);
+  assert.ok(record.certificates.length >= 1);
+  assert.match(record.certificates[0]!.sha256, /^[0-9a-f]{64}$/);
+});
+
+test('direct TLS login negotiates ALPN xmpp-client with SNI = the JID domain', async () => {
+  const jid = 'alice@alpha.test';
+  const result = await runQuiver(['connect', jid, '--transport', 'tls', '--json', ...common()], pw(jid));
+  assert.equal(result.code, 0, result.stderr);
+  const record = result.json[0] as unknown as SecurityRecord;
+  assert.equal(record.transport, 'tls');
+  assert.equal(record.source, 'srv:_xmpps-client._tcp');
+  assert.equal(record.port, lab.prosody.tlsPort);
+  assert.equal(record.alpn, 'xmpp-client');
+  assert.equal(record.sni, 'alpha.test');
+  assert.equal(record.verification.trusted, true);
+});
+
+test('--send and --wait-message move a real message between two lab accounts', async () => {
+  const body = `hello ${Date.now()}`;
+  const waiting = runQuiver(['connect', 'bob@alpha.test', '--wait-message', '20', '--json', ...common()], pw('bob@alpha.test'));
+  // Bob may come online after Alice sends: Prosody then keeps the message offline and delivers it
+  // on Bob's initial presence, so the test does not depend on who is first.
+  const sent = await runQuiver(['connect', 'alice@alpha.test', '--send', 'bob@alpha.test', body, '--json', ...common()], pw('alice@alpha.test'));
+  assert.equal(sent.code, 0, sent.stderr);
+  const received = await waiting;
+  assert.equal(received.code, 0, received.stderr);
+  const messages = received.json.filter((l) => l.type === 'message');
+  assert.equal(messages.length, 1);
+  assert.equal(messages[0]!.body, body);
+  assert.match(String(messages[0]!.from), /^alice@alpha\.test(\/|$)/);
+});
+
+test('a wrong password fails with a one-line reason', async () => {
+  const result = await runQuiver(['connect', 'alice@alpha.test', ...common()], { LAB_PASSWORD: 'not-the-password' });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /password|not-authorized/i);
+  assert.equal(result.stderr.trim().split('\n').length, 1);
+});
+
+test('a server that offers no STARTTLS is refused, never used in plaintext', async () => {
+  const jid = 'dave@plain.test';
+  const result = await runQuiver(['connect', jid, ...common()], { LAB_PASSWORD: lab.users[jid] ?? 'x' });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /STARTTLS|TLS|encrypt/i);
+});
+
+test('a certificate for another name is refused', async () => {
+  const jid = Object.keys(lab.users).find((j) => j.endsWith(`@${lab.domains.wrongname}`)) ?? `erin@${lab.domains.wrongname}`;
+  const result = await runQuiver(['connect', jid, '--json', ...common()], { LAB_PASSWORD: lab.users[jid] ?? 'x' });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /other\.test|certificate|name/i);
+  assert.equal(result.json.length, 0, 'no record is printed as a success');
+});
+
+test('usage errors exit 2 and say what is wrong', async () => {
+  const result = await runQuiver(['connect', 'not-a-jid']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /bare JID/);
+});

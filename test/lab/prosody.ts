@@ -1,0 +1,227 @@
+import { readFileSync } from 'node:fs';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ManagedProcess, run } from './managedProcess.ts';
+import { waitUntil } from './waitUntil.ts';
+import { streamFeatures } from './streamProbe.ts';
+import { LabError } from './labError.ts';
+import type { LabCa } from './ca.ts';
+import type { LabPorts } from './ports.ts';
+import { MUTUAL_ROSTERS, SCENARIOS, type Scenario } from './scenarios.ts';
+
+/** Debian's Prosody refuses to run as root; it runs as this user, its files owned by it. */
+const PROSODY_USER = 'prosody';
+
+export interface ProsodyOptions {
+  readonly labDir: string;
+  readonly ports: LabPorts;
+  readonly ca: LabCa;
+  /** bare JID -> password; each JID's domain must be a scenario served by Prosody. */
+  readonly users: Readonly<Record<string, string>>;
+}
+
+export interface LabProsody {
+  /** alpha.test, beta.test, wrongname.test: STARTTLS and direct TLS, encryption required. */
+  readonly tls: ManagedProcess;
+  /** plain.test: no certificate, no STARTTLS. */
+  readonly plain: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the two Prosody 0.12 instances, each with its own config, data, pid and log under
+ * `<labDir>/prosody-<role>`, and resolves once every virtual host answers a stream header with
+ * the features it should (STARTTLS on the tls instance, none on the plain one).
+ */
+export async function startProsody(opts: ProsodyOptions): Promise<LabProsody> {
+  // Prosody must read its certificate keys; the CA key stays root's.
+  for (const { keyFile } of opts.ca.certs.values()) {
+    await run('chown', [`${PROSODY_USER}:${PROSODY_USER}`, keyFile], 'giving Prosody its keys');
+  }
+  const tlsDir = await prepareInstance(opts, 'tls');
+  const plainDir = await prepareInstance(opts, 'plain');
+
+  const started: ManagedProcess[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(started.map((p) => p.stop()));
+  };
+  try {
+    const tls = launch('prosody (tls)', tlsDir);
+    started.push(tls);
+    const plain = launch('prosody (plain)', plainDir);
+    started.push(plain);
+
+    const probes: Promise<void>[] = [];
+    for (const s of SCENARIOS) {
+      if (s.server === 'none') continue;
+      const server = s.server === 'tls' ? tls : plain;
+      const port = s.server === 'tls' ? opts.ports.starttls : opts.ports.plain;
+      const expectStarttls = s.server === 'tls';
+      const logFile = join(s.server === 'tls' ? tlsDir : plainDir, 'prosody.log');
+      probes.push(
+        waitUntil(
+          `${s.domain} on port ${port} answering a stream header ${expectStarttls ? 'with' : 'without'} <starttls/>`,
+          async () => {
+            failOnLoggedError(server, logFile);
+            const features = await streamFeatures(port, s.domain, 500);
+            return features.includes('<stream:features') && features.includes('<starttls') === expectStarttls;
+          },
+          { server, extraLogs: [logFile] },
+        ),
+      );
+    }
+    await Promise.all(probes);
+    return { tls, plain, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * Prosody keeps running when it cannot bind a port or load a certificate; it only logs an error.
+ * Those errors mean the lab cannot work, so they end the wait at once.
+ */
+function failOnLoggedError(server: ManagedProcess, logFile: string): void {
+  let log: string;
+  try {
+    log = readFileSync(logFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // not started logging yet
+    throw err;
+  }
+  const fatal = log.split('\n').filter((line) => /\s(portmanager|certmanager|modulemanager|mod_tls|mod_c2s)\terror\t/.test(line));
+  // The certificates directory we leave empty on purpose is not an error for the lab.
+  const real = fatal.filter((line) => !line.includes('Error indexing certificate directory'));
+  if (real.length > 0) {
+    throw new LabError('server-error', `lab: ${server.name} logged errors while starting:\n${real.join('\n')}\n${server.tail(15, [logFile])}`);
+  }
+}
+
+function launch(name: string, dir: string): ManagedProcess {
+  // setpriv execs Prosody, so the process group we kill on stop is Prosody's.
+  return new ManagedProcess(
+    name,
+    'setpriv',
+    [`--reuid=${PROSODY_USER}`, `--regid=${PROSODY_USER}`, '--init-groups', 'prosody', '--config', join(dir, 'prosody.cfg.lua'), '-F'],
+    join(dir, 'prosody.out'),
+  );
+}
+
+async function prepareInstance(opts: ProsodyOptions, role: 'tls' | 'plain'): Promise<string> {
+  const dir = join(opts.labDir, `prosody-${role}`);
+  const dataDir = join(dir, 'data');
+  await mkdir(dataDir, { recursive: true });
+  // Empty, so Prosody's certificate auto-discovery finds nothing and does not complain.
+  await mkdir(join(dir, 'certs'), { recursive: true });
+  const hosts = SCENARIOS.filter((s) => s.server === role);
+  await writeFile(join(dir, 'prosody.cfg.lua'), prosodyConfig(dir, role, hosts, opts));
+  for (const host of hosts) await writeAccounts(dataDir, host.domain, opts.users);
+  await run('chown', ['-R', `${PROSODY_USER}:${PROSODY_USER}`, dir], `handing ${dir} to Prosody`);
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+function prosodyConfig(dir: string, role: 'tls' | 'plain', hosts: readonly Scenario[], opts: ProsodyOptions): string {
+  const cert = (name: string | undefined): { certificate: string; key: string } => {
+    const files = name === undefined ? undefined : opts.ca.certs.get(name);
+    if (!files) throw new LabError('bad-state', `lab: no certificate named ${name} was issued`);
+    return { certificate: files.certFile, key: files.keyFile };
+  };
+  const modules = [
+    'roster', 'saslauth', 'disco', 'ping', 'posix', 'carbons', 'mam', 'smacks', 'csi_simple', 'blocklist',
+    'version', 'time', 'private', 'pep', 'vcard_legacy',
+  ];
+  if (role === 'tls') modules.push('tls');
+  const lines = [
+    '-- Generated by test/lab/prosody.ts for one lab run. Never the system config.',
+    `pidfile = ${lua(join(dir, 'prosody.pid'))}`,
+    `data_path = ${lua(join(dir, 'data'))}`,
+    'plugin_paths = { }',
+    `log = { { levels = { min = "debug" }, to = "file", filename = ${lua(join(dir, 'prosody.log'))} } }`,
+    'interfaces = { "127.0.0.1" }',
+    'local_interfaces = { "127.0.0.1" }',
+    `modules_enabled = { ${modules.map(lua).join(', ')} }`,
+    // No s2s: nothing to federate with, and its default port 5269 would clash between instances.
+    // mod_sasl2 is not loaded: on 0.12 it makes TLS logins hang.
+    `modules_disabled = { ${(role === 'tls' ? ['s2s'] : ['s2s', 'tls']).map(lua).join(', ')} }`,
+    's2s_ports = { }',
+    'legacy_ssl_ports = { }',
+    // internal_plain offers SCRAM-SHA-1, SCRAM-SHA-256 and PLAIN.
+    'authentication = "internal_plain"',
+    'storage = "internal"',
+    'allow_registration = false',
+    'archive_expires_after = "1d"',
+  ];
+  if (role === 'tls') {
+    const first = cert(hosts[0]?.certificate);
+    lines.push(
+      `c2s_ports = { ${opts.ports.starttls} }`,
+      `c2s_direct_tls_ports = { ${opts.ports.tls} }`,
+      // RFC 6120 §5.3.1 and RFC 7590: the server requires TLS before authentication.
+      'c2s_require_encryption = true',
+      `ssl = ${luaTable(first)}`,
+      // The port's default context; per-host contexts below are picked by SNI. ALPN must be a
+      // table on 0.12. XEP-0368 §3: the ALPN protocol is "xmpp-client".
+      `c2s_direct_tls_ssl = ${luaTable({ ...first, alpn: ['xmpp-client'] })}`,
+    );
+  } else {
+    lines.push(
+      `c2s_ports = { ${opts.ports.plain} }`,
+      'c2s_direct_tls_ports = { }',
+      'c2s_require_encryption = false',
+      'allow_unencrypted_plain_auth = true',
+    );
+  }
+  for (const host of hosts) {
+    lines.push('', `VirtualHost ${lua(host.domain)}`);
+    if (role === 'tls') {
+      const files = cert(host.certificate);
+      lines.push(`  ssl = ${luaTable(files)}`, `  c2s_direct_tls_ssl = ${luaTable({ ...files, alpn: ['xmpp-client'] })}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Writes the internal storage files Prosody 0.12 reads: accounts (internal_plain) and rosters. */
+async function writeAccounts(dataDir: string, domain: string, users: Readonly<Record<string, string>>): Promise<void> {
+  const hostDir = join(dataDir, encodeStoreName(domain));
+  for (const [jid, password] of Object.entries(users)) {
+    const [local, host] = jid.split('@');
+    if (host !== domain || !local) continue;
+    await mkdir(join(hostDir, 'accounts'), { recursive: true });
+    await writeFile(join(hostDir, 'accounts', `${encodeStoreName(local)}.dat`), `return { ["password"] = ${lua(password)} };\n`);
+    const contacts = MUTUAL_ROSTERS.flatMap(([a, b]) => (a === jid ? [b] : b === jid ? [a] : []));
+    if (contacts.length === 0) continue;
+    const items = contacts.map(
+      (contact) => `  [${lua(contact)}] = { ["subscription"] = "both"; ["groups"] = { ["Lab"] = true }; ["name"] = ${lua(contact.split('@')[0] ?? contact)} };`,
+    );
+    await mkdir(join(hostDir, 'roster'), { recursive: true });
+    await writeFile(
+      join(hostDir, 'roster', `${encodeStoreName(local)}.dat`),
+      ['return {', '  [false] = { ["version"] = 1; ["pending"] = { } };', ...items, '};', ''].join('\n'),
+    );
+  }
+}
+
+/** util.datamanager's encoding of host and user names into file names: "%2e" for ".". */
+function encodeStoreName(name: string): string {
+  return name.replace(/[^A-Za-z0-9]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** A Lua string literal; every byte outside a safe set becomes a decimal escape. */
+function lua(value: string): string {
+  let out = '"';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9 @._/:+=-]/.test(c) ? c : `\\${byte.toString().padStart(3, '0')}`;
+  }
+  return out + '"';
+}
+
+function luaTable(fields: Record<string, string | readonly string[]>): string {
+  const parts = Object.entries(fields).map(([k, v]) =>
+    typeof v === 'string' ? `${k} = ${lua(v)}` : `${k} = { ${v.map(lua).join(', ')} }`,
+  );
+  return `{ ${parts.join('; ')} }`;
+}

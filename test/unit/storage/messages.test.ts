@@ -1,0 +1,122 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStorage, StorageError } from '../../../app/storage/storage.ts';
+import type { NewMessage, Storage } from '../../../app/storage/storage.ts';
+
+function setup(t: { after(fn: () => void): void }): { s: Storage; id: string } {
+  const s = openStorage(':memory:');
+  t.after(() => s.close());
+  return { s, id: s.addAccount({ jid: 'alice@example.org' }).id };
+}
+
+const msg = (accountId: string, over: Partial<NewMessage> = {}): NewMessage => ({
+  accountId, peer: 'bob@example.org', direction: 'in', body: 'hello', stanzaId: 'abc', at: 1000, state: 'received', ...over,
+});
+
+test('insertMessage stores the message under the bare peer and returns its view', (t) => {
+  const { s, id } = setup(t);
+  const r = s.insertMessage(msg(id, { peer: 'Bob@Example.org/phone' }));
+  assert.equal(r.inserted, true);
+  assert.deepEqual(r.message, {
+    id: r.message.id, accountId: id, peer: 'bob@example.org', direction: 'in', body: 'hello', stanzaId: 'abc', at: 1000, state: 'received',
+  });
+  assert.match(r.message.id, /^[0-9]+$/);
+  assert.deepEqual(s.getMessage(r.message.id), r.message);
+});
+
+test('a redelivered message is stored once and the first copy is returned', (t) => {
+  const { s, id } = setup(t);
+  const first = s.insertMessage(msg(id));
+  const again = s.insertMessage(msg(id, { body: 'hello (again)', at: 2000, peer: 'bob@example.org/other' }));
+  assert.equal(again.inserted, false);
+  assert.deepEqual(again.message, first.message);
+  assert.equal(s.history(id, 'bob@example.org').length, 1);
+  // Same id in the other direction, with another peer, or on another account is a different message.
+  assert.equal(s.insertMessage(msg(id, { direction: 'out', state: 'sent' })).inserted, true);
+  assert.equal(s.insertMessage(msg(id, { peer: 'carol@example.org' })).inserted, true);
+  const other = s.addAccount({ jid: 'alice@example.net' }).id;
+  assert.equal(s.insertMessage(msg(other)).inserted, true);
+});
+
+test('messages without a stanza id are never merged', (t) => {
+  const { s, id } = setup(t);
+  const a = s.insertMessage(msg(id, { stanzaId: null }));
+  const b = s.insertMessage(msg(id, { stanzaId: null }));
+  assert.equal(b.inserted, true);
+  assert.notEqual(a.message.id, b.message.id);
+  assert.equal(a.message.stanzaId, '');
+});
+
+test('insertMessage for an unknown account fails with account-not-found', (t) => {
+  const { s } = setup(t);
+  assert.throws(() => s.insertMessage(msg('nope')), (e: unknown) => e instanceof StorageError && e.code === 'account-not-found');
+});
+
+test('history returns the newest page oldest first and pages backwards with before', (t) => {
+  const { s, id } = setup(t);
+  const ids: string[] = [];
+  for (let i = 1; i <= 7; i++) {
+    ids.push(s.insertMessage(msg(id, { stanzaId: `m${i}`, body: `b${i}`, at: i })).message.id);
+    s.insertMessage(msg(id, { peer: 'carol@example.org', stanzaId: `m${i}` }));
+  }
+  const page1 = s.history(id, 'bob@example.org', { limit: 3 });
+  assert.deepEqual(page1.map((m) => m.body), ['b5', 'b6', 'b7']);
+  const page2 = s.history(id, 'BOB@example.org', { limit: 3, before: page1[0]!.id });
+  assert.deepEqual(page2.map((m) => m.body), ['b2', 'b3', 'b4']);
+  const page3 = s.history(id, 'bob@example.org', { limit: 3, before: page2[0]!.id });
+  assert.deepEqual(page3.map((m) => m.body), ['b1']);
+  assert.deepEqual(s.history(id, 'bob@example.org', { before: ids[0]! }), []);
+  assert.equal(s.history(id, 'bob@example.org').length, 7, 'default page holds them all');
+  assert.equal(s.history(id, 'bob@example.org', { limit: 0 }).length, 1, 'limit is clamped to at least 1');
+  assert.deepEqual(s.history(id, 'dave@example.org'), []);
+});
+
+test('conversations list the latest message per peer, most recent first', (t) => {
+  const { s, id } = setup(t);
+  s.insertMessage(msg(id, { peer: 'bob@example.org', stanzaId: '1', body: 'bob 1' }));
+  s.insertMessage(msg(id, { peer: 'carol@example.org', stanzaId: '2', body: 'carol 1' }));
+  s.insertMessage(msg(id, { peer: 'bob@example.org', stanzaId: '3', body: 'bob 2', direction: 'out', state: 'sent' }));
+  const list = s.conversations(id);
+  assert.deepEqual(list.map((c) => [c.accountId, c.peer, c.lastMessage?.body]), [
+    [id, 'bob@example.org', 'bob 2'],
+    [id, 'carol@example.org', 'carol 1'],
+  ]);
+  assert.equal(list[0]!.lastMessage?.direction, 'out');
+});
+
+test('the outbox lists queued messages of the account oldest first', (t) => {
+  const { s, id } = setup(t);
+  const other = s.addAccount({ jid: 'alice@example.net' }).id;
+  const q = (over: Partial<NewMessage>) => s.insertMessage(msg(id, { direction: 'out', state: 'queued', ...over })).message;
+  const m1 = q({ stanzaId: 'o1', peer: 'carol@example.org' });
+  const m2 = q({ stanzaId: 'o2' });
+  const m3 = q({ stanzaId: 'o3', at: 1 }); // an older clock does not reorder the outbox
+  s.insertMessage(msg(id, { stanzaId: 'i1' }));
+  s.insertMessage(msg(other, { direction: 'out', state: 'queued', stanzaId: 'x' }));
+  assert.deepEqual(s.queuedMessages(id).map((m) => m.id), [m1.id, m2.id, m3.id]);
+  s.setMessageState(m2.id, 'sent');
+  assert.deepEqual(s.queuedMessages(id).map((m) => m.id), [m1.id, m3.id]);
+});
+
+test('setMessageState moves a message along and keeps the error only for failed', (t) => {
+  const { s, id } = setup(t);
+  const m = s.insertMessage(msg(id, { direction: 'out', state: 'queued' })).message;
+  assert.equal(s.setMessageState(m.id, 'sent').state, 'sent');
+  assert.equal(s.setMessageState(m.id, 'acked').state, 'acked');
+  const failed = s.setMessageState(m.id, 'failed', 'bob@example.org does not exist (item-not-found).');
+  assert.equal(failed.state, 'failed');
+  assert.equal(s.messageError(m.id), 'bob@example.org does not exist (item-not-found).');
+  s.setMessageState(m.id, 'queued');
+  assert.equal(s.messageError(m.id), null);
+  const notFound = (e: unknown) => e instanceof StorageError && e.code === 'message-not-found';
+  assert.throws(() => s.setMessageState('999', 'sent'), notFound);
+  assert.throws(() => s.setMessageState('abc', 'sent'), notFound);
+  assert.throws(() => s.history(id, 'bob@example.org', { before: 'x' }), notFound);
+});
+
+test('findMessageByStanzaId finds a message for a receipt', (t) => {
+  const { s, id } = setup(t);
+  const m = s.insertMessage(msg(id, { direction: 'out', state: 'sent', stanzaId: 'r1' })).message;
+  assert.deepEqual(s.findMessageByStanzaId(id, 'out', 'bob@example.org/res', 'r1'), m);
+  assert.equal(s.findMessageByStanzaId(id, 'in', 'bob@example.org', 'r1'), null);
+});

@@ -1,0 +1,53 @@
+/**
+ * The hot queries must search their index, never scan a table or sort rows: a conversation with
+ * 100 000 messages must page as fast as one with ten.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Database } from 'better-sqlite3';
+import { openDatabase } from '../../../app/storage/openDatabase.ts';
+import { BY_STANZA_ID_SQL, CONVERSATIONS_SQL, HISTORY_SQL, OUTBOX_SQL } from '../../../app/storage/messages.ts';
+import { LIST_CONNECTIONS_SQL } from '../../../app/storage/connections.ts';
+
+function plan(db: Database, sql: string, args: unknown[]): string[] {
+  return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail);
+}
+
+function withDb(t: { after(fn: () => void): void }): Database {
+  const db = openDatabase(':memory:');
+  t.after(() => db.close());
+  return db;
+}
+
+test('history searches messages_history with a range on id and needs no sort', (t) => {
+  const db = withDb(t);
+  assert.deepEqual(plan(db, HISTORY_SQL, ['acc', 'bob@example.org', 100, 50]), [
+    'SEARCH messages USING INDEX messages_history (account_id=? AND peer=? AND id<?)',
+  ]);
+});
+
+test('the outbox searches the partial index messages_outbox and needs no sort', (t) => {
+  const db = withDb(t);
+  assert.deepEqual(plan(db, OUTBOX_SQL, ['acc']), ['SEARCH messages USING INDEX messages_outbox (account_id=? AND state=?)']);
+});
+
+test('dedupe lookups search messages_dedupe', (t) => {
+  const db = withDb(t);
+  assert.deepEqual(plan(db, BY_STANZA_ID_SQL, ['acc', 'in', 'bob@example.org', 'id1']), [
+    'SEARCH messages USING INDEX messages_dedupe (account_id=? AND direction=? AND peer=? AND stanza_id=?)',
+  ]);
+});
+
+test('conversations walk messages_history per account (sorting only one row per peer)', (t) => {
+  const db = withDb(t);
+  const steps = plan(db, CONVERSATIONS_SQL, ['acc']);
+  assert.equal(steps[0], 'SEARCH messages USING INDEX messages_history (account_id=?)');
+  assert.equal(steps.some((s) => s.startsWith('SCAN')), false, steps.join('; '));
+});
+
+test('listConnections searches connections_by_account and needs no sort', (t) => {
+  const db = withDb(t);
+  assert.deepEqual(plan(db, LIST_CONNECTIONS_SQL, ['acc', 20]), [
+    'SEARCH connections USING INDEX connections_by_account (account_id=?)',
+  ]);
+});
