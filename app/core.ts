@@ -35,7 +35,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface CoreOptions {
   /** Where quiver.db lives. */
   dataDir: string;
-  secrets: SecretStore;
+  /** Where passwords live; a function when the store keeps its ciphertext in the core's database (Electron safeStorage). */
+  secrets: SecretStore | ((storage: Storage) => SecretStore);
   log?: (level: LogLevel, message: string, detail?: unknown) => void;
   /** Connect enabled accounts at start (default true). */
   autoConnect?: boolean;
@@ -52,6 +53,7 @@ interface Live {
 export async function createCore(options: CoreOptions): Promise<QuiverCore> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const storage: Storage = openStorage(join(options.dataDir, 'quiver.db'));
+  const secrets = typeof options.secrets === 'function' ? options.secrets(storage) : options.secrets;
   const log = options.log ?? (() => undefined);
   const listeners = new Set<(event: EventEnvelope) => void>();
   const live = new Map<string, Live>();
@@ -113,7 +115,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
         accountId,
         jid: row.jid,
         preference: row.settings.transport,
-        password: () => options.secrets.get(accountId, row.jid),
+        password: () => secrets.get(accountId, row.jid),
         deps: () => buildConnectDeps(storage.getAccount(accountId)?.settings ?? row.settings, storage.getGlobalSettings(), saveRecord),
       },
       {
@@ -184,7 +186,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
         settings: { resolver: args.resolver ?? null, extraCaPem: args.extraCaPem ?? null, transport: args.transport ?? 'auto' },
       });
       try {
-        await options.secrets.set(row.id, row.jid, args.password);
+        await secrets.set(row.id, row.jid, args.password);
       } catch (error) {
         storage.removeAccount(row.id);
         throw error;
@@ -201,7 +203,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       if (args.extraCaPem !== undefined) patch.extraCaPem = args.extraCaPem;
       if (args.transport !== undefined) patch.transport = args.transport;
       const updated = storage.updateAccountSettings(row.id, patch);
-      if (args.password !== undefined) await options.secrets.set(row.id, row.jid, args.password);
+      if (args.password !== undefined) await secrets.set(row.id, row.jid, args.password);
       if (updated.enabled) {
         await stopSession(row.id);
         startSession(updated);
@@ -213,7 +215,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     'account.remove': async ({ accountId }) => {
       const row = account(accountId);
       await stopSession(accountId);
-      await options.secrets.delete(accountId, row.jid);
+      await secrets.delete(accountId, row.jid);
       storage.removeAccount(accountId);
       emit({ name: 'account.removed', payload: { accountId } });
       return null;

@@ -5,7 +5,6 @@
 import { join } from 'node:path';
 import * as electron from 'electron';
 import { createCore } from '../app/core.ts';
-import { openStorage } from '../app/storage/storage.ts';
 import { runMain } from './lifecycle.ts';
 
 const log = (message: string, detail?: unknown) => console.error(`quiver: ${message}`, ...(detail === undefined ? [] : [detail]));
@@ -14,7 +13,6 @@ const devServerUrl = !electron.app.isPackaged ? process.env['ELECTRON_RENDERER_U
 
 runMain(electron, {
   createCore,
-  openBlobStore: (dataDir) => openStorage(join(dataDir, 'quiver.db')),
   preloadPath: join(here, '../preload/preload.cjs'),
   rendererDir: join(here, '../renderer'),
   devServerUrl,

@@ -55,8 +55,6 @@ export interface MainElectron {
 
 export interface MainOptions {
   createCore(options: CoreOptions): Promise<QuiverCore>;
-  /** Opens the database the password ciphertext lives in (the same quiver.db as the core's). */
-  openBlobStore(dataDir: string): PasswordBlobStore & { close(): void };
   /** The built preload (out/preload/preload.cjs). */
   preloadPath: string;
   /** The built renderer (out/renderer). */
@@ -88,7 +86,6 @@ export async function runMain(electron: MainElectron, options: MainOptions): Pro
 
   let window: MainWindow | null = null;
   let core: QuiverCore | null = null;
-  let blobStore: (PasswordBlobStore & { close(): void }) | null = null;
   let disconnect = () => undefined as void;
   let quitting: 'no' | 'closing' | 'done' = 'no';
   let markClosed = () => undefined as void;
@@ -125,11 +122,6 @@ export async function runMain(electron: MainElectron, options: MainOptions): Pro
     } catch (error) {
       log('the core did not close cleanly', error);
     }
-    try {
-      blobStore?.close();
-    } catch (error) {
-      log('the password store did not close cleanly', error);
-    }
   }
 
   await app.whenReady();
@@ -147,15 +139,10 @@ export async function runMain(electron: MainElectron, options: MainOptions): Pro
   });
   electron.protocol.handle(APP_SCHEME, appProtocolHandler(options.rendererDir, csp));
 
-  // The ciphertext lives in the core's database; open our handle on first use, when the core has
-  // created and migrated it.
-  const blobs: PasswordBlobStore = {
-    getPasswordBlob: (accountId) => (blobStore ??= options.openBlobStore(dataDir)).getPasswordBlob(accountId),
-    setPasswordBlob: (accountId, blob) => (blobStore ??= options.openBlobStore(dataDir)).setPasswordBlob(accountId, blob),
-  };
+  // The ciphertext lives in the core's own database, next to the account it belongs to.
   core = await options.createCore({
     dataDir,
-    secrets: new SafeStorageSecretStore(electron.safeStorage, blobs, options.platform),
+    secrets: (blobs: PasswordBlobStore) => new SafeStorageSecretStore(electron.safeStorage, blobs, options.platform),
     log: (level, message, detail) => log(`[${level}] ${message}`, detail),
   });
   if (quitting !== 'no') return { closed };

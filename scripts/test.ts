@@ -40,10 +40,12 @@ run('svelte-check', node, ['node_modules/svelte-check/bin/svelte-check', '--tsco
 run('lint', node, ['node_modules/eslint/bin/eslint.js', '.']);
 run('unit tests', node, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', 'test/unit/**/*.test.ts'], { count: true });
 run('renderer build', node, ['node_modules/vite/bin/vite.js', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
+process.env.QUIVER_UI_BUILT = '1';
+run('UI tests (Chromium, fake host)', node, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', 'test/e2e/ui/*.spec.ts'], { count: true });
 run(
-  'integration and e2e tests (lab)',
+  'integration and end-to-end tests (lab: Prosody, nsd, unbound)',
   node,
-  ['scripts/withLab.ts', node, '--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+  ['scripts/withLab.ts', node, '--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', 'test/integration/**/*.test.ts', 'test/e2e/*.spec.ts'],
   { count: true },
 );
 summary();

@@ -32,7 +32,18 @@ export interface SessionConfig {
 }
 
 /** Errors a retry cannot fix: the user must act (new password, trust decision). */
-const NEEDS_USER = new Set(['not-authorized', 'account-disabled', 'credentials-expired', 'no-password', 'no-service', 'wrong-name', 'untrusted']);
+const NEEDS_USER = new Set([
+  'not-authorized',
+  'account-disabled',
+  'credentials-expired',
+  'no-password',
+  'no-service',
+  'wrong-name',
+  'untrusted',
+  'self-signed',
+  'bad-trust-anchor',
+  'dns-bad-server',
+]);
 const BACKOFF_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 
 export class AccountSession {

@@ -15,7 +15,7 @@ import { ClientStreamMachine, type StreamEvent } from '../xmpp/streamMachine.ts'
 import { TcpTransport, connectDirectTls } from '../transport/tcpTransport.ts';
 import type { TlsFacts } from '../transport/byteTransport.ts';
 import type { ServerFacts } from '../security/serverFacts.ts';
-import { summarizeCertificate } from '../security/certificate.ts';
+import { summarizeChain } from '../security/certificate.ts';
 
 /** XEP-0368 §3 / XEP-0467: the ALPN protocol id for client-to-server XMPP. */
 export const ALPN_XMPP_CLIENT = 'xmpp-client';
@@ -188,7 +188,7 @@ function newRecord(request: ConnectRequest, candidate: Candidate, facts: TlsFact
     cipher: facts.cipher,
     alpn: facts.alpn,
     sni: facts.sni,
-    certificates: facts.chain.map((der) => summarizeCertificate(der)),
+    certificates: summarizeChain(facts.chain),
     verification: verdict,
     saslMechanism: null,
     channelBinding: null,

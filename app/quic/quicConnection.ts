@@ -348,7 +348,9 @@ export class QuicConnection {
     this.localMaxData = this.localTp.initialMaxData;
     this.localMaxStreams = { bidi: this.localTp.initialMaxStreamsBidi, uni: this.localTp.initialMaxStreamsUni };
 
-    const keys = initialKeys(this.originalDcid);
+    // RFC 9001 §5.2: Initial keys come from the Destination Connection ID of the client's
+    // Initial packet: after a Retry, that is the Retry's Source Connection ID.
+    const keys = initialKeys(this.retrySourceCid ?? this.originalDcid);
     const initial = this.spaces[INITIAL];
     initial.readKeys = this.role === 'client' ? keys.server : keys.client;
     initial.writeKeys = this.role === 'client' ? keys.client : keys.server;
@@ -1744,23 +1746,25 @@ export class QuicConnection {
    * Chooses frames for one packet in `space` within `room` bytes of plaintext. Returns null when
    * the space has nothing to send.
    */
-  private buildFrames(space: PacketSpace, room: number, now: number): { frames: ByteWriter; sent: SentFrame[]; ackEliciting: boolean } | null {
+  private buildFrames(space: PacketSpace, roomIn: number, now: number): { frames: ByteWriter; sent: SentFrame[]; ackEliciting: boolean } | null {
+    let room = roomIn;
     const w = new ByteWriter(Math.min(room, 1500));
     const sent: SentFrame[] = [];
     const isApp = space.id === APPLICATION;
 
-    // ACK first: never congestion-limited (RFC 9002 §7).
-    if (space.ackNeeded || (space.ackDeadline !== Infinity && space.cryptoSend.hasRetransmit)) {
+    // ACK: never congestion-limited (RFC 9002 §7). A delayed ACK rides along with anything else
+    // we send in this space; on its own it waits for ackNeeded (RFC 9000 §13.2.1).
+    let ackFrame: Uint8Array | null = null;
+    let ackLargest = -1;
+    if ((space.ackNeeded || space.unackedEliciting > 0) && !space.received.isEmpty) {
       const ranges = space.received.descending().slice(0, MAX_ACK_RANGES);
-      if (ranges.length > 0) {
-        const delayUs = Math.max(0, Math.round((now - space.largestReceivedTime) * 1000));
-        const delay = isApp ? Math.floor(delayUs / 2 ** this.localTp.ackDelayExponent) : 0;
-        encodeFrame(w, { type: 'ack', delay, ranges: ranges.map(([lo, hi]) => [lo, hi - 1] as const), ecn: null });
-        sent.push({ t: 'ack', largest: ranges[0]![1] - 1 });
-      }
-      space.ackNeeded = false;
-      space.ackDeadline = Infinity;
-      space.unackedEliciting = 0;
+      const delayUs = Math.max(0, Math.round((now - space.largestReceivedTime) * 1000));
+      const delay = isApp ? Math.floor(delayUs / 2 ** this.localTp.ackDelayExponent) : 0;
+      const aw = new ByteWriter(64);
+      encodeFrame(aw, { type: 'ack', delay, ranges: ranges.map(([lo, hi]) => [lo, hi - 1] as const), ecn: null });
+      ackFrame = aw.finish();
+      ackLargest = ranges[0]![1] - 1;
+      room -= ackFrame.length;
     }
 
     // Congestion and pacing gate everything ack-eliciting, except PTO probes (RFC 9002 §7.5).
@@ -1808,6 +1812,13 @@ export class QuicConnection {
       }
       if (isApp && ackEliciting) this.pingPending = false;
       if (probe && ackEliciting) space.probes--;
+    }
+    if (ackFrame && (space.ackNeeded || w.offset > 0)) {
+      w.bytes(ackFrame);
+      sent.push({ t: 'ack', largest: ackLargest });
+      space.ackNeeded = false;
+      space.ackDeadline = Infinity;
+      space.unackedEliciting = 0;
     }
     if (w.offset === 0) return null;
     return { frames: w, sent, ackEliciting };

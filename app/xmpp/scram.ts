@@ -99,13 +99,13 @@ export class ScramClient {
   clientFinal(serverFirst: string): ScramResult<string> {
     const attrs = parseAttributes(serverFirst);
     if (!attrs) return { ok: false, reason: 'the server-first-message is malformed' };
-    // RFC 5802 §5.1 m: "If this extension is present, the client MUST fail authentication."
+    // RFC 5802 §5.1 (m): a mandatory extension we do not know makes the client fail authentication.
     if (serverFirst.startsWith('m=')) return { ok: false, reason: 'the server requires an unknown SCRAM extension' };
     const nonce = attrs.get('r');
     const salt = attrs.get('s');
     const iter = attrs.get('i');
     if (nonce === undefined || salt === undefined || iter === undefined) return { ok: false, reason: 'the server-first-message lacks r, s or i' };
-    // RFC 5802 §5.1 r: the server's nonce "MUST start with the client's nonce".
+    // RFC 5802 §5.1 (r): the nonce of server-first is the client's nonce with the server's appended.
     if (!nonce.startsWith(this.clientNonce) || nonce.length === this.clientNonce.length) return { ok: false, reason: 'the server nonce does not extend ours' };
     if (!/^[1-9][0-9]{0,9}$/.test(iter)) return { ok: false, reason: 'the iteration count is not a positive integer' };
     const iterations = Number(iter);
@@ -140,7 +140,7 @@ export class ScramClient {
     const v = attrs.get('v');
     if (v === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(v)) return { ok: false, reason: 'the server-final-message has no valid v=' };
     const got = Buffer.from(v, 'base64');
-    // RFC 5802 §9: the client MUST verify the ServerSignature (this is what authenticates the server).
+    // RFC 5802 §9: checking ServerSignature is what authenticates the server to the client.
     if (got.length !== this.serverSignature.length || !timingSafeEqual(got, this.serverSignature)) {
       return { ok: false, reason: 'the server signature does not verify' };
     }

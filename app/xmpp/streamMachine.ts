@@ -18,9 +18,9 @@ import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import type { Element } from 'ltx';
 import { escapeXML } from 'ltx';
 import { parseJid, sameBareJid, type ParsedJid } from './jid.ts';
-import { NS_BIND, NS_CLIENT, NS_PING, NS_ROSTER_VER, NS_SASL, NS_SASL_CB, NS_SESSION, NS_STREAM, NS_STREAMS, NS_TLS } from './namespaces.ts';
-import { chooseMechanism, plainMessage } from './sasl.ts';
-import { ScramClient, type ChannelBinding } from './scram.ts';
+import { NS_BIND, NS_CLIENT, NS_PING, NS_ROSTER_VER, NS_SESSION, NS_STREAM, NS_STREAMS, NS_TLS } from './namespaces.ts';
+import { SaslExchange, type SaslStep } from './saslExchange.ts';
+import type { ChannelBinding } from './scram.ts';
 import {
   bindRequest,
   iqError,
@@ -38,9 +38,10 @@ import {
   type OutgoingPresence,
   type RosterItemUpdate,
 } from './stanzas.ts';
-import { describePeerStreamError, describeSaslFailure, StreamError } from './streamError.ts';
+import { describePeerStreamError, StreamError } from './streamError.ts';
 import type { StreamEvent } from './streamEvent.ts';
 import { XmlFramer, type FrameEvent } from './xmlFramer.ts';
+import { isXmlChar } from './xmlScanner.ts';
 
 export type { ChannelBinding } from './scram.ts';
 export type { RosterItem, StreamEvent } from './streamEvent.ts';
@@ -69,34 +70,23 @@ export interface StreamMachineOptions {
 
 export type StreamState = 'idle' | 'opening' | 'starttls' | 'tls-wait' | 'authenticating' | 'binding' | 'online' | 'closing' | 'closed';
 
-interface SaslExchange {
-  mechanism: string;
-  scram: ScramClient | null;
-  /** True once client-final has been sent. */
-  finalSent: boolean;
-  /** True once the server signature verified. */
-  verified: boolean;
-  binding: 'tls-exporter' | null;
-}
-
 type PendingIq = { kind: 'roster-get'; withVer: boolean } | { kind: 'roster-set' } | { kind: 'bind' } | { kind: 'session' };
 
 const DEFAULT_MAX_STANZA = 1024 * 1024;
 const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_STEP_MS = 30_000;
 const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
-const NOT_XML_CHAR = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
-function base64(data: Uint8Array | string): string {
-  return Buffer.from(typeof data === 'string' ? Buffer.from(data, 'utf8') : data).toString('base64');
-}
-
-/** RFC 6120 §6.4.2: "=" stands for an empty payload; anything else must be base64. Null when invalid. */
-function decodeSaslPayload(text: string): string | null {
-  const t = text.trim();
-  if (t === '' || t === '=') return '';
-  if (t.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(t)) return null;
-  return Buffer.from(t, 'base64').toString('utf8');
+/**
+ * XML 1.0 §2.2: characters outside Char (C0 controls, lone surrogates, U+FFFE/FFFF) cannot be
+ * escaped at all; one in a user's text would make the server close the stream with
+ * <not-well-formed/>. They become U+FFFD. All markup ltx produces is ASCII, so this only touches text.
+ */
+function xmlSafe(s: string): string {
+  if (!/[^\u0020-\uD7FF]/.test(s)) return s;
+  let out = '';
+  for (const ch of s) out += isXmlChar(ch.codePointAt(0)!) ? ch : '\uFFFD';
+  return out;
 }
 
 export class ClientStreamMachine {
@@ -176,8 +166,8 @@ export class ClientStreamMachine {
     if (this.current !== 'tls-wait') throw new Error(`handleTlsUp() is only valid after 'tls-required' (state is ${this.current})`);
     this.tls = true;
     this.channelBinding = channelBinding;
-    // RFC 6120 §5.4.3.3: "the parties MUST consider TLS to be in effect ... and MUST discard
-    // any knowledge obtained in an insecure manner from the other entity before TLS took effect".
+    // RFC 6120 §5.4.3.3: once TLS is up, what was learnt in plaintext (the features) is discarded
+    // and the client opens a fresh stream over the protected channel.
     this.features = [];
     this.openStream(now);
   }
@@ -204,8 +194,8 @@ export class ClientStreamMachine {
     if (this.deadline === undefined || now < this.deadline) return;
     this.deadline = undefined;
     if (this.current === 'closing') {
-      // RFC 6120 §4.4: the entity that sent the closing tag waits "a reasonable amount of time"
-      // for the other side's closing tag, then considers the stream closed.
+      // RFC 6120 §4.4: after sending the closing tag we wait a bounded time for the peer's,
+      // then consider the stream closed anyway.
       this.finish(this.closeError);
       return;
     }
@@ -335,10 +325,7 @@ export class ClientStreamMachine {
   }
 
   private send(el: Element): void {
-    // XML 1.0 §2.2: characters outside Char (C0 controls, lone surrogates, U+FFFE/FFFF) cannot be
-    // escaped at all; one in a user's text would make the server close the stream with
-    // <not-well-formed/>. They become U+FFFD. All markup ltx produces is ASCII, so this only touches text.
-    this.write(el.toString().replace(NOT_XML_CHAR, '\uFFFD'));
+    this.write(xmlSafe(el.toString()));
   }
 
   private nextId(): string {
@@ -497,7 +484,7 @@ export class ClientStreamMachine {
         this.handleStartTlsAnswer(el, now);
         return;
       case 'authenticating':
-        this.handleSasl(el, now);
+        if (this.sasl) this.applySaslStep(this.sasl.handle(el), now);
         return;
       case 'binding':
       case 'online':
@@ -528,8 +515,8 @@ export class ClientStreamMachine {
         text = c.getText();
       } else if (condition === 'undefined-condition') {
         condition = c.getName();
-        // RFC 6120 §4.9.3.19: "the XML character data of the <see-other-host/> element ... MUST
-        // contain the alternate FQDN or IP address at which to connect" (with an optional port).
+        // RFC 6120 §4.9.3.19: the character data of <see-other-host/> names the host (FQDN or IP
+        // address, optionally with a port) to connect to instead.
         if (condition === 'see-other-host') otherHost = c.getText().trim() || null;
       }
     }
@@ -594,8 +581,8 @@ export class ClientStreamMachine {
 
   private handleStartTlsAnswer(el: Element, now: number): void {
     if (el.getNS() === NS_TLS && el.getName() === 'proceed') {
-      // RFC 6120 §5.4.3.3: after <proceed/> the client starts the TLS handshake; nothing more
-      // arrives in plaintext. Anything already buffered is refused.
+      // RFC 6120 §5.4.2.3: after <proceed/> both sides go straight to the TLS handshake; nothing
+      // more is exchanged in plaintext. Anything already buffered is refused.
       const rest = Buffer.from(this.framer.unparsed()).toString('latin1');
       this.framer.discardUnparsed();
       if (!WHITESPACE_ONLY.test(rest)) {
@@ -616,143 +603,34 @@ export class ClientStreamMachine {
     this.unexpected(el, 'the answer to STARTTLS', now);
   }
 
-  // ---- SASL (RFC 6120 §6) ----
+  // ---- SASL (RFC 6120 §6), driven by SaslExchange ----
 
   private startSasl(features: Element, now: number): void {
-    const children = features.getChildElements();
-    const mechanisms = children.find((c) => c.getName() === 'mechanisms' && c.getNS() === NS_SASL);
-    const cb = children.find((c) => c.getName() === 'sasl-channel-binding' && c.getNS() === NS_SASL_CB);
-    const offer = {
-      mechanisms: mechanisms ? mechanisms.getChildElements().filter((m) => m.getName() === 'mechanism').map((m) => m.getText().trim()) : [],
-      channelBindingTypes: cb
-        ? cb
-            .getChildElements()
-            .filter((c) => c.getName() === 'channel-binding')
-            .map((c) => String(c.attrs.type ?? ''))
-        : null,
-    };
-    const choice = chooseMechanism(offer, this.channelBinding);
-    if (!choice.ok) {
-      this.fatal(now, this.localError('no-acceptable-mechanism', `${this.account.domain} offers no sign-in method Quiver accepts (${choice.reason}).`), null);
-      return;
-    }
-    let initial: Uint8Array;
-    let scram: ScramClient | null = null;
-    try {
-      if (choice.hash && choice.gs2) {
-        scram = new ScramClient({
-          hash: choice.hash,
-          username: this.account.local,
-          password: this.password,
-          clientNonce: Buffer.from(this.random(18)).toString('base64'),
-          gs2: choice.gs2,
-        });
-        initial = this.encoder.encode(scram.clientFirst());
-      } else {
-        initial = plainMessage(this.account.local, this.password);
-      }
-    } catch (e) {
-      // SASLprep (RFC 4013) refused the credentials: a user-input problem, not the server's.
-      this.fatal(now, this.localError('saslprep-failed', `The user name or password of ${this.account.bare} contains characters that cannot be used to sign in (${(e as Error).message}).`), null);
-      return;
-    }
-    this.sasl = {
-      mechanism: choice.mechanism,
-      scram,
-      finalSent: false,
-      verified: false,
-      binding: choice.gs2?.flag === 'p' ? 'tls-exporter' : null,
-    };
-    this.write(`<auth xmlns='${NS_SASL}' mechanism='${choice.mechanism}'>${base64(initial)}</auth>`);
+    const creds = { account: this.account.bare, username: this.account.local, password: this.password, domain: this.account.domain };
+    const { exchange, step } = SaslExchange.start(features, creds, this.channelBinding, this.random);
+    this.sasl = exchange;
     this.current = 'authenticating';
-    this.deadline = now + this.stepMs;
+    this.applySaslStep(step, now);
   }
 
-  private serverAuthFailed(now: number, reason: string): void {
-    this.fatal(
-      now,
-      this.localError('server-authentication-failed', `${this.account.domain} could not prove that it knows the password of ${this.account.bare} (${reason}). This can mean an attacker is in the middle; Quiver did not sign in.`),
-      null,
-    );
-  }
-
-  private handleSasl(el: Element, now: number): void {
-    const sasl = this.sasl!;
-    if (el.getNS() !== NS_SASL) {
-      this.unexpected(el, 'SASL messages', now);
-      return;
-    }
-    const name = el.getName();
-    if (name === 'failure') {
-      let condition = 'not-authorized';
-      let text: string | null = null;
-      for (const c of el.getChildElements()) {
-        if (c.getName() === 'text') text = c.getText();
-        else condition = c.getName();
-      }
-      this.fatal(
-        now,
-        new StreamError({ code: condition, source: 'peer', text, message: describeSaslFailure(condition, this.account.bare, sasl.mechanism, text) }),
-        null,
-      );
-      return;
-    }
-    const payload = decodeSaslPayload(el.getText());
-    if (payload === null) {
-      this.serverAuthFailed(now, `its <${name}/> is not valid base64`);
-      return;
-    }
-    if (name === 'challenge') {
-      const scram = sasl.scram;
-      if (!scram) {
-        this.serverAuthFailed(now, 'it sent a challenge to PLAIN');
+  private applySaslStep(step: SaslStep, now: number): void {
+    switch (step.kind) {
+      case 'send':
+        this.write(step.xml);
+        this.deadline = now + this.stepMs;
         return;
-      }
-      if (!sasl.finalSent) {
-        const final = scram.clientFinal(payload);
-        if (!final.ok) {
-          this.serverAuthFailed(now, final.reason);
-          return;
-        }
-        sasl.finalSent = true;
-        this.write(`<response xmlns='${NS_SASL}'>${base64(final.value)}</response>`);
-      } else {
-        // RFC 6120 §6.4.6 lets the server-final arrive in a challenge; we answer with an empty response.
-        const v = scram.verifyServerFinal(payload);
-        if (!v.ok) {
-          this.serverAuthFailed(now, v.reason);
-          return;
-        }
-        sasl.verified = true;
-        this.write(`<response xmlns='${NS_SASL}'/>`);
-      }
-      this.deadline = now + this.stepMs;
-      return;
+      case 'fail':
+        this.fatal(now, step.error, step.unexpected ? 'unsupported-stanza-type' : null);
+        return;
+      case 'success':
+        this.authenticated = true;
+        this.sasl = null;
+        this.events.push({ type: 'authenticated', mechanism: step.mechanism, channelBinding: step.channelBinding });
+        // RFC 6120 §6.4.6: on <success/> the client opens a new stream over the same connection,
+        // without closing the old one.
+        this.openStream(now);
+        return;
     }
-    if (name === 'success') {
-      if (sasl.scram) {
-        if (payload !== '' && !sasl.verified) {
-          const v = sasl.scram.verifyServerFinal(payload);
-          if (!v.ok) {
-            this.serverAuthFailed(now, v.reason);
-            return;
-          }
-          sasl.verified = true;
-        }
-        // RFC 5802 §9: success without a verified server signature proves nothing about the server.
-        if (!sasl.verified) {
-          this.serverAuthFailed(now, 'it reported success without its SCRAM signature');
-          return;
-        }
-      }
-      this.authenticated = true;
-      this.events.push({ type: 'authenticated', mechanism: sasl.mechanism, channelBinding: sasl.binding });
-      // RFC 6120 §6.4.6: "Upon receiving the <success/> element, the initiating entity MUST
-      // initiate a new stream over the existing TCP connection".
-      this.openStream(now);
-      return;
-    }
-    this.unexpected(el, 'SASL messages', now);
   }
 
   // ---- stanzas (RFC 6120 §8, RFC 6121) ----
@@ -800,24 +678,24 @@ export class ClientStreamMachine {
       const items = query.getChildElements().filter((c) => c.getName() === 'item');
       const item = items.length === 1 ? parseRosterItem(items[0]!) : null;
       if (!item) {
-        // RFC 6121 §2.1.6: a push "MUST contain exactly one <item/> element".
+        // RFC 6121 §2.1.6: a roster push carries exactly one <item/>.
         this.send(iqError(iq, 'bad-request', 'modify'));
         return;
       }
       this.events.push({ type: 'roster-push', item, ver: typeof query.attrs.ver === 'string' ? query.attrs.ver : null });
-      // RFC 6121 §2.1.6: the client "MUST reply with an IQ stanza of type 'result'".
+      // RFC 6121 §2.1.6 (and RFC 6120 §8.2.3 for any IQ set): answer the push with a result.
       this.send(iqResult(iq));
       return;
     }
     const child = iq.getChildElements()[0];
     if (type === 'get' && child && child.getName() === 'ping' && child.getNS() === NS_PING) {
-      // XEP-0199 §4.2: the client "MUST return an IQ-result ... if it supports the protocol".
+      // XEP-0199 §4.1: "If the client supports the ping namespace, it MUST return an IQ-result,
+      // which functions as a "pong"".
       this.send(iqResult(iq));
       return;
     }
-    // RFC 6120 §8.4: "If an entity receives an IQ stanza of type "get" or "set" containing a child
-    // element qualified by a namespace it does not understand, the entity MUST return an IQ
-    // stanza of type "error" with an error condition of <service-unavailable/>."
+    // RFC 6120 §8.4: an IQ get/set whose payload namespace we do not understand is answered with
+    // a <service-unavailable/> error (and RFC 6120 §8.2.3: every get/set gets a result or an error).
     this.send(iqError(iq, 'service-unavailable', 'cancel'));
   }
 

@@ -102,8 +102,8 @@ export class XmlFramer {
   }
 
   /**
-   * RFC 6120 §4.3.3: after TLS and SASL negotiation "the stream is restarted": a new XML
-   * document begins. Parser state is discarded; bytes not parsed yet are kept for the new document.
+   * RFC 6120 §5.4.3.3 and §6.4.6: after TLS and after SASL success the client opens a new stream:
+   * a new XML document begins. Parser state is discarded; bytes not parsed yet are kept for the new document.
    */
   reset(): void {
     this.scanner = new XmlScanner(this.limits);

@@ -6,11 +6,11 @@
  * and the limits we set, and tells the framer where each top-level element ends so that the
  * framer can hand ltx exactly one stanza at a time.
  *
- * RFC 6120 §11.1: "XMPP is a restricted profile of XML ... In particular, the following features
- * of XML are prohibited in XMPP: comments, processing instructions, internal or external DTD
- * subsets, internal or external entity references (with the exception of the predefined
- * entities)" ... "If an XMPP entity receives such data, it MUST close the stream with a stream
- * error, which SHOULD be <restricted-xml/>".
+ * RFC 6120 §11.1: "the following features of XML are prohibited in XMPP: comments (as defined in
+ * Section 2.5 of [XML]), processing instructions (Section 2.6 therein), internal or external DTD
+ * subsets (Section 2.8 therein), internal or external entity references (Section 4.2 therein)
+ * with the exception of the predefined entities (Section 4.6 therein)". A peer that sends them
+ * gets the <restricted-xml/> stream error (RFC 6120 §4.9.3.18).
  *
  * It works on bytes, not characters: every byte that matters to XML syntax is ASCII and UTF-8
  * never uses ASCII values inside a multi-byte sequence, so chunk boundaries (even in the middle
@@ -73,8 +73,8 @@ function isNameStart(b: number): boolean {
 function isNameChar(b: number): boolean {
   return isNameStart(b) || (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x2e;
 }
-/** XML 1.0 §2.2 Char, for numeric character references. */
-function isXmlChar(cp: number): boolean {
+/** XML 1.0 §2.2 Char: the code points an XML document may contain at all. */
+export function isXmlChar(cp: number): boolean {
   return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
@@ -224,7 +224,7 @@ export class XmlScanner {
         return null;
       case S_XML_DECL:
         if (b === 0x3e /* > */ && this.decl.endsWith('?')) {
-          // RFC 6120 §11.6: "Implementations MUST support the UTF-8 transformation of Universal Character Set ... and MUST NOT attempt to use any other encoding."
+          // RFC 6120 §11.6: XMPP streams are UTF-8 only; any other declared encoding gets <unsupported-encoding/>.
           const enc = /encoding\s*=\s*["']([^"']*)["']/.exec(this.decl);
           if (enc && enc[1]!.toLowerCase() !== 'utf-8') return this.fail(i, 'unsupported-encoding', `the encoding ${enc[1]}`);
           this.state = S_TEXT;

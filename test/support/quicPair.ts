@@ -107,7 +107,7 @@ export class Pair {
       return null;
     }
     if (header.form !== 'long' || header.type !== 'initial') return null;
-    let originalDcid = header.dcid.slice();
+    let originalDcid: Uint8Array = header.dcid.slice();
     const extra: Partial<ServerAcceptOptions> = {};
     if (this.retry) {
       if (header.token.length === 0) {

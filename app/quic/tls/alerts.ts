@@ -27,6 +27,8 @@ export type AlertName = keyof typeof Alert;
 
 /** RFC 9000 §20.1 PROTOCOL_VIOLATION: where RFC 9001 names it instead of an alert. */
 export const QUIC_PROTOCOL_VIOLATION = 0x0a;
+/** RFC 9000 §20.1 CRYPTO_BUFFER_EXCEEDED: "An endpoint has received more data in CRYPTO frames than it can buffer." */
+export const QUIC_CRYPTO_BUFFER_EXCEEDED = 0x0d;
 
 export function alertName(alert: number): string {
   for (const [name, code] of Object.entries(Alert)) if (code === alert) return name;

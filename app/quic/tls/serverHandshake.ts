@@ -233,26 +233,25 @@ export class ServerHandshake implements RoleMachine {
     if (modesData === undefined) fail(Alert.missing_extension, 'pre_shared_key without psk_key_exchange_modes');
     if (!decodePskModes(modesData).includes(PSK_DHE_KE)) return null;
     const suite = this.suite as CipherSuiteInfo;
-    for (let i = 0; i < offered.identities.length; i++) {
-      const state = openTicket(this.ticketKey, (offered.identities[i] as { identity: Uint8Array }).identity);
-      if (state === null) continue;
-      const issuing = cipherSuiteById(state.cipherSuite);
-      // §4.6.1: "Any ticket MUST only be resumed with a cipher suite that has the same KDF hash algorithm".
-      if (issuing === undefined || issuing.hash !== suite.hash) continue;
-      if (this.now() > state.issuedAt + Math.min(state.lifetimeSeconds, MAX_TICKET_LIFETIME_SECONDS) * 1000) continue;
-      // §4.6.1 lets us decline PSKs issued under another SNI; the certificate was chosen by SNI.
-      if ((state.serverName ?? '').toLowerCase() !== (this.serverName ?? '').toLowerCase()) continue;
-      // Only identity 0 is ever selected (we stop at the first we can open), so its binder is
-      // what is checked. §4.2.11: "If this value is not present or does not validate, the server MUST abort the handshake."
-      if (i !== 0) continue;
-      const truncated = raw.subarray(0, raw.length - offered.bindersLength);
-      const binderKey = new KeySchedule(suite.hash, state.psk).resumptionBinderKey();
-      const expected = finishedVerifyData(suite.hash, binderKey, this.transcript.hash(suite.hash, [truncated]));
-      if (!constantTimeEqual(expected, offered.binders[0] as Uint8Array)) fail(Alert.decrypt_error, 'PSK binder does not verify');
-      this.resumed = true;
-      return state.psk;
-    }
-    return null;
+    // Servers SHOULD NOT validate multiple binders (§4.2.11) and our clients offer one ticket: only
+    // identity 0 is considered. A ticket we cannot open or use means a full handshake.
+    const first = offered.identities[0];
+    const state = first === undefined ? null : openTicket(this.ticketKey, first.identity);
+    if (state === null) return null;
+    const issuing = cipherSuiteById(state.cipherSuite);
+    // §4.6.1: "Any ticket MUST only be resumed with a cipher suite that has the same KDF hash algorithm".
+    if (issuing === undefined || issuing.hash !== suite.hash) return null;
+    if (this.now() > state.issuedAt + Math.min(state.lifetimeSeconds, MAX_TICKET_LIFETIME_SECONDS) * 1000) return null;
+    // §4.6.1 lets us decline PSKs issued under another SNI; the certificate was chosen by SNI.
+    if ((state.serverName ?? '').toLowerCase() !== (this.serverName ?? '').toLowerCase()) return null;
+    // §4.2.11: "Prior to accepting PSK key establishment, the server MUST validate the corresponding
+    // binder value ... If this value is not present or does not validate, the server MUST abort the handshake."
+    const truncated = raw.subarray(0, raw.length - offered.bindersLength);
+    const binderKey = new KeySchedule(suite.hash, state.psk).resumptionBinderKey();
+    const expected = finishedVerifyData(suite.hash, binderKey, this.transcript.hash(suite.hash, [truncated]));
+    if (!constantTimeEqual(expected, offered.binders[0] as Uint8Array)) fail(Alert.decrypt_error, 'PSK binder does not verify');
+    this.resumed = true;
+    return state.psk;
   }
 
   private onFinished(m: HandshakeMessage): void {

@@ -15,7 +15,7 @@
  * out of order).
  */
 import { randomBytes as nodeRandomBytes, type KeyObject } from 'node:crypto';
-import { Alert, TlsAlertError, QUIC_PROTOCOL_VIOLATION, alertName } from './alerts.ts';
+import { Alert, TlsAlertError, QUIC_CRYPTO_BUFFER_EXCEEDED, QUIC_PROTOCOL_VIOLATION, alertName } from './alerts.ts';
 import type { CipherSuiteInfo } from './cipherSuites.ts';
 import { ClientHandshake } from './clientHandshake.ts';
 import { HandshakeIo, type RoleMachine } from './handshakeIo.ts';
@@ -133,8 +133,11 @@ export class TlsHandshake {
       return this.fail(new TlsAlertError(Alert.unexpected_message, `handshake data in the ${epoch} epoch after it was closed`, QUIC_PROTOCOL_VIOLATION));
     }
     const buffered = this.buffers[epoch];
+    // RFC 9000 §7.5: an endpoint whose CRYPTO buffer is exceeded and does not expand it "MUST close
+    // the connection with a CRYPTO_BUFFER_EXCEEDED error code."
     if (buffered.length + data.length > MAX_BUFFERED_HANDSHAKE_BYTES) {
-      return this.fail(new TlsAlertError(Alert.unexpected_message, `more than ${MAX_BUFFERED_HANDSHAKE_BYTES} unprocessed handshake bytes in the ${epoch} epoch`));
+      const reason = `more than ${MAX_BUFFERED_HANDSHAKE_BYTES} unprocessed handshake bytes in the ${epoch} epoch`;
+      return this.fail(new TlsAlertError(Alert.unexpected_message, reason, QUIC_CRYPTO_BUFFER_EXCEEDED));
     }
     const merged = new Uint8Array(buffered.length + data.length);
     merged.set(buffered, 0);

@@ -59,7 +59,6 @@ function setUp(lock = true) {
   } satisfies MainElectron;
   let core: FakeCore | null = null;
   let coreOptions: CoreOptions | null = null;
-  let blobStoreClosed = false;
   const options: MainOptions = {
     async createCore(o) {
       app.order.push('createCore');
@@ -67,7 +66,6 @@ function setUp(lock = true) {
       core = createFakeCore();
       return core;
     },
-    openBlobStore: () => ({ getPasswordBlob: () => null, setPasswordBlob: () => undefined, close: () => void (blobStoreClosed = true) }),
     preloadPath: '/out/preload/preload.cjs',
     rendererDir: '/out/renderer',
     platform: 'linux',
@@ -81,7 +79,6 @@ function setUp(lock = true) {
     handled,
     core: () => core,
     coreOptions: () => coreOptions,
-    blobStoreClosed: () => blobStoreClosed,
   };
 }
 
@@ -102,7 +99,9 @@ describe('runMain', () => {
     assert.deepEqual(t.schemes, ['app']);
     assert.deepEqual(t.handled, ['app']);
     assert.equal(t.coreOptions()?.dataDir, '/home/u/.config/Quiver');
-    assert.equal(t.coreOptions()?.secrets.kind, 'safeStorage');
+    const secrets = t.coreOptions()?.secrets;
+    const blobs = { getPasswordBlob: () => null, setPasswordBlob: () => undefined };
+    assert.equal(typeof secrets === 'function' ? secrets(blobs as never).kind : secrets?.kind, 'safeStorage');
     assert.equal(FakeBrowserWindow.created.length, 1);
     const window = FakeBrowserWindow.created[0]!;
     assert.equal(window.loaded, 'app://quiver/index.html');

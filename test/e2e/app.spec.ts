@@ -1,0 +1,107 @@
+/**
+ * End to end: the browser host with the real core, the real Prosody of the lab and Debian's
+ * Chromium. Two accounts are added through the UI, one sends the other a message, it arrives, and
+ * after a reload it is still there (read back from SQLite). Every wait is on something the page
+ * shows, never a sleep. Run under `scripts/withLab.ts` (npm test does); needs the renderer built.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createCore, type QuiverCore } from '../../app/core.ts';
+import { FileSecretStore } from '../../app/storage/secretStore.ts';
+import { startBrowserHost, type BrowserHost } from '../../app/host/browserHost.ts';
+import { labFromEnv } from '../support/lab.ts';
+import { buildRenderer, repoRoot, rendererOut } from './ui/buildRenderer.ts';
+
+const lab = labFromEnv();
+let dataDir: string;
+let core: QuiverCore;
+let host: BrowserHost;
+let browser: Browser;
+let page: Page;
+const problems: string[] = [];
+
+before(async () => {
+  if (!process.env.QUIVER_UI_BUILT) await buildRenderer();
+  dataDir = mkdtempSync(join(tmpdir(), 'quiver-e2e-'));
+  core = await createCore({ dataDir, secrets: new FileSecretStore(join(dataDir, 'secrets.json')) });
+  host = await startBrowserHost({ core, staticDir: rendererOut });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+  page.setDefaultTimeout(20_000);
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(msg.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto(host.url);
+});
+
+after(async () => {
+  await browser?.close();
+  await host?.close();
+  await core?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const row = (jid: string) => page.locator(`[data-testid="account-row"][data-jid="${jid}"]`);
+
+async function addAccount(jid: string): Promise<void> {
+  await page.getByTestId('add-account').click();
+  await page.getByTestId('account-jid').fill(jid);
+  await page.getByTestId('account-password').fill(lab.users[jid]!);
+  await page.getByTestId('account-advanced').locator('summary').click();
+  await page.getByTestId('account-resolver').fill(lab.resolver);
+  await page.getByTestId('account-ca-pem').fill(lab.caPem);
+  await page.getByTestId('account-submit').click();
+  await page.getByTestId('account-form').waitFor({ state: 'detached' });
+  await row(jid).and(page.locator('[data-status="online"]')).waitFor();
+}
+
+async function openChat(accountJid: string, peer: string): Promise<void> {
+  const account = row(accountJid);
+  const contact = account.locator(`[data-testid="roster-item"][data-jid="${peer}"]`);
+  if (!(await contact.isVisible())) await account.getByTestId('account-toggle').click();
+  await contact.click();
+  await page.locator(`[data-testid="chat-pane"][data-peer="${peer}"]`).waitFor();
+}
+
+test('two accounts added through the UI chat with each other, and the chat survives a reload', async () => {
+  await addAccount('alice@alpha.test');
+  await addAccount('bob@alpha.test');
+
+  const body = `Hello Bob, this is Alice (${new Date().toISOString()})`;
+  await openChat('alice@alpha.test', 'bob@alpha.test');
+  await page.getByTestId('chat-composer').fill(body);
+  await page.getByTestId('chat-send').click();
+  const sent = page.locator('[data-testid="message"][data-direction="out"]').filter({ hasText: body });
+  await sent.and(page.locator('[data-state="sent"]')).waitFor();
+
+  await openChat('bob@alpha.test', 'alice@alpha.test');
+  const received = page.locator('[data-testid="message"][data-direction="in"]').filter({ hasText: body });
+  await received.waitFor();
+  mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
+  await page.screenshot({ path: join(repoRoot, 'test-results', 'e2e-chat.png') });
+
+  await page.reload();
+  await row('bob@alpha.test').and(page.locator('[data-status="online"]')).waitFor();
+  await openChat('bob@alpha.test', 'alice@alpha.test');
+  await page.locator('[data-testid="message"][data-direction="in"]').filter({ hasText: body }).waitFor();
+  await page.screenshot({ path: join(repoRoot, 'test-results', 'e2e-after-reload.png') });
+
+  const alice = row('alice@alpha.test');
+  if (!(await alice.getByTestId('account-security').isVisible())) await alice.getByTestId('account-toggle').click();
+  await alice.getByTestId('account-security').click();
+  const record = page.getByTestId('security-record').first();
+  await record.waitFor();
+  assert.equal(await record.getAttribute('data-trusted'), 'true');
+  assert.match(await record.getByTestId('security-verdict').innerText(), /pkix/i);
+  await page.screenshot({ path: join(repoRoot, 'test-results', 'e2e-security.png') });
+
+  assert.deepEqual(problems, [], 'the page logged errors');
+});

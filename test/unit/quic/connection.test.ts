@@ -1,0 +1,283 @@
+/**
+ * Two real `QuicConnection`s (real TLS 1.3 handshake) on the simulated network of
+ * test/support/quicPair.ts: fake clock, seeded loss, reordering and duplication.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { QuicConnection, QuicEvent } from '../../../app/quic/quicConnection.ts';
+import { Pair } from '../../support/quicPair.ts';
+
+function pattern(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+const digest = (parts: Uint8Array[]): string => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+};
+
+/** Reads every readable stream of one side into `sink`, echoing when asked. */
+const cursors = new WeakMap<QuicEvent[], number>();
+
+/** Handles the events not yet seen; the event log itself stays intact for assertions. */
+function drain(conn: QuicConnection, events: QuicEvent[], sink: Map<number, { parts: Uint8Array[]; fin: boolean }>, echo: boolean): void {
+  const from = cursors.get(events) ?? 0;
+  cursors.set(events, events.length);
+  for (const e of events.slice(from)) {
+    if (e.type !== 'stream-readable') continue;
+    let entry = sink.get(e.id);
+    if (!entry) sink.set(e.id, (entry = { parts: [], fin: false }));
+    for (let c = conn.streamRead(e.id); c; c = conn.streamRead(e.id)) {
+      entry.parts.push(c);
+      if (echo) conn.streamWrite(e.id, c.slice());
+    }
+    if (!entry.fin && conn.streamFinished(e.id)) {
+      entry.fin = true;
+      if (echo) conn.streamWrite(e.id, new Uint8Array(0), true);
+    }
+  }
+}
+
+/** Client opens `count` bidirectional streams of `size` bytes each; the server echoes them. */
+function echoTransfer(p: Pair, count: number, size: number, maxSteps = 400_000): void {
+  const sent = new Map<number, Uint8Array>();
+  for (let i = 0; i < count; i++) {
+    const id = p.client.openStream(true);
+    assert.notEqual(id, null);
+    const data = pattern(size, i + 1);
+    sent.set(id!, data);
+    p.client.streamWrite(id!, data, true);
+  }
+  const atServer = new Map<number, { parts: Uint8Array[]; fin: boolean }>();
+  const atClient = new Map<number, { parts: Uint8Array[]; fin: boolean }>();
+  p.driveUntil(() => {
+    if (p.server) drain(p.server, p.serverEvents, atServer, true);
+    drain(p.client, p.clientEvents, atClient, false);
+    return [...sent.keys()].every((id) => atClient.get(id)?.fin === true);
+  }, maxSteps);
+  for (const [id, data] of sent) {
+    assert.equal(digest(atServer.get(id)!.parts), digest([data]), `stream ${id} intact at the server`);
+    assert.equal(digest(atClient.get(id)!.parts), digest([data]), `stream ${id} echoed intact`);
+  }
+}
+
+const closedEvent = (events: QuicEvent[]): Extract<QuicEvent, { type: 'closed' }> | undefined =>
+  events.find((e): e is Extract<QuicEvent, { type: 'closed' }> => e.type === 'closed');
+
+describe('QuicConnection handshake', () => {
+  it('completes with the real TLS 1.3 handshake and negotiates ALPN', () => {
+    const p = new Pair();
+    p.handshake();
+    assert.equal(p.client.alpn, 'xmpp-client');
+    assert.ok(p.clientEvents.some((e) => e.type === 'handshake-complete' && e.alpn === 'xmpp-client'));
+    // 1-RTT handshake on a 10 ms one-way link: the client completes after one round trip.
+    assert.ok(p.now - 1000 <= 40, `handshake took ${p.now - 1000} ms of simulated time`);
+  });
+
+  it('holds the handshake until the caller accepts the peer certificate', () => {
+    const p = new Pair({ autoAccept: false });
+    p.driveUntil(() => p.clientEvents.some((e) => e.type === 'peer-certificate'));
+    // The app may already queue data; none of it leaves before the verifier's decision.
+    const id = p.client.openStream(true)!;
+    p.client.streamWrite(id, pattern(100, 1), true);
+    p.advance(100);
+    assert.equal(p.client.isHandshakeComplete, false);
+    assert.equal(p.server!.isHandshakeComplete, false);
+    assert.equal(p.serverEvents.some((e) => e.type === 'stream-opened'), false);
+    p.client.acceptPeer();
+    p.handshake();
+    p.driveUntil(() => p.serverEvents.some((e) => e.type === 'stream-opened'));
+  });
+
+  it('closes with CRYPTO_ERROR(bad_certificate) when the caller rejects the peer', () => {
+    const p = new Pair({ autoAccept: false });
+    p.driveUntil(() => p.clientEvents.some((e) => e.type === 'peer-certificate'));
+    p.client.rejectPeer('name mismatch');
+    p.driveUntil(() => closedEvent(p.serverEvents) !== undefined);
+    assert.equal(closedEvent(p.clientEvents)!.code, 0x100 + 42);
+    assert.equal(closedEvent(p.serverEvents)!.code, 0x100 + 42);
+  });
+
+  it('follows a Retry and authenticates it through transport parameters', () => {
+    const p = new Pair({ retry: true });
+    p.handshake();
+    assert.equal(p.retriesSent, 1);
+    echoTransfer(p, 1, 10_000);
+  });
+
+  it('gives up when Version Negotiation offers no common version', async () => {
+    const { versionNegotiationPacket } = await import('../../../app/quic/packetHeader.ts');
+    const p = new Pair();
+    const first = p.client.pollTransmit(p.now)!;
+    const dcid = first.data.subarray(6, 6 + first.data[5]!);
+    const scidLen = first.data[6 + dcid.length]!;
+    const scid = first.data.subarray(7 + dcid.length, 7 + dcid.length + scidLen);
+    p.client.handleDatagram(versionNegotiationPacket(scid, dcid, [0xff00001d], 0x55), p.serverAddr, p.now);
+    const closed = closedEvent([...drainEvents(p.client)]);
+    assert.ok(closed);
+    assert.match(closed.reason, /none of our versions/);
+  });
+});
+
+function* drainEvents(c: QuicConnection): Generator<QuicEvent> {
+  for (let e = c.pollEvent(); e; e = c.pollEvent()) yield e;
+}
+
+describe('QuicConnection streams', () => {
+  it('delivers several streams intact and in order on a clean link', () => {
+    const p = new Pair();
+    p.handshake();
+    echoTransfer(p, 4, 100_000);
+  });
+
+  it('delivers intact data under loss, reordering and duplication', () => {
+    const p = new Pair({ seed: 42, link: { latency: 15, loss: 0.05, reorder: 0.1, duplicate: 0.05 } });
+    p.handshake();
+    echoTransfer(p, 3, 60_000);
+    assert.ok(p.client.stats.packetsLost > 0, 'the link did lose packets');
+  });
+
+  it('completes a transfer limited by small flow-control windows', () => {
+    const tp = { initialMaxData: 8_000, initialMaxStreamDataBidiLocal: 3_000, initialMaxStreamDataBidiRemote: 3_000 };
+    const p = new Pair({ client: { transportParams: tp }, server: { transportParams: tp } });
+    p.handshake();
+    echoTransfer(p, 2, 50_000);
+  });
+
+  it('enforces MAX_STREAMS and raises it as streams close', () => {
+    const p = new Pair({ server: { transportParams: { initialMaxStreamsBidi: 2 } } });
+    p.handshake();
+    echoTransfer(p, 2, 1_000);
+    p.advance(200);
+    const opened: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const id = p.client.openStream(true);
+      if (id !== null) opened.push(id);
+    }
+    assert.equal(opened.length, 2, 'only two more streams: the closed ones were credited back');
+  });
+
+  it('resets a stream and reports STOP_SENDING', () => {
+    const p = new Pair();
+    p.handshake();
+    const id = p.client.openStream(true)!;
+    p.client.streamWrite(id, pattern(5000, 3));
+    p.driveUntil(() => p.serverEvents.some((e) => e.type === 'stream-opened'));
+    p.server!.stopSending(id, 77);
+    p.driveUntil(() => p.clientEvents.some((e) => e.type === 'stream-stop-sending' && e.code === 77));
+    p.driveUntil(() => p.serverEvents.some((e) => e.type === 'stream-reset' && e.code === 77));
+  });
+});
+
+describe('QuicConnection lifetime', () => {
+  it('closes with an application code and reason; both sides drain', () => {
+    const p = new Pair();
+    p.handshake();
+    p.client.close(7, 'bye', p.now);
+    p.driveUntil(() => closedEvent(p.serverEvents) !== undefined);
+    const c = closedEvent(p.serverEvents)!;
+    assert.deepEqual([c.code, c.reason, c.app, c.local], [7, 'bye', true, false]);
+    p.driveUntil(() => p.client.isDrained && p.server!.isDrained);
+  });
+
+  it('times out when the peer goes silent', () => {
+    const p = new Pair({ client: { transportParams: { maxIdleTimeout: 1_000 } } });
+    p.handshake();
+    p.blackout = true;
+    p.driveUntil(() => closedEvent(p.clientEvents) !== undefined && closedEvent(p.serverEvents) !== undefined);
+    assert.equal(closedEvent(p.clientEvents)!.codeName, 'idle timeout');
+    assert.ok(p.now - 1000 < 3_000, `idle close after ${p.now - 1000} ms`);
+  });
+
+  it('stays up across idle periods with keep-alive PINGs', () => {
+    const p = new Pair({ client: { transportParams: { maxIdleTimeout: 1_000 }, keepAliveInterval: 300 } });
+    p.handshake();
+    p.advance(10_000);
+    assert.equal(closedEvent(p.clientEvents), undefined);
+    assert.equal(closedEvent(p.serverEvents), undefined);
+    echoTransfer(p, 1, 1_000);
+  });
+
+  it('detects a stateless reset', async () => {
+    const { buildStatelessReset } = await import('../../../app/quic/retryToken.ts');
+    const { defaultResetToken } = await import('../../../app/quic/quicConnection.ts');
+    const key = new Uint8Array(32).fill(3);
+    const p = new Pair({ server: { statelessResetKey: key } });
+    p.handshake();
+    // The client addresses the server by the CID from the server's first Initial.
+    const reset = buildStatelessReset(defaultResetToken(key, Uint8Array.from([9, 9, 9, 9, 1, 2, 3, 4])), 100)!;
+    p.client.handleDatagram(reset, p.serverAddr, p.now);
+    const closed = closedEvent([...drainEvents(p.client)]);
+    assert.ok(closed);
+    assert.match(closed.reason, /stateless reset/);
+  });
+});
+
+describe('QuicConnection key update (RFC 9001 §6)', () => {
+  it('updates keys initiated by either side while data flows', () => {
+    const p = new Pair();
+    p.handshake();
+    echoTransfer(p, 1, 20_000);
+    assert.equal(p.client.initiateKeyUpdate(), true);
+    echoTransfer(p, 1, 20_000);
+    assert.ok(p.serverEvents.some((e) => e.type === 'key-update' && !e.local) || p.server!.stats.keyUpdates === 1);
+    assert.equal(p.server!.stats.keyUpdates, 1);
+    // RFC 9001 §6.1: the server may update again only once a packet of the new phase is acknowledged.
+    p.advance(100);
+    assert.equal(p.server!.initiateKeyUpdate(), true);
+    echoTransfer(p, 1, 20_000);
+    assert.equal(p.client.stats.keyUpdates, 2);
+    assert.equal(p.server!.stats.keyUpdates, 2);
+  });
+
+  it('refuses a second update before the first is acknowledged', () => {
+    const p = new Pair();
+    p.handshake();
+    echoTransfer(p, 1, 1_000);
+    assert.equal(p.client.initiateKeyUpdate(), true);
+    assert.equal(p.client.initiateKeyUpdate(), false);
+  });
+});
+
+describe('QuicConnection migration (RFC 9000 §9)', () => {
+  it('migrates the client to a new address: path validated, new connection ID, data intact', () => {
+    const p = new Pair({ seed: 5, link: { latency: 10, loss: 0.02 } });
+    p.handshake();
+    echoTransfer(p, 1, 30_000);
+    p.advance(100);
+    p.clientAddr = { address: '10.0.0.77', port: 40000 };
+    assert.equal(p.client.migrate(p.now), true);
+    echoTransfer(p, 2, 30_000);
+    p.driveUntil(() => p.serverEvents.some((e) => e.type === 'migrated') && p.serverEvents.some((e) => e.type === 'path-validated'));
+    assert.ok(p.clientEvents.some((e) => e.type === 'path-validated'));
+    assert.deepEqual(p.server!.remoteAddress, p.clientAddr);
+  });
+
+  it('follows NAT rebinding mid-transfer: resets the path and resends what was lost', () => {
+    const p = new Pair({ seed: 9 });
+    p.handshake();
+    echoTransfer(p, 1, 5_000);
+    const id = p.client.openStream(true)!;
+    const data = pattern(200_000, 99);
+    p.client.streamWrite(id, data, true);
+    p.advance(15);
+    p.natRewrite = { address: '198.51.100.4', port: 61000 };
+    const atServer = new Map<number, { parts: Uint8Array[]; fin: boolean }>();
+    const atClient = new Map<number, { parts: Uint8Array[]; fin: boolean }>();
+    p.driveUntil(() => {
+      drain(p.server!, p.serverEvents, atServer, true);
+      drain(p.client, p.clientEvents, atClient, false);
+      return atClient.get(id)?.fin === true;
+    });
+    assert.equal(digest(atClient.get(id)!.parts), digest([data]));
+    assert.deepEqual(p.server!.remoteAddress, p.natRewrite);
+  });
+});
