@@ -252,6 +252,13 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       return storage.getMessage(message.id) ?? message;
     },
     'connection.list': ({ accountId, limit }) => storage.listConnections(accountId, limit),
+    // PLACEHOLDER until pins storage lands (issue 3): no decision can be pending yet.
+    'certificate.pending': () => [],
+    'certificate.decide': () => {
+      throw new CoreError('decision-not-found', 'That certificate decision is no longer pending.');
+    },
+    'pin.list': () => [],
+    'pin.remove': () => null,
   };
 
   if (options.autoConnect ?? true) {

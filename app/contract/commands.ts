@@ -6,6 +6,8 @@
 import * as v from './validate.ts';
 import type {
   AccountView,
+  CertificateDecisionView,
+  PinView,
   ConversationView,
   MessageView,
   RosterItemView,
@@ -59,6 +61,14 @@ export const commands = {
   ),
   'connection.list': command<SecurityRecord[]>()(
     v.object({ accountId: v.id, limit: v.optional(v.integer({ min: 1, max: 200 })) }),
+  ),
+  /** Certificates waiting for a decision (also pushed as `certificate.decisionNeeded`). */
+  'certificate.pending': command<CertificateDecisionView[]>()(v.object({})),
+  /** refuse: the account stays offline; accept-once: this connection only; pin: trust this key for the account and domain. */
+  'certificate.decide': command<null>()(v.object({ decisionId: v.id, choice: v.literal('refuse', 'accept-once', 'pin') })),
+  'pin.list': command<PinView[]>()(v.object({ accountId: v.id })),
+  'pin.remove': command<null>()(
+    v.object({ accountId: v.id, domain: v.string({ min: 1, max: 253 }), spkiSha256: v.string({ min: 64, max: 64, pattern: /^[0-9a-f]{64}$/ }) }),
   ),
 } as const;
 

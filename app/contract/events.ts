@@ -1,7 +1,15 @@
 /**
  * Events the host pushes to the UI. Names are `domain.pastTense`.
  */
-import type { AccountView, MessageView, PresenceView, RosterItemView, SecurityRecord } from './viewModels.ts';
+import type {
+  AccountView,
+  CertificateDecisionView,
+  MessageView,
+  PinView,
+  PresenceView,
+  RosterItemView,
+  SecurityRecord,
+} from './viewModels.ts';
 
 export interface Events {
   'account.changed': { account: AccountView };
@@ -13,6 +21,11 @@ export interface Events {
   /** A stored message changed state (queued -> sent -> acked, or failed). */
   'message.updated': { message: MessageView };
   'connection.recorded': { record: SecurityRecord };
+  /** A server could not be proved and the person must decide (refuse, accept once, pin). */
+  'certificate.decisionNeeded': { decision: CertificateDecisionView };
+  /** Decided (here or in another window), or no longer relevant. */
+  'certificate.decisionResolved': { decisionId: string };
+  'pin.changed': { accountId: string; pins: PinView[] };
 }
 
 export type EventName = keyof Events;

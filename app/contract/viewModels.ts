@@ -107,6 +107,48 @@ export interface Verdict {
   dnssec: DnssecStatus;
   tried: ProofAttempt[];
   error: UserError | null;
+  /**
+   * Set when no proof held but the person may decide (self-signed, private CA, a pinned key that
+   * changed). Never set for refusals no decision may override: a TLSA record that does not match,
+   * bogus DNSSEC answers.
+   */
+  decision: DecisionKind | null;
+}
+
+/** `unproven`: nothing proved the server; `key-changed`: a pinned server shows another key. */
+export type DecisionKind = 'unproven' | 'key-changed';
+export type DecisionChoice = 'refuse' | 'accept-once' | 'pin';
+
+/** A server certificate waiting for the person's decision (DNA draft: "an explicit user decision that is pinned"). */
+export interface CertificateDecisionView {
+  id: string;
+  accountId: string;
+  jid: string;
+  /** The JID's domain the server must prove. */
+  domain: string;
+  transport: Transport;
+  host: string;
+  port: number;
+  kind: DecisionKind;
+  /** The chain as presented, end-entity first. */
+  certificates: CertificateSummary[];
+  /** SPKI SHA-256 of the key presented (what a pin names). */
+  presentedSpkiSha256: string;
+  /** For `key-changed`: the keys pinned before. */
+  pinnedSpkiSha256: string[];
+  tried: ProofAttempt[];
+  reason: UserError;
+  at: number;
+}
+
+/** A key the person pinned for an account and domain. */
+export interface PinView {
+  accountId: string;
+  domain: string;
+  spkiSha256: string;
+  /** The certificate seen when pinning, for display. */
+  certificate: CertificateSummary | null;
+  createdAt: number;
 }
 
 export interface CertificateSummary {

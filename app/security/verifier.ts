@@ -33,14 +33,14 @@ export async function verifyServer(facts: ServerFacts, ctx: VerifyContext): Prom
   } catch (error) {
     if (!(error instanceof SecurityError)) throw error;
     const userError: UserError = { code: 'bad-certificate', message: `${facts.domain} sent a certificate Quiver cannot read (${error.message}), so it cannot prove it is ${facts.domain}.` };
-    return { trusted: false, prooftype: null, identity: null, delegation: null, dnssec, tried: [{ prooftype: 'pkix', ok: false, detail: error.message }], error: userError };
+    return { trusted: false, prooftype: null, identity: null, delegation: null, dnssec, tried: [{ prooftype: 'pkix', ok: false, detail: error.message }], error: userError, decision: null };
   }
 
   const outcomes: ProofOutcome[] = [await provePkix(facts, leaf, ctx)];
   const held = outcomes.find((outcome) => outcome.attempt.ok);
   const tried = outcomes.map((outcome) => outcome.attempt);
   if (held) {
-    return { trusted: true, prooftype: held.attempt.prooftype, identity: held.identity, delegation: held.delegation, dnssec, tried, error: null };
+    return { trusted: true, prooftype: held.attempt.prooftype, identity: held.identity, delegation: held.delegation, dnssec, tried, error: null, decision: null };
   }
-  return { trusted: false, prooftype: null, identity: null, delegation: null, dnssec, tried, error: outcomes[0]?.error ?? null };
+  return { trusted: false, prooftype: null, identity: null, delegation: null, dnssec, tried, error: outcomes[0]?.error ?? null, decision: null };
 }

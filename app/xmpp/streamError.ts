@@ -27,7 +27,17 @@ export type LocalCode =
   /** A stanza exceeded `limits.maxStanzaBytes` (we send <policy-violation/>). */
   | 'stanza-too-big'
   /** Plaintext bytes arrived after <proceed/> and before TLS (a STARTTLS injection attempt). */
-  | 'plaintext-after-proceed';
+  | 'plaintext-after-proceed'
+  /** SASLprep (RFC 4013) refused the user name or password. */
+  | 'saslprep-failed';
+
+/**
+ * RFC 6120 §4.9.3 conditions the machine raises itself when the server breaks the rules (it also
+ * sends them to the server): 'not-well-formed', 'restricted-xml' (comments, PIs, DTDs, entity
+ * references: RFC 6120 §11.1), 'policy-violation' (nesting deeper than `limits.maxDepth`),
+ * 'unsupported-encoding', 'invalid-namespace', 'unsupported-version', 'unsupported-stanza-type'.
+ */
+export type LocalRfcCode = 'not-well-formed' | 'restricted-xml' | 'policy-violation' | 'unsupported-encoding' | 'invalid-namespace' | 'unsupported-version' | 'unsupported-stanza-type';
 
 export interface StreamErrorInit {
   code: string;

@@ -17,17 +17,14 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import type { Element } from 'ltx';
 import { escapeXML } from 'ltx';
-import { parseJid, sameBareJid, type ParsedJid } from './jid.ts';
-import { NS_BIND, NS_CLIENT, NS_PING, NS_ROSTER_VER, NS_SESSION, NS_STREAM, NS_STREAMS, NS_TLS } from './namespaces.ts';
+import { inboundIqRequest, inboundMessage, inboundPresence, stanzaFrom, type Inbound } from './inboundStanza.ts';
+import { parseJid, type ParsedJid } from './jid.ts';
+import { NS_BIND, NS_CLIENT, NS_ROSTER_VER, NS_SESSION, NS_STREAM, NS_STREAMS, NS_TLS } from './namespaces.ts';
 import { SaslExchange, type SaslStep } from './saslExchange.ts';
 import type { ChannelBinding } from './scram.ts';
 import {
   bindRequest,
-  iqError,
-  iqResult,
   messageStanza,
-  parsePresence,
-  parseRosterItem,
   parseRosterQuery,
   parseStanzaError,
   presenceStanza,
@@ -637,66 +634,34 @@ export class ClientStreamMachine {
 
   private handleStanza(el: Element, now: number): void {
     if (el.getNS() !== NS_CLIENT) return; // unknown top-level elements (e.g. an unnegotiated XEP) are ignored
+    const ctx = { account: this.account.bare, boundJid: this.boundJid };
+    let inbound: Inbound;
     switch (el.getName()) {
-      case 'iq':
-        this.handleIq(el, now);
-        return;
       case 'message':
-        this.handleMessage(el);
-        return;
+        inbound = inboundMessage(el, ctx);
+        break;
       case 'presence':
-        this.handlePresence(el);
-        return;
+        inbound = inboundPresence(el, ctx);
+        break;
+      case 'iq': {
+        const type = el.attrs.type;
+        const id = typeof el.attrs.id === 'string' ? el.attrs.id : null;
+        if (type === 'result' || type === 'error') {
+          const pending = id === null ? undefined : this.pending.get(id);
+          if (id !== null) this.pending.delete(id);
+          this.handleIqResponse(el, id, type, pending, now);
+          return;
+        }
+        // RFC 6120 §8.2.3: 'type' is one of get, set, result, error; anything else is not an IQ we can answer.
+        if (type !== 'get' && type !== 'set') return;
+        inbound = inboundIqRequest(el, ctx);
+        break;
+      }
       default:
         return;
     }
-  }
-
-  private from(el: Element): string | null {
-    return typeof el.attrs.from === 'string' && el.attrs.from !== '' ? el.attrs.from : null;
-  }
-
-  private handleIq(iq: Element, now: number): void {
-    const type = iq.attrs.type;
-    const id = typeof iq.attrs.id === 'string' ? iq.attrs.id : null;
-    if (type === 'result' || type === 'error') {
-      const pending = id === null ? undefined : this.pending.get(id);
-      if (id !== null) this.pending.delete(id);
-      this.handleIqResponse(iq, id, type, pending, now);
-      return;
-    }
-    if (type !== 'get' && type !== 'set') return; // RFC 6120 §8.2.3: not a valid IQ; nothing sane to answer
-    if (this.current !== 'online' && this.current !== 'binding') return;
-
-    const query = rosterQuery(iq);
-    if (type === 'set' && query) {
-      // RFC 6121 §2.1.6: "A receiving client MUST ignore the stanza unless it has no 'from'
-      // attribute (i.e., implicitly from the bare JID of the user's account) or it has a 'from'
-      // attribute whose value matches the user's bare JID <user@domainpart>."
-      const from = this.from(iq);
-      if (from !== null && (parseJid(from)?.resource !== '' || !sameBareJid(from, this.account.bare))) return;
-      const items = query.getChildElements().filter((c) => c.getName() === 'item');
-      const item = items.length === 1 ? parseRosterItem(items[0]!) : null;
-      if (!item) {
-        // RFC 6121 §2.1.6: a roster push carries exactly one <item/>.
-        this.send(iqError(iq, 'bad-request', 'modify'));
-        return;
-      }
-      this.events.push({ type: 'roster-push', item, ver: typeof query.attrs.ver === 'string' ? query.attrs.ver : null });
-      // RFC 6121 §2.1.6 (and RFC 6120 §8.2.3 for any IQ set): answer the push with a result.
-      this.send(iqResult(iq));
-      return;
-    }
-    const child = iq.getChildElements()[0];
-    if (type === 'get' && child && child.getName() === 'ping' && child.getNS() === NS_PING) {
-      // XEP-0199 §4.1: "If the client supports the ping namespace, it MUST return an IQ-result,
-      // which functions as a "pong"".
-      this.send(iqResult(iq));
-      return;
-    }
-    // RFC 6120 §8.4: an IQ get/set whose payload namespace we do not understand is answered with
-    // a <service-unavailable/> error (and RFC 6120 §8.2.3: every get/set gets a result or an error).
-    this.send(iqError(iq, 'service-unavailable', 'cancel'));
+    this.events.push(...inbound.events);
+    if (inbound.reply) this.send(inbound.reply);
   }
 
   private handleIqResponse(iq: Element, id: string | null, type: 'result' | 'error', pending: PendingIq | undefined, now: number): void {
@@ -715,7 +680,7 @@ export class ClientStreamMachine {
     }
     if (type === 'error') {
       const e = parseStanzaError(iq);
-      this.events.push({ type: 'stanza-error', id, condition: e.condition, text: e.text, stanzaKind: 'iq', from: this.from(iq) });
+      this.events.push({ type: 'stanza-error', id, condition: e.condition, text: e.text, stanzaKind: 'iq', from: stanzaFrom(iq) });
       return;
     }
     if (pending?.kind === 'roster-get') {
@@ -765,37 +730,5 @@ export class ClientStreamMachine {
     this.current = 'online';
     this.deadline = undefined;
     this.events.push({ type: 'online', jid: this.boundJid!, features: [...this.features] });
-  }
-
-  private handleMessage(el: Element): void {
-    const id = typeof el.attrs.id === 'string' ? el.attrs.id : null;
-    const type = typeof el.attrs.type === 'string' && el.attrs.type !== '' ? el.attrs.type : 'normal';
-    if (type === 'error') {
-      const e = parseStanzaError(el);
-      this.events.push({ type: 'stanza-error', id, condition: e.condition, text: e.text, stanzaKind: 'message', from: this.from(el) });
-      return;
-    }
-    const bodyEl = el.getChildElements().find((c) => c.getName() === 'body' && c.getNS() === NS_CLIENT);
-    this.events.push({
-      type: 'message',
-      from: this.from(el) ?? this.account.bare,
-      to: typeof el.attrs.to === 'string' ? el.attrs.to : (this.boundJid ?? this.account.bare),
-      id,
-      messageType: type,
-      body: bodyEl ? bodyEl.getText() : null,
-      stanza: el,
-    });
-  }
-
-  private handlePresence(el: Element): void {
-    const p = parsePresence(el);
-    if (!p) return;
-    const from = this.from(el) ?? this.account.bare;
-    if (p.presenceType === 'error') {
-      const e = parseStanzaError(el);
-      const id = typeof el.attrs.id === 'string' ? el.attrs.id : null;
-      this.events.push({ type: 'stanza-error', id, condition: e.condition, text: e.text, stanzaKind: 'presence', from });
-    }
-    this.events.push({ type: 'presence', from, ...p, stanza: el });
   }
 }

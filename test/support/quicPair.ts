@@ -5,7 +5,8 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { QuicConnection, type ClientConnectOptions, type QuicEvent, type ServerAcceptOptions, type SocketAddress } from '../../app/quic/quicConnection.ts';
-import { parseHeader } from '../../app/quic/packetHeader.ts';
+import { parseHeader, protectPacket } from '../../app/quic/packetHeader.ts';
+import type { PacketKeys } from '../../app/quic/packetProtection.ts';
 import { buildRetryPacket, RetryToken } from '../../app/quic/retryToken.ts';
 
 const FIXTURES = new URL('../unit/quic/fixtures/', import.meta.url);
@@ -247,6 +248,25 @@ export class Pair {
       }
       this.step();
     }
+  }
+
+  /**
+   * Forges a 1-RTT packet from the client with the client's real keys and next packet number, so
+   * arbitrary frame bytes reach the server's frame layer. Returns false before 1-RTT keys exist.
+   */
+  injectFromClient(payload: Uint8Array): boolean {
+    const c = this.client as unknown as { spaces: { nextPn: number; writeKeys: PacketKeys | null }[]; remoteCid: { cid: Uint8Array }; keyPhase: number };
+    const space = c.spaces[2]!;
+    if (!space.writeKeys || !this.server) return false;
+    const cid = c.remoteCid.cid;
+    const header = new Uint8Array(1 + cid.length + 4);
+    header[0] = 0x40 | (c.keyPhase << 2) | 3;
+    header.set(cid, 1);
+    const frames = new Uint8Array(Math.max(payload.length, 24));
+    frames.set(payload);
+    const pkt = protectPacket(space.writeKeys, header, 1 + cid.length, 4, space.nextPn++, frames, false);
+    this.server.handleDatagram(pkt, this.natRewrite ?? this.clientAddr, this.now);
+    return true;
   }
 
   handshake(): void {

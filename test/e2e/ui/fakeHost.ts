@@ -167,6 +167,10 @@ export async function startFakeHost(root: string, seed: Partial<FakeData> = {}):
     },
     'connection.list': (args) =>
       data.records.filter((r) => r.accountId === args.accountId).slice(0, args.limit ?? 200),
+    'certificate.pending': () => [],
+    'certificate.decide': () => null,
+    'pin.list': () => [],
+    'pin.remove': () => null,
   };
 
   // Wrap every handler: record the call, then fail it if the test asked for that.

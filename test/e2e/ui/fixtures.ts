@@ -72,6 +72,7 @@ export function securityRecord(id: string, accountId: string, startedAt: number,
     ],
     verification: {
       trusted: true,
+      decision: null,
       prooftype: 'dane-ee',
       identity: 'dns-id:xmpp.example.org',
       delegation: 'SRV target xmpp.example.org, DNSSEC-validated',

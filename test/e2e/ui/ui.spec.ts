@@ -357,6 +357,7 @@ describe('Quiver UI against a fake host', () => {
             identity: null,
             delegation: null,
             dnssec: 'insecure',
+            decision: 'unproven',
             tried: [
               { prooftype: 'pkix', ok: false, detail: 'the certificate names hosting.example.net, not example.org' },
               { prooftype: 'posh', ok: false, detail: 'no POSH file at https://example.org/.well-known/posh/xmpp-client.json' },

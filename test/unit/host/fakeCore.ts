@@ -62,6 +62,10 @@ export function createFakeCore(): FakeCore {
       };
     },
     'connection.list': (args) => (record('connection.list', args), []),
+    'certificate.pending': (args) => (record('certificate.pending', args), []),
+    'certificate.decide': (args) => (record('certificate.decide', args), null),
+    'pin.list': (args) => (record('pin.list', args), []),
+    'pin.remove': (args) => (record('pin.remove', args), null),
   };
   return {
     handlers,

@@ -99,7 +99,7 @@ test('removeAccount cascades to roster and messages and detaches connection reco
   s.insertConnection({
     id: 'c1', accountId: a.id, jid: a.jid, transport: 'tls', host: 'h', port: 5223, srv: null, source: 'default',
     dnssec: 'insecure', tlsVersion: null, cipher: null, alpn: null, sni: 'example.org', certificates: [],
-    verification: { trusted: false, prooftype: null, identity: null, delegation: null, dnssec: 'insecure', tried: [], error: null },
+    verification: { trusted: false, prooftype: null, identity: null, delegation: null, dnssec: 'insecure', tried: [], error: null, decision: null },
     saslMechanism: null, channelBinding: null, boundJid: null, startedAt: 1, endedAt: null, endReason: null,
   });
 

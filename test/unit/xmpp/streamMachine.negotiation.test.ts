@@ -369,3 +369,22 @@ test('randomness is injectable: the SCRAM nonce comes from randomBytes', () => {
   const out = auth.feed(serverHeader('s2') + SASL_FEATURES);
   assert.equal(out, `<auth ${SASL} mechanism='SCRAM-SHA-1'>${b64(`n,,n=user,r=${nonce.toString('base64')}`)}</auth>`);
 });
+
+test("channel binding available but no -PLUS offered: gs2 'y' (RFC 5802 §6), reported as unbound", () => {
+  const h = new Harness({ security: 'tls', channelBinding: { type: 'tls-exporter', data: new Uint8Array(32) } });
+  h.start();
+  assert.equal(h.feed(serverHeader('s2') + SASL_FEATURES), `<auth ${SASL} mechanism='SCRAM-SHA-1'>${b64('y,,n=user,r=fyko+d2lbbFgONRv9qkxdawL')}</auth>`);
+  const response = h.feed(`<challenge ${SASL}>${b64(SERVER_FIRST)}</challenge>`);
+  const final = Buffer.from(/>([^<]*)</.exec(response)![1]!, 'base64').toString();
+  assert.ok(final.startsWith(`c=${b64('y,,')},`), final);
+});
+
+test('XEP-0440: -PLUS offered with only unknown binding types is refused as tampering', () => {
+  const h = new Harness({ security: 'tls', channelBinding: { type: 'tls-exporter', data: new Uint8Array(32) } });
+  h.start();
+  const out = h.feed(
+    `${serverHeader('s2')}<stream:features><mechanisms ${SASL}><mechanism>SCRAM-SHA-256-PLUS</mechanism><mechanism>SCRAM-SHA-256</mechanism></mechanisms><sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'><channel-binding type='tls-unique'/></sasl-channel-binding></stream:features>`,
+  );
+  assert.equal(out, '</stream:stream>');
+  assert.deepEqual(kinds(h.events()), ['error:no-acceptable-mechanism']);
+});
