@@ -17,4 +17,11 @@ export interface Candidate {
   dnssec: DnssecStatus;
   /** The record as presentation text (`_xmpps-client._tcp.example.org. 0 5 5223 xmpp.example.org.`), null for the default. */
   record: string | null;
+  /**
+   * XEP-0487: the `sni` a Host Meta 2 link names. Fetched over verified HTTPS from the JID's domain,
+   * it delegates that domain to this name (the verifier may then accept a certificate for it).
+   */
+  hostMetaSni?: string | null;
+  /** XEP-0487 `ips`: addresses to use instead of resolving `host`. */
+  ips?: string[];
 }
