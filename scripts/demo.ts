@@ -23,9 +23,23 @@ console.log('Starting the demo lab (Prosody, DNS, a private CA) on loopback…')
 const lab = await startLab({ basePort: Number(process.env.QUIVER_LAB_PORT_BASE ?? 26000) });
 const dataDir = mkdtempSync(join(tmpdir(), 'quiver-demo-'));
 const core = await createCore({ dataDir, secrets: new FileSecretStore(join(dataDir, 'secrets.json')) });
+const online = new Set<string>();
+const bothOnline = new Promise<void>((resolve) => {
+  core.subscribe((event) => {
+    if (event.name !== 'account.changed' || event.payload.account.status !== 'online') return;
+    online.add(event.payload.account.jid);
+    if (DEMO_ACCOUNTS.every((jid) => online.has(jid))) resolve();
+  });
+});
+const ids: string[] = [];
 for (const jid of DEMO_ACCOUNTS) {
-  await core.handlers['account.add']({ jid, password: lab.users[jid]!, resolver: lab.resolver, extraCaPem: lab.caPem });
+  const account = await core.handlers['account.add']({ jid, password: lab.users[jid]!, resolver: lab.resolver, extraCaPem: lab.caPem });
+  ids.push(account.id);
 }
+// A first message so the chat is not empty: it really goes from one account to the other through Prosody.
+void bothOnline.then(() =>
+  core.handlers['chat.send']({ accountId: ids[0]!, to: DEMO_ACCOUNTS[1]!, body: 'Hi Bob! This is Alice, two accounts in one Quiver. Answer me from your account.' }),
+);
 const host = await startBrowserHost({ core, staticDir: 'out/renderer', port: Number(process.env.QUIVER_PORT ?? 0) });
 
 console.log(`\nQuiver demo: open ${host.url}`);

@@ -1,13 +1,21 @@
 /**
  * Discovery: which candidates to try for a domain, and in what order.
  *
- * RFC 6120 §3.2.1 and XEP-0368 §3: look up `_xmpps-client._tcp` and `_xmpp-client._tcp` together,
- * merge them (srvOrder.ts); when neither has records, fall back to the domain itself on 5222 with
- * STARTTLS. A service whose only record targets "." is declined (RFC 2782).
+ * Looked up concurrently, under one deadline (a late answer is dropped and reported, so one slow
+ * source cannot hold up the connection):
+ * - SRV `_xmpp-client._tcp` (RFC 6120 §3.2.1, STARTTLS), `_xmpps-client._tcp` (XEP-0368 §3, direct
+ *   TLS) and `_xmppq-client._udp` (QUIC: the record name of the one deployed XEP-0467 implementation);
+ * - Host Meta 2 (XEP-0487) at `https://<domain>/.well-known/host-meta.json`, which also carries
+ *   XEP-0156 links; when that document is missing, the XEP-0156 XRD `/.well-known/host-meta`.
+ * All sources make one list (srvOrder.ts `orderCandidates`). When nothing is found: STARTTLS on the
+ * domain at 5222 (RFC 6120 §3.2.2) and QUIC on UDP 443 (XEP-0467 §2: "we also define UDP port 443 as
+ * the default port to attempt a XMPP-over-QUIC connection on if those are not available").
+ * A service whose only record targets "." is declined (RFC 2782).
  */
 import type { DnssecStatus, Transport, TransportPreference } from '../contract/viewModels.ts';
 import type { Candidate } from './candidate.ts';
-import { orderSrvCandidates, type SrvAnswer, type SrvRecordLike } from './srvOrder.ts';
+import { orderCandidates, type SrvAnswer, type SrvRecordLike } from './srvOrder.ts';
+import { hostMetaCandidates, parseHostMetaJson, parseHostMetaXrd, type HostMeta } from './hostMeta.ts';
 import { ConnectError } from './connectError.ts';
 
 /** The part of the DNS client discovery needs (app/security/dnsClient.ts provides it). */
@@ -15,73 +23,198 @@ export interface SrvResolver {
   srv(name: string): Promise<{ rcode: string; records: SrvRecordLike[]; dnssec: DnssecStatus }>;
 }
 
-export interface DiscoveryResult {
-  candidates: Candidate[];
-  /** What went wrong on the way (a lookup that failed), for the diagnostics and the log. */
-  problems: string[];
+/**
+ * How discovery fetches host-meta documents. Both MUST use HTTPS with full PKIX checks of the
+ * domain's certificate (XEP-0487 §3, XEP-0156 §3) and reject on any HTTP status but 200.
+ */
+export interface HostMetaFetcher {
+  /** GET and parse as JSON (app/security/httpsFetch.ts `fetchHttpsJson`). */
+  json(url: string): Promise<unknown>;
+  /** GET as text, for the XRD form; without it only `host-meta.json` is read. */
+  text?(url: string): Promise<string>;
 }
 
-const SERVICES: { label: string; source: SrvAnswer['source']; transport: Transport }[] = [
+/** The one deadline of a discovery run: `expired` resolves when it passes; `cancel` releases it. */
+export interface Deadline {
+  expired: Promise<void>;
+  cancel(): void;
+}
+
+export interface DiscoveryOptions {
+  /** In [0, 1); the RFC 2782 weighted choice. Default Math.random. */
+  random?: () => number;
+  preference?: TransportPreference;
+  /** Host-meta fetching; null or absent: host-meta is not looked up. */
+  hostMeta?: HostMetaFetcher | null;
+  /** Diagnostic: the HTTPS port of the host-meta URLs (the lab serves HTTPS on a high port). Default 443. */
+  httpsPort?: number;
+  /** All lookups together. Default DISCOVERY_DEADLINE_MS. */
+  deadlineMs?: number;
+  /** Starts the deadline (tests expire it by hand). Default: a timer. */
+  startDeadline?: (ms: number) => Deadline;
+}
+
+export interface DiscoveryResult {
+  candidates: Candidate[];
+  /** What went wrong on the way (a lookup that failed or came too late), for the diagnostics and the log. */
+  problems: string[];
+  /** Things seen but not used: XEP-0156 BOSH / WebSocket links (`rel href`). */
+  unused: string[];
+}
+
+interface Service {
+  label: string;
+  source: SrvAnswer['source'];
+  transport: Transport;
+}
+
+const SERVICES: readonly Service[] = [
   { label: '_xmpps-client._tcp', source: 'srv:_xmpps-client._tcp', transport: 'tls' },
   { label: '_xmpp-client._tcp', source: 'srv:_xmpp-client._tcp', transport: 'starttls' },
+  { label: '_xmppq-client._udp', source: 'srv:_xmppq-client._udp', transport: 'quic' },
 ];
 
 /** RFC 6120 §3.2.1: the fallback when SRV yields nothing. */
 export const DEFAULT_STARTTLS_PORT = 5222;
+/** XEP-0467 §2: the default port for XMPP over QUIC (UDP). */
+export const DEFAULT_QUIC_PORT = 443;
+export const DISCOVERY_DEADLINE_MS = 5000;
 
-export async function discover(
-  domain: string,
-  dns: SrvResolver,
-  options: { random?: () => number; preference?: TransportPreference } = {},
-): Promise<DiscoveryResult> {
+type Outcome<T> = { kind: 'done'; value: T } | { kind: 'late' };
+
+/**
+ * The candidates for `domain`, in the order to try them.
+ * @throws ConnectError `no-service` (the domain declines XMPP), `dnssec-bogus` (the only answers
+ *   failed DNSSEC validation: no fallback to the bare domain), `no-candidates` (nothing for the
+ *   chosen transport)
+ */
+export async function discover(domain: string, dns: SrvResolver, options: DiscoveryOptions = {}): Promise<DiscoveryResult> {
+  const preference = options.preference ?? 'auto';
+  const deadlineMs = options.deadlineMs ?? DISCOVERY_DEADLINE_MS;
+  const deadline = (options.startDeadline ?? timerDeadline)(deadlineMs);
   const problems: string[] = [];
-  const wanted = SERVICES.filter((s) => transportAllowed(s.transport, options.preference ?? 'auto'));
-  const answers = await Promise.all(
-    wanted.map(async (service): Promise<SrvAnswer | null> => {
-      const name = `${service.label}.${domain}`;
-      try {
-        const answer = await dns.srv(name);
-        if (answer.dnssec === 'bogus') {
-          problems.push(`${name}: the DNSSEC signatures did not validate (bogus); its records are not used`);
-          return null;
-        }
-        if (answer.rcode !== 'NOERROR' && answer.rcode !== 'NXDOMAIN') problems.push(`${name}: ${answer.rcode}`);
-        return { name, source: service.source, transport: service.transport, dnssec: answer.dnssec, records: answer.records };
-      } catch (error) {
-        problems.push(`${name}: ${(error as Error).message}`);
+  const unused: string[] = [];
+  const bogus: string[] = [];
+
+  const bounded = async <T>(work: Promise<T>): Promise<Outcome<T>> =>
+    Promise.race([work.then((value) => ({ kind: 'done', value }) as const), deadline.expired.then(() => ({ kind: 'late' }) as const)]);
+  const late = (what: string) => problems.push(`${what}: no answer within ${deadlineMs / 1000} s; ignored`);
+
+  const srvLookups = SERVICES.filter((s) => transportAllowed(s.transport, preference)).map(async (service): Promise<SrvAnswer | null> => {
+    const name = `${service.label}.${domain}`;
+    try {
+      const outcome = await bounded(dns.srv(name));
+      if (outcome.kind === 'late') {
+        late(name);
         return null;
       }
-    }),
-  );
-  const { candidates, declined } = orderSrvCandidates(
-    answers.filter((a): a is SrvAnswer => a !== null),
-    options.random ?? Math.random,
-  );
-  if (candidates.length > 0) return { candidates, problems };
+      const answer = outcome.value;
+      if (answer.dnssec === 'bogus') {
+        bogus.push(name);
+        problems.push(`${name}: the DNSSEC signatures did not validate (bogus); its records are not used`);
+        return null;
+      }
+      if (answer.rcode !== 'NOERROR' && answer.rcode !== 'NXDOMAIN') problems.push(`${name}: ${answer.rcode}`);
+      return { name, source: service.source, transport: service.transport, dnssec: answer.dnssec, records: answer.records };
+    } catch (error) {
+      problems.push(`${name}: ${(error as Error).message}`);
+      return null;
+    }
+  });
+
+  const wantsHostMeta = options.hostMeta && (transportAllowed('tls', preference) || transportAllowed('quic', preference));
+  const hostMetaLookup = wantsHostMeta ? fetchHostMeta(domain, options.hostMeta!, options.httpsPort, bounded, late, problems) : Promise.resolve(null);
+
+  let answers: (SrvAnswer | null)[];
+  let hostMeta: { meta: HostMeta; url: string } | null;
+  try {
+    [answers, hostMeta] = await Promise.all([Promise.all(srvLookups), hostMetaLookup]);
+  } finally {
+    deadline.cancel();
+  }
+
+  let others: Candidate[] = [];
+  if (hostMeta) {
+    problems.push(...hostMeta.meta.problems.map((p) => `${hostMeta!.url}: ${p}`));
+    unused.push(...hostMeta.meta.unused);
+    others = hostMetaCandidates(hostMeta.meta, hostMeta.url).filter((c) => transportAllowed(c.transport, preference));
+  }
+  const found = answers.filter((a): a is SrvAnswer => a !== null);
+  const { candidates, declined } = orderCandidates(found, others, options.random ?? Math.random);
+  if (candidates.length > 0) return { candidates, problems, unused };
   if (declined.length > 0) {
     throw new ConnectError(
       'no-service',
       `${domain} says it offers no XMPP client service (its SRV record points to "."). Check the address, or ask the server's operator.`,
     );
   }
-  if (!transportAllowed('starttls', options.preference ?? 'auto')) {
+  if (bogus.length > 0) {
+    // A validating resolver said the answer was tampered with or broken: falling back to the bare
+    // domain would let whoever broke it choose where Quiver connects.
+    throw new ConnectError(
+      'dnssec-bogus',
+      `The DNS answers for ${domain} failed DNSSEC validation (${bogus.join(', ')}), so Quiver does not know where to connect. This is a fault in ${domain}'s DNS or an attack; ask the server's operator.`,
+    );
+  }
+  const dnssec: DnssecStatus = found.length > 0 && found.every((a) => a.dnssec === 'secure') && problems.length === 0 ? 'secure' : 'insecure';
+  const fallback: Candidate[] = [
+    { transport: 'starttls' as const, host: domain, port: DEFAULT_STARTTLS_PORT, priority: 0, weight: 0, source: 'default' as const, dnssec, record: null },
+    { transport: 'quic' as const, host: domain, port: DEFAULT_QUIC_PORT, priority: 0, weight: 0, source: 'default' as const, dnssec, record: null },
+  ].filter((c) => transportAllowed(c.transport, preference));
+  if (fallback.length === 0) {
     throw new ConnectError('no-candidates', `${domain} publishes no SRV record for the chosen transport, so Quiver has nowhere to connect. Choose "auto" or STARTTLS.`);
   }
-  return {
-    candidates: [
-      {
-        transport: 'starttls',
-        host: domain,
-        port: DEFAULT_STARTTLS_PORT,
-        priority: 0,
-        weight: 0,
-        source: 'default',
-        dnssec: answers.every((a) => a?.dnssec === 'secure') ? 'secure' : 'insecure',
-        record: null,
-      },
-    ],
-    problems,
-  };
+  return { candidates: fallback, problems, unused };
+}
+
+/** The host-meta URL for a domain (XEP-0487 §3, RFC 6415 §2). */
+export function hostMetaUrl(domain: string, file: 'host-meta.json' | 'host-meta', httpsPort?: number): string {
+  const port = httpsPort === undefined || httpsPort === 443 ? '' : `:${httpsPort}`;
+  return `https://${domain}${port}/.well-known/${file}`;
+}
+
+async function fetchHostMeta(
+  domain: string,
+  fetcher: HostMetaFetcher,
+  httpsPort: number | undefined,
+  bounded: <T>(work: Promise<T>) => Promise<Outcome<T>>,
+  late: (what: string) => void,
+  problems: string[],
+): Promise<{ meta: HostMeta; url: string } | null> {
+  const jsonUrl = hostMetaUrl(domain, 'host-meta.json', httpsPort);
+  try {
+    const outcome = await bounded(fetcher.json(jsonUrl));
+    if (outcome.kind === 'late') {
+      late(jsonUrl);
+      return null;
+    }
+    return { meta: parseHostMetaJson(outcome.value), url: jsonUrl };
+  } catch (error) {
+    problems.push(`${jsonUrl}: ${(error as Error).message}`);
+  }
+  if (!fetcher.text) return null;
+  // XEP-0156 §3: "Services implementing this XEP MUST offer the information in the Extensible
+  // Resource Descriptor (XRD) format and SHOULD additionally provide the JRD format".
+  const xrdUrl = hostMetaUrl(domain, 'host-meta', httpsPort);
+  try {
+    const outcome = await bounded(fetcher.text(xrdUrl));
+    if (outcome.kind === 'late') {
+      late(xrdUrl);
+      return null;
+    }
+    return { meta: parseHostMetaXrd(outcome.value), url: xrdUrl };
+  } catch (error) {
+    problems.push(`${xrdUrl}: ${(error as Error).message}`);
+    return null;
+  }
+}
+
+function timerDeadline(ms: number): Deadline {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return { expired, cancel: () => clearTimeout(timer) };
 }
 
 function transportAllowed(transport: Transport, preference: TransportPreference): boolean {

@@ -1,7 +1,8 @@
 /**
  * XEP-0368 §3: the client looks up `_xmpps-client._tcp` and `_xmpp-client._tcp` and "SHOULD then
  * try each record in order of priority and weight as defined in RFC 2782 regardless of service type".
- * This module is that order, as a pure function of the answers and an injectable random source.
+ * This module is that order, as a pure function of the answers and an injectable random source;
+ * `_xmppq-client._udp` (QUIC) answers and XEP-0487 links join the same list (`orderCandidates`).
  */
 import type { CandidateSource, DnssecStatus, Transport } from '../contract/viewModels.ts';
 import type { Candidate } from './candidate.ts';
@@ -44,9 +45,23 @@ export interface OrderedCandidates {
  * the random number selected."
  */
 export function orderSrvCandidates(answers: readonly SrvAnswer[], random: () => number): OrderedCandidates {
+  return orderCandidates(answers, [], random);
+}
+
+/**
+ * One list from every source (XEP-0368 §3: "try each record in order of priority and weight as
+ * defined in RFC 2782 regardless of service type"): the SRV answers and the candidates of other
+ * sources (Host Meta 2 links, which XEP-0487 §3 says to "use as defined in RFC 2782") are pooled and
+ * ordered together. A pure function of its arguments.
+ *
+ * The same transport, host and port offered twice is one candidate: the SRV one is kept (answers
+ * first, in the order given), and a Host Meta 2 link for it adds its `sni` and `ips`, since the
+ * HTTPS-verified document delegating the domain to that name is a fact the verifier may use.
+ */
+export function orderCandidates(answers: readonly SrvAnswer[], others: readonly Candidate[], random: () => number): OrderedCandidates {
   const declined: CandidateSource[] = [];
   const pool: Candidate[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, Candidate>();
   for (const answer of answers) {
     const records = answer.records.slice(0, MAX_SRV_RECORDS_PER_ANSWER);
     if (records.length === 1 && isRootTarget(records[0]!.target)) {
@@ -59,8 +74,7 @@ export function orderSrvCandidates(answers: readonly SrvAnswer[], random: () => 
       // The same host and port offered twice for one transport is one candidate (the first wins).
       const key = `${answer.transport} ${host} ${record.port}`;
       if (seen.has(key)) continue;
-      seen.add(key);
-      pool.push({
+      const candidate: Candidate = {
         transport: answer.transport,
         host,
         port: record.port,
@@ -69,8 +83,24 @@ export function orderSrvCandidates(answers: readonly SrvAnswer[], random: () => 
         source: answer.source,
         dnssec: answer.dnssec,
         record: `${answer.name}. ${record.priority} ${record.weight} ${record.port} ${host}.`,
-      });
+      };
+      seen.set(key, candidate);
+      pool.push(candidate);
     }
+  }
+  for (const other of others.slice(0, MAX_SRV_RECORDS_PER_ANSWER)) {
+    const host = normalizeTarget(other.host);
+    if (host === null || !validNumbers(other)) continue;
+    const key = `${other.transport} ${host} ${other.port}`;
+    const earlier = seen.get(key);
+    if (earlier) {
+      if (other.hostMetaSni && !earlier.hostMetaSni) earlier.hostMetaSni = other.hostMetaSni;
+      if (other.ips && !earlier.ips) earlier.ips = [...other.ips];
+      continue;
+    }
+    const candidate: Candidate = { ...other, host };
+    seen.set(key, candidate);
+    pool.push(candidate);
   }
   return { candidates: weightedOrder(pool, random), declined };
 }
@@ -117,7 +147,7 @@ function normalizeTarget(target: string): string | null {
   return name.toLowerCase();
 }
 
-function validNumbers(record: SrvRecordLike): boolean {
+function validNumbers(record: Pick<SrvRecordLike, 'priority' | 'weight' | 'port'>): boolean {
   const u16 = (n: number) => Number.isInteger(n) && n >= 0 && n <= 0xffff;
   return u16(record.priority) && u16(record.weight) && u16(record.port) && record.port !== 0;
 }

@@ -51,6 +51,12 @@ export class ByteWriter {
     return this;
   }
 
+  /** Starts over, keeping the allocation (scratch buffers for packet assembly). */
+  reset(): this {
+    this.offset = 0;
+    return this;
+  }
+
   /** The bytes written so far (a view; copy if the writer is reused). */
   finish(): Uint8Array {
     return this.buf.subarray(0, this.offset);

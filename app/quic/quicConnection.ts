@@ -283,6 +283,9 @@ export class QuicConnection {
   private pingPending = false;
   private ackElicitingSinceReceive = false;
 
+  /** Per-space frame scratch buffers: packets are assembled here, then sealed into fresh memory. */
+  private readonly scratch = [new ByteWriter(2048), new ByteWriter(2048), new ByteWriter(2048)] as const;
+
   // Closing (RFC 9000 §10.2).
   private closeFrame: Frame | null = null;
   private closeSendPending = false;
@@ -842,7 +845,15 @@ export class QuicConnection {
     // RFC 9000 §13.1: acknowledging a packet number never sent MAY be treated as PROTOCOL_VIOLATION.
     if (largest >= space.nextPn) throw new QuicError('PROTOCOL_VIOLATION', 'ACK for an unsent packet', frameType);
     const newlyAcked: SentPacket[] = [];
-    for (const [lo, hi] of f.ranges) {
+    // The sent map starts with the oldest unacknowledged packet: nothing below it can be newly acked.
+    let oldest = Infinity;
+    for (const k of space.sent.keys()) {
+      oldest = k;
+      break;
+    }
+    for (const [rangeLo, hi] of f.ranges) {
+      if (hi < oldest) break;
+      const lo = Math.max(rangeLo, oldest);
       if (hi - lo < space.sent.size) {
         for (let pn = lo; pn <= hi; pn++) {
           const p = space.sent.get(pn);
@@ -1748,7 +1759,7 @@ export class QuicConnection {
    */
   private buildFrames(space: PacketSpace, roomIn: number, now: number): { frames: ByteWriter; sent: SentFrame[]; ackEliciting: boolean } | null {
     let room = roomIn;
-    const w = new ByteWriter(Math.min(room, 1500));
+    const w = this.scratch[space.id].reset();
     const sent: SentFrame[] = [];
     const isApp = space.id === APPLICATION;
 

@@ -114,9 +114,19 @@ export class QuicConnectionHandle extends EventEmitter {
     return this.connection.remoteAddress;
   }
 
-  /** @internal lets the endpoint flush after an API call. */
+  private kickQueued = false;
+
+  /**
+   * @internal lets the endpoint flush after an API call. Deferred to a microtask so that many
+   * small writes in one tick leave as full packets, not one packet per write.
+   */
   kick(): void {
-    this.kickFn();
+    if (this.kickQueued) return;
+    this.kickQueued = true;
+    queueMicrotask(() => {
+      this.kickQueued = false;
+      this.kickFn();
+    });
   }
 
   openStream(bidi = true): QuicStreamHandle | null {

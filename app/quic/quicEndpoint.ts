@@ -12,6 +12,8 @@ import { parseHeader, QUIC_V1, versionNegotiationPacket } from './packetHeader.t
 import { buildRetryPacket, buildStatelessReset, RetryToken } from './retryToken.ts';
 
 const CID_LENGTH = 8;
+/** Datagrams sent per connection before yielding to the event loop. */
+const MAX_BURST = 64;
 
 export interface ListenOptions extends Pick<ServerAcceptOptions, 'alpn' | 'certificateChain' | 'privateKey' | 'selectCertificate' | 'ticketKey' | 'transportParams' | 'maxDatagramSize' | 'keepAliveInterval'> {
   /** RFC 9000 §8.1.2: send a Retry to every new client first (address validation). */
@@ -37,6 +39,8 @@ export class QuicEndpoint {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private closing = false;
+  private socketClosed = false;
+  private readonly flushQueued = new Set<QuicConnectionHandle>();
   /** Counters for tests and the bench. */
   readonly counters = { datagramsIn: 0, datagramsOut: 0, dropped: 0, versionNegotiation: 0, retries: 0, statelessResets: 0 };
 
@@ -222,15 +226,25 @@ export class QuicEndpoint {
   }
 
   private sendRaw(data: Uint8Array, to: SocketAddress): void {
+    if (this.socketClosed) return;
     this.counters.datagramsOut++;
-    this.socket.send(data, to.port, to.address);
+    this.pendingSends++;
+    this.socket.send(data, to.port, to.address, this.onSent);
+  }
+
+  private pendingSends = 0;
+  private sendsDrained: (() => void) | null = null;
+  private readonly onSent = (err: Error | null): void => {
+    // A failed send is a lost datagram; loss recovery repairs it.
+    if (err) this.counters.dropped++;
+    if (--this.pendingSends === 0 && this.sendsDrained) this.sendsDrained();
   }
 
   /** Flushes a connection: transmit, events, routing updates, timer. */
   private service(handle: QuicConnectionHandle): void {
     const conn = handle.connection;
     const now = performance.now();
-    for (let t = conn.pollTransmit(now); t; t = conn.pollTransmit(now)) this.sendRaw(t.data, t.to);
+    let sent = this.transmit(conn, now, MAX_BURST);
     for (let e = conn.pollEvent(); e; e = conn.pollEvent()) handle.dispatch(e);
     for (let e = conn.pollEndpointEvent(); e; e = conn.pollEndpointEvent()) {
       if (e.type === 'cid-issued') this.routes.set(key(e.cid), handle);
@@ -238,9 +252,29 @@ export class QuicEndpoint {
       else this.forget(handle);
     }
     // Events may have queued more (a handler wrote to a stream): one more transmit pass.
-    for (let t = conn.pollTransmit(now); t; t = conn.pollTransmit(now)) this.sendRaw(t.data, t.to);
+    if (sent < MAX_BURST) sent += this.transmit(conn, now, MAX_BURST - sent);
+    // A full burst may leave more to send: continue after pending I/O (ACKs) had its turn, so a
+    // large congestion window never blocks the event loop.
+    if (sent >= MAX_BURST && !this.flushQueued.has(handle)) {
+      this.flushQueued.add(handle);
+      setImmediate(() => {
+        this.flushQueued.delete(handle);
+        if (this.handles.has(handle) && !this.socketClosed) this.service(handle);
+      });
+    }
     handle.pumpDrain();
     this.armTimer();
+  }
+
+  private transmit(conn: QuicConnection, now: number, max: number): number {
+    let n = 0;
+    while (n < max) {
+      const t = conn.pollTransmit(now);
+      if (!t) break;
+      this.sendRaw(t.data, t.to);
+      n++;
+    }
+    return n;
   }
 
   private forget(handle: QuicConnectionHandle): void {
@@ -284,9 +318,17 @@ export class QuicEndpoint {
    */
   async close(): Promise<void> {
     this.closing = true;
-    for (const h of this.handles) if (!h.connection.isClosed) h.close(0, 'endpoint closing');
+    for (const h of [...this.handles]) {
+      if (!h.connection.isClosed) h.connection.close(0, 'endpoint closing', performance.now());
+      this.service(h);
+    }
+    // Kicks already queued by the application run first.
+    await Promise.resolve();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    // Let the CONNECTION_CLOSE datagrams leave before the socket goes.
+    if (this.pendingSends > 0) await new Promise<void>((resolve) => (this.sendsDrained = resolve));
+    this.socketClosed = true;
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
     this.handles.clear();
     this.routes.clear();

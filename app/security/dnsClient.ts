@@ -16,7 +16,7 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import type { DnssecStatus } from '../contract/viewModels.ts';
-import { decodeResponse, encodeQuery, type DecodedAnswer, type DnsQueryType, type DnsRcode, type DnsRecord, type SrvRecord, type TlsaRecord } from './dnsMessage.ts';
+import { decodeResponse, encodeQuery, MAX_CNAME_HOPS, normalizeQueryName, type DecodedAnswer, type DnsQueryType, type DnsRcode, type DnsRecord, type SrvRecord, type TlsaRecord } from './dnsMessage.ts';
 import { SecurityError } from './securityError.ts';
 
 export type { DnsQueryType, DnsRcode, DnsRecord, SrvRecord, TlsaRecord };
@@ -33,6 +33,8 @@ export interface DnsAnswer<T = DnsRecord> {
   authenticData: boolean;
   /** Smallest TTL of the records returned, null when none. */
   ttl: number | null;
+  /** RFC 2308 §5: for an answer without records, how long it may be cached (from the SOA); else null. */
+  negativeTtl?: number | null;
 }
 
 export interface DnsClientOptions {
@@ -66,19 +68,43 @@ export function createDnsClient(opts: DnsClientOptions = {}): DnsClient {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS;
   const trustAd = opts.trustAd ?? isLoopback(server.host);
 
-  async function query(name: string, type: DnsQueryType): Promise<DnsAnswer> {
+  async function exchange(name: string, type: DnsQueryType): Promise<DecodedAnswer> {
     let lastError: SecurityError | null = null;
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       try {
-        let answer = await udpExchange(server, name, type, timeoutMs);
-        if (answer.truncated) answer = await tcpExchange(server, name, type, timeoutMs);
-        return toAnswer(answer, trustAd);
+        const answer = await udpExchange(server, name, type, timeoutMs);
+        return answer.truncated ? await tcpExchange(server, name, type, timeoutMs) : answer;
       } catch (error) {
         if (!(error instanceof SecurityError) || error.code === 'dns-bad-name') throw error;
         lastError = error;
       }
     }
     throw lastError ?? new SecurityError('dns-timeout', `No answer from the DNS server ${formatServer(server)} for ${name}.`);
+  }
+
+  async function query(name: string, type: DnsQueryType): Promise<DnsAnswer> {
+    let answer = await exchange(name, type);
+    let hops = answer.cnameHops;
+    let secure = true;
+    const visited = new Set([normalizeQueryName(name)]);
+    // A recursive resolver follows CNAMEs itself (RFC 1034 §4.3.2); one that stopped part-way (a
+    // chain longer than it follows, or a truncated chain) is asked for the rest, within one bound.
+    while (type !== 'CNAME' && answer.rcode === 'NOERROR' && answer.records.length === 0 && !visited.has(answer.canonicalName)) {
+      if (hops >= MAX_CNAME_HOPS) {
+        throw new SecurityError('dns-malformed', `The DNS answer for ${name} is a chain of more than ${MAX_CNAME_HOPS} CNAMEs; Quiver does not follow it.`);
+      }
+      visited.add(answer.canonicalName);
+      secure &&= toAnswer(answer, trustAd).dnssec === 'secure';
+      answer = await exchange(answer.canonicalName, type);
+      hops += 1 + answer.cnameHops;
+      if (visited.has(answer.canonicalName) && answer.records.length === 0 && answer.cnameHops > 0) {
+        throw new SecurityError('dns-malformed', `The DNS answers for ${name} form a CNAME loop through ${answer.canonicalName}.`);
+      }
+    }
+    const result = toAnswer(answer, trustAd);
+    // The weakest link decides: a chain is secure only if every answer on it was.
+    if (!secure && result.dnssec === 'secure') result.dnssec = 'insecure';
+    return result;
   }
 
   return {
@@ -147,7 +173,7 @@ function toAnswer(answer: DecodedAnswer, trustAd: boolean): DnsAnswer {
   let dnssec: DnssecStatus = 'insecure';
   if (trustAd && answer.rcode === 'SERVFAIL') dnssec = 'bogus';
   else if (trustAd && answer.authenticData) dnssec = 'secure';
-  return { rcode: answer.rcode, records: answer.records, dnssec, authenticData: answer.authenticData, ttl: answer.ttl };
+  return { rcode: answer.rcode, records: answer.records, dnssec, authenticData: answer.authenticData, ttl: answer.ttl, negativeTtl: answer.negativeTtl };
 }
 
 /** One UDP exchange on a new socket; resolves with our answer, ignoring anything else that arrives. */

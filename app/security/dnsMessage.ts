@@ -41,8 +41,22 @@ export interface DecodedAnswer<T extends DnsQueryType = DnsQueryType> {
   /** The AD bit (RFC 4035 §3.2.3). Meaningful only from a validating resolver the client trusts. */
   authenticData: boolean;
   records: DnsRecordFor<T>[];
-  /** Smallest TTL among the records returned, null when none. */
+  /** Smallest TTL among the records returned and the CNAMEs that led to them, null when no records. */
   ttl: number | null;
+  /**
+   * Where the CNAME chain inside the answer ended (the name asked for when there was none). When
+   * it differs from the question and `records` is empty, the resolver did not follow the chain to
+   * its end and the caller may ask for this name.
+   */
+  canonicalName: string;
+  /** How many CNAMEs were followed. */
+  cnameHops: number;
+  /**
+   * RFC 2308 §5: how long a negative answer (NXDOMAIN, or NOERROR without records) may be cached:
+   * "the minimum of the MINIMUM field of the SOA record and the TTL of the SOA itself". Null when
+   * there are records, or no SOA in the authority section (then it must not be cached, §5).
+   */
+  negativeTtl: number | null;
 }
 
 /** A datagram that is not the answer to our question: wrong ID, not a response, other question. */
@@ -55,8 +69,8 @@ export interface Unrelated {
 export const EDNS_UDP_SIZE = 1232;
 /** More records than this in one message is absurd for the names Quiver asks about. */
 export const MAX_RECORDS_PER_SECTION = 256;
-/** CNAME chains longer than this are not followed (RFC 1034 §3.6.2 warns of loops). */
-const MAX_CNAME_HOPS = 8;
+/** CNAME chains longer than this are refused (RFC 1034 §3.6.2 warns of loops; RFC 1034 §5.3.3 asks resolvers to bound the work). */
+export const MAX_CNAME_HOPS = 8;
 const HEADER_BYTES = 12;
 
 const RCODES: Record<number, DnsRcode> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED' };
@@ -121,14 +135,23 @@ export function decodeResponse<T extends DnsQueryType>(bytes: Uint8Array, expect
   const answers = packet.answers ?? [];
   // Follow CNAMEs inside the answer section from the name we asked for (RFC 1034 §4.3.2 step 3a).
   const owners = new Set([wanted]);
+  let current = wanted;
+  let chainTtl: number | null = null;
   if (expected.type !== 'CNAME') {
-    let current = wanted;
-    for (let hop = 0; hop < MAX_CNAME_HOPS; hop += 1) {
+    for (;;) {
       const alias = answers.find((answer): answer is dnsPacket.StringAnswer => answer.type === 'CNAME' && lower(answer.name) === current);
       if (!alias || typeof alias.data !== 'string') break;
-      current = lower(alias.data);
-      if (owners.has(current)) break;
-      owners.add(current);
+      const next = lower(alias.data);
+      if (owners.has(next)) {
+        throw new SecurityError('dns-malformed', `The DNS answer for ${expected.name} is a CNAME loop (${[...owners, next].join(' -> ')}).`);
+      }
+      if (owners.size > MAX_CNAME_HOPS) {
+        throw new SecurityError('dns-malformed', `The DNS answer for ${expected.name} is a chain of more than ${MAX_CNAME_HOPS} CNAMEs; Quiver does not follow it.`);
+      }
+      owners.add(next);
+      current = next;
+      const aliasTtl = typeof alias.ttl === 'number' ? alias.ttl : 0;
+      chainTtl = chainTtl === null ? aliasTtl : Math.min(chainTtl, aliasTtl);
     }
   }
   const records: DnsRecordFor<T>[] = [];
@@ -141,7 +164,23 @@ export function decodeResponse<T extends DnsQueryType>(bytes: Uint8Array, expect
     const recordTtl = 'ttl' in answer && typeof answer.ttl === 'number' ? answer.ttl : 0;
     ttl = ttl === null ? recordTtl : Math.min(ttl, recordTtl);
   }
-  return { kind: 'answer', rcode, truncated: (flags & 0x0200) !== 0, authenticData: (flags & 0x0020) !== 0, records, ttl };
+  if (ttl !== null && chainTtl !== null) ttl = Math.min(ttl, chainTtl);
+  let negativeTtl: number | null = null;
+  if (records.length === 0) {
+    const soa = (packet.authorities ?? []).find((answer): answer is dnsPacket.SoaAnswer => answer.type === 'SOA');
+    if (soa && soa.data && typeof soa.data.minimum === 'number') negativeTtl = Math.min(typeof soa.ttl === 'number' ? soa.ttl : 0, soa.data.minimum);
+  }
+  return {
+    kind: 'answer',
+    rcode,
+    truncated: (flags & 0x0200) !== 0,
+    authenticData: (flags & 0x0020) !== 0,
+    records,
+    ttl,
+    canonicalName: current,
+    cnameHops: owners.size - 1,
+    negativeTtl,
+  };
 }
 
 function convert(answer: dnsPacket.Answer, type: DnsQueryType): DnsRecord | null {

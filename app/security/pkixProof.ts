@@ -36,13 +36,13 @@ export async function provePkix(facts: ServerFacts, leaf: ParsedCertificate, ctx
   // shown as the user wrote it).
   const domain = facts.domain;
   const direct = matchIdentity(leaf, { domain, srvService: SRV_SERVICE });
-  const delegatedTarget = secureDelegationTarget(facts);
-  const delegated = !direct.ok && delegatedTarget !== null ? matchIdentity(leaf, { domain: delegatedTarget }) : null;
+  const secure = secureDelegation(facts);
+  const delegated = !direct.ok && secure !== null ? matchIdentity(leaf, { domain: secure.target }) : null;
   const nameDetail = direct.ok
     ? `name: ${direct.identity}`
-    : delegated?.ok
-      ? `name: ${delegated.identity} via DNSSEC-signed SRV ${facts.candidate.record ?? facts.candidate.host}`
-      : `name: ${domain} not among ${describePresented(direct.presented)}${delegatedTarget ? ` (nor the DNSSEC-delegated ${delegatedTarget})` : ''}`;
+    : delegated?.ok && secure
+      ? `name: ${delegated.identity} via ${secure.how}`
+      : `name: ${domain} not among ${describePresented(direct.presented)}${secure ? ` (nor the ${secure.delegation.startsWith('host-meta:') ? 'host-meta' : 'DNSSEC'}-delegated ${secure.target})` : ''}`;
 
   if (!path.ok) {
     return {
@@ -56,11 +56,11 @@ export async function provePkix(facts: ServerFacts, leaf: ParsedCertificate, ctx
   if (direct.ok) {
     return { attempt: { prooftype: 'pkix', ok: true, detail: `${chainDetail}; ${nameDetail}` }, identity: direct.identity, delegation: null, error: null };
   }
-  if (delegated?.ok) {
+  if (delegated?.ok && secure) {
     return {
       attempt: { prooftype: 'pkix', ok: true, detail: `${chainDetail}; ${nameDetail}` },
       identity: delegated.identity,
-      delegation: `dnssec-srv:${facts.candidate.record ?? facts.candidate.host}`,
+      delegation: secure.delegation,
       error: null,
     };
   }
@@ -78,18 +78,49 @@ export async function provePkix(facts: ServerFacts, leaf: ParsedCertificate, ctx
   };
 }
 
+/** A name other than the JID's domain that may stand for it, and how that was proved. */
+export interface SecureDelegation {
+  /** A-labels. */
+  target: string;
+  /** For the verdict: `dnssec-srv:<record>` or `host-meta:<sni>`. */
+  delegation: string;
+  /** For the `tried` detail. */
+  how: string;
+}
+
 /**
  * draft-ietf-xmpp-dna-10 §6: "The fundamental problem here is that if DNSSEC is not used then the
  * act of delegation via DNS SRV records is inherently insecure." So the SRV target's name counts
  * only when the SRV answer that named it was DNSSEC-validated (`secure`); never for the default
- * candidate, host-meta, or an insecure/bogus answer.
+ * candidate, an insecure or bogus answer.
+ *
+ * XEP-0487 §3.3 (Business Rules, 1): host-meta files "MUST be fetched only over HTTPS ... This
+ * provides secure delegation, meaning you MUST send the provided SNI and validate that the
+ * certificate is valid for that host *or* the XMPP domain". Discovery sets `hostMetaSni` only on
+ * links read from a host-meta document it fetched with verified HTTPS from the JID's domain.
  */
-export function secureDelegationTarget(facts: ServerFacts): string | null {
+export function secureDelegation(facts: ServerFacts): SecureDelegation | null {
   const candidate = facts.candidate;
-  if (!candidate.source.startsWith('srv:') || candidate.dnssec !== 'secure') return null;
-  const target = toALabels(candidate.host);
-  if (target === null || target === toALabels(facts.domain)) return null;
-  return target;
+  const domain = toALabels(facts.domain);
+  if (candidate.source.startsWith('srv:') && candidate.dnssec === 'secure') {
+    const target = toALabels(candidate.host);
+    if (target !== null && target !== domain) {
+      const record = candidate.record ?? candidate.host;
+      return { target, delegation: `dnssec-srv:${record}`, how: `DNSSEC-signed SRV ${record}` };
+    }
+  }
+  if (candidate.hostMetaSni) {
+    const target = toALabels(candidate.hostMetaSni);
+    if (target !== null && target !== domain) {
+      return { target, delegation: `host-meta:${target}`, how: `host-meta link (sni ${target}) fetched over verified HTTPS from ${facts.domain}` };
+    }
+  }
+  return null;
+}
+
+/** The delegated name alone (see `secureDelegation`), or null. */
+export function secureDelegationTarget(facts: ServerFacts): string | null {
+  return secureDelegation(facts)?.target ?? null;
 }
 
 function pathError(domain: string, path: Extract<PathResult, { ok: false }>): UserError {

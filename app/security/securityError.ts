@@ -17,14 +17,25 @@ export type SecurityErrorCode =
   /** The name asked for is not a valid DNS name (RFC 1035 §2.3.4 size limits). */
   | 'dns-bad-name'
   /** The resolver setting is not HOST, HOST:PORT or [IPv6]:PORT with an address literal. */
-  | 'dns-bad-server';
+  | 'dns-bad-server'
+  /** An HTTPS fetch failed: connection, TLS (PKIX) verification, timeout, or a status other than 200. */
+  | 'https-failed'
+  /** An HTTPS response body was larger than the caller's limit. */
+  | 'https-too-large'
+  /** An HTTPS response body is not JSON (RFC 8259). */
+  | 'https-bad-json'
+  /** An HTTPS redirect went to something other than https, or there were too many redirects. */
+  | 'https-redirect';
 
 export class SecurityError extends Error {
   readonly code: SecurityErrorCode;
+  /** For `https-failed` after a response: its HTTP status (POSH tries another path on 404). */
+  readonly httpStatus: number | null;
 
-  constructor(code: SecurityErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: SecurityErrorCode, message: string, options?: { cause?: unknown; httpStatus?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SecurityError';
     this.code = code;
+    this.httpStatus = options?.httpStatus ?? null;
   }
 }

@@ -45,15 +45,51 @@ export const dnssecLabel: Record<DnssecStatus, string> = {
   bogus: 'Bogus (validation failed)',
 };
 
+/** Short names, for chips and lists (RFC 7218 acronyms for the TLSA certificate usages). */
 export const prooftypeLabel: Record<Prooftype, string> = {
-  pkix: 'PKIX (CA-signed certificate)',
+  pkix: 'PKIX',
   'dane-ee': 'DANE-EE',
   'dane-ta': 'DANE-TA',
-  'pkix-ee': 'PKIX-EE (DANE usage 1)',
-  'pkix-ta': 'PKIX-TA (DANE usage 0)',
+  'pkix-ee': 'PKIX-EE',
+  'pkix-ta': 'PKIX-TA',
   posh: 'POSH',
-  pin: 'Pinned key',
+  pin: 'Pinned by you',
 };
+
+/** What each prooftype means, in words a person can check against what they know of the server. */
+export const prooftypeExplanation: Record<Prooftype, string> = {
+  pkix: 'PKIX (a certificate authority you trust vouches for the name)',
+  'dane-ee': 'DANE (the DNSSEC-signed TLSA record matches the server key)',
+  'dane-ta': 'DANE (the DNSSEC-signed TLSA record names the authority that issued the certificate)',
+  'pkix-ee': 'DANE with PKIX (the DNSSEC-signed TLSA record matches the certificate, and a trusted authority vouches for it)',
+  'pkix-ta': 'DANE with PKIX (the DNSSEC-signed TLSA record names a trusted authority in the chain)',
+  posh: 'POSH (the domain’s HTTPS site vouches for this certificate)',
+  pin: 'Pinned by you (you chose to trust this server key for this account)',
+};
+
+/**
+ * The verdict's `delegation` in words. The core writes it as `<how>:<what>` (e.g.
+ * `dnssec-srv:_xmpp-client._tcp.example.org. 300 IN SRV …`); unknown forms are shown as they are.
+ */
+export function delegationText(delegation: string | null, domain: string, trusted: boolean): string {
+  if (delegation === null) return trusted ? `None: the certificate names ${domain} itself` : '—';
+  const colon = delegation.indexOf(':');
+  const how = colon < 0 ? '' : delegation.slice(0, colon);
+  const what = delegation.slice(colon + 1).trim();
+  switch (how) {
+    case 'dnssec-srv':
+      return `${domain} delegates to this server by a DNSSEC-signed SRV record (${what})`;
+    case 'posh':
+      return `${domain} delegates to this server by its POSH document (${what})`;
+    case 'host-meta':
+      return `${domain} names this server in its Host Meta document, fetched over verified HTTPS (${what})`;
+    default:
+      return delegation;
+  }
+}
+
+/** The domain part of a bare JID. */
+export const domainOf = (jid: string) => jid.slice(jid.indexOf('@') + 1);
 
 export const messageStateLabel: Record<MessageState, string> = {
   queued: 'Queued',

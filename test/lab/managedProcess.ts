@@ -121,9 +121,13 @@ export class ManagedProcess {
   }
 }
 
-/** Runs a set-up command to completion; throws a LabError with its output if it fails. */
-export async function run(command: string, args: readonly string[], what: string): Promise<string> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs a set-up command to completion (in `opts.cwd` if given: ldns-keygen writes its key files
+ * into the current directory); throws a LabError with its output if it fails. Resolves with its
+ * stdout and stderr together.
+ */
+export async function run(command: string, args: readonly string[], what: string, opts: { cwd?: string } = {}): Promise<string> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
   child.stderr.setEncoding('utf8').on('data', (s: string) => (out += s));

@@ -1,11 +1,19 @@
 /**
  * The one place that lists the lab's scenarios: which domains exist, which server answers for
- * each, which certificate it presents and which SRV records point at it. `zones.ts`, `ca.ts` and
- * `prosody.ts` generate their files from these tables, so a new scenario (DNSSEC-signed zone,
- * TLSA, POSH, QUIC) is a new row here plus the generator that reads the new column.
+ * each, which certificate it presents, which DNS records (SRV, TLSA, DNSSEC) point at it and which
+ * HTTPS documents (POSH, Host Meta 2) speak for it. `zones.ts`, `ca.ts`, `prosody.ts`,
+ * `dnssec.ts` and `wellKnown.ts` generate their files from these tables, so a new scenario is a
+ * new row here plus, at most, the generator that reads a new column.
  */
+import type { DnssecStatus, Prooftype } from '../../app/contract/viewModels.ts';
 
-/** A certificate the lab CA issues. Identifiers per RFC 6125 §6 / RFC 7622. */
+/** Who signs a certificate. */
+export type CertificateIssuer =
+  | 'root' // the lab's root CA (the trust anchor tests pass as `caPem`)
+  | 'intermediate' // the lab's intermediate CA, itself issued by the root (`intermediateCaPem`)
+  | 'self'; // self-signed: no chain to anything
+
+/** A certificate the lab issues. Identifiers per RFC 6125 §6 / RFC 7622. */
 export interface CertificateSpec {
   /** File stem: `<name>.pem`, `<name>.key` in the lab's `ca/` directory. */
   readonly name: string;
@@ -15,25 +23,42 @@ export interface CertificateSpec {
   readonly srvIds: readonly string[];
   /** otherName id-on-xmppAddr (1.3.6.1.5.5.7.8.5), UTF8String (RFC 6120 §13.7.1.4). */
   readonly xmppAddrs: readonly string[];
+  /** Default 'root'. */
+  readonly issuer?: CertificateIssuer;
+  /** notBefore 60 days and notAfter 30 days in the past (RFC 5280 §4.1.2.5): expired. */
+  readonly expired?: boolean;
 }
-
-export const CERTIFICATES: readonly CertificateSpec[] = [
-  {
-    name: 'alpha.test',
-    dnsIds: ['alpha.test'],
-    srvIds: ['_xmpp-client.alpha.test'],
-    xmppAddrs: ['alpha.test'],
-  },
-  { name: 'beta.test', dnsIds: ['beta.test'], srvIds: [], xmppAddrs: [] },
-  // Presented by the wrongname.test host: a valid chain, but for another name.
-  { name: 'other.test', dnsIds: ['other.test'], srvIds: [], xmppAddrs: [] },
-];
 
 /** Which lab server answers for a domain. */
 export type ServerRole =
   | 'tls' // the Prosody instance with STARTTLS and direct TLS, encryption required
   | 'plain' // the Prosody instance that offers no STARTTLS at all
   | 'none'; // no XMPP server; DNS only
+
+/** How a scenario's zone is served. */
+export type ZoneSigning =
+  | 'unsigned' // no DNSSEC: every answer is insecure (AD clear)
+  | 'signed' // ldns-signzone with a fresh key whose DS unbound has as trust anchor: AD set
+  | 'bogus'; // signed and anchored, but the RRSIGs over SRV, A and TLSA are corrupted: SERVFAIL
+
+/**
+ * What Quiver's one verifier should conclude for this domain (issue 3), so probe and connect tests
+ * can iterate the scenarios. `ask`: no proof holds and the person decides (refuse, accept once,
+ * pin); `refused`: no decision may override it (TLSA mismatch, bogus DNSSEC).
+ */
+export interface Expectation {
+  readonly outcome: 'trusted' | 'ask' | 'refused';
+  readonly prooftype: Prooftype | null;
+  /** DNSSEC status of the SRV answer (or 'insecure' for host-meta). */
+  readonly dnssec: DnssecStatus;
+}
+
+/** POSH (RFC 7711) document served at `https://<domain>/.well-known/posh/xmpp-client.json`. */
+export type PoshSpec =
+  /** RFC 7711 §3.1: `fingerprints` of this CertificateSpec's whole DER certificate. */
+  | { readonly fingerprintsOf: string }
+  /** RFC 7711 §3.2: `{"url": ...}`, a reference to the document to use instead. */
+  | { readonly url: string };
 
 export interface Scenario {
   readonly domain: string;
@@ -44,15 +69,40 @@ export interface Scenario {
   readonly xmppClientSrv: boolean;
   /** `_xmpps-client._tcp` SRV (XEP-0368) to the server's direct TLS port. */
   readonly xmppsClientSrv: boolean;
+  /** SRV target; default `xmpp.<domain>` (which then gets an A record 127.0.0.1 in the zone). */
+  readonly srvTarget?: string;
   /**
    * A single SRV record with target "." (RFC 2782: "A Target of '.' means that the service is
    * decidedly not available at this domain").
    */
   readonly srvNotAvailable?: boolean;
+  /** Default 'unsigned'. */
+  readonly signing?: ZoneSigning;
+  /**
+   * TLSA `3 1 1` (DANE-EE, SPKI, SHA-256; RFC 7671 §5.1) at `_<port>._tcp.<srvTarget>` for the
+   * STARTTLS and the direct TLS port, holding the SPKI of this CertificateSpec.
+   */
+  readonly tlsaSpkiOf?: string;
+  readonly posh?: PoshSpec;
+  /**
+   * XEP-0487: `https://<domain>/.well-known/host-meta.json` with one `urn:xmpp:alt-connections:tls`
+   * link to the lab's direct TLS port on 127.0.0.1 with this `sni`.
+   */
+  readonly hostMetaSni?: string;
+  /**
+   * Further Prosody VirtualHosts with this scenario's certificate, so a direct TLS handshake with
+   * one of these names as SNI gets it (Prosody 0.12 picks SNI contexts by host name only).
+   */
+  readonly sniAliases?: readonly string[];
   /** Local parts of the accounts created on this domain. */
   readonly users: readonly string[];
   readonly purpose: string;
+  readonly expected?: Expectation;
 }
+
+/** The hosting provider of the delegation scenarios: its certificate names only itself. */
+export const PROVIDER = 'provider.test';
+export const PROVIDER_HOST = 'xmpp.provider.test';
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -62,7 +112,8 @@ export const SCENARIOS: readonly Scenario[] = [
     xmppClientSrv: true,
     xmppsClientSrv: true,
     users: ['alice', 'bob'],
-    purpose: 'everything right; certificate with DNS-ID, SRV-ID and XmppAddr',
+    purpose: 'everything right; certificate with DNS-ID, SRV-ID and XmppAddr: PKIX',
+    expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
   },
   {
     domain: 'beta.test',
@@ -71,7 +122,8 @@ export const SCENARIOS: readonly Scenario[] = [
     xmppClientSrv: true,
     xmppsClientSrv: true,
     users: ['carol'],
-    purpose: 'everything right; certificate with a DNS-ID only',
+    purpose: 'everything right; certificate with a DNS-ID only: PKIX',
+    expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
   },
   {
     domain: 'wrongname.test',
@@ -81,6 +133,7 @@ export const SCENARIOS: readonly Scenario[] = [
     xmppsClientSrv: true,
     users: ['erin'],
     purpose: 'the server presents a certificate for other.test: PKIX name check must fail',
+    expected: { outcome: 'ask', prooftype: null, dnssec: 'insecure' },
   },
   {
     domain: 'plain.test',
@@ -107,7 +160,184 @@ export const SCENARIOS: readonly Scenario[] = [
     users: [],
     purpose: 'SRV target "." for both services: XMPP decidedly not available',
   },
+  {
+    domain: PROVIDER,
+    server: 'tls',
+    certificate: PROVIDER,
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    srvTarget: PROVIDER_HOST,
+    sniAliases: [PROVIDER_HOST],
+    posh: { fingerprintsOf: PROVIDER },
+    users: [],
+    purpose: 'the hosting provider: certificate for provider.test and xmpp.provider.test only; ' +
+      'its POSH document is the target of hosted-url.test\'s "url" delegation',
+    expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+  },
+  {
+    domain: 'hosted.test',
+    server: 'tls',
+    certificate: PROVIDER,
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    srvTarget: PROVIDER_HOST,
+    posh: { fingerprintsOf: PROVIDER },
+    users: ['henry'],
+    purpose: 'hosted by xmpp.provider.test (insecure SRV); the provider\'s certificate does not name ' +
+      'hosted.test; a POSH document with its fingerprint proves the delegation',
+    expected: { outcome: 'trusted', prooftype: 'posh', dnssec: 'insecure' },
+  },
+  {
+    domain: 'hosted-url.test',
+    server: 'tls',
+    certificate: PROVIDER,
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    srvTarget: PROVIDER_HOST,
+    posh: { url: `https://${PROVIDER}/.well-known/posh/xmpp-client.json` },
+    users: ['hugo'],
+    purpose: 'as hosted.test, but its POSH document is a "url" reference (RFC 7711 §3.2) to the provider\'s',
+    expected: { outcome: 'trusted', prooftype: 'posh', dnssec: 'insecure' },
+  },
+  {
+    domain: 'secure-hosted.test',
+    server: 'tls',
+    certificate: PROVIDER,
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    srvTarget: PROVIDER_HOST,
+    signing: 'signed',
+    users: ['sam'],
+    purpose: 'hosted by xmpp.provider.test, no POSH; the DNSSEC-secure SRV answer delegates the ' +
+      'domain to the target, whose name the certificate carries',
+    expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'secure' },
+  },
+  {
+    domain: 'dane.test',
+    server: 'tls',
+    certificate: 'dane.test',
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    signing: 'signed',
+    tlsaSpkiOf: 'dane.test',
+    users: ['dana'],
+    purpose: 'self-signed certificate, secure SRV and a matching secure TLSA 3 1 1: DANE-EE',
+    expected: { outcome: 'trusted', prooftype: 'dane-ee', dnssec: 'secure' },
+  },
+  {
+    domain: 'dane-mismatch.test',
+    server: 'tls',
+    certificate: 'dane-mismatch.test',
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    signing: 'signed',
+    tlsaSpkiOf: 'decoy.test',
+    users: ['mona'],
+    purpose: 'valid CA-signed certificate, but the secure TLSA names another key: refuse, no PKIX fallback',
+    expected: { outcome: 'refused', prooftype: null, dnssec: 'secure' },
+  },
+  {
+    domain: 'bogus.test',
+    server: 'tls',
+    certificate: 'bogus.test',
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    signing: 'bogus',
+    users: ['bob'],
+    purpose: 'signed zone whose SRV/A/TLSA signatures are broken: the resolver answers SERVFAIL; refuse',
+    expected: { outcome: 'refused', prooftype: null, dnssec: 'bogus' },
+  },
+  {
+    domain: 'unsigned-tlsa.test',
+    server: 'tls',
+    certificate: 'unsigned-tlsa.test',
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    tlsaSpkiOf: 'decoy.test',
+    users: ['uma'],
+    purpose: 'unsigned zone with a non-matching TLSA that must be ignored; valid certificate: PKIX',
+    expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+  },
+  {
+    domain: 'selfsigned.test',
+    server: 'tls',
+    certificate: 'selfsigned.test',
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    users: ['sid'],
+    purpose: 'self-signed certificate, no DANE: nothing proves it, the person is asked',
+    expected: { outcome: 'ask', prooftype: null, dnssec: 'insecure' },
+  },
+  {
+    domain: 'expired.test',
+    server: 'tls',
+    certificate: 'expired.test',
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    users: ['ed'],
+    purpose: 'CA-signed certificate whose notAfter is in the past: PKIX fails',
+    expected: { outcome: 'ask', prooftype: null, dnssec: 'insecure' },
+  },
+  {
+    domain: 'nointermediate.test',
+    server: 'tls',
+    certificate: 'nointermediate.test',
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    users: ['nia'],
+    purpose: 'certificate issued by the lab intermediate CA, server sends the leaf only: no path to the root',
+    expected: { outcome: 'ask', prooftype: null, dnssec: 'insecure' },
+  },
+  {
+    domain: 'hostmeta.test',
+    server: 'tls',
+    certificate: PROVIDER,
+    xmppClientSrv: false,
+    xmppsClientSrv: false,
+    hostMetaSni: PROVIDER_HOST,
+    users: ['hank'],
+    purpose: 'no SRV; a Host Meta 2 document (XEP-0487) fetched over verified HTTPS names the ' +
+      'provider (sni xmpp.provider.test, 127.0.0.1, direct TLS port): delegation by host-meta',
+    expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+  },
+];
+
+/** The certificate of the lab's HTTPS server (POSH, host-meta): every scenario domain. */
+export const HTTPS_CERTIFICATE = 'lab-https';
+
+export const CERTIFICATES: readonly CertificateSpec[] = [
+  {
+    name: 'alpha.test',
+    dnsIds: ['alpha.test'],
+    srvIds: ['_xmpp-client.alpha.test'],
+    xmppAddrs: ['alpha.test'],
+  },
+  { name: 'beta.test', dnsIds: ['beta.test'], srvIds: [], xmppAddrs: [] },
+  // Presented by the wrongname.test host: a valid chain, but for another name.
+  { name: 'other.test', dnsIds: ['other.test'], srvIds: [], xmppAddrs: [] },
+  // Names only the provider: hosted domains need POSH, a secure SRV or host-meta to accept it.
+  { name: PROVIDER, dnsIds: [PROVIDER, PROVIDER_HOST], srvIds: [], xmppAddrs: [] },
+  { name: 'dane.test', dnsIds: ['dane.test'], srvIds: [], xmppAddrs: [], issuer: 'self' },
+  { name: 'dane-mismatch.test', dnsIds: ['dane-mismatch.test'], srvIds: [], xmppAddrs: [] },
+  // Never presented by any server: the key whose SPKI the non-matching TLSA records name.
+  { name: 'decoy.test', dnsIds: ['decoy.test'], srvIds: [], xmppAddrs: [], issuer: 'self' },
+  { name: 'bogus.test', dnsIds: ['bogus.test'], srvIds: [], xmppAddrs: [] },
+  { name: 'unsigned-tlsa.test', dnsIds: ['unsigned-tlsa.test'], srvIds: [], xmppAddrs: [] },
+  { name: 'selfsigned.test', dnsIds: ['selfsigned.test'], srvIds: [], xmppAddrs: [], issuer: 'self' },
+  { name: 'expired.test', dnsIds: ['expired.test'], srvIds: [], xmppAddrs: [], expired: true },
+  { name: 'nointermediate.test', dnsIds: ['nointermediate.test'], srvIds: [], xmppAddrs: [], issuer: 'intermediate' },
+  {
+    name: HTTPS_CERTIFICATE,
+    dnsIds: [...new Set(SCENARIOS.map((s) => s.domain))],
+    srvIds: [],
+    xmppAddrs: [],
+  },
 ];
 
 /** Pairs of bare JIDs that have each other in their rosters with subscription "both". */
 export const MUTUAL_ROSTERS: readonly (readonly [string, string])[] = [['alice@alpha.test', 'bob@alpha.test']];
+
+/** The SRV target of a scenario (without trailing dot). */
+export function srvTargetOf(s: Scenario): string {
+  return s.srvTarget ?? `xmpp.${s.domain}`;
+}

@@ -9,6 +9,7 @@ import type { AccountView, MessageView, RosterItemView } from '../../../app/cont
 import type { LinkStatus } from '../transport/wsTransport.ts';
 import { ChatState } from './chatState.svelte.ts';
 import { SecurityState } from './securityState.svelte.ts';
+import { DecisionState } from './decisionState.svelte.ts';
 import { errorText } from './errorText.ts';
 
 export type MainView =
@@ -32,11 +33,14 @@ export class AppState {
   loaded = $state(false);
   /** A failure that belongs to no form: shown in the banner until dismissed. */
   notice = $state<string | null>(null);
+  /** Certificates waiting for the person's decision; the dialog shows `decisions.current`. */
+  readonly decisions: DecisionState;
   #api: Api;
   #unsubscribe: (() => void)[] = [];
 
   constructor(api: Api) {
     this.#api = api;
+    this.decisions = new DecisionState(api);
   }
 
   /** Subscribes to host events and loads the accounts; call once. */
@@ -59,6 +63,11 @@ export class AppState {
       api.on('connection.recorded', ({ record }) => {
         if (this.view.kind === 'security') this.view.security.receive(record);
       }),
+      api.on('certificate.decisionNeeded', ({ decision }) => this.decisions.add(decision)),
+      api.on('certificate.decisionResolved', ({ decisionId }) => this.decisions.resolve(decisionId)),
+      api.on('pin.changed', ({ accountId, pins }) => {
+        if (this.view.kind === 'security') this.view.security.pins.receive(accountId, pins);
+      }),
     );
     return this.reload();
   }
@@ -70,7 +79,8 @@ export class AppState {
   /** Fetches everything again, e.g. after the link to the host came back (events may be lost). */
   async reload(): Promise<void> {
     try {
-      this.accounts = await this.#api.call('account.list', {});
+      const [accounts] = await Promise.all([this.#api.call('account.list', {}), this.decisions.load()]);
+      this.accounts = accounts;
       for (const id of Object.keys(this.rosters)) {
         if (!this.accounts.some((a) => a.id === id)) delete this.rosters[id];
       }
@@ -193,6 +203,7 @@ export class AppState {
     this.accounts = this.accounts.filter((a) => a.id !== accountId);
     delete this.rosters[accountId];
     delete this.expanded[accountId];
+    this.decisions.dropAccount(accountId);
     const v = this.view;
     if (
       (v.kind === 'chat' && v.chat.accountId === accountId) ||

@@ -35,6 +35,7 @@ test('SRV over UDP from a loopback validating resolver: records, AD trusted -> s
     dnssec: 'secure',
     authenticData: true,
     ttl: 60,
+    negativeTtl: null,
   });
   const query = server.queries[0];
   assert.ok(query);
