@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type {
   AccountStatus,
   AccountView,
+  CertificateDecisionView,
   EventEnvelope,
   Handlers,
   PresenceView,
@@ -20,6 +21,7 @@ import type { SecretStore } from './storage/secretStore.ts';
 import { AccountSession } from './connect/accountSession.ts';
 import { buildConnectDeps } from './connect/connectDeps.ts';
 import { CoreError } from './coreError.ts';
+import type { DecisionContext } from './connect/connectError.ts';
 
 export interface QuiverCore {
   /** One handler per contract command (checked at compile time); hosts call them through `dispatch`. */
@@ -58,6 +60,13 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
   const listeners = new Set<(event: EventEnvelope) => void>();
   const live = new Map<string, Live>();
   const storedRecords = new Set<string>();
+  /** Certificates waiting for the person, at most one per account (the newest). */
+  const pending = new Map<string, CertificateDecisionView>();
+  /**
+   * SPKI SHA-256 the person accepted "once", per account: good until Quiver quits or the account
+   * is removed, so a reconnect after a network change does not ask again. Never stored.
+   */
+  const acceptedOnce = new Map<string, Set<string>>();
 
   const emit = (event: EventEnvelope) => {
     for (const listener of listeners) {
@@ -116,7 +125,12 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
         jid: row.jid,
         preference: row.settings.transport,
         password: () => secrets.get(accountId, row.jid),
-        deps: () => buildConnectDeps(storage.getAccount(accountId)?.settings ?? row.settings, storage.getGlobalSettings(), saveRecord),
+        deps: () =>
+          buildConnectDeps(storage.getAccount(accountId)?.settings ?? row.settings, storage.getGlobalSettings(), saveRecord, {
+            storage,
+            accountId,
+            acceptOnce: acceptedOnce.get(accountId) ?? new Set(),
+          }),
       },
       {
         status(status, boundJid, error) {
@@ -158,6 +172,9 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
           emit({ name: 'message.updated', payload: { message: storage.setMessageState(localId, 'sent') } });
         },
         saveRecord,
+        decisionNeeded(context) {
+          askPerson(accountId, row.jid, context);
+        },
         log: (level, message) => log(level, message),
       },
     );
@@ -171,6 +188,37 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     if (!state) return;
     live.delete(accountId);
     await state.session.stop();
+  };
+
+  const askPerson = (accountId: string, jid: string, context: DecisionContext) => {
+    const previous = pending.get(accountId);
+    if (previous) emit({ name: 'certificate.decisionResolved', payload: { decisionId: previous.id } });
+    const leaf = context.certificates[0];
+    const pins = storage.listPins(accountId, context.domain);
+    const decision: CertificateDecisionView = {
+      id: randomUUID(),
+      accountId,
+      jid,
+      domain: context.domain,
+      transport: context.candidate.transport,
+      host: context.candidate.host,
+      port: context.candidate.port,
+      kind: context.verdict.decision ?? 'unproven',
+      certificates: context.certificates,
+      presentedSpkiSha256: leaf?.spkiSha256 ?? '',
+      pinnedSpkiSha256: pins.map((p) => p.spkiSha256),
+      tried: context.verdict.tried,
+      reason: context.verdict.error ?? { code: 'untrusted', message: `Quiver could not prove that this server is ${context.domain}.` },
+      at: Date.now(),
+    };
+    pending.set(accountId, decision);
+    emit({ name: 'certificate.decisionNeeded', payload: { decision } });
+  };
+
+  const reconnect = async (accountId: string) => {
+    await stopSession(accountId);
+    const row = storage.getAccount(accountId);
+    if (row?.enabled) startSession(row);
   };
 
   const rosterView = (accountId: string) => {
@@ -217,6 +265,12 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       await stopSession(accountId);
       await secrets.delete(accountId, row.jid);
       storage.removeAccount(accountId);
+      acceptedOnce.delete(accountId);
+      const decision = pending.get(accountId);
+      if (decision) {
+        pending.delete(accountId);
+        emit({ name: 'certificate.decisionResolved', payload: { decisionId: decision.id } });
+      }
       emit({ name: 'account.removed', payload: { accountId } });
       return null;
     },
@@ -252,13 +306,48 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       return storage.getMessage(message.id) ?? message;
     },
     'connection.list': ({ accountId, limit }) => storage.listConnections(accountId, limit),
-    // PLACEHOLDER until pins storage lands (issue 3): no decision can be pending yet.
-    'certificate.pending': () => [],
-    'certificate.decide': () => {
-      throw new CoreError('decision-not-found', 'That certificate decision is no longer pending.');
+    'certificate.pending': () => [...pending.values()],
+    'certificate.decide': async ({ decisionId, choice }) => {
+      const decision = [...pending.values()].find((d) => d.id === decisionId);
+      if (!decision) throw new CoreError('decision-not-found', 'That certificate decision is no longer pending: the account was removed or asked again.');
+      pending.delete(decision.accountId);
+      emit({ name: 'certificate.decisionResolved', payload: { decisionId } });
+      if (choice === 'refuse') {
+        const state = live.get(decision.accountId);
+        if (state) {
+          state.status = 'error';
+          state.error = { code: 'refused-by-user', message: `You refused the certificate ${decision.domain} presented; the account stays offline. Enable it again to retry.` };
+        }
+        const row = storage.setAccountEnabled(decision.accountId, false);
+        emit({ name: 'account.changed', payload: { account: view(row) } });
+        await stopSession(decision.accountId);
+        return null;
+      }
+      if (choice === 'pin') {
+        // "Replace the pin" for a changed key: the new key is the only one trusted for this domain.
+        for (const pin of storage.listPins(decision.accountId, decision.domain)) {
+          storage.removePin(decision.accountId, pin.domain, pin.spkiSha256);
+        }
+        storage.addPin(decision.accountId, decision.domain, decision.presentedSpkiSha256, decision.certificates[0] ?? null);
+        emit({ name: 'pin.changed', payload: { accountId: decision.accountId, pins: storage.listPins(decision.accountId) } });
+      } else {
+        const accepted = acceptedOnce.get(decision.accountId) ?? new Set<string>();
+        accepted.add(decision.presentedSpkiSha256);
+        acceptedOnce.set(decision.accountId, accepted);
+      }
+      await reconnect(decision.accountId);
+      return null;
     },
-    'pin.list': () => [],
-    'pin.remove': () => null,
+    'pin.list': ({ accountId }) => {
+      account(accountId);
+      return storage.listPins(accountId);
+    },
+    'pin.remove': ({ accountId, domain, spkiSha256 }) => {
+      account(accountId);
+      storage.removePin(accountId, domain, spkiSha256);
+      emit({ name: 'pin.changed', payload: { accountId, pins: storage.listPins(accountId) } });
+      return null;
+    },
   };
 
   if (options.autoConnect ?? true) {

@@ -11,10 +11,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CoreOptions, QuiverCore } from '../app/core.ts';
+import { defaultDataDir } from '../app/dataDir.ts';
 import type { BrowserHost, BrowserHostOptions } from '../app/host/browserHost.ts';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
@@ -32,8 +32,7 @@ export class StartUsageError extends Error {
 
 /** Parses the flags; throws StartUsageError with a sentence for the user. */
 export function parseStartArgs(argv: readonly string[], env: Record<string, string | undefined> = process.env): StartArgs {
-  const dataHome = env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share');
-  const args: StartArgs = { port: 0, dataDir: env['QUIVER_DATA_DIR'] || join(dataHome, 'quiver'), open: true, build: true };
+  const args: StartArgs = { port: 0, dataDir: defaultDataDir(env), open: true, build: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {

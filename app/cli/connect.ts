@@ -45,22 +45,21 @@ export async function runConnect(argv: readonly string[], io: CliIo): Promise<nu
   const password = readPassword(args, io);
   const extraCaPem = (args.flags.get('ca') ?? []).map(([file]) => readCa(file!)).join('\n') || null;
 
-  const dataDir = single(args, 'data-dir') ?? io.env.QUIVER_DATA_DIR ?? defaultDataDir();
+  const dataDir = single(args, 'data-dir') ?? defaultDataDir(io.env);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const storage = openStorage(join(dataDir, 'quiver.db'));
   try {
     const accountId = storage.getAccountByJid(jid)?.id ?? null;
-    let latest: SecurityRecord | null = null;
     const stored = new Set<string>();
     const saveRecord = (record: SecurityRecord) => {
-      latest = record;
       if (stored.has(record.id)) storage.updateConnection(record.id, { ...record });
       else {
         storage.insertConnection(record);
         stored.add(record.id);
       }
     };
-    const deps = buildConnectDeps({ resolver, extraCaPem, transport }, { resolver: null, extraCaPem: null }, saveRecord);
+    // The pins and the POSH cache of the app's database apply to the CLI too (same data dir).
+    const deps = buildConnectDeps({ resolver, extraCaPem, transport }, { resolver: null, extraCaPem: null }, saveRecord, { storage, accountId });
     const established = await establish({ jid, password, preference: transport, accountId }, deps);
     const { driver, record } = established;
     if (json) io.stdout(JSON.stringify(record));
@@ -111,7 +110,6 @@ export async function runConnect(argv: readonly string[], io: CliIo): Promise<nu
     record.endedAt ??= Date.now();
     record.endReason ??= closeReason ?? 'closed by quiver connect';
     saveRecord(record);
-    void latest;
     if (timedOut && received === 0) {
       io.stderr(`quiver: no message arrived within ${wait} s`);
       return 1;

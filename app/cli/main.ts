@@ -3,6 +3,7 @@
  * a readable summary otherwise; failures exit non-zero with one line on stderr.
  */
 import { runConnect } from './connect.ts';
+import { runProbe } from './probe.ts';
 import { UsageError } from './args.ts';
 
 const USAGE = `usage: quiver <command> [options]
@@ -14,6 +15,10 @@ commands:
       Logs in, prints the connection's security record, sends and/or waits for one message,
       then closes the stream cleanly. The password comes from the environment variable NAME
       (default QUIVER_PASSWORD) or from a file readable only by you (mode 0600).
+  probe <domain> [--resolver HOST:PORT] [--ca FILE]... [--json]
+      Discovers every way to reach the domain (SRV, host-meta), connects to each just far enough
+      to verify the server and read its stream features (no login), and prints them in the order
+      Quiver would try them, with the proof that held. Exit 0 when at least one was verified.
 `;
 
 export interface CliIo {
@@ -34,6 +39,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     switch (command) {
       case 'connect':
         return await runConnect(rest, io);
+      case 'probe':
+        return await runProbe(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -6,6 +6,7 @@
  */
 import type { AccountStatus, PresenceView, SecurityRecord, Show, TransportPreference, UserError } from '../contract/viewModels.ts';
 import { establish, finish, type ConnectDeps, type Established } from './connector.ts';
+import { ConnectError, type DecisionContext } from './connectError.ts';
 import type { RosterItem, StreamEvent } from '../xmpp/streamMachine.ts';
 
 export interface SessionCallbacks {
@@ -20,6 +21,8 @@ export interface SessionCallbacks {
   /** A message was written to the stream. */
   sent(localId: string): void;
   saveRecord(record: SecurityRecord): void;
+  /** No proof held but the person may accept or pin the server: ask them. The session stops retrying. */
+  decisionNeeded(context: DecisionContext): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -126,6 +129,12 @@ export class AccountSession {
       const code = (error as { code?: string }).code ?? 'internal';
       const message = (error as Error).message;
       this.#callbacks.log('warn', `${this.#config.jid}: ${message}`);
+      if (error instanceof ConnectError && error.decision) {
+        this.#running = false;
+        this.#callbacks.status('error', null, { code: 'needs-decision', message: `${message} Quiver needs your decision.` });
+        this.#callbacks.decisionNeeded(error.decision);
+        return;
+      }
       this.#callbacks.status('error', null, { code, message });
       if (NEEDS_USER.has(code)) this.#running = false;
       else this.#scheduleRetry();

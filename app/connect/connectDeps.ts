@@ -1,37 +1,93 @@
 /**
  * Builds what the connector needs for one account from its settings: the DNS client (the account's
  * resolver, else the global one, else the system's), host resolution, and the verifier bound to the
- * trust anchors (system roots plus the extra CAs of the account and of the app).
+ * trust anchors (system roots plus the extra CAs of the account and of the app), the DNS client
+ * (DANE), a POSH source (HTTPS with the same anchors and resolver, cached in storage) and the
+ * account's pins.
  */
 import type { AccountSettings, SecurityRecord } from '../contract/viewModels.ts';
 import type { GlobalSettings } from '../storage/settings.ts';
+import type { Storage } from '../storage/storage.ts';
 import type { ConnectDeps } from './connector.ts';
+import { ConnectError } from './connectError.ts';
 import { createHostResolver } from './hostResolver.ts';
-import { createDnsClient } from '../security/dnsClient.ts';
-import { loadTrustAnchors } from '../security/trustAnchors.ts';
+import { createDnsClient, type DnsClient } from '../security/dnsClient.ts';
+import { createPoshSource } from '../security/posh.ts';
+import { SecurityError } from '../security/securityError.ts';
+import { loadTrustAnchors, type TrustAnchors } from '../security/trustAnchors.ts';
 import { verifyServer } from '../security/verifier.ts';
 
+/** The storage methods the verifier's context reads and writes. */
+export type ConnectStorage = Pick<Storage, 'listPins' | 'getPoshEntry' | 'putPoshEntry'>;
+
+export interface ConnectDepsOptions {
+  /** Where pins and the POSH cache live. Without it: no pins, POSH fetched on every connection. */
+  storage?: ConnectStorage | null;
+  /** The account the pins belong to; null (the CLI without an account) means no pins. */
+  accountId?: string | null;
+  /** SPKI SHA-256 (lowercase hex) of keys the person accepted for the next connection only. */
+  acceptOnce?: ReadonlySet<string>;
+  /** Whether to try POSH (default true). */
+  posh?: boolean;
+  /** Port for HTTPS URLs that name none (POSH), instead of 443: the test lab's HTTPS server. */
+  httpsPort?: number;
+  /** The clock (tests). */
+  now?: () => Date;
+}
+
+/**
+ * @throws ConnectError `bad-trust-anchor` when an extra CA setting holds no usable certificate,
+ *   `dns-bad-server` when a resolver setting is not an address: both name the setting to fix.
+ */
 export function buildConnectDeps(
   account: AccountSettings,
   global: GlobalSettings,
   saveRecord: (record: SecurityRecord) => void,
+  options: ConnectDepsOptions = {},
 ): ConnectDeps {
+  const now = options.now ?? (() => new Date());
   const resolver = account.resolver ?? global.resolver;
-  const dns = createDnsClient(resolver ? { server: resolver } : {});
-  const anchors = loadTrustAnchors([account.extraCaPem, global.extraCaPem].filter((p): p is string => !!p));
+  const dns = dnsClientFor(resolver, account.resolver ? "this account's DNS resolver setting" : 'the global DNS resolver setting');
+  const anchors = anchorsFor(account.extraCaPem, global.extraCaPem);
+  const addresses = async (name: string): Promise<string[]> => {
+    const [a, aaaa] = await Promise.all([dns.query(name, 'A'), dns.query(name, 'AAAA')]);
+    return [...a.records, ...aaaa.records].map(String);
+  };
+  const storage = options.storage ?? null;
+  const posh = options.posh === false
+    ? null
+    : createPoshSource({ anchors, resolve: resolver ? addresses : undefined, cache: storage, now: () => now().getTime(), httpsPort: options.httpsPort });
   return {
     dns,
-    hosts: createHostResolver(
-      resolver
-        ? {
-            async addresses(name) {
-              const [a, aaaa] = await Promise.all([dns.query(name, 'A'), dns.query(name, 'AAAA')]);
-              return [...a.records, ...aaaa.records].map(String);
-            },
-          }
-        : null,
-    ),
-    verify: (facts) => verifyServer(facts, { anchors, now: new Date() }),
+    hosts: createHostResolver(resolver ? { addresses } : null),
+    verify: (facts) => {
+      const pins = storage && options.accountId ? storage.listPins(options.accountId, facts.domain) : [];
+      return verifyServer(facts, { anchors, now: now(), dns, posh, pins, acceptOnce: options.acceptOnce });
+    },
     saveRecord,
   };
+}
+
+function dnsClientFor(resolver: string | null, setting: string): DnsClient {
+  try {
+    return createDnsClient(resolver ? { server: resolver } : {});
+  } catch (error) {
+    if (!(error instanceof SecurityError)) throw error;
+    throw new ConnectError(error.code, `${error.message} Fix ${setting}: it must be an IP address with an optional port, like 127.0.0.1:53.`);
+  }
+}
+
+function anchorsFor(accountPem: string | null, globalPem: string | null): TrustAnchors {
+  const check = (pem: string | null, setting: string): void => {
+    if (!pem) return;
+    try {
+      loadTrustAnchors([pem], { includeSystem: false });
+    } catch (error) {
+      if (!(error instanceof SecurityError)) throw error;
+      throw new ConnectError(error.code, `${setting} cannot be used: ${error.message.replace(/^Extra trust anchor 1 /, 'it ')} Paste the CA certificate in PEM form (-----BEGIN CERTIFICATE-----), or remove the setting.`);
+    }
+  };
+  check(accountPem, "This account's extra CA certificate");
+  check(globalPem, 'The global extra CA certificate');
+  return loadTrustAnchors([accountPem, globalPem].filter((pem): pem is string => !!pem));
 }

@@ -2,19 +2,32 @@
  * A failure to reach or trust a server, worded for a person. `code` is stable; `attempts` keeps the
  * reason each candidate was refused (the brief: "the reason for each refused candidate is kept").
  */
+import type { CertificateSummary, Verdict } from '../contract/viewModels.ts';
+import type { Candidate } from './candidate.ts';
+
 export interface CandidateFailure {
   candidate: string;
   code: string;
   message: string;
 }
 
+/** A server nothing could prove, which the person may still accept or pin (Verdict.decision is set). */
+export interface DecisionContext {
+  domain: string;
+  candidate: Candidate;
+  verdict: Verdict;
+  certificates: CertificateSummary[];
+}
+
 export class ConnectError extends Error {
   readonly code: string;
   readonly attempts: CandidateFailure[];
-  constructor(code: string, message: string, attempts: CandidateFailure[] = []) {
+  readonly decision: DecisionContext | null;
+  constructor(code: string, message: string, attempts: CandidateFailure[] = [], decision: DecisionContext | null = null) {
     super(message);
     this.name = 'ConnectError';
     this.code = code;
     this.attempts = attempts;
+    this.decision = decision;
   }
 }

@@ -54,6 +54,7 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
   const domain = domainOf(request.jid);
   const { candidates, problems } = await discover(domain, deps.dns, { random: deps.random, preference: request.preference });
   const failures: CandidateFailure[] = problems.map((p) => ({ candidate: 'dns', code: 'dns', message: p }));
+  let needsDecision: ConnectError | null = null;
   for (const candidate of candidates) {
     try {
       return await tryCandidate(request, domain, candidate, deps);
@@ -61,8 +62,11 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
       const code = (error as { code?: string }).code ?? 'internal';
       failures.push({ candidate: describe(candidate), code, message: (error as Error).message });
       if (FINAL_CODES.has(code)) throw new ConnectError(code, (error as Error).message, failures);
+      // Keep trying: another candidate may prove itself. If none does, the person decides on this one.
+      if (error instanceof ConnectError && error.decision && !needsDecision) needsDecision = error;
     }
   }
+  if (needsDecision) throw new ConnectError(needsDecision.code, needsDecision.message, failures, needsDecision.decision);
   const real = failures.filter((f) => f.candidate !== 'dns');
   const best = real.find((f) => f.code !== 'connection-refused' && f.code !== 'connect-timeout' && f.code !== 'connect-failed') ?? real[0];
   if (!best) throw new ConnectError('no-candidates', `Quiver found no way to reach ${domain}.`, failures);
@@ -96,7 +100,8 @@ async function tryCandidate(request: ConnectRequest, domain: string, candidate: 
     if (!verdict.trusted) {
       const error = verdict.error ?? { code: 'untrusted', message: `Quiver could not prove that this server is ${domain}.` };
       finish(record, error.message, deps);
-      throw new ConnectError(error.code, error.message);
+      const decision = verdict.decision ? { domain, candidate, verdict, certificates: record.certificates } : null;
+      throw new ConnectError(error.code, error.message, [], decision);
     }
   };
 

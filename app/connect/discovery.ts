@@ -60,6 +60,8 @@ export interface DiscoveryResult {
   problems: string[];
   /** Things seen but not used: XEP-0156 BOSH / WebSocket links (`rel href`). */
   unused: string[];
+  /** Names whose answers failed DNSSEC validation (bogus). */
+  bogus: string[];
 }
 
 interface Service {
@@ -84,8 +86,9 @@ type Outcome<T> = { kind: 'done'; value: T } | { kind: 'late' };
 
 /**
  * The candidates for `domain`, in the order to try them.
- * @throws ConnectError `no-service` (the domain declines XMPP), `dnssec-bogus` (the only answers
- *   failed DNSSEC validation: no fallback to the bare domain), `no-candidates` (nothing for the
+ * Candidates with `dnssec: 'bogus'` (the defaults, when the only answers failed DNSSEC validation)
+ * MUST be refused, not tried: `bogusRefusal` says why, for the person.
+ * @throws ConnectError `no-service` (the domain declines XMPP), `no-candidates` (nothing for the
  *   chosen transport)
  */
 export async function discover(domain: string, dns: SrvResolver, options: DiscoveryOptions = {}): Promise<DiscoveryResult> {
@@ -141,22 +144,18 @@ export async function discover(domain: string, dns: SrvResolver, options: Discov
   }
   const found = answers.filter((a): a is SrvAnswer => a !== null);
   const { candidates, declined } = orderCandidates(found, others, options.random ?? Math.random);
-  if (candidates.length > 0) return { candidates, problems, unused };
+  if (candidates.length > 0) return { candidates, problems, unused, bogus };
   if (declined.length > 0) {
     throw new ConnectError(
       'no-service',
       `${domain} says it offers no XMPP client service (its SRV record points to "."). Check the address, or ask the server's operator.`,
     );
   }
-  if (bogus.length > 0) {
-    // A validating resolver said the answer was tampered with or broken: falling back to the bare
-    // domain would let whoever broke it choose where Quiver connects.
-    throw new ConnectError(
-      'dnssec-bogus',
-      `The DNS answers for ${domain} failed DNSSEC validation (${bogus.join(', ')}), so Quiver does not know where to connect. This is a fault in ${domain}'s DNS or an attack; ask the server's operator.`,
-    );
-  }
-  const dnssec: DnssecStatus = found.length > 0 && found.every((a) => a.dnssec === 'secure') && problems.length === 0 ? 'secure' : 'insecure';
+  // A validating resolver said an answer was tampered with or broken (RFC 4035 §5.5): the fallback
+  // candidates carry `bogus`, so that whoever broke the answer cannot choose where Quiver connects:
+  // such a candidate is refused, never tried (the issue: "Bogus answers: refuse that candidate").
+  const dnssec: DnssecStatus =
+    bogus.length > 0 ? 'bogus' : found.length > 0 && found.length === answers.length && found.every((a) => a.dnssec === 'secure') ? 'secure' : 'insecure';
   const fallback: Candidate[] = [
     { transport: 'starttls' as const, host: domain, port: DEFAULT_STARTTLS_PORT, priority: 0, weight: 0, source: 'default' as const, dnssec, record: null },
     { transport: 'quic' as const, host: domain, port: DEFAULT_QUIC_PORT, priority: 0, weight: 0, source: 'default' as const, dnssec, record: null },
@@ -164,7 +163,13 @@ export async function discover(domain: string, dns: SrvResolver, options: Discov
   if (fallback.length === 0) {
     throw new ConnectError('no-candidates', `${domain} publishes no SRV record for the chosen transport, so Quiver has nowhere to connect. Choose "auto" or STARTTLS.`);
   }
-  return { candidates: fallback, problems, unused };
+  return { candidates: fallback, problems, unused, bogus };
+}
+
+/** Why a candidate with `dnssec: 'bogus'` is refused, worded for a person. */
+export function bogusRefusal(domain: string, names: readonly string[]): string {
+  const which = names.length > 0 ? ` (${names.join(', ')})` : '';
+  return `The DNS answers for ${domain}${which} failed DNSSEC validation, so Quiver does not trust them to say where ${domain}'s server is, and refuses this way to connect. This is a fault in ${domain}'s DNS or an attack; tell the server's operator.`;
 }
 
 /** The host-meta URL for a domain (XEP-0487 §3, RFC 6415 §2). */
@@ -190,7 +195,7 @@ async function fetchHostMeta(
     }
     return { meta: parseHostMetaJson(outcome.value), url: jsonUrl };
   } catch (error) {
-    problems.push(`${jsonUrl}: ${(error as Error).message}`);
+    problems.push(fetchProblem(jsonUrl, error));
   }
   if (!fetcher.text) return null;
   // XEP-0156 §3: "Services implementing this XEP MUST offer the information in the Extensible
@@ -204,9 +209,16 @@ async function fetchHostMeta(
     }
     return { meta: parseHostMetaXrd(outcome.value), url: xrdUrl };
   } catch (error) {
-    problems.push(`${xrdUrl}: ${(error as Error).message}`);
+    problems.push(fetchProblem(xrdUrl, error));
     return null;
   }
+}
+
+/** A failed fetch as one line: a 404 is the common "this domain publishes none", said plainly. */
+function fetchProblem(url: string, error: unknown): string {
+  if ((error as { httpStatus?: unknown }).httpStatus === 404) return `${url}: not published (HTTP 404)`;
+  const message = (error as Error).message;
+  return message.includes(url) ? message : `${url}: ${message}`;
 }
 
 function timerDeadline(ms: number): Deadline {

@@ -4,7 +4,7 @@
  */
 import { ByteReader } from './byteReader.ts';
 import { QuicError } from './quicError.ts';
-import { AEAD_TAG_LENGTH, headerMask, openPayload, sealPayload, type PacketKeys } from './packetProtection.ts';
+import { AEAD_TAG_LENGTH, headerMask, openPayload, sealPayloadInto, type PacketKeys } from './packetProtection.ts';
 import { decodePacketNumber } from './packetNumber.ts';
 import { writeVarint } from './varint.ts';
 
@@ -170,10 +170,9 @@ export function protectPacket(keys: PacketKeys, header: Uint8Array, pnOffset: nu
     p = Math.floor(p / 256);
   }
   const hdr = header.subarray(0, pnOffset + pnLen);
-  const sealed = sealPayload(keys, pn, hdr, frames);
-  const packet = new Uint8Array(hdr.length + sealed.length);
+  const packet = new Uint8Array(hdr.length + frames.length + AEAD_TAG_LENGTH);
   packet.set(hdr, 0);
-  packet.set(sealed, hdr.length);
+  sealPayloadInto(keys, pn, hdr, frames, packet, hdr.length);
   const mask = headerMask(keys, packet.subarray(pnOffset + 4, pnOffset + 20));
   packet[0]! ^= mask[0]! & (isLong ? 0x0f : 0x1f);
   for (let i = 0; i < pnLen; i++) packet[pnOffset + i]! ^= mask[1 + i]!;

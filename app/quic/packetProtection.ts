@@ -78,28 +78,43 @@ export function initialKeys(dcid: Uint8Array): { client: PacketKeys; server: Pac
   return { client: derivePacketKeys(TLS_AES_128_GCM_SHA256, s.client), server: derivePacketKeys(TLS_AES_128_GCM_SHA256, s.server) };
 }
 
+/** Scratch for nonces: `createCipheriv` copies its IV, so one buffer serves every call. */
+const nonceScratch = Buffer.alloc(12);
+
 /** RFC 9001 §5.3: the nonce is the IV XORed with the packet number, left-padded to the IV length. */
 function nonceFor(iv: Buffer, pn: number): Buffer {
-  const nonce = Buffer.from(iv);
+  iv.copy(nonceScratch, 0, 0, 12);
   let p = pn;
   for (let i = 11; i >= 4 && p > 0; i--) {
-    nonce[i]! ^= p % 256;
+    nonceScratch[i]! ^= p % 256;
     p = Math.floor(p / 256);
   }
-  return nonce;
+  return nonceScratch;
+}
+
+/**
+ * AEAD-encrypts `plaintext` with the header as associated data, writing ciphertext || tag into
+ * `out` at `offset` (which must have room for plaintext + 16 bytes). Returns the end offset.
+ */
+export function sealPayloadInto(keys: PacketKeys, pn: number, header: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+  const cipher = createCipheriv(keys.suite.aead as 'aes-128-gcm', keys.key, nonceFor(keys.iv, pn), { authTagLength: AEAD_TAG_LENGTH });
+  cipher.setAAD(header);
+  const a = cipher.update(plaintext);
+  out.set(a, offset);
+  let o = offset + a.length;
+  const b = cipher.final();
+  if (b.length > 0) {
+    out.set(b, o);
+    o += b.length;
+  }
+  out.set(cipher.getAuthTag(), o);
+  return o + AEAD_TAG_LENGTH;
 }
 
 /** AEAD-encrypts `plaintext` with the header as associated data; returns ciphertext || tag. */
 export function sealPayload(keys: PacketKeys, pn: number, header: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const cipher = createCipheriv(keys.suite.aead as 'aes-128-gcm', keys.key, nonceFor(keys.iv, pn), { authTagLength: AEAD_TAG_LENGTH });
-  cipher.setAAD(header);
-  const a = cipher.update(plaintext);
-  const b = cipher.final();
-  const tag = cipher.getAuthTag();
-  const out = new Uint8Array(a.length + b.length + tag.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  out.set(tag, a.length + b.length);
+  const out = new Uint8Array(plaintext.length + AEAD_TAG_LENGTH);
+  sealPayloadInto(keys, pn, header, plaintext, out, 0);
   return out;
 }
 

@@ -228,8 +228,14 @@ export class QuicEndpoint {
   private sendRaw(data: Uint8Array, to: SocketAddress): void {
     if (this.socketClosed) return;
     this.counters.datagramsOut++;
-    this.pendingSends++;
-    this.socket.send(data, to.port, to.address, this.onSent);
+    // A send callback costs more than the send itself; only shutdown needs to know when the
+    // last datagrams (CONNECTION_CLOSE) have left. Errors otherwise arrive as 'error' events.
+    if (this.closing) {
+      this.pendingSends++;
+      this.socket.send(data, to.port, to.address, this.onSent);
+    } else {
+      this.socket.send(data, to.port, to.address);
+    }
   }
 
   private pendingSends = 0;
@@ -317,7 +323,15 @@ export class QuicEndpoint {
    * CONNECTION_CLOSE; it does not wait out the draining period.
    */
   async close(): Promise<void> {
+    if (this.closing) return this.closedPromise ?? undefined;
     this.closing = true;
+    this.closedPromise = this.shutdown();
+    return this.closedPromise;
+  }
+
+  private closedPromise: Promise<void> | null = null;
+
+  private async shutdown(): Promise<void> {
     for (const h of [...this.handles]) {
       if (!h.connection.isClosed) h.connection.close(0, 'endpoint closing', performance.now());
       this.service(h);

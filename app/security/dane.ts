@@ -8,8 +8,9 @@
  * - `not-applicable`: no secure SRV (or no DNS client): nothing to look up, nothing in `tried`;
  * - `ignored`: no TLSA, an insecure answer, or only unusable records: the other prooftypes decide;
  * - `held`: a usable record matched;
- * - `refused`: usable records and none matched, or the answer was bogus or could not be had. RFC
- *   7671 §4.1 forbids falling back to PKIX then, and no decision by the person may override it.
+ * - `refused`: usable records and none matched, or the answer was bogus or could not be had. A
+ *   secure, usable TLSA RRset must be used (RFC 6698 §4.1; RFC 7671 keeps no PKIX fallback for a
+ *   mismatch), so nothing else is tried then, and no decision by the person may override it.
  */
 import { createHash } from 'node:crypto';
 import type { ProofAttempt, Prooftype, UserError } from '../contract/viewModels.ts';
@@ -49,7 +50,7 @@ export function tlsaName(facts: Pick<ServerFacts, 'transport' | 'candidate'>): s
   return `_${facts.candidate.port}._${protocol}.${host}`;
 }
 
-/** RFC 7673 §3: "...the client SHOULD perform a TLSA lookup only if the SRV lookup was secure". */
+/** RFC 7673 §3: TLSA records are looked up only for the targets of a secure SRV RRset (the brief: and only then used). */
 export function daneApplies(facts: Pick<ServerFacts, 'candidate'>): boolean {
   return facts.candidate.source.startsWith('srv:') && facts.candidate.dnssec === 'secure';
 }
@@ -108,8 +109,8 @@ export async function proveDane(
     answer = await ctx.dns.query(name, 'TLSA');
   } catch (error) {
     if (!(error instanceof SecurityError)) throw error;
-    // RFC 7673 §3: if the TLSA lookup fails for another reason than "no records" ("indeterminate"),
-    // the client MUST NOT connect to this target; it may still try the other SRV targets.
+    // RFC 7673 §3: a TLSA lookup that fails for another reason than "no records" (an indeterminate
+    // answer) means this target is not connected to; the other SRV targets may still be tried.
     return refused('dane-ee', `${name}: lookup failed (${error.message})`, {
       code: 'dane-lookup-failed',
       message: `Quiver could not look up the DANE (TLSA) records of ${host}, which ${domain}'s DNSSEC-signed SRV record names (${error.message}). Without them it cannot tell whether this server is ${domain}, so it did not connect. Check your network and DNS resolver, then try again.`,
@@ -130,8 +131,8 @@ export async function proveDane(
     });
   }
   if (answer.dnssec !== 'secure') {
-    // RFC 6698 §4.1: TLSA records from an insecure answer are not used ("...the client ... MUST
-    // NOT use ..." them as DANE): the other prooftypes decide.
+    // RFC 6698 §4.1 / RFC 7673 §3: TLSA records from an insecure answer are not used for DANE;
+    // the other prooftypes decide.
     const detail = answer.records.length > 0
       ? `${name}: ${answer.records.length} TLSA record(s) ignored: the answer is not DNSSEC-signed (insecure)`
       : `${name}: no DNSSEC-signed TLSA records (insecure answer); DANE does not apply`;
@@ -217,9 +218,9 @@ function held(prooftype: Prooftype, detail: string, identity: string, facts: Ser
 }
 
 /**
- * RFC 7673 §4: for usages other than DANE-EE "the reference identifier ... is the target server
- * host name", and the service domain is accepted too (RFC 7671 §5.2.2 / the brief); SRV-ID for the
- * domain as RFC 6120 §13.7.1.2.1 says.
+ * RFC 7673 §4: for usages other than DANE-EE the certificate is checked against the SRV target host
+ * name (secure by DNSSEC); the service domain is accepted too, with its SRV-ID as RFC 6120
+ * §13.7.1.2.1 says.
  */
 function nameCheck(facts: ServerFacts, leaf: ParsedCertificate): { ok: true; identity: string; target: string | null } | { ok: false } {
   const direct: IdentityMatch = matchIdentity(leaf, { domain: facts.domain, srvService: SRV_SERVICE });
@@ -231,9 +232,9 @@ function nameCheck(facts: ServerFacts, leaf: ParsedCertificate): { ok: true; ide
 }
 
 /**
- * RFC 7671 §5.2.2: with DANE-TA(2) the server "MUST include the trust anchor certificate in its
- * TLS handshake" (unless the record holds the whole certificate, `2 0 0`); the chain must then be
- * a valid path from the end entity to that anchor.
+ * RFC 7671 §5.2: with DANE-TA(2) the server sends the trust anchor in its chain (a client can
+ * match a digest only against a certificate it has; `2 0 0` carries the whole certificate instead),
+ * and the chain must then be a valid path from the end entity to that anchor.
  */
 async function proveDaneTa(facts: ServerFacts, record: TlsaRecord, now: Date): Promise<{ ok: true; anchor: string } | { ok: false; reason: string }> {
   const candidates: Uint8Array[] = [];

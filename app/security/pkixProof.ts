@@ -94,7 +94,7 @@ export interface SecureDelegation {
  * only when the SRV answer that named it was DNSSEC-validated (`secure`); never for the default
  * candidate, an insecure or bogus answer.
  *
- * XEP-0487 §3.3 (Business Rules, 1): host-meta files "MUST be fetched only over HTTPS ... This
+ * XEP-0487 (Business Rules, 1): host-meta files "MUST be fetched only over HTTPS ... This
  * provides secure delegation, meaning you MUST send the provided SNI and validate that the
  * certificate is valid for that host *or* the XMPP domain". Discovery sets `hostMetaSni` only on
  * links read from a host-meta document it fetched with verified HTTPS from the JID's domain.

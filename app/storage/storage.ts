@@ -11,6 +11,8 @@ import { accountMethods } from './accounts.ts';
 import { connectionMethods } from './connections.ts';
 import { messageMethods } from './messages.ts';
 import { openDatabase } from './openDatabase.ts';
+import { pinMethods } from './pins.ts';
+import { poshCacheMethods } from './poshCache.ts';
 import { rosterMethods } from './roster.ts';
 import { settingMethods } from './settings.ts';
 
@@ -20,6 +22,8 @@ const methods = {
   ...messageMethods,
   ...connectionMethods,
   ...settingMethods,
+  ...pinMethods,
+  ...poshCacheMethods,
 };
 
 type Methods = typeof methods;
@@ -52,5 +56,6 @@ export type { RosterItemInput } from './roster.ts';
 export type { NewMessage, HistoryOptions } from './messages.ts';
 export type { ConnectionPatch } from './connections.ts';
 export type { GlobalSettings, JsonValue } from './settings.ts';
+export type { PoshCacheEntry, PoshFingerprint } from './poshCache.ts';
 export { StorageError } from './storageError.ts';
 export type { StorageErrorCode } from './storageError.ts';

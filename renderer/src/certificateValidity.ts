@@ -23,10 +23,11 @@ export const validityLabel: Record<Validity, string> = {
   unknown: 'Validity dates unreadable',
 };
 
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 
-/** A certificate date for people: local date and time when it parses, the raw text otherwise. */
+/** A certificate date for people: the local date when it parses, the raw text otherwise. */
 export function formatCertDate(text: string): string {
+  if (text === '') return 'an unknown date';
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? text : dateFormat.format(ms);
 }

@@ -72,7 +72,7 @@ export const prooftypeExplanation: Record<Prooftype, string> = {
  * `dnssec-srv:_xmpp-client._tcp.example.org. 300 IN SRV …`); unknown forms are shown as they are.
  */
 export function delegationText(delegation: string | null, domain: string, trusted: boolean): string {
-  if (delegation === null) return trusted ? `None: the certificate names ${domain} itself` : '—';
+  if (delegation === null) return trusted ? `None: the server proved ${domain} itself` : '—';
   const colon = delegation.indexOf(':');
   const how = colon < 0 ? '' : delegation.slice(0, colon);
   const what = delegation.slice(colon + 1).trim();

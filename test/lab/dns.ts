@@ -4,6 +4,7 @@ import { ManagedProcess, run } from './managedProcess.ts';
 import { waitUntil } from './waitUntil.ts';
 import { dnsQuery } from './dnsQuery.ts';
 import { renderZone, type Zone } from './zones.ts';
+import { signZone } from './dnssec.ts';
 
 export interface DnsOptions {
   readonly labDir: string;
@@ -11,9 +12,8 @@ export interface DnsOptions {
   readonly resolverPort: number;
   readonly zones: readonly Zone[];
   /**
-   * DS or DNSKEY records in presentation format, one per line, given to unbound as
-   * `trust-anchor:` so it validates the signed lab zones (DNSSEC, to come). Empty: nothing is
-   * validated and every answer is insecure (AD clear).
+   * Further DS or DNSKEY records in presentation format, given to unbound as `trust-anchor:`. The
+   * DS of every zone signed here (`signing` 'signed' or 'bogus') is added to these.
    */
   readonly trustAnchors?: readonly string[];
 }
@@ -21,22 +21,40 @@ export interface DnsOptions {
 export interface LabDns {
   readonly nsd: ManagedProcess;
   readonly unbound: ManagedProcess;
+  /** Every trust anchor unbound was given (the DS records of the signed zones), one line each. */
+  readonly trustAnchors: readonly string[];
   stop(): Promise<void>;
 }
 
 /**
  * Starts nsd (authoritative for the lab zones) and unbound (the resolver the client is pointed
- * at, with stub zones to nsd), both in the foreground as process-group leaders, both configured
- * only from files in `<labDir>/dns`. Resolves once unbound answers for every zone.
+ * at, with stub zones to nsd, validating with the DS of each signed zone as trust anchor), both
+ * in the foreground as process-group leaders, both configured only from files in `<labDir>/dns`.
+ * Zones are signed first with fresh keys (dnssec.ts). Resolves once unbound answers for every zone.
  */
 export async function startDns(opts: DnsOptions): Promise<LabDns> {
   const dir = join(opts.labDir, 'dns');
   await mkdir(dir, { recursive: true });
-  for (const zone of opts.zones) await writeFile(join(dir, `${zone.origin}.zone`), renderZone(zone));
+  const zoneFiles = new Map<string, string>();
+  const anchors = [...(opts.trustAnchors ?? [])];
+  await Promise.all(
+    opts.zones.map(async (zone) => {
+      const file = join(dir, `${zone.origin}.zone`);
+      await writeFile(file, renderZone(zone));
+      if (zone.signing === 'unsigned') {
+        zoneFiles.set(zone.origin, file);
+        return;
+      }
+      const signed = await signZone(dir, zone.origin, file, { bogus: zone.signing === 'bogus' });
+      zoneFiles.set(zone.origin, signed.zoneFile);
+      anchors.push(signed.ds);
+    }),
+  );
+  anchors.sort(); // stable config text whatever order the signing finished in
   const nsdConf = join(dir, 'nsd.conf');
   const unboundConf = join(dir, 'unbound.conf');
-  await writeFile(nsdConf, nsdConfig(dir, opts));
-  await writeFile(unboundConf, unboundConfig(dir, opts));
+  await writeFile(nsdConf, nsdConfig(dir, opts, zoneFiles));
+  await writeFile(unboundConf, unboundConfig(dir, opts, anchors));
   await run('nsd-checkconf', [nsdConf], 'checking the nsd config');
   await run('unbound-checkconf', [unboundConf], 'checking the unbound config');
 
@@ -73,14 +91,14 @@ export async function startDns(opts: DnsOptions): Promise<LabDns> {
         ),
       ),
     );
-    return { nsd, unbound, stop };
+    return { nsd, unbound, trustAnchors: anchors, stop };
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
-function nsdConfig(dir: string, opts: DnsOptions): string {
+function nsdConfig(dir: string, opts: DnsOptions, zoneFiles: ReadonlyMap<string, string>): string {
   const lines = [
     'server:',
     `  ip-address: 127.0.0.1@${opts.authoritativePort}`,
@@ -102,11 +120,11 @@ function nsdConfig(dir: string, opts: DnsOptions): string {
     'remote-control:',
     '  control-enable: no',
   ];
-  for (const zone of opts.zones) lines.push('zone:', `  name: "${zone.origin}"`, `  zonefile: "${zone.origin}.zone"`);
+  for (const zone of opts.zones) lines.push('zone:', `  name: "${zone.origin}"`, `  zonefile: "${zoneFiles.get(zone.origin)}"`);
   return lines.join('\n') + '\n';
 }
 
-function unboundConfig(dir: string, opts: DnsOptions): string {
+function unboundConfig(dir: string, opts: DnsOptions, trustAnchors: readonly string[]): string {
   const lines = [
     'server:',
     `  interface: 127.0.0.1@${opts.resolverPort}`,
@@ -135,11 +153,16 @@ function unboundConfig(dir: string, opts: DnsOptions): string {
     '  cache-max-ttl: 60',
     '  cache-max-negative-ttl: 5',
     '  qname-minimisation: no',
-    // The validator is in the chain now so DNSSEC needs only trust anchors; with none, all is insecure.
+    // RFC 4035 §4.3: a validating resolver. Each signed lab zone is an island of trust whose DS is
+    // configured statically below (no auto-trust-anchor-file: keys are fresh every run); zones
+    // without an anchor above them are insecure, and a signed zone that fails validation is bogus,
+    // which unbound answers with SERVFAIL since permissive mode is off.
     '  module-config: "validator iterator"',
     '  val-permissive-mode: no',
+    // A bogus answer is cached this long; short, so a restarted zone is seen soon.
+    '  val-bogus-ttl: 5',
   ];
-  for (const anchor of opts.trustAnchors ?? []) lines.push(`  trust-anchor: "${anchor}"`);
+  for (const anchor of trustAnchors) lines.push(`  trust-anchor: "${anchor}"`);
   // RFC 6761 §6.2: .test is special-use and unbound answers it locally by default;
   // "transparent" lets the stub zones through.
   for (const zone of opts.zones) lines.push(`  local-zone: "${zone.origin}." transparent`);

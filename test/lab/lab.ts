@@ -3,26 +3,57 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createLabCa } from './ca.ts';
+import { createLabCa, type LabCertificate } from './ca.ts';
 import { startDns, type LabDns } from './dns.ts';
 import { startProsody, type LabProsody } from './prosody.ts';
+import { startHttpsServer, type LabHttps } from './httpsServer.ts';
 import { choosePortBase, labPorts } from './ports.ts';
 import { labZones } from './zones.ts';
-import { CERTIFICATES, SCENARIOS } from './scenarios.ts';
+import { HOST_META_JSON_PATH, POSH_DRAFT_PATH, POSH_PATH, wellKnownDocuments } from './wellKnown.ts';
+import { LabError } from './labError.ts';
+import {
+  CERTIFICATES,
+  HTTPS_CERTIFICATE,
+  SCENARIOS,
+  srvTargetOf,
+  type Expectation,
+  type Scenario,
+  type ServerRole,
+  type ZoneSigning,
+} from './scenarios.ts';
 import { ensureDebianPackages, LAB_PACKAGES } from '../../scripts/ensureDebianPackages.ts';
 
 /** What tests need to know about a running lab. Also written as JSON to `${dir}/lab.json`. */
 export interface LabState {
   /** Runtime dir (under os.tmpdir()), removed on stop unless QUIVER_LAB_KEEP=1. */
   dir: string;
-  /** The private root CA, PEM, and its file. */
+  /** The private root CA, PEM, and its file: the one trust anchor clients are given. */
   caPem: string;
   caFile: string;
-  /** "127.0.0.1:PORT" of unbound: pass as the client's resolver. */
+  /**
+   * The lab's intermediate CA (issued by the root), PEM. Only nointermediate.test's certificate is
+   * issued by it, and no server sends it: a client that adds it can build the path, one that does
+   * not finds the intermediate missing.
+   */
+  intermediateCaPem: string;
+  /** "127.0.0.1:PORT" of unbound: pass as the client's resolver. It validates DNSSEC (AD bit). */
   resolver: string;
   /** "127.0.0.1:PORT" of nsd. */
   authoritative: string;
+  /**
+   * The DS records (presentation format, one line each) unbound has as trust anchors: one per
+   * signed zone (secure-hosted.test, dane.test, dane-mismatch.test, bogus.test), fresh each start.
+   */
+  trustAnchors: string[];
   prosody: { starttlsPort: number; tlsPort: number; plainPort: number };
+  /**
+   * The HTTPS server for POSH and host-meta, on 127.0.0.1. Lab domains resolve to 127.0.0.1, but
+   * the server is not on 443: clients fetch `https://<domain>:<port>/...` by passing this port as
+   * their `httpsPort` override, which applies to every HTTPS URL they fetch for the lab (also POSH
+   * `url` references, which name no port). Its certificate is from the lab CA and names every
+   * scenario domain.
+   */
+  https: { port: number };
   /** bare JID -> password, e.g. "alice@alpha.test". */
   users: Record<string, string>;
   domains: {
@@ -33,16 +64,66 @@ export interface LabState {
     nosrv: 'nosrv.test';
     /** SRV target "." for both services (RFC 2782): XMPP decidedly not available. */
     noservice: 'noservice.test';
+    /** The hosting provider; SRV target xmpp.provider.test; certificate names only those two. */
+    provider: 'provider.test';
+    /** Delegated by (insecure) SRV to xmpp.provider.test; proved by POSH. */
+    hosted: 'hosted.test';
+    /** As hosted.test, its POSH document a `url` reference to provider.test's. */
+    hostedUrl: 'hosted-url.test';
+    /** As hosted.test, its POSH document only at the drafts' path `/.well-known/posh._xmpp-client._tcp.json`. */
+    hostedDraft: 'hosted-draft.test';
+    /** Delegated by a DNSSEC-secure SRV to xmpp.provider.test; no POSH. */
+    secureHosted: 'secure-hosted.test';
+    /** Signed; self-signed certificate; matching TLSA 3 1 1 on both ports: DANE-EE. */
+    dane: 'dane.test';
+    /** Signed; valid CA certificate; TLSA that matches nothing: refuse. */
+    daneMismatch: 'dane-mismatch.test';
+    /** Signed with broken signatures: SERVFAIL. */
+    bogus: 'bogus.test';
+    /** Unsigned zone with a non-matching TLSA (to be ignored); valid certificate: PKIX. */
+    unsignedTlsa: 'unsigned-tlsa.test';
+    /** Self-signed certificate, no DANE: ask the person. */
+    selfsigned: 'selfsigned.test';
+    /** CA-signed certificate whose notAfter has passed. */
+    expired: 'expired.test';
+    /** Leaf from the intermediate CA, sent without it. */
+    nointermediate: 'nointermediate.test';
+    /** No SRV; XEP-0487 host-meta.json with a direct TLS link, sni xmpp.provider.test. */
+    hostmeta: 'hostmeta.test';
   };
+  /** Every scenario by domain: how it is wired and what the verifier should conclude. */
+  scenarios: Record<string, LabScenario>;
+  /** Every certificate the lab issued, by CertificateSpec.name (e.g. "provider.test"). */
+  certificates: Record<string, { pem: string; derSha256Base64: string; derSha512Base64: string; spkiSha256Hex: string }>;
+}
+
+/** One row of SCENARIOS as tests see it. */
+export interface LabScenario {
+  domain: string;
+  purpose: string;
+  server: ServerRole;
+  /** CertificateSpec.name the server presents for this domain, null without a TLS server. */
+  certificate: string | null;
+  signing: ZoneSigning;
+  /** Target of the SRV records (without trailing dot), null when the zone has none. */
+  srvTarget: string | null;
+  /** Whether TLSA records exist and whether they match the presented certificate's key. */
+  tlsa: 'none' | 'matching' | 'not-matching';
+  /** URLs (without the lab port) of the POSH and host-meta documents served for this domain. */
+  posh: string | null;
+  hostMeta: string | null;
+  users: string[];
+  expected: Expectation | null;
 }
 
 export type RunningLab = LabState & { stop(): Promise<void> };
 
 /**
- * Starts the whole lab on loopback: a fresh CA, nsd + unbound, two Prosody instances. The caller
- * MUST call `stop()` (also on failure paths); it kills every process group and removes the dir.
- * If start-up fails, everything started so far is stopped and a LabError naming the failed server,
- * with its log tail, is thrown.
+ * Starts the whole lab on loopback: a fresh root and intermediate CA, signed zones with fresh keys,
+ * nsd + validating unbound, two Prosody instances and the HTTPS server. The caller MUST call
+ * `stop()` (also on failure paths); it kills every process group, closes the HTTPS server and
+ * removes the dir. If start-up fails, everything started so far is stopped and a LabError naming
+ * the failed server, with its log tail, is thrown.
  */
 export async function startLab(opts: { basePort?: number; dir?: string } = {}): Promise<RunningLab> {
   await ensureDebianPackages(LAB_PACKAGES);
@@ -59,32 +140,55 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
 
   let dns: LabDns | undefined;
   let prosody: LabProsody | undefined;
+  let https: LabHttps | undefined;
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await Promise.all([dns?.stop(), prosody?.stop()]);
+    await Promise.all([dns?.stop(), prosody?.stop(), https?.stop()]);
     if (process.env.QUIVER_LAB_KEEP !== '1') await rm(dir, { recursive: true, force: true });
   };
 
   try {
     const ca = await createLabCa(dir, CERTIFICATES);
-    const [dnsResult, prosodyResult] = await Promise.allSettled([
-      startDns({ labDir: dir, authoritativePort: ports.authoritative, resolverPort: ports.resolver, zones: labZones(ports) }),
+    const issued = (name: string): LabCertificate => {
+      const cert = ca.certs.get(name);
+      if (!cert) throw new LabError('bad-state', `lab: no certificate named ${name} was issued`);
+      return cert;
+    };
+    const httpsCert = issued(HTTPS_CERTIFICATE);
+    const results = await Promise.allSettled([
+      startDns({
+        labDir: dir,
+        authoritativePort: ports.authoritative,
+        resolverPort: ports.resolver,
+        zones: labZones(ports, (name) => issued(name).spkiSha256Hex),
+      }),
       startProsody({ labDir: dir, ports, ca, users }),
-    ]);
-    // Keep whichever started, so the catch below stops it when the other failed.
+      startHttpsServer({
+        port: ports.https,
+        certFile: httpsCert.certFile,
+        keyFile: httpsCert.keyFile,
+        documents: wellKnownDocuments(ports, ca.certs),
+      }),
+    ] as const);
+    // Keep whichever started, so the catch below stops it when another failed.
+    const [dnsResult, prosodyResult, httpsResult] = results;
     if (dnsResult.status === 'fulfilled') dns = dnsResult.value;
     if (prosodyResult.status === 'fulfilled') prosody = prosodyResult.value;
-    if (dnsResult.status === 'rejected') throw dnsResult.reason;
-    if (prosodyResult.status === 'rejected') throw prosodyResult.reason;
+    if (httpsResult.status === 'fulfilled') https = httpsResult.value;
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+    if (!dns) throw new LabError('bad-state', 'lab: DNS did not start'); // unreachable: narrowed above
     const state: LabState = {
       dir,
       caPem: ca.caPem,
       caFile: ca.caFile,
+      intermediateCaPem: ca.intermediatePem,
       resolver: `127.0.0.1:${ports.resolver}`,
       authoritative: `127.0.0.1:${ports.authoritative}`,
+      trustAnchors: [...dns.trustAnchors],
       prosody: { starttlsPort: ports.starttls, tlsPort: ports.tls, plainPort: ports.plain },
+      https: { port: ports.https },
       users,
       domains: {
         alpha: 'alpha.test',
@@ -93,7 +197,27 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
         plain: 'plain.test',
         nosrv: 'nosrv.test',
         noservice: 'noservice.test',
+        provider: 'provider.test',
+        hosted: 'hosted.test',
+        hostedUrl: 'hosted-url.test',
+        hostedDraft: 'hosted-draft.test',
+        secureHosted: 'secure-hosted.test',
+        dane: 'dane.test',
+        daneMismatch: 'dane-mismatch.test',
+        bogus: 'bogus.test',
+        unsignedTlsa: 'unsigned-tlsa.test',
+        selfsigned: 'selfsigned.test',
+        expired: 'expired.test',
+        nointermediate: 'nointermediate.test',
+        hostmeta: 'hostmeta.test',
       },
+      scenarios: Object.fromEntries(SCENARIOS.map((s) => [s.domain, labScenario(s)])),
+      certificates: Object.fromEntries(
+        [...ca.certs].map(([name, c]) => [
+          name,
+          { pem: c.pem, derSha256Base64: c.derSha256Base64, derSha512Base64: c.derSha512Base64, spkiSha256Hex: c.spkiSha256Hex },
+        ]),
+      ),
     };
     await writeFile(labStateFile(dir), JSON.stringify(state, null, 2) + '\n');
     return { ...state, stop };
@@ -101,6 +225,23 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
     await stop().catch((stopErr: unknown) => console.error('lab: stopping after a failed start:', stopErr));
     throw err;
   }
+}
+
+function labScenario(s: Scenario): LabScenario {
+  const hasSrv = s.xmppClientSrv || s.xmppsClientSrv;
+  return {
+    domain: s.domain,
+    purpose: s.purpose,
+    server: s.server,
+    certificate: s.certificate ?? null,
+    signing: s.signing ?? 'unsigned',
+    srvTarget: hasSrv ? srvTargetOf(s) : null,
+    tlsa: s.tlsaSpkiOf === undefined ? 'none' : s.tlsaSpkiOf === s.certificate ? 'matching' : 'not-matching',
+    posh: s.posh ? `https://${s.domain}${s.posh.draftPath ? POSH_DRAFT_PATH : POSH_PATH}` : null,
+    hostMeta: s.hostMetaSni ? `https://${s.domain}${HOST_META_JSON_PATH}` : null,
+    users: [...s.users],
+    expected: s.expected ?? null,
+  };
 }
 
 /** Where a lab's state is written; the value withLab puts in QUIVER_LAB. */

@@ -131,8 +131,9 @@ export async function run(command: string, args: readonly string[], what: string
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
   child.stderr.setEncoding('utf8').on('data', (s: string) => (out += s));
+  // 'close', not 'exit': only then has all of its output been read.
   const [code] = (await Promise.race([
-    once(child, 'exit'),
+    once(child, 'close'),
     once(child, 'error').then(([err]) => {
       throw new LabError('command-failed', `lab: ${what}: cannot run ${command}: ${(err as Error).message}`);
     }),

@@ -5,7 +5,7 @@ import { LabError } from './labError.ts';
 
 /**
  * The lab's ports, as fixed offsets from a base so two labs on one machine need only two bases.
- * Offsets 5..19 of each block are reserved for the HTTPS (POSH, host-meta) and QUIC servers to come.
+ * Offset 5 is the HTTPS server (POSH, host-meta); 6..19 are reserved for the QUIC peers to come.
  */
 export interface LabPorts {
   readonly resolver: number; // unbound, UDP and TCP
@@ -13,13 +13,14 @@ export interface LabPorts {
   readonly starttls: number; // Prosody c2s (STARTTLS)
   readonly tls: number; // Prosody c2s direct TLS (XEP-0368)
   readonly plain: number; // the second Prosody, no STARTTLS
+  readonly https: number; // the lab's HTTPS server: POSH and host-meta documents
 }
 
 export const PORT_BLOCK_SIZE = 20;
 export const DEFAULT_PORT_BASE = 25000;
 
 export function labPorts(base: number): LabPorts {
-  return { resolver: base, authoritative: base + 1, starttls: base + 2, tls: base + 3, plain: base + 4 };
+  return { resolver: base, authoritative: base + 1, starttls: base + 2, tls: base + 3, plain: base + 4, https: base + 5 };
 }
 
 /**

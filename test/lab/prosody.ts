@@ -21,7 +21,7 @@ export interface ProsodyOptions {
 }
 
 export interface LabProsody {
-  /** alpha.test, beta.test, wrongname.test: STARTTLS and direct TLS, encryption required. */
+  /** Every scenario with server 'tls' (and its SNI aliases): STARTTLS and direct TLS, encryption required. */
   readonly tls: ManagedProcess;
   /** plain.test: no certificate, no STARTTLS. */
   readonly plain: ManagedProcess;
@@ -58,17 +58,19 @@ export async function startProsody(opts: ProsodyOptions): Promise<LabProsody> {
       const port = s.server === 'tls' ? opts.ports.starttls : opts.ports.plain;
       const expectStarttls = s.server === 'tls';
       const logFile = join(s.server === 'tls' ? tlsDir : plainDir, 'prosody.log');
-      probes.push(
-        waitUntil(
-          `${s.domain} on port ${port} answering a stream header ${expectStarttls ? 'with' : 'without'} <starttls/>`,
-          async () => {
-            failOnLoggedError(server, logFile);
-            const features = await streamFeatures(port, s.domain, 500);
-            return features.includes('<stream:features') && features.includes('<starttls') === expectStarttls;
-          },
-          { server, extraLogs: [logFile] },
-        ),
-      );
+      for (const name of [s.domain, ...(s.sniAliases ?? [])]) {
+        probes.push(
+          waitUntil(
+            `${name} on port ${port} answering a stream header ${expectStarttls ? 'with' : 'without'} <starttls/>`,
+            async () => {
+              failOnLoggedError(server, logFile);
+              const features = await streamFeatures(port, name, 500);
+              return features.includes('<stream:features') && features.includes('<starttls') === expectStarttls;
+            },
+            { server, extraLogs: [logFile] },
+          ),
+        );
+      }
     }
     await Promise.all(probes);
     return { tls, plain, stop };
@@ -174,10 +176,14 @@ function prosodyConfig(dir: string, role: 'tls' | 'plain', hosts: readonly Scena
     );
   }
   for (const host of hosts) {
-    lines.push('', `VirtualHost ${lua(host.domain)}`);
-    if (role === 'tls') {
-      const files = cert(host.certificate);
-      lines.push(`  ssl = ${luaTable(files)}`, `  c2s_direct_tls_ssl = ${luaTable({ ...files, alpn: ['xmpp-client'] })}`);
+    // Prosody 0.12 keys its SNI contexts by host name (core/portmanager.lua add_sni_host), so a name
+    // that must get this certificate over direct TLS (xmpp.provider.test) is a host of its own.
+    for (const name of [host.domain, ...(host.sniAliases ?? [])]) {
+      lines.push('', `VirtualHost ${lua(name)}`);
+      if (role === 'tls') {
+        const files = cert(host.certificate);
+        lines.push(`  ssl = ${luaTable(files)}`, `  c2s_direct_tls_ssl = ${luaTable({ ...files, alpn: ['xmpp-client'] })}`);
+      }
     }
   }
   return lines.join('\n') + '\n';

@@ -53,12 +53,16 @@ export interface Expectation {
   readonly dnssec: DnssecStatus;
 }
 
-/** POSH (RFC 7711) document served at `https://<domain>/.well-known/posh/xmpp-client.json`. */
-export type PoshSpec =
+/**
+ * POSH (RFC 7711) document served at `https://<domain>/.well-known/posh/xmpp-client.json`, or with
+ * `draftPath` only at the earlier drafts' `/.well-known/posh._xmpp-client._tcp.json`.
+ */
+export type PoshSpec = (
   /** RFC 7711 §3.1: `fingerprints` of this CertificateSpec's whole DER certificate. */
   | { readonly fingerprintsOf: string }
   /** RFC 7711 §3.2: `{"url": ...}`, a reference to the document to use instead. */
-  | { readonly url: string };
+  | { readonly url: string }
+) & { readonly draftPath?: boolean };
 
 export interface Scenario {
   readonly domain: string;
@@ -197,6 +201,19 @@ export const SCENARIOS: readonly Scenario[] = [
     posh: { url: `https://${PROVIDER}/.well-known/posh/xmpp-client.json` },
     users: ['hugo'],
     purpose: 'as hosted.test, but its POSH document is a "url" reference (RFC 7711 §3.2) to the provider\'s',
+    expected: { outcome: 'trusted', prooftype: 'posh', dnssec: 'insecure' },
+  },
+  {
+    domain: 'hosted-draft.test',
+    server: 'tls',
+    certificate: PROVIDER,
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    srvTarget: PROVIDER_HOST,
+    posh: { fingerprintsOf: PROVIDER, draftPath: true },
+    users: ['hilda'],
+    purpose: 'as hosted.test, but the POSH document is only at the drafts\' path ' +
+      '/.well-known/posh._xmpp-client._tcp.json (the RFC 7711 path is 404)',
     expected: { outcome: 'trusted', prooftype: 'posh', dnssec: 'insecure' },
   },
   {

@@ -1,5 +1,6 @@
 /** Every migration, in order. Append only; `migrate` checks that versions are 1, 2, 3, … */
 import type { Migration } from './migration.ts';
 import { initial } from './0001-initial.ts';
+import { pinsAndPosh } from './0002-pins-and-posh.ts';
 
-export const migrations: readonly Migration[] = [initial];
+export const migrations: readonly Migration[] = [initial, pinsAndPosh];

@@ -13,7 +13,14 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { dispatch, type ArgsOf, type CommandName, type Handlers } from '../../../app/contract/commands.ts';
 import type { EventEnvelope } from '../../../app/contract/events.ts';
-import type { AccountView, MessageView, RosterItemView, SecurityRecord } from '../../../app/contract/viewModels.ts';
+import type {
+  AccountView,
+  CertificateDecisionView,
+  MessageView,
+  PinView,
+  RosterItemView,
+  SecurityRecord,
+} from '../../../app/contract/viewModels.ts';
 import { parseInvokeFrame, type HostFrame } from '../../../app/contract/wire.ts';
 
 export const CSP =
@@ -41,6 +48,9 @@ export interface FakeData {
   rosters: Record<string, RosterItemView[]>;
   messages: MessageView[];
   records: SecurityRecord[];
+  /** Certificates waiting for a decision, as `certificate.pending` returns them. */
+  decisions: CertificateDecisionView[];
+  pins: PinView[];
 }
 
 export interface FakeHost {
@@ -50,6 +60,8 @@ export interface FakeHost {
   /** Every command that reached a handler (after validation), in order. */
   readonly calls: { name: CommandName; args: unknown }[];
   emit(event: EventEnvelope): void;
+  /** Adds a pending decision and announces it, as the real host does when a proof fails. */
+  needDecision(decision: CertificateDecisionView): void;
   /** The next call of `name` fails with this error. */
   failNext(name: CommandName, code: string, message: string): void;
   /** The next call of `name` never answers (to test what the UI does when the link drops meanwhile). */
@@ -68,7 +80,7 @@ export interface FakeHost {
 
 export async function startFakeHost(root: string, seed: Partial<FakeData> = {}): Promise<FakeHost> {
   const token = randomBytes(16).toString('hex');
-  const data: FakeData = { accounts: [], rosters: {}, messages: [], records: [], ...structuredClone(seed) };
+  const data: FakeData = { accounts: [], rosters: {}, messages: [], records: [], decisions: [], pins: [], ...structuredClone(seed) };
   const calls: { name: CommandName; args: unknown }[] = [];
   const failures = new Map<CommandName, FakeHostError>();
   const holds = new Set<CommandName>();
@@ -99,6 +111,8 @@ export async function startFakeHost(root: string, seed: Partial<FakeData> = {}):
     if (!found) throw new FakeHostError('no-such-account', 'This account no longer exists in Quiver.');
     return found;
   };
+
+  const pinsOf = (accountId: string) => data.pins.filter((p) => p.accountId === accountId);
 
   const handlers: Handlers = {
     'account.list': () => data.accounts,
@@ -167,10 +181,35 @@ export async function startFakeHost(root: string, seed: Partial<FakeData> = {}):
     },
     'connection.list': (args) =>
       data.records.filter((r) => r.accountId === args.accountId).slice(0, args.limit ?? 200),
-    'certificate.pending': () => [],
-    'certificate.decide': () => null,
-    'pin.list': () => [],
-    'pin.remove': () => null,
+    'certificate.pending': () => data.decisions,
+    'certificate.decide': (args) => {
+      const decision = data.decisions.find((d) => d.id === args.decisionId);
+      if (!decision) throw new FakeHostError('no-such-decision', 'This certificate no longer waits for a decision.');
+      data.decisions = data.decisions.filter((d) => d.id !== decision.id);
+      broadcast({ name: 'certificate.decisionResolved', payload: { decisionId: decision.id } });
+      if (args.choice === 'pin') {
+        // Pinning the presented key replaces what was pinned for this account and domain (the
+        // `key-changed` case); the real host does the same.
+        data.pins = data.pins.filter((p) => p.accountId !== decision.accountId || p.domain !== decision.domain);
+        data.pins.push({
+          accountId: decision.accountId,
+          domain: decision.domain,
+          spkiSha256: decision.presentedSpkiSha256,
+          certificate: decision.certificates[0] ?? null,
+          createdAt: Date.now(),
+        });
+        broadcast({ name: 'pin.changed', payload: { accountId: decision.accountId, pins: pinsOf(decision.accountId) } });
+      }
+      return null;
+    },
+    'pin.list': (args) => pinsOf(findAccount(args.accountId).id),
+    'pin.remove': (args) => {
+      const found = data.pins.find((p) => p.accountId === args.accountId && p.domain === args.domain && p.spkiSha256 === args.spkiSha256);
+      if (!found) throw new FakeHostError('no-such-pin', `No key with this fingerprint is pinned for ${args.domain}.`);
+      data.pins = data.pins.filter((p) => p !== found);
+      broadcast({ name: 'pin.changed', payload: { accountId: args.accountId, pins: pinsOf(args.accountId) } });
+      return null;
+    },
   };
 
   // Wrap every handler: record the call, then fail it if the test asked for that.
@@ -251,6 +290,10 @@ export async function startFakeHost(root: string, seed: Partial<FakeData> = {}):
     data,
     calls,
     emit: broadcast,
+    needDecision(decision) {
+      data.decisions.push(decision);
+      broadcast({ name: 'certificate.decisionNeeded', payload: { decision } });
+    },
     failNext(name, code, message) {
       failures.set(name, new FakeHostError(code, message));
     },

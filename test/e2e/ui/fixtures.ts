@@ -1,7 +1,10 @@
 /** View-model fixtures for the UI tests: plain data as the real core would send it. */
 import type {
   AccountView,
+  CertificateDecisionView,
+  CertificateSummary,
   MessageView,
+  PinView,
   RosterItemView,
   SecurityRecord,
 } from '../../../app/contract/viewModels.ts';
@@ -91,4 +94,90 @@ export function securityRecord(id: string, accountId: string, startedAt: number,
     endReason: null,
     ...overrides,
   };
+}
+
+/** A self-signed server certificate, expired: what a small self-hosted server often presents. */
+export function selfSignedCertificate(overrides: Partial<CertificateSummary> = {}): CertificateSummary {
+  return {
+    subject: 'CN=chat.selfhosted.example',
+    issuer: 'CN=chat.selfhosted.example',
+    subjectAltNames: ['dns:chat.selfhosted.example', 'xmpp:selfhosted.example'],
+    notBefore: '2024-03-01T00:00:00Z',
+    notAfter: '2025-03-01T00:00:00Z',
+    sha256: '5e'.repeat(32),
+    spkiSha256: 'c4'.repeat(32),
+    ...overrides,
+  };
+}
+
+/** A server nothing could prove: PKIX failed on a self-signed certificate, no DANE, no POSH. */
+export function unprovenDecision(id: string, accountId: string, jid: string, overrides: Partial<CertificateDecisionView> = {}): CertificateDecisionView {
+  const domain = jid.slice(jid.indexOf('@') + 1);
+  const certificate = selfSignedCertificate();
+  return {
+    id,
+    accountId,
+    jid,
+    domain,
+    transport: 'starttls',
+    host: `chat.${domain}`,
+    port: 5222,
+    kind: 'unproven',
+    certificates: [certificate],
+    presentedSpkiSha256: certificate.spkiSha256,
+    pinnedSpkiSha256: [],
+    tried: [
+      { prooftype: 'pkix', ok: false, detail: 'the certificate is self-signed: no trusted authority issued it' },
+      { prooftype: 'dane-ee', ok: false, detail: `no TLSA record at _5222._tcp.chat.${domain} (the zone is not signed)` },
+      { prooftype: 'posh', ok: false, detail: `no POSH document at https://${domain}/.well-known/posh/xmpp-client.json` },
+    ],
+    reason: {
+      code: 'unproven-certificate',
+      message: `${domain} presented a self-signed certificate and neither DANE nor POSH vouches for it.`,
+    },
+    at: Date.now(),
+    ...overrides,
+  };
+}
+
+/** A pinned server that now presents another key, with a chain from a CA Quiver does not trust. */
+export function keyChangedDecision(id: string, accountId: string, jid: string, oldKeys: string[]): CertificateDecisionView {
+  const domain = jid.slice(jid.indexOf('@') + 1);
+  const leaf = selfSignedCertificate({
+    subject: `CN=${domain}`,
+    issuer: 'CN=Unknown Intermediate CA',
+    subjectAltNames: [`dns:${domain}`],
+    notBefore: '2026-01-01T00:00:00Z',
+    notAfter: '2099-01-01T00:00:00Z',
+    sha256: '9d'.repeat(32),
+    spkiSha256: 'e7'.repeat(32),
+  });
+  const intermediate = selfSignedCertificate({
+    subject: 'CN=Unknown Intermediate CA',
+    issuer: 'CN=Unknown Intermediate CA',
+    subjectAltNames: [],
+    notBefore: '2026-01-01T00:00:00Z',
+    notAfter: '2099-01-01T00:00:00Z',
+    sha256: '0b'.repeat(32),
+    spkiSha256: '1f'.repeat(32),
+  });
+  return unprovenDecision(id, accountId, jid, {
+    kind: 'key-changed',
+    host: domain,
+    certificates: [leaf, intermediate],
+    presentedSpkiSha256: leaf.spkiSha256,
+    pinnedSpkiSha256: oldKeys,
+    tried: [
+      { prooftype: 'pin', ok: false, detail: `the key pinned for ${domain} does not match the key presented` },
+      { prooftype: 'pkix', ok: false, detail: 'CN=Unknown Intermediate CA is not a trusted authority' },
+    ],
+    reason: {
+      code: 'pin-mismatch',
+      message: `${domain} presented a key that differs from the one you pinned. Quiver did not connect.`,
+    },
+  });
+}
+
+export function pin(accountId: string, domain: string, spkiSha256: string, createdAt: number, certificate: CertificateSummary | null = selfSignedCertificate({ spkiSha256 })): PinView {
+  return { accountId, domain, spkiSha256, certificate, createdAt };
 }

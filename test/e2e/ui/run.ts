@@ -1,11 +1,13 @@
 /**
- * Runs the UI tests: builds the renderer, then runs ui.spec.ts with node:test's spec reporter and
- * closes with `N passed, N failed`. Exits non-zero when anything failed.
+ * Runs the UI tests: builds the renderer, then runs every *.spec.ts of this folder (one after the
+ * other: the machine is small) with node:test's spec reporter and closes with `N passed, N failed`.
+ * Exits non-zero when anything failed.
  *
  *   node_modules/.bin/node test/e2e/ui/run.ts
  */
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildRenderer } from './buildRenderer.ts';
 
@@ -14,7 +16,9 @@ process.env.QUIVER_UI_BUILT = '1';
 
 let passed = 0;
 let failed = 0;
-const stream = run({ files: [fileURLToPath(new URL('./ui.spec.ts', import.meta.url))], concurrency: 1, timeout: 120_000 });
+const here = fileURLToPath(new URL('.', import.meta.url));
+const files = readdirSync(here).filter((name) => name.endsWith('.spec.ts')).sort().map((name) => `${here}${name}`);
+const stream = run({ files, concurrency: 1, timeout: 120_000 });
 stream.on('test:pass', (event) => {
   if (event.details.type !== 'suite') passed++;
 });

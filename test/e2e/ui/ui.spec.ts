@@ -5,76 +5,16 @@
  * Run with `node_modules/.bin/node test/e2e/ui/run.ts` (builds the renderer first); running this
  * file alone with `node --test` builds it too unless QUIVER_UI_BUILT is set.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildRenderer, repoRoot, rendererOut } from './buildRenderer.ts';
-import { startFakeHost, type FakeData, type FakeHost } from './fakeHost.ts';
+import { openUi, row, shoot, useUiSuite } from './harness.ts';
 import { account, contact, message, securityRecord } from './fixtures.ts';
 
-const shots = `${repoRoot}/test-results`;
-let browser: Browser;
-
-interface Ui {
-  host: FakeHost;
-  page: Page;
-  context: BrowserContext;
-  /** Console errors and CSP violations seen by the page: each test ends by asserting none. */
-  problems: string[];
-  /** Console errors a test provokes on purpose. */
-  allowed: RegExp[];
-}
-let current: Ui | null = null;
-
-async function openUi(seed: Partial<FakeData> = {}, colorScheme: 'light' | 'dark' = 'light'): Promise<Ui> {
-  const host = await startFakeHost(rendererOut, seed);
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, colorScheme });
-  const page = await context.newPage();
-  page.setDefaultTimeout(5_000);
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`${msg.type()}: ${msg.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  await page.goto(host.pageUrl);
-  await page.getByTestId('account-list').waitFor();
-  current = { host, page, context, problems, allowed: [] };
-  return current;
-}
-
-const row = (page: Page, jid: string) => page.locator(`[data-testid="account-row"][data-jid="${jid}"]`);
-
-async function shoot(page: Page, name: string) {
-  await mkdir(shots, { recursive: true });
-  await page.screenshot({ path: `${shots}/${name}.png` });
-}
-
-before(async () => {
-  if (!process.env.QUIVER_UI_BUILT) await buildRenderer();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-});
-
-afterEach(async () => {
-  if (!current) return;
-  const { host, context, problems, allowed } = current;
-  current = null;
-  await context.close();
-  await host.close();
-  const unexpected = problems.filter((p) => !allowed.some((re) => re.test(p)));
-  assert.deepEqual(unexpected, [], 'the page logged errors or CSP violations');
-});
-
-after(async () => {
-  await browser?.close();
-});
+useUiSuite();
 
 describe('Quiver UI against a fake host', () => {
   it('takes the token out of the address bar and keeps working after a reload', async () => {
-    const { page, host } = await openUi({ accounts: [account('a1', 'alice@example.org')] });
+    const { page, host, context } = await openUi({ accounts: [account('a1', 'alice@example.org')] });
     assert.ok(!page.url().includes('token'), `token still in ${page.url()}`);
     await row(page, 'alice@example.org').waitFor();
     await page.reload();
@@ -82,7 +22,7 @@ describe('Quiver UI against a fake host', () => {
     await host.waitForConnections(2);
 
     // A fresh tab without the token cannot reach the host, and says what to do.
-    const stranger = await current!.context.browser()!.newContext();
+    const stranger = await context.browser()!.newContext();
     try {
       const other = await stranger.newPage();
       await other.goto(host.pageUrl.replace(/#.*/, ''));
@@ -119,7 +59,11 @@ describe('Quiver UI against a fake host', () => {
     });
     await page.waitForFunction(() => (document.querySelector('[data-testid="account-ca-pem"]') as HTMLTextAreaElement).value.includes('BEGIN'));
     await page.getByTestId('account-transport').selectOption('quic');
-    assert.equal(host.calls.length, 1, 'nothing but account.list went to the host while the form was invalid');
+    assert.deepEqual(
+      host.calls.map((c) => c.name).sort(),
+      ['account.list', 'certificate.pending'],
+      'nothing but the start-up loads went to the host while the form was invalid',
+    );
     await shoot(page, 'ui-add-account');
 
     await page.getByTestId('account-submit').click();

@@ -234,3 +234,90 @@ test('the default server is the first nameserver of resolv.conf', async (t) => {
   assert.equal(client.trustAd, false);
   assert.deepEqual(createDnsClient({ resolvConfPath: join(dir, 'missing') }).server, { host: '127.0.0.1', port: 53 });
 });
+
+// ---- CNAME chains, negative answers (issue 3) -------------------------------------------------
+
+/** A response with an authority section (reply() has none): for negative answers with an SOA. */
+function replyWithSoa(query: Parameters<Script>[0], rcode: number, soa: { ttl: number; minimum: number }): Buffer {
+  return dnsPacket.encode({
+    type: 'response',
+    id: query.packet.id ?? 0,
+    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | rcode,
+    questions: query.packet.questions ?? [],
+    answers: [],
+    authorities: [{ type: 'SOA', name: 'alpha.test', ttl: soa.ttl, data: { mname: 'ns.alpha.test', rname: 'hostmaster.alpha.test', serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: soa.minimum } }],
+  });
+}
+
+const cname = (from: string, to: string, ttl = 300): dnsPacket.Answer => ({ type: 'CNAME', name: from, ttl, data: to });
+
+test('a CNAME loop inside the answer is refused as dns-malformed, naming the loop', async (t) => {
+  const server = await serve(t, (query) => [reply(query, { answers: [cname('a.alpha.test', 'b.alpha.test'), cname('b.alpha.test', 'A.alpha.test.')] })]);
+  const client = createDnsClient({ server: server.address, timeoutMs: 1000 });
+  await assert.rejects(client.query('a.alpha.test', 'A'), (error: unknown) => isCode('dns-malformed')(error) && /CNAME loop \(a\.alpha\.test -> b\.alpha\.test -> a\.alpha\.test\)/.test((error as Error).message));
+});
+
+test('CNAME chains: 8 links are followed, 9 are refused', async (t) => {
+  // c0 -> c1 -> ... -> c8 (8 links) and d0 -> ... -> d9 (9 links), each ending in an A record.
+  const chain = (prefix: string, links: number): dnsPacket.Answer[] => [
+    ...Array.from({ length: links }, (_, i) => cname(`${prefix}${i}.alpha.test`, `${prefix}${i + 1}.alpha.test`, 100 - i)),
+    { type: 'A', name: `${prefix}${links}.alpha.test`, ttl: 300, data: '192.0.2.8' },
+  ];
+  const server = await serve(t, (query) => {
+    const name = query.packet.questions?.[0]?.name ?? '';
+    return [reply(query, { answers: name.startsWith('c') ? chain('c', 8) : chain('d', 9) })];
+  });
+  const client = createDnsClient({ server: server.address, timeoutMs: 1000 });
+  const eight = await client.query('c0.alpha.test', 'A');
+  assert.deepEqual(eight.records, ['192.0.2.8']);
+  assert.equal(eight.ttl, 93, 'the smallest TTL along the chain');
+  await assert.rejects(client.query('d0.alpha.test', 'A'), (error: unknown) => isCode('dns-malformed')(error) && /more than 8 CNAMEs/.test((error as Error).message));
+});
+
+test('a chain the resolver did not finish is asked for the rest; DNSSEC is the weakest link', async (t) => {
+  const server = await serve(t, (query) => {
+    const name = query.packet.questions?.[0]?.name;
+    if (name === 'www.alpha.test') return [reply(query, { answers: [cname('www.alpha.test', 'cdn.provider.test')] })];
+    if (name === 'cdn.provider.test') return [reply(query, { answers: [{ type: 'A', name: 'cdn.provider.test', ttl: 60, data: '192.0.2.9' }], flags: AD })];
+    return [reply(query, { rcode: 3 })];
+  });
+  const client = createDnsClient({ server: server.address, timeoutMs: 1000 });
+  const answer = await client.query('www.alpha.test', 'A');
+  assert.deepEqual(answer.records, ['192.0.2.9']);
+  assert.equal(answer.dnssec, 'insecure', 'the first link had no AD');
+  assert.deepEqual(server.queries.map((q) => q.packet.questions?.[0]?.name), ['www.alpha.test', 'cdn.provider.test']);
+});
+
+test('CNAME loops across answers are refused too', async (t) => {
+  const server = await serve(t, (query) => {
+    const name = query.packet.questions?.[0]?.name;
+    return [reply(query, { answers: name === 'x.alpha.test' ? [cname('x.alpha.test', 'y.alpha.test')] : [cname('y.alpha.test', 'x.alpha.test')] })];
+  });
+  const client = createDnsClient({ server: server.address, timeoutMs: 1000 });
+  await assert.rejects(client.query('x.alpha.test', 'A'), isCode('dns-malformed'));
+  assert.ok(server.queries.length <= 4, `${server.queries.length} queries`);
+});
+
+test('negative answers carry the RFC 2308 §5 TTL: min(SOA TTL, SOA MINIMUM); none without an SOA', async (t) => {
+  const server = await serve(t, (query) => {
+    const name = query.packet.questions?.[0]?.name;
+    if (name === 'missing.alpha.test') return [replyWithSoa(query, 3, { ttl: 3600, minimum: 300 })];
+    if (name === 'nodata.alpha.test') return [replyWithSoa(query, 0, { ttl: 120, minimum: 600 })];
+    return [reply(query, { rcode: 3 })];
+  });
+  const client = createDnsClient({ server: server.address, timeoutMs: 1000 });
+  const nx = await client.query('missing.alpha.test', 'SRV');
+  assert.equal(nx.rcode, 'NXDOMAIN');
+  assert.equal(nx.negativeTtl, 300);
+  assert.equal((await client.query('nodata.alpha.test', 'TLSA')).negativeTtl, 120);
+  assert.equal((await client.query('nosoa.alpha.test', 'A')).negativeTtl, null);
+});
+
+test('malformed input: a truncated record, garbage after the header, a bad SRV', async (t) => {
+  const server = await serve(t, (query) => {
+    const good = reply(query, { answers: [{ type: 'SRV', name: '_xmpp-client._tcp.alpha.test', ttl: 60, data: { priority: 0, weight: 0, port: 5222, target: 'xmpp.alpha.test' } }] });
+    return [good.subarray(0, good.length - 5)];
+  });
+  const client = createDnsClient({ server: server.address, timeoutMs: 1000 });
+  await assert.rejects(client.srv('_xmpp-client._tcp.alpha.test'), isCode('dns-malformed'));
+});

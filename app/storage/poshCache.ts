@@ -1,0 +1,86 @@
+/**
+ * The POSH cache (RFC 7711 §3.1: a document's `expires` is the number of seconds it may be used
+ * before it is fetched again): one row per domain. The verifier's
+ * `PoshSource` decides what to store and for how long; this file only keeps it.
+ */
+import type { Database } from 'better-sqlite3';
+import { prepare } from './statements.ts';
+
+/** One POSH fingerprint object: base64 digests of the whole DER certificate. */
+export interface PoshFingerprint {
+  'sha-256'?: string;
+  'sha-512'?: string;
+}
+
+export interface PoshCacheEntry {
+  /** The JID's domain, lowercase. */
+  domain: string;
+  /** The document that held the fingerprints; null for a failure. */
+  url: string | null;
+  /** The domain's own document when it delegated with `url` (RFC 7711 §3.2). */
+  delegatedFrom: string | null;
+  /** Null for a failure. */
+  fingerprints: PoshFingerprint[] | null;
+  /** Why there is no POSH proof (worded for a person); null on success. */
+  error: string | null;
+  /** Milliseconds since the epoch. */
+  fetchedAt: number;
+  expiresAt: number;
+}
+
+interface Row {
+  domain: string;
+  url: string | null;
+  delegated_from: string | null;
+  fingerprints: string | null;
+  error: string | null;
+  fetched_at: number;
+  expires_at: number;
+}
+
+function domainKey(domain: string): string {
+  return domain.toLowerCase().replace(/\.$/, '');
+}
+
+export const poshCacheMethods = {
+  /** The stored entry for `domain`, expired or not (the caller compares `expiresAt` with its clock). */
+  getPoshEntry(db: Database, domain: string): PoshCacheEntry | null {
+    const row = prepare<[string], Row>(
+      db,
+      'SELECT domain, url, delegated_from, fingerprints, error, fetched_at, expires_at FROM posh_cache WHERE domain = ?',
+    ).get(domainKey(domain));
+    if (!row) return null;
+    return {
+      domain: row.domain,
+      url: row.url,
+      delegatedFrom: row.delegated_from,
+      fingerprints: row.fingerprints === null ? null : (JSON.parse(row.fingerprints) as PoshFingerprint[]),
+      error: row.error,
+      fetchedAt: row.fetched_at,
+      expiresAt: row.expires_at,
+    };
+  },
+
+  /** Replaces the entry for `entry.domain`. Exactly one of `fingerprints` and `error` must be set. */
+  putPoshEntry(db: Database, entry: PoshCacheEntry): void {
+    prepare(
+      db,
+      `INSERT INTO posh_cache (domain, url, delegated_from, fingerprints, error, fetched_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (domain) DO UPDATE SET url = excluded.url, delegated_from = excluded.delegated_from,
+         fingerprints = excluded.fingerprints, error = excluded.error, fetched_at = excluded.fetched_at, expires_at = excluded.expires_at`,
+    ).run(
+      domainKey(entry.domain),
+      entry.url,
+      entry.delegatedFrom,
+      entry.fingerprints === null ? null : JSON.stringify(entry.fingerprints),
+      entry.error,
+      entry.fetchedAt,
+      entry.expiresAt,
+    );
+  },
+
+  /** Forgets expired entries (housekeeping); returns how many. */
+  prunePoshCache(db: Database, now: number): number {
+    return prepare(db, 'DELETE FROM posh_cache WHERE expires_at <= ?').run(now).changes;
+  },
+};

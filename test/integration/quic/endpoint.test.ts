@@ -1,0 +1,145 @@
+/**
+ * `QuicEndpoint` over real UDP on loopback, Quiver on both ends: handshake, transfer, active
+ * migration by rebinding the client socket mid-transfer, Retry, Version Negotiation and
+ * Stateless Reset answered by the endpoint.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { describe, it } from 'node:test';
+import { QuicEndpoint } from '../../../app/quic/quicEndpoint.ts';
+import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/quicConnectionHandle.ts';
+import { testCertificate } from '../../support/quicPair.ts';
+
+const ALPN = 'xmpp-client';
+
+async function echoServer(opts: { requireRetry?: boolean } = {}): Promise<{ ep: QuicEndpoint; conns: QuicConnectionHandle[] }> {
+  const ep = await QuicEndpoint.bind();
+  const conns: QuicConnectionHandle[] = [];
+  ep.listen({
+    alpn: [ALPN],
+    ...testCertificate(),
+    requireRetry: opts.requireRetry ?? false,
+    onConnection: (c) => {
+      conns.push(c);
+      c.on('stream', (s: QuicStreamHandle) => {
+        s.on('data', (d: Uint8Array) => s.write(d));
+        s.on('end', () => s.end());
+      });
+    },
+  });
+  return { ep, conns };
+}
+
+async function connect(client: QuicEndpoint, server: QuicEndpoint): Promise<QuicConnectionHandle> {
+  const conn = client.connect({ serverName: 'quic.example', alpn: [ALPN], remoteAddress: server.address });
+  conn.on('peer-certificate', () => conn.acceptPeer());
+  await conn.established;
+  return conn;
+}
+
+function echo(conn: QuicConnectionHandle, size: number, midway?: () => void): Promise<boolean> {
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (i * 13) & 0xff;
+  return new Promise((resolve) => {
+    const s = conn.openStream(true)!;
+    const h = createHash('sha256');
+    let got = 0;
+    let fired = false;
+    s.on('data', (d: Uint8Array) => {
+      h.update(d);
+      got += d.length;
+      if (!fired && midway && got >= size / 2) {
+        fired = true;
+        midway();
+      }
+    });
+    s.on('end', () => resolve(h.digest('hex') === createHash('sha256').update(data).digest('hex') && got === size));
+    s.write(data, true);
+  });
+}
+
+describe('QuicEndpoint on loopback', { timeout: 30_000 }, () => {
+  it('handshakes, echoes data and closes; the server sees the application close', async () => {
+    const { ep: server, conns } = await echoServer();
+    const client = await QuicEndpoint.bind();
+    try {
+      const conn = await connect(client, server);
+      assert.equal(await echo(conn, 300_000), true);
+      conn.close(5, 'done');
+      const info = await conns[0]!.closed;
+      assert.deepEqual([info.code, info.reason, info.app, info.local], [5, 'done', true, false]);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it('migrates to a new client socket mid-transfer (rebind): path validated, data intact', async () => {
+    const { ep: server, conns } = await echoServer();
+    const client = await QuicEndpoint.bind();
+    try {
+      const conn = await connect(client, server);
+      const oldPort = client.address.port;
+      const migrated = new Promise<{ port: number }>((r) => conns[0]!.once('migrated', r));
+      const validated = new Promise<void>((r) => conn.once('path-validated', () => r()));
+      let rebinding: Promise<void> = Promise.resolve();
+      assert.equal(await echo(conn, 2_000_000, () => (rebinding = client.rebind())), true);
+      await rebinding;
+      assert.notEqual(client.address.port, oldPort);
+      assert.equal((await migrated).port, client.address.port);
+      await validated;
+      assert.equal(await echo(conn, 100_000), true);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it('validates the client address with a Retry first', async () => {
+    const { ep: server } = await echoServer({ requireRetry: true });
+    const client = await QuicEndpoint.bind();
+    try {
+      const conn = await connect(client, server);
+      assert.equal(server.counters.retries, 1);
+      assert.equal(await echo(conn, 10_000), true);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it('answers an unknown version with Version Negotiation and an unknown short header with a Stateless Reset', async () => {
+    const { ep: server } = await echoServer();
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    try {
+      const replies: Buffer[] = [];
+      let wake: () => void = () => undefined;
+      sock.on('message', (m) => {
+        replies.push(m);
+        wake();
+      });
+      const next = (): Promise<Buffer> => (replies.length ? Promise.resolve(replies.shift()!) : new Promise((r) => (wake = () => r(replies.shift()!))));
+      // A long header with version 0x1a2a3a4a (reserved for negotiation) in a 1200-byte datagram.
+      const probe = Buffer.alloc(1200);
+      probe.set([0xc0, 0x1a, 0x2a, 0x3a, 0x4b, 8, 1, 2, 3, 4, 5, 6, 7, 8, 4, 9, 9, 9, 9], 0);
+      sock.send(probe, server.address.port, '127.0.0.1');
+      const vn = await next();
+      assert.equal(vn.readUInt32BE(1), 0, 'version 0 marks Version Negotiation');
+      const versions = [];
+      for (let o = 7 + vn[5]! + vn[6 + vn[5]!]!; o + 4 <= vn.length; o += 4) versions.push(vn.readUInt32BE(o));
+      assert.ok(versions.includes(1));
+      // A short header for a connection the server does not know.
+      const stray = Buffer.alloc(60, 0x55);
+      stray[0] = 0x40;
+      sock.send(stray, server.address.port, '127.0.0.1');
+      const reset = await next();
+      assert.ok(reset.length < stray.length && reset.length >= 21);
+      assert.equal(reset[0]! & 0xc0, 0x40);
+    } finally {
+      sock.close();
+      await server.close();
+    }
+  });
+});

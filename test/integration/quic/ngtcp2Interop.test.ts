@@ -1,0 +1,230 @@
+/**
+ * Interop with ngtcp2's HTTP/3 examples from Debian (`gtlsserver` / `gtlsclient`, packages
+ * ngtcp2-server / ngtcp2-client), on loopback. We speak just enough HTTP/3 (RFC 9114) to be a
+ * plausible peer: a control stream (unidirectional, type 0x00) with an empty SETTINGS frame, and
+ * a response of HEADERS (QPACK static ":status 200") plus one DATA frame.
+ *
+ * Every child process is bounded (`--timeout`, a kill in `finally`) and its log is checked.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { QuicEndpoint } from '../../../app/quic/quicEndpoint.ts';
+import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/quicConnectionHandle.ts';
+import { testCertificate } from '../../support/quicPair.ts';
+
+const SERVER_BIN = '/usr/sbin/gtlsserver';
+const CLIENT_BIN = '/usr/bin/gtlsclient';
+const FIXTURES = fileURLToPath(new URL('../../unit/quic/fixtures/', import.meta.url));
+const H3_NO_ERROR = 0x100;
+const available = existsSync(SERVER_BIN) && existsSync(CLIENT_BIN);
+const skip = available ? false : 'ngtcp2-server / ngtcp2-client are not installed';
+const work = mkdtempSync(join(tmpdir(), 'quiver-ngtcp2-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+interface Child {
+  proc: ChildProcess;
+  log: () => string;
+  exited: Promise<number | null>;
+}
+
+function run(bin: string, args: string[]): Child {
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, log: () => out, exited };
+}
+
+function stop(c: Child): Promise<number | null> {
+  if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');
+  return c.exited;
+}
+
+/** A free UDP port on loopback (gtlsserver needs a number up front). */
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Resolves once `child`'s output matches `re` (the server prints its banner when ready). */
+async function waitForLog(child: Child, re: RegExp): Promise<void> {
+  if (re.test(child.log())) return;
+  await new Promise<void>((resolve, reject) => {
+    const onData = (): void => {
+      if (re.test(child.log())) {
+        child.proc.stdout!.off('data', onData);
+        child.proc.stderr!.off('data', onData);
+        resolve();
+      }
+    };
+    child.proc.stdout!.on('data', onData);
+    child.proc.stderr!.on('data', onData);
+    void child.exited.then(() => reject(new Error(`child exited before printing ${re}: ${child.log().slice(-500)}`)));
+  });
+}
+
+/** Sends a UDP probe until the server answers something (it is listening), bounded. */
+async function untilListening(port: number): Promise<void> {
+  const ep = await QuicEndpoint.bind();
+  try {
+    // A throwaway handshake is the cheapest proof that the server socket is up.
+    for (let i = 0; i < 50; i++) {
+      const conn = ep.connect({ serverName: 'localhost', alpn: ['h3'], remoteAddress: { address: '127.0.0.1', port } });
+      conn.on('peer-certificate', () => conn.acceptPeer());
+      const ok = await Promise.race([conn.established.then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 100))]);
+      conn.close(H3_NO_ERROR, 'probe');
+      if (ok) return;
+    }
+    throw new Error('gtlsserver did not come up');
+  } finally {
+    await ep.close();
+  }
+}
+
+function firstData(s: QuicStreamHandle): Promise<Uint8Array> {
+  return new Promise((resolve) => s.once('data', resolve));
+}
+
+describe('interop: Quiver client -> ngtcp2 server (gtlsserver, h3)', { skip, timeout: 60_000 }, () => {
+  for (const retry of [false, true]) {
+    it(`handshakes with ALPN h3${retry ? ' after a Retry (-V)' : ''}, receives the control stream and closes cleanly`, async () => {
+      const port = await freePort();
+      const args = ['--timeout=10s', '--no-quic-dump', '--no-http-dump', ...(retry ? ['-V'] : []), '127.0.0.1', String(port), join(FIXTURES, 'server.key.pem'), join(FIXTURES, 'server.cert.pem')];
+      const server = run(SERVER_BIN, args);
+      const ep = await QuicEndpoint.bind();
+      try {
+        await untilListening(port);
+        const conn = ep.connect({ serverName: 'localhost', alpn: ['h3'], remoteAddress: { address: '127.0.0.1', port } });
+        conn.on('peer-certificate', () => conn.acceptPeer());
+        const control = new Promise<{ id: number; first: Uint8Array }>((resolve) => {
+          conn.on('stream', (s: QuicStreamHandle) => {
+            void firstData(s).then((d) => {
+              if (d[0] === 0x00) resolve({ id: s.id, first: d });
+            });
+          });
+        });
+        const { alpn } = await conn.established;
+        assert.equal(alpn, 'h3');
+        const ctl = await control;
+        // RFC 9000 §2.1: 0x3 = server-initiated unidirectional; RFC 9114 §6.2.1: type 0x00 = control.
+        assert.equal(ctl.id & 0x03, 0x03);
+        assert.equal(ctl.first[1], 0x04, 'the control stream starts with SETTINGS');
+        conn.close(H3_NO_ERROR, 'done');
+        await conn.closed;
+        await ep.close();
+        await waitForLog(server, /CONNECTION_CLOSE\(0x1d\) error_code=\S*\(0x100\)/);
+        if (retry) assert.match(server.log(), /Sending Retry packet/);
+      } finally {
+        await stop(server);
+        await ep.close();
+      }
+    });
+  }
+});
+
+/** Our HTTP/3-ish server: control stream, and a `body`-byte response to every request on a bidi stream. */
+async function h3Server(body: number): Promise<{ ep: QuicEndpoint; conns: QuicConnectionHandle[]; events: string[]; controlFromClient: Promise<number> }> {
+  const ep = await QuicEndpoint.bind();
+  const conns: QuicConnectionHandle[] = [];
+  const events: string[] = [];
+  let gotControl!: (id: number) => void;
+  const controlFromClient = new Promise<number>((r) => (gotControl = r));
+  ep.listen({
+    alpn: ['h3'],
+    ...testCertificate(),
+    onConnection: (c) => {
+      conns.push(c);
+      c.on('migrated', () => events.push('migrated'));
+      c.on('path-validated', () => events.push('path-validated'));
+      void c.established.then(() => c.openStream(false)!.write(Uint8Array.of(0x00, 0x04, 0x00)));
+      c.on('stream', (s: QuicStreamHandle) => {
+        if (!s.bidirectional) {
+          void firstData(s).then((d) => d[0] === 0x00 && gotControl(s.id));
+          return;
+        }
+        s.on('data', () => undefined);
+        s.on('end', () => {
+          // HEADERS: QPACK prefix 0x0000, indexed static entry 25 (":status 200").
+          s.write(Uint8Array.of(0x01, 0x03, 0x00, 0x00, 0xd9));
+          s.write(Uint8Array.of(0x00, 0x80 | ((body >>> 24) & 0x3f), (body >>> 16) & 0xff, (body >>> 8) & 0xff, body & 0xff));
+          const chunk = new Uint8Array(65536).fill(0x61);
+          let sent = 0;
+          const pump = (): void => {
+            while (sent < body) {
+              const n = Math.min(chunk.length, body - sent);
+              sent += n;
+              if (!s.write(chunk.subarray(0, n), sent >= body)) {
+                s.once('drain', pump);
+                return;
+              }
+            }
+          };
+          pump();
+        });
+      });
+    },
+  });
+  return { ep, conns, events, controlFromClient };
+}
+
+describe('interop: ngtcp2 client (gtlsclient, h3) -> Quiver server', { skip, timeout: 90_000 }, () => {
+  const BODY = 2 << 20;
+  const upload = join(work, 'upload.bin');
+  writeFileSync(upload, new Uint8Array(2 << 20));
+
+  const scenarios: { name: string; args: string[]; check: (c: QuicConnectionHandle, events: string[]) => void }[] = [
+    { name: 'a request and a 2 MiB response', args: [], check: () => undefined },
+    {
+      name: 'active migration by the client (--change-local-addr)',
+      args: ['--change-local-addr=100ms'],
+      check: (_c, events) => {
+        assert.ok(events.includes('migrated'));
+        assert.ok(events.includes('path-validated'));
+      },
+    },
+    {
+      name: 'NAT rebinding during an upload (--nat-rebinding)',
+      args: ['-d', upload, '--nat-rebinding', '--change-local-addr=50ms'],
+      check: (_c, events) => {
+        assert.ok(events.includes('migrated'));
+        assert.ok(events.includes('path-validated'));
+      },
+    },
+    { name: 'a key update initiated by the client (--key-update)', args: ['--key-update=100ms'], check: (c) => assert.ok(c.connection.stats.keyUpdates >= 1) },
+  ];
+
+  for (const sc of scenarios) {
+    it(`handshake h3, control stream both ways, ${sc.name}, orderly close`, async () => {
+      const { ep, conns, events, controlFromClient } = await h3Server(BODY);
+      const client = run(CLIENT_BIN, ['--timeout=10s', '--no-quic-dump', '--no-http-dump', '--exit-on-all-streams-close', ...sc.args, '127.0.0.1', String(ep.address.port), `https://localhost:${ep.address.port}/`]);
+      try {
+        const code = await client.exited;
+        assert.equal(code, 0, client.log().slice(-2000));
+        assert.equal(conns.length, 1);
+        const c = conns[0]!;
+        assert.equal((await c.established).alpn, 'h3');
+        assert.equal((await controlFromClient) & 0x03, 0x02, 'client-initiated unidirectional control stream');
+        // The client saw the whole response body.
+        assert.match(client.log(), /STREAM\(0x0f\) id=0x0 fin=1/);
+        sc.check(c, events);
+        // Orderly close: we close with H3_NO_ERROR; the client (already done) exits cleanly above.
+        c.close(H3_NO_ERROR, 'bye');
+        const info = await c.closed;
+        assert.ok(info.local || info.app);
+      } finally {
+        await stop(client);
+        await ep.close();
+      }
+    });
+  }
+});

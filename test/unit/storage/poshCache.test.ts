@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStorage, type PoshCacheEntry } from '../../../app/storage/storage.ts';
+
+const OK: PoshCacheEntry = {
+  domain: 'alpha.test',
+  url: 'https://hosting.example.net/posh/alpha.json',
+  delegatedFrom: 'https://alpha.test/.well-known/posh/xmpp-client.json',
+  fingerprints: [{ 'sha-256': 'AAAA' }, { 'sha-512': 'BBBB' }],
+  error: null,
+  fetchedAt: 1000,
+  expiresAt: 61_000,
+};
+
+test('an entry round-trips, keyed by domain in any spelling, and is replaced', (t) => {
+  const storage = openStorage(':memory:');
+  t.after(() => storage.close());
+  assert.equal(storage.getPoshEntry('alpha.test'), null);
+  storage.putPoshEntry({ ...OK, domain: 'Alpha.Test.' });
+  assert.deepEqual(storage.getPoshEntry('ALPHA.test'), OK);
+  const failure: PoshCacheEntry = { domain: 'alpha.test', url: null, delegatedFrom: null, fingerprints: null, error: 'https://alpha.test/... answered HTTP 500.', fetchedAt: 2000, expiresAt: 62_000 };
+  storage.putPoshEntry(failure);
+  assert.deepEqual(storage.getPoshEntry('alpha.test'), failure);
+});
+
+test('exactly one of fingerprints and error; prune forgets expired entries', (t) => {
+  const storage = openStorage(':memory:');
+  t.after(() => storage.close());
+  assert.throws(() => storage.putPoshEntry({ ...OK, error: 'both' }), /CHECK constraint failed/);
+  assert.throws(() => storage.putPoshEntry({ ...OK, fingerprints: null }), /CHECK constraint failed/);
+  storage.putPoshEntry(OK);
+  storage.putPoshEntry({ ...OK, domain: 'beta.test', expiresAt: 100_000 });
+  assert.equal(storage.prunePoshCache(61_000), 1);
+  assert.equal(storage.getPoshEntry('alpha.test'), null);
+  assert.notEqual(storage.getPoshEntry('beta.test'), null);
+});
