@@ -105,3 +105,33 @@ test('two accounts added through the UI chat with each other, and the chat survi
 
   assert.deepEqual(problems, [], 'the page logged errors');
 });
+
+test('a self-signed server asks the person; pinning its key connects, and the security view says so', async () => {
+  const jid = 'sid@selfsigned.test';
+  await page.getByTestId('add-account').click();
+  await page.getByTestId('account-jid').fill(jid);
+  await page.getByTestId('account-password').fill(lab.users[jid]!);
+  await page.getByTestId('account-advanced').locator('summary').click();
+  await page.getByTestId('account-resolver').fill(lab.resolver);
+  await page.getByTestId('account-ca-pem').fill(lab.caPem);
+  await page.getByTestId('account-submit').click();
+
+  const dialog = page.getByTestId('cert-dialog');
+  await dialog.waitFor();
+  assert.equal(await dialog.getAttribute('data-kind'), 'unproven');
+  assert.match(await page.getByTestId('cert-dialog-subject').innerText(), /selfsigned\.test/);
+  assert.match(await page.getByTestId('cert-dialog-spki').innerText(), /[0-9a-f]{64}/);
+  await page.screenshot({ path: join(repoRoot, 'test-results', 'e2e-cert-dialog.png') });
+  await page.getByTestId('cert-pin').click();
+
+  await row(jid).and(page.locator('[data-status="online"]')).waitFor();
+  const account = row(jid);
+  if (!(await account.getByTestId('account-security').isVisible())) await account.getByTestId('account-toggle').click();
+  await account.getByTestId('account-security').click();
+  await page.getByTestId('pin-item').first().waitFor();
+  const record = page.getByTestId('security-record').first();
+  assert.equal(await record.getAttribute('data-trusted'), 'true');
+  assert.match(await record.getByTestId('security-verdict').innerText(), /pinned/i);
+  await page.screenshot({ path: join(repoRoot, 'test-results', 'e2e-pinned.png') });
+  assert.deepEqual(problems, [], 'the page logged errors');
+});
