@@ -2,7 +2,6 @@
  * `quiver connect`: log in once, print the connection's security record, move at most one message
  * each way, close the stream cleanly.
  */
-import { readFileSync, statSync } from 'node:fs';
 import type { SecurityRecord, TransportPreference } from '../contract/viewModels.ts';
 import { establish } from '../connect/connector.ts';
 import { buildConnectDeps } from '../connect/connectDeps.ts';
@@ -11,6 +10,7 @@ import { defaultDataDir } from '../dataDir.ts';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { parseCommandArgs, single, has, UsageError } from './args.ts';
+import { readCa, readPrivateFile } from './files.ts';
 import type { CliIo } from './main.ts';
 
 const SPEC = {
@@ -23,6 +23,8 @@ const SPEC = {
   'wait-message': { arity: 1 },
   json: { arity: 0 },
   'data-dir': { arity: 1 },
+  // Diagnostic, not in the usage text: the port for https:// URLs without one (the lab's HTTPS server).
+  'https-port': { arity: 1 },
 } as const;
 
 export async function runConnect(argv: readonly string[], io: CliIo): Promise<number> {
@@ -41,6 +43,9 @@ export async function runConnect(argv: readonly string[], io: CliIo): Promise<nu
   if (wait !== null && !(Number.isFinite(wait) && wait > 0 && wait <= 3600)) throw new UsageError('--wait-message takes seconds, 1 to 3600');
   const send = args.flags.get('send')?.[0] ?? null;
   const json = has(args, 'json');
+  const httpsPortText = single(args, 'https-port');
+  const httpsPort = httpsPortText === undefined ? undefined : Number(httpsPortText);
+  if (httpsPort !== undefined && !(Number.isInteger(httpsPort) && httpsPort >= 1 && httpsPort <= 65535)) throw new UsageError('--https-port takes a port number');
 
   const password = readPassword(args, io);
   const extraCaPem = (args.flags.get('ca') ?? []).map(([file]) => readCa(file!)).join('\n') || null;
@@ -59,7 +64,7 @@ export async function runConnect(argv: readonly string[], io: CliIo): Promise<nu
       }
     };
     // The pins and the POSH cache of the app's database apply to the CLI too (same data dir).
-    const deps = buildConnectDeps({ resolver, extraCaPem, transport }, { resolver: null, extraCaPem: null }, saveRecord, { storage, accountId });
+    const deps = buildConnectDeps({ resolver, extraCaPem, transport }, { resolver: null, extraCaPem: null }, saveRecord, { storage, accountId, httpsPort });
     const established = await establish({ jid, password, preference: transport, accountId }, deps);
     const { driver, record } = established;
     if (json) io.stdout(JSON.stringify(record));
@@ -129,29 +134,6 @@ function readPassword(args: ReturnType<typeof parseCommandArgs>, io: CliIo): str
     throw new UsageError(`no password: set the environment variable ${name} (or give --password-env NAME or --password-file FILE)`);
   }
   return value;
-}
-
-/** A password file must be readable by its owner only, like ssh's private keys. */
-function readPrivateFile(file: string): string {
-  let mode: number;
-  try {
-    mode = statSync(file).mode;
-  } catch (error) {
-    throw new UsageError(`cannot read the password file ${file}: ${(error as Error).message}`);
-  }
-  if ((mode & 0o077) !== 0) throw new UsageError(`the password file ${file} may be read by others; run chmod 600 ${file}`);
-  return readFileSync(file, 'utf8');
-}
-
-function readCa(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read the CA file ${file}: ${(error as Error).message}`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`${file} holds no PEM certificate`);
-  return text;
 }
 
 function describeRecord(record: SecurityRecord): string {

@@ -3,14 +3,11 @@
  * without logging in. A diagnostic for server operators: one JSON object with --json, a table
  * otherwise. Exit 0 when at least one candidate verified, 1 otherwise (reason on stderr).
  */
-import { readFileSync } from 'node:fs';
 import { buildConnectDeps } from '../connect/connectDeps.ts';
 import { ConnectError } from '../connect/connectError.ts';
-import type { HostMetaFetcher } from '../connect/discovery.ts';
 import { probeDomain, type ProbeReport } from '../connect/probe.ts';
-import { fetchHttpsJson } from '../security/httpsFetch.ts';
-import { loadTrustAnchors } from '../security/trustAnchors.ts';
 import { parseCommandArgs, single, has, UsageError } from './args.ts';
+import { readCa } from './files.ts';
 import type { CliIo } from './main.ts';
 
 const SPEC = {
@@ -35,18 +32,12 @@ export async function runProbe(argv: readonly string[], io: CliIo): Promise<numb
   const caPems = (args.flags.get('ca') ?? []).map(([file]) => readCa(file!));
   const extraCaPem = caPems.join('\n') || null;
 
-  // `httpsPort` is for POSH too (the lab serves HTTPS on a high port). ConnectDepsOptions takes it
-  // once the verifier's POSH source does; until then the extra field is ignored.
-  const depsOptions = { posh: true, httpsPort };
-  const deps = buildConnectDeps({ resolver, extraCaPem, transport: 'auto' }, { resolver: null, extraCaPem: null }, () => undefined, depsOptions);
-  const anchors = loadTrustAnchors(caPems);
-  const hostMeta: HostMetaFetcher = {
-    json: async (url) => (await fetchHttpsJson(url, { anchors, resolve: (host) => deps.hosts.resolve(host) })).json,
-  };
+  // `httpsPort` applies to POSH too (the lab serves HTTPS on a high port). No storage: no pins, no POSH cache.
+  const deps = buildConnectDeps({ resolver, extraCaPem, transport: 'auto' }, { resolver: null, extraCaPem: null }, () => undefined, { httpsPort });
 
   let report: ProbeReport;
   try {
-    report = await probeDomain(domain, { dns: deps.dns, hosts: deps.hosts, verify: deps.verify, hostMeta, httpsPort });
+    report = await probeDomain(domain, { dns: deps.dns, hosts: deps.hosts, verify: deps.verify, hostMeta: deps.hostMeta, httpsPort });
   } catch (error) {
     if (!(error instanceof ConnectError)) throw error;
     if (json) io.stdout(JSON.stringify({ domain: domain.toLowerCase().replace(/\.$/, ''), candidates: [], problems: [error.message] }));
@@ -90,13 +81,3 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
-function readCa(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read the CA file ${file}: ${(error as Error).message}`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`${file} holds no PEM certificate`);
-  return text;
-}

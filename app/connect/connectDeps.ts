@@ -12,6 +12,8 @@ import type { ConnectDeps } from './connector.ts';
 import { ConnectError } from './connectError.ts';
 import { createHostResolver } from './hostResolver.ts';
 import { createDnsClient, type DnsClient } from '../security/dnsClient.ts';
+import { createCachingDnsClient } from '../security/dnsCache.ts';
+import { fetchHttpsJson } from '../security/httpsFetch.ts';
 import { createPoshSource } from '../security/posh.ts';
 import { SecurityError } from '../security/securityError.ts';
 import { loadTrustAnchors, type TrustAnchors } from '../security/trustAnchors.ts';
@@ -47,7 +49,7 @@ export function buildConnectDeps(
 ): ConnectDeps {
   const now = options.now ?? (() => new Date());
   const resolver = account.resolver ?? global.resolver;
-  const dns = dnsClientFor(resolver, account.resolver ? "this account's DNS resolver setting" : 'the global DNS resolver setting');
+  const dns = cachedDnsClientFor(resolver, account.resolver ? "this account's DNS resolver setting" : 'the global DNS resolver setting');
   const anchors = anchorsFor(account.extraCaPem, global.extraCaPem);
   const addresses = async (name: string): Promise<string[]> => {
     const [a, aaaa] = await Promise.all([dns.query(name, 'A'), dns.query(name, 'AAAA')]);
@@ -57,15 +59,37 @@ export function buildConnectDeps(
   const posh = options.posh === false
     ? null
     : createPoshSource({ anchors, resolve: resolver ? addresses : undefined, cache: storage, now: () => now().getTime(), httpsPort: options.httpsPort });
+  const hosts = createHostResolver(resolver ? { addresses } : null);
   return {
     dns,
-    hosts: createHostResolver(resolver ? { addresses } : null),
+    hosts,
+    // XEP-0487 / XEP-0156 documents, over HTTPS checked against the same anchors, names resolved the same way.
+    hostMeta: {
+      json: async (url) => (await fetchHttpsJson(url, { anchors, resolve: (host) => hosts.resolve(host), httpsPort: options.httpsPort })).json,
+    },
+    httpsPort: options.httpsPort,
     verify: (facts) => {
       const pins = storage && options.accountId ? storage.listPins(options.accountId, facts.domain) : [];
       return verifyServer(facts, { anchors, now: now(), dns, posh, pins, acceptOnce: options.acceptOnce });
     },
     saveRecord,
   };
+}
+
+/**
+ * One caching client per resolver for the whole process, so TTLs hold across reconnects and
+ * accounts (a stub resolver's cache, in effect). Answers are cached by the resolver they came from.
+ */
+const cachedClients = new Map<string, DnsClient>();
+
+function cachedDnsClientFor(resolver: string | null, setting: string): DnsClient {
+  const key = resolver ?? '';
+  let client = cachedClients.get(key);
+  if (!client) {
+    client = createCachingDnsClient(dnsClientFor(resolver, setting));
+    cachedClients.set(key, client);
+  }
+  return client;
 }
 
 function dnsClientFor(resolver: string | null, setting: string): DnsClient {

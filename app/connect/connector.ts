@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { SecurityRecord, TransportPreference, Verdict } from '../contract/viewModels.ts';
 import type { Candidate } from './candidate.ts';
 import { ConnectError, type CandidateFailure } from './connectError.ts';
-import { discover, type SrvResolver } from './discovery.ts';
+import { bogusRefusal, discover, type HostMetaFetcher, type SrvResolver } from './discovery.ts';
 import { StreamDriver } from './streamDriver.ts';
 import type { HostResolver } from './hostResolver.ts';
 import { ClientStreamMachine, type StreamEvent } from '../xmpp/streamMachine.ts';
@@ -32,6 +32,10 @@ export interface ConnectRequest {
 export interface ConnectDeps {
   dns: SrvResolver;
   hosts: HostResolver;
+  /** Fetches Host Meta documents (XEP-0487, XEP-0156); null skips them. */
+  hostMeta?: HostMetaFetcher | null;
+  /** Diagnostics and the lab: the port for https:// URLs without one. */
+  httpsPort?: number;
   /** The one verifier, with its trust anchors and clock already bound. */
   verify(facts: ServerFacts): Promise<Verdict>;
   /** Called whenever the connection's security record is created or changes. */
@@ -52,11 +56,18 @@ const FINAL_CODES = new Set(['not-authorized', 'account-disabled', 'credentials-
 
 export async function establish(request: ConnectRequest, deps: ConnectDeps): Promise<Established> {
   const domain = domainOf(request.jid);
-  const { candidates, problems } = await discover(domain, deps.dns, { random: deps.random, preference: request.preference });
+  const { candidates, problems, bogus } = await discover(domain, deps.dns, {
+    random: deps.random,
+    preference: request.preference,
+    hostMeta: deps.hostMeta ?? null,
+    httpsPort: deps.httpsPort,
+  });
   const failures: CandidateFailure[] = problems.map((p) => ({ candidate: 'dns', code: 'dns', message: p }));
   let needsDecision: ConnectError | null = null;
   for (const candidate of candidates) {
     try {
+      // Never connect where a bogus answer pointed: its address is no more trustworthy than the answer.
+      if (candidate.dnssec === 'bogus') throw new ConnectError('dnssec-bogus', bogusRefusal(domain, bogus));
       return await tryCandidate(request, domain, candidate, deps);
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'internal';
@@ -68,7 +79,11 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
   }
   if (needsDecision) throw new ConnectError(needsDecision.code, needsDecision.message, failures, needsDecision.decision);
   const real = failures.filter((f) => f.candidate !== 'dns');
-  const best = real.find((f) => f.code !== 'connection-refused' && f.code !== 'connect-timeout' && f.code !== 'connect-failed') ?? real[0];
+  // The most telling failure: a refused proof or login says more than an unreachable port, and
+  // "QUIC is not available yet" says least of all.
+  const telling = real.filter((f) => f.code !== 'quic-unavailable');
+  const best =
+    telling.find((f) => f.code !== 'connection-refused' && f.code !== 'connect-timeout' && f.code !== 'connect-failed') ?? telling[0] ?? real[0];
   if (!best) throw new ConnectError('no-candidates', `Quiver found no way to reach ${domain}.`, failures);
   const others = real.length - 1;
   throw new ConnectError(
@@ -82,7 +97,9 @@ async function tryCandidate(request: ConnectRequest, domain: string, candidate: 
   if (candidate.transport === 'quic') {
     throw new ConnectError('quic-unavailable', 'XMPP over QUIC is not available in this version of Quiver yet.');
   }
-  const addresses = await deps.hosts.resolve(candidate.host);
+  // XEP-0487: a Host Meta 2 link may give the addresses, and the SNI to send.
+  const addresses = candidate.ips && candidate.ips.length > 0 ? candidate.ips : await deps.hosts.resolve(candidate.host);
+  const servername = candidate.hostMetaSni ?? domain;
   const timeoutMs = deps.timeoutMs ?? 10_000;
   let record: SecurityRecord | null = null;
 
@@ -107,7 +124,7 @@ async function tryCandidate(request: ConnectRequest, domain: string, candidate: 
 
   let driver: StreamDriver;
   if (candidate.transport === 'tls') {
-    const { transport, facts } = await connectDirectTls(addresses, candidate.port, { servername: domain, alpn: [ALPN_XMPP_CLIENT], timeoutMs });
+    const { transport, facts } = await connectDirectTls(addresses, candidate.port, { servername, alpn: [ALPN_XMPP_CLIENT], timeoutMs });
     try {
       await verifyOrThrow(facts);
     } catch (error) {
@@ -136,7 +153,7 @@ async function tryCandidate(request: ConnectRequest, domain: string, candidate: 
         case 'tls-required': {
           const transport = driver.transport as TcpTransport;
           transport
-            .startTls({ servername: domain, timeoutMs })
+            .startTls({ servername, timeoutMs })
             .then(async (facts) => {
               await verifyOrThrow(facts);
               driver.machine.handleTlsUp(facts.channelBinding, Date.now());

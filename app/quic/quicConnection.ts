@@ -11,20 +11,20 @@
  * Times are milliseconds on any monotonic clock. A misbehaving peer never makes these methods
  * throw: it ends in a `closed` event with the RFC 9000 error code.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { ByteWriter } from './byteWriter.ts';
-import { CongestionController, PERSISTENT_CONGESTION_THRESHOLD } from './congestionController.ts';
-import { allowedInHandshakeEpochs, decodeFrames, encodeFrame, isAckEliciting, isProbing, streamFrameOverhead, type Frame } from './frame.ts';
+import { allowedInHandshakeEpochs, decodeFrames, encodeFrame, isAckEliciting, isProbing, type Frame } from './frame.ts';
 import { packetNumberLength } from './packetNumber.ts';
 import { parseHeader, protectPacket, QUIC_V1, unprotectPacket, writeLongHeader, type PacketHeader } from './packetHeader.ts';
 import { AEAD_TAG_LENGTH, derivePacketKeys, initialKeys, nextPhaseKeys, retryIntegrityTag, type PacketKeys, type SuiteParams } from './packetProtection.ts';
 import { APPLICATION, HANDSHAKE, INITIAL, PacketSpace, SPACE_NAMES, type SentFrame, type SentPacket, type SpaceId } from './packetSpace.ts';
 import { CRYPTO_ERROR_BASE, QuicError, TransportErrorCode, transportErrorName } from './quicError.ts';
-import { isServerInitiated, isUnidirectional, QuicStream } from './quicStream.ts';
-import { GRANULARITY, RttEstimator } from './rttEstimator.ts';
+import { StreamManager } from './streamManager.ts';
+import { LossRecovery } from './lossRecovery.ts';
+import { ConnectionIds } from './connectionIds.ts';
 import { decodeTransportParameters, defaultTransportParameters, encodeTransportParameters, type TransportParameters } from './transportParameters.ts';
 import { varintLength } from './varint.ts';
-import { TlsHandshake, type StoredTicket, type TlsServerConfig } from './tls/tlsHandshake.ts';
+import { TlsHandshake, type StoredTicket, type TlsFacts, type TlsServerConfig } from './tls/tlsHandshake.ts';
 
 export interface SocketAddress {
   address: string;
@@ -39,7 +39,7 @@ export type TlsSessionEvent =
   | { type: 'peer-transport-parameters'; data: Uint8Array }
   | { type: 'peer-certificate'; chain: Uint8Array[] }
   | { type: 'handshake-complete' }
-  | { type: 'session-ticket'; ticket: unknown }
+  | { type: 'session-ticket'; ticket: StoredTicket }
   | { type: 'error'; alert: number; reason: string; quicError?: number };
 
 /** What the connection needs from a TLS 1.3 handshake (structurally satisfied by `TlsHandshake`). */
@@ -58,7 +58,8 @@ export type QuicEvent =
   | { type: 'handshake-complete'; alpn: string | null }
   /** Client: the server's chain. Call `acceptPeer()` or `rejectPeer()`; nothing is sent on streams before. */
   | { type: 'peer-certificate'; chain: Uint8Array[] }
-  | { type: 'session-ticket'; ticket: unknown }
+  /** Client: store it and pass it as `ticket` to a later `connect` for resumption. */
+  | { type: 'session-ticket'; ticket: StoredTicket }
   | { type: 'stream-opened'; id: number; bidi: boolean }
   | { type: 'stream-readable'; id: number }
   | { type: 'stream-writable'; id: number }
@@ -145,27 +146,14 @@ export interface ServerAcceptOptions extends CommonConnectionOptions {
 
 type State = 'handshake' | 'established' | 'closing' | 'draining' | 'drained';
 
-interface RemoteCid {
-  seq: number;
-  cid: Uint8Array;
-  resetToken: Uint8Array | null;
-}
-
-interface LocalCid {
-  seq: number;
-  cid: Uint8Array;
-  resetToken: Uint8Array;
-}
-
-/** RFC 9002 §6.1.1: kPacketThreshold. */
-const PACKET_THRESHOLD = 3;
-/** RFC 9002 §6.1.2: kTimeThreshold. */
-const TIME_THRESHOLD = 9 / 8;
 /** Bytes of CRYPTO data we buffer beyond the read offset before CRYPTO_BUFFER_EXCEEDED (RFC 9000 §7.5 allows >= 4096). */
 const MAX_CRYPTO_BUFFER = 64 * 1024;
 const MIN_INITIAL_DATAGRAM = 1200;
+/** RFC 9001 §6.6: the confidentiality limit for AEAD_AES_128_GCM and AEAD_AES_256_GCM is 2^23 packets. */
+const AES_GCM_CONFIDENTIALITY_LIMIT = 2 ** 23;
+/** We update well before the limit, leaving time for the update to be acknowledged. */
+const AES_GCM_KEY_UPDATE_AT = 2 ** 23 - 2 ** 20;
 const MAX_ACK_RANGES = 32;
-const LOCAL_CID_COUNT = 4;
 
 const DEFAULT_TP: Partial<TransportParameters> = {
   maxIdleTimeout: 30_000,
@@ -187,8 +175,14 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** Address equality, treating IPv4-mapped IPv6 (`::ffff:192.0.2.1`) as the IPv4 address. */
 function sameAddress(a: SocketAddress, b: SocketAddress): boolean {
-  return a.port === b.port && a.address === b.address;
+  return a.port === b.port && normalizeHost(a.address) === normalizeHost(b.address);
+}
+
+function normalizeHost(h: string): string {
+  const lower = h.toLowerCase();
+  return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
 }
 
 export class QuicConnection {
@@ -198,8 +192,7 @@ export class QuicConnection {
   private readonly spaces: [PacketSpace, PacketSpace, PacketSpace] = [new PacketSpace(INITIAL), new PacketSpace(HANDSHAKE), new PacketSpace(APPLICATION)];
   private readonly events: QuicEvent[] = [];
   private readonly endpointEvents: EndpointEvent[] = [];
-  private readonly rtt = new RttEstimator();
-  private readonly cc: CongestionController;
+  private readonly recovery: LossRecovery;
   private readonly localTp: TransportParameters;
   private peerTp: TransportParameters | null = null;
   private readonly cidLength: number;
@@ -229,28 +222,28 @@ export class QuicConnection {
   // Path validation (RFC 9000 §8.2).
   private challenge: { data: Uint8Array; to: SocketAddress; sentAt: number; tries: number; pending: boolean } | null = null;
   private readonly pathResponses: { data: Uint8Array; to: SocketAddress }[] = [];
+  /** Size of the datagram being processed (amplification credit on a path change). */
+  private datagramLength = 0;
+  /** The datagram being built carries PATH_CHALLENGE/PATH_RESPONSE and must be expanded. */
+  private padForPath = false;
 
   // Connection IDs (RFC 9000 §5.1).
-  private readonly localCids = new Map<number, LocalCid>();
-  private nextLocalSeq = 1;
-  private readonly newCidPending = new Set<number>();
-  private readonly remoteCids = new Map<number, RemoteCid>();
-  private remoteCid: RemoteCid;
-  private remoteRetirePriorTo = 0;
-  private readonly retireCidPending = new Set<number>();
-  private readonly initialLocalCid: Uint8Array;
+  private readonly cids: ConnectionIds;
 
   // Key update (RFC 9001 §6).
   private keyPhase = 0;
   private prevReadKeys: PacketKeys | null = null;
   private prevReadKeysDeadline = Infinity;
   private nextReadKeys: PacketKeys | null = null;
+  /** Lowest packet number received in the current key phase (Infinity until one arrives after our own update). */
   private keyPhaseStartPn = 0;
+  /** Packets protected with the current write keys (RFC 9001 §6.6 confidentiality limit). */
+  private packetsInPhase = 0;
   private keyUpdatePermitted = false;
 
+  private readonly streams: StreamManager;
+
   // Timers.
-  private ptoCount = 0;
-  private lossTimer = Infinity;
   private idleDeadline = Infinity;
   private closeDeadline = Infinity;
   private pacingDeadline = Infinity;
@@ -292,17 +285,24 @@ export class QuicConnection {
     this.keepAliveInterval = opts.keepAliveInterval ?? 0;
     this.maxDatagramSize = MIN_INITIAL_DATAGRAM;
     this.targetDatagramSize = Math.max(MIN_INITIAL_DATAGRAM, opts.maxDatagramSize ?? MIN_INITIAL_DATAGRAM);
-    this.cc = new CongestionController(this.maxDatagramSize);
+    this.recovery = new LossRecovery(this.spaces, this.maxDatagramSize, {
+      role: this.role,
+      handshakeConfirmed: () => this.handshakeConfirmed,
+      handshakeComplete: () => this.handshakeComplete,
+      amplificationBlocked: () => !this.addressValidated && this.amplificationCredit() <= 0,
+      peerMaxAckDelay: () => this.peerTp?.maxAckDelay ?? 25,
+    });
     const resetKey = opts.statelessResetKey ?? randomBytes(32);
     this.resetTokenFor = opts.resetTokenFor ?? ((cid) => defaultResetToken(resetKey, cid));
     this.peerAccepted = this.role === 'server';
 
     let localCid: Uint8Array;
+    let remoteCid: Uint8Array;
     if (this.role === 'client') {
       this.originalDcid = opts.initialDcid ?? randomBytes(8);
       localCid = opts.localCid ?? randomBytes(this.cidLength);
       this.addressValidated = true;
-      this.remoteCid = { seq: 0, cid: this.originalDcid, resetToken: null };
+      remoteCid = this.originalDcid;
     } else {
       const s = opts.server;
       if (!s) throw new Error('QuicConnection: a server connection needs opts.server');
@@ -310,22 +310,19 @@ export class QuicConnection {
       localCid = s.localCid;
       this.retrySourceCid = s.retrySourceCid ?? null;
       this.addressValidated = s.addressValidated ?? false;
-      this.remoteCid = { seq: 0, cid: s.clientScid, resetToken: null };
+      remoteCid = s.clientScid;
       this.peerInitialScid = s.clientScid;
     }
-    this.initialLocalCid = localCid;
-    this.remoteCids.set(0, this.remoteCid);
-    this.localCids.set(0, { seq: 0, cid: localCid, resetToken: this.resetTokenFor(localCid) });
 
     this.localTp = { ...defaultTransportParameters(), ...DEFAULT_TP, ...opts.transportParams };
+    this.cids = new ConnectionIds({ localCid, remoteCid, cidLength: this.cidLength, resetTokenFor: this.resetTokenFor, localLimit: this.localTp.activeConnectionIdLimit, events: this.endpointEvents });
     this.localTp.initialSourceConnectionId = localCid;
     if (this.role === 'server') {
       this.localTp.originalDestinationConnectionId = this.originalDcid;
-      this.localTp.statelessResetToken = this.resetTokenFor(localCid);
+      this.localTp.statelessResetToken = this.cids.initialResetToken;
       if (this.retrySourceCid) this.localTp.retrySourceConnectionId = this.retrySourceCid;
     }
-    this.localMaxData = this.localTp.initialMaxData;
-    this.localMaxStreams = { bidi: this.localTp.initialMaxStreamsBidi, uni: this.localTp.initialMaxStreamsUni };
+    this.streams = new StreamManager(this.role, this.localTp, this.events);
 
     // RFC 9001 §5.2: Initial keys come from the Destination Connection ID of the client's
     // Initial packet: after a Retry, that is the Retry's Source Connection ID.
@@ -398,8 +395,9 @@ export class QuicConnection {
     return this.remote;
   }
 
-  get tlsFacts(): unknown {
-    return this.tls.tlsFacts;
+  /** What TLS negotiated (version, cipher, group, ALPN, SNI, resumption); null before completion. */
+  get tlsFacts(): TlsFacts | null {
+    return (this.tls.tlsFacts as TlsFacts | null | undefined) ?? null;
   }
 
   get alpn(): string | null {
@@ -408,7 +406,7 @@ export class QuicConnection {
 
   /** The connection IDs the driver must route to this connection right now. */
   get localConnectionIds(): Uint8Array[] {
-    return [...this.localCids.values()].map((c) => c.cid);
+    return this.cids.localIds;
   }
 
   /** The peer's transport parameters once known. */
@@ -437,7 +435,14 @@ export class QuicConnection {
       this.closeSendPending = true;
       return;
     }
+    this.datagramLength = data.length;
     if (sameAddress(from, this.remote)) this.bytesReceivedOnPath += data.length;
+    // RFC 9000 §9: "If a client receives packets from an unknown server address, the client MUST
+    // discard these packets."
+    else if (this.role === 'client') {
+      this.stats.packetsDropped++;
+      return;
+    }
     this.guard(() => {
       let offset = 0;
       let first = true;
@@ -463,13 +468,7 @@ export class QuicConnection {
     // RFC 9000 §10.3.1: compare the last 16 bytes of a datagram that cannot be processed with
     // the stateless reset tokens of the peer's connection IDs.
     if (data.length < 21 || (data[0]! & 0x80) !== 0) return;
-    const tail = data.subarray(data.length - 16);
-    for (const c of this.remoteCids.values()) {
-      if (c.resetToken && timingSafeEqual(c.resetToken, tail)) {
-        this.enterDraining(0, 'stateless reset received', false, false);
-        return;
-      }
-    }
+    if (this.cids.isStatelessReset(data.subarray(data.length - 16))) this.enterDraining(0, 'stateless reset received', false, false);
   }
 
   /** Returns whether the packet was authenticated and processed. */
@@ -523,8 +522,7 @@ export class QuicConnection {
       // RFC 9000 §7.2: the client switches to the Source Connection ID the server chose.
       this.receivedFirstServerPacket = true;
       this.peerInitialScid = header.scid.slice();
-      this.remoteCid = { seq: 0, cid: this.peerInitialScid, resetToken: null };
-      this.remoteCids.set(0, this.remoteCid);
+      this.cids.replaceInitialRemote(this.peerInitialScid);
     }
     if (header.form === 'long' && header.type === 'handshake' && this.role === 'server') {
       // RFC 9001 §4.9.1: a server discards Initial keys when it first processes a Handshake packet;
@@ -579,7 +577,7 @@ export class QuicConnection {
     // RFC 9000 §6.2: a client MUST discard a VN packet once it has processed any other packet,
     // and one that lists the version it chose.
     if (this.role !== 'client' || this.receivedFirstServerPacket) return;
-    if (!equalBytes(header.scid, this.originalDcid) || !equalBytes(header.dcid, this.initialLocalCid)) return;
+    if (!equalBytes(header.scid, this.originalDcid) || !equalBytes(header.dcid, this.cids.initialLocal)) return;
     if (header.versions.includes(QUIC_V1)) return;
     this.enterDraining(0, `server supports none of our versions (it offered ${header.versions.map((v) => '0x' + v.toString(16)).join(', ') || 'nothing'})`, true, false);
   }
@@ -589,27 +587,20 @@ export class QuicConnection {
     // before it has received any other packet from the server.
     if (this.role !== 'client' || this.retrySourceCid || this.receivedFirstServerPacket) return;
     if (header.token.length === 0) return;
-    if (equalBytes(header.scid, this.remoteCid.cid)) return;
+    if (equalBytes(header.scid, this.cids.remote)) return;
     const packet = data.subarray(header.start, header.end);
     const tag = retryIntegrityTag(this.originalDcid, packet.subarray(0, packet.length - 16));
     if (!equalBytes(tag, packet.subarray(packet.length - 16))) return;
     this.retrySourceCid = header.scid.slice();
     this.retryToken = header.token.slice();
-    this.remoteCid = { seq: 0, cid: this.retrySourceCid, resetToken: null };
-    this.remoteCids.set(0, this.remoteCid);
+    this.cids.replaceInitialRemote(this.retrySourceCid);
     // RFC 9001 §5.2: Initial keys are recomputed from the new Destination Connection ID.
     const keys = initialKeys(this.retrySourceCid);
     const initial = this.spaces[INITIAL];
     initial.readKeys = keys.server;
     initial.writeKeys = keys.client;
     // Everything sent so far in Initial is resent (packet numbers continue, RFC 9000 §17.2.5.3).
-    for (const p of initial.sent.values()) {
-      if (p.inFlight) this.cc.onPacketDiscarded(p.size);
-      this.requeue(initial, p.frames);
-    }
-    initial.sent.clear();
-    initial.ackElicitingInFlight = 0;
-    this.setLossDetectionTimer();
+    for (const p of this.recovery.forget(initial, this.now)) this.requeue(initial, p.frames);
   }
 
   private keysForPhase(phase: number, pn: number): PacketKeys | null {
@@ -626,7 +617,11 @@ export class QuicConnection {
   }
 
   private onKeyPhaseReceived(phase: number, pn: number): void {
-    if (phase === this.keyPhase || (this.prevReadKeys && pn < this.keyPhaseStartPn)) return;
+    if (phase === this.keyPhase) {
+      if (pn < this.keyPhaseStartPn) this.keyPhaseStartPn = pn;
+      return;
+    }
+    if (this.prevReadKeys && pn < this.keyPhaseStartPn) return;
     // RFC 9001 §6.2: the peer initiated a key update; update our keys and respond in kind.
     this.applyKeyUpdate(pn, false);
   }
@@ -640,7 +635,10 @@ export class QuicConnection {
     this.nextReadKeys = null;
     app.writeKeys = nextPhaseKeys(app.writeKeys);
     this.keyPhase ^= 1;
-    this.keyPhaseStartPn = local ? app.nextPn : pn;
+    // RFC 9001 §6.3: after our own update, packets with the old phase bit keep using the old keys
+    // until the peer's first packet in the new phase tells where the new phase starts.
+    this.keyPhaseStartPn = local ? Infinity : pn;
+    this.packetsInPhase = 0;
     this.keyUpdatePermitted = false;
     this.stats.keyUpdates++;
     this.events.push({ type: 'key-update', phase: this.keyPhase, local });
@@ -658,20 +656,15 @@ export class QuicConnection {
   }
 
   private onPeerAddressChange(from: SocketAddress, now: number): void {
-    if (this.localTp.disableActiveMigration && this.role === 'server') {
-      // RFC 9000 §9: we asked the peer not to migrate; NAT rebinding still has to be tolerated.
-    }
     const old = this.remote;
     this.remote = from;
-    this.bytesReceivedOnPath = 0;
+    // The datagram that moved the path counts towards the new path's amplification credit.
+    this.bytesReceivedOnPath = this.datagramLength;
     this.bytesSentOnPath = 0;
     this.addressValidated = false;
     // RFC 9000 §9.4: reset the congestion controller and RTT estimate for the new path unless only
     // the port changed; what was in flight on the old path is resent on the new one.
-    if (old.address !== from.address) {
-      this.cc.reset();
-      this.rtt.reset();
-    }
+    if (old.address !== from.address) this.recovery.resetPath();
     this.abandonInFlight();
     this.startPathValidation(from, now);
     this.events.push({ type: 'migrated', remote: from });
@@ -680,14 +673,7 @@ export class QuicConnection {
   /** Declares everything in flight lost without a congestion signal and queues it again. */
   private abandonInFlight(): void {
     const app = this.spaces[APPLICATION];
-    for (const p of app.sent.values()) {
-      if (p.inFlight) this.cc.onPacketDiscarded(p.size);
-      this.requeue(app, p.frames);
-    }
-    app.sent.clear();
-    app.ackElicitingInFlight = 0;
-    this.ptoCount = 0;
-    this.setLossDetectionTimer();
+    for (const p of this.recovery.forget(app, this.now)) this.requeue(app, p.frames);
   }
 
   private startPathValidation(to: SocketAddress, now: number): void {
@@ -703,20 +689,15 @@ export class QuicConnection {
     this.now = now;
     if (this.role !== 'client' || !this.handshakeConfirmed || this.isClosed) return false;
     if (this.peerTp?.disableActiveMigration) return false;
-    const spare = [...this.remoteCids.values()].filter((c) => c.seq > this.remoteCid.seq).sort((a, b) => a.seq - b.seq)[0];
-    if (spare) {
-      this.retireCidPending.add(this.remoteCid.seq);
-      this.remoteCids.delete(this.remoteCid.seq);
-      this.remoteCid = spare;
-    }
-    this.cc.reset();
-    this.rtt.reset();
+    this.cids.switchToSpare();
+    this.recovery.resetPath();
     this.abandonInFlight();
     this.startPathValidation(this.remote, now);
     return true;
   }
 
   private handleFrame(space: PacketSpace, f: Frame, frameType: number, from: SocketAddress, now: number): void {
+    if (this.streams.handleFrame(f, frameType) || this.cids.handleFrame(f, frameType)) return;
     switch (f.type) {
       case 'padding':
       case 'ping':
@@ -726,8 +707,8 @@ export class QuicConnection {
       case 'crypto':
         return this.onCrypto(space, f.offset, f.data, frameType);
       case 'connection_close': {
-        const code = f.app ? f.code : f.code;
-        this.enterDraining(code, f.reason, false, f.app);
+        // RFC 9000 §10.2.2: on CONNECTION_CLOSE the endpoint enters the draining state.
+        this.enterDraining(f.code, f.reason, false, f.app);
         return;
       }
       case 'handshake_done':
@@ -739,55 +720,6 @@ export class QuicConnection {
         // RFC 9000 §19.7: a server MUST treat receipt of NEW_TOKEN as PROTOCOL_VIOLATION.
         if (this.role === 'server') throw new QuicError('PROTOCOL_VIOLATION', 'NEW_TOKEN from a client', frameType);
         return;
-      case 'stream':
-        return this.onStreamFrame(f.id, f.offset, f.data, f.fin, frameType);
-      case 'reset_stream':
-        return this.onResetStream(f.id, f.code, f.finalSize, frameType);
-      case 'stop_sending': {
-        const s = this.streamForFrame(f.id, frameType, 'send');
-        if (!s) return;
-        if (s.stopReceived === null) {
-          s.stopReceived = f.code;
-          this.events.push({ type: 'stream-stop-sending', id: f.id, code: f.code });
-          // RFC 9000 §3.5: an endpoint that receives STOP_SENDING MUST send RESET_STREAM.
-          this.resetStreamInternal(s, f.code);
-        }
-        return;
-      }
-      case 'max_data':
-        if (f.max > this.peerMaxData) {
-          this.peerMaxData = f.max;
-          this.wakeBlockedStreams();
-        }
-        return;
-      case 'max_stream_data': {
-        const s = this.streamForFrame(f.id, frameType, 'send');
-        if (s && f.max > s.sendMax) {
-          s.sendMax = f.max;
-          this.enqueueStream(s);
-          this.events.push({ type: 'stream-writable', id: s.id });
-        }
-        return;
-      }
-      case 'max_streams': {
-        const kind = f.bidi ? 'bidi' : 'uni';
-        if (f.max > this.peerMaxStreams[kind]) {
-          this.peerMaxStreams[kind] = f.max;
-          this.events.push({ type: 'streams-available', bidi: f.bidi });
-        }
-        return;
-      }
-      case 'data_blocked':
-        return;
-      case 'stream_data_blocked':
-        this.streamForFrame(f.id, frameType, 'recv');
-        return;
-      case 'streams_blocked':
-        return;
-      case 'new_connection_id':
-        return this.onNewConnectionId(f, frameType);
-      case 'retire_connection_id':
-        return this.onRetireConnectionId(f.seq, frameType);
       case 'path_challenge':
         // RFC 9000 §8.2.2: respond on the path the challenge arrived on.
         if (this.pathResponses.length < 4) this.pathResponses.push({ data: f.data, to: from });
@@ -817,65 +749,26 @@ export class QuicConnection {
   }
 
   private onAck(space: PacketSpace, f: Extract<Frame, { type: 'ack' }>, frameType: number, now: number): void {
-    const largest = f.ranges[0]![1];
-    // RFC 9000 §13.1: acknowledging a packet number never sent MAY be treated as PROTOCOL_VIOLATION.
-    if (largest >= space.nextPn) throw new QuicError('PROTOCOL_VIOLATION', 'ACK for an unsent packet', frameType);
-    const newlyAcked: SentPacket[] = [];
-    // The sent map starts with the oldest unacknowledged packet: nothing below it can be newly acked.
-    let oldest = Infinity;
-    for (const k of space.sent.keys()) {
-      oldest = k;
-      break;
-    }
-    for (const [rangeLo, hi] of f.ranges) {
-      if (hi < oldest) break;
-      const lo = Math.max(rangeLo, oldest);
-      if (hi - lo < space.sent.size) {
-        for (let pn = lo; pn <= hi; pn++) {
-          const p = space.sent.get(pn);
-          if (p) newlyAcked.push(p);
-        }
-      } else {
-        for (const p of space.sent.values()) if (p.pn >= lo && p.pn <= hi) newlyAcked.push(p);
-      }
-    }
-    if (newlyAcked.length === 0) return;
-    newlyAcked.sort((a, b) => a.pn - b.pn);
-    if (largest > space.largestAcked) space.largestAcked = largest;
-    const largestPacket = newlyAcked[newlyAcked.length - 1]!;
-    const anyEliciting = newlyAcked.some((p) => p.ackEliciting);
-    // RFC 9002 §5.1: an RTT sample when the largest acknowledged is newly acknowledged and at least
-    // one newly acknowledged packet was ack-eliciting.
-    if (largestPacket.pn === largest && anyEliciting) {
-      const ackDelay = space.id === APPLICATION ? (f.delay * 2 ** (this.peerTp?.ackDelayExponent ?? 3)) / 1000 : 0;
-      this.rtt.update(Math.max(now - largestPacket.timeSent, 0.001), ackDelay, this.handshakeConfirmed, this.peerTp?.maxAckDelay ?? 25);
-    }
-    const appLimited = this.cc.bytesInFlight < this.cc.congestionWindow / 2;
-    for (const p of newlyAcked) {
-      space.sent.delete(p.pn);
-      if (p.ackEliciting) space.ackElicitingInFlight--;
-      if (p.inFlight) this.cc.onPacketAcked(p.size, p.timeSent, appLimited);
+    const ackDelay = (f.delay * 2 ** (this.peerTp?.ackDelayExponent ?? 3)) / 1000;
+    const { acked, lost } = this.recovery.onAckReceived(space, f.ranges, ackDelay, now, frameType);
+    for (const p of acked) {
+      // RFC 9001 §6.1: a new key update is allowed once a packet of the current phase is acknowledged.
       if (space.id === APPLICATION && p.keyPhase === this.keyPhase) this.keyUpdatePermitted = true;
       this.onFramesAcked(space, p.frames);
     }
-    this.detectLostPackets(space, now);
-    // RFC 9002 §6.2.1: the PTO backoff resets on an acknowledgment (clients only once the peer's address is known valid).
-    if (this.role === 'server' || this.handshakeComplete || space.id !== INITIAL) this.ptoCount = 0;
-    this.setLossDetectionTimer();
+    this.onPacketsLost(space, lost);
+  }
+
+  private onPacketsLost(space: PacketSpace, lost: SentPacket[]): void {
+    this.stats.packetsLost += lost.length;
+    for (const p of lost) this.requeue(space, p.frames);
   }
 
   private onFramesAcked(space: PacketSpace, frames: SentFrame[]): void {
     for (const fr of frames) {
+      this.streams.onAcked(fr);
+      this.cids.onAcked(fr);
       switch (fr.t) {
-        case 'stream': {
-          const s = this.streams.get(fr.id);
-          if (!s) break;
-          s.send.onAck(fr.offset, fr.offset + fr.len);
-          if (fr.fin) s.finAcked = true;
-          if (s.send.buffered < s.sendMax) this.maybeWritable(s);
-          this.maybeCollect(s);
-          break;
-        }
         case 'crypto':
           space.cryptoSend.onAck(fr.offset, fr.offset + fr.len);
           break;
@@ -883,69 +776,20 @@ export class QuicConnection {
           // RFC 9000 §13.2.4: once an ACK is acknowledged, ranges at or below its largest need not be repeated.
           space.received.removeBelow(Math.max(0, fr.largest - 2 * MAX_ACK_RANGES));
           break;
-        case 'reset_stream': {
-          const s = this.streams.get(fr.id);
-          if (s) {
-            s.resetAcked = true;
-            this.maybeCollect(s);
-          }
-          break;
-        }
-        case 'new_connection_id':
-          this.newCidPending.delete(fr.seq);
-          break;
         default:
           break;
       }
     }
   }
 
-  private onFramesLost(space: PacketSpace, frames: SentFrame[]): void {
-    this.requeue(space, frames);
-  }
-
   /** Schedules the repair of a lost packet's frames (RFC 9000 §13.3). */
   private requeue(space: PacketSpace, frames: SentFrame[]): void {
     for (const fr of frames) {
+      this.streams.onLost(fr);
+      this.cids.onLost(fr);
       switch (fr.t) {
-        case 'stream': {
-          const s = this.streams.get(fr.id);
-          if (!s || s.resetSent) break;
-          if (fr.len > 0) s.send.onLost(fr.offset, fr.offset + fr.len);
-          if (fr.fin && !s.finAcked) s.finSent = false;
-          this.enqueueStream(s);
-          break;
-        }
         case 'crypto':
           if (!space.discarded) space.cryptoSend.onLost(fr.offset, fr.offset + fr.len);
-          break;
-        case 'max_data':
-          this.maxDataPending = true;
-          break;
-        case 'max_stream_data':
-          if (this.streams.has(fr.id)) this.maxStreamDataPending.add(fr.id);
-          break;
-        case 'max_streams':
-          this.maxStreamsPending[fr.bidi ? 'bidi' : 'uni'] = true;
-          break;
-        case 'data_blocked':
-          this.dataBlockedPending = true;
-          break;
-        case 'stream_data_blocked':
-          break;
-        case 'streams_blocked':
-          break;
-        case 'new_connection_id':
-          if (this.localCids.has(fr.seq)) this.newCidPending.add(fr.seq);
-          break;
-        case 'retire_connection_id':
-          this.retireCidPending.add(fr.seq);
-          break;
-        case 'reset_stream':
-          if (this.streams.has(fr.id)) this.resetStreamPending.add(fr.id);
-          break;
-        case 'stop_sending':
-          if (this.streams.has(fr.id)) this.stopSendingPending.add(fr.id);
           break;
         case 'handshake_done':
           this.handshakeDonePending = true;
@@ -960,59 +804,56 @@ export class QuicConnection {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Connection IDs (RFC 9000 §5.1)
+  // Streams (RFC 9000 §2-§4): the application's API; the work is in StreamManager.
 
-  private onNewConnectionId(f: Extract<Frame, { type: 'new_connection_id' }>, frameType: number): void {
-    // RFC 9000 §19.15: an endpoint that is sending packets with a zero-length Destination
-    // Connection ID MUST treat receipt of NEW_CONNECTION_ID as PROTOCOL_VIOLATION.
-    if (this.remoteCid.cid.length === 0) throw new QuicError('PROTOCOL_VIOLATION', 'NEW_CONNECTION_ID with zero-length connection IDs', frameType);
-    const existing = this.remoteCids.get(f.seq);
-    if (existing) {
-      if (!equalBytes(existing.cid, f.cid)) throw new QuicError('PROTOCOL_VIOLATION', 'NEW_CONNECTION_ID reuses a sequence number', frameType);
-      return;
-    }
-    if (f.seq < this.remoteRetirePriorTo) {
-      this.retireCidPending.add(f.seq);
-      return;
-    }
-    this.remoteCids.set(f.seq, { seq: f.seq, cid: f.cid, resetToken: f.resetToken });
-    if (f.retirePriorTo > this.remoteRetirePriorTo) {
-      this.remoteRetirePriorTo = f.retirePriorTo;
-      for (const c of [...this.remoteCids.values()]) {
-        if (c.seq < f.retirePriorTo) {
-          this.remoteCids.delete(c.seq);
-          this.retireCidPending.add(c.seq);
-        }
-      }
-      if (this.remoteCid.seq < f.retirePriorTo) {
-        const next = [...this.remoteCids.values()].sort((a, b) => a.seq - b.seq)[0];
-        if (next) this.remoteCid = next;
-      }
-    }
-    // RFC 9000 §5.1.1: more than active_connection_id_limit IDs is CONNECTION_ID_LIMIT_ERROR.
-    if (this.remoteCids.size > this.localTp.activeConnectionIdLimit) throw new QuicError('CONNECTION_ID_LIMIT_ERROR', 'peer exceeded active_connection_id_limit', frameType);
+  /**
+   * Opens a stream. Returns its ID, or null when the peer's MAX_STREAMS limit is reached (a
+   * `streams-available` event tells when to retry) or the connection is closed. Data written
+   * before the handshake completes (and, for clients, before `acceptPeer()`) waits.
+   */
+  openStream(bidi: boolean): number | null {
+    if (this.isClosed) return null;
+    return this.streams.openStream(bidi);
   }
 
-  private onRetireConnectionId(seq: number, frameType: number): void {
-    // RFC 9000 §19.16: retiring a sequence number never sent is PROTOCOL_VIOLATION.
-    if (seq >= this.nextLocalSeq) throw new QuicError('PROTOCOL_VIOLATION', 'RETIRE_CONNECTION_ID for an unissued sequence number', frameType);
-    const c = this.localCids.get(seq);
-    if (!c) return;
-    this.localCids.delete(seq);
-    this.newCidPending.delete(seq);
-    this.endpointEvents.push({ type: 'cid-retired', cid: c.cid });
-    this.issueConnectionIds();
+  /**
+   * Queues bytes on a stream (the connection keeps a reference: do not reuse `data`). Returns
+   * the number of bytes queued beyond what the peer allows right now. Throws for a stream that is
+   * not ours to write (a programmer error).
+   */
+  streamWrite(id: number, data: Uint8Array, fin = false): number {
+    return this.streams.streamWrite(id, data, fin);
   }
 
-  private issueConnectionIds(): void {
-    const limit = Math.min(this.peerTp?.activeConnectionIdLimit ?? 2, LOCAL_CID_COUNT);
-    while (this.localCids.size < limit) {
-      const seq = this.nextLocalSeq++;
-      const cid = randomBytes(this.cidLength);
-      this.localCids.set(seq, { seq, cid, resetToken: this.resetTokenFor(cid) });
-      this.newCidPending.add(seq);
-      this.endpointEvents.push({ type: 'cid-issued', cid });
-    }
+  /** Bytes written but not yet acknowledged on a stream (for back-pressure). */
+  streamBuffered(id: number): number {
+    return this.streams.streamBuffered(id);
+  }
+
+  /**
+   * Reads the bytes available in order on a stream, or null when none are. After null, check
+   * `streamFinished(id)`. Reading returns flow-control credit to the peer.
+   */
+  streamRead(id: number, max = Infinity): Uint8Array | null {
+    return this.streams.streamRead(id, max);
+  }
+
+  /**
+   * Whether the peer finished the stream and everything has been read, or the stream existed and
+   * is gone. False for a stream that was never opened.
+   */
+  streamFinished(id: number): boolean {
+    return this.streams.streamFinished(id);
+  }
+
+  /** RFC 9000 §3.1: abruptly ends our sending half (RESET_STREAM with `code`). */
+  streamReset(id: number, code: number): void {
+    this.streams.streamReset(id, code);
+  }
+
+  /** RFC 9000 §3.5: asks the peer to stop sending (STOP_SENDING); further data is discarded. */
+  stopSending(id: number, code: number): void {
+    this.streams.stopSending(id, code);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1057,8 +898,8 @@ export class QuicConnection {
           this.confirmHandshake();
         }
         this.maxDatagramSize = Math.min(this.targetDatagramSize, this.peerTp?.maxUdpPayloadSize ?? MIN_INITIAL_DATAGRAM);
-        this.cc.maxDatagramSize = this.maxDatagramSize;
-        for (const s of this.streams.values()) this.enqueueStream(s);
+        this.recovery.cc.maxDatagramSize = this.maxDatagramSize;
+        this.streams.wakeAll();
         return;
       case 'session-ticket':
         this.events.push({ type: 'session-ticket', ticket: ev.ticket });
@@ -1082,14 +923,13 @@ export class QuicConnection {
       } else if (tp.retrySourceConnectionId) {
         throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'retry_source_connection_id without a Retry');
       }
-      if (tp.statelessResetToken) this.remoteCids.get(0)!.resetToken = tp.statelessResetToken;
+      if (tp.statelessResetToken) this.cids.setInitialRemoteResetToken(tp.statelessResetToken);
     }
     if (this.peerInitialScid && (!tp.initialSourceConnectionId || !equalBytes(tp.initialSourceConnectionId, this.peerInitialScid))) {
       throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'initial_source_connection_id mismatch');
     }
     this.peerTp = tp;
-    this.peerMaxData = tp.initialMaxData;
-    this.peerMaxStreams = { bidi: tp.initialMaxStreamsBidi, uni: tp.initialMaxStreamsUni };
+    this.streams.setPeerParameters(tp);
   }
 
   private confirmHandshake(): void {
@@ -1098,8 +938,8 @@ export class QuicConnection {
     // RFC 9001 §4.9.2: Handshake keys are discarded when the handshake is confirmed.
     this.discardSpace(INITIAL);
     this.discardSpace(HANDSHAKE);
-    this.issueConnectionIds();
-    this.setLossDetectionTimer();
+    this.cids.issue(this.peerTp?.activeConnectionIdLimit ?? 2);
+    this.recovery.setTimer(this.now);
   }
 
   /** Client: the verifier accepted the server's certificate; the handshake may finish. */
@@ -1123,17 +963,12 @@ export class QuicConnection {
     const space = this.spaces[id];
     if (space.discarded) return;
     // RFC 9002 §6.4: discarding keys removes the space's packets from bytes in flight.
-    for (const p of space.sent.values()) if (p.inFlight) this.cc.onPacketDiscarded(p.size);
-    space.sent.clear();
-    space.ackElicitingInFlight = 0;
-    space.lossTime = Infinity;
     space.discarded = true;
     space.readKeys = null;
     space.writeKeys = null;
     space.ackNeeded = false;
     space.cryptoSend.retransmit.clear();
-    this.ptoCount = 0;
-    this.setLossDetectionTimer();
+    this.recovery.forget(space, this.now);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1168,7 +1003,7 @@ export class QuicConnection {
   }
 
   private stopAllTimersForClose(): void {
-    this.lossTimer = Infinity;
+    this.recovery.timer = Infinity;
     this.idleDeadline = Infinity;
     this.pacingDeadline = Infinity;
     for (const s of this.spaces) s.ackDeadline = Infinity;
@@ -1199,8 +1034,7 @@ export class QuicConnection {
   // Timers
 
   private ptoDuration(id: SpaceId): number {
-    const maxAckDelay = id === APPLICATION ? (this.peerTp?.maxAckDelay ?? 25) : 0;
-    return this.rtt.ptoBase() + maxAckDelay;
+    return this.recovery.ptoDuration(id);
   }
 
   private resetIdleTimer(now: number): void {
@@ -1213,58 +1047,14 @@ export class QuicConnection {
     this.idleDeadline = t ? now + Math.max(t, 3 * this.ptoDuration(APPLICATION)) : Infinity;
   }
 
-  /** RFC 9002 Appendix A.8 SetLossDetectionTimer. */
-  private setLossDetectionTimer(): void {
-    let earliestLoss = Infinity;
-    for (const s of this.spaces) earliestLoss = Math.min(earliestLoss, s.lossTime);
-    if (earliestLoss !== Infinity) {
-      this.lossTimer = earliestLoss;
-      return;
-    }
-    // A server blocked by the anti-amplification limit arms no PTO (A.8).
-    if (this.role === 'server' && !this.addressValidated && this.amplificationCredit() <= 0) {
-      this.lossTimer = Infinity;
-      return;
-    }
-    const inFlight = this.spaces.some((s) => s.ackElicitingInFlight > 0);
-    // A.8: a client without an acknowledged handshake keeps a PTO armed (anti-deadlock).
-    if (!inFlight && (this.role === 'server' || this.handshakeConfirmed || this.handshakeComplete)) {
-      this.lossTimer = Infinity;
-      return;
-    }
-    this.lossTimer = this.ptoTimeAndSpace().time;
-  }
-
-  /** RFC 9002 Appendix A.8 GetPtoTimeAndSpace. */
-  private ptoTimeAndSpace(): { time: number; space: SpaceId } {
-    const backoff = 2 ** this.ptoCount;
-    if (!this.spaces.some((s) => s.ackElicitingInFlight > 0)) {
-      // Anti-deadlock PTO from the client.
-      const space = this.spaces[HANDSHAKE].writeKeys ? HANDSHAKE : INITIAL;
-      return { time: this.now + this.rtt.ptoBase() * backoff, space };
-    }
-    let best = { time: Infinity, space: INITIAL as SpaceId };
-    for (const s of this.spaces) {
-      if (s.ackElicitingInFlight === 0) continue;
-      if (s.id === APPLICATION && !this.handshakeConfirmed) continue;
-      const t = s.timeOfLastAckEliciting + this.ptoDuration(s.id) * backoff;
-      if (t < best.time) best = { time: t, space: s.id };
-    }
-    if (best.time === Infinity && this.spaces[APPLICATION].ackElicitingInFlight > 0) {
-      const s = this.spaces[APPLICATION];
-      best = { time: s.timeOfLastAckEliciting + this.ptoDuration(APPLICATION) * backoff, space: APPLICATION };
-    }
-    return best;
-  }
-
   /** The earliest time `handleTimeout` must be called, or undefined when nothing is scheduled. */
   pollTimeout(): number | undefined {
     if (this.state === 'drained') return undefined;
-    let t = Math.min(this.closeDeadline, this.idleDeadline, this.lossTimer, this.pacingDeadline);
+    let t = Math.min(this.closeDeadline, this.idleDeadline, this.recovery.timer, this.pacingDeadline);
     if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
     for (const s of this.spaces) t = Math.min(t, s.ackDeadline);
     if (this.prevReadKeys) t = Math.min(t, this.prevReadKeysDeadline);
-    if (this.keepAliveInterval && this.handshakeComplete) t = Math.min(t, Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval);
+    if (this.keepAliveInterval && this.handshakeComplete && !this.pingPending) t = Math.min(t, Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval);
     if (this.challenge && !this.challenge.pending) t = Math.min(t, this.challenge.sentAt + 3 * this.ptoDuration(APPLICATION));
     return t === Infinity ? undefined : t;
   }
@@ -1303,68 +1093,29 @@ export class QuicConnection {
         if (this.challenge.tries >= 3) this.challenge = null;
         else this.challenge.pending = true;
       }
-      if (now >= this.lossTimer) this.onLossDetectionTimeout(now);
+      if (now >= this.recovery.timer) this.onLossDetectionTimeout(now);
     });
   }
 
-  /** RFC 9002 Appendix A.9 OnLossDetectionTimeout. */
+  /** RFC 9002 A.9: time-threshold losses, or a PTO that sends probes carrying data when possible. */
   private onLossDetectionTimeout(now: number): void {
-    let earliest: PacketSpace | null = null;
-    for (const s of this.spaces) if (s.lossTime !== Infinity && (!earliest || s.lossTime < earliest.lossTime)) earliest = s;
-    if (earliest) {
-      this.detectLostPackets(earliest, now);
-      this.setLossDetectionTimer();
+    const outcome = this.recovery.onTimeout(now);
+    if (outcome.kind === 'lost') {
+      this.onPacketsLost(outcome.space, outcome.packets);
       return;
     }
-    const { space } = this.ptoTimeAndSpace();
-    const s = this.spaces[space];
-    // RFC 9002 §6.2.4: send one or two ack-eliciting probe packets, retransmitting data when possible.
-    s.probes = 2;
+    const s = outcome.space;
+    // RFC 9002 §6.2.4: probes retransmit data when possible (the packets stay in flight).
     let n = 0;
     for (const p of s.sent.values()) {
       if (!p.ackEliciting) continue;
       this.requeue(s, p.frames);
-      if (space === APPLICATION && ++n >= 2) break;
+      if (s.id === APPLICATION && ++n >= 2) break;
     }
-    if (space !== APPLICATION) {
+    if (s.id !== APPLICATION) {
       // During the handshake, resend all unacknowledged CRYPTO data of the other handshake space as well.
-      const other = this.spaces[space === INITIAL ? HANDSHAKE : INITIAL];
+      const other = this.spaces[s.id === INITIAL ? HANDSHAKE : INITIAL];
       if (!other.discarded && other.writeKeys) for (const p of other.sent.values()) this.requeue(other, p.frames);
-    }
-    this.ptoCount++;
-    this.setLossDetectionTimer();
-  }
-
-  /** RFC 9002 Appendix A.10 DetectAndRemoveLostPackets. */
-  private detectLostPackets(space: PacketSpace, now: number): void {
-    space.lossTime = Infinity;
-    if (space.largestAcked < 0) return;
-    const lossDelay = Math.max(TIME_THRESHOLD * Math.max(this.rtt.latestRtt, this.rtt.smoothedRtt), GRANULARITY);
-    const lostSendTime = now - lossDelay;
-    const lost: SentPacket[] = [];
-    for (const p of space.sent.values()) {
-      if (p.pn > space.largestAcked) break;
-      if (p.timeSent <= lostSendTime || space.largestAcked >= p.pn + PACKET_THRESHOLD) lost.push(p);
-      else space.lossTime = Math.min(space.lossTime, p.timeSent + lossDelay);
-    }
-    if (lost.length === 0) return;
-    let lastLostTime = -Infinity;
-    for (const p of lost) {
-      space.sent.delete(p.pn);
-      if (p.ackEliciting) space.ackElicitingInFlight--;
-      if (p.inFlight) {
-        this.cc.onPacketDiscarded(p.size);
-        lastLostTime = Math.max(lastLostTime, p.timeSent);
-      }
-      this.stats.packetsLost++;
-      this.onFramesLost(space, p.frames);
-    }
-    if (lastLostTime > -Infinity) this.cc.onCongestionEvent(lastLostTime, now);
-    // RFC 9002 §7.6: persistent congestion, approximated on the span of this batch of losses.
-    const first = lost[0]!;
-    const last = lost[lost.length - 1]!;
-    if (this.rtt.hasSample && lost.length >= 2 && last.timeSent - first.timeSent > (this.rtt.smoothedRtt + Math.max(4 * this.rtt.rttVar, GRANULARITY) + (this.peerTp?.maxAckDelay ?? 25)) * PERSISTENT_CONGESTION_THRESHOLD) {
-      this.cc.onPersistentCongestion();
     }
   }
 
@@ -1404,7 +1155,10 @@ export class QuicConnection {
       const r = this.pathResponses.splice(foreign, 1)[0]!;
       const w = new ByteWriter(16);
       encodeFrame(w, { type: 'path_response', data: r.data });
-      const pkt = this.sealPacket(this.spaces[APPLICATION], w.finish().slice(), [], false, 0);
+      // §8.2.2: expanded to 1200 bytes; one such datagram per challenge stays within 3x of the
+      // (padded) probe that carried the challenge.
+      const overhead = this.headerLength(this.spaces[APPLICATION]) + AEAD_TAG_LENGTH;
+      const pkt = this.sealPacket(this.spaces[APPLICATION], w.finish().slice(), [], false, Math.max(0, MIN_INITIAL_DATAGRAM - overhead - w.offset));
       return { data: pkt, to: r.to };
     }
 
@@ -1435,6 +1189,12 @@ export class QuicConnection {
     // a server MUST pad those carrying ack-eliciting Initial packets.
     let pad = 0;
     if (containsInitial && (this.role === 'client' || ackElicitingInitial)) pad = Math.max(0, Math.min(MIN_INITIAL_DATAGRAM, credit) - used);
+    // RFC 9000 §8.2.1/§8.2.2: datagrams with PATH_CHALLENGE or PATH_RESPONSE are expanded to 1200
+    // bytes unless the anti-amplification limit does not permit it.
+    if (this.padForPath) {
+      this.padForPath = false;
+      pad = Math.max(pad, Math.min(MIN_INITIAL_DATAGRAM, credit) - used);
+    }
     for (let i = 0; i < builds.length; i++) {
       const b = builds[i]!;
       const last = i === builds.length - 1;
@@ -1465,22 +1225,25 @@ export class QuicConnection {
     this.closeSendPending = false;
     // RFC 9000 §10.2.3: send CONNECTION_CLOSE in every space the peer might be able to read;
     // in Initial/Handshake an application close becomes APPLICATION_ERROR (0x0c) without the reason.
-    const parts: Uint8Array[] = [];
+    const frames: { space: PacketSpace; bytes: Uint8Array }[] = [];
+    let used = 0;
     for (const space of this.spaces) {
       if (!space.writeKeys || space.discarded) continue;
-      if (space.id === APPLICATION && !this.handshakeComplete && this.role === 'server' && parts.length > 0) continue;
+      if (space.id === APPLICATION && !this.handshakeComplete && this.role === 'server' && frames.length > 0) continue;
       let frame: Frame = this.closeFrame;
       if (space.id !== APPLICATION && frame.type === 'connection_close' && frame.app) {
         frame = { type: 'connection_close', app: false, code: TransportErrorCode.APPLICATION_ERROR, frameType: 0, reason: '' };
       }
       const w = new ByteWriter(64);
       encodeFrame(w, frame);
-      const pad = space.id === INITIAL && this.role === 'client' ? Math.max(0, MIN_INITIAL_DATAGRAM - 100 - w.offset) : 0;
-      parts.push(this.sealPacket(space, w.finish().slice(), [], false, pad));
+      frames.push({ space, bytes: w.finish().slice() });
+      used += this.headerLength(space) + AEAD_TAG_LENGTH + w.offset;
     }
-    if (parts.length === 0) return undefined;
-    const total = parts.reduce((n, p) => n + p.length, 0);
-    const data = new Uint8Array(total);
+    if (frames.length === 0) return undefined;
+    // RFC 9000 §14.1: a client's datagram carrying an Initial packet is at least 1200 bytes.
+    const pad = this.role === 'client' && frames[0]!.space.id === INITIAL ? Math.max(0, MIN_INITIAL_DATAGRAM - used) : 0;
+    const parts = frames.map((f, i) => this.sealPacket(f.space, f.bytes, [], false, i === frames.length - 1 ? pad : 0));
+    const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let o = 0;
     for (const p of parts) {
       data.set(p, o);
@@ -1492,8 +1255,8 @@ export class QuicConnection {
   /** Exact header length of the next packet in `space` (including its packet number). */
   private headerLength(space: PacketSpace): number {
     const pnLen = packetNumberLength(space.nextPn, space.largestAcked);
-    if (space.id === APPLICATION) return 1 + this.remoteCid.cid.length + pnLen;
-    const base = 1 + 4 + 1 + this.remoteCid.cid.length + 1 + this.initialLocalCid.length + 2 + pnLen;
+    if (space.id === APPLICATION) return 1 + this.cids.remote.length + pnLen;
+    const base = 1 + 4 + 1 + this.cids.remote.length + 1 + this.cids.initialLocal.length + 2 + pnLen;
     if (space.id === INITIAL) return base + varintLength(this.retryToken.length) + this.retryToken.length;
     return base;
   }
@@ -1525,9 +1288,9 @@ export class QuicConnection {
 
     // Congestion and pacing gate everything ack-eliciting, except PTO probes (RFC 9002 §7.5).
     const probe = space.probes > 0;
-    let cwndOk = probe || this.cc.available >= Math.min(room, this.maxDatagramSize);
+    let cwndOk = probe || this.recovery.cc.available >= Math.min(room, this.maxDatagramSize);
     if (cwndOk && !probe && isApp) {
-      const wait = this.cc.pacingDelay(this.maxDatagramSize, now, this.rtt.hasSample ? this.rtt.smoothedRtt : 0);
+      const wait = this.recovery.cc.pacingDelay(this.maxDatagramSize, now, this.recovery.rtt.hasSample ? this.recovery.rtt.smoothedRtt : 0);
       if (wait > 0) {
         this.pacingDeadline = wait;
         cwndOk = false;
@@ -1560,7 +1323,7 @@ export class QuicConnection {
         ackEliciting = true;
       }
       if (isApp) ackEliciting = this.buildControlFrames(w, sent, room) || ackEliciting;
-      if (isApp && this.handshakeComplete && this.peerAccepted) ackEliciting = this.buildStreamFrames(w, sent, room) || ackEliciting;
+      if (isApp && this.handshakeComplete && this.peerAccepted) ackEliciting = this.streams.writeStreamFrames(w, sent, room) || ackEliciting;
       if ((probe || (isApp && this.pingPending)) && !ackEliciting && fits(1)) {
         encodeFrame(w, { type: 'ping' });
         sent.push({ t: 'ping' });
@@ -1592,82 +1355,18 @@ export class QuicConnection {
       const idx = this.pathResponses.findIndex((r) => sameAddress(r.to, this.remote));
       if (idx < 0) break;
       encodeFrame(w, { type: 'path_response', data: this.pathResponses.splice(idx, 1)[0]!.data });
+      this.padForPath = true;
     }
     if (this.challenge?.pending && sameAddress(this.challenge.to, this.remote) && fits(9)) {
       encodeFrame(w, { type: 'path_challenge', data: this.challenge.data });
       sent.push({ t: 'path_challenge' });
+      this.padForPath = true;
       this.challenge.pending = false;
       this.challenge.sentAt = this.now;
       this.challenge.tries++;
     }
-    if (this.maxDataPending && fits(9)) {
-      encodeFrame(w, { type: 'max_data', max: this.localMaxData });
-      sent.push({ t: 'max_data' });
-      this.maxDataPending = false;
-    }
-    for (const kind of ['bidi', 'uni'] as const) {
-      if (this.maxStreamsPending[kind] && fits(9)) {
-        encodeFrame(w, { type: 'max_streams', bidi: kind === 'bidi', max: this.localMaxStreams[kind] });
-        sent.push({ t: 'max_streams', bidi: kind === 'bidi' });
-        this.maxStreamsPending[kind] = false;
-      }
-      if (this.streamsBlockedPending[kind] && fits(9)) {
-        encodeFrame(w, { type: 'streams_blocked', bidi: kind === 'bidi', limit: this.peerMaxStreams[kind] });
-        sent.push({ t: 'streams_blocked', bidi: kind === 'bidi' });
-        this.streamsBlockedPending[kind] = false;
-      }
-    }
-    for (const id of this.maxStreamDataPending) {
-      if (!fits(17)) break;
-      const s = this.streams.get(id);
-      this.maxStreamDataPending.delete(id);
-      if (!s || s.finalSize !== null) continue;
-      encodeFrame(w, { type: 'max_stream_data', id, max: s.recvMax });
-      sent.push({ t: 'max_stream_data', id });
-    }
-    for (const id of this.resetStreamPending) {
-      if (!fits(25)) break;
-      const s = this.streams.get(id);
-      this.resetStreamPending.delete(id);
-      if (!s?.resetSent) continue;
-      encodeFrame(w, { type: 'reset_stream', id, code: s.resetSent.code, finalSize: s.resetSent.finalSize });
-      sent.push({ t: 'reset_stream', id });
-    }
-    for (const id of this.stopSendingPending) {
-      if (!fits(17)) break;
-      const s = this.streams.get(id);
-      this.stopSendingPending.delete(id);
-      if (!s || s.stopSent === null) continue;
-      encodeFrame(w, { type: 'stop_sending', id, code: s.stopSent });
-      sent.push({ t: 'stop_sending', id });
-    }
-    for (const seq of this.newCidPending) {
-      if (!fits(48)) break;
-      const c = this.localCids.get(seq);
-      this.newCidPending.delete(seq);
-      if (!c) continue;
-      encodeFrame(w, { type: 'new_connection_id', seq, retirePriorTo: 0, cid: c.cid, resetToken: c.resetToken });
-      sent.push({ t: 'new_connection_id', seq });
-    }
-    for (const seq of this.retireCidPending) {
-      if (!fits(9)) break;
-      this.retireCidPending.delete(seq);
-      encodeFrame(w, { type: 'retire_connection_id', seq });
-      sent.push({ t: 'retire_connection_id', seq });
-    }
-    if (this.dataBlockedPending && fits(9)) {
-      encodeFrame(w, { type: 'data_blocked', limit: this.peerMaxData });
-      sent.push({ t: 'data_blocked' });
-      this.dataBlockedPending = false;
-    }
-    for (const id of this.streamDataBlockedPending) {
-      if (!fits(17)) break;
-      this.streamDataBlockedPending.delete(id);
-      const s = this.streams.get(id);
-      if (!s) continue;
-      encodeFrame(w, { type: 'stream_data_blocked', id, limit: s.sendMax });
-      sent.push({ t: 'stream_data_blocked', id });
-    }
+    this.streams.writeControlFrames(w, sent, room);
+    this.cids.writeFrames(w, sent, room);
     return w.offset > start;
   }
 
@@ -1685,36 +1384,38 @@ export class QuicConnection {
     }
     let packet: Uint8Array;
     if (space.id === APPLICATION) {
-      const header = new Uint8Array(1 + this.remoteCid.cid.length + 4);
+      const header = new Uint8Array(1 + this.cids.remote.length + 4);
       // RFC 9000 §17.3.1: Header Form 0, Fixed Bit 1, Spin 0, Reserved 0, Key Phase, PN Length.
       header[0] = 0x40 | (this.keyPhase << 2) | (pnLen - 1);
-      header.set(this.remoteCid.cid, 1);
-      packet = protectPacket(keys, header, 1 + this.remoteCid.cid.length, pnLen, pn, payload, false);
+      header.set(this.cids.remote, 1);
+      packet = protectPacket(keys, header, 1 + this.cids.remote.length, pnLen, pn, payload, false);
     } else {
       const type = space.id === INITIAL ? 'initial' : 'handshake';
       const header = new Uint8Array(this.headerLength(space));
-      const pnOffset = writeLongHeader(header, type, this.remoteCid.cid, this.initialLocalCid, this.role === 'client' ? this.retryToken : null, pnLen, 2);
+      const pnOffset = writeLongHeader(header, type, this.cids.remote, this.cids.initialLocal, this.role === 'client' ? this.retryToken : null, pnLen, 2);
       packet = protectPacket(keys, header, pnOffset, pnLen, pn, payload, true);
     }
     const inFlight = ackEliciting || padding > 0;
-    const record: SentPacket = { pn, timeSent: this.now, size: packet.length, ackEliciting, inFlight, frames: sentFrames, keyPhase: this.keyPhase };
-    if (ackEliciting || sentFrames.length > 0) space.sent.set(pn, record);
-    if (inFlight) this.cc.onPacketSent(packet.length, this.now);
+    this.recovery.onPacketSent(space, { pn, timeSent: this.now, size: packet.length, ackEliciting, inFlight, frames: sentFrames, keyPhase: this.keyPhase }, this.now);
     if (ackEliciting) {
-      space.ackElicitingInFlight++;
-      space.timeOfLastAckEliciting = this.now;
       this.lastAckElicitingSent = this.now;
       // RFC 9000 §10.1: sending the first ack-eliciting packet after receiving restarts the idle timer.
       if (!this.ackElicitingSinceReceive) {
         this.ackElicitingSinceReceive = true;
         this.resetIdleTimer(this.now);
       }
-      this.setLossDetectionTimer();
     }
     this.stats.packetsSent++;
-    this.stats.smoothedRtt = this.rtt.smoothedRtt;
-    this.stats.congestionWindow = this.cc.congestionWindow;
-    this.stats.bytesInFlight = this.cc.bytesInFlight;
+    if (space.id === APPLICATION && ++this.packetsInPhase >= AES_GCM_KEY_UPDATE_AT && keys.suite.aead !== 'chacha20-poly1305') {
+      // RFC 9001 §6.6: endpoints MUST initiate a key update before the confidentiality limit
+      // (2^23 packets for AES-GCM); if that is not possible in time, close with AEAD_LIMIT_REACHED.
+      if (!this.initiateKeyUpdate() && this.packetsInPhase >= AES_GCM_CONFIDENTIALITY_LIMIT) {
+        this.closeWith(TransportErrorCode.AEAD_LIMIT_REACHED, 'AEAD confidentiality limit reached', false);
+      }
+    }
+    this.stats.smoothedRtt = this.recovery.rtt.smoothedRtt;
+    this.stats.congestionWindow = this.recovery.cc.congestionWindow;
+    this.stats.bytesInFlight = this.recovery.cc.bytesInFlight;
     return packet;
   }
 }

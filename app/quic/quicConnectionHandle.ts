@@ -19,7 +19,8 @@ export const STREAM_HIGH_WATER_MARK = 1024 * 1024;
 
 /**
  * One stream. Events: 'data' (Uint8Array), 'end' (peer finished), 'reset' (code),
- * 'stop-sending' (code), 'drain' (buffer below the high-water mark again).
+ * 'stop-sending' (code), 'drain' (buffer below the high-water mark again), 'close' (CloseInfo:
+ * the whole connection ended).
  */
 export class QuicStreamHandle extends EventEmitter {
   readonly id: number;
@@ -193,6 +194,9 @@ export class QuicConnectionHandle extends EventEmitter {
         this.closeInfo = info;
         this.rejectEstablished(new Error(`QUIC connection closed before the handshake completed: ${e.codeName} ${e.reason}`));
         this.resolveClosed(info);
+        // Streams cannot outlive their connection: tell each one (no 'error' event, so an
+        // unobserved close never throws).
+        for (const st of this.streams.values()) st.emit('close', info);
         this.emit('closed', info);
         break;
       }

@@ -12,7 +12,7 @@ import { parseHeader, QUIC_V1, versionNegotiationPacket } from './packetHeader.t
 import { buildRetryPacket, buildStatelessReset, RetryToken } from './retryToken.ts';
 
 const CID_LENGTH = 8;
-/** Datagrams sent per connection before yielding to the event loop. */
+/** Datagrams sent per event-loop turn (all connections) before yielding to pending I/O. */
 const MAX_BURST = 64;
 
 export interface ListenOptions extends Pick<ServerAcceptOptions, 'alpn' | 'certificateChain' | 'privateKey' | 'selectCertificate' | 'ticketKey' | 'transportParams' | 'maxDatagramSize' | 'keepAliveInterval'> {
@@ -250,7 +250,7 @@ export class QuicEndpoint {
   private service(handle: QuicConnectionHandle): void {
     const conn = handle.connection;
     const now = performance.now();
-    let sent = this.transmit(conn, now, MAX_BURST);
+    this.transmit(conn, now);
     for (let e = conn.pollEvent(); e; e = conn.pollEvent()) handle.dispatch(e);
     for (let e = conn.pollEndpointEvent(); e; e = conn.pollEndpointEvent()) {
       if (e.type === 'cid-issued') this.routes.set(key(e.cid), handle);
@@ -258,29 +258,43 @@ export class QuicEndpoint {
       else this.forget(handle);
     }
     // Events may have queued more (a handler wrote to a stream): one more transmit pass.
-    if (sent < MAX_BURST) sent += this.transmit(conn, now, MAX_BURST - sent);
-    // A full burst may leave more to send: continue after pending I/O (ACKs) had its turn, so a
-    // large congestion window never blocks the event loop.
-    if (sent >= MAX_BURST && !this.flushQueued.has(handle)) {
+    const more = this.transmit(conn, now);
+    // When this turn's send budget ran out, continue after pending I/O (ACKs) had its turn, so
+    // a large congestion window never blocks the event loop.
+    if (more && !this.flushQueued.has(handle)) {
       this.flushQueued.add(handle);
-      setImmediate(() => {
-        this.flushQueued.delete(handle);
-        if (this.handles.has(handle) && !this.socketClosed) this.service(handle);
-      });
+      this.scheduleTurn();
     }
     handle.pumpDrain();
     this.armTimer();
   }
 
-  private transmit(conn: QuicConnection, now: number, max: number): number {
-    let n = 0;
-    while (n < max) {
+  /** Datagrams this endpoint may still send in the current event-loop turn. */
+  private budget = MAX_BURST;
+  private turnScheduled = false;
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => {
+      this.turnScheduled = false;
+      this.budget = MAX_BURST;
+      const pending = [...this.flushQueued];
+      this.flushQueued.clear();
+      for (const h of pending) if (this.handles.has(h) && !this.socketClosed) this.service(h);
+    });
+  }
+
+  /** Sends while the turn's budget lasts; returns true when the connection may have more to send. */
+  private transmit(conn: QuicConnection, now: number): boolean {
+    while (this.budget > 0) {
       const t = conn.pollTransmit(now);
-      if (!t) break;
+      if (!t) return false;
       this.sendRaw(t.data, t.to);
-      n++;
+      this.budget--;
     }
-    return n;
+    this.scheduleTurn();
+    return true;
   }
 
   private forget(handle: QuicConnectionHandle): void {

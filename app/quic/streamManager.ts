@@ -40,6 +40,8 @@ export class StreamManager {
   private readonly streamDataBlockedPending = new Set<number>();
   private readonly resetStreamPending = new Set<number>();
   private readonly stopSendingPending = new Set<number>();
+  /** Streams with a 'stream-readable' event the application has not acted on yet. */
+  private readonly readablePending = new Set<number>();
 
 
   constructor(role: 'client' | 'server', localTp: TransportParameters, events: QuicEvent[]) {
@@ -303,7 +305,11 @@ export class StreamManager {
       this.creditConsumed(s, grew);
       return;
     }
-    if (s.recv.readable || (fin && s.recv.readOffset === end)) this.events.push({ type: 'stream-readable', id });
+    // One pending 'stream-readable' per stream: the application reads everything available.
+    if ((s.recv.readable || (fin && s.recv.readOffset === end)) && !this.readablePending.has(id)) {
+      this.readablePending.add(id);
+      this.events.push({ type: 'stream-readable', id });
+    }
   }
 
   private onResetStream(id: number, code: number, finalSize: number, frameType: number): void {
@@ -421,6 +427,7 @@ export class StreamManager {
    * `streamFinished(id)`. Reading gives flow-control credit back to the peer.
    */
   streamRead(id: number, max = Infinity): Uint8Array | null {
+    this.readablePending.delete(id);
     const s = this.streams.get(id);
     if (!s || !s.canRecv || s.resetReceived) return null;
     const before = s.recv.readOffset;
@@ -436,9 +443,18 @@ export class StreamManager {
   /** Whether the peer finished the stream and everything has been read (or the stream is gone). */
   streamFinished(id: number): boolean {
     const s = this.streams.get(id);
-    if (!s) return true;
+    if (!s) return this.wasOpened(id);
     return s.finalSize !== null && s.recv.readOffset === s.finalSize;
   }
+
+  /** Whether a stream with this ID existed (it is gone now if it is not in the map). */
+  private wasOpened(id: number): boolean {
+    const kind = this.streamKind(id);
+    const index = Math.floor(id / 4);
+    const local = isServerInitiated(id) === (this.role === 'server');
+    return index < (local ? this.nextStreamIndex[kind] : this.remoteOpened[kind]);
+  }
+
 
   /** RFC 9000 §3.1: abruptly ends our sending half (RESET_STREAM). */
   streamReset(id: number, code: number): void {

@@ -95,3 +95,52 @@ test('usage errors exit 2 and say what is wrong', async () => {
   assert.equal(result.code, 2);
   assert.match(result.stderr, /bare JID/);
 });
+
+/** Logs in to a DNA scenario of the lab and returns the printed (and stored) security record. */
+async function connectRecord(jid: string): Promise<SecurityRecord> {
+  const result = await runQuiver(['connect', jid, '--json', '--https-port', String(lab.https.port), ...common()], pw(jid));
+  assert.equal(result.code, 0, result.stderr);
+  return result.json[0] as unknown as SecurityRecord;
+}
+
+test('a hosted domain proved by POSH: the record names the prooftype and the delegation', async () => {
+  const record = await connectRecord('henry@hosted.test');
+  assert.equal(record.host, 'xmpp.provider.test');
+  assert.equal(record.verification.prooftype, 'posh');
+  assert.match(record.verification.delegation ?? '', /^posh:https:\/\/hosted\.test/);
+});
+
+test('a hosted domain proved by a DNSSEC-secure SRV answer', async () => {
+  const record = await connectRecord('sam@secure-hosted.test');
+  assert.equal(record.dnssec, 'secure');
+  assert.equal(record.verification.prooftype, 'pkix');
+  assert.match(record.verification.delegation ?? '', /^dnssec-srv:/);
+});
+
+test('DANE-EE with a self-signed certificate', async () => {
+  const record = await connectRecord('dana@dane.test');
+  assert.equal(record.verification.prooftype, 'dane-ee');
+  assert.equal(record.dnssec, 'secure');
+});
+
+test('Host Meta 2 gives the way in and delegates by its sni', async () => {
+  const record = await connectRecord('hank@hostmeta.test');
+  assert.equal(record.source, 'host-meta');
+  assert.equal(record.sni, 'xmpp.provider.test');
+  assert.equal(record.verification.prooftype, 'pkix');
+  assert.match(record.verification.delegation ?? '', /^host-meta:/);
+});
+
+test('a TLSA record that does not match refuses the server, with no PKIX fallback', async () => {
+  const jid = 'mona@dane-mismatch.test';
+  const result = await runQuiver(['connect', jid, ...common()], pw(jid));
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /TLSA|DANE/);
+});
+
+test('bogus DNSSEC answers refuse the domain', async () => {
+  const jid = 'bob@bogus.test';
+  const result = await runQuiver(['connect', jid, ...common()], { LAB_PASSWORD: lab.users[jid] ?? 'x' });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /DNSSEC/);
+});

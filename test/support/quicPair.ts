@@ -255,10 +255,10 @@ export class Pair {
    * arbitrary frame bytes reach the server's frame layer. Returns false before 1-RTT keys exist.
    */
   injectFromClient(payload: Uint8Array): boolean {
-    const c = this.client as unknown as { spaces: { nextPn: number; writeKeys: PacketKeys | null }[]; remoteCid: { cid: Uint8Array }; keyPhase: number };
+    const c = this.client as unknown as { spaces: { nextPn: number; writeKeys: PacketKeys | null }[]; cids: { remote: Uint8Array }; keyPhase: number };
     const space = c.spaces[2]!;
     if (!space.writeKeys || !this.server) return false;
-    const cid = c.remoteCid.cid;
+    const cid = c.cids.remote;
     const header = new Uint8Array(1 + cid.length + 4);
     header[0] = 0x40 | (c.keyPhase << 2) | 3;
     header.set(cid, 1);

@@ -178,15 +178,16 @@ async function h3Server(body: number): Promise<{ ep: QuicEndpoint; conns: QuicCo
 }
 
 describe('interop: ngtcp2 client (gtlsclient, h3) -> Quiver server', { skip, timeout: 90_000 }, () => {
-  const BODY = 2 << 20;
+  // Large enough that the client's timers (30 ms after the handshake) fire mid-transfer.
+  const BODY = 8 << 20;
   const upload = join(work, 'upload.bin');
   writeFileSync(upload, new Uint8Array(2 << 20));
 
   const scenarios: { name: string; args: string[]; check: (c: QuicConnectionHandle, events: string[]) => void }[] = [
-    { name: 'a request and a 2 MiB response', args: [], check: () => undefined },
+    { name: 'a request and an 8 MiB response', args: [], check: () => undefined },
     {
       name: 'active migration by the client (--change-local-addr)',
-      args: ['--change-local-addr=100ms'],
+      args: ['--change-local-addr=30ms'],
       check: (_c, events) => {
         assert.ok(events.includes('migrated'));
         assert.ok(events.includes('path-validated'));
@@ -200,7 +201,7 @@ describe('interop: ngtcp2 client (gtlsclient, h3) -> Quiver server', { skip, tim
         assert.ok(events.includes('path-validated'));
       },
     },
-    { name: 'a key update initiated by the client (--key-update)', args: ['--key-update=100ms'], check: (c) => assert.ok(c.connection.stats.keyUpdates >= 1) },
+    { name: 'a key update initiated by the client (--key-update)', args: ['--key-update=30ms'], check: (c) => assert.ok(c.connection.stats.keyUpdates >= 1) },
   ];
 
   for (const sc of scenarios) {

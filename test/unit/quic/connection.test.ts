@@ -236,6 +236,9 @@ describe('QuicConnection key update (RFC 9001 §6)', () => {
     echoTransfer(p, 1, 20_000);
     assert.equal(p.client.stats.keyUpdates, 2);
     assert.equal(p.server!.stats.keyUpdates, 2);
+    // Packets still in the old phase were opened with the retained old keys: nothing was lost.
+    assert.equal(p.client.stats.packetsDropped + p.server!.stats.packetsDropped, 0);
+    assert.equal(p.client.stats.packetsLost + p.server!.stats.packetsLost, 0);
   });
 
   it('refuses a second update before the first is acknowledged', () => {
@@ -261,6 +264,18 @@ describe('QuicConnection migration (RFC 9000 §9)', () => {
     assert.deepEqual(p.server!.remoteAddress, p.clientAddr);
   });
 
+  it('as a client, discards packets from an unknown server address (§9)', () => {
+    const p = new Pair();
+    p.handshake();
+    const id = p.server!.openStream(true)!;
+    p.server!.streamWrite(id, pattern(100, 5), true);
+    const datagram = p.server!.pollTransmit(p.now)!;
+    const dropped = p.client.stats.packetsDropped;
+    p.client.handleDatagram(datagram.data, { address: '203.0.113.9', port: 443 }, p.now);
+    assert.equal(p.client.stats.packetsDropped, dropped + 1);
+    assert.equal(p.client.pollEvent(), undefined, 'nothing from the stray datagram reached the application');
+  });
+
   it('follows NAT rebinding mid-transfer: resets the path and resends what was lost', () => {
     const p = new Pair({ seed: 9 });
     p.handshake();
@@ -279,5 +294,42 @@ describe('QuicConnection migration (RFC 9000 §9)', () => {
     });
     assert.equal(digest(atClient.get(id)!.parts), digest([data]));
     assert.deepEqual(p.server!.remoteAddress, p.natRewrite);
+  });
+});
+
+describe('QuicConnection unidirectional streams and resumption', () => {
+  it('carries unidirectional streams within MAX_STREAMS_UNI and refuses writes on a receive-only stream', () => {
+    const p = new Pair({ server: { transportParams: { initialMaxStreamsUni: 1 } } });
+    p.handshake();
+    const id = p.client.openStream(false)!;
+    assert.equal(id & 0x03, 0x02, 'client-initiated unidirectional');
+    assert.equal(p.client.openStream(false), null, 'the server allows one unidirectional stream');
+    p.client.streamWrite(id, pattern(3000, 4), true);
+    const got: Uint8Array[] = [];
+    p.driveUntil(() => {
+      for (const e of p.serverEvents.splice(0)) {
+        if (e.type !== 'stream-readable') continue;
+        for (let c = p.server!.streamRead(e.id); c; c = p.server!.streamRead(e.id)) got.push(c);
+      }
+      return p.server!.streamFinished(id);
+    });
+    assert.equal(digest(got), digest([pattern(3000, 4)]));
+    assert.throws(() => p.server!.streamWrite(id, new Uint8Array(1)), /not writable/);
+    // The finished stream is credited back: MAX_STREAMS lets the client open another.
+    p.driveUntil(() => p.clientEvents.some((e) => e.type === 'streams-available' && !e.bidi));
+    assert.notEqual(p.client.openStream(false), null);
+  });
+
+  it('resumes a session with a ticket from the first connection', () => {
+    const ticketKey = new Uint8Array(32).fill(9);
+    const first = new Pair({ server: { ticketKey } });
+    first.handshake();
+    first.driveUntil(() => first.clientEvents.some((e) => e.type === 'session-ticket'));
+    const ticket = first.clientEvents.find((e) => e.type === 'session-ticket');
+    assert.ok(ticket && ticket.type === 'session-ticket');
+    const second = new Pair({ server: { ticketKey }, client: { ticket: ticket.ticket } });
+    second.handshake();
+    assert.equal(second.client.tlsFacts?.resumed, true);
+    echoTransfer(second, 1, 5_000);
   });
 });

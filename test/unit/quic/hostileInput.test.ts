@@ -15,8 +15,7 @@ import { Pair } from '../../support/quicPair.ts';
 /** The private state a test needs to forge packets as the client. */
 interface ClientInternals {
   spaces: { nextPn: number; writeKeys: PacketKeys | null }[];
-  remoteCid: { cid: Uint8Array };
-  initialLocalCid: Uint8Array;
+  cids: { remote: Uint8Array; initialLocal: Uint8Array };
   keyPhase: number;
 }
 
@@ -124,7 +123,7 @@ describe('hostile frames close the connection with the RFC 9000 code', () => {
     const initial = c.spaces[0]!;
     if (!initial.writeKeys) return assert.fail('client Initial keys already discarded');
     const header = new Uint8Array(64);
-    const pnOffset = writeLongHeader(header, 'initial', c.remoteCid.cid, c.initialLocalCid, new Uint8Array(0), 4, 2);
+    const pnOffset = writeLongHeader(header, 'initial', c.cids.remote, c.cids.initialLocal, new Uint8Array(0), 4, 2);
     const frames = new Uint8Array(1200);
     frames.set(encode([{ type: 'stream', id: 0, offset: 0, data: data(5), fin: false }]));
     const pkt = protectPacket(initial.writeKeys, header, pnOffset, 4, initial.nextPn++, frames, true);

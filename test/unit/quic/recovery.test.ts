@@ -77,3 +77,43 @@ describe('RangeSet', () => {
     assert.ok(s.has(29) && !s.has(30) && !s.has(11));
   });
 });
+
+describe('LossRecovery (RFC 9002 Appendix A)', async () => {
+  const { LossRecovery } = await import('../../../app/quic/lossRecovery.ts');
+  const { PacketSpace, APPLICATION } = await import('../../../app/quic/packetSpace.ts');
+  const ctx = { role: 'client' as const, handshakeConfirmed: () => true, handshakeComplete: () => true, amplificationBlocked: () => false, peerMaxAckDelay: () => 25 };
+  const packet = (pn: number, timeSent: number) => ({ pn, timeSent, size: 1200, ackEliciting: true, inFlight: true, frames: [], keyPhase: 0 });
+
+  it('declares a packet lost exactly when its time threshold is reached, despite float rounding', () => {
+    const spaces = [new PacketSpace(0), new PacketSpace(1), new PacketSpace(APPLICATION)];
+    const r = new LossRecovery(spaces, 1200, ctx);
+    const app = spaces[2]!;
+    // Values where timeSent + lossDelay === now but now - lossDelay < timeSent in doubles.
+    const timeSent = 4053.520509799004;
+    const rtt = 47.5893390058355;
+    r.onPacketSent(app, packet(0, timeSent), timeSent);
+    r.onPacketSent(app, packet(1, timeSent + 1), timeSent + 1);
+    app.nextPn = 2;
+    r.rtt.update(rtt, 0, true, 25);
+    const { lost } = r.onAckReceived(app, [[1, 1]], 0, timeSent + 1 + rtt, 0);
+    assert.equal(lost.length, 0, 'not yet: one packet reordered is within both thresholds');
+    const at = app.lossTime;
+    assert.equal(r.timer, at);
+    const outcome = r.onTimeout(at);
+    assert.equal(outcome.kind, 'lost');
+    assert.deepEqual(outcome.kind === 'lost' ? outcome.packets.map((p) => p.pn) : [], [0]);
+    assert.equal(app.lossTime, Infinity, 'no timer left armed at the same instant');
+  });
+
+  it('declares packets lost by the packet threshold and rejects ACKs of unsent packets', () => {
+    const spaces = [new PacketSpace(0), new PacketSpace(1), new PacketSpace(APPLICATION)];
+    const r = new LossRecovery(spaces, 1200, ctx);
+    const app = spaces[2]!;
+    for (let pn = 0; pn < 5; pn++) r.onPacketSent(app, packet(pn, 100 + pn), 100 + pn);
+    app.nextPn = 5;
+    const { acked, lost } = r.onAckReceived(app, [[3, 4]], 0, 130, 0);
+    assert.deepEqual(acked.map((p) => p.pn), [3, 4]);
+    assert.deepEqual(lost.map((p) => p.pn), [0, 1], 'kPacketThreshold = 3');
+    assert.throws(() => r.onAckReceived(app, [[9, 9]], 0, 131, 0x02), /unsent/);
+  });
+});

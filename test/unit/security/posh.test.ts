@@ -82,6 +82,14 @@ test('the draft path is tried when the RFC 7711 path is 404', async (t) => {
   assert.deepEqual(server.hits, [RFC7711_PATH, DRAFT_PATH]);
 });
 
+test('no document at either path: the detail says so', async (t) => {
+  const { server, posh } = await setup(t);
+  const verdict = await verify(posh, await provider());
+  assert.equal(verdict.decision, 'unproven');
+  assert.match(verdict.tried[1]?.detail ?? '', /alpha\.test publishes no POSH document \(HTTP 404 at \/\.well-known\/posh\/xmpp-client\.json and \/\.well-known\/posh\._xmpp-client\._tcp\.json\)/);
+  assert.deepEqual(server.hits, [RFC7711_PATH, DRAFT_PATH]);
+});
+
 test('url delegation is followed once, and only once', async (t) => {
   const { server, posh, base } = await setup(t);
   const p = await provider();
