@@ -10,8 +10,7 @@
  * nothing past the features is negotiated.
  */
 import type { Element } from 'ltx';
-import type { DnssecStatus, Prooftype, Transport, TransportPreference, Verdict } from '../contract/viewModels.ts';
-import type { CandidateSource } from '../contract/viewModels.ts';
+import type { Prooftype, TransportPreference, Verdict } from '../contract/viewModels.ts';
 import type { Candidate } from './candidate.ts';
 import { bogusRefusal, discover, type HostMetaFetcher, type SrvResolver } from './discovery.ts';
 import type { HostResolver } from './hostResolver.ts';
@@ -32,16 +31,9 @@ export interface ProbeResult {
 }
 
 /** One candidate as `quiver probe` prints it, in the order Quiver would try them. */
-export interface ProbedCandidate {
-  transport: Transport;
-  host: string;
-  port: number;
-  priority: number;
-  weight: number;
-  source: CandidateSource;
-  dnssec: DnssecStatus;
+export type ProbedCandidate = Pick<Candidate, 'transport' | 'host' | 'port' | 'priority' | 'weight' | 'source' | 'dnssec'> & {
   result: ProbeResult;
-}
+};
 
 export interface ProbeReport {
   domain: string;

@@ -1,18 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { orderSrvCandidates, weightedOrder, type SrvAnswer } from '../../../app/connect/srvOrder.ts';
-
-/** A deterministic PRNG (mulberry32) so distribution tests are repeatable. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../support/seededRandom.ts';
 
 const tls = (records: SrvAnswer['records'], dnssec: SrvAnswer['dnssec'] = 'insecure'): SrvAnswer => ({
   name: '_xmpps-client._tcp.example.org',
@@ -49,7 +38,7 @@ test('XEP-0368: both services are merged by priority regardless of service type'
 });
 
 test('RFC 2782: within a priority, records are chosen in proportion to their weight', () => {
-  const random = seeded(42);
+  const random = seededRandom(42);
   const counts = new Map<string, number>();
   const runs = 20_000;
   for (let i = 0; i < runs; i++) {
@@ -71,7 +60,7 @@ test('RFC 2782: within a priority, records are chosen in proportion to their wei
 });
 
 test('RFC 2782: weight-0 records are rarely first when others have weight, but still ordered', () => {
-  const random = seeded(7);
+  const random = seededRandom(7);
   let zeroFirst = 0;
   const runs = 5_000;
   for (let i = 0; i < runs; i++) {
@@ -97,7 +86,7 @@ test('all weights zero keeps the given order', () => {
       { name: 'y', priority: 3, weight: 0 },
       { name: 'z', priority: 3, weight: 0 },
     ],
-    seeded(1),
+    seededRandom(1),
   );
   assert.deepEqual(order.map((o) => o.name), ['x', 'y', 'z']);
 });
@@ -115,7 +104,7 @@ test('a target of "." declines the service; duplicates and malformed records are
         { priority: 0, weight: 5, port: 5223, target: `${'a'.repeat(64)}.example.org.` },
       ]),
     ],
-    seeded(3),
+    seededRandom(3),
   );
   assert.deepEqual(result.declined, ['srv:_xmpp-client._tcp']);
   assert.deepEqual(result.candidates.map((c) => c.host), ['xmpp.example.org']);
@@ -123,7 +112,7 @@ test('a target of "." declines the service; duplicates and malformed records are
 
 test('an absurd number of records is cut to the limit', () => {
   const many = Array.from({ length: 1000 }, (_, i) => ({ priority: i % 3, weight: i % 7, port: 5223, target: `h${i}.example.org.` }));
-  const { candidates } = orderSrvCandidates([tls(many)], seeded(9));
+  const { candidates } = orderSrvCandidates([tls(many)], seededRandom(9));
   assert.equal(candidates.length, 32);
   for (let i = 1; i < candidates.length; i++) assert.ok(candidates[i - 1]!.priority <= candidates[i]!.priority);
 });

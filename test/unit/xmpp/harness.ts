@@ -88,18 +88,7 @@ export class Harness {
     this.machine.handleTimeout(this.now);
   }
 }
-
-/** Small seeded PRNG (mulberry32) for fuzz tests: same seed, same bytes. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../support/seededRandom.ts';
 
 /** Events as short strings: the type, or the error code for 'error' events. */
 export function kinds(events: StreamEvent[]): string[] {

@@ -11,6 +11,7 @@ import { Ext, encodeAlpn, encodeClientKeyShares, encodeU16, encodeU16List, type 
 import { HELLO_RETRY_REQUEST_RANDOM, HandshakeType, encodeServerHello, frame } from '../../../../app/quic/tls/messages.ts';
 import { MAX_BUFFERED_HANDSHAKE_BYTES, TlsHandshake, type Epoch, type TlsEvent } from '../../../../app/quic/tls/tlsHandshake.ts';
 import { CLIENT_TP, clientConfig, drive, errorOf, makeCert, seededRandom, serverConfig, type Flight } from './tlsTestSupport.ts';
+import { seededRandom as seededUniform } from '../../../support/seededRandom.ts';
 
 const ALERTS = new Set<number>(Object.values(Alert));
 
@@ -197,18 +198,6 @@ test('ServerHello faults map to their alerts', async () => {
   assert.equal(feed(c, [['initial', hrr]])?.alert, Alert.unexpected_message);
 });
 
-/** mulberry32: a small seeded PRNG for the fuzz loop. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function mutate(data: Uint8Array, rnd: () => number): Uint8Array {
   const pick = (n: number) => Math.floor(rnd() * n);
   switch (pick(4)) {
@@ -231,7 +220,7 @@ function mutate(data: Uint8Array, rnd: () => number): Uint8Array {
 }
 
 test('fuzz (seed 20261122, 600 cases): truncated, bit-flipped and random flights never throw', async () => {
-  const rnd = prng(20261122);
+  const rnd = seededUniform(20261122);
   const { seed, flights } = await recordedExchange({ requireHelloRetry: false });
   const [ch, sh, serverHs, clientFin] = flights as [Flight, Flight, Flight, Flight];
   const cert = await makeCert('p256');
@@ -251,7 +240,7 @@ test('fuzz (seed 20261122, 600 cases): truncated, bit-flipped and random flights
 });
 
 test('random bytes in random epochs at every stage never throw', () => {
-  const rnd = prng(7);
+  const rnd = seededUniform(7);
   for (let i = 0; i < 200; i++) {
     const c = new TlsHandshake(clientConfig({ randomBytes: seededRandom(`r${i}`) }));
     c.start();
