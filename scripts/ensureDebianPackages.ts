@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { LabError } from '../test/lab/labError.ts';
 
 /** The Debian packages the lab and the e2e tests use. */
-export const LAB_PACKAGES: readonly string[] = ['prosody', 'unbound', 'nsd', 'ldnsutils', 'openssl', 'chromium'];
+// ngtcp2-server and ngtcp2-client: an independent QUIC peer for the interop tests.
+export const LAB_PACKAGES: readonly string[] = ['prosody', 'unbound', 'nsd', 'ldnsutils', 'openssl', 'chromium', 'ngtcp2-server', 'ngtcp2-client'];
 
 /**
  * Checks with dpkg-query that every package is installed. Missing ones are installed with

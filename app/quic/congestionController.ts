@@ -25,6 +25,16 @@ export class CongestionController {
     this.tokens = this.congestionWindow;
   }
 
+  /**
+   * RFC 9002 §7.2: "If the maximum datagram size changes during the connection, the initial
+   * congestion window SHOULD be recalculated with the new size." A window that has not yet seen
+   * congestion is raised to the new initial window (never lowered).
+   */
+  setMaxDatagramSize(size: number): void {
+    this.maxDatagramSize = size;
+    if (this.ssthresh === Infinity) this.congestionWindow = Math.max(this.congestionWindow, this.initialWindow());
+  }
+
   /** RFC 9002 §7.2: min(10 * max_datagram_size, max(14720, 2 * max_datagram_size)). */
   initialWindow(): number {
     return Math.min(10 * this.maxDatagramSize, Math.max(14720, 2 * this.maxDatagramSize));

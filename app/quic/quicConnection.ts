@@ -24,14 +24,12 @@ import { LossRecovery } from './lossRecovery.ts';
 import { ConnectionIds } from './connectionIds.ts';
 import { decodeTransportParameters, defaultTransportParameters, encodeTransportParameters, type TransportParameters } from './transportParameters.ts';
 import { varintLength } from './varint.ts';
-import { TlsHandshake, type StoredTicket, type TlsFacts, type TlsServerConfig } from './tls/tlsHandshake.ts';
+import { TlsHandshake, type Epoch, type StoredTicket, type TlsFacts, type TlsServerConfig } from './tls/tlsHandshake.ts';
 
 export interface SocketAddress {
   address: string;
   port: number;
 }
-
-export type Epoch = 'initial' | 'handshake' | 'application';
 
 /** The TLS events the connection consumes (the `TlsHandshake` of app/quic/tls produces them). */
 export type TlsSessionEvent =
@@ -898,7 +896,7 @@ export class QuicConnection {
           this.confirmHandshake();
         }
         this.maxDatagramSize = Math.min(this.targetDatagramSize, this.peerTp?.maxUdpPayloadSize ?? MIN_INITIAL_DATAGRAM);
-        this.recovery.cc.maxDatagramSize = this.maxDatagramSize;
+        this.recovery.cc.setMaxDatagramSize(this.maxDatagramSize);
         this.streams.wakeAll();
         return;
       case 'session-ticket':

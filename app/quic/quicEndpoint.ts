@@ -6,6 +6,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { QuicConnectionHandle } from './quicConnectionHandle.ts';
 import { defaultResetToken, QuicConnection, type ClientConnectOptions, type ServerAcceptOptions, type SocketAddress } from './quicConnection.ts';
 import { parseHeader, QUIC_V1, versionNegotiationPacket } from './packetHeader.ts';
@@ -59,7 +60,7 @@ export class QuicEndpoint {
 
   private static openSocket(family: 'udp4' | 'udp6', local: { address: string; port: number }): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      const s = createSocket({ type: family, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024 });
+      const s = createSocket({ type: family, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024, lookup: literalLookup });
       s.once('error', reject);
       s.bind(local.port, local.address, () => {
         s.off('error', reject);
@@ -139,7 +140,10 @@ export class QuicEndpoint {
     const existing = this.routes.get(key(header.dcid));
     if (existing) {
       existing.connection.handleDatagram(data, from, performance.now());
-      this.service(existing);
+      // RFC 9000 §13.2.1: "A receiver MAY process multiple available packets before determining
+      // whether to send an ACK frame in response." Every datagram libuv has ready is fed in first;
+      // the connection is serviced (ACKs, data, events) once, in the check phase that follows.
+      this.queueService(existing);
       return;
     }
     if (header.form === 'short') {
@@ -246,8 +250,19 @@ export class QuicEndpoint {
     if (--this.pendingSends === 0 && this.sendsDrained) this.sendsDrained();
   }
 
+  /** Services `handle` in this event-loop turn's check phase, after pending input was read. */
+  private queueService(handle: QuicConnectionHandle): void {
+    this.flushQueued.add(handle);
+    this.scheduleTurn();
+  }
+
   /** Flushes a connection: transmit, events, routing updates, timer. */
   private service(handle: QuicConnectionHandle): void {
+    this.flush(handle);
+    this.armTimer();
+  }
+
+  private flush(handle: QuicConnectionHandle): void {
     const conn = handle.connection;
     const now = performance.now();
     this.transmit(conn, now);
@@ -266,7 +281,6 @@ export class QuicEndpoint {
       this.scheduleTurn();
     }
     handle.pumpDrain();
-    this.armTimer();
   }
 
   /** Datagrams this endpoint may still send in the current event-loop turn. */
@@ -281,7 +295,8 @@ export class QuicEndpoint {
       this.budget = MAX_BURST;
       const pending = [...this.flushQueued];
       this.flushQueued.clear();
-      for (const h of pending) if (this.handles.has(h) && !this.socketClosed) this.service(h);
+      for (const h of pending) if (this.handles.has(h) && !this.socketClosed) this.flush(h);
+      this.armTimer();
     });
   }
 
@@ -305,6 +320,9 @@ export class QuicEndpoint {
   private armTimer(): void {
     let next = Infinity;
     for (const h of this.handles) next = Math.min(next, h.connection.pollTimeout() ?? Infinity);
+    // A timer due no later than `next` stays: firing early is harmless (onTimer only handles
+    // connections whose deadline passed, then re-arms), and re-arming per packet is not free.
+    if (next >= this.timerAt && this.timer) return;
     if (next === this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -321,7 +339,7 @@ export class QuicEndpoint {
       const t = h.connection.pollTimeout();
       if (t !== undefined && t <= now) {
         h.connection.handleTimeout(now);
-        this.service(h);
+        this.flush(h);
       }
     }
     this.armTimer();
@@ -361,6 +379,16 @@ export class QuicEndpoint {
     this.handles.clear();
     this.routes.clear();
   }
+}
+
+/**
+ * `dgram` resolves the address of every `send` through `dns.lookup`, which answers even an IP
+ * literal on the next tick. Connections only ever send to IP literals: answer those at once.
+ */
+function literalLookup(hostname: string, options: LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, options, callback);
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

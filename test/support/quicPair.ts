@@ -8,6 +8,7 @@ import { QuicConnection, type ClientConnectOptions, type QuicEvent, type ServerA
 import { parseHeader, protectPacket } from '../../app/quic/packetHeader.ts';
 import type { PacketKeys } from '../../app/quic/packetProtection.ts';
 import { buildRetryPacket, RetryToken } from '../../app/quic/retryToken.ts';
+import { seededRandom } from './seededRandom.ts';
 
 const FIXTURES = new URL('../unit/quic/fixtures/', import.meta.url);
 
@@ -15,18 +16,6 @@ export function testCertificate(): { certificateChain: Uint8Array[]; privateKey:
   const cert = new X509Certificate(readFileSync(new URL('server.cert.pem', FIXTURES)));
   const privateKey = createPrivateKey(readFileSync(new URL('server.key.pem', FIXTURES)));
   return { certificateChain: [new Uint8Array(cert.raw)], privateKey };
-}
-
-/** Mulberry32: a small deterministic PRNG for fixed-seed tests. */
-export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface LinkConditions {
@@ -86,7 +75,7 @@ export class Pair {
   blackout = false;
 
   constructor(opts: PairOptions = {}) {
-    this.rng = seededRng(opts.seed ?? 1);
+    this.rng = seededRandom(opts.seed ?? 1);
     this.link = { latency: 10, loss: 0, reorder: 0, duplicate: 0, ...opts.link };
     this.serverOptions = opts.server ?? {};
     this.autoAccept = opts.autoAccept ?? true;

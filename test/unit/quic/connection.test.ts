@@ -152,6 +152,14 @@ describe('QuicConnection streams', () => {
     echoTransfer(p, 2, 50_000);
   });
 
+  it('uses larger datagrams when both sides allow them, recalculating the initial window (RFC 9002 §7.2)', () => {
+    const p = new Pair({ client: { maxDatagramSize: 8192 }, server: { maxDatagramSize: 8192 } });
+    p.handshake();
+    const sentBefore = p.client.stats.packetsSent;
+    echoTransfer(p, 1, 200_000);
+    assert.ok(p.client.stats.packetsSent - sentBefore < 60, `${p.client.stats.packetsSent - sentBefore} packets for 200 kB`);
+  });
+
   it('enforces MAX_STREAMS and raises it as streams close', () => {
     const p = new Pair({ server: { transportParams: { initialMaxStreamsBidi: 2 } } });
     p.handshake();

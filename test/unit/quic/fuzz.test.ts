@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { QuicConnection, SocketAddress } from '../../../app/quic/quicConnection.ts';
-import { Pair, seededRng } from '../../support/quicPair.ts';
+import { Pair } from '../../support/quicPair.ts';
+import { seededRandom } from '../../support/seededRandom.ts';
 
 const ROUNDS = 1500;
 
@@ -94,20 +95,20 @@ describe('fuzzing (fixed seed, bounded)', () => {
   const { toServer, toClient } = corpus();
 
   it('a fresh server survives mutated client datagrams', () => {
-    const rng = seededRng(1234);
+    const rng = seededRandom(1234);
     const p = new Pair({ seed: 11 });
     p.driveUntil(() => p.server !== null);
     hammer(p.server!, rng, toServer, p.clientAddr, p.now, ROUNDS);
   });
 
   it('a client mid-handshake survives mutated server datagrams', () => {
-    const rng = seededRng(99);
+    const rng = seededRandom(99);
     const p = new Pair({ seed: 12 });
     hammer(p.client, rng, toClient, p.serverAddr, p.now, ROUNDS);
   });
 
   it('established connections survive garbage and still transfer data', () => {
-    const rng = seededRng(7);
+    const rng = seededRandom(7);
     const p = new Pair({ seed: 13 });
     p.handshake();
     for (let i = 0; i < ROUNDS / 5; i++) {
@@ -132,7 +133,7 @@ describe('fuzzing (fixed seed, bounded)', () => {
 
 describe('frame-level fuzzing (fixed seed, bounded)', () => {
   it('random frame payloads in authentic packets never throw and never end in INTERNAL_ERROR', () => {
-    const rng = seededRng(2024);
+    const rng = seededRandom(2024);
     let closes = 0;
     for (let conn = 0; conn < 12; conn++) {
       const p = new Pair({ seed: 100 + conn });
