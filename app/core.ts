@@ -63,10 +63,15 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
   /** Certificates waiting for the person, at most one per account (the newest). */
   const pending = new Map<string, CertificateDecisionView>();
   /**
-   * SPKI SHA-256 the person accepted "once", per account: good until Quiver quits or the account
-   * is removed, so a reconnect after a network change does not ask again. Never stored.
+   * SPKI SHA-256 the person accepted "once", per account: handed to the next connection attempt
+   * and then forgotten, so any later connection (a reconnect too) asks again. Never stored.
    */
   const acceptedOnce = new Map<string, Set<string>>();
+  const takeAcceptedOnce = (accountId: string): ReadonlySet<string> => {
+    const keys = acceptedOnce.get(accountId) ?? new Set<string>();
+    acceptedOnce.delete(accountId);
+    return keys;
+  };
 
   const emit = (event: EventEnvelope) => {
     for (const listener of listeners) {
@@ -129,7 +134,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
           buildConnectDeps(storage.getAccount(accountId)?.settings ?? row.settings, storage.getGlobalSettings(), saveRecord, {
             storage,
             accountId,
-            acceptOnce: acceptedOnce.get(accountId) ?? new Set(),
+            acceptOnce: takeAcceptedOnce(accountId),
           }),
       },
       {
@@ -231,7 +236,12 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     'account.add': async (args) => {
       const row = storage.addAccount({
         jid: args.jid,
-        settings: { resolver: args.resolver ?? null, extraCaPem: args.extraCaPem ?? null, transport: args.transport ?? 'auto' },
+        settings: {
+          resolver: args.resolver ?? null,
+          resolverValidates: args.resolverValidates ?? false,
+          extraCaPem: args.extraCaPem ?? null,
+          transport: args.transport ?? 'auto',
+        },
       });
       try {
         await secrets.set(row.id, row.jid, args.password);
@@ -248,6 +258,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       const row = account(args.accountId);
       const patch: Partial<AccountRow['settings']> = {};
       if (args.resolver !== undefined) patch.resolver = args.resolver;
+      if (args.resolverValidates !== undefined) patch.resolverValidates = args.resolverValidates;
       if (args.extraCaPem !== undefined) patch.extraCaPem = args.extraCaPem;
       if (args.transport !== undefined) patch.transport = args.transport;
       const updated = storage.updateAccountSettings(row.id, patch);

@@ -17,6 +17,7 @@ const SPEC = {
   'password-env': { arity: 1 },
   'password-file': { arity: 1 },
   resolver: { arity: 1 },
+  'resolver-validates': { arity: 0 },
   ca: { arity: 1, repeat: true },
   transport: { arity: 1 },
   send: { arity: 2 },
@@ -64,7 +65,7 @@ export async function runConnect(argv: readonly string[], io: CliIo): Promise<nu
       }
     };
     // The pins and the POSH cache of the app's database apply to the CLI too (same data dir).
-    const deps = buildConnectDeps({ resolver, extraCaPem, transport }, { resolver: null, extraCaPem: null }, saveRecord, { storage, accountId, httpsPort });
+    const deps = buildConnectDeps({ resolver, resolverValidates: has(args, 'resolver-validates'), extraCaPem, transport }, { resolver: null, extraCaPem: null }, saveRecord, { storage, accountId, httpsPort });
     const established = await establish({ jid, password, preference: transport, accountId }, deps);
     const { driver, record } = established;
     if (json) io.stdout(JSON.stringify(record));

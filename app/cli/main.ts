@@ -11,14 +11,17 @@ const USAGE = `usage: quiver <command> [options]
 commands:
   connect <jid> [--password-env NAME] [--password-file FILE] [--resolver HOST:PORT] [--ca FILE]...
           [--transport starttls|tls|quic] [--send <jid> <text>] [--wait-message SECONDS] [--json]
-          [--data-dir DIR]
+          [--data-dir DIR] [--resolver-validates]
       Logs in, prints the connection's security record, sends and/or waits for one message,
       then closes the stream cleanly. The password comes from the environment variable NAME
       (default QUIVER_PASSWORD) or from a file readable only by you (mode 0600).
-  probe <domain> [--resolver HOST:PORT] [--ca FILE]... [--json]
+  probe <domain> [--resolver HOST:PORT] [--ca FILE]... [--json] [--resolver-validates]
       Discovers every way to reach the domain (SRV, host-meta), connects to each just far enough
       to verify the server and read its stream features (no login), and prints them in the order
       Quiver would try them, with the proof that held. Exit 0 when at least one was verified.
+
+  --resolver-validates: the resolver validates DNSSEC, so its AD bit counts (always so for a
+  resolver on loopback). Needed for DANE and DNSSEC delegation through a remote resolver.
 `;
 
 export interface CliIo {

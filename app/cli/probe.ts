@@ -12,6 +12,7 @@ import type { CliIo } from './main.ts';
 
 const SPEC = {
   resolver: { arity: 1 },
+  'resolver-validates': { arity: 0 },
   ca: { arity: 1, repeat: true },
   json: { arity: 0 },
   // Diagnostic, not in the usage text: the HTTPS port for host-meta (the lab serves it on a high port).
@@ -33,7 +34,7 @@ export async function runProbe(argv: readonly string[], io: CliIo): Promise<numb
   const extraCaPem = caPems.join('\n') || null;
 
   // `httpsPort` applies to POSH too (the lab serves HTTPS on a high port). No storage: no pins, no POSH cache.
-  const deps = buildConnectDeps({ resolver, extraCaPem, transport: 'auto' }, { resolver: null, extraCaPem: null }, () => undefined, { httpsPort });
+  const deps = buildConnectDeps({ resolver, resolverValidates: has(args, 'resolver-validates'), extraCaPem, transport: 'auto' }, { resolver: null, extraCaPem: null }, () => undefined, { httpsPort });
 
   let report: ProbeReport;
   try {

@@ -49,7 +49,9 @@ export function buildConnectDeps(
 ): ConnectDeps {
   const now = options.now ?? (() => new Date());
   const resolver = account.resolver ?? global.resolver;
-  const dns = cachedDnsClientFor(resolver, account.resolver ? "this account's DNS resolver setting" : 'the global DNS resolver setting');
+  // The AD bit counts from a loopback resolver, or from one the person marked as validating.
+  const validates = account.resolver !== null && account.resolverValidates;
+  const dns = cachedDnsClientFor(resolver, validates, account.resolver ? "this account's DNS resolver setting" : 'the global DNS resolver setting');
   const anchors = anchorsFor(account.extraCaPem, global.extraCaPem);
   const addresses = async (name: string): Promise<string[]> => {
     const [a, aaaa] = await Promise.all([dns.query(name, 'A'), dns.query(name, 'AAAA')]);
@@ -82,19 +84,19 @@ export function buildConnectDeps(
  */
 const cachedClients = new Map<string, DnsClient>();
 
-function cachedDnsClientFor(resolver: string | null, setting: string): DnsClient {
-  const key = resolver ?? '';
+function cachedDnsClientFor(resolver: string | null, validates: boolean, setting: string): DnsClient {
+  const key = `${resolver ?? ''} ${validates}`;
   let client = cachedClients.get(key);
   if (!client) {
-    client = createCachingDnsClient(dnsClientFor(resolver, setting));
+    client = createCachingDnsClient(dnsClientFor(resolver, validates, setting));
     cachedClients.set(key, client);
   }
   return client;
 }
 
-function dnsClientFor(resolver: string | null, setting: string): DnsClient {
+function dnsClientFor(resolver: string | null, validates: boolean, setting: string): DnsClient {
   try {
-    return createDnsClient(resolver ? { server: resolver } : {});
+    return createDnsClient(resolver ? { server: resolver, ...(validates ? { trustAd: true } : {}) } : {});
   } catch (error) {
     if (!(error instanceof SecurityError)) throw error;
     throw new ConnectError(error.code, `${error.message} Fix ${setting}: it must be an IP address with an optional port, like 127.0.0.1:53.`);

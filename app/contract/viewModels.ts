@@ -16,6 +16,11 @@ export interface UserError {
 export interface AccountSettings {
   /** DNS resolver as HOST:PORT; null means the system's. */
   resolver: string | null;
+  /**
+   * The person says this resolver validates DNSSEC, so its AD bit counts. A resolver on loopback
+   * is believed anyway; a remote one only with this set.
+   */
+  resolverValidates: boolean;
   /** Extra trust anchors (PEM) for this account, e.g. a company CA. */
   extraCaPem: string | null;
   transport: TransportPreference;

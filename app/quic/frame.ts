@@ -217,6 +217,16 @@ export function streamFrameOverhead(id: number, offset: number, len: number): nu
   return 1 + varintLength(id) + (offset > 0 ? varintLength(offset) : 0) + varintLength(len);
 }
 
+/**
+ * The STREAM frame up to its data (RFC 9000 §19.8); the caller writes the `len` data bytes next.
+ * Always carries OFF when non-zero and LEN: the frame may be followed by others.
+ */
+export function encodeStreamFrameHeader(w: ByteWriter, id: number, offset: number, len: number, fin: boolean): void {
+  w.u8(FrameType.STREAM | (offset > 0 ? 0x04 : 0) | 0x02 | (fin ? 0x01 : 0)).varint(id);
+  if (offset > 0) w.varint(offset);
+  w.varint(len);
+}
+
 /** Encodes one frame. */
 export function encodeFrame(w: ByteWriter, f: Frame): void {
   switch (f.type) {
@@ -250,14 +260,10 @@ export function encodeFrame(w: ByteWriter, f: Frame): void {
     case 'new_token':
       w.u8(FrameType.NEW_TOKEN).varint(f.token.length).bytes(f.token);
       return;
-    case 'stream': {
-      // Always carry OFF when non-zero and LEN: the frame may be followed by others.
-      const type = FrameType.STREAM | (f.offset > 0 ? 0x04 : 0) | 0x02 | (f.fin ? 0x01 : 0);
-      w.u8(type).varint(f.id);
-      if (f.offset > 0) w.varint(f.offset);
-      w.varint(f.data.length).bytes(f.data);
+    case 'stream':
+      encodeStreamFrameHeader(w, f.id, f.offset, f.data.length, f.fin);
+      w.bytes(f.data);
       return;
-    }
     case 'max_data':
       w.u8(FrameType.MAX_DATA).varint(f.max);
       return;

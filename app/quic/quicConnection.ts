@@ -245,6 +245,8 @@ export class QuicConnection {
   private idleDeadline = Infinity;
   private closeDeadline = Infinity;
   private pacingDeadline = Infinity;
+  /** Room for a short header: first byte, the longest connection ID, a 4-byte packet number. */
+  private readonly shortHeaderScratch = new Uint8Array(1 + 20 + 4);
   private lastActivity: number;
   private lastAckElicitingSent = -Infinity;
   private pingPending = false;
@@ -815,7 +817,7 @@ export class QuicConnection {
   }
 
   /**
-   * Queues bytes on a stream (the connection keeps a reference: do not reuse `data`). Returns
+   * Queues a copy of `data` on a stream. Returns
    * the number of bytes queued beyond what the peer allows right now. Throws for a stream that is
    * not ours to write (a programmer error).
    */
@@ -829,7 +831,8 @@ export class QuicConnection {
   }
 
   /**
-   * Reads the bytes available in order on a stream, or null when none are. After null, check
+   * Reads the next bytes available in order on a stream (one received segment: call until null),
+   * or null when none are. After null, check
    * `streamFinished(id)`. Reading returns flow-control credit to the peer.
    */
   streamRead(id: number, max = Infinity): Uint8Array | null {
@@ -862,7 +865,7 @@ export class QuicConnection {
       const out = this.tls.pollOutput();
       if (out) {
         const space = this.spaces[out.epoch === 'initial' ? INITIAL : out.epoch === 'handshake' ? HANDSHAKE : APPLICATION];
-        space.cryptoSend.write(out.data.slice());
+        space.cryptoSend.write(out.data);
         continue;
       }
       const ev = this.tls.pollEvent() as TlsSessionEvent | undefined;
@@ -1382,7 +1385,8 @@ export class QuicConnection {
     }
     let packet: Uint8Array;
     if (space.id === APPLICATION) {
-      const header = new Uint8Array(1 + this.cids.remote.length + 4);
+      // protectPacket copies the header into the packet: one scratch buffer serves every packet.
+      const header = this.shortHeaderScratch;
       // RFC 9000 §17.3.1: Header Form 0, Fixed Bit 1, Spin 0, Reserved 0, Key Phase, PN Length.
       header[0] = 0x40 | (this.keyPhase << 2) | (pnLen - 1);
       header.set(this.cids.remote, 1);

@@ -41,7 +41,8 @@ export class QuicStreamHandle extends EventEmitter {
   /** Queues bytes (copied). Returns false when the caller should wait for 'drain'. */
   write(data: Uint8Array, fin = false): boolean {
     const conn = this.owner.connection;
-    conn.streamWrite(this.id, data.slice(), fin);
+    // The stream's send buffer copies what it keeps.
+    conn.streamWrite(this.id, data, fin);
     this.owner.kick();
     const ok = conn.streamBuffered(this.id) < STREAM_HIGH_WATER_MARK;
     if (!ok) this.wantDrain = true;

@@ -73,9 +73,10 @@ export class RangeSet {
 
   /** Removes [lo, hi). */
   remove(lo: number, hi: number): void {
-    if (hi <= lo) return;
-    const out: number[] = [];
     const r = this.r;
+    // Nothing to do (the common case: acknowledging data that was never declared lost).
+    if (hi <= lo || r.length === 0 || hi <= r[0]! || lo >= r[r.length - 1]!) return;
+    const out: number[] = [];
     for (let i = 0; i < r.length; i += 2) {
       const a = r[i]!;
       const b = r[i + 1]!;
@@ -99,6 +100,11 @@ export class RangeSet {
     const out: [number, number][] = [];
     for (let i = this.r.length - 2; i >= 0; i -= 2) out.push([this.r[i]!, this.r[i + 1]!]);
     return out;
+  }
+
+  /** The exclusive upper end of the lowest range. */
+  firstEnd(): number | undefined {
+    return this.r[1];
   }
 
   /** The lowest range, if any. */

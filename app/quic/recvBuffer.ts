@@ -42,37 +42,36 @@ export class RecvBuffer {
     return s !== undefined && s.offset <= this.readOffset;
   }
 
-  /** Returns the contiguous bytes available at `readOffset` (up to `max`), or null. */
+  /**
+   * Returns the next in-order bytes at `readOffset` (at most `max`), or null when none are
+   * available. One received segment at a time, as a view: call until null. Gluing segments
+   * together would copy every received byte once more.
+   */
   read(max = Infinity): Uint8Array | null {
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    while (total < max && this.segments.length > 0) {
-      const s = this.segments[0]!;
-      if (s.offset > this.readOffset) break;
+    const segs = this.segments;
+    while (segs.length > 0) {
+      const s = segs[0]!;
+      if (s.offset > this.readOffset) return null;
       const skip = this.readOffset - s.offset;
       if (skip >= s.data.length) {
-        this.segments.shift();
+        segs.shift();
         this.buffered -= s.data.length;
         continue;
       }
-      const n = Math.min(s.data.length - skip, max - total);
-      parts.push(s.data.subarray(skip, skip + n));
-      total += n;
+      const n = Math.min(s.data.length - skip, max);
       this.readOffset += n;
       if (skip + n >= s.data.length) {
-        this.segments.shift();
+        segs.shift();
         this.buffered -= s.data.length;
       }
+      return skip === 0 && n === s.data.length ? s.data : s.data.subarray(skip, skip + n);
     }
-    if (parts.length === 0) return null;
-    if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return null;
+  }
+
+  /** Consumes every in-order byte available (discarding it). */
+  skipReadable(): void {
+    while (this.read() !== null) continue;
   }
 
   clear(): void {

@@ -1,13 +1,31 @@
 /**
  * The sending half of a stream's data (RFC 9000 §3.1): bytes written by the application, kept
  * until acknowledged, with the ranges that still need (re)transmission.
+ *
+ * Writes are copied (callers may reuse their buffers). Small writes are packed into blocks, so
+ * a packet's worth of 200-byte writes is one contiguous view, not seven copies; large writes
+ * stay one chunk each. Reads are almost always at or after the previous read: a cursor keeps
+ * them O(1) however many chunks are buffered.
  */
 import { RangeSet } from './rangeSet.ts';
 
+/** Writes shorter than this are packed into blocks. */
+const PACK_BELOW = 2048;
+const MIN_BLOCK = 256;
+const MAX_BLOCK = 16 * 1024;
+
 export class SendBuffer {
+  /** Live chunks are `chunks[head..]`; the ones before were acknowledged and released. */
   private chunks: Uint8Array[] = [];
-  /** Stream offset of `chunks[0][0]`. */
+  private head = 0;
+  /** Stream offset of `chunks[head][0]`. */
   private base = 0;
+  /** The block small writes are packed into; the last chunk is a view of its filled part. */
+  private block: Uint8Array | null = null;
+  private blockFill = 0;
+  /** Index and stream offset of the chunk the last read started in. */
+  private cursorIndex = 0;
+  private cursorOffset = 0;
   /** Total bytes written by the application. */
   writeOffset = 0;
   /** Next never-sent offset. */
@@ -17,9 +35,25 @@ export class SendBuffer {
   readonly acked = new RangeSet();
 
   write(data: Uint8Array): void {
-    if (data.length === 0) return;
-    this.chunks.push(data);
-    this.writeOffset += data.length;
+    const n = data.length;
+    if (n === 0) return;
+    if (n < PACK_BELOW) {
+      let block = this.block;
+      if (!block || this.blockFill + n > block.length) {
+        // Blocks grow with what is buffered, so a stream that sends a few bytes stays small.
+        const size = Math.min(MAX_BLOCK, Math.max(MIN_BLOCK, n, this.writeOffset - this.base));
+        block = this.block = new Uint8Array(size);
+        this.blockFill = 0;
+        this.chunks.push(block.subarray(0, 0));
+      }
+      block.set(data, this.blockFill);
+      this.blockFill += n;
+      this.chunks[this.chunks.length - 1] = block.subarray(0, this.blockFill);
+    } else {
+      this.block = null;
+      this.chunks.push(data.slice());
+    }
+    this.writeOffset += n;
   }
 
   /** Bytes held (written and not yet acknowledged contiguously). */
@@ -35,20 +69,27 @@ export class SendBuffer {
     return !this.retransmit.isEmpty;
   }
 
-  /** Copies [lo, hi) out of the buffer. */
+  /** [lo, hi) of the buffer: a view when it lies in one chunk, else a copy. */
   read(lo: number, hi: number): Uint8Array {
+    const chunks = this.chunks;
+    let i = this.head;
     let pos = this.base;
-    let i = 0;
-    while (i < this.chunks.length && pos + this.chunks[i]!.length <= lo) {
-      pos += this.chunks[i]!.length;
+    if (this.cursorIndex > i && this.cursorIndex < chunks.length && this.cursorOffset <= lo) {
+      i = this.cursorIndex;
+      pos = this.cursorOffset;
+    }
+    while (i < chunks.length && pos + chunks[i]!.length <= lo) {
+      pos += chunks[i]!.length;
       i++;
     }
-    const first = this.chunks[i];
+    this.cursorIndex = i;
+    this.cursorOffset = pos;
+    const first = chunks[i];
     if (first && pos + first.length >= hi) return first.subarray(lo - pos, hi - pos);
     const out = new Uint8Array(hi - lo);
     let filled = 0;
-    while (filled < out.length && i < this.chunks.length) {
-      const c = this.chunks[i]!;
+    while (filled < out.length && i < chunks.length) {
+      const c = chunks[i]!;
       const from = Math.max(0, lo + filled - pos);
       const n = Math.min(c.length - from, out.length - filled);
       out.set(c.subarray(from, from + n), filled);
@@ -59,15 +100,53 @@ export class SendBuffer {
     return out;
   }
 
+  /** Copies [lo, hi) into `dest` (whose length is hi - lo). */
+  copyTo(lo: number, hi: number, dest: Uint8Array): void {
+    const chunks = this.chunks;
+    let i = this.head;
+    let pos = this.base;
+    if (this.cursorIndex > i && this.cursorIndex < chunks.length && this.cursorOffset <= lo) {
+      i = this.cursorIndex;
+      pos = this.cursorOffset;
+    }
+    while (i < chunks.length && pos + chunks[i]!.length <= lo) {
+      pos += chunks[i]!.length;
+      i++;
+    }
+    this.cursorIndex = i;
+    this.cursorOffset = pos;
+    let filled = 0;
+    const want = hi - lo;
+    while (filled < want && i < chunks.length) {
+      const c = chunks[i]!;
+      const from = lo + filled - pos;
+      const n = Math.min(c.length - from, want - filled);
+      dest.set(n === c.length ? c : c.subarray(from, from + n), filled);
+      filled += n;
+      pos += c.length;
+      i++;
+    }
+    if (filled !== want) throw new RangeError(`send buffer holds no bytes ${lo + filled}..${hi}`);
+  }
+
   onAck(lo: number, hi: number): void {
     this.acked.insert(lo, hi);
     this.retransmit.remove(lo, hi);
     // Free chunks wholly below the contiguous acknowledged prefix.
-    const first = this.acked.first();
-    if (!first || first[0] > this.base) return;
-    const ackedTo = first[1];
-    while (this.chunks.length > 0 && this.base + this.chunks[0]!.length <= ackedTo) {
-      this.base += this.chunks.shift()!.length;
+    const first = this.acked.min();
+    if (first === undefined || first > this.base) return;
+    const ackedTo = this.acked.firstEnd()!;
+    const chunks = this.chunks;
+    while (this.head < chunks.length && this.base + chunks[this.head]!.length <= ackedTo) {
+      // The block being filled may be released only once nothing more goes into it.
+      if (this.head === chunks.length - 1) this.block = null;
+      this.base += chunks[this.head]!.length;
+      this.head++;
+    }
+    if (this.head > 64 && this.head * 2 > chunks.length) {
+      this.chunks = chunks.slice(this.head);
+      this.cursorIndex -= this.head;
+      this.head = 0;
     }
   }
 
@@ -79,7 +158,6 @@ export class SendBuffer {
 
   /** All bytes written have been acknowledged. */
   get allAcked(): boolean {
-    const first = this.acked.first();
-    return this.writeOffset === 0 || (first !== undefined && first[0] === 0 && first[1] >= this.writeOffset);
+    return this.writeOffset === 0 || (this.acked.min() === 0 && this.acked.firstEnd()! >= this.writeOffset);
   }
 }

@@ -5,7 +5,7 @@
  * feeds it frames and asks it for frames; it never touches packets or keys.
  */
 import type { ByteWriter } from './byteWriter.ts';
-import { encodeFrame, streamFrameOverhead, type Frame } from './frame.ts';
+import { encodeFrame, encodeStreamFrameHeader, streamFrameOverhead, type Frame } from './frame.ts';
 import type { SentFrame } from './packetSpace.ts';
 import { QuicError } from './quicError.ts';
 import type { QuicEvent } from './quicConnection.ts';
@@ -301,7 +301,7 @@ export class StreamManager {
     if (this.receivedData > this.localMaxData) throw new QuicError('FLOW_CONTROL_ERROR', 'connection flow control limit exceeded', frameType);
     if (s.stopSent !== null) {
       // We asked the peer to stop; discard and credit the bytes immediately.
-      s.recv.read();
+      s.recv.skipReadable();
       this.creditConsumed(s, grew);
       return;
     }
@@ -402,7 +402,7 @@ export class StreamManager {
   }
 
   /**
-   * Queues bytes on a stream (the connection keeps a reference: do not reuse `data`). Returns the
+   * Queues a copy of `data` on a stream. Returns the
    * number of bytes the stream buffers beyond what the peer allows right now; callers writing
    * large amounts should wait for `stream-writable` while that is above their high-water mark.
    */
@@ -423,7 +423,8 @@ export class StreamManager {
   }
 
   /**
-   * Reads the bytes available in order on a stream, or null when none are. After null, check
+   * Reads the next bytes available in order on a stream (one received segment: call until
+   * null), or null when none are. After null, check
    * `streamFinished(id)`. Reading gives flow-control credit back to the peer.
    */
   streamRead(id: number, max = Infinity): Uint8Array | null {
@@ -476,7 +477,7 @@ export class StreamManager {
     if (!s || !s.canRecv || s.stopSent !== null || s.recvDone) return;
     s.stopSent = code;
     const before = s.recv.readOffset;
-    s.recv.read();
+    s.recv.skipReadable();
     this.creditConsumed(s, s.recv.readOffset - before);
     this.stopSendingPending.add(id);
   }
@@ -529,7 +530,8 @@ export class StreamManager {
         this.enqueueStream(s);
         break;
       }
-      encodeFrame(w, { type: 'stream', id, offset: lo, data: buf.read(lo, hi), fin });
+      encodeStreamFrameHeader(w, id, lo, hi - lo, fin);
+      buf.copyTo(lo, hi, w.reserve(hi - lo));
       sent.push({ t: 'stream', id, offset: lo, len: hi - lo, fin });
       if (isNew) {
         this.sentData += hi - lo;

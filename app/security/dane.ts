@@ -17,6 +17,7 @@ import type { ProofAttempt, Prooftype, UserError } from '../contract/viewModels.
 import type { DnsAnswer, TlsaRecord } from './dnsClient.ts';
 import { parseCertificate, type ParsedCertificate } from './certificate.ts';
 import { matchIdentity, toALabels, type IdentityMatch } from './identity.ts';
+import { nameConstraintViolation } from './nameConstraints.ts';
 import { validatePath } from './pkixPath.ts';
 import type { ProofOutcome } from './pkixProof.ts';
 import { SecurityError } from './securityError.ts';
@@ -163,6 +164,13 @@ export async function proveDane(
     }
     if (record.usage === USAGE_DANE_TA) {
       const result = await proveDaneTa(facts, record, ctx.now);
+      // RFC 5280 §4.2.1.10 on the path to the DANE-TA anchor too: a constrained CA below (or as)
+      // the anchor may not vouch for a name outside its subtrees (nameConstraints.ts).
+      const violation = result.ok && names.ok ? nameConstraintViolation(result.path, names.match) : null;
+      if (violation !== null) {
+        notes.push(`${label} matched ${result.ok ? result.anchor : 'an anchor'}, but ${violation}`);
+        continue;
+      }
       if (result.ok && names.ok) {
         return held(prooftype, `${name}: ${label} matched the trust anchor ${result.anchor}; chain valid to it; name: ${names.identity}`, names.identity, facts, names.target);
       }
@@ -184,6 +192,11 @@ export async function proveDane(
     }
     if (!names.ok) {
       notes.push(`${label} matched ${match.subject}, but the certificate does not name ${domain} or ${host}`);
+      continue;
+    }
+    const violation = nameConstraintViolation(pkixPath.path, names.match);
+    if (violation !== null) {
+      notes.push(`${label} matched ${match.subject}, but ${violation}`);
       continue;
     }
     return held(prooftype, `${name}: ${label} matched ${match.subject}; chain valid to ${pkixPath.anchor.subject}; name: ${names.identity}`, names.identity, facts, names.target);
@@ -222,13 +235,16 @@ function held(prooftype: Prooftype, detail: string, identity: string, facts: Ser
  * name (secure by DNSSEC); the service domain is accepted too, with its SRV-ID as RFC 6120
  * §13.7.1.2.1 says.
  */
-function nameCheck(facts: ServerFacts, leaf: ParsedCertificate): { ok: true; identity: string; target: string | null } | { ok: false } {
+function nameCheck(
+  facts: ServerFacts,
+  leaf: ParsedCertificate,
+): { ok: true; identity: string; target: string | null; match: Extract<IdentityMatch, { ok: true }> } | { ok: false } {
   const direct: IdentityMatch = matchIdentity(leaf, { domain: facts.domain, srvService: SRV_SERVICE });
-  if (direct.ok) return { ok: true, identity: direct.identity, target: null };
+  if (direct.ok) return { ok: true, identity: direct.identity, target: null, match: direct };
   const target = toALabels(facts.candidate.host);
   if (target === null) return { ok: false };
   const delegated = matchIdentity(leaf, { domain: target });
-  return delegated.ok ? { ok: true, identity: delegated.identity, target } : { ok: false };
+  return delegated.ok ? { ok: true, identity: delegated.identity, target, match: delegated } : { ok: false };
 }
 
 /**
@@ -236,7 +252,11 @@ function nameCheck(facts: ServerFacts, leaf: ParsedCertificate): { ok: true; ide
  * match a digest only against a certificate it has; `2 0 0` carries the whole certificate instead),
  * and the chain must then be a valid path from the end entity to that anchor.
  */
-async function proveDaneTa(facts: ServerFacts, record: TlsaRecord, now: Date): Promise<{ ok: true; anchor: string } | { ok: false; reason: string }> {
+async function proveDaneTa(
+  facts: ServerFacts,
+  record: TlsaRecord,
+  now: Date,
+): Promise<{ ok: true; anchor: string; path: ParsedCertificate[] } | { ok: false; reason: string }> {
   const candidates: Uint8Array[] = [];
   for (const der of facts.chain.slice(1)) {
     let spki: Uint8Array;
@@ -261,7 +281,7 @@ async function proveDaneTa(facts: ServerFacts, record: TlsaRecord, now: Date): P
       continue;
     }
     const path = await validatePath(facts.chain, anchors, now);
-    if (path.ok) return { ok: true, anchor: path.anchor.subject };
+    if (path.ok) return { ok: true, anchor: path.anchor.subject, path: path.path };
     reason = `the chain is not valid up to the matching anchor (${path.code}: ${path.reason})`;
   }
   return { ok: false, reason };

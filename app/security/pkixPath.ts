@@ -1,9 +1,12 @@
 /**
  * RFC 5280 §6 certification path validation, delegated to pkijs' CertificateChainValidationEngine
  * (signatures, validity, name chaining, basicConstraints cA and keyUsage keyCertSign for every CA
- * on the path, name constraints, policies), plus the checks pkijs leaves out: pathLenConstraint
- * (§4.2.1.9), the end entity's extendedKeyUsage (§4.2.1.12) and unknown critical extensions on the
- * end entity (§4.2). Under QUIC no OpenSSL checks the chain: this is the check.
+ * on the path, name constraints on dNSName SANs, policies), plus the checks pkijs leaves out:
+ * pathLenConstraint (§4.2.1.9), the end entity's extendedKeyUsage (§4.2.1.12), keyUsage
+ * digitalSignature (§4.2.1.3, RFC 8446 §4.4.2.2) and cA=FALSE, and unknown critical extensions on
+ * every certificate but the trust anchor (§4.2, §6.1.4 (o)). Name constraints on the identifier
+ * that actually matched (SRV-ID, XmppAddr, CN) are nameConstraints.ts' job, after identity
+ * matching. Under QUIC no OpenSSL checks the chain: this is the check.
  *
  * The server's chain is only a bag of candidates (RFC 8446 §4.4.2: "... the sender's certificate
  * MUST come in the first CertificateEntry"; the others may be in any order, may include the root,
@@ -57,6 +60,8 @@ const MAX_ISSUER_SEARCHES = 32;
 const OID_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const OID_ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 const OID_CA_ISSUERS = '1.3.6.1.5.5.7.48.2';
+/** RFC 5280 §4.2.1.3: digitalSignature is bit 0, the high bit of the first octet. */
+const DIGITAL_SIGNATURE = 0x80;
 /** Extensions this code or pkijs processes; RFC 5280 §4.2: "A certificate-using system MUST reject
  * the certificate if it encounters a critical extension it does not recognize". */
 const RECOGNIZED_EXTENSIONS = new Set([
@@ -98,12 +103,16 @@ async function validate(chain: Uint8Array[], anchors: TrustAnchors, now: Date): 
   if (critical) return failure('bad-certificate', `The certificate has a critical extension Quiver does not recognise (${critical}).`, leaf.subject, leaf.issuer);
   const dated = checkValidity(leaf, now);
   if (dated) return dated;
-  const usage = checkServerAuth(leafCertificate, leaf);
+  const usage = checkServerAuth(leafCertificate, leaf) ?? checkDigitalSignature(leafCertificate, leaf);
   if (usage) return usage;
 
   // The end entity may itself be a trust anchor (a user who added a server's own certificate).
+  // Such a certificate is trusted as configured, even when it says cA=TRUE (as `openssl req -x509`
+  // makes them by default).
   const direct = anchors.anchors.find((anchor) => sameBytes(anchor.der, leafDer));
   if (direct) return { ok: true, path: [leaf], anchor: direct };
+  const caLeaf = checkNotCa(leafCertificate, leaf);
+  if (caLeaf) return caLeaf;
 
   // Intermediates: whatever else parses, minus duplicates of the end entity. Junk is dropped, not fatal.
   const derOf = new Map<pkijs.Certificate, Uint8Array>([[leafCertificate, leafDer]]);
@@ -159,6 +168,17 @@ async function validate(chain: Uint8Array[], anchors: TrustAnchors, now: Date): 
   }
 
   const path = verdict.certificatePath.map((certificate) => parseCertificate(derOf.get(certificate) ?? encode(certificate)));
+  // RFC 5280 §6.1.4 (o): for every intermediate, "Recognize and process any other critical
+  // extension present in the certificate" - or reject the path. pkijs does not; the end entity was
+  // checked above (§6.1.5 (f)), the trust anchor is configuration, not a certificate on the path.
+  for (let index = 1; index < verdict.certificatePath.length - 1; index += 1) {
+    const intermediate = verdict.certificatePath[index];
+    const critical = intermediate ? unknownCriticalExtension(intermediate) : null;
+    const parsed = path[index];
+    if (critical && parsed) {
+      return failure('bad-certificate', `The certificate of ${parsed.subject}, an intermediate authority on the path, has a critical extension Quiver does not recognise (${critical}).`, parsed.subject, parsed.issuer);
+    }
+  }
   const lengthProblem = checkPathLength(verdict.certificatePath, path);
   if (lengthProblem) return lengthProblem;
   const top = verdict.certificatePath.at(-1);
@@ -201,6 +221,32 @@ function checkServerAuth(certificate: pkijs.Certificate, parsed: ParsedCertifica
   const purposes = (extension.parsedValue as pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? [];
   if (purposes.includes(OID_SERVER_AUTH) || purposes.includes(OID_ANY_EXTENDED_KEY_USAGE)) return null;
   return failure('wrong-usage', `The certificate of ${parsed.subject} is not meant for TLS servers (its extendedKeyUsage lacks serverAuth).`, parsed.subject, parsed.issuer);
+}
+
+/**
+ * RFC 5280 §4.2.1.3: "If the keyUsage extension is present, then the subject public key MUST NOT
+ * be used to verify signatures on certificates ... unless the keyCertSign bit is set" and likewise
+ * for the other purposes; the server's key signs the handshake: RFC 8446 §4.4.2.2 "The certificate
+ * MUST allow the key to be used for signing (i.e., the digitalSignature bit MUST be set if the Key
+ * Usage extension is present)".
+ */
+function checkDigitalSignature(certificate: pkijs.Certificate, parsed: ParsedCertificate): PathResult | null {
+  const extension = certificate.extensions?.find((candidate) => candidate.extnID === OID_KEY_USAGE);
+  if (!extension) return null;
+  const bits = extension.parsedValue as asn1js.BitString | undefined;
+  if (((bits?.valueBlock.valueHexView[0] ?? 0) & DIGITAL_SIGNATURE) !== 0) return null;
+  return failure('wrong-usage', `The certificate of ${parsed.subject} does not allow its key to sign (its keyUsage lacks digitalSignature), so it cannot authenticate a TLS server.`, parsed.subject, parsed.issuer);
+}
+
+/**
+ * RFC 5280 §4.2.1.9: cA "indicates whether the certified public key may be used to verify
+ * certificate signatures"; a server presenting a CA certificate as its own is using a CA key for
+ * TLS. Refused unless that exact certificate is a trust anchor the person configured.
+ */
+function checkNotCa(certificate: pkijs.Certificate, parsed: ParsedCertificate): PathResult | null {
+  const extension = certificate.extensions?.find((candidate) => candidate.extnID === OID_BASIC_CONSTRAINTS);
+  if ((extension?.parsedValue as pkijs.BasicConstraints | undefined)?.cA !== true) return null;
+  return failure('wrong-usage', `The certificate of ${parsed.subject} is a certificate authority's (basicConstraints cA=TRUE), not a server certificate.`, parsed.subject, parsed.issuer);
 }
 
 function unknownCriticalExtension(certificate: pkijs.Certificate): string | null {

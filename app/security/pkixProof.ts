@@ -9,6 +9,7 @@
 import type { ProofAttempt, UserError } from '../contract/viewModels.ts';
 import type { ParsedCertificate } from './certificate.ts';
 import { matchIdentity, toALabels } from './identity.ts';
+import { nameConstraintViolation } from './nameConstraints.ts';
 import { validatePath, type PathResult } from './pkixPath.ts';
 import type { ServerFacts } from './serverFacts.ts';
 import type { TrustAnchors } from './trustAnchors.ts';
@@ -53,6 +54,21 @@ export async function provePkix(facts: ServerFacts, leaf: ParsedCertificate, ctx
     };
   }
   const chainDetail = `chain: valid to ${path.anchor.subject}`;
+  // RFC 5280 §4.2.1.10: the CAs' name constraints bind whichever identifier matched, not only the
+  // dNSName entries pkijs checks (nameConstraints.ts).
+  const matched = direct.ok ? direct : delegated?.ok ? delegated : null;
+  const violation = matched ? nameConstraintViolation(path.path, matched) : null;
+  if (violation !== null) {
+    return {
+      attempt: { prooftype: 'pkix', ok: false, detail: `${chainDetail}; ${nameDetail}; name constraints: ${violation}` },
+      identity: null,
+      delegation: null,
+      error: {
+        code: 'name-constraints',
+        message: `${domain} presented a certificate from an authority that is not allowed to vouch for that name: ${violation} The connection may be intercepted; Quiver did not trust it. Tell the server's administrator.`,
+      },
+    };
+  }
   if (direct.ok) {
     return { attempt: { prooftype: 'pkix', ok: true, detail: `${chainDetail}; ${nameDetail}` }, identity: direct.identity, delegation: null, error: null };
   }
@@ -142,7 +158,7 @@ function pathError(domain: string, path: Extract<PathResult, { ok: false }>): Us
     case 'bad-certificate':
       return { code: 'bad-certificate', message: `${domain} sent a certificate Quiver cannot use: ${path.reason}` };
     case 'wrong-usage':
-      return { code: 'wrong-usage', message: `${domain} presented a certificate that is not meant for servers (its extended key usage lacks TLS server authentication). Ask the server's administrator for a server certificate.` };
+      return { code: 'wrong-usage', message: `${domain} presented a certificate that is not meant for TLS servers: ${path.reason} Ask the server's administrator for a server certificate.` };
     case 'not-a-ca':
     case 'path-too-long':
     case 'invalid-path':

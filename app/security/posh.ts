@@ -14,7 +14,7 @@ import { fetchHttpsJson, type HttpsJsonOptions } from './httpsFetch.ts';
 import type { ProofOutcome } from './pkixProof.ts';
 import { SecurityError } from './securityError.ts';
 import type { ServerFacts } from './serverFacts.ts';
-import type { TrustAnchors } from './trustAnchors.ts';
+import { anchorSetKey, type TrustAnchors } from './trustAnchors.ts';
 import type { PoshCacheEntry, PoshFingerprint } from '../storage/poshCache.ts';
 
 export type { PoshCacheEntry, PoshFingerprint };
@@ -46,9 +46,13 @@ export interface PoshSource {
   lookup(domain: string): Promise<PoshLookup>;
 }
 
-/** The storage methods the source keeps its cache in (app/storage/poshCache.ts). */
+/**
+ * The storage methods the source keeps its cache in (app/storage/poshCache.ts). Entries are filed
+ * by domain and by the trust anchors that verified the fetch (`anchorSetKey`): a document is proof
+ * only to someone who trusts the HTTPS it came over.
+ */
 export interface PoshCache {
-  getPoshEntry(domain: string): PoshCacheEntry | null;
+  getPoshEntry(domain: string, anchorSet: string): PoshCacheEntry | null;
   putPoshEntry(entry: PoshCacheEntry): void;
 }
 
@@ -109,6 +113,9 @@ export function createPoshSource(options: PoshSourceOptions): PoshSource {
   const now = options.now ?? Date.now;
   const fetchJson = options.fetchJson ?? fetchHttpsJson;
   const httpsOptions: HttpsJsonOptions = { anchors: options.anchors, resolve: options.resolve, timeoutMs: options.timeoutMs, httpsPort: options.httpsPort };
+  // Computed on first use: hashing the system roots is cheap, but not free.
+  let anchorSet: string | null = null;
+  const anchorSetOfFetch = (): string => (anchorSet ??= anchorSetKey(options.anchors));
 
   async function fetchDomainDocument(domain: string): Promise<{ url: string; document: PoshDocument }> {
     let lastError: SecurityError | null = null;
@@ -127,7 +134,7 @@ export function createPoshSource(options: PoshSourceOptions): PoshSource {
     throw new SecurityError('https-failed', `${domain} publishes no POSH document (HTTP 404 at ${POSH_PATHS.join(' and ')}).`, { httpStatus: 404, cause: lastError });
   }
 
-  async function fetchFresh(domain: string, at: number): Promise<PoshCacheEntry> {
+  async function fetchFresh(domain: string, at: number, anchors: string): Promise<PoshCacheEntry> {
     const first = await fetchDomainDocument(domain);
     let expires = first.document.expires;
     let url = first.url;
@@ -143,21 +150,25 @@ export function createPoshSource(options: PoshSourceOptions): PoshSource {
       expires = minExpires(expires, document.expires);
     }
     const ttlMs = expires === null ? 0 : Math.min(expires * 1000, POSH_MAX_TTL_MS);
-    return { domain, url, delegatedFrom, fingerprints: document.fingerprints, error: null, fetchedAt: at, expiresAt: at + ttlMs };
+    return { domain, anchorSet: anchors, url, delegatedFrom, fingerprints: document.fingerprints, error: null, fetchedAt: at, expiresAt: at + ttlMs };
   }
 
   return {
     async lookup(domain) {
       const key = domain.toLowerCase().replace(/\.$/, '');
       const at = now();
-      const cached = options.cache?.getPoshEntry(key) ?? null;
-      if (cached && cached.expiresAt > at) return fromEntry(cached, true);
+      const anchors = anchorSetOfFetch();
+      const cached = options.cache?.getPoshEntry(key, anchors) ?? null;
+      // The anchor set is part of the key; compared again so that no cache can hand over another's.
+      if (cached && cached.anchorSet === anchors && cached.expiresAt > at) return fromEntry(cached, true);
       let entry: PoshCacheEntry;
       try {
-        entry = await fetchFresh(key, at);
+        entry = await fetchFresh(key, at, anchors);
       } catch (error) {
         if (!(error instanceof SecurityError)) throw error;
-        entry = { domain: key, url: null, delegatedFrom: null, fingerprints: null, error: error.message, fetchedAt: at, expiresAt: at + POSH_FAILURE_TTL_MS };
+        // A failure is remembered per anchor set too: an account that trusts the web server's CA
+        // must not be told "no POSH" because another account could not verify it.
+        entry = { domain: key, anchorSet: anchors, url: null, delegatedFrom: null, fingerprints: null, error: error.message, fetchedAt: at, expiresAt: at + POSH_FAILURE_TTL_MS };
       }
       // Without `expires` (or with 0) the document states no lifetime: it is used now and not kept.
       if (entry.expiresAt > at) options.cache?.putPoshEntry(entry);

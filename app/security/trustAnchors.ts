@@ -5,7 +5,7 @@
  * Under QUIC no OpenSSL checks the chain, so this set is what `validatePath` anchors to for every
  * transport. The parsed system set is built once per process; extra anchors are per call.
  */
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import type * as pkijs from 'pkijs';
@@ -59,6 +59,23 @@ export function loadTrustAnchors(extraPem: string[], options: { includeSystem?: 
   }
   return { anchors: [...system.anchors, ...extra], systemSource: system.source, skipped: system.skipped };
 }
+
+/**
+ * A name for this exact set of anchors (lowercase hex SHA-256 over the sorted SHA-256 of each
+ * anchor's DER, duplicates once): equal for two accounts that trust the same certificates, in any
+ * order, different as soon as one trusts an extra CA. Whatever was learnt over HTTPS verified with
+ * these anchors (a POSH document) is filed under it. Memoised per `TrustAnchors` object.
+ */
+export function anchorSetKey(anchors: TrustAnchors): string {
+  const known = anchorSetKeys.get(anchors);
+  if (known !== undefined) return known;
+  const digests = [...new Set(anchors.anchors.map((anchor) => createHash('sha256').update(anchor.der).digest('hex')))].sort();
+  const key = createHash('sha256').update(digests.join('\n')).digest('hex');
+  anchorSetKeys.set(anchors, key);
+  return key;
+}
+
+const anchorSetKeys = new WeakMap<TrustAnchors, string>();
 
 /** Every `CERTIFICATE` block of a PEM text (RFC 7468 §5), decoded. Other block types are ignored. */
 export function pemCertificates(pem: string): Uint8Array[] {

@@ -32,6 +32,7 @@ interface Row {
   jid: string;
   enabled: number;
   resolver: string | null;
+  resolver_validates: number;
   extra_ca_pem: string | null;
   transport: TransportPreference;
   roster_ver: string | null;
@@ -39,14 +40,19 @@ interface Row {
   sort_order: number;
 }
 
-const COLUMNS = 'id, jid, enabled, resolver, extra_ca_pem, transport, roster_ver, created_at, sort_order';
+const COLUMNS = 'id, jid, enabled, resolver, resolver_validates, extra_ca_pem, transport, roster_ver, created_at, sort_order';
 
 function toAccount(row: Row): AccountRow {
   return {
     id: row.id,
     jid: row.jid,
     enabled: row.enabled === 1,
-    settings: { resolver: row.resolver, extraCaPem: row.extra_ca_pem, transport: row.transport },
+    settings: {
+      resolver: row.resolver,
+      resolverValidates: row.resolver_validates === 1,
+      extraCaPem: row.extra_ca_pem,
+      transport: row.transport,
+    },
     rosterVer: row.roster_ver,
     createdAt: row.created_at,
     sortOrder: row.sort_order,
@@ -80,13 +86,14 @@ export const accountMethods = {
       }
       prepare(
         db,
-        `INSERT INTO accounts (id, jid, enabled, resolver, extra_ca_pem, transport, created_at, sort_order)
-         VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(sort_order), -1) + 1 FROM accounts))`,
+        `INSERT INTO accounts (id, jid, enabled, resolver, resolver_validates, extra_ca_pem, transport, created_at, sort_order)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(sort_order), -1) + 1 FROM accounts))`,
       ).run(
         id,
         jid,
         input.enabled === false ? 0 : 1,
         s.resolver ?? null,
+        s.resolverValidates ? 1 : 0,
         s.extraCaPem ?? null,
         s.transport ?? 'auto',
         input.now ?? Date.now(),
@@ -115,8 +122,9 @@ export const accountMethods = {
   updateAccountSettings(db: Database, id: string, patch: Partial<AccountSettings>): AccountRow {
     const given = Object.entries(patch).filter(([, value]) => value !== undefined);
     const next: AccountSettings = { ...mustGet(db, id).settings, ...Object.fromEntries(given) };
-    prepare(db, 'UPDATE accounts SET resolver = ?, extra_ca_pem = ?, transport = ? WHERE id = ?').run(
+    prepare(db, 'UPDATE accounts SET resolver = ?, resolver_validates = ?, extra_ca_pem = ?, transport = ? WHERE id = ?').run(
       next.resolver ?? null,
+      next.resolverValidates ? 1 : 0,
       next.extraCaPem ?? null,
       next.transport ?? 'auto',
       id,

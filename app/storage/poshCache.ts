@@ -1,7 +1,9 @@
 /**
  * The POSH cache (RFC 7711 §3.1: a document's `expires` is the number of seconds it may be used
- * before it is fetched again): one row per domain. The verifier's
- * `PoshSource` decides what to store and for how long; this file only keeps it.
+ * before it is fetched again): one row per domain and trust-anchor set (migration 0004), so that
+ * fingerprints fetched over HTTPS trusted only through one account's extra CA are never read by an
+ * account without it. The verifier's `PoshSource` decides what to store and for how long; this
+ * file only keeps it.
  */
 import type { Database } from 'better-sqlite3';
 import { prepare } from './statements.ts';
@@ -15,6 +17,8 @@ export interface PoshFingerprint {
 export interface PoshCacheEntry {
   /** The JID's domain, lowercase. */
   domain: string;
+  /** Which trust anchors verified the HTTPS fetch: `anchorSetKey` (app/security/trustAnchors.ts), 64 lowercase hex. */
+  anchorSet: string;
   /** The document that held the fingerprints; null for a failure. */
   url: string | null;
   /** The domain's own document when it delegated with `url` (RFC 7711 §3.2). */
@@ -30,6 +34,7 @@ export interface PoshCacheEntry {
 
 interface Row {
   domain: string;
+  anchor_set: string;
   url: string | null;
   delegated_from: string | null;
   fingerprints: string | null;
@@ -43,15 +48,19 @@ function domainKey(domain: string): string {
 }
 
 export const poshCacheMethods = {
-  /** The stored entry for `domain`, expired or not (the caller compares `expiresAt` with its clock). */
-  getPoshEntry(db: Database, domain: string): PoshCacheEntry | null {
-    const row = prepare<[string], Row>(
+  /**
+   * The stored entry for `domain` fetched with the trust anchors `anchorSet`, expired or not (the
+   * caller compares `expiresAt` with its clock). An entry fetched with other anchors is not returned.
+   */
+  getPoshEntry(db: Database, domain: string, anchorSet: string): PoshCacheEntry | null {
+    const row = prepare<[string, string], Row>(
       db,
-      'SELECT domain, url, delegated_from, fingerprints, error, fetched_at, expires_at FROM posh_cache WHERE domain = ?',
-    ).get(domainKey(domain));
+      'SELECT domain, anchor_set, url, delegated_from, fingerprints, error, fetched_at, expires_at FROM posh_cache WHERE domain = ? AND anchor_set = ?',
+    ).get(domainKey(domain), anchorSet);
     if (!row) return null;
     return {
       domain: row.domain,
+      anchorSet: row.anchor_set,
       url: row.url,
       delegatedFrom: row.delegated_from,
       fingerprints: row.fingerprints === null ? null : (JSON.parse(row.fingerprints) as PoshFingerprint[]),
@@ -61,15 +70,16 @@ export const poshCacheMethods = {
     };
   },
 
-  /** Replaces the entry for `entry.domain`. Exactly one of `fingerprints` and `error` must be set. */
+  /** Replaces the entry for `entry.domain` and `entry.anchorSet`. Exactly one of `fingerprints` and `error` must be set. */
   putPoshEntry(db: Database, entry: PoshCacheEntry): void {
     prepare(
       db,
-      `INSERT INTO posh_cache (domain, url, delegated_from, fingerprints, error, fetched_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (domain) DO UPDATE SET url = excluded.url, delegated_from = excluded.delegated_from,
+      `INSERT INTO posh_cache (domain, anchor_set, url, delegated_from, fingerprints, error, fetched_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (domain, anchor_set) DO UPDATE SET url = excluded.url, delegated_from = excluded.delegated_from,
          fingerprints = excluded.fingerprints, error = excluded.error, fetched_at = excluded.fetched_at, expires_at = excluded.expires_at`,
     ).run(
       domainKey(entry.domain),
+      entry.anchorSet,
       entry.url,
       entry.delegatedFrom,
       entry.fingerprints === null ? null : JSON.stringify(entry.fingerprints),

@@ -3,6 +3,8 @@
  * internally when the peer misbehaves. A TlsAlertError never leaves TlsHandshake: it becomes an
  * 'error' event, which the QUIC layer turns into CRYPTO_ERROR 0x0100 + alert (RFC 9001 §4.8).
  */
+import { ByteReader } from '../byteReader.ts';
+
 export const Alert = {
   unexpected_message: 10,
   bad_record_mac: 20,
@@ -54,4 +56,13 @@ export class TlsAlertError extends Error {
 /** Raise a fatal alert; for use in decoding and validation code paths. */
 export function fail(alert: number, reason: string, quicError?: number): never {
   throw new TlsAlertError(alert, reason, quicError);
+}
+
+/**
+ * A reader for a TLS structure named `what`: running off its end, or a vector length out of range,
+ * is decode_error (RFC 8446bis §6.2: "A message could not be decoded because some field was out
+ * of the specified range or the length of the message was incorrect").
+ */
+export function tlsReader(bytes: Uint8Array, what: string): ByteReader {
+  return new ByteReader(bytes, 0, bytes.length, (message) => fail(Alert.decode_error, message), what);
 }

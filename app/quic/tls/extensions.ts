@@ -2,9 +2,9 @@
  * TLS 1.3 extensions used with QUIC (RFC 8446bis §4.2, RFC 9001 §8.2): their code points, the
  * extension block parser and the per-extension codecs. Decoders raise TlsAlertError on bad input.
  */
-import { Alert, fail } from './alerts.ts';
-import { ByteReader } from './byteReader.ts';
-import { ByteWriter } from './byteWriter.ts';
+import { Alert, fail, tlsReader } from './alerts.ts';
+import type { ByteReader } from '../byteReader.ts';
+import { ByteWriter } from '../byteWriter.ts';
 
 export const Ext = {
   server_name: 0,
@@ -77,9 +77,9 @@ function build(f: (w: ByteWriter) => void): Uint8Array {
 }
 
 function u16List(data: Uint8Array, what: string, lengthBytes: 1 | 2, min: number): number[] {
-  const r = new ByteReader(data, what);
+  const r = tlsReader(data, what);
   const list = r.sub(lengthBytes, what, min);
-  r.end();
+  r.expectEnd();
   if (list.remaining % 2 !== 0) fail(Alert.decode_error, `${what}: odd length`);
   const out: number[] = [];
   while (list.remaining > 0) out.push(list.u16());
@@ -95,9 +95,9 @@ export const decodeU16List = (data: Uint8Array, what: string, lengthBytes: 1 | 2
 export const encodeU16 = (v: number): Uint8Array => Uint8Array.of(v >> 8, v & 0xff);
 
 export function decodeU16(data: Uint8Array, what: string): number {
-  const r = new ByteReader(data, what);
+  const r = tlsReader(data, what);
   const v = r.u16();
-  r.end();
+  r.expectEnd();
   return v;
 }
 
@@ -106,9 +106,9 @@ export const encodeServerName = (host: string): Uint8Array =>
   build((w) => w.vector(2, (l) => l.u8(0).vector(2, new TextEncoder().encode(host))));
 
 export function decodeServerName(data: Uint8Array): string | null {
-  const r = new ByteReader(data, 'server_name');
+  const r = tlsReader(data, 'server_name');
   const list = r.sub(2, 'server_name list', 1);
-  r.end();
+  r.expectEnd();
   let host: string | null = null;
   while (list.remaining > 0) {
     const type = list.u8();
@@ -132,9 +132,9 @@ export const encodeAlpn = (protocols: readonly string[]): Uint8Array =>
   build((w) => w.vector(2, (l) => protocols.forEach((p) => l.vector(1, new TextEncoder().encode(p)))));
 
 export function decodeAlpn(data: Uint8Array): string[] {
-  const r = new ByteReader(data, 'ALPN');
+  const r = tlsReader(data, 'ALPN');
   const list = r.sub(2, 'ALPN list', 2);
-  r.end();
+  r.expectEnd();
   const out: string[] = [];
   // RFC 7301 §3.1: "Empty strings MUST NOT be included"
   while (list.remaining > 0) out.push(new TextDecoder('utf-8', { fatal: false }).decode(list.vector(1, 1)));
@@ -158,9 +158,9 @@ export const encodeClientKeyShares = (shares: readonly KeyShareEntry[]): Uint8Ar
   build((w) => w.vector(2, (l) => shares.forEach((s) => writeShare(l, s))));
 
 export function decodeClientKeyShares(data: Uint8Array): KeyShareEntry[] {
-  const r = new ByteReader(data, 'key_share');
+  const r = tlsReader(data, 'key_share');
   const list = r.sub(2, 'client_shares');
-  r.end();
+  r.expectEnd();
   const out: KeyShareEntry[] = [];
   while (list.remaining > 0) {
     const s = readShare(list);
@@ -174,9 +174,9 @@ export function decodeClientKeyShares(data: Uint8Array): KeyShareEntry[] {
 export const encodeServerKeyShare = (share: KeyShareEntry): Uint8Array => build((w) => writeShare(w, share));
 
 export function decodeServerKeyShare(data: Uint8Array): KeyShareEntry {
-  const r = new ByteReader(data, 'key_share');
+  const r = tlsReader(data, 'key_share');
   const s = readShare(r);
-  r.end();
+  r.expectEnd();
   return s;
 }
 
@@ -200,11 +200,11 @@ export const encodeOfferedPsks = (identities: readonly PskIdentity[], binders: r
   });
 
 export function decodeOfferedPsks(data: Uint8Array): OfferedPsks {
-  const r = new ByteReader(data, 'pre_shared_key');
+  const r = tlsReader(data, 'pre_shared_key');
   const ids = r.sub(2, 'PSK identities', 7);
   const bindersStart = r.offset;
   const bs = r.sub(2, 'PSK binders', 33);
-  r.end();
+  r.expectEnd();
   const identities: PskIdentity[] = [];
   while (ids.remaining > 0) identities.push({ identity: ids.vector(2, 1), obfuscatedTicketAge: ids.u32() });
   const binders: Uint8Array[] = [];
@@ -216,18 +216,18 @@ export function decodeOfferedPsks(data: Uint8Array): OfferedPsks {
 }
 
 export function decodePskModes(data: Uint8Array): number[] {
-  const r = new ByteReader(data, 'psk_key_exchange_modes');
+  const r = tlsReader(data, 'psk_key_exchange_modes');
   const l = r.sub(1, 'psk_key_exchange_modes', 1);
-  r.end();
+  r.expectEnd();
   const out: number[] = [];
   while (l.remaining > 0) out.push(l.u8());
   return out;
 }
 
 export function decodeCookie(data: Uint8Array): Uint8Array {
-  const r = new ByteReader(data, 'cookie');
+  const r = tlsReader(data, 'cookie');
   const c = r.vector(2, 1);
-  r.end();
+  r.expectEnd();
   return c;
 }
 

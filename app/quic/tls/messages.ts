@@ -2,9 +2,8 @@
  * TLS 1.3 handshake messages (RFC 8446bis §4): framing and the encode/decode of each body.
  * Only structure is checked here; semantics (versions, offered values) are the machines' job.
  */
-import { Alert, fail } from './alerts.ts';
-import { ByteReader } from './byteReader.ts';
-import { ByteWriter } from './byteWriter.ts';
+import { Alert, fail, tlsReader } from './alerts.ts';
+import { ByteWriter } from '../byteWriter.ts';
 import { Extensions, type Extension } from './extensions.ts';
 
 export const HandshakeType = {
@@ -56,9 +55,9 @@ export function encodeClientHello(random: Uint8Array, cipherSuites: readonly num
 }
 
 export function decodeClientHello(body: Uint8Array): ClientHello {
-  const r = new ByteReader(body, 'ClientHello');
+  const r = tlsReader(body, 'ClientHello');
   const legacyVersion = r.u16();
-  const random = r.raw(32);
+  const random = r.bytesView(32);
   const legacySessionId = r.vector(1, 0, 32);
   const suites = r.sub(2, 'cipher_suites', 2);
   if (suites.remaining % 2 !== 0) fail(Alert.decode_error, 'ClientHello: odd cipher_suites length');
@@ -66,7 +65,7 @@ export function decodeClientHello(body: Uint8Array): ClientHello {
   while (suites.remaining > 0) cipherSuites.push(suites.u16());
   const compressionMethods = r.vector(1, 1);
   const extensions = Extensions.read(r, 'ClientHello', 8);
-  r.end();
+  r.expectEnd();
   return { legacyVersion, random, legacySessionId, cipherSuites, compressionMethods, extensions };
 }
 
@@ -87,14 +86,14 @@ export function encodeServerHello(random: Uint8Array, sessionIdEcho: Uint8Array,
 }
 
 export function decodeServerHello(body: Uint8Array): ServerHello {
-  const r = new ByteReader(body, 'ServerHello');
+  const r = tlsReader(body, 'ServerHello');
   const legacyVersion = r.u16();
-  const random = r.raw(32);
+  const random = r.bytesView(32);
   const legacySessionIdEcho = r.vector(1, 0, 32);
   const cipherSuite = r.u16();
   const compressionMethod = r.u8();
   const extensions = Extensions.read(r, 'ServerHello', 6);
-  r.end();
+  r.expectEnd();
   const isHelloRetryRequest = random.every((b, i) => b === HELLO_RETRY_REQUEST_RANDOM[i]);
   return { legacyVersion, random, legacySessionIdEcho, cipherSuite, compressionMethod, extensions, isHelloRetryRequest };
 }
@@ -106,9 +105,9 @@ export function encodeEncryptedExtensions(extensions: readonly Extension[]): Uin
 }
 
 export function decodeEncryptedExtensions(body: Uint8Array): Extensions {
-  const r = new ByteReader(body, 'EncryptedExtensions');
+  const r = tlsReader(body, 'EncryptedExtensions');
   const e = Extensions.read(r, 'EncryptedExtensions');
-  r.end();
+  r.expectEnd();
   return e;
 }
 
@@ -118,10 +117,10 @@ export interface CertificateRequest {
 }
 
 export function decodeCertificateRequest(body: Uint8Array): CertificateRequest {
-  const r = new ByteReader(body, 'CertificateRequest');
+  const r = tlsReader(body, 'CertificateRequest');
   const context = r.vector(1);
   const extensions = Extensions.read(r, 'CertificateRequest', 2);
-  r.end();
+  r.expectEnd();
   return { context, extensions };
 }
 
@@ -132,10 +131,10 @@ export function encodeCertificate(context: Uint8Array, chain: readonly Uint8Arra
 }
 
 export function decodeCertificate(body: Uint8Array): { context: Uint8Array; chain: Uint8Array[] } {
-  const r = new ByteReader(body, 'Certificate');
+  const r = tlsReader(body, 'Certificate');
   const context = r.vector(1);
   const list = r.sub(3, 'certificate_list');
-  r.end();
+  r.expectEnd();
   const chain: Uint8Array[] = [];
   while (list.remaining > 0) {
     chain.push(list.vector(3, 1));
@@ -152,10 +151,10 @@ export function encodeCertificateVerify(scheme: number, signature: Uint8Array): 
 }
 
 export function decodeCertificateVerify(body: Uint8Array): { scheme: number; signature: Uint8Array } {
-  const r = new ByteReader(body, 'CertificateVerify');
+  const r = tlsReader(body, 'CertificateVerify');
   const scheme = r.u16();
   const signature = r.vector(2);
-  r.end();
+  r.expectEnd();
   return { scheme, signature };
 }
 
@@ -176,12 +175,12 @@ export function encodeNewSessionTicket(t: Omit<NewSessionTicket, 'extensions'>):
 }
 
 export function decodeNewSessionTicket(body: Uint8Array): NewSessionTicket {
-  const r = new ByteReader(body, 'NewSessionTicket');
+  const r = tlsReader(body, 'NewSessionTicket');
   const lifetime = r.u32();
   const ageAdd = r.u32();
   const nonce = r.vector(1);
   const ticket = r.vector(2, 1);
   const extensions = Extensions.read(r, 'NewSessionTicket');
-  r.end();
+  r.expectEnd();
   return { lifetime, ageAdd, nonce, ticket, extensions };
 }

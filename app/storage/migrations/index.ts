@@ -2,5 +2,7 @@
 import type { Migration } from './migration.ts';
 import { initial } from './0001-initial.ts';
 import { pinsAndPosh } from './0002-pins-and-posh.ts';
+import { resolverValidates } from './0003-resolver-validates.ts';
+import { poshCacheAnchors } from './0004-posh-cache-anchors.ts';
 
-export const migrations: readonly Migration[] = [initial, pinsAndPosh];
+export const migrations: readonly Migration[] = [initial, pinsAndPosh, resolverValidates, poshCacheAnchors];

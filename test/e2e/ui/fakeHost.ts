@@ -127,7 +127,12 @@ export async function startFakeHost(root: string, seed: Partial<FakeData> = {}):
         status: 'connecting',
         boundJid: null,
         error: null,
-        settings: { resolver: args.resolver ?? null, extraCaPem: args.extraCaPem ?? null, transport: args.transport ?? 'auto' },
+        settings: {
+          resolver: args.resolver ?? null,
+          resolverValidates: args.resolverValidates ?? false,
+          extraCaPem: args.extraCaPem ?? null,
+          transport: args.transport ?? 'auto',
+        },
       };
       data.accounts.push(created);
       data.rosters[created.id] = [];
@@ -136,6 +141,7 @@ export async function startFakeHost(root: string, seed: Partial<FakeData> = {}):
     'account.update': (args) => {
       const found = findAccount(args.accountId);
       if (args.resolver !== undefined) found.settings.resolver = args.resolver;
+      if (args.resolverValidates !== undefined) found.settings.resolverValidates = args.resolverValidates;
       if (args.extraCaPem !== undefined) found.settings.extraCaPem = args.extraCaPem;
       if (args.transport !== undefined) found.settings.transport = args.transport;
       return found;

@@ -17,7 +17,7 @@ export function account(id: string, jid: string, overrides: Partial<AccountView>
     status: 'offline',
     boundJid: null,
     error: null,
-    settings: { resolver: null, extraCaPem: null, transport: 'auto' },
+    settings: { resolver: null, resolverValidates: false, extraCaPem: null, transport: 'auto' },
     ...overrides,
   };
 }

@@ -73,6 +73,7 @@ describe('Quiver UI against a fake host', () => {
       jid: 'bob@example.org',
       password: 's3cret',
       resolver: '127.0.0.1:5300',
+      resolverValidates: false,
       extraCaPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
       transport: 'quic',
     });
@@ -109,7 +110,7 @@ describe('Quiver UI against a fake host', () => {
 
   it('edits the settings of an account, keeping the password unless a new one is typed', async () => {
     const { page, host } = await openUi({
-      accounts: [account('a1', 'alice@example.org', { settings: { resolver: '127.0.0.1:5300', extraCaPem: null, transport: 'tls' } })],
+      accounts: [account('a1', 'alice@example.org', { settings: { resolver: '127.0.0.1:5300', resolverValidates: false, extraCaPem: null, transport: 'tls' } })],
     });
     const alice = row(page, 'alice@example.org');
     await alice.getByTestId('account-toggle').click();
@@ -124,6 +125,7 @@ describe('Quiver UI against a fake host', () => {
     assert.deepEqual(host.calls.find((c) => c.name === 'account.update')?.args, {
       accountId: 'a1',
       resolver: null,
+      resolverValidates: false,
       extraCaPem: null,
       transport: 'starttls',
     });

@@ -21,7 +21,7 @@ export function account(jid: string, id = 'a1'): AccountView {
     status: 'offline',
     boundJid: null,
     error: null,
-    settings: { resolver: null, extraCaPem: null, transport: 'auto' },
+    settings: { resolver: null, resolverValidates: false, extraCaPem: null, transport: 'auto' },
   };
 }
 

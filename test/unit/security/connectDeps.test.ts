@@ -9,7 +9,7 @@ import { openStorage } from '../../../app/storage/storage.ts';
 import { makeCertificate, NOW } from './certFactory.ts';
 
 const NO_GLOBAL = { resolver: null, extraCaPem: null };
-const ACCOUNT = { resolver: '127.0.0.1:53', extraCaPem: null, transport: 'auto' as const };
+const ACCOUNT = { resolver: '127.0.0.1:53', extraCaPem: null, transport: 'auto' as const, resolverValidates: false };
 
 test('a bad extra CA or a resolver given as a host name: a ConnectError that names the setting', () => {
   assert.throws(

@@ -19,7 +19,7 @@ test('addAccount normalizes the JID, applies default settings and appends to the
     id: '',
     jid: 'alice@example.org',
     enabled: true,
-    settings: { resolver: null, extraCaPem: null, transport: 'auto' },
+    settings: { resolver: null, resolverValidates: false, extraCaPem: null, transport: 'auto' },
     rosterVer: null,
     createdAt: 1000,
     sortOrder: 0,
@@ -27,7 +27,7 @@ test('addAccount normalizes the JID, applies default settings and appends to the
   const b = s.addAccount({ jid: 'bob@example.net', settings: { transport: 'quic', resolver: '127.0.0.1:5353' }, enabled: false });
   assert.equal(b.sortOrder, 1);
   assert.equal(b.enabled, false);
-  assert.deepEqual(b.settings, { resolver: '127.0.0.1:5353', extraCaPem: null, transport: 'quic' });
+  assert.deepEqual(b.settings, { resolver: '127.0.0.1:5353', resolverValidates: false, extraCaPem: null, transport: 'quic' });
   assert.deepEqual(s.listAccounts().map((x) => x.jid), ['alice@example.org', 'bob@example.net']);
 });
 
@@ -60,7 +60,7 @@ test('updateAccountSettings changes only the given settings', (t) => {
   const s = storage(t);
   const a = s.addAccount({ jid: 'alice@example.org', settings: { resolver: '127.0.0.1:53' } });
   const u = s.updateAccountSettings(a.id, { transport: 'starttls', extraCaPem: '-----BEGIN CERTIFICATE-----' });
-  assert.deepEqual(u.settings, { resolver: '127.0.0.1:53', extraCaPem: '-----BEGIN CERTIFICATE-----', transport: 'starttls' });
+  assert.deepEqual(u.settings, { resolver: '127.0.0.1:53', resolverValidates: false, extraCaPem: '-----BEGIN CERTIFICATE-----', transport: 'starttls' });
   assert.deepEqual(s.updateAccountSettings(a.id, { resolver: undefined, transport: undefined }).settings, u.settings);
   assert.deepEqual(s.updateAccountSettings(a.id, { resolver: null }).settings.resolver, null);
   assert.throws(() => s.updateAccountSettings('nope', {}), hasCode('account-not-found'));

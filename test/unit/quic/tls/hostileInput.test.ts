@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Alert, QUIC_PROTOCOL_VIOLATION } from '../../../../app/quic/tls/alerts.ts';
-import { ByteWriter } from '../../../../app/quic/tls/byteWriter.ts';
+import { ByteWriter } from '../../../../app/quic/byteWriter.ts';
 import { Ext, encodeAlpn, encodeClientKeyShares, encodeU16, encodeU16List, type Extension } from '../../../../app/quic/tls/extensions.ts';
 import { HELLO_RETRY_REQUEST_RANDOM, HandshakeType, encodeServerHello, frame } from '../../../../app/quic/tls/messages.ts';
 import { MAX_BUFFERED_HANDSHAKE_BYTES, TlsHandshake, type Epoch, type TlsEvent } from '../../../../app/quic/tls/tlsHandshake.ts';
