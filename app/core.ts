@@ -21,6 +21,7 @@ import type { SecretStore } from './storage/secretStore.ts';
 import { AccountSession } from './connect/accountSession.ts';
 import { buildConnectDeps } from './connect/connectDeps.ts';
 import { CoreError } from './coreError.ts';
+import { normalizeBareJid } from './storage/normalizeJid.ts';
 import type { DecisionContext } from './connect/connectError.ts';
 
 export interface QuiverCore {
@@ -146,10 +147,11 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
           if (current) emit({ name: 'account.changed', payload: { account: view(current) } });
         },
         roster(items, ver) {
-          storage.replaceRoster(accountId, items, ver);
+          storage.replaceRoster(accountId, items.filter((item) => acceptableJid(item.jid, 'roster item')), ver);
           emit({ name: 'roster.changed', payload: { accountId, items: rosterView(accountId) } });
         },
         rosterPush(item) {
+          if (!acceptableJid(item.jid, 'roster push')) return;
           storage.upsertRosterItem(accountId, item);
           emit({ name: 'roster.changed', payload: { accountId, items: rosterView(accountId) } });
         },
@@ -159,6 +161,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
           emit({ name: 'presence.changed', payload: { accountId, jid, presence } });
         },
         message(from, id, body) {
+          if (!acceptableJid(from, 'message sender')) return;
           const { message, inserted } = storage.insertMessage({
             accountId,
             peer: from,
@@ -224,6 +227,17 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     await stopSession(accountId);
     const row = storage.getAccount(accountId);
     if (row?.enabled) startSession(row);
+  };
+
+  /** A server may send anything: a JID storage cannot take is dropped with a log line, never a crash. */
+  const acceptableJid = (jid: string, what: string): boolean => {
+    try {
+      normalizeBareJid(jid);
+      return true;
+    } catch (error) {
+      log('warn', `ignored a ${what} with an invalid JID ${JSON.stringify(jid.slice(0, 100))}: ${(error as Error).message}`);
+      return false;
+    }
   };
 
   const rosterView = (accountId: string) => {

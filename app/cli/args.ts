@@ -2,6 +2,8 @@
  * A small argument reader for the `quiver` command: flags may repeat (`--ca`) or take two values
  * (`--send <jid> <text>`), which node:util's parseArgs cannot express.
  */
+import { hostPort } from '../contract/validate.ts';
+
 export class UsageError extends Error {
   readonly code = 'usage';
 }
@@ -54,4 +56,29 @@ export function single(args: ParsedArgs, name: string): string | undefined {
 
 export function has(args: ParsedArgs, name: string): boolean {
   return args.flags.has(name);
+}
+
+/**
+ * `--resolver HOST:PORT` (a DNS server; the lab's listen on high ports), checked with the
+ * contract's `hostPort` validator, the one the app's settings use. Null when absent.
+ */
+export function resolverFlag(args: ParsedArgs): string | null {
+  const value = single(args, 'resolver');
+  if (value === undefined) return null;
+  const port = Number(value.slice(value.lastIndexOf(':') + 1));
+  if (!hostPort(value, '--resolver').ok || !validPort(port)) throw new UsageError('--resolver must be HOST:PORT, e.g. 127.0.0.1:5353');
+  return value;
+}
+
+/** `--https-port N` (diagnostic: the port of https:// URLs that name none, as the lab's HTTPS server needs). */
+export function httpsPortFlag(args: ParsedArgs): number | undefined {
+  const value = single(args, 'https-port');
+  if (value === undefined) return undefined;
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!validPort(port)) throw new UsageError('--https-port takes a port number, 1 to 65535');
+  return port;
+}
+
+function validPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
 }

@@ -4,12 +4,16 @@
  */
 import type { SecurityRecord, TransportPreference } from '../contract/viewModels.ts';
 import { establish } from '../connect/connector.ts';
+import type { StreamDriver } from '../connect/streamDriver.ts';
+import { parseJid } from '../xmpp/jid.ts';
+import { contactJid } from '../contract/validate.ts';
 import { buildConnectDeps } from '../connect/connectDeps.ts';
 import { openStorage } from '../storage/storage.ts';
 import { defaultDataDir } from '../dataDir.ts';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { parseCommandArgs, single, has, UsageError } from './args.ts';
+import { parseCommandArgs, single, has, httpsPortFlag, resolverFlag, UsageError } from './args.ts';
+import { oneLine } from './oneLine.ts';
 import { readCa, readPrivateFile } from './files.ts';
 import type { CliIo } from './main.ts';
 
@@ -28,25 +32,28 @@ const SPEC = {
   'https-port': { arity: 1 },
 } as const;
 
-export async function runConnect(argv: readonly string[], io: CliIo): Promise<number> {
+/** How `runConnect` logs in: `establish` from connector.ts; tests pass a scripted one. */
+export type Establish = typeof establish;
+
+/**
+ * Exit 0 when the stream was closed by us as asked; 1 with one line on stderr when the login,
+ * the stream (a stream error, the server closing it) or the wait for a message failed; 2 for
+ * usage errors, which are all found before anything is sent.
+ */
+export async function runConnect(argv: readonly string[], io: CliIo, connect: Establish = establish): Promise<number> {
   const args = parseCommandArgs(argv, SPEC);
   const [jid, ...extra] = args.positionals;
   if (!jid || extra.length > 0) throw new UsageError('connect takes exactly one JID');
   if (!/^[^@/\s]+@[^@/\s]+$/.test(jid)) throw new UsageError(`"${jid}" is not a bare JID like alice@example.org`);
   const transport = (single(args, 'transport') ?? 'auto') as TransportPreference;
   if (!['auto', 'starttls', 'tls', 'quic'].includes(transport)) throw new UsageError('--transport must be starttls, tls or quic');
-  const resolver = single(args, 'resolver') ?? null;
-  if (resolver !== null && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(resolver)) {
-    throw new UsageError('--resolver must be HOST:PORT');
-  }
+  const resolver = resolverFlag(args);
   const waitSeconds = single(args, 'wait-message');
   const wait = waitSeconds === undefined ? null : Number(waitSeconds);
   if (wait !== null && !(Number.isFinite(wait) && wait > 0 && wait <= 3600)) throw new UsageError('--wait-message takes seconds, 1 to 3600');
-  const send = args.flags.get('send')?.[0] ?? null;
+  const send = sendFlag(args);
   const json = has(args, 'json');
-  const httpsPortText = single(args, 'https-port');
-  const httpsPort = httpsPortText === undefined ? undefined : Number(httpsPortText);
-  if (httpsPort !== undefined && !(Number.isInteger(httpsPort) && httpsPort >= 1 && httpsPort <= 65535)) throw new UsageError('--https-port takes a port number');
+  const httpsPort = httpsPortFlag(args);
 
   const password = readPassword(args, io);
   const extraCaPem = (args.flags.get('ca') ?? []).map(([file]) => readCa(file!)).join('\n') || null;
@@ -66,64 +73,109 @@ export async function runConnect(argv: readonly string[], io: CliIo): Promise<nu
     };
     // The pins and the POSH cache of the app's database apply to the CLI too (same data dir).
     const deps = buildConnectDeps({ resolver, resolverValidates: has(args, 'resolver-validates'), extraCaPem, transport }, { resolver: null, extraCaPem: null }, saveRecord, { storage, accountId, httpsPort });
-    const established = await establish({ jid, password, preference: transport, accountId }, deps);
-    const { driver, record } = established;
-    if (json) io.stdout(JSON.stringify(record));
-    else io.stdout(describeRecord(record));
+    const { driver, record } = await connect({ jid, password, preference: transport, accountId }, deps);
+    try {
+      if (json) io.stdout(JSON.stringify(record));
+      else io.stdout(describeRecord(record));
+      const outcome = await converse(driver, { send, wait, json, io });
+      record.endedAt ??= Date.now();
+      record.endReason ??= outcome.failure ?? 'closed by quiver connect';
+      saveRecord(record);
+      if (outcome.failure !== null) {
+        io.stderr(`quiver: ${oneLine(outcome.failure)}`);
+        return 1;
+      }
+      return 0;
+    } finally {
+      // Whatever happened, the socket and the driver's timer go: nothing may keep the process alive.
+      driver.destroy();
+    }
+  } finally {
+    storage.close();
+  }
+}
 
+interface Conversation {
+  send: [to: string, body: string] | null;
+  wait: number | null;
+  json: boolean;
+  io: CliIo;
+}
+
+/**
+ * Sends the message and/or waits for one, then closes the stream; resolves when the stream is
+ * closed. `failure` is the first reason the session did not go as asked (a stream error, the
+ * server closing the stream, no message in time), or null.
+ */
+function converse(driver: StreamDriver, { send, wait, json, io }: Conversation): Promise<{ failure: string | null }> {
+  return new Promise((resolve) => {
+    let failure: string | null = null;
+    let closing = false;
     let received = 0;
-    let closeReason: string | null = null;
-    const closed = new Promise<void>((resolve) => {
-      driver.setEventHandler((event) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const close = () => {
+      if (closing) return;
+      closing = true;
+      driver.machine.close(Date.now());
+      driver.pump();
+    };
+    const fail = (reason: string) => {
+      failure ??= reason;
+    };
+    driver.setEventHandler(
+      (event) => {
         if (event.type === 'message' && event.body !== null && event.messageType !== 'error') {
           received++;
           const line = { type: 'message', from: event.from, body: event.body };
           io.stdout(json ? JSON.stringify(line) : `message from ${event.from}: ${event.body}`);
-          if (wait !== null && received === 1) {
-            driver.machine.close(Date.now());
-            driver.pump();
-          }
+          if (wait !== null && received === 1) close();
         } else if (event.type === 'error') {
-          closeReason = event.error.message;
+          fail(event.error.message);
         } else if (event.type === 'closed') {
-          closeReason ??= event.error?.message ?? null;
-          resolve();
+          clearTimeout(timer);
+          if (event.error) fail(event.error.message);
+          // A stream the server ended while we were still using it is a failure too.
+          if (!closing) fail('The server closed the stream before quiver connect was done.');
+          resolve({ failure });
         }
-      });
-    });
-
+      },
+      (error) => fail(`quiver connect could not handle what the server sent: ${(error as Error).message}`),
+    );
+    // Events held since login (a stream error in the same read) may already have ended the stream.
+    if (driver.machine.state !== 'online') {
+      if (driver.machine.state !== 'closed' && driver.machine.state !== 'closing') close();
+      return;
+    }
     if (send) {
-      driver.machine.sendMessage({ to: send[0]!, body: send[1]!, type: 'chat' });
+      driver.machine.sendMessage({ to: send[0], body: send[1], type: 'chat' });
       driver.pump();
     }
-    let timedOut = false;
-    if (wait !== null) {
-      // Initial presence: without it the server does not route messages for the bare JID to us (RFC 6121 §8.5.2.1.1).
-      driver.machine.sendPresence();
-      driver.pump();
-      const timer = setTimeout(() => {
-        timedOut = true;
-        driver.machine.close(Date.now());
-        driver.pump();
-      }, wait * 1000);
-      await closed;
-      clearTimeout(timer);
-    } else {
-      driver.machine.close(Date.now());
-      driver.pump();
-      await closed;
+    if (wait === null || driver.machine.state !== 'online') {
+      close();
+      return;
     }
-    record.endedAt ??= Date.now();
-    record.endReason ??= closeReason ?? 'closed by quiver connect';
-    saveRecord(record);
-    if (timedOut && received === 0) {
-      io.stderr(`quiver: no message arrived within ${wait} s`);
-      return 1;
-    }
-    return 0;
-  } finally {
-    storage.close();
-  }
+    // Initial presence: without it the server does not route messages for the bare JID to us (RFC 6121 §8.5.2.1.1).
+    driver.machine.sendPresence();
+    driver.pump();
+    if (driver.machine.state !== 'online') return;
+    timer = setTimeout(() => {
+      if (received === 0) fail(`no message arrived within ${wait} s`);
+      close();
+    }, wait * 1000);
+  });
+}
+
+/** `--send <jid> <text>`: checked with the other arguments, before anything is sent. */
+function sendFlag(args: ReturnType<typeof parseCommandArgs>): [string, string] | null {
+  const values = args.flags.get('send')?.[0];
+  if (!values) return null;
+  const [to, body] = values as [string, string];
+  // The stream machine's own check (sendMessage refuses what parseJid refuses), and the contract's
+  // check of a contact's address, which refuses spaces and markup in the bare JID.
+  const parsed = parseJid(to);
+  if (parsed === null || !contactJid(parsed.bare, '--send').ok) throw new UsageError(`--send: "${to}" is not a JID like bob@example.org`);
+  if (body.trim() === '') throw new UsageError('--send: the message text is empty');
+  return [to, body];
 }
 
 function readPassword(args: ReturnType<typeof parseCommandArgs>, io: CliIo): string {

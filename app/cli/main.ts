@@ -5,6 +5,7 @@
 import { runConnect } from './connect.ts';
 import { runProbe } from './probe.ts';
 import { UsageError } from './args.ts';
+import { oneLine } from './oneLine.ts';
 
 const USAGE = `usage: quiver <command> [options]
 
@@ -62,10 +63,6 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     io.stderr(`quiver: ${oneLine((error as Error).message ?? String(error))}`);
     return 1;
   }
-}
-
-export function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 // Run when executed directly (`node app/cli/main.ts ...`); bin/quiver.js imports `main` instead.

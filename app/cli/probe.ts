@@ -6,7 +6,8 @@
 import { buildConnectDeps } from '../connect/connectDeps.ts';
 import { ConnectError } from '../connect/connectError.ts';
 import { probeDomain, type ProbeReport } from '../connect/probe.ts';
-import { parseCommandArgs, single, has, UsageError } from './args.ts';
+import { parseCommandArgs, has, httpsPortFlag, resolverFlag, UsageError } from './args.ts';
+import { oneLine } from './oneLine.ts';
 import { readCa } from './files.ts';
 import type { CliIo } from './main.ts';
 
@@ -24,11 +25,8 @@ export async function runProbe(argv: readonly string[], io: CliIo): Promise<numb
   const [domain, ...extra] = args.positionals;
   if (!domain || extra.length > 0) throw new UsageError('probe takes exactly one domain');
   if (!/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/.test(domain) || domain.length > 253) throw new UsageError(`"${domain}" is not a domain name like example.org`);
-  const resolver = single(args, 'resolver') ?? null;
-  if (resolver !== null && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(resolver)) throw new UsageError('--resolver must be HOST:PORT');
-  const httpsPortText = single(args, 'https-port');
-  const httpsPort = httpsPortText === undefined ? undefined : Number(httpsPortText);
-  if (httpsPort !== undefined && !(Number.isInteger(httpsPort) && httpsPort >= 1 && httpsPort <= 65535)) throw new UsageError('--https-port takes a port number');
+  const resolver = resolverFlag(args);
+  const httpsPort = httpsPortFlag(args);
   const json = has(args, 'json');
   const caPems = (args.flags.get('ca') ?? []).map(([file]) => readCa(file!));
   const extraCaPem = caPems.join('\n') || null;
@@ -76,9 +74,5 @@ export function formatReport(report: ProbeReport): string {
   if (report.candidates.length === 0) out.push('(no candidates)');
   for (const problem of report.problems) out.push(`note: ${problem}`);
   return out.join('\n');
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 

@@ -34,7 +34,7 @@ export interface SessionConfig {
   deps(): ConnectDeps;
 }
 
-/** Errors a retry cannot fix: the user must act (new password, trust decision). */
+/** Errors a retry cannot fix: the user must act (new password, trust decision, settings). */
 const NEEDS_USER = new Set([
   'not-authorized',
   'account-disabled',
@@ -46,8 +46,18 @@ const NEEDS_USER = new Set([
   'self-signed',
   'bad-trust-anchor',
   'dns-bad-server',
+  'secret-file-permissions',
+  'secret-file-invalid',
+  'secret-store-unavailable',
+  // Stream errors after login (RFC 6120 §4.9.3): retrying would only repeat them.
+  'conflict',
+  'host-unknown',
 ]);
+/** Stream errors that say "not so often": start the backoff high. */
+const SLOW_DOWN = new Set(['policy-violation', 'resource-constraint', 'system-shutdown']);
 const BACKOFF_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
+/** A stream that stayed up this long resets the backoff; a shorter one counts as a failed attempt. */
+const STABLE_MS = 60_000;
 
 export class AccountSession {
   #config: SessionConfig;
@@ -55,7 +65,12 @@ export class AccountSession {
   #current: Established | null = null;
   #running = false;
   #attempt = 0;
+  #onlineSince = 0;
   #retryTimer: NodeJS.Timeout | null = null;
+  /** Bumped by stop(): an attempt from an older generation must not touch anything any more. */
+  #generation = 0;
+  #inflight: Promise<void> | null = null;
+  #abort: AbortController | null = null;
   /** Per contact: full JID -> presence; the UI gets the best one. */
   #presence = new Map<string, Map<string, { show: Show; status: string | null; priority: number }>>();
 
@@ -73,14 +88,20 @@ export class AccountSession {
     if (this.#running) return;
     this.#running = true;
     this.#attempt = 0;
-    void this.#connect();
+    this.#launch();
   }
 
-  /** Closes the stream cleanly and stops reconnecting. Resolves when the stream has closed. */
+  /**
+   * Cancels any attempt in progress, closes the stream cleanly and stops reconnecting. Resolves
+   * when nothing of this session runs any more, so the caller may close storage afterwards.
+   */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#generation++;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
+    this.#abort?.abort();
+    await this.#inflight;
     const current = this.#current;
     if (!current) {
       this.#callbacks.status('offline', null, null);
@@ -91,6 +112,10 @@ export class AccountSession {
         this.#onEvent(event);
         if (event.type === 'closed') resolve();
       });
+      if (current.driver.machine.state === 'closed') {
+        resolve();
+        return;
+      }
       current.driver.machine.close(Date.now());
       current.driver.pump();
     });
@@ -99,7 +124,7 @@ export class AccountSession {
   /** Writes queued messages now if online; otherwise they wait in the outbox. */
   flushOutbox(): void {
     const current = this.#current;
-    if (!current) return;
+    if (!current || current.driver.machine.state !== 'online') return;
     for (const item of this.#callbacks.outbox()) {
       current.driver.machine.sendMessage({ to: item.to, body: item.body, id: item.stanzaId, type: 'chat' });
       this.#callbacks.sent(item.localId);
@@ -107,10 +132,38 @@ export class AccountSession {
     current.driver.pump();
   }
 
-  async #connect(): Promise<void> {
-    if (!this.#running) return;
+  #launch(): void {
+    const generation = this.#generation;
+    const attempt = this.#connect(generation).catch((error: unknown) => {
+      // Anything unexpected (a storage failure in a callback, a bug) must not take the process
+      // down: it ends this attempt with a message, and the session retries.
+      if (generation !== this.#generation) return;
+      this.#callbacks.log('error', `${this.#config.jid}: ${(error as Error)?.message ?? String(error)}`);
+      this.#callbacks.status('error', null, { code: 'internal', message: `Quiver could not connect ${this.#config.jid}: ${(error as Error)?.message ?? String(error)}` });
+      this.#scheduleRetry();
+    });
+    const tracked: Promise<void> = attempt.finally(() => {
+      if (this.#inflight === tracked) this.#inflight = null;
+    });
+    this.#inflight = tracked;
+  }
+
+  async #connect(generation: number): Promise<void> {
+    const alive = () => generation === this.#generation && this.#running;
+    if (!alive()) return;
     this.#callbacks.status('connecting', null, null);
-    const password = await this.#config.password();
+    let password: string | null;
+    try {
+      password = await this.#config.password();
+    } catch (error) {
+      if (!alive()) return;
+      // The secret store says what is wrong in words (a file others can read, no keyring, ...).
+      const code = (error as { code?: string }).code ?? 'no-password';
+      this.#running = false;
+      this.#callbacks.status('error', null, { code, message: (error as Error).message });
+      return;
+    }
+    if (!alive()) return;
     if (password === null) {
       this.#running = false;
       this.#callbacks.status('error', null, {
@@ -119,13 +172,16 @@ export class AccountSession {
       });
       return;
     }
+    const abort = new AbortController();
+    this.#abort = abort;
     let established: Established;
     try {
       established = await establish(
-        { jid: this.#config.jid, password, preference: this.#config.preference, accountId: this.#config.accountId },
+        { jid: this.#config.jid, password, preference: this.#config.preference, accountId: this.#config.accountId, signal: abort.signal },
         this.#config.deps(),
       );
     } catch (error) {
+      if (!alive()) return;
       const code = (error as { code?: string }).code ?? 'internal';
       const message = (error as Error).message;
       this.#callbacks.log('warn', `${this.#config.jid}: ${message}`);
@@ -139,15 +195,24 @@ export class AccountSession {
       if (NEEDS_USER.has(code)) this.#running = false;
       else this.#scheduleRetry();
       return;
+    } finally {
+      if (this.#abort === abort) this.#abort = null;
     }
-    if (!this.#running) {
+    if (!alive()) {
+      finish(established.record, 'cancelled', { saveRecord: (r) => this.#callbacks.saveRecord(r) });
+      established.driver.setEventHandler(() => undefined);
       established.driver.machine.close(Date.now());
       established.driver.pump();
       return;
     }
-    this.#attempt = 0;
     this.#current = established;
-    established.driver.setEventHandler((event) => this.#onEvent(event));
+    this.#onlineSince = Date.now();
+    established.driver.setEventHandler(
+      (event) => this.#onEvent(event),
+      (fault) => this.#callbacks.log('error', `${this.#config.jid}: a stream event could not be handled: ${(fault as Error)?.message ?? String(fault)}`),
+    );
+    // Events held since `online` were delivered just now; one of them may have closed the stream.
+    if (established.driver.machine.state !== 'online') return;
     this.#callbacks.status('online', established.boundJid, null);
     const machine = established.driver.machine;
     machine.requestRoster();
@@ -208,17 +273,28 @@ export class AccountSession {
       this.#callbacks.status('offline', null, null);
       return;
     }
+    // A stream that dropped soon after login counts as a failed attempt, so a server that accepts
+    // and then closes at once is not hammered every second.
+    if (Date.now() - this.#onlineSince >= STABLE_MS) this.#attempt = 0;
+    if (code && NEEDS_USER.has(code)) {
+      this.#running = false;
+      this.#callbacks.status('error', null, { code, message: `The server ended the session: ${reason ?? code}` });
+      return;
+    }
+    if (code && SLOW_DOWN.has(code)) this.#attempt = Math.max(this.#attempt, 4);
     this.#callbacks.status('connecting', null, reason ? { code: code ?? 'closed', message: `Connection lost: ${reason}` } : null);
     this.#scheduleRetry();
   }
 
   #scheduleRetry(): void {
     if (!this.#running) return;
-    const delay = BACKOFF_MS[Math.min(this.#attempt, BACKOFF_MS.length - 1)]!;
+    const base = BACKOFF_MS[Math.min(this.#attempt, BACKOFF_MS.length - 1)]!;
+    // ±20% jitter: many clients cut off by one server restart do not come back in lockstep.
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
     this.#attempt++;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
-      void this.#connect();
+      this.#launch();
     }, delay);
   }
 }

@@ -27,6 +27,8 @@ export interface ConnectRequest {
   resource?: string;
   preference: TransportPreference;
   accountId: string | null;
+  /** Aborts the attempt: sockets are destroyed and establish rejects with code `aborted`. */
+  signal?: AbortSignal;
 }
 
 export interface ConnectDeps {
@@ -56,21 +58,23 @@ const FINAL_CODES = new Set(['not-authorized', 'account-disabled', 'credentials-
 
 export async function establish(request: ConnectRequest, deps: ConnectDeps): Promise<Established> {
   const domain = domainOf(request.jid);
-  const { candidates, problems, bogus } = await discover(domain, deps.dns, {
+  const { candidates, problems, bogus } = await untilAborted(request.signal, discover(domain, deps.dns, {
     random: deps.random,
     preference: request.preference,
     hostMeta: deps.hostMeta ?? null,
     httpsPort: deps.httpsPort,
-  });
+  }));
   const failures: CandidateFailure[] = problems.map((p) => ({ candidate: 'dns', code: 'dns', message: p }));
   let needsDecision: ConnectError | null = null;
   for (const candidate of candidates) {
+    throwIfAborted(request.signal);
     try {
       // Never connect where a bogus answer pointed: its address is no more trustworthy than the answer.
       if (candidate.dnssec === 'bogus') throw new ConnectError('dnssec-bogus', bogusRefusal(domain, bogus));
       return await tryCandidate(request, domain, candidate, deps);
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'internal';
+      if (code === 'aborted') throw error;
       failures.push({ candidate: describe(candidate), code, message: (error as Error).message });
       if (FINAL_CODES.has(code)) throw new ConnectError(code, (error as Error).message, failures);
       // Keep trying: another candidate may prove itself. If none does, the person decides on this one.
@@ -98,7 +102,7 @@ async function tryCandidate(request: ConnectRequest, domain: string, candidate: 
     throw new ConnectError('quic-unavailable', 'XMPP over QUIC is not available in this version of Quiver yet.');
   }
   // XEP-0487: a Host Meta 2 link may give the addresses, and the SNI to send.
-  const addresses = candidate.ips && candidate.ips.length > 0 ? candidate.ips : await deps.hosts.resolve(candidate.host);
+  const addresses = candidate.ips && candidate.ips.length > 0 ? candidate.ips : await untilAborted(request.signal, deps.hosts.resolve(candidate.host));
   const servername = candidate.hostMetaSni ?? domain;
   const timeoutMs = deps.timeoutMs ?? 10_000;
   let record: SecurityRecord | null = null;
@@ -124,9 +128,14 @@ async function tryCandidate(request: ConnectRequest, domain: string, candidate: 
 
   let driver: StreamDriver;
   if (candidate.transport === 'tls') {
-    const { transport, facts } = await connectDirectTls(addresses, candidate.port, { servername, alpn: [ALPN_XMPP_CLIENT], timeoutMs });
+    const { transport, facts } = await untilAborted(
+      request.signal,
+      connectDirectTls(addresses, candidate.port, { servername, alpn: [ALPN_XMPP_CLIENT], timeoutMs }),
+      (late) => late.transport.destroy(),
+    );
     try {
-      await verifyOrThrow(facts);
+      await untilAborted(request.signal, verifyOrThrow(facts));
+      throwIfAborted(request.signal);
     } catch (error) {
       transport.destroy();
       throw error;
@@ -134,30 +143,35 @@ async function tryCandidate(request: ConnectRequest, domain: string, candidate: 
     const machine = new ClientStreamMachine({ jid: request.jid, password: request.password, resource: request.resource, security: 'tls', channelBinding: facts.channelBinding });
     driver = new StreamDriver(machine, transport, () => undefined);
   } else {
-    const transport = await TcpTransport.connect(addresses, candidate.port, timeoutMs);
+    const transport = await untilAborted(request.signal, TcpTransport.connect(addresses, candidate.port, timeoutMs), (late) => late.destroy());
     const machine = new ClientStreamMachine({ jid: request.jid, password: request.password, resource: request.resource, security: 'starttls' });
     driver = new StreamDriver(machine, transport, () => undefined);
   }
 
   return new Promise<Established>((resolve, reject) => {
     let settled = false;
+    const onAbort = () => fail(abortError());
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
+      request.signal?.removeEventListener('abort', onAbort);
       if (record) finish(record, error.message, deps);
       driver.destroy();
       reject(error);
     };
+    request.signal?.addEventListener('abort', onAbort, { once: true });
     driver.setEventHandler((event: StreamEvent) => {
       switch (event.type) {
         case 'tls-required': {
           const transport = driver.transport as TcpTransport;
           transport
-            .startTls({ servername, timeoutMs })
+            .startTls({ servername, timeoutMs, hold: true })
             .then(async (facts) => {
               await verifyOrThrow(facts);
               driver.machine.handleTlsUp(facts.channelBinding, Date.now());
               driver.pump();
+              // Only now may bytes from inside TLS reach the stream.
+              transport.resume();
             })
             .catch(fail);
           break;
@@ -178,6 +192,7 @@ async function tryCandidate(request: ConnectRequest, domain: string, candidate: 
           record.boundJid = event.jid;
           deps.saveRecord(record);
           settled = true;
+          request.signal?.removeEventListener('abort', onAbort);
           resolve({ driver, record, boundJid: event.jid });
           break;
         case 'error':
@@ -227,6 +242,44 @@ export function finish(record: SecurityRecord, reason: string, deps: Pick<Connec
   record.endedAt = Date.now();
   record.endReason = reason;
   deps.saveRecord(record);
+}
+
+function abortError(): ConnectError {
+  return new ConnectError('aborted', 'The connection attempt was cancelled.');
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError();
+}
+
+/**
+ * `work`, unless the signal aborts first: then rejects at once with `aborted`, and whatever `work`
+ * produces later is handed to `cleanUp` (a socket that connected after all is destroyed).
+ */
+function untilAborted<T>(signal: AbortSignal | undefined, work: Promise<T>, cleanUp: (late: T) => void = () => undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.then(cleanUp, () => undefined);
+    return Promise.reject(abortError());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.then(cleanUp, () => undefined);
+      reject(abortError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) cleanUp(value);
+        else resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function describe(candidate: Candidate): string {

@@ -10,9 +10,12 @@
  * All sources make one list (srvOrder.ts `orderCandidates`). When nothing is found: STARTTLS on the
  * domain at 5222 (RFC 6120 §3.2.2) and QUIC on UDP 443 (XEP-0467 §2: "we also define UDP port 443 as
  * the default port to attempt a XMPP-over-QUIC connection on if those are not available").
- * A service whose only record targets "." is declined (RFC 2782).
+ * A service whose only record targets "." is declined (RFC 2782: "service is decidedly not
+ * available at this domain"): that cancels only that service's own default (`_xmpp-client._tcp` the
+ * 5222 one, `_xmppq-client._udp` the UDP 443 one); the domain declines XMPP (`no-service`) only
+ * when nothing is left.
  */
-import type { DnssecStatus, Transport, TransportPreference } from '../contract/viewModels.ts';
+import type { CandidateSource, DnssecStatus, Transport, TransportPreference } from '../contract/viewModels.ts';
 import type { Candidate } from './candidate.ts';
 import { orderCandidates, type SrvAnswer, type SrvRecordLike } from './srvOrder.ts';
 import { hostMetaCandidates, parseHostMetaJson, parseHostMetaXrd, type HostMeta } from './hostMeta.ts';
@@ -145,25 +148,46 @@ export async function discover(domain: string, dns: SrvResolver, options: Discov
   const found = answers.filter((a): a is SrvAnswer => a !== null);
   const { candidates, declined } = orderCandidates(found, others, options.random ?? Math.random);
   if (candidates.length > 0) return { candidates, problems, unused, bogus };
-  if (declined.length > 0) {
-    throw new ConnectError(
-      'no-service',
-      `${domain} says it offers no XMPP client service (its SRV record points to "."). Check the address, or ask the server's operator.`,
-    );
-  }
   // A validating resolver said an answer was tampered with or broken (RFC 4035 §5.5): the fallback
   // candidates carry `bogus`, so that whoever broke the answer cannot choose where Quiver connects:
   // such a candidate is refused, never tried (the issue: "Bogus answers: refuse that candidate").
   const dnssec: DnssecStatus =
     bogus.length > 0 ? 'bogus' : found.length > 0 && found.length === answers.length && found.every((a) => a.dnssec === 'secure') ? 'secure' : 'insecure';
-  const fallback: Candidate[] = [
-    { transport: 'starttls' as const, host: domain, port: DEFAULT_STARTTLS_PORT, priority: 0, weight: 0, source: 'default' as const, dnssec, record: null },
-    { transport: 'quic' as const, host: domain, port: DEFAULT_QUIC_PORT, priority: 0, weight: 0, source: 'default' as const, dnssec, record: null },
-  ].filter((c) => transportAllowed(c.transport, preference));
+  const fallback = defaultCandidates(domain, dnssec, declined).filter((c) => transportAllowed(c.transport, preference));
+  if (fallback.length === 0 && declined.length > 0) {
+    throw new ConnectError(
+      'no-service',
+      `${domain} says it offers no XMPP client service (its SRV record points to "."). Check the address, or ask the server's operator.`,
+    );
+  }
   if (fallback.length === 0) {
     throw new ConnectError('no-candidates', `${domain} publishes no SRV record for the chosen transport, so Quiver has nowhere to connect. Choose "auto" or STARTTLS.`);
   }
   return { candidates: fallback, problems, unused, bogus };
+}
+
+/**
+ * The defaults when no record gave a candidate, less those a "." record cancelled.
+ *
+ * RFC 6120 §3.2.1 (fallback to the domain on 5222) applies when the `_xmpp-client._tcp` lookup
+ * yields nothing; RFC 2782: a target of "." means "the service is decidedly not available at this
+ * domain", so `_xmpp-client._tcp` "." cancels that fallback, and `_xmpps-client._tcp` "." (which
+ * has no fallback of its own) cancels nothing. XEP-0467 §2 defines UDP 443 as the QUIC default "if
+ * those [other forms of discovery] are not available": `_xmppq-client._udp` "." cancels it; so does a
+ * domain that declined both TCP client services, which has said as plainly as DNS can that it offers
+ * no XMPP client service, and a guess at UDP 443 would overrule it.
+ */
+function defaultCandidates(domain: string, dnssec: DnssecStatus, declined: readonly CandidateSource[]): Candidate[] {
+  const declines = (source: CandidateSource) => declined.includes(source);
+  const tcpDeclined = declines('srv:_xmpp-client._tcp') && declines('srv:_xmpps-client._tcp');
+  const out: Candidate[] = [];
+  if (!declines('srv:_xmpp-client._tcp')) {
+    out.push({ transport: 'starttls', host: domain, port: DEFAULT_STARTTLS_PORT, priority: 0, weight: 0, source: 'default', dnssec, record: null });
+  }
+  if (!declines('srv:_xmppq-client._udp') && !tcpDeclined) {
+    out.push({ transport: 'quic', host: domain, port: DEFAULT_QUIC_PORT, priority: 0, weight: 0, source: 'default', dnssec, record: null });
+  }
+  return out;
 }
 
 /** Why a candidate with `dnssec: 'bogus'` is refused, worded for a person. */

@@ -11,18 +11,42 @@ export class StreamDriver {
   #transport: ByteTransport;
   #timer: NodeJS.Timeout | null = null;
   #onEvent: (event: StreamEvent) => void;
+  #onFault: (error: unknown) => void;
   #transportClosed = false;
   #pumping = false;
+  /**
+   * Set after delivering `online`: the connector hands the stream to its next owner, and events
+   * that arrived in the same read (a message, a stream error) must wait for that owner rather than
+   * reach the connector, which has nothing to do with them.
+   */
+  #held = false;
 
-  constructor(machine: ClientStreamMachine, transport: ByteTransport, onEvent: (event: StreamEvent) => void) {
+  /**
+   * @param onFault called when an event handler throws (a bug, or input the handler could not
+   *   take): the stream is then closed, so one bad stanza cannot escape into the socket callback.
+   */
+  constructor(
+    machine: ClientStreamMachine,
+    transport: ByteTransport,
+    onEvent: (event: StreamEvent) => void,
+    onFault: (error: unknown) => void = () => undefined,
+  ) {
     this.machine = machine;
     this.#transport = transport;
     this.#onEvent = onEvent;
+    this.#onFault = onFault;
   }
 
-  /** Replaces the event handler (the connector hands the stream to the account session once online). */
-  setEventHandler(onEvent: (event: StreamEvent) => void): void {
+  /**
+   * Hands the stream to a new owner. Events held since `online` are delivered to it now, in order.
+   */
+  setEventHandler(onEvent: (event: StreamEvent) => void, onFault?: (error: unknown) => void): void {
     this.#onEvent = onEvent;
+    if (onFault) this.#onFault = onFault;
+    if (this.#held) {
+      this.#held = false;
+      this.pump();
+    }
   }
 
   get transport(): ByteTransport {
@@ -61,10 +85,11 @@ export class StreamDriver {
           progressed = true;
           if (!this.#transportClosed) this.#transport.write(data);
         }
-        const event = this.machine.pollEvent();
+        const event = this.#held ? undefined : this.machine.pollEvent();
         if (event) {
           progressed = true;
-          this.#onEvent(event);
+          this.#deliver(event);
+          if (event.type === 'online') this.#held = true;
           if (event.type === 'closed') this.#finish();
         }
         if (!progressed) break;
@@ -81,9 +106,24 @@ export class StreamDriver {
     this.#transport.destroy();
   }
 
+  #deliver(event: StreamEvent): void {
+    try {
+      this.#onEvent(event);
+    } catch (error) {
+      this.#onFault(error);
+      if (event.type !== 'closed' && this.machine.state !== 'closed' && this.machine.state !== 'closing') {
+        this.machine.close(Date.now());
+      }
+    }
+  }
+
   #finish(): void {
     this.#clearTimer();
-    if (!this.#transportClosed) this.#transport.end();
+    if (this.#transportClosed) return;
+    this.#transport.end();
+    // The stream is over: give the peer a moment to close its side, then let the socket go.
+    const linger = setTimeout(() => this.#transport.destroy(), 2_000);
+    linger.unref();
   }
 
   #armTimer(): void {

@@ -158,6 +158,26 @@ export function writeLongHeader(
 }
 
 /**
+ * Packets are carved out of shared slabs: every separately allocated buffer is one more
+ * ArrayBuffer for each young-generation GC to sweep, and at tens of thousands of packets a second
+ * those sweeps are what stalls the event loop. A slab lives as long as any packet in it.
+ */
+const SLAB_SIZE = 128 * 1024;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabUsed = 0;
+
+function allocatePacket(n: number): Uint8Array {
+  if (n > SLAB_SIZE / 4) return new Uint8Array(n);
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const packet = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += n;
+  return packet;
+}
+
+/**
  * Seals a packet whose plaintext header occupies `packet[0 .. pnOffset + pnLen)` and whose
  * frames follow; returns the protected packet (header protection applied). For long headers the
  * Length field (2-byte varint just before `pnOffset`) is filled in here.
@@ -170,7 +190,7 @@ export function protectPacket(keys: PacketKeys, header: Uint8Array, pnOffset: nu
     p = Math.floor(p / 256);
   }
   const hdr = header.subarray(0, pnOffset + pnLen);
-  const packet = new Uint8Array(hdr.length + frames.length + AEAD_TAG_LENGTH);
+  const packet = allocatePacket(hdr.length + frames.length + AEAD_TAG_LENGTH);
   packet.set(hdr, 0);
   sealPayloadInto(keys, pn, hdr, frames, packet, hdr.length);
   const mask = headerMask(keys, packet.subarray(pnOffset + 4, pnOffset + 20));

@@ -391,12 +391,15 @@ export class QuicEndpoint {
 
 /**
  * `dgram` resolves the address of every `send` through `dns.lookup`, which answers even an IP
- * literal on the next tick. Connections only ever send to IP literals: answer those at once.
+ * literal on the next tick. Connections only ever send to IP literals: answer those at once
+ * (anything else, including a literal of the other family, still goes to `dns.lookup`).
  */
-function literalLookup(hostname: string, options: LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+function literalLookup(hostname: string, options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
   const family = isIP(hostname);
-  if (family !== 0) callback(null, hostname, family);
-  else dnsLookup(hostname, options, callback);
+  // dgram passes the socket's family as a bare number (4 or 6).
+  const wanted = typeof options === 'number' ? options : options.family;
+  if (family !== 0 && (wanted === undefined || wanted === 0 || wanted === family)) callback(null, hostname, family);
+  else dnsLookup(hostname, options as LookupOneOptions, callback);
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

@@ -167,7 +167,7 @@ function xmppAddrDomain(address: string): string | null {
   if (trimmed.length === 0 || trimmed.length > 253 || FORBIDDEN.test(trimmed)) return null;
   const labels: string[] = [];
   for (const label of trimmed.split('.')) {
-    if (/^[\x00-\x7f]*$/.test(label)) {
+    if (![...label].some((character) => character.charCodeAt(0) > 0x7f)) {
       labels.push(label);
       continue;
     }

@@ -43,8 +43,14 @@ export interface ByteTransport {
 
 /** A plaintext TCP transport that STARTTLS can upgrade in place. */
 export interface UpgradableTransport extends ByteTransport {
-  /** Runs the TLS handshake over this connection; afterwards every byte is inside TLS. */
-  startTls(options: TlsStartOptions): Promise<TlsFacts>;
+  /**
+   * Runs the TLS handshake over this connection; afterwards every byte is inside TLS. With
+   * `hold`, the new session stays paused (nothing is read from it) until `resume`, so no byte
+   * reaches the stream before the verifier has accepted the server.
+   */
+  startTls(options: TlsStartOptions & { hold?: boolean }): Promise<TlsFacts>;
+  /** Starts reading the TLS session held by `startTls({hold: true})`. */
+  resume(): void;
 }
 
 export interface TlsStartOptions {

@@ -15,7 +15,11 @@ export class TcpTransport implements UpgradableTransport {
   #socket: net.Socket | tls.TLSSocket;
   #handlers: TransportHandlers | null = null;
   #closed = false;
+  /** A close that happened before `setHandlers`: delivered then, not lost. */
+  #pendingClose: { error: Error | null } | null = null;
   #upgrading = false;
+  /** After STARTTLS: paused until `resume` (the verifier decides first). */
+  #awaitingResume = false;
   readonly description: string;
 
   private constructor(socket: net.Socket, description: string) {
@@ -42,7 +46,18 @@ export class TcpTransport implements UpgradableTransport {
 
   setHandlers(handlers: TransportHandlers): void {
     this.#handlers = handlers;
-    if (!this.#upgrading) this.#socket.resume();
+    if (this.#pendingClose) {
+      const { error } = this.#pendingClose;
+      this.#pendingClose = null;
+      handlers.onClose(error);
+      return;
+    }
+    if (!this.#upgrading && !this.#awaitingResume) this.#socket.resume();
+  }
+
+  resume(): void {
+    this.#awaitingResume = false;
+    if (this.#handlers && !this.#closed) this.#socket.resume();
   }
 
   write(data: Uint8Array): void {
@@ -58,7 +73,7 @@ export class TcpTransport implements UpgradableTransport {
     this.#socket.destroy();
   }
 
-  async startTls(options: TlsStartOptions): Promise<TlsFacts> {
+  async startTls(options: TlsStartOptions & { hold?: boolean }): Promise<TlsFacts> {
     if (this.#socket instanceof tls.TLSSocket) throw new Error('startTls: TLS is already up');
     const raw = this.#socket;
     this.#upgrading = true;
@@ -70,21 +85,23 @@ export class TcpTransport implements UpgradableTransport {
     const secure = await handshake(raw, options);
     this.#socket = secure;
     this.#upgrading = false;
+    this.#awaitingResume = options.hold === true;
     this.#attach(secure);
-    if (this.#handlers) secure.resume();
+    if (this.#handlers && !this.#awaitingResume) secure.resume();
     return readFacts(secure, options.servername);
   }
 
   #attach(socket: net.Socket): void {
     socket.on('data', (chunk: Buffer) => this.#handlers?.onData(chunk));
     let error: Error | null = null;
-    socket.on('error', (e) => {
-      error = new TransportError('transport-error', `The connection failed: ${e.message}`, e);
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      error = new TransportError('transport-error', describeSocketError(e), e);
     });
     socket.on('close', () => {
       if (this.#upgrading) return;
       this.#closed = true;
-      this.#handlers?.onClose(error);
+      if (this.#handlers) this.#handlers.onClose(error);
+      else this.#pendingClose = { error };
     });
   }
 }
@@ -115,6 +132,8 @@ function connectSocket(host: string, port: number, timeoutMs: number): Promise<n
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
+      // Notice a peer that vanished (Wi-Fi gone, NAT state dropped) even on an idle stream.
+      socket.setKeepAlive(true, 30_000);
       resolve(socket);
     });
     socket.once('error', (e: NodeJS.ErrnoException) => {
@@ -152,11 +171,38 @@ function handshake(socket: net.Socket, options: TlsStartOptions): Promise<tls.TL
       secure.removeAllListeners('error');
       resolve(secure);
     });
-    secure.once('error', (e) => {
+    secure.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new TransportError('tls-failed', `The TLS handshake with ${options.servername} failed: ${e.message}`, e));
+      reject(new TransportError('tls-failed', describeTlsError(options.servername, e), e));
     });
   });
+}
+
+/** What a failed TLS handshake means, for a person; OpenSSL's own words stay in the cause. */
+function describeTlsError(servername: string, e: NodeJS.ErrnoException): string {
+  if (e.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/.test(e.message)) {
+    return `The server for ${servername} did not answer in TLS on this port: it may expect STARTTLS or plain XMPP here. Choose "Automatic" as the transport, or check the port.`;
+  }
+  if (e.code === 'ECONNRESET' || e.code === 'EPIPE') {
+    return `The server for ${servername} dropped the connection during the TLS handshake. It may not support TLS 1.2 or 1.3, or a firewall interfered.`;
+  }
+  if (/alert/i.test(e.message)) {
+    return `The server for ${servername} refused the TLS handshake (${e.message.replace(/^.*?:/, '').trim()}).`;
+  }
+  return `The TLS handshake with ${servername} failed: ${e.message}`;
+}
+
+function describeSocketError(e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'ECONNRESET':
+      return 'The server reset the connection.';
+    case 'ETIMEDOUT':
+      return 'The connection timed out: the network or the server stopped answering.';
+    case 'EPIPE':
+      return 'The connection was closed while Quiver was sending.';
+    default:
+      return `The connection failed: ${e.message}`;
+  }
 }
 
 function readFacts(socket: tls.TLSSocket, sni: string): TlsFacts {

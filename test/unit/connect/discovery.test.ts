@@ -198,6 +198,25 @@ test('a target of "." declines the service; with nothing else, discovery stops w
   await assert.rejects(discover('example.org', dns), (e: unknown) => e instanceof ConnectError && e.code === 'no-service' && /offers no XMPP client service/.test(e.message));
 });
 
+test('a "." for one service cancels only that service\'s default; the others remain (RFC 2782, RFC 6120 §3.2.1)', async () => {
+  const dot = srv([[0, 0, 0, '.']]);
+  const defaults = async (answers: Record<string, SrvReply>, preference?: 'starttls' | 'tls' | 'quic') =>
+    (await discover('example.org', resolver(answers), { preference })).candidates.map((c) => `${c.transport} ${c.host}:${c.port} ${c.source}`);
+  // Direct TLS declined, no _xmpp-client record: STARTTLS on 5222 is still the RFC 6120 fallback.
+  assert.deepEqual(await defaults({ '_xmpps-client._tcp.example.org': dot }), ['starttls example.org:5222 default', 'quic example.org:443 default']);
+  assert.deepEqual(await defaults({ '_xmpps-client._tcp.example.org': dot }, 'starttls'), ['starttls example.org:5222 default']);
+  // STARTTLS declined: no 5222 fallback, the QUIC default remains.
+  assert.deepEqual(await defaults({ '_xmpp-client._tcp.example.org': dot }), ['quic example.org:443 default']);
+  // QUIC declined: no UDP 443, STARTTLS remains.
+  assert.deepEqual(await defaults({ '_xmppq-client._udp.example.org': dot }), ['starttls example.org:5222 default']);
+  // Nothing left: no-service.
+  const none = (answers: Record<string, SrvReply>, preference?: 'starttls' | 'tls' | 'quic') =>
+    assert.rejects(discover('example.org', resolver(answers), { preference }), (e: unknown) => e instanceof ConnectError && e.code === 'no-service');
+  await none({ '_xmpp-client._tcp.example.org': dot, '_xmppq-client._udp.example.org': dot });
+  await none({ '_xmpp-client._tcp.example.org': dot }, 'starttls');
+  await none({ '_xmppq-client._udp.example.org': dot }, 'quic');
+});
+
 test('bogus answers are not used; the fallback candidates carry bogus so they are refused, not tried', async () => {
   const bogus: SrvReply = { rcode: 'SERVFAIL', records: [], dnssec: 'bogus' };
   const dns = resolver({ '_xmpp-client._tcp.example.org': bogus, '_xmpps-client._tcp.example.org': bogus, '_xmppq-client._udp.example.org': bogus });

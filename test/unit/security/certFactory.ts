@@ -44,6 +44,8 @@ export interface CertificateSpec {
   badXmppAddr?: string;
   /** A critical extension nobody recognises. */
   unknownCriticalExtension?: boolean;
+  /** A critical nameConstraints extension (RFC 5280 §4.2.1.10) with these dNSName subtrees. */
+  nameConstraints?: { permitted?: string[]; excluded?: string[] };
 }
 
 export const VALID_FROM = new Date('2026-01-01T00:00:00Z');
@@ -85,6 +87,15 @@ export async function makeCertificate(spec: CertificateSpec): Promise<IssuedCert
       accessDescriptions: [new pkijs.AccessDescription({ accessMethod: '1.3.6.1.5.5.7.48.2', accessLocation: new pkijs.GeneralName({ type: 6, value: spec.caIssuersUrl }) })],
     });
     add('1.3.6.1.5.5.7.1.1', false, access.toSchema().toBER(false));
+  }
+  if (spec.nameConstraints) {
+    const subtrees = (names: string[] | undefined) => (names ?? []).map((name) => new pkijs.GeneralSubtree({ base: new pkijs.GeneralName({ type: 2, value: name }) }));
+    const { permitted, excluded } = spec.nameConstraints;
+    const constraints = new pkijs.NameConstraints({
+      ...(permitted ? { permittedSubtrees: subtrees(permitted) } : {}),
+      ...(excluded ? { excludedSubtrees: subtrees(excluded) } : {}),
+    });
+    add('2.5.29.30', true, constraints.toSchema().toBER(false));
   }
   if (spec.unknownCriticalExtension) add('1.3.6.1.4.1.99999.1', true, new asn1js.Null().toBER(false));
   await certificate.subjectPublicKeyInfo.importKey(keys.publicKey, engine);

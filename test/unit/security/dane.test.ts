@@ -106,6 +106,16 @@ test('DANE-TA refusals: anchor missing from the chain, a name nobody asked for, 
   assert.match(old.tried[0]?.detail ?? '', /expired/);
 });
 
+test('DANE-TA: an intermediate below the anchor with an unknown critical extension is refused (RFC 5280 §6.1.4 (o))', async () => {
+  const ta = await makeCertificate({ cn: 'Private TA', ca: true });
+  const odd = await makeCertificate({ cn: 'Odd Intermediate', ca: true, issuer: ta, unknownCriticalExtension: true });
+  const leaf = await makeCertificate({ cn: 'hosting.example.net', dnsNames: ['hosting.example.net'], issuer: odd });
+  const verdict = await verifyServer(facts([leaf, odd, ta]), { anchors: noAnchors, now: NOW, dns: tlsa([{ usage: 2, selector: 1, matchingType: 1, data: association(ta, 1, 1) }]) });
+  assert.equal(verdict.trusted, false);
+  assert.equal(verdict.error?.code, 'dane-mismatch');
+  assert.match(verdict.tried[0]?.detail ?? '', /CN=Odd Intermediate, an intermediate authority on the path, has a critical extension/);
+});
+
 test('PKIX-EE (1) and PKIX-TA (0): a PKIX-valid path and a record for the leaf, or for a CA on the path', async () => {
   const { root, intermediate, leaf } = await makeHierarchy({ cn: 'hosting.example.net', dnsNames: ['hosting.example.net'] });
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });

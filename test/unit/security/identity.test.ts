@@ -110,3 +110,48 @@ test('a dNSName with non-ASCII bytes (not IA5) matches nothing', async () => {
   assert.equal(identity(parsed, 'bücher.example'), null);
   assert.equal(identity(parsed, 'xn--bcher-kva.example'), null);
 });
+
+test('certificate names are read as they stand: no percent-decoding, Unicode mapping or numeric IPv4 parsing', () => {
+  // dNSName and the SRVName domain part: strict LDH labels (RFC 5280 §4.2.1.6, RFC 1034 §3.5).
+  assert.equal(identity(cert({ dnsNames: ['ex%61mple.com'] }), 'example.com'), null);
+  assert.equal(identity(cert({ dnsNames: ['*.ex%61mple.org'] }), 'xmpp.example.org'), null);
+  assert.equal(identity(cert({ dnsNames: ['ex\u00adample.com'] }), 'example.com'), null);
+  assert.equal(identity(cert({ dnsNames: ['exa mple.com'] }), 'exa mple.com'), null);
+  assert.equal(identity(cert({ dnsNames: ['-alpha.test'] }), '-alpha.test'), null);
+  assert.equal(identity(cert({ dnsNames: ['alpha_x.test'] }), 'alpha_x.test'), null);
+  assert.equal(identity(cert({ srvNames: ['_xmpp-client.ex%61mple.com'] }), 'example.com'), null);
+  assert.equal(identity(cert({ srvNames: ['_xmpp-client.ex\u00adample.com'] }), 'example.com'), null);
+  // XmppAddr (UTF8String): no %, no format characters, no characters IDNA would map.
+  assert.equal(identity(cert({ xmppAddrs: ['ex%61mple.com'] }), 'example.com'), null);
+  assert.equal(identity(cert({ xmppAddrs: ['ex\u00adample.com'] }), 'example.com'), null);
+  assert.equal(identity(cert({ xmppAddrs: ['exa\u200dmple.com'] }), 'example.com'), null);
+  assert.equal(identity(cert({ xmppAddrs: ['\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com'] }), 'example.com'), null);
+  assert.equal(identity(cert({ xmppAddrs: ['example\u3002com'] }), 'example.com'), null);
+  // The CN fallback follows the dNSName rules.
+  assert.equal(identity(cert({}, 'ex%61mple.com'), 'example.com'), null);
+  // Still matched: plain LDH in any case, and a real U-label in an XmppAddr.
+  assert.equal(identity(cert({ xmppAddrs: ['EXAMPLE.COM'] }), 'example.com'), 'xmppaddr:example.com');
+  assert.equal(identity(cert({ xmppAddrs: ['BÜCHER.example'] }), 'xn--bcher-kva.example'), 'xmppaddr:xn--bcher-kva.example');
+  assert.equal(identity(cert({ srvNames: ['_XMPP-CLIENT.example.com'] }), 'example.com'), 'srv-id:_xmpp-client.example.com');
+});
+
+test('numeric names match nothing; an IP-literal domain matches only an iPAddress entry', () => {
+  assert.equal(identity(cert({ dnsNames: ['0x7f.1'] }), '127.0.0.1'), null);
+  assert.equal(identity(cert({ dnsNames: ['127.0.0.1'] }), '127.0.0.1'), null);
+  assert.equal(identity(cert({ xmppAddrs: ['127.0.0.1'] }), '127.0.0.1'), null);
+  assert.equal(identity(cert({}, '127.0.0.1'), '127.0.0.1'), null);
+  assert.equal(identity(cert({ dnsNames: ['alpha.123'] }), 'alpha.123'), null);
+  // A reference a URL parser would read as an address is not a domain at all.
+  assert.equal(identity(cert({ dnsNames: ['0x7f.1'], ipAddresses: ['127.0.0.1'] }), '0x7f.1'), null);
+  assert.equal(identity(cert({ dnsNames: ['ex%61mple.com'] }), 'ex%61mple.com'), null);
+  assert.equal(identity(cert({ ipAddresses: ['127.0.0.1'] }), '127.0.0.1'), 'ip:127.0.0.1');
+  assert.equal(identity(cert({ ipAddresses: ['2001:db8::1'] }), '[2001:DB8:0::1]'), 'ip:2001:db8::1');
+  assert.equal(identity(cert({ ipAddresses: ['127.0.0.2'] }), '127.0.0.1'), null);
+  assert.deepEqual(matchIdentity(cert({ dnsNames: ['127.0.0.1'], ipAddresses: ['10.0.0.1'] }), { domain: '127.0.0.1' }), { ok: false, presented: ['dns:127.0.0.1', 'ip:10.0.0.1'] });
+});
+
+test('a match says which identifier type held and for which domain (what name constraints check)', () => {
+  assert.deepEqual(matchIdentity(cert({ srvNames: ['_xmpp-client.Alpha.Test'] }), { domain: 'ALPHA.test', srvService: 'xmpp-client' }), { ok: true, identity: 'srv-id:_xmpp-client.alpha.test', type: 'srv-id', domain: 'alpha.test' });
+  assert.deepEqual(matchIdentity(cert({ dnsNames: ['*.test.example'] }), { domain: 'a.test.example' }), { ok: true, identity: 'dns-id:a.test.example', type: 'dns-id', domain: 'a.test.example' });
+  assert.deepEqual(matchIdentity(cert({}, 'alpha.test'), { domain: 'alpha.test' }), { ok: true, identity: 'cn:alpha.test', type: 'cn', domain: 'alpha.test' });
+});

@@ -143,6 +143,55 @@ test('an unknown critical extension on the leaf is refused (RFC 5280 §4.2)', as
   assert.equal(failureCode(await validatePath([leaf.der, intermediate.der], anchors, NOW)), 'bad-certificate');
 });
 
+test('an unknown critical extension on an intermediate is refused (RFC 5280 §6.1.4 (o)); on the trust anchor it is configuration', async () => {
+  const root = await makeCertificate({ cn: 'Root', ca: true });
+  const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
+  const odd = await makeCertificate({ cn: 'Odd Intermediate', ca: true, issuer: root, unknownCriticalExtension: true });
+  const leaf = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], extKeyUsage: [SERVER_AUTH], issuer: odd });
+  const result = await validatePath([leaf.der, odd.der], anchors, NOW);
+  assert.equal(failureCode(result), 'bad-certificate');
+  assert.match(result.ok ? '' : result.reason, /CN=Odd Intermediate, an intermediate authority on the path, has a critical extension Quiver does not recognise \(1\.3\.6\.1\.4\.1\.99999\.1\)/);
+  // Deeper in the path too.
+  const upper = await makeCertificate({ cn: 'Upper', ca: true, issuer: root, unknownCriticalExtension: true });
+  const lower = await makeCertificate({ cn: 'Lower', ca: true, issuer: upper });
+  const deepLeaf = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: lower });
+  assert.equal(failureCode(await validatePath([deepLeaf.der, lower.der, upper.der], anchors, NOW)), 'bad-certificate');
+  // The anchor itself is trusted as configured.
+  const oddRoot = await makeCertificate({ cn: 'Odd Root', ca: true, unknownCriticalExtension: true });
+  const underOddRoot = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: oddRoot });
+  assert.ok((await validatePath([underOddRoot.der], loadTrustAnchors([toPem(oddRoot.der)], { includeSystem: false }), NOW)).ok);
+});
+
+test('a server certificate whose keyUsage lacks digitalSignature is refused (RFC 8446 §4.4.2.2); absent keyUsage is fine', async () => {
+  const { root, intermediate } = await makeHierarchy();
+  const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
+  for (const keyUsage of [0x04, 0x06, 0x20, 0x00]) {
+    const leaf = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], keyUsage, issuer: intermediate });
+    const result = await validatePath([leaf.der, intermediate.der], anchors, NOW);
+    assert.equal(failureCode(result), 'wrong-usage', `keyUsage ${keyUsage}`);
+    assert.match(result.ok ? '' : result.reason, /lacks digitalSignature/);
+  }
+  for (const keyUsage of [0x80, 0xa0, null]) {
+    const leaf = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], keyUsage, issuer: intermediate });
+    assert.ok((await validatePath([leaf.der, intermediate.der], anchors, NOW)).ok, `keyUsage ${keyUsage}`);
+  }
+  // Even a certificate the person trusts directly must be allowed to sign.
+  const selfNoSign = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], keyUsage: 0x20 });
+  assert.equal(failureCode(await validatePath([selfNoSign.der], loadTrustAnchors([toPem(selfNoSign.der)], { includeSystem: false }), NOW)), 'wrong-usage');
+});
+
+test('a CA certificate (cA=TRUE) presented as the server certificate is refused, unless it is itself a configured anchor', async () => {
+  const { root, intermediate } = await makeHierarchy();
+  const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
+  const caLeaf = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], ca: true, keyUsage: 0x86, issuer: intermediate });
+  const result = await validatePath([caLeaf.der, intermediate.der], anchors, NOW);
+  assert.equal(failureCode(result), 'wrong-usage');
+  assert.match(result.ok ? '' : result.reason, /cA=TRUE/);
+  // `openssl req -x509` makes self-signed server certificates with cA=TRUE; trusted as an anchor, one is accepted.
+  const selfCa = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], ca: true, keyUsage: 0x86 });
+  assert.ok((await validatePath([selfCa.der], loadTrustAnchors([toPem(selfCa.der)], { includeSystem: false }), NOW)).ok);
+});
+
 test('no chain, or a leaf that is not a certificate: bad-certificate', async () => {
   const anchors = loadTrustAnchors([], { includeSystem: false });
   assert.equal(failureCode(await validatePath([], anchors, NOW)), 'bad-certificate');

@@ -5,7 +5,7 @@ import type { Candidate } from '../../../app/connect/candidate.ts';
 import { createPoshSource, parsePoshDocument, POSH_FAILURE_TTL_MS, type PoshCache, type PoshSource } from '../../../app/security/posh.ts';
 import { SecurityError } from '../../../app/security/securityError.ts';
 import type { ServerFacts } from '../../../app/security/serverFacts.ts';
-import { loadTrustAnchors } from '../../../app/security/trustAnchors.ts';
+import { anchorSetKey, loadTrustAnchors } from '../../../app/security/trustAnchors.ts';
 import { verifyServer } from '../../../app/security/verifier.ts';
 import { openStorage } from '../../../app/storage/storage.ts';
 import { makeHierarchy, NOW, toPem, type IssuedCertificate } from './certFactory.ts';
@@ -35,7 +35,7 @@ async function setup(t: TestContext, options: { cache?: PoshCache | null } = {})
     now: () => clock.now,
     httpsPort: server.port,
   });
-  return { server, posh, clock, base: 'https://alpha.test' };
+  return { server, posh, clock, anchors, base: 'https://alpha.test' };
 }
 
 /** The provider's certificate: valid PKIX, names only hosting.example.net. */
@@ -153,12 +153,13 @@ test('POSH is not tried when the certificate names the JID domain', async (t) =>
 test('expires is honoured by the SQLite cache on a fake clock; failures are kept only briefly; no expires, no caching', async (t) => {
   const storage = openStorage(':memory:');
   t.after(() => storage.close());
-  const { server, posh, clock } = await setup(t, { cache: storage });
+  const { server, posh, clock, anchors } = await setup(t, { cache: storage });
+  const anchorSet = anchorSetKey(anchors);
   const p = await provider();
   server.routes.set(RFC7711_PATH, { body: { fingerprints: [{ 'sha-256': b64(p.leaf.der, 'sha256') }], expires: 600 } });
   assert.equal((await verify(posh, p)).prooftype, 'posh');
   assert.equal(server.hits.length, 1);
-  const stored = storage.getPoshEntry('alpha.test');
+  const stored = storage.getPoshEntry('alpha.test', anchorSet);
   assert.equal(stored?.expiresAt, clock.now + 600_000);
   // Within the 600 s: from the cache, even though the server would now say something else.
   server.routes.set(RFC7711_PATH, { body: { fingerprints: [{ 'sha-256': b64(new Uint8Array([1]), 'sha256') }], expires: 600 } });
@@ -177,7 +178,7 @@ test('expires is honoured by the SQLite cache on a fake clock; failures are kept
   clock.now += 601_000;
   await verify(posh, p);
   assert.equal(server.hits.length, 3);
-  assert.match(storage.getPoshEntry('alpha.test')?.error ?? '', /HTTP 500/);
+  assert.match(storage.getPoshEntry('alpha.test', anchorSet)?.error ?? '', /HTTP 500/);
   await verify(posh, p);
   assert.equal(server.hits.length, 3);
   clock.now += POSH_FAILURE_TTL_MS;
@@ -187,4 +188,48 @@ test('expires is honoured by the SQLite cache on a fake clock; failures are kept
   // No "expires": used now, not kept (the stale failure row is not consulted again either, it expired).
   assert.equal((await verify(posh, p)).prooftype, 'posh');
   assert.equal(server.hits.length, 5);
+});
+
+test('a POSH document fetched through one account\'s extra CA is no proof for an account without it (cache per anchor set)', async (t) => {
+  const storage = openStorage(':memory:');
+  t.after(() => storage.close());
+  // Account A trusts the web server's CA (an extra anchor); account B does not. Same database.
+  const { server, posh: withCa, clock } = await setup(t, { cache: storage });
+  const withoutCa = createPoshSource({
+    anchors: loadTrustAnchors([], { includeSystem: false }),
+    resolve: async () => ['127.0.0.1'],
+    cache: storage,
+    now: () => clock.now,
+    httpsPort: server.port,
+  });
+  const p = await provider();
+  server.routes.set(RFC7711_PATH, { body: { fingerprints: [{ 'sha-256': b64(p.leaf.der, 'sha256') }], expires: 600 } });
+  assert.equal((await verify(withCa, p)).prooftype, 'posh');
+  assert.equal(server.hits.length, 1);
+
+  // B must fetch for itself, and its HTTPS check fails: A's fingerprints are not reused.
+  const b = await verify(withoutCa, p);
+  assert.equal(b.trusted, false);
+  assert.equal(b.decision, 'unproven');
+  assert.equal(b.tried[1]?.prooftype, 'posh');
+  assert.doesNotMatch(b.tried[1]?.detail ?? '', /cached|remembered/);
+  assert.equal(server.hits.length, 1, 'the TLS handshake fails before any request');
+  // B's failure is remembered for B only ...
+  const again = await verify(withoutCa, p);
+  assert.match(again.tried[1]?.detail ?? '', /remembered from a recent attempt/);
+  // ... and A still has its own proof, from the cache.
+  const a = await verify(withCa, p);
+  assert.equal(a.prooftype, 'posh');
+  assert.match(a.tried[1]?.detail ?? '', /\(cached\)/);
+  assert.equal(server.hits.length, 1);
+});
+
+test('anchorSetKey: equal for the same certificates in any order, different with one more', async () => {
+  const [one, two] = [(await makeHierarchy()).root, (await makeHierarchy()).root];
+  const key = (certs: IssuedCertificate[]) => anchorSetKey(loadTrustAnchors(certs.map((c) => toPem(c.der)), { includeSystem: false }));
+  assert.match(key([one]), /^[0-9a-f]{64}$/);
+  assert.equal(key([one, two]), key([two, one]));
+  assert.equal(key([one, one]), key([one]));
+  assert.notEqual(key([one]), key([one, two]));
+  assert.notEqual(key([]), key([one]));
 });

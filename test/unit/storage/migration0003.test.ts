@@ -11,7 +11,7 @@ test('0003-resolver-validates applies on a version 2 database: existing accounts
   assert.deepEqual(migrate(db, migrations.slice(0, 2)), [1, 2]);
   db.prepare(`INSERT INTO accounts (id, jid, resolver, created_at, sort_order) VALUES ('acc-1', 'alice@alpha.test', '192.0.2.53:53', 1, 0)`).run();
 
-  assert.deepEqual(migrate(db, migrations), [3]);
+  assert.deepEqual(migrate(db, migrations.slice(0, 3)), [3]);
   assert.equal(schemaVersion(db), 3);
   const storage = bindStorage(db);
   assert.deepEqual(storage.getAccount('acc-1')?.settings, {

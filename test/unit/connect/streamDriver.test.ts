@@ -1,0 +1,64 @@
+/**
+ * StreamDriver with a scripted machine: events that arrive with `online` wait for the next owner,
+ * and a handler that throws closes the stream instead of escaping into the socket callback.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StreamDriver } from '../../../app/connect/streamDriver.ts';
+import { createMemoryPair } from '../../../app/transport/memoryPair.ts';
+import type { ClientStreamMachine, StreamEvent } from '../../../app/xmpp/streamMachine.ts';
+
+/** Just enough of ClientStreamMachine: a queue of events, no bytes. */
+function scriptedMachine(events: StreamEvent[]) {
+  const machine = {
+    state: 'idle' as string,
+    closed: 0,
+    start() {},
+    handleBytes() {},
+    handleTransportClosed() {},
+    handleTimeout() {},
+    pollTransmit: () => undefined,
+    pollTimeout: () => undefined,
+    pollEvent(): StreamEvent | undefined {
+      const event = events.shift();
+      if (event?.type === 'online') machine.state = 'online';
+      return event;
+    },
+    close() {
+      machine.closed++;
+      machine.state = 'closing';
+    },
+  };
+  return machine;
+}
+
+const message = (body: string): StreamEvent => ({ type: 'message', from: 'bob@example.org/x', to: 'alice@example.org/y', id: body, messageType: 'chat', body }) as StreamEvent;
+
+test('events after online are held for the next owner, in order', () => {
+  const machine = scriptedMachine([{ type: 'online', jid: 'alice@example.org/y', features: [] }, message('one'), message('two')]);
+  const [a] = createMemoryPair();
+  const first: string[] = [];
+  const driver = new StreamDriver(machine as unknown as ClientStreamMachine, a, (e) => first.push(e.type));
+  driver.start();
+  assert.deepEqual(first, ['online']);
+  const second: string[] = [];
+  driver.setEventHandler((e) => second.push(e.type === 'message' ? (e.body ?? '') : e.type));
+  assert.deepEqual(second, ['one', 'two']);
+});
+
+test('a handler that throws is reported and the stream is closed, not the process', () => {
+  const machine = scriptedMachine([message('bad')]);
+  const [a] = createMemoryPair();
+  const faults: unknown[] = [];
+  const driver = new StreamDriver(
+    machine as unknown as ClientStreamMachine,
+    a,
+    () => {
+      throw new Error('cannot store that');
+    },
+    (fault) => faults.push(fault),
+  );
+  assert.doesNotThrow(() => driver.start());
+  assert.equal(faults.length, 1);
+  assert.equal(machine.closed, 1);
+});
