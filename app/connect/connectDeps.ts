@@ -53,9 +53,13 @@ export function buildConnectDeps(
   const validates = account.resolver !== null && account.resolverValidates;
   const dns = cachedDnsClientFor(resolver, validates, account.resolver ? "this account's DNS resolver setting" : 'the global DNS resolver setting');
   const anchors = anchorsFor(account.extraCaPem, global.extraCaPem);
+  /** A and AAAA together; one family failing (an AAAA timeout) does not lose the other. */
   const addresses = async (name: string): Promise<string[]> => {
-    const [a, aaaa] = await Promise.all([dns.query(name, 'A'), dns.query(name, 'AAAA')]);
-    return [...a.records, ...aaaa.records].map(String);
+    const results = await Promise.allSettled([dns.query(name, 'A'), dns.query(name, 'AAAA')]);
+    const found = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.records.map(String) : []));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (found.length === 0 && failed) throw failed.reason;
+    return found;
   };
   const storage = options.storage ?? null;
   const posh = options.posh === false
