@@ -112,7 +112,7 @@ function converse(driver: StreamDriver, { send, wait, json, io }: Conversation):
     let failure: string | null = null;
     let closing = false;
     let received = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined = undefined;
     const close = () => {
       if (closing) return;
       closing = true;

@@ -16,7 +16,7 @@ import { bogusRefusal, discover, type HostMetaFetcher, type SrvResolver } from '
 import type { HostResolver } from './hostResolver.ts';
 import { ALPN_XMPP_CLIENT } from './connector.ts';
 import { TcpTransport, connectDirectTls } from '../transport/tcpTransport.ts';
-import type { TlsFacts } from '../transport/byteTransport.ts';
+import type { TlsFacts, TlsStartOptions } from '../transport/byteTransport.ts';
 import type { ServerFacts } from '../security/serverFacts.ts';
 import { XmlFramer, type FrameEvent } from '../xmpp/xmlFramer.ts';
 import { NS_STREAM, NS_STREAMS, NS_TLS } from '../xmpp/namespaces.ts';
@@ -61,6 +61,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const LIMITS = { maxStanzaBytes: 64 * 1024, maxDepth: 16 };
 /** How long to wait for the server's `</stream:stream>` after ours before just closing. */
 const CLOSE_GRACE_MS = 1000;
+/** XML whitespace (RFC 6120 §11.7 allows it between top-level elements). */
+const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
 
 /**
  * Discovers `domain` and probes every candidate (concurrently; the report keeps discovery's order).
@@ -116,6 +118,12 @@ class ProbeSession {
   #transport: TcpTransport | null = null;
   #framer = new XmlFramer(LIMITS);
   #queue: ReaderEvent[] = [];
+  /** `<starttls/>` was sent: a `<proceed/>` ends the plaintext stream. */
+  #awaitingProceed = false;
+  /** `<proceed/>` was read and TLS has not started: nothing more may arrive in plaintext. */
+  #afterProceed = false;
+  /** Something other than whitespace arrived in plaintext after `<proceed/>`. */
+  #plaintextAfterProceed = false;
   #waiter: ((event: ReaderEvent) => void) | null = null;
   #timer: ReturnType<typeof setTimeout>;
   #timedOut = false;
@@ -143,7 +151,7 @@ class ProbeSession {
     const servername = candidate.hostMetaSni ?? domain;
     let facts: TlsFacts;
     if (candidate.transport === 'tls') {
-      const connected = await this.#bounded(connectDirectTls(addresses, candidate.port, { servername, alpn: [ALPN_XMPP_CLIENT], timeoutMs: this.#timeoutMs }), (late) => late.transport.destroy());
+      const connected = await this.#bounded(this.#directTls(addresses, candidate.port, { servername, alpn: [ALPN_XMPP_CLIENT], timeoutMs: this.#timeoutMs }), (late) => late.transport.destroy());
       this.#attach(connected.transport);
       facts = connected.facts;
     } else {
@@ -151,12 +159,18 @@ class ProbeSession {
       const features = await this.#openStream(domain, where);
       // RFC 6120 §5.3.1: a server that offers no STARTTLS cannot be used: Quiver never logs in in plaintext.
       if (!features.getChild('starttls', NS_TLS)) throw new ProbeFailure(`${where} does not offer STARTTLS, and Quiver never connects without TLS.`);
+      this.#awaitingProceed = true;
       this.#transport!.write(encode(`<starttls xmlns='${NS_TLS}'/>`));
       const answer = await this.#element(where);
       if (!answer.is('proceed', NS_TLS)) throw new ProbeFailure(`${where} refused to start TLS (<${answer.getName()}/>).`);
-      // RFC 6120 §5.4.3.3: after TLS the stream is new; nothing read so far counts.
-      this.#framer.reset();
+      this.#refusePlaintextAfterProceed(where);
       facts = await this.#bounded(this.#transport!.startTls({ servername, timeoutMs: this.#timeoutMs }));
+      this.#refusePlaintextAfterProceed(where);
+      // RFC 6120 §5.4.3.3: after TLS the stream is new; nothing read in plaintext counts. A fresh
+      // framer and an empty queue: not one byte of the plaintext phase reaches the TLS phase.
+      this.#framer = new XmlFramer(LIMITS);
+      this.#queue.length = 0;
+      this.#afterProceed = false;
     }
     const verdict = await this.#bounded(deps.verify({ transport: candidate.transport, domain, sni: facts.sni, alpn: facts.alpn, chain: facts.chain, candidate }));
     if (!verdict.trusted) return { ok: false, prooftype: null, identity: null, error: refusal(domain, verdict) };
@@ -170,13 +184,58 @@ class ProbeSession {
     this.#transport?.destroy();
   }
 
+  /**
+   * Direct TLS to each address in turn until one completes the handshake: an address where TCP
+   * connects but TLS fails (another service, a broken front end) does not stop the others.
+   */
+  async #directTls(addresses: readonly string[], port: number, options: TlsStartOptions): Promise<{ transport: TcpTransport; facts: TlsFacts }> {
+    const failures: string[] = [];
+    for (const address of addresses) {
+      if (this.#timedOut) break;
+      try {
+        return await connectDirectTls([address], port, options);
+      } catch (error) {
+        failures.push((error as Error).message);
+      }
+    }
+    if (failures.length === 0) throw this.#timedOut ? this.#timeoutError() : new ProbeFailure(`No address to connect to on port ${port}.`);
+    throw new ProbeFailure(failures.join(' '));
+  }
+
+  /**
+   * RFC 6120 §5.4.2.3: after `<proceed/>` "the receiving entity MUST consider the TLS negotiation
+   * to have begun" and the client starts the handshake; nothing more is exchanged in plaintext.
+   * Bytes that follow `<proceed/>` before TLS could be injected by anyone on the path and would be
+   * read as if they had come over TLS (the STARTTLS command-injection class of bugs), so the
+   * candidate fails, as the stream machine's `refusePlaintextAfterProceed` makes a login fail.
+   */
+  #refusePlaintextAfterProceed(where: string): void {
+    if (!this.#plaintextAfterProceed && this.#queue.length === 0) return;
+    throw new ProbeFailure(
+      `${where} (or someone on the network) sent unencrypted data after agreeing to STARTTLS, which would be read as if it came over TLS; Quiver does not use this server. Report it to the server's operator if it keeps happening.`,
+    );
+  }
+
   #attach(transport: TcpTransport): void {
     this.#transport = transport;
     if (this.#timedOut) transport.destroy();
     transport.setHandlers({
       onData: (chunk) => {
+        if (this.#afterProceed) {
+          if (!WHITESPACE_ONLY.test(Buffer.from(chunk).toString('latin1'))) this.#plaintextAfterProceed = true;
+          return;
+        }
         this.#framer.push(chunk);
-        for (let event = this.#framer.next(); event !== undefined; event = this.#framer.next()) this.#deliver(event);
+        for (let event = this.#framer.next(); event !== undefined; event = this.#framer.next()) {
+          this.#deliver(event);
+          if (this.#awaitingProceed && event.type === 'element' && event.element.is('proceed', NS_TLS)) {
+            // The plaintext stream ends here: whatever follows in this read is not parsed but checked.
+            this.#awaitingProceed = false;
+            this.#afterProceed = true;
+            if (!WHITESPACE_ONLY.test(Buffer.from(this.#framer.unparsed()).toString('latin1'))) this.#plaintextAfterProceed = true;
+            return;
+          }
+        }
       },
       onClose: (error) => this.#deliver({ type: 'closed', error }),
     });

@@ -144,3 +144,10 @@ test('bogus DNSSEC answers refuse the domain', async () => {
   assert.equal(result.code, 1);
   assert.match(result.stderr, /DNSSEC/);
 });
+
+test('--send with an invalid JID is a usage error (exit 2) found before any login', async () => {
+  const result = await runQuiver(['connect', 'alice@alpha.test', '--send', 'not a jid', 'hello', ...common()], pw('alice@alpha.test'));
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /--send: "not a jid" is not a JID/);
+  assert.equal(result.json.length, 0, 'no security record: nothing connected');
+});

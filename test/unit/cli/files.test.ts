@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { readPrivateFile } from '../../../app/cli/files.ts';
 import { UsageError } from '../../../app/cli/args.ts';
@@ -26,8 +27,15 @@ test('the mode is checked on the descriptor that is read, not on the path (no st
   const file = join(dir(t), 'pw');
   writeFileSync(file, 'secret', { mode: 0o644 });
   // The path is never stat'ed: a file swapped in after a path check cannot be the one read.
-  t.mock.method(fs, 'statSync', () => {
+  const statOfPath = t.mock.method(fs, 'statSync', () => {
     throw new Error('statSync on the path must not be used');
   });
-  assert.throws(() => readPrivateFile(file), (e: unknown) => e instanceof UsageError && /may be read by others/.test(e.message));
+  syncBuiltinESMExports();
+  try {
+    assert.throws(() => readPrivateFile(file), (e: unknown) => e instanceof UsageError && /may be read by others/.test(e.message));
+  } finally {
+    statOfPath.mock.restore();
+    syncBuiltinESMExports();
+  }
+  assert.equal(statOfPath.mock.callCount(), 0);
 });

@@ -24,6 +24,27 @@ describe('RFC 9001 Appendix A.1 keys', () => {
 });
 
 describe('RFC 9001 Appendix A.2 client Initial', () => {
+  it('gives the published header-protection mask from one long-lived AES-ECB cipher, call after call (§5.4.3)', () => {
+    const keys = initialKeys(hex(v.dcid)).client;
+    const sample = hex('d1b1c98dd7689fb8ec11d242b123dc9b');
+    for (let i = 0; i < 3; i++) {
+      assert.equal(toHex(headerMask(keys, sample)), '437b9aec36');
+      // ECB keeps no state between blocks: another packet's sample in between changes nothing.
+      headerMask(keys, new Uint8Array(16).fill(i));
+    }
+  });
+
+  it('protects the published packet again and again with the same keys object', () => {
+    const keys = initialKeys(hex(v.dcid)).client;
+    const frames = new Uint8Array(v.clientInitial.payloadLength);
+    frames.set(hex(v.clientInitial.cryptoFrame));
+    const header = hex(v.clientInitial.unprotectedHeader);
+    for (let i = 0; i < 3; i++) {
+      const packet = protectPacket(keys, header.slice(), header.length - 4, 4, v.clientInitial.packetNumber, frames, true);
+      assert.equal(toHex(packet), v.clientInitial.protected);
+    }
+  });
+
   it('protects the CRYPTO frame plus padding into the published packet', () => {
     const keys = initialKeys(hex(v.dcid)).client;
     const frames = new Uint8Array(v.clientInitial.payloadLength);
