@@ -106,20 +106,30 @@ export class TcpTransport implements UpgradableTransport {
   }
 }
 
-/** Direct TLS (XEP-0368): TLS from the first byte, ALPN `xmpp-client`, SNI = the JID's domain. */
+/**
+ * Direct TLS (XEP-0368): TLS from the first byte, ALPN `xmpp-client`, SNI = the JID's domain.
+ * Each address is tried in turn until a TLS handshake completes: an address that accepts TCP but
+ * does not speak TLS (a stale record, a middlebox) does not hide the others.
+ */
 export async function connectDirectTls(
   addresses: readonly string[],
   port: number,
   options: TlsStartOptions,
 ): Promise<{ transport: TcpTransport; facts: TlsFacts }> {
-  const transport = await TcpTransport.connect(addresses, port, options.timeoutMs);
-  try {
-    const facts = await transport.startTls(options);
-    return { transport, facts };
-  } catch (error) {
-    transport.destroy();
-    throw error;
+  if (addresses.length === 0) throw new TransportError('no-address', `No address to connect to on port ${port}.`);
+  let last: Error | null = null;
+  for (const address of addresses) {
+    let transport: TcpTransport | null = null;
+    try {
+      transport = await TcpTransport.connect([address], port, options.timeoutMs);
+      const facts = await transport.startTls(options);
+      return { transport, facts };
+    } catch (error) {
+      transport?.destroy();
+      last = error as Error;
+    }
   }
+  throw last!;
 }
 
 function connectSocket(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
