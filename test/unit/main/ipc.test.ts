@@ -33,7 +33,7 @@ describe('connectCore', () => {
         status: 'offline',
         boundJid: null,
         error: null,
-        settings: { resolver: null, extraCaPem: null, transport: 'auto' },
+        settings: { resolver: null, resolverValidates: false, extraCaPem: null, transport: 'auto' },
       },
     });
     assert.deepEqual(core.calls, [{ name: 'account.add', args: { jid: 'alice@example.org', password: 'pw' } }]);
