@@ -71,50 +71,21 @@ export class SendBuffer {
 
   /** [lo, hi) of the buffer: a view when it lies in one chunk, else a copy. */
   read(lo: number, hi: number): Uint8Array {
-    const chunks = this.chunks;
-    let i = this.head;
-    let pos = this.base;
-    if (this.cursorIndex > i && this.cursorIndex < chunks.length && this.cursorOffset <= lo) {
-      i = this.cursorIndex;
-      pos = this.cursorOffset;
-    }
-    while (i < chunks.length && pos + chunks[i]!.length <= lo) {
-      pos += chunks[i]!.length;
-      i++;
-    }
-    this.cursorIndex = i;
-    this.cursorOffset = pos;
-    const first = chunks[i];
+    this.seek(lo);
+    const first = this.chunks[this.cursorIndex];
+    const pos = this.cursorOffset;
     if (first && pos + first.length >= hi) return first.subarray(lo - pos, hi - pos);
     const out = new Uint8Array(hi - lo);
-    let filled = 0;
-    while (filled < out.length && i < chunks.length) {
-      const c = chunks[i]!;
-      const from = Math.max(0, lo + filled - pos);
-      const n = Math.min(c.length - from, out.length - filled);
-      out.set(c.subarray(from, from + n), filled);
-      filled += n;
-      pos += c.length;
-      i++;
-    }
+    this.copyTo(lo, hi, out);
     return out;
   }
 
   /** Copies [lo, hi) into `dest` (whose length is hi - lo). */
   copyTo(lo: number, hi: number, dest: Uint8Array): void {
+    this.seek(lo);
     const chunks = this.chunks;
-    let i = this.head;
-    let pos = this.base;
-    if (this.cursorIndex > i && this.cursorIndex < chunks.length && this.cursorOffset <= lo) {
-      i = this.cursorIndex;
-      pos = this.cursorOffset;
-    }
-    while (i < chunks.length && pos + chunks[i]!.length <= lo) {
-      pos += chunks[i]!.length;
-      i++;
-    }
-    this.cursorIndex = i;
-    this.cursorOffset = pos;
+    let i = this.cursorIndex;
+    let pos = this.cursorOffset;
     let filled = 0;
     const want = hi - lo;
     while (filled < want && i < chunks.length) {
@@ -127,6 +98,26 @@ export class SendBuffer {
       i++;
     }
     if (filled !== want) throw new RangeError(`send buffer holds no bytes ${lo + filled}..${hi}`);
+  }
+
+  /**
+   * Points the cursor at the chunk holding offset `lo`. Reads move forward (sending in order,
+   * retransmitting a little behind), so starting from the cursor keeps this O(1) in the common case.
+   */
+  private seek(lo: number): void {
+    const chunks = this.chunks;
+    let i = this.head;
+    let pos = this.base;
+    if (this.cursorIndex > i && this.cursorIndex < chunks.length && this.cursorOffset <= lo) {
+      i = this.cursorIndex;
+      pos = this.cursorOffset;
+    }
+    while (i < chunks.length && pos + chunks[i]!.length <= lo) {
+      pos += chunks[i]!.length;
+      i++;
+    }
+    this.cursorIndex = i;
+    this.cursorOffset = pos;
   }
 
   onAck(lo: number, hi: number): void {
