@@ -60,7 +60,6 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
   const log = options.log ?? (() => undefined);
   const listeners = new Set<(event: EventEnvelope) => void>();
   const live = new Map<string, Live>();
-  const storedRecords = new Set<string>();
   /** Certificates waiting for the person, at most one per account (the newest). */
   const pending = new Map<string, CertificateDecisionView>();
   /**
@@ -104,19 +103,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
   };
 
   const saveRecord = (record: SecurityRecord) => {
-    if (!storedRecords.has(record.id)) {
-      storage.insertConnection(record);
-      storedRecords.add(record.id);
-    } else {
-      storage.updateConnection(record.id, {
-        saslMechanism: record.saslMechanism,
-        channelBinding: record.channelBinding,
-        boundJid: record.boundJid,
-        endedAt: record.endedAt,
-        endReason: record.endReason,
-        verification: record.verification,
-      });
-    }
+    storage.saveConnection(record);
     emit({ name: 'connection.recorded', payload: { record: structuredClone(record) } });
   };
 

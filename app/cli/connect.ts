@@ -63,14 +63,7 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
   const storage = openStorage(join(dataDir, 'quiver.db'));
   try {
     const accountId = storage.getAccountByJid(jid)?.id ?? null;
-    const stored = new Set<string>();
-    const saveRecord = (record: SecurityRecord) => {
-      if (stored.has(record.id)) storage.updateConnection(record.id, { ...record });
-      else {
-        storage.insertConnection(record);
-        stored.add(record.id);
-      }
-    };
+    const saveRecord = (record: SecurityRecord) => void storage.saveConnection(record);
     // The pins and the POSH cache of the app's database apply to the CLI too (same data dir).
     const deps = buildConnectDeps({ resolver, resolverValidates: has(args, 'resolver-validates'), extraCaPem, transport }, { resolver: null, extraCaPem: null }, saveRecord, { storage, accountId, httpsPort });
     const { driver, record } = await connect({ jid, password, preference: transport, accountId }, deps);

@@ -160,6 +160,17 @@ export const connectionMethods = {
     return record;
   },
 
+  /**
+   * Stores the record as it is now: inserted the first time, its changeable fields updated after
+   * (a connection's record grows as it goes: verdict, SASL, bind, end).
+   */
+  saveConnection(db: Database, record: SecurityRecord): SecurityRecord {
+    if (!prepare(db, 'SELECT 1 FROM connections WHERE id = ?').get(record.id)) return connectionMethods.insertConnection(db, record);
+    const patch: ConnectionPatch = {};
+    for (const key of Object.keys(PATCH_COLUMNS) as (keyof ConnectionPatch)[]) (patch as Record<string, unknown>)[key] = record[key];
+    return connectionMethods.updateConnection(db, record.id, patch);
+  },
+
   /** The account's most recent connections, newest first. */
   listConnections(db: Database, accountId: string, limit = 20): SecurityRecord[] {
     const n = Math.min(Math.max(Math.trunc(limit), 1), 200);

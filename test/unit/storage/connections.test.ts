@@ -64,3 +64,17 @@ test('the migrations column starts as an empty list', (t) => {
   // Not part of SecurityRecord (QUIC migrations come later): read underneath.
   assert.deepEqual(db.prepare('SELECT migrations FROM connections WHERE id = ?').get('conn-1'), { migrations: '[]' });
 });
+
+test('saveConnection inserts once, then updates what a connection learns as it goes', () => {
+  const s = openStorage(':memory:');
+  const a = s.addAccount({ jid: 'alice@alpha.test' });
+  const record = { ...securityRecord(), id: 'c-save', accountId: a.id, boundJid: null, endedAt: null, endReason: null };
+  s.saveConnection(record);
+  assert.equal(s.getConnection('c-save')?.boundJid, null);
+  s.saveConnection({ ...record, boundJid: 'alice@alpha.test/r', endedAt: 9, endReason: 'closed' });
+  const stored = s.getConnection('c-save');
+  assert.equal(stored?.boundJid, 'alice@alpha.test/r');
+  assert.equal(stored?.endReason, 'closed');
+  assert.equal(s.listConnections(a.id).length, 1);
+  s.close();
+});
