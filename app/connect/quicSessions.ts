@@ -1,0 +1,225 @@
+/**
+ * The QUIC session pool: one QUIC connection per (server address, port, SNI), shared by every
+ * account that reaches that server, each account on its own bidirectional stream (XEP-0467: one
+ * XMPP stream per bidirectional QUIC stream). A connection closes when its last stream is done.
+ * One `QuicEndpoint` per address family per pool, bound lazily on first use.
+ *
+ * Verification stays with the caller (the connector's one verifier): for a new connection the
+ * caller's `verify` decides `acceptPeer()` / `rejectPeer()`; a caller joining a connection that is
+ * already up gets the same chain to verify for its own domain and record before a stream is opened.
+ */
+import { isIP } from 'node:net';
+import { QuicEndpoint } from '../quic/quicEndpoint.ts';
+import type { QuicConnectionHandle, QuicStreamHandle } from '../quic/quicConnectionHandle.ts';
+import type { TlsFacts as QuicTlsFacts } from '../quic/tls/tlsHandshake.ts';
+import { QuicStreamTransport } from '../transport/quicStreamTransport.ts';
+import { ConnectError } from './connectError.ts';
+
+export interface QuicTarget {
+  /** An IP address literal. */
+  address: string;
+  port: number;
+  /** XEP-0467: the JID's domain (or the Host Meta SNI). */
+  sni: string;
+  alpn: string;
+}
+
+export interface QuicAcquireOptions {
+  /** Handshake timeout for a new connection. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /**
+   * Decides whether the server's chain (DER, end-entity first) is acceptable for this caller.
+   * Rejecting (or throwing) fails this caller; on a new connection it also closes the connection.
+   */
+  verify(chain: Uint8Array[]): Promise<boolean>;
+}
+
+/** One account's stream on a (possibly shared) QUIC connection. */
+export interface QuicLease {
+  transport: QuicStreamTransport;
+  chain: Uint8Array[];
+  tlsFacts: QuicTlsFacts | null;
+  /** True when this stream joined a connection that was already established. */
+  shared: boolean;
+}
+
+export interface QuicPoolStats {
+  endpoints: number;
+  connections: number;
+  streams: number;
+}
+
+interface PoolEntry {
+  key: string;
+  handle: QuicConnectionHandle;
+  /** Resolves with the chain once the first caller's verifier accepted it and the handshake completed. */
+  ready: Promise<Uint8Array[]>;
+  /** Streams open plus callers between acquire and stream open. */
+  users: number;
+}
+
+export class QuicSessions {
+  readonly #endpoints = new Map<'udp4' | 'udp6', Promise<QuicEndpoint>>();
+  readonly #entries = new Map<string, PoolEntry>();
+  readonly #connecting = new Map<string, Promise<PoolEntry>>();
+  #streams = 0;
+  #closed = false;
+
+  /**
+   * Opens a stream to `target`, reusing its connection if one is up. Rejects with a
+   * `ConnectError`: `quic-timeout`, `quic-handshake-failed`, `untrusted` (verify said no), `aborted`.
+   */
+  async acquire(target: QuicTarget, options: QuicAcquireOptions): Promise<QuicLease> {
+    if (this.#closed) throw new ConnectError('quic-closed', 'The QUIC session pool is shut down.');
+    const key = `${target.address}|${target.port}|${target.sni}|${target.alpn}`;
+    const existing = this.#connecting.get(key) ?? (this.#entries.has(key) ? Promise.resolve(this.#entries.get(key)!) : undefined);
+    let entry = existing ? await existing : undefined;
+    const shared = entry !== undefined && entry.handle.closeInfo === null;
+    if (!entry || !shared) {
+      // Register before the first await so a concurrent caller joins this connection.
+      const connecting = this.#connect(key, target, options);
+      this.#connecting.set(key, connecting);
+      try {
+        entry = await connecting;
+      } finally {
+        this.#connecting.delete(key);
+      }
+    }
+    entry.users++;
+    let chain: Uint8Array[];
+    try {
+      chain = await withAbort(options.signal, entry.ready);
+      // A caller joining an established connection verifies the chain for its own account.
+      if (shared && !(await options.verify(chain))) throw new ConnectError('untrusted', `Quiver could not verify ${target.sni} over QUIC.`);
+      throwIfAborted(options.signal);
+    } catch (error) {
+      this.#release(entry);
+      throw error;
+    }
+    const stream = entry.handle.openStream(true);
+    if (!stream) {
+      this.#release(entry);
+      throw new ConnectError('quic-streams-exhausted', `${target.sni} allows no more QUIC streams on this connection; try again later.`);
+    }
+    return { transport: this.#wrap(entry, stream, target), chain, tlsFacts: entry.handle.connection.tlsFacts, shared };
+  }
+
+  stats(): QuicPoolStats {
+    return { endpoints: this.#endpoints.size, connections: this.#entries.size, streams: this.#streams };
+  }
+
+  /** Closes every connection and endpoint. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const entry of this.#entries.values()) entry.handle.close(0, 'closing');
+    this.#entries.clear();
+    const endpoints = [...this.#endpoints.values()];
+    this.#endpoints.clear();
+    for (const ep of endpoints) await (await ep).close();
+  }
+
+  #wrap(entry: PoolEntry, stream: QuicStreamHandle, target: QuicTarget): QuicStreamTransport {
+    this.#streams++;
+    return new QuicStreamTransport(stream, `quic ${target.address}:${target.port} stream ${stream.id}`, () => {
+      this.#streams--;
+      this.#release(entry);
+    });
+  }
+
+  #release(entry: PoolEntry): void {
+    entry.users--;
+    if (entry.users > 0) return;
+    if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key);
+    if (entry.handle.closeInfo === null) entry.handle.close(0, '');
+  }
+
+  async #endpoint(address: string): Promise<QuicEndpoint> {
+    const family = isIP(address) === 6 ? 'udp6' : 'udp4';
+    let ep = this.#endpoints.get(family);
+    if (!ep) {
+      // Loopback peers are reached from a loopback socket; anything else from the wildcard.
+      const local = address === '127.0.0.1' ? '127.0.0.1' : address === '::1' ? '::1' : family === 'udp6' ? '::' : '0.0.0.0';
+      ep = QuicEndpoint.bind({ address: local, port: 0 });
+      this.#endpoints.set(family, ep);
+      ep.catch(() => this.#endpoints.delete(family));
+    }
+    return ep;
+  }
+
+  async #connect(key: string, target: QuicTarget, options: QuicAcquireOptions): Promise<PoolEntry> {
+    const endpoint = await this.#endpoint(target.address);
+    const handle = endpoint.connect({ serverName: target.sni, alpn: [target.alpn], remoteAddress: { address: target.address, port: target.port } });
+    const where = `${target.sni} did not answer over QUIC on UDP port ${target.port} (${target.address})`;
+    const ready = new Promise<Uint8Array[]>((resolve, reject) => {
+      let chain: Uint8Array[] = [];
+      const timer = setTimeout(() => {
+        handle.close(0, 'timeout');
+        reject(new ConnectError('quic-timeout', `${where} within ${Math.round(options.timeoutMs / 1000)} s.`));
+      }, options.timeoutMs);
+      handle.on('peer-certificate', (received: Uint8Array[]) => {
+        chain = received;
+        options.verify(received).then(
+          (ok) => {
+            if (ok) handle.acceptPeer();
+            else {
+              handle.rejectPeer('certificate not trusted');
+              clearTimeout(timer);
+              reject(new ConnectError('untrusted', `Quiver could not verify ${target.sni} over QUIC.`));
+            }
+          },
+          (error: unknown) => {
+            handle.rejectPeer('verification failed');
+            clearTimeout(timer);
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      });
+      handle.established.then(
+        () => {
+          clearTimeout(timer);
+          resolve(chain);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(new ConnectError('quic-handshake-failed', `The QUIC handshake with ${target.sni} on UDP port ${target.port} failed: ${error instanceof Error ? error.message : String(error)}`));
+        },
+      );
+    });
+    // Failures reach the caller through `acquire`; a later joiner would see the rejection too.
+    ready.catch(() => undefined);
+    const entry: PoolEntry = { key, handle, ready, users: 0 };
+    this.#entries.set(key, entry);
+    void handle.closed.then(() => {
+      if (this.#entries.get(key) === entry) this.#entries.delete(key);
+    });
+    return entry;
+  }
+}
+
+function abortError(): ConnectError {
+  return new ConnectError('aborted', 'The connection attempt was cancelled.');
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError();
+}
+
+function withAbort<T>(signal: AbortSignal | undefined, work: Promise<T>): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(abortError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * A `ByteTransport` over one bidirectional QUIC stream (XEP-0467 §"Stream": one XMPP stream per
+ * bidirectional QUIC stream). The XMPP stream machine above it cannot tell it from TCP or TLS.
+ *
+ * The stream's FIN is the orderly end (our `end()` sends it, the peer's arrives as `onClose(null)`);
+ * RESET_STREAM from the peer, or the QUIC connection closing before the peer's FIN, is an error.
+ */
+import type { ByteTransport, TransportHandlers } from './byteTransport.ts';
+import { TransportError } from './transportError.ts';
+import type { CloseInfo, QuicStreamHandle } from '../quic/quicConnectionHandle.ts';
+
+/** Application error code we use on RESET_STREAM / STOP_SENDING when destroying (no error: the XMPP layer says why). */
+const RESET_CODE = 0;
+
+export class QuicStreamTransport implements ByteTransport {
+  readonly description: string;
+  readonly stream: QuicStreamHandle;
+  #handlers: TransportHandlers | null = null;
+  #pending: Uint8Array[] = [];
+  /** Set when the stream ended before `setHandlers`: delivered by `setHandlers`. */
+  #pendingClose: { error: Error | null } | null = null;
+  #closed = false;
+  #localEnded = false;
+  #onFinished: (() => void) | null;
+
+  /**
+   * `description` is for logs, e.g. `quic 127.0.0.1:443 stream 0`. Wrap the handle as soon as it
+   * exists: its 'data' events are not replayed. `onFinished` runs once, when both directions are
+   * done (peer FIN or reset and our FIN, or `destroy`, or the connection closing): the session pool
+   * uses it to close a connection with no streams left.
+   */
+  constructor(stream: QuicStreamHandle, description: string, onFinished?: () => void) {
+    this.stream = stream;
+    this.description = description;
+    this.#onFinished = onFinished ?? null;
+    stream.on('data', (chunk: Uint8Array) => {
+      if (this.#closed) return;
+      if (this.#handlers) this.#handlers.onData(chunk);
+      // The handle hands out views into its receive buffer: keep a copy until someone listens.
+      else this.#pending.push(new Uint8Array(chunk));
+    });
+    stream.on('end', () => this.#close(null));
+    stream.on('reset', (code: number) =>
+      this.#close(new TransportError('quic-stream-reset', `The server reset the QUIC stream (application error ${code}).`)),
+    );
+    stream.on('close', (info: CloseInfo) => {
+      // A connection close after both FINs is nothing to report; before the peer's FIN it is.
+      if (info.local && info.app && info.code === 0) this.#close(null);
+      else
+        this.#close(
+          new TransportError(
+            'quic-connection-closed',
+            `The QUIC connection closed before the XMPP stream ended (${info.codeName}${info.reason ? `: ${info.reason}` : ''}).`,
+          ),
+        );
+    });
+  }
+
+  setHandlers(handlers: TransportHandlers): void {
+    this.#handlers = handlers;
+    for (const chunk of this.#pending.splice(0)) handlers.onData(chunk);
+    const close = this.#pendingClose;
+    if (close) {
+      this.#pendingClose = null;
+      handlers.onClose(close.error);
+    }
+  }
+
+  write(data: Uint8Array): void {
+    if (this.#closed || this.#localEnded) return;
+    this.stream.write(data);
+  }
+
+  end(): void {
+    if (this.#closed || this.#localEnded) return;
+    this.#localEnded = true;
+    this.stream.end();
+    this.#maybeFinished();
+  }
+
+  destroy(): void {
+    if (this.#closed) return;
+    // RFC 9000 §3.5: abrupt termination of a bidirectional stream is RESET_STREAM for our side and
+    // STOP_SENDING for theirs.
+    if (!this.#localEnded) this.stream.reset(RESET_CODE);
+    if (!this.stream.ended) this.stream.stopSending(RESET_CODE);
+    this.#localEnded = true;
+    this.#close(null);
+  }
+
+  #close(error: Error | null): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // A reset or a closed connection leaves nothing for us to send either.
+    if (error) this.#localEnded = true;
+    if (this.#handlers) this.#handlers.onClose(error);
+    else this.#pendingClose = { error };
+    this.#maybeFinished();
+  }
+
+  #maybeFinished(): void {
+    if (!this.#closed || !this.#localEnded || !this.#onFinished) return;
+    const done = this.#onFinished;
+    this.#onFinished = null;
+    done();
+  }
+}
