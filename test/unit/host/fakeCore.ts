@@ -5,6 +5,7 @@
  */
 import type { AccountView, EventEnvelope, Handlers, MessageView } from '../../../app/contract/index.ts';
 import type { QuiverCore } from '../../../app/core.ts';
+import { account as accountView } from '../../e2e/ui/fixtures.ts';
 
 export interface FakeCore extends QuiverCore {
   emit(event: EventEnvelope): void;
@@ -14,15 +15,7 @@ export interface FakeCore extends QuiverCore {
 }
 
 export function account(jid: string, id = 'a1'): AccountView {
-  return {
-    id,
-    jid,
-    enabled: true,
-    status: 'offline',
-    boundJid: null,
-    error: null,
-    settings: { resolver: null, resolverValidates: false, extraCaPem: null, transport: 'auto' },
-  };
+  return accountView(id, jid);
 }
 
 export function createFakeCore(): FakeCore {
