@@ -16,7 +16,7 @@ import { bogusRefusal, discover, type HostMetaFetcher, type SrvResolver } from '
 import type { HostResolver } from './hostResolver.ts';
 import { ALPN_XMPP_CLIENT } from './connector.ts';
 import { TcpTransport, connectDirectTls } from '../transport/tcpTransport.ts';
-import type { TlsFacts, TlsStartOptions } from '../transport/byteTransport.ts';
+import type { TlsFacts } from '../transport/byteTransport.ts';
 import type { ServerFacts } from '../security/serverFacts.ts';
 import { XmlFramer, type FrameEvent } from '../xmpp/xmlFramer.ts';
 import { NS_STREAM, NS_STREAMS, NS_TLS } from '../xmpp/namespaces.ts';
@@ -151,7 +151,8 @@ class ProbeSession {
     const servername = candidate.hostMetaSni ?? domain;
     let facts: TlsFacts;
     if (candidate.transport === 'tls') {
-      const connected = await this.#bounded(this.#directTls(addresses, candidate.port, { servername, alpn: [ALPN_XMPP_CLIENT], timeoutMs: this.#timeoutMs }), (late) => late.transport.destroy());
+      // connectDirectTls tries each address until a TLS handshake completes.
+      const connected = await this.#bounded(connectDirectTls(addresses, candidate.port, { servername, alpn: [ALPN_XMPP_CLIENT], timeoutMs: this.#timeoutMs }), (late) => late.transport.destroy());
       this.#attach(connected.transport);
       facts = connected.facts;
     } else {
@@ -182,24 +183,6 @@ class ProbeSession {
   dispose(): void {
     clearTimeout(this.#timer);
     this.#transport?.destroy();
-  }
-
-  /**
-   * Direct TLS to each address in turn until one completes the handshake: an address where TCP
-   * connects but TLS fails (another service, a broken front end) does not stop the others.
-   */
-  async #directTls(addresses: readonly string[], port: number, options: TlsStartOptions): Promise<{ transport: TcpTransport; facts: TlsFacts }> {
-    const failures: string[] = [];
-    for (const address of addresses) {
-      if (this.#timedOut) break;
-      try {
-        return await connectDirectTls([address], port, options);
-      } catch (error) {
-        failures.push((error as Error).message);
-      }
-    }
-    if (failures.length === 0) throw this.#timedOut ? this.#timeoutError() : new ProbeFailure(`No address to connect to on port ${port}.`);
-    throw new ProbeFailure(failures.join(' '));
   }
 
   /**

@@ -16,7 +16,7 @@ import { ByteWriter } from './byteWriter.ts';
 import { allowedInHandshakeEpochs, decodeFrames, encodeFrame, isAckEliciting, isProbing, type Frame } from './frame.ts';
 import { packetNumberLength } from './packetNumber.ts';
 import { parseHeader, protectPacket, QUIC_V1, unprotectPacket, writeLongHeader, type PacketHeader } from './packetHeader.ts';
-import { AEAD_TAG_LENGTH, derivePacketKeys, initialKeys, nextPhaseKeys, retryIntegrityTag, type PacketKeys, type SuiteParams } from './packetProtection.ts';
+import { AEAD_TAG_LENGTH, derivePacketKeys, initialKeys, nextPhaseKeys, retryIntegrityTag, type PacketKeys } from './packetProtection.ts';
 import { APPLICATION, HANDSHAKE, INITIAL, PacketSpace, SPACE_NAMES, type SentFrame, type SentPacket, type SpaceId } from './packetSpace.ts';
 import { CRYPTO_ERROR_BASE, QuicError, TransportErrorCode, transportErrorName } from './quicError.ts';
 import { StreamManager } from './streamManager.ts';
@@ -24,28 +24,19 @@ import { LossRecovery } from './lossRecovery.ts';
 import { ConnectionIds } from './connectionIds.ts';
 import { decodeTransportParameters, defaultTransportParameters, encodeTransportParameters, type TransportParameters } from './transportParameters.ts';
 import { varintLength } from './varint.ts';
-import { TlsHandshake, type Epoch, type StoredTicket, type TlsFacts, type TlsServerConfig } from './tls/tlsHandshake.ts';
+import { TlsHandshake, type Epoch, type StoredTicket, type TlsEvent, type TlsFacts, type TlsServerConfig } from './tls/tlsHandshake.ts';
 
 export interface SocketAddress {
   address: string;
   port: number;
 }
 
-/** The TLS events the connection consumes (the `TlsHandshake` of app/quic/tls produces them). */
-export type TlsSessionEvent =
-  | { type: 'keys'; epoch: 'handshake' | 'application'; direction: 'read' | 'write'; suite: SuiteParams; secret: Uint8Array }
-  | { type: 'peer-transport-parameters'; data: Uint8Array }
-  | { type: 'peer-certificate'; chain: Uint8Array[] }
-  | { type: 'handshake-complete' }
-  | { type: 'session-ticket'; ticket: StoredTicket }
-  | { type: 'error'; alert: number; reason: string; quicError?: number };
-
 /** What the connection needs from a TLS 1.3 handshake (structurally satisfied by `TlsHandshake`). */
 export interface TlsSession {
   start(): void;
   handleCrypto(epoch: Epoch, data: Uint8Array): void;
   pollOutput(): { epoch: Epoch; data: Uint8Array } | undefined;
-  pollEvent(): unknown;
+  pollEvent(): TlsEvent | undefined;
   acceptPeer(): void;
   rejectPeer(alert?: number, reason?: string): void;
   readonly alpn?: string | null | undefined;
@@ -868,14 +859,14 @@ export class QuicConnection {
         space.cryptoSend.write(out.data);
         continue;
       }
-      const ev = this.tls.pollEvent() as TlsSessionEvent | undefined;
+      const ev = this.tls.pollEvent();
       if (!ev) return;
       this.handleTlsEvent(ev);
       if (this.isClosed) return;
     }
   }
 
-  private handleTlsEvent(ev: TlsSessionEvent): void {
+  private handleTlsEvent(ev: TlsEvent): void {
     switch (ev.type) {
       case 'keys': {
         const space = this.spaces[ev.epoch === 'handshake' ? HANDSHAKE : APPLICATION];

@@ -107,16 +107,14 @@ function newKey(keyFile: string): string[] {
   return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile];
 }
 
+/** The start of every openssl `req` config here: a fixed subject, then the `[ext]` section follows. */
+function reqHeader(commonName: string): string[] {
+  return ['[req]', 'distinguished_name = dn', 'x509_extensions = ext', 'prompt = no', '[dn]', 'O = Quiver test lab', `CN = ${commonName}`, '[ext]'];
+}
+
 function caConfig(commonName: string, intermediate: boolean): string {
   return [
-    '[req]',
-    'distinguished_name = dn',
-    'x509_extensions = ext',
-    'prompt = no',
-    '[dn]',
-    'O = Quiver test lab',
-    `CN = ${commonName}`,
-    '[ext]',
+    ...reqHeader(commonName),
     // RFC 5280 §4.2.1.9: pathLenConstraint 0 -> only end-entity certificates below the intermediate.
     intermediate ? 'basicConstraints = critical, CA:TRUE, pathlen:0' : 'basicConstraints = critical, CA:TRUE',
     'keyUsage = critical, keyCertSign, cRLSign',
@@ -188,14 +186,7 @@ export function leafConfig(spec: CertificateSpec): string {
   for (const srv of spec.srvIds) san.push(`otherName.${++n} = ${ID_ON_DNSSRV};IA5STRING:${srv}`);
   for (const addr of spec.xmppAddrs) san.push(`otherName.${++n} = ${ID_ON_XMPPADDR};UTF8:${addr}`);
   return [
-    '[req]',
-    'distinguished_name = dn',
-    'x509_extensions = ext',
-    'prompt = no',
-    '[dn]',
-    'O = Quiver test lab',
-    `CN = ${spec.name}`,
-    '[ext]',
+    ...reqHeader(spec.name),
     'basicConstraints = critical, CA:FALSE',
     'keyUsage = critical, digitalSignature',
     'extendedKeyUsage = serverAuth, clientAuth',
