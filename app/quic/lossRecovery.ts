@@ -135,7 +135,8 @@ export class LossRecovery {
       if (p.ackEliciting) space.ackElicitingInFlight--;
       if (p.inFlight) {
         this.cc.onPacketDiscarded(p.size);
-        lastLostTime = Math.max(lastLostTime, p.timeSent);
+        // RFC 9000 §14.4: a lost PMTU probe is no sign of congestion.
+        if (!p.mtuProbe) lastLostTime = Math.max(lastLostTime, p.timeSent);
       }
     }
     if (lastLostTime > -Infinity) this.cc.onCongestionEvent(lastLostTime, now);
@@ -151,7 +152,7 @@ export class LossRecovery {
    */
   private isPersistentCongestion(lost: SentPacket[]): boolean {
     if (!this.rtt.hasSample) return false;
-    const eliciting = lost.filter((p) => p.ackEliciting);
+    const eliciting = lost.filter((p) => p.ackEliciting && !p.mtuProbe);
     if (eliciting.length < 2) return false;
     for (let i = 1; i < lost.length; i++) if (lost[i]!.pn !== lost[i - 1]!.pn + 1) return false;
     const duration = (this.rtt.smoothedRtt + Math.max(4 * this.rtt.rttVar, GRANULARITY) + this.ctx.peerMaxAckDelay()) * PERSISTENT_CONGESTION_THRESHOLD;

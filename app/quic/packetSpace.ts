@@ -41,6 +41,8 @@ export interface SentPacket {
   frames: SentFrame[];
   /** 1-RTT key phase the packet was sent with (key update bookkeeping). */
   keyPhase: number;
+  /** A path MTU probe (RFC 9000 §14.4): its loss is no congestion signal. */
+  mtuProbe: boolean;
 }
 
 export class PacketSpace {

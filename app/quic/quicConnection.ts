@@ -21,6 +21,7 @@ import { APPLICATION, HANDSHAKE, INITIAL, PacketSpace, SPACE_NAMES, type SentFra
 import { CRYPTO_ERROR_BASE, QuicError, TransportErrorCode, transportErrorName } from './quicError.ts';
 import { StreamManager } from './streamManager.ts';
 import { LossRecovery } from './lossRecovery.ts';
+import { BASE_PLPMTU, MtuDiscovery } from './mtuDiscovery.ts';
 import { ConnectionIds } from './connectionIds.ts';
 import { decodeTransportParameters, defaultTransportParameters, encodeTransportParameters, type TransportParameters } from './transportParameters.ts';
 import { varintLength } from './varint.ts';
@@ -71,6 +72,12 @@ export interface QuicConnectionStats {
   bytesReceived: number;
   packetsLost: number;
   packetsDropped: number;
+  /** The largest UDP payload in use (1200 until path MTU discovery proves more). */
+  maxDatagramSize: number;
+  mtuProbesSent: number;
+  mtuProbesLost: number;
+  /** Times the path stopped carrying our datagram size and we fell back to 1200 bytes. */
+  mtuBlackHoles: number;
   smoothedRtt: number;
   congestionWindow: number;
   bytesInFlight: number;
@@ -89,7 +96,12 @@ export interface QuicConnectionOptions {
   cidLength?: number;
   /** Key for stateless reset tokens (RFC 9000 §10.3.2): HMAC(key, cid). */
   statelessResetKey?: Uint8Array;
-  /** Max UDP payload we send after the handshake. Default 1200 (always safe). */
+  /**
+   * The largest UDP payload this connection may ever send: the upper bound of path MTU discovery
+   * (RFC 9000 §14.3), normally the local interface's MTU less the IP and UDP headers (the endpoint
+   * works it out). Sizes above 1200 are used only once a probe of that size was acknowledged.
+   * Default 1200: no discovery.
+   */
   maxDatagramSize?: number;
   /** Send a PING after this many ms of silence (0 = off). */
   keepAliveInterval?: number;
@@ -137,7 +149,7 @@ type State = 'handshake' | 'established' | 'closing' | 'draining' | 'drained';
 
 /** Bytes of CRYPTO data we buffer beyond the read offset before CRYPTO_BUFFER_EXCEEDED (RFC 9000 §7.5 allows >= 4096). */
 const MAX_CRYPTO_BUFFER = 64 * 1024;
-const MIN_INITIAL_DATAGRAM = 1200;
+const MIN_INITIAL_DATAGRAM = BASE_PLPMTU;
 /** RFC 9001 §6.6: the confidentiality limit for AEAD_AES_128_GCM and AEAD_AES_256_GCM is 2^23 packets. */
 const AES_GCM_CONFIDENTIALITY_LIMIT = 2 ** 23;
 /** We update well before the limit, leaving time for the update to be acknowledged. */
@@ -187,8 +199,11 @@ export class QuicConnection {
   private readonly cidLength: number;
   private readonly resetTokenFor: (cid: Uint8Array) => Uint8Array;
   private readonly keepAliveInterval: number;
+  /** The largest UDP payload we send now: 1200 until path MTU discovery proves more. */
   private maxDatagramSize: number;
-  private readonly targetDatagramSize: number;
+  /** The upper bound for path MTU discovery (the option; see `setMaxDatagramSize`). */
+  private datagramCeiling: number;
+  private readonly mtu = new MtuDiscovery();
   private now: number;
 
   // Handshake progress.
@@ -205,6 +220,8 @@ export class QuicConnection {
   // Addresses and anti-amplification (RFC 9000 §8.1).
   private remote: SocketAddress;
   private addressValidated: boolean;
+  /** RFC 9000 §9.3.2: where to go back to when the validation of a new peer address fails. */
+  private lastValidatedRemote: SocketAddress | null = null;
   private bytesReceivedOnPath = 0;
   private bytesSentOnPath = 0;
 
@@ -257,6 +274,10 @@ export class QuicConnection {
     bytesReceived: 0,
     packetsLost: 0,
     packetsDropped: 0,
+    maxDatagramSize: MIN_INITIAL_DATAGRAM,
+    mtuProbesSent: 0,
+    mtuProbesLost: 0,
+    mtuBlackHoles: 0,
     smoothedRtt: 0,
     congestionWindow: 0,
     bytesInFlight: 0,
@@ -275,7 +296,7 @@ export class QuicConnection {
     this.cidLength = opts.cidLength ?? 8;
     this.keepAliveInterval = opts.keepAliveInterval ?? 0;
     this.maxDatagramSize = MIN_INITIAL_DATAGRAM;
-    this.targetDatagramSize = Math.max(MIN_INITIAL_DATAGRAM, opts.maxDatagramSize ?? MIN_INITIAL_DATAGRAM);
+    this.datagramCeiling = Math.max(MIN_INITIAL_DATAGRAM, opts.maxDatagramSize ?? MIN_INITIAL_DATAGRAM);
     this.recovery = new LossRecovery(this.spaces, this.maxDatagramSize, {
       role: this.role,
       handshakeConfirmed: () => this.handshakeConfirmed,
@@ -648,6 +669,7 @@ export class QuicConnection {
 
   private onPeerAddressChange(from: SocketAddress, now: number): void {
     const old = this.remote;
+    if (this.addressValidated) this.lastValidatedRemote = old;
     this.remote = from;
     // The datagram that moved the path counts towards the new path's amplification credit.
     this.bytesReceivedOnPath = this.datagramLength;
@@ -655,7 +677,10 @@ export class QuicConnection {
     this.addressValidated = false;
     // RFC 9000 §9.4: reset the congestion controller and RTT estimate for the new path unless only
     // the port changed; what was in flight on the old path is resent on the new one.
-    if (old.address !== from.address) this.recovery.resetPath();
+    if (old.address !== from.address) {
+      this.recovery.resetPath();
+      this.restartMtuDiscovery();
+    }
     this.abandonInFlight();
     this.startPathValidation(from, now);
     this.events.push({ type: 'migrated', remote: from });
@@ -665,6 +690,36 @@ export class QuicConnection {
   private abandonInFlight(): void {
     const app = this.spaces[APPLICATION];
     for (const p of this.recovery.forget(app, this.now)) this.requeue(app, p.frames);
+  }
+
+  /**
+   * RFC 9000 §9.3.2: "an endpoint MUST revert to using the last validated peer address when
+   * validation of a new peer address fails" (a spurious migration: someone replayed a packet
+   * from another address); without one it "MUST close the connection silently".
+   */
+  private onPathValidationFailed(): void {
+    const failed = this.challenge!.to;
+    this.challenge = null;
+    if (!sameAddress(failed, this.remote) || this.addressValidated) return;
+    const back = this.lastValidatedRemote;
+    if (!back || this.role === 'client') {
+      this.events.push({ type: 'closed', code: 0, codeName: 'path validation failed', reason: `no answer from ${failed.address}:${failed.port} and no validated address to return to`, local: true, app: false });
+      this.state = 'draining';
+      this.drain();
+      return;
+    }
+    this.lastValidatedRemote = null;
+    this.remote = back;
+    this.addressValidated = true;
+    this.bytesReceivedOnPath = 0;
+    this.bytesSentOnPath = 0;
+    if (back.address !== failed.address) {
+      this.recovery.resetPath();
+      this.restartMtuDiscovery();
+    }
+    // What went to the unanswering address goes again on the old path.
+    this.abandonInFlight();
+    this.events.push({ type: 'migrated', remote: back });
   }
 
   private startPathValidation(to: SocketAddress, now: number): void {
@@ -682,6 +737,7 @@ export class QuicConnection {
     if (this.peerTp?.disableActiveMigration) return false;
     this.cids.switchToSpare();
     this.recovery.resetPath();
+    this.restartMtuDiscovery();
     this.abandonInFlight();
     this.startPathValidation(this.remote, now);
     return true;
@@ -745,14 +801,19 @@ export class QuicConnection {
     for (const p of acked) {
       // RFC 9001 §6.1: a new key update is allowed once a packet of the current phase is acknowledged.
       if (space.id === APPLICATION && p.keyPhase === this.keyPhase) this.keyUpdatePermitted = true;
+      if (p.mtuProbe) {
+        if (this.mtu.onProbeAcked(p.size)) this.setDatagramSize(this.mtu.current);
+      } else if (p.size > MIN_INITIAL_DATAGRAM) this.mtu.onLargeAcked();
       this.onFramesAcked(space, p.frames);
     }
     this.onPacketsLost(space, lost);
   }
 
   private onPacketsLost(space: PacketSpace, lost: SentPacket[]): void {
+    if (lost.length === 0) return;
     this.stats.packetsLost += lost.length;
     for (const p of lost) this.requeue(space, p.frames);
+    if (space.id === APPLICATION) this.onMtuLoss(lost, this.now);
   }
 
   private onFramesAcked(space: PacketSpace, frames: SentFrame[]): void {
@@ -889,8 +950,6 @@ export class QuicConnection {
           this.handshakeDonePending = true;
           this.confirmHandshake();
         }
-        this.maxDatagramSize = Math.min(this.targetDatagramSize, this.peerTp?.maxUdpPayloadSize ?? MIN_INITIAL_DATAGRAM);
-        this.recovery.cc.setMaxDatagramSize(this.maxDatagramSize);
         this.streams.wakeAll();
         return;
       case 'session-ticket':
@@ -932,6 +991,72 @@ export class QuicConnection {
     this.discardSpace(HANDSHAKE);
     this.cids.issue(this.peerTp?.activeConnectionIdLimit ?? 2);
     this.recovery.setTimer(this.now);
+    this.restartMtuDiscovery();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Path MTU discovery (RFC 9000 §14.3, RFC 8899): the search itself is in MtuDiscovery.
+
+  /**
+   * The driver learned a new upper bound for this path's datagrams (the local interface's MTU,
+   * after binding or moving to a new socket). Discovery starts over below it.
+   */
+  setMaxDatagramSize(ceiling: number): void {
+    const next = Math.max(MIN_INITIAL_DATAGRAM, Math.floor(ceiling));
+    if (next === this.datagramCeiling) return;
+    this.datagramCeiling = next;
+    if (this.handshakeConfirmed) this.restartMtuDiscovery();
+  }
+
+  /** A new path (or a new bound): back to 1200 bytes until probes prove more. */
+  private restartMtuDiscovery(): void {
+    this.setDatagramSize(MIN_INITIAL_DATAGRAM);
+    // RFC 9000 §14.3: the peer's max_udp_payload_size bounds what we may send.
+    this.mtu.start(Math.min(this.datagramCeiling, this.peerTp?.maxUdpPayloadSize ?? MIN_INITIAL_DATAGRAM), this.now);
+  }
+
+  private setDatagramSize(size: number): void {
+    this.maxDatagramSize = size;
+    this.stats.maxDatagramSize = size;
+    this.recovery.cc.setMaxDatagramSize(size);
+  }
+
+  /**
+   * A PMTU probe when one is due: a 1-RTT packet of exactly the probed size holding PING and
+   * PADDING (RFC 9000 §14.4). It counts against the congestion window but its loss is no
+   * congestion signal, and it is never retransmitted.
+   */
+  private transmitMtuProbe(now: number): { data: Uint8Array; to: SocketAddress } | undefined {
+    const space = this.spaces[APPLICATION];
+    // Not while the path itself is being validated: that answer comes first.
+    if (!this.handshakeConfirmed || !space.writeKeys || this.challenge || space.probes > 0) return undefined;
+    const size = this.mtu.probeSize(now);
+    if (size === null || this.recovery.cc.available < size || this.amplificationCredit() < size) return undefined;
+    const frames = this.scratch[APPLICATION].reset();
+    encodeFrame(frames, { type: 'ping' });
+    const pad = size - this.headerLength(space) - AEAD_TAG_LENGTH - frames.offset;
+    const data = this.sealPacket(space, frames.finish(), [{ t: 'ping' }], true, pad, true);
+    this.mtu.onProbeSent(size);
+    this.stats.mtuProbesSent = this.mtu.probesSent;
+    this.bytesSentOnPath += data.length;
+    this.stats.bytesSent += data.length;
+    return { data, to: this.remote };
+  }
+
+  /** Loss of packets that were not probes: only-large losses may mean the path shrank (a black hole). */
+  private onMtuLoss(lost: SentPacket[], now: number): void {
+    let large = false;
+    for (const p of lost) {
+      if (p.mtuProbe) {
+        this.mtu.onProbeLost(p.size);
+        this.stats.mtuProbesLost = this.mtu.probesLost;
+      } else if (p.size <= MIN_INITIAL_DATAGRAM) return;
+      else large = true;
+    }
+    if (large && this.mtu.onLargeLoss(now)) {
+      this.stats.mtuBlackHoles = this.mtu.blackHoles;
+      this.setDatagramSize(MIN_INITIAL_DATAGRAM);
+    }
   }
 
   /** Client: the verifier accepted the server's certificate; the handshake may finish. */
@@ -1047,7 +1172,10 @@ export class QuicConnection {
     for (const s of this.spaces) t = Math.min(t, s.ackDeadline);
     if (this.prevReadKeys) t = Math.min(t, this.prevReadKeysDeadline);
     if (this.keepAliveInterval && this.handshakeComplete && !this.pingPending) t = Math.min(t, Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval);
-    if (this.challenge && !this.challenge.pending) t = Math.min(t, this.challenge.sentAt + 3 * this.ptoDuration(APPLICATION));
+    if (this.challenge) t = Math.min(t, this.challenge.sentAt + 3 * this.ptoDuration(APPLICATION));
+    // A probe that is due goes with the next transmit; only a future one needs the timer.
+    const probeAt = this.mtu.deadline;
+    if (probeAt > this.now) t = Math.min(t, probeAt);
     return t === Infinity ? undefined : t;
   }
 
@@ -1080,10 +1208,14 @@ export class QuicConnection {
         this.prevReadKeysDeadline = Infinity;
       }
       if (this.keepAliveInterval && this.handshakeComplete && now >= Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval) this.pingPending = true;
-      if (this.challenge && !this.challenge.pending && now >= this.challenge.sentAt + 3 * this.ptoDuration(APPLICATION)) {
-        // RFC 9000 §8.2.4: give up after a few attempts; §9.3.2: a server falls back to the last validated path only with more state than we keep.
-        if (this.challenge.tries >= 3) this.challenge = null;
-        else this.challenge.pending = true;
+      if (this.challenge && now >= this.challenge.sentAt + 3 * this.ptoDuration(APPLICATION)) {
+        // RFC 9000 §8.2.4: give up after a few attempts. An attempt the anti-amplification
+        // limit kept from leaving counts too: nothing else would end it.
+        if (++this.challenge.tries >= 3) this.onPathValidationFailed();
+        else {
+          this.challenge.pending = true;
+          this.challenge.sentAt = now;
+        }
       }
       if (now >= this.recovery.timer) this.onLossDetectionTimeout(now);
     });
@@ -1154,8 +1286,14 @@ export class QuicConnection {
       return { data: pkt, to: r.to };
     }
 
+    const probe = this.transmitMtuProbe(now);
+    if (probe) return probe;
+
     const credit = this.amplificationCredit();
-    const limit = Math.min(this.maxDatagramSize, credit);
+    // PTO probes go at 1200 bytes: if the path stopped carrying larger datagrams (a black hole),
+    // they still get through and their acknowledgment declares the large packets lost.
+    const app = this.spaces[APPLICATION];
+    const limit = Math.min(app.probes > 0 ? MIN_INITIAL_DATAGRAM : this.maxDatagramSize, credit);
     if (limit < 64) return undefined;
     const parts: Uint8Array[] = [];
     let used = 0;
@@ -1355,14 +1493,13 @@ export class QuicConnection {
       this.padForPath = true;
       this.challenge.pending = false;
       this.challenge.sentAt = this.now;
-      this.challenge.tries++;
     }
     this.streams.writeControlFrames(w, sent, room);
     this.cids.writeFrames(w, sent, room);
     return w.offset > start;
   }
 
-  private sealPacket(space: PacketSpace, frames: Uint8Array, sentFrames: SentFrame[], ackEliciting: boolean, pad: number): Uint8Array {
+  private sealPacket(space: PacketSpace, frames: Uint8Array, sentFrames: SentFrame[], ackEliciting: boolean, pad: number, mtuProbe = false): Uint8Array {
     const keys = space.writeKeys!;
     const pn = space.nextPn++;
     const pnLen = packetNumberLength(pn, space.largestAcked);
@@ -1389,7 +1526,7 @@ export class QuicConnection {
       packet = protectPacket(keys, header, pnOffset, pnLen, pn, payload, true);
     }
     const inFlight = ackEliciting || padding > 0;
-    this.recovery.onPacketSent(space, { pn, timeSent: this.now, size: packet.length, ackEliciting, inFlight, frames: sentFrames, keyPhase: this.keyPhase }, this.now);
+    this.recovery.onPacketSent(space, { pn, timeSent: this.now, size: packet.length, ackEliciting, inFlight, frames: sentFrames, keyPhase: this.keyPhase, mtuProbe }, this.now);
     if (ackEliciting) {
       this.lastAckElicitingSent = this.now;
       // RFC 9000 §10.1: sending the first ack-eliciting packet after receiving restarts the idle timer.

@@ -11,6 +11,7 @@ import { QuicConnectionHandle } from './quicConnectionHandle.ts';
 import { defaultResetToken, QuicConnection, type ClientConnectOptions, type ServerAcceptOptions, type SocketAddress } from './quicConnection.ts';
 import { parseHeader, QUIC_V1, versionNegotiationPacket } from './packetHeader.ts';
 import { buildRetryPacket, buildStatelessReset, RetryToken } from './retryToken.ts';
+import { MAX_UDP_PAYLOAD, pathCeiling } from './pathMtu.ts';
 
 const CID_LENGTH = 8;
 /**
@@ -28,6 +29,10 @@ export interface ListenOptions extends Pick<ServerAcceptOptions, 'alpn' | 'certi
   onConnection: (conn: QuicConnectionHandle) => void;
 }
 
+/**
+ * `maxDatagramSize` here caps path MTU discovery (default: no cap but the path's own, which the
+ * endpoint works out from the local interface's MTU).
+ */
 export type EndpointConnectOptions = Omit<ClientConnectOptions, 'now' | 'cidLength' | 'statelessResetKey' | 'resetTokenFor'>;
 
 function key(cid: Uint8Array): string {
@@ -100,11 +105,32 @@ export class QuicEndpoint {
   connect(opts: EndpointConnectOptions): QuicConnectionHandle {
     const conn = QuicConnection.connect({
       ...opts,
+      // Discovery starts once the path's ceiling is known (setPathCeiling).
+      maxDatagramSize: undefined,
       now: performance.now(),
       cidLength: CID_LENGTH,
       resetTokenFor: (cid) => defaultResetToken(this.resetKey, cid),
     });
-    return this.register(conn);
+    const handle = this.register(conn);
+    this.setPathCeiling(handle, opts.maxDatagramSize);
+    return handle;
+  }
+
+  /** Caps of path MTU discovery asked for by the application, per connection. */
+  private readonly datagramCaps = new WeakMap<QuicConnectionHandle, number>();
+
+  /**
+   * Works out the largest datagram the connection's path can carry (the local interface's MTU)
+   * and lets the connection discover up to it (RFC 9000 §14.3). Again after every rebind.
+   */
+  private setPathCeiling(handle: QuicConnectionHandle, cap = this.datagramCaps.get(handle) ?? MAX_UDP_PAYLOAD): void {
+    this.datagramCaps.set(handle, cap);
+    const socket = this.socket;
+    void pathCeiling(this.address.address, handle.connection.remoteAddress).then((ceiling) => {
+      if (socket !== this.socket || !this.handles.has(handle)) return;
+      handle.connection.setMaxDatagramSize(Math.min(cap, ceiling));
+      this.service(handle);
+    });
   }
 
   private register(conn: QuicConnection): QuicConnectionHandle {
@@ -129,6 +155,7 @@ export class QuicEndpoint {
     for (const h of this.handles) {
       if (h.connection.role === 'client') h.connection.migrate(now);
       this.service(h);
+      this.setPathCeiling(h);
     }
   }
 
@@ -223,10 +250,10 @@ export class QuicEndpoint {
     if (s.selectCertificate) acceptOpts.selectCertificate = s.selectCertificate;
     if (s.ticketKey) acceptOpts.ticketKey = s.ticketKey;
     if (s.transportParams) acceptOpts.transportParams = s.transportParams;
-    if (s.maxDatagramSize) acceptOpts.maxDatagramSize = s.maxDatagramSize;
     if (s.keepAliveInterval) acceptOpts.keepAliveInterval = s.keepAliveInterval;
     const conn = QuicConnection.accept(acceptOpts);
     const handle = this.register(conn);
+    this.setPathCeiling(handle, s.maxDatagramSize);
     // Retransmitted Initials still carry the client's chosen DCID.
     this.routes.set(key(header.dcid), handle);
     s.onConnection(handle);

@@ -20,9 +20,13 @@ export class SendBuffer {
   private head = 0;
   /** Stream offset of `chunks[head][0]`. */
   private base = 0;
-  /** The block small writes are packed into; the last chunk is a view of its filled part. */
+  /**
+   * The block small writes are packed into; the last chunk is a view of its filled part, made
+   * again only when something reads (`settle`), not on every write.
+   */
   private block: Uint8Array | null = null;
   private blockFill = 0;
+  private blockViewStale = false;
   /** Index and stream offset of the chunk the last read started in. */
   private cursorIndex = 0;
   private cursorOffset = 0;
@@ -40,20 +44,30 @@ export class SendBuffer {
     if (n < PACK_BELOW) {
       let block = this.block;
       if (!block || this.blockFill + n > block.length) {
+        this.settle();
         // Blocks grow with what is buffered, so a stream that sends a few bytes stays small.
         const size = Math.min(MAX_BLOCK, Math.max(MIN_BLOCK, n, this.writeOffset - this.base));
         block = this.block = new Uint8Array(size);
         this.blockFill = 0;
         this.chunks.push(block.subarray(0, 0));
       }
-      block.set(data, this.blockFill);
+      if (n > 64) block.set(data, this.blockFill);
+      else for (let i = 0, o = this.blockFill; i < n; i++) block[o + i] = data[i]!;
       this.blockFill += n;
-      this.chunks[this.chunks.length - 1] = block.subarray(0, this.blockFill);
+      this.blockViewStale = true;
     } else {
+      this.settle();
       this.block = null;
       this.chunks.push(data.slice());
     }
     this.writeOffset += n;
+  }
+
+  /** Brings the view of the block being filled up to date. */
+  private settle(): void {
+    if (!this.blockViewStale) return;
+    this.blockViewStale = false;
+    this.chunks[this.chunks.length - 1] = this.block!.subarray(0, this.blockFill);
   }
 
   /** Bytes held (written and not yet acknowledged contiguously). */
@@ -71,6 +85,7 @@ export class SendBuffer {
 
   /** [lo, hi) of the buffer: a view when it lies in one chunk, else a copy. */
   read(lo: number, hi: number): Uint8Array {
+    this.settle();
     this.seek(lo);
     const first = this.chunks[this.cursorIndex];
     const pos = this.cursorOffset;
@@ -82,6 +97,7 @@ export class SendBuffer {
 
   /** Copies [lo, hi) into `dest` (whose length is hi - lo). */
   copyTo(lo: number, hi: number, dest: Uint8Array): void {
+    this.settle();
     this.seek(lo);
     const chunks = this.chunks;
     let i = this.cursorIndex;
@@ -121,6 +137,7 @@ export class SendBuffer {
   }
 
   onAck(lo: number, hi: number): void {
+    this.settle();
     this.acked.insert(lo, hi);
     this.retransmit.remove(lo, hi);
     // Free chunks wholly below the contiguous acknowledged prefix.

@@ -27,6 +27,8 @@ export interface LinkConditions {
   reorder: number;
   /** Probability that a datagram is delivered twice. */
   duplicate: number;
+  /** The largest datagram the link carries; larger ones are dropped (no fragmentation). */
+  mtu: number;
 }
 
 interface InFlight {
@@ -69,6 +71,9 @@ export class Pair {
   /** Datagrams handed to the network, per direction (for assertions). */
   sentToServer = 0;
   sentToClient = 0;
+  /** The largest datagram each side handed to the network. */
+  largestToServer = 0;
+  largestToClient = 0;
   /** When set, datagrams from the client appear to come from this address (NAT rebinding). */
   natRewrite: SocketAddress | null = null;
   /** Drop everything while true (a blackout). */
@@ -76,7 +81,7 @@ export class Pair {
 
   constructor(opts: PairOptions = {}) {
     this.rng = seededRandom(opts.seed ?? 1);
-    this.link = { latency: 10, loss: 0, reorder: 0, duplicate: 0, ...opts.link };
+    this.link = { latency: 10, loss: 0, reorder: 0, duplicate: 0, mtu: Infinity, ...opts.link };
     this.serverOptions = opts.server ?? {};
     this.autoAccept = opts.autoAccept ?? true;
     this.retry = opts.retry ?? false;
@@ -127,9 +132,14 @@ export class Pair {
   }
 
   private send(toServer: boolean, data: Uint8Array, from: SocketAddress, to: SocketAddress): void {
-    if (toServer) this.sentToServer++;
-    else this.sentToClient++;
-    if (this.blackout || this.rng() < this.link.loss) return;
+    if (toServer) {
+      this.sentToServer++;
+      this.largestToServer = Math.max(this.largestToServer, data.length);
+    } else {
+      this.sentToClient++;
+      this.largestToClient = Math.max(this.largestToClient, data.length);
+    }
+    if (this.blackout || data.length > this.link.mtu || this.rng() < this.link.loss) return;
     const copies = this.rng() < this.link.duplicate ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const extra = this.rng() < this.link.reorder ? this.rng() * this.link.latency : 0;
@@ -237,6 +247,22 @@ export class Pair {
       }
       this.step();
     }
+  }
+
+  /** Datagrams on their way to the server. */
+  get inFlightToServer(): number {
+    return this.queue.filter((d) => d.toServer).length;
+  }
+
+  /**
+   * An on-path attacker (RFC 9000 §9.3.3): a copy of the first datagram on its way to the server
+   * arrives now, from `from`, ahead of the original.
+   */
+  replayToServer(from: SocketAddress): boolean {
+    const d = this.queue.find((q) => q.toServer);
+    if (!d || !this.server) return false;
+    this.server.handleDatagram(d.data.slice(), from, this.now);
+    return true;
   }
 
   /**

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { describe, it } from 'node:test';
 import { QuicEndpoint } from '../../../app/quic/quicEndpoint.ts';
+import { ceilingFrom } from '../../../app/quic/pathMtu.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/quicConnectionHandle.ts';
 import { testCertificate } from '../../support/quicPair.ts';
 
@@ -69,6 +70,24 @@ describe('QuicEndpoint on loopback', { timeout: 30_000 }, () => {
       conn.close(5, 'done');
       const info = await conns[0]!.closed;
       assert.deepEqual([info.code, info.reason, info.app, info.local], [5, 'done', true, false]);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it("discovers the path MTU up to the loopback interface's, and uses it both ways", async () => {
+    const { ep: server, conns } = await echoServer();
+    const client = await QuicEndpoint.bind();
+    try {
+      const conn = await connect(client, server);
+      assert.equal(await echo(conn, 2_000_000), true);
+      // What the interface carries: 65507 on Linux loopback (IPv4's limit), 1472 where unknown.
+      const ceiling = ceilingFrom('127.0.0.1', 4);
+      for (const c of [conn.connection, conns[0]!.connection]) {
+        assert.equal(c.stats.maxDatagramSize, ceiling);
+        assert.equal(c.stats.mtuProbesLost, 0);
+      }
     } finally {
       await client.close();
       await server.close();

@@ -185,6 +185,69 @@ describe('QuicConnection streams', () => {
   });
 });
 
+describe('QuicConnection path MTU discovery (RFC 9000 §14.3)', () => {
+  /** Congestion state, which a probe's loss must leave alone (§14.4). */
+  const ssthresh = (c: QuicConnection): number => (c as unknown as { recovery: { cc: { ssthresh: number } } }).recovery.cc.ssthresh;
+
+  it('sends 1200-byte datagrams until a probe of the larger size is acknowledged', () => {
+    const p = new Pair({ client: { maxDatagramSize: 8192 }, server: { maxDatagramSize: 8192 } });
+    p.handshake();
+    assert.equal(p.largestToServer, 1200, 'the handshake stays at 1200 bytes');
+    p.advance(100);
+    assert.equal(p.client.stats.maxDatagramSize, 8192);
+    assert.equal(p.client.stats.mtuProbesSent, 1);
+    assert.equal(p.largestToServer, 8192);
+  });
+
+  it('finds a 1500-byte link below a 9000-byte ceiling; lost probes are no congestion; data intact', () => {
+    const p = new Pair({ link: { mtu: 1500 }, client: { maxDatagramSize: 9000 }, server: { maxDatagramSize: 9000 } });
+    p.handshake();
+    echoTransfer(p, 1, 300_000);
+    // The search goes on after the transfer: with nothing else in flight a lost probe is
+    // noticed by the PTO.
+    p.advance(2_000);
+    const size = p.client.stats.maxDatagramSize;
+    assert.ok(size <= 1500 && size > 1480, `settled at ${size}`);
+    assert.ok(p.client.stats.mtuProbesLost >= 1);
+    assert.equal(p.client.stats.packetsLost, p.client.stats.mtuProbesLost, 'only probes were lost');
+    assert.equal(ssthresh(p.client), Infinity, 'no congestion response to a lost probe');
+  });
+
+  it('falls back to 1200 bytes when the path shrinks mid-transfer (black hole), then finds the new size', () => {
+    const p = new Pair({ client: { maxDatagramSize: 8192 }, server: { maxDatagramSize: 8192 } });
+    p.handshake();
+    p.advance(100);
+    assert.equal(p.client.stats.maxDatagramSize, 8192);
+    p.link.mtu = 1400;
+    echoTransfer(p, 1, 400_000);
+    assert.ok(p.client.stats.mtuBlackHoles >= 1);
+    p.advance(3_000);
+    const size = p.client.stats.maxDatagramSize;
+    assert.ok(size <= 1400 && size > 1380, `settled at ${size}`);
+  });
+
+  it('starts again at 1200 bytes on a new path', () => {
+    const p = new Pair({ client: { maxDatagramSize: 8192 }, server: { maxDatagramSize: 8192 } });
+    p.handshake();
+    p.advance(100);
+    assert.equal(p.server!.stats.maxDatagramSize, 8192);
+    p.natRewrite = { address: '10.0.0.9', port: 40000 };
+    echoTransfer(p, 1, 20_000);
+    assert.ok(p.serverEvents.some((e) => e.type === 'migrated'));
+    p.advance(100);
+    assert.equal(p.server!.stats.mtuProbesSent, 2, 'the new path was probed again');
+    assert.equal(p.server!.stats.maxDatagramSize, 8192);
+  });
+
+  it('does not probe without a ceiling above 1200 bytes', () => {
+    const p = new Pair();
+    p.handshake();
+    echoTransfer(p, 1, 50_000);
+    assert.equal(p.client.stats.mtuProbesSent, 0);
+    assert.equal(p.largestToServer, 1200);
+  });
+});
+
 describe('QuicConnection lifetime', () => {
   it('closes with an application code and reason; both sides drain', () => {
     const p = new Pair();
@@ -302,6 +365,24 @@ describe('QuicConnection migration (RFC 9000 §9)', () => {
     });
     assert.equal(digest(atClient.get(id)!.parts), digest([data]));
     assert.deepEqual(p.server!.remoteAddress, p.natRewrite);
+  });
+
+  it('goes back to the last validated address when a spurious migration fails validation (§9.3.2)', () => {
+    const p = new Pair({ seed: 5 });
+    p.handshake();
+    p.advance(500);
+    // The server sends; the client's ACK-only answer is copied by an attacker from another address.
+    p.server!.streamWrite(p.server!.openStream(false)!, Uint8Array.of(1, 2, 3));
+    p.driveUntil(() => p.inFlightToServer > 0);
+    const spoofed = { address: '203.0.113.66', port: 4444 };
+    assert.ok(p.replayToServer(spoofed));
+    p.flush();
+    assert.deepEqual(p.server!.remoteAddress, spoofed, 'a non-probing packet with the highest number moves the path');
+    // Nobody at the spoofed address answers PATH_CHALLENGE; the real client has nothing to say.
+    p.driveUntil(() => p.serverEvents.filter((e) => e.type === 'migrated').length === 2);
+    assert.deepEqual(p.server!.remoteAddress, p.clientAddr);
+    assert.equal(p.server!.isClosed, false);
+    echoTransfer(p, 1, 20_000);
   });
 });
 

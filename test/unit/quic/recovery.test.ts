@@ -82,7 +82,7 @@ describe('LossRecovery (RFC 9002 Appendix A)', async () => {
   const { LossRecovery } = await import('../../../app/quic/lossRecovery.ts');
   const { PacketSpace, APPLICATION } = await import('../../../app/quic/packetSpace.ts');
   const ctx = { role: 'client' as const, handshakeConfirmed: () => true, handshakeComplete: () => true, amplificationBlocked: () => false, peerMaxAckDelay: () => 25 };
-  const packet = (pn: number, timeSent: number) => ({ pn, timeSent, size: 1200, ackEliciting: true, inFlight: true, frames: [], keyPhase: 0 });
+  const packet = (pn: number, timeSent: number) => ({ pn, timeSent, size: 1200, ackEliciting: true, inFlight: true, frames: [], keyPhase: 0, mtuProbe: false });
 
   it('declares a packet lost exactly when its time threshold is reached, despite float rounding', () => {
     const spaces = [new PacketSpace(0), new PacketSpace(1), new PacketSpace(APPLICATION)];

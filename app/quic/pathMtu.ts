@@ -1,0 +1,94 @@
+/**
+ * The upper bound for path MTU discovery on one path (RFC 8899 §5.1.2: the search never goes
+ * above the MTU of the local interface the path leaves by): that MTU less the IP and UDP headers.
+ *
+ * Node cannot set the Don't Fragment bit, and Linux fragments locally a datagram larger than the
+ * outgoing interface's MTU: probing above it would "succeed" through fragmentation, which RFC 9000
+ * §14 forbids. Linux tells interface MTUs in /sys/class/net; where that cannot be read (another
+ * system, a sandbox) or the interface is not found, Ethernet's 1500 is assumed.
+ */
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+
+export const ETHERNET_MTU = 1500;
+/** RFC 9000 §18.2: the largest max_udp_payload_size. */
+export const MAX_UDP_PAYLOAD = 65527;
+
+/** IPv4's 16-bit total length leaves 65535 - 20 - 8 for a UDP payload. */
+const MAX_UDP4_PAYLOAD = 65507;
+
+/**
+ * The largest UDP payload an interface of `mtu` carries unfragmented (headers: IPv4 20 bytes,
+ * IPv6 40, UDP 8), within what an IP packet can hold at all (loopback's MTU of 65536 is more).
+ */
+export function udpPayloadFor(mtu: number, family: 4 | 6): number {
+  return family === 6 ? Math.min(MAX_UDP_PAYLOAD, mtu - 48) : Math.min(MAX_UDP4_PAYLOAD, mtu - 28);
+}
+
+function sysfsMtu(name: string): number | null {
+  try {
+    const mtu = Number.parseInt(readFileSync(`/sys/class/net/${name}/mtu`, 'utf8'), 10);
+    return Number.isInteger(mtu) && mtu >= 1280 ? mtu : null;
+  } catch {
+    // No sysfs (not Linux, or not visible here): the caller assumes Ethernet.
+    return null;
+  }
+}
+
+/**
+ * The MTU of the interface that owns `localAddress` (an exact address, else the interface whose
+ * subnet holds it, as 127.0.0.2 belongs to lo's 127.0.0.0/8), or null when unknown.
+ */
+export function interfaceMtu(localAddress: string, readMtu: (name: string) => number | null = sysfsMtu): number | null {
+  const family = isIP(localAddress);
+  if (family === 0) return null;
+  const type = family === 6 ? 'ipv6' : 'ipv4';
+  let bySubnet: string | null = null;
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    for (const a of addresses ?? []) {
+      if (a.family !== (family === 6 ? 'IPv6' : 'IPv4')) continue;
+      if (a.address === localAddress) return readMtu(name);
+      if (bySubnet || !a.cidr) continue;
+      const list = new BlockList();
+      list.addSubnet(a.address, Number(a.cidr.split('/')[1]), type);
+      if (list.check(localAddress, type)) bySubnet = name;
+    }
+  }
+  return bySubnet ? readMtu(bySubnet) : null;
+}
+
+/** The local address the system's routing picks to reach `remote` (a connected UDP socket, nothing sent). */
+export function sourceAddressFor(remote: { address: string; port: number }): Promise<string | null> {
+  const family = isIP(remote.address);
+  if (family === 0) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const s = createSocket(family === 6 ? 'udp6' : 'udp4');
+    const done = (address: string | null): void => {
+      s.close();
+      resolve(address);
+    };
+    s.once('error', () => done(null));
+    s.connect(remote.port, remote.address, () => done(s.address().address));
+  });
+}
+
+function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+/**
+ * The largest UDP payload worth probing for on the path from `localAddress` (the bound one,
+ * possibly a wildcard) to `remote`.
+ */
+export async function pathCeiling(localAddress: string, remote: { address: string; port: number }): Promise<number> {
+  const source = isWildcard(localAddress) ? await sourceAddressFor(remote) : localAddress;
+  return ceilingFrom(source, isIP(remote.address) === 6 ? 6 : 4);
+}
+
+/** The same, when the local address is known (not a wildcard): no I/O but a sysfs read. */
+export function ceilingFrom(source: string | null, family: 4 | 6): number {
+  const mtu = (source === null ? null : interfaceMtu(source)) ?? ETHERNET_MTU;
+  return udpPayloadFor(mtu, family);
+}
