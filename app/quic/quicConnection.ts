@@ -155,6 +155,12 @@ const AES_GCM_CONFIDENTIALITY_LIMIT = 2 ** 23;
 /** We update well before the limit, leaving time for the update to be acknowledged. */
 const AES_GCM_KEY_UPDATE_AT = 2 ** 23 - 2 ** 20;
 const MAX_ACK_RANGES = 32;
+/**
+ * Per-space frame scratch buffers, shared by every connection: a packet is assembled here and
+ * sealed into fresh memory within one synchronous `pollTransmit`, so connections never overlap,
+ * and a scratch grown to a 64 KiB datagram is paid for once, not per connection.
+ */
+const SCRATCH = [new ByteWriter(2048), new ByteWriter(2048), new ByteWriter(2048)] as const;
 
 const DEFAULT_TP: Partial<TransportParameters> = {
   maxIdleTimeout: 30_000,
@@ -260,8 +266,6 @@ export class QuicConnection {
   private pingPending = false;
   private ackElicitingSinceReceive = false;
 
-  /** Per-space frame scratch buffers: packets are assembled here, then sealed into fresh memory. */
-  private readonly scratch = [new ByteWriter(2048), new ByteWriter(2048), new ByteWriter(2048)] as const;
 
   // Closing (RFC 9000 §10.2).
   private closeFrame: Frame | null = null;
@@ -1032,7 +1036,7 @@ export class QuicConnection {
     if (!this.handshakeConfirmed || !space.writeKeys || this.challenge || space.probes > 0) return undefined;
     const size = this.mtu.probeSize(now);
     if (size === null || this.recovery.cc.available < size || this.amplificationCredit() < size) return undefined;
-    const frames = this.scratch[APPLICATION].reset();
+    const frames = SCRATCH[APPLICATION].reset();
     encodeFrame(frames, { type: 'ping' });
     const pad = size - this.headerLength(space) - AEAD_TAG_LENGTH - frames.offset;
     const data = this.sealPacket(space, frames.finish(), [{ t: 'ping' }], true, pad, true);
@@ -1397,7 +1401,7 @@ export class QuicConnection {
    */
   private buildFrames(space: PacketSpace, roomIn: number, now: number): { frames: ByteWriter; sent: SentFrame[]; ackEliciting: boolean } | null {
     let room = roomIn;
-    const w = this.scratch[space.id].reset();
+    const w = SCRATCH[space.id].reset();
     const sent: SentFrame[] = [];
     const isApp = space.id === APPLICATION;
 

@@ -333,7 +333,9 @@ interface Row {
   stallMs: number;
 }
 
-function memory(): number {
+/** Heap + external bytes once the last transfer's acknowledgments and sends have settled. */
+async function memory(): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 100));
   gc();
   gc();
   const m = process.memoryUsage();
@@ -375,16 +377,16 @@ async function measure(subject: Subject): Promise<Row> {
   const stallMs = loop.max / 1e6;
 
   // Memory per open stream.
-  let before = memory();
+  let before = await memory();
   await conn.openStreams(STREAMS);
-  const streamKiB = (memory() - before) / STREAMS / 1024;
+  const streamKiB = ((await memory()) - before) / STREAMS / 1024;
   await conn.close();
 
   // Memory per idle connection.
-  before = memory();
+  before = await memory();
   const idle: Conn[] = [];
   for (let i = 0; i < IDLE_CONNECTIONS; i++) idle.push(await subject.connect());
-  const idleKiB = (memory() - before) / IDLE_CONNECTIONS / 1024;
+  const idleKiB = ((await memory()) - before) / IDLE_CONNECTIONS / 1024;
   for (const c of idle) await c.close();
   await subject.teardown();
   return { name: subject.name, handshakeMs, small, large, cpuPerMb, idleKiB, streamKiB, stallMs };
