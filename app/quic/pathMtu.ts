@@ -87,8 +87,19 @@ export async function pathCeiling(localAddress: string, remote: { address: strin
   return ceilingFrom(source, isIP(remote.address) === 6 ? 6 : 4);
 }
 
-/** The same, when the local address is known (not a wildcard): no I/O but a sysfs read. */
+/** Interface MTUs change rarely (a VPN coming up): looked up again after this long. */
+const CACHE_MS = 10_000;
+const cache = new Map<string, { ceiling: number; until: number }>();
+
+/** The same, when the local address is known (not a wildcard): no I/O but a sysfs read, cached. */
 export function ceilingFrom(source: string | null, family: 4 | 6): number {
+  const key = `${source ?? ''}/${family}`;
+  const now = performance.now();
+  const hit = cache.get(key);
+  if (hit && hit.until > now) return hit.ceiling;
   const mtu = (source === null ? null : interfaceMtu(source)) ?? ETHERNET_MTU;
-  return udpPayloadFor(mtu, family);
+  const ceiling = udpPayloadFor(mtu, family);
+  if (cache.size > 64) cache.clear();
+  cache.set(key, { ceiling, until: now + CACHE_MS });
+  return ceiling;
 }

@@ -27,7 +27,7 @@ const FIXTURES = new URL('../unit/quic/fixtures/', import.meta.url);
 const KEY_PEM = readFileSync(new URL('server.key.pem', FIXTURES), 'utf8');
 const CERT_PEM = readFileSync(new URL('server.cert.pem', FIXTURES), 'utf8');
 const ALPN = 'xmpp-client';
-const HANDSHAKES = Number(process.env.BENCH_HANDSHAKES ?? 15);
+const HANDSHAKES = Number(process.env.BENCH_HANDSHAKES ?? 40);
 const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE ?? 20);
 const STREAMS = 50;
 
