@@ -63,8 +63,16 @@ export class MtuDiscovery {
     this.nextProbeAt = this.ceiling > BASE_PLPMTU ? now : Infinity;
   }
 
-  /** The size of the probe to send now, or null. The caller reports it with `onProbeSent`. */
-  probeSize(now: number): number | null {
+  /**
+   * The size of the probe to send now, or null. The caller reports it with `onProbeSent`.
+   *
+   * `room` is what the congestion window allows right now (RFC 9000 §14.4: probes consume it).
+   * A connection that has sent little has a window of ten 1200-byte packets, too small for a
+   * 64 KiB probe: then the largest size that fits is probed instead, a step that the window
+   * (recalculated for the new size, RFC 9002 §7.2) follows, so loopback's size is reached in a
+   * few round trips even on a connection that carries nothing.
+   */
+  probeSize(now: number, room = Infinity): number | null {
     if (!this.started || this.inFlight !== null || now < this.nextProbeAt) return null;
     if (this.idle) {
       // RFC 8899 §5.1.1: after PMTU_RAISE_TIMER, try the ceiling again.
@@ -77,7 +85,9 @@ export class MtuDiscovery {
       this.nextProbeAt = this.current < this.ceiling ? now + RAISE_INTERVAL_MS : Infinity;
       return null;
     }
-    return size;
+    if (size <= room) return size;
+    const step = Math.floor(room);
+    return step - this.current >= SEARCH_DONE ? step : null;
   }
 
   /** When `probeSize` may next return a size (for the connection's timer); Infinity when never. */

@@ -1034,8 +1034,8 @@ export class QuicConnection {
     const space = this.spaces[APPLICATION];
     // Not while the path itself is being validated: that answer comes first.
     if (!this.handshakeConfirmed || !space.writeKeys || this.challenge || space.probes > 0) return undefined;
-    const size = this.mtu.probeSize(now);
-    if (size === null || this.recovery.cc.available < size || this.amplificationCredit() < size) return undefined;
+    const size = this.mtu.probeSize(now, Math.min(this.recovery.cc.available, this.amplificationCredit()));
+    if (size === null) return undefined;
     const frames = SCRATCH[APPLICATION].reset();
     encodeFrame(frames, { type: 'ping' });
     const pad = size - this.headerLength(space) - AEAD_TAG_LENGTH - frames.offset;

@@ -99,6 +99,10 @@ describe('interop: Quiver client -> quiche server (@matrixai/quic)', { timeout: 
         }),
       );
       for (const r of results) assert.equal(r.got, r.sent);
+      // Path MTU discovery: quiche acknowledged a probe of the largest size it accepts.
+      const { stats, peerTransportParameters } = conn.connection;
+      assert.equal(stats.maxDatagramSize, Math.min(peerTransportParameters!.maxUdpPayloadSize, 65507));
+      assert.equal(stats.mtuProbesLost, 0);
       conn.close(0, 'done');
       const info = await conn.closed;
       assert.equal(info.app, true);

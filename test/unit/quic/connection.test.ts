@@ -199,6 +199,15 @@ describe('QuicConnection path MTU discovery (RFC 9000 §14.3)', () => {
     assert.equal(p.largestToServer, 8192);
   });
 
+  it("reaches loopback's 65507 bytes on an idle connection, in steps its congestion window allows", () => {
+    const p = new Pair({ client: { maxDatagramSize: 65507 }, server: { maxDatagramSize: 65507 } });
+    p.handshake();
+    p.advance(500);
+    assert.equal(p.client.stats.maxDatagramSize, 65507);
+    assert.ok(p.client.stats.mtuProbesSent > 1 && p.client.stats.mtuProbesSent <= 5, `${p.client.stats.mtuProbesSent} probes`);
+    assert.equal(p.client.stats.mtuProbesLost, 0);
+  });
+
   it('finds a 1500-byte link below a 9000-byte ceiling; lost probes are no congestion; data intact', () => {
     const p = new Pair({ link: { mtu: 1500 }, client: { maxDatagramSize: 9000 }, server: { maxDatagramSize: 9000 } });
     p.handshake();

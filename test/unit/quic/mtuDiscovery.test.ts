@@ -50,6 +50,20 @@ describe('MtuDiscovery', () => {
     assert.equal(d.probesLost, sizes.filter((s) => s > 1400).length);
   });
 
+  it('steps up to what the congestion window allows when the next size does not fit', () => {
+    const d = new MtuDiscovery();
+    d.start(65507, 0);
+    assert.equal(d.probeSize(0, 12_000), 12_000);
+    d.onProbeSent(12_000);
+    d.onProbeAcked(12_000);
+    assert.equal(d.current, 12_000);
+    assert.equal(d.probeSize(0, 12_010), null, 'a step smaller than SEARCH_DONE waits for more window');
+    assert.equal(d.probeSize(0, 24_000), 24_000);
+    d.onProbeSent(24_000);
+    d.onProbeAcked(24_000);
+    assert.equal(d.probeSize(0, 200_000), 65507);
+  });
+
   it('never goes above the ceiling, and a ceiling of 1200 means no probing at all', () => {
     const d = new MtuDiscovery();
     d.start(1200, 0);
