@@ -46,7 +46,14 @@ export function interfaceMtu(localAddress: string, readMtu: (name: string) => nu
   if (family === 0) return null;
   const type = family === 6 ? 'ipv6' : 'ipv4';
   let bySubnet: string | null = null;
-  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+  let interfaces: ReturnType<typeof networkInterfaces>;
+  try {
+    interfaces = networkInterfaces();
+  } catch {
+    // Some sandboxes refuse to list interfaces: unknown, the caller assumes Ethernet.
+    return null;
+  }
+  for (const [name, addresses] of Object.entries(interfaces)) {
     for (const a of addresses ?? []) {
       if (a.family !== (family === 6 ? 'IPv6' : 'IPv4')) continue;
       if (a.address === localAddress) return readMtu(name);
@@ -65,12 +72,20 @@ export function sourceAddressFor(remote: { address: string; port: number }): Pro
   if (family === 0) return Promise.resolve(null);
   return new Promise((resolve) => {
     const s = createSocket(family === 6 ? 'udp6' : 'udp4');
+    let settled = false;
     const done = (address: string | null): void => {
+      if (settled) return;
+      settled = true;
       s.close();
       resolve(address);
     };
-    s.once('error', () => done(null));
-    s.connect(remote.port, remote.address, () => done(s.address().address));
+    s.on('error', () => done(null));
+    try {
+      s.connect(remote.port, remote.address, () => done(s.address().address));
+    } catch {
+      // A port or address connect() refuses (0, say): no route to learn.
+      done(null);
+    }
   });
 }
 
@@ -80,7 +95,7 @@ function isWildcard(address: string): boolean {
 
 /**
  * The largest UDP payload worth probing for on the path from `localAddress` (the bound one,
- * possibly a wildcard) to `remote`.
+ * possibly a wildcard) to `remote`. Never rejects.
  */
 export async function pathCeiling(localAddress: string, remote: { address: string; port: number }): Promise<number> {
   const source = isWildcard(localAddress) ? await sourceAddressFor(remote) : localAddress;

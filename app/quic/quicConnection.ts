@@ -266,7 +266,6 @@ export class QuicConnection {
   private pingPending = false;
   private ackElicitingSinceReceive = false;
 
-
   // Closing (RFC 9000 §10.2).
   private closeFrame: Frame | null = null;
   private closeSendPending = false;
@@ -705,8 +704,9 @@ export class QuicConnection {
     const failed = this.challenge!.to;
     this.challenge = null;
     if (!sameAddress(failed, this.remote) || this.addressValidated) return;
+    // A client's own path is validated by definition (it only probes a new local address).
     const back = this.lastValidatedRemote;
-    if (!back || this.role === 'client') {
+    if (!back) {
       this.events.push({ type: 'closed', code: 0, codeName: 'path validation failed', reason: `no answer from ${failed.address}:${failed.port} and no validated address to return to`, local: true, app: false });
       this.state = 'draining';
       this.drain();
@@ -1050,14 +1050,15 @@ export class QuicConnection {
   /** Loss of packets that were not probes: only-large losses may mean the path shrank (a black hole). */
   private onMtuLoss(lost: SentPacket[], now: number): void {
     let large = false;
+    let small = false;
     for (const p of lost) {
       if (p.mtuProbe) {
         this.mtu.onProbeLost(p.size);
         this.stats.mtuProbesLost = this.mtu.probesLost;
-      } else if (p.size <= MIN_INITIAL_DATAGRAM) return;
+      } else if (p.size <= MIN_INITIAL_DATAGRAM) small = true;
       else large = true;
     }
-    if (large && this.mtu.onLargeLoss(now)) {
+    if (large && !small && this.mtu.onLargeLoss(now)) {
       this.stats.mtuBlackHoles = this.mtu.blackHoles;
       this.setDatagramSize(MIN_INITIAL_DATAGRAM);
     }

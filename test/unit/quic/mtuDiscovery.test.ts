@@ -137,5 +137,6 @@ describe('path MTU ceiling (pathMtu.ts)', () => {
   it('asks routing which local address reaches a peer (a connected socket, nothing sent)', async () => {
     assert.equal(await sourceAddressFor({ address: '127.0.0.1', port: 9 }), '127.0.0.1');
     assert.equal(await sourceAddressFor({ address: 'localhost', port: 9 }), null);
+    assert.equal(await sourceAddressFor({ address: '127.0.0.1', port: 0 }), null, 'connect() refuses port 0');
   });
 });
