@@ -3,7 +3,8 @@
  * one run on loopback. Prints one table. Each transport is measured the same way:
  *   - handshake: median of fresh connections (client and server in this process);
  *   - throughput: one stream, client -> server, with 200-byte and 16 KiB writes, after a warm-up
- *     transfer of each on the same connection;
+ *     transfer of each on the same connection: the median of three runs each, the transports
+ *     taking turns (this machine is shared: its speed drifts by a third within minutes);
  *   - CPU seconds per MB (both ends, they share this process);
  *   - memory per idle connection and per open stream (heap + external after GC);
  *   - the longest event-loop stall during the 16 KiB transfer.
@@ -30,6 +31,13 @@ const ALPN = 'xmpp-client';
 const HANDSHAKES = Number(process.env.BENCH_HANDSHAKES ?? 40);
 const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE ?? 20);
 const STREAMS = 50;
+/** Throughput runs per write size; the table shows the median. */
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
 
 /** What a transport must provide to be measured. */
 interface Subject {
@@ -342,10 +350,10 @@ async function memory(): Promise<number> {
   return m.heapUsed + m.external;
 }
 
-async function measure(subject: Subject): Promise<Row> {
-  await subject.setup();
-  // Handshake: warm up once, then the median.
-  await (await subject.connect()).close();
+/** Handshake time and memory, one subject at a time. */
+async function measureAlone(subject: Subject): Promise<Pick<Row, 'handshakeMs' | 'idleKiB' | 'streamKiB'>> {
+  // Handshake: warm up (the JIT: the first subject measured would otherwise pay for it), then the median.
+  for (let i = 0; i < 10; i++) await (await subject.connect()).close();
   const times: number[] = [];
   for (let i = 0; i < HANDSHAKES; i++) {
     const t0 = performance.now();
@@ -353,30 +361,9 @@ async function measure(subject: Subject): Promise<Row> {
     times.push(performance.now() - t0);
     await c.close();
   }
-  times.sort((a, b) => a - b);
-  const handshakeMs = times[Math.floor(times.length / 2)]!;
-
-  // Throughput and CPU: the small-write run for MB/s, the large-write run also for CPU and stalls.
-  // TLS needs the server-side socket hooked before data flows: connect after setting the hook.
-  const conn = await subject.connect();
-  // Warm up the data path first (JIT, buffers, the congestion window): steady state is measured.
-  await conn.transfer(subject.bytes.small / 4, 200);
-  await conn.transfer(subject.bytes.large / 8, 16384);
-  let t0 = performance.now();
-  await conn.transfer(subject.bytes.small, 200);
-  const small = subject.bytes.small / 1e6 / ((performance.now() - t0) / 1000);
-  const loop = monitorEventLoopDelay({ resolution: 1 });
-  const cpu0 = process.cpuUsage();
-  loop.enable();
-  t0 = performance.now();
-  await conn.transfer(subject.bytes.large, 16384);
-  const large = subject.bytes.large / 1e6 / ((performance.now() - t0) / 1000);
-  loop.disable();
-  const cpu = process.cpuUsage(cpu0);
-  const cpuPerMb = (cpu.user + cpu.system) / 1e6 / (subject.bytes.large / 1e6);
-  const stallMs = loop.max / 1e6;
 
   // Memory per open stream.
+  const conn = await subject.connect();
   let before = await memory();
   await conn.openStreams(STREAMS);
   const streamKiB = ((await memory()) - before) / STREAMS / 1024;
@@ -388,8 +375,59 @@ async function measure(subject: Subject): Promise<Row> {
   for (let i = 0; i < IDLE_CONNECTIONS; i++) idle.push(await subject.connect());
   const idleKiB = ((await memory()) - before) / IDLE_CONNECTIONS / 1024;
   for (const c of idle) await c.close();
-  await subject.teardown();
-  return { name: subject.name, handshakeMs, small, large, cpuPerMb, idleKiB, streamKiB, stallMs };
+  return { handshakeMs: median(times), idleKiB, streamKiB };
+}
+
+/**
+ * Throughput, CPU per MB and stalls, the subjects taking turns: run r of every subject comes
+ * before run r + 1 of any, so a noisy neighbour slows them alike and the ratios hold. Each
+ * figure is the median of RUNS; CPU per MB and the longest stall cover the large-write runs.
+ */
+async function measureTurns(subjects: Subject[]): Promise<Pick<Row, 'small' | 'large' | 'cpuPerMb' | 'stallMs'>[]> {
+  const conns: Conn[] = [];
+  for (const subject of subjects) {
+    // TLS needs the server-side socket hooked before data flows: connect after setting the hook.
+    const conn = await subject.connect();
+    // Warm up the data path first (JIT, buffers, the congestion window): steady state is measured.
+    await conn.transfer(subject.bytes.small / 4, 200);
+    await conn.transfer(subject.bytes.large / 8, 16384);
+    conns.push(conn);
+  }
+  const rate = async (conn: Conn, bytes: number, chunk: number): Promise<number> => {
+    // The garbage of the subject before is collected now, not during this one's run.
+    gc();
+    const t0 = performance.now();
+    await conn.transfer(bytes, chunk);
+    return bytes / 1e6 / ((performance.now() - t0) / 1000);
+  };
+  const small = subjects.map((): number[] => []);
+  const large = subjects.map((): number[] => []);
+  const cpuMicros = subjects.map(() => 0);
+  const stalls = subjects.map(() => 0);
+  for (let r = 0; r < RUNS; r++) {
+    for (let i = 0; i < subjects.length; i++) small[i]!.push(await rate(conns[i]!, subjects[i]!.bytes.small, 200));
+  }
+  for (let r = 0; r < RUNS; r++) {
+    for (let i = 0; i < subjects.length; i++) {
+      // A histogram per run: one re-enabled would count the time it was off as a stall.
+      gc();
+      const loop = monitorEventLoopDelay({ resolution: 1 });
+      const cpu0 = process.cpuUsage();
+      loop.enable();
+      large[i]!.push(await rate(conns[i]!, subjects[i]!.bytes.large, 16384));
+      loop.disable();
+      const cpu = process.cpuUsage(cpu0);
+      cpuMicros[i]! += cpu.user + cpu.system;
+      stalls[i] = Math.max(stalls[i]!, loop.max / 1e6);
+    }
+  }
+  for (const c of conns) await c.close();
+  return subjects.map((subject, i) => ({
+    small: median(small[i]!),
+    large: median(large[i]!),
+    cpuPerMb: cpuMicros[i]! / 1e6 / ((RUNS * subject.bytes.large) / 1e6),
+    stallMs: stalls[i]!,
+  }));
 }
 
 const subjects = [
@@ -403,11 +441,13 @@ const subjects = [
   nodeTls(),
 ];
 const only = process.env.BENCH_ONLY;
-const rows: Row[] = [];
-for (const s of subjects) {
-  if (only && !s.name.includes(only)) continue;
-  rows.push(await measure(s));
-}
+const chosen = subjects.filter((s) => !only || s.name.includes(only));
+for (const s of chosen) await s.setup();
+const alone: Awaited<ReturnType<typeof measureAlone>>[] = [];
+for (const s of chosen) alone.push(await measureAlone(s));
+const turns = await measureTurns(chosen);
+for (const s of chosen) await s.teardown();
+const rows: Row[] = chosen.map((s, i) => ({ name: s.name, ...alone[i]!, ...turns[i]! }));
 
 const header = ['transport', 'handshake ms (median)', 'MB/s 200 B writes', 'MB/s 16 KiB writes', 'CPU s/MB', 'KiB/idle conn', 'KiB/stream', 'max stall ms'];
 const lines = rows.map((r) => [r.name, r.handshakeMs.toFixed(2), r.small.toFixed(1), r.large.toFixed(1), r.cpuPerMb.toFixed(4), r.idleKiB.toFixed(1), r.streamKiB.toFixed(2), r.stallMs.toFixed(1)]);
