@@ -393,32 +393,36 @@ async function measureTurns(subjects: Subject[]): Promise<Pick<Row, 'small' | 'l
     await conn.transfer(subject.bytes.large / 8, 16384);
     conns.push(conn);
   }
-  const rate = async (conn: Conn, bytes: number, chunk: number): Promise<number> => {
-    // The garbage of the subject before is collected now, not during this one's run.
+  /** One timed transfer, with its CPU time and longest event-loop stall. */
+  const timed = async (conn: Conn, bytes: number, chunk: number): Promise<{ rate: number; cpuMicros: number; stallMs: number }> => {
+    // The garbage of the transport before is collected now, not during this one's run; a short
+    // transfer then lets the heap grow back to its working size (a collected heap starts small).
     gc();
+    await conn.transfer(bytes / 8, chunk);
+    // A histogram per run: one re-enabled would count the time it was off as a stall.
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    const cpu0 = process.cpuUsage();
+    loop.enable();
     const t0 = performance.now();
     await conn.transfer(bytes, chunk);
-    return bytes / 1e6 / ((performance.now() - t0) / 1000);
+    const seconds = (performance.now() - t0) / 1000;
+    loop.disable();
+    const cpu = process.cpuUsage(cpu0);
+    return { rate: bytes / 1e6 / seconds, cpuMicros: cpu.user + cpu.system, stallMs: loop.max / 1e6 };
   };
   const small = subjects.map((): number[] => []);
   const large = subjects.map((): number[] => []);
   const cpuMicros = subjects.map(() => 0);
   const stalls = subjects.map(() => 0);
   for (let r = 0; r < RUNS; r++) {
-    for (let i = 0; i < subjects.length; i++) small[i]!.push(await rate(conns[i]!, subjects[i]!.bytes.small, 200));
+    for (let i = 0; i < subjects.length; i++) small[i]!.push((await timed(conns[i]!, subjects[i]!.bytes.small, 200)).rate);
   }
   for (let r = 0; r < RUNS; r++) {
     for (let i = 0; i < subjects.length; i++) {
-      // A histogram per run: one re-enabled would count the time it was off as a stall.
-      gc();
-      const loop = monitorEventLoopDelay({ resolution: 1 });
-      const cpu0 = process.cpuUsage();
-      loop.enable();
-      large[i]!.push(await rate(conns[i]!, subjects[i]!.bytes.large, 16384));
-      loop.disable();
-      const cpu = process.cpuUsage(cpu0);
-      cpuMicros[i]! += cpu.user + cpu.system;
-      stalls[i] = Math.max(stalls[i]!, loop.max / 1e6);
+      const run = await timed(conns[i]!, subjects[i]!.bytes.large, 16384);
+      large[i]!.push(run.rate);
+      cpuMicros[i]! += run.cpuMicros;
+      stalls[i] = Math.max(stalls[i]!, run.stallMs);
     }
   }
   for (const c of conns) await c.close();
@@ -442,9 +446,15 @@ const subjects = [
 ];
 const only = process.env.BENCH_ONLY;
 const chosen = subjects.filter((s) => !only || s.name.includes(only));
-for (const s of chosen) await s.setup();
+// Handshakes and memory with one transport up at a time (nothing else allocating or freeing);
+// then throughput with all of them up, taking turns.
 const alone: Awaited<ReturnType<typeof measureAlone>>[] = [];
-for (const s of chosen) alone.push(await measureAlone(s));
+for (const s of chosen) {
+  await s.setup();
+  alone.push(await measureAlone(s));
+  await s.teardown();
+}
+for (const s of chosen) await s.setup();
 const turns = await measureTurns(chosen);
 for (const s of chosen) await s.teardown();
 const rows: Row[] = chosen.map((s, i) => ({ name: s.name, ...alone[i]!, ...turns[i]! }));
