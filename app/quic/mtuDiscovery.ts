@@ -14,7 +14,10 @@
  * MTU it knows: after a router's ICMP "fragmentation needed", a second probe of the same size would
  * be fragmented by our own kernel and arrive, proving nothing (RFC 9000 §14 forbids IP
  * fragmentation). A probe lost to plain bad luck costs a slightly smaller size until the raise
- * timer searches again.
+ * timer searches again. What this cannot prevent: once the kernel has learned a smaller path MTU
+ * from ICMP, a probe between that MTU and the one that failed is fragmented locally and "works",
+ * so on such a path the size settles up to one search step too high and those datagrams travel
+ * as IP fragments. Knowing better needs getsockopt(IP_MTU), which Node does not offer.
  *
  * Black holes (RFC 8899 §4.3): when the path stops carrying our size (a new tunnel, a router
  * change), packets above BASE_PLPMTU are lost while small ones (acknowledgments) still pass. After
