@@ -3,31 +3,35 @@
  * the connection asks which probe to send, reports what became of it, and uses `current` as its
  * maximum datagram size.
  *
- * Every path starts at BASE_PLPMTU (1200, which QUIC requires every path to carry). The first probe
- * tries the ceiling (the local interface's MTU, capped by the peer's max_udp_payload_size): on
- * loopback and on a plain Ethernet or Wi-Fi path that one probe settles it. When it is lost, a
- * binary search between the last size that worked and the smallest that did not narrows the gap
- * to SEARCH_DONE bytes.
+ * Every path starts at BASE_PLPMTU (1200, which QUIC requires every path to carry) and climbs:
+ * the common path MTUs of LADDER first (a VPN or a mobile link at 1400, Ethernet less IPv6 or
+ * PPPoE headers, Ethernet), then the ceiling (the local interface's MTU, capped by the peer's
+ * max_udp_payload_size: loopback's 64 KiB, a jumbo-frame LAN). The climb stops at the first
+ * probe that is lost; one lost probe fails a size (RFC 8899's MAX_PROBES is 3).
  *
- * Deviation from RFC 8899 (MAX_PROBES = 3): a size fails after ONE lost probe. Node cannot set
- * IP_PMTUDISC_DO, and Linux's default (IP_PMTUDISC_WANT) sets DF only on datagrams within the path
- * MTU it knows: after a router's ICMP "fragmentation needed", a second probe of the same size would
- * be fragmented by our own kernel and arrive, proving nothing (RFC 9000 §14 forbids IP
- * fragmentation). A probe lost to plain bad luck costs a slightly smaller size until the raise
- * timer searches again. What this cannot prevent: once the kernel has learned a smaller path MTU
- * from ICMP, a probe between that MTU and the one that failed is fragmented locally and "works",
- * so on such a path the size settles up to one search step too high and those datagrams travel
- * as IP fragments. Knowing better needs getsockopt(IP_MTU), which Node does not offer.
+ * Why climb instead of a binary search: Node cannot set IP_PMTUDISC_DO. Linux's default
+ * (IP_PMTUDISC_WANT) sets Don't Fragment only on datagrams within the path MTU the kernel knows;
+ * once a router's ICMP "fragmentation needed" has taught it a smaller one, every larger datagram
+ * is fragmented by our own kernel and arrives, so after a lost probe no larger probe proves
+ * anything (RFC 9000 §14 forbids IP fragmentation). Only sizes acknowledged before the first
+ * loss are known to pass whole. What remains: a path MTU the kernel learned before this
+ * connection started (from another socket to the same address) lets the next step above it
+ * "succeed" fragmented. Knowing better needs getsockopt(IP_MTU), which Node does not offer.
  *
- * Black holes (RFC 8899 §4.3): when the path stops carrying our size (a new tunnel, a router
- * change), packets above BASE_PLPMTU are lost while small ones (acknowledgments) still pass. After
- * BLACK_HOLE_THRESHOLD loss events made only of large packets, with no large packet acknowledged in
- * between, we drop back to BASE_PLPMTU and search again below the size that failed.
+ * Black holes (RFC 8899 §4.3): when the path stops carrying our size without ICMP (a new tunnel,
+ * a router change), packets above BASE_PLPMTU are lost while small ones (acknowledgments) still
+ * pass. After BLACK_HOLE_THRESHOLD loss events made only of large packets, with no large packet
+ * acknowledged in between, we drop back to BASE_PLPMTU and climb again below the size that failed.
  */
 
 /** RFC 9000 §14: every QUIC path carries 1200-byte UDP payloads. */
 export const BASE_PLPMTU = 1200;
-/** The search stops when the largest working and smallest failing sizes are this close. */
+/**
+ * UDP payloads of common path MTUs, tried in this order below the ceiling: 1400 (VPNs, many
+ * mobile links) less IPv4 and UDP headers; 1500 less IPv6's or 1480 less IPv4's; Ethernet's 1500.
+ */
+export const LADDER = [1372, 1452, 1472] as const;
+/** A step the congestion window allows (see `probeSize`) must gain at least this much. */
 export const SEARCH_DONE = 20;
 /** RFC 8899 §5.1.1 PMTU_RAISE_TIMER: search for a larger size again after 600 s. */
 export const RAISE_INTERVAL_MS = 600_000;
@@ -42,6 +46,8 @@ export class MtuDiscovery {
   private ceiling = BASE_PLPMTU;
   /** The smallest size known not to work (ceiling + 1 while none has failed). */
   private failed = BASE_PLPMTU + 1;
+  /** A probe was lost in this climb: nothing larger can be proved any more (see above). */
+  private lostSinceStart = false;
   private inFlight: number | null = null;
   /** When the next probe may go; Infinity while the search is idle. */
   private nextProbeAt = Infinity;
@@ -59,6 +65,7 @@ export class MtuDiscovery {
     this.ceiling = Math.max(BASE_PLPMTU, Math.floor(ceiling));
     this.current = BASE_PLPMTU;
     this.failed = this.ceiling + 1;
+    this.lostSinceStart = false;
     this.inFlight = null;
     this.suspiciousLosses = 0;
     this.started = true;
@@ -78,9 +85,11 @@ export class MtuDiscovery {
   probeSize(now: number, room = Infinity): number | null {
     if (!this.started || this.inFlight !== null || now < this.nextProbeAt) return null;
     if (this.idle) {
-      // RFC 8899 §5.1.1: after PMTU_RAISE_TIMER, try the ceiling again.
+      // RFC 8899 §5.1.1: after PMTU_RAISE_TIMER, climb again (what the kernel learned from ICMP
+      // has expired by then too: Linux keeps it for 600 s).
       this.idle = false;
       this.failed = this.ceiling + 1;
+      this.lostSinceStart = false;
     }
     const size = this.nextCandidate();
     if (size === null) {
@@ -112,11 +121,13 @@ export class MtuDiscovery {
     return true;
   }
 
-  /** A probe of `size` was declared lost: the path does not carry it (see the deviation above). */
+  /** A probe of `size` was declared lost: the path does not carry it, and the climb ends. */
   onProbeLost(size: number): void {
     if (this.inFlight === size) this.inFlight = null;
     this.probesLost++;
-    if (size > this.current && size < this.failed) this.failed = size;
+    if (size <= this.current) return;
+    this.lostSinceStart = true;
+    if (size < this.failed) this.failed = size;
   }
 
   /** A packet larger than BASE_PLPMTU (not a probe) was acknowledged. */
@@ -132,7 +143,9 @@ export class MtuDiscovery {
     if (this.current <= BASE_PLPMTU) return false;
     if (++this.suspiciousLosses < BLACK_HOLE_THRESHOLD) return false;
     this.blackHoles++;
+    // Losses without ICMP (or the kernel would be fragmenting instead): probes prove again.
     this.failed = this.current;
+    this.lostSinceStart = false;
     this.current = BASE_PLPMTU;
     this.suspiciousLosses = 0;
     this.inFlight = null;
@@ -141,11 +154,11 @@ export class MtuDiscovery {
     return true;
   }
 
+  /** The next size of the climb: the smallest ladder step or the ceiling above `current`, below any failure. */
   private nextCandidate(): number | null {
-    const hi = Math.min(this.failed - 1, this.ceiling);
-    if (hi - this.current < SEARCH_DONE && !(hi === this.ceiling && hi > this.current)) return null;
-    // The ceiling first; then halve the gap.
-    if (this.failed > this.ceiling) return this.ceiling;
-    return Math.floor((this.current + this.failed) / 2);
+    const limit = Math.min(this.failed - 1, this.ceiling);
+    if (this.lostSinceStart) return null;
+    for (const step of LADDER) if (step > this.current && step < limit) return step;
+    return limit > this.current ? limit : null;
   }
 }

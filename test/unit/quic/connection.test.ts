@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { QuicConnection, QuicEvent } from '../../../app/quic/quicConnection.ts';
+import { LADDER } from '../../../app/quic/mtuDiscovery.ts';
 import { Pair } from '../../support/quicPair.ts';
 
 function pattern(n: number, seed: number): Uint8Array {
@@ -155,6 +156,7 @@ describe('QuicConnection streams', () => {
   it('uses larger datagrams when both sides allow them, recalculating the initial window (RFC 9002 §7.2)', () => {
     const p = new Pair({ client: { maxDatagramSize: 8192 }, server: { maxDatagramSize: 8192 } });
     p.handshake();
+    p.advance(500);
     const sentBefore = p.client.stats.packetsSent;
     echoTransfer(p, 1, 200_000);
     assert.ok(p.client.stats.packetsSent - sentBefore < 60, `${p.client.stats.packetsSent - sentBefore} packets for 200 kB`);
@@ -193,9 +195,9 @@ describe('QuicConnection path MTU discovery (RFC 9000 §14.3)', () => {
     const p = new Pair({ client: { maxDatagramSize: 8192 }, server: { maxDatagramSize: 8192 } });
     p.handshake();
     assert.equal(p.largestToServer, 1200, 'the handshake stays at 1200 bytes');
-    p.advance(100);
+    p.advance(500);
     assert.equal(p.client.stats.maxDatagramSize, 8192);
-    assert.equal(p.client.stats.mtuProbesSent, 1);
+    assert.equal(p.client.stats.mtuProbesSent, LADDER.length + 1, 'the common sizes, then the ceiling');
     assert.equal(p.largestToServer, 8192);
   });
 
@@ -204,20 +206,20 @@ describe('QuicConnection path MTU discovery (RFC 9000 §14.3)', () => {
     p.handshake();
     p.advance(500);
     assert.equal(p.client.stats.maxDatagramSize, 65507);
-    assert.ok(p.client.stats.mtuProbesSent > 1 && p.client.stats.mtuProbesSent <= 5, `${p.client.stats.mtuProbesSent} probes`);
+    // 1372, 1452, 1472, then as the window grows with each: 14720, 29440, 58880, 65507.
+    assert.equal(p.client.stats.mtuProbesSent, LADDER.length + 4);
     assert.equal(p.client.stats.mtuProbesLost, 0);
   });
 
-  it('finds a 1500-byte link below a 9000-byte ceiling; lost probes are no congestion; data intact', () => {
+  it('stops at a 1500-byte link below a 9000-byte ceiling; a lost probe is no congestion; data intact', () => {
     const p = new Pair({ link: { mtu: 1500 }, client: { maxDatagramSize: 9000 }, server: { maxDatagramSize: 9000 } });
     p.handshake();
     echoTransfer(p, 1, 300_000);
     // The search goes on after the transfer: with nothing else in flight a lost probe is
     // noticed by the PTO.
     p.advance(2_000);
-    const size = p.client.stats.maxDatagramSize;
-    assert.ok(size <= 1500 && size > 1480, `settled at ${size}`);
-    assert.ok(p.client.stats.mtuProbesLost >= 1);
+    assert.equal(p.client.stats.maxDatagramSize, 1472);
+    assert.equal(p.client.stats.mtuProbesLost, 1);
     assert.equal(p.client.stats.packetsLost, p.client.stats.mtuProbesLost, 'only probes were lost');
     assert.equal(ssthresh(p.client), Infinity, 'no congestion response to a lost probe');
   });
@@ -225,26 +227,26 @@ describe('QuicConnection path MTU discovery (RFC 9000 §14.3)', () => {
   it('falls back to 1200 bytes when the path shrinks mid-transfer (black hole), then finds the new size', () => {
     const p = new Pair({ client: { maxDatagramSize: 8192 }, server: { maxDatagramSize: 8192 } });
     p.handshake();
-    p.advance(100);
+    p.advance(500);
     assert.equal(p.client.stats.maxDatagramSize, 8192);
     p.link.mtu = 1400;
     echoTransfer(p, 1, 400_000);
     assert.ok(p.client.stats.mtuBlackHoles >= 1);
     p.advance(3_000);
-    const size = p.client.stats.maxDatagramSize;
-    assert.ok(size <= 1400 && size > 1380, `settled at ${size}`);
+    assert.equal(p.client.stats.maxDatagramSize, 1372);
   });
 
   it('starts again at 1200 bytes on a new path', () => {
     const p = new Pair({ client: { maxDatagramSize: 8192 }, server: { maxDatagramSize: 8192 } });
     p.handshake();
-    p.advance(100);
+    p.advance(500);
     assert.equal(p.server!.stats.maxDatagramSize, 8192);
+    const probes = p.server!.stats.mtuProbesSent;
     p.natRewrite = { address: '10.0.0.9', port: 40000 };
     echoTransfer(p, 1, 20_000);
     assert.ok(p.serverEvents.some((e) => e.type === 'migrated'));
-    p.advance(100);
-    assert.equal(p.server!.stats.mtuProbesSent, 2, 'the new path was probed again');
+    p.advance(500);
+    assert.equal(p.server!.stats.mtuProbesSent, 2 * probes, 'the new path was probed again');
     assert.equal(p.server!.stats.maxDatagramSize, 8192);
   });
 

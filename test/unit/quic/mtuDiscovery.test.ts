@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
 import { describe, it } from 'node:test';
-import { BASE_PLPMTU, BLACK_HOLE_THRESHOLD, MtuDiscovery, RAISE_INTERVAL_MS, SEARCH_DONE } from '../../../app/quic/mtuDiscovery.ts';
+import { BASE_PLPMTU, BLACK_HOLE_THRESHOLD, LADDER, MtuDiscovery, RAISE_INTERVAL_MS } from '../../../app/quic/mtuDiscovery.ts';
 import { ceilingFrom, interfaceMtu, sourceAddressFor, udpPayloadFor } from '../../../app/quic/pathMtu.ts';
 
 /** Runs the search against a path that carries `pathMtu` bytes; returns the probe sizes sent. */
@@ -22,14 +22,17 @@ function search(d: MtuDiscovery, pathMtu: number, now = 0): number[] {
 }
 
 describe('MtuDiscovery', () => {
-  it('starts at 1200 and tries the ceiling first: one probe settles a path that carries it', () => {
+  it('starts at 1200 and climbs the common path MTUs, then the ceiling, while probes get through', () => {
     const d = new MtuDiscovery();
     assert.equal(d.probeSize(0), null, 'nothing before start');
     d.start(1472, 0);
     assert.equal(d.current, BASE_PLPMTU);
-    assert.deepEqual(search(d, 1500), [1472]);
+    assert.deepEqual(search(d, 1500), [...LADDER]);
     assert.equal(d.current, 1472);
     assert.equal(d.deadline, Infinity, 'nothing left to search');
+    d.start(9000, 0);
+    assert.deepEqual(search(d, 9000), [...LADDER, 9000]);
+    assert.equal(d.current, 9000);
   });
 
   it('one probe at a time', () => {
@@ -40,27 +43,31 @@ describe('MtuDiscovery', () => {
     assert.equal(d.deadline, Infinity);
   });
 
-  it('narrows a smaller path by halving the gap, to within SEARCH_DONE bytes', () => {
+  it('stops at the first lost probe: after an ICMP our kernel fragments larger ones, which proves nothing', () => {
     const d = new MtuDiscovery();
     d.start(9000, 0);
-    const sizes = search(d, 1400);
-    assert.equal(sizes[0], 9000);
-    assert.ok(d.current <= 1400 && d.current > 1400 - SEARCH_DONE, `settled at ${d.current}`);
-    assert.ok(sizes.length <= 12, `${sizes.length} probes`);
-    assert.equal(d.probesLost, sizes.filter((s) => s > 1400).length);
+    assert.deepEqual(search(d, 1400), [1372, 1452]);
+    assert.equal(d.current, 1372);
+    assert.equal(d.probesLost, 1);
+    assert.equal(d.deadline, RAISE_INTERVAL_MS, 'until PMTU_RAISE_TIMER');
   });
 
   it('steps up to what the congestion window allows when the next size does not fit', () => {
     const d = new MtuDiscovery();
+    const ack = (size: number): void => {
+      d.onProbeSent(size);
+      d.onProbeAcked(size);
+    };
     d.start(65507, 0);
-    assert.equal(d.probeSize(0, 12_000), 12_000);
-    d.onProbeSent(12_000);
-    d.onProbeAcked(12_000);
-    assert.equal(d.current, 12_000);
-    assert.equal(d.probeSize(0, 12_010), null, 'a step smaller than SEARCH_DONE waits for more window');
-    assert.equal(d.probeSize(0, 24_000), 24_000);
-    d.onProbeSent(24_000);
-    d.onProbeAcked(24_000);
+    for (const step of LADDER) {
+      assert.equal(d.probeSize(0, 14_720), step);
+      ack(step);
+    }
+    assert.equal(d.probeSize(0, 14_720), 14_720);
+    ack(14_720);
+    assert.equal(d.probeSize(0, 14_730), null, 'a step smaller than SEARCH_DONE waits for more window');
+    assert.equal(d.probeSize(0, 29_440), 29_440);
+    ack(29_440);
     assert.equal(d.probeSize(0, 200_000), 65507);
   });
 
@@ -73,18 +80,17 @@ describe('MtuDiscovery', () => {
     assert.deepEqual(search(d, 65_000), [1300]);
   });
 
-  it('searches again for more after PMTU_RAISE_TIMER (RFC 8899 §5.1.1)', () => {
+  it('climbs again after PMTU_RAISE_TIMER (RFC 8899 §5.1.1)', () => {
     const d = new MtuDiscovery();
     d.start(9000, 0);
     search(d, 1400);
-    assert.equal(d.deadline, RAISE_INTERVAL_MS);
     assert.equal(d.probeSize(RAISE_INTERVAL_MS - 1), null);
     // The path grew meanwhile.
-    assert.deepEqual(search(d, 9000, RAISE_INTERVAL_MS), [9000]);
+    assert.deepEqual(search(d, 9000, RAISE_INTERVAL_MS), [1452, 1472, 9000]);
     assert.equal(d.current, 9000);
   });
 
-  it('declares a black hole after repeated losses of only large packets, then searches below', () => {
+  it('declares a black hole after repeated losses of only large packets, then climbs below', () => {
     const d = new MtuDiscovery();
     d.start(9000, 0);
     search(d, 9000);
@@ -95,9 +101,8 @@ describe('MtuDiscovery', () => {
     assert.equal(d.current, BASE_PLPMTU);
     assert.equal(d.blackHoles, 1);
     assert.equal(d.probeSize(21), null, 'the path settles first');
-    const sizes = search(d, 1300, 20 + 1_000);
-    assert.ok(sizes.every((s) => s < 9000), 'the size that failed is not tried again');
-    assert.ok(d.current <= 1300 && d.current > 1300 - SEARCH_DONE, `settled at ${d.current}`);
+    assert.deepEqual(search(d, 1460, 20 + 1_000), [1372, 1452, 1472], 'the size that failed is not tried again');
+    assert.equal(d.current, 1452);
   });
 
   it('while at 1200 bytes no loss is a black hole', () => {
