@@ -3,7 +3,7 @@ import { LabError } from '../test/lab/labError.ts';
 
 /** The Debian packages the lab and the e2e tests use. */
 // ngtcp2-server and ngtcp2-client: an independent QUIC peer for the interop tests.
-export const LAB_PACKAGES: readonly string[] = ['prosody', 'unbound', 'nsd', 'ldnsutils', 'openssl', 'chromium', 'ngtcp2-server', 'ngtcp2-client'];
+export const LAB_PACKAGES: readonly string[] = ['prosody', 'unbound', 'nsd', 'ldnsutils', 'openssl', 'chromium', 'ngtcp2-server', 'ngtcp2-client', 'iproute2'];
 
 /**
  * Checks with dpkg-query that every package is installed. Missing ones are installed with

@@ -1,0 +1,58 @@
+/**
+ * One end of a QUIC connection in its own process, for tests that put the two ends in different
+ * network namespaces (`ip netns exec NS node test/support/quicPeer.ts ...`).
+ *
+ *   quicPeer.ts server                 listens on 0.0.0.0, echoes every stream, prints {"port":N}
+ *   quicPeer.ts client HOST PORT BYTES echoes BYTES, waits for path MTU discovery to settle,
+ *                                      prints {"intact":…,"maxDatagramSize":…,"mtuProbesSent":…,…}
+ */
+import { createHash } from 'node:crypto';
+import { QuicEndpoint } from '../../app/quic/quicEndpoint.ts';
+import type { QuicStreamHandle } from '../../app/quic/quicConnectionHandle.ts';
+import { testCertificate } from './quicPair.ts';
+
+const ALPN = 'xmpp-client';
+const [mode, host, port, bytes] = process.argv.slice(2);
+
+if (mode === 'server') {
+  const ep = await QuicEndpoint.bind({ address: '0.0.0.0', port: 0 });
+  ep.listen({
+    alpn: [ALPN],
+    ...testCertificate(),
+    onConnection: (c) => {
+      c.on('stream', (s: QuicStreamHandle) => {
+        s.on('data', (d: Uint8Array) => s.write(d));
+        s.on('end', () => s.end());
+      });
+    },
+  });
+  console.log(JSON.stringify({ port: ep.address.port }));
+  // Runs until the test kills it.
+} else if (mode === 'client' && host && port && bytes) {
+  const ep = await QuicEndpoint.bind({ address: '0.0.0.0', port: 0 });
+  const conn = ep.connect({ serverName: 'quic.example', alpn: [ALPN], remoteAddress: { address: host, port: Number(port) } });
+  conn.on('peer-certificate', () => conn.acceptPeer());
+  await conn.established;
+  const data = new Uint8Array(Number(bytes));
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+  const intact = await new Promise<boolean>((resolve) => {
+    const s = conn.openStream(true)!;
+    const h = createHash('sha256');
+    let got = 0;
+    s.on('data', (d: Uint8Array) => {
+      h.update(d);
+      got += d.length;
+    });
+    s.on('end', () => resolve(got === data.length && h.digest('hex') === createHash('sha256').update(data).digest('hex')));
+    s.write(data, true);
+  });
+  // Discovery goes on after the transfer until a probe is lost or the ceiling is reached.
+  const { stats } = conn.connection;
+  for (let i = 0; i < 150 && stats.mtuProbesLost === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  console.log(JSON.stringify({ intact, maxDatagramSize: stats.maxDatagramSize, mtuProbesSent: stats.mtuProbesSent, mtuProbesLost: stats.mtuProbesLost, packetsLost: stats.packetsLost }));
+  conn.close(0, 'done');
+  await ep.close();
+} else {
+  console.error('usage: quicPeer.ts server | client HOST PORT BYTES');
+  process.exit(2);
+}
