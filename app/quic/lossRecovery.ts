@@ -104,7 +104,8 @@ export class LossRecovery {
     for (const p of acked) {
       space.sent.delete(p.pn);
       if (p.ackEliciting) space.ackElicitingInFlight--;
-      if (p.inFlight) this.cc.onPacketAcked(p.size, p.timeSent, appLimited);
+      // A PMTU probe carries no application data: its acknowledgment does not grow the window.
+      if (p.inFlight) this.cc.onPacketAcked(p.size, p.timeSent, appLimited || p.mtuProbe);
     }
     const lost = this.detectLost(space, now);
     // RFC 9002 §6.2.1: the PTO backoff resets on an acknowledgment, except that a client does

@@ -112,10 +112,15 @@ export class MtuDiscovery {
     this.probesSent++;
   }
 
-  /** A probe of `size` was acknowledged: the path carries it. Returns true when `current` grew. */
+  /**
+   * A probe of `size` was acknowledged: the path carries it. Returns true when `current` grew.
+   * Only the probe in flight counts: one sent before a restart (another path, a lower ceiling,
+   * a black hole) proves nothing about the path now.
+   */
   onProbeAcked(size: number): boolean {
-    if (this.inFlight === size) this.inFlight = null;
-    if (size <= this.current) return false;
+    if (this.inFlight !== size) return false;
+    this.inFlight = null;
+    if (size <= this.current || size > this.ceiling) return false;
     this.current = size;
     if (this.failed <= size) this.failed = this.ceiling + 1;
     return true;
@@ -123,11 +128,17 @@ export class MtuDiscovery {
 
   /** A probe of `size` was declared lost: the path does not carry it, and the climb ends. */
   onProbeLost(size: number): void {
-    if (this.inFlight === size) this.inFlight = null;
     this.probesLost++;
+    if (this.inFlight !== size) return;
+    this.inFlight = null;
     if (size <= this.current) return;
     this.lostSinceStart = true;
     if (size < this.failed) this.failed = size;
+  }
+
+  /** The probe of `size` left the books without a verdict (a path change forgot what was in flight). */
+  onProbeAbandoned(size: number): void {
+    if (this.inFlight === size) this.inFlight = null;
   }
 
   /** A packet larger than BASE_PLPMTU (not a probe) was acknowledged. */

@@ -7,6 +7,7 @@
  * §14 forbids. Linux tells interface MTUs in /sys/class/net; where that cannot be read (another
  * system, a sandbox) or the interface is not found, Ethernet's 1500 is assumed.
  */
+import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
@@ -99,7 +100,37 @@ function isWildcard(address: string): boolean {
  */
 export async function pathCeiling(localAddress: string, remote: { address: string; port: number }): Promise<number> {
   const source = isWildcard(localAddress) ? await sourceAddressFor(remote) : localAddress;
-  return ceilingFrom(source, isIP(remote.address) === 6 ? 6 : 4);
+  const family = isIP(remote.address) === 6 ? 6 : 4;
+  const ceiling = ceilingFrom(source, family);
+  // The route (an `mtu` attribute, or a path MTU the kernel already learned from ICMP) may be
+  // narrower than the interface: above it Linux fragments locally and every probe "succeeds".
+  const route = await routeMtu(remote.address);
+  return route === null ? ceiling : Math.min(ceiling, udpPayloadFor(route, family));
+}
+
+/** Route MTUs looked up recently (a burst of connections to one server asks once). */
+const ROUTE_CACHE_MS = 2_000;
+const routeCache = new Map<string, { mtu: Promise<number | null>; until: number }>();
+
+/**
+ * Linux: the MTU that `ip route get` reports for `address` (a route's `mtu` attribute, or the
+ * path MTU the kernel learned from ICMP), or null (no such limit, no iproute2, another system).
+ */
+export function routeMtu(address: string): Promise<number | null> {
+  if (isIP(address) === 0) return Promise.resolve(null);
+  const now = performance.now();
+  const hit = routeCache.get(address);
+  if (hit && hit.until > now) return hit.mtu;
+  const mtu = new Promise<number | null>((resolve) => {
+    execFile('ip', ['-o', 'route', 'get', address], { timeout: 1000 }, (err, stdout) => {
+      const m = err ? null : /\bmtu (?:lock )?(\d+)/.exec(stdout);
+      const value = m ? Number(m[1]) : NaN;
+      resolve(Number.isInteger(value) && value >= 1280 ? value : null);
+    });
+  });
+  if (routeCache.size > 256) routeCache.clear();
+  routeCache.set(address, { mtu, until: now + ROUTE_CACHE_MS });
+  return mtu;
 }
 
 /** Interface MTUs change rarely (a VPN coming up): looked up again after this long. */

@@ -692,7 +692,11 @@ export class QuicConnection {
   /** Declares everything in flight lost without a congestion signal and queues it again. */
   private abandonInFlight(): void {
     const app = this.spaces[APPLICATION];
-    for (const p of this.recovery.forget(app, this.now)) this.requeue(app, p.frames);
+    for (const p of this.recovery.forget(app, this.now)) {
+      // A probe forgotten here would otherwise hold discovery forever (one probe at a time).
+      if (p.mtuProbe) this.mtu.onProbeAbandoned(p.size);
+      this.requeue(app, p.frames);
+    }
   }
 
   /**
@@ -1222,7 +1226,7 @@ export class QuicConnection {
           this.challenge.sentAt = now;
         }
       }
-      if (now >= this.recovery.timer) this.onLossDetectionTimeout(now);
+      if (now >= this.recovery.timer && !this.isClosed) this.onLossDetectionTimeout(now);
     });
   }
 

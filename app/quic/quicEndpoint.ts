@@ -298,7 +298,11 @@ export class QuicEndpoint {
     const conn = handle.connection;
     const now = performance.now();
     this.transmit(conn, now);
-    for (let e = conn.pollEvent(); e; e = conn.pollEvent()) handle.dispatch(e);
+    for (let e = conn.pollEvent(); e; e = conn.pollEvent()) {
+      // The peer moved: the route to its new address may be narrower.
+      if (e.type === 'migrated') this.setPathCeiling(handle);
+      handle.dispatch(e);
+    }
     for (let e = conn.pollEndpointEvent(); e; e = conn.pollEndpointEvent()) {
       if (e.type === 'cid-issued') this.routes.set(key(e.cid), handle);
       else if (e.type === 'cid-retired') this.routes.delete(key(e.cid));

@@ -55,7 +55,8 @@ describe('path MTU discovery across a router with a smaller link (network namesp
     for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n]);
   });
 
-  it('settles at what passes whole (1372), after the router refused 1452 with ICMP', async () => {
+  /** Runs the echo from the client namespace; returns what the client's connection discovered. */
+  async function run(): Promise<{ intact: boolean; maxDatagramSize: number; mtuProbesSent: number; mtuProbesLost: number }> {
     const server = spawn('ip', ['netns', 'exec', ns.server, process.execPath, PEER, 'server'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const port = await new Promise<number>((resolve, reject) => {
@@ -69,13 +70,25 @@ describe('path MTU discovery across a router with a smaller link (network namesp
       });
       const client = spawnSync('ip', ['netns', 'exec', ns.client, process.execPath, PEER, 'client', '198.51.100.6', String(port), String(1 << 20)], { encoding: 'utf8', timeout: 30_000 });
       assert.equal(client.status, 0, client.stderr);
-      const result = JSON.parse(client.stdout.trim().split('\n').pop()!) as { intact: boolean; maxDatagramSize: number; mtuProbesSent: number; mtuProbesLost: number };
-      assert.equal(result.intact, true, 'the echo came back intact');
-      assert.equal(result.maxDatagramSize, 1372);
-      assert.equal(result.mtuProbesLost, 1, 'the climb stopped at the first lost probe (1452)');
-      assert.equal(result.mtuProbesSent, 2);
+      return JSON.parse(client.stdout.trim().split('\n').pop()!) as Awaited<ReturnType<typeof run>>;
     } finally {
       server.kill();
     }
+  }
+
+  it('settles at what passes whole (1372), after the router refused 1452 with ICMP', async () => {
+    const result = await run();
+    assert.equal(result.intact, true, 'the echo came back intact');
+    assert.equal(result.maxDatagramSize, 1372);
+    assert.equal(result.mtuProbesLost, 1, 'the climb stopped at the first lost probe (1452)');
+    assert.equal(result.mtuProbesSent, 2);
+  });
+
+  it("never probes above the route's MTU (ip route ... mtu 1300): no probe lost, none fragmented", async () => {
+    ip('-n', ns.client, 'route', 'replace', 'default', 'via', '198.51.100.1', 'mtu', '1300');
+    const result = await run();
+    assert.equal(result.intact, true);
+    assert.equal(result.maxDatagramSize, 1272);
+    assert.deepEqual([result.mtuProbesSent, result.mtuProbesLost], [1, 0]);
   });
 });

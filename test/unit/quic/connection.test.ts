@@ -250,6 +250,19 @@ describe('QuicConnection path MTU discovery (RFC 9000 §14.3)', () => {
     assert.equal(p.server!.stats.maxDatagramSize, 8192);
   });
 
+  it('goes on probing after a port-only NAT rebinding forgot the probe in flight', () => {
+    const p = new Pair({ client: { maxDatagramSize: 8192 }, server: { maxDatagramSize: 8192 }, link: { mtu: 4000 } });
+    p.handshake();
+    const inFlight = (c: QuicConnection): number | null => (c as unknown as { mtu: { inFlight: number | null } }).mtu.inFlight;
+    p.driveUntil(() => inFlight(p.server!) !== null);
+    // Same address, new port: the path's size stands (RFC 9000 §14.2), what was in flight is resent.
+    p.natRewrite = { address: p.clientAddr.address, port: p.clientAddr.port + 1 };
+    echoTransfer(p, 1, 10_000);
+    p.advance(2_000);
+    assert.equal(p.server!.stats.maxDatagramSize, 1472);
+    assert.equal(p.server!.stats.mtuProbesLost, 1, 'the climb went on to the ceiling, which the link refused');
+  });
+
   it('does not probe without a ceiling above 1200 bytes', () => {
     const p = new Pair();
     p.handshake();
