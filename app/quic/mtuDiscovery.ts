@@ -14,9 +14,9 @@
  * once a router's ICMP "fragmentation needed" has taught it a smaller one, every larger datagram
  * is fragmented by our own kernel and arrives, so after a lost probe no larger probe proves
  * anything (RFC 9000 §14 forbids IP fragmentation). Only sizes acknowledged before the first
- * loss are known to pass whole. What remains: a path MTU the kernel learned before this
- * connection started (from another socket to the same address) lets the next step above it
- * "succeed" fragmented. Knowing better needs getsockopt(IP_MTU), which Node does not offer.
+ * loss are known to pass whole. A path MTU the kernel learned before this connection started
+ * (from another socket to the same address) would let the step above it "succeed" fragmented:
+ * the endpoint caps the ceiling with it (`ip route get`, pathMtu.ts), where iproute2 is there.
  *
  * Black holes (RFC 8899 §4.3): when the path stops carrying our size without ICMP (a new tunnel,
  * a router change), packets above BASE_PLPMTU are lost while small ones (acknowledgments) still
