@@ -31,7 +31,7 @@ export interface ListenOptions extends Pick<ServerAcceptOptions, 'alpn' | 'certi
 
 /**
  * `maxDatagramSize` here caps path MTU discovery (default: no cap but the path's own, which the
- * endpoint works out from the local interface's MTU).
+ * endpoint works out from the local interface's and the route's MTU).
  */
 export type EndpointConnectOptions = Omit<ClientConnectOptions, 'now' | 'cidLength' | 'statelessResetKey' | 'resetTokenFor'>;
 
@@ -120,10 +120,12 @@ export class QuicEndpoint {
   private readonly datagramCaps = new WeakMap<QuicConnectionHandle, number>();
 
   /**
-   * Works out the largest datagram the connection's path can carry (the local interface's MTU)
-   * and lets the connection discover up to it (RFC 9000 §14.3). Again after every rebind.
+   * Works out the largest datagram the connection's path can carry (the local interface's and
+   * the route's MTU) and lets the connection discover up to it (RFC 9000 §14.3). Again after
+   * every rebind and whenever the peer moves.
    */
   private setPathCeiling(handle: QuicConnectionHandle, cap = this.datagramCaps.get(handle) ?? MAX_UDP_PAYLOAD): void {
+    if (this.closing || this.socketClosed) return;
     this.datagramCaps.set(handle, cap);
     const socket = this.socket;
     void pathCeiling(this.address.address, handle.connection.remoteAddress).then((ceiling) => {
