@@ -102,6 +102,11 @@ export class MtuDiscovery {
     return step - this.current >= SEARCH_DONE ? step : null;
   }
 
+  /** A climb is under way (false before `start`, once it ended, and while waiting to raise). */
+  get searching(): boolean {
+    return this.started && !this.idle && this.ceiling > BASE_PLPMTU;
+  }
+
   /** When `probeSize` may next return a size (for the connection's timer); Infinity when never. */
   get deadline(): number {
     return this.started && this.inFlight === null ? this.nextProbeAt : Infinity;

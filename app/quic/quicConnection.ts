@@ -58,6 +58,8 @@ export type QuicEvent =
   | { type: 'streams-available'; bidi: boolean }
   | { type: 'path-validated'; remote: SocketAddress }
   | { type: 'migrated'; remote: SocketAddress }
+  /** Path MTU discovery: the datagram size in use changed, or the search ended (`searching` false). */
+  | { type: 'path-mtu'; size: number; searching: boolean }
   | { type: 'key-update'; phase: number; local: boolean }
   /** The connection is over for the application; `code` is the RFC 9000 transport or application error code. */
   | { type: 'closed'; code: number; codeName: string; reason: string; local: boolean; app: boolean };
@@ -210,6 +212,8 @@ export class QuicConnection {
   /** The upper bound for path MTU discovery (the option; see `setMaxDatagramSize`). */
   private datagramCeiling: number;
   private readonly mtu = new MtuDiscovery();
+  /** What the last `path-mtu` event said. */
+  private mtuReported = { size: BASE_PLPMTU, searching: false };
   private now: number;
 
   // Handshake progress.
@@ -1018,15 +1022,30 @@ export class QuicConnection {
 
   /** A new path (or a new bound): back to 1200 bytes until probes prove more. */
   private restartMtuDiscovery(): void {
-    this.setDatagramSize(MIN_INITIAL_DATAGRAM);
     // RFC 9000 §14.3: the peer's max_udp_payload_size bounds what we may send.
     this.mtu.start(Math.min(this.datagramCeiling, this.peerTp?.maxUdpPayloadSize ?? MIN_INITIAL_DATAGRAM), this.now);
+    this.setDatagramSize(MIN_INITIAL_DATAGRAM);
   }
 
   private setDatagramSize(size: number): void {
     this.maxDatagramSize = size;
     this.stats.maxDatagramSize = size;
     this.recovery.cc.setMaxDatagramSize(size);
+    this.reportMtu();
+  }
+
+  /** Whether path MTU discovery is still searching on this path. */
+  get pathMtuSearching(): boolean {
+    return this.mtu.searching;
+  }
+
+  /** A `path-mtu` event when the size or the search state changed since the last one. */
+  private reportMtu(): void {
+    const size = this.maxDatagramSize;
+    const searching = this.mtu.searching;
+    if (size === this.mtuReported.size && searching === this.mtuReported.searching) return;
+    this.mtuReported = { size, searching };
+    this.events.push({ type: 'path-mtu', size, searching });
   }
 
   /**
@@ -1039,7 +1058,11 @@ export class QuicConnection {
     // Not while the path itself is being validated: that answer comes first.
     if (!this.handshakeConfirmed || !space.writeKeys || this.challenge || space.probes > 0) return undefined;
     const size = this.mtu.probeSize(now, Math.min(this.recovery.cc.available, this.amplificationCredit()));
-    if (size === null) return undefined;
+    if (size === null) {
+      // probeSize is where the search notices it is over.
+      this.reportMtu();
+      return undefined;
+    }
     const frames = SCRATCH[APPLICATION].reset();
     encodeFrame(frames, { type: 'ping' });
     const pad = size - this.headerLength(space) - AEAD_TAG_LENGTH - frames.offset;

@@ -86,6 +86,7 @@ export class QuicStreamHandle extends EventEmitter {
 /**
  * Events: 'peer-certificate' (chain; client: call `acceptPeer()` or `rejectPeer()`), 'stream'
  * (QuicStreamHandle opened by the peer), 'session-ticket', 'path-validated', 'migrated',
+ * 'path-mtu' ({ size, searching }: the datagram size in use, and whether discovery goes on),
  * 'closed' (CloseInfo).
  */
 export class QuicConnectionHandle extends EventEmitter {
@@ -189,6 +190,9 @@ export class QuicConnectionHandle extends EventEmitter {
         break;
       case 'migrated':
         this.emit('migrated', e.remote);
+        break;
+      case 'path-mtu':
+        this.emit('path-mtu', { size: e.size, searching: e.searching });
         break;
       case 'closed': {
         const info: CloseInfo = { code: e.code, codeName: e.codeName, reason: e.reason, local: e.local, app: e.app };

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { QuicEndpoint } from '../../app/quic/quicEndpoint.ts';
 import type { QuicStreamHandle } from '../../app/quic/quicConnectionHandle.ts';
+import { pathMtuSettled } from './quicHandles.ts';
 import { testCertificate } from './quicPair.ts';
 
 const ALPN = 'xmpp-client';
@@ -46,9 +47,9 @@ if (mode === 'server') {
     s.on('end', () => resolve(got === data.length && h.digest('hex') === createHash('sha256').update(data).digest('hex')));
     s.write(data, true);
   });
-  // Discovery goes on after the transfer until a probe is lost or the ceiling is reached.
+  // Discovery may go on after the transfer.
+  await pathMtuSettled(conn);
   const { stats } = conn.connection;
-  for (let i = 0; i < 150 && stats.mtuProbesLost === 0; i++) await new Promise((r) => setTimeout(r, 20));
   console.log(JSON.stringify({ intact, maxDatagramSize: stats.maxDatagramSize, mtuProbesSent: stats.mtuProbesSent, mtuProbesLost: stats.mtuProbesLost, packetsLost: stats.packetsLost }));
   conn.close(0, 'done');
   await ep.close();

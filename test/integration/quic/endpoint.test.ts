@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { QuicEndpoint } from '../../../app/quic/quicEndpoint.ts';
 import { ceilingFrom } from '../../../app/quic/pathMtu.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/quicConnectionHandle.ts';
+import { pathMtuSettled } from '../../support/quicHandles.ts';
 import { testCertificate } from '../../support/quicPair.ts';
 
 const ALPN = 'xmpp-client';
@@ -84,10 +85,8 @@ describe('QuicEndpoint on loopback', { timeout: 30_000 }, () => {
       assert.equal(await echo(conn, 2_000_000), true);
       // What the interface carries: 65507 on Linux loopback (IPv4's limit), 1472 where unknown.
       const ceiling = ceilingFrom('127.0.0.1', 4);
-      // The climb is a handful of round trips; a loaded machine may need a moment (no event tells).
-      const both = [conn.connection, conns[0]!.connection];
-      for (let i = 0; i < 100 && both.some((c) => c.stats.maxDatagramSize < ceiling); i++) await new Promise((r) => setTimeout(r, 20));
-      for (const c of both) {
+      assert.deepEqual(await Promise.all([pathMtuSettled(conn), pathMtuSettled(conns[0]!)]), [ceiling, ceiling]);
+      for (const c of [conn.connection, conns[0]!.connection]) {
         assert.equal(c.stats.maxDatagramSize, ceiling);
         assert.equal(c.stats.mtuProbesLost, 0);
       }

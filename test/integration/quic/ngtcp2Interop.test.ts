@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { QuicEndpoint } from '../../../app/quic/quicEndpoint.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/quicConnectionHandle.ts';
+import { pathMtuSettled } from '../../support/quicHandles.ts';
 import { testCertificate } from '../../support/quicPair.ts';
 
 const SERVER_BIN = '/usr/sbin/gtlsserver';
@@ -117,11 +118,9 @@ describe('interop: Quiver client -> ngtcp2 server (gtlsserver, h3)', { skip, tim
         assert.equal(alpn, 'h3');
         const ctl = await control;
         // Path MTU discovery: ngtcp2 acknowledges probes up to the largest size it accepts
-        // (the idle connection's window grows with each step). No event tells: poll, bounded.
+        // (the idle connection's window grows with each step).
         const { stats, peerTransportParameters } = conn.connection;
-        const target = Math.min(peerTransportParameters!.maxUdpPayloadSize, 65507);
-        for (let i = 0; i < 100 && stats.maxDatagramSize < target; i++) await new Promise((r) => setTimeout(r, 20));
-        assert.equal(stats.maxDatagramSize, target);
+        assert.equal(await pathMtuSettled(conn), Math.min(peerTransportParameters!.maxUdpPayloadSize, 65507));
         assert.equal(stats.mtuProbesLost, 0);
         // RFC 9000 §2.1: 0x3 = server-initiated unidirectional; RFC 9114 §6.2.1: type 0x00 = control.
         assert.equal(ctl.id & 0x03, 0x03);

@@ -263,6 +263,20 @@ describe('QuicConnection path MTU discovery (RFC 9000 §14.3)', () => {
     assert.equal(p.server!.stats.mtuProbesLost, 1, 'the climb went on to the ceiling, which the link refused');
   });
 
+  it("reports each size in use and the search's end as path-mtu events", () => {
+    const p = new Pair({ link: { mtu: 1500 }, client: { maxDatagramSize: 9000 }, server: { maxDatagramSize: 9000 } });
+    p.handshake();
+    p.advance(2_000);
+    const reported = p.clientEvents.filter((e) => e.type === 'path-mtu').map((e) => [e.size, e.searching]);
+    assert.deepEqual(reported, [
+      [1200, true],
+      [1372, true],
+      [1452, true],
+      [1472, true],
+      [1472, false],
+    ]);
+  });
+
   it('does not probe without a ceiling above 1200 bytes', () => {
     const p = new Pair();
     p.handshake();
