@@ -1,7 +1,8 @@
 /**
- * @matrixai/quic (quiche) as a bench subject. Its native addon slows every other piece of
- * JavaScript in its process by about a third (measured: Quiver's CPU per MB in a process that
- * merely imported it), so the bench runs each subject in a process of its own.
+ * @matrixai/quic (quiche) as a bench subject. Loading it slows other code in the same process:
+ * Quiver used about 40% more CPU per MB in a process that had merely imported it (cause not
+ * pinned down: no global or V8 protector changes; its native addon), so the bench runs each
+ * subject in a process of its own.
  */
 import { createHmac, randomFillSync } from 'node:crypto';
 import { QUICClient, QUICServer, events, type QUICConnection, type QUICStream } from '@matrixai/quic';
