@@ -32,7 +32,7 @@ export const BASE_PLPMTU = 1200;
  */
 export const LADDER = [1372, 1452, 1472] as const;
 /** A step the congestion window allows (see `probeSize`) must gain at least this much. */
-export const SEARCH_DONE = 20;
+export const MIN_STEP = 20;
 /** RFC 8899 §5.1.1 PMTU_RAISE_TIMER: search for a larger size again after 600 s. */
 export const RAISE_INTERVAL_MS = 600_000;
 /** Loss events of only-large packets, without a large acknowledgment, that declare a black hole. */
@@ -44,7 +44,7 @@ export class MtuDiscovery {
   /** The validated size: the largest UDP payload the connection may send on this path. */
   current = BASE_PLPMTU;
   private ceiling = BASE_PLPMTU;
-  /** The smallest size known not to work (ceiling + 1 while none has failed). */
+  /** The size a black hole took away (ceiling + 1 while none did): the climb stays below it. */
   private failed = BASE_PLPMTU + 1;
   /** A probe was lost in this climb: nothing larger can be proved any more (see above). */
   private lostSinceStart = false;
@@ -52,7 +52,7 @@ export class MtuDiscovery {
   /** When the next probe may go; Infinity while the search is idle. */
   private nextProbeAt = Infinity;
   private started = false;
-  /** The search finished; at `nextProbeAt` it starts over from the ceiling (the raise timer). */
+  /** The climb ended; at `nextProbeAt` it climbs again (the raise timer). */
   private idle = false;
   private suspiciousLosses = 0;
   /** Counters for tests and the security details. */
@@ -99,7 +99,7 @@ export class MtuDiscovery {
     }
     if (size <= room) return size;
     const step = Math.floor(room);
-    return step - this.current >= SEARCH_DONE ? step : null;
+    return step - this.current >= MIN_STEP ? step : null;
   }
 
   /** A climb is under way (false before `start`, once it ended, and while waiting to raise). */
@@ -127,7 +127,6 @@ export class MtuDiscovery {
     this.inFlight = null;
     if (size <= this.current || size > this.ceiling) return false;
     this.current = size;
-    if (this.failed <= size) this.failed = this.ceiling + 1;
     return true;
   }
 
@@ -136,9 +135,7 @@ export class MtuDiscovery {
     this.probesLost++;
     if (this.inFlight !== size) return;
     this.inFlight = null;
-    if (size <= this.current) return;
-    this.lostSinceStart = true;
-    if (size < this.failed) this.failed = size;
+    if (size > this.current) this.lostSinceStart = true;
   }
 
   /** The probe of `size` left the books without a verdict (a path change forgot what was in flight). */
@@ -170,10 +167,10 @@ export class MtuDiscovery {
     return true;
   }
 
-  /** The next size of the climb: the smallest ladder step or the ceiling above `current`, below any failure. */
+  /** The next size of the climb: the smallest ladder step or the ceiling above `current`, below a black hole's size. */
   private nextCandidate(): number | null {
-    const limit = Math.min(this.failed - 1, this.ceiling);
     if (this.lostSinceStart) return null;
+    const limit = Math.min(this.failed - 1, this.ceiling);
     for (const step of LADDER) if (step > this.current && step < limit) return step;
     return limit > this.current ? limit : null;
   }

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 
-export const ETHERNET_MTU = 1500;
+const ETHERNET_MTU = 1500;
 /** RFC 9000 §18.2: the largest max_udp_payload_size. */
 export const MAX_UDP_PAYLOAD = 65527;
 
@@ -95,6 +95,23 @@ function isWildcard(address: string): boolean {
 }
 
 /**
+ * Remembers what `compute` gave for a key for `ttlMs`: a burst of connections to one server
+ * reads sysfs and runs `ip` once, and a change (a VPN coming up) is seen soon after.
+ */
+function memo<T>(ttlMs: number, compute: (key: string) => T): (key: string) => T {
+  const entries = new Map<string, { value: T; until: number }>();
+  return (key) => {
+    const now = performance.now();
+    const hit = entries.get(key);
+    if (hit && hit.until > now) return hit.value;
+    const value = compute(key);
+    if (entries.size > 256) entries.clear();
+    entries.set(key, { value, until: now + ttlMs });
+    return value;
+  };
+}
+
+/**
  * The largest UDP payload worth probing for on the path from `localAddress` (the bound one,
  * possibly a wildcard) to `remote`. Never rejects.
  */
@@ -108,44 +125,28 @@ export async function pathCeiling(localAddress: string, remote: { address: strin
   return route === null ? ceiling : Math.min(ceiling, udpPayloadFor(route, family));
 }
 
-/** Route MTUs looked up recently (a burst of connections to one server asks once). */
-const ROUTE_CACHE_MS = 2_000;
-const routeCache = new Map<string, { mtu: Promise<number | null>; until: number }>();
-
 /**
  * Linux: the MTU that `ip route get` reports for `address` (a route's `mtu` attribute, or the
  * path MTU the kernel learned from ICMP), or null (no such limit, no iproute2, another system).
  */
-export function routeMtu(address: string): Promise<number | null> {
+export const routeMtu: (address: string) => Promise<number | null> = memo(2_000, (address) => {
   if (isIP(address) === 0) return Promise.resolve(null);
-  const now = performance.now();
-  const hit = routeCache.get(address);
-  if (hit && hit.until > now) return hit.mtu;
-  const mtu = new Promise<number | null>((resolve) => {
+  return new Promise((resolve) => {
     execFile('ip', ['-o', 'route', 'get', address], { timeout: 1000 }, (err, stdout) => {
       const m = err ? null : /\bmtu (?:lock )?(\d+)/.exec(stdout);
       const value = m ? Number(m[1]) : NaN;
       resolve(Number.isInteger(value) && value >= 1280 ? value : null);
     });
   });
-  if (routeCache.size > 256) routeCache.clear();
-  routeCache.set(address, { mtu, until: now + ROUTE_CACHE_MS });
-  return mtu;
-}
+});
 
-/** Interface MTUs change rarely (a VPN coming up): looked up again after this long. */
-const CACHE_MS = 10_000;
-const cache = new Map<string, { ceiling: number; until: number }>();
+const interfaceCeiling = memo(10_000, (key) => {
+  const [source, family] = key.split('/') as [string, string];
+  const mtu = (source === '' ? null : interfaceMtu(source)) ?? ETHERNET_MTU;
+  return udpPayloadFor(mtu, family === '6' ? 6 : 4);
+});
 
-/** The same, when the local address is known (not a wildcard): no I/O but a sysfs read, cached. */
+/** The ceiling from the interface that owns `source` alone (no route lookup); sysfs, cached. */
 export function ceilingFrom(source: string | null, family: 4 | 6): number {
-  const key = `${source ?? ''}/${family}`;
-  const now = performance.now();
-  const hit = cache.get(key);
-  if (hit && hit.until > now) return hit.ceiling;
-  const mtu = (source === null ? null : interfaceMtu(source)) ?? ETHERNET_MTU;
-  const ceiling = udpPayloadFor(mtu, family);
-  if (cache.size > 64) cache.clear();
-  cache.set(key, { ceiling, until: now + CACHE_MS });
-  return ceiling;
+  return interfaceCeiling(`${source ?? ''}/${family}`);
 }

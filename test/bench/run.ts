@@ -25,14 +25,20 @@ const STREAMS = 50;
 /** Throughput runs per write size; the table shows the median. */
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
+/** A Quiver row: `cap` limits path MTU discovery (undefined: none but the path's). */
+const quiverRow = (cap: number | undefined, label: string): { label: string; load: () => Promise<Subject> } => ({
+  label,
+  load: async () => (await import('./subjects/quiver.ts')).quiver(cap, label),
+});
+
 /** The transports, in table order; each is loaded only in its own process. */
 const SUBJECTS: { label: string; load: () => Promise<Subject> }[] = [
   // As Quiver runs: path MTU discovery up to what the interface carries (loopback: 64 KiB, as
   // for TCP below; Ethernet: 1500 bytes).
-  { label: 'Quiver QUIC (PMTU discovery)', load: async () => (await import('./subjects/quiver.ts')).quiver(undefined, 'Quiver QUIC (PMTU discovery)') },
+  quiverRow(undefined, 'Quiver QUIC (PMTU discovery)'),
   // Discovery capped at Ethernet-sized and at the minimum datagrams, for comparison.
-  { label: 'Quiver QUIC (capped)', load: async () => (await import('./subjects/quiver.ts')).quiver(1452, 'Quiver QUIC (capped)') },
-  { label: 'Quiver QUIC (no discovery)', load: async () => (await import('./subjects/quiver.ts')).quiver(1200, 'Quiver QUIC (no discovery)') },
+  quiverRow(1452, 'Quiver QUIC (capped)'),
+  quiverRow(1200, 'Quiver QUIC (no discovery)'),
   { label: '@matrixai/quic 2.0.9', load: async () => (await import('./subjects/matrixai.ts')).matrixai() },
   { label: 'node:tls over TCP', load: async () => (await import('./subjects/nodeTls.ts')).nodeTls() },
 ];

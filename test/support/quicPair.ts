@@ -71,9 +71,8 @@ export class Pair {
   /** Datagrams handed to the network, per direction (for assertions). */
   sentToServer = 0;
   sentToClient = 0;
-  /** The largest datagram each side handed to the network. */
+  /** The largest datagram the client handed to the network. */
   largestToServer = 0;
-  largestToClient = 0;
   /** When set, datagrams from the client appear to come from this address (NAT rebinding). */
   natRewrite: SocketAddress | null = null;
   /** Drop everything while true (a blackout). */
@@ -135,10 +134,7 @@ export class Pair {
     if (toServer) {
       this.sentToServer++;
       this.largestToServer = Math.max(this.largestToServer, data.length);
-    } else {
-      this.sentToClient++;
-      this.largestToClient = Math.max(this.largestToClient, data.length);
-    }
+    } else this.sentToClient++;
     if (this.blackout || data.length > this.link.mtu || this.rng() < this.link.loss) return;
     const copies = this.rng() < this.link.duplicate ? 2 : 1;
     for (let i = 0; i < copies; i++) {

@@ -65,7 +65,7 @@ describe('MtuDiscovery', () => {
     }
     assert.equal(d.probeSize(0, 14_720), 14_720);
     ack(14_720);
-    assert.equal(d.probeSize(0, 14_730), null, 'a step smaller than SEARCH_DONE waits for more window');
+    assert.equal(d.probeSize(0, 14_730), null, 'a step smaller than MIN_STEP waits for more window');
     assert.equal(d.probeSize(0, 29_440), 29_440);
     ack(29_440);
     assert.equal(d.probeSize(0, 200_000), 65507);
