@@ -110,7 +110,13 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
   const startSession = (row: AccountRow) => {
     const existing = live.get(row.id);
     if (existing) return existing;
-    const state: Live = { session: null as unknown as AccountSession, status: 'offline', boundJid: null, error: null, presence: new Map() };
+    const state: Live = {
+      session: null as unknown as AccountSession,
+      status: 'offline',
+      boundJid: null,
+      error: null,
+      presence: new Map(),
+    };
     const accountId = row.id;
     state.session = new AccountSession(
       {
@@ -119,11 +125,16 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
         preference: row.settings.transport,
         password: () => secrets.get(accountId, row.jid),
         deps: () =>
-          buildConnectDeps(storage.getAccount(accountId)?.settings ?? row.settings, storage.getGlobalSettings(), saveRecord, {
-            storage,
-            accountId,
-            acceptOnce: takeAcceptedOnce(accountId),
-          }),
+          buildConnectDeps(
+            storage.getAccount(accountId)?.settings ?? row.settings,
+            storage.getGlobalSettings(),
+            saveRecord,
+            {
+              storage,
+              accountId,
+              acceptOnce: takeAcceptedOnce(accountId),
+            },
+          ),
       },
       {
         status(status, boundJid, error) {
@@ -134,7 +145,11 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
           if (current) emit({ name: 'account.changed', payload: { account: view(current) } });
         },
         roster(items, ver) {
-          storage.replaceRoster(accountId, items.filter((item) => acceptableJid(item.jid, 'roster item')), ver);
+          storage.replaceRoster(
+            accountId,
+            items.filter((item) => acceptableJid(item.jid, 'roster item')),
+            ver,
+          );
           emit({ name: 'roster.changed', payload: { accountId, items: rosterView(accountId) } });
         },
         rosterPush(item) {
@@ -161,7 +176,9 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
           if (inserted) emit({ name: 'message.added', payload: { message } });
         },
         outbox() {
-          return storage.queuedMessages(accountId).map((m) => ({ localId: m.id, to: m.peer, stanzaId: m.stanzaId, body: m.body }));
+          return storage
+            .queuedMessages(accountId)
+            .map((m) => ({ localId: m.id, to: m.peer, stanzaId: m.stanzaId, body: m.body }));
         },
         sent(localId) {
           emit({ name: 'message.updated', payload: { message: storage.setMessageState(localId, 'sent') } });
@@ -203,7 +220,10 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       presentedSpkiSha256: leaf?.spkiSha256 ?? '',
       pinnedSpkiSha256: pins.map((p) => p.spkiSha256),
       tried: context.verdict.tried,
-      reason: context.verdict.error ?? { code: 'untrusted', message: `Quiver could not prove that this server is ${context.domain}.` },
+      reason: context.verdict.error ?? {
+        code: 'untrusted',
+        message: `Quiver could not prove that this server is ${context.domain}.`,
+      },
       at: Date.now(),
     };
     pending.set(accountId, decision);
@@ -222,7 +242,10 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       normalizeBareJid(jid);
       return true;
     } catch (error) {
-      log('warn', `ignored a ${what} with an invalid JID ${JSON.stringify(jid.slice(0, 100))}: ${(error as Error).message}`);
+      log(
+        'warn',
+        `ignored a ${what} with an invalid JID ${JSON.stringify(jid.slice(0, 100))}: ${(error as Error).message}`,
+      );
       return false;
     }
   };
@@ -321,14 +344,21 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     'certificate.pending': () => [...pending.values()],
     'certificate.decide': async ({ decisionId, choice }) => {
       const decision = [...pending.values()].find((d) => d.id === decisionId);
-      if (!decision) throw new CoreError('decision-not-found', 'That certificate decision is no longer pending: the account was removed or asked again.');
+      if (!decision)
+        throw new CoreError(
+          'decision-not-found',
+          'That certificate decision is no longer pending: the account was removed or asked again.',
+        );
       pending.delete(decision.accountId);
       emit({ name: 'certificate.decisionResolved', payload: { decisionId } });
       if (choice === 'refuse') {
         const state = live.get(decision.accountId);
         if (state) {
           state.status = 'error';
-          state.error = { code: 'refused-by-user', message: `You refused the certificate ${decision.domain} presented; the account stays offline. Enable it again to retry.` };
+          state.error = {
+            code: 'refused-by-user',
+            message: `You refused the certificate ${decision.domain} presented; the account stays offline. Enable it again to retry.`,
+          };
         }
         const row = storage.setAccountEnabled(decision.accountId, false);
         emit({ name: 'account.changed', payload: { account: view(row) } });
@@ -340,8 +370,16 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
         for (const pin of storage.listPins(decision.accountId, decision.domain)) {
           storage.removePin(decision.accountId, pin.domain, pin.spkiSha256);
         }
-        storage.addPin(decision.accountId, decision.domain, decision.presentedSpkiSha256, decision.certificates[0] ?? null);
-        emit({ name: 'pin.changed', payload: { accountId: decision.accountId, pins: storage.listPins(decision.accountId) } });
+        storage.addPin(
+          decision.accountId,
+          decision.domain,
+          decision.presentedSpkiSha256,
+          decision.certificates[0] ?? null,
+        );
+        emit({
+          name: 'pin.changed',
+          payload: { accountId: decision.accountId, pins: storage.listPins(decision.accountId) },
+        });
       } else {
         const accepted = acceptedOnce.get(decision.accountId) ?? new Set<string>();
         accepted.add(decision.presentedSpkiSha256);

@@ -7,7 +7,8 @@ import * as electron from 'electron';
 import { createCore } from '../app/core.ts';
 import { runMain } from './lifecycle.ts';
 
-const log = (message: string, detail?: unknown) => console.error(`quiver: ${message}`, ...(detail === undefined ? [] : [detail]));
+const log = (message: string, detail?: unknown) =>
+  console.error(`quiver: ${message}`, ...(detail === undefined ? [] : [detail]));
 const here = import.meta.dirname;
 const devServerUrl = !electron.app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined;
 

@@ -148,7 +148,11 @@ export async function runMain(electron: MainElectron, options: MainOptions): Pro
   if (quitting !== 'no') return { closed };
 
   const createWindow = () => {
-    const created = createMainWindow(electron, { preloadPath: options.preloadPath, url: devServerUrl ?? APP_ENTRY_URL, log });
+    const created = createMainWindow(electron, {
+      preloadPath: options.preloadPath,
+      url: devServerUrl ?? APP_ENTRY_URL,
+      log,
+    });
     disconnect = connectCore({ ipcMain: electron.ipcMain, contents: created.webContents, core: core!, appOrigin, log });
     created.on('closed', () => {
       disconnect();

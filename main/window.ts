@@ -16,7 +16,10 @@ export interface PreventableEvent {
 
 /** The part of `WebContents` the window policy uses. */
 export interface PolicedContents {
-  on(event: 'will-navigate' | 'will-redirect' | 'will-attach-webview', listener: (event: PreventableEvent, url: string) => void): unknown;
+  on(
+    event: 'will-navigate' | 'will-redirect' | 'will-attach-webview',
+    listener: (event: PreventableEvent, url: string) => void,
+  ): unknown;
   setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' } | { action: 'allow' }): void;
 }
 
@@ -33,7 +36,9 @@ export interface WindowElectron {
 }
 
 export interface PermissionSession {
-  setPermissionRequestHandler(handler: (webContents: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
+  setPermissionRequestHandler(
+    handler: (webContents: unknown, permission: string, callback: (granted: boolean) => void) => void,
+  ): void;
   setPermissionCheckHandler(handler: (webContents: unknown, permission: string) => boolean): void;
   readonly webRequest: {
     onHeadersReceived(
@@ -103,7 +108,11 @@ const policed = new WeakSet<PolicedContents>();
  * Applies the navigation, new-window and webview policy to one WebContents. Used on our window and,
  * through `web-contents-created`, on any other WebContents that should ever appear.
  */
-export function policeContents(contents: PolicedContents, openExternal: (url: string) => Promise<void>, log: (message: string, detail?: unknown) => void): void {
+export function policeContents(
+  contents: PolicedContents,
+  openExternal: (url: string) => Promise<void>,
+  log: (message: string, detail?: unknown) => void,
+): void {
   // Our window's contents come through here twice (createMainWindow and web-contents-created);
   // twice-registered listeners would open an allowed link twice.
   if (policed.has(contents)) return;
@@ -185,7 +194,10 @@ export function installSessionPolicy(
   const allowed = new Set(options.allowedOrigins);
   session.webRequest.onBeforeRequest((details, callback) => {
     const origin = originOf(details.url);
-    const ok = details.url.startsWith('devtools://') || details.url.startsWith('data:') || (origin !== null && allowed.has(origin));
+    const ok =
+      details.url.startsWith('devtools://') ||
+      details.url.startsWith('data:') ||
+      (origin !== null && allowed.has(origin));
     if (!ok) options.log('blocked a request outside the app', details.url);
     callback(ok ? {} : { cancel: true });
   });

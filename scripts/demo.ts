@@ -14,9 +14,13 @@ import { startBrowserHost } from '../app/host/browserHost.ts';
 
 const DEMO_ACCOUNTS = ['alice@alpha.test', 'bob@alpha.test'];
 
-const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], {
-  stdio: 'inherit',
-});
+const build = spawnSync(
+  process.execPath,
+  ['node_modules/vite/bin/vite.js', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'],
+  {
+    stdio: 'inherit',
+  },
+);
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 console.log('Starting the demo lab (Prosody, DNS, a private CA) on loopback…');
@@ -33,12 +37,21 @@ const bothOnline = new Promise<void>((resolve) => {
 });
 const ids: string[] = [];
 for (const jid of DEMO_ACCOUNTS) {
-  const account = await core.handlers['account.add']({ jid, password: lab.users[jid]!, resolver: lab.resolver, extraCaPem: lab.caPem });
+  const account = await core.handlers['account.add']({
+    jid,
+    password: lab.users[jid]!,
+    resolver: lab.resolver,
+    extraCaPem: lab.caPem,
+  });
   ids.push(account.id);
 }
 // A first message so the chat is not empty: it really goes from one account to the other through Prosody.
 void bothOnline.then(() =>
-  core.handlers['chat.send']({ accountId: ids[0]!, to: DEMO_ACCOUNTS[1]!, body: 'Hi Bob! This is Alice, two accounts in one Quiver. Answer me from your account.' }),
+  core.handlers['chat.send']({
+    accountId: ids[0]!,
+    to: DEMO_ACCOUNTS[1]!,
+    body: 'Hi Bob! This is Alice, two accounts in one Quiver. Answer me from your account.',
+  }),
 );
 const host = await startBrowserHost({ core, staticDir: 'out/renderer', port: Number(process.env.QUIVER_PORT ?? 0) });
 

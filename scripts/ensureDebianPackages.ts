@@ -3,7 +3,17 @@ import { LabError } from '../test/lab/labError.ts';
 
 /** The Debian packages the lab and the e2e tests use. */
 // ngtcp2-server and ngtcp2-client: an independent QUIC peer for the interop tests.
-export const LAB_PACKAGES: readonly string[] = ['prosody', 'unbound', 'nsd', 'ldnsutils', 'openssl', 'chromium', 'ngtcp2-server', 'ngtcp2-client', 'iproute2'];
+export const LAB_PACKAGES: readonly string[] = [
+  'prosody',
+  'unbound',
+  'nsd',
+  'ldnsutils',
+  'openssl',
+  'chromium',
+  'ngtcp2-server',
+  'ngtcp2-client',
+  'iproute2',
+];
 
 /**
  * Checks with dpkg-query that every package is installed. Missing ones are installed with
@@ -15,25 +25,39 @@ export async function ensureDebianPackages(packages: readonly string[]): Promise
   if (missing.length === 0) return;
   const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
   if (process.getuid?.() !== 0) {
-    throw new LabError('missing-package', `Missing Debian packages: ${missing.join(', ')}. Install them with:\n  sudo sh -c '${command}'`);
+    throw new LabError(
+      'missing-package',
+      `Missing Debian packages: ${missing.join(', ')}. Install them with:\n  sudo sh -c '${command}'`,
+    );
   }
   console.error(`Installing missing Debian packages: ${missing.join(', ')}`);
   for (const args of [['update'], ['install', '-y', ...missing]]) {
-    const result = spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const result = spawnSync('apt-get', args, {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     if (result.status !== 0) {
-      throw new LabError('missing-package', `apt-get ${args.join(' ')} failed (exit ${result.status}); run it by hand: ${command}`);
+      throw new LabError(
+        'missing-package',
+        `apt-get ${args.join(' ')} failed (exit ${result.status}); run it by hand: ${command}`,
+      );
     }
   }
   const stillMissing = missingPackages(missing);
   if (stillMissing.length > 0) {
-    throw new LabError('missing-package', `apt-get reported success but ${stillMissing.join(', ')} are still not installed`);
+    throw new LabError(
+      'missing-package',
+      `apt-get reported success but ${stillMissing.join(', ')} are still not installed`,
+    );
   }
 }
 
 /** One dpkg-query for all names; unknown packages are simply absent from its output. */
 function missingPackages(packages: readonly string[]): string[] {
   if (packages.length === 0) return [];
-  const result = spawnSync('dpkg-query', ['-W', '-f', '${Package} ${db:Status-Status}\\n', ...packages], { encoding: 'utf8' });
+  const result = spawnSync('dpkg-query', ['-W', '-f', '${Package} ${db:Status-Status}\\n', ...packages], {
+    encoding: 'utf8',
+  });
   if (result.error) throw new LabError('missing-package', `cannot run dpkg-query: ${result.error.message}`);
   const installed = new Set(
     result.stdout

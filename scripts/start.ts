@@ -31,7 +31,10 @@ export class StartUsageError extends Error {
 }
 
 /** Parses the flags; throws StartUsageError with a sentence for the user. */
-export function parseStartArgs(argv: readonly string[], env: Record<string, string | undefined> = process.env): StartArgs {
+export function parseStartArgs(
+  argv: readonly string[],
+  env: Record<string, string | undefined> = process.env,
+): StartArgs {
   const args: StartArgs = { port: 0, dataDir: defaultDataDir(env), open: true, build: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -43,7 +46,8 @@ export function parseStartArgs(argv: readonly string[], env: Record<string, stri
     if (flag === '--port') {
       const text = value();
       const port = Number(text);
-      if (!/^\d+$/.test(text) || port > 65_535) throw new StartUsageError(`--port must be a number from 0 to 65535, not ${text}`);
+      if (!/^\d+$/.test(text) || port > 65_535)
+        throw new StartUsageError(`--port must be a number from 0 to 65535, not ${text}`);
       args.port = port;
     } else if (flag === '--data-dir') args.dataDir = resolve(value());
     else if (flag === '--no-open') args.open = false;
@@ -58,12 +62,17 @@ export function parseStartArgs(argv: readonly string[], env: Record<string, stri
  * Mirrors node_modules/electron/index.js without `require`-ing it: that file starts a download
  * when the binary is missing, which cannot work here.
  */
-export function electronBinary(root: string = PROJECT_ROOT, env: Record<string, string | undefined> = process.env): string | null {
+export function electronBinary(
+  root: string = PROJECT_ROOT,
+  env: Record<string, string | undefined> = process.env,
+): string | null {
   const pkg = join(root, 'node_modules', 'electron');
   const pathFile = join(pkg, 'path.txt');
   if (!existsSync(pathFile)) return null;
   const relative = readFileSync(pathFile, 'utf8').trim();
-  const binary = env['ELECTRON_OVERRIDE_DIST_PATH'] ? join(env['ELECTRON_OVERRIDE_DIST_PATH'], relative) : join(pkg, 'dist', relative);
+  const binary = env['ELECTRON_OVERRIDE_DIST_PATH']
+    ? join(env['ELECTRON_OVERRIDE_DIST_PATH'], relative)
+    : join(pkg, 'dist', relative);
   return existsSync(binary) ? binary : null;
 }
 
@@ -100,7 +109,11 @@ export interface ServeDeps {
  * Serves Quiver from the browser host with the real core. Resolves with a `stop()` that closes the
  * host, then the core (its streams and the database).
  */
-export async function serveInBrowser(args: StartArgs, staticDir: string, deps: ServeDeps): Promise<{ url: string; stop(): Promise<void> }> {
+export async function serveInBrowser(
+  args: StartArgs,
+  staticDir: string,
+  deps: ServeDeps,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const core = await deps.createCore({
     dataDir: args.dataDir,
     secrets: deps.secretStore(join(args.dataDir, 'secrets.json')),
@@ -110,7 +123,12 @@ export async function serveInBrowser(args: StartArgs, staticDir: string, deps: S
   });
   let host: BrowserHost;
   try {
-    host = await deps.startBrowserHost({ core, staticDir, port: args.port, log: (message, detail) => console.error(`quiver: ${message}`, detail) });
+    host = await deps.startBrowserHost({
+      core,
+      staticDir,
+      port: args.port,
+      log: (message, detail) => console.error(`quiver: ${message}`, detail),
+    });
   } catch (error) {
     await core.close();
     throw error;
@@ -129,7 +147,9 @@ export async function serveInBrowser(args: StartArgs, staticDir: string, deps: S
 function openInBrowser(url: string): void {
   const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
-  child.once('error', (error) => console.error(`quiver: could not open a browser (${error.message}); open the address above yourself.`));
+  child.once('error', (error) =>
+    console.error(`quiver: could not open a browser (${error.message}); open the address above yourself.`),
+  );
   child.unref();
 }
 
@@ -143,7 +163,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   if (args.build) {
-    const code = await run(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build']);
+    const code = await run(process.execPath, [
+      join(PROJECT_ROOT, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'),
+      'build',
+    ]);
     if (code !== 0) return code;
   }
   const electron = electronBinary();

@@ -38,7 +38,8 @@ export function parseCommandArgs(argv: readonly string[], spec: Record<string, F
     } else {
       for (let k = 0; k < flag.arity; k++) {
         const value = argv[++i];
-        if (value === undefined) throw new UsageError(`--${name} needs ${flag.arity} value${flag.arity > 1 ? 's' : ''}`);
+        if (value === undefined)
+          throw new UsageError(`--${name} needs ${flag.arity} value${flag.arity > 1 ? 's' : ''}`);
         values.push(value);
       }
     }
@@ -66,7 +67,8 @@ export function resolverFlag(args: ParsedArgs): string | null {
   const value = single(args, 'resolver');
   if (value === undefined) return null;
   const port = Number(value.slice(value.lastIndexOf(':') + 1));
-  if (!hostPort(value, '--resolver').ok || !validPort(port)) throw new UsageError('--resolver must be HOST:PORT, e.g. 127.0.0.1:5353');
+  if (!hostPort(value, '--resolver').ok || !validPort(port))
+    throw new UsageError('--resolver must be HOST:PORT, e.g. 127.0.0.1:5353');
   return value;
 }
 

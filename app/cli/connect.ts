@@ -46,11 +46,13 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
   if (!jid || extra.length > 0) throw new UsageError('connect takes exactly one JID');
   if (!/^[^@/\s]+@[^@/\s]+$/.test(jid)) throw new UsageError(`"${jid}" is not a bare JID like alice@example.org`);
   const transport = (single(args, 'transport') ?? 'auto') as TransportPreference;
-  if (!['auto', 'starttls', 'tls', 'quic'].includes(transport)) throw new UsageError('--transport must be starttls, tls or quic');
+  if (!['auto', 'starttls', 'tls', 'quic'].includes(transport))
+    throw new UsageError('--transport must be starttls, tls or quic');
   const resolver = resolverFlag(args);
   const waitSeconds = single(args, 'wait-message');
   const wait = waitSeconds === undefined ? null : Number(waitSeconds);
-  if (wait !== null && !(Number.isFinite(wait) && wait > 0 && wait <= 3600)) throw new UsageError('--wait-message takes seconds, 1 to 3600');
+  if (wait !== null && !(Number.isFinite(wait) && wait > 0 && wait <= 3600))
+    throw new UsageError('--wait-message takes seconds, 1 to 3600');
   const send = sendFlag(args);
   const json = has(args, 'json');
   const httpsPort = httpsPortFlag(args);
@@ -65,7 +67,12 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
     const accountId = storage.getAccountByJid(jid)?.id ?? null;
     const saveRecord = (record: SecurityRecord) => void storage.saveConnection(record);
     // The pins and the POSH cache of the app's database apply to the CLI too (same data dir).
-    const deps = buildConnectDeps({ resolver, resolverValidates: has(args, 'resolver-validates'), extraCaPem, transport }, { resolver: null, extraCaPem: null }, saveRecord, { storage, accountId, httpsPort });
+    const deps = buildConnectDeps(
+      { resolver, resolverValidates: has(args, 'resolver-validates'), extraCaPem, transport },
+      { resolver: null, extraCaPem: null },
+      saveRecord,
+      { storage, accountId, httpsPort },
+    );
     const { driver, record } = await connect({ jid, password, preference: transport, accountId }, deps);
     try {
       if (json) io.stdout(JSON.stringify(record));
@@ -166,7 +173,8 @@ function sendFlag(args: ReturnType<typeof parseCommandArgs>): [string, string] |
   // The stream machine's own check (sendMessage refuses what parseJid refuses), and the contract's
   // check of a contact's address, which refuses spaces and markup in the bare JID.
   const parsed = parseJid(to);
-  if (parsed === null || !contactJid(parsed.bare, '--send').ok) throw new UsageError(`--send: "${to}" is not a JID like bob@example.org`);
+  if (parsed === null || !contactJid(parsed.bare, '--send').ok)
+    throw new UsageError(`--send: "${to}" is not a JID like bob@example.org`);
   if (body.trim() === '') throw new UsageError('--send: the message text is empty');
   return [to, body];
 }
@@ -177,7 +185,9 @@ function readPassword(args: ReturnType<typeof parseCommandArgs>, io: CliIo): str
   const name = single(args, 'password-env') ?? 'QUIVER_PASSWORD';
   const value = io.env[name];
   if (value === undefined || value === '') {
-    throw new UsageError(`no password: set the environment variable ${name} (or give --password-env NAME or --password-file FILE)`);
+    throw new UsageError(
+      `no password: set the environment variable ${name} (or give --password-env NAME or --password-file FILE)`,
+    );
   }
   return value;
 }

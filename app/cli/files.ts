@@ -30,7 +30,9 @@ export function readPrivateFile(file: string): string {
   try {
     const { mode } = fstatSync(fd);
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-      throw new UsageError(`the password file ${file} may be read by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); run chmod 600 ${file}`);
+      throw new UsageError(
+        `the password file ${file} may be read by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); run chmod 600 ${file}`,
+      );
     }
     return readFileSync(fd, 'utf8');
   } finally {

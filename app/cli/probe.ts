@@ -24,7 +24,8 @@ export async function runProbe(argv: readonly string[], io: CliIo): Promise<numb
   const args = parseCommandArgs(argv, SPEC);
   const [domain, ...extra] = args.positionals;
   if (!domain || extra.length > 0) throw new UsageError('probe takes exactly one domain');
-  if (!/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/.test(domain) || domain.length > 253) throw new UsageError(`"${domain}" is not a domain name like example.org`);
+  if (!/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/.test(domain) || domain.length > 253)
+    throw new UsageError(`"${domain}" is not a domain name like example.org`);
   const resolver = resolverFlag(args);
   const httpsPort = httpsPortFlag(args);
   const json = has(args, 'json');
@@ -32,14 +33,28 @@ export async function runProbe(argv: readonly string[], io: CliIo): Promise<numb
   const extraCaPem = caPems.join('\n') || null;
 
   // `httpsPort` applies to POSH too (the lab serves HTTPS on a high port). No storage: no pins, no POSH cache.
-  const deps = buildConnectDeps({ resolver, resolverValidates: has(args, 'resolver-validates'), extraCaPem, transport: 'auto' }, { resolver: null, extraCaPem: null }, () => undefined, { httpsPort });
+  const deps = buildConnectDeps(
+    { resolver, resolverValidates: has(args, 'resolver-validates'), extraCaPem, transport: 'auto' },
+    { resolver: null, extraCaPem: null },
+    () => undefined,
+    { httpsPort },
+  );
 
   let report: ProbeReport;
   try {
-    report = await probeDomain(domain, { dns: deps.dns, hosts: deps.hosts, verify: deps.verify, hostMeta: deps.hostMeta, httpsPort });
+    report = await probeDomain(domain, {
+      dns: deps.dns,
+      hosts: deps.hosts,
+      verify: deps.verify,
+      hostMeta: deps.hostMeta,
+      httpsPort,
+    });
   } catch (error) {
     if (!(error instanceof ConnectError)) throw error;
-    if (json) io.stdout(JSON.stringify({ domain: domain.toLowerCase().replace(/\.$/, ''), candidates: [], problems: [error.message] }));
+    if (json)
+      io.stdout(
+        JSON.stringify({ domain: domain.toLowerCase().replace(/\.$/, ''), candidates: [], problems: [error.message] }),
+      );
     else io.stdout(`${domain}: ${error.message}`);
     io.stderr(`quiver: ${oneLine(error.message)}`);
     return 1;
@@ -47,7 +62,9 @@ export async function runProbe(argv: readonly string[], io: CliIo): Promise<numb
   io.stdout(json ? JSON.stringify(report) : formatReport(report));
   if (report.candidates.some((c) => c.result.ok)) return 0;
   const first = report.candidates.find((c) => c.result.error !== null);
-  io.stderr(`quiver: ${oneLine(first ? `no way to reach ${report.domain} was verified; the first: ${first.host}:${first.port} (${first.transport}): ${first.result.error}` : `no way to reach ${report.domain} was verified`)}`);
+  io.stderr(
+    `quiver: ${oneLine(first ? `no way to reach ${report.domain} was verified; the first: ${first.host}:${first.port} (${first.transport}): ${first.result.error}` : `no way to reach ${report.domain} was verified`)}`,
+  );
   return 1;
 }
 
@@ -65,7 +82,8 @@ export function formatReport(report: ProbeReport): string {
     c.result.ok ? `verified by ${c.result.prooftype ?? '-'} (${c.result.identity ?? '-'})` : 'FAILED',
   ]);
   const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => r[col]!.length)));
-  const line = (cells: string[]) => cells.map((cell, col) => (col === cells.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((cell, col) => (col === cells.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ');
   const out = [`quiver probe ${report.domain}`, line(header)];
   report.candidates.forEach((c, i) => {
     out.push(line(rows[i]!));
@@ -75,4 +93,3 @@ export function formatReport(report: ProbeReport): string {
   for (const problem of report.problems) out.push(`note: ${problem}`);
   return out.join('\n');
 }
-

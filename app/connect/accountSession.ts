@@ -4,7 +4,14 @@
  * Durable state (messages, roster, security records) goes through the callbacks to storage; this
  * class keeps only what is live (status, presence).
  */
-import type { AccountStatus, PresenceView, SecurityRecord, Show, TransportPreference, UserError } from '../contract/viewModels.ts';
+import type {
+  AccountStatus,
+  PresenceView,
+  SecurityRecord,
+  Show,
+  TransportPreference,
+  UserError,
+} from '../contract/viewModels.ts';
 import { establish, finish, type ConnectDeps, type Established } from './connector.ts';
 import { ConnectError, type DecisionContext } from './connectError.ts';
 import type { RosterItem, StreamEvent } from '../xmpp/streamMachine.ts';
@@ -139,7 +146,10 @@ export class AccountSession {
       // down: it ends this attempt with a message, and the session retries.
       if (generation !== this.#generation) return;
       this.#callbacks.log('error', `${this.#config.jid}: ${(error as Error)?.message ?? String(error)}`);
-      this.#callbacks.status('error', null, { code: 'internal', message: `Quiver could not connect ${this.#config.jid}: ${(error as Error)?.message ?? String(error)}` });
+      this.#callbacks.status('error', null, {
+        code: 'internal',
+        message: `Quiver could not connect ${this.#config.jid}: ${(error as Error)?.message ?? String(error)}`,
+      });
       this.#scheduleRetry();
     });
     const tracked: Promise<void> = attempt.finally(() => {
@@ -177,7 +187,13 @@ export class AccountSession {
     let established: Established;
     try {
       established = await establish(
-        { jid: this.#config.jid, password, preference: this.#config.preference, accountId: this.#config.accountId, signal: abort.signal },
+        {
+          jid: this.#config.jid,
+          password,
+          preference: this.#config.preference,
+          accountId: this.#config.accountId,
+          signal: abort.signal,
+        },
         this.#config.deps(),
       );
     } catch (error) {
@@ -187,7 +203,10 @@ export class AccountSession {
       this.#callbacks.log('warn', `${this.#config.jid}: ${message}`);
       if (error instanceof ConnectError && error.decision) {
         this.#running = false;
-        this.#callbacks.status('error', null, { code: 'needs-decision', message: `${message} Quiver needs your decision.` });
+        this.#callbacks.status('error', null, {
+          code: 'needs-decision',
+          message: `${message} Quiver needs your decision.`,
+        });
         this.#callbacks.decisionNeeded(error.decision);
         return;
       }
@@ -209,7 +228,11 @@ export class AccountSession {
     this.#onlineSince = Date.now();
     established.driver.setEventHandler(
       (event) => this.#onEvent(event),
-      (fault) => this.#callbacks.log('error', `${this.#config.jid}: a stream event could not be handled: ${(fault as Error)?.message ?? String(fault)}`),
+      (fault) =>
+        this.#callbacks.log(
+          'error',
+          `${this.#config.jid}: a stream event could not be handled: ${(fault as Error)?.message ?? String(fault)}`,
+        ),
     );
     // Events held since `online` were delivered just now; one of them may have closed the stream.
     if (established.driver.machine.state !== 'online') return;
@@ -238,7 +261,10 @@ export class AccountSession {
         }
         break;
       case 'stanza-error':
-        this.#callbacks.log('warn', `${this.#config.jid}: ${event.stanzaKind} ${event.id ?? ''} failed: ${event.condition}`);
+        this.#callbacks.log(
+          'warn',
+          `${this.#config.jid}: ${event.stanzaKind} ${event.id ?? ''} failed: ${event.condition}`,
+        );
         break;
       case 'error':
         this.#callbacks.log('warn', `${this.#config.jid}: ${event.error.message}`);
@@ -282,7 +308,11 @@ export class AccountSession {
       return;
     }
     if (code && SLOW_DOWN.has(code)) this.#attempt = Math.max(this.#attempt, 4);
-    this.#callbacks.status('connecting', null, reason ? { code: code ?? 'closed', message: `Connection lost: ${reason}` } : null);
+    this.#callbacks.status(
+      'connecting',
+      null,
+      reason ? { code: code ?? 'closed', message: `Connection lost: ${reason}` } : null,
+    );
     this.#scheduleRetry();
   }
 

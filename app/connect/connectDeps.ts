@@ -51,7 +51,11 @@ export function buildConnectDeps(
   const resolver = account.resolver ?? global.resolver;
   // The AD bit counts from a loopback resolver, or from one the person marked as validating.
   const validates = account.resolver !== null && account.resolverValidates;
-  const dns = cachedDnsClientFor(resolver, validates, account.resolver ? "this account's DNS resolver setting" : 'the global DNS resolver setting');
+  const dns = cachedDnsClientFor(
+    resolver,
+    validates,
+    account.resolver ? "this account's DNS resolver setting" : 'the global DNS resolver setting',
+  );
   const anchors = anchorsFor(account.extraCaPem, global.extraCaPem);
   /** A and AAAA together; one family failing (an AAAA timeout) does not lose the other. */
   const addresses = async (name: string): Promise<string[]> => {
@@ -62,16 +66,25 @@ export function buildConnectDeps(
     return found;
   };
   const storage = options.storage ?? null;
-  const posh = options.posh === false
-    ? null
-    : createPoshSource({ anchors, resolve: resolver ? addresses : undefined, cache: storage, now: () => now().getTime(), httpsPort: options.httpsPort });
+  const posh =
+    options.posh === false
+      ? null
+      : createPoshSource({
+          anchors,
+          resolve: resolver ? addresses : undefined,
+          cache: storage,
+          now: () => now().getTime(),
+          httpsPort: options.httpsPort,
+        });
   const hosts = createHostResolver(resolver ? { addresses } : null);
   return {
     dns,
     hosts,
     // XEP-0487 / XEP-0156 documents, over HTTPS checked against the same anchors, names resolved the same way.
     hostMeta: {
-      json: async (url) => (await fetchHttpsJson(url, { anchors, resolve: (host) => hosts.resolve(host), httpsPort: options.httpsPort })).json,
+      json: async (url) =>
+        (await fetchHttpsJson(url, { anchors, resolve: (host) => hosts.resolve(host), httpsPort: options.httpsPort }))
+          .json,
     },
     httpsPort: options.httpsPort,
     verify: (facts) => {
@@ -103,7 +116,10 @@ function dnsClientFor(resolver: string | null, validates: boolean, setting: stri
     return createDnsClient(resolver ? { server: resolver, ...(validates ? { trustAd: true } : {}) } : {});
   } catch (error) {
     if (!(error instanceof SecurityError)) throw error;
-    throw new ConnectError(error.code, `${error.message} Fix ${setting}: it must be an IP address with an optional port, like 127.0.0.1:53.`);
+    throw new ConnectError(
+      error.code,
+      `${error.message} Fix ${setting}: it must be an IP address with an optional port, like 127.0.0.1:53.`,
+    );
   }
 }
 
@@ -114,7 +130,10 @@ function anchorsFor(accountPem: string | null, globalPem: string | null): TrustA
       loadTrustAnchors([pem], { includeSystem: false });
     } catch (error) {
       if (!(error instanceof SecurityError)) throw error;
-      throw new ConnectError(error.code, `${setting} cannot be used: ${error.message.replace(/^Extra trust anchor 1 /, 'it ')} Paste the CA certificate in PEM form (-----BEGIN CERTIFICATE-----), or remove the setting.`);
+      throw new ConnectError(
+        error.code,
+        `${setting} cannot be used: ${error.message.replace(/^Extra trust anchor 1 /, 'it ')} Paste the CA certificate in PEM form (-----BEGIN CERTIFICATE-----), or remove the setting.`,
+      );
     }
   };
   check(accountPem, "This account's extra CA certificate");

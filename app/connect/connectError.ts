@@ -23,7 +23,12 @@ export class ConnectError extends Error {
   readonly code: string;
   readonly attempts: CandidateFailure[];
   readonly decision: DecisionContext | null;
-  constructor(code: string, message: string, attempts: CandidateFailure[] = [], decision: DecisionContext | null = null) {
+  constructor(
+    code: string,
+    message: string,
+    attempts: CandidateFailure[] = [],
+    decision: DecisionContext | null = null,
+  ) {
     super(message);
     this.name = 'ConnectError';
     this.code = code;

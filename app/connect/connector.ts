@@ -54,16 +54,25 @@ export interface Established {
 }
 
 /** Failures that would repeat on every candidate: stop trying further ones. */
-const FINAL_CODES = new Set(['not-authorized', 'account-disabled', 'credentials-expired', 'invalid-mechanism', 'no-acceptable-mechanism']);
+const FINAL_CODES = new Set([
+  'not-authorized',
+  'account-disabled',
+  'credentials-expired',
+  'invalid-mechanism',
+  'no-acceptable-mechanism',
+]);
 
 export async function establish(request: ConnectRequest, deps: ConnectDeps): Promise<Established> {
   const domain = domainOf(request.jid);
-  const { candidates, problems, bogus } = await untilAborted(request.signal, discover(domain, deps.dns, {
-    random: deps.random,
-    preference: request.preference,
-    hostMeta: deps.hostMeta ?? null,
-    httpsPort: deps.httpsPort,
-  }));
+  const { candidates, problems, bogus } = await untilAborted(
+    request.signal,
+    discover(domain, deps.dns, {
+      random: deps.random,
+      preference: request.preference,
+      hostMeta: deps.hostMeta ?? null,
+      httpsPort: deps.httpsPort,
+    }),
+  );
   const failures: CandidateFailure[] = problems.map((p) => ({ candidate: 'dns', code: 'dns', message: p }));
   let needsDecision: ConnectError | null = null;
   for (const candidate of candidates) {
@@ -81,28 +90,43 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
       if (error instanceof ConnectError && error.decision && !needsDecision) needsDecision = error;
     }
   }
-  if (needsDecision) throw new ConnectError(needsDecision.code, needsDecision.message, failures, needsDecision.decision);
+  if (needsDecision)
+    throw new ConnectError(needsDecision.code, needsDecision.message, failures, needsDecision.decision);
   const real = failures.filter((f) => f.candidate !== 'dns');
   // The most telling failure: a refused proof or login says more than an unreachable port, and
   // "QUIC is not available yet" says least of all.
   const telling = real.filter((f) => f.code !== 'quic-unavailable');
   const best =
-    telling.find((f) => f.code !== 'connection-refused' && f.code !== 'connect-timeout' && f.code !== 'connect-failed') ?? telling[0] ?? real[0];
+    telling.find(
+      (f) => f.code !== 'connection-refused' && f.code !== 'connect-timeout' && f.code !== 'connect-failed',
+    ) ??
+    telling[0] ??
+    real[0];
   if (!best) throw new ConnectError('no-candidates', `Quiver found no way to reach ${domain}.`, failures);
   const others = real.length - 1;
   throw new ConnectError(
     best.code,
-    others > 0 ? `${best.message} (${others} other way${others > 1 ? 's' : ''} to reach ${domain} failed too.)` : best.message,
+    others > 0
+      ? `${best.message} (${others} other way${others > 1 ? 's' : ''} to reach ${domain} failed too.)`
+      : best.message,
     failures,
   );
 }
 
-async function tryCandidate(request: ConnectRequest, domain: string, candidate: Candidate, deps: ConnectDeps): Promise<Established> {
+async function tryCandidate(
+  request: ConnectRequest,
+  domain: string,
+  candidate: Candidate,
+  deps: ConnectDeps,
+): Promise<Established> {
   if (candidate.transport === 'quic') {
     throw new ConnectError('quic-unavailable', 'XMPP over QUIC is not available in this version of Quiver yet.');
   }
   // XEP-0487: a Host Meta 2 link may give the addresses, and the SNI to send.
-  const addresses = candidate.ips && candidate.ips.length > 0 ? candidate.ips : await untilAborted(request.signal, deps.hosts.resolve(candidate.host));
+  const addresses =
+    candidate.ips && candidate.ips.length > 0
+      ? candidate.ips
+      : await untilAborted(request.signal, deps.hosts.resolve(candidate.host));
   const servername = candidate.hostMetaSni ?? domain;
   const timeoutMs = deps.timeoutMs ?? 10_000;
   let record: SecurityRecord | null = null;
@@ -119,7 +143,10 @@ async function tryCandidate(request: ConnectRequest, domain: string, candidate: 
     record = newRecord(request, candidate, facts, verdict);
     deps.saveRecord(record);
     if (!verdict.trusted) {
-      const error = verdict.error ?? { code: 'untrusted', message: `Quiver could not prove that this server is ${domain}.` };
+      const error = verdict.error ?? {
+        code: 'untrusted',
+        message: `Quiver could not prove that this server is ${domain}.`,
+      };
       finish(record, error.message, deps);
       const decision = verdict.decision ? { domain, candidate, verdict, certificates: record.certificates } : null;
       throw new ConnectError(error.code, error.message, [], decision);
@@ -140,11 +167,26 @@ async function tryCandidate(request: ConnectRequest, domain: string, candidate: 
       transport.destroy();
       throw error;
     }
-    const machine = new ClientStreamMachine({ jid: request.jid, password: request.password, resource: request.resource, security: 'tls', channelBinding: facts.channelBinding });
+    const machine = new ClientStreamMachine({
+      jid: request.jid,
+      password: request.password,
+      resource: request.resource,
+      security: 'tls',
+      channelBinding: facts.channelBinding,
+    });
     driver = new StreamDriver(machine, transport, () => undefined);
   } else {
-    const transport = await untilAborted(request.signal, TcpTransport.connect(addresses, candidate.port, timeoutMs), (late) => late.destroy());
-    const machine = new ClientStreamMachine({ jid: request.jid, password: request.password, resource: request.resource, security: 'starttls' });
+    const transport = await untilAborted(
+      request.signal,
+      TcpTransport.connect(addresses, candidate.port, timeoutMs),
+      (late) => late.destroy(),
+    );
+    const machine = new ClientStreamMachine({
+      jid: request.jid,
+      password: request.password,
+      resource: request.resource,
+      security: 'starttls',
+    });
     driver = new StreamDriver(machine, transport, () => undefined);
   }
 
@@ -199,7 +241,12 @@ async function tryCandidate(request: ConnectRequest, domain: string, candidate: 
           fail(new ConnectError(event.error.code, event.error.message));
           break;
         case 'closed':
-          fail(new ConnectError(event.error?.code ?? 'closed', event.error?.message ?? `${domain} closed the connection during login.`));
+          fail(
+            new ConnectError(
+              event.error?.code ?? 'closed',
+              event.error?.message ?? `${domain} closed the connection during login.`,
+            ),
+          );
           break;
         default:
           // Stanzas before 'online' do not happen (binding comes first); nothing to do.
@@ -256,7 +303,11 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
  * `work`, unless the signal aborts first: then rejects at once with `aborted`, and whatever `work`
  * produces later is handed to `cleanUp` (a socket that connected after all is destroyed).
  */
-function untilAborted<T>(signal: AbortSignal | undefined, work: Promise<T>, cleanUp: (late: T) => void = () => undefined): Promise<T> {
+function untilAborted<T>(
+  signal: AbortSignal | undefined,
+  work: Promise<T>,
+  cleanUp: (late: T) => void = () => undefined,
+): Promise<T> {
   if (!signal) return work;
   if (signal.aborted) {
     work.then(cleanUp, () => undefined);

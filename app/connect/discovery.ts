@@ -94,7 +94,11 @@ type Outcome<T> = { kind: 'done'; value: T } | { kind: 'late' };
  * @throws ConnectError `no-service` (the domain declines XMPP), `no-candidates` (nothing for the
  *   chosen transport)
  */
-export async function discover(domain: string, dns: SrvResolver, options: DiscoveryOptions = {}): Promise<DiscoveryResult> {
+export async function discover(
+  domain: string,
+  dns: SrvResolver,
+  options: DiscoveryOptions = {},
+): Promise<DiscoveryResult> {
   const preference = options.preference ?? 'auto';
   const deadlineMs = options.deadlineMs ?? DISCOVERY_DEADLINE_MS;
   const deadline = (options.startDeadline ?? timerDeadline)(deadlineMs);
@@ -103,33 +107,47 @@ export async function discover(domain: string, dns: SrvResolver, options: Discov
   const bogus: string[] = [];
 
   const bounded = async <T>(work: Promise<T>): Promise<Outcome<T>> =>
-    Promise.race([work.then((value) => ({ kind: 'done', value }) as const), deadline.expired.then(() => ({ kind: 'late' }) as const)]);
+    Promise.race([
+      work.then((value) => ({ kind: 'done', value }) as const),
+      deadline.expired.then(() => ({ kind: 'late' }) as const),
+    ]);
   const late = (what: string) => problems.push(`${what}: no answer within ${deadlineMs / 1000} s; ignored`);
 
-  const srvLookups = SERVICES.filter((s) => transportAllowed(s.transport, preference)).map(async (service): Promise<SrvAnswer | null> => {
-    const name = `${service.label}.${domain}`;
-    try {
-      const outcome = await bounded(dns.srv(name));
-      if (outcome.kind === 'late') {
-        late(name);
+  const srvLookups = SERVICES.filter((s) => transportAllowed(s.transport, preference)).map(
+    async (service): Promise<SrvAnswer | null> => {
+      const name = `${service.label}.${domain}`;
+      try {
+        const outcome = await bounded(dns.srv(name));
+        if (outcome.kind === 'late') {
+          late(name);
+          return null;
+        }
+        const answer = outcome.value;
+        if (answer.dnssec === 'bogus') {
+          bogus.push(name);
+          problems.push(`${name}: the DNSSEC signatures did not validate (bogus); its records are not used`);
+          return null;
+        }
+        if (answer.rcode !== 'NOERROR' && answer.rcode !== 'NXDOMAIN') problems.push(`${name}: ${answer.rcode}`);
+        return {
+          name,
+          source: service.source,
+          transport: service.transport,
+          dnssec: answer.dnssec,
+          records: answer.records,
+        };
+      } catch (error) {
+        problems.push(`${name}: ${(error as Error).message}`);
         return null;
       }
-      const answer = outcome.value;
-      if (answer.dnssec === 'bogus') {
-        bogus.push(name);
-        problems.push(`${name}: the DNSSEC signatures did not validate (bogus); its records are not used`);
-        return null;
-      }
-      if (answer.rcode !== 'NOERROR' && answer.rcode !== 'NXDOMAIN') problems.push(`${name}: ${answer.rcode}`);
-      return { name, source: service.source, transport: service.transport, dnssec: answer.dnssec, records: answer.records };
-    } catch (error) {
-      problems.push(`${name}: ${(error as Error).message}`);
-      return null;
-    }
-  });
+    },
+  );
 
-  const wantsHostMeta = options.hostMeta && (transportAllowed('tls', preference) || transportAllowed('quic', preference));
-  const hostMetaLookup = wantsHostMeta ? fetchHostMeta(domain, options.hostMeta!, options.httpsPort, bounded, late, problems) : Promise.resolve(null);
+  const wantsHostMeta =
+    options.hostMeta && (transportAllowed('tls', preference) || transportAllowed('quic', preference));
+  const hostMetaLookup = wantsHostMeta
+    ? fetchHostMeta(domain, options.hostMeta!, options.httpsPort, bounded, late, problems)
+    : Promise.resolve(null);
 
   let answers: (SrvAnswer | null)[];
   let hostMeta: { meta: HostMeta; url: string } | null;
@@ -152,7 +170,11 @@ export async function discover(domain: string, dns: SrvResolver, options: Discov
   // candidates carry `bogus`, so that whoever broke the answer cannot choose where Quiver connects:
   // such a candidate is refused, never tried (the issue: "Bogus answers: refuse that candidate").
   const dnssec: DnssecStatus =
-    bogus.length > 0 ? 'bogus' : found.length > 0 && found.length === answers.length && found.every((a) => a.dnssec === 'secure') ? 'secure' : 'insecure';
+    bogus.length > 0
+      ? 'bogus'
+      : found.length > 0 && found.length === answers.length && found.every((a) => a.dnssec === 'secure')
+        ? 'secure'
+        : 'insecure';
   const fallback = defaultCandidates(domain, dnssec, declined).filter((c) => transportAllowed(c.transport, preference));
   if (fallback.length === 0 && declined.length > 0) {
     throw new ConnectError(
@@ -161,7 +183,10 @@ export async function discover(domain: string, dns: SrvResolver, options: Discov
     );
   }
   if (fallback.length === 0) {
-    throw new ConnectError('no-candidates', `${domain} publishes no SRV record for the chosen transport, so Quiver has nowhere to connect. Choose "auto" or STARTTLS.`);
+    throw new ConnectError(
+      'no-candidates',
+      `${domain} publishes no SRV record for the chosen transport, so Quiver has nowhere to connect. Choose "auto" or STARTTLS.`,
+    );
   }
   return { candidates: fallback, problems, unused, bogus };
 }
@@ -182,10 +207,28 @@ function defaultCandidates(domain: string, dnssec: DnssecStatus, declined: reado
   const tcpDeclined = declines('srv:_xmpp-client._tcp') && declines('srv:_xmpps-client._tcp');
   const out: Candidate[] = [];
   if (!declines('srv:_xmpp-client._tcp')) {
-    out.push({ transport: 'starttls', host: domain, port: DEFAULT_STARTTLS_PORT, priority: 0, weight: 0, source: 'default', dnssec, record: null });
+    out.push({
+      transport: 'starttls',
+      host: domain,
+      port: DEFAULT_STARTTLS_PORT,
+      priority: 0,
+      weight: 0,
+      source: 'default',
+      dnssec,
+      record: null,
+    });
   }
   if (!declines('srv:_xmppq-client._udp') && !tcpDeclined) {
-    out.push({ transport: 'quic', host: domain, port: DEFAULT_QUIC_PORT, priority: 0, weight: 0, source: 'default', dnssec, record: null });
+    out.push({
+      transport: 'quic',
+      host: domain,
+      port: DEFAULT_QUIC_PORT,
+      priority: 0,
+      weight: 0,
+      source: 'default',
+      dnssec,
+      record: null,
+    });
   }
   return out;
 }

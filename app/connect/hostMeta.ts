@@ -69,14 +69,18 @@ export function parseHostMetaJson(json: unknown): HostMeta {
   if (isObject(json.xmpp)) {
     const ttl = json.xmpp.ttl;
     result.xmpp = { ttl: typeof ttl === 'number' && Number.isInteger(ttl) && ttl >= 0 ? ttl : null };
-    if (result.xmpp.ttl === null) result.problems.push('host-meta.json: the "xmpp" object has no valid "ttl" (XEP-0487 makes it mandatory)');
+    if (result.xmpp.ttl === null)
+      result.problems.push('host-meta.json: the "xmpp" object has no valid "ttl" (XEP-0487 makes it mandatory)');
   }
   if (json.links === undefined) return result;
   if (!Array.isArray(json.links)) {
     result.problems.push('host-meta.json: "links" is not an array');
     return result;
   }
-  if (json.links.length > MAX_HOST_META_LINKS) result.problems.push(`host-meta.json has ${json.links.length} links; only the first ${MAX_HOST_META_LINKS} are read`);
+  if (json.links.length > MAX_HOST_META_LINKS)
+    result.problems.push(
+      `host-meta.json has ${json.links.length} links; only the first ${MAX_HOST_META_LINKS} are read`,
+    );
   json.links.slice(0, MAX_HOST_META_LINKS).forEach((link, index) => readJsonLink(link, index, result));
   return result;
 }
@@ -102,7 +106,10 @@ function readJsonLink(link: unknown, index: number, result: HostMeta): void {
   const sni = typeof link.sni === 'string' ? normalizeName(link.sni) : null;
   if (sni === null) return void why('"sni" is missing or not a host name');
   if (!Array.isArray(link.ips)) return void why('"ips" is missing');
-  const ips = [...new Set(link.ips.filter((ip): ip is string => typeof ip === 'string' && net.isIP(ip) !== 0))].slice(0, MAX_IPS_PER_LINK);
+  const ips = [...new Set(link.ips.filter((ip): ip is string => typeof ip === 'string' && net.isIP(ip) !== 0))].slice(
+    0,
+    MAX_IPS_PER_LINK,
+  );
   if (ips.length === 0) return void why('"ips" holds no IPv4 or IPv6 address');
   result.links.push({ transport, rel, port, priority, weight, sni, ips });
 }
@@ -136,7 +143,8 @@ export function parseHostMetaXrd(text: string): HostMeta {
     } else if (event.type === 'element' && event.element.name === 'Link') {
       const rel = event.element.attrs.rel;
       const href = event.element.attrs.href;
-      if (rel === REL_WEBSOCKET || rel === REL_XBOSH) result.unused.push(`${rel} ${typeof href === 'string' ? href : '(no href)'}`);
+      if (rel === REL_WEBSOCKET || rel === REL_XBOSH)
+        result.unused.push(`${rel} ${typeof href === 'string' ? href : '(no href)'}`);
       if (result.unused.length >= MAX_HOST_META_LINKS) break;
     }
   }
@@ -177,6 +185,7 @@ function isU16(value: unknown): value is number {
 function normalizeName(text: string): string | null {
   const name = (text.endsWith('.') ? text.slice(0, -1) : text).toLowerCase();
   if (name.length === 0 || name.length > MAX_NAME_LENGTH) return null;
-  if (!/^[a-z0-9_.-]+$/.test(name) || name.split('.').some((label) => label.length === 0 || label.length > 63)) return null;
+  if (!/^[a-z0-9_.-]+$/.test(name) || name.split('.').some((label) => label.length === 0 || label.length > 63))
+    return null;
   return name;
 }

@@ -21,7 +21,8 @@ export function createHostResolver(dns: AddressQuery | null): HostResolver {
     async resolve(host) {
       if (net.isIP(host)) return [host];
       const found = dns ? await dns.addresses(host) : await systemLookup(host);
-      if (found.length === 0) throw new ConnectError('host-not-found', `The server name ${host} has no address in DNS.`);
+      if (found.length === 0)
+        throw new ConnectError('host-not-found', `The server name ${host} has no address in DNS.`);
       return found;
     },
   };
@@ -34,6 +35,9 @@ async function systemLookup(host: string): Promise<string[]> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOTFOUND' || code === 'ENODATA') return [];
     // EAI_AGAIN and the like: the lookup itself failed, which is not the same as "no such name".
-    throw new ConnectError('dns-unavailable', `Quiver could not look up ${host}: the DNS server did not answer (${code ?? 'error'}). Check the network connection.`);
+    throw new ConnectError(
+      'dns-unavailable',
+      `Quiver could not look up ${host}: the DNS server did not answer (${code ?? 'error'}). Check the network connection.`,
+    );
   }
 }

@@ -31,7 +31,10 @@ export interface ProbeResult {
 }
 
 /** One candidate as `quiver probe` prints it, in the order Quiver would try them. */
-export type ProbedCandidate = Pick<Candidate, 'transport' | 'host' | 'port' | 'priority' | 'weight' | 'source' | 'dnssec'> & {
+export type ProbedCandidate = Pick<
+  Candidate,
+  'transport' | 'host' | 'port' | 'priority' | 'weight' | 'source' | 'dnssec'
+> & {
   result: ProbeResult;
 };
 
@@ -70,11 +73,18 @@ const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
  */
 export async function probeDomain(domain: string, deps: ProbeDeps): Promise<ProbeReport> {
   const name = domain.toLowerCase().replace(/\.$/, '');
-  const found = await discover(name, deps.dns, { random: deps.random, preference: deps.preference, hostMeta: deps.hostMeta ?? null, httpsPort: deps.httpsPort });
+  const found = await discover(name, deps.dns, {
+    random: deps.random,
+    preference: deps.preference,
+    hostMeta: deps.hostMeta ?? null,
+    httpsPort: deps.httpsPort,
+  });
   const results = await Promise.all(
     found.candidates.map((candidate) =>
       // Never connect where a bogus answer pointed: its address is no more trustworthy than the answer.
-      candidate.dnssec === 'bogus' ? { ok: false, prooftype: null, identity: null, error: bogusRefusal(name, found.bogus) } : probeCandidate(name, candidate, deps),
+      candidate.dnssec === 'bogus'
+        ? { ok: false, prooftype: null, identity: null, error: bogusRefusal(name, found.bogus) }
+        : probeCandidate(name, candidate, deps),
     ),
   );
   return {
@@ -94,7 +104,11 @@ export async function probeDomain(domain: string, deps: ProbeDeps): Promise<Prob
 }
 
 /** Probes one candidate. Never throws: every failure becomes `{ ok: false, error }`. */
-export async function probeCandidate(domain: string, candidate: Candidate, deps: Pick<ProbeDeps, 'hosts' | 'verify' | 'timeoutMs'>): Promise<ProbeResult> {
+export async function probeCandidate(
+  domain: string,
+  candidate: Candidate,
+  deps: Pick<ProbeDeps, 'hosts' | 'verify' | 'timeoutMs'>,
+): Promise<ProbeResult> {
   if (candidate.transport === 'quic') return { ok: false, prooftype: null, identity: null, error: QUIC_UNAVAILABLE };
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const session = new ProbeSession(timeoutMs);
@@ -146,24 +160,38 @@ class ProbeSession {
 
   async run(domain: string, candidate: Candidate, deps: Pick<ProbeDeps, 'hosts' | 'verify'>): Promise<ProbeResult> {
     const where = `${candidate.host}:${candidate.port}`;
-    const addresses = candidate.ips && candidate.ips.length > 0 ? candidate.ips : await this.#bounded(deps.hosts.resolve(candidate.host));
+    const addresses =
+      candidate.ips && candidate.ips.length > 0
+        ? candidate.ips
+        : await this.#bounded(deps.hosts.resolve(candidate.host));
     // XEP-0487 §3: "you MUST send the provided SNI"; otherwise the JID's domain (XEP-0368 §3).
     const servername = candidate.hostMetaSni ?? domain;
     let facts: TlsFacts;
     if (candidate.transport === 'tls') {
       // connectDirectTls tries each address until a TLS handshake completes.
-      const connected = await this.#bounded(connectDirectTls(addresses, candidate.port, { servername, alpn: [ALPN_XMPP_CLIENT], timeoutMs: this.#timeoutMs }), (late) => late.transport.destroy());
+      const connected = await this.#bounded(
+        connectDirectTls(addresses, candidate.port, {
+          servername,
+          alpn: [ALPN_XMPP_CLIENT],
+          timeoutMs: this.#timeoutMs,
+        }),
+        (late) => late.transport.destroy(),
+      );
       this.#attach(connected.transport);
       facts = connected.facts;
     } else {
-      this.#attach(await this.#bounded(TcpTransport.connect(addresses, candidate.port, this.#timeoutMs), (late) => late.destroy()));
+      this.#attach(
+        await this.#bounded(TcpTransport.connect(addresses, candidate.port, this.#timeoutMs), (late) => late.destroy()),
+      );
       const features = await this.#openStream(domain, where);
       // RFC 6120 §5.3.1: a server that offers no STARTTLS cannot be used: Quiver never logs in in plaintext.
-      if (!features.getChild('starttls', NS_TLS)) throw new ProbeFailure(`${where} does not offer STARTTLS, and Quiver never connects without TLS.`);
+      if (!features.getChild('starttls', NS_TLS))
+        throw new ProbeFailure(`${where} does not offer STARTTLS, and Quiver never connects without TLS.`);
       this.#awaitingProceed = true;
       this.#transport!.write(encode(`<starttls xmlns='${NS_TLS}'/>`));
       const answer = await this.#element(where);
-      if (!answer.is('proceed', NS_TLS)) throw new ProbeFailure(`${where} refused to start TLS (<${answer.getName()}/>).`);
+      if (!answer.is('proceed', NS_TLS))
+        throw new ProbeFailure(`${where} refused to start TLS (<${answer.getName()}/>).`);
       this.#refusePlaintextAfterProceed(where);
       facts = await this.#bounded(this.#transport!.startTls({ servername, timeoutMs: this.#timeoutMs }));
       this.#refusePlaintextAfterProceed(where);
@@ -173,7 +201,16 @@ class ProbeSession {
       this.#queue.length = 0;
       this.#afterProceed = false;
     }
-    const verdict = await this.#bounded(deps.verify({ transport: candidate.transport, domain, sni: facts.sni, alpn: facts.alpn, chain: facts.chain, candidate }));
+    const verdict = await this.#bounded(
+      deps.verify({
+        transport: candidate.transport,
+        domain,
+        sni: facts.sni,
+        alpn: facts.alpn,
+        chain: facts.chain,
+        candidate,
+      }),
+    );
     if (!verdict.trusted) return { ok: false, prooftype: null, identity: null, error: refusal(domain, verdict) };
     await this.#openStream(domain, where);
     await this.#close();
@@ -215,7 +252,8 @@ class ProbeSession {
             // The plaintext stream ends here: whatever follows in this read is not parsed but checked.
             this.#awaitingProceed = false;
             this.#afterProceed = true;
-            if (!WHITESPACE_ONLY.test(Buffer.from(this.#framer.unparsed()).toString('latin1'))) this.#plaintextAfterProceed = true;
+            if (!WHITESPACE_ONLY.test(Buffer.from(this.#framer.unparsed()).toString('latin1')))
+              this.#plaintextAfterProceed = true;
             return;
           }
         }
@@ -261,12 +299,15 @@ class ProbeSession {
   /** Sends our stream header (RFC 6120 §4.7) and returns the server's features. */
   async #openStream(domain: string, where: string): Promise<Element> {
     this.#transport!.write(
-      encode(`<?xml version='1.0'?><stream:stream to='${escapeAttr(domain)}' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='${NS_STREAM}'>`),
+      encode(
+        `<?xml version='1.0'?><stream:stream to='${escapeAttr(domain)}' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='${NS_STREAM}'>`,
+      ),
     );
     const header = await this.#next();
     if (header.type !== 'stream-start') throw this.#unexpected(header, where, 'a stream header');
     const features = await this.#element(where);
-    if (!features.is('features', NS_STREAM)) throw new ProbeFailure(`${where} sent <${features.getName()}> where the stream features belong.`);
+    if (!features.is('features', NS_STREAM))
+      throw new ProbeFailure(`${where} sent <${features.getName()}> where the stream features belong.`);
     return features;
   }
 
@@ -274,9 +315,13 @@ class ProbeSession {
     const event = await this.#next();
     if (event.type !== 'element') throw this.#unexpected(event, where, 'an element');
     if (event.element.is('error', NS_STREAM)) {
-      const condition = event.element.children.find((c): c is Element => typeof c !== 'string' && c.getNS() === NS_STREAMS && c.getName() !== 'text');
+      const condition = event.element.children.find(
+        (c): c is Element => typeof c !== 'string' && c.getNS() === NS_STREAMS && c.getName() !== 'text',
+      );
       const text = event.element.getChildText('text', NS_STREAMS);
-      throw new ProbeFailure(`${where} ended the stream with the error ${condition?.getName() ?? 'undefined-condition'}${text ? `: ${text}` : ''}.`);
+      throw new ProbeFailure(
+        `${where} ended the stream with the error ${condition?.getName() ?? 'undefined-condition'}${text ? `: ${text}` : ''}.`,
+      );
     }
     return event.element;
   }
@@ -286,7 +331,9 @@ class ProbeSession {
       case 'timeout':
         return this.#timeoutError();
       case 'closed':
-        return new ProbeFailure(`${where} closed the connection before sending ${wanted}${event.error ? ` (${event.error.message})` : ''}.`);
+        return new ProbeFailure(
+          `${where} closed the connection before sending ${wanted}${event.error ? ` (${event.error.message})` : ''}.`,
+        );
       case 'error':
         return new ProbeFailure(`${where} sent XML Quiver cannot accept (${event.code}: ${event.detail}).`);
       case 'stream-end':
@@ -303,7 +350,13 @@ class ProbeSession {
     const grace = setTimeout(() => this.#deliver({ type: 'closed', error: null }), CLOSE_GRACE_MS);
     try {
       for (let event = await this.#next(); ; event = await this.#next()) {
-        if (event.type === 'stream-end' || event.type === 'closed' || event.type === 'timeout' || event.type === 'error') break;
+        if (
+          event.type === 'stream-end' ||
+          event.type === 'closed' ||
+          event.type === 'timeout' ||
+          event.type === 'error'
+        )
+          break;
       }
     } finally {
       clearTimeout(grace);

@@ -73,7 +73,8 @@ export class QuicSessions {
   async acquire(target: QuicTarget, options: QuicAcquireOptions): Promise<QuicLease> {
     if (this.#closed) throw new ConnectError('quic-closed', 'The QUIC session pool is shut down.');
     const key = `${target.address}|${target.port}|${target.sni}|${target.alpn}`;
-    const existing = this.#connecting.get(key) ?? (this.#entries.has(key) ? Promise.resolve(this.#entries.get(key)!) : undefined);
+    const existing =
+      this.#connecting.get(key) ?? (this.#entries.has(key) ? Promise.resolve(this.#entries.get(key)!) : undefined);
     let entry = existing ? await existing : undefined;
     const shared = entry !== undefined && entry.handle.closeInfo === null;
     if (!entry || !shared) {
@@ -91,7 +92,8 @@ export class QuicSessions {
     try {
       chain = await withAbort(options.signal, entry.ready);
       // A caller joining an established connection verifies the chain for its own account.
-      if (shared && !(await options.verify(chain))) throw new ConnectError('untrusted', `Quiver could not verify ${target.sni} over QUIC.`);
+      if (shared && !(await options.verify(chain)))
+        throw new ConnectError('untrusted', `Quiver could not verify ${target.sni} over QUIC.`);
       throwIfAborted(options.signal);
     } catch (error) {
       this.#release(entry);
@@ -100,7 +102,10 @@ export class QuicSessions {
     const stream = entry.handle.openStream(true);
     if (!stream) {
       this.#release(entry);
-      throw new ConnectError('quic-streams-exhausted', `${target.sni} allows no more QUIC streams on this connection; try again later.`);
+      throw new ConnectError(
+        'quic-streams-exhausted',
+        `${target.sni} allows no more QUIC streams on this connection; try again later.`,
+      );
     }
     return { transport: this.#wrap(entry, stream, target), chain, tlsFacts: entry.handle.connection.tlsFacts, shared };
   }
@@ -139,7 +144,8 @@ export class QuicSessions {
     let ep = this.#endpoints.get(family);
     if (!ep) {
       // Loopback peers are reached from a loopback socket; anything else from the wildcard.
-      const local = address === '127.0.0.1' ? '127.0.0.1' : address === '::1' ? '::1' : family === 'udp6' ? '::' : '0.0.0.0';
+      const local =
+        address === '127.0.0.1' ? '127.0.0.1' : address === '::1' ? '::1' : family === 'udp6' ? '::' : '0.0.0.0';
       ep = QuicEndpoint.bind({ address: local, port: 0 });
       this.#endpoints.set(family, ep);
       ep.catch(() => this.#endpoints.delete(family));
@@ -149,7 +155,11 @@ export class QuicSessions {
 
   async #connect(key: string, target: QuicTarget, options: QuicAcquireOptions): Promise<PoolEntry> {
     const endpoint = await this.#endpoint(target.address);
-    const handle = endpoint.connect({ serverName: target.sni, alpn: [target.alpn], remoteAddress: { address: target.address, port: target.port } });
+    const handle = endpoint.connect({
+      serverName: target.sni,
+      alpn: [target.alpn],
+      remoteAddress: { address: target.address, port: target.port },
+    });
     const where = `${target.sni} did not answer over QUIC on UDP port ${target.port} (${target.address})`;
     const ready = new Promise<Uint8Array[]>((resolve, reject) => {
       let chain: Uint8Array[] = [];
@@ -182,7 +192,12 @@ export class QuicSessions {
         },
         (error: unknown) => {
           clearTimeout(timer);
-          reject(new ConnectError('quic-handshake-failed', `The QUIC handshake with ${target.sni} on UDP port ${target.port} failed: ${error instanceof Error ? error.message : String(error)}`));
+          reject(
+            new ConnectError(
+              'quic-handshake-failed',
+              `The QUIC handshake with ${target.sni} on UDP port ${target.port} failed: ${error instanceof Error ? error.message : String(error)}`,
+            ),
+          );
         },
       );
     });

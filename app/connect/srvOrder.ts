@@ -58,7 +58,11 @@ export function orderSrvCandidates(answers: readonly SrvAnswer[], random: () => 
  * first, in the order given), and a Host Meta 2 link for it adds its `sni` and `ips`, since the
  * HTTPS-verified document delegating the domain to that name is a fact the verifier may use.
  */
-export function orderCandidates(answers: readonly SrvAnswer[], others: readonly Candidate[], random: () => number): OrderedCandidates {
+export function orderCandidates(
+  answers: readonly SrvAnswer[],
+  others: readonly Candidate[],
+  random: () => number,
+): OrderedCandidates {
   const declined: CandidateSource[] = [];
   const pool: Candidate[] = [];
   const seen = new Map<string, Candidate>();
@@ -106,7 +110,10 @@ export function orderCandidates(answers: readonly SrvAnswer[], others: readonly 
 }
 
 /** Sorts by priority, then applies RFC 2782 weighted selection within each priority. */
-export function weightedOrder<T extends { priority: number; weight: number }>(items: readonly T[], random: () => number): T[] {
+export function weightedOrder<T extends { priority: number; weight: number }>(
+  items: readonly T[],
+  random: () => number,
+): T[] {
   const byPriority = new Map<number, T[]>();
   for (const item of items) {
     const group = byPriority.get(item.priority) ?? [];
@@ -143,7 +150,8 @@ function isRootTarget(target: string): boolean {
 function normalizeTarget(target: string): string | null {
   const name = target.endsWith('.') ? target.slice(0, -1) : target;
   if (name.length === 0 || name.length > MAX_NAME_LENGTH) return null;
-  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.split('.').some((label) => label.length === 0 || label.length > 63)) return null;
+  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.split('.').some((label) => label.length === 0 || label.length > 63))
+    return null;
   return name.toLowerCase();
 }
 

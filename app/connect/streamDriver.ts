@@ -130,11 +130,14 @@ export class StreamDriver {
     this.#clearTimer();
     const deadline = this.machine.pollTimeout();
     if (deadline === undefined) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.machine.handleTimeout(Date.now());
-      this.pump();
-    }, Math.max(0, deadline - Date.now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.machine.handleTimeout(Date.now());
+        this.pump();
+      },
+      Math.max(0, deadline - Date.now()),
+    );
   }
 
   #clearTimer(): void {

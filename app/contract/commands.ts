@@ -67,10 +67,16 @@ export const commands = {
   /** Certificates waiting for a decision (also pushed as `certificate.decisionNeeded`). */
   'certificate.pending': command<CertificateDecisionView[]>()(v.object({})),
   /** refuse: the account stays offline; accept-once: this connection only; pin: trust this key for the account and domain. */
-  'certificate.decide': command<null>()(v.object({ decisionId: v.id, choice: v.literal('refuse', 'accept-once', 'pin') })),
+  'certificate.decide': command<null>()(
+    v.object({ decisionId: v.id, choice: v.literal('refuse', 'accept-once', 'pin') }),
+  ),
   'pin.list': command<PinView[]>()(v.object({ accountId: v.id })),
   'pin.remove': command<null>()(
-    v.object({ accountId: v.id, domain: v.string({ min: 1, max: 253 }), spkiSha256: v.string({ min: 64, max: 64, pattern: /^[0-9a-f]{64}$/ }) }),
+    v.object({
+      accountId: v.id,
+      domain: v.string({ min: 1, max: 253 }),
+      spkiSha256: v.string({ min: 64, max: 64, pattern: /^[0-9a-f]{64}$/ }),
+    }),
   ),
 } as const;
 
@@ -100,7 +106,8 @@ export async function dispatch(
   args: unknown,
   log: (error: unknown) => void = () => undefined,
 ): Promise<Result<unknown>> {
-  if (!isCommandName(name)) return { ok: false, error: { code: 'unknown-command', message: `Unknown command ${String(name)}` } };
+  if (!isCommandName(name))
+    return { ok: false, error: { code: 'unknown-command', message: `Unknown command ${String(name)}` } };
   const checked = commands[name].args(args, '');
   if (!checked.ok) return { ok: false, error: { code: 'invalid-argument', message: checked.error } };
   try {
@@ -112,6 +119,9 @@ export async function dispatch(
       return { ok: false, error: { code, message: error.message } };
     }
     log(error);
-    return { ok: false, error: { code: 'internal', message: 'Something went wrong inside Quiver; the log has details.' } };
+    return {
+      ok: false,
+      error: { code: 'internal', message: 'Something went wrong inside Quiver; the log has details.' },
+    };
   }
 }

@@ -85,11 +85,7 @@ export interface ConversationView {
 export type Prooftype = 'pkix' | 'dane-ee' | 'dane-ta' | 'pkix-ee' | 'pkix-ta' | 'posh' | 'pin';
 export type DnssecStatus = 'secure' | 'insecure' | 'bogus';
 export type CandidateSource =
-  | 'srv:_xmpps-client._tcp'
-  | 'srv:_xmpp-client._tcp'
-  | 'srv:_xmppq-client._udp'
-  | 'host-meta'
-  | 'default';
+  'srv:_xmpps-client._tcp' | 'srv:_xmpp-client._tcp' | 'srv:_xmppq-client._udp' | 'host-meta' | 'default';
 
 /** One prooftype the verifier tried, and why it did or did not hold. */
 export interface ProofAttempt {

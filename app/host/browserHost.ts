@@ -18,13 +18,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import {
-  dispatch,
-  MAX_FRAME_BYTES,
-  parseInvokeFrame,
-  type EventEnvelope,
-  type HostFrame,
-} from '../contract/index.ts';
+import { dispatch, MAX_FRAME_BYTES, parseInvokeFrame, type EventEnvelope, type HostFrame } from '../contract/index.ts';
 import type { QuiverCore } from '../core.ts';
 import { contentSecurityPolicy, SECURITY_HEADERS } from './contentSecurityPolicy.ts';
 import { contentTypeFor, resolveStaticPath } from './staticFiles.ts';
@@ -151,9 +145,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
         ws.close(CLOSE_POLICY_VIOLATION, 'malformed frame');
         return;
       }
-      void dispatch(core.handlers, frame.name, frame.args, (error) => log(`browser host: ${frame.name} failed`, error)).then(
-        (result) => send(ws, { kind: 'result', seq: frame.seq, result }),
-      );
+      void dispatch(core.handlers, frame.name, frame.args, (error) =>
+        log(`browser host: ${frame.name} failed`, error),
+      ).then((result) => send(ws, { kind: 'result', seq: frame.seq, result }));
     });
   }
 

@@ -26,7 +26,13 @@ export class ByteReader {
   /** Names the structure being read in error messages ("ClientHello", "ALPN list"). */
   private readonly label: string;
 
-  constructor(bytes: Uint8Array, offset = 0, limit = bytes.length, fail: DecodeFailure = frameEncodingError, label = '') {
+  constructor(
+    bytes: Uint8Array,
+    offset = 0,
+    limit = bytes.length,
+    fail: DecodeFailure = frameEncodingError,
+    label = '',
+  ) {
     this.bytes = bytes;
     this.offset = offset;
     this.limit = limit;

@@ -73,7 +73,8 @@ export class ByteWriter {
     if (typeof body === 'function') body(this);
     else this.bytes(body);
     const n = this.offset - at - lengthBytes;
-    if (n >= 2 ** (8 * lengthBytes)) throw new RangeError(`vector of ${n} bytes does not fit a ${lengthBytes}-byte length`);
+    if (n >= 2 ** (8 * lengthBytes))
+      throw new RangeError(`vector of ${n} bytes does not fit a ${lengthBytes}-byte length`);
     for (let i = lengthBytes - 1, v = n; i >= 0; i--, v >>>= 8) this.buf[at + i] = v & 0xff;
     return this;
   }

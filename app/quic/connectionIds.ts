@@ -48,7 +48,14 @@ export class ConnectionIds {
   private retirePriorTo = 0;
   private readonly retirePending = new Set<number>();
 
-  constructor(opts: { localCid: Uint8Array; remoteCid: Uint8Array; cidLength: number; resetTokenFor: (cid: Uint8Array) => Uint8Array; localLimit: number; events: { push(e: CidEvent): unknown } }) {
+  constructor(opts: {
+    localCid: Uint8Array;
+    remoteCid: Uint8Array;
+    cidLength: number;
+    resetTokenFor: (cid: Uint8Array) => Uint8Array;
+    localLimit: number;
+    events: { push(e: CidEvent): unknown };
+  }) {
     this.initialLocal = opts.localCid;
     this.cidLength = opts.cidLength;
     this.resetTokenFor = opts.resetTokenFor;
@@ -123,10 +130,12 @@ export class ConnectionIds {
   private onNewConnectionId(f: Extract<Frame, { type: 'new_connection_id' }>, frameType: number): void {
     // RFC 9000 §19.15: an endpoint that is sending packets with a zero-length Destination
     // Connection ID MUST treat receipt of NEW_CONNECTION_ID as PROTOCOL_VIOLATION.
-    if (this.current.cid.length === 0) throw new QuicError('PROTOCOL_VIOLATION', 'NEW_CONNECTION_ID with zero-length connection IDs', frameType);
+    if (this.current.cid.length === 0)
+      throw new QuicError('PROTOCOL_VIOLATION', 'NEW_CONNECTION_ID with zero-length connection IDs', frameType);
     const existing = this.remoteIds.get(f.seq);
     if (existing) {
-      if (!equalBytes(existing.cid, f.cid)) throw new QuicError('PROTOCOL_VIOLATION', 'NEW_CONNECTION_ID reuses a sequence number', frameType);
+      if (!equalBytes(existing.cid, f.cid))
+        throw new QuicError('PROTOCOL_VIOLATION', 'NEW_CONNECTION_ID reuses a sequence number', frameType);
       return;
     }
     // §19.15: a sequence number below Retire Prior To is retired at once.
@@ -149,12 +158,14 @@ export class ConnectionIds {
       }
     }
     // RFC 9000 §5.1.1: more than active_connection_id_limit IDs is CONNECTION_ID_LIMIT_ERROR.
-    if (this.remoteIds.size > this.localLimit) throw new QuicError('CONNECTION_ID_LIMIT_ERROR', 'peer exceeded active_connection_id_limit', frameType);
+    if (this.remoteIds.size > this.localLimit)
+      throw new QuicError('CONNECTION_ID_LIMIT_ERROR', 'peer exceeded active_connection_id_limit', frameType);
   }
 
   private onRetireConnectionId(seq: number, frameType: number): void {
     // RFC 9000 §19.16: retiring a sequence number never sent is PROTOCOL_VIOLATION.
-    if (seq >= this.nextLocalSeq) throw new QuicError('PROTOCOL_VIOLATION', 'RETIRE_CONNECTION_ID for an unissued sequence number', frameType);
+    if (seq >= this.nextLocalSeq)
+      throw new QuicError('PROTOCOL_VIOLATION', 'RETIRE_CONNECTION_ID for an unissued sequence number', frameType);
     const c = this.local.get(seq);
     if (!c) return;
     this.local.delete(seq);

@@ -204,12 +204,20 @@ export function isAckEliciting(f: Frame): boolean {
 
 /** RFC 9000 §9.1: PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames. */
 export function isProbing(f: Frame): boolean {
-  return f.type === 'path_challenge' || f.type === 'path_response' || f.type === 'new_connection_id' || f.type === 'padding';
+  return (
+    f.type === 'path_challenge' || f.type === 'path_response' || f.type === 'new_connection_id' || f.type === 'padding'
+  );
 }
 
 /** RFC 9000 §12.4 Table 3: frames permitted in Initial and Handshake packets. */
 export function allowedInHandshakeEpochs(f: Frame, frameType: number): boolean {
-  return f.type === 'padding' || f.type === 'ping' || f.type === 'ack' || f.type === 'crypto' || frameType === FrameType.CONNECTION_CLOSE;
+  return (
+    f.type === 'padding' ||
+    f.type === 'ping' ||
+    f.type === 'ack' ||
+    f.type === 'crypto' ||
+    frameType === FrameType.CONNECTION_CLOSE
+  );
 }
 
 /** Size of a STREAM frame header (type, id, offset, length) for `len` bytes of data at `offset`. */
@@ -238,7 +246,11 @@ export function encodeFrame(w: ByteWriter, f: Frame): void {
       return;
     case 'ack': {
       const first = f.ranges[0]!;
-      w.u8(f.ecn ? FrameType.ACK_ECN : FrameType.ACK).varint(first[1]).varint(f.delay).varint(f.ranges.length - 1).varint(first[1] - first[0]);
+      w.u8(f.ecn ? FrameType.ACK_ECN : FrameType.ACK)
+        .varint(first[1])
+        .varint(f.delay)
+        .varint(f.ranges.length - 1)
+        .varint(first[1] - first[0]);
       let smallest = first[0];
       for (let i = 1; i < f.ranges.length; i++) {
         const [lo, hi] = f.ranges[i]!;
@@ -283,7 +295,12 @@ export function encodeFrame(w: ByteWriter, f: Frame): void {
       w.u8(f.bidi ? FrameType.STREAMS_BLOCKED_BIDI : FrameType.STREAMS_BLOCKED_UNI).varint(f.limit);
       return;
     case 'new_connection_id':
-      w.u8(FrameType.NEW_CONNECTION_ID).varint(f.seq).varint(f.retirePriorTo).u8(f.cid.length).bytes(f.cid).bytes(f.resetToken);
+      w.u8(FrameType.NEW_CONNECTION_ID)
+        .varint(f.seq)
+        .varint(f.retirePriorTo)
+        .u8(f.cid.length)
+        .bytes(f.cid)
+        .bytes(f.resetToken);
       return;
     case 'retire_connection_id':
       w.u8(FrameType.RETIRE_CONNECTION_ID).varint(f.seq);

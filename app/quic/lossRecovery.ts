@@ -26,7 +26,8 @@ export interface RecoveryContext {
   peerMaxAckDelay(): number;
 }
 
-export type TimeoutOutcome = { kind: 'lost'; space: PacketSpace; packets: SentPacket[] } | { kind: 'pto'; space: PacketSpace };
+export type TimeoutOutcome =
+  { kind: 'lost'; space: PacketSpace; packets: SentPacket[] } | { kind: 'pto'; space: PacketSpace };
 
 export class LossRecovery {
   readonly rtt = new RttEstimator();
@@ -67,7 +68,13 @@ export class LossRecovery {
    * acknowledged packets (ascending) and those the acknowledgment proves lost. Throws
    * PROTOCOL_VIOLATION for an acknowledgment of a packet never sent (RFC 9000 §13.1).
    */
-  onAckReceived(space: PacketSpace, ranges: readonly PnRange[], ackDelay: number, now: number, frameType: number): { acked: SentPacket[]; lost: SentPacket[] } {
+  onAckReceived(
+    space: PacketSpace,
+    ranges: readonly PnRange[],
+    ackDelay: number,
+    now: number,
+    frameType: number,
+  ): { acked: SentPacket[]; lost: SentPacket[] } {
     this.now = now;
     const largest = ranges[0]![1];
     if (largest >= space.nextPn) throw new QuicError('PROTOCOL_VIOLATION', 'ACK for an unsent packet', frameType);
@@ -97,7 +104,12 @@ export class LossRecovery {
     // RFC 9002 §5.1: an RTT sample when the largest acknowledged is newly acknowledged and at
     // least one newly acknowledged packet was ack-eliciting.
     if (largestPacket.pn === largest && acked.some((p) => p.ackEliciting)) {
-      this.rtt.update(Math.max(now - largestPacket.timeSent, 0.001), space.id === APPLICATION ? ackDelay : 0, this.ctx.handshakeConfirmed(), this.ctx.peerMaxAckDelay());
+      this.rtt.update(
+        Math.max(now - largestPacket.timeSent, 0.001),
+        space.id === APPLICATION ? ackDelay : 0,
+        this.ctx.handshakeConfirmed(),
+        this.ctx.peerMaxAckDelay(),
+      );
     }
     // RFC 9002 §7.8: an application-limited sender does not grow its window.
     const appLimited = this.cc.bytesInFlight < this.cc.congestionWindow / 2;
@@ -156,7 +168,9 @@ export class LossRecovery {
     const eliciting = lost.filter((p) => p.ackEliciting && !p.mtuProbe);
     if (eliciting.length < 2) return false;
     for (let i = 1; i < lost.length; i++) if (lost[i]!.pn !== lost[i - 1]!.pn + 1) return false;
-    const duration = (this.rtt.smoothedRtt + Math.max(4 * this.rtt.rttVar, GRANULARITY) + this.ctx.peerMaxAckDelay()) * PERSISTENT_CONGESTION_THRESHOLD;
+    const duration =
+      (this.rtt.smoothedRtt + Math.max(4 * this.rtt.rttVar, GRANULARITY) + this.ctx.peerMaxAckDelay()) *
+      PERSISTENT_CONGESTION_THRESHOLD;
     return eliciting[eliciting.length - 1]!.timeSent - eliciting[0]!.timeSent > duration;
   }
 
@@ -210,7 +224,8 @@ export class LossRecovery {
   onTimeout(now: number): TimeoutOutcome {
     this.now = now;
     let earliest: PacketSpace | null = null;
-    for (const s of this.spaces) if (s.lossTime !== Infinity && (!earliest || s.lossTime < earliest.lossTime)) earliest = s;
+    for (const s of this.spaces)
+      if (s.lossTime !== Infinity && (!earliest || s.lossTime < earliest.lossTime)) earliest = s;
     if (earliest) {
       const packets = this.detectLost(earliest, now);
       this.setTimer(now);

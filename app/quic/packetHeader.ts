@@ -50,10 +50,12 @@ export function parseHeader(datagram: Uint8Array, offset: number, shortDcidLengt
   const version = r.u32();
   const dcidLen = r.u8();
   // RFC 9000 §17.2: in QUIC version 1, this value MUST NOT exceed 20 bytes.
-  if (version !== 0 && dcidLen > MAX_CID_LENGTH) throw new QuicError('PROTOCOL_VIOLATION', 'connection ID longer than 20 bytes');
+  if (version !== 0 && dcidLen > MAX_CID_LENGTH)
+    throw new QuicError('PROTOCOL_VIOLATION', 'connection ID longer than 20 bytes');
   const dcid = r.bytesView(dcidLen);
   const scidLen = r.u8();
-  if (version !== 0 && scidLen > MAX_CID_LENGTH) throw new QuicError('PROTOCOL_VIOLATION', 'connection ID longer than 20 bytes');
+  if (version !== 0 && scidLen > MAX_CID_LENGTH)
+    throw new QuicError('PROTOCOL_VIOLATION', 'connection ID longer than 20 bytes');
   const scid = r.bytesView(scidLen);
   if (version === 0) {
     // RFC 9000 §17.2.1 Version Negotiation.
@@ -64,7 +66,17 @@ export function parseHeader(datagram: Uint8Array, offset: number, shortDcidLengt
   const type = LONG_TYPES[(first >> 4) & 0x03]!;
   if (version !== QUIC_V1) {
     // Unknown version: only the invariant fields are meaningful (RFC 8999).
-    return { form: 'long', type, version, dcid, scid, token: new Uint8Array(0), pnOffset: -1, start: offset, end: datagram.length };
+    return {
+      form: 'long',
+      type,
+      version,
+      dcid,
+      scid,
+      token: new Uint8Array(0),
+      pnOffset: -1,
+      start: offset,
+      end: datagram.length,
+    };
   }
   if (type === 'retry') {
     if (r.remaining < AEAD_TAG_LENGTH) throw new QuicError('PROTOCOL_VIOLATION', 'Retry packet too short');
@@ -182,7 +194,15 @@ function allocatePacket(n: number): Uint8Array {
  * frames follow; returns the protected packet (header protection applied). For long headers the
  * Length field (2-byte varint just before `pnOffset`) is filled in here.
  */
-export function protectPacket(keys: PacketKeys, header: Uint8Array, pnOffset: number, pnLen: number, pn: number, frames: Uint8Array, isLong: boolean): Uint8Array {
+export function protectPacket(
+  keys: PacketKeys,
+  header: Uint8Array,
+  pnOffset: number,
+  pnLen: number,
+  pn: number,
+  frames: Uint8Array,
+  isLong: boolean,
+): Uint8Array {
   if (isLong) writeVarint(header, pnOffset - 2, pnLen + frames.length + AEAD_TAG_LENGTH, 2);
   let p = pn;
   for (let i = pnLen - 1; i >= 0; i--) {
@@ -200,7 +220,12 @@ export function protectPacket(keys: PacketKeys, header: Uint8Array, pnOffset: nu
 }
 
 /** RFC 9000 §17.2.1: a Version Negotiation packet listing the versions we support. */
-export function versionNegotiationPacket(dcid: Uint8Array, scid: Uint8Array, versions: number[], randomByte: number): Uint8Array {
+export function versionNegotiationPacket(
+  dcid: Uint8Array,
+  scid: Uint8Array,
+  versions: number[],
+  randomByte: number,
+): Uint8Array {
   const out = new Uint8Array(7 + dcid.length + scid.length + 4 * versions.length);
   out[0] = 0x80 | (randomByte & 0x7f);
   let o = 5;

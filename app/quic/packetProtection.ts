@@ -75,7 +75,10 @@ export function initialSecrets(dcid: Uint8Array): { client: Uint8Array; server: 
 
 export function initialKeys(dcid: Uint8Array): { client: PacketKeys; server: PacketKeys } {
   const s = initialSecrets(dcid);
-  return { client: derivePacketKeys(TLS_AES_128_GCM_SHA256, s.client), server: derivePacketKeys(TLS_AES_128_GCM_SHA256, s.server) };
+  return {
+    client: derivePacketKeys(TLS_AES_128_GCM_SHA256, s.client),
+    server: derivePacketKeys(TLS_AES_128_GCM_SHA256, s.server),
+  };
 }
 
 /** Scratch for nonces: `createCipheriv` copies its IV, so one buffer serves every call. */
@@ -96,8 +99,17 @@ function nonceFor(iv: Buffer, pn: number): Buffer {
  * AEAD-encrypts `plaintext` with the header as associated data, writing ciphertext || tag into
  * `out` at `offset` (which must have room for plaintext + 16 bytes). Returns the end offset.
  */
-export function sealPayloadInto(keys: PacketKeys, pn: number, header: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
-  const cipher = createCipheriv(keys.suite.aead as 'aes-128-gcm', keys.key, nonceFor(keys.iv, pn), { authTagLength: AEAD_TAG_LENGTH });
+export function sealPayloadInto(
+  keys: PacketKeys,
+  pn: number,
+  header: Uint8Array,
+  plaintext: Uint8Array,
+  out: Uint8Array,
+  offset: number,
+): number {
+  const cipher = createCipheriv(keys.suite.aead as 'aes-128-gcm', keys.key, nonceFor(keys.iv, pn), {
+    authTagLength: AEAD_TAG_LENGTH,
+  });
   cipher.setAAD(header);
   const a = cipher.update(plaintext);
   out.set(a, offset);
@@ -121,7 +133,9 @@ export function sealPayload(keys: PacketKeys, pn: number, header: Uint8Array, pl
 /** AEAD-decrypts ciphertext || tag; returns null when authentication fails (RFC 9001 §5.3: the packet is discarded). */
 export function openPayload(keys: PacketKeys, pn: number, header: Uint8Array, sealed: Uint8Array): Uint8Array | null {
   if (sealed.length < AEAD_TAG_LENGTH) return null;
-  const decipher = createDecipheriv(keys.suite.aead as 'aes-128-gcm', keys.key, nonceFor(keys.iv, pn), { authTagLength: AEAD_TAG_LENGTH });
+  const decipher = createDecipheriv(keys.suite.aead as 'aes-128-gcm', keys.key, nonceFor(keys.iv, pn), {
+    authTagLength: AEAD_TAG_LENGTH,
+  });
   decipher.setAAD(header);
   decipher.setAuthTag(sealed.subarray(sealed.length - AEAD_TAG_LENGTH));
   const a = decipher.update(sealed.subarray(0, sealed.length - AEAD_TAG_LENGTH));

@@ -15,17 +15,52 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { ByteWriter } from './byteWriter.ts';
 import { allowedInHandshakeEpochs, decodeFrames, encodeFrame, isAckEliciting, isProbing, type Frame } from './frame.ts';
 import { packetNumberLength } from './packetNumber.ts';
-import { parseHeader, protectPacket, QUIC_V1, unprotectPacket, writeLongHeader, type PacketHeader } from './packetHeader.ts';
-import { AEAD_TAG_LENGTH, derivePacketKeys, initialKeys, nextPhaseKeys, retryIntegrityTag, type PacketKeys } from './packetProtection.ts';
-import { APPLICATION, HANDSHAKE, INITIAL, PacketSpace, SPACE_NAMES, type SentFrame, type SentPacket, type SpaceId } from './packetSpace.ts';
+import {
+  parseHeader,
+  protectPacket,
+  QUIC_V1,
+  unprotectPacket,
+  writeLongHeader,
+  type PacketHeader,
+} from './packetHeader.ts';
+import {
+  AEAD_TAG_LENGTH,
+  derivePacketKeys,
+  initialKeys,
+  nextPhaseKeys,
+  retryIntegrityTag,
+  type PacketKeys,
+} from './packetProtection.ts';
+import {
+  APPLICATION,
+  HANDSHAKE,
+  INITIAL,
+  PacketSpace,
+  SPACE_NAMES,
+  type SentFrame,
+  type SentPacket,
+  type SpaceId,
+} from './packetSpace.ts';
 import { CRYPTO_ERROR_BASE, QuicError, TransportErrorCode, transportErrorName } from './quicError.ts';
 import { StreamManager } from './streamManager.ts';
 import { LossRecovery } from './lossRecovery.ts';
 import { BASE_PLPMTU, MtuDiscovery } from './mtuDiscovery.ts';
 import { ConnectionIds } from './connectionIds.ts';
-import { decodeTransportParameters, defaultTransportParameters, encodeTransportParameters, type TransportParameters } from './transportParameters.ts';
+import {
+  decodeTransportParameters,
+  defaultTransportParameters,
+  encodeTransportParameters,
+  type TransportParameters,
+} from './transportParameters.ts';
 import { varintLength } from './varint.ts';
-import { TlsHandshake, type Epoch, type StoredTicket, type TlsEvent, type TlsFacts, type TlsServerConfig } from './tls/tlsHandshake.ts';
+import {
+  TlsHandshake,
+  type Epoch,
+  type StoredTicket,
+  type TlsEvent,
+  type TlsFacts,
+  type TlsServerConfig,
+} from './tls/tlsHandshake.ts';
 
 export interface SocketAddress {
   address: string;
@@ -65,7 +100,8 @@ export type QuicEvent =
   | { type: 'closed'; code: number; codeName: string; reason: string; local: boolean; app: boolean };
 
 /** Events for the driver: which connection IDs route to this connection, and when it can be forgotten. */
-export type EndpointEvent = { type: 'cid-issued'; cid: Uint8Array } | { type: 'cid-retired'; cid: Uint8Array } | { type: 'drained' };
+export type EndpointEvent =
+  { type: 'cid-issued'; cid: Uint8Array } | { type: 'cid-retired'; cid: Uint8Array } | { type: 'drained' };
 
 export interface QuicConnectionStats {
   packetsSent: number;
@@ -112,13 +148,29 @@ export interface QuicConnectionOptions {
   /** Client: our Source Connection ID (default random). */
   localCid?: Uint8Array;
   /** Server: from the client's first Initial. */
-  server?: { originalDcid: Uint8Array; clientScid: Uint8Array; localCid: Uint8Array; retrySourceCid?: Uint8Array; addressValidated?: boolean };
+  server?: {
+    originalDcid: Uint8Array;
+    clientScid: Uint8Array;
+    localCid: Uint8Array;
+    retrySourceCid?: Uint8Array;
+    addressValidated?: boolean;
+  };
   /** Function used to derive stateless reset tokens; defaults to HMAC-SHA256 over `statelessResetKey`. */
   resetTokenFor?: (cid: Uint8Array) => Uint8Array;
 }
 
 /** Options common to `connect` and `accept`. */
-export type CommonConnectionOptions = Pick<QuicConnectionOptions, 'remoteAddress' | 'now' | 'transportParams' | 'cidLength' | 'statelessResetKey' | 'maxDatagramSize' | 'keepAliveInterval' | 'resetTokenFor'>;
+export type CommonConnectionOptions = Pick<
+  QuicConnectionOptions,
+  | 'remoteAddress'
+  | 'now'
+  | 'transportParams'
+  | 'cidLength'
+  | 'statelessResetKey'
+  | 'maxDatagramSize'
+  | 'keepAliveInterval'
+  | 'resetTokenFor'
+>;
 
 export interface ClientConnectOptions extends CommonConnectionOptions {
   /** SNI: per XEP-0467 the JID's domain. */
@@ -198,7 +250,11 @@ export class QuicConnection {
   readonly role: 'client' | 'server';
   readonly tls: TlsSession;
   private state: State = 'handshake';
-  private readonly spaces: [PacketSpace, PacketSpace, PacketSpace] = [new PacketSpace(INITIAL), new PacketSpace(HANDSHAKE), new PacketSpace(APPLICATION)];
+  private readonly spaces: [PacketSpace, PacketSpace, PacketSpace] = [
+    new PacketSpace(INITIAL),
+    new PacketSpace(HANDSHAKE),
+    new PacketSpace(APPLICATION),
+  ];
   private readonly events: QuicEvent[] = [];
   private readonly endpointEvents: EndpointEvent[] = [];
   private readonly recovery: LossRecovery;
@@ -236,7 +292,8 @@ export class QuicConnection {
   private bytesSentOnPath = 0;
 
   // Path validation (RFC 9000 §8.2).
-  private challenge: { data: Uint8Array; to: SocketAddress; sentAt: number; tries: number; pending: boolean } | null = null;
+  private challenge: { data: Uint8Array; to: SocketAddress; sentAt: number; tries: number; pending: boolean } | null =
+    null;
   private readonly pathResponses: { data: Uint8Array; to: SocketAddress }[] = [];
   /** Size of the datagram being processed (amplification credit on a path change). */
   private datagramLength = 0;
@@ -334,7 +391,14 @@ export class QuicConnection {
     }
 
     this.localTp = { ...defaultTransportParameters(), ...DEFAULT_TP, ...opts.transportParams };
-    this.cids = new ConnectionIds({ localCid, remoteCid, cidLength: this.cidLength, resetTokenFor: this.resetTokenFor, localLimit: this.localTp.activeConnectionIdLimit, events: this.endpointEvents });
+    this.cids = new ConnectionIds({
+      localCid,
+      remoteCid,
+      cidLength: this.cidLength,
+      resetTokenFor: this.resetTokenFor,
+      localLimit: this.localTp.activeConnectionIdLimit,
+      events: this.endpointEvents,
+    });
     this.localTp.initialSourceConnectionId = localCid;
     if (this.role === 'server') {
       this.localTp.originalDestinationConnectionId = this.originalDcid;
@@ -359,7 +423,13 @@ export class QuicConnection {
       ...opts,
       role: 'client',
       createTls: (transportParameters) =>
-        new TlsHandshake({ role: 'client', serverName: opts.serverName, alpn: opts.alpn, transportParameters, sessionTicket: opts.ticket ?? null }),
+        new TlsHandshake({
+          role: 'client',
+          serverName: opts.serverName,
+          alpn: opts.alpn,
+          transportParameters,
+          sessionTicket: opts.ticket ?? null,
+        }),
     });
     conn.start();
     return conn;
@@ -367,7 +437,11 @@ export class QuicConnection {
 
   /** A server connection for a client's first Initial; feed that datagram to `handleDatagram` next. */
   static accept(opts: ServerAcceptOptions): QuicConnection {
-    const server: NonNullable<QuicConnectionOptions['server']> = { originalDcid: opts.originalDcid, clientScid: opts.clientScid, localCid: opts.localCid };
+    const server: NonNullable<QuicConnectionOptions['server']> = {
+      originalDcid: opts.originalDcid,
+      clientScid: opts.clientScid,
+      localCid: opts.localCid,
+    };
     if (opts.retrySourceCid) server.retrySourceCid = opts.retrySourceCid;
     if (opts.addressValidated) server.addressValidated = true;
     const conn = new QuicConnection({
@@ -375,7 +449,13 @@ export class QuicConnection {
       role: 'server',
       server,
       createTls: (transportParameters) => {
-        const config: TlsServerConfig = { role: 'server', alpn: opts.alpn, transportParameters, certificateChain: opts.certificateChain, privateKey: opts.privateKey };
+        const config: TlsServerConfig = {
+          role: 'server',
+          alpn: opts.alpn,
+          transportParameters,
+          certificateChain: opts.certificateChain,
+          privateKey: opts.privateKey,
+        };
         if (opts.selectCertificate) config.selectCertificate = opts.selectCertificate;
         if (opts.ticketKey) config.ticketKey = opts.ticketKey;
         return new TlsHandshake(config);
@@ -487,7 +567,8 @@ export class QuicConnection {
     // RFC 9000 §10.3.1: compare the last 16 bytes of a datagram that cannot be processed with
     // the stateless reset tokens of the peer's connection IDs.
     if (data.length < 21 || (data[0]! & 0x80) !== 0) return;
-    if (this.cids.isStatelessReset(data.subarray(data.length - 16))) this.enterDraining(0, 'stateless reset received', false, false);
+    if (this.cids.isStatelessReset(data.subarray(data.length - 16)))
+      this.enterDraining(0, 'stateless reset received', false, false);
   }
 
   /** Returns whether the packet was authenticated and processed. */
@@ -519,7 +600,9 @@ export class QuicConnection {
       return false;
     }
     const isApp = space.id === APPLICATION;
-    const opened = unprotectPacket(data, header, space.readKeys, space.largestReceived, (phase, pn) => (isApp ? this.keysForPhase(phase, pn) : space.readKeys));
+    const opened = unprotectPacket(data, header, space.readKeys, space.largestReceived, (phase, pn) =>
+      isApp ? this.keysForPhase(phase, pn) : space.readKeys,
+    );
     if (!opened) {
       this.stats.packetsDropped++;
       return false;
@@ -555,7 +638,11 @@ export class QuicConnection {
     let nonProbing = false;
     for (const { frame, frameType } of frames) {
       if (space.id !== APPLICATION && !allowedInHandshakeEpochs(frame, frameType)) {
-        throw new QuicError('PROTOCOL_VIOLATION', `${frame.type} frame in a ${SPACE_NAMES[space.id]} packet`, frameType);
+        throw new QuicError(
+          'PROTOCOL_VIOLATION',
+          `${frame.type} frame in a ${SPACE_NAMES[space.id]} packet`,
+          frameType,
+        );
       }
       if (isAckEliciting(frame)) ackEliciting = true;
       if (!isProbing(frame)) nonProbing = true;
@@ -598,7 +685,12 @@ export class QuicConnection {
     if (this.role !== 'client' || this.receivedFirstServerPacket) return;
     if (!equalBytes(header.scid, this.originalDcid) || !equalBytes(header.dcid, this.cids.initialLocal)) return;
     if (header.versions.includes(QUIC_V1)) return;
-    this.enterDraining(0, `server supports none of our versions (it offered ${header.versions.map((v) => '0x' + v.toString(16)).join(', ') || 'nothing'})`, true, false);
+    this.enterDraining(
+      0,
+      `server supports none of our versions (it offered ${header.versions.map((v) => '0x' + v.toString(16)).join(', ') || 'nothing'})`,
+      true,
+      false,
+    );
   }
 
   private handleRetry(data: Uint8Array, header: Extract<PacketHeader, { form: 'long' }>): void {
@@ -715,7 +807,14 @@ export class QuicConnection {
     // A client's own path is validated by definition (it only probes a new local address).
     const back = this.lastValidatedRemote;
     if (!back) {
-      this.events.push({ type: 'closed', code: 0, codeName: 'path validation failed', reason: `no answer from ${failed.address}:${failed.port} and no validated address to return to`, local: true, app: false });
+      this.events.push({
+        type: 'closed',
+        code: 0,
+        codeName: 'path validation failed',
+        reason: `no answer from ${failed.address}:${failed.port} and no validated address to return to`,
+        local: true,
+        app: false,
+      });
       this.state = 'draining';
       this.drain();
       return;
@@ -772,7 +871,8 @@ export class QuicConnection {
       }
       case 'handshake_done':
         // RFC 9000 §19.20: a server MUST treat receipt of HANDSHAKE_DONE as PROTOCOL_VIOLATION.
-        if (this.role === 'server') throw new QuicError('PROTOCOL_VIOLATION', 'HANDSHAKE_DONE from a client', frameType);
+        if (this.role === 'server')
+          throw new QuicError('PROTOCOL_VIOLATION', 'HANDSHAKE_DONE from a client', frameType);
         this.confirmHandshake();
         return;
       case 'new_token':
@@ -798,7 +898,8 @@ export class QuicConnection {
   private onCrypto(space: PacketSpace, offset: number, data: Uint8Array, frameType: number): void {
     const buf = space.cryptoRecv;
     // RFC 9000 §7.5: more than the buffer we are willing to hold is CRYPTO_BUFFER_EXCEEDED.
-    if (offset + data.length > buf.readOffset + MAX_CRYPTO_BUFFER) throw new QuicError('CRYPTO_BUFFER_EXCEEDED', 'CRYPTO data beyond the buffer limit', frameType);
+    if (offset + data.length > buf.readOffset + MAX_CRYPTO_BUFFER)
+      throw new QuicError('CRYPTO_BUFFER_EXCEEDED', 'CRYPTO data beyond the buffer limit', frameType);
     buf.insert(offset, data);
     for (let chunk = buf.read(); chunk; chunk = buf.read()) {
       this.tls.handleCrypto(SPACE_NAMES[space.id], chunk);
@@ -928,7 +1029,8 @@ export class QuicConnection {
     for (;;) {
       const out = this.tls.pollOutput();
       if (out) {
-        const space = this.spaces[out.epoch === 'initial' ? INITIAL : out.epoch === 'handshake' ? HANDSHAKE : APPLICATION];
+        const space =
+          this.spaces[out.epoch === 'initial' ? INITIAL : out.epoch === 'handshake' ? HANDSHAKE : APPLICATION];
         space.cryptoSend.write(out.data);
         continue;
       }
@@ -982,13 +1084,17 @@ export class QuicConnection {
         throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'original_destination_connection_id mismatch');
       }
       if (this.retrySourceCid) {
-        if (!tp.retrySourceConnectionId || !equalBytes(tp.retrySourceConnectionId, this.retrySourceCid)) throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'retry_source_connection_id mismatch');
+        if (!tp.retrySourceConnectionId || !equalBytes(tp.retrySourceConnectionId, this.retrySourceCid))
+          throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'retry_source_connection_id mismatch');
       } else if (tp.retrySourceConnectionId) {
         throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'retry_source_connection_id without a Retry');
       }
       if (tp.statelessResetToken) this.cids.setInitialRemoteResetToken(tp.statelessResetToken);
     }
-    if (this.peerInitialScid && (!tp.initialSourceConnectionId || !equalBytes(tp.initialSourceConnectionId, this.peerInitialScid))) {
+    if (
+      this.peerInitialScid &&
+      (!tp.initialSourceConnectionId || !equalBytes(tp.initialSourceConnectionId, this.peerInitialScid))
+    ) {
       throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'initial_source_connection_id mismatch');
     }
     this.peerTp = tp;
@@ -1139,7 +1245,14 @@ export class QuicConnection {
     this.closeSendPending = true;
     this.closeDeadline = this.now + 3 * this.ptoDuration(APPLICATION);
     this.stopAllTimersForClose();
-    this.events.push({ type: 'closed', code, codeName: app ? `application ${code}` : transportErrorName(code), reason, local: true, app });
+    this.events.push({
+      type: 'closed',
+      code,
+      codeName: app ? `application ${code}` : transportErrorName(code),
+      reason,
+      local: true,
+      app,
+    });
   }
 
   private enterDraining(code: number, reason: string, local: boolean, app: boolean): void {
@@ -1148,7 +1261,15 @@ export class QuicConnection {
     this.state = 'draining';
     this.closeDeadline = this.now + 3 * this.ptoDuration(APPLICATION);
     this.stopAllTimersForClose();
-    if (!wasClosing) this.events.push({ type: 'closed', code, codeName: app ? `application ${code}` : transportErrorName(code), reason, local, app });
+    if (!wasClosing)
+      this.events.push({
+        type: 'closed',
+        code,
+        codeName: app ? `application ${code}` : transportErrorName(code),
+        reason,
+        local,
+        app,
+      });
   }
 
   private stopAllTimersForClose(): void {
@@ -1203,7 +1324,8 @@ export class QuicConnection {
     if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
     for (const s of this.spaces) t = Math.min(t, s.ackDeadline);
     if (this.prevReadKeys) t = Math.min(t, this.prevReadKeysDeadline);
-    if (this.keepAliveInterval && this.handshakeComplete && !this.pingPending) t = Math.min(t, Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval);
+    if (this.keepAliveInterval && this.handshakeComplete && !this.pingPending)
+      t = Math.min(t, Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval);
     if (this.challenge) t = Math.min(t, this.challenge.sentAt + 3 * this.ptoDuration(APPLICATION));
     // A probe that is due goes with the next transmit; only a future one needs the timer.
     const probeAt = this.mtu.deadline;
@@ -1222,7 +1344,14 @@ export class QuicConnection {
     if (this.state === 'closing' || this.state === 'draining') return;
     if (now >= this.idleDeadline) {
       // RFC 9000 §10.1: the connection is silently closed and its state discarded.
-      this.events.push({ type: 'closed', code: 0, codeName: 'idle timeout', reason: 'idle timeout: no packets from the peer', local: true, app: false });
+      this.events.push({
+        type: 'closed',
+        code: 0,
+        codeName: 'idle timeout',
+        reason: 'idle timeout: no packets from the peer',
+        local: true,
+        app: false,
+      });
       this.state = 'draining';
       this.drain();
       return;
@@ -1239,7 +1368,12 @@ export class QuicConnection {
         this.prevReadKeys = null;
         this.prevReadKeysDeadline = Infinity;
       }
-      if (this.keepAliveInterval && this.handshakeComplete && now >= Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval) this.pingPending = true;
+      if (
+        this.keepAliveInterval &&
+        this.handshakeComplete &&
+        now >= Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval
+      )
+        this.pingPending = true;
       if (this.challenge && now >= this.challenge.sentAt + 3 * this.ptoDuration(APPLICATION)) {
         // RFC 9000 §8.2.4: give up after a few attempts. An attempt the anti-amplification
         // limit kept from leaving counts too: nothing else would end it.
@@ -1296,7 +1430,8 @@ export class QuicConnection {
     } catch (err) {
       // A bug in packet assembly must not take the process down; the connection ends instead.
       const message = err instanceof Error ? err.message : String(err);
-      if (this.state !== 'closing') this.closeWith(TransportErrorCode.INTERNAL_ERROR, `internal error: ${message}`, false);
+      if (this.state !== 'closing')
+        this.closeWith(TransportErrorCode.INTERNAL_ERROR, `internal error: ${message}`, false);
       this.drain();
       return undefined;
     }
@@ -1314,7 +1449,13 @@ export class QuicConnection {
       // §8.2.2: expanded to 1200 bytes; one such datagram per challenge stays within 3x of the
       // (padded) probe that carried the challenge.
       const overhead = this.headerLength(this.spaces[APPLICATION]) + AEAD_TAG_LENGTH;
-      const pkt = this.sealPacket(this.spaces[APPLICATION], w.finish().slice(), [], false, Math.max(0, MIN_INITIAL_DATAGRAM - overhead - w.offset));
+      const pkt = this.sealPacket(
+        this.spaces[APPLICATION],
+        w.finish().slice(),
+        [],
+        false,
+        Math.max(0, MIN_INITIAL_DATAGRAM - overhead - w.offset),
+      );
       return { data: pkt, to: r.to };
     }
 
@@ -1350,7 +1491,8 @@ export class QuicConnection {
     // RFC 9000 §14.1: a client MUST pad datagrams carrying Initial packets to at least 1200 bytes;
     // a server MUST pad those carrying ack-eliciting Initial packets.
     let pad = 0;
-    if (containsInitial && (this.role === 'client' || ackElicitingInitial)) pad = Math.max(0, Math.min(MIN_INITIAL_DATAGRAM, credit) - used);
+    if (containsInitial && (this.role === 'client' || ackElicitingInitial))
+      pad = Math.max(0, Math.min(MIN_INITIAL_DATAGRAM, credit) - used);
     // RFC 9000 §8.2.1/§8.2.2: datagrams with PATH_CHALLENGE or PATH_RESPONSE are expanded to 1200
     // bytes unless the anti-amplification limit does not permit it.
     if (this.padForPath) {
@@ -1394,7 +1536,13 @@ export class QuicConnection {
       if (space.id === APPLICATION && !this.handshakeComplete && this.role === 'server' && frames.length > 0) continue;
       let frame: Frame = this.closeFrame;
       if (space.id !== APPLICATION && frame.type === 'connection_close' && frame.app) {
-        frame = { type: 'connection_close', app: false, code: TransportErrorCode.APPLICATION_ERROR, frameType: 0, reason: '' };
+        frame = {
+          type: 'connection_close',
+          app: false,
+          code: TransportErrorCode.APPLICATION_ERROR,
+          frameType: 0,
+          reason: '',
+        };
       }
       const w = new ByteWriter(64);
       encodeFrame(w, frame);
@@ -1403,7 +1551,8 @@ export class QuicConnection {
     }
     if (frames.length === 0) return undefined;
     // RFC 9000 §14.1: a client's datagram carrying an Initial packet is at least 1200 bytes.
-    const pad = this.role === 'client' && frames[0]!.space.id === INITIAL ? Math.max(0, MIN_INITIAL_DATAGRAM - used) : 0;
+    const pad =
+      this.role === 'client' && frames[0]!.space.id === INITIAL ? Math.max(0, MIN_INITIAL_DATAGRAM - used) : 0;
     const parts = frames.map((f, i) => this.sealPacket(f.space, f.bytes, [], false, i === frames.length - 1 ? pad : 0));
     const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let o = 0;
@@ -1427,7 +1576,11 @@ export class QuicConnection {
    * Chooses frames for one packet in `space` within `room` bytes of plaintext. Returns null when
    * the space has nothing to send.
    */
-  private buildFrames(space: PacketSpace, roomIn: number, now: number): { frames: ByteWriter; sent: SentFrame[]; ackEliciting: boolean } | null {
+  private buildFrames(
+    space: PacketSpace,
+    roomIn: number,
+    now: number,
+  ): { frames: ByteWriter; sent: SentFrame[]; ackEliciting: boolean } | null {
     let room = roomIn;
     const w = SCRATCH[space.id].reset();
     const sent: SentFrame[] = [];
@@ -1452,7 +1605,11 @@ export class QuicConnection {
     const probe = space.probes > 0;
     let cwndOk = probe || this.recovery.cc.available >= Math.min(room, this.maxDatagramSize);
     if (cwndOk && !probe && isApp) {
-      const wait = this.recovery.cc.pacingDelay(this.maxDatagramSize, now, this.recovery.rtt.hasSample ? this.recovery.rtt.smoothedRtt : 0);
+      const wait = this.recovery.cc.pacingDelay(
+        this.maxDatagramSize,
+        now,
+        this.recovery.rtt.hasSample ? this.recovery.rtt.smoothedRtt : 0,
+      );
       if (wait > 0) {
         this.pacingDeadline = wait;
         cwndOk = false;
@@ -1485,7 +1642,8 @@ export class QuicConnection {
         ackEliciting = true;
       }
       if (isApp) ackEliciting = this.buildControlFrames(w, sent, room) || ackEliciting;
-      if (isApp && this.handshakeComplete && this.peerAccepted) ackEliciting = this.streams.writeStreamFrames(w, sent, room) || ackEliciting;
+      if (isApp && this.handshakeComplete && this.peerAccepted)
+        ackEliciting = this.streams.writeStreamFrames(w, sent, room) || ackEliciting;
       if ((probe || (isApp && this.pingPending)) && !ackEliciting && fits(1)) {
         encodeFrame(w, { type: 'ping' });
         sent.push({ t: 'ping' });
@@ -1531,7 +1689,14 @@ export class QuicConnection {
     return w.offset > start;
   }
 
-  private sealPacket(space: PacketSpace, frames: Uint8Array, sentFrames: SentFrame[], ackEliciting: boolean, pad: number, mtuProbe = false): Uint8Array {
+  private sealPacket(
+    space: PacketSpace,
+    frames: Uint8Array,
+    sentFrames: SentFrame[],
+    ackEliciting: boolean,
+    pad: number,
+    mtuProbe = false,
+  ): Uint8Array {
     const keys = space.writeKeys!;
     const pn = space.nextPn++;
     const pnLen = packetNumberLength(pn, space.largestAcked);
@@ -1554,11 +1719,32 @@ export class QuicConnection {
     } else {
       const type = space.id === INITIAL ? 'initial' : 'handshake';
       const header = new Uint8Array(this.headerLength(space));
-      const pnOffset = writeLongHeader(header, type, this.cids.remote, this.cids.initialLocal, this.role === 'client' ? this.retryToken : null, pnLen, 2);
+      const pnOffset = writeLongHeader(
+        header,
+        type,
+        this.cids.remote,
+        this.cids.initialLocal,
+        this.role === 'client' ? this.retryToken : null,
+        pnLen,
+        2,
+      );
       packet = protectPacket(keys, header, pnOffset, pnLen, pn, payload, true);
     }
     const inFlight = ackEliciting || padding > 0;
-    this.recovery.onPacketSent(space, { pn, timeSent: this.now, size: packet.length, ackEliciting, inFlight, frames: sentFrames, keyPhase: this.keyPhase, mtuProbe }, this.now);
+    this.recovery.onPacketSent(
+      space,
+      {
+        pn,
+        timeSent: this.now,
+        size: packet.length,
+        ackEliciting,
+        inFlight,
+        frames: sentFrames,
+        keyPhase: this.keyPhase,
+        mtuProbe,
+      },
+      this.now,
+    );
     if (ackEliciting) {
       this.lastAckElicitingSent = this.now;
       // RFC 9000 §10.1: sending the first ack-eliciting packet after receiving restarts the idle timer.
@@ -1568,7 +1754,11 @@ export class QuicConnection {
       }
     }
     this.stats.packetsSent++;
-    if (space.id === APPLICATION && ++this.packetsInPhase >= AES_GCM_KEY_UPDATE_AT && keys.suite.aead !== 'chacha20-poly1305') {
+    if (
+      space.id === APPLICATION &&
+      ++this.packetsInPhase >= AES_GCM_KEY_UPDATE_AT &&
+      keys.suite.aead !== 'chacha20-poly1305'
+    ) {
       // RFC 9001 §6.6: endpoints MUST initiate a key update before the confidentiality limit
       // (2^23 packets for AES-GCM); if that is not possible in time, close with AEAD_LIMIT_REACHED.
       if (!this.initiateKeyUpdate() && this.packetsInPhase >= AES_GCM_CONFIDENTIALITY_LIMIT) {

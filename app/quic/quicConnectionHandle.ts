@@ -197,7 +197,9 @@ export class QuicConnectionHandle extends EventEmitter {
       case 'closed': {
         const info: CloseInfo = { code: e.code, codeName: e.codeName, reason: e.reason, local: e.local, app: e.app };
         this.closeInfo = info;
-        this.rejectEstablished(new Error(`QUIC connection closed before the handshake completed: ${e.codeName} ${e.reason}`));
+        this.rejectEstablished(
+          new Error(`QUIC connection closed before the handshake completed: ${e.codeName} ${e.reason}`),
+        );
         this.resolveClosed(info);
         // Streams cannot outlive their connection: tell each one (no 'error' event, so an
         // unobserved close never throws).

@@ -8,7 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { QuicConnectionHandle } from './quicConnectionHandle.ts';
-import { defaultResetToken, QuicConnection, type ClientConnectOptions, type ServerAcceptOptions, type SocketAddress } from './quicConnection.ts';
+import {
+  defaultResetToken,
+  QuicConnection,
+  type ClientConnectOptions,
+  type ServerAcceptOptions,
+  type SocketAddress,
+} from './quicConnection.ts';
 import { parseHeader, QUIC_V1, versionNegotiationPacket } from './packetHeader.ts';
 import { buildRetryPacket, buildStatelessReset, RetryToken } from './retryToken.ts';
 import { MAX_UDP_PAYLOAD, pathCeiling } from './pathMtu.ts';
@@ -22,7 +28,17 @@ const CID_LENGTH = 8;
 const MAX_BURST = 64;
 const MAX_BURST_BYTES = 256 * 1024;
 
-export interface ListenOptions extends Pick<ServerAcceptOptions, 'alpn' | 'certificateChain' | 'privateKey' | 'selectCertificate' | 'ticketKey' | 'transportParams' | 'maxDatagramSize' | 'keepAliveInterval'> {
+export interface ListenOptions extends Pick<
+  ServerAcceptOptions,
+  | 'alpn'
+  | 'certificateChain'
+  | 'privateKey'
+  | 'selectCertificate'
+  | 'ticketKey'
+  | 'transportParams'
+  | 'maxDatagramSize'
+  | 'keepAliveInterval'
+> {
   /** RFC 9000 §8.1.2: send a Retry to every new client first (address validation). */
   requireRetry?: boolean;
   /** Called for every accepted connection (before its handshake completes). */
@@ -33,7 +49,10 @@ export interface ListenOptions extends Pick<ServerAcceptOptions, 'alpn' | 'certi
  * `maxDatagramSize` here caps path MTU discovery (default: no cap but the path's own, which the
  * endpoint works out from the local interface's and the route's MTU).
  */
-export type EndpointConnectOptions = Omit<ClientConnectOptions, 'now' | 'cidLength' | 'statelessResetKey' | 'resetTokenFor'>;
+export type EndpointConnectOptions = Omit<
+  ClientConnectOptions,
+  'now' | 'cidLength' | 'statelessResetKey' | 'resetTokenFor'
+>;
 
 function key(cid: Uint8Array): string {
   return Buffer.from(cid.buffer, cid.byteOffset, cid.byteLength).toString('hex');
@@ -53,7 +72,14 @@ export class QuicEndpoint {
   private socketClosed = false;
   private readonly flushQueued = new Set<QuicConnectionHandle>();
   /** Counters for tests and the bench. */
-  readonly counters = { datagramsIn: 0, datagramsOut: 0, dropped: 0, versionNegotiation: 0, retries: 0, statelessResets: 0 };
+  readonly counters = {
+    datagramsIn: 0,
+    datagramsOut: 0,
+    dropped: 0,
+    versionNegotiation: 0,
+    retries: 0,
+    statelessResets: 0,
+  };
 
   private constructor(socket: Socket, family: 'udp4' | 'udp6') {
     this.socket = socket;
@@ -62,7 +88,9 @@ export class QuicEndpoint {
   }
 
   /** Binds a UDP socket (port 0 for an ephemeral port). */
-  static async bind(local: { address: string; port: number } = { address: '127.0.0.1', port: 0 }): Promise<QuicEndpoint> {
+  static async bind(
+    local: { address: string; port: number } = { address: '127.0.0.1', port: 0 },
+  ): Promise<QuicEndpoint> {
     const family = isIP(local.address) === 6 ? 'udp6' : 'udp4';
     const socket = await QuicEndpoint.openSocket(family, local);
     return new QuicEndpoint(socket, family);
@@ -70,7 +98,12 @@ export class QuicEndpoint {
 
   private static openSocket(family: 'udp4' | 'udp6', local: { address: string; port: number }): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      const s = createSocket({ type: family, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024, lookup: literalLookup });
+      const s = createSocket({
+        type: family,
+        recvBufferSize: 4 * 1024 * 1024,
+        sendBufferSize: 4 * 1024 * 1024,
+        lookup: literalLookup,
+      });
       s.once('error', reject);
       s.bind(local.port, local.address, () => {
         s.off('error', reject);
@@ -82,7 +115,10 @@ export class QuicEndpoint {
   private attach(socket: Socket): void {
     socket.on('message', (msg, rinfo) => {
       if (socket !== this.socket) return;
-      this.onDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), { address: rinfo.address, port: rinfo.port });
+      this.onDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), {
+        address: rinfo.address,
+        port: rinfo.port,
+      });
     });
     socket.on('error', (err) => {
       // UDP errors (ICMP unreachable and the like) are per-datagram; loss recovery handles them.
@@ -282,7 +318,7 @@ export class QuicEndpoint {
     // A failed send is a lost datagram; loss recovery repairs it.
     if (err) this.counters.dropped++;
     if (--this.pendingSends === 0 && this.sendsDrained) this.sendsDrained();
-  }
+  };
 
   /** Services `handle` in this event-loop turn's check phase, after pending input was read. */
   private queueService(handle: QuicConnectionHandle): void {
@@ -427,7 +463,11 @@ export class QuicEndpoint {
  * literal on the next tick. Connections only ever send to IP literals: answer those at once
  * (anything else, including a literal of the other family, still goes to `dns.lookup`).
  */
-function literalLookup(hostname: string, options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+function literalLookup(
+  hostname: string,
+  options: LookupOneOptions | number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
   const family = isIP(hostname);
   // dgram passes the socket's family as a bare number (4 or 6).
   const wanted = typeof options === 'number' ? options : options.family;

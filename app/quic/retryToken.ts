@@ -19,7 +19,12 @@ export class RetryToken {
   }
 
   private mac(addr: SocketAddress, time: number, odcid: Uint8Array, retryScid: Uint8Array): Uint8Array {
-    return createHmac('sha256', this.key).update(`${addr.address}|${addr.port}|${time}|`).update(odcid).update(retryScid).digest().subarray(0, 16);
+    return createHmac('sha256', this.key)
+      .update(`${addr.address}|${addr.port}|${time}|`)
+      .update(odcid)
+      .update(retryScid)
+      .digest()
+      .subarray(0, 16);
   }
 
   /** Token = time (8) | odcid length (1) | odcid | retry SCID length (1) | retry SCID | mac (16). */
@@ -36,7 +41,11 @@ export class RetryToken {
   }
 
   /** Returns the original DCID and our Retry SCID when the token is authentic, fresh and from `addr`, else null. */
-  validate(addr: SocketAddress, token: Uint8Array, wallNow: number): { odcid: Uint8Array; retryScid: Uint8Array } | null {
+  validate(
+    addr: SocketAddress,
+    token: Uint8Array,
+    wallNow: number,
+  ): { odcid: Uint8Array; retryScid: Uint8Array } | null {
     if (token.length < 8 + 1 + 1 + 16) return null;
     const view = new DataView(token.buffer, token.byteOffset, token.byteLength);
     const time = view.getFloat64(0);
@@ -54,7 +63,12 @@ export class RetryToken {
 }
 
 /** RFC 9000 §17.2.5: a Retry packet with its RFC 9001 §5.8 integrity tag. */
-export function buildRetryPacket(clientScid: Uint8Array, retryScid: Uint8Array, token: Uint8Array, originalDcid: Uint8Array): Uint8Array {
+export function buildRetryPacket(
+  clientScid: Uint8Array,
+  retryScid: Uint8Array,
+  token: Uint8Array,
+  originalDcid: Uint8Array,
+): Uint8Array {
   const body = new Uint8Array(1 + 4 + 1 + clientScid.length + 1 + retryScid.length + token.length);
   let o = 0;
   body[o++] = 0xf0 | (randomBytes(1)[0]! & 0x0f);

@@ -43,7 +43,6 @@ export class StreamManager {
   /** Streams with a 'stream-readable' event the application has not acted on yet. */
   private readonly readablePending = new Set<number>();
 
-
   constructor(role: 'client' | 'server', localTp: TransportParameters, events: QuicEvent[]) {
     this.role = role;
     this.localTp = localTp;
@@ -249,19 +248,27 @@ export class StreamManager {
     const localIsServer = this.role === 'server';
     const localInitiated = isServerInitiated(id) === localIsServer;
     const uni = isUnidirectional(id);
-    if (uni && need === 'recv' && localInitiated) throw new QuicError('STREAM_STATE_ERROR', `stream ${id} is send-only for us`, frameType);
-    if (uni && need === 'send' && !localInitiated) throw new QuicError('STREAM_STATE_ERROR', `stream ${id} is receive-only for us`, frameType);
+    if (uni && need === 'recv' && localInitiated)
+      throw new QuicError('STREAM_STATE_ERROR', `stream ${id} is send-only for us`, frameType);
+    if (uni && need === 'send' && !localInitiated)
+      throw new QuicError('STREAM_STATE_ERROR', `stream ${id} is receive-only for us`, frameType);
     const existing = this.streams.get(id);
     if (existing) return existing;
     const kind = this.streamKind(id);
     const index = Math.floor(id / 4);
     if (localInitiated) {
       // RFC 9000 §19.8 etc.: a frame for a locally initiated stream not yet created is STREAM_STATE_ERROR.
-      if (index >= this.nextStreamIndex[kind]) throw new QuicError('STREAM_STATE_ERROR', `stream ${id} not opened by us`, frameType);
+      if (index >= this.nextStreamIndex[kind])
+        throw new QuicError('STREAM_STATE_ERROR', `stream ${id} not opened by us`, frameType);
       return null;
     }
     // RFC 9000 §4.6: a stream ID beyond the limit we advertised is STREAM_LIMIT_ERROR.
-    if (index >= this.localMaxStreams[kind]) throw new QuicError('STREAM_LIMIT_ERROR', `peer opened stream ${id} beyond limit ${this.localMaxStreams[kind]}`, frameType);
+    if (index >= this.localMaxStreams[kind])
+      throw new QuicError(
+        'STREAM_LIMIT_ERROR',
+        `peer opened stream ${id} beyond limit ${this.localMaxStreams[kind]}`,
+        frameType,
+      );
     if (index < this.remoteOpened[kind]) return null; // opened before and closed since
     // RFC 9000 §3.2: opening a stream implicitly opens all lower-numbered streams of the same type.
     let s: QuicStream | null = null;
@@ -279,8 +286,16 @@ export class StreamManager {
     const localInitiated = isServerInitiated(id) === (this.role === 'server');
     const uni = isUnidirectional(id);
     // RFC 9000 §18.2: bidi_local applies to streams we open, bidi_remote to those the peer opens.
-    const sendMax = uni ? peer.initialMaxStreamDataUni : localInitiated ? peer.initialMaxStreamDataBidiRemote : peer.initialMaxStreamDataBidiLocal;
-    const recvWindow = uni ? this.localTp.initialMaxStreamDataUni : localInitiated ? this.localTp.initialMaxStreamDataBidiLocal : this.localTp.initialMaxStreamDataBidiRemote;
+    const sendMax = uni
+      ? peer.initialMaxStreamDataUni
+      : localInitiated
+        ? peer.initialMaxStreamDataBidiRemote
+        : peer.initialMaxStreamDataBidiLocal;
+    const recvWindow = uni
+      ? this.localTp.initialMaxStreamDataUni
+      : localInitiated
+        ? this.localTp.initialMaxStreamDataBidiLocal
+        : this.localTp.initialMaxStreamDataBidiRemote;
     const s = new QuicStream(id, this.role === 'server', sendMax, recvWindow);
     this.streams.set(id, s);
     return s;
@@ -291,14 +306,18 @@ export class StreamManager {
     if (!s || s.resetReceived) return;
     const end = offset + data.length;
     // RFC 9000 §4.5: final size rules; violations are FINAL_SIZE_ERROR.
-    if (s.finalSize !== null && (end > s.finalSize || (fin && end !== s.finalSize))) throw new QuicError('FINAL_SIZE_ERROR', `stream ${id} data beyond its final size`, frameType);
-    if (fin && end < s.recv.highest) throw new QuicError('FINAL_SIZE_ERROR', `stream ${id} final size below data received`, frameType);
+    if (s.finalSize !== null && (end > s.finalSize || (fin && end !== s.finalSize)))
+      throw new QuicError('FINAL_SIZE_ERROR', `stream ${id} data beyond its final size`, frameType);
+    if (fin && end < s.recv.highest)
+      throw new QuicError('FINAL_SIZE_ERROR', `stream ${id} final size below data received`, frameType);
     // RFC 9000 §4.1: data beyond the advertised limit is FLOW_CONTROL_ERROR.
-    if (end > s.recvMax) throw new QuicError('FLOW_CONTROL_ERROR', `stream ${id} exceeded its flow control limit`, frameType);
+    if (end > s.recvMax)
+      throw new QuicError('FLOW_CONTROL_ERROR', `stream ${id} exceeded its flow control limit`, frameType);
     if (fin) s.finalSize = end;
     const grew = s.recv.insert(offset, data);
     this.receivedData += grew;
-    if (this.receivedData > this.localMaxData) throw new QuicError('FLOW_CONTROL_ERROR', 'connection flow control limit exceeded', frameType);
+    if (this.receivedData > this.localMaxData)
+      throw new QuicError('FLOW_CONTROL_ERROR', 'connection flow control limit exceeded', frameType);
     if (s.stopSent !== null) {
       // We asked the peer to stop; discard and credit the bytes immediately.
       s.recv.skipReadable();
@@ -315,11 +334,14 @@ export class StreamManager {
   private onResetStream(id: number, code: number, finalSize: number, frameType: number): void {
     const s = this.streamForFrame(id, frameType, 'recv');
     if (!s || s.resetReceived) return;
-    if ((s.finalSize !== null && s.finalSize !== finalSize) || finalSize < s.recv.highest) throw new QuicError('FINAL_SIZE_ERROR', `stream ${id} reset with a different final size`, frameType);
-    if (finalSize > s.recvMax) throw new QuicError('FLOW_CONTROL_ERROR', `stream ${id} final size beyond its limit`, frameType);
+    if ((s.finalSize !== null && s.finalSize !== finalSize) || finalSize < s.recv.highest)
+      throw new QuicError('FINAL_SIZE_ERROR', `stream ${id} reset with a different final size`, frameType);
+    if (finalSize > s.recvMax)
+      throw new QuicError('FLOW_CONTROL_ERROR', `stream ${id} final size beyond its limit`, frameType);
     const grew = finalSize - s.recv.highest;
     this.receivedData += grew;
-    if (this.receivedData > this.localMaxData) throw new QuicError('FLOW_CONTROL_ERROR', 'connection flow control limit exceeded', frameType);
+    if (this.receivedData > this.localMaxData)
+      throw new QuicError('FLOW_CONTROL_ERROR', 'connection flow control limit exceeded', frameType);
     s.resetReceived = { code, finalSize };
     s.finalSize = finalSize;
     // RFC 9000 §4.5: the final size counts against connection flow control even if never read.
@@ -378,7 +400,10 @@ export class StreamManager {
       this.remoteClosed[kind]++;
       // RFC 9000 §4.6: MAX_STREAMS raises the limit as peer-initiated streams close.
       const initial = kind === 'bidi' ? this.localTp.initialMaxStreamsBidi : this.localTp.initialMaxStreamsUni;
-      if (this.localMaxStreams[kind] - this.remoteOpened[kind] < initial / 2 || this.remoteClosed[kind] + initial - this.localMaxStreams[kind] >= Math.max(1, initial / 2)) {
+      if (
+        this.localMaxStreams[kind] - this.remoteOpened[kind] < initial / 2 ||
+        this.remoteClosed[kind] + initial - this.localMaxStreams[kind] >= Math.max(1, initial / 2)
+      ) {
         this.localMaxStreams[kind] = this.remoteClosed[kind] + initial;
         this.maxStreamsPending[kind] = true;
       }
@@ -455,7 +480,6 @@ export class StreamManager {
     const local = isServerInitiated(id) === (this.role === 'server');
     return index < (local ? this.nextStreamIndex[kind] : this.remoteOpened[kind]);
   }
-
 
   /** RFC 9000 §3.1: abruptly ends our sending half (RESET_STREAM). */
   streamReset(id: number, code: number): void {

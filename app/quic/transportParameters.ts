@@ -109,7 +109,15 @@ export function encodeTransportParameters(tp: TransportParameters): Uint8Array {
   if (tp.disableActiveMigration) w.varint(ID.disableActiveMigration).varint(0);
   if (tp.preferredAddress) {
     const p = tp.preferredAddress;
-    const inner = new ByteWriter(64).bytes(p.ipv4).u16(p.ipv4Port).bytes(p.ipv6).u16(p.ipv6Port).u8(p.cid.length).bytes(p.cid).bytes(p.resetToken).finish();
+    const inner = new ByteWriter(64)
+      .bytes(p.ipv4)
+      .u16(p.ipv4Port)
+      .bytes(p.ipv6)
+      .u16(p.ipv6Port)
+      .u8(p.cid.length)
+      .bytes(p.cid)
+      .bytes(p.resetToken)
+      .finish();
     w.varint(ID.preferredAddress).varint(inner.length).bytes(inner);
   }
   return w.finish().slice();
@@ -176,11 +184,17 @@ export function decodeTransportParameters(data: Uint8Array, fromServer: boolean)
       }
     }
   } catch (err) {
-    if (err instanceof QuicError && err.code === 'FRAME_ENCODING_ERROR') throw tpError(`malformed transport parameters: ${err.message}`);
+    if (err instanceof QuicError && err.code === 'FRAME_ENCODING_ERROR')
+      throw tpError(`malformed transport parameters: ${err.message}`);
     throw err;
   }
   if (!fromServer) {
-    for (const id of [ID.originalDestinationConnectionId, ID.preferredAddress, ID.retrySourceConnectionId, ID.statelessResetToken]) {
+    for (const id of [
+      ID.originalDestinationConnectionId,
+      ID.preferredAddress,
+      ID.retrySourceConnectionId,
+      ID.statelessResetToken,
+    ]) {
       if (seen.has(id)) throw tpError(`client sent server-only transport parameter 0x${id.toString(16)}`);
     }
   }
@@ -189,8 +203,10 @@ export function decodeTransportParameters(data: Uint8Array, fromServer: boolean)
   if (tp.ackDelayExponent > 20) throw tpError('ack_delay_exponent above 20');
   if (tp.maxAckDelay >= 2 ** 14) throw tpError('max_ack_delay of 2^14 or more');
   if (tp.activeConnectionIdLimit < 2) throw tpError('active_connection_id_limit below 2');
-  if (tp.initialMaxStreamsBidi > 2 ** 60 || tp.initialMaxStreamsUni > 2 ** 60) throw tpError('initial_max_streams above 2^60');
+  if (tp.initialMaxStreamsBidi > 2 ** 60 || tp.initialMaxStreamsUni > 2 ** 60)
+    throw tpError('initial_max_streams above 2^60');
   if (!seen.has(ID.initialSourceConnectionId)) throw tpError('initial_source_connection_id missing');
-  if (fromServer && !seen.has(ID.originalDestinationConnectionId)) throw tpError('original_destination_connection_id missing');
+  if (fromServer && !seen.has(ID.originalDestinationConnectionId))
+    throw tpError('original_destination_connection_id missing');
   return tp;
 }

@@ -61,7 +61,10 @@ export interface ParsedCertificate {
  */
 export function decodeCertificate(der: Uint8Array): pkijs.Certificate {
   if (der.byteLength === 0 || der.byteLength > MAX_CERTIFICATE_BYTES) {
-    throw new SecurityError('bad-certificate', `The certificate is ${der.byteLength} bytes long, which is not a plausible certificate.`);
+    throw new SecurityError(
+      'bad-certificate',
+      `The certificate is ${der.byteLength} bytes long, which is not a plausible certificate.`,
+    );
   }
   const asn1 = asn1js.fromBER(der);
   if (asn1.offset === -1 || asn1.offset !== der.byteLength) {
@@ -70,7 +73,11 @@ export function decodeCertificate(der: Uint8Array): pkijs.Certificate {
   try {
     return new pkijs.Certificate({ schema: asn1.result });
   } catch (error) {
-    throw new SecurityError('bad-certificate', `The server sent a certificate that cannot be parsed: ${(error as Error).message}`, { cause: error });
+    throw new SecurityError(
+      'bad-certificate',
+      `The server sent a certificate that cannot be parsed: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
@@ -98,7 +105,11 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     };
   } catch (error) {
     if (error instanceof SecurityError) throw error;
-    throw new SecurityError('bad-certificate', `The server sent a certificate that cannot be parsed: ${(error as Error).message}`, { cause: error });
+    throw new SecurityError(
+      'bad-certificate',
+      `The server sent a certificate that cannot be parsed: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
@@ -133,7 +144,15 @@ export function summarizeChain(chain: Uint8Array[]): CertificateSummary[] {
       return summarizeCertificate(der);
     } catch (error) {
       if (!(error instanceof SecurityError)) throw error;
-      return { subject: `(unreadable: ${error.message})`, issuer: '', subjectAltNames: [], notBefore: '', notAfter: '', sha256: sha256Hex(der), spkiSha256: '' };
+      return {
+        subject: `(unreadable: ${error.message})`,
+        issuer: '',
+        subjectAltNames: [],
+        notBefore: '',
+        notAfter: '',
+        sha256: sha256Hex(der),
+        spkiSha256: '',
+      };
     }
   });
 }
@@ -157,7 +176,10 @@ const SHORT_NAMES: Record<string, string> = {
 /** RFC 4514 §2.1: the RDNs in reverse order (most specific first), special characters escaped. */
 export function formatName(name: pkijs.RelativeDistinguishedNames): string {
   return name.typesAndValues
-    .map((attribute) => `${SHORT_NAMES[attribute.type] ?? attribute.type}=${escapeRdnValue(attributeText(attribute.value))}`)
+    .map(
+      (attribute) =>
+        `${SHORT_NAMES[attribute.type] ?? attribute.type}=${escapeRdnValue(attributeText(attribute.value))}`,
+    )
     .reverse()
     .join(', ');
 }
@@ -181,17 +203,22 @@ function readSubjectAltNames(certificate: pkijs.Certificate): SubjectAltNames {
   const names: SubjectAltNames = { dnsNames: [], srvNames: [], xmppAddrs: [], ipAddresses: [] };
   const extensions = (certificate.extensions ?? []).filter((extension) => extension.extnID === OID_SUBJECT_ALT_NAME);
   // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular extension."
-  if (extensions.length > 1) throw new SecurityError('bad-certificate', 'The certificate has more than one subjectAltName extension.');
+  if (extensions.length > 1)
+    throw new SecurityError('bad-certificate', 'The certificate has more than one subjectAltName extension.');
   const extension = extensions[0];
   if (!extension) return names;
   const raw = extension.extnValue.valueBlock.valueHexView;
   const asn1 = asn1js.fromBER(raw);
   if (asn1.offset === -1 || asn1.offset !== raw.byteLength || !(asn1.result instanceof asn1js.Sequence)) {
-    throw new SecurityError('bad-certificate', 'The certificate\'s subjectAltName extension is malformed.');
+    throw new SecurityError('bad-certificate', "The certificate's subjectAltName extension is malformed.");
   }
   for (const generalName of asn1.result.valueBlock.value) {
     const { tagClass, tagNumber } = generalName.idBlock;
-    if (tagClass !== 3) throw new SecurityError('bad-certificate', 'The certificate\'s subjectAltName holds an entry that is not a GeneralName.');
+    if (tagClass !== 3)
+      throw new SecurityError(
+        'bad-certificate',
+        "The certificate's subjectAltName holds an entry that is not a GeneralName.",
+      );
     // RFC 5280 §4.2.1.6: GeneralName ::= CHOICE { otherName [0], ..., dNSName [2] IA5String, ..., iPAddress [7] OCTET STRING, ... }
     if (tagNumber === 2) names.dnsNames.push(ia5Text(primitiveBytes(generalName)));
     else if (tagNumber === 7) names.ipAddresses.push(formatIpAddress(primitiveBytes(generalName)));
@@ -205,18 +232,25 @@ function readOtherName(generalName: asn1js.AsnType, names: SubjectAltNames): voi
   const parts = (generalName as asn1js.Constructed).valueBlock.value;
   const typeId = parts?.[0];
   const wrapper = parts?.[1];
-  if (!(typeId instanceof asn1js.ObjectIdentifier) || !wrapper || wrapper.idBlock.tagClass !== 3 || wrapper.idBlock.tagNumber !== 0) {
-    throw new SecurityError('bad-certificate', 'The certificate\'s subjectAltName holds a malformed otherName.');
+  if (
+    !(typeId instanceof asn1js.ObjectIdentifier) ||
+    !wrapper ||
+    wrapper.idBlock.tagClass !== 3 ||
+    wrapper.idBlock.tagNumber !== 0
+  ) {
+    throw new SecurityError('bad-certificate', "The certificate's subjectAltName holds a malformed otherName.");
   }
   const oid = typeId.valueBlock.toString();
   const inner = (wrapper as asn1js.Constructed).valueBlock.value?.[0];
   if (oid === OID_ON_DNS_SRV) {
     // RFC 4985 §2: SRVName ::= IA5String (SIZE (1..MAX))
-    if (!(inner instanceof asn1js.IA5String)) throw new SecurityError('bad-certificate', 'The certificate\'s SRVName is not an IA5String.');
+    if (!(inner instanceof asn1js.IA5String))
+      throw new SecurityError('bad-certificate', "The certificate's SRVName is not an IA5String.");
     names.srvNames.push(inner.valueBlock.value);
   } else if (oid === OID_ON_XMPP_ADDR) {
     // RFC 6120 §13.7.1.4: XmppAddr ::= UTF8String
-    if (!(inner instanceof asn1js.Utf8String)) throw new SecurityError('bad-certificate', 'The certificate\'s XmppAddr is not a UTF8String.');
+    if (!(inner instanceof asn1js.Utf8String))
+      throw new SecurityError('bad-certificate', "The certificate's XmppAddr is not a UTF8String.");
     names.xmppAddrs.push(inner.valueBlock.value);
   }
 }
@@ -224,7 +258,7 @@ function readOtherName(generalName: asn1js.AsnType, names: SubjectAltNames): voi
 function primitiveBytes(block: asn1js.AsnType): Uint8Array {
   const view = (block as asn1js.Primitive).valueBlock?.valueHexView;
   if (!(view instanceof Uint8Array) || (block as asn1js.BaseBlock).idBlock.isConstructed) {
-    throw new SecurityError('bad-certificate', 'The certificate\'s subjectAltName holds a malformed entry.');
+    throw new SecurityError('bad-certificate', "The certificate's subjectAltName holds a malformed entry.");
   }
   return view;
 }

@@ -61,7 +61,11 @@ export function daneApplies(facts: Pick<ServerFacts, 'candidate'>): boolean {
  * unknown selector or matching type (RFC 6698 §4.1 / RFC 7671 §4.1 treat such records as
  * unusable, and an RRset of only unusable records as no records), or a digest of the wrong length.
  */
-export function tlsaMatches(record: Pick<TlsaRecord, 'selector' | 'matchingType' | 'data'>, der: Uint8Array, spki: Uint8Array): boolean | null {
+export function tlsaMatches(
+  record: Pick<TlsaRecord, 'selector' | 'matchingType' | 'data'>,
+  der: Uint8Array,
+  spki: Uint8Array,
+): boolean | null {
   // RFC 6698 §2.1.2: selector 0 is the full certificate, 1 the SubjectPublicKeyInfo (DER).
   const selected = record.selector === 0 ? der : record.selector === 1 ? spki : null;
   if (selected === null) return null;
@@ -75,7 +79,9 @@ export function tlsaMatches(record: Pick<TlsaRecord, 'selector' | 'matchingType'
     if (record.data.byteLength !== 64) return null;
     value = createHash('sha512').update(selected).digest();
   } else return null;
-  return value.byteLength === record.data.byteLength && Buffer.compare(Buffer.from(value), Buffer.from(record.data)) === 0;
+  return (
+    value.byteLength === record.data.byteLength && Buffer.compare(Buffer.from(value), Buffer.from(record.data)) === 0
+  );
 }
 
 /** RFC 6698 §2.1: usages 0-3, selectors 0-1, matching types 0-2, and a digest of the right size. */
@@ -134,16 +140,18 @@ export async function proveDane(
   if (answer.dnssec !== 'secure') {
     // RFC 6698 §4.1 / RFC 7673 §3: TLSA records from an insecure answer are not used for DANE;
     // the other prooftypes decide.
-    const detail = answer.records.length > 0
-      ? `${name}: ${answer.records.length} TLSA record(s) ignored: the answer is not DNSSEC-signed (insecure)`
-      : `${name}: no DNSSEC-signed TLSA records (insecure answer); DANE does not apply`;
+    const detail =
+      answer.records.length > 0
+        ? `${name}: ${answer.records.length} TLSA record(s) ignored: the answer is not DNSSEC-signed (insecure)`
+        : `${name}: no DNSSEC-signed TLSA records (insecure answer); DANE does not apply`;
     return { kind: 'ignored', attempt: { prooftype: firstProoftype(answer.records), ok: false, detail } };
   }
   const records = answer.records.filter(usable);
   if (records.length === 0) {
-    const detail = answer.records.length > 0
-      ? `${name}: ${answer.records.length} TLSA record(s), none usable (unknown usage, selector or matching type); DANE does not apply`
-      : `${name}: no TLSA records (DNSSEC-signed denial); DANE does not apply`;
+    const detail =
+      answer.records.length > 0
+        ? `${name}: ${answer.records.length} TLSA record(s), none usable (unknown usage, selector or matching type); DANE does not apply`
+        : `${name}: no TLSA records (DNSSEC-signed denial); DANE does not apply`;
     return { kind: 'ignored', attempt: { prooftype: firstProoftype(answer.records), ok: false, detail } };
   }
 
@@ -157,7 +165,12 @@ export async function proveDane(
       // RFC 7671 §5.1: with DANE-EE(3) the record is the whole proof; the certificate's names and
       // validity dates are not checked.
       if (tlsaMatches(record, leaf.der, leaf.spki)) {
-        return held(prooftype, `${name}: ${label} matched the end-entity ${record.selector === 1 ? 'key' : 'certificate'} (names and dates not checked, RFC 7671 §5.1)`, `tlsa:${name}`, facts);
+        return held(
+          prooftype,
+          `${name}: ${label} matched the end-entity ${record.selector === 1 ? 'key' : 'certificate'} (names and dates not checked, RFC 7671 §5.1)`,
+          `tlsa:${name}`,
+          facts,
+        );
       }
       notes.push(`${label} did not match the end-entity ${record.selector === 1 ? 'key' : 'certificate'}`);
       continue;
@@ -172,9 +185,19 @@ export async function proveDane(
         continue;
       }
       if (result.ok && names.ok) {
-        return held(prooftype, `${name}: ${label} matched the trust anchor ${result.anchor}; chain valid to it; name: ${names.identity}`, names.identity, facts, names.target);
+        return held(
+          prooftype,
+          `${name}: ${label} matched the trust anchor ${result.anchor}; chain valid to it; name: ${names.identity}`,
+          names.identity,
+          facts,
+          names.target,
+        );
       }
-      notes.push(result.ok ? `${label} matched ${result.anchor}, but the certificate does not name ${domain} or ${host}` : `${label}: ${result.reason}`);
+      notes.push(
+        result.ok
+          ? `${label} matched ${result.anchor}, but the certificate does not name ${domain} or ${host}`
+          : `${label}: ${result.reason}`,
+      );
       continue;
     }
     // PKIX-TA(0) and PKIX-EE(1): a normal PKIX path to our trust anchors, and the record names a
@@ -187,7 +210,9 @@ export async function proveDane(
     const onPath = record.usage === USAGE_PKIX_EE ? pkixPath.path.slice(0, 1) : pkixPath.path.slice(1);
     const match = onPath.find((certificate) => tlsaMatches(record, certificate.der, certificate.spki));
     if (!match) {
-      notes.push(`${label} matched no ${record.usage === USAGE_PKIX_EE ? 'end-entity certificate' : 'CA certificate on the PKIX path'}`);
+      notes.push(
+        `${label} matched no ${record.usage === USAGE_PKIX_EE ? 'end-entity certificate' : 'CA certificate on the PKIX path'}`,
+      );
       continue;
     }
     if (!names.ok) {
@@ -199,7 +224,13 @@ export async function proveDane(
       notes.push(`${label} matched ${match.subject}, but ${violation}`);
       continue;
     }
-    return held(prooftype, `${name}: ${label} matched ${match.subject}; chain valid to ${pkixPath.anchor.subject}; name: ${names.identity}`, names.identity, facts, names.target);
+    return held(
+      prooftype,
+      `${name}: ${label} matched ${match.subject}; chain valid to ${pkixPath.anchor.subject}; name: ${names.identity}`,
+      names.identity,
+      facts,
+      names.target,
+    );
   }
 
   // RFC 7671 §4.1 (and RFC 6698 §4.1): with usable TLSA records and no match, the server is not
@@ -218,7 +249,13 @@ function refused(prooftype: Prooftype, detail: string, error: UserError): DaneOu
   return { kind: 'refused', attempt: { prooftype, ok: false, detail }, error };
 }
 
-function held(prooftype: Prooftype, detail: string, identity: string, facts: ServerFacts, matchedTarget?: string | null): DaneOutcome {
+function held(
+  prooftype: Prooftype,
+  detail: string,
+  identity: string,
+  facts: ServerFacts,
+  matchedTarget?: string | null,
+): DaneOutcome {
   // The SRV answer was secure (or DANE would not apply): that is what delegated the domain to the
   // target whose TLSA records proved the server. Name it when the certificate's name is not the domain.
   const target = toALabels(facts.candidate.host);
@@ -226,7 +263,12 @@ function held(prooftype: Prooftype, detail: string, identity: string, facts: Ser
   const record = facts.candidate.record ?? facts.candidate.host;
   return {
     kind: 'held',
-    outcome: { attempt: { prooftype, ok: true, detail }, identity, delegation: delegated ? `dnssec-srv:${record}` : null, error: null },
+    outcome: {
+      attempt: { prooftype, ok: true, detail },
+      identity,
+      delegation: delegated ? `dnssec-srv:${record}` : null,
+      error: null,
+    },
   };
 }
 
@@ -269,7 +311,11 @@ async function proveDaneTa(
     if (tlsaMatches(record, der, spki)) candidates.push(der);
   }
   if (record.selector === 0 && record.matchingType === 0) candidates.push(record.data);
-  if (candidates.length === 0) return { ok: false, reason: 'no certificate in the chain the server sent matches it (DANE-TA needs the anchor in the chain)' };
+  if (candidates.length === 0)
+    return {
+      ok: false,
+      reason: 'no certificate in the chain the server sent matches it (DANE-TA needs the anchor in the chain)',
+    };
   let reason = '';
   for (const der of candidates) {
     let anchors: TrustAnchors;
@@ -288,6 +334,8 @@ async function proveDaneTa(
 }
 
 function toPem(der: Uint8Array): string {
-  const base64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
+  const base64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
   return `-----BEGIN CERTIFICATE-----\n${base64.trimEnd()}\n-----END CERTIFICATE-----\n`;
 }

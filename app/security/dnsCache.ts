@@ -88,10 +88,13 @@ export function cacheLifetime(answer: DnsAnswer, maxTtl: number, maxNegativeTtl:
 function aged(entry: Entry, at: number): DnsAnswer {
   const elapsed = Math.floor((at - entry.storedAt) / 1000);
   const answer = entry.answer;
-  const down = (ttl: number | null | undefined) => (typeof ttl === 'number' ? Math.max(0, ttl - elapsed) : (ttl ?? null));
+  const down = (ttl: number | null | undefined) =>
+    typeof ttl === 'number' ? Math.max(0, ttl - elapsed) : (ttl ?? null);
   return {
     ...answer,
-    records: answer.records.map((record) => (typeof record === 'object' && 'ttl' in record ? { ...record, ttl: down(record.ttl) as number } : record)),
+    records: answer.records.map((record) =>
+      typeof record === 'object' && 'ttl' in record ? { ...record, ttl: down(record.ttl) as number } : record,
+    ),
     ttl: down(answer.ttl),
     negativeTtl: down(answer.negativeTtl),
   };

@@ -16,7 +16,18 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import type { DnssecStatus } from '../contract/viewModels.ts';
-import { decodeResponse, encodeQuery, MAX_CNAME_HOPS, normalizeQueryName, type DecodedAnswer, type DnsQueryType, type DnsRcode, type DnsRecord, type SrvRecord, type TlsaRecord } from './dnsMessage.ts';
+import {
+  decodeResponse,
+  encodeQuery,
+  MAX_CNAME_HOPS,
+  normalizeQueryName,
+  type DecodedAnswer,
+  type DnsQueryType,
+  type DnsRcode,
+  type DnsRecord,
+  type SrvRecord,
+  type TlsaRecord,
+} from './dnsMessage.ts';
 import { SecurityError } from './securityError.ts';
 
 export type { DnsQueryType, DnsRcode, DnsRecord, SrvRecord, TlsaRecord };
@@ -79,7 +90,10 @@ export function createDnsClient(opts: DnsClientOptions = {}): DnsClient {
         lastError = error;
       }
     }
-    throw lastError ?? new SecurityError('dns-timeout', `No answer from the DNS server ${formatServer(server)} for ${name}.`);
+    throw (
+      lastError ??
+      new SecurityError('dns-timeout', `No answer from the DNS server ${formatServer(server)} for ${name}.`)
+    );
   }
 
   async function query(name: string, type: DnsQueryType): Promise<DnsAnswer> {
@@ -89,16 +103,27 @@ export function createDnsClient(opts: DnsClientOptions = {}): DnsClient {
     const visited = new Set([normalizeQueryName(name)]);
     // A recursive resolver follows CNAMEs itself (RFC 1034 §4.3.2); one that stopped part-way (a
     // chain longer than it follows, or a truncated chain) is asked for the rest, within one bound.
-    while (type !== 'CNAME' && answer.rcode === 'NOERROR' && answer.records.length === 0 && !visited.has(answer.canonicalName)) {
+    while (
+      type !== 'CNAME' &&
+      answer.rcode === 'NOERROR' &&
+      answer.records.length === 0 &&
+      !visited.has(answer.canonicalName)
+    ) {
       if (hops >= MAX_CNAME_HOPS) {
-        throw new SecurityError('dns-malformed', `The DNS answer for ${name} is a chain of more than ${MAX_CNAME_HOPS} CNAMEs; Quiver does not follow it.`);
+        throw new SecurityError(
+          'dns-malformed',
+          `The DNS answer for ${name} is a chain of more than ${MAX_CNAME_HOPS} CNAMEs; Quiver does not follow it.`,
+        );
       }
       visited.add(answer.canonicalName);
       secure &&= toAnswer(answer, trustAd).dnssec === 'secure';
       answer = await exchange(answer.canonicalName, type);
       hops += 1 + answer.cnameHops;
       if (visited.has(answer.canonicalName) && answer.records.length === 0 && answer.cnameHops > 0) {
-        throw new SecurityError('dns-malformed', `The DNS answers for ${name} form a CNAME loop through ${answer.canonicalName}.`);
+        throw new SecurityError(
+          'dns-malformed',
+          `The DNS answers for ${name} form a CNAME loop through ${answer.canonicalName}.`,
+        );
       }
     }
     const result = toAnswer(answer, trustAd);
@@ -136,13 +161,17 @@ export function parseServer(text: string): { host: string; port: number } {
     host = text;
   } else {
     const [h, p, ...rest] = text.split(':');
-    if (rest.length > 0 || h === undefined) throw new SecurityError('dns-bad-server', `The DNS server "${text}" is not HOST, HOST:PORT or [IPv6]:PORT.`);
+    if (rest.length > 0 || h === undefined)
+      throw new SecurityError('dns-bad-server', `The DNS server "${text}" is not HOST, HOST:PORT or [IPv6]:PORT.`);
     host = h;
     port = p ?? '53';
   }
   const portNumber = Number(port);
   if (!net.isIP(host) || !/^\d+$/.test(port) || portNumber < 1 || portNumber > 65535) {
-    throw new SecurityError('dns-bad-server', `The DNS server "${text}" must be an IP address with an optional port (like 127.0.0.1:53), since resolving its name would need DNS.`);
+    throw new SecurityError(
+      'dns-bad-server',
+      `The DNS server "${text}" must be an IP address with an optional port (like 127.0.0.1:53), since resolving its name would need DNS.`,
+    );
   }
   // One spelling per address, so that the source check of answers compares like with like.
   if (net.isIPv6(host)) host = new URL(`http://[${host}]/`).hostname.slice(1, -1);
@@ -173,11 +202,23 @@ function toAnswer(answer: DecodedAnswer, trustAd: boolean): DnsAnswer {
   let dnssec: DnssecStatus = 'insecure';
   if (trustAd && answer.rcode === 'SERVFAIL') dnssec = 'bogus';
   else if (trustAd && answer.authenticData) dnssec = 'secure';
-  return { rcode: answer.rcode, records: answer.records, dnssec, authenticData: answer.authenticData, ttl: answer.ttl, negativeTtl: answer.negativeTtl };
+  return {
+    rcode: answer.rcode,
+    records: answer.records,
+    dnssec,
+    authenticData: answer.authenticData,
+    ttl: answer.ttl,
+    negativeTtl: answer.negativeTtl,
+  };
 }
 
 /** One UDP exchange on a new socket; resolves with our answer, ignoring anything else that arrives. */
-function udpExchange(server: { host: string; port: number }, name: string, type: DnsQueryType, timeoutMs: number): Promise<DecodedAnswer> {
+function udpExchange(
+  server: { host: string; port: number },
+  name: string,
+  type: DnsQueryType,
+  timeoutMs: number,
+): Promise<DecodedAnswer> {
   const id = randomInt(0, 0x10000);
   const message = encodeQuery(name, type, id);
   return new Promise((resolve, reject) => {
@@ -191,8 +232,25 @@ function udpExchange(server: { host: string; port: number }, name: string, type:
       if (error) reject(error);
       else if (answer) resolve(answer);
     };
-    const timer = setTimeout(() => finish(new SecurityError('dns-timeout', `The DNS server ${formatServer(server)} did not answer for ${name} (${type}) within ${timeoutMs} ms.`)), timeoutMs);
-    socket.on('error', (error) => finish(new SecurityError('dns-network', `The DNS server ${formatServer(server)} could not be reached: ${error.message}`, { cause: error })));
+    const timer = setTimeout(
+      () =>
+        finish(
+          new SecurityError(
+            'dns-timeout',
+            `The DNS server ${formatServer(server)} did not answer for ${name} (${type}) within ${timeoutMs} ms.`,
+          ),
+        ),
+      timeoutMs,
+    );
+    socket.on('error', (error) =>
+      finish(
+        new SecurityError(
+          'dns-network',
+          `The DNS server ${formatServer(server)} could not be reached: ${error.message}`,
+          { cause: error },
+        ),
+      ),
+    );
     socket.on('message', (bytes, remote) => {
       // A connected socket only delivers datagrams from the server; checking again costs nothing.
       if (remote.port !== server.port || !sameAddress(remote.address, server.host)) return;
@@ -210,14 +268,26 @@ function udpExchange(server: { host: string; port: number }, name: string, type:
     // connect(): the kernel then drops datagrams from other addresses and reports ICMP refusals.
     socket.connect(server.port, server.host, () => {
       socket.send(message, (error) => {
-        if (error) finish(new SecurityError('dns-network', `Could not send to the DNS server ${formatServer(server)}: ${error.message}`, { cause: error }));
+        if (error)
+          finish(
+            new SecurityError(
+              'dns-network',
+              `Could not send to the DNS server ${formatServer(server)}: ${error.message}`,
+              { cause: error },
+            ),
+          );
       });
     });
   });
 }
 
 /** RFC 7766 §8 / RFC 1035 §4.2.2: over TCP each message is preceded by its two-byte length. */
-function tcpExchange(server: { host: string; port: number }, name: string, type: DnsQueryType, timeoutMs: number): Promise<DecodedAnswer> {
+function tcpExchange(
+  server: { host: string; port: number },
+  name: string,
+  type: DnsQueryType,
+  timeoutMs: number,
+): Promise<DecodedAnswer> {
   const id = randomInt(0, 0x10000);
   const message = encodeQuery(name, type, id);
   const framed = Buffer.alloc(2 + message.byteLength);
@@ -235,8 +305,25 @@ function tcpExchange(server: { host: string; port: number }, name: string, type:
       if (error) reject(error);
       else if (answer) resolve(answer);
     };
-    const timer = setTimeout(() => finish(new SecurityError('dns-timeout', `The DNS server ${formatServer(server)} did not answer for ${name} (${type}) over TCP within ${timeoutMs} ms.`)), timeoutMs);
-    socket.on('error', (error) => finish(new SecurityError('dns-network', `The DNS server ${formatServer(server)} could not be reached over TCP: ${error.message}`, { cause: error })));
+    const timer = setTimeout(
+      () =>
+        finish(
+          new SecurityError(
+            'dns-timeout',
+            `The DNS server ${formatServer(server)} did not answer for ${name} (${type}) over TCP within ${timeoutMs} ms.`,
+          ),
+        ),
+      timeoutMs,
+    );
+    socket.on('error', (error) =>
+      finish(
+        new SecurityError(
+          'dns-network',
+          `The DNS server ${formatServer(server)} could not be reached over TCP: ${error.message}`,
+          { cause: error },
+        ),
+      ),
+    );
     socket.on('connect', () => socket.write(framed));
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
@@ -252,10 +339,23 @@ function tcpExchange(server: { host: string; port: number }, name: string, type:
         return;
       }
       // On our own TCP connection there is no one else to hear from: a mismatch is a broken server.
-      if (decoded.kind === 'unrelated') finish(new SecurityError('dns-malformed', `The DNS server ${formatServer(server)} answered over TCP with something else: ${decoded.reason}.`));
+      if (decoded.kind === 'unrelated')
+        finish(
+          new SecurityError(
+            'dns-malformed',
+            `The DNS server ${formatServer(server)} answered over TCP with something else: ${decoded.reason}.`,
+          ),
+        );
       else finish(null, decoded);
     });
-    socket.on('end', () => finish(new SecurityError('dns-malformed', `The DNS server ${formatServer(server)} closed the TCP connection before a complete answer for ${name}.`)));
+    socket.on('end', () =>
+      finish(
+        new SecurityError(
+          'dns-malformed',
+          `The DNS server ${formatServer(server)} closed the TCP connection before a complete answer for ${name}.`,
+        ),
+      ),
+    );
   });
 }
 

@@ -73,7 +73,14 @@ export const MAX_RECORDS_PER_SECTION = 256;
 export const MAX_CNAME_HOPS = 8;
 const HEADER_BYTES = 12;
 
-const RCODES: Record<number, DnsRcode> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED' };
+const RCODES: Record<number, DnsRcode> = {
+  0: 'NOERROR',
+  1: 'FORMERR',
+  2: 'SERVFAIL',
+  3: 'NXDOMAIN',
+  4: 'NOTIMP',
+  5: 'REFUSED',
+};
 
 /**
  * Lower-case, no trailing dot, RFC 1035 §2.3.4 sizes (labels ≤ 63 octets, name ≤ 253 characters).
@@ -82,7 +89,12 @@ const RCODES: Record<number, DnsRcode> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVF
 export function normalizeQueryName(name: string): string {
   const trimmed = (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
   const labels = trimmed.split('.');
-  if (trimmed.length === 0 || trimmed.length > 253 || labels.some((label) => label.length === 0 || label.length > 63) || /[^\x21-\x7e]/.test(trimmed)) {
+  if (
+    trimmed.length === 0 ||
+    trimmed.length > 253 ||
+    labels.some((label) => label.length === 0 || label.length > 63) ||
+    /[^\x21-\x7e]/.test(trimmed)
+  ) {
     throw new SecurityError('dns-bad-name', `"${name}" is not a valid DNS name.`);
   }
   return trimmed;
@@ -95,7 +107,18 @@ export function encodeQuery(name: string, type: DnsQueryType, id: number): Uint8
     id,
     flags: dnsPacket.RECURSION_DESIRED,
     questions: [{ type, name: normalizeQueryName(name), class: 'IN' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: 0, ednsVersion: 0, flags: dnsPacket.DNSSEC_OK, flag_do: true, options: [] }],
+    additionals: [
+      {
+        type: 'OPT',
+        name: '.',
+        udpPayloadSize: EDNS_UDP_SIZE,
+        extendedRcode: 0,
+        ednsVersion: 0,
+        flags: dnsPacket.DNSSEC_OK,
+        flag_do: true,
+        options: [],
+      },
+    ],
   });
 }
 
@@ -104,8 +127,12 @@ export function encodeQuery(name: string, type: DnsQueryType, id: number): Uint8
  * @returns `unrelated` for a message that is not our answer (drop it and keep waiting)
  * @throws SecurityError `dns-malformed` for our answer (right ID and question) that cannot be decoded or is absurd
  */
-export function decodeResponse<T extends DnsQueryType>(bytes: Uint8Array, expected: { id: number; name: string; type: T }): DecodedAnswer<T> | Unrelated {
-  if (bytes.byteLength < HEADER_BYTES) return { kind: 'unrelated', reason: `${bytes.byteLength}-byte message is shorter than a DNS header` };
+export function decodeResponse<T extends DnsQueryType>(
+  bytes: Uint8Array,
+  expected: { id: number; name: string; type: T },
+): DecodedAnswer<T> | Unrelated {
+  if (bytes.byteLength < HEADER_BYTES)
+    return { kind: 'unrelated', reason: `${bytes.byteLength}-byte message is shorter than a DNS header` };
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const id = buffer.readUInt16BE(0);
   const flags = buffer.readUInt16BE(2);
@@ -114,7 +141,10 @@ export function decodeResponse<T extends DnsQueryType>(bytes: Uint8Array, expect
   const counts = [4, 6, 8, 10].map((offset) => buffer.readUInt16BE(offset));
   if (counts[0] !== 1) return { kind: 'unrelated', reason: `the response carries ${counts[0]} questions, not our one` };
   if (counts.slice(1).some((count) => count > MAX_RECORDS_PER_SECTION)) {
-    throw new SecurityError('dns-malformed', `The DNS server's answer for ${expected.name} claims an absurd number of records (${counts.slice(1).join('/')}).`);
+    throw new SecurityError(
+      'dns-malformed',
+      `The DNS server's answer for ${expected.name} claims an absurd number of records (${counts.slice(1).join('/')}).`,
+    );
   }
 
   let packet: dnsPacket.DecodedPacket;
@@ -123,12 +153,24 @@ export function decodeResponse<T extends DnsQueryType>(bytes: Uint8Array, expect
   } catch (error) {
     // The question may be what failed to decode: then it was not provably ours, but the ID and
     // address matched, so it is far more likely a broken server than a spoof.
-    throw new SecurityError('dns-malformed', `The DNS server's answer for ${expected.name} could not be decoded: ${(error as Error).message}`, { cause: error });
+    throw new SecurityError(
+      'dns-malformed',
+      `The DNS server's answer for ${expected.name} could not be decoded: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const question = packet.questions?.[0];
   const wanted = normalizeQueryName(expected.name);
-  if (!question || question.name.toLowerCase().replace(/\.$/, '') !== wanted || question.type !== expected.type || (question.class ?? 'IN') !== 'IN') {
-    return { kind: 'unrelated', reason: `the response is for ${question?.name ?? '?'} ${question?.type ?? '?'}, not ${wanted} ${expected.type}` };
+  if (
+    !question ||
+    question.name.toLowerCase().replace(/\.$/, '') !== wanted ||
+    question.type !== expected.type ||
+    (question.class ?? 'IN') !== 'IN'
+  ) {
+    return {
+      kind: 'unrelated',
+      reason: `the response is for ${question?.name ?? '?'} ${question?.type ?? '?'}, not ${wanted} ${expected.type}`,
+    };
   }
 
   const rcode = RCODES[flags & 0x0f] ?? (`RCODE${flags & 0x0f}` as DnsRcode);
@@ -139,14 +181,22 @@ export function decodeResponse<T extends DnsQueryType>(bytes: Uint8Array, expect
   let chainTtl: number | null = null;
   if (expected.type !== 'CNAME') {
     for (;;) {
-      const alias = answers.find((answer): answer is dnsPacket.StringAnswer => answer.type === 'CNAME' && lower(answer.name) === current);
+      const alias = answers.find(
+        (answer): answer is dnsPacket.StringAnswer => answer.type === 'CNAME' && lower(answer.name) === current,
+      );
       if (!alias || typeof alias.data !== 'string') break;
       const next = lower(alias.data);
       if (owners.has(next)) {
-        throw new SecurityError('dns-malformed', `The DNS answer for ${expected.name} is a CNAME loop (${[...owners, next].join(' -> ')}).`);
+        throw new SecurityError(
+          'dns-malformed',
+          `The DNS answer for ${expected.name} is a CNAME loop (${[...owners, next].join(' -> ')}).`,
+        );
       }
       if (owners.size > MAX_CNAME_HOPS) {
-        throw new SecurityError('dns-malformed', `The DNS answer for ${expected.name} is a chain of more than ${MAX_CNAME_HOPS} CNAMEs; Quiver does not follow it.`);
+        throw new SecurityError(
+          'dns-malformed',
+          `The DNS answer for ${expected.name} is a chain of more than ${MAX_CNAME_HOPS} CNAMEs; Quiver does not follow it.`,
+        );
       }
       owners.add(next);
       current = next;
@@ -159,7 +209,11 @@ export function decodeResponse<T extends DnsQueryType>(bytes: Uint8Array, expect
   for (const answer of answers) {
     if (answer.type !== expected.type || !owners.has(lower(answer.name))) continue;
     const record = convert(answer, expected.type);
-    if (record === null) throw new SecurityError('dns-malformed', `The DNS server's answer for ${expected.name} holds a malformed ${expected.type} record.`);
+    if (record === null)
+      throw new SecurityError(
+        'dns-malformed',
+        `The DNS server's answer for ${expected.name} holds a malformed ${expected.type} record.`,
+      );
     records.push(record as DnsRecordFor<T>);
     const recordTtl = 'ttl' in answer && typeof answer.ttl === 'number' ? answer.ttl : 0;
     ttl = ttl === null ? recordTtl : Math.min(ttl, recordTtl);
@@ -168,7 +222,8 @@ export function decodeResponse<T extends DnsQueryType>(bytes: Uint8Array, expect
   let negativeTtl: number | null = null;
   if (records.length === 0) {
     const soa = (packet.authorities ?? []).find((answer): answer is dnsPacket.SoaAnswer => answer.type === 'SOA');
-    if (soa && soa.data && typeof soa.data.minimum === 'number') negativeTtl = Math.min(typeof soa.ttl === 'number' ? soa.ttl : 0, soa.data.minimum);
+    if (soa && soa.data && typeof soa.data.minimum === 'number')
+      negativeTtl = Math.min(typeof soa.ttl === 'number' ? soa.ttl : 0, soa.data.minimum);
   }
   return {
     kind: 'answer',
@@ -200,12 +255,24 @@ function convert(answer: dnsPacket.Answer, type: DnsQueryType): DnsRecord | null
     case 'SRV': {
       const data = (answer as dnsPacket.SrvAnswer).data;
       if (!data || typeof data.target !== 'string' || typeof data.port !== 'number') return null;
-      return { priority: data.priority ?? 0, weight: data.weight ?? 0, port: data.port, target: data.target === '.' ? '.' : lower(data.target), ttl };
+      return {
+        priority: data.priority ?? 0,
+        weight: data.weight ?? 0,
+        port: data.port,
+        target: data.target === '.' ? '.' : lower(data.target),
+        ttl,
+      };
     }
     case 'TLSA': {
       const data = (answer as dnsPacket.TlsaAnswer).data;
       if (!data || !Buffer.isBuffer(data.certificate)) return null;
-      return { usage: data.usage, selector: data.selector, matchingType: data.matchingType, data: new Uint8Array(data.certificate), ttl };
+      return {
+        usage: data.usage,
+        selector: data.selector,
+        matchingType: data.matchingType,
+        data: new Uint8Array(data.certificate),
+        ttl,
+      };
     }
   }
 }

@@ -58,16 +58,26 @@ export async function fetchHttpsJson(url: string, opts: HttpsJsonOptions): Promi
     const response = await getOnce(current, opts, remaining, maxBytes, timeoutMs);
     if (response.kind === 'body') return { url: current.href, json: parseJson(current, response.body) };
     if (redirects >= maxRedirects) {
-      throw new SecurityError('https-redirect', `${current.host} redirected more than ${maxRedirects} times; Quiver stopped following (last: ${current.href}).`);
+      throw new SecurityError(
+        'https-redirect',
+        `${current.host} redirected more than ${maxRedirects} times; Quiver stopped following (last: ${current.href}).`,
+      );
     }
     let next: URL;
     try {
       next = new URL(response.location, current);
     } catch (error) {
-      throw new SecurityError('https-redirect', `${current.host} redirected to an invalid address (${response.location}).`, { cause: error });
+      throw new SecurityError(
+        'https-redirect',
+        `${current.host} redirected to an invalid address (${response.location}).`,
+        { cause: error },
+      );
     }
     if (next.protocol !== 'https:') {
-      throw new SecurityError('https-redirect', `${current.host} redirected ${current.href} to ${next.href}, which is not HTTPS; Quiver only follows redirects to https addresses.`);
+      throw new SecurityError(
+        'https-redirect',
+        `${current.host} redirected ${current.href} to ${next.href}, which is not HTTPS; Quiver only follows redirects to https addresses.`,
+      );
     }
     current = next;
   }
@@ -80,7 +90,11 @@ function parseHttpsUrl(url: string): URL {
   } catch (error) {
     throw new SecurityError('https-failed', `"${url}" is not a valid address.`, { cause: error });
   }
-  if (parsed.protocol !== 'https:') throw new SecurityError('https-failed', `${url} is not an https address; Quiver fetches these documents only over HTTPS.`);
+  if (parsed.protocol !== 'https:')
+    throw new SecurityError(
+      'https-failed',
+      `${url} is not an https address; Quiver fetches these documents only over HTTPS.`,
+    );
   return parsed;
 }
 
@@ -92,7 +106,11 @@ function parseJson(url: URL, body: Buffer): unknown {
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as unknown;
   } catch (error) {
-    throw new SecurityError('https-bad-json', `${url.href} did not return a JSON document (${(error as Error).message}).`, { cause: error });
+    throw new SecurityError(
+      'https-bad-json',
+      `${url.href} did not return a JSON document (${(error as Error).message}).`,
+      { cause: error },
+    );
   }
 }
 
@@ -100,7 +118,9 @@ function caPems(anchors: TrustAnchors): string[] {
   let pems = pemCache.get(anchors);
   if (!pems) {
     pems = anchors.anchors.map((anchor) => {
-      const base64 = Buffer.from(anchor.der).toString('base64').replace(/(.{64})/g, '$1\n');
+      const base64 = Buffer.from(anchor.der)
+        .toString('base64')
+        .replace(/(.{64})/g, '$1\n');
       return `-----BEGIN CERTIFICATE-----\n${base64.trimEnd()}\n-----END CERTIFICATE-----\n`;
     });
     pemCache.set(anchors, pems);
@@ -110,10 +130,20 @@ function caPems(anchors: TrustAnchors): string[] {
 
 /** A `lookup` for net/tls that asks the caller's resolver (Node calls it with `all: true` when it races families). */
 function lookupWith(resolve: (host: string) => Promise<string[]>): net.LookupFunction {
-  return ((hostname: string, options: { all?: boolean }, callback: (error: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => void) => {
+  return ((
+    hostname: string,
+    options: { all?: boolean },
+    callback: (
+      error: NodeJS.ErrnoException | null,
+      address: string | { address: string; family: number }[],
+      family?: number,
+    ) => void,
+  ) => {
     resolve(hostname).then(
       (addresses) => {
-        const entries = addresses.filter((address) => net.isIP(address) !== 0).map((address) => ({ address, family: net.isIPv6(address) ? 6 : 4 }));
+        const entries = addresses
+          .filter((address) => net.isIP(address) !== 0)
+          .map((address) => ({ address, family: net.isIPv6(address) ? 6 : 4 }));
         const first = entries[0];
         if (!first) {
           const error: NodeJS.ErrnoException = new Error(`${hostname} has no address in DNS`);
@@ -129,9 +159,18 @@ function lookupWith(resolve: (host: string) => Promise<string[]>): net.LookupFun
 
 type Response = { kind: 'body'; body: Buffer } | { kind: 'redirect'; location: string };
 
-function getOnce(url: URL, opts: HttpsJsonOptions, remainingMs: number, maxBytes: number, timeoutMs: number): Promise<Response> {
+function getOnce(
+  url: URL,
+  opts: HttpsJsonOptions,
+  remainingMs: number,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<Response> {
   const ca = caPems(opts.anchors);
-  if (ca.length === 0) return Promise.reject(new SecurityError('https-failed', `Quiver has no trust anchors to check ${url.host}'s certificate with.`));
+  if (ca.length === 0)
+    return Promise.reject(
+      new SecurityError('https-failed', `Quiver has no trust anchors to check ${url.host}'s certificate with.`),
+    );
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -168,7 +207,13 @@ function getOnce(url: URL, opts: HttpsJsonOptions, remainingMs: number, maxBytes
       }
       if (status !== 200) {
         response.resume();
-        finish(new SecurityError('https-failed', `${url.href} answered HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}.`, { httpStatus: status }));
+        finish(
+          new SecurityError(
+            'https-failed',
+            `${url.href} answered HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}.`,
+            { httpStatus: status },
+          ),
+        );
         return;
       }
       const declared = Number(response.headers['content-length']);
@@ -191,7 +236,10 @@ function getOnce(url: URL, opts: HttpsJsonOptions, remainingMs: number, maxBytes
 }
 
 function tooLarge(url: URL, maxBytes: number): SecurityError {
-  return new SecurityError('https-too-large', `${url.href} is larger than ${maxBytes} bytes, far more than such a document needs; Quiver did not read it.`);
+  return new SecurityError(
+    'https-too-large',
+    `${url.href} is larger than ${maxBytes} bytes, far more than such a document needs; Quiver did not read it.`,
+  );
 }
 
 /** Node's TLS verification failures carry OpenSSL's codes (`DEPTH_ZERO_SELF_SIGNED_CERT`, ...) or `ERR_TLS_CERT_ALTNAME_INVALID`. */

@@ -68,7 +68,12 @@ export function matchIdentity(cert: ParsedCertificate, reference: ReferenceIdent
 
   const domain = toALabels(reference.domain);
   if (domain === null) return { ok: false, presented };
-  const matched = (type: IdentityType, identity: string): IdentityMatch => ({ ok: true, identity: `${type}:${identity}`, type, domain });
+  const matched = (type: IdentityType, identity: string): IdentityMatch => ({
+    ok: true,
+    identity: `${type}:${identity}`,
+    type,
+    domain,
+  });
 
   // RFC 6125 §6.4.1-§6.4.3: DNS-ID, with the wildcard rules of §6.4.3 as tightened by RFC 9525 §6.3.
   if (names.dnsNames.some((name) => matchesDnsName(name, domain))) return matched('dns-id', domain);
@@ -80,7 +85,8 @@ export function matchIdentity(cert: ParsedCertificate, reference: ReferenceIdent
     const wanted = `_${reference.srvService}.`;
     for (const name of names.srvNames) {
       if (!name.toLowerCase().startsWith(wanted)) continue;
-      if (presentedDnsName(name.slice(wanted.length), false) === domain) return matched('srv-id', `_${reference.srvService}.${domain}`);
+      if (presentedDnsName(name.slice(wanted.length), false) === domain)
+        return matched('srv-id', `_${reference.srvService}.${domain}`);
     }
   }
 

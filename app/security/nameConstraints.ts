@@ -44,7 +44,9 @@ export function collectDnsNameConstraints(path: readonly ParsedCertificate[]): D
       throw new SecurityError('bad-certificate', `The nameConstraints extension of ${ca.subject} cannot be read.`);
     }
     const dnsBases = (subtrees: pkijs.GeneralSubtree[] | undefined): string[] =>
-      (subtrees ?? []).filter((subtree) => subtree.base.type === DNS_NAME).map((subtree) => String(subtree.base.value).toLowerCase());
+      (subtrees ?? [])
+        .filter((subtree) => subtree.base.type === DNS_NAME)
+        .map((subtree) => String(subtree.base.value).toLowerCase());
     const permitted = dnsBases(value.permittedSubtrees);
     const excluded = dnsBases(value.excludedSubtrees);
     if (permitted.length === 0 && excluded.length === 0) continue;
@@ -72,7 +74,10 @@ export function withinDnsSubtree(domain: string, base: string): boolean {
  * for the verdict. An `ip` match is left to pkijs, which applies iPAddress subtrees to the end
  * entity's iPAddress entries (the only place such a match can come from).
  */
-export function nameConstraintViolation(path: readonly ParsedCertificate[], match: Extract<IdentityMatch, { ok: true }>): string | null {
+export function nameConstraintViolation(
+  path: readonly ParsedCertificate[],
+  match: Extract<IdentityMatch, { ok: true }>,
+): string | null {
   if (match.type === 'ip') return null;
   let constraints: DnsNameConstraints[];
   try {

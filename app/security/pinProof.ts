@@ -21,20 +21,33 @@ export type PinCheck =
   | { kind: 'changed'; attempt: ProofAttempt; error: UserError; pinned: string[] };
 
 /** Compares the presented key with the account's pins for `domain`. */
-export function checkPins(domain: string, presentedSpkiSha256: string, pins: readonly PinnedKey[] | undefined): PinCheck {
+export function checkPins(
+  domain: string,
+  presentedSpkiSha256: string,
+  pins: readonly PinnedKey[] | undefined,
+): PinCheck {
   if (!pins || pins.length === 0) return { kind: 'none' };
   const presented = presentedSpkiSha256.toLowerCase();
   const pinned = pins.map((pin) => pin.spkiSha256.toLowerCase());
   if (pinned.includes(presented)) {
     return {
       kind: 'match',
-      outcome: { attempt: { prooftype: 'pin', ok: true, detail: `the key (SPKI SHA-256 ${presented}) is pinned for ${domain}` }, identity: `pin:${presented}`, delegation: null, error: null },
+      outcome: {
+        attempt: { prooftype: 'pin', ok: true, detail: `the key (SPKI SHA-256 ${presented}) is pinned for ${domain}` },
+        identity: `pin:${presented}`,
+        delegation: null,
+        error: null,
+      },
     };
   }
   return {
     kind: 'changed',
     pinned,
-    attempt: { prooftype: 'pin', ok: false, detail: `the key (SPKI SHA-256 ${presented}) is not among the ${pinned.length} key(s) pinned for ${domain}: ${pinned.join(', ')}` },
+    attempt: {
+      prooftype: 'pin',
+      ok: false,
+      detail: `the key (SPKI SHA-256 ${presented}) is not among the ${pinned.length} key(s) pinned for ${domain}: ${pinned.join(', ')}`,
+    },
     error: {
       code: 'key-changed',
       message: `${domain} presented a different key than the one you pinned. Pinned: ${pinned.join(', ')}; presented now: ${presented} (SPKI SHA-256). The server's administrator may have installed a new key, or someone may be intercepting the connection. Confirm the new key with the administrator before you accept it.`,
@@ -43,11 +56,18 @@ export function checkPins(domain: string, presentedSpkiSha256: string, pins: rea
 }
 
 /** The person accepted this key for this connection only (`certificate.decide` with `accept-once`). */
-export function checkAcceptedOnce(presentedSpkiSha256: string, acceptOnce: ReadonlySet<string> | undefined): ProofOutcome | null {
+export function checkAcceptedOnce(
+  presentedSpkiSha256: string,
+  acceptOnce: ReadonlySet<string> | undefined,
+): ProofOutcome | null {
   const presented = presentedSpkiSha256.toLowerCase();
   if (!acceptOnce?.has(presented)) return null;
   return {
-    attempt: { prooftype: 'pin', ok: true, detail: `you accepted this key (SPKI SHA-256 ${presented}) for this connection only` },
+    attempt: {
+      prooftype: 'pin',
+      ok: true,
+      detail: `you accepted this key (SPKI SHA-256 ${presented}) for this connection only`,
+    },
     identity: 'user-accepted-once',
     delegation: null,
     error: null,

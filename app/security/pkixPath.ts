@@ -15,7 +15,15 @@
  */
 import type * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { decodeCertificate, OID_AUTHORITY_INFO_ACCESS, OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE, parseCertificate, type ParsedCertificate } from './certificate.ts';
+import {
+  decodeCertificate,
+  OID_AUTHORITY_INFO_ACCESS,
+  OID_BASIC_CONSTRAINTS,
+  OID_EXT_KEY_USAGE,
+  OID_KEY_USAGE,
+  parseCertificate,
+  type ParsedCertificate,
+} from './certificate.ts';
 import { SecurityError } from './securityError.ts';
 import { issuerNameKey, type TrustAnchor, type TrustAnchors } from './trustAnchors.ts';
 
@@ -65,8 +73,19 @@ const DIGITAL_SIGNATURE = 0x80;
 /** Extensions this code or pkijs processes; RFC 5280 §4.2: "A certificate-using system MUST reject
  * the certificate if it encounters a critical extension it does not recognize". */
 const RECOGNIZED_EXTENSIONS = new Set([
-  '2.5.29.14', '2.5.29.15', '2.5.29.17', '2.5.29.18', '2.5.29.19', '2.5.29.30', '2.5.29.32', '2.5.29.33',
-  '2.5.29.35', '2.5.29.36', '2.5.29.37', '2.5.29.54', OID_AUTHORITY_INFO_ACCESS,
+  '2.5.29.14',
+  '2.5.29.15',
+  '2.5.29.17',
+  '2.5.29.18',
+  '2.5.29.19',
+  '2.5.29.30',
+  '2.5.29.32',
+  '2.5.29.33',
+  '2.5.29.35',
+  '2.5.29.36',
+  '2.5.29.37',
+  '2.5.29.54',
+  OID_AUTHORITY_INFO_ACCESS,
 ]);
 
 const cryptoEngine = new pkijs.CryptoEngine({ name: 'node-webcrypto', crypto: globalThis.crypto });
@@ -100,7 +119,13 @@ async function validate(chain: Uint8Array[], anchors: TrustAnchors, now: Date): 
   }
 
   const critical = unknownCriticalExtension(leafCertificate);
-  if (critical) return failure('bad-certificate', `The certificate has a critical extension Quiver does not recognise (${critical}).`, leaf.subject, leaf.issuer);
+  if (critical)
+    return failure(
+      'bad-certificate',
+      `The certificate has a critical extension Quiver does not recognise (${critical}).`,
+      leaf.subject,
+      leaf.issuer,
+    );
   const dated = checkValidity(leaf, now);
   if (dated) return dated;
   const usage = checkServerAuth(leafCertificate, leaf) ?? checkDigitalSignature(leafCertificate, leaf);
@@ -140,7 +165,10 @@ async function validate(chain: Uint8Array[], anchors: TrustAnchors, now: Date): 
   const relevant = anchors.anchors.filter((anchor) => {
     if (!issuerKeys.has(anchor.nameKey) && unkeyed.length === 0) return false;
     const parsed = parsedAnchor(anchor);
-    return parsed !== null && (issuerKeys.has(anchor.nameKey) || unkeyed.some((certificate) => parsed.subject.isEqual(certificate.issuer)));
+    return (
+      parsed !== null &&
+      (issuerKeys.has(anchor.nameKey) || unkeyed.some((certificate) => parsed.subject.isEqual(certificate.issuer)))
+    );
   });
 
   let searches = 0;
@@ -164,10 +192,20 @@ async function validate(chain: Uint8Array[], anchors: TrustAnchors, now: Date): 
   }
   for (const anchor of relevant) derOf.set(anchor.certificate, anchor.der);
   if (!verdict.result || !verdict.certificatePath) {
-    return diagnose({ leafCertificate, leaf, intermediates, anchors: relevant, derOf, now, engineMessage: verdict.resultMessage });
+    return diagnose({
+      leafCertificate,
+      leaf,
+      intermediates,
+      anchors: relevant,
+      derOf,
+      now,
+      engineMessage: verdict.resultMessage,
+    });
   }
 
-  const path = verdict.certificatePath.map((certificate) => parseCertificate(derOf.get(certificate) ?? encode(certificate)));
+  const path = verdict.certificatePath.map((certificate) =>
+    parseCertificate(derOf.get(certificate) ?? encode(certificate)),
+  );
   // RFC 5280 §6.1.4 (o): for every intermediate, "Recognize and process any other critical
   // extension present in the certificate" - or reject the path. pkijs does not; the end entity was
   // checked above (§6.1.5 (f)), the trust anchor is configuration, not a certificate on the path.
@@ -176,7 +214,12 @@ async function validate(chain: Uint8Array[], anchors: TrustAnchors, now: Date): 
     const critical = intermediate ? unknownCriticalExtension(intermediate) : null;
     const parsed = path[index];
     if (critical && parsed) {
-      return failure('bad-certificate', `The certificate of ${parsed.subject}, an intermediate authority on the path, has a critical extension Quiver does not recognise (${critical}).`, parsed.subject, parsed.issuer);
+      return failure(
+        'bad-certificate',
+        `The certificate of ${parsed.subject}, an intermediate authority on the path, has a critical extension Quiver does not recognise (${critical}).`,
+        parsed.subject,
+        parsed.issuer,
+      );
     }
   }
   const lengthProblem = checkPathLength(verdict.certificatePath, path);
@@ -199,17 +242,35 @@ function parsedAnchor(anchor: TrustAnchor): pkijs.Certificate | null {
   }
 }
 
-function failure(code: PathFailureCode, reason: string, subject: string | null, issuer: string | null, date: Date | null = null): PathResult {
+function failure(
+  code: PathFailureCode,
+  reason: string,
+  subject: string | null,
+  issuer: string | null,
+  date: Date | null = null,
+): PathResult {
   return { ok: false, code, reason, subject, issuer, date };
 }
 
 function checkValidity(certificate: ParsedCertificate, now: Date): PathResult | null {
   // RFC 5280 §6.1.3 (a)(2): "The certificate validity period includes the current time."
   if (now.getTime() > certificate.notAfter.getTime()) {
-    return failure('expired', `The certificate of ${certificate.subject} expired on ${certificate.notAfter.toISOString()}.`, certificate.subject, certificate.issuer, certificate.notAfter);
+    return failure(
+      'expired',
+      `The certificate of ${certificate.subject} expired on ${certificate.notAfter.toISOString()}.`,
+      certificate.subject,
+      certificate.issuer,
+      certificate.notAfter,
+    );
   }
   if (now.getTime() < certificate.notBefore.getTime()) {
-    return failure('not-yet-valid', `The certificate of ${certificate.subject} is not valid before ${certificate.notBefore.toISOString()}.`, certificate.subject, certificate.issuer, certificate.notBefore);
+    return failure(
+      'not-yet-valid',
+      `The certificate of ${certificate.subject} is not valid before ${certificate.notBefore.toISOString()}.`,
+      certificate.subject,
+      certificate.issuer,
+      certificate.notBefore,
+    );
   }
   return null;
 }
@@ -220,7 +281,12 @@ function checkServerAuth(certificate: pkijs.Certificate, parsed: ParsedCertifica
   if (!extension) return null;
   const purposes = (extension.parsedValue as pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? [];
   if (purposes.includes(OID_SERVER_AUTH) || purposes.includes(OID_ANY_EXTENDED_KEY_USAGE)) return null;
-  return failure('wrong-usage', `The certificate of ${parsed.subject} is not meant for TLS servers (its extendedKeyUsage lacks serverAuth).`, parsed.subject, parsed.issuer);
+  return failure(
+    'wrong-usage',
+    `The certificate of ${parsed.subject} is not meant for TLS servers (its extendedKeyUsage lacks serverAuth).`,
+    parsed.subject,
+    parsed.issuer,
+  );
 }
 
 /**
@@ -235,7 +301,12 @@ function checkDigitalSignature(certificate: pkijs.Certificate, parsed: ParsedCer
   if (!extension) return null;
   const bits = extension.parsedValue as asn1js.BitString | undefined;
   if (((bits?.valueBlock.valueHexView[0] ?? 0) & DIGITAL_SIGNATURE) !== 0) return null;
-  return failure('wrong-usage', `The certificate of ${parsed.subject} does not allow its key to sign (its keyUsage lacks digitalSignature), so it cannot authenticate a TLS server.`, parsed.subject, parsed.issuer);
+  return failure(
+    'wrong-usage',
+    `The certificate of ${parsed.subject} does not allow its key to sign (its keyUsage lacks digitalSignature), so it cannot authenticate a TLS server.`,
+    parsed.subject,
+    parsed.issuer,
+  );
 }
 
 /**
@@ -246,11 +317,18 @@ function checkDigitalSignature(certificate: pkijs.Certificate, parsed: ParsedCer
 function checkNotCa(certificate: pkijs.Certificate, parsed: ParsedCertificate): PathResult | null {
   const extension = certificate.extensions?.find((candidate) => candidate.extnID === OID_BASIC_CONSTRAINTS);
   if ((extension?.parsedValue as pkijs.BasicConstraints | undefined)?.cA !== true) return null;
-  return failure('wrong-usage', `The certificate of ${parsed.subject} is a certificate authority's (basicConstraints cA=TRUE), not a server certificate.`, parsed.subject, parsed.issuer);
+  return failure(
+    'wrong-usage',
+    `The certificate of ${parsed.subject} is a certificate authority's (basicConstraints cA=TRUE), not a server certificate.`,
+    parsed.subject,
+    parsed.issuer,
+  );
 }
 
 function unknownCriticalExtension(certificate: pkijs.Certificate): string | null {
-  const extension = certificate.extensions?.find((candidate) => candidate.critical && !RECOGNIZED_EXTENSIONS.has(candidate.extnID));
+  const extension = certificate.extensions?.find(
+    (candidate) => candidate.critical && !RECOGNIZED_EXTENSIONS.has(candidate.extnID),
+  );
   return extension ? extension.extnID : null;
 }
 
@@ -267,7 +345,12 @@ function checkPathLength(certificates: pkijs.Certificate[], parsed: ParsedCertif
     const below = parsed.slice(1, index).filter((certificate) => !certificate.selfIssued).length;
     if (below > limit) {
       const ca = parsed[index];
-      return failure('path-too-long', `${ca?.subject ?? 'A CA'} may sign only ${limit} intermediate level(s) below it, but the path has ${below}.`, ca?.subject ?? null, ca?.issuer ?? null);
+      return failure(
+        'path-too-long',
+        `${ca?.subject ?? 'A CA'} may sign only ${limit} intermediate level(s) below it, but the path has ${below}.`,
+        ca?.subject ?? null,
+        ca?.issuer ?? null,
+      );
     }
   }
   return null;
@@ -296,20 +379,39 @@ async function diagnose(input: {
     if (isAnchor) break;
     if (current.subject.isEqual(current.issuer) && (await verifies(current, undefined))) {
       return current === leafCertificate
-        ? failure('self-signed', `The certificate of ${leaf.subject} is self-signed and is not among the trusted certificates.`, leaf.subject, leaf.issuer)
-        : failure('untrusted-issuer', `The chain ends at ${currentParsed.subject}, which is not a trusted authority.`, currentParsed.subject, currentParsed.subject);
+        ? failure(
+            'self-signed',
+            `The certificate of ${leaf.subject} is self-signed and is not among the trusted certificates.`,
+            leaf.subject,
+            leaf.issuer,
+          )
+        : failure(
+            'untrusted-issuer',
+            `The chain ends at ${currentParsed.subject}, which is not a trusted authority.`,
+            currentParsed.subject,
+            currentParsed.subject,
+          );
     }
-    const named = [
-      ...anchors.map((anchor) => anchor.certificate),
-      ...intermediates,
-    ].filter((candidate) => !seen.has(candidate) && candidate.subject.isEqual(current.issuer));
+    const named = [...anchors.map((anchor) => anchor.certificate), ...intermediates].filter(
+      (candidate) => !seen.has(candidate) && candidate.subject.isEqual(current.issuer),
+    );
     if (named.length === 0) {
       // Nothing by that name. A certificate from a public CA carries caIssuers (RFC 5280 §4.2.2.1) so
       // that clients can find the intermediate: then the server left it out; otherwise the
       // authority is simply not one Quiver knows.
       return hasCaIssuers(current)
-        ? failure('missing-intermediate', `The server did not send the certificate of ${currentParsed.issuer}, which issued ${currentParsed.subject}.`, currentParsed.subject, currentParsed.issuer)
-        : failure('untrusted-issuer', `${currentParsed.issuer}, which issued ${currentParsed.subject}, is not a trusted authority.`, currentParsed.subject, currentParsed.issuer);
+        ? failure(
+            'missing-intermediate',
+            `The server did not send the certificate of ${currentParsed.issuer}, which issued ${currentParsed.subject}.`,
+            currentParsed.subject,
+            currentParsed.issuer,
+          )
+        : failure(
+            'untrusted-issuer',
+            `${currentParsed.issuer}, which issued ${currentParsed.subject}, is not a trusted authority.`,
+            currentParsed.subject,
+            currentParsed.issuer,
+          );
     }
     let next: pkijs.Certificate | null = null;
     for (const candidate of named) {
@@ -319,7 +421,12 @@ async function diagnose(input: {
       }
     }
     if (!next) {
-      return failure('bad-signature', `The signature on the certificate of ${currentParsed.subject} does not verify with the key of ${currentParsed.issuer}.`, currentParsed.subject, currentParsed.issuer);
+      return failure(
+        'bad-signature',
+        `The signature on the certificate of ${currentParsed.subject} does not verify with the key of ${currentParsed.issuer}.`,
+        currentParsed.subject,
+        currentParsed.issuer,
+      );
     }
     seen.add(next);
     current = next;
@@ -328,13 +435,24 @@ async function diagnose(input: {
     if (dated) return dated;
     const extension = next.extensions?.find((candidate) => candidate.extnID === OID_BASIC_CONSTRAINTS);
     if ((extension?.parsedValue as pkijs.BasicConstraints | undefined)?.cA !== true) {
-      return failure('not-a-ca', `${currentParsed.subject} signed a certificate but is not a certificate authority (basicConstraints cA is not set).`, currentParsed.subject, currentParsed.issuer);
+      return failure(
+        'not-a-ca',
+        `${currentParsed.subject} signed a certificate but is not a certificate authority (basicConstraints cA is not set).`,
+        currentParsed.subject,
+        currentParsed.issuer,
+      );
     }
     // RFC 5280 §4.2.1.3: "If the keyUsage extension is present, then the subject public key MUST
     // NOT be used to verify signatures on certificates ... unless the keyCertSign bit is set."
-    const keyUsage = next.extensions?.find((candidate) => candidate.extnID === OID_KEY_USAGE)?.parsedValue as asn1js.BitString | undefined;
+    const keyUsage = next.extensions?.find((candidate) => candidate.extnID === OID_KEY_USAGE)?.parsedValue as
+      asn1js.BitString | undefined;
     if (keyUsage && ((keyUsage.valueBlock.valueHexView[0] ?? 0) & 0x04) === 0) {
-      return failure('not-a-ca', `${currentParsed.subject} signed a certificate but its keyUsage does not allow signing certificates (keyCertSign).`, currentParsed.subject, currentParsed.issuer);
+      return failure(
+        'not-a-ca',
+        `${currentParsed.subject} signed a certificate but its keyUsage does not allow signing certificates (keyCertSign).`,
+        currentParsed.subject,
+        currentParsed.issuer,
+      );
     }
   }
   return failure('invalid-path', `The certificate path is not valid: ${engineMessage}`, leaf.subject, leaf.issuer);

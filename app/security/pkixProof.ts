@@ -31,7 +31,11 @@ export interface ProofOutcome {
  */
 const SRV_SERVICE = 'xmpp-client';
 
-export async function provePkix(facts: ServerFacts, leaf: ParsedCertificate, ctx: { anchors: TrustAnchors; now: Date }): Promise<ProofOutcome> {
+export async function provePkix(
+  facts: ServerFacts,
+  leaf: ParsedCertificate,
+  ctx: { anchors: TrustAnchors; now: Date },
+): Promise<ProofOutcome> {
   const path = await validatePath(facts.chain, ctx.anchors, ctx.now);
   // RFC 6120 §13.7.2.1: the reference identity is the domain the user asked for (matched as A-labels,
   // shown as the user wrote it).
@@ -60,7 +64,11 @@ export async function provePkix(facts: ServerFacts, leaf: ParsedCertificate, ctx
   const violation = matched ? nameConstraintViolation(path.path, matched) : null;
   if (violation !== null) {
     return {
-      attempt: { prooftype: 'pkix', ok: false, detail: `${chainDetail}; ${nameDetail}; name constraints: ${violation}` },
+      attempt: {
+        prooftype: 'pkix',
+        ok: false,
+        detail: `${chainDetail}; ${nameDetail}; name constraints: ${violation}`,
+      },
       identity: null,
       delegation: null,
       error: {
@@ -70,7 +78,12 @@ export async function provePkix(facts: ServerFacts, leaf: ParsedCertificate, ctx
     };
   }
   if (direct.ok) {
-    return { attempt: { prooftype: 'pkix', ok: true, detail: `${chainDetail}; ${nameDetail}` }, identity: direct.identity, delegation: null, error: null };
+    return {
+      attempt: { prooftype: 'pkix', ok: true, detail: `${chainDetail}; ${nameDetail}` },
+      identity: direct.identity,
+      delegation: null,
+      error: null,
+    };
   }
   if (delegated?.ok && secure) {
     return {
@@ -87,9 +100,10 @@ export async function provePkix(facts: ServerFacts, leaf: ParsedCertificate, ctx
     delegation: null,
     error: {
       code: 'wrong-name',
-      message: names.length > 0
-        ? `${domain} presented a certificate for ${joinOr(names)}, and no DNSSEC or POSH proof delegates ${domain} to it.`
-        : `${domain} presented a certificate that names no server, so it cannot prove it is ${domain}.`,
+      message:
+        names.length > 0
+          ? `${domain} presented a certificate for ${joinOr(names)}, and no DNSSEC or POSH proof delegates ${domain} to it.`
+          : `${domain} presented a certificate that names no server, so it cannot prove it is ${domain}.`,
     },
   };
 }
@@ -128,7 +142,11 @@ export function secureDelegation(facts: ServerFacts): SecureDelegation | null {
   if (candidate.hostMetaSni) {
     const target = toALabels(candidate.hostMetaSni);
     if (target !== null && target !== domain) {
-      return { target, delegation: `host-meta:${target}`, how: `host-meta link (sni ${target}) fetched over verified HTTPS from ${facts.domain}` };
+      return {
+        target,
+        delegation: `host-meta:${target}`,
+        how: `host-meta link (sni ${target}) fetched over verified HTTPS from ${facts.domain}`,
+      };
     }
   }
   return null;
@@ -144,25 +162,49 @@ function pathError(domain: string, path: Extract<PathResult, { ok: false }>): Us
   const addCa = `If you trust this server, add its CA certificate to the account's extra trust anchors; otherwise ask its administrator for a certificate from a public authority.`;
   switch (path.code) {
     case 'untrusted-issuer':
-      return { code: 'untrusted', message: `${domain}'s certificate was not issued by an authority Quiver trusts (issuer: ${issuer}). ${addCa}` };
+      return {
+        code: 'untrusted',
+        message: `${domain}'s certificate was not issued by an authority Quiver trusts (issuer: ${issuer}). ${addCa}`,
+      };
     case 'self-signed':
-      return { code: 'self-signed', message: `${domain} presented a self-signed certificate (${path.subject ?? 'unknown'}), which no authority vouches for. If you trust this server, add that certificate to the account's extra trust anchors.` };
+      return {
+        code: 'self-signed',
+        message: `${domain} presented a self-signed certificate (${path.subject ?? 'unknown'}), which no authority vouches for. If you trust this server, add that certificate to the account's extra trust anchors.`,
+      };
     case 'missing-intermediate':
-      return { code: 'missing-intermediate', message: `${domain} did not send the intermediate certificate that links its certificate to a trusted authority (missing: ${issuer}). Ask the server's administrator to configure the full certificate chain.` };
+      return {
+        code: 'missing-intermediate',
+        message: `${domain} did not send the intermediate certificate that links its certificate to a trusted authority (missing: ${issuer}). Ask the server's administrator to configure the full certificate chain.`,
+      };
     case 'expired':
-      return { code: 'expired', message: `${domain}'s certificate${certOf(path, domain)} expired on ${dateText(path.date)}. Check that your computer's date is right; if it is, the server's administrator has to renew the certificate.` };
+      return {
+        code: 'expired',
+        message: `${domain}'s certificate${certOf(path, domain)} expired on ${dateText(path.date)}. Check that your computer's date is right; if it is, the server's administrator has to renew the certificate.`,
+      };
     case 'not-yet-valid':
-      return { code: 'not-yet-valid', message: `${domain}'s certificate${certOf(path, domain)} is not valid until ${dateText(path.date)}. Check that your computer's date and time are right.` };
+      return {
+        code: 'not-yet-valid',
+        message: `${domain}'s certificate${certOf(path, domain)} is not valid until ${dateText(path.date)}. Check that your computer's date and time are right.`,
+      };
     case 'bad-signature':
-      return { code: 'bad-signature', message: `${domain}'s certificate chain has a signature that does not verify (${path.subject ?? 'unknown'}, issued by ${issuer}). The connection may be intercepted; Quiver did not connect.` };
+      return {
+        code: 'bad-signature',
+        message: `${domain}'s certificate chain has a signature that does not verify (${path.subject ?? 'unknown'}, issued by ${issuer}). The connection may be intercepted; Quiver did not connect.`,
+      };
     case 'bad-certificate':
       return { code: 'bad-certificate', message: `${domain} sent a certificate Quiver cannot use: ${path.reason}` };
     case 'wrong-usage':
-      return { code: 'wrong-usage', message: `${domain} presented a certificate that is not meant for TLS servers: ${path.reason} Ask the server's administrator for a server certificate.` };
+      return {
+        code: 'wrong-usage',
+        message: `${domain} presented a certificate that is not meant for TLS servers: ${path.reason} Ask the server's administrator for a server certificate.`,
+      };
     case 'not-a-ca':
     case 'path-too-long':
     case 'invalid-path':
-      return { code: 'invalid-chain', message: `${domain}'s certificate chain is not valid: ${path.reason} Ask the server's administrator to fix the certificate chain.` };
+      return {
+        code: 'invalid-chain',
+        message: `${domain}'s certificate chain is not valid: ${path.reason} Ask the server's administrator to fix the certificate chain.`,
+      };
   }
 }
 

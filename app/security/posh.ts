@@ -86,7 +86,8 @@ export function parsePoshDocument(json: unknown, source: string): PoshDocument {
   }
   const document = json as Record<string, unknown>;
   const rawExpires = document.expires;
-  const expires = typeof rawExpires === 'number' && Number.isFinite(rawExpires) ? Math.max(0, Math.floor(rawExpires)) : null;
+  const expires =
+    typeof rawExpires === 'number' && Number.isFinite(rawExpires) ? Math.max(0, Math.floor(rawExpires)) : null;
   if (Array.isArray(document.fingerprints)) {
     const fingerprints: PoshFingerprint[] = [];
     for (const entry of document.fingerprints.slice(0, 64)) {
@@ -98,12 +99,17 @@ export function parsePoshDocument(json: unknown, source: string): PoshDocument {
       // RFC 7711 §3.1: other hash algorithms may appear; Quiver knows these two.
       if (fingerprint['sha-256'] !== undefined || fingerprint['sha-512'] !== undefined) fingerprints.push(fingerprint);
     }
-    if (fingerprints.length === 0) throw new SecurityError('https-bad-json', `The POSH document ${source} lists no sha-256 or sha-512 fingerprint.`);
+    if (fingerprints.length === 0)
+      throw new SecurityError('https-bad-json', `The POSH document ${source} lists no sha-256 or sha-512 fingerprint.`);
     return { kind: 'fingerprints', fingerprints, expires };
   }
   if (typeof document.url === 'string') {
     // RFC 7711 §3.2: a POSH reference points to another HTTPS resource; never follow plain http.
-    if (!/^https:\/\//i.test(document.url)) throw new SecurityError('https-redirect', `The POSH document ${source} delegates to ${document.url}, which is not an https address.`);
+    if (!/^https:\/\//i.test(document.url))
+      throw new SecurityError(
+        'https-redirect',
+        `The POSH document ${source} delegates to ${document.url}, which is not an https address.`,
+      );
     return { kind: 'url', url: document.url, expires };
   }
   throw new SecurityError('https-bad-json', `The POSH document ${source} has neither "fingerprints" nor "url".`);
@@ -112,7 +118,12 @@ export function parsePoshDocument(json: unknown, source: string): PoshDocument {
 export function createPoshSource(options: PoshSourceOptions): PoshSource {
   const now = options.now ?? Date.now;
   const fetchJson = options.fetchJson ?? fetchHttpsJson;
-  const httpsOptions: HttpsJsonOptions = { anchors: options.anchors, resolve: options.resolve, timeoutMs: options.timeoutMs, httpsPort: options.httpsPort };
+  const httpsOptions: HttpsJsonOptions = {
+    anchors: options.anchors,
+    resolve: options.resolve,
+    timeoutMs: options.timeoutMs,
+    httpsPort: options.httpsPort,
+  };
   // Computed on first use: hashing the system roots is cheap, but not free.
   let anchorSet: string | null = null;
   const anchorSetOfFetch = (): string => (anchorSet ??= anchorSetKey(options.anchors));
@@ -131,7 +142,11 @@ export function createPoshSource(options: PoshSourceOptions): PoshSource {
         if (error.httpStatus !== 404) throw error;
       }
     }
-    throw new SecurityError('https-failed', `${domain} publishes no POSH document (HTTP 404 at ${POSH_PATHS.join(' and ')}).`, { httpStatus: 404, cause: lastError });
+    throw new SecurityError(
+      'https-failed',
+      `${domain} publishes no POSH document (HTTP 404 at ${POSH_PATHS.join(' and ')}).`,
+      { httpStatus: 404, cause: lastError },
+    );
   }
 
   async function fetchFresh(domain: string, at: number, anchors: string): Promise<PoshCacheEntry> {
@@ -146,11 +161,24 @@ export function createPoshSource(options: PoshSourceOptions): PoshSource {
       const second = await fetchJson(document.url, httpsOptions);
       url = second.url;
       document = parsePoshDocument(second.json, second.url);
-      if (document.kind === 'url') throw new SecurityError('https-redirect', `The POSH document ${second.url} delegates again (to ${document.url}); Quiver follows only one POSH delegation.`);
+      if (document.kind === 'url')
+        throw new SecurityError(
+          'https-redirect',
+          `The POSH document ${second.url} delegates again (to ${document.url}); Quiver follows only one POSH delegation.`,
+        );
       expires = minExpires(expires, document.expires);
     }
     const ttlMs = expires === null ? 0 : Math.min(expires * 1000, POSH_MAX_TTL_MS);
-    return { domain, anchorSet: anchors, url, delegatedFrom, fingerprints: document.fingerprints, error: null, fetchedAt: at, expiresAt: at + ttlMs };
+    return {
+      domain,
+      anchorSet: anchors,
+      url,
+      delegatedFrom,
+      fingerprints: document.fingerprints,
+      error: null,
+      fetchedAt: at,
+      expiresAt: at + ttlMs,
+    };
   }
 
   return {
@@ -168,7 +196,16 @@ export function createPoshSource(options: PoshSourceOptions): PoshSource {
         if (!(error instanceof SecurityError)) throw error;
         // A failure is remembered per anchor set too: an account that trusts the web server's CA
         // must not be told "no POSH" because another account could not verify it.
-        entry = { domain: key, anchorSet: anchors, url: null, delegatedFrom: null, fingerprints: null, error: error.message, fetchedAt: at, expiresAt: at + POSH_FAILURE_TTL_MS };
+        entry = {
+          domain: key,
+          anchorSet: anchors,
+          url: null,
+          delegatedFrom: null,
+          fingerprints: null,
+          error: error.message,
+          fetchedAt: at,
+          expiresAt: at + POSH_FAILURE_TTL_MS,
+        };
       }
       // Without `expires` (or with 0) the document states no lifetime: it is used now and not kept.
       if (entry.expiresAt > at) options.cache?.putPoshEntry(entry);
@@ -184,7 +221,8 @@ function minExpires(a: number | null, b: number | null): number | null {
 }
 
 function fromEntry(entry: PoshCacheEntry, cached: boolean): PoshLookup {
-  if (entry.fingerprints && entry.url) return { ok: true, url: entry.url, delegatedFrom: entry.delegatedFrom, fingerprints: entry.fingerprints, cached };
+  if (entry.fingerprints && entry.url)
+    return { ok: true, url: entry.url, delegatedFrom: entry.delegatedFrom, fingerprints: entry.fingerprints, cached };
   return { ok: false, reason: entry.error ?? 'no POSH document', cached };
 }
 
@@ -193,8 +231,10 @@ export function poshMatches(fingerprints: readonly PoshFingerprint[], der: Uint8
   const sha256 = createHash('sha256').update(der).digest();
   const sha512 = createHash('sha512').update(der).digest();
   for (const fingerprint of fingerprints) {
-    if (fingerprint['sha-256'] !== undefined && Buffer.from(fingerprint['sha-256'], 'base64').equals(sha256)) return 'sha-256';
-    if (fingerprint['sha-512'] !== undefined && Buffer.from(fingerprint['sha-512'], 'base64').equals(sha512)) return 'sha-512';
+    if (fingerprint['sha-256'] !== undefined && Buffer.from(fingerprint['sha-256'], 'base64').equals(sha256))
+      return 'sha-256';
+    if (fingerprint['sha-512'] !== undefined && Buffer.from(fingerprint['sha-512'], 'base64').equals(sha512))
+      return 'sha-512';
   }
   return null;
 }
@@ -205,18 +245,37 @@ export function poshMatches(fingerprints: readonly PoshFingerprint[], der: Uint8
  * within its validity period (RFC 5280 §4.1.2.5); its issuer does not matter, since the domain
  * vouched for this certificate byte for byte.
  */
-export async function provePosh(facts: ServerFacts, leaf: ParsedCertificate, ctx: { posh: PoshSource; now: Date }): Promise<ProofOutcome> {
+export async function provePosh(
+  facts: ServerFacts,
+  leaf: ParsedCertificate,
+  ctx: { posh: PoshSource; now: Date },
+): Promise<ProofOutcome> {
   const lookup = await ctx.posh.lookup(facts.domain);
-  const failed = (detail: string): ProofOutcome => ({ attempt: { prooftype: 'posh', ok: false, detail }, identity: null, delegation: null, error: null });
-  if (!lookup.ok) return failed(`no POSH proof from ${facts.domain}: ${lookup.reason}${lookup.cached ? ' (remembered from a recent attempt)' : ''}`);
+  const failed = (detail: string): ProofOutcome => ({
+    attempt: { prooftype: 'posh', ok: false, detail },
+    identity: null,
+    delegation: null,
+    error: null,
+  });
+  if (!lookup.ok)
+    return failed(
+      `no POSH proof from ${facts.domain}: ${lookup.reason}${lookup.cached ? ' (remembered from a recent attempt)' : ''}`,
+    );
   const source = lookup.delegatedFrom ? `${lookup.delegatedFrom} (delegating to ${lookup.url})` : lookup.url;
   const algorithm = poshMatches(lookup.fingerprints, leaf.der);
-  if (algorithm === null) return failed(`${source} lists ${lookup.fingerprints.length} fingerprint(s), none of this certificate`);
+  if (algorithm === null)
+    return failed(`${source} lists ${lookup.fingerprints.length} fingerprint(s), none of this certificate`);
   if (ctx.now < leaf.notBefore || ctx.now > leaf.notAfter) {
-    return failed(`${source} lists this certificate's ${algorithm}, but it is valid only from ${leaf.notBefore.toISOString()} to ${leaf.notAfter.toISOString()}`);
+    return failed(
+      `${source} lists this certificate's ${algorithm}, but it is valid only from ${leaf.notBefore.toISOString()} to ${leaf.notAfter.toISOString()}`,
+    );
   }
   return {
-    attempt: { prooftype: 'posh', ok: true, detail: `${source} lists this certificate's ${algorithm} fingerprint${lookup.cached ? ' (cached)' : ''}` },
+    attempt: {
+      prooftype: 'posh',
+      ok: true,
+      detail: `${source} lists this certificate's ${algorithm} fingerprint${lookup.cached ? ' (cached)' : ''}`,
+    },
     identity: `posh:${facts.domain}`,
     delegation: `posh:${lookup.delegatedFrom ?? lookup.url}`,
     error: null,

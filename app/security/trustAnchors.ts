@@ -47,13 +47,20 @@ export function loadTrustAnchors(extraPem: string[], options: { includeSystem?: 
   for (const [index, pem] of extraPem.entries()) {
     const blocks = pemCertificates(pem);
     if (blocks.length === 0) {
-      throw new SecurityError('bad-trust-anchor', `Extra trust anchor ${index + 1} contains no PEM certificate (-----BEGIN CERTIFICATE-----).`);
+      throw new SecurityError(
+        'bad-trust-anchor',
+        `Extra trust anchor ${index + 1} contains no PEM certificate (-----BEGIN CERTIFICATE-----).`,
+      );
     }
     for (const der of blocks) {
       try {
         extra.push(toAnchor(der, 'extra'));
       } catch (error) {
-        throw new SecurityError('bad-trust-anchor', `Extra trust anchor ${index + 1} contains a certificate that cannot be parsed: ${(error as Error).message}`, { cause: error });
+        throw new SecurityError(
+          'bad-trust-anchor',
+          `Extra trust anchor ${index + 1} contains a certificate that cannot be parsed: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
     }
   }
@@ -69,7 +76,9 @@ export function loadTrustAnchors(extraPem: string[], options: { includeSystem?: 
 export function anchorSetKey(anchors: TrustAnchors): string {
   const known = anchorSetKeys.get(anchors);
   if (known !== undefined) return known;
-  const digests = [...new Set(anchors.anchors.map((anchor) => createHash('sha256').update(anchor.der).digest('hex')))].sort();
+  const digests = [
+    ...new Set(anchors.anchors.map((anchor) => createHash('sha256').update(anchor.der).digest('hex'))),
+  ].sort();
   const key = createHash('sha256').update(digests.join('\n')).digest('hex');
   anchorSetKeys.set(anchors, key);
   return key;

@@ -49,10 +49,24 @@ export interface VerifyContext {
 export async function verifyServer(facts: ServerFacts, ctx: VerifyContext): Promise<Verdict> {
   const dnssec = facts.candidate.dnssec;
   const refuse = (tried: Verdict['tried'], error: UserError | null, decision: Verdict['decision']): Verdict => ({
-    trusted: false, prooftype: null, identity: null, delegation: null, dnssec, tried, error, decision,
+    trusted: false,
+    prooftype: null,
+    identity: null,
+    delegation: null,
+    dnssec,
+    tried,
+    error,
+    decision,
   });
   const accept = (tried: Verdict['tried'], held: ProofOutcome): Verdict => ({
-    trusted: true, prooftype: held.attempt.prooftype, identity: held.identity, delegation: held.delegation, dnssec, tried, error: null, decision: null,
+    trusted: true,
+    prooftype: held.attempt.prooftype,
+    identity: held.identity,
+    delegation: held.delegation,
+    dnssec,
+    tried,
+    error: null,
+    decision: null,
   });
 
   let leaf: ParsedCertificate;
@@ -62,7 +76,10 @@ export async function verifyServer(facts: ServerFacts, ctx: VerifyContext): Prom
     leaf = parseCertificate(first);
   } catch (error) {
     if (!(error instanceof SecurityError)) throw error;
-    const userError: UserError = { code: 'bad-certificate', message: `${facts.domain} sent a certificate Quiver cannot read (${error.message}), so it cannot prove it is ${facts.domain}.` };
+    const userError: UserError = {
+      code: 'bad-certificate',
+      message: `${facts.domain} sent a certificate Quiver cannot read (${error.message}), so it cannot prove it is ${facts.domain}.`,
+    };
     return refuse([{ prooftype: 'pkix', ok: false, detail: error.message }], userError, null);
   }
   const presentedKey = sha256Hex(leaf.spki);
@@ -115,6 +132,9 @@ export async function verifyServer(facts: ServerFacts, ctx: VerifyContext): Prom
   // Nothing held. The person may decide (self-signed, private CA, wrong name, expired ...) unless
   // the DNS that led here failed validation (the verdict's `dnssec` says so): RFC 4035 §5.5 bogus
   // data is never used, and a person cannot judge an attack on it.
-  const error = pkix.error ?? { code: 'untrusted', message: `Quiver could not prove that this server is ${facts.domain}.` };
+  const error = pkix.error ?? {
+    code: 'untrusted',
+    message: `Quiver could not prove that this server is ${facts.domain}.`,
+  };
   return refuse(tried, error, dnssec === 'bogus' ? null : 'unproven');
 }

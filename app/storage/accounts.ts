@@ -40,7 +40,8 @@ interface Row {
   sort_order: number;
 }
 
-const COLUMNS = 'id, jid, enabled, resolver, resolver_validates, extra_ca_pem, transport, roster_ver, created_at, sort_order';
+const COLUMNS =
+  'id, jid, enabled, resolver, resolver_validates, extra_ca_pem, transport, roster_ver, created_at, sort_order';
 
 function toAccount(row: Row): AccountRow {
   return {
@@ -122,13 +123,10 @@ export const accountMethods = {
   updateAccountSettings(db: Database, id: string, patch: Partial<AccountSettings>): AccountRow {
     const given = Object.entries(patch).filter(([, value]) => value !== undefined);
     const next: AccountSettings = { ...mustGet(db, id).settings, ...Object.fromEntries(given) };
-    prepare(db, 'UPDATE accounts SET resolver = ?, resolver_validates = ?, extra_ca_pem = ?, transport = ? WHERE id = ?').run(
-      next.resolver ?? null,
-      next.resolverValidates ? 1 : 0,
-      next.extraCaPem ?? null,
-      next.transport ?? 'auto',
-      id,
-    );
+    prepare(
+      db,
+      'UPDATE accounts SET resolver = ?, resolver_validates = ?, extra_ca_pem = ?, transport = ? WHERE id = ?',
+    ).run(next.resolver ?? null, next.resolverValidates ? 1 : 0, next.extraCaPem ?? null, next.transport ?? 'auto', id);
     return mustGet(db, id);
   },
 
@@ -150,7 +148,10 @@ export const accountMethods = {
 
   /** The safeStorage ciphertext, or null when none is stored. Throws account-not-found. */
   getPasswordBlob(db: Database, id: string): Uint8Array | null {
-    const row = prepare<[string], { password_blob: Buffer | null }>(db, 'SELECT password_blob FROM accounts WHERE id = ?').get(id);
+    const row = prepare<[string], { password_blob: Buffer | null }>(
+      db,
+      'SELECT password_blob FROM accounts WHERE id = ?',
+    ).get(id);
     if (!row) throw notFound(id);
     return row.password_blob === null ? null : new Uint8Array(row.password_blob);
   },

@@ -165,9 +165,11 @@ export const connectionMethods = {
    * (a connection's record grows as it goes: verdict, SASL, bind, end).
    */
   saveConnection(db: Database, record: SecurityRecord): SecurityRecord {
-    if (!prepare(db, 'SELECT 1 FROM connections WHERE id = ?').get(record.id)) return connectionMethods.insertConnection(db, record);
+    if (!prepare(db, 'SELECT 1 FROM connections WHERE id = ?').get(record.id))
+      return connectionMethods.insertConnection(db, record);
     const patch: ConnectionPatch = {};
-    for (const key of Object.keys(PATCH_COLUMNS) as (keyof ConnectionPatch)[]) (patch as Record<string, unknown>)[key] = record[key];
+    for (const key of Object.keys(PATCH_COLUMNS) as (keyof ConnectionPatch)[])
+      (patch as Record<string, unknown>)[key] = record[key];
     return connectionMethods.updateConnection(db, record.id, patch);
   },
 

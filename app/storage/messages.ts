@@ -93,28 +93,35 @@ export const messageMethods = {
    */
   insertMessage(db: Database, input: NewMessage): { message: MessageView; inserted: boolean } {
     const peer = normalizeBareJid(input.peer);
-    return db.transaction(() => {
-      requireAccount(db, input.accountId);
-      const row = prepare<unknown[], { id: number }>(
-        db,
-        `INSERT INTO messages (account_id, peer, direction, body, stanza_id, origin_id, server_id, at, state)
+    return db
+      .transaction(() => {
+        requireAccount(db, input.accountId);
+        const row = prepare<unknown[], { id: number }>(
+          db,
+          `INSERT INTO messages (account_id, peer, direction, body, stanza_id, origin_id, server_id, at, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
-      ).get(
-        input.accountId,
-        peer,
-        input.direction,
-        input.body,
-        input.stanzaId,
-        input.originId ?? null,
-        input.serverId ?? null,
-        input.at,
-        input.state,
-      );
-      if (row) return { message: getById(db, row.id) as MessageView, inserted: true };
-      const existing = prepare<unknown[], Row>(db, BY_STANZA_ID_SQL).get(input.accountId, input.direction, peer, input.stanzaId);
-      if (!existing) throw new Error('insert ignored but no duplicate found');
-      return { message: toView(existing), inserted: false };
-    }).immediate();
+        ).get(
+          input.accountId,
+          peer,
+          input.direction,
+          input.body,
+          input.stanzaId,
+          input.originId ?? null,
+          input.serverId ?? null,
+          input.at,
+          input.state,
+        );
+        if (row) return { message: getById(db, row.id) as MessageView, inserted: true };
+        const existing = prepare<unknown[], Row>(db, BY_STANZA_ID_SQL).get(
+          input.accountId,
+          input.direction,
+          peer,
+          input.stanzaId,
+        );
+        if (!existing) throw new Error('insert ignored but no duplicate found');
+        return { message: toView(existing), inserted: false };
+      })
+      .immediate();
   },
 
   getMessage(db: Database, id: string): MessageView | null {
@@ -129,7 +136,12 @@ export const messageMethods = {
     peer: string,
     stanzaId: string,
   ): MessageView | null {
-    const row = prepare<unknown[], Row>(db, BY_STANZA_ID_SQL).get(accountId, direction, normalizeBareJid(peer), stanzaId);
+    const row = prepare<unknown[], Row>(db, BY_STANZA_ID_SQL).get(
+      accountId,
+      direction,
+      normalizeBareJid(peer),
+      stanzaId,
+    );
     return row ? toView(row) : null;
   },
 
@@ -147,7 +159,9 @@ export const messageMethods = {
 
   /** The error text of a failed message, null otherwise. */
   messageError(db: Database, id: string): string | null {
-    const row = prepare<[number], { error: string | null }>(db, 'SELECT error FROM messages WHERE id = ?').get(parseId(id));
+    const row = prepare<[number], { error: string | null }>(db, 'SELECT error FROM messages WHERE id = ?').get(
+      parseId(id),
+    );
     return row ? row.error : null;
   },
 

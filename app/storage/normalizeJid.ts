@@ -19,7 +19,10 @@ export function normalizeBareJid(jid: string): string {
   // RFC 7622 §3.2: a trailing dot on the domainpart is removed before comparison.
   const domain = (at === -1 ? bare : bare.slice(at + 1)).replace(/\.$/, '');
   if (domain === '' || local === '' || /[\s@]/.test(domain) || (local !== null && /[\s@]/.test(local))) {
-    throw new StorageError('invalid-jid', `"${jid}" is not a valid XMPP address; it should look like alice@example.org.`);
+    throw new StorageError(
+      'invalid-jid',
+      `"${jid}" is not a valid XMPP address; it should look like alice@example.org.`,
+    );
   }
   const norm = (part: string) => part.normalize('NFC').toLowerCase();
   return local === null ? norm(domain) : `${norm(local)}@${norm(domain)}`;

@@ -41,7 +41,14 @@ export const pinMethods = {
    * Pins a key (idempotent: pinning the same key again keeps the first row). Throws
    * account-not-found. The caller passes the SPKI SHA-256 of the presented certificate.
    */
-  addPin(db: Database, accountId: string, domain: string, spkiSha256: string, certificate: CertificateSummary | null, now: number = Date.now()): PinView {
+  addPin(
+    db: Database,
+    accountId: string,
+    domain: string,
+    spkiSha256: string,
+    certificate: CertificateSummary | null,
+    now: number = Date.now(),
+  ): PinView {
     requireAccount(db, accountId);
     const key = spkiSha256.toLowerCase();
     prepare(
@@ -58,15 +65,20 @@ export const pinMethods = {
 
   /** The account's pins, for one domain when given; oldest first. */
   listPins(db: Database, accountId: string, domain?: string): PinView[] {
-    const rows = domain === undefined
-      ? prepare<[string], Row>(db, LIST_PINS_SQL).all(accountId)
-      : prepare<[string, string], Row>(db, LIST_PINS_FOR_DOMAIN_SQL).all(accountId, domainKey(domain));
+    const rows =
+      domain === undefined
+        ? prepare<[string], Row>(db, LIST_PINS_SQL).all(accountId)
+        : prepare<[string, string], Row>(db, LIST_PINS_FOR_DOMAIN_SQL).all(accountId, domainKey(domain));
     return rows.map(toView);
   },
 
   /** Removes one pin; returns whether it existed. */
   removePin(db: Database, accountId: string, domain: string, spkiSha256: string): boolean {
-    const result = prepare(db, 'DELETE FROM pins WHERE account_id = ? AND domain = ? AND spki_sha256 = ?').run(accountId, domainKey(domain), spkiSha256.toLowerCase());
+    const result = prepare(db, 'DELETE FROM pins WHERE account_id = ? AND domain = ? AND spki_sha256 = ?').run(
+      accountId,
+      domainKey(domain),
+      spkiSha256.toLowerCase(),
+    );
     return result.changes > 0;
   },
 };

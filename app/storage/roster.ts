@@ -98,7 +98,10 @@ export const rosterMethods = {
 
   /** The stored roster version to send in the next roster get, null when none. */
   rosterVersion(db: Database, accountId: string): string | null {
-    const row = prepare<[string], { roster_ver: string | null }>(db, 'SELECT roster_ver FROM accounts WHERE id = ?').get(accountId);
+    const row = prepare<[string], { roster_ver: string | null }>(
+      db,
+      'SELECT roster_ver FROM accounts WHERE id = ?',
+    ).get(accountId);
     return row ? row.roster_ver : null;
   },
 };

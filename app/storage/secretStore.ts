@@ -84,7 +84,9 @@ export class FileSecretStore implements SecretStore {
     return this.#serial(async () => {
       const file = await this.#read();
       const bare = normalizeBareJid(jid);
-      const keep = Object.entries(file.accounts).filter(([id, e]) => id !== accountId && normalizeBareJid(e.jid) !== bare);
+      const keep = Object.entries(file.accounts).filter(
+        ([id, e]) => id !== accountId && normalizeBareJid(e.jid) !== bare,
+      );
       if (keep.length === Object.keys(file.accounts).length) return;
       await this.#write({ version: 1, accounts: Object.fromEntries(keep) });
     });
@@ -139,7 +141,13 @@ export class FileSecretStore implements SecretStore {
       throw invalid(error);
     }
     const file = data as Partial<SecretFile> | null;
-    if (typeof file !== 'object' || file === null || file.version !== 1 || typeof file.accounts !== 'object' || file.accounts === null) {
+    if (
+      typeof file !== 'object' ||
+      file === null ||
+      file.version !== 1 ||
+      typeof file.accounts !== 'object' ||
+      file.accounts === null
+    ) {
       throw invalid();
     }
     for (const entry of Object.values(file.accounts)) {

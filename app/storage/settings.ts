@@ -26,10 +26,10 @@ export const settingMethods = {
   },
 
   setSetting(db: Database, key: string, value: JsonValue): void {
-    prepare(db, 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
-      key,
-      JSON.stringify(value),
-    );
+    prepare(
+      db,
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ).run(key, JSON.stringify(value));
   },
 
   deleteSetting(db: Database, key: string): void {

@@ -41,7 +41,9 @@ export class QuicStreamTransport implements ByteTransport {
     });
     stream.on('end', () => this.#close(null));
     stream.on('reset', (code: number) =>
-      this.#close(new TransportError('quic-stream-reset', `The server reset the QUIC stream (application error ${code}).`)),
+      this.#close(
+        new TransportError('quic-stream-reset', `The server reset the QUIC stream (application error ${code}).`),
+      ),
     );
     stream.on('close', (info: CloseInfo) => {
       // A connection close after both FINs is nothing to report; before the peer's FIN it is.

@@ -6,7 +6,13 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ByteTransport, TlsFacts, TlsStartOptions, TransportHandlers, UpgradableTransport } from './byteTransport.ts';
+import type {
+  ByteTransport,
+  TlsFacts,
+  TlsStartOptions,
+  TransportHandlers,
+  UpgradableTransport,
+} from './byteTransport.ts';
 import { TransportError } from './transportError.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -30,7 +36,11 @@ export class TcpTransport implements UpgradableTransport {
   }
 
   /** Connects to the first address that answers, in order. */
-  static async connect(addresses: readonly string[], port: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<TcpTransport> {
+  static async connect(
+    addresses: readonly string[],
+    port: number,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+  ): Promise<TcpTransport> {
     if (addresses.length === 0) throw new TransportError('no-address', `No address to connect to on port ${port}.`);
     let last: Error | null = null;
     for (const address of addresses) {
@@ -137,7 +147,9 @@ function connectSocket(host: string, port: number, timeoutMs: number): Promise<n
     const socket = net.connect({ host, port, noDelay: true });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new TransportError('connect-timeout', `${host} port ${port} did not answer within ${timeoutMs / 1000} s.`));
+      reject(
+        new TransportError('connect-timeout', `${host} port ${port} did not answer within ${timeoutMs / 1000} s.`),
+      );
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -152,7 +164,9 @@ function connectSocket(host: string, port: number, timeoutMs: number): Promise<n
       reject(
         new TransportError(
           refused ? 'connection-refused' : 'connect-failed',
-          refused ? `${host} refused the connection on port ${port}.` : `Could not connect to ${host} port ${port}: ${e.message}`,
+          refused
+            ? `${host} refused the connection on port ${port}.`
+            : `Could not connect to ${host} port ${port}: ${e.message}`,
           e,
         ),
       );
@@ -173,7 +187,12 @@ function handshake(socket: net.Socket, options: TlsStartOptions): Promise<tls.TL
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const timer = setTimeout(() => {
       secure.destroy();
-      reject(new TransportError('tls-timeout', `The TLS handshake with ${options.servername} did not finish within ${timeoutMs / 1000} s.`));
+      reject(
+        new TransportError(
+          'tls-timeout',
+          `The TLS handshake with ${options.servername} did not finish within ${timeoutMs / 1000} s.`,
+        ),
+      );
     }, timeoutMs);
     secure.pause();
     secure.once('secureConnect', () => {
@@ -238,7 +257,10 @@ function readFacts(socket: tls.TLSSocket, sni: string): TlsFacts {
     // exporter is safe only with extended master secret, which Node does not report.
     channelBinding:
       version === 'TLSv1.3'
-        ? { type: 'tls-exporter', data: new Uint8Array(socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0))) }
+        ? {
+            type: 'tls-exporter',
+            data: new Uint8Array(socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0))),
+          }
         : null,
   };
 }

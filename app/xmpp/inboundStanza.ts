@@ -39,7 +39,12 @@ export function inboundMessage(el: Element, ctx: InboundContext): Inbound {
   const type = typeof el.attrs.type === 'string' && el.attrs.type !== '' ? el.attrs.type : 'normal';
   if (type === 'error') {
     const e = parseStanzaError(el);
-    return { events: [{ type: 'stanza-error', id, condition: e.condition, text: e.text, stanzaKind: 'message', from: stanzaFrom(el) }], reply: null };
+    return {
+      events: [
+        { type: 'stanza-error', id, condition: e.condition, text: e.text, stanzaKind: 'message', from: stanzaFrom(el) },
+      ],
+      reply: null,
+    };
   }
   const bodyEl = el.getChildElements().find((c) => c.getName() === 'body' && c.getNS() === NS_CLIENT);
   return {
@@ -67,7 +72,14 @@ export function inboundPresence(el: Element, ctx: InboundContext): Inbound {
   const events: StreamEvent[] = [];
   if (p.presenceType === 'error') {
     const e = parseStanzaError(el);
-    events.push({ type: 'stanza-error', id: stanzaId(el), condition: e.condition, text: e.text, stanzaKind: 'presence', from });
+    events.push({
+      type: 'stanza-error',
+      id: stanzaId(el),
+      condition: e.condition,
+      text: e.text,
+      stanzaKind: 'presence',
+      from,
+    });
   }
   events.push({ type: 'presence', from, ...p, stanza: el });
   return { events, reply: null };

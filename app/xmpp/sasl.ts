@@ -32,13 +32,21 @@ export function chooseMechanism(offer: MechanismOffer, binding: ChannelBinding |
   if (binding) {
     if (hasPlus && (types === null || types.includes(binding.type))) {
       const plus: MechanismName = offered.has('SCRAM-SHA-256-PLUS') ? 'SCRAM-SHA-256-PLUS' : 'SCRAM-SHA-1-PLUS';
-      return { ok: true, mechanism: plus, hash: plus === 'SCRAM-SHA-256-PLUS' ? 'sha256' : 'sha1', gs2: { flag: 'p', binding } };
+      return {
+        ok: true,
+        mechanism: plus,
+        hash: plus === 'SCRAM-SHA-256-PLUS' ? 'sha256' : 'sha1',
+        gs2: { flag: 'p', binding },
+      };
     }
     if (hasPlus && types !== null && !types.includes('tls-server-end-point')) {
       // XEP-0440 §Business Rules 6: a server announcing -PLUS and channel-binding types of which
       // we support none MUST make us abort "if tls-server-end-point is also not advertised by
       // the server (this is an ongoing MITM attack ...)".
-      return { ok: false, reason: `the server offers channel binding only with ${types.join(', ') || 'no types'}, which looks like tampering` };
+      return {
+        ok: false,
+        reason: `the server offers channel binding only with ${types.join(', ') || 'no types'}, which looks like tampering`,
+      };
     }
     // RFC 5802 §6: "y" when "the client supports channel binding but thinks the server does not";
     // when the server does bind but with a type we lack, we do not bind: "n".

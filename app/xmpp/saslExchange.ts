@@ -46,7 +46,12 @@ export class SaslExchange {
   private finalSent = false;
   private verified = false;
 
-  private constructor(creds: SaslCredentials, mechanism: string, scram: ScramClient | null, binding: 'tls-exporter' | null) {
+  private constructor(
+    creds: SaslCredentials,
+    mechanism: string,
+    scram: ScramClient | null,
+    binding: 'tls-exporter' | null,
+  ) {
     this.creds = creds;
     this.mechanism = mechanism;
     this.scram = scram;
@@ -68,7 +73,12 @@ export class SaslExchange {
     const cb = children.find((c) => c.getName() === 'sasl-channel-binding' && c.getNS() === NS_SASL_CB);
     const choice = chooseMechanism(
       {
-        mechanisms: mechanisms ? mechanisms.getChildElements().filter((m) => m.getName() === 'mechanism').map((m) => m.getText().trim()) : [],
+        mechanisms: mechanisms
+          ? mechanisms
+              .getChildElements()
+              .filter((m) => m.getName() === 'mechanism')
+              .map((m) => m.getText().trim())
+          : [],
         channelBindingTypes: cb
           ? cb
               .getChildElements()
@@ -79,7 +89,11 @@ export class SaslExchange {
       binding,
     );
     if (!choice.ok) {
-      const error = new StreamError({ code: 'no-acceptable-mechanism', source: 'local', message: `${creds.domain} offers no sign-in method Quiver accepts (${choice.reason}).` });
+      const error = new StreamError({
+        code: 'no-acceptable-mechanism',
+        source: 'local',
+        message: `${creds.domain} offers no sign-in method Quiver accepts (${choice.reason}).`,
+      });
       return { exchange: null, step: { kind: 'fail', error, unexpected: false } };
     }
     let initial: Uint8Array;
@@ -108,7 +122,10 @@ export class SaslExchange {
       return { exchange: null, step: { kind: 'fail', error, unexpected: false } };
     }
     const exchange = new SaslExchange(creds, choice.mechanism, scram, choice.gs2?.flag === 'p' ? 'tls-exporter' : null);
-    return { exchange, step: { kind: 'send', xml: `<auth xmlns='${NS_SASL}' mechanism='${choice.mechanism}'>${base64(initial)}</auth>` } };
+    return {
+      exchange,
+      step: { kind: 'send', xml: `<auth xmlns='${NS_SASL}' mechanism='${choice.mechanism}'>${base64(initial)}</auth>` },
+    };
   }
 
   /** Handles one top-level element received while authenticating. */
@@ -123,7 +140,12 @@ export class SaslExchange {
         if (c.getName() === 'text') text = c.getText();
         else condition = c.getName();
       }
-      const error = new StreamError({ code: condition, source: 'peer', text, message: describeSaslFailure(condition, this.creds.account, this.mechanism, text) });
+      const error = new StreamError({
+        code: condition,
+        source: 'peer',
+        text,
+        message: describeSaslFailure(condition, this.creds.account, this.mechanism, text),
+      });
       return { kind: 'fail', error, unexpected: false };
     }
     if (name !== 'challenge' && name !== 'success') return this.unexpected(el);

@@ -73,9 +73,12 @@ export class ScramClient {
       this.username = escapeSaslName(saslprep(options.username));
       this.password = saslprep(options.password);
     } catch (e) {
-      throw new ScramPrepError(`The user name or password contains characters that SASL does not allow (RFC 4013: ${(e as Error).message}).`);
+      throw new ScramPrepError(
+        `The user name or password contains characters that SASL does not allow (RFC 4013: ${(e as Error).message}).`,
+      );
     }
-    if (options.clientNonce === '' || options.clientNonce.includes(',')) throw new Error('SCRAM client nonce must be non-empty and contain no comma');
+    if (options.clientNonce === '' || options.clientNonce.includes(','))
+      throw new Error('SCRAM client nonce must be non-empty and contain no comma');
     this.clientNonce = options.clientNonce;
     this.gs2 = options.gs2;
     this.maxIterations = options.maxIterations ?? 1_000_000;
@@ -104,16 +107,22 @@ export class ScramClient {
     const nonce = attrs.get('r');
     const salt = attrs.get('s');
     const iter = attrs.get('i');
-    if (nonce === undefined || salt === undefined || iter === undefined) return { ok: false, reason: 'the server-first-message lacks r, s or i' };
+    if (nonce === undefined || salt === undefined || iter === undefined)
+      return { ok: false, reason: 'the server-first-message lacks r, s or i' };
     // RFC 5802 §5.1 (r): the nonce of server-first is the client's nonce with the server's appended.
-    if (!nonce.startsWith(this.clientNonce) || nonce.length === this.clientNonce.length) return { ok: false, reason: 'the server nonce does not extend ours' };
+    if (!nonce.startsWith(this.clientNonce) || nonce.length === this.clientNonce.length)
+      return { ok: false, reason: 'the server nonce does not extend ours' };
     if (!/^[1-9][0-9]{0,9}$/.test(iter)) return { ok: false, reason: 'the iteration count is not a positive integer' };
     const iterations = Number(iter);
-    if (iterations > this.maxIterations) return { ok: false, reason: `the iteration count ${iterations} is above our limit of ${this.maxIterations}` };
+    if (iterations > this.maxIterations)
+      return { ok: false, reason: `the iteration count ${iterations} is above our limit of ${this.maxIterations}` };
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(salt)) return { ok: false, reason: 'the salt is not base64' };
     const saltBytes = Buffer.from(salt, 'base64');
 
-    const cbindInput = this.gs2.flag === 'p' ? Buffer.concat([Buffer.from(this.gs2Header), Buffer.from(this.gs2.binding.data)]) : Buffer.from(this.gs2Header);
+    const cbindInput =
+      this.gs2.flag === 'p'
+        ? Buffer.concat([Buffer.from(this.gs2Header), Buffer.from(this.gs2.binding.data)])
+        : Buffer.from(this.gs2Header);
     const withoutProof = `c=${b64(cbindInput)},r=${nonce}`;
     const authMessage = `${this.firstBare},${serverFirst},${withoutProof}`;
 
@@ -138,7 +147,8 @@ export class ScramClient {
     const err = attrs.get('e');
     if (err !== undefined) return { ok: false, reason: `the server reported the SCRAM error ${err}` };
     const v = attrs.get('v');
-    if (v === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(v)) return { ok: false, reason: 'the server-final-message has no valid v=' };
+    if (v === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(v))
+      return { ok: false, reason: 'the server-final-message has no valid v=' };
     const got = Buffer.from(v, 'base64');
     // RFC 5802 §9: checking ServerSignature is what authenticates the server to the client.
     if (got.length !== this.serverSignature.length || !timingSafeEqual(got, this.serverSignature)) {

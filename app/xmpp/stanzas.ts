@@ -44,7 +44,8 @@ export function presenceStanza(p: OutgoingPresence = {}): Element {
   if (p.status !== undefined) el.c('status').t(p.status);
   if (p.priority !== undefined) {
     // RFC 6121 §4.7.2.3: "The value MUST be an integer between -128 and +127."
-    if (!Number.isInteger(p.priority) || p.priority < -128 || p.priority > 127) throw new RangeError(`presence priority ${p.priority} is outside -128..127`);
+    if (!Number.isInteger(p.priority) || p.priority < -128 || p.priority > 127)
+      throw new RangeError(`presence priority ${p.priority} is outside -128..127`);
     el.c('priority').t(String(p.priority));
   }
   return el;

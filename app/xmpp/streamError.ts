@@ -37,7 +37,14 @@ export type LocalCode =
  * references: RFC 6120 §11.1), 'policy-violation' (nesting deeper than `limits.maxDepth`),
  * 'unsupported-encoding', 'invalid-namespace', 'unsupported-version', 'unsupported-stanza-type'.
  */
-export type LocalRfcCode = 'not-well-formed' | 'restricted-xml' | 'policy-violation' | 'unsupported-encoding' | 'invalid-namespace' | 'unsupported-version' | 'unsupported-stanza-type';
+export type LocalRfcCode =
+  | 'not-well-formed'
+  | 'restricted-xml'
+  | 'policy-violation'
+  | 'unsupported-encoding'
+  | 'invalid-namespace'
+  | 'unsupported-version'
+  | 'unsupported-stanza-type';
 
 export interface StreamErrorInit {
   code: string;
@@ -68,7 +75,12 @@ export class StreamError extends Error {
 }
 
 /** What a person reads for a stream-error condition the server sent (RFC 6120 §4.9.3). */
-export function describePeerStreamError(condition: string, domain: string, text: string | null, otherHost: string | null): string {
+export function describePeerStreamError(
+  condition: string,
+  domain: string,
+  text: string | null,
+  otherHost: string | null,
+): string {
   const said = text ? ` The server said: "${text}".` : '';
   const base = ((): string => {
     switch (condition) {
@@ -102,7 +114,12 @@ export function describePeerStreamError(condition: string, domain: string, text:
 }
 
 /** What a person reads for an RFC 6120 §6.5 SASL failure condition. */
-export function describeSaslFailure(condition: string, account: string, mechanism: string, text: string | null): string {
+export function describeSaslFailure(
+  condition: string,
+  account: string,
+  mechanism: string,
+  text: string | null,
+): string {
   const said = text ? ` The server said: "${text}".` : '';
   const base = ((): string => {
     switch (condition) {

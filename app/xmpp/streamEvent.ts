@@ -14,7 +14,8 @@ export interface RosterItem {
   groups: string[];
 }
 
-export type PresenceType = 'available' | 'unavailable' | 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' | 'error';
+export type PresenceType =
+  'available' | 'unavailable' | 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' | 'error';
 export type PresenceShow = 'available' | 'chat' | 'away' | 'xa' | 'dnd';
 
 export type StreamEvent =

@@ -65,9 +65,11 @@ export interface StreamMachineOptions {
   stepTimeoutMs?: number;
 }
 
-export type StreamState = 'idle' | 'opening' | 'starttls' | 'tls-wait' | 'authenticating' | 'binding' | 'online' | 'closing' | 'closed';
+export type StreamState =
+  'idle' | 'opening' | 'starttls' | 'tls-wait' | 'authenticating' | 'binding' | 'online' | 'closing' | 'closed';
 
-type PendingIq = { kind: 'roster-get'; withVer: boolean } | { kind: 'roster-set' } | { kind: 'bind' } | { kind: 'session' };
+type PendingIq =
+  { kind: 'roster-get'; withVer: boolean } | { kind: 'roster-set' } | { kind: 'bind' } | { kind: 'session' };
 
 const DEFAULT_MAX_STANZA = 1024 * 1024;
 const DEFAULT_MAX_DEPTH = 64;
@@ -115,7 +117,8 @@ export class ClientStreamMachine {
 
   constructor(options: StreamMachineOptions) {
     const account = parseJid(options.jid);
-    if (!account || account.local === '') throw new Error(`ClientStreamMachine needs an account JID like user@example.org, got "${options.jid}"`);
+    if (!account || account.local === '')
+      throw new Error(`ClientStreamMachine needs an account JID like user@example.org, got "${options.jid}"`);
     this.account = { ...account, resource: '', full: account.bare };
     this.password = options.password;
     this.resource = options.resource;
@@ -160,7 +163,8 @@ export class ClientStreamMachine {
   /** After a 'tls-required' event: the driver upgraded the transport and the verifier accepted the server. Restarts the stream over TLS. */
   handleTlsUp(channelBinding: ChannelBinding | null, now: number): void {
     if (this.current === 'closed') return;
-    if (this.current !== 'tls-wait') throw new Error(`handleTlsUp() is only valid after 'tls-required' (state is ${this.current})`);
+    if (this.current !== 'tls-wait')
+      throw new Error(`handleTlsUp() is only valid after 'tls-required' (state is ${this.current})`);
     this.tls = true;
     this.channelBinding = channelBinding;
     // RFC 6120 §5.4.3.3: once TLS is up, what was learnt in plaintext (the features) is discarded
@@ -234,7 +238,8 @@ export class ClientStreamMachine {
   /** Sends a message (RFC 6121 §5); returns the id used (generated when not given). */
   sendMessage(msg: { to: string; body: string; id?: string; type?: 'chat' | 'normal' }): string {
     this.requireOnline('sendMessage');
-    if (typeof msg.to !== 'string' || parseJid(msg.to) === null) throw new Error(`sendMessage(): "${msg.to}" is not a JID`);
+    if (typeof msg.to !== 'string' || parseJid(msg.to) === null)
+      throw new Error(`sendMessage(): "${msg.to}" is not a JID`);
     const id = msg.id ?? this.nextId();
     this.send(messageStanza({ to: msg.to, body: msg.body, id, type: msg.type ?? 'chat' }));
     return id;
@@ -397,7 +402,10 @@ export class ClientStreamMachine {
     // would be read as if they came over TLS (the STARTTLS command-injection class of bugs).
     this.fatal(
       now,
-      this.localError('plaintext-after-proceed', `${this.account.domain} (or someone on the network) sent unencrypted data after agreeing to STARTTLS. Quiver closed the connection; try again, and report it if it keeps happening.`),
+      this.localError(
+        'plaintext-after-proceed',
+        `${this.account.domain} (or someone on the network) sent unencrypted data after agreeing to STARTTLS. Quiver closed the connection; try again, and report it if it keeps happening.`,
+      ),
       null,
     );
   }
@@ -405,7 +413,12 @@ export class ClientStreamMachine {
   private handleFrame(ev: FrameEvent, now: number): void {
     switch (ev.type) {
       case 'error':
-        this.fatal(now, this.framingError(ev.code, ev.detail), ev.code === 'stanza-too-big' ? 'policy-violation' : ev.code, false);
+        this.fatal(
+          now,
+          this.framingError(ev.code, ev.detail),
+          ev.code === 'stanza-too-big' ? 'policy-violation' : ev.code,
+          false,
+        );
         return;
       case 'stream-start':
         this.handleHeader(ev.header, now);
@@ -423,15 +436,27 @@ export class ClientStreamMachine {
     const d = this.account.domain;
     switch (code) {
       case 'restricted-xml':
-        return this.localError(code, `${d} sent XML that XMPP forbids (${detail}; RFC 6120 §11.1). Quiver closed the connection; report it to the server operator if it keeps happening.`);
+        return this.localError(
+          code,
+          `${d} sent XML that XMPP forbids (${detail}; RFC 6120 §11.1). Quiver closed the connection; report it to the server operator if it keeps happening.`,
+        );
       case 'stanza-too-big':
-        return this.localError(code, `${d} sent a stanza larger than ${this.limits.maxStanzaBytes} bytes, so Quiver closed the connection.`);
+        return this.localError(
+          code,
+          `${d} sent a stanza larger than ${this.limits.maxStanzaBytes} bytes, so Quiver closed the connection.`,
+        );
       case 'policy-violation':
         return this.localError(code, `${d} sent ${detail}, so Quiver closed the connection.`);
       case 'unsupported-encoding':
-        return this.localError(code, `${d} sent XML in ${detail}, but XMPP requires UTF-8 (RFC 6120 §11.6). Quiver closed the connection.`);
+        return this.localError(
+          code,
+          `${d} sent XML in ${detail}, but XMPP requires UTF-8 (RFC 6120 §11.6). Quiver closed the connection.`,
+        );
       default:
-        return this.localError('not-well-formed', `${d} sent data that is not well-formed XML (${detail}). Quiver closed the connection; try again, and report it to the server operator if it keeps happening.`);
+        return this.localError(
+          'not-well-formed',
+          `${d} sent data that is not well-formed XML (${detail}). Quiver closed the connection; try again, and report it to the server operator if it keeps happening.`,
+        );
     }
   }
 
@@ -439,14 +464,28 @@ export class ClientStreamMachine {
     // RFC 6120 §4.8.1: the stream element is qualified by 'http://etherx.jabber.org/streams';
     // §4.8.2: the content namespace of a client stream is 'jabber:client'.
     if (header.getName() !== 'stream' || header.getNS() !== NS_STREAM || header.attrs.xmlns !== NS_CLIENT) {
-      this.fatal(now, this.localError('invalid-namespace', `${this.account.domain} did not answer with an XMPP client stream (invalid-namespace). Check the server address and port.`), 'invalid-namespace');
+      this.fatal(
+        now,
+        this.localError(
+          'invalid-namespace',
+          `${this.account.domain} did not answer with an XMPP client stream (invalid-namespace). Check the server address and port.`,
+        ),
+        'invalid-namespace',
+      );
       return;
     }
     // RFC 6120 §4.7.5: a missing version means 0.9, without stream features; we need 1.0.
     const version = typeof header.attrs.version === 'string' ? header.attrs.version : '';
     const major = /^(\d+)\.\d+$/.exec(version);
     if (!major || Number(major[1]) < 1) {
-      this.fatal(now, this.localError('unsupported-version', `${this.account.domain} speaks an XMPP version older than 1.0 ("${version}"), which Quiver does not support.`), 'unsupported-version');
+      this.fatal(
+        now,
+        this.localError(
+          'unsupported-version',
+          `${this.account.domain} speaks an XMPP version older than 1.0 ("${version}"), which Quiver does not support.`,
+        ),
+        'unsupported-version',
+      );
     }
   }
 
@@ -496,7 +535,10 @@ export class ClientStreamMachine {
   private unexpected(el: Element, expected: string, now: number): void {
     this.fatal(
       now,
-      this.localError('unsupported-stanza-type', `${this.account.domain} sent <${el.name}/> where ${expected} were expected (unsupported-stanza-type). Quiver closed the connection.`),
+      this.localError(
+        'unsupported-stanza-type',
+        `${this.account.domain} sent <${el.name}/> where ${expected} were expected (unsupported-stanza-type). Quiver closed the connection.`,
+      ),
       'unsupported-stanza-type',
     );
   }
@@ -538,7 +580,9 @@ export class ClientStreamMachine {
 
   private handleFeatures(features: Element, now: number): void {
     const children = features.getChildElements();
-    this.features = [...new Set(children.map((c) => c.getNS()).filter((ns): ns is string => typeof ns === 'string' && ns !== ''))];
+    this.features = [
+      ...new Set(children.map((c) => c.getNS()).filter((ns): ns is string => typeof ns === 'string' && ns !== '')),
+    ];
     const find = (name: string, ns: string) => children.find((c) => c.getName() === name && c.getNS() === ns);
 
     if (!this.tls) {
@@ -546,7 +590,10 @@ export class ClientStreamMachine {
       if (!find('starttls', NS_TLS)) {
         this.fatal(
           now,
-          this.localError('tls-unavailable', `${this.account.domain} does not offer STARTTLS, so the connection could not be encrypted. Quiver refuses to sign in without TLS; try direct TLS, or ask the provider to enable STARTTLS.`),
+          this.localError(
+            'tls-unavailable',
+            `${this.account.domain} does not offer STARTTLS, so the connection could not be encrypted. Quiver refuses to sign in without TLS; try direct TLS, or ask the provider to enable STARTTLS.`,
+          ),
           null,
         );
         return;
@@ -564,7 +611,14 @@ export class ClientStreamMachine {
 
     // RFC 6120 §7.6.1: after SASL the server offers <bind/>; binding is mandatory for clients.
     if (!find('bind', NS_BIND)) {
-      this.fatal(now, this.localError('bind-failed', `${this.account.domain} did not offer resource binding after authentication, so the session cannot start.`), null);
+      this.fatal(
+        now,
+        this.localError(
+          'bind-failed',
+          `${this.account.domain} did not offer resource binding after authentication, so the session cannot start.`,
+        ),
+        null,
+      );
       return;
     }
     const session = find('session', NS_SESSION);
@@ -594,7 +648,14 @@ export class ClientStreamMachine {
     }
     if (el.getNS() === NS_TLS && el.getName() === 'failure') {
       // RFC 6120 §5.4.2.2: the server sends <failure/> and closes the stream.
-      this.fatal(now, this.localError('tls-failed', `${this.account.domain} refused to start TLS (STARTTLS failure). Quiver will not continue without encryption.`), null);
+      this.fatal(
+        now,
+        this.localError(
+          'tls-failed',
+          `${this.account.domain} refused to start TLS (STARTTLS failure). Quiver will not continue without encryption.`,
+        ),
+        null,
+      );
       return;
     }
     this.unexpected(el, 'the answer to STARTTLS', now);
@@ -603,7 +664,12 @@ export class ClientStreamMachine {
   // ---- SASL (RFC 6120 §6), driven by SaslExchange ----
 
   private startSasl(features: Element, now: number): void {
-    const creds = { account: this.account.bare, username: this.account.local, password: this.password, domain: this.account.domain };
+    const creds = {
+      account: this.account.bare,
+      username: this.account.local,
+      password: this.password,
+      domain: this.account.domain,
+    };
     const { exchange, step } = SaslExchange.start(features, creds, this.channelBinding, this.random);
     this.sasl = exchange;
     this.current = 'authenticating';
@@ -664,7 +730,13 @@ export class ClientStreamMachine {
     if (inbound.reply) this.send(inbound.reply);
   }
 
-  private handleIqResponse(iq: Element, id: string | null, type: 'result' | 'error', pending: PendingIq | undefined, now: number): void {
+  private handleIqResponse(
+    iq: Element,
+    id: string | null,
+    type: 'result' | 'error',
+    pending: PendingIq | undefined,
+    now: number,
+  ): void {
     if (pending?.kind === 'bind') {
       this.handleBindResponse(iq, type, now);
       return;
@@ -672,7 +744,11 @@ export class ClientStreamMachine {
     if (pending?.kind === 'session') {
       if (type === 'error') {
         const e = parseStanzaError(iq);
-        this.fatal(now, this.localError('bind-failed', `${this.account.domain} refused to start the session (${e.condition}).`), null);
+        this.fatal(
+          now,
+          this.localError('bind-failed', `${this.account.domain} refused to start the session (${e.condition}).`),
+          null,
+        );
         return;
       }
       this.goOnline();
@@ -680,7 +756,14 @@ export class ClientStreamMachine {
     }
     if (type === 'error') {
       const e = parseStanzaError(iq);
-      this.events.push({ type: 'stanza-error', id, condition: e.condition, text: e.text, stanzaKind: 'iq', from: stanzaFrom(iq) });
+      this.events.push({
+        type: 'stanza-error',
+        id,
+        condition: e.condition,
+        text: e.text,
+        stanzaKind: 'iq',
+        from: stanzaFrom(iq),
+      });
       return;
     }
     if (pending?.kind === 'roster-get') {
@@ -704,15 +787,36 @@ export class ClientStreamMachine {
           : e.condition === 'not-allowed'
             ? 'the server does not allow this client to bind a resource'
             : `the server answered ${e.condition}`;
-      this.fatal(now, new StreamError({ code: 'bind-failed', source: 'peer', text: e.text, message: `Could not start a session for ${this.account.bare}: ${why}.` }), null);
+      this.fatal(
+        now,
+        new StreamError({
+          code: 'bind-failed',
+          source: 'peer',
+          text: e.text,
+          message: `Could not start a session for ${this.account.bare}: ${why}.`,
+        }),
+        null,
+      );
       return;
     }
     const bind = iq.getChildElements().find((c) => c.getName() === 'bind' && c.getNS() === NS_BIND);
-    const jidText = bind?.getChildElements().find((c) => c.getName() === 'jid')?.getText().trim() ?? '';
+    const jidText =
+      bind
+        ?.getChildElements()
+        .find((c) => c.getName() === 'jid')
+        ?.getText()
+        .trim() ?? '';
     const jid = parseJid(jidText);
     // RFC 6120 §7.6.1: the result carries the full JID <localpart@domainpart/resource>.
     if (!jid || jid.resource === '' || jid.domain !== this.account.domain) {
-      this.fatal(now, this.localError('bind-failed', `${this.account.domain} bound an invalid address ("${jidText}") for ${this.account.bare}.`), null);
+      this.fatal(
+        now,
+        this.localError(
+          'bind-failed',
+          `${this.account.domain} bound an invalid address ("${jidText}") for ${this.account.bare}.`,
+        ),
+        null,
+      );
       return;
     }
     this.boundJid = jid.full;

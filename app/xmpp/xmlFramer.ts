@@ -16,7 +16,11 @@ export type FrameEvent =
   | { type: 'element'; element: Element }
   /** </stream:stream> */
   | { type: 'stream-end' }
-  | { type: 'error'; code: 'not-well-formed' | 'restricted-xml' | 'stanza-too-big' | 'policy-violation' | 'unsupported-encoding'; detail: string };
+  | {
+      type: 'error';
+      code: 'not-well-formed' | 'restricted-xml' | 'stanza-too-big' | 'policy-violation' | 'unsupported-encoding';
+      detail: string;
+    };
 
 const EMPTY = new Uint8Array(0);
 

@@ -75,7 +75,14 @@ function isNameChar(b: number): boolean {
 }
 /** XML 1.0 §2.2 Char: the code points an XML document may contain at all. */
 export function isXmlChar(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+  return (
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
 }
 
 export class XmlScanner {
@@ -114,14 +121,19 @@ export class XmlScanner {
    * first error (after which every call returns an error until a new scanner is made).
    */
   scan(buf: Uint8Array, from: number): ScanResult {
-    if (this.state === S_FAILED) return { kind: 'error', at: from, code: 'not-well-formed', detail: 'the stream already failed' };
+    if (this.state === S_FAILED)
+      return { kind: 'error', at: from, code: 'not-well-formed', detail: 'the stream already failed' };
     if (this.state === S_DONE) return { kind: 'need-more' };
     for (let i = from; i < buf.length; i++) {
       const b = buf[i]!;
       this.unitBytes++;
       this.docBytes++;
       if (this.unitBytes > this.limits.maxStanzaBytes) {
-        return this.fail(i, 'stanza-too-big', `a stanza is larger than the limit of ${this.limits.maxStanzaBytes} bytes`);
+        return this.fail(
+          i,
+          'stanza-too-big',
+          `a stanza is larger than the limit of ${this.limits.maxStanzaBytes} bytes`,
+        );
       }
       // XML 1.0 §2.2: control characters other than TAB, LF and CR are not characters of XML.
       if (b < 0x20 && !isSpace(b)) return this.fail(i, 'not-well-formed', `control character 0x${b.toString(16)}`);
@@ -226,7 +238,8 @@ export class XmlScanner {
         if (b === 0x3e /* > */ && this.decl.endsWith('?')) {
           // RFC 6120 §11.6: XMPP streams are UTF-8 only; any other declared encoding gets <unsupported-encoding/>.
           const enc = /encoding\s*=\s*["']([^"']*)["']/.exec(this.decl);
-          if (enc && enc[1]!.toLowerCase() !== 'utf-8') return this.fail(i, 'unsupported-encoding', `the encoding ${enc[1]}`);
+          if (enc && enc[1]!.toLowerCase() !== 'utf-8')
+            return this.fail(i, 'unsupported-encoding', `the encoding ${enc[1]}`);
           this.state = S_TEXT;
           return null;
         }
@@ -267,7 +280,8 @@ export class XmlScanner {
           return null;
         }
         // XML 1.0 §3.1 (Unique Att Spec): no attribute name may appear more than once in the same tag.
-        if (this.attrNames.includes(this.attrName)) return this.fail(i, 'not-well-formed', `a duplicate attribute ${this.attrName}`);
+        if (this.attrNames.includes(this.attrName))
+          return this.fail(i, 'not-well-formed', `a duplicate attribute ${this.attrName}`);
         this.attrNames.push(this.attrName);
         if (isSpace(b)) this.state = S_ATTR_EQ;
         else if (b === 0x3d /* = */) this.state = S_ATTR_QUOTE;
@@ -320,7 +334,7 @@ export class XmlScanner {
           const bad = this.checkEntity(i);
           if (bad) return bad;
           this.state = this.entityReturn;
-        } else if (this.entity.length < MAX_ENTITY && (isNameChar(b) || b === 0x23 /* # */)) {
+        } else if (this.entity.length < MAX_ENTITY && (isNameChar(b) || b === 0x23) /* # */) {
           this.entity += String.fromCharCode(b);
         } else {
           return this.fail(i, 'not-well-formed', "an unescaped '&'");
@@ -371,7 +385,8 @@ export class XmlScanner {
   private closeElement(i: number): ScanResult | null {
     const open = this.stack.pop();
     // XML 1.0 §3 (Element Type Match): "The Name in an element's end-tag MUST match the element type in the start-tag."
-    if (open !== this.name) return this.fail(i, 'not-well-formed', `the end tag </${this.name}> does not match <${open ?? ''}>`);
+    if (open !== this.name)
+      return this.fail(i, 'not-well-formed', `the end tag </${this.name}> does not match <${open ?? ''}>`);
     if (this.stack.length === 0) {
       this.state = S_DONE;
       return this.boundary(i);

@@ -61,7 +61,8 @@ export const prooftypeExplanation: Record<Prooftype, string> = {
   pkix: 'PKIX (a certificate authority you trust vouches for the name)',
   'dane-ee': 'DANE (the DNSSEC-signed TLSA record matches the server key)',
   'dane-ta': 'DANE (the DNSSEC-signed TLSA record names the authority that issued the certificate)',
-  'pkix-ee': 'DANE with PKIX (the DNSSEC-signed TLSA record matches the certificate, and a trusted authority vouches for it)',
+  'pkix-ee':
+    'DANE with PKIX (the DNSSEC-signed TLSA record matches the certificate, and a trusted authority vouches for it)',
   'pkix-ta': 'DANE with PKIX (the DNSSEC-signed TLSA record names a trusted authority in the chain)',
   posh: 'POSH (the domain’s HTTPS site vouches for this certificate)',
   pin: 'Pinned by you (you chose to trust this server key for this account)',

@@ -158,7 +158,8 @@ async function serveSubject(subject: Subject): Promise<void> {
         process.send!({ ok: true, value: value ?? null });
         if (request.cmd === 'finish') process.disconnect();
       },
-      (error: unknown) => process.send!({ ok: false, error: String(error instanceof Error ? (error.stack ?? error.message) : error) }),
+      (error: unknown) =>
+        process.send!({ ok: false, error: String(error instanceof Error ? (error.stack ?? error.message) : error) }),
     );
   });
 }
@@ -173,7 +174,9 @@ class SubjectProcess {
 
   constructor(index: number, label: string) {
     this.label = label;
-    this.child = fork(new URL(import.meta.url).pathname, ['--subject', String(index)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(new URL(import.meta.url).pathname, ['--subject', String(index)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.child.on('message', (reply: { ok: boolean; value?: unknown; error?: string }) => {
       const p = this.pending;
       this.pending = null;
@@ -186,7 +189,8 @@ class SubjectProcess {
 
   ask<T>(request: Request): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending = (reply) => (reply.ok ? resolve(reply.value as T) : reject(new Error(`${this.label}: ${reply.error}`)));
+      this.pending = (reply) =>
+        reply.ok ? resolve(reply.value as T) : reject(new Error(`${this.label}: ${reply.error}`));
       this.child.send(request);
     });
   }
@@ -214,7 +218,8 @@ async function runAll(): Promise<Row[]> {
   const cpuMicros = procs.map(() => 0);
   const stalls = procs.map(() => 0);
   for (let r = 0; r < RUNS; r++) {
-    for (let i = 0; i < procs.length; i++) small[i]!.push((await procs[i]!.ask<Timed>({ cmd: 'timed', size: 'small' })).rate);
+    for (let i = 0; i < procs.length; i++)
+      small[i]!.push((await procs[i]!.ask<Timed>({ cmd: 'timed', size: 'small' })).rate);
   }
   for (let r = 0; r < RUNS; r++) {
     for (let i = 0; i < procs.length; i++) {
@@ -240,8 +245,26 @@ async function runAll(): Promise<Row[]> {
 }
 
 function print(rows: Row[]): void {
-  const header = ['transport', 'handshake ms (median)', 'MB/s 200 B writes', 'MB/s 16 KiB writes', 'CPU s/MB', 'KiB/idle conn', 'KiB/stream', 'max stall ms'];
-  const lines = rows.map((r) => [r.name, r.handshakeMs.toFixed(2), r.small.toFixed(1), r.large.toFixed(1), r.cpuPerMb.toFixed(4), r.idleKiB.toFixed(1), r.streamKiB.toFixed(2), r.stallMs.toFixed(1)]);
+  const header = [
+    'transport',
+    'handshake ms (median)',
+    'MB/s 200 B writes',
+    'MB/s 16 KiB writes',
+    'CPU s/MB',
+    'KiB/idle conn',
+    'KiB/stream',
+    'max stall ms',
+  ];
+  const lines = rows.map((r) => [
+    r.name,
+    r.handshakeMs.toFixed(2),
+    r.small.toFixed(1),
+    r.large.toFixed(1),
+    r.cpuPerMb.toFixed(4),
+    r.idleKiB.toFixed(1),
+    r.streamKiB.toFixed(2),
+    r.stallMs.toFixed(1),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
   console.log(fmt(header));

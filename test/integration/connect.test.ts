@@ -17,7 +17,16 @@ before(() => {
 });
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-const common = () => ['--resolver', lab.resolver, '--ca', lab.caFile, '--data-dir', dataDir, '--password-env', 'LAB_PASSWORD'];
+const common = () => [
+  '--resolver',
+  lab.resolver,
+  '--ca',
+  lab.caFile,
+  '--data-dir',
+  dataDir,
+  '--password-env',
+  'LAB_PASSWORD',
+];
 const pw = (jid: string) => ({ LAB_PASSWORD: lab.users[jid]! });
 
 test('STARTTLS login prints the security record: transport, SRV record, TLS facts, PKIX verdict', async () => {
@@ -27,7 +36,10 @@ test('STARTTLS login prints the security record: transport, SRV record, TLS fact
   const record = result.json[0] as unknown as SecurityRecord;
   assert.equal(record.transport, 'starttls');
   assert.equal(record.source, 'srv:_xmpp-client._tcp');
-  assert.match(record.srv ?? '', new RegExp(`^_xmpp-client\\._tcp\\.alpha\\.test\\. \\d+ \\d+ ${lab.prosody.starttlsPort} xmpp\\.alpha\\.test\\.$`));
+  assert.match(
+    record.srv ?? '',
+    new RegExp(`^_xmpp-client\\._tcp\\.alpha\\.test\\. \\d+ \\d+ ${lab.prosody.starttlsPort} xmpp\\.alpha\\.test\\.$`),
+  );
   assert.equal(record.port, lab.prosody.starttlsPort);
   assert.equal(record.sni, 'alpha.test');
   assert.match(record.tlsVersion ?? '', /^TLSv1\.[23]$/);
@@ -55,10 +67,16 @@ test('direct TLS login negotiates ALPN xmpp-client with SNI = the JID domain', a
 
 test('--send and --wait-message move a real message between two lab accounts', async () => {
   const body = `hello ${Date.now()}`;
-  const waiting = runQuiver(['connect', 'bob@alpha.test', '--wait-message', '20', '--json', ...common()], pw('bob@alpha.test'));
+  const waiting = runQuiver(
+    ['connect', 'bob@alpha.test', '--wait-message', '20', '--json', ...common()],
+    pw('bob@alpha.test'),
+  );
   // Bob may come online after Alice sends: Prosody then keeps the message offline and delivers it
   // on Bob's initial presence, so the test does not depend on who is first.
-  const sent = await runQuiver(['connect', 'alice@alpha.test', '--send', 'bob@alpha.test', body, '--json', ...common()], pw('alice@alpha.test'));
+  const sent = await runQuiver(
+    ['connect', 'alice@alpha.test', '--send', 'bob@alpha.test', body, '--json', ...common()],
+    pw('alice@alpha.test'),
+  );
   assert.equal(sent.code, 0, sent.stderr);
   const received = await waiting;
   assert.equal(received.code, 0, received.stderr);
@@ -83,7 +101,8 @@ test('a server that offers no STARTTLS is refused, never used in plaintext', asy
 });
 
 test('a certificate for another name is refused', async () => {
-  const jid = Object.keys(lab.users).find((j) => j.endsWith(`@${lab.domains.wrongname}`)) ?? `erin@${lab.domains.wrongname}`;
+  const jid =
+    Object.keys(lab.users).find((j) => j.endsWith(`@${lab.domains.wrongname}`)) ?? `erin@${lab.domains.wrongname}`;
   const result = await runQuiver(['connect', jid, '--json', ...common()], { LAB_PASSWORD: lab.users[jid] ?? 'x' });
   assert.equal(result.code, 1);
   assert.match(result.stderr, /other\.test|certificate|name/i);
@@ -98,7 +117,10 @@ test('usage errors exit 2 and say what is wrong', async () => {
 
 /** Logs in to a DNA scenario of the lab and returns the printed (and stored) security record. */
 async function connectRecord(jid: string): Promise<SecurityRecord> {
-  const result = await runQuiver(['connect', jid, '--json', '--https-port', String(lab.https.port), ...common()], pw(jid));
+  const result = await runQuiver(
+    ['connect', jid, '--json', '--https-port', String(lab.https.port), ...common()],
+    pw(jid),
+  );
   assert.equal(result.code, 0, result.stderr);
   return result.json[0] as unknown as SecurityRecord;
 }
@@ -146,7 +168,10 @@ test('bogus DNSSEC answers refuse the domain', async () => {
 });
 
 test('--send with an invalid JID is a usage error (exit 2) found before any login', async () => {
-  const result = await runQuiver(['connect', 'alice@alpha.test', '--send', 'not a jid', 'hello', ...common()], pw('alice@alpha.test'));
+  const result = await runQuiver(
+    ['connect', 'alice@alpha.test', '--send', 'not a jid', 'hello', ...common()],
+    pw('alice@alpha.test'),
+  );
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--send: "not a jid" is not a JID/);
   assert.equal(result.json.length, 0, 'no security record: nothing connected');

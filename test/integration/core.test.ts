@@ -30,7 +30,12 @@ after(async () => {
 
 async function addOnline(jid: string): Promise<string> {
   const online = nextEvent(core, 'account.changed', (p) => p.account.jid === jid && p.account.status === 'online');
-  const account = await core.handlers['account.add']({ jid, password: lab.users[jid]!, resolver: lab.resolver, extraCaPem: lab.caPem });
+  const account = await core.handlers['account.add']({
+    jid,
+    password: lab.users[jid]!,
+    resolver: lab.resolver,
+    extraCaPem: lab.caPem,
+  });
   await online;
   return account.id;
 }
@@ -40,11 +45,18 @@ let bob = '';
 
 test('two accounts come online at once; the roster and the contact presence arrive', async () => {
   // Alice's view of Bob (Bob's own account also sees its own presence, which does not count).
-  const bobPresence = nextEvent(core, 'presence.changed', (p) => p.accountId === alice && p.jid === 'bob@alpha.test' && p.presence !== null);
+  const bobPresence = nextEvent(
+    core,
+    'presence.changed',
+    (p) => p.accountId === alice && p.jid === 'bob@alpha.test' && p.presence !== null,
+  );
   alice = await addOnline('alice@alpha.test');
   bob = await addOnline('bob@alpha.test');
   const accounts = await core.handlers['account.list']({});
-  assert.deepEqual(accounts.map((a) => [a.jid, a.status]).sort(), [['alice@alpha.test', 'online'], ['bob@alpha.test', 'online']]);
+  assert.deepEqual(accounts.map((a) => [a.jid, a.status]).sort(), [
+    ['alice@alpha.test', 'online'],
+    ['bob@alpha.test', 'online'],
+  ]);
   assert.ok(accounts.every((a) => a.boundJid?.includes('/')));
   await bobPresence;
   const roster = await core.handlers['roster.list']({ accountId: alice });
@@ -57,7 +69,11 @@ test('two accounts come online at once; the roster and the contact presence arri
 test('a message from one account arrives at the other and is stored on both sides', async () => {
   const body = `core hello ${Date.now()}`;
   const arrived = nextEvent(core, 'message.added', (p) => p.message.accountId === bob && p.message.direction === 'in');
-  const sentUpdate = nextEvent(core, 'message.updated', (p) => p.message.accountId === alice && p.message.state === 'sent');
+  const sentUpdate = nextEvent(
+    core,
+    'message.updated',
+    (p) => p.message.accountId === alice && p.message.state === 'sent',
+  );
   const sent = await core.handlers['chat.send']({ accountId: alice, to: 'bob@alpha.test', body });
   assert.equal(sent.direction, 'out');
   const { message } = await arrived;

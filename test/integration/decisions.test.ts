@@ -33,7 +33,12 @@ let accountId = '';
 
 test('a self-signed server is not accepted silently: the person is asked, with the certificate and what was tried', async () => {
   const asked = nextEvent(core, 'certificate.decisionNeeded', (p) => p.decision.jid === JID);
-  const account = await core.handlers['account.add']({ jid: JID, password: lab.users[JID]!, resolver: lab.resolver, extraCaPem: lab.caPem });
+  const account = await core.handlers['account.add']({
+    jid: JID,
+    password: lab.users[JID]!,
+    resolver: lab.resolver,
+    extraCaPem: lab.caPem,
+  });
   accountId = account.id;
   const { decision } = await asked;
   assert.equal(decision.kind, 'unproven');
@@ -44,7 +49,10 @@ test('a self-signed server is not accepted silently: the person is asked, with t
   const [view] = (await core.handlers['account.list']({})).filter((a) => a.id === accountId);
   assert.equal(view!.status, 'error');
   assert.equal(view!.error?.code, 'needs-decision');
-  assert.deepEqual((await core.handlers['certificate.pending']({})).map((d) => d.id), [decision.id]);
+  assert.deepEqual(
+    (await core.handlers['certificate.pending']({})).map((d) => d.id),
+    [decision.id],
+  );
 });
 
 test('pinning the key connects, and the record says prooftype pin', async () => {
@@ -53,7 +61,10 @@ test('pinning the key connects, and the record says prooftype pin', async () => 
   await core.handlers['certificate.decide']({ decisionId: decision!.id, choice: 'pin' });
   await online;
   const pins = await core.handlers['pin.list']({ accountId });
-  assert.deepEqual(pins.map((p) => [p.domain, p.spkiSha256]), [['selfsigned.test', decision!.presentedSpkiSha256]]);
+  assert.deepEqual(
+    pins.map((p) => [p.domain, p.spkiSha256]),
+    [['selfsigned.test', decision!.presentedSpkiSha256]],
+  );
   const [record] = await core.handlers['connection.list']({ accountId, limit: 1 });
   assert.equal(record!.verification.trusted, true);
   assert.equal(record!.verification.prooftype, 'pin');

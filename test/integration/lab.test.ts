@@ -66,7 +66,7 @@ test('the STARTTLS port offers <starttls/> and requires it, for each TLS host', 
   }
 });
 
-test('STARTTLS on the c2s port upgrades to TLS with the certificate of the stream\'s host', async () => {
+test("STARTTLS on the c2s port upgrades to TLS with the certificate of the stream's host", async () => {
   for (const [domain, certName] of [
     [lab.domains.beta, 'beta.test'],
     [lab.domains.wrongname, 'other.test'],
@@ -99,7 +99,12 @@ test('STARTTLS on the c2s port upgrades to TLS with the certificate of the strea
         `<stream:stream to='${domain}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`,
       );
       await proceeded;
-      const secure = tlsConnect({ socket: plain, servername: domain, ca: lab.caPem, checkServerIdentity: () => undefined });
+      const secure = tlsConnect({
+        socket: plain,
+        servername: domain,
+        ca: lab.caPem,
+        checkServerIdentity: () => undefined,
+      });
       await once(secure, 'secureConnect');
       assert.equal(secure.authorized, true, domain);
       assert.equal(secure.getPeerX509Certificate()?.checkHost(certName), certName, domain);
@@ -193,17 +198,24 @@ test('alice logs in with her lab password and has bob in her roster, subscriptio
     const read = reader(socket);
     const password = lab.users['alice@alpha.test'];
     assert.ok(password);
-    socket.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0alice\0${password}`).toString('base64')}</auth>`);
+    socket.write(
+      `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0alice\0${password}`).toString('base64')}</auth>`,
+    );
     assert.match(await read(/<(success|failure)[\s\S]*?(\/>|<\/success>|<\/failure>)/), /<success/);
     socket.write(
       `<stream:stream to='alpha.test' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`,
     );
     await read(/<\/stream:features>/);
-    socket.write(`<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>lab</resource></bind></iq>`);
+    socket.write(
+      `<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>lab</resource></bind></iq>`,
+    );
     assert.match(await read(/<iq[^>]*id=['"]b1['"][\s\S]*?<\/iq>/), /type=['"]result['"]/);
     socket.write(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`);
     const roster = await read(/<iq[^>]*id=['"]r1['"][\s\S]*?<\/iq>/);
-    assert.match(roster, /<item[^>]*jid=['"]bob@alpha\.test['"][^>]*subscription=['"]both['"]|<item[^>]*subscription=['"]both['"][^>]*jid=['"]bob@alpha\.test['"]/);
+    assert.match(
+      roster,
+      /<item[^>]*jid=['"]bob@alpha\.test['"][^>]*subscription=['"]both['"]|<item[^>]*subscription=['"]both['"][^>]*jid=['"]bob@alpha\.test['"]/,
+    );
   } finally {
     socket.destroy();
   }
@@ -227,16 +239,28 @@ function tlsaHex(answers: readonly Answer[]): string[] {
 }
 
 test('unbound has one trust anchor (a DS) per signed zone', () => {
-  const signed = Object.values(lab.scenarios).filter((s) => s.signing !== 'unsigned').map((s) => s.domain).sort();
-  assert.deepEqual(signed, [lab.domains.bogus, lab.domains.daneMismatch, lab.domains.dane, lab.domains.secureHosted].sort());
-  assert.deepEqual(lab.trustAnchors.map((ds) => ds.split(' ')[0]).sort(), signed.map((d) => `${d}.`));
+  const signed = Object.values(lab.scenarios)
+    .filter((s) => s.signing !== 'unsigned')
+    .map((s) => s.domain)
+    .sort();
+  assert.deepEqual(
+    signed,
+    [lab.domains.bogus, lab.domains.daneMismatch, lab.domains.dane, lab.domains.secureHosted].sort(),
+  );
+  assert.deepEqual(
+    lab.trustAnchors.map((ds) => ds.split(' ')[0]).sort(),
+    signed.map((d) => `${d}.`),
+  );
   for (const ds of lab.trustAnchors) assert.match(ds, /^\S+\. IN DS \d+ 13 2 [0-9a-f]{64}$/);
 });
 
 test('nsd serves the signed zones with RRSIGs', async () => {
   const reply = await secureQuery(`_xmpp-client._tcp.${lab.domains.dane}`, 'SRV', lab.authoritative);
   assert.equal(reply.rcode, 'NOERROR');
-  assert.ok(reply.all.some((a) => a.type === 'RRSIG'), 'RRSIG in the authoritative answer');
+  assert.ok(
+    reply.all.some((a) => a.type === 'RRSIG'),
+    'RRSIG in the authoritative answer',
+  );
 });
 
 test('answers from signed zones carry AD; answers from unsigned zones do not', async () => {
@@ -294,37 +318,46 @@ test('hosted domains are delegated by SRV to xmpp.provider.test; hostmeta.test h
   assert.deepEqual(addresses((await dnsQuery(lab.resolver, lab.domains.hostmeta, 'A')).packet.answers), ['127.0.0.1']);
 });
 
-test('TLSA 3 1 1 on both ports: secure and matching for dane.test, secure and not matching for ' +
-  'dane-mismatch.test, insecure and not matching for unsigned-tlsa.test', async () => {
-  const cases = [
-    { domain: lab.domains.dane, ad: true, matches: true },
-    { domain: lab.domains.daneMismatch, ad: true, matches: false },
-    { domain: lab.domains.unsignedTlsa, ad: false, matches: false },
-  ];
-  for (const { domain, ad, matches } of cases) {
-    const spki = lab.certificates[lab.scenarios[domain]?.certificate ?? '']?.spkiSha256Hex;
-    assert.ok(spki, domain);
-    for (const port of [lab.prosody.starttlsPort, lab.prosody.tlsPort]) {
-      // RFC 7673 §3: the TLSA base domain is the SRV target.
-      const name = `_${port}._tcp.xmpp.${domain}`;
-      const reply = await secureQuery(name, 'TLSA');
-      assert.equal(reply.rcode, 'NOERROR', name);
-      assert.equal(reply.ad, ad, name);
-      const [record, ...rest] = tlsaHex(reply.answers);
-      assert.deepEqual(rest, [], name);
-      assert.match(record ?? '', /^3 1 1 [0-9a-f]{64}$/, name);
-      assert.equal(record === `3 1 1 ${spki}`, matches, name);
+test(
+  'TLSA 3 1 1 on both ports: secure and matching for dane.test, secure and not matching for ' +
+    'dane-mismatch.test, insecure and not matching for unsigned-tlsa.test',
+  async () => {
+    const cases = [
+      { domain: lab.domains.dane, ad: true, matches: true },
+      { domain: lab.domains.daneMismatch, ad: true, matches: false },
+      { domain: lab.domains.unsignedTlsa, ad: false, matches: false },
+    ];
+    for (const { domain, ad, matches } of cases) {
+      const spki = lab.certificates[lab.scenarios[domain]?.certificate ?? '']?.spkiSha256Hex;
+      assert.ok(spki, domain);
+      for (const port of [lab.prosody.starttlsPort, lab.prosody.tlsPort]) {
+        // RFC 7673 §3: the TLSA base domain is the SRV target.
+        const name = `_${port}._tcp.xmpp.${domain}`;
+        const reply = await secureQuery(name, 'TLSA');
+        assert.equal(reply.rcode, 'NOERROR', name);
+        assert.equal(reply.ad, ad, name);
+        const [record, ...rest] = tlsaHex(reply.answers);
+        assert.deepEqual(rest, [], name);
+        assert.match(record ?? '', /^3 1 1 [0-9a-f]{64}$/, name);
+        assert.equal(record === `3 1 1 ${spki}`, matches, name);
+      }
+      assert.equal(lab.scenarios[domain]?.tlsa, matches ? 'matching' : 'not-matching');
     }
-    assert.equal(lab.scenarios[domain]?.tlsa, matches ? 'matching' : 'not-matching');
-  }
-  // The key the mismatching records name is one no lab server presents.
-  const decoy = lab.certificates['decoy.test']?.spkiSha256Hex;
-  assert.ok(decoy);
-  assert.deepEqual(tlsaHex((await secureQuery(`_${lab.prosody.tlsPort}._tcp.xmpp.${lab.domains.daneMismatch}`, 'TLSA')).answers), [`3 1 1 ${decoy}`]);
-});
+    // The key the mismatching records name is one no lab server presents.
+    const decoy = lab.certificates['decoy.test']?.spkiSha256Hex;
+    assert.ok(decoy);
+    assert.deepEqual(
+      tlsaHex((await secureQuery(`_${lab.prosody.tlsPort}._tcp.xmpp.${lab.domains.daneMismatch}`, 'TLSA')).answers),
+      [`3 1 1 ${decoy}`],
+    );
+  },
+);
 
 /** Direct TLS to the lab's TLS port with `sni`, without verification, opening a stream to `to`. */
-async function presented(sni: string, to = sni): Promise<{ cert: X509Certificate; authorized: boolean; error: string | null; features: string }> {
+async function presented(
+  sni: string,
+  to = sni,
+): Promise<{ cert: X509Certificate; authorized: boolean; error: string | null; features: string }> {
   const { socket, features } = await tlsStreamFeatures(lab.prosody.tlsPort, to, {
     servername: sni,
     ca: lab.caPem,
@@ -335,7 +368,12 @@ async function presented(sni: string, to = sni): Promise<{ cert: X509Certificate
     const cert = socket.getPeerX509Certificate();
     assert.ok(cert, sni);
     const error = socket.authorizationError;
-    return { cert, authorized: socket.authorized, error: error ? String((error as NodeJS.ErrnoException).code ?? error) : null, features };
+    return {
+      cert,
+      authorized: socket.authorized,
+      error: error ? String((error as NodeJS.ErrnoException).code ?? error) : null,
+      features,
+    };
   } finally {
     socket.destroy();
   }
@@ -345,7 +383,7 @@ function derSha256(cert: X509Certificate): string {
   return createHash('sha256').update(cert.raw).digest('base64');
 }
 
-test('direct TLS presents, for each scenario\'s SNI, the certificate the scenario names', async () => {
+test("direct TLS presents, for each scenario's SNI, the certificate the scenario names", async () => {
   const served = Object.values(lab.scenarios).filter((s) => s.server === 'tls');
   assert.ok(served.length >= 14);
   await Promise.all(
@@ -358,7 +396,10 @@ test('direct TLS presents, for each scenario\'s SNI, the certificate the scenari
     }),
   );
   // The provider's alias host: SNI xmpp.provider.test gets the provider's certificate too.
-  assert.equal(derSha256((await presented('xmpp.provider.test')).cert), lab.certificates['provider.test']?.derSha256Base64);
+  assert.equal(
+    derSha256((await presented('xmpp.provider.test')).cert),
+    lab.certificates['provider.test']?.derSha256Base64,
+  );
 });
 
 test('PKIX outcome of each hostile certificate, as a plain TLS client sees it', async () => {
@@ -368,7 +409,9 @@ test('PKIX outcome of each hostile certificate, as a plain TLS client sees it', 
   const dane = await presented(lab.domains.dane);
   assert.equal(dane.error, 'DEPTH_ZERO_SELF_SIGNED_CERT');
   // DANE-EE (RFC 7671 §5.1) is about the key: the TLSA names this certificate's SPKI.
-  const daneSpki = createHash('sha256').update(dane.cert.publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  const daneSpki = createHash('sha256')
+    .update(dane.cert.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
   assert.equal(daneSpki, lab.certificates['dane.test']?.spkiSha256Hex);
 
   const expired = await presented(lab.domains.expired);
@@ -402,10 +445,21 @@ test('PKIX outcome of each hostile certificate, as a plain TLS client sees it', 
 });
 
 /** GET https://<host>:<lab https port><path>, verified against the lab CA with SNI `host`. */
-async function fetchLab(host: string, path: string): Promise<{ status: number; type: string | undefined; body: string }> {
+async function fetchLab(
+  host: string,
+  path: string,
+): Promise<{ status: number; type: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsGet(
-      { host: '127.0.0.1', servername: host, port: lab.https.port, path, headers: { host: `${host}:${lab.https.port}` }, ca: lab.caPem, agent: false },
+      {
+        host: '127.0.0.1',
+        servername: host,
+        port: lab.https.port,
+        path,
+        headers: { host: `${host}:${lab.https.port}` },
+        ca: lab.caPem,
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -421,7 +475,7 @@ async function fetchLab(host: string, path: string): Promise<{ status: number; t
 
 const POSH = '/.well-known/posh/xmpp-client.json';
 
-test('POSH: hosted.test and provider.test serve the SHA-256 of the provider\'s whole DER certificate', async () => {
+test("POSH: hosted.test and provider.test serve the SHA-256 of the provider's whole DER certificate", async () => {
   const providerCert = (await presented('xmpp.provider.test')).cert;
   for (const domain of [lab.domains.hosted, lab.domains.provider]) {
     assert.equal(lab.scenarios[domain]?.posh, `https://${domain}${POSH}`);
@@ -451,7 +505,7 @@ test('POSH: hosted-url.test serves a "url" reference to the provider\'s document
   assert.ok((JSON.parse(followed.body) as { fingerprints: unknown[] }).fingerprints.length === 1);
 });
 
-test('POSH: hosted-draft.test serves its document only at the drafts\' path', async () => {
+test("POSH: hosted-draft.test serves its document only at the drafts' path", async () => {
   const draftPath = '/.well-known/posh._xmpp-client._tcp.json';
   assert.equal(lab.scenarios[lab.domains.hostedDraft]?.posh, `https://${lab.domains.hostedDraft}${draftPath}`);
   assert.equal((await fetchLab(lab.domains.hostedDraft, POSH)).status, 404);
@@ -477,7 +531,14 @@ test('host-meta: hostmeta.test points a direct TLS link at the provider, which s
   };
   assert.ok(doc.xmpp.ttl > 0); // XEP-0487 §2.2: the "xmpp" object says this XEP is in use
   assert.deepEqual(doc.links, [
-    { rel: 'urn:xmpp:alt-connections:tls', port: lab.prosody.tlsPort, ips: ['127.0.0.1'], priority: 10, weight: 50, sni: 'xmpp.provider.test' },
+    {
+      rel: 'urn:xmpp:alt-connections:tls',
+      port: lab.prosody.tlsPort,
+      ips: ['127.0.0.1'],
+      priority: 10,
+      weight: 50,
+      sni: 'xmpp.provider.test',
+    },
   ]);
   const [link] = doc.links;
   assert.ok(link);
@@ -498,7 +559,7 @@ test('host-meta: hostmeta.test points a direct TLS link at the provider, which s
   assert.equal((await fetchLab(lab.domains.alpha, '/.well-known/host-meta.json')).status, 404);
 });
 
-test('the HTTPS server\'s certificate names every scenario domain and chains to the lab CA', async () => {
+test("the HTTPS server's certificate names every scenario domain and chains to the lab CA", async () => {
   for (const domain of [lab.domains.hosted, lab.domains.nosrv, lab.domains.bogus]) {
     assert.equal((await fetchLab(domain, '/nothing-here')).status, 404, domain); // TLS verified, then 404
   }
@@ -519,11 +580,17 @@ async function login(jid: string, sni: string): Promise<string> {
   });
   try {
     const read = reader(socket);
-    socket.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${local}\0${password}`).toString('base64')}</auth>`);
+    socket.write(
+      `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${local}\0${password}`).toString('base64')}</auth>`,
+    );
     assert.match(await read(/<(success|failure)[\s\S]*?(\/>|<\/success>|<\/failure>)/), /<success/, jid);
-    socket.write(`<stream:stream to='${domain}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`);
+    socket.write(
+      `<stream:stream to='${domain}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`,
+    );
     await read(/<\/stream:features>/);
-    socket.write(`<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>lab</resource></bind></iq>`);
+    socket.write(
+      `<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>lab</resource></bind></iq>`,
+    );
     const bound = /<jid>([^<]+)<\/jid>/.exec(await read(/<iq[^>]*id=['"]b1['"][\s\S]*?<\/iq>/));
     assert.ok(bound, jid);
     return bound[1] ?? '';
@@ -533,8 +600,20 @@ async function login(jid: string, sni: string): Promise<string> {
 }
 
 test('the scenario accounts exist; henry logs in on hosted.test and hank on hostmeta.test via the provider', async () => {
-  for (const jid of ['henry@hosted.test', 'hugo@hosted-url.test', 'hilda@hosted-draft.test', 'sam@secure-hosted.test', 'dana@dane.test', 'mona@dane-mismatch.test',
-    'bob@bogus.test', 'uma@unsigned-tlsa.test', 'sid@selfsigned.test', 'ed@expired.test', 'nia@nointermediate.test', 'hank@hostmeta.test']) {
+  for (const jid of [
+    'henry@hosted.test',
+    'hugo@hosted-url.test',
+    'hilda@hosted-draft.test',
+    'sam@secure-hosted.test',
+    'dana@dane.test',
+    'mona@dane-mismatch.test',
+    'bob@bogus.test',
+    'uma@unsigned-tlsa.test',
+    'sid@selfsigned.test',
+    'ed@expired.test',
+    'nia@nointermediate.test',
+    'hank@hostmeta.test',
+  ]) {
     assert.equal(typeof lab.users[jid], 'string', jid);
   }
   assert.equal(await login('henry@hosted.test', lab.domains.hosted), 'henry@hosted.test/lab');

@@ -25,7 +25,17 @@ interface ProbeJson {
 }
 
 const probe = (domain: string, ...extra: string[]): Promise<CliResult> =>
-  runQuiver(['probe', domain, '--resolver', lab.resolver, '--ca', lab.caFile, '--https-port', String(lab.https.port), ...extra]);
+  runQuiver([
+    'probe',
+    domain,
+    '--resolver',
+    lab.resolver,
+    '--ca',
+    lab.caFile,
+    '--https-port',
+    String(lab.https.port),
+    ...extra,
+  ]);
 
 async function probeJson(domain: string): Promise<{ result: CliResult; report: ProbeJson }> {
   const result = await probe(domain, '--json');
@@ -36,7 +46,16 @@ async function probeJson(domain: string): Promise<{ result: CliResult; report: P
 /** The public field names, exactly (the issue's JSON). */
 function assertShape(report: ProbeJson): void {
   for (const candidate of report.candidates) {
-    assert.deepEqual(Object.keys(candidate), ['transport', 'host', 'port', 'priority', 'weight', 'source', 'dnssec', 'result']);
+    assert.deepEqual(Object.keys(candidate), [
+      'transport',
+      'host',
+      'port',
+      'priority',
+      'weight',
+      'source',
+      'dnssec',
+      'result',
+    ]);
     assert.deepEqual(Object.keys(candidate.result), ['ok', 'prooftype', 'identity', 'error']);
     assert.equal(candidate.result.ok, candidate.result.error === null);
   }
@@ -51,7 +70,8 @@ for (const scenario of Object.values(lab.scenarios)) {
     assert.equal(report.domain, scenario.domain);
     const tcp = report.candidates.filter((c) => c.transport !== 'quic');
     assert.ok(tcp.length > 0, 'at least one TCP candidate');
-    for (const candidate of tcp) assert.equal(candidate.dnssec, expected.dnssec, `${candidate.transport} ${candidate.host}:${candidate.port}`);
+    for (const candidate of tcp)
+      assert.equal(candidate.dnssec, expected.dnssec, `${candidate.transport} ${candidate.host}:${candidate.port}`);
     const why = JSON.stringify(report, null, 1);
     switch (expected.outcome) {
       case 'trusted':
@@ -70,7 +90,8 @@ for (const scenario of Object.values(lab.scenarios)) {
           assert.equal(candidate.result.ok, false, why);
           assert.equal(candidate.result.prooftype, null);
           // An unproven server is the person's decision; a refusal is final and must not offer one.
-          if (candidate.transport !== 'quic') assert.equal(/decide/.test(candidate.result.error ?? ''), expected.outcome === 'ask', why);
+          if (candidate.transport !== 'quic')
+            assert.equal(/decide/.test(candidate.result.error ?? ''), expected.outcome === 'ask', why);
         }
         break;
     }
@@ -85,8 +106,12 @@ test('alpha.test: SRV candidates for STARTTLS and direct TLS, in RFC 2782 order,
     `tls xmpp.alpha.test:${lab.prosody.tlsPort} srv:_xmpps-client._tcp`,
   ]);
   const priorities = report.candidates.map((c) => c.priority);
-  assert.deepEqual(priorities, [...priorities].sort((a, b) => a - b));
-  for (const candidate of tcp) assert.match(candidate.result.identity ?? '', /^(dns-id:|xmppaddr:|srv-id:_xmpp-client\.)alpha\.test$/);
+  assert.deepEqual(
+    priorities,
+    [...priorities].sort((a, b) => a - b),
+  );
+  for (const candidate of tcp)
+    assert.match(candidate.result.identity ?? '', /^(dns-id:|xmppaddr:|srv-id:_xmpp-client\.)alpha\.test$/);
 });
 
 test('hostmeta.test: the only candidate comes from Host Meta 2, direct TLS to the sni it names', async () => {
@@ -99,7 +124,10 @@ test('hostmeta.test: the only candidate comes from Host Meta 2, direct TLS to th
 
 test('nosrv.test: nothing published, so STARTTLS on 5222 and QUIC on UDP 443 (XEP-0467), QUIC reported as not available yet', async () => {
   const { result, report } = await probeJson(lab.domains.nosrv);
-  assert.deepEqual(report.candidates.map((c) => `${c.transport} ${c.host}:${c.port} ${c.source}`), ['starttls nosrv.test:5222 default', 'quic nosrv.test:443 default']);
+  assert.deepEqual(
+    report.candidates.map((c) => `${c.transport} ${c.host}:${c.port} ${c.source}`),
+    ['starttls nosrv.test:5222 default', 'quic nosrv.test:443 default'],
+  );
   assert.equal(report.candidates[1]!.result.error, 'XMPP over QUIC is not available in this version of Quiver yet.');
   assert.equal(result.code, 1);
 });
@@ -114,8 +142,16 @@ test('noservice.test: the "." target stops with "no service", exit 1, no candida
 test('without --json: a readable table, one row per candidate', async () => {
   const result = await probe(lab.domains.alpha);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /^quiver probe alpha\.test\n#\s+transport\s+host:port\s+prio\s+weight\s+source\s+DNSSEC\s+result\n/);
-  assert.match(result.stdout, new RegExp(`\\d\\s+tls\\s+xmpp\\.alpha\\.test:${lab.prosody.tlsPort}\\s+\\d+\\s+\\d+\\s+srv:_xmpps-client\\._tcp\\s+insecure\\s+verified by pkix`));
+  assert.match(
+    result.stdout,
+    /^quiver probe alpha\.test\n#\s+transport\s+host:port\s+prio\s+weight\s+source\s+DNSSEC\s+result\n/,
+  );
+  assert.match(
+    result.stdout,
+    new RegExp(
+      `\\d\\s+tls\\s+xmpp\\.alpha\\.test:${lab.prosody.tlsPort}\\s+\\d+\\s+\\d+\\s+srv:_xmpps-client\\._tcp\\s+insecure\\s+verified by pkix`,
+    ),
+  );
 });
 
 test('usage errors exit 2', async () => {

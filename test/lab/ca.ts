@@ -48,14 +48,41 @@ export async function createLabCa(labDir: string, specs: readonly CertificateSpe
   await writeFile(join(dir, 'ca.cnf'), caConfig('Quiver Lab Root CA', false));
   await run(
     'openssl',
-    ['req', '-x509', '-new', '-config', join(dir, 'ca.cnf'), ...newKey(root.keyFile), '-out', root.certFile, '-days', '30', '-sha256'],
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-config',
+      join(dir, 'ca.cnf'),
+      ...newKey(root.keyFile),
+      '-out',
+      root.certFile,
+      '-days',
+      '30',
+      '-sha256',
+    ],
     'creating the lab root CA',
   );
   await writeFile(join(dir, 'intermediate.cnf'), caConfig('Quiver Lab Intermediate CA', true));
   await run(
     'openssl',
-    ['req', '-x509', '-new', '-config', join(dir, 'intermediate.cnf'), '-CA', root.certFile, '-CAkey', root.keyFile,
-      ...newKey(intermediate.keyFile), '-out', intermediate.certFile, '-days', '30', '-sha256'],
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-config',
+      join(dir, 'intermediate.cnf'),
+      '-CA',
+      root.certFile,
+      '-CAkey',
+      root.keyFile,
+      ...newKey(intermediate.keyFile),
+      '-out',
+      intermediate.certFile,
+      '-days',
+      '30',
+      '-sha256',
+    ],
     'creating the lab intermediate CA',
   );
 
@@ -74,7 +101,20 @@ export async function createLabCa(labDir: string, specs: readonly CertificateSpe
         const ca = issuer ? ['-CA', issuer.certFile, '-CAkey', issuer.keyFile] : [];
         await run(
           'openssl',
-          ['req', '-x509', '-new', '-config', conf, ...ca, ...newKey(keyFile), '-out', certFile, '-days', '30', '-sha256'],
+          [
+            'req',
+            '-x509',
+            '-new',
+            '-config',
+            conf,
+            ...ca,
+            ...newKey(keyFile),
+            '-out',
+            certFile,
+            '-days',
+            '30',
+            '-sha256',
+          ],
           `issuing the ${spec.name} certificate`,
         );
       }
@@ -92,7 +132,9 @@ export async function createLabCa(labDir: string, specs: readonly CertificateSpe
 }
 
 /** The hashes of a PEM certificate that POSH documents and TLSA records carry. */
-export function certificateHashes(pem: string): Pick<LabCertificate, 'pem' | 'derSha256Base64' | 'derSha512Base64' | 'spkiSha256Hex'> {
+export function certificateHashes(
+  pem: string,
+): Pick<LabCertificate, 'pem' | 'derSha256Base64' | 'derSha512Base64' | 'spkiSha256Hex'> {
   const cert = new X509Certificate(pem);
   const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
   return {
@@ -109,7 +151,16 @@ function newKey(keyFile: string): string[] {
 
 /** The start of every openssl `req` config here: a fixed subject, then the `[ext]` section follows. */
 function reqHeader(commonName: string): string[] {
-  return ['[req]', 'distinguished_name = dn', 'x509_extensions = ext', 'prompt = no', '[dn]', 'O = Quiver test lab', `CN = ${commonName}`, '[ext]'];
+  return [
+    '[req]',
+    'distinguished_name = dn',
+    'x509_extensions = ext',
+    'prompt = no',
+    '[dn]',
+    'O = Quiver test lab',
+    `CN = ${commonName}`,
+    '[ext]',
+  ];
 }
 
 function caConfig(commonName: string, intermediate: boolean): string {
@@ -161,20 +212,47 @@ async function issueExpired(
     ].join('\n'),
   );
   const csr = join(db, 'request.csr');
-  await run('openssl', ['req', '-new', '-config', leafConf, ...newKey(keyFile), '-out', csr], `requesting the ${spec.name} certificate`);
+  await run(
+    'openssl',
+    ['req', '-new', '-config', leafConf, ...newKey(keyFile), '-out', csr],
+    `requesting the ${spec.name} certificate`,
+  );
   const now = Date.now();
   await run(
     'openssl',
-    ['ca', '-batch', '-notext', '-config', conf, '-cert', issuer.certFile, '-keyfile', issuer.keyFile, '-in', csr,
-      '-out', certFile, '-startdate', generalizedTime(now - 60 * DAY_MS), '-enddate', generalizedTime(now - 30 * DAY_MS),
-      '-extfile', leafConf, '-extensions', 'ext'],
+    [
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      conf,
+      '-cert',
+      issuer.certFile,
+      '-keyfile',
+      issuer.keyFile,
+      '-in',
+      csr,
+      '-out',
+      certFile,
+      '-startdate',
+      generalizedTime(now - 60 * DAY_MS),
+      '-enddate',
+      generalizedTime(now - 30 * DAY_MS),
+      '-extfile',
+      leafConf,
+      '-extensions',
+      'ext',
+    ],
     `issuing the expired ${spec.name} certificate`,
   );
 }
 
 /** YYYYMMDDHHMMSSZ (RFC 5280 §4.1.2.5.2), the form `openssl ca -startdate` accepts. */
 function generalizedTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** The openssl `req` config for one server certificate. */

@@ -120,7 +120,8 @@ function nsdConfig(dir: string, opts: DnsOptions, zoneFiles: ReadonlyMap<string,
     'remote-control:',
     '  control-enable: no',
   ];
-  for (const zone of opts.zones) lines.push('zone:', `  name: "${zone.origin}"`, `  zonefile: "${zoneFiles.get(zone.origin)}"`);
+  for (const zone of opts.zones)
+    lines.push('zone:', `  name: "${zone.origin}"`, `  zonefile: "${zoneFiles.get(zone.origin)}"`);
   return lines.join('\n') + '\n';
 }
 

@@ -24,12 +24,22 @@ const KEPT_VALID = new Set(['SOA', 'NS', 'DNSKEY', 'NSEC', 'NSEC3', 'NSEC3PARAM'
  * DNSKEY and NSEC are corrupted, so a validating resolver with the DS as anchor sees the zone as
  * secure but its SRV, A and TLSA answers as bogus (RFC 4033 §5) and answers SERVFAIL.
  */
-export async function signZone(dir: string, origin: string, zoneFile: string, opts: { bogus?: boolean } = {}): Promise<SignedZone> {
+export async function signZone(
+  dir: string,
+  origin: string,
+  zoneFile: string,
+  opts: { bogus?: boolean } = {},
+): Promise<SignedZone> {
   const keyDir = join(dir, 'keys', origin);
   await mkdir(keyDir, { recursive: true });
-  const out = await run('ldns-keygen', ['-a', 'ECDSAP256SHA256', '-k', '-r', '/dev/urandom', origin], `making a DNSSEC key for ${origin}`, {
-    cwd: keyDir,
-  });
+  const out = await run(
+    'ldns-keygen',
+    ['-a', 'ECDSAP256SHA256', '-k', '-r', '/dev/urandom', origin],
+    `making a DNSSEC key for ${origin}`,
+    {
+      cwd: keyDir,
+    },
+  );
   const base = /K\S+\+\d{3}\+\d{5}/.exec(out)?.[0];
   if (!base) throw new LabError('command-failed', `lab: ldns-keygen for ${origin} printed no key name: ${out.trim()}`);
   const signedFile = `${zoneFile}.signed`;
@@ -55,7 +65,8 @@ export function corruptSignatures(zoneText: string): string {
       const fields = line.trim().split(/\s+/);
       if (fields[3] !== 'RRSIG' || KEPT_VALID.has(fields[4] ?? '')) return line;
       const signature = Buffer.from(fields.slice(12).join(''), 'base64');
-      if (signature.length === 0) throw new LabError('bad-state', `lab: cannot read the RRSIG line ${JSON.stringify(line)}`);
+      if (signature.length === 0)
+        throw new LabError('bad-state', `lab: cannot read the RRSIG line ${JSON.stringify(line)}`);
       signature[signature.length >> 1]! ^= 0xff;
       return [...fields.slice(0, 12), signature.toString('base64')].join('\t');
     })

@@ -60,7 +60,10 @@ export async function startHttpsServer(opts: HttpsOptions): Promise<LabHttps> {
   server.listen(opts.port, '127.0.0.1');
   const [outcome] = await Promise.race([once(server, 'listening').then(() => ['ok'] as const), once(server, 'error')]);
   if (outcome !== 'ok') {
-    throw new LabError('port-in-use', `lab: the HTTPS server cannot listen on 127.0.0.1:${opts.port}: ${(outcome as Error).message}`);
+    throw new LabError(
+      'port-in-use',
+      `lab: the HTTPS server cannot listen on 127.0.0.1:${opts.port}: ${(outcome as Error).message}`,
+    );
   }
   let stopped = false;
   return {

@@ -94,7 +94,10 @@ export interface LabState {
   /** Every scenario by domain: how it is wired and what the verifier should conclude. */
   scenarios: Record<string, LabScenario>;
   /** Every certificate the lab issued, by CertificateSpec.name (e.g. "provider.test"). */
-  certificates: Record<string, { pem: string; derSha256Base64: string; derSha512Base64: string; spkiSha256Hex: string }>;
+  certificates: Record<
+    string,
+    { pem: string; derSha256Base64: string; derSha512Base64: string; spkiSha256Hex: string }
+  >;
 }
 
 /** One row of SCENARIOS as tests see it. */
@@ -215,7 +218,12 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
       certificates: Object.fromEntries(
         [...ca.certs].map(([name, c]) => [
           name,
-          { pem: c.pem, derSha256Base64: c.derSha256Base64, derSha512Base64: c.derSha512Base64, spkiSha256Hex: c.spkiSha256Hex },
+          {
+            pem: c.pem,
+            derSha256Base64: c.derSha256Base64,
+            derSha512Base64: c.derSha512Base64,
+            spkiSha256Hex: c.spkiSha256Hex,
+          },
         ]),
       ),
     };

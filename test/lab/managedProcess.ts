@@ -126,7 +126,12 @@ export class ManagedProcess {
  * into the current directory); throws a LabError with its output if it fails. Resolves with its
  * stdout and stderr together.
  */
-export async function run(command: string, args: readonly string[], what: string, opts: { cwd?: string } = {}): Promise<string> {
+export async function run(
+  command: string,
+  args: readonly string[],
+  what: string,
+  opts: { cwd?: string } = {},
+): Promise<string> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -139,7 +144,10 @@ export async function run(command: string, args: readonly string[], what: string
     }),
   ])) as [number | null];
   if (code !== 0) {
-    throw new LabError('command-failed', `lab: ${what} failed (${command} ${args.join(' ')}, exit ${code}):\n${out.trim()}`);
+    throw new LabError(
+      'command-failed',
+      `lab: ${what} failed (${command} ${args.join(' ')}, exit ${code}):\n${out.trim()}`,
+    );
   }
   return out;
 }

@@ -20,7 +20,14 @@ export const PORT_BLOCK_SIZE = 20;
 export const DEFAULT_PORT_BASE = 25000;
 
 export function labPorts(base: number): LabPorts {
-  return { resolver: base, authoritative: base + 1, starttls: base + 2, tls: base + 3, plain: base + 4, https: base + 5 };
+  return {
+    resolver: base,
+    authoritative: base + 1,
+    starttls: base + 2,
+    tls: base + 3,
+    plain: base + 4,
+    https: base + 5,
+  };
 }
 
 /**
@@ -33,7 +40,10 @@ export async function choosePortBase(explicit: number | undefined): Promise<numb
   const chosen = explicit ?? (fromEnv ? Number(fromEnv) : undefined);
   if (chosen !== undefined) {
     if (!Number.isInteger(chosen) || chosen < 1024 || chosen > 65535 - PORT_BLOCK_SIZE) {
-      throw new LabError('port-in-use', `lab: port base ${chosen} is not an integer in 1024..${65535 - PORT_BLOCK_SIZE}`);
+      throw new LabError(
+        'port-in-use',
+        `lab: port base ${chosen} is not an integer in 1024..${65535 - PORT_BLOCK_SIZE}`,
+      );
     }
     const busy = await busyPorts(labPorts(chosen));
     if (busy.length > 0) {

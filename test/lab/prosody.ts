@@ -92,11 +92,16 @@ function failOnLoggedError(server: ManagedProcess, logFile: string): void {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // not started logging yet
     throw err;
   }
-  const fatal = log.split('\n').filter((line) => /\s(portmanager|certmanager|modulemanager|mod_tls|mod_c2s)\terror\t/.test(line));
+  const fatal = log
+    .split('\n')
+    .filter((line) => /\s(portmanager|certmanager|modulemanager|mod_tls|mod_c2s)\terror\t/.test(line));
   // The certificates directory we leave empty on purpose is not an error for the lab.
   const real = fatal.filter((line) => !line.includes('Error indexing certificate directory'));
   if (real.length > 0) {
-    throw new LabError('server-error', `lab: ${server.name} logged errors while starting:\n${real.join('\n')}\n${server.tail(15, [logFile])}`);
+    throw new LabError(
+      'server-error',
+      `lab: ${server.name} logged errors while starting:\n${real.join('\n')}\n${server.tail(15, [logFile])}`,
+    );
   }
 }
 
@@ -105,7 +110,15 @@ function launch(name: string, dir: string): ManagedProcess {
   return new ManagedProcess(
     name,
     'setpriv',
-    [`--reuid=${PROSODY_USER}`, `--regid=${PROSODY_USER}`, '--init-groups', 'prosody', '--config', join(dir, 'prosody.cfg.lua'), '-F'],
+    [
+      `--reuid=${PROSODY_USER}`,
+      `--regid=${PROSODY_USER}`,
+      '--init-groups',
+      'prosody',
+      '--config',
+      join(dir, 'prosody.cfg.lua'),
+      '-F',
+    ],
     join(dir, 'prosody.out'),
   );
 }
@@ -131,8 +144,21 @@ function prosodyConfig(dir: string, role: 'tls' | 'plain', hosts: readonly Scena
     return { certificate: files.certFile, key: files.keyFile };
   };
   const modules = [
-    'roster', 'saslauth', 'disco', 'ping', 'posix', 'carbons', 'mam', 'smacks', 'csi_simple', 'blocklist',
-    'version', 'time', 'private', 'pep', 'vcard_legacy',
+    'roster',
+    'saslauth',
+    'disco',
+    'ping',
+    'posix',
+    'carbons',
+    'mam',
+    'smacks',
+    'csi_simple',
+    'blocklist',
+    'version',
+    'time',
+    'private',
+    'pep',
+    'vcard_legacy',
   ];
   if (role === 'tls') modules.push('tls');
   const lines = [
@@ -182,7 +208,10 @@ function prosodyConfig(dir: string, role: 'tls' | 'plain', hosts: readonly Scena
       lines.push('', `VirtualHost ${lua(name)}`);
       if (role === 'tls') {
         const files = cert(host.certificate);
-        lines.push(`  ssl = ${luaTable(files)}`, `  c2s_direct_tls_ssl = ${luaTable({ ...files, alpn: ['xmpp-client'] })}`);
+        lines.push(
+          `  ssl = ${luaTable(files)}`,
+          `  c2s_direct_tls_ssl = ${luaTable({ ...files, alpn: ['xmpp-client'] })}`,
+        );
       }
     }
   }
@@ -196,11 +225,15 @@ async function writeAccounts(dataDir: string, domain: string, users: Readonly<Re
     const [local, host] = jid.split('@');
     if (host !== domain || !local) continue;
     await mkdir(join(hostDir, 'accounts'), { recursive: true });
-    await writeFile(join(hostDir, 'accounts', `${encodeStoreName(local)}.dat`), `return { ["password"] = ${lua(password)} };\n`);
+    await writeFile(
+      join(hostDir, 'accounts', `${encodeStoreName(local)}.dat`),
+      `return { ["password"] = ${lua(password)} };\n`,
+    );
     const contacts = MUTUAL_ROSTERS.flatMap(([a, b]) => (a === jid ? [b] : b === jid ? [a] : []));
     if (contacts.length === 0) continue;
     const items = contacts.map(
-      (contact) => `  [${lua(contact)}] = { ["subscription"] = "both"; ["groups"] = { ["Lab"] = true }; ["name"] = ${lua(contact.split('@')[0] ?? contact)} };`,
+      (contact) =>
+        `  [${lua(contact)}] = { ["subscription"] = "both"; ["groups"] = { ["Lab"] = true }; ["name"] = ${lua(contact.split('@')[0] ?? contact)} };`,
     );
     await mkdir(join(hostDir, 'roster'), { recursive: true });
     await writeFile(

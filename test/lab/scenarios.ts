@@ -57,12 +57,13 @@ export interface Expectation {
  * POSH (RFC 7711) document served at `https://<domain>/.well-known/posh/xmpp-client.json`, or with
  * `draftPath` only at the earlier drafts' `/.well-known/posh._xmpp-client._tcp.json`.
  */
-export type PoshSpec = (
+export type PoshSpec =
   /** RFC 7711 §3.1: `fingerprints` of this CertificateSpec's whole DER certificate. */
-  | { readonly fingerprintsOf: string }
-  /** RFC 7711 §3.2: `{"url": ...}`, a reference to the document to use instead. */
-  | { readonly url: string }
-) & { readonly draftPath?: boolean };
+  (
+    | { readonly fingerprintsOf: string }
+    /** RFC 7711 §3.2: `{"url": ...}`, a reference to the document to use instead. */
+    | { readonly url: string }
+  ) & { readonly draftPath?: boolean };
 
 export interface Scenario {
   readonly domain: string;
@@ -174,7 +175,8 @@ export const SCENARIOS: readonly Scenario[] = [
     sniAliases: [PROVIDER_HOST],
     posh: { fingerprintsOf: PROVIDER },
     users: [],
-    purpose: 'the hosting provider: certificate for provider.test and xmpp.provider.test only; ' +
+    purpose:
+      'the hosting provider: certificate for provider.test and xmpp.provider.test only; ' +
       'its POSH document is the target of hosted-url.test\'s "url" delegation',
     expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
   },
@@ -187,7 +189,8 @@ export const SCENARIOS: readonly Scenario[] = [
     srvTarget: PROVIDER_HOST,
     posh: { fingerprintsOf: PROVIDER },
     users: ['henry'],
-    purpose: 'hosted by xmpp.provider.test (insecure SRV); the provider\'s certificate does not name ' +
+    purpose:
+      "hosted by xmpp.provider.test (insecure SRV); the provider's certificate does not name " +
       'hosted.test; a POSH document with its fingerprint proves the delegation',
     expected: { outcome: 'trusted', prooftype: 'posh', dnssec: 'insecure' },
   },
@@ -212,7 +215,8 @@ export const SCENARIOS: readonly Scenario[] = [
     srvTarget: PROVIDER_HOST,
     posh: { fingerprintsOf: PROVIDER, draftPath: true },
     users: ['hilda'],
-    purpose: 'as hosted.test, but the POSH document is only at the drafts\' path ' +
+    purpose:
+      "as hosted.test, but the POSH document is only at the drafts' path " +
       '/.well-known/posh._xmpp-client._tcp.json (the RFC 7711 path is 404)',
     expected: { outcome: 'trusted', prooftype: 'posh', dnssec: 'insecure' },
   },
@@ -225,7 +229,8 @@ export const SCENARIOS: readonly Scenario[] = [
     srvTarget: PROVIDER_HOST,
     signing: 'signed',
     users: ['sam'],
-    purpose: 'hosted by xmpp.provider.test, no POSH; the DNSSEC-secure SRV answer delegates the ' +
+    purpose:
+      'hosted by xmpp.provider.test, no POSH; the DNSSEC-secure SRV answer delegates the ' +
       'domain to the target, whose name the certificate carries',
     expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'secure' },
   },
@@ -313,7 +318,8 @@ export const SCENARIOS: readonly Scenario[] = [
     xmppsClientSrv: false,
     hostMetaSni: PROVIDER_HOST,
     users: ['hank'],
-    purpose: 'no SRV; a Host Meta 2 document (XEP-0487) fetched over verified HTTPS names the ' +
+    purpose:
+      'no SRV; a Host Meta 2 document (XEP-0487) fetched over verified HTTPS names the ' +
       'provider (sni xmpp.provider.test, 127.0.0.1, direct TLS port): delegation by host-meta',
     expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
   },

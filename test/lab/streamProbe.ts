@@ -42,7 +42,10 @@ function collectFeatures(
       if (err) reject(err);
       else resolve(text);
     };
-    const timer = setTimeout(() => finish(text ? undefined : new Error(`no stream features within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(text ? undefined : new Error(`no stream features within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     socket.once(readyEvent, () => {
       socket.write(
         `<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xml:lang='en' ` +

@@ -32,7 +32,11 @@ export function wellKnownDocuments(ports: LabPorts, certs: ReadonlyMap<string, L
   for (const s of SCENARIOS) {
     if (s.posh && 'fingerprintsOf' in s.posh) {
       const cert = certs.get(s.posh.fingerprintsOf);
-      if (!cert) throw new LabError('bad-state', `lab: ${s.domain}: no certificate named ${s.posh.fingerprintsOf} for its POSH document`);
+      if (!cert)
+        throw new LabError(
+          'bad-state',
+          `lab: ${s.domain}: no certificate named ${s.posh.fingerprintsOf} for its POSH document`,
+        );
       // RFC 7711 §3.1: "fingerprints": an array of objects, each with one or more hash members
       // ("sha-256", "sha-512") whose values are base64 hashes of the certificate. The DNA draft and
       // deployed clients hash the whole DER certificate.

@@ -22,7 +22,9 @@ export function labFromEnv(): LabState {
   try {
     state = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new LabError('bad-state', `QUIVER_LAB=${file} cannot be read as lab state: ${(err as Error).message}`, { cause: err });
+    throw new LabError('bad-state', `QUIVER_LAB=${file} cannot be read as lab state: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   if (!isLabState(state)) throw new LabError('bad-state', `QUIVER_LAB=${file} does not hold a lab state`);
   return state;

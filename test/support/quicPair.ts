@@ -4,7 +4,13 @@
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { QuicConnection, type ClientConnectOptions, type QuicEvent, type ServerAcceptOptions, type SocketAddress } from '../../app/quic/quicConnection.ts';
+import {
+  QuicConnection,
+  type ClientConnectOptions,
+  type QuicEvent,
+  type ServerAcceptOptions,
+  type SocketAddress,
+} from '../../app/quic/quicConnection.ts';
 import { parseHeader, protectPacket } from '../../app/quic/packetHeader.ts';
 import type { PacketKeys } from '../../app/quic/packetProtection.ts';
 import { buildRetryPacket, RetryToken } from '../../app/quic/retryToken.ts';
@@ -139,7 +145,14 @@ export class Pair {
     const copies = this.rng() < this.link.duplicate ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const extra = this.rng() < this.link.reorder ? this.rng() * this.link.latency : 0;
-      this.queue.push({ at: this.now + this.link.latency + extra, seq: this.seq++, toServer, data: data.slice(), from, to });
+      this.queue.push({
+        at: this.now + this.link.latency + extra,
+        seq: this.seq++,
+        toServer,
+        data: data.slice(),
+        from,
+        to,
+      });
     }
   }
 
@@ -266,7 +279,11 @@ export class Pair {
    * arbitrary frame bytes reach the server's frame layer. Returns false before 1-RTT keys exist.
    */
   injectFromClient(payload: Uint8Array): boolean {
-    const c = this.client as unknown as { spaces: { nextPn: number; writeKeys: PacketKeys | null }[]; cids: { remote: Uint8Array }; keyPhase: number };
+    const c = this.client as unknown as {
+      spaces: { nextPn: number; writeKeys: PacketKeys | null }[];
+      cids: { remote: Uint8Array };
+      keyPhase: number;
+    };
     const space = c.spaces[2]!;
     if (!space.writeKeys || !this.server) return false;
     const cid = c.cids.remote;
@@ -281,6 +298,12 @@ export class Pair {
   }
 
   handshake(): void {
-    this.driveUntil(() => this.client.isHandshakeComplete && this.server !== null && this.server.isHandshakeComplete && this.serverEvents.some((e) => e.type === 'handshake-complete'));
+    this.driveUntil(
+      () =>
+        this.client.isHandshakeComplete &&
+        this.server !== null &&
+        this.server.isHandshakeComplete &&
+        this.serverEvents.some((e) => e.type === 'handshake-complete'),
+    );
   }
 }

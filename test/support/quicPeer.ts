@@ -31,7 +31,11 @@ if (mode === 'server') {
   // Runs until the test kills it.
 } else if (mode === 'client' && host && port && bytes) {
   const ep = await QuicEndpoint.bind({ address: '0.0.0.0', port: 0 });
-  const conn = ep.connect({ serverName: 'quic.example', alpn: [ALPN], remoteAddress: { address: host, port: Number(port) } });
+  const conn = ep.connect({
+    serverName: 'quic.example',
+    alpn: [ALPN],
+    remoteAddress: { address: host, port: Number(port) },
+  });
   conn.on('peer-certificate', () => conn.acceptPeer());
   await conn.established;
   const data = new Uint8Array(Number(bytes));
@@ -44,13 +48,23 @@ if (mode === 'server') {
       h.update(d);
       got += d.length;
     });
-    s.on('end', () => resolve(got === data.length && h.digest('hex') === createHash('sha256').update(data).digest('hex')));
+    s.on('end', () =>
+      resolve(got === data.length && h.digest('hex') === createHash('sha256').update(data).digest('hex')),
+    );
     s.write(data, true);
   });
   // Discovery may go on after the transfer.
   await pathMtuSettled(conn);
   const { stats } = conn.connection;
-  console.log(JSON.stringify({ intact, maxDatagramSize: stats.maxDatagramSize, mtuProbesSent: stats.mtuProbesSent, mtuProbesLost: stats.mtuProbesLost, packetsLost: stats.packetsLost }));
+  console.log(
+    JSON.stringify({
+      intact,
+      maxDatagramSize: stats.maxDatagramSize,
+      mtuProbesSent: stats.mtuProbesSent,
+      mtuProbesLost: stats.mtuProbesLost,
+      packetsLost: stats.packetsLost,
+    }),
+  );
   conn.close(0, 'done');
   await ep.close();
 } else {

@@ -17,7 +17,13 @@ export const TLS_CHACHA20_POLY1305_SHA256 = 0x1303;
 const SUITES: readonly CipherSuiteInfo[] = [
   { id: TLS_AES_128_GCM_SHA256, name: 'TLS_AES_128_GCM_SHA256', hash: 'sha256', aead: 'aes-128-gcm', keyLength: 16 },
   { id: TLS_AES_256_GCM_SHA384, name: 'TLS_AES_256_GCM_SHA384', hash: 'sha384', aead: 'aes-256-gcm', keyLength: 32 },
-  { id: TLS_CHACHA20_POLY1305_SHA256, name: 'TLS_CHACHA20_POLY1305_SHA256', hash: 'sha256', aead: 'chacha20-poly1305', keyLength: 32 },
+  {
+    id: TLS_CHACHA20_POLY1305_SHA256,
+    name: 'TLS_CHACHA20_POLY1305_SHA256',
+    hash: 'sha256',
+    aead: 'chacha20-poly1305',
+    keyLength: 32,
+  },
 ];
 
 export const DEFAULT_CIPHER_SUITES: readonly number[] = SUITES.map((s) => s.id);

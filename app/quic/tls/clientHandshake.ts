@@ -6,30 +6,76 @@ import { isIP } from 'node:net';
 import { Alert, QUIC_PROTOCOL_VIOLATION, fail } from './alerts.ts';
 import { cipherSuiteById, DEFAULT_CIPHER_SUITES, type CipherSuiteInfo } from './cipherSuites.ts';
 import {
-  Ext, PSK_DHE_KE, TLS13, decodeAlpn, decodeCookie, decodeServerKeyShare, decodeU16,
-  encodeAlpn, encodeClientKeyShares, encodeCookie, encodeOfferedPsks, encodeServerName, encodeU16List,
-  type Extension, type Extensions,
+  Ext,
+  PSK_DHE_KE,
+  TLS13,
+  decodeAlpn,
+  decodeCookie,
+  decodeServerKeyShare,
+  decodeU16,
+  encodeAlpn,
+  encodeClientKeyShares,
+  encodeCookie,
+  encodeOfferedPsks,
+  encodeServerName,
+  encodeU16List,
+  type Extension,
+  type Extensions,
 } from './extensions.ts';
 import type { HandshakeIo, HandshakeMessage, RoleMachine } from './handshakeIo.ts';
 import { DEFAULT_GROUPS, GROUP_IDS, KeyShare, groupById, type GroupName } from './keyShare.ts';
 import {
-  KeySchedule, Transcript, constantTimeEqual, finishedVerifyData, hashLength, resumptionPsk, type HashName,
+  KeySchedule,
+  Transcript,
+  constantTimeEqual,
+  finishedVerifyData,
+  hashLength,
+  resumptionPsk,
+  type HashName,
 } from './keySchedule.ts';
 import {
-  HandshakeType, decodeCertificate, decodeCertificateRequest, decodeCertificateVerify, decodeEncryptedExtensions,
-  decodeNewSessionTicket, decodeServerHello, encodeCertificate, encodeClientHello, encodeFinished, handshakeTypeName,
+  HandshakeType,
+  decodeCertificate,
+  decodeCertificateRequest,
+  decodeCertificateVerify,
+  decodeEncryptedExtensions,
+  decodeNewSessionTicket,
+  decodeServerHello,
+  encodeCertificate,
+  encodeClientHello,
+  encodeFinished,
+  handshakeTypeName,
   type ServerHello,
 } from './messages.ts';
 import {
-  CERTIFICATE_SIGNATURE_SCHEMES, SUPPORTED_SIGNATURE_SCHEMES, certificateVerifyContent, leafPublicKey,
-  signatureSchemeName, verifyCertificateVerify,
+  CERTIFICATE_SIGNATURE_SCHEMES,
+  SUPPORTED_SIGNATURE_SCHEMES,
+  certificateVerifyContent,
+  leafPublicKey,
+  signatureSchemeName,
+  verifyCertificateVerify,
 } from './signatures.ts';
-import { MAX_TICKET_LIFETIME_SECONDS, fromBase64, parseStoredTicket, ticketAgeMs, toBase64, type StoredTicket } from './tickets.ts';
+import {
+  MAX_TICKET_LIFETIME_SECONDS,
+  fromBase64,
+  parseStoredTicket,
+  ticketAgeMs,
+  toBase64,
+  type StoredTicket,
+} from './tickets.ts';
 import type { Epoch, TlsClientConfig, TlsFacts } from './tlsHandshake.ts';
 import type { KeyObject } from 'node:crypto';
 
 type State =
-  | 'start' | 'wait_sh' | 'wait_ee' | 'wait_cert_cr' | 'wait_cert' | 'wait_cv' | 'wait_finished' | 'wait_accept' | 'connected';
+  | 'start'
+  | 'wait_sh'
+  | 'wait_ee'
+  | 'wait_cert_cr'
+  | 'wait_cert'
+  | 'wait_cv'
+  | 'wait_finished'
+  | 'wait_accept'
+  | 'connected';
 
 interface PskOffer {
   ticket: StoredTicket;
@@ -115,7 +161,10 @@ export class ClientHandshake implements RoleMachine {
       { type: Ext.supported_groups, data: encodeU16List(this.groups.map((g) => GROUP_IDS[g])) },
       { type: Ext.signature_algorithms, data: encodeU16List(SUPPORTED_SIGNATURE_SCHEMES) },
       { type: Ext.signature_algorithms_cert, data: encodeU16List(CERTIFICATE_SIGNATURE_SCHEMES) },
-      { type: Ext.key_share, data: encodeClientKeyShares([{ group: GROUP_IDS[this.keyShare.group], keyExchange: this.keyShare.publicKey }]) },
+      {
+        type: Ext.key_share,
+        data: encodeClientKeyShares([{ group: GROUP_IDS[this.keyShare.group], keyExchange: this.keyShare.publicKey }]),
+      },
       { type: Ext.application_layer_protocol_negotiation, data: encodeAlpn(c.alpn) },
       { type: Ext.quic_transport_parameters, data: c.transportParameters },
     );
@@ -130,7 +179,10 @@ export class ClientHandshake implements RoleMachine {
     exts.push({ type: Ext.psk_key_exchange_modes, data: Uint8Array.of(1, PSK_DHE_KE) });
     // §4.2.11: "The "pre_shared_key" extension MUST be the last extension in the ClientHello".
     const age = ticketAgeMs(offer.ticket, this.now()) ?? 0;
-    const identity = { identity: fromBase64(offer.ticket.ticket), obfuscatedTicketAge: (age + offer.ticket.ageAdd) >>> 0 };
+    const identity = {
+      identity: fromBase64(offer.ticket.ticket),
+      obfuscatedTicketAge: (age + offer.ticket.ageAdd) >>> 0,
+    };
     const hl = hashLength(offer.hash);
     exts.push({ type: Ext.pre_shared_key, data: encodeOfferedPsks([identity], [new Uint8Array(hl)]) });
     const ch = encodeClientHello(this.clientRandom, this.suites, exts);
@@ -188,14 +240,17 @@ export class ClientHandshake implements RoleMachine {
     const share = decodeServerKeyShare(ksData);
     // §4.2.8: "the client MUST verify that the selected NamedGroup in the ServerHello is the same as
     // that in the HelloRetryRequest"; and in any case one it sent a share for.
-    if (share.group !== GROUP_IDS[this.keyShare.group]) fail(Alert.illegal_parameter, `ServerHello key_share for group ${share.group}, which we did not offer`);
+    if (share.group !== GROUP_IDS[this.keyShare.group])
+      fail(Alert.illegal_parameter, `ServerHello key_share for group ${share.group}, which we did not offer`);
     const pskData = sh.extensions.get(Ext.pre_shared_key);
     let psk: Uint8Array | null = null;
     if (pskData !== undefined) {
       if (this.pskOffer === null) fail(Alert.unsupported_extension, 'ServerHello pre_shared_key without an offer');
       // §4.2.11: "Clients MUST verify that the server's selected_identity is within the range supplied by the client".
-      if (decodeU16(pskData, 'pre_shared_key') !== 0) fail(Alert.illegal_parameter, 'ServerHello selected a PSK identity we did not offer');
-      if (this.pskOffer.hash !== suite.hash) fail(Alert.illegal_parameter, 'ServerHello cipher suite hash differs from the PSK hash');
+      if (decodeU16(pskData, 'pre_shared_key') !== 0)
+        fail(Alert.illegal_parameter, 'ServerHello selected a PSK identity we did not offer');
+      if (this.pskOffer.hash !== suite.hash)
+        fail(Alert.illegal_parameter, 'ServerHello cipher suite hash differs from the PSK hash');
       psk = this.pskOffer.psk;
       this.resumed = true;
     }
@@ -219,19 +274,24 @@ export class ClientHandshake implements RoleMachine {
     if (sv === undefined) fail(Alert.protocol_version, 'server does not speak TLS 1.3 (no supported_versions)');
     // §4.2.1: "If the "supported_versions" extension in the ServerHello contains a version not offered
     // by the client or contains a version prior to TLS 1.3, the client MUST abort the handshake with an "illegal_parameter" alert."
-    if (decodeU16(sv, 'supported_versions') !== TLS13) fail(Alert.illegal_parameter, 'ServerHello selected a version other than TLS 1.3');
-    if (sh.legacyVersion !== 0x0303) fail(Alert.protocol_version, `ServerHello legacy_version 0x${sh.legacyVersion.toString(16)}`);
+    if (decodeU16(sv, 'supported_versions') !== TLS13)
+      fail(Alert.illegal_parameter, 'ServerHello selected a version other than TLS 1.3');
+    if (sh.legacyVersion !== 0x0303)
+      fail(Alert.protocol_version, `ServerHello legacy_version 0x${sh.legacyVersion.toString(16)}`);
     // §4.1.3: "A client which receives a legacy_session_id_echo field that does not match what it sent
     // in the ClientHello MUST abort the handshake with an "illegal_parameter" alert." (We sent none.)
-    if (sh.legacySessionIdEcho.length !== 0) fail(Alert.illegal_parameter, 'ServerHello echoes a legacy_session_id we did not send');
+    if (sh.legacySessionIdEcho.length !== 0)
+      fail(Alert.illegal_parameter, 'ServerHello echoes a legacy_session_id we did not send');
     if (sh.compressionMethod !== 0) fail(Alert.illegal_parameter, 'ServerHello legacy_compression_method is not 0');
     // §4.1.3: "A client which receives a cipher suite that was not offered MUST abort the handshake
     // with an "illegal_parameter" alert."
     const suite = cipherSuiteById(sh.cipherSuite);
-    if (suite === undefined || !this.suites.includes(sh.cipherSuite)) fail(Alert.illegal_parameter, `ServerHello cipher suite 0x${sh.cipherSuite.toString(16)} was not offered`);
+    if (suite === undefined || !this.suites.includes(sh.cipherSuite))
+      fail(Alert.illegal_parameter, `ServerHello cipher suite 0x${sh.cipherSuite.toString(16)} was not offered`);
     // §4.1.4: "the client MUST check that the cipher suite supplied in the ServerHello is the same as
     // that in the HelloRetryRequest and otherwise abort the handshake with an "illegal_parameter" alert."
-    if (this.suite !== null && this.suite.id !== suite.id) fail(Alert.illegal_parameter, 'ServerHello cipher suite differs from the HelloRetryRequest');
+    if (this.suite !== null && this.suite.id !== suite.id)
+      fail(Alert.illegal_parameter, 'ServerHello cipher suite differs from the HelloRetryRequest');
     this.suite = suite;
   }
 
@@ -242,7 +302,11 @@ export class ClientHandshake implements RoleMachine {
     this.retried = true;
     // §4.1.4: "A HelloRetryRequest MUST NOT contain any extensions that were not first offered by the
     // client in its ClientHello, with the exception of optionally the "cookie" extension."
-    checkResponseExtensions(hrr.extensions, new Set<number>([Ext.supported_versions, Ext.key_share, Ext.cookie]), 'HelloRetryRequest');
+    checkResponseExtensions(
+      hrr.extensions,
+      new Set<number>([Ext.supported_versions, Ext.key_share, Ext.cookie]),
+      'HelloRetryRequest',
+    );
     let changed = false;
     const ksData = hrr.extensions.get(Ext.key_share);
     if (ksData !== undefined) {
@@ -276,7 +340,11 @@ export class ClientHandshake implements RoleMachine {
 
   private onEncryptedExtensions(m: HandshakeMessage): void {
     const ee = decodeEncryptedExtensions(m.body);
-    const offered = new Set<number>([Ext.supported_groups, Ext.application_layer_protocol_negotiation, Ext.quic_transport_parameters]);
+    const offered = new Set<number>([
+      Ext.supported_groups,
+      Ext.application_layer_protocol_negotiation,
+      Ext.quic_transport_parameters,
+    ]);
     if (this.sendSni) offered.add(Ext.server_name);
     checkResponseExtensions(ee, offered, 'EncryptedExtensions');
     const sni = ee.get(Ext.server_name);
@@ -289,7 +357,8 @@ export class ClientHandshake implements RoleMachine {
     // RFC 7301 §3.1: the server's "ProtocolNameList" MUST contain exactly one "ProtocolName".
     if (alpn.length !== 1) fail(Alert.illegal_parameter, `the server selected ${alpn.length} ALPN protocols`);
     const chosen = alpn[0] as string;
-    if (!this.config.alpn.includes(chosen)) fail(Alert.no_application_protocol, `the server selected ALPN "${chosen}", which we did not offer`);
+    if (!this.config.alpn.includes(chosen))
+      fail(Alert.no_application_protocol, `the server selected ALPN "${chosen}", which we did not offer`);
     const tp = ee.get(Ext.quic_transport_parameters);
     // RFC 9001 §8.2: "endpoints that receive ClientHello or EncryptedExtensions messages without the
     // quic_transport_parameters extension MUST close the connection with an error of type 0x016d".
@@ -305,7 +374,8 @@ export class ClientHandshake implements RoleMachine {
     // §4.3.2: "This field SHALL be zero length unless used for the post-handshake authentication exchanges".
     if (cr.context.length !== 0) fail(Alert.illegal_parameter, 'CertificateRequest context is not empty');
     // §4.3.2: "The "signature_algorithms" extension MUST be specified".
-    if (!cr.extensions.has(Ext.signature_algorithms)) fail(Alert.missing_extension, 'CertificateRequest without signature_algorithms');
+    if (!cr.extensions.has(Ext.signature_algorithms))
+      fail(Alert.missing_extension, 'CertificateRequest without signature_algorithms');
     this.certRequestContext = cr.context;
     this.transcript.add(m.raw);
     this.state = 'wait_cert';
@@ -348,7 +418,8 @@ export class ClientHandshake implements RoleMachine {
 
   /** The caller's verifier accepted the chain: send our Finished and install 1-RTT keys. */
   acceptPeer(): void {
-    if (this.state !== 'wait_accept') throw new Error(`acceptPeer() called in state ${this.state}, not after 'peer-certificate'`);
+    if (this.state !== 'wait_accept')
+      throw new Error(`acceptPeer() called in state ${this.state}, not after 'peer-certificate'`);
     const suite = this.suite as CipherSuiteInfo;
     const app = this.appSecrets as { client: Uint8Array; server: Uint8Array };
     if (this.certRequestContext !== null) {
@@ -357,7 +428,9 @@ export class ClientHandshake implements RoleMachine {
       this.transcript.add(empty);
       this.io.send('handshake', empty);
     }
-    const fin = encodeFinished(finishedVerifyData(suite.hash, this.clientHs as Uint8Array, this.transcript.hash(suite.hash)));
+    const fin = encodeFinished(
+      finishedVerifyData(suite.hash, this.clientHs as Uint8Array, this.transcript.hash(suite.hash)),
+    );
     this.transcript.add(fin);
     this.io.send('handshake', fin);
     this.resumptionSecret = (this.schedule as KeySchedule).resumptionMasterSecret(this.transcript.hash(suite.hash));
@@ -385,7 +458,8 @@ export class ClientHandshake implements RoleMachine {
   private onNewSessionTicket(m: HandshakeMessage): void {
     const nst = decodeNewSessionTicket(m.body);
     // §4.6.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)."
-    if (nst.lifetime > MAX_TICKET_LIFETIME_SECONDS) fail(Alert.illegal_parameter, `ticket lifetime ${nst.lifetime}s exceeds 7 days`);
+    if (nst.lifetime > MAX_TICKET_LIFETIME_SECONDS)
+      fail(Alert.illegal_parameter, `ticket lifetime ${nst.lifetime}s exceeds 7 days`);
     // §4.6.1: "The value of zero indicates that the ticket should be discarded immediately."
     if (nst.lifetime === 0) return;
     const suite = this.suite as CipherSuiteInfo;
@@ -428,7 +502,8 @@ export function checkResponseExtensions(exts: Extensions, allowed: ReadonlySet<n
   const known = new Set<number>(Object.values(Ext));
   for (const e of exts.list) {
     if (allowed.has(e.type)) continue;
-    if (known.has(e.type) && e.type !== Ext.early_data) fail(Alert.illegal_parameter, `${what} carries extension ${e.type}, not allowed there`);
+    if (known.has(e.type) && e.type !== Ext.early_data)
+      fail(Alert.illegal_parameter, `${what} carries extension ${e.type}, not allowed there`);
     fail(Alert.unsupported_extension, `${what} carries extension ${e.type}, which we did not offer`);
   }
 }

@@ -123,7 +123,8 @@ export function decodeServerName(data: Uint8Array): string | null {
 }
 
 function decodeAscii(b: Uint8Array, what: string): string {
-  for (const c of b) if (c < 0x21 || c > 0x7e) fail(Alert.illegal_parameter, `${what}: non-printable byte 0x${c.toString(16)}`);
+  for (const c of b)
+    if (c < 0x21 || c > 0x7e) fail(Alert.illegal_parameter, `${what}: non-printable byte 0x${c.toString(16)}`);
   return new TextDecoder().decode(b);
 }
 
@@ -165,7 +166,8 @@ export function decodeClientKeyShares(data: Uint8Array): KeyShareEntry[] {
   while (list.remaining > 0) {
     const s = readShare(list);
     // §4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same group."
-    if (out.some((o) => o.group === s.group)) fail(Alert.illegal_parameter, `key_share: two shares for group ${s.group}`);
+    if (out.some((o) => o.group === s.group))
+      fail(Alert.illegal_parameter, `key_share: two shares for group ${s.group}`);
     out.push(s);
   }
   return out;
@@ -211,7 +213,8 @@ export function decodeOfferedPsks(data: Uint8Array): OfferedPsks {
   while (bs.remaining > 0) binders.push(bs.vector(1, 32, 255));
   // §4.2.11: "the server MUST validate the corresponding binder value ... If this value is not
   // present or does not validate, the server MUST abort the handshake."
-  if (binders.length !== identities.length) fail(Alert.illegal_parameter, 'pre_shared_key: binder count differs from identity count');
+  if (binders.length !== identities.length)
+    fail(Alert.illegal_parameter, 'pre_shared_key: binder count differs from identity count');
   return { identities, binders, bindersLength: data.length - bindersStart };
 }
 

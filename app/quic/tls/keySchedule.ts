@@ -75,7 +75,12 @@ export function hkdfExpandLabel(
  * §7.1: Derive-Secret(Secret, Label, Messages) = HKDF-Expand-Label(Secret, Label,
  * Transcript-Hash(Messages), Hash.length). Takes the transcript hash, not the messages.
  */
-export function deriveSecret(hash: HashName, secret: Uint8Array, label: string, transcriptHash: Uint8Array): Uint8Array {
+export function deriveSecret(
+  hash: HashName,
+  secret: Uint8Array,
+  label: string,
+  transcriptHash: Uint8Array,
+): Uint8Array {
   return hkdfExpandLabel(hash, secret, label, transcriptHash, hashLength(hash));
 }
 
@@ -159,13 +164,19 @@ export class KeySchedule {
   /** The two handshake traffic secrets, transcript ClientHello..ServerHello. */
   handshakeTrafficSecrets(th: Uint8Array): { client: Uint8Array; server: Uint8Array } {
     const hs = this.require(this.handshakeSecret);
-    return { client: deriveSecret(this.hash, hs, 'c hs traffic', th), server: deriveSecret(this.hash, hs, 's hs traffic', th) };
+    return {
+      client: deriveSecret(this.hash, hs, 'c hs traffic', th),
+      server: deriveSecret(this.hash, hs, 's hs traffic', th),
+    };
   }
 
   /** The two application traffic secrets, transcript ClientHello..server Finished. */
   applicationTrafficSecrets(th: Uint8Array): { client: Uint8Array; server: Uint8Array } {
     const ms = this.require(this.masterSecret);
-    return { client: deriveSecret(this.hash, ms, 'c ap traffic', th), server: deriveSecret(this.hash, ms, 's ap traffic', th) };
+    return {
+      client: deriveSecret(this.hash, ms, 'c ap traffic', th),
+      server: deriveSecret(this.hash, ms, 's ap traffic', th),
+    };
   }
 
   /** resumption_master_secret, transcript ClientHello..client Finished. */

@@ -32,7 +32,11 @@ export class KeyShare {
 
   static generate(group: GroupName, randomBytes: (n: number) => Uint8Array): KeyShare {
     if (group === 'x25519') {
-      const priv: KeyObject = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, randomBytes(32)]), format: 'der', type: 'pkcs8' });
+      const priv: KeyObject = createPrivateKey({
+        key: Buffer.concat([X25519_PKCS8_PREFIX, randomBytes(32)]),
+        format: 'der',
+        type: 'pkcs8',
+      });
       const spki = createPublicKey(priv).export({ format: 'der', type: 'spki' });
       const pub = new Uint8Array(spki.subarray(spki.length - 32));
       return new KeyShare(group, pub, (peer) => x25519Secret(priv, peer));
@@ -74,7 +78,8 @@ function x25519Secret(priv: KeyObject, peer: Uint8Array): Uint8Array {
 function p256Secret(ecdh: ReturnType<typeof createECDH>, peer: Uint8Array): Uint8Array {
   // §4.2.8.2: "For the curves secp256r1 ... the contents are the serialized value of the
   // following struct: uint8 legacy_form = 4; opaque X[coordinate_length]; opaque Y[coordinate_length];"
-  if (peer.length !== 65 || peer[0] !== 4) fail(Alert.illegal_parameter, 'secp256r1 key share is not an uncompressed point');
+  if (peer.length !== 65 || peer[0] !== 4)
+    fail(Alert.illegal_parameter, 'secp256r1 key share is not an uncompressed point');
   try {
     return new Uint8Array(ecdh.computeSecret(peer));
   } catch (err) {

@@ -44,7 +44,11 @@ export interface ClientHello {
   extensions: Extensions;
 }
 
-export function encodeClientHello(random: Uint8Array, cipherSuites: readonly number[], extensions: readonly Extension[]): Uint8Array {
+export function encodeClientHello(
+  random: Uint8Array,
+  cipherSuites: readonly number[],
+  extensions: readonly Extension[],
+): Uint8Array {
   const w = new ByteWriter().u16(0x0303).bytes(random);
   // RFC 9001 §8.4: "A client MUST NOT request the use of the TLS 1.3 compatibility mode."
   w.vector(1, new Uint8Array(0));
@@ -79,7 +83,12 @@ export interface ServerHello {
   isHelloRetryRequest: boolean;
 }
 
-export function encodeServerHello(random: Uint8Array, sessionIdEcho: Uint8Array, cipherSuite: number, extensions: readonly Extension[]): Uint8Array {
+export function encodeServerHello(
+  random: Uint8Array,
+  sessionIdEcho: Uint8Array,
+  cipherSuite: number,
+  extensions: readonly Extension[],
+): Uint8Array {
   const w = new ByteWriter().u16(0x0303).bytes(random).vector(1, sessionIdEcho).u16(cipherSuite).u8(0);
   Extensions.write(w, extensions);
   return frame(HandshakeType.server_hello, w.finish());
@@ -95,7 +104,15 @@ export function decodeServerHello(body: Uint8Array): ServerHello {
   const extensions = Extensions.read(r, 'ServerHello', 6);
   r.expectEnd();
   const isHelloRetryRequest = random.every((b, i) => b === HELLO_RETRY_REQUEST_RANDOM[i]);
-  return { legacyVersion, random, legacySessionIdEcho, cipherSuite, compressionMethod, extensions, isHelloRetryRequest };
+  return {
+    legacyVersion,
+    random,
+    legacySessionIdEcho,
+    cipherSuite,
+    compressionMethod,
+    extensions,
+    isHelloRetryRequest,
+  };
 }
 
 export function encodeEncryptedExtensions(extensions: readonly Extension[]): Uint8Array {
@@ -141,7 +158,8 @@ export function decodeCertificate(body: Uint8Array): { context: Uint8Array; chai
     // Per-certificate extensions (status_request, SCT) are not requested, so they are skipped
     // after structural decoding; §4.4.2: they MUST correspond to ones in the ClientHello.
     const exts = Extensions.read(list, 'CertificateEntry');
-    if (exts.list.length > 0) fail(Alert.unsupported_extension, 'CertificateEntry carries an extension we did not offer');
+    if (exts.list.length > 0)
+      fail(Alert.unsupported_extension, 'CertificateEntry carries an extension we did not offer');
   }
   return { context, chain };
 }

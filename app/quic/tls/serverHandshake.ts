@@ -6,19 +6,45 @@ import type { KeyObject } from 'node:crypto';
 import { Alert, QUIC_PROTOCOL_VIOLATION, fail } from './alerts.ts';
 import { cipherSuiteById, DEFAULT_CIPHER_SUITES, type CipherSuiteInfo } from './cipherSuites.ts';
 import {
-  Ext, PSK_DHE_KE, TLS13, decodeAlpn, decodeClientKeyShares, decodeCookie, decodeOfferedPsks, decodePskModes,
-  decodeServerName, decodeU16List, encodeAlpn, encodeCookie, encodeServerKeyShare, encodeU16, type Extension,
+  Ext,
+  PSK_DHE_KE,
+  TLS13,
+  decodeAlpn,
+  decodeClientKeyShares,
+  decodeCookie,
+  decodeOfferedPsks,
+  decodePskModes,
+  decodeServerName,
+  decodeU16List,
+  encodeAlpn,
+  encodeCookie,
+  encodeServerKeyShare,
+  encodeU16,
+  type Extension,
   type KeyShareEntry,
 } from './extensions.ts';
 import type { HandshakeIo, HandshakeMessage, RoleMachine } from './handshakeIo.ts';
 import { DEFAULT_GROUPS, GROUP_IDS, KeyShare, groupById, type GroupName } from './keyShare.ts';
 import { KeySchedule, Transcript, constantTimeEqual, finishedVerifyData, resumptionPsk } from './keySchedule.ts';
 import {
-  HELLO_RETRY_REQUEST_RANDOM, HandshakeType, decodeClientHello, encodeCertificate, encodeCertificateVerify,
-  encodeEncryptedExtensions, encodeFinished, encodeNewSessionTicket, encodeServerHello, handshakeTypeName,
+  HELLO_RETRY_REQUEST_RANDOM,
+  HandshakeType,
+  decodeClientHello,
+  encodeCertificate,
+  encodeCertificateVerify,
+  encodeEncryptedExtensions,
+  encodeFinished,
+  encodeNewSessionTicket,
+  encodeServerHello,
+  handshakeTypeName,
   type ClientHello,
 } from './messages.ts';
-import { certificateVerifyContent, chooseSignatureScheme, signCertificateVerify, signatureSchemeName } from './signatures.ts';
+import {
+  certificateVerifyContent,
+  chooseSignatureScheme,
+  signCertificateVerify,
+  signatureSchemeName,
+} from './signatures.ts';
 import { MAX_TICKET_LIFETIME_SECONDS, openTicket, sealTicket } from './tickets.ts';
 import type { Epoch, TlsFacts, TlsServerConfig } from './tlsHandshake.ts';
 
@@ -78,11 +104,14 @@ export class ServerHandshake implements RoleMachine {
   }
 
   handleMessage(m: HandshakeMessage): void {
-    if (m.type === HandshakeType.client_hello && (this.state === 'wait_ch' || this.state === 'wait_ch2')) return this.onClientHello(m);
+    if (m.type === HandshakeType.client_hello && (this.state === 'wait_ch' || this.state === 'wait_ch2'))
+      return this.onClientHello(m);
     if (m.type === HandshakeType.finished && this.state === 'wait_finished') return this.onFinished(m);
-    if (m.type === HandshakeType.key_update) fail(Alert.unexpected_message, 'TLS KeyUpdate is forbidden in QUIC (RFC 9001 §6)');
+    if (m.type === HandshakeType.key_update)
+      fail(Alert.unexpected_message, 'TLS KeyUpdate is forbidden in QUIC (RFC 9001 §6)');
     // RFC 9001 §8.3: "Clients MUST NOT send the EndOfEarlyData message."
-    if (m.type === HandshakeType.end_of_early_data) fail(Alert.unexpected_message, 'EndOfEarlyData is not used with QUIC', QUIC_PROTOCOL_VIOLATION);
+    if (m.type === HandshakeType.end_of_early_data)
+      fail(Alert.unexpected_message, 'EndOfEarlyData is not used with QUIC', QUIC_PROTOCOL_VIOLATION);
     fail(Alert.unexpected_message, `${handshakeTypeName(m.type)} received in state ${this.state}`);
   }
 
@@ -94,14 +123,18 @@ export class ServerHandshake implements RoleMachine {
       // §4.1.2: after a HelloRetryRequest the client "MUST send the same ClientHello" except for the
       // listed changes; a cookie we sent must come back (§4.2.2).
       const cookie = exts.get(Ext.cookie);
-      if (this.hrr.cookie !== null && (cookie === undefined || !constantTimeEqual(decodeCookie(cookie), this.hrr.cookie))) {
+      if (
+        this.hrr.cookie !== null &&
+        (cookie === undefined || !constantTimeEqual(decodeCookie(cookie), this.hrr.cookie))
+      ) {
         fail(Alert.illegal_parameter, 'second ClientHello does not echo our cookie');
       }
     }
     // Cipher suite: the client's preference among ours; after an HRR it must not change (§4.1.4).
     const suiteId = this.suite?.id ?? ch.cipherSuites.find((s) => this.suites.includes(s));
     if (suiteId === undefined) fail(Alert.handshake_failure, 'no cipher suite in common');
-    if (!ch.cipherSuites.includes(suiteId)) fail(Alert.illegal_parameter, 'second ClientHello dropped the cipher suite of the HelloRetryRequest');
+    if (!ch.cipherSuites.includes(suiteId))
+      fail(Alert.illegal_parameter, 'second ClientHello dropped the cipher suite of the HelloRetryRequest');
     const suite = cipherSuiteById(suiteId) as CipherSuiteInfo;
     this.suite = suite;
 
@@ -111,7 +144,8 @@ export class ServerHandshake implements RoleMachine {
     if (alpnData === undefined) fail(Alert.no_application_protocol, 'the client offered no ALPN protocol');
     const offeredAlpn = decodeAlpn(alpnData);
     const alpn = this.config.alpn.find((p) => offeredAlpn.includes(p));
-    if (alpn === undefined) fail(Alert.no_application_protocol, `no common ALPN protocol (client offered ${offeredAlpn.join(', ')})`);
+    if (alpn === undefined)
+      fail(Alert.no_application_protocol, `no common ALPN protocol (client offered ${offeredAlpn.join(', ')})`);
     // RFC 9001 §8.2: ClientHello "without the quic_transport_parameters extension MUST close the
     // connection with an error of type 0x016d (equivalent to a fatal TLS missing_extension alert)".
     const tp = exts.get(Ext.quic_transport_parameters);
@@ -123,11 +157,14 @@ export class ServerHandshake implements RoleMachine {
     // "key_share" extension, and vice versa." We offer no psk_ke, so both are mandatory.
     const sgData = exts.get(Ext.supported_groups);
     const ksData = exts.get(Ext.key_share);
-    if (sgData === undefined || ksData === undefined) fail(Alert.missing_extension, 'ClientHello without supported_groups/key_share');
+    if (sgData === undefined || ksData === undefined)
+      fail(Alert.missing_extension, 'ClientHello without supported_groups/key_share');
     const clientGroups = decodeU16List(sgData, 'supported_groups');
     const shares = decodeClientKeyShares(ksData);
     // §4.2.8: "Each KeyShareEntry value MUST correspond to a group offered in the "supported_groups" extension".
-    for (const s of shares) if (!clientGroups.includes(s.group)) fail(Alert.illegal_parameter, `key_share for group ${s.group} not in supported_groups`);
+    for (const s of shares)
+      if (!clientGroups.includes(s.group))
+        fail(Alert.illegal_parameter, `key_share for group ${s.group} not in supported_groups`);
     const usable = shares.find((s) => {
       const g = groupById(s.group);
       return g !== undefined && this.groups.includes(g);
@@ -140,8 +177,11 @@ export class ServerHandshake implements RoleMachine {
       }
       if (usable === undefined) fail(Alert.illegal_parameter, 'second ClientHello has no usable key share');
     } else if (usable === undefined || this.config.requireHelloRetry === true) {
-      const wanted = this.groups.find((g) => clientGroups.includes(GROUP_IDS[g]) && !shares.some((s) => s.group === GROUP_IDS[g]));
-      if (usable === undefined && wanted === undefined) fail(Alert.handshake_failure, 'no key exchange group in common');
+      const wanted = this.groups.find(
+        (g) => clientGroups.includes(GROUP_IDS[g]) && !shares.some((s) => s.group === GROUP_IDS[g]),
+      );
+      if (usable === undefined && wanted === undefined)
+        fail(Alert.handshake_failure, 'no key exchange group in common');
       return this.sendHelloRetryRequest(m.raw, ch, wanted ?? null);
     }
     const share = usable as KeyShareEntry;
@@ -151,13 +191,17 @@ export class ServerHandshake implements RoleMachine {
     let cert: { certificateChain: Uint8Array[]; privateKey: KeyObject } | null = null;
     let scheme: number | undefined;
     if (psk === null) {
-      cert = this.config.selectCertificate?.(this.serverName) ?? { certificateChain: this.config.certificateChain, privateKey: this.config.privateKey };
+      cert = this.config.selectCertificate?.(this.serverName) ?? {
+        certificateChain: this.config.certificateChain,
+        privateKey: this.config.privateKey,
+      };
       // §4.2.3: "If a server is authenticating via a certificate and the client has not sent a
       // "signature_algorithms" extension, then the server MUST abort the handshake with a "missing_extension" alert".
       const saData = exts.get(Ext.signature_algorithms);
       if (saData === undefined) fail(Alert.missing_extension, 'ClientHello without signature_algorithms');
       scheme = chooseSignatureScheme(cert.privateKey, decodeU16List(saData, 'signature_algorithms'));
-      if (scheme === undefined) fail(Alert.handshake_failure, 'the client accepts no signature scheme our key can make');
+      if (scheme === undefined)
+        fail(Alert.handshake_failure, 'the client accepts no signature scheme our key can make');
     }
     this.alpn = alpn;
     this.io.emit({ type: 'peer-transport-parameters', data: tp });
@@ -249,7 +293,8 @@ export class ServerHandshake implements RoleMachine {
     const truncated = raw.subarray(0, raw.length - offered.bindersLength);
     const binderKey = new KeySchedule(suite.hash, state.psk).resumptionBinderKey();
     const expected = finishedVerifyData(suite.hash, binderKey, this.transcript.hash(suite.hash, [truncated]));
-    if (!constantTimeEqual(expected, offered.binders[0] as Uint8Array)) fail(Alert.decrypt_error, 'PSK binder does not verify');
+    if (!constantTimeEqual(expected, offered.binders[0] as Uint8Array))
+      fail(Alert.decrypt_error, 'PSK binder does not verify');
     this.resumed = true;
     return state.psk;
   }
@@ -260,17 +305,27 @@ export class ServerHandshake implements RoleMachine {
     // §4.4.4: incorrect Finished -> "decrypt_error".
     if (!constantTimeEqual(expected, m.body)) fail(Alert.decrypt_error, 'client Finished does not verify');
     this.transcript.add(m.raw);
-    this.io.emit({ type: 'keys', epoch: 'application', direction: 'read', suite, secret: this.clientApp as Uint8Array });
+    this.io.emit({
+      type: 'keys',
+      epoch: 'application',
+      direction: 'read',
+      suite,
+      secret: this.clientApp as Uint8Array,
+    });
     this.state = 'connected';
     this.readEpoch = 'application';
     this.complete = true;
     this.io.emit({ type: 'handshake-complete' });
-    if (this.issueTickets) this.sendTicket(suite, (this.schedule as KeySchedule).resumptionMasterSecret(this.transcript.hash(suite.hash)));
+    if (this.issueTickets)
+      this.sendTicket(suite, (this.schedule as KeySchedule).resumptionMasterSecret(this.transcript.hash(suite.hash)));
   }
 
   /** §4.6.1 NewSessionTicket, in the application epoch (RFC 9001 §4.1.3 post-handshake messages). */
   private sendTicket(suite: CipherSuiteInfo, resumptionSecret: Uint8Array): void {
-    const lifetime = Math.min(this.config.ticketLifetimeSeconds ?? DEFAULT_TICKET_LIFETIME_SECONDS, MAX_TICKET_LIFETIME_SECONDS);
+    const lifetime = Math.min(
+      this.config.ticketLifetimeSeconds ?? DEFAULT_TICKET_LIFETIME_SECONDS,
+      MAX_TICKET_LIFETIME_SECONDS,
+    );
     const nonce = Uint8Array.of(0);
     const ageAdd = new DataView((this.random(4) as Uint8Array).slice().buffer).getUint32(0);
     const ticket = sealTicket(
@@ -314,16 +369,24 @@ function checkClientHelloBasics(ch: ClientHello): void {
   }
   // §4.1.2: "A server which receives a legacy_version value not equal to 0x0303 MUST abort the
   // handshake with a "protocol_version" alert."
-  if (ch.legacyVersion !== 0x0303) fail(Alert.protocol_version, `ClientHello legacy_version 0x${ch.legacyVersion.toString(16)}`);
+  if (ch.legacyVersion !== 0x0303)
+    fail(Alert.protocol_version, `ClientHello legacy_version 0x${ch.legacyVersion.toString(16)}`);
   // §4.1.2: "If a TLS 1.3 ClientHello is received with any other value in this field, the server
   // MUST abort the handshake with an "illegal_parameter" alert."
-  if (ch.compressionMethods.length !== 1 || ch.compressionMethods[0] !== 0) fail(Alert.illegal_parameter, 'legacy_compression_methods is not [null]');
+  if (ch.compressionMethods.length !== 1 || ch.compressionMethods[0] !== 0)
+    fail(Alert.illegal_parameter, 'legacy_compression_methods is not [null]');
   // RFC 9001 §8.4: "A server SHOULD treat the receipt of a TLS ClientHello with a non-empty
   // legacy_session_id field as a connection error of type PROTOCOL_VIOLATION."
-  if (ch.legacySessionId.length !== 0) fail(Alert.illegal_parameter, 'non-empty legacy_session_id (middlebox compatibility mode) in QUIC', QUIC_PROTOCOL_VIOLATION);
+  if (ch.legacySessionId.length !== 0)
+    fail(
+      Alert.illegal_parameter,
+      'non-empty legacy_session_id (middlebox compatibility mode) in QUIC',
+      QUIC_PROTOCOL_VIOLATION,
+    );
   // §4.2.11: "Servers MUST check that it is the last extension and otherwise fail the handshake with
   // an "illegal_parameter" alert."
   const list = ch.extensions.list;
   const pskAt = list.findIndex((e) => e.type === Ext.pre_shared_key);
-  if (pskAt !== -1 && pskAt !== list.length - 1) fail(Alert.illegal_parameter, 'pre_shared_key is not the last extension');
+  if (pskAt !== -1 && pskAt !== list.length - 1)
+    fail(Alert.illegal_parameter, 'pre_shared_key is not the last extension');
 }

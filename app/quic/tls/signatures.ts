@@ -131,7 +131,10 @@ export function verifyCertificateVerify(
     fail(Alert.illegal_parameter, `CertificateVerify uses ${signatureSchemeName(scheme)}, which was not offered`);
   }
   if (!keyFitsScheme(publicKey, scheme)) {
-    fail(Alert.illegal_parameter, `CertificateVerify uses ${signatureSchemeName(scheme)} but the certificate key is ${publicKey.asymmetricKeyType}`);
+    fail(
+      Alert.illegal_parameter,
+      `CertificateVerify uses ${signatureSchemeName(scheme)} but the certificate key is ${publicKey.asymmetricKeyType}`,
+    );
   }
   const { digest, options } = algorithmFor(scheme);
   let ok: boolean;

@@ -39,7 +39,14 @@ export function parseStoredTicket(value: unknown): StoredTicket | null {
   const isStr = (k: string): boolean => typeof t[k] === 'string';
   const isNum = (k: string): boolean => typeof t[k] === 'number' && Number.isFinite(t[k]);
   if (t.version !== 1 || !isStr('serverName') || !isStr('ticket') || !isStr('psk')) return null;
-  if (!(t.alpn === null || isStr('alpn')) || !isNum('cipherSuite') || !isNum('ageAdd') || !isNum('lifetimeSeconds') || !isNum('receivedAt')) return null;
+  if (
+    !(t.alpn === null || isStr('alpn')) ||
+    !isNum('cipherSuite') ||
+    !isNum('ageAdd') ||
+    !isNum('lifetimeSeconds') ||
+    !isNum('receivedAt')
+  )
+    return null;
   if (!Array.isArray(t.peerChain) || !t.peerChain.every((c) => typeof c === 'string')) return null;
   return value as StoredTicket;
 }

@@ -83,7 +83,13 @@ export interface TlsFacts {
 }
 
 export type TlsEvent =
-  | { type: 'keys'; epoch: 'handshake' | 'application'; direction: 'read' | 'write'; suite: CipherSuiteInfo; secret: Uint8Array }
+  | {
+      type: 'keys';
+      epoch: 'handshake' | 'application';
+      direction: 'read' | 'write';
+      suite: CipherSuiteInfo;
+      secret: Uint8Array;
+    }
   | { type: 'peer-transport-parameters'; data: Uint8Array }
   /** Client: CertificateVerify and server Finished already checked. On resumption: the chain stored with the ticket. */
   | { type: 'peer-certificate'; chain: Uint8Array[] }
@@ -113,7 +119,10 @@ export class TlsHandshake {
     if (config.alpn.length === 0) throw new Error('TLS config: RFC 9001 §8.1 requires at least one ALPN protocol');
     const random = config.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n)));
     const now = config.now ?? Date.now;
-    this.role = config.role === 'client' ? new ClientHandshake(config, this.io, random, now) : new ServerHandshake(config, this.io, random, now);
+    this.role =
+      config.role === 'client'
+        ? new ClientHandshake(config, this.io, random, now)
+        : new ServerHandshake(config, this.io, random, now);
   }
 
   /** Client: queues the ClientHello. Server: no-op. Poll afterwards. */
@@ -130,7 +139,13 @@ export class TlsHandshake {
     // RFC 9001 §4.1.3: "If the packet is from a previously installed encryption level, it MUST NOT
     // contain data that extends past the end of previously received data in that flow."
     if (EPOCH_ORDER[epoch] < EPOCH_ORDER[this.role.readEpoch]) {
-      return this.fail(new TlsAlertError(Alert.unexpected_message, `handshake data in the ${epoch} epoch after it was closed`, QUIC_PROTOCOL_VIOLATION));
+      return this.fail(
+        new TlsAlertError(
+          Alert.unexpected_message,
+          `handshake data in the ${epoch} epoch after it was closed`,
+          QUIC_PROTOCOL_VIOLATION,
+        ),
+      );
     }
     const buffered = this.buffers[epoch];
     // RFC 9000 §7.5: an endpoint whose CRYPTO buffer is exceeded and does not expand it "MUST close
@@ -166,7 +181,13 @@ export class TlsHandshake {
     this.guard(() => this.role.acceptPeer());
     if (!this.failed && this.buffers.handshake.length > 0) {
       // RFC 9001 §4.1.3: unconsumed data from a previous encryption level at a key change.
-      return this.fail(new TlsAlertError(Alert.unexpected_message, 'unconsumed handshake data after the server Finished', QUIC_PROTOCOL_VIOLATION));
+      return this.fail(
+        new TlsAlertError(
+          Alert.unexpected_message,
+          'unconsumed handshake data after the server Finished',
+          QUIC_PROTOCOL_VIOLATION,
+        ),
+      );
     }
     this.pump();
   }
@@ -206,7 +227,12 @@ export class TlsHandshake {
       if (buf.length < 4) return;
       const length = ((buf[1] as number) << 16) | ((buf[2] as number) << 8) | (buf[3] as number);
       if (length + 4 > MAX_BUFFERED_HANDSHAKE_BYTES) {
-        return this.fail(new TlsAlertError(Alert.decode_error, `${handshakeTypeName(buf[0] as number)} of ${length} bytes exceeds our limit`));
+        return this.fail(
+          new TlsAlertError(
+            Alert.decode_error,
+            `${handshakeTypeName(buf[0] as number)} of ${length} bytes exceeds our limit`,
+          ),
+        );
       }
       if (buf.length < 4 + length) return;
       const raw = buf.slice(0, 4 + length);
@@ -216,7 +242,13 @@ export class TlsHandshake {
         // RFC 9001 §4.1.3: "When TLS provides keys for a higher encryption level, if there is data
         // from a previous encryption level that TLS has not consumed, this MUST be treated as a
         // connection error of type PROTOCOL_VIOLATION."
-        this.fail(new TlsAlertError(Alert.unexpected_message, `unconsumed ${epoch} handshake data at a key change`, QUIC_PROTOCOL_VIOLATION));
+        this.fail(
+          new TlsAlertError(
+            Alert.unexpected_message,
+            `unconsumed ${epoch} handshake data at a key change`,
+            QUIC_PROTOCOL_VIOLATION,
+          ),
+        );
       }
     }
   }
@@ -229,7 +261,9 @@ export class TlsHandshake {
       if (err instanceof TlsAlertError) return this.fail(err);
       // Whatever else escaped (a crypto routine refusing hostile input we failed to screen) still
       // must not throw out of the machine: it is a fatal internal_error for this connection only.
-      this.fail(new TlsAlertError(Alert.internal_error, `internal error: ${err instanceof Error ? err.message : String(err)}`));
+      this.fail(
+        new TlsAlertError(Alert.internal_error, `internal error: ${err instanceof Error ? err.message : String(err)}`),
+      );
     }
   }
 

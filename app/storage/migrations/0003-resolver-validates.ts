@@ -9,6 +9,8 @@ export const resolverValidates: Migration = {
   version: 3,
   name: 'resolver-validates',
   up(db) {
-    db.exec(`ALTER TABLE accounts ADD COLUMN resolver_validates INTEGER NOT NULL DEFAULT 0 CHECK (resolver_validates IN (0, 1));`);
+    db.exec(
+      `ALTER TABLE accounts ADD COLUMN resolver_validates INTEGER NOT NULL DEFAULT 0 CHECK (resolver_validates IN (0, 1));`,
+    );
   },
 };

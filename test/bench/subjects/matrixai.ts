@@ -27,7 +27,8 @@ export function matrixai(): Subject {
           key: toArrayBuffer(Buffer.alloc(32, 1)),
           ops: {
             sign: async (k, d) => toArrayBuffer(createHmac('sha256', Buffer.from(k)).update(Buffer.from(d)).digest()),
-            verify: async (k, d, s) => createHmac('sha256', Buffer.from(k)).update(Buffer.from(d)).digest().equals(Buffer.from(s)),
+            verify: async (k, d, s) =>
+              createHmac('sha256', Buffer.from(k)).update(Buffer.from(d)).digest().equals(Buffer.from(s)),
           },
         },
         config: { key: KEY_PEM, cert: CERT_PEM, verifyPeer: false, applicationProtos: [ALPN] },
@@ -35,7 +36,9 @@ export function matrixai(): Subject {
       });
       server.addEventListener(events.EventQUICServerConnection.name, (e) => {
         const conn = (e as events.EventQUICServerConnection).detail as QUICConnection;
-        conn.addEventListener(events.EventQUICConnectionStream.name, (se) => onStream((se as events.EventQUICConnectionStream).detail));
+        conn.addEventListener(events.EventQUICConnectionStream.name, (se) =>
+          onStream((se as events.EventQUICConnectionStream).detail),
+        );
       });
       await server.start({ host: '127.0.0.1', port: 0 });
     },
@@ -100,4 +103,3 @@ export function matrixai(): Subject {
     },
   };
 }
-

@@ -10,7 +10,9 @@ export function nodeTls(): Subject {
     name: 'node:tls over TCP',
     bytes: { small: 16 << 20, large: 128 << 20 },
     async setup() {
-      server = createTlsServer({ key: KEY_PEM, cert: CERT_PEM, ALPNProtocols: [ALPN], minVersion: 'TLSv1.3' }, (s) => pending.shift()?.(s));
+      server = createTlsServer({ key: KEY_PEM, cert: CERT_PEM, ALPNProtocols: [ALPN], minVersion: 'TLSv1.3' }, (s) =>
+        pending.shift()?.(s),
+      );
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       port = (server.address() as { port: number }).port;
     },
@@ -19,7 +21,10 @@ export function nodeTls(): Subject {
       const open = async (): Promise<[TLSSocket, TLSSocket]> => {
         const serverSide = new Promise<TLSSocket>((r) => pending.push(r));
         const client = await new Promise<TLSSocket>((resolve, reject) => {
-          const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ALPNProtocols: [ALPN], rejectUnauthorized: false }, () => resolve(s));
+          const s = tlsConnect(
+            { host: '127.0.0.1', port, servername: 'localhost', ALPNProtocols: [ALPN], rejectUnauthorized: false },
+            () => resolve(s),
+          );
           s.once('error', reject);
         });
         return [client, await serverSide];
@@ -76,4 +81,3 @@ export function nodeTls(): Subject {
     },
   };
 }
-

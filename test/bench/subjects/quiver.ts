@@ -52,7 +52,12 @@ export function quiver(maxDatagramSize: number | undefined, label: string): Subj
       });
     },
     async connect() {
-      const conn = client.connect({ serverName: 'localhost', alpn: [ALPN], remoteAddress: server.address, ...(maxDatagramSize ? { maxDatagramSize } : {}) });
+      const conn = client.connect({
+        serverName: 'localhost',
+        alpn: [ALPN],
+        remoteAddress: server.address,
+        ...(maxDatagramSize ? { maxDatagramSize } : {}),
+      });
       conn.on('peer-certificate', () => conn.acceptPeer());
       await conn.established;
       return {
@@ -97,4 +102,3 @@ export function quiver(maxDatagramSize: number | undefined, label: string): Subj
     },
   };
 }
-

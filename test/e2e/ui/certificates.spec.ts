@@ -18,7 +18,8 @@ useUiSuite();
 
 const decideCalls = (host: FakeHost) => host.calls.filter((c) => c.name === 'certificate.decide').map((c) => c.args);
 const focusedTestId = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
-const dialogOf = (page: Page, decisionId: string) => page.locator(`[data-testid="cert-dialog"][data-decision-id="${decisionId}"]`);
+const dialogOf = (page: Page, decisionId: string) =>
+  page.locator(`[data-testid="cert-dialog"][data-decision-id="${decisionId}"]`);
 
 describe('Certificate decisions and pinned keys', () => {
   it('asks about an unproven server, shows what it knows, and sends each of the three choices', async () => {
@@ -38,11 +39,23 @@ describe('Certificate decisions and pinned keys', () => {
     );
     const tried = dialog.getByTestId('cert-dialog-tried');
     assert.equal(await tried.locator('li').count(), 3);
-    assert.match(await tried.locator('li[data-prooftype="pkix"]').innerText(), /PKIX\s+did not hold:\s+the certificate is self-signed/);
-    assert.match(await tried.locator('li[data-prooftype="posh"]').innerText(), /POSH.*no POSH document at https:\/\/selfhosted\.example/s);
+    assert.match(
+      await tried.locator('li[data-prooftype="pkix"]').innerText(),
+      /PKIX\s+did not hold:\s+the certificate is self-signed/,
+    );
+    assert.match(
+      await tried.locator('li[data-prooftype="posh"]').innerText(),
+      /POSH.*no POSH document at https:\/\/selfhosted\.example/s,
+    );
     assert.equal(await dialog.getByTestId('cert-dialog-subject').innerText(), 'CN=chat.selfhosted.example');
-    assert.match(await dialog.getByTestId('cert-dialog-sans').innerText(), /dns:chat\.selfhosted\.example\s+xmpp:selfhosted\.example/);
-    assert.match(await dialog.getByTestId('cert-dialog-issuer').innerText(), /CN=chat\.selfhosted\.example\s+self-signed/);
+    assert.match(
+      await dialog.getByTestId('cert-dialog-sans').innerText(),
+      /dns:chat\.selfhosted\.example\s+xmpp:selfhosted\.example/,
+    );
+    assert.match(
+      await dialog.getByTestId('cert-dialog-issuer').innerText(),
+      /CN=chat\.selfhosted\.example\s+self-signed/,
+    );
     const validity = dialog.getByTestId('cert-dialog-validity');
     assert.equal(await validity.getAttribute('data-validity'), 'expired');
     assert.match(await validity.innerText(), /2024.*2025.*Expired/s);
@@ -50,7 +63,10 @@ describe('Certificate decisions and pinned keys', () => {
     assert.equal(await dialog.getByTestId('cert-dialog-spki').innerText(), 'c4'.repeat(32));
     assert.match(await dialog.getByTestId('cert-dialog-chain').innerText(), /without a chain/);
     assert.equal(await dialog.getByTestId('cert-dialog-old-keys').count(), 0);
-    assert.match(await dialog.getByTestId('cert-pin-help').innerText(), /remembers this server key for selfhosted\.example/);
+    assert.match(
+      await dialog.getByTestId('cert-pin-help').innerText(),
+      /remembers this server key for selfhosted\.example/,
+    );
     assert.equal(await dialog.getByTestId('cert-pin').innerText(), 'Trust and pin this key');
     // The rest of the window is inert behind the modal dialog.
     assert.equal(await page.evaluate(() => document.querySelector('dialog')?.matches(':modal')), true);
@@ -71,7 +87,10 @@ describe('Certificate decisions and pinned keys', () => {
     await dialogOf(page, 'd2').getByTestId('cert-pin').click();
     await dialogOf(page, 'd2').waitFor({ state: 'detached' });
     assert.deepEqual(decideCalls(host).at(-1), { decisionId: 'd2', choice: 'pin' });
-    assert.deepEqual(host.data.pins.map((p) => [p.domain, p.spkiSha256]), [['selfhosted.example', 'c4'.repeat(32)]]);
+    assert.deepEqual(
+      host.data.pins.map((p) => [p.domain, p.spkiSha256]),
+      [['selfhosted.example', 'c4'.repeat(32)]],
+    );
 
     host.needDecision(unprovenDecision('d3', 'a1', 'alice@selfhosted.example'));
     await dialogOf(page, 'd3').getByTestId('cert-refuse').click();
@@ -88,7 +107,12 @@ describe('Certificate decisions and pinned keys', () => {
   it('alerts when a pinned key changed, with the old and new keys side by side, and replaces the pin', async () => {
     const oldKeys = ['aa'.repeat(32), 'ab'.repeat(32)];
     const { page, host } = await openUi({
-      accounts: [account('a1', 'alice@example.org', { status: 'error', error: { code: 'pin-mismatch', message: 'example.org presented a key that differs from the one you pinned.' } })],
+      accounts: [
+        account('a1', 'alice@example.org', {
+          status: 'error',
+          error: { code: 'pin-mismatch', message: 'example.org presented a key that differs from the one you pinned.' },
+        }),
+      ],
       pins: oldKeys.map((key, i) => pin('a1', 'example.org', key, Date.now() - (i + 1) * 86_400_000)),
       decisions: [keyChangedDecision('d1', 'a1', 'alice@example.org', oldKeys)],
     });
@@ -99,7 +123,11 @@ describe('Certificate decisions and pinned keys', () => {
     const old = dialog.getByTestId('cert-dialog-old-keys').locator('li');
     assert.deepEqual(await old.evaluateAll((items) => items.map((li) => li.getAttribute('data-value'))), oldKeys);
     assert.equal(await dialog.getByTestId('cert-dialog-spki').innerText(), 'e7'.repeat(32));
-    assert.equal(await dialog.getByTestId('cert-dialog-spki').count(), 1, 'the new key is shown once, beside the old ones');
+    assert.equal(
+      await dialog.getByTestId('cert-dialog-spki').count(),
+      1,
+      'the new key is shown once, beside the old ones',
+    );
     assert.match(await dialog.getByTestId('cert-dialog-reason').innerText(), /differs from the one you pinned/);
     assert.match(await dialog.innerText(), /can mean someone is intercepting the connection/);
     assert.equal(await dialog.getByTestId('cert-dialog-issuer').innerText(), 'CN=Unknown Intermediate CA');
@@ -107,20 +135,30 @@ describe('Certificate decisions and pinned keys', () => {
     await dialog.getByTestId('cert-dialog-chain').locator('summary').click();
     assert.equal(await dialog.getByTestId('cert-dialog-chain').locator('li').count(), 2);
     assert.equal(await dialog.getByTestId('cert-pin').innerText(), 'Replace the pin');
-    assert.match(await row(page, 'alice@example.org').getByTestId('account-needs-decision').innerText(), /key of example\.org changed/);
+    assert.match(
+      await row(page, 'alice@example.org').getByTestId('account-needs-decision').innerText(),
+      /key of example\.org changed/,
+    );
     await shoot(page, 'ui-key-changed');
 
     await dialog.getByTestId('cert-pin').click();
     await dialog.waitFor({ state: 'detached' });
     assert.deepEqual(decideCalls(host), [{ decisionId: 'd1', choice: 'pin' }]);
-    assert.deepEqual(host.data.pins.map((p) => p.spkiSha256), ['e7'.repeat(32)], 'the new key replaced both old ones');
+    assert.deepEqual(
+      host.data.pins.map((p) => p.spkiSha256),
+      ['e7'.repeat(32)],
+      'the new key replaced both old ones',
+    );
   });
 
   it('lists the pinned keys in the Security view, removes one after confirmation, and names each prooftype', async () => {
     const now = Date.now();
     const { page, host } = await openUi({
       accounts: [account('a1', 'alice@example.org', { status: 'online' })],
-      pins: [pin('a1', 'example.org', 'c4'.repeat(32), now - 86_400_000), pin('a1', 'example.org', 'd5'.repeat(32), now - 3_600_000, null)],
+      pins: [
+        pin('a1', 'example.org', 'c4'.repeat(32), now - 86_400_000),
+        pin('a1', 'example.org', 'd5'.repeat(32), now - 3_600_000, null),
+      ],
       records: [
         securityRecord('r1', 'a1', now - 7_200_000, {
           endedAt: now - 3_600_000,
@@ -133,7 +171,11 @@ describe('Certificate decisions and pinned keys', () => {
             dnssec: 'insecure',
             tried: [
               { prooftype: 'pkix', ok: false, detail: 'the certificate names hosting.example.net, not example.org' },
-              { prooftype: 'posh', ok: true, detail: 'fingerprint sha-256 matches https://example.org/.well-known/posh/xmpp-client.json' },
+              {
+                prooftype: 'posh',
+                ok: true,
+                detail: 'fingerprint sha-256 matches https://example.org/.well-known/posh/xmpp-client.json',
+              },
             ],
             error: null,
             decision: null,
@@ -159,7 +201,10 @@ describe('Certificate decisions and pinned keys', () => {
     const items = page.getByTestId('pins-list').getByTestId('pin-item');
     await items.nth(1).waitFor();
     assert.equal(await items.count(), 2);
-    assert.match(await items.first().innerText(), /example\.org[\s\S]*c4c4[\s\S]*CN=chat\.selfhosted\.example \(self-signed\)[\s\S]*Expired/);
+    assert.match(
+      await items.first().innerText(),
+      /example\.org[\s\S]*c4c4[\s\S]*CN=chat\.selfhosted\.example \(self-signed\)[\s\S]*Expired/,
+    );
 
     await shoot(page, 'ui-pins');
 
@@ -167,13 +212,19 @@ describe('Certificate decisions and pinned keys', () => {
     assert.equal(await pinned.getByTestId('security-verdict').innerText(), 'Trusted · Pinned by you');
     const posh = page.locator('[data-testid="security-record"][data-record-id="r1"]');
     await posh.locator('summary').first().click();
-    assert.equal(await posh.getByTestId('security-prooftype').innerText(), 'POSH (the domain’s HTTPS site vouches for this certificate)');
+    assert.equal(
+      await posh.getByTestId('security-prooftype').innerText(),
+      'POSH (the domain’s HTTPS site vouches for this certificate)',
+    );
     assert.equal(
       await posh.getByTestId('security-delegation').innerText(),
       'example.org delegates to this server by its POSH document (https://example.org/.well-known/posh/xmpp-client.json)',
     );
     assert.match(await pinned.getByTestId('security-prooftype').innerText(), /^Pinned by you/);
-    assert.equal(await pinned.getByTestId('security-delegation').innerText(), 'None: the server proved example.org itself');
+    assert.equal(
+      await pinned.getByTestId('security-delegation').innerText(),
+      'None: the server proved example.org itself',
+    );
 
     const first = items.first();
     await first.getByTestId('pin-remove').click();
@@ -182,9 +233,10 @@ describe('Certificate decisions and pinned keys', () => {
     await first.getByTestId('pin-remove-confirm').click();
     await page.locator('[data-testid="pin-item"][data-spki="' + 'c4'.repeat(32) + '"]').waitFor({ state: 'detached' });
     assert.equal(await items.count(), 1);
-    assert.deepEqual(host.calls.filter((c) => c.name === 'pin.remove').map((c) => c.args), [
-      { accountId: 'a1', domain: 'example.org', spkiSha256: 'c4'.repeat(32) },
-    ]);
+    assert.deepEqual(
+      host.calls.filter((c) => c.name === 'pin.remove').map((c) => c.args),
+      [{ accountId: 'a1', domain: 'example.org', spkiSha256: 'c4'.repeat(32) }],
+    );
 
     // Pinned or removed in another window: the host announces the whole list.
     host.emit({ name: 'pin.changed', payload: { accountId: 'a1', pins: [] } });
@@ -215,7 +267,12 @@ describe('Certificate decisions and pinned keys', () => {
     await dialogOf(page, 'd3').getByTestId('cert-later').click();
     await page.getByTestId('cert-dialog').waitFor({ state: 'detached' });
     const bobNeeds = row(page, 'bob@other.example').getByTestId('account-needs-decision');
-    assert.equal(await row(page, 'alice@selfhosted.example').getByTestId('account-needs-decision').getAttribute('data-decision-id'), 'd3');
+    assert.equal(
+      await row(page, 'alice@selfhosted.example')
+        .getByTestId('account-needs-decision')
+        .getAttribute('data-decision-id'),
+      'd3',
+    );
     assert.match(await bobNeeds.innerText(), /Needs your decision/);
 
     await bobNeeds.click();

@@ -80,7 +80,15 @@ export interface FakeHost {
 
 export async function startFakeHost(root: string, seed: Partial<FakeData> = {}): Promise<FakeHost> {
   const token = randomBytes(16).toString('hex');
-  const data: FakeData = { accounts: [], rosters: {}, messages: [], records: [], decisions: [], pins: [], ...structuredClone(seed) };
+  const data: FakeData = {
+    accounts: [],
+    rosters: {},
+    messages: [],
+    records: [],
+    decisions: [],
+    pins: [],
+    ...structuredClone(seed),
+  };
   const calls: { name: CommandName; args: unknown }[] = [];
   const failures = new Map<CommandName, FakeHostError>();
   const holds = new Set<CommandName>();
@@ -98,7 +106,9 @@ export async function startFakeHost(root: string, seed: Partial<FakeData> = {}):
     }
   };
   const waitFor = (counter: keyof typeof counters, count: number) =>
-    counters[counter] >= count ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ counter, count, resolve }));
+    counters[counter] >= count
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => waiters.push({ counter, count, resolve }));
   let nextId = 1000;
 
   const broadcast = (event: EventEnvelope) => {
@@ -185,8 +195,7 @@ export async function startFakeHost(root: string, seed: Partial<FakeData> = {}):
       broadcast({ name: 'message.added', payload: { message: sent } });
       return sent;
     },
-    'connection.list': (args) =>
-      data.records.filter((r) => r.accountId === args.accountId).slice(0, args.limit ?? 200),
+    'connection.list': (args) => data.records.filter((r) => r.accountId === args.accountId).slice(0, args.limit ?? 200),
     'certificate.pending': () => data.decisions,
     'certificate.decide': (args) => {
       const decision = data.decisions.find((d) => d.id === args.decisionId);
@@ -204,13 +213,18 @@ export async function startFakeHost(root: string, seed: Partial<FakeData> = {}):
           certificate: decision.certificates[0] ?? null,
           createdAt: Date.now(),
         });
-        broadcast({ name: 'pin.changed', payload: { accountId: decision.accountId, pins: pinsOf(decision.accountId) } });
+        broadcast({
+          name: 'pin.changed',
+          payload: { accountId: decision.accountId, pins: pinsOf(decision.accountId) },
+        });
       }
       return null;
     },
     'pin.list': (args) => pinsOf(findAccount(args.accountId).id),
     'pin.remove': (args) => {
-      const found = data.pins.find((p) => p.accountId === args.accountId && p.domain === args.domain && p.spkiSha256 === args.spkiSha256);
+      const found = data.pins.find(
+        (p) => p.accountId === args.accountId && p.domain === args.domain && p.spkiSha256 === args.spkiSha256,
+      );
       if (!found) throw new FakeHostError('no-such-pin', `No key with this fingerprint is pinned for ${args.domain}.`);
       data.pins = data.pins.filter((p) => p !== found);
       broadcast({ name: 'pin.changed', payload: { accountId: args.accountId, pins: pinsOf(args.accountId) } });
@@ -270,15 +284,19 @@ export async function startFakeHost(root: string, seed: Partial<FakeData> = {}):
         ws.close(1003, 'bad frame');
         return;
       }
-      const result = await dispatch(recorded, frame.name, frame.args, (error) => console.error('fake host handler failed', error));
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ kind: 'result', seq: frame.seq, result } satisfies HostFrame));
+      const result = await dispatch(recorded, frame.name, frame.args, (error) =>
+        console.error('fake host handler failed', error),
+      );
+      if (ws.readyState === ws.OPEN)
+        ws.send(JSON.stringify({ kind: 'result', seq: frame.seq, result } satisfies HostFrame));
     });
   });
 
   let origin = '';
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const ok = accepting && url.pathname === '/ws' && url.searchParams.get('token') === token && req.headers.origin === origin;
+    const ok =
+      accepting && url.pathname === '/ws' && url.searchParams.get('token') === token && req.headers.origin === origin;
     if (!ok) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       bump('refused');

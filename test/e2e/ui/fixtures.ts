@@ -22,7 +22,12 @@ export function account(id: string, jid: string, overrides: Partial<AccountView>
   };
 }
 
-export function contact(jid: string, name: string | null, show: 'available' | 'away' | 'dnd' | null, status: string | null = null): RosterItemView {
+export function contact(
+  jid: string,
+  name: string | null,
+  show: 'available' | 'away' | 'dnd' | null,
+  status: string | null = null,
+): RosterItemView {
   return {
     jid,
     name,
@@ -33,12 +38,25 @@ export function contact(jid: string, name: string | null, show: 'available' | 'a
   };
 }
 
-export function message(id: string, accountId: string, peer: string, direction: 'in' | 'out', body: string, at: number, state: MessageView['state'] = direction === 'in' ? 'received' : 'acked'): MessageView {
+export function message(
+  id: string,
+  accountId: string,
+  peer: string,
+  direction: 'in' | 'out',
+  body: string,
+  at: number,
+  state: MessageView['state'] = direction === 'in' ? 'received' : 'acked',
+): MessageView {
   return { id, accountId, peer, direction, body, stanzaId: `s-${id}`, at, state };
 }
 
 /** A QUIC connection verified by DANE-EE over a DNSSEC-signed SRV record, with a two-certificate chain. */
-export function securityRecord(id: string, accountId: string, startedAt: number, overrides: Partial<SecurityRecord> = {}): SecurityRecord {
+export function securityRecord(
+  id: string,
+  accountId: string,
+  startedAt: number,
+  overrides: Partial<SecurityRecord> = {},
+): SecurityRecord {
   return {
     id,
     accountId,
@@ -111,7 +129,12 @@ export function selfSignedCertificate(overrides: Partial<CertificateSummary> = {
 }
 
 /** A server nothing could prove: PKIX failed on a self-signed certificate, no DANE, no POSH. */
-export function unprovenDecision(id: string, accountId: string, jid: string, overrides: Partial<CertificateDecisionView> = {}): CertificateDecisionView {
+export function unprovenDecision(
+  id: string,
+  accountId: string,
+  jid: string,
+  overrides: Partial<CertificateDecisionView> = {},
+): CertificateDecisionView {
   const domain = jid.slice(jid.indexOf('@') + 1);
   const certificate = selfSignedCertificate();
   return {
@@ -128,8 +151,16 @@ export function unprovenDecision(id: string, accountId: string, jid: string, ove
     pinnedSpkiSha256: [],
     tried: [
       { prooftype: 'pkix', ok: false, detail: 'the certificate is self-signed: no trusted authority issued it' },
-      { prooftype: 'dane-ee', ok: false, detail: `no TLSA record at _5222._tcp.chat.${domain} (the zone is not signed)` },
-      { prooftype: 'posh', ok: false, detail: `no POSH document at https://${domain}/.well-known/posh/xmpp-client.json` },
+      {
+        prooftype: 'dane-ee',
+        ok: false,
+        detail: `no TLSA record at _5222._tcp.chat.${domain} (the zone is not signed)`,
+      },
+      {
+        prooftype: 'posh',
+        ok: false,
+        detail: `no POSH document at https://${domain}/.well-known/posh/xmpp-client.json`,
+      },
     ],
     reason: {
       code: 'unproven-certificate',
@@ -141,7 +172,12 @@ export function unprovenDecision(id: string, accountId: string, jid: string, ove
 }
 
 /** A pinned server that now presents another key, with a chain from a CA Quiver does not trust. */
-export function keyChangedDecision(id: string, accountId: string, jid: string, oldKeys: string[]): CertificateDecisionView {
+export function keyChangedDecision(
+  id: string,
+  accountId: string,
+  jid: string,
+  oldKeys: string[],
+): CertificateDecisionView {
   const domain = jid.slice(jid.indexOf('@') + 1);
   const leaf = selfSignedCertificate({
     subject: `CN=${domain}`,
@@ -178,6 +214,12 @@ export function keyChangedDecision(id: string, accountId: string, jid: string, o
   });
 }
 
-export function pin(accountId: string, domain: string, spkiSha256: string, createdAt: number, certificate: CertificateSummary | null = selfSignedCertificate({ spkiSha256 })): PinView {
+export function pin(
+  accountId: string,
+  domain: string,
+  spkiSha256: string,
+  createdAt: number,
+  certificate: CertificateSummary | null = selfSignedCertificate({ spkiSha256 }),
+): PinView {
   return { accountId, domain, spkiSha256, certificate, createdAt };
 }

@@ -17,7 +17,10 @@ process.env.QUIVER_UI_BUILT = '1';
 let passed = 0;
 let failed = 0;
 const here = fileURLToPath(new URL('.', import.meta.url));
-const files = readdirSync(here).filter((name) => name.endsWith('.spec.ts')).sort().map((name) => `${here}${name}`);
+const files = readdirSync(here)
+  .filter((name) => name.endsWith('.spec.ts'))
+  .sort()
+  .map((name) => `${here}${name}`);
 const stream = run({ files, concurrency: 1, timeout: 120_000 });
 stream.on('test:pass', (event) => {
   if (event.details.type !== 'suite') passed++;

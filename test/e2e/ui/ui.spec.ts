@@ -57,7 +57,9 @@ describe('Quiver UI against a fake host', () => {
       mimeType: 'text/plain',
       buffer: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'),
     });
-    await page.waitForFunction(() => (document.querySelector('[data-testid="account-ca-pem"]') as HTMLTextAreaElement).value.includes('BEGIN'));
+    await page.waitForFunction(() =>
+      (document.querySelector('[data-testid="account-ca-pem"]') as HTMLTextAreaElement).value.includes('BEGIN'),
+    );
     await page.getByTestId('account-transport').selectOption('quic');
     assert.deepEqual(
       host.calls.map((c) => c.name).sort(),
@@ -86,21 +88,30 @@ describe('Quiver UI against a fake host', () => {
     await page.getByTestId('account-jid').fill('alice@example.org');
     await page.getByTestId('account-password').fill('pw');
     await page.getByTestId('account-submit').click();
-    assert.equal(await page.getByTestId('account-form-error').innerText(), 'alice@example.org is already set up in Quiver.');
+    assert.equal(
+      await page.getByTestId('account-form-error').innerText(),
+      'alice@example.org is already set up in Quiver.',
+    );
     await page.getByTestId('account-cancel').click();
 
     const message =
       'example.org presented a certificate for hosting.example.net and no DNSSEC or POSH proof delegates example.org to it.';
     host.emit({
       name: 'account.changed',
-      payload: { account: account('a1', 'alice@example.org', { status: 'error', error: { code: 'bad-certificate', message } }) },
+      payload: {
+        account: account('a1', 'alice@example.org', { status: 'error', error: { code: 'bad-certificate', message } }),
+      },
     });
     await row(page, 'alice@example.org').and(page.locator('[data-status="error"]')).waitFor();
     assert.equal(await row(page, 'alice@example.org').getByTestId('account-error').innerText(), message);
     assert.equal(await row(page, 'alice@example.org').getByTestId('account-status').innerText(), 'Error');
     await shoot(page, 'ui-account-error');
 
-    host.failNext('account.setEnabled', 'storage-failed', 'Quiver could not save the change: the disk is full. Free some space and try again.');
+    host.failNext(
+      'account.setEnabled',
+      'storage-failed',
+      'Quiver could not save the change: the disk is full. Free some space and try again.',
+    );
     await row(page, 'alice@example.org').getByTestId('account-toggle').click();
     await row(page, 'alice@example.org').getByTestId('account-enabled').uncheck();
     assert.match(await page.getByTestId('error-banner').innerText(), /the disk is full/);
@@ -110,7 +121,11 @@ describe('Quiver UI against a fake host', () => {
 
   it('edits the settings of an account, keeping the password unless a new one is typed', async () => {
     const { page, host } = await openUi({
-      accounts: [account('a1', 'alice@example.org', { settings: { resolver: '127.0.0.1:5300', resolverValidates: false, extraCaPem: null, transport: 'tls' } })],
+      accounts: [
+        account('a1', 'alice@example.org', {
+          settings: { resolver: '127.0.0.1:5300', resolverValidates: false, extraCaPem: null, transport: 'tls' },
+        }),
+      ],
     });
     const alice = row(page, 'alice@example.org');
     await alice.getByTestId('account-toggle').click();
@@ -145,7 +160,9 @@ describe('Quiver UI against a fake host', () => {
   it('shows the roster with presence, updated live, and removes an account after confirmation', async () => {
     const { page, host } = await openUi({
       accounts: [account('a1', 'alice@example.org', { status: 'online' })],
-      rosters: { a1: [contact('bob@example.org', 'Bob', 'available', 'At the lab'), contact('carol@example.org', null, null)] },
+      rosters: {
+        a1: [contact('bob@example.org', 'Bob', 'available', 'At the lab'), contact('carol@example.org', null, null)],
+      },
     });
     const alice = row(page, 'alice@example.org');
     await alice.getByTestId('account-toggle').click();
@@ -154,12 +171,18 @@ describe('Quiver UI against a fake host', () => {
     assert.match(await bob.innerText(), /Bob\s+At the lab/);
     assert.equal(await bob.getByTestId('roster-presence').getAttribute('data-show'), 'available');
 
-    host.emit({ name: 'presence.changed', payload: { accountId: 'a1', jid: 'carol@example.org', presence: { show: 'dnd', status: 'In a meeting' } } });
+    host.emit({
+      name: 'presence.changed',
+      payload: { accountId: 'a1', jid: 'carol@example.org', presence: { show: 'dnd', status: 'In a meeting' } },
+    });
     const carol = alice.locator('[data-testid="roster-item"][data-jid="carol@example.org"]');
     await carol.locator('[data-testid="roster-presence"][data-show="dnd"]').waitFor();
     assert.match(await carol.innerText(), /In a meeting/);
 
-    host.emit({ name: 'roster.changed', payload: { accountId: 'a1', items: [contact('dave@example.org', 'Dave', 'away')] } });
+    host.emit({
+      name: 'roster.changed',
+      payload: { accountId: 'a1', items: [contact('dave@example.org', 'Dave', 'away')] },
+    });
     await alice.locator('[data-testid="roster-item"][data-jid="dave@example.org"]').waitFor();
     assert.equal(await alice.getByTestId('roster-item').count(), 1);
 
@@ -208,7 +231,11 @@ describe('Quiver UI against a fake host', () => {
     await page.getByTestId('message').nth(3).waitFor();
     await shoot(page, 'ui-chat');
 
-    host.failNext('chat.send', 'not-connected', 'alice@example.org is offline and the queue is full. Wait until it is online, then send again.');
+    host.failNext(
+      'chat.send',
+      'not-connected',
+      'alice@example.org is offline and the queue is full. Wait until it is online, then send again.',
+    );
     await composer.fill('this one fails');
     await composer.press('Enter');
     assert.match(await page.getByTestId('chat-error').innerText(), /queue is full/);
@@ -226,12 +253,18 @@ describe('Quiver UI against a fake host', () => {
     await alice.locator('[data-testid="roster-item"][data-jid="bob@example.org"]').click();
     await page.locator('[data-testid="chat-pane"][data-peer="bob@example.org"]').waitFor();
 
-    host.emit({ name: 'message.added', payload: { message: message('in-1', 'a1', 'bob@example.org', 'in', 'Did you see the verdict?', now) } });
+    host.emit({
+      name: 'message.added',
+      payload: { message: message('in-1', 'a1', 'bob@example.org', 'in', 'Did you see the verdict?', now) },
+    });
     const incoming = page.locator('[data-testid="message"][data-direction="in"]');
     await incoming.waitFor();
     assert.equal(await incoming.getByTestId('message-body').innerText(), 'Did you see the verdict?');
 
-    host.emit({ name: 'message.added', payload: { message: message('in-2', 'a1', 'carol@example.org', 'in', 'Lunch?', now + 1) } });
+    host.emit({
+      name: 'message.added',
+      payload: { message: message('in-2', 'a1', 'carol@example.org', 'in', 'Lunch?', now + 1) },
+    });
     const carol = alice.locator('[data-testid="roster-item"][data-jid="carol@example.org"]');
     assert.equal(await carol.getByTestId('roster-unread').innerText(), '1');
     await carol.click();
@@ -250,7 +283,14 @@ describe('Quiver UI against a fake host', () => {
   it('pages older history when scrolled to the top', async () => {
     const start = Date.now() - 10_000_000;
     const messages = Array.from({ length: 120 }, (_, i) =>
-      message(`h${String(i).padStart(3, '0')}`, 'a1', 'bob@example.org', i % 2 ? 'out' : 'in', `message number ${i}`, start + i * 60_000),
+      message(
+        `h${String(i).padStart(3, '0')}`,
+        'a1',
+        'bob@example.org',
+        i % 2 ? 'out' : 'in',
+        `message number ${i}`,
+        start + i * 60_000,
+      ),
     );
     const { page } = await openUi({
       accounts: [account('a1', 'alice@example.org', { status: 'online' })],
@@ -274,7 +314,10 @@ describe('Quiver UI against a fake host', () => {
     const { page, host } = await openUi({
       accounts: [account('a1', 'alice@example.org', { status: 'online' })],
       records: [
-        securityRecord('r1', 'a1', now - 3_600_000, { endedAt: now - 1_800_000, endReason: 'The network changed; Quiver reconnected.' }),
+        securityRecord('r1', 'a1', now - 3_600_000, {
+          endedAt: now - 1_800_000,
+          endReason: 'The network changed; Quiver reconnected.',
+        }),
       ],
     });
     await row(page, 'alice@example.org').getByTestId('account-toggle').click();
@@ -285,7 +328,20 @@ describe('Quiver UI against a fake host', () => {
     assert.equal(await first.getByTestId('security-identity').innerText(), 'dns-id:xmpp.example.org');
     assert.equal(await first.getByTestId('security-certificate').count(), 2);
     const text = await first.innerText();
-    for (const fact of ['QUIC', 'xmpp.example.org:5222', '_xmppq-client._udp.example.org.', 'Secure (validated)', 'TLSv1.3', 'TLS_AES_128_GCM_SHA256', 'xmpp-client', 'SCRAM-SHA-256-PLUS', 'tls-exporter', '3f'.repeat(32), 'srv:_xmpp-client.example.org', 'The network changed; Quiver reconnected.']) {
+    for (const fact of [
+      'QUIC',
+      'xmpp.example.org:5222',
+      '_xmppq-client._udp.example.org.',
+      'Secure (validated)',
+      'TLSv1.3',
+      'TLS_AES_128_GCM_SHA256',
+      'xmpp-client',
+      'SCRAM-SHA-256-PLUS',
+      'tls-exporter',
+      '3f'.repeat(32),
+      'srv:_xmpp-client.example.org',
+      'The network changed; Quiver reconnected.',
+    ]) {
       assert.ok(text.includes(fact), `security record shows ${fact}`);
     }
 
@@ -306,9 +362,17 @@ describe('Quiver UI against a fake host', () => {
             decision: 'unproven',
             tried: [
               { prooftype: 'pkix', ok: false, detail: 'the certificate names hosting.example.net, not example.org' },
-              { prooftype: 'posh', ok: false, detail: 'no POSH file at https://example.org/.well-known/posh/xmpp-client.json' },
+              {
+                prooftype: 'posh',
+                ok: false,
+                detail: 'no POSH file at https://example.org/.well-known/posh/xmpp-client.json',
+              },
             ],
-            error: { code: 'bad-certificate', message: 'example.org presented a certificate for hosting.example.net and no DNSSEC or POSH proof delegates example.org to it.' },
+            error: {
+              code: 'bad-certificate',
+              message:
+                'example.org presented a certificate for hosting.example.net and no DNSSEC or POSH proof delegates example.org to it.',
+            },
           },
           endedAt: now,
           endReason: 'Certificate not trusted',
@@ -317,7 +381,11 @@ describe('Quiver UI against a fake host', () => {
     });
     const second = page.locator('[data-testid="security-record"][data-record-id="r2"][data-trusted="false"]');
     await second.waitFor();
-    assert.equal(await page.getByTestId('security-record').first().getAttribute('data-record-id'), 'r2', 'newest first');
+    assert.equal(
+      await page.getByTestId('security-record').first().getAttribute('data-record-id'),
+      'r2',
+      'newest first',
+    );
     assert.match(await second.getByTestId('security-verdict-error').innerText(), /no DNSSEC or POSH proof/);
     assert.match(await second.getByTestId('security-tried').innerText(), /hosting\.example\.net/);
     await shoot(page, 'ui-security');
@@ -360,7 +428,12 @@ describe('Quiver UI against a fake host', () => {
           account('a2', 'alice@work.example', { status: 'connecting' }),
           account('a3', 'old@example.net', { status: 'disabled', enabled: false }),
         ],
-        rosters: { a1: [contact('bob@example.org', 'Bob', 'available', 'At the lab'), contact('carol@example.org', 'Carol', 'away')] },
+        rosters: {
+          a1: [
+            contact('bob@example.org', 'Bob', 'available', 'At the lab'),
+            contact('carol@example.org', 'Carol', 'away'),
+          ],
+        },
         messages: [
           message('m1', 'a1', 'bob@example.org', 'in', 'Is the QUIC listener on 5222 up?', now - 90_000),
           message('m2', 'a1', 'bob@example.org', 'out', 'Yes, and DANE checks out.', now - 60_000),

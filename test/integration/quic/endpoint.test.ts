@@ -15,7 +15,9 @@ import { testCertificate } from '../../support/quicPair.ts';
 
 const ALPN = 'xmpp-client';
 
-async function echoServer(opts: { requireRetry?: boolean } = {}): Promise<{ ep: QuicEndpoint; conns: QuicConnectionHandle[] }> {
+async function echoServer(
+  opts: { requireRetry?: boolean } = {},
+): Promise<{ ep: QuicEndpoint; conns: QuicConnectionHandle[] }> {
   const ep = await QuicEndpoint.bind();
   const conns: QuicConnectionHandle[] = [];
   ep.listen({
@@ -141,7 +143,8 @@ describe('QuicEndpoint on loopback', { timeout: 30_000 }, () => {
         replies.push(m);
         wake();
       });
-      const next = (): Promise<Buffer> => (replies.length ? Promise.resolve(replies.shift()!) : new Promise((r) => (wake = () => r(replies.shift()!))));
+      const next = (): Promise<Buffer> =>
+        replies.length ? Promise.resolve(replies.shift()!) : new Promise((r) => (wake = () => r(replies.shift()!)));
       // A long header with version 0x1a2a3a4a (reserved for negotiation) in a 1200-byte datagram.
       const probe = Buffer.alloc(1200);
       probe.set([0xc0, 0x1a, 0x2a, 0x3a, 0x4b, 8, 1, 2, 3, 4, 5, 6, 7, 8, 4, 9, 9, 9, 9], 0);

@@ -46,7 +46,8 @@ describe('interop: Quiver client -> quiche server (@matrixai/quic)', { timeout: 
         key: hmacKey,
         ops: {
           sign: async (k, d) => toArrayBuffer(createHmac('sha256', Buffer.from(k)).update(Buffer.from(d)).digest()),
-          verify: async (k, d, s) => createHmac('sha256', Buffer.from(k)).update(Buffer.from(d)).digest().equals(Buffer.from(s)),
+          verify: async (k, d, s) =>
+            createHmac('sha256', Buffer.from(k)).update(Buffer.from(d)).digest().equals(Buffer.from(s)),
         },
       },
       config: {
@@ -77,7 +78,11 @@ describe('interop: Quiver client -> quiche server (@matrixai/quic)', { timeout: 
   it('handshakes with ALPN, echoes 3 x 1 MiB on bidirectional streams and closes cleanly', async () => {
     const ep = await QuicEndpoint.bind();
     try {
-      const conn = ep.connect({ serverName: 'localhost', alpn: [ALPN], remoteAddress: { address: '127.0.0.1', port: server.port } });
+      const conn = ep.connect({
+        serverName: 'localhost',
+        alpn: [ALPN],
+        remoteAddress: { address: '127.0.0.1', port: server.port },
+      });
       let chain: Uint8Array[] = [];
       conn.on('peer-certificate', (c: Uint8Array[]) => {
         chain = c;

@@ -82,7 +82,13 @@ async function untilListening(port: number): Promise<void> {
     for (let i = 0; i < 50; i++) {
       const conn = ep.connect({ serverName: 'localhost', alpn: ['h3'], remoteAddress: { address: '127.0.0.1', port } });
       conn.on('peer-certificate', () => conn.acceptPeer());
-      const ok = await Promise.race([conn.established.then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 100))]);
+      const ok = await Promise.race([
+        conn.established.then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 100)),
+      ]);
       conn.close(H3_NO_ERROR, 'probe');
       if (ok) return;
     }
@@ -100,12 +106,25 @@ describe('interop: Quiver client -> ngtcp2 server (gtlsserver, h3)', { skip, tim
   for (const retry of [false, true]) {
     it(`handshakes with ALPN h3${retry ? ' after a Retry (-V)' : ''}, receives the control stream and closes cleanly`, async () => {
       const port = await freePort();
-      const args = ['--timeout=10s', '--no-quic-dump', '--no-http-dump', ...(retry ? ['-V'] : []), '127.0.0.1', String(port), join(FIXTURES, 'server.key.pem'), join(FIXTURES, 'server.cert.pem')];
+      const args = [
+        '--timeout=10s',
+        '--no-quic-dump',
+        '--no-http-dump',
+        ...(retry ? ['-V'] : []),
+        '127.0.0.1',
+        String(port),
+        join(FIXTURES, 'server.key.pem'),
+        join(FIXTURES, 'server.cert.pem'),
+      ];
       const server = run(SERVER_BIN, args);
       const ep = await QuicEndpoint.bind();
       try {
         await untilListening(port);
-        const conn = ep.connect({ serverName: 'localhost', alpn: ['h3'], remoteAddress: { address: '127.0.0.1', port } });
+        const conn = ep.connect({
+          serverName: 'localhost',
+          alpn: ['h3'],
+          remoteAddress: { address: '127.0.0.1', port },
+        });
         conn.on('peer-certificate', () => conn.acceptPeer());
         const control = new Promise<{ id: number; first: Uint8Array }>((resolve) => {
           conn.on('stream', (s: QuicStreamHandle) => {
@@ -139,7 +158,9 @@ describe('interop: Quiver client -> ngtcp2 server (gtlsserver, h3)', { skip, tim
 });
 
 /** Our HTTP/3-ish server: control stream, and a `body`-byte response to every request on a bidi stream. */
-async function h3Server(body: number): Promise<{ ep: QuicEndpoint; conns: QuicConnectionHandle[]; events: string[]; controlFromClient: Promise<number> }> {
+async function h3Server(
+  body: number,
+): Promise<{ ep: QuicEndpoint; conns: QuicConnectionHandle[]; events: string[]; controlFromClient: Promise<number> }> {
   const ep = await QuicEndpoint.bind();
   const conns: QuicConnectionHandle[] = [];
   const events: string[] = [];
@@ -162,7 +183,9 @@ async function h3Server(body: number): Promise<{ ep: QuicEndpoint; conns: QuicCo
         s.on('end', () => {
           // HEADERS: QPACK prefix 0x0000, indexed static entry 25 (":status 200").
           s.write(Uint8Array.of(0x01, 0x03, 0x00, 0x00, 0xd9));
-          s.write(Uint8Array.of(0x00, 0x80 | ((body >>> 24) & 0x3f), (body >>> 16) & 0xff, (body >>> 8) & 0xff, body & 0xff));
+          s.write(
+            Uint8Array.of(0x00, 0x80 | ((body >>> 24) & 0x3f), (body >>> 16) & 0xff, (body >>> 8) & 0xff, body & 0xff),
+          );
           const chunk = new Uint8Array(65536).fill(0x61);
           let sent = 0;
           const pump = (): void => {
@@ -212,13 +235,26 @@ describe('interop: ngtcp2 client (gtlsclient, h3) -> Quiver server', { skip, tim
         assert.ok(events.includes('path-validated'));
       },
     },
-    { name: 'a key update initiated by the client (--key-update)', args: ['-d', upload, '--key-update=30ms'], check: (c) => assert.ok(c.connection.stats.keyUpdates >= 1) },
+    {
+      name: 'a key update initiated by the client (--key-update)',
+      args: ['-d', upload, '--key-update=30ms'],
+      check: (c) => assert.ok(c.connection.stats.keyUpdates >= 1),
+    },
   ];
 
   for (const sc of scenarios) {
     it(`handshake h3, control stream both ways, ${sc.name}, orderly close`, async () => {
       const { ep, conns, events, controlFromClient } = await h3Server(BODY);
-      const client = run(CLIENT_BIN, ['--timeout=10s', '--no-quic-dump', '--no-http-dump', '--exit-on-all-streams-close', ...sc.args, '127.0.0.1', String(ep.address.port), `https://localhost:${ep.address.port}/`]);
+      const client = run(CLIENT_BIN, [
+        '--timeout=10s',
+        '--no-quic-dump',
+        '--no-http-dump',
+        '--exit-on-all-streams-close',
+        ...sc.args,
+        '127.0.0.1',
+        String(ep.address.port),
+        `https://localhost:${ep.address.port}/`,
+      ]);
       try {
         const code = await client.exited;
         assert.equal(code, 0, client.log().slice(-2000));

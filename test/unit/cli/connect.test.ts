@@ -68,7 +68,11 @@ class FakeDriver {
 
   /** A stream error from the server: RFC 6120 §4.9, the stream is then closed. */
   streamError(condition: string): void {
-    const error = new StreamError({ code: condition, source: 'peer', message: `example.org ended the stream: ${condition}.` });
+    const error = new StreamError({
+      code: condition,
+      source: 'peer',
+      message: `example.org ended the stream: ${condition}.`,
+    });
     this.emit({ type: 'error', error });
     this.emit({ type: 'closed', error });
   }
@@ -78,14 +82,28 @@ function harness(fake: FakeDriver) {
   const dataDir = mkdtempSync(join(tmpdir(), 'quiver-cli-unit-'));
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const io: CliIo = { stdout: (l) => stdout.push(l), stderr: (l) => stderr.push(l), env: { QUIVER_PASSWORD: 'secret' } };
+  const io: CliIo = {
+    stdout: (l) => stdout.push(l),
+    stderr: (l) => stderr.push(l),
+    env: { QUIVER_PASSWORD: 'secret' },
+  };
   let logins = 0;
   const establish: Establish = async (request) => {
     logins++;
-    return { driver: fake as unknown as StreamDriver, record: securityRecord({ id: `conn-${Date.now()}`, jid: request.jid }), boundJid: `${request.jid}/r` };
+    return {
+      driver: fake as unknown as StreamDriver,
+      record: securityRecord({ id: `conn-${Date.now()}`, jid: request.jid }),
+      boundJid: `${request.jid}/r`,
+    };
   };
   const run = (args: string[]) => runConnect(['alice@example.org', '--data-dir', dataDir, ...args], io, establish);
-  return { run, stdout, stderr, logins: () => logins, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+  return {
+    run,
+    stdout,
+    stderr,
+    logins: () => logins,
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
 }
 
 test('a stream error while waiting for a message: exit 1 with the reason on one line, driver destroyed', async (t) => {
@@ -123,7 +141,12 @@ test('the server closing the stream while we wait is a failure, not a success', 
 test('a message received, then a clean close: exit 0, the message as a JSON line, driver destroyed', async (t) => {
   const fake = new FakeDriver();
   fake.onPresence = (d) =>
-    d.emit({ type: 'message', from: 'bob@example.org/r', body: 'hello', messageType: 'chat' } as unknown as StreamEvent);
+    d.emit({
+      type: 'message',
+      from: 'bob@example.org/r',
+      body: 'hello',
+      messageType: 'chat',
+    } as unknown as StreamEvent);
   const h = harness(fake);
   t.after(h.cleanup);
   assert.equal(await h.run(['--wait-message', '30', '--json']), 0);
@@ -136,8 +159,12 @@ test('a message received, then a clean close: exit 0, the message as a JSON line
 test('--send with a bad JID or no text is a usage error found before login', async (t) => {
   const h = harness(new FakeDriver());
   t.after(h.cleanup);
-  for (const to of ['not a jid', 'a@', 'b@c@d', "x@<y>"]) {
-    await assert.rejects(h.run(['--send', to, 'hi']), (e: unknown) => e instanceof UsageError && /--send/.test(e.message), to);
+  for (const to of ['not a jid', 'a@', 'b@c@d', 'x@<y>']) {
+    await assert.rejects(
+      h.run(['--send', to, 'hi']),
+      (e: unknown) => e instanceof UsageError && /--send/.test(e.message),
+      to,
+    );
   }
   await assert.rejects(h.run(['--send', 'bob@example.org', '  ']), UsageError);
   assert.equal(h.logins(), 0);

@@ -19,8 +19,14 @@ test('a 0600 password file is read; a group- or world-readable one is refused wi
   writeFileSync(file, 'secret\n', { mode: 0o600 });
   assert.equal(readPrivateFile(file), 'secret\n');
   chmodSync(file, 0o640);
-  assert.throws(() => readPrivateFile(file), (e: unknown) => e instanceof UsageError && /mode 0640.*chmod 600/.test(e.message));
-  assert.throws(() => readPrivateFile(join(dir(t), 'missing')), (e: unknown) => e instanceof UsageError && /cannot read the password file/.test(e.message));
+  assert.throws(
+    () => readPrivateFile(file),
+    (e: unknown) => e instanceof UsageError && /mode 0640.*chmod 600/.test(e.message),
+  );
+  assert.throws(
+    () => readPrivateFile(join(dir(t), 'missing')),
+    (e: unknown) => e instanceof UsageError && /cannot read the password file/.test(e.message),
+  );
 });
 
 test('the mode is checked on the descriptor that is read, not on the path (no stat-then-read race)', (t) => {
@@ -32,7 +38,10 @@ test('the mode is checked on the descriptor that is read, not on the path (no st
   });
   syncBuiltinESMExports();
   try {
-    assert.throws(() => readPrivateFile(file), (e: unknown) => e instanceof UsageError && /may be read by others/.test(e.message));
+    assert.throws(
+      () => readPrivateFile(file),
+      (e: unknown) => e instanceof UsageError && /may be read by others/.test(e.message),
+    );
   } finally {
     statOfPath.mock.restore();
     syncBuiltinESMExports();

@@ -62,9 +62,17 @@ test('a secret store that fails puts its own words on the account instead of cra
   const seen: Seen = { statuses: [], logs: [] };
   let failed!: () => void;
   const isFailed = new Promise<void>((resolve) => (failed = resolve));
-  const failure = Object.assign(new Error('The password file may be read by others; run chmod 600 secrets.json.'), { code: 'secret-file-permissions' });
+  const failure = Object.assign(new Error('The password file may be read by others; run chmod 600 secrets.json.'), {
+    code: 'secret-file-permissions',
+  });
   const session = new AccountSession(
-    { accountId: 'a1', jid: 'alice@example.org', preference: 'auto', password: () => Promise.reject(failure), deps: silentDeps },
+    {
+      accountId: 'a1',
+      jid: 'alice@example.org',
+      preference: 'auto',
+      password: () => Promise.reject(failure),
+      deps: silentDeps,
+    },
     callbacks(seen, (s) => s === 'error' && failed()),
   );
   session.start();
@@ -80,7 +88,13 @@ test('a connection that fails is retried with backoff until stop()', async () =>
   const failedTwice = new Promise<void>((resolve) => (twice = resolve));
   const refusing = (): ConnectDeps => ({
     // An SRV record pointing at a port nothing listens on (port 9 on loopback: refused at once).
-    dns: { srv: async (name) => ({ rcode: 'NOERROR', dnssec: 'insecure', records: name.startsWith('_xmpp-client.') ? [{ priority: 0, weight: 0, port: 9, target: '127.0.0.1' }] : [] }) },
+    dns: {
+      srv: async (name) => ({
+        rcode: 'NOERROR',
+        dnssec: 'insecure',
+        records: name.startsWith('_xmpp-client.') ? [{ priority: 0, weight: 0, port: 9, target: '127.0.0.1' }] : [],
+      }),
+    },
     hosts: { resolve: async (host) => [host] },
     verify: () => Promise.reject(new Error('not reached')),
     saveRecord: () => undefined,

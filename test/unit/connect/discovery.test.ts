@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bogusRefusal, discover, hostMetaUrl, type Deadline, type HostMetaFetcher, type SrvResolver } from '../../../app/connect/discovery.ts';
+import {
+  bogusRefusal,
+  discover,
+  hostMetaUrl,
+  type Deadline,
+  type HostMetaFetcher,
+  type SrvResolver,
+} from '../../../app/connect/discovery.ts';
 import { ConnectError } from '../../../app/connect/connectError.ts';
 import type { DnssecStatus } from '../../../app/contract/viewModels.ts';
 import type { SrvRecordLike } from '../../../app/connect/srvOrder.ts';
@@ -45,11 +52,22 @@ function manualDeadline(): { start: (ms: number) => Deadline; expire: () => void
   const expired = new Promise<void>((resolve) => {
     expire = resolve;
   });
-  return { start: () => ({ expired, cancel: () => void (cancelled = true) }), expire: () => expire(), cancelled: () => cancelled };
+  return {
+    start: () => ({ expired, cancel: () => void (cancelled = true) }),
+    expire: () => expire(),
+    cancelled: () => cancelled,
+  };
 }
 
 const hostMeta2 = (links: object[]) => ({ xmpp: { ttl: 300 }, links });
-const link = (rel: 'tls' | 'quic', priority: number, weight: number, port: number, sni: string, ips = ['192.0.2.7']) => ({
+const link = (
+  rel: 'tls' | 'quic',
+  priority: number,
+  weight: number,
+  port: number,
+  sni: string,
+  ips = ['192.0.2.7'],
+) => ({
   rel: `urn:xmpp:alt-connections:${rel}`,
   priority,
   weight,
@@ -64,7 +82,12 @@ test('all sources make one list ordered by priority, regardless of source or tra
     '_xmpps-client._tcp.example.org': srv([[5, 0, 5223, 'xmpp.example.org.']]),
     '_xmppq-client._udp.example.org': srv([[20, 0, 443, 'quic.example.org.']]),
   });
-  const http = fetcher({ 'https://example.org/.well-known/host-meta.json': hostMeta2([link('tls', 0, 0, 443, 'hosting.example.net'), link('quic', 15, 0, 443, 'hosting.example.net')]) });
+  const http = fetcher({
+    'https://example.org/.well-known/host-meta.json': hostMeta2([
+      link('tls', 0, 0, 443, 'hosting.example.net'),
+      link('quic', 15, 0, 443, 'hosting.example.net'),
+    ]),
+  });
   const { candidates, problems } = await discover('example.org', dns, { hostMeta: http, random: () => 0 });
   assert.deepEqual(
     candidates.map((c) => `${c.priority} ${c.transport} ${c.host}:${c.port} ${c.source} ${c.dnssec}`),
@@ -80,7 +103,11 @@ test('all sources make one list ordered by priority, regardless of source or tra
   assert.deepEqual(candidates[0]!.ips, ['192.0.2.7']);
   assert.equal(candidates[4]!.record, '_xmppq-client._udp.example.org. 20 0 443 quic.example.org.');
   assert.deepEqual(problems, []);
-  assert.deepEqual(dns.asked.sort(), ['_xmpp-client._tcp.example.org', '_xmppq-client._udp.example.org', '_xmpps-client._tcp.example.org']);
+  assert.deepEqual(dns.asked.sort(), [
+    '_xmpp-client._tcp.example.org',
+    '_xmppq-client._udp.example.org',
+    '_xmpps-client._tcp.example.org',
+  ]);
 });
 
 test('the list is a pure function of the answers and the random source', async () => {
@@ -90,8 +117,11 @@ test('the list is a pure function of the answers and the random source', async (
       [0, 20, 5223, 'b.example.org'],
     ]),
   });
-  const http = fetcher({ 'https://example.org/.well-known/host-meta.json': hostMeta2([link('tls', 0, 30, 443, 'c.example.org')]) });
-  const run = async (r: number) => (await discover('example.org', dns, { hostMeta: http, random: () => r })).candidates.map((c) => c.host);
+  const http = fetcher({
+    'https://example.org/.well-known/host-meta.json': hostMeta2([link('tls', 0, 30, 443, 'c.example.org')]),
+  });
+  const run = async (r: number) =>
+    (await discover('example.org', dns, { hostMeta: http, random: () => r })).candidates.map((c) => c.host);
   assert.deepEqual(await run(0.99), await run(0.99));
   assert.deepEqual(await run(0), ['a.example.org', 'b.example.org', 'c.example.org']);
   assert.deepEqual(await run(0.99), ['c.example.org', 'b.example.org', 'a.example.org']);
@@ -99,7 +129,9 @@ test('the list is a pure function of the answers and the random source', async (
 
 test('RFC 2782 weights across sources: host-meta and SRV records of one priority share one weighted draw', async () => {
   const dns = resolver({ '_xmpps-client._tcp.example.org': srv([[1, 25, 5223, 'srv.example.org']]) });
-  const http = fetcher({ 'https://example.org/.well-known/host-meta.json': hostMeta2([link('tls', 1, 75, 443, 'meta.example.org')]) });
+  const http = fetcher({
+    'https://example.org/.well-known/host-meta.json': hostMeta2([link('tls', 1, 75, 443, 'meta.example.org')]),
+  });
   let state = 7;
   const random = () => {
     // A small LCG: deterministic, uniform enough for a proportion test.
@@ -118,7 +150,11 @@ test('RFC 2782 weights across sources: host-meta and SRV records of one priority
 
 test('duplicates across sources are one candidate: the SRV one, carrying the host-meta sni and ips', async () => {
   const dns = resolver({ '_xmpps-client._tcp.example.org': srv([[0, 0, 443, 'xmpp.example.org']]) });
-  const http = fetcher({ 'https://example.org/.well-known/host-meta.json': hostMeta2([link('tls', 9, 9, 443, 'XMPP.example.org', ['192.0.2.9'])]) });
+  const http = fetcher({
+    'https://example.org/.well-known/host-meta.json': hostMeta2([
+      link('tls', 9, 9, 443, 'XMPP.example.org', ['192.0.2.9']),
+    ]),
+  });
   const { candidates } = await discover('example.org', dns, { hostMeta: http, random: () => 0 });
   assert.equal(candidates.length, 1);
   assert.equal(candidates[0]!.source, 'srv:_xmpps-client._tcp');
@@ -134,12 +170,20 @@ test('one deadline for all lookups: late answers are dropped and reported, the r
   });
   const http = fetcher({ 'https://example.org/.well-known/host-meta.json': new Promise(() => undefined) });
   const deadline = manualDeadline();
-  const running = discover('example.org', dns, { hostMeta: http, startDeadline: deadline.start, deadlineMs: 5000, random: () => 0 });
+  const running = discover('example.org', dns, {
+    hostMeta: http,
+    startDeadline: deadline.start,
+    deadlineMs: 5000,
+    random: () => 0,
+  });
   // Let the answered lookups settle, then the deadline passes.
   await new Promise<void>((resolve) => setImmediate(resolve));
   deadline.expire();
   const { candidates, problems } = await running;
-  assert.deepEqual(candidates.map((c) => `${c.transport} ${c.host}`), ['starttls xmpp.example.org']);
+  assert.deepEqual(
+    candidates.map((c) => `${c.transport} ${c.host}`),
+    ['starttls xmpp.example.org'],
+  );
   assert.deepEqual(problems.sort(), [
     '_xmpps-client._tcp.example.org: no answer within 5 s; ignored',
     'https://example.org/.well-known/host-meta.json: no answer within 5 s; ignored',
@@ -160,11 +204,18 @@ test('nothing found: STARTTLS on the domain at 5222 and QUIC on UDP 443 (RFC 612
     candidates.map((c) => `${c.transport} ${c.host}:${c.port} ${c.source} ${c.record}`),
     ['starttls example.org:5222 default null', 'quic example.org:443 default null'],
   );
-  assert.deepEqual(problems, ['https://example.org/.well-known/host-meta.json: not published (HTTP 404)', 'https://example.org/.well-known/host-meta: not published (HTTP 404)']);
+  assert.deepEqual(problems, [
+    'https://example.org/.well-known/host-meta.json: not published (HTTP 404)',
+    'https://example.org/.well-known/host-meta: not published (HTTP 404)',
+  ]);
   // Other failures keep their message, the URL said once.
-  const broken: HostMetaFetcher = { json: async (url) => Promise.reject(new Error(`${url}: the certificate is for another name`)) };
+  const broken: HostMetaFetcher = {
+    json: async (url) => Promise.reject(new Error(`${url}: the certificate is for another name`)),
+  };
   const result = await discover('example.org', resolver({}), { hostMeta: broken });
-  assert.deepEqual(result.problems, ['https://example.org/.well-known/host-meta.json: the certificate is for another name']);
+  assert.deepEqual(result.problems, [
+    'https://example.org/.well-known/host-meta.json: the certificate is for another name',
+  ]);
 });
 
 test('XEP-0156 XRD is read when host-meta.json is missing: its links are seen, not used', async () => {
@@ -173,7 +224,10 @@ test('XEP-0156 XRD is read when host-meta.json is missing: its links are seen, n
   });
   const result = await discover('example.org', resolver({}), { hostMeta: http, httpsPort: 8443 });
   assert.deepEqual(result.unused, ['urn:xmpp:alt-connections:websocket wss://example.org/ws']);
-  assert.deepEqual(http.asked, ['https://example.org:8443/.well-known/host-meta.json', 'https://example.org:8443/.well-known/host-meta']);
+  assert.deepEqual(http.asked, [
+    'https://example.org:8443/.well-known/host-meta.json',
+    'https://example.org:8443/.well-known/host-meta',
+  ]);
   assert.equal(result.candidates[0]!.source, 'default');
 });
 
@@ -182,36 +236,63 @@ test('the transport preference filters every source, the default included', asyn
     '_xmpp-client._tcp.example.org': srv([[0, 0, 5222, 'xmpp.example.org']]),
     '_xmppq-client._udp.example.org': srv([[0, 0, 443, 'xmpp.example.org']]),
   });
-  const http = fetcher({ 'https://example.org/.well-known/host-meta.json': hostMeta2([link('tls', 0, 0, 5223, 'xmpp.example.org')]) });
+  const http = fetcher({
+    'https://example.org/.well-known/host-meta.json': hostMeta2([link('tls', 0, 0, 5223, 'xmpp.example.org')]),
+  });
   const only = async (preference: 'starttls' | 'tls' | 'quic') =>
-    (await discover('example.org', dns, { hostMeta: http, preference, random: () => 0 })).candidates.map((c) => `${c.transport} ${c.source}`);
+    (await discover('example.org', dns, { hostMeta: http, preference, random: () => 0 })).candidates.map(
+      (c) => `${c.transport} ${c.source}`,
+    );
   assert.deepEqual(await only('starttls'), ['starttls srv:_xmpp-client._tcp']);
   assert.deepEqual(await only('tls'), ['tls host-meta']);
   assert.deepEqual(await only('quic'), ['quic srv:_xmppq-client._udp']);
   const fromDefault = await discover('example.org', resolver({}), { preference: 'quic' });
-  assert.deepEqual(fromDefault.candidates.map((c) => `${c.transport} ${c.port}`), ['quic 443']);
-  await assert.rejects(discover('example.org', resolver({}), { preference: 'tls' }), (e: unknown) => e instanceof ConnectError && e.code === 'no-candidates');
+  assert.deepEqual(
+    fromDefault.candidates.map((c) => `${c.transport} ${c.port}`),
+    ['quic 443'],
+  );
+  await assert.rejects(
+    discover('example.org', resolver({}), { preference: 'tls' }),
+    (e: unknown) => e instanceof ConnectError && e.code === 'no-candidates',
+  );
 });
 
 test('a target of "." declines the service; with nothing else, discovery stops with that message', async () => {
-  const dns = resolver({ '_xmpp-client._tcp.example.org': srv([[0, 0, 0, '.']]), '_xmpps-client._tcp.example.org': srv([[0, 0, 0, '.']]) });
-  await assert.rejects(discover('example.org', dns), (e: unknown) => e instanceof ConnectError && e.code === 'no-service' && /offers no XMPP client service/.test(e.message));
+  const dns = resolver({
+    '_xmpp-client._tcp.example.org': srv([[0, 0, 0, '.']]),
+    '_xmpps-client._tcp.example.org': srv([[0, 0, 0, '.']]),
+  });
+  await assert.rejects(
+    discover('example.org', dns),
+    (e: unknown) =>
+      e instanceof ConnectError && e.code === 'no-service' && /offers no XMPP client service/.test(e.message),
+  );
 });
 
 test('a "." for one service cancels only that service\'s default; the others remain (RFC 2782, RFC 6120 §3.2.1)', async () => {
   const dot = srv([[0, 0, 0, '.']]);
   const defaults = async (answers: Record<string, SrvReply>, preference?: 'starttls' | 'tls' | 'quic') =>
-    (await discover('example.org', resolver(answers), { preference })).candidates.map((c) => `${c.transport} ${c.host}:${c.port} ${c.source}`);
+    (await discover('example.org', resolver(answers), { preference })).candidates.map(
+      (c) => `${c.transport} ${c.host}:${c.port} ${c.source}`,
+    );
   // Direct TLS declined, no _xmpp-client record: STARTTLS on 5222 is still the RFC 6120 fallback.
-  assert.deepEqual(await defaults({ '_xmpps-client._tcp.example.org': dot }), ['starttls example.org:5222 default', 'quic example.org:443 default']);
-  assert.deepEqual(await defaults({ '_xmpps-client._tcp.example.org': dot }, 'starttls'), ['starttls example.org:5222 default']);
+  assert.deepEqual(await defaults({ '_xmpps-client._tcp.example.org': dot }), [
+    'starttls example.org:5222 default',
+    'quic example.org:443 default',
+  ]);
+  assert.deepEqual(await defaults({ '_xmpps-client._tcp.example.org': dot }, 'starttls'), [
+    'starttls example.org:5222 default',
+  ]);
   // STARTTLS declined: no 5222 fallback, the QUIC default remains.
   assert.deepEqual(await defaults({ '_xmpp-client._tcp.example.org': dot }), ['quic example.org:443 default']);
   // QUIC declined: no UDP 443, STARTTLS remains.
   assert.deepEqual(await defaults({ '_xmppq-client._udp.example.org': dot }), ['starttls example.org:5222 default']);
   // Nothing left: no-service.
   const none = (answers: Record<string, SrvReply>, preference?: 'starttls' | 'tls' | 'quic') =>
-    assert.rejects(discover('example.org', resolver(answers), { preference }), (e: unknown) => e instanceof ConnectError && e.code === 'no-service');
+    assert.rejects(
+      discover('example.org', resolver(answers), { preference }),
+      (e: unknown) => e instanceof ConnectError && e.code === 'no-service',
+    );
   await none({ '_xmpp-client._tcp.example.org': dot, '_xmppq-client._udp.example.org': dot });
   await none({ '_xmpp-client._tcp.example.org': dot }, 'starttls');
   await none({ '_xmppq-client._udp.example.org': dot }, 'quic');
@@ -219,15 +300,31 @@ test('a "." for one service cancels only that service\'s default; the others rem
 
 test('bogus answers are not used; the fallback candidates carry bogus so they are refused, not tried', async () => {
   const bogus: SrvReply = { rcode: 'SERVFAIL', records: [], dnssec: 'bogus' };
-  const dns = resolver({ '_xmpp-client._tcp.example.org': bogus, '_xmpps-client._tcp.example.org': bogus, '_xmppq-client._udp.example.org': bogus });
+  const dns = resolver({
+    '_xmpp-client._tcp.example.org': bogus,
+    '_xmpps-client._tcp.example.org': bogus,
+    '_xmppq-client._udp.example.org': bogus,
+  });
   const refused = await discover('example.org', dns);
-  assert.deepEqual(refused.candidates.map((c) => `${c.transport} ${c.source} ${c.dnssec}`), ['starttls default bogus', 'quic default bogus']);
+  assert.deepEqual(
+    refused.candidates.map((c) => `${c.transport} ${c.source} ${c.dnssec}`),
+    ['starttls default bogus', 'quic default bogus'],
+  );
   assert.equal(refused.bogus.length, 3);
-  assert.match(bogusRefusal('example.org', refused.bogus), /example\.org \(_xmpps-client\._tcp\.example\.org, .*\) failed DNSSEC validation/);
+  assert.match(
+    bogusRefusal('example.org', refused.bogus),
+    /example\.org \(_xmpps-client\._tcp\.example\.org, .*\) failed DNSSEC validation/,
+  );
   // One bogus service beside a good one: the good one is used and the bogus one reported.
-  const mixed = resolver({ '_xmpp-client._tcp.example.org': srv([[0, 0, 5222, 'xmpp.example.org']]), '_xmpps-client._tcp.example.org': bogus });
+  const mixed = resolver({
+    '_xmpp-client._tcp.example.org': srv([[0, 0, 5222, 'xmpp.example.org']]),
+    '_xmpps-client._tcp.example.org': bogus,
+  });
   const result = await discover('example.org', mixed);
-  assert.deepEqual(result.candidates.map((c) => c.transport), ['starttls']);
+  assert.deepEqual(
+    result.candidates.map((c) => c.transport),
+    ['starttls'],
+  );
   assert.match(result.problems.join('\n'), /_xmpps-client\._tcp\.example\.org: the DNSSEC signatures did not validate/);
 });
 
@@ -237,21 +334,41 @@ test('lookup failures are problems, not exceptions; SERVFAIL without validation 
     '_xmpps-client._tcp.example.org': { rcode: 'REFUSED', records: [], dnssec: 'insecure' },
   });
   const result = await discover('example.org', dns);
-  assert.deepEqual(result.problems.sort(), ['_xmpp-client._tcp.example.org: No answer from the DNS server', '_xmpps-client._tcp.example.org: REFUSED']);
+  assert.deepEqual(result.problems.sort(), [
+    '_xmpp-client._tcp.example.org: No answer from the DNS server',
+    '_xmpps-client._tcp.example.org: REFUSED',
+  ]);
   assert.equal(result.candidates[0]!.dnssec, 'insecure');
 });
 
 test('host-meta URLs: port 443 is implied, others are written out', () => {
   assert.equal(hostMetaUrl('example.org', 'host-meta.json'), 'https://example.org/.well-known/host-meta.json');
   assert.equal(hostMetaUrl('example.org', 'host-meta', 443), 'https://example.org/.well-known/host-meta');
-  assert.equal(hostMetaUrl('hostmeta.test', 'host-meta.json', 18443), 'https://hostmeta.test:18443/.well-known/host-meta.json');
+  assert.equal(
+    hostMetaUrl('hostmeta.test', 'host-meta.json', 18443),
+    'https://hostmeta.test:18443/.well-known/host-meta.json',
+  );
 });
 
 test('the default candidates are secure only when every SRV lookup was a DNSSEC-secure "none"', async () => {
   const secureNone: SrvReply = { rcode: 'NXDOMAIN', records: [], dnssec: 'secure' };
-  const all = { '_xmpp-client._tcp.example.org': secureNone, '_xmpps-client._tcp.example.org': secureNone, '_xmppq-client._udp.example.org': secureNone };
+  const all = {
+    '_xmpp-client._tcp.example.org': secureNone,
+    '_xmpps-client._tcp.example.org': secureNone,
+    '_xmppq-client._udp.example.org': secureNone,
+  };
   const secure = await discover('example.org', resolver(all), { hostMeta: fetcher({}) });
-  assert.deepEqual(secure.candidates.map((c) => c.dnssec), ['secure', 'secure'], 'a missing host-meta does not matter');
-  const oneFailed = await discover('example.org', resolver({ ...all, '_xmppq-client._udp.example.org': new Error('timeout') }));
-  assert.deepEqual(oneFailed.candidates.map((c) => c.dnssec), ['insecure', 'insecure']);
+  assert.deepEqual(
+    secure.candidates.map((c) => c.dnssec),
+    ['secure', 'secure'],
+    'a missing host-meta does not matter',
+  );
+  const oneFailed = await discover(
+    'example.org',
+    resolver({ ...all, '_xmppq-client._udp.example.org': new Error('timeout') }),
+  );
+  assert.deepEqual(
+    oneFailed.candidates.map((c) => c.dnssec),
+    ['insecure', 'insecure'],
+  );
 });

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { hostMetaCandidates, parseHostMetaJson, parseHostMetaXrd, MAX_HOST_META_LINKS } from '../../../app/connect/hostMeta.ts';
+import {
+  hostMetaCandidates,
+  parseHostMetaJson,
+  parseHostMetaXrd,
+  MAX_HOST_META_LINKS,
+} from '../../../app/connect/hostMeta.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -10,8 +15,24 @@ test('XEP-0487 example: the c2s tls and quic links become links; s2s links are i
   assert.equal(meta.format, 'jrd');
   assert.deepEqual(meta.xmpp, { ttl: 3000 });
   assert.deepEqual(meta.links, [
-    { transport: 'tls', rel: 'urn:xmpp:alt-connections:tls', port: 443, priority: 10, weight: 50, sni: 'example.org', ips: ['1.2.3.4', 'fd00:feed:dad:beef::1'] },
-    { transport: 'quic', rel: 'urn:xmpp:alt-connections:quic', port: 443, priority: 5, weight: 50, sni: 'example.org', ips: ['1.2.3.4', 'fd00:feed:dad:beef::1'] },
+    {
+      transport: 'tls',
+      rel: 'urn:xmpp:alt-connections:tls',
+      port: 443,
+      priority: 10,
+      weight: 50,
+      sni: 'example.org',
+      ips: ['1.2.3.4', 'fd00:feed:dad:beef::1'],
+    },
+    {
+      transport: 'quic',
+      rel: 'urn:xmpp:alt-connections:quic',
+      port: 443,
+      priority: 5,
+      weight: 50,
+      sni: 'example.org',
+      ips: ['1.2.3.4', 'fd00:feed:dad:beef::1'],
+    },
   ]);
   assert.deepEqual(meta.unused, [
     'urn:xmpp:alt-connections:websocket wss://other.example.org/xmpp-websocket',
@@ -31,7 +52,8 @@ test('Host Meta 2 candidates: source host-meta, insecure DNSSEC, the sni as host
     weight: 50,
     source: 'host-meta',
     dnssec: 'insecure',
-    record: 'https://example.org/.well-known/host-meta.json urn:xmpp:alt-connections:tls 10 50 443 sni=example.org ips=1.2.3.4,fd00:feed:dad:beef::1',
+    record:
+      'https://example.org/.well-known/host-meta.json urn:xmpp:alt-connections:tls 10 50 443 sni=example.org ips=1.2.3.4,fd00:feed:dad:beef::1',
     hostMetaSni: 'example.org',
     ips: ['1.2.3.4', 'fd00:feed:dad:beef::1'],
   });
@@ -42,7 +64,10 @@ test('XEP-0156 JRD: BOSH and WebSocket links are recorded as seen, and give no l
   const meta = parseHostMetaJson(JSON.parse(fixture('xep0156-example.json')));
   assert.equal(meta.xmpp, null);
   assert.deepEqual(meta.links, []);
-  assert.deepEqual(meta.unused, ['urn:xmpp:alt-connections:xbosh https://web.example.com:5280/bosh', 'urn:xmpp:alt-connections:websocket wss://web.example.com:443/ws']);
+  assert.deepEqual(meta.unused, [
+    'urn:xmpp:alt-connections:xbosh https://web.example.com:5280/bosh',
+    'urn:xmpp:alt-connections:websocket wss://web.example.com:443/ws',
+  ]);
 });
 
 test('XEP-0156 XRD: read with the restricted-XML framer; links are seen, not used', () => {
@@ -50,7 +75,10 @@ test('XEP-0156 XRD: read with the restricted-XML framer; links are seen, not use
   assert.equal(meta.format, 'xrd');
   assert.deepEqual(meta.problems, []);
   assert.deepEqual(meta.links, []);
-  assert.deepEqual(meta.unused, ['urn:xmpp:alt-connections:xbosh https://web.example.com:5280/bosh', 'urn:xmpp:alt-connections:websocket wss://web.example.com:443/ws']);
+  assert.deepEqual(meta.unused, [
+    'urn:xmpp:alt-connections:xbosh https://web.example.com:5280/bosh',
+    'urn:xmpp:alt-connections:websocket wss://web.example.com:443/ws',
+  ]);
 });
 
 test('XRD with a DOCTYPE / entities is refused unread (XEP-0487 §5, CVE-2022-0217)', () => {
@@ -75,12 +103,22 @@ test('malformed JRD: not an object, links not an array, links not objects', () =
     assert.match(meta.problems[0]!, /not a JSON object/);
   }
   assert.match(parseHostMetaJson({ links: {} }).problems[0]!, /not an array/);
-  assert.match(parseHostMetaJson({ links: [7, { href: 'x' }] }).problems.join('\n'), /link 0: not an object.*\n.*link 1: not an object/);
+  assert.match(
+    parseHostMetaJson({ links: [7, { href: 'x' }] }).problems.join('\n'),
+    /link 0: not an object.*\n.*link 1: not an object/,
+  );
   assert.deepEqual(parseHostMetaJson({}).problems, [], 'no links at all is a valid, empty document');
 });
 
 test('XEP-0487 links missing a MANDATORY field, or with bad values, are skipped with a reason', () => {
-  const good = { rel: 'urn:xmpp:alt-connections:tls', port: 5223, priority: 0, weight: 0, sni: 'Xmpp.Example.Org.', ips: ['192.0.2.1'] };
+  const good = {
+    rel: 'urn:xmpp:alt-connections:tls',
+    port: 5223,
+    priority: 0,
+    weight: 0,
+    sni: 'Xmpp.Example.Org.',
+    ips: ['192.0.2.1'],
+  };
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ ...good, port: undefined }, /"port"/],
     [{ ...good, port: 0 }, /"port"/],
@@ -106,7 +144,14 @@ test('XEP-0487 links missing a MANDATORY field, or with bad values, are skipped 
 
 test('the xmpp object without a valid ttl is reported; duplicate ips are merged; huge documents are cut', () => {
   assert.match(parseHostMetaJson({ xmpp: {} }).problems[0]!, /"ttl"/);
-  const link = { rel: 'urn:xmpp:alt-connections:quic', port: 443, priority: 0, weight: 0, sni: 'example.org', ips: ['192.0.2.1', '192.0.2.1', '::1'] };
+  const link = {
+    rel: 'urn:xmpp:alt-connections:quic',
+    port: 443,
+    priority: 0,
+    weight: 0,
+    sni: 'example.org',
+    ips: ['192.0.2.1', '192.0.2.1', '::1'],
+  };
   assert.deepEqual(parseHostMetaJson({ links: [link] }).links[0]?.ips, ['192.0.2.1', '::1']);
   const many = parseHostMetaJson({ links: Array.from({ length: 100 }, (_, i) => ({ ...link, port: i + 1 })) });
   assert.equal(many.links.length, MAX_HOST_META_LINKS);

@@ -34,17 +34,42 @@ function deps(srv: SrvResolver['srv'], resolved: string[] = []): ProbeDeps & { v
 
 test('QUIC candidates are reported as not available yet, without connecting', async () => {
   const resolved: string[] = [];
-  const report = await probeDomain('Example.ORG.', deps(async (name) => (name.startsWith('_xmppq-client') ? { rcode: 'NOERROR', records: [{ priority: 0, weight: 0, port: 443, target: 'quic.example.org' }], dnssec: 'insecure' } : nxdomain), resolved));
+  const report = await probeDomain(
+    'Example.ORG.',
+    deps(
+      async (name) =>
+        name.startsWith('_xmppq-client')
+          ? {
+              rcode: 'NOERROR',
+              records: [{ priority: 0, weight: 0, port: 443, target: 'quic.example.org' }],
+              dnssec: 'insecure',
+            }
+          : nxdomain,
+      resolved,
+    ),
+  );
   assert.equal(report.domain, 'example.org');
   assert.deepEqual(report.candidates, [
-    { transport: 'quic', host: 'quic.example.org', port: 443, priority: 0, weight: 0, source: 'srv:_xmppq-client._udp', dnssec: 'insecure', result: { ok: false, prooftype: null, identity: null, error: QUIC_UNAVAILABLE } },
+    {
+      transport: 'quic',
+      host: 'quic.example.org',
+      port: 443,
+      priority: 0,
+      weight: 0,
+      source: 'srv:_xmppq-client._udp',
+      dnssec: 'insecure',
+      result: { ok: false, prooftype: null, identity: null, error: QUIC_UNAVAILABLE },
+    },
   ]);
   assert.deepEqual(resolved, []);
 });
 
 test('candidates from bogus answers are refused without resolving or connecting', async () => {
   const resolved: string[] = [];
-  const report = await probeDomain('bogus.example', deps(async () => ({ rcode: 'SERVFAIL', records: [], dnssec: 'bogus' }), resolved));
+  const report = await probeDomain(
+    'bogus.example',
+    deps(async () => ({ rcode: 'SERVFAIL', records: [], dnssec: 'bogus' }), resolved),
+  );
   assert.equal(report.candidates.length, 2);
   for (const candidate of report.candidates) {
     assert.equal(candidate.dnssec, 'bogus');
@@ -54,10 +79,28 @@ test('candidates from bogus answers are refused without resolving or connecting'
   assert.deepEqual(resolved, []);
 });
 
-test('a host that does not resolve is that candidate\'s error, not an exception', async () => {
-  const candidate: Candidate = { transport: 'starttls', host: 'nowhere.example', port: 5222, priority: 0, weight: 0, source: 'default', dnssec: 'insecure', record: null };
-  const result = await probeCandidate('example.org', candidate, deps(async () => nxdomain));
-  assert.deepEqual(result, { ok: false, prooftype: null, identity: null, error: 'The server name nowhere.example has no address in DNS.' });
+test("a host that does not resolve is that candidate's error, not an exception", async () => {
+  const candidate: Candidate = {
+    transport: 'starttls',
+    host: 'nowhere.example',
+    port: 5222,
+    priority: 0,
+    weight: 0,
+    source: 'default',
+    dnssec: 'insecure',
+    record: null,
+  };
+  const result = await probeCandidate(
+    'example.org',
+    candidate,
+    deps(async () => nxdomain),
+  );
+  assert.deepEqual(result, {
+    ok: false,
+    prooftype: null,
+    identity: null,
+    error: 'The server name nowhere.example has no address in DNS.',
+  });
 });
 
 /** A plain TCP "server" that answers the stream header with the given features. */
@@ -68,7 +111,9 @@ async function fakeServer(t: TestContext, features: string): Promise<{ port: num
     socket.on('data', (chunk: string) => {
       received.push(chunk);
       if (chunk.includes('<stream:stream')) {
-        socket.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='example.org' id='x' version='1.0'>${features}`);
+        socket.write(
+          `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='example.org' id='x' version='1.0'>${features}`,
+        );
       }
     });
   });
@@ -79,8 +124,20 @@ async function fakeServer(t: TestContext, features: string): Promise<{ port: num
 }
 
 test('STARTTLS: a server that does not offer <starttls/> is refused; nothing but the stream header is sent', async (t) => {
-  const { port, received } = await fakeServer(t, `<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`);
-  const candidate: Candidate = { transport: 'starttls', host: '127.0.0.1', port, priority: 0, weight: 0, source: 'default', dnssec: 'insecure', record: null };
+  const { port, received } = await fakeServer(
+    t,
+    `<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`,
+  );
+  const candidate: Candidate = {
+    transport: 'starttls',
+    host: '127.0.0.1',
+    port,
+    priority: 0,
+    weight: 0,
+    source: 'default',
+    dnssec: 'insecure',
+    record: null,
+  };
   const probeDeps = deps(async () => nxdomain);
   const result = await probeCandidate('example.org', candidate, probeDeps);
   assert.equal(result.ok, false);
@@ -91,9 +148,26 @@ test('STARTTLS: a server that does not offer <starttls/> is refused; nothing but
 });
 
 test('STARTTLS: a stream error is reported with its condition and text', async (t) => {
-  const { port } = await fakeServer(t, `<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>no such host</text></stream:error></stream:stream>`);
-  const candidate: Candidate = { transport: 'starttls', host: '127.0.0.1', port, priority: 0, weight: 0, source: 'default', dnssec: 'insecure', record: null, ips: ['127.0.0.1'] };
-  const result = await probeCandidate('example.org', candidate, deps(async () => nxdomain));
+  const { port } = await fakeServer(
+    t,
+    `<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>no such host</text></stream:error></stream:stream>`,
+  );
+  const candidate: Candidate = {
+    transport: 'starttls',
+    host: '127.0.0.1',
+    port,
+    priority: 0,
+    weight: 0,
+    source: 'default',
+    dnssec: 'insecure',
+    record: null,
+    ips: ['127.0.0.1'],
+  };
+  const result = await probeCandidate(
+    'example.org',
+    candidate,
+    deps(async () => nxdomain),
+  );
   assert.equal(result.error, `127.0.0.1:${port} ended the stream with the error host-unknown: no such host.`);
 });
 
@@ -101,8 +175,26 @@ test('the table: one row per candidate, errors under their row, notes last', () 
   const text = formatReport({
     domain: 'example.org',
     candidates: [
-      { transport: 'tls', host: 'xmpp.example.org', port: 5223, priority: 0, weight: 5, source: 'srv:_xmpps-client._tcp', dnssec: 'secure', result: { ok: true, prooftype: 'dane-ee', identity: 'tlsa:_5223._tcp.xmpp.example.org', error: null } },
-      { transport: 'quic', host: 'example.org', port: 443, priority: 0, weight: 0, source: 'default', dnssec: 'insecure', result: { ok: false, prooftype: null, identity: null, error: QUIC_UNAVAILABLE } },
+      {
+        transport: 'tls',
+        host: 'xmpp.example.org',
+        port: 5223,
+        priority: 0,
+        weight: 5,
+        source: 'srv:_xmpps-client._tcp',
+        dnssec: 'secure',
+        result: { ok: true, prooftype: 'dane-ee', identity: 'tlsa:_5223._tcp.xmpp.example.org', error: null },
+      },
+      {
+        transport: 'quic',
+        host: 'example.org',
+        port: 443,
+        priority: 0,
+        weight: 0,
+        source: 'default',
+        dnssec: 'insecure',
+        result: { ok: false, prooftype: null, identity: null, error: QUIC_UNAVAILABLE },
+      },
     ],
     problems: ['https://example.org/.well-known/host-meta.json: not published (HTTP 404)'],
   });
@@ -122,9 +214,20 @@ test('the table: one row per candidate, errors under their row, notes last', () 
 /** A throwaway certificate for a scripted TLS server (the verifier is scripted: only TLS itself matters). */
 async function throwawayCertificate(): Promise<{ key: string; cert: string }> {
   const now = Date.now();
-  const leaf = await makeCertificate({ cn: 'example.org', dnsNames: ['example.org'], notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 86_400_000) });
+  const leaf = await makeCertificate({
+    cn: 'example.org',
+    dnsNames: ['example.org'],
+    notBefore: new Date(now - 86_400_000),
+    notAfter: new Date(now + 86_400_000),
+  });
   const pkcs8 = Buffer.from(await crypto.subtle.exportKey('pkcs8', leaf.keys.privateKey));
-  return { key: `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd()}\n-----END PRIVATE KEY-----\n`, cert: toPem(leaf.der) };
+  return {
+    key: `-----BEGIN PRIVATE KEY-----\n${pkcs8
+      .toString('base64')
+      .replace(/(.{64})/g, '$1\n')
+      .trimEnd()}\n-----END PRIVATE KEY-----\n`,
+    cert: toPem(leaf.der),
+  };
 }
 
 const HEADER = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='example.org' id='x' version='1.0'>`;
@@ -135,7 +238,10 @@ const TLS_FEATURES = `<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns
  * A scripted STARTTLS server on 127.0.0.1: plaintext stream, `<proceed/>` followed by `afterProceed`
  * in the same write, then TLS with a throwaway certificate and a real stream inside it.
  */
-async function startTlsServer(t: TestContext, afterProceed: string): Promise<{ port: number; tlsStreams: () => number }> {
+async function startTlsServer(
+  t: TestContext,
+  afterProceed: string,
+): Promise<{ port: number; tlsStreams: () => number }> {
   const { key, cert } = await throwawayCertificate();
   let tlsStreams = 0;
   const server = net.createServer((socket) => {
@@ -171,14 +277,33 @@ async function startTlsServer(t: TestContext, afterProceed: string): Promise<{ p
 }
 
 const trusted = async (): Promise<Verdict> =>
-  ({ trusted: true, prooftype: 'pkix', identity: 'dns-id:example.org', delegation: null, dnssec: 'insecure', tried: [], error: null, decision: null }) as Verdict;
+  ({
+    trusted: true,
+    prooftype: 'pkix',
+    identity: 'dns-id:example.org',
+    delegation: null,
+    dnssec: 'insecure',
+    tried: [],
+    error: null,
+    decision: null,
+  }) as Verdict;
 
 test('STARTTLS: plaintext after <proceed/> fails the candidate; nothing of it is read as if it came over TLS', async (t) => {
   // An injected stream header and features (incomplete, so still in the framer), and a complete
   // injected element (parsed and queued): both must fail the candidate.
   for (const injected of [HEADER + TLS_FEATURES, STARTTLS_FEATURES, `<stream:features>`]) {
     const server = await startTlsServer(t, injected);
-    const candidate: Candidate = { transport: 'starttls', host: '127.0.0.1', port: server.port, priority: 0, weight: 0, source: 'default', dnssec: 'insecure', record: null, ips: ['127.0.0.1'] };
+    const candidate: Candidate = {
+      transport: 'starttls',
+      host: '127.0.0.1',
+      port: server.port,
+      priority: 0,
+      weight: 0,
+      source: 'default',
+      dnssec: 'insecure',
+      record: null,
+      ips: ['127.0.0.1'],
+    };
     const result = await probeCandidate('example.org', candidate, { ...deps(async () => nxdomain), verify: trusted });
     assert.equal(result.ok, false, injected);
     assert.match(result.error ?? '', /sent unencrypted data after agreeing to STARTTLS/, injected);
@@ -188,7 +313,17 @@ test('STARTTLS: plaintext after <proceed/> fails the candidate; nothing of it is
 
 test('STARTTLS: whitespace after <proceed/> is allowed, and the stream over TLS starts with a fresh framer', async (t) => {
   const server = await startTlsServer(t, '\n ');
-  const candidate: Candidate = { transport: 'starttls', host: '127.0.0.1', port: server.port, priority: 0, weight: 0, source: 'default', dnssec: 'insecure', record: null, ips: ['127.0.0.1'] };
+  const candidate: Candidate = {
+    transport: 'starttls',
+    host: '127.0.0.1',
+    port: server.port,
+    priority: 0,
+    weight: 0,
+    source: 'default',
+    dnssec: 'insecure',
+    record: null,
+    ips: ['127.0.0.1'],
+  };
   const result = await probeCandidate('example.org', candidate, { ...deps(async () => nxdomain), verify: trusted });
   assert.deepEqual(result, { ok: true, prooftype: 'pkix', identity: 'dns-id:example.org', error: null });
   assert.equal(server.tlsStreams(), 1);
@@ -213,11 +348,25 @@ test('direct TLS: an address where TCP connects but TLS fails does not stop the 
   broken.listen(port, '127.0.0.2');
   await once(broken, 'listening');
   t.after(() => broken.close());
-  const candidate: Candidate = { transport: 'tls', host: 'xmpp.example.org', port, priority: 0, weight: 0, source: 'srv:_xmpps-client._tcp', dnssec: 'insecure', record: null, ips: ['127.0.0.2', '127.0.0.1'] };
+  const candidate: Candidate = {
+    transport: 'tls',
+    host: 'xmpp.example.org',
+    port,
+    priority: 0,
+    weight: 0,
+    source: 'srv:_xmpps-client._tcp',
+    dnssec: 'insecure',
+    record: null,
+    ips: ['127.0.0.2', '127.0.0.1'],
+  };
   const result = await probeCandidate('example.org', candidate, { ...deps(async () => nxdomain), verify: trusted });
   assert.deepEqual(result, { ok: true, prooftype: 'pkix', identity: 'dns-id:example.org', error: null });
   // Only the broken address: its TLS failure is the error.
-  const onlyBroken = await probeCandidate('example.org', { ...candidate, ips: ['127.0.0.2'] }, { ...deps(async () => nxdomain), verify: trusted });
+  const onlyBroken = await probeCandidate(
+    'example.org',
+    { ...candidate, ips: ['127.0.0.2'] },
+    { ...deps(async () => nxdomain), verify: trusted },
+  );
   assert.equal(onlyBroken.ok, false);
   assert.match(onlyBroken.error ?? '', /TLS/);
 });

@@ -47,7 +47,10 @@ describe('QuicSessions', { timeout: 20_000 }, () => {
         verified.push(chain.length);
         return true;
       };
-      const [a, b] = await Promise.all([pool.acquire(target, { timeoutMs: 5000, verify }), pool.acquire(target, { timeoutMs: 5000, verify })]);
+      const [a, b] = await Promise.all([
+        pool.acquire(target, { timeoutMs: 5000, verify }),
+        pool.acquire(target, { timeoutMs: 5000, verify }),
+      ]);
       assert.deepEqual(pool.stats(), { endpoints: 1, connections: 1, streams: 2 });
       assert.equal(conns.length, 1);
       assert.equal(b.shared, true);
@@ -78,7 +81,10 @@ describe('QuicSessions', { timeout: 20_000 }, () => {
     const pool = new QuicSessions();
     try {
       const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'gamma.test', alpn: ALPN };
-      await assert.rejects(pool.acquire(target, { timeoutMs: 5000, verify: async () => false }), (e: unknown) => e instanceof ConnectError && e.code === 'untrusted');
+      await assert.rejects(
+        pool.acquire(target, { timeoutMs: 5000, verify: async () => false }),
+        (e: unknown) => e instanceof ConnectError && e.code === 'untrusted',
+      );
       assert.equal(pool.stats().streams, 0);
     } finally {
       await pool.close();

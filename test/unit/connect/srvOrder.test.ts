@@ -53,7 +53,11 @@ test('RFC 2782: within a priority, records are chosen in proportion to their wei
     counts.set(first, (counts.get(first) ?? 0) + 1);
   }
   // Expected shares 10/100, 30/100, 60/100 (the +1 of the inclusive range shifts them by < 1%).
-  for (const [name, share] of [['a', 0.1], ['b', 0.3], ['c', 0.6]] as const) {
+  for (const [name, share] of [
+    ['a', 0.1],
+    ['b', 0.3],
+    ['c', 0.6],
+  ] as const) {
     const observed = (counts.get(name) ?? 0) / runs;
     assert.ok(Math.abs(observed - share) < 0.02, `${name}: observed ${observed}, expected about ${share}`);
   }
@@ -88,7 +92,10 @@ test('all weights zero keeps the given order', () => {
     ],
     seededRandom(1),
   );
-  assert.deepEqual(order.map((o) => o.name), ['x', 'y', 'z']);
+  assert.deepEqual(
+    order.map((o) => o.name),
+    ['x', 'y', 'z'],
+  );
 });
 
 test('a target of "." declines the service; duplicates and malformed records are dropped', () => {
@@ -107,17 +114,28 @@ test('a target of "." declines the service; duplicates and malformed records are
     seededRandom(3),
   );
   assert.deepEqual(result.declined, ['srv:_xmpp-client._tcp']);
-  assert.deepEqual(result.candidates.map((c) => c.host), ['xmpp.example.org']);
+  assert.deepEqual(
+    result.candidates.map((c) => c.host),
+    ['xmpp.example.org'],
+  );
 });
 
 test('an absurd number of records is cut to the limit', () => {
-  const many = Array.from({ length: 1000 }, (_, i) => ({ priority: i % 3, weight: i % 7, port: 5223, target: `h${i}.example.org.` }));
+  const many = Array.from({ length: 1000 }, (_, i) => ({
+    priority: i % 3,
+    weight: i % 7,
+    port: 5223,
+    target: `h${i}.example.org.`,
+  }));
   const { candidates } = orderSrvCandidates([tls(many)], seededRandom(9));
   assert.equal(candidates.length, 32);
   for (let i = 1; i < candidates.length; i++) assert.ok(candidates[i - 1]!.priority <= candidates[i]!.priority);
 });
 
 test('DNSSEC status travels with each candidate', () => {
-  const { candidates } = orderSrvCandidates([tls([{ priority: 0, weight: 0, port: 5223, target: 'x.example.org.' }], 'secure')], () => 0.5);
+  const { candidates } = orderSrvCandidates(
+    [tls([{ priority: 0, weight: 0, port: 5223, target: 'x.example.org.' }], 'secure')],
+    () => 0.5,
+  );
   assert.equal(candidates[0]!.dnssec, 'secure');
 });

@@ -32,10 +32,22 @@ function scriptedMachine(events: StreamEvent[]) {
   return machine;
 }
 
-const message = (body: string): StreamEvent => ({ type: 'message', from: 'bob@example.org/x', to: 'alice@example.org/y', id: body, messageType: 'chat', body }) as StreamEvent;
+const message = (body: string): StreamEvent =>
+  ({
+    type: 'message',
+    from: 'bob@example.org/x',
+    to: 'alice@example.org/y',
+    id: body,
+    messageType: 'chat',
+    body,
+  }) as StreamEvent;
 
 test('events after online are held for the next owner, in order', () => {
-  const machine = scriptedMachine([{ type: 'online', jid: 'alice@example.org/y', features: [] }, message('one'), message('two')]);
+  const machine = scriptedMachine([
+    { type: 'online', jid: 'alice@example.org/y', features: [] },
+    message('one'),
+    message('two'),
+  ]);
   const [a] = createMemoryPair();
   const first: string[] = [];
   const driver = new StreamDriver(machine as unknown as ClientStreamMachine, a, (e) => first.push(e.type));

@@ -23,7 +23,9 @@ function get(port: number, path: string, hostHeader = `127.0.0.1:${port}`): Prom
     const req = request({ host: '127.0.0.1', port, path, headers: { host: hostHeader } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -118,7 +120,14 @@ describe('startBrowserHost', () => {
   });
 
   test('refuses path traversal, encoded or not, and symlinks out of the directory', async () => {
-    for (const path of ['/../secret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/escape.txt', '/%00']) {
+    for (const path of [
+      '/../secret.txt',
+      '/assets/../../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/..%2fsecret.txt',
+      '/escape.txt',
+      '/%00',
+    ]) {
       const res = await get(host.port, path);
       assert.equal(res.status, 404, path);
       assert.doesNotMatch(res.body, /do not serve/, path);
@@ -160,12 +169,29 @@ describe('startBrowserHost', () => {
     const { ws } = await open(wsUrl, origin);
     assert.ok(ws);
     const next = frames(ws);
-    ws.send(JSON.stringify({ kind: 'invoke', seq: 7, name: 'account.add', args: { jid: 'alice@example.org', password: 'pw' } }));
+    ws.send(
+      JSON.stringify({
+        kind: 'invoke',
+        seq: 7,
+        name: 'account.add',
+        args: { jid: 'alice@example.org', password: 'pw' },
+      }),
+    );
     const frame = await next();
     assert.equal(frame.kind, 'result');
     assert.equal(frame.kind === 'result' && frame.seq, 7);
-    assert.deepEqual(frame.kind === 'result' && frame.result.ok && (frame.result.value as { jid: string }).jid, 'alice@example.org');
-    ws.send(JSON.stringify({ kind: 'invoke', seq: 8, name: 'account.setEnabled', args: { accountId: 'nope', enabled: true } }));
+    assert.deepEqual(
+      frame.kind === 'result' && frame.result.ok && (frame.result.value as { jid: string }).jid,
+      'alice@example.org',
+    );
+    ws.send(
+      JSON.stringify({
+        kind: 'invoke',
+        seq: 8,
+        name: 'account.setEnabled',
+        args: { accountId: 'nope', enabled: true },
+      }),
+    );
     assert.deepEqual(await next(), {
       kind: 'result',
       seq: 8,
@@ -180,7 +206,9 @@ describe('startBrowserHost', () => {
     assert.ok(ws);
     const next = frames(ws);
     const before = core.calls.length;
-    ws.send(JSON.stringify({ kind: 'invoke', seq: 1, name: 'account.add', args: { jid: 'not a jid', password: 'pw' } }));
+    ws.send(
+      JSON.stringify({ kind: 'invoke', seq: 1, name: 'account.add', args: { jid: 'not a jid', password: 'pw' } }),
+    );
     const invalid = await next();
     assert.equal(invalid.kind === 'result' && !invalid.result.ok && invalid.result.error.code, 'invalid-argument');
     ws.send(JSON.stringify({ kind: 'invoke', seq: 2, name: 'fs.readFile', args: {} }));

@@ -18,12 +18,21 @@ describe('connectCore', () => {
     contents = new FakeContents();
     core = createFakeCore();
     logged = [];
-    disconnect = connectCore({ ipcMain, contents, core, appOrigin: 'app://quiver', log: (message) => logged.push(message) });
+    disconnect = connectCore({
+      ipcMain,
+      contents,
+      core,
+      appOrigin: 'app://quiver',
+      log: (message) => logged.push(message),
+    });
     ours = { sender: contents, senderFrame: contents.mainFrame };
   });
 
   test('a command from our window runs through dispatch', async () => {
-    const result = await ipcMain.invoke(INVOKE_CHANNEL, ours, 'account.add', { jid: 'alice@example.org', password: 'pw' });
+    const result = await ipcMain.invoke(INVOKE_CHANNEL, ours, 'account.add', {
+      jid: 'alice@example.org',
+      password: 'pw',
+    });
     assert.deepEqual(result, {
       ok: true,
       value: {
@@ -50,15 +59,28 @@ describe('connectCore', () => {
     ];
     for (const event of foreign) {
       const result = await ipcMain.invoke(INVOKE_CHANNEL, event, 'account.list', {});
-      assert.equal((result as { ok: boolean; error?: { code: string } }).error?.code, 'forbidden-sender', JSON.stringify(event.senderFrame));
+      assert.equal(
+        (result as { ok: boolean; error?: { code: string } }).error?.code,
+        'forbidden-sender',
+        JSON.stringify(event.senderFrame),
+      );
     }
     assert.deepEqual(core.calls, []);
     assert.equal(logged.filter((line) => line.startsWith('refused quiver:invoke')).length, foreign.length);
   });
 
   test('invalid arguments are refused before any handler runs', async () => {
-    for (const args of [{ jid: 'no-at-sign', password: 'pw' }, { jid: 'a@b.example' }, null, 'account', { jid: 'a@b.example', password: 'pw', extra: 1 }]) {
-      const result = (await ipcMain.invoke(INVOKE_CHANNEL, ours, 'account.add', args)) as { ok: boolean; error?: { code: string } };
+    for (const args of [
+      { jid: 'no-at-sign', password: 'pw' },
+      { jid: 'a@b.example' },
+      null,
+      'account',
+      { jid: 'a@b.example', password: 'pw', extra: 1 },
+    ]) {
+      const result = (await ipcMain.invoke(INVOKE_CHANNEL, ours, 'account.add', args)) as {
+        ok: boolean;
+        error?: { code: string };
+      };
       assert.equal(result.error?.code, 'invalid-argument', JSON.stringify(args));
     }
     assert.deepEqual(core.calls, []);
@@ -66,7 +88,10 @@ describe('connectCore', () => {
 
   test('an unknown command is refused', async () => {
     for (const name of ['shell.openExternal', '__proto__', 'constructor', 42, undefined]) {
-      const result = (await ipcMain.invoke(INVOKE_CHANNEL, ours, name, {})) as { ok: boolean; error?: { code: string } };
+      const result = (await ipcMain.invoke(INVOKE_CHANNEL, ours, name, {})) as {
+        ok: boolean;
+        error?: { code: string };
+      };
       assert.equal(result.error?.code, 'unknown-command', String(name));
     }
     assert.deepEqual(core.calls, []);
@@ -74,12 +99,17 @@ describe('connectCore', () => {
 
   test('a handler error keeps its code; the window gets it as a result', async () => {
     const result = await ipcMain.invoke(INVOKE_CHANNEL, ours, 'account.setEnabled', { accountId: 'a9', enabled: true });
-    assert.deepEqual(result, { ok: false, error: { code: 'not-found', message: 'No account with that id; reload the account list.' } });
+    assert.deepEqual(result, {
+      ok: false,
+      error: { code: 'not-found', message: 'No account with that id; reload the account list.' },
+    });
   });
 
   test('core events are forwarded to the window, not after it is destroyed', () => {
     core.emit({ name: 'account.removed', payload: { accountId: 'a1' } });
-    assert.deepEqual(contents.sent, [{ channel: EVENT_CHANNEL, args: [{ name: 'account.removed', payload: { accountId: 'a1' } }] }]);
+    assert.deepEqual(contents.sent, [
+      { channel: EVENT_CHANNEL, args: [{ name: 'account.removed', payload: { accountId: 'a1' } }] },
+    ]);
     contents.destroyed = true;
     core.emit({ name: 'account.removed', payload: { accountId: 'a2' } });
     assert.equal(contents.sent.length, 1);

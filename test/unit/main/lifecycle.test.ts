@@ -4,7 +4,15 @@ import type { CoreOptions } from '../../../app/core.ts';
 import { runMain, type MainElectron, type MainOptions } from '../../../main/lifecycle.ts';
 import { INVOKE_CHANNEL } from '../../../main/ipc.ts';
 import { createFakeCore, type FakeCore } from '../host/fakeCore.ts';
-import { FakeBrowserWindow, FakeContents, FakeEmitter, FakeEvent, FakeIpcMain, FakeSession, FakeShell } from './fakeElectron.ts';
+import {
+  FakeBrowserWindow,
+  FakeContents,
+  FakeEmitter,
+  FakeEvent,
+  FakeIpcMain,
+  FakeSession,
+  FakeShell,
+} from './fakeElectron.ts';
 
 class FakeApp extends FakeEmitter {
   readonly isPackaged = true;

@@ -22,7 +22,8 @@ function loadPreload() {
     contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.push({ key, api }) },
     ipcRenderer: {
       invoke: async (...args: unknown[]) => (invoked.push(args), { ok: true, value: 'pong' }),
-      on: (channel: string, listener: Listener) => void (listeners.get(channel) ?? listeners.set(channel, new Set()).get(channel)!).add(listener),
+      on: (channel: string, listener: Listener) =>
+        void (listeners.get(channel) ?? listeners.set(channel, new Set()).get(channel)!).add(listener),
       removeListener: (channel: string, listener: Listener) => void listeners.get(channel)?.delete(listener),
     },
   };
@@ -73,7 +74,10 @@ describe('preload', () => {
 
   test('requires nothing but electron (sandboxed preloads cannot) and stays small', async () => {
     const source = await readFile(preloadPath, 'utf8');
-    assert.deepEqual([...source.matchAll(/require\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]), ['electron']);
+    assert.deepEqual(
+      [...source.matchAll(/require\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]),
+      ['electron'],
+    );
     assert.ok(source.split('\n').length <= 30);
   });
 });

@@ -41,18 +41,22 @@ async function fakeTree(): Promise<string> {
 
 describe('bin/quiver.js', () => {
   const old = oldNode();
-  test('an old Node re-runs the launcher with the project Node 24 and exits with the CLI code', { skip: old === null ? 'no Node older than 24 on this machine' : false }, async () => {
-    const dir = await fakeTree();
-    try {
-      const result = spawnSync(old!, [join(dir, 'bin', 'quiver.js'), 'probe', 'example.org'], { encoding: 'utf8' });
-      assert.equal(result.status, 3, result.stderr);
-      const printed = JSON.parse(result.stdout) as { version: string; argv: string[] };
-      assert.match(printed.version, /^v2[4-9]\./);
-      assert.deepEqual(printed.argv, ['probe', 'example.org']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  test(
+    'an old Node re-runs the launcher with the project Node 24 and exits with the CLI code',
+    { skip: old === null ? 'no Node older than 24 on this machine' : false },
+    async () => {
+      const dir = await fakeTree();
+      try {
+        const result = spawnSync(old!, [join(dir, 'bin', 'quiver.js'), 'probe', 'example.org'], { encoding: 'utf8' });
+        assert.equal(result.status, 3, result.stderr);
+        const printed = JSON.parse(result.stdout) as { version: string; argv: string[] };
+        assert.match(printed.version, /^v2[4-9]\./);
+        assert.deepEqual(printed.argv, ['probe', 'example.org']);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   test('Node 24 runs the CLI directly', async () => {
     const dir = await fakeTree();

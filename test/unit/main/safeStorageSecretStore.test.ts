@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SafeStorageError, SafeStorageSecretStore, type PasswordBlobStore, type SafeStorageLike } from '../../../main/safeStorageSecretStore.ts';
+import {
+  SafeStorageError,
+  SafeStorageSecretStore,
+  type PasswordBlobStore,
+  type SafeStorageLike,
+} from '../../../main/safeStorageSecretStore.ts';
 
 /** A reversible stand-in for the keyring: XOR with a key byte, tagged with the key's generation. */
 function fakeSafeStorage(options: { available?: boolean; backend?: string } = {}) {
@@ -68,7 +73,9 @@ describe('SafeStorageSecretStore', () => {
   test("refuses Linux's basic_text backend (a hard-coded key is plaintext in disguise)", async () => {
     const { safeStorage, state } = fakeSafeStorage({ backend: 'basic_text' });
     const blobs = memoryBlobs();
-    await assert.rejects(new SafeStorageSecretStore(safeStorage, blobs, 'linux').set('a1', 'a@b.example', 'pw'), { code: 'secret-store-unavailable' });
+    await assert.rejects(new SafeStorageSecretStore(safeStorage, blobs, 'linux').set('a1', 'a@b.example', 'pw'), {
+      code: 'secret-store-unavailable',
+    });
     assert.equal(state.encrypted, 0);
     // The backend query is Linux-only; elsewhere the availability check decides.
     await new SafeStorageSecretStore(safeStorage, blobs, 'darwin').set('a1', 'a@b.example', 'pw');

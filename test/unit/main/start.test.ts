@@ -10,7 +10,12 @@ import { createFakeCore } from '../host/fakeCore.ts';
 
 describe('parseStartArgs', () => {
   test('defaults: any port, XDG data dir, open the browser, build', () => {
-    assert.deepEqual(parseStartArgs([], { HOME: '/home/u', XDG_DATA_HOME: '/data' }), { port: 0, dataDir: '/data/quiver', open: true, build: true });
+    assert.deepEqual(parseStartArgs([], { HOME: '/home/u', XDG_DATA_HOME: '/data' }), {
+      port: 0,
+      dataDir: '/data/quiver',
+      open: true,
+      build: true,
+    });
     assert.equal(parseStartArgs([], { QUIVER_DATA_DIR: '/q' }).dataDir, '/q');
   });
 
@@ -56,20 +61,27 @@ describe('serveInBrowser', () => {
     let coreOptions: CoreOptions | null = null;
     let secretPath = '';
     try {
-      const served = await serveInBrowser({ port: 0, dataDir: '/tmp/quiver-data', open: true, build: false }, staticDir, {
-        createCore: async (options) => ((coreOptions = options), core),
-        startBrowserHost,
-        secretStore: (path) => {
-          secretPath = path;
-          return { kind: 'file', get: async () => null, set: async () => undefined, delete: async () => undefined };
+      const served = await serveInBrowser(
+        { port: 0, dataDir: '/tmp/quiver-data', open: true, build: false },
+        staticDir,
+        {
+          createCore: async (options) => ((coreOptions = options), core),
+          startBrowserHost,
+          secretStore: (path) => {
+            secretPath = path;
+            return { kind: 'file', get: async () => null, set: async () => undefined, delete: async () => undefined };
+          },
+          print: (line) => printed.push(line),
+          openUrl: (url) => opened.push(url),
         },
-        print: (line) => printed.push(line),
-        openUrl: (url) => opened.push(url),
-      });
+      );
       assert.equal(coreOptions!.dataDir, '/tmp/quiver-data');
       assert.equal(secretPath, '/tmp/quiver-data/secrets.json');
       assert.equal(printed.length, 1);
-      assert.match(printed[0]!, /^Electron runtime not available on this machine; serving Quiver at http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+ instead/);
+      assert.match(
+        printed[0]!,
+        /^Electron runtime not available on this machine; serving Quiver at http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+ instead/,
+      );
       assert.deepEqual(opened, [served.url]);
       const page = await fetch(served.url);
       assert.equal(page.status, 200);

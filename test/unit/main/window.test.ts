@@ -56,7 +56,12 @@ describe('createMainWindow', () => {
   });
 
   test('navigation is denied; an http(s) link goes to the browser instead (#13)', () => {
-    for (const url of ['https://example.org/page', 'app://quiver/other.html', 'file:///etc/passwd', 'javascript:alert(1)']) {
+    for (const url of [
+      'https://example.org/page',
+      'app://quiver/other.html',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+    ]) {
       const event = new FakeEvent();
       window.webContents.fire('will-navigate', event, url);
       assert.equal(event.prevented, true, url);
@@ -70,7 +75,13 @@ describe('createMainWindow', () => {
   test('new windows are denied; only allow-listed URLs reach openExternal (#14 #15)', () => {
     const handler = window.webContents.windowOpenHandler;
     assert.ok(handler);
-    for (const url of ['https://xmpp.org/', 'file:///etc/passwd', 'smb://host/share', 'http://user:pw@host/', 'about:blank']) {
+    for (const url of [
+      'https://xmpp.org/',
+      'file:///etc/passwd',
+      'smb://host/share',
+      'http://user:pw@host/',
+      'about:blank',
+    ]) {
       assert.deepEqual(handler({ url }), { action: 'deny' }, url);
     }
     assert.deepEqual(shell.opened, ['https://xmpp.org/']);
@@ -84,11 +95,19 @@ describe('createMainWindow', () => {
   });
 
   test('policing the same contents twice does not open a link twice', () => {
-    policeContents(window.webContents, (url) => shell.openExternal(url), () => undefined);
+    policeContents(
+      window.webContents,
+      (url) => shell.openExternal(url),
+      () => undefined,
+    );
     window.webContents.fire('will-navigate', new FakeEvent(), 'https://example.org/');
     assert.deepEqual(shell.opened, ['https://example.org/']);
     const other = new FakeContents();
-    policeContents(other, (url) => shell.openExternal(url), () => undefined);
+    policeContents(
+      other,
+      (url) => shell.openExternal(url),
+      () => undefined,
+    );
     assert.deepEqual(other.windowOpenHandler?.({ url: 'https://a.example/' }), { action: 'deny' });
   });
 });
@@ -97,7 +116,15 @@ describe('isAllowedExternalUrl', () => {
   test('allows http(s) with a host and no credentials only', () => {
     assert.equal(isAllowedExternalUrl('https://example.org/x?y#z'), true);
     assert.equal(isAllowedExternalUrl('http://example.org'), true);
-    for (const url of ['file:///x', 'javascript:alert(1)', 'xmpp:a@b', 'https://u:p@example.org/', 'not a url', 'data:text/html,x', 'vbscript:x']) {
+    for (const url of [
+      'file:///x',
+      'javascript:alert(1)',
+      'xmpp:a@b',
+      'https://u:p@example.org/',
+      'not a url',
+      'data:text/html,x',
+      'vbscript:x',
+    ]) {
       assert.equal(isAllowedExternalUrl(url), false, url);
     }
   });
@@ -110,7 +137,11 @@ describe('installSessionPolicy', () => {
   beforeEach(() => {
     session = new FakeSession();
     logged = [];
-    installSessionPolicy(session, { csp: CSP, allowedOrigins: ['app://quiver'], log: (message) => logged.push(message) });
+    installSessionPolicy(session, {
+      csp: CSP,
+      allowedOrigins: ['app://quiver'],
+      log: (message) => logged.push(message),
+    });
   });
 
   test('every permission request and check is denied (#5)', () => {
@@ -125,7 +156,10 @@ describe('installSessionPolicy', () => {
   test('the CSP is set as a response header and replaces any other (#7)', () => {
     let response: { responseHeaders?: Record<string, string[]> } | undefined;
     session.headersListener?.(
-      { url: 'app://quiver/index.html', responseHeaders: { 'content-security-policy': ["default-src *"], 'Content-Type': ['text/html'] } },
+      {
+        url: 'app://quiver/index.html',
+        responseHeaders: { 'content-security-policy': ['default-src *'], 'Content-Type': ['text/html'] },
+      },
       (r) => (response = r),
     );
     assert.deepEqual(response?.responseHeaders, { 'Content-Type': ['text/html'], 'Content-Security-Policy': [CSP] });
@@ -178,7 +212,13 @@ describe('appProtocolHandler', () => {
   });
 
   test('refuses traversal, symlinks out, other hosts and directories', async () => {
-    for (const url of ['app://quiver/%2e%2e/secret.txt', 'app://quiver/..%2fsecret.txt', 'app://quiver/link.txt', 'app://evil/index.html', 'app://quiver/assets']) {
+    for (const url of [
+      'app://quiver/%2e%2e/secret.txt',
+      'app://quiver/..%2fsecret.txt',
+      'app://quiver/link.txt',
+      'app://evil/index.html',
+      'app://quiver/assets',
+    ]) {
       const response = await handler(new Request(url));
       assert.equal(response.status, 404, url);
       assert.doesNotMatch(await response.text(), /secret/, url);

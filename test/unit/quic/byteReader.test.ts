@@ -40,14 +40,27 @@ describe('ByteWriter and ByteReader', () => {
 
   it('QUIC: running off the end is FRAME_ENCODING_ERROR (RFC 9000 §12.4)', () => {
     const r = new ByteReader(Uint8Array.of(0x40));
-    assert.throws(() => r.varint(), (e: unknown) => e instanceof QuicError && e.code === 'FRAME_ENCODING_ERROR');
+    assert.throws(
+      () => r.varint(),
+      (e: unknown) => e instanceof QuicError && e.code === 'FRAME_ENCODING_ERROR',
+    );
   });
 
   it('TLS: truncation, bad vector lengths and trailing bytes are decode_error naming the structure', () => {
-    const decodeError = (what: string) => (e: unknown) => e instanceof TlsAlertError && e.alert === Alert.decode_error && e.reason.startsWith(what);
-    assert.throws(() => tlsReader(Uint8Array.of(0, 5, 1), 'ClientHello').vector(2), decodeError('ClientHello: truncated'));
+    const decodeError = (what: string) => (e: unknown) =>
+      e instanceof TlsAlertError && e.alert === Alert.decode_error && e.reason.startsWith(what);
+    assert.throws(
+      () => tlsReader(Uint8Array.of(0, 5, 1), 'ClientHello').vector(2),
+      decodeError('ClientHello: truncated'),
+    );
     assert.throws(() => tlsReader(Uint8Array.of(0, 1, 1), 'ALPN').vector(2, 2), decodeError('ALPN: vector length 1'));
-    assert.throws(() => tlsReader(Uint8Array.of(0, 2, 1, 9), 'x').sub(2, 'ALPN list').u24(), decodeError('ALPN list: truncated'));
+    assert.throws(
+      () =>
+        tlsReader(Uint8Array.of(0, 2, 1, 9), 'x')
+          .sub(2, 'ALPN list')
+          .u24(),
+      decodeError('ALPN list: truncated'),
+    );
     const r = tlsReader(Uint8Array.of(1, 2), 'cookie');
     r.u8();
     assert.throws(() => r.expectEnd(), decodeError('cookie: 1 trailing bytes'));

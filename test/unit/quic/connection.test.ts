@@ -29,7 +29,12 @@ const digest = (parts: Uint8Array[]): string => {
 const cursors = new WeakMap<QuicEvent[], number>();
 
 /** Handles the events not yet seen; the event log itself stays intact for assertions. */
-function drain(conn: QuicConnection, events: QuicEvent[], sink: Map<number, { parts: Uint8Array[]; fin: boolean }>, echo: boolean): void {
+function drain(
+  conn: QuicConnection,
+  events: QuicEvent[],
+  sink: Map<number, { parts: Uint8Array[]; fin: boolean }>,
+  echo: boolean,
+): void {
   const from = cursors.get(events) ?? 0;
   cursors.set(events, events.length);
   for (const e of events.slice(from)) {
@@ -92,7 +97,10 @@ describe('QuicConnection handshake', () => {
     p.advance(100);
     assert.equal(p.client.isHandshakeComplete, false);
     assert.equal(p.server!.isHandshakeComplete, false);
-    assert.equal(p.serverEvents.some((e) => e.type === 'stream-opened'), false);
+    assert.equal(
+      p.serverEvents.some((e) => e.type === 'stream-opened'),
+      false,
+    );
     p.client.acceptPeer();
     p.handshake();
     p.driveUntil(() => p.serverEvents.some((e) => e.type === 'stream-opened'));
@@ -159,7 +167,10 @@ describe('QuicConnection streams', () => {
     p.advance(500);
     const sentBefore = p.client.stats.packetsSent;
     echoTransfer(p, 1, 200_000);
-    assert.ok(p.client.stats.packetsSent - sentBefore < 60, `${p.client.stats.packetsSent - sentBefore} packets for 200 kB`);
+    assert.ok(
+      p.client.stats.packetsSent - sentBefore < 60,
+      `${p.client.stats.packetsSent - sentBefore} packets for 200 kB`,
+    );
   });
 
   it('enforces MAX_STREAMS and raises it as streams close', () => {
@@ -189,7 +200,8 @@ describe('QuicConnection streams', () => {
 
 describe('QuicConnection path MTU discovery (RFC 9000 §14.3)', () => {
   /** Congestion state, which a probe's loss must leave alone (§14.4). */
-  const ssthresh = (c: QuicConnection): number => (c as unknown as { recovery: { cc: { ssthresh: number } } }).recovery.cc.ssthresh;
+  const ssthresh = (c: QuicConnection): number =>
+    (c as unknown as { recovery: { cc: { ssthresh: number } } }).recovery.cc.ssthresh;
 
   it('sends 1200-byte datagrams until a probe of the larger size is acknowledged', () => {
     const p = new Pair({ client: { maxDatagramSize: 8192 }, server: { maxDatagramSize: 8192 } });
@@ -253,7 +265,8 @@ describe('QuicConnection path MTU discovery (RFC 9000 §14.3)', () => {
   it('goes on probing after a port-only NAT rebinding forgot the probe in flight', () => {
     const p = new Pair({ client: { maxDatagramSize: 8192 }, server: { maxDatagramSize: 8192 }, link: { mtu: 4000 } });
     p.handshake();
-    const inFlight = (c: QuicConnection): number | null => (c as unknown as { mtu: { inFlight: number | null } }).mtu.inFlight;
+    const inFlight = (c: QuicConnection): number | null =>
+      (c as unknown as { mtu: { inFlight: number | null } }).mtu.inFlight;
     p.driveUntil(() => inFlight(p.server!) !== null);
     // Same address, new port: the path's size stands (RFC 9000 §14.2), what was in flight is resent.
     p.natRewrite = { address: p.clientAddr.address, port: p.clientAddr.port + 1 };
@@ -368,7 +381,10 @@ describe('QuicConnection migration (RFC 9000 §9)', () => {
     p.clientAddr = { address: '10.0.0.77', port: 40000 };
     assert.equal(p.client.migrate(p.now), true);
     echoTransfer(p, 2, 30_000);
-    p.driveUntil(() => p.serverEvents.some((e) => e.type === 'migrated') && p.serverEvents.some((e) => e.type === 'path-validated'));
+    p.driveUntil(
+      () =>
+        p.serverEvents.some((e) => e.type === 'migrated') && p.serverEvents.some((e) => e.type === 'path-validated'),
+    );
     assert.ok(p.clientEvents.some((e) => e.type === 'path-validated'));
     assert.deepEqual(p.server!.remoteAddress, p.clientAddr);
   });

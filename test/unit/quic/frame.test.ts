@@ -10,7 +10,16 @@ const b = (...v: number[]): Uint8Array => Uint8Array.from(v);
 
 const SAMPLES: Frame[] = [
   { type: 'ping' },
-  { type: 'ack', delay: 1234, ranges: [[90, 100], [50, 80], [0, 10]], ecn: null },
+  {
+    type: 'ack',
+    delay: 1234,
+    ranges: [
+      [90, 100],
+      [50, 80],
+      [0, 10],
+    ],
+    ecn: null,
+  },
   { type: 'ack', delay: 0, ranges: [[7, 7]], ecn: { ect0: 1, ect1: 2, ce: 3 } },
   { type: 'reset_stream', id: 4, code: 99, finalSize: 123456 },
   { type: 'stop_sending', id: 8, code: 1 },
@@ -25,7 +34,13 @@ const SAMPLES: Frame[] = [
   { type: 'data_blocked', limit: 5 },
   { type: 'stream_data_blocked', id: 2, limit: 6 },
   { type: 'streams_blocked', bidi: false, limit: 7 },
-  { type: 'new_connection_id', seq: 3, retirePriorTo: 1, cid: b(1, 2, 3, 4, 5, 6, 7, 8), resetToken: new Uint8Array(16).fill(0xaa) },
+  {
+    type: 'new_connection_id',
+    seq: 3,
+    retirePriorTo: 1,
+    cid: b(1, 2, 3, 4, 5, 6, 7, 8),
+    resetToken: new Uint8Array(16).fill(0xaa),
+  },
   { type: 'retire_connection_id', seq: 2 },
   { type: 'path_challenge', data: b(1, 2, 3, 4, 5, 6, 7, 8) },
   { type: 'path_response', data: b(8, 7, 6, 5, 4, 3, 2, 1) },

@@ -53,19 +53,22 @@ function mutate(rng: () => number, samples: Uint8Array[]): Uint8Array {
     case 2: {
       const out = pick.slice();
       const flips = 1 + Math.floor(rng() * 4);
-      for (let i = 0; i < flips && out.length > 0; i++) out[Math.floor(rng() * out.length)]! ^= 1 << Math.floor(rng() * 8);
+      for (let i = 0; i < flips && out.length > 0; i++)
+        out[Math.floor(rng() * out.length)]! ^= 1 << Math.floor(rng() * 8);
       return out;
     }
     case 3: {
       // Keep the header, randomize the rest (exercises header parsing with plausible prefixes).
       const out = pick.slice();
-      for (let i = Math.min(out.length, 1 + Math.floor(rng() * 30)); i < out.length; i++) out[i] = Math.floor(rng() * 256);
+      for (let i = Math.min(out.length, 1 + Math.floor(rng() * 30)); i < out.length; i++)
+        out[i] = Math.floor(rng() * 256);
       return out;
     }
     case 4: {
       // Absurd lengths: rewrite a byte in the header region to 0xff/0x3f/0xc0.
       const out = pick.slice();
-      if (out.length > 0) out[Math.floor(rng() * Math.min(out.length, 40))] = [0xff, 0x3f, 0xc0, 0x00][Math.floor(rng() * 4)]!;
+      if (out.length > 0)
+        out[Math.floor(rng() * Math.min(out.length, 40))] = [0xff, 0x3f, 0xc0, 0x00][Math.floor(rng() * 4)]!;
       return out;
     }
     default: {
@@ -79,7 +82,14 @@ function mutate(rng: () => number, samples: Uint8Array[]): Uint8Array {
   }
 }
 
-function hammer(conn: QuicConnection, rng: () => number, samples: Uint8Array[], from: SocketAddress, now: number, count: number): void {
+function hammer(
+  conn: QuicConnection,
+  rng: () => number,
+  samples: Uint8Array[],
+  from: SocketAddress,
+  now: number,
+  count: number,
+): void {
   for (let i = 0; i < count; i++) {
     conn.handleDatagram(mutate(rng, samples), from, now + i * 0.01);
     for (let t = conn.pollTransmit(now); t; t = conn.pollTransmit(now)) {

@@ -110,7 +110,13 @@ describe('hostile frames close the connection with the RFC 9000 code', () => {
     const frames: Frame[] = [];
     // The client already issued sequence numbers 1-3; new ones start above.
     for (let seq = 10; seq <= 18; seq++) {
-      frames.push({ type: 'new_connection_id', seq, retirePriorTo: 0, cid: Uint8Array.of(seq, 1, 2, 3, 4, 5, 6, 7), resetToken: new Uint8Array(16).fill(seq) });
+      frames.push({
+        type: 'new_connection_id',
+        seq,
+        retirePriorTo: 0,
+        cid: Uint8Array.of(seq, 1, 2, 3, 4, 5, 6, 7),
+        resetToken: new Uint8Array(16).fill(seq),
+      });
     }
     expectClose(frames, 'CONNECTION_ID_LIMIT_ERROR');
   });

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
 import { describe, it } from 'node:test';
-import { BASE_PLPMTU, BLACK_HOLE_THRESHOLD, LADDER, MtuDiscovery, RAISE_INTERVAL_MS } from '../../../app/quic/mtuDiscovery.ts';
+import {
+  BASE_PLPMTU,
+  BLACK_HOLE_THRESHOLD,
+  LADDER,
+  MtuDiscovery,
+  RAISE_INTERVAL_MS,
+} from '../../../app/quic/mtuDiscovery.ts';
 import { ceilingFrom, interfaceMtu, sourceAddressFor, udpPayloadFor } from '../../../app/quic/pathMtu.ts';
 
 /** Runs the search against a path that carries `pathMtu` bytes; returns the probe sizes sent. */
@@ -96,7 +102,8 @@ describe('MtuDiscovery', () => {
     search(d, 9000);
     for (let i = 1; i < BLACK_HOLE_THRESHOLD; i++) assert.equal(d.onLargeLoss(10), false);
     d.onLargeAcked();
-    for (let i = 1; i < BLACK_HOLE_THRESHOLD; i++) assert.equal(d.onLargeLoss(20), false, 'an acknowledged large packet resets the count');
+    for (let i = 1; i < BLACK_HOLE_THRESHOLD; i++)
+      assert.equal(d.onLargeLoss(20), false, 'an acknowledged large packet resets the count');
     assert.equal(d.onLargeLoss(20), true);
     assert.equal(d.current, BASE_PLPMTU);
     assert.equal(d.blackHoles, 1);
@@ -122,7 +129,9 @@ describe('path MTU ceiling (pathMtu.ts)', () => {
   });
 
   it('finds the interface by exact address or by subnet', () => {
-    const loopback = Object.entries(networkInterfaces()).find(([, a]) => a?.some((x) => x.address === '127.0.0.1'))?.[0];
+    const loopback = Object.entries(networkInterfaces()).find(([, a]) =>
+      a?.some((x) => x.address === '127.0.0.1'),
+    )?.[0];
     assert.ok(loopback, 'this machine has 127.0.0.1');
     const asked: string[] = [];
     const read = (name: string): number => (asked.push(name), 65536);

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseHeader, protectPacket, unprotectPacket } from '../../../app/quic/packetHeader.ts';
-import { derivePacketKeys, headerMask, initialKeys, initialSecrets, nextPhaseKeys, retryIntegrityTag } from '../../../app/quic/packetProtection.ts';
+import {
+  derivePacketKeys,
+  headerMask,
+  initialKeys,
+  initialSecrets,
+  nextPhaseKeys,
+  retryIntegrityTag,
+} from '../../../app/quic/packetProtection.ts';
 
 const v = JSON.parse(readFileSync(new URL('fixtures/rfc9001AppendixA.json', import.meta.url), 'utf8'));
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
@@ -40,7 +47,15 @@ describe('RFC 9001 Appendix A.2 client Initial', () => {
     frames.set(hex(v.clientInitial.cryptoFrame));
     const header = hex(v.clientInitial.unprotectedHeader);
     for (let i = 0; i < 3; i++) {
-      const packet = protectPacket(keys, header.slice(), header.length - 4, 4, v.clientInitial.packetNumber, frames, true);
+      const packet = protectPacket(
+        keys,
+        header.slice(),
+        header.length - 4,
+        4,
+        v.clientInitial.packetNumber,
+        frames,
+        true,
+      );
       assert.equal(toHex(packet), v.clientInitial.protected);
     }
   });
@@ -60,10 +75,19 @@ describe('RFC 9001 Appendix A.2 client Initial', () => {
     const datagram = hex(v.clientInitial.protected);
     const h = parseHeader(datagram, 0, 8);
     assert.equal(h.form, 'long');
-    const opened = unprotectPacket(datagram, h as { start: number; end: number; pnOffset: number; form: string }, keys, -1, () => keys);
+    const opened = unprotectPacket(
+      datagram,
+      h as { start: number; end: number; pnOffset: number; form: string },
+      keys,
+      -1,
+      () => keys,
+    );
     assert.ok(opened);
     assert.equal(opened.pn, 2);
-    assert.equal(toHex(opened.payload.subarray(0, v.clientInitial.cryptoFrame.length / 2)), v.clientInitial.cryptoFrame);
+    assert.equal(
+      toHex(opened.payload.subarray(0, v.clientInitial.cryptoFrame.length / 2)),
+      v.clientInitial.cryptoFrame,
+    );
   });
 });
 
@@ -71,7 +95,15 @@ describe('RFC 9001 Appendix A.3 server Initial', () => {
   it('protects the ACK + CRYPTO payload with a 2-byte packet number', () => {
     const keys = initialKeys(hex(v.dcid)).server;
     const header = hex(v.serverInitial.unprotectedHeader);
-    const packet = protectPacket(keys, header.slice(), header.length - 2, 2, v.serverInitial.packetNumber, hex(v.serverInitial.payload), true);
+    const packet = protectPacket(
+      keys,
+      header.slice(),
+      header.length - 2,
+      2,
+      v.serverInitial.packetNumber,
+      hex(v.serverInitial.payload),
+      true,
+    );
     assert.equal(toHex(packet), v.serverInitial.protected);
   });
 
@@ -79,9 +111,15 @@ describe('RFC 9001 Appendix A.3 server Initial', () => {
     const keys = initialKeys(hex(v.dcid));
     const datagram = hex(v.serverInitial.protected);
     const h = parseHeader(datagram, 0, 8) as { start: number; end: number; pnOffset: number; form: string };
-    assert.equal(unprotectPacket(datagram, h, keys.client, -1, () => keys.client), null);
+    assert.equal(
+      unprotectPacket(datagram, h, keys.client, -1, () => keys.client),
+      null,
+    );
     datagram[30]! ^= 1;
-    assert.equal(unprotectPacket(datagram, h, keys.server, -1, () => keys.server), null);
+    assert.equal(
+      unprotectPacket(datagram, h, keys.server, -1, () => keys.server),
+      null,
+    );
   });
 });
 
@@ -112,7 +150,13 @@ describe('RFC 9001 Appendix A.5 ChaCha20-Poly1305 short header', () => {
     const header = hex(v.chacha.unprotectedHeader);
     const packet = protectPacket(keys, header.slice(), 1, 3, v.chacha.packetNumber, hex(v.chacha.payload), false);
     assert.equal(toHex(packet), v.chacha.protected);
-    const opened = unprotectPacket(packet, { start: 0, end: packet.length, pnOffset: 1, form: 'short' }, keys, 654360563, () => keys);
+    const opened = unprotectPacket(
+      packet,
+      { start: 0, end: packet.length, pnOffset: 1, form: 'short' },
+      keys,
+      654360563,
+      () => keys,
+    );
     assert.ok(opened);
     assert.equal(opened.pn, v.chacha.packetNumber);
     assert.equal(toHex(opened.payload), '01');

@@ -18,7 +18,13 @@ describe('packet numbers (RFC 9000 Appendix A)', () => {
   });
 
   it('round-trips across window edges', () => {
-    for (const [largest, pn] of [[-1, 0], [254, 255], [255, 300], [65534, 65600], [2 ** 32, 2 ** 32 + 5]] as const) {
+    for (const [largest, pn] of [
+      [-1, 0],
+      [254, 255],
+      [255, 300],
+      [65534, 65600],
+      [2 ** 32, 2 ** 32 + 5],
+    ] as const) {
       const len = packetNumberLength(pn, largest);
       const truncated = pn % 2 ** (8 * len);
       assert.equal(decodePacketNumber(largest, truncated, 8 * len), pn);
@@ -68,7 +74,10 @@ describe('RangeSet', () => {
     assert.deepEqual(s.descending(), [[0, 15]]);
     assert.equal(s.insert(3, 7), false);
     s.remove(4, 6);
-    assert.deepEqual(s.descending(), [[6, 15], [0, 4]]);
+    assert.deepEqual(s.descending(), [
+      [6, 15],
+      [0, 4],
+    ]);
     s.insert(20, 21);
     s.insert(2, 30);
     assert.deepEqual(s.descending(), [[0, 30]]);
@@ -81,8 +90,23 @@ describe('RangeSet', () => {
 describe('LossRecovery (RFC 9002 Appendix A)', async () => {
   const { LossRecovery } = await import('../../../app/quic/lossRecovery.ts');
   const { PacketSpace, APPLICATION } = await import('../../../app/quic/packetSpace.ts');
-  const ctx = { role: 'client' as const, handshakeConfirmed: () => true, handshakeComplete: () => true, amplificationBlocked: () => false, peerMaxAckDelay: () => 25 };
-  const packet = (pn: number, timeSent: number) => ({ pn, timeSent, size: 1200, ackEliciting: true, inFlight: true, frames: [], keyPhase: 0, mtuProbe: false });
+  const ctx = {
+    role: 'client' as const,
+    handshakeConfirmed: () => true,
+    handshakeComplete: () => true,
+    amplificationBlocked: () => false,
+    peerMaxAckDelay: () => 25,
+  };
+  const packet = (pn: number, timeSent: number) => ({
+    pn,
+    timeSent,
+    size: 1200,
+    ackEliciting: true,
+    inFlight: true,
+    frames: [],
+    keyPhase: 0,
+    mtuProbe: false,
+  });
 
   it('declares a packet lost exactly when its time threshold is reached, despite float rounding', () => {
     const spaces = [new PacketSpace(0), new PacketSpace(1), new PacketSpace(APPLICATION)];
@@ -112,8 +136,15 @@ describe('LossRecovery (RFC 9002 Appendix A)', async () => {
     for (let pn = 0; pn < 5; pn++) r.onPacketSent(app, packet(pn, 100 + pn), 100 + pn);
     app.nextPn = 5;
     const { acked, lost } = r.onAckReceived(app, [[3, 4]], 0, 130, 0);
-    assert.deepEqual(acked.map((p) => p.pn), [3, 4]);
-    assert.deepEqual(lost.map((p) => p.pn), [0, 1], 'kPacketThreshold = 3');
+    assert.deepEqual(
+      acked.map((p) => p.pn),
+      [3, 4],
+    );
+    assert.deepEqual(
+      lost.map((p) => p.pn),
+      [0, 1],
+      'kPacketThreshold = 3',
+    );
     assert.throws(() => r.onAckReceived(app, [[9, 9]], 0, 131, 0x02), /unsent/);
   });
 });

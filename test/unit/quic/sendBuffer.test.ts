@@ -45,7 +45,16 @@ describe('SendBuffer', () => {
     writeInPieces(b, sizes);
     const total = sizes.reduce((a, n) => a + n, 0);
     assert.equal(b.writeOffset, total);
-    for (const [lo, hi] of [[0, 1], [0, 200], [150, 260], [199, 2300], [2200, 4600], [4000, 21000], [21000, total], [0, total]] as const) {
+    for (const [lo, hi] of [
+      [0, 1],
+      [0, 200],
+      [150, 260],
+      [199, 2300],
+      [2200, 4600],
+      [4000, 21000],
+      [21000, total],
+      [0, total],
+    ] as const) {
       assert.deepEqual(b.read(lo, hi), pattern(lo, hi), `read ${lo}..${hi}`);
       assert.deepEqual(copied(b, lo, hi), pattern(lo, hi), `copyTo ${lo}..${hi}`);
     }
@@ -54,7 +63,8 @@ describe('SendBuffer', () => {
   it('serves sequential reads and a retransmission of an earlier range', () => {
     const b = new SendBuffer();
     writeInPieces(b, new Array(500).fill(200));
-    for (let o = 0; o < 100_000; o += 1400) assert.deepEqual(copied(b, o, Math.min(o + 1400, 100_000)), pattern(o, Math.min(o + 1400, 100_000)));
+    for (let o = 0; o < 100_000; o += 1400)
+      assert.deepEqual(copied(b, o, Math.min(o + 1400, 100_000)), pattern(o, Math.min(o + 1400, 100_000)));
     // A lost packet from long ago: the cursor is past it.
     assert.deepEqual(copied(b, 2800, 4200), pattern(2800, 4200));
     assert.deepEqual(copied(b, 98_000, 99_000), pattern(98_000, 99_000));

@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QuicError } from '../../../app/quic/quicError.ts';
-import { decodeTransportParameters, defaultTransportParameters, encodeTransportParameters, type TransportParameters } from '../../../app/quic/transportParameters.ts';
+import {
+  decodeTransportParameters,
+  defaultTransportParameters,
+  encodeTransportParameters,
+  type TransportParameters,
+} from '../../../app/quic/transportParameters.ts';
 
 const cid = Uint8Array.from([1, 2, 3, 4]);
 
@@ -45,13 +50,25 @@ describe('transport parameters (RFC 9000 §18)', () => {
   });
 
   it('rejects duplicates, bad values and missing connection IDs', () => {
-    const enc = encodeTransportParameters({ ...defaultTransportParameters(), initialSourceConnectionId: cid, initialMaxData: 5 });
+    const enc = encodeTransportParameters({
+      ...defaultTransportParameters(),
+      initialSourceConnectionId: cid,
+      initialMaxData: 5,
+    });
     assert.throws(() => decodeTransportParameters(Uint8Array.from([...enc, 0x04, 1, 5]), false), isTpError);
-    for (const bad of [{ maxUdpPayloadSize: 1199 }, { ackDelayExponent: 21 }, { maxAckDelay: 2 ** 14 }, { activeConnectionIdLimit: 1 }]) {
+    for (const bad of [
+      { maxUdpPayloadSize: 1199 },
+      { ackDelayExponent: 21 },
+      { maxAckDelay: 2 ** 14 },
+      { activeConnectionIdLimit: 1 },
+    ]) {
       const e = encodeTransportParameters({ ...defaultTransportParameters(), initialSourceConnectionId: cid, ...bad });
       assert.throws(() => decodeTransportParameters(e, false), isTpError, JSON.stringify(bad));
     }
-    assert.throws(() => decodeTransportParameters(encodeTransportParameters(defaultTransportParameters()), false), isTpError);
+    assert.throws(
+      () => decodeTransportParameters(encodeTransportParameters(defaultTransportParameters()), false),
+      isTpError,
+    );
     assert.throws(() => decodeTransportParameters(Uint8Array.from([0x04, 5, 1]), false), isTpError);
   });
 });

@@ -12,7 +12,10 @@ test('parseCertificate reads every SAN type, CN, validity and SPKI', async () =>
     dnsNames: ['alpha.test', '*.alpha.test'],
     srvNames: ['_xmpp-client.alpha.test'],
     xmppAddrs: ['alpha.test'],
-    ipAddresses: [[192, 0, 2, 1], [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]],
+    ipAddresses: [
+      [192, 0, 2, 1],
+      [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+    ],
   });
   const parsed = parseCertificate(cert.der);
   assert.deepEqual(parsed.subjectAltNames, {
@@ -34,7 +37,13 @@ test('parseCertificate reads every SAN type, CN, validity and SPKI', async () =>
 });
 
 test('summarizeCertificate gives the contract view with hex SHA-256 of DER and SPKI', async () => {
-  const cert = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], srvNames: ['_xmpp-client.alpha.test'], xmppAddrs: ['alpha.test'], ipAddresses: [[127, 0, 0, 1]] });
+  const cert = await makeCertificate({
+    cn: 'alpha.test',
+    dnsNames: ['alpha.test'],
+    srvNames: ['_xmpp-client.alpha.test'],
+    xmppAddrs: ['alpha.test'],
+    ipAddresses: [[127, 0, 0, 1]],
+  });
   const summary = summarizeCertificate(cert.der);
   const spki = new Uint8Array(await crypto.subtle.exportKey('spki', cert.keys.publicKey));
   assert.deepEqual(summary, {
@@ -61,13 +70,28 @@ test('malformed DER is a bad-certificate SecurityError, never a crash', async ()
     ['huge length', new Uint8Array([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff])],
   ];
   for (const [label, der] of cases) {
-    assert.throws(() => parseCertificate(der), (error: unknown) => error instanceof SecurityError && error.code === 'bad-certificate', label);
-    assert.throws(() => summarizeCertificate(der), (error: unknown) => error instanceof SecurityError && error.code === 'bad-certificate', label);
+    assert.throws(
+      () => parseCertificate(der),
+      (error: unknown) => error instanceof SecurityError && error.code === 'bad-certificate',
+      label,
+    );
+    assert.throws(
+      () => summarizeCertificate(der),
+      (error: unknown) => error instanceof SecurityError && error.code === 'bad-certificate',
+      label,
+    );
   }
 });
 
 test('flipping any single byte never throws anything but bad-certificate', async () => {
-  const good = (await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], srvNames: ['_xmpp-client.alpha.test'], xmppAddrs: ['alpha.test'] })).der;
+  const good = (
+    await makeCertificate({
+      cn: 'alpha.test',
+      dnsNames: ['alpha.test'],
+      srvNames: ['_xmpp-client.alpha.test'],
+      xmppAddrs: ['alpha.test'],
+    })
+  ).der;
   for (let index = 0; index < good.length; index += 1) {
     const mutated = new Uint8Array(good);
     mutated[index] = (mutated[index] ?? 0) ^ 0xff;

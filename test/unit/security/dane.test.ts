@@ -13,27 +13,61 @@ import { verifyServer } from '../../../app/security/verifier.ts';
 import { makeCertificate, makeHierarchy, NOW, toPem, type IssuedCertificate } from './certFactory.ts';
 
 const RECORD = '_xmpps-client._tcp.alpha.test. 0 5 5223 hosting.example.net.';
-const SECURE_SRV: Candidate = { transport: 'tls', host: 'hosting.example.net', port: 5223, priority: 0, weight: 5, source: 'srv:_xmpps-client._tcp', dnssec: 'secure', record: RECORD };
+const SECURE_SRV: Candidate = {
+  transport: 'tls',
+  host: 'hosting.example.net',
+  port: 5223,
+  priority: 0,
+  weight: 5,
+  source: 'srv:_xmpps-client._tcp',
+  dnssec: 'secure',
+  record: RECORD,
+};
 
-function facts(chain: IssuedCertificate[], candidate: Partial<Candidate> = {}, transport: ServerFacts['transport'] = 'tls'): ServerFacts {
-  return { transport, domain: 'alpha.test', sni: 'alpha.test', alpn: 'xmpp-client', chain: chain.map((c) => c.der), candidate: { ...SECURE_SRV, transport, ...candidate } };
+function facts(
+  chain: IssuedCertificate[],
+  candidate: Partial<Candidate> = {},
+  transport: ServerFacts['transport'] = 'tls',
+): ServerFacts {
+  return {
+    transport,
+    domain: 'alpha.test',
+    sni: 'alpha.test',
+    alpn: 'xmpp-client',
+    chain: chain.map((c) => c.der),
+    candidate: { ...SECURE_SRV, transport, ...candidate },
+  };
 }
 
 /** A TLSA resolver with one scripted answer; records every name asked. */
-function tlsa(records: Omit<TlsaRecord, 'ttl'>[], dnssec: DnssecStatus = 'secure', rcode: DnsAnswer['rcode'] = 'NOERROR'): TlsaResolver & { asked: string[] } {
+function tlsa(
+  records: Omit<TlsaRecord, 'ttl'>[],
+  dnssec: DnssecStatus = 'secure',
+  rcode: DnsAnswer['rcode'] = 'NOERROR',
+): TlsaResolver & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
     async query(name) {
       asked.push(name);
-      return { rcode, records: records.map((r) => ({ ...r, ttl: 300 })), dnssec, authenticData: dnssec === 'secure', ttl: records.length > 0 ? 300 : null };
+      return {
+        rcode,
+        records: records.map((r) => ({ ...r, ttl: 300 })),
+        dnssec,
+        authenticData: dnssec === 'secure',
+        ttl: records.length > 0 ? 300 : null,
+      };
     },
   };
 }
 
 function digest(bytes: Uint8Array, matchingType: number): Uint8Array {
   if (matchingType === 0) return bytes;
-  return new Uint8Array(createHash(matchingType === 1 ? 'sha256' : 'sha512').update(bytes).digest());
+  return new Uint8Array(
+    createHash(matchingType === 1 ? 'sha256' : 'sha512')
+      .update(bytes)
+      .digest(),
+  );
 }
 
 /** The TLSA data for `cert` with this selector and matching type. */
@@ -45,7 +79,10 @@ const noAnchors = loadTrustAnchors([], { includeSystem: false });
 
 test('tlsaName: _port._tcp.target, _udp for QUIC, as A-labels', () => {
   assert.equal(tlsaName(facts([])), '_5223._tcp.hosting.example.net');
-  assert.equal(tlsaName({ transport: 'quic', candidate: { ...SECURE_SRV, host: 'Bücher.example', port: 443 } }), '_443._udp.xn--bcher-kva.example');
+  assert.equal(
+    tlsaName({ transport: 'quic', candidate: { ...SECURE_SRV, host: 'Bücher.example', port: 443 } }),
+    '_443._udp.xn--bcher-kva.example',
+  );
 });
 
 test('DANE-EE (3): every selector and matching type matches a self-signed certificate for another name, expired', async () => {
@@ -60,7 +97,11 @@ test('DANE-EE (3): every selector and matching type matches a self-signed certif
       assert.equal(verdict.identity, 'tlsa:_5223._tcp.hosting.example.net', label);
       assert.equal(verdict.delegation, `dnssec-srv:${RECORD}`, label);
       assert.equal(verdict.decision, null);
-      assert.deepEqual(verdict.tried.map((a) => [a.prooftype, a.ok]), [['dane-ee', true]], label);
+      assert.deepEqual(
+        verdict.tried.map((a) => [a.prooftype, a.ok]),
+        [['dane-ee', true]],
+        label,
+      );
       assert.match(verdict.tried[0]?.detail ?? '', /names and dates not checked/);
       assert.deepEqual(dns.asked, ['_5223._tcp.hosting.example.net']);
     }
@@ -70,7 +111,14 @@ test('DANE-EE (3): every selector and matching type matches a self-signed certif
 test('DANE-TA (2): the anchor in the chain, a valid path to it, the SRV target or the domain named', async () => {
   const ta = await makeCertificate({ cn: 'Private TA', ca: true });
   const leaf = await makeCertificate({ cn: 'hosting.example.net', dnsNames: ['hosting.example.net'], issuer: ta });
-  for (const [selector, matchingType] of [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]] as const) {
+  for (const [selector, matchingType] of [
+    [0, 0],
+    [0, 1],
+    [0, 2],
+    [1, 0],
+    [1, 1],
+    [1, 2],
+  ] as const) {
     const dns = tlsa([{ usage: 2, selector, matchingType, data: association(ta, selector, matchingType) }]);
     const verdict = await verifyServer(facts([leaf, ta]), { anchors: noAnchors, now: NOW, dns });
     assert.equal(verdict.prooftype, 'dane-ta', `2 ${selector} ${matchingType}`);
@@ -79,11 +127,19 @@ test('DANE-TA (2): the anchor in the chain, a valid path to it, the SRV target o
   }
   // The domain's own name needs no delegation.
   const forDomain = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: ta });
-  const own = await verifyServer(facts([forDomain, ta]), { anchors: noAnchors, now: NOW, dns: tlsa([{ usage: 2, selector: 1, matchingType: 1, data: association(ta, 1, 1) }]) });
+  const own = await verifyServer(facts([forDomain, ta]), {
+    anchors: noAnchors,
+    now: NOW,
+    dns: tlsa([{ usage: 2, selector: 1, matchingType: 1, data: association(ta, 1, 1) }]),
+  });
   assert.equal(own.prooftype, 'dane-ta');
   assert.equal(own.delegation, null);
   // 2 0 0 carries the whole anchor: it need not be in the chain.
-  const full = await verifyServer(facts([leaf]), { anchors: noAnchors, now: NOW, dns: tlsa([{ usage: 2, selector: 0, matchingType: 0, data: ta.der }]) });
+  const full = await verifyServer(facts([leaf]), {
+    anchors: noAnchors,
+    now: NOW,
+    dns: tlsa([{ usage: 2, selector: 0, matchingType: 0, data: ta.der }]),
+  });
   assert.equal(full.prooftype, 'dane-ta');
 });
 
@@ -100,7 +156,12 @@ test('DANE-TA refusals: anchor missing from the chain, a name nobody asked for, 
   const wrongName = await verifyServer(facts([other, ta]), { anchors: noAnchors, now: NOW, dns: tlsa([record]) });
   assert.equal(wrongName.error?.code, 'dane-mismatch');
   assert.match(wrongName.tried[0]?.detail ?? '', /does not name alpha\.test or hosting\.example\.net/);
-  const expired = await makeCertificate({ cn: 'hosting.example.net', dnsNames: ['hosting.example.net'], issuer: ta, notAfter: new Date('2026-06-01') });
+  const expired = await makeCertificate({
+    cn: 'hosting.example.net',
+    dnsNames: ['hosting.example.net'],
+    issuer: ta,
+    notAfter: new Date('2026-06-01'),
+  });
   const old = await verifyServer(facts([expired, ta]), { anchors: noAnchors, now: NOW, dns: tlsa([record]) });
   assert.equal(old.error?.code, 'dane-mismatch');
   assert.match(old.tried[0]?.detail ?? '', /expired/);
@@ -110,31 +171,57 @@ test('DANE-TA: an intermediate below the anchor with an unknown critical extensi
   const ta = await makeCertificate({ cn: 'Private TA', ca: true });
   const odd = await makeCertificate({ cn: 'Odd Intermediate', ca: true, issuer: ta, unknownCriticalExtension: true });
   const leaf = await makeCertificate({ cn: 'hosting.example.net', dnsNames: ['hosting.example.net'], issuer: odd });
-  const verdict = await verifyServer(facts([leaf, odd, ta]), { anchors: noAnchors, now: NOW, dns: tlsa([{ usage: 2, selector: 1, matchingType: 1, data: association(ta, 1, 1) }]) });
+  const verdict = await verifyServer(facts([leaf, odd, ta]), {
+    anchors: noAnchors,
+    now: NOW,
+    dns: tlsa([{ usage: 2, selector: 1, matchingType: 1, data: association(ta, 1, 1) }]),
+  });
   assert.equal(verdict.trusted, false);
   assert.equal(verdict.error?.code, 'dane-mismatch');
-  assert.match(verdict.tried[0]?.detail ?? '', /CN=Odd Intermediate, an intermediate authority on the path, has a critical extension/);
+  assert.match(
+    verdict.tried[0]?.detail ?? '',
+    /CN=Odd Intermediate, an intermediate authority on the path, has a critical extension/,
+  );
 });
 
 test('PKIX-EE (1) and PKIX-TA (0): a PKIX-valid path and a record for the leaf, or for a CA on the path', async () => {
-  const { root, intermediate, leaf } = await makeHierarchy({ cn: 'hosting.example.net', dnsNames: ['hosting.example.net'] });
+  const { root, intermediate, leaf } = await makeHierarchy({
+    cn: 'hosting.example.net',
+    dnsNames: ['hosting.example.net'],
+  });
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
   for (const matchingType of [0, 1, 2]) {
     for (const selector of [0, 1]) {
-      const ee = await verifyServer(facts([leaf, intermediate]), { anchors, now: NOW, dns: tlsa([{ usage: 1, selector, matchingType, data: association(leaf, selector, matchingType) }]) });
+      const ee = await verifyServer(facts([leaf, intermediate]), {
+        anchors,
+        now: NOW,
+        dns: tlsa([{ usage: 1, selector, matchingType, data: association(leaf, selector, matchingType) }]),
+      });
       assert.equal(ee.prooftype, 'pkix-ee', `1 ${selector} ${matchingType}`);
       assert.equal(ee.identity, 'dns-id:hosting.example.net');
       for (const ca of [intermediate, root]) {
-        const ta = await verifyServer(facts([leaf, intermediate]), { anchors, now: NOW, dns: tlsa([{ usage: 0, selector, matchingType, data: association(ca, selector, matchingType) }]) });
+        const ta = await verifyServer(facts([leaf, intermediate]), {
+          anchors,
+          now: NOW,
+          dns: tlsa([{ usage: 0, selector, matchingType, data: association(ca, selector, matchingType) }]),
+        });
         assert.equal(ta.prooftype, 'pkix-ta', `0 ${selector} ${matchingType}`);
       }
     }
   }
   // PKIX-TA naming the leaf, or PKIX-EE naming a CA: no match, refused.
-  const wrongPlace = await verifyServer(facts([leaf, intermediate]), { anchors, now: NOW, dns: tlsa([{ usage: 0, selector: 1, matchingType: 1, data: association(leaf, 1, 1) }]) });
+  const wrongPlace = await verifyServer(facts([leaf, intermediate]), {
+    anchors,
+    now: NOW,
+    dns: tlsa([{ usage: 0, selector: 1, matchingType: 1, data: association(leaf, 1, 1) }]),
+  });
   assert.equal(wrongPlace.error?.code, 'dane-mismatch');
   // A record for the leaf, but the chain does not validate with our anchors: refused, no decision.
-  const invalid = await verifyServer(facts([leaf, intermediate]), { anchors: noAnchors, now: NOW, dns: tlsa([{ usage: 1, selector: 1, matchingType: 1, data: association(leaf, 1, 1) }]) });
+  const invalid = await verifyServer(facts([leaf, intermediate]), {
+    anchors: noAnchors,
+    now: NOW,
+    dns: tlsa([{ usage: 1, selector: 1, matchingType: 1, data: association(leaf, 1, 1) }]),
+  });
   assert.equal(invalid.trusted, false);
   assert.equal(invalid.error?.code, 'dane-mismatch');
   assert.equal(invalid.decision, null);
@@ -147,12 +234,24 @@ test('a usable TLSA record that does not match: refused, no PKIX fallback, no de
   const stranger = await makeCertificate({ cn: 'stranger' });
   const dns = tlsa([{ usage: 3, selector: 1, matchingType: 1, data: association(stranger, 1, 1) }]);
   const spki = createHash('sha256').update(parseCertificate(leaf.der).spki).digest('hex');
-  const verdict = await verifyServer(facts([leaf, intermediate]), { anchors, now: NOW, dns, pins: [{ spkiSha256: spki }], acceptOnce: new Set([spki]) });
+  const verdict = await verifyServer(facts([leaf, intermediate]), {
+    anchors,
+    now: NOW,
+    dns,
+    pins: [{ spkiSha256: spki }],
+    acceptOnce: new Set([spki]),
+  });
   assert.equal(verdict.trusted, false);
   assert.equal(verdict.decision, null);
   assert.equal(verdict.error?.code, 'dane-mismatch');
-  assert.match(verdict.error?.message ?? '', /^hosting\.example\.net presented a certificate that does not match alpha\.test's DNSSEC-signed DANE records \(_5223\._tcp\.hosting\.example\.net\)\. .*cannot be overridden/);
-  assert.deepEqual(verdict.tried.map((a) => [a.prooftype, a.ok]), [['dane-ee', false]]);
+  assert.match(
+    verdict.error?.message ?? '',
+    /^hosting\.example\.net presented a certificate that does not match alpha\.test's DNSSEC-signed DANE records \(_5223\._tcp\.hosting\.example\.net\)\. .*cannot be overridden/,
+  );
+  assert.deepEqual(
+    verdict.tried.map((a) => [a.prooftype, a.ok]),
+    [['dane-ee', false]],
+  );
   assert.match(verdict.tried[0]?.detail ?? '', /TLSA 3 1 1 did not match the end-entity key/);
 });
 
@@ -179,7 +278,10 @@ test('only unusable records (unknown usage, selector, matching type, wrong diges
   ]);
   const verdict = await verifyServer(facts([leaf, intermediate]), { anchors, now: NOW, dns });
   assert.equal(verdict.prooftype, 'pkix');
-  assert.deepEqual(verdict.tried.map((a) => a.ok), [false, true]);
+  assert.deepEqual(
+    verdict.tried.map((a) => a.ok),
+    [false, true],
+  );
   assert.match(verdict.tried[0]?.detail ?? '', /4 TLSA record\(s\), none usable/);
 });
 
@@ -190,14 +292,24 @@ test('a TLSA answer from an insecure zone is ignored (tried says so), and PKIX o
   assert.equal(verdict.trusted, false);
   assert.equal(verdict.error?.code, 'self-signed');
   assert.equal(verdict.decision, 'unproven');
-  assert.deepEqual(verdict.tried.map((a) => [a.prooftype, a.ok]), [['dane-ee', false], ['pkix', false]]);
+  assert.deepEqual(
+    verdict.tried.map((a) => [a.prooftype, a.ok]),
+    [
+      ['dane-ee', false],
+      ['pkix', false],
+    ],
+  );
   assert.match(verdict.tried[0]?.detail ?? '', /1 TLSA record\(s\) ignored: the answer is not DNSSEC-signed/);
 });
 
 test('no TLSA records (secure denial): DANE does not apply', async () => {
   const { root, intermediate, leaf } = await makeHierarchy();
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  const verdict = await verifyServer(facts([leaf, intermediate]), { anchors, now: NOW, dns: tlsa([], 'secure', 'NXDOMAIN') });
+  const verdict = await verifyServer(facts([leaf, intermediate]), {
+    anchors,
+    now: NOW,
+    dns: tlsa([], 'secure', 'NXDOMAIN'),
+  });
   assert.equal(verdict.prooftype, 'pkix');
   assert.match(verdict.tried[0]?.detail ?? '', /no TLSA records \(DNSSEC-signed denial\)/);
 });
@@ -205,7 +317,11 @@ test('no TLSA records (secure denial): DANE does not apply', async () => {
 test('a bogus TLSA answer, or a failed lookup: refused, no decision, even when PKIX would pass', async () => {
   const { root, intermediate, leaf } = await makeHierarchy();
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  const bogus = await verifyServer(facts([leaf, intermediate]), { anchors, now: NOW, dns: tlsa([], 'bogus', 'SERVFAIL') });
+  const bogus = await verifyServer(facts([leaf, intermediate]), {
+    anchors,
+    now: NOW,
+    dns: tlsa([], 'bogus', 'SERVFAIL'),
+  });
   assert.equal(bogus.trusted, false);
   assert.equal(bogus.decision, null);
   assert.equal(bogus.error?.code, 'dnssec-bogus');
@@ -219,14 +335,22 @@ test('a bogus TLSA answer, or a failed lookup: refused, no decision, even when P
   assert.equal(timeout.trusted, false);
   assert.equal(timeout.decision, null);
   assert.equal(timeout.error?.code, 'dane-lookup-failed');
-  const refused = await verifyServer(facts([leaf, intermediate]), { anchors, now: NOW, dns: tlsa([], 'insecure', 'REFUSED') });
+  const refused = await verifyServer(facts([leaf, intermediate]), {
+    anchors,
+    now: NOW,
+    dns: tlsa([], 'insecure', 'REFUSED'),
+  });
   assert.equal(refused.error?.code, 'dane-lookup-failed');
 });
 
 test('no TLSA lookup unless the candidate came from a DNSSEC-secure SRV answer', async () => {
   const { root, intermediate, leaf } = await makeHierarchy();
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  for (const candidate of [{ dnssec: 'insecure' as const }, { source: 'default' as const, host: 'alpha.test' }, { source: 'host-meta' as const }]) {
+  for (const candidate of [
+    { dnssec: 'insecure' as const },
+    { source: 'default' as const, host: 'alpha.test' },
+    { source: 'host-meta' as const },
+  ]) {
     const dns = tlsa([{ usage: 3, selector: 1, matchingType: 1, data: new Uint8Array(32) }]);
     const verdict = await verifyServer(facts([leaf, intermediate], candidate), { anchors, now: NOW, dns });
     assert.equal(verdict.prooftype, 'pkix', JSON.stringify(candidate));
@@ -238,7 +362,11 @@ test('no TLSA lookup unless the candidate came from a DNSSEC-secure SRV answer',
 test('QUIC asks for _port._udp', async () => {
   const cert = await makeCertificate({ cn: 'x' });
   const dns = tlsa([{ usage: 3, selector: 1, matchingType: 1, data: association(cert, 1, 1) }]);
-  const verdict = await verifyServer(facts([cert], { source: 'srv:_xmppq-client._udp', port: 443 }, 'quic'), { anchors: noAnchors, now: NOW, dns });
+  const verdict = await verifyServer(facts([cert], { source: 'srv:_xmppq-client._udp', port: 443 }, 'quic'), {
+    anchors: noAnchors,
+    now: NOW,
+    dns,
+  });
   assert.equal(verdict.prooftype, 'dane-ee');
   assert.deepEqual(dns.asked, ['_443._udp.hosting.example.net']);
 });

@@ -29,7 +29,14 @@ const positive = (ttl: number): DnsAnswer => ({
   ttl,
   negativeTtl: null,
 });
-const negative = (negativeTtl: number | null, rcode: DnsAnswer['rcode'] = 'NXDOMAIN'): DnsAnswer => ({ rcode, records: [], dnssec: 'insecure', authenticData: false, ttl: null, negativeTtl });
+const negative = (negativeTtl: number | null, rcode: DnsAnswer['rcode'] = 'NXDOMAIN'): DnsAnswer => ({
+  rcode,
+  records: [],
+  dnssec: 'insecure',
+  authenticData: false,
+  ttl: null,
+  negativeTtl,
+});
 
 function clock(start = 1_000_000) {
   let now = start;
@@ -117,7 +124,11 @@ test('types are cached apart; concurrent identical questions share one query', a
     return positive(60);
   });
   const cached = createCachingDnsClient(client, { now: clock().now });
-  const both = Promise.all([cached.query('alpha.test', 'A'), cached.query('alpha.test', 'A'), cached.query('alpha.test', 'AAAA')]);
+  const both = Promise.all([
+    cached.query('alpha.test', 'A'),
+    cached.query('alpha.test', 'A'),
+    cached.query('alpha.test', 'AAAA'),
+  ]);
   release();
   await both;
   assert.deepEqual(asked, ['A alpha.test', 'AAAA alpha.test']);

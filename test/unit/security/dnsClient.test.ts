@@ -7,8 +7,18 @@ import { reply, startFakeDns, type Script } from './fakeDnsServer.ts';
 
 const AD = dnsPacket.AUTHENTIC_DATA;
 const SRV_ANSWERS: dnsPacket.Answer[] = [
-  { type: 'SRV', name: '_xmpp-client._tcp.alpha.test', ttl: 300, data: { priority: 10, weight: 5, port: 5222, target: 'xmpp.alpha.test' } },
-  { type: 'SRV', name: '_xmpp-client._tcp.alpha.test', ttl: 60, data: { priority: 20, weight: 0, port: 5223, target: 'Backup.Alpha.Test' } },
+  {
+    type: 'SRV',
+    name: '_xmpp-client._tcp.alpha.test',
+    ttl: 300,
+    data: { priority: 10, weight: 5, port: 5222, target: 'xmpp.alpha.test' },
+  },
+  {
+    type: 'SRV',
+    name: '_xmpp-client._tcp.alpha.test',
+    ttl: 60,
+    data: { priority: 20, weight: 0, port: 5223, target: 'Backup.Alpha.Test' },
+  },
 ];
 
 async function serve(t: TestContext, script: Script) {
@@ -49,7 +59,9 @@ test('SRV over UDP from a loopback validating resolver: records, AD trusted -> s
 });
 
 test('AD is not believed unless trusted; no AD is insecure', async (t) => {
-  const server = await serve(t, (query) => [reply(query, { answers: SRV_ANSWERS, flags: query.packet.questions?.[0]?.name.startsWith('ad') ? AD : 0 })]);
+  const server = await serve(t, (query) => [
+    reply(query, { answers: SRV_ANSWERS, flags: query.packet.questions?.[0]?.name.startsWith('ad') ? AD : 0 }),
+  ]);
   const distrustful = createDnsClient({ server: server.address, trustAd: false, timeoutMs: 1000 });
   const answer = await distrustful.query('ad.alpha.test', 'SRV');
   assert.equal(answer.authenticData, true);
@@ -65,7 +77,9 @@ test('trustAd defaults to false for a resolver that is not on loopback', () => {
 });
 
 test('SERVFAIL from a trusted validating resolver is bogus; NXDOMAIN is passed on', async (t) => {
-  const server = await serve(t, (query) => [reply(query, { rcode: query.packet.questions?.[0]?.name === 'bogus.test' ? 2 : 3, flags: AD })]);
+  const server = await serve(t, (query) => [
+    reply(query, { rcode: query.packet.questions?.[0]?.name === 'bogus.test' ? 2 : 3, flags: AD }),
+  ]);
   const client = createDnsClient({ server: server.address, timeoutMs: 1000 });
   const bogus = await client.query('bogus.test', 'TLSA');
   assert.equal(bogus.rcode, 'SERVFAIL');
@@ -83,7 +97,10 @@ test('spoofed answers (wrong ID, wrong question, a query) are dropped and the re
     const id = query.packet.id ?? 0;
     return [
       reply(query, { id: (id + 1) & 0xffff, answers: [{ type: 'A', name: 'alpha.test', data: '6.6.6.6' }] }),
-      reply(query, { question: { type: 'A', name: 'evil.test', class: 'IN' }, answers: [{ type: 'A', name: 'evil.test', data: '6.6.6.6' }] }),
+      reply(query, {
+        question: { type: 'A', name: 'evil.test', class: 'IN' },
+        answers: [{ type: 'A', name: 'evil.test', data: '6.6.6.6' }],
+      }),
       reply(query, { question: { type: 'AAAA', name: 'alpha.test', class: 'IN' } }),
       dnsPacket.encode({ type: 'query', id, questions: query.packet.questions ?? [] }),
       Buffer.from([0x01]),
@@ -106,7 +123,10 @@ test('a truncated UDP answer is asked again over TCP', async (t) => {
   const answer = await client.srv('_xmpp-client._tcp.alpha.test');
   assert.equal(answer.records.length, 2);
   assert.equal(answer.dnssec, 'secure');
-  assert.deepEqual(server.queries.map((query) => query.transport), ['udp', 'tcp']);
+  assert.deepEqual(
+    server.queries.map((query) => query.transport),
+    ['udp', 'tcp'],
+  );
   assert.notEqual(server.queries[0]?.packet.id, undefined);
 });
 
@@ -140,13 +160,19 @@ test('absurd record counts are refused without decoding them', async (t) => {
     return [message];
   });
   const client = createDnsClient({ server: server.address, timeoutMs: 1000 });
-  await assert.rejects(client.query('alpha.test', 'A'), (error: unknown) => isCode('dns-malformed')(error) && /absurd/.test((error as Error).message));
+  await assert.rejects(
+    client.query('alpha.test', 'A'),
+    (error: unknown) => isCode('dns-malformed')(error) && /absurd/.test((error as Error).message),
+  );
 });
 
 test('silence: one retry, then dns-timeout with a message naming the server', async (t) => {
   const server = await serve(t, () => []);
   const client = createDnsClient({ server: server.address, timeoutMs: 150 });
-  await assert.rejects(client.query('alpha.test', 'AAAA'), (error: unknown) => isCode('dns-timeout')(error) && (error as Error).message.includes(server.address));
+  await assert.rejects(
+    client.query('alpha.test', 'AAAA'),
+    (error: unknown) => isCode('dns-timeout')(error) && (error as Error).message.includes(server.address),
+  );
   assert.equal(server.queries.length, 2);
 });
 
@@ -245,22 +271,46 @@ function replyWithSoa(query: Parameters<Script>[0], rcode: number, soa: { ttl: n
     flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | rcode,
     questions: query.packet.questions ?? [],
     answers: [],
-    authorities: [{ type: 'SOA', name: 'alpha.test', ttl: soa.ttl, data: { mname: 'ns.alpha.test', rname: 'hostmaster.alpha.test', serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: soa.minimum } }],
+    authorities: [
+      {
+        type: 'SOA',
+        name: 'alpha.test',
+        ttl: soa.ttl,
+        data: {
+          mname: 'ns.alpha.test',
+          rname: 'hostmaster.alpha.test',
+          serial: 1,
+          refresh: 3600,
+          retry: 600,
+          expire: 86400,
+          minimum: soa.minimum,
+        },
+      },
+    ],
   });
 }
 
 const cname = (from: string, to: string, ttl = 300): dnsPacket.Answer => ({ type: 'CNAME', name: from, ttl, data: to });
 
 test('a CNAME loop inside the answer is refused as dns-malformed, naming the loop', async (t) => {
-  const server = await serve(t, (query) => [reply(query, { answers: [cname('a.alpha.test', 'b.alpha.test'), cname('b.alpha.test', 'A.alpha.test.')] })]);
+  const server = await serve(t, (query) => [
+    reply(query, { answers: [cname('a.alpha.test', 'b.alpha.test'), cname('b.alpha.test', 'A.alpha.test.')] }),
+  ]);
   const client = createDnsClient({ server: server.address, timeoutMs: 1000 });
-  await assert.rejects(client.query('a.alpha.test', 'A'), (error: unknown) => isCode('dns-malformed')(error) && /CNAME loop \(a\.alpha\.test -> b\.alpha\.test -> a\.alpha\.test\)/.test((error as Error).message));
+  await assert.rejects(
+    client.query('a.alpha.test', 'A'),
+    (error: unknown) =>
+      isCode('dns-malformed')(error) &&
+      /CNAME loop \(a\.alpha\.test -> b\.alpha\.test -> a\.alpha\.test\)/.test((error as Error).message),
+  );
 });
 
 test('CNAME chains: 8 links are followed, 9 are refused', async (t) => {
   // c0 -> c1 -> ... -> c8 (8 links) and d0 -> ... -> d9 (9 links), each ending in an A record.
   const chain = (prefix: string, links: number): dnsPacket.Answer[] => [
-    ...Array.from({ length: links }, (_, i) => cname(`${prefix}${i}.alpha.test`, `${prefix}${i + 1}.alpha.test`, 100 - i)),
+    ...Array.from({ length: links }, (_, i) =>
+      cname(`${prefix}${i}.alpha.test`, `${prefix}${i + 1}.alpha.test`, 100 - i),
+    ),
     { type: 'A', name: `${prefix}${links}.alpha.test`, ttl: 300, data: '192.0.2.8' },
   ];
   const server = await serve(t, (query) => {
@@ -271,27 +321,41 @@ test('CNAME chains: 8 links are followed, 9 are refused', async (t) => {
   const eight = await client.query('c0.alpha.test', 'A');
   assert.deepEqual(eight.records, ['192.0.2.8']);
   assert.equal(eight.ttl, 93, 'the smallest TTL along the chain');
-  await assert.rejects(client.query('d0.alpha.test', 'A'), (error: unknown) => isCode('dns-malformed')(error) && /more than 8 CNAMEs/.test((error as Error).message));
+  await assert.rejects(
+    client.query('d0.alpha.test', 'A'),
+    (error: unknown) => isCode('dns-malformed')(error) && /more than 8 CNAMEs/.test((error as Error).message),
+  );
 });
 
 test('a chain the resolver did not finish is asked for the rest; DNSSEC is the weakest link', async (t) => {
   const server = await serve(t, (query) => {
     const name = query.packet.questions?.[0]?.name;
     if (name === 'www.alpha.test') return [reply(query, { answers: [cname('www.alpha.test', 'cdn.provider.test')] })];
-    if (name === 'cdn.provider.test') return [reply(query, { answers: [{ type: 'A', name: 'cdn.provider.test', ttl: 60, data: '192.0.2.9' }], flags: AD })];
+    if (name === 'cdn.provider.test')
+      return [
+        reply(query, { answers: [{ type: 'A', name: 'cdn.provider.test', ttl: 60, data: '192.0.2.9' }], flags: AD }),
+      ];
     return [reply(query, { rcode: 3 })];
   });
   const client = createDnsClient({ server: server.address, timeoutMs: 1000 });
   const answer = await client.query('www.alpha.test', 'A');
   assert.deepEqual(answer.records, ['192.0.2.9']);
   assert.equal(answer.dnssec, 'insecure', 'the first link had no AD');
-  assert.deepEqual(server.queries.map((q) => q.packet.questions?.[0]?.name), ['www.alpha.test', 'cdn.provider.test']);
+  assert.deepEqual(
+    server.queries.map((q) => q.packet.questions?.[0]?.name),
+    ['www.alpha.test', 'cdn.provider.test'],
+  );
 });
 
 test('CNAME loops across answers are refused too', async (t) => {
   const server = await serve(t, (query) => {
     const name = query.packet.questions?.[0]?.name;
-    return [reply(query, { answers: name === 'x.alpha.test' ? [cname('x.alpha.test', 'y.alpha.test')] : [cname('y.alpha.test', 'x.alpha.test')] })];
+    return [
+      reply(query, {
+        answers:
+          name === 'x.alpha.test' ? [cname('x.alpha.test', 'y.alpha.test')] : [cname('y.alpha.test', 'x.alpha.test')],
+      }),
+    ];
   });
   const client = createDnsClient({ server: server.address, timeoutMs: 1000 });
   await assert.rejects(client.query('x.alpha.test', 'A'), isCode('dns-malformed'));
@@ -315,7 +379,16 @@ test('negative answers carry the RFC 2308 §5 TTL: min(SOA TTL, SOA MINIMUM); no
 
 test('malformed input: a truncated record, garbage after the header, a bad SRV', async (t) => {
   const server = await serve(t, (query) => {
-    const good = reply(query, { answers: [{ type: 'SRV', name: '_xmpp-client._tcp.alpha.test', ttl: 60, data: { priority: 0, weight: 0, port: 5222, target: 'xmpp.alpha.test' } }] });
+    const good = reply(query, {
+      answers: [
+        {
+          type: 'SRV',
+          name: '_xmpp-client._tcp.alpha.test',
+          ttl: 60,
+          data: { priority: 0, weight: 0, port: 5222, target: 'xmpp.alpha.test' },
+        },
+      ],
+    });
     return [good.subarray(0, good.length - 5)];
   });
   const client = createDnsClient({ server: server.address, timeoutMs: 1000 });

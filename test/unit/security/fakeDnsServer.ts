@@ -77,13 +77,25 @@ async function tryStart(script: Script): Promise<FakeDnsServer> {
     queries,
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await Promise.all([new Promise<void>((resolve) => udp.close(() => resolve())), new Promise<void>((resolve) => tcp.close(() => resolve()))]);
+      await Promise.all([
+        new Promise<void>((resolve) => udp.close(() => resolve())),
+        new Promise<void>((resolve) => tcp.close(() => resolve())),
+      ]);
     },
   };
 }
 
 /** A response to `query` with the given answers, flags (RA is always set) and rcode number. */
-export function reply(query: ReceivedQuery, options: { answers?: dnsPacket.Answer[]; flags?: number; rcode?: number; id?: number; question?: dnsPacket.Question } = {}): Buffer {
+export function reply(
+  query: ReceivedQuery,
+  options: {
+    answers?: dnsPacket.Answer[];
+    flags?: number;
+    rcode?: number;
+    id?: number;
+    question?: dnsPacket.Question;
+  } = {},
+): Buffer {
   const question = options.question ?? query.packet.questions?.[0];
   return dnsPacket.encode({
     type: 'response',

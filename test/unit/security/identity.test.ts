@@ -6,7 +6,10 @@ import { matchIdentity } from '../../../app/security/identity.ts';
 import { makeCertificate } from './certFactory.ts';
 
 /** Identity matching is pure: most cases build the parsed view directly. */
-function cert(names: Partial<ParsedCertificate['subjectAltNames']>, commonName: string | null = null): ParsedCertificate {
+function cert(
+  names: Partial<ParsedCertificate['subjectAltNames']>,
+  commonName: string | null = null,
+): ParsedCertificate {
   return {
     der: new Uint8Array(),
     subject: commonName ? `CN=${commonName}` : '',
@@ -56,8 +59,14 @@ test('IDNs are compared as A-labels, whichever form each side uses', () => {
   assert.equal(identity(aLabel, 'bücher.example'), 'dns-id:xn--bcher-kva.example');
   assert.equal(identity(aLabel, 'BÜCHER.example'), 'dns-id:xn--bcher-kva.example');
   assert.equal(identity(aLabel, 'xn--bcher-kva.example'), 'dns-id:xn--bcher-kva.example');
-  assert.equal(identity(cert({ dnsNames: ['*.xn--bcher-kva.example'] }), 'www.bücher.example'), 'dns-id:www.xn--bcher-kva.example');
-  assert.equal(identity(cert({ xmppAddrs: ['bücher.example'] }), 'xn--bcher-kva.example'), 'xmppaddr:xn--bcher-kva.example');
+  assert.equal(
+    identity(cert({ dnsNames: ['*.xn--bcher-kva.example'] }), 'www.bücher.example'),
+    'dns-id:www.xn--bcher-kva.example',
+  );
+  assert.equal(
+    identity(cert({ xmppAddrs: ['bücher.example'] }), 'xn--bcher-kva.example'),
+    'xmppaddr:xn--bcher-kva.example',
+  );
   assert.equal(identity(aLabel, 'bucher.example'), null);
 });
 
@@ -88,14 +97,26 @@ test('CN only when the certificate has no DNS-ID, SRV-ID or XmppAddr', () => {
 });
 
 test('a failed match lists what the certificate presents', () => {
-  const result = matchIdentity(cert({ dnsNames: ['other.test'], srvNames: ['_xmpp-client.other.test'], xmppAddrs: ['other.test'] }, 'cn.test'), { domain: 'alpha.test', srvService: 'xmpp-client' });
-  assert.deepEqual(result, { ok: false, presented: ['dns:other.test', 'srv:_xmpp-client.other.test', 'xmpp:other.test'] });
-  assert.deepEqual(matchIdentity(cert({}, 'other.test'), { domain: 'alpha.test' }), { ok: false, presented: ['cn:other.test'] });
+  const result = matchIdentity(
+    cert({ dnsNames: ['other.test'], srvNames: ['_xmpp-client.other.test'], xmppAddrs: ['other.test'] }, 'cn.test'),
+    { domain: 'alpha.test', srvService: 'xmpp-client' },
+  );
+  assert.deepEqual(result, {
+    ok: false,
+    presented: ['dns:other.test', 'srv:_xmpp-client.other.test', 'xmpp:other.test'],
+  });
+  assert.deepEqual(matchIdentity(cert({}, 'other.test'), { domain: 'alpha.test' }), {
+    ok: false,
+    presented: ['cn:other.test'],
+  });
   assert.deepEqual(matchIdentity(cert({}), { domain: 'alpha.test' }), { ok: false, presented: [] });
 });
 
 test('names read from real certificates: otherName SANs and a CN-only certificate', async () => {
-  const full = parseCertificate((await makeCertificate({ cn: 'ignored.test', srvNames: ['_xmpp-client.alpha.test'], xmppAddrs: ['beta.test'] })).der);
+  const full = parseCertificate(
+    (await makeCertificate({ cn: 'ignored.test', srvNames: ['_xmpp-client.alpha.test'], xmppAddrs: ['beta.test'] }))
+      .der,
+  );
   assert.equal(identity(full, 'alpha.test'), 'srv-id:_xmpp-client.alpha.test');
   assert.equal(identity(full, 'beta.test'), 'xmppaddr:beta.test');
   assert.equal(identity(full, 'ignored.test'), null);
@@ -131,8 +152,14 @@ test('certificate names are read as they stand: no percent-decoding, Unicode map
   assert.equal(identity(cert({}, 'ex%61mple.com'), 'example.com'), null);
   // Still matched: plain LDH in any case, and a real U-label in an XmppAddr.
   assert.equal(identity(cert({ xmppAddrs: ['EXAMPLE.COM'] }), 'example.com'), 'xmppaddr:example.com');
-  assert.equal(identity(cert({ xmppAddrs: ['BÜCHER.example'] }), 'xn--bcher-kva.example'), 'xmppaddr:xn--bcher-kva.example');
-  assert.equal(identity(cert({ srvNames: ['_XMPP-CLIENT.example.com'] }), 'example.com'), 'srv-id:_xmpp-client.example.com');
+  assert.equal(
+    identity(cert({ xmppAddrs: ['BÜCHER.example'] }), 'xn--bcher-kva.example'),
+    'xmppaddr:xn--bcher-kva.example',
+  );
+  assert.equal(
+    identity(cert({ srvNames: ['_XMPP-CLIENT.example.com'] }), 'example.com'),
+    'srv-id:_xmpp-client.example.com',
+  );
 });
 
 test('numeric names match nothing; an IP-literal domain matches only an iPAddress entry', () => {
@@ -147,11 +174,27 @@ test('numeric names match nothing; an IP-literal domain matches only an iPAddres
   assert.equal(identity(cert({ ipAddresses: ['127.0.0.1'] }), '127.0.0.1'), 'ip:127.0.0.1');
   assert.equal(identity(cert({ ipAddresses: ['2001:db8::1'] }), '[2001:DB8:0::1]'), 'ip:2001:db8::1');
   assert.equal(identity(cert({ ipAddresses: ['127.0.0.2'] }), '127.0.0.1'), null);
-  assert.deepEqual(matchIdentity(cert({ dnsNames: ['127.0.0.1'], ipAddresses: ['10.0.0.1'] }), { domain: '127.0.0.1' }), { ok: false, presented: ['dns:127.0.0.1', 'ip:10.0.0.1'] });
+  assert.deepEqual(
+    matchIdentity(cert({ dnsNames: ['127.0.0.1'], ipAddresses: ['10.0.0.1'] }), { domain: '127.0.0.1' }),
+    { ok: false, presented: ['dns:127.0.0.1', 'ip:10.0.0.1'] },
+  );
 });
 
 test('a match says which identifier type held and for which domain (what name constraints check)', () => {
-  assert.deepEqual(matchIdentity(cert({ srvNames: ['_xmpp-client.Alpha.Test'] }), { domain: 'ALPHA.test', srvService: 'xmpp-client' }), { ok: true, identity: 'srv-id:_xmpp-client.alpha.test', type: 'srv-id', domain: 'alpha.test' });
-  assert.deepEqual(matchIdentity(cert({ dnsNames: ['*.test.example'] }), { domain: 'a.test.example' }), { ok: true, identity: 'dns-id:a.test.example', type: 'dns-id', domain: 'a.test.example' });
-  assert.deepEqual(matchIdentity(cert({}, 'alpha.test'), { domain: 'alpha.test' }), { ok: true, identity: 'cn:alpha.test', type: 'cn', domain: 'alpha.test' });
+  assert.deepEqual(
+    matchIdentity(cert({ srvNames: ['_xmpp-client.Alpha.Test'] }), { domain: 'ALPHA.test', srvService: 'xmpp-client' }),
+    { ok: true, identity: 'srv-id:_xmpp-client.alpha.test', type: 'srv-id', domain: 'alpha.test' },
+  );
+  assert.deepEqual(matchIdentity(cert({ dnsNames: ['*.test.example'] }), { domain: 'a.test.example' }), {
+    ok: true,
+    identity: 'dns-id:a.test.example',
+    type: 'dns-id',
+    domain: 'a.test.example',
+  });
+  assert.deepEqual(matchIdentity(cert({}, 'alpha.test'), { domain: 'alpha.test' }), {
+    ok: true,
+    identity: 'cn:alpha.test',
+    type: 'cn',
+    domain: 'alpha.test',
+  });
 });

@@ -12,18 +12,40 @@ import { verifyServer } from '../../../app/security/verifier.ts';
 import { makeCertificate, NOW, toPem, type CertificateSpec, type IssuedCertificate } from './certFactory.ts';
 
 const SERVER_AUTH = ['1.3.6.1.5.5.7.3.1'];
-const DEFAULT: Candidate = { transport: 'tls', host: 'victim.example', port: 5223, priority: 0, weight: 0, source: 'default', dnssec: 'insecure', record: null };
+const DEFAULT: Candidate = {
+  transport: 'tls',
+  host: 'victim.example',
+  port: 5223,
+  priority: 0,
+  weight: 0,
+  source: 'default',
+  dnssec: 'insecure',
+  record: null,
+};
 
 function facts(domain: string, chain: IssuedCertificate[], candidate: Partial<Candidate> = {}): ServerFacts {
-  return { transport: 'tls', domain, sni: domain, alpn: null, chain: chain.map((c) => c.der), candidate: { ...DEFAULT, host: domain, ...candidate } };
+  return {
+    transport: 'tls',
+    domain,
+    sni: domain,
+    alpn: null,
+    chain: chain.map((c) => c.der),
+    candidate: { ...DEFAULT, host: domain, ...candidate },
+  };
 }
 
 /** A root, and under it a CA constrained to `corp.example` (and not `secret.corp.example`). */
 async function constrainedCa() {
   const root = await makeCertificate({ cn: 'Root', ca: true });
-  const corp = await makeCertificate({ cn: 'Corp Constrained CA', ca: true, issuer: root, nameConstraints: { permitted: ['corp.example'], excluded: ['secret.corp.example'] } });
+  const corp = await makeCertificate({
+    cn: 'Corp Constrained CA',
+    ca: true,
+    issuer: root,
+    nameConstraints: { permitted: ['corp.example'], excluded: ['secret.corp.example'] },
+  });
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  const leaf = (spec: Omit<CertificateSpec, 'issuer'>) => makeCertificate({ cn: 'x', extKeyUsage: SERVER_AUTH, ...spec, issuer: corp });
+  const leaf = (spec: Omit<CertificateSpec, 'issuer'>) =>
+    makeCertificate({ cn: 'x', extKeyUsage: SERVER_AUTH, ...spec, issuer: corp });
   return { root, corp, anchors, leaf };
 }
 
@@ -39,10 +61,28 @@ test('withinDnsSubtree: RFC 5280 §4.2.1.10 - the name and any subdomain; a lead
 });
 
 test('collectDnsNameConstraints reads every CA on a validated path, the anchor included', async () => {
-  const root = await makeCertificate({ cn: 'Constrained Root', ca: true, nameConstraints: { excluded: ['.gov.example'] } });
-  const corp = await makeCertificate({ cn: 'Corp CA', ca: true, issuer: root, nameConstraints: { permitted: ['corp.example'] } });
-  const leaf = await makeCertificate({ cn: 'x', dnsNames: ['xmpp.corp.example'], extKeyUsage: SERVER_AUTH, issuer: corp });
-  const path = await validatePath([leaf.der, corp.der], loadTrustAnchors([toPem(root.der)], { includeSystem: false }), NOW);
+  const root = await makeCertificate({
+    cn: 'Constrained Root',
+    ca: true,
+    nameConstraints: { excluded: ['.gov.example'] },
+  });
+  const corp = await makeCertificate({
+    cn: 'Corp CA',
+    ca: true,
+    issuer: root,
+    nameConstraints: { permitted: ['corp.example'] },
+  });
+  const leaf = await makeCertificate({
+    cn: 'x',
+    dnsNames: ['xmpp.corp.example'],
+    extKeyUsage: SERVER_AUTH,
+    issuer: corp,
+  });
+  const path = await validatePath(
+    [leaf.der, corp.der],
+    loadTrustAnchors([toPem(root.der)], { includeSystem: false }),
+    NOW,
+  );
   assert.ok(path.ok, JSON.stringify(path));
   assert.deepEqual(collectDnsNameConstraints(path.path), [
     { ca: 'CN=Corp CA', permitted: ['corp.example'], excluded: [] },
@@ -91,7 +131,15 @@ test('SRV-ID, XmppAddr and CN outside the permitted subtree, or inside an exclud
 test('a name matched through a DNSSEC-secure delegation is constrained too', async () => {
   const { anchors, corp, leaf } = await constrainedCa();
   const cert = await leaf({ xmppAddrs: ['hosting.victim.example'] });
-  const verdict = await verifyServer(facts('alpha.test', [cert, corp], { host: 'hosting.victim.example', source: 'srv:_xmpps-client._tcp', dnssec: 'secure', record: '_xmpps-client._tcp.alpha.test. 0 0 5223 hosting.victim.example.' }), { anchors, now: NOW });
+  const verdict = await verifyServer(
+    facts('alpha.test', [cert, corp], {
+      host: 'hosting.victim.example',
+      source: 'srv:_xmpps-client._tcp',
+      dnssec: 'secure',
+      record: '_xmpps-client._tcp.alpha.test. 0 0 5223 hosting.victim.example.',
+    }),
+    { anchors, now: NOW },
+  );
   assert.equal(verdict.trusted, false);
   assert.equal(verdict.error?.code, 'name-constraints');
 });
@@ -103,17 +151,30 @@ test('DANE-TA (2) and PKIX-TA (0): the constrained CA may not vouch for a name o
   for (const usage of [0, 2]) {
     const dns: TlsaResolver = {
       async query() {
-        return { rcode: 'NOERROR', records: [{ usage, selector: 1, matchingType: 1, data: spkiSha256, ttl: 300 }], dnssec: 'secure', authenticData: true, ttl: 300 };
+        return {
+          rcode: 'NOERROR',
+          records: [{ usage, selector: 1, matchingType: 1, data: spkiSha256, ttl: 300 }],
+          dnssec: 'secure',
+          authenticData: true,
+          ttl: 300,
+        };
       },
     };
-    const candidate = { source: 'srv:_xmpps-client._tcp', dnssec: 'secure', record: '_xmpps-client._tcp.victim.example. 0 0 5223 victim.example.' } as const;
+    const candidate = {
+      source: 'srv:_xmpps-client._tcp',
+      dnssec: 'secure',
+      record: '_xmpps-client._tcp.victim.example. 0 0 5223 victim.example.',
+    } as const;
     const verdict = await verifyServer(facts('victim.example', [cert, corp], candidate), { anchors, now: NOW, dns });
     assert.equal(verdict.trusted, false, `usage ${usage}`);
     assert.equal(verdict.error?.code, 'dane-mismatch', `usage ${usage}`);
     assert.match(verdict.tried[0]?.detail ?? '', /may vouch only for names under corp\.example/, `usage ${usage}`);
     // The same record, for a name inside the subtree, holds.
     const inside = await leaf({ xmppAddrs: ['xmpp.corp.example'] });
-    const ok = await verifyServer(facts('xmpp.corp.example', [inside, corp], { ...candidate, host: 'xmpp.corp.example' }), { anchors, now: NOW, dns });
+    const ok = await verifyServer(
+      facts('xmpp.corp.example', [inside, corp], { ...candidate, host: 'xmpp.corp.example' }),
+      { anchors, now: NOW, dns },
+    );
     assert.equal(ok.trusted, true, `usage ${usage}: ${JSON.stringify(ok.tried)}`);
     assert.equal(ok.prooftype, usage === 0 ? 'pkix-ta' : 'dane-ta');
   }

@@ -13,7 +13,7 @@ const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${nam
 const chain = pemCertificates(fixture('opensslChain.pem'));
 const INSIDE = new Date('2026-12-01T00:00:00Z');
 
-test('OpenSSL leaf: SANs of every type, and hashes equal to OpenSSL\'s own', () => {
+test("OpenSSL leaf: SANs of every type, and hashes equal to OpenSSL's own", () => {
   assert.equal(chain.length, 2);
   const leaf = chain[0];
   assert.ok(leaf);
@@ -32,7 +32,10 @@ test('OpenSSL chain (RSA root, SHA-384 RSA intermediate, P-384 leaf) validates t
   const anchors = loadTrustAnchors([fixture('opensslRoot.pem')], { includeSystem: false });
   const result = await validatePath(chain, anchors, INSIDE);
   assert.ok(result.ok, JSON.stringify(result));
-  assert.deepEqual(result.path.map((certificate) => certificate.subject), ['CN=alpha.test', 'CN=Lab Intermediate, O=Lab', 'CN=Lab Root, O=Lab']);
+  assert.deepEqual(
+    result.path.map((certificate) => certificate.subject),
+    ['CN=alpha.test', 'CN=Lab Intermediate, O=Lab', 'CN=Lab Root, O=Lab'],
+  );
   const after = await validatePath(chain, anchors, new Date('2027-04-01T00:00:00Z'));
   assert.equal(after.ok ? 'ok' : after.code, 'expired');
 });

@@ -15,7 +15,10 @@ test('a leaf, its intermediate and a trusted root: valid, path leaf-first to the
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
   const result = await validatePath([leaf.der, intermediate.der], anchors, NOW);
   assert.ok(result.ok, JSON.stringify(result));
-  assert.deepEqual(result.path.map((certificate) => certificate.subject), ['CN=alpha.test', 'CN=Quiver Test Intermediate, O=Quiver Tests', 'CN=Quiver Test Root, O=Quiver Tests']);
+  assert.deepEqual(
+    result.path.map((certificate) => certificate.subject),
+    ['CN=alpha.test', 'CN=Quiver Test Intermediate, O=Quiver Tests', 'CN=Quiver Test Root, O=Quiver Tests'],
+  );
   assert.equal(result.anchor.subject, 'CN=Quiver Test Root, O=Quiver Tests');
 });
 
@@ -69,14 +72,31 @@ test('a private CA not in the trust store: untrusted-issuer naming the issuer, w
 test('expired and not-yet-valid leaves, and an expired intermediate', async () => {
   const { root, intermediate } = await makeHierarchy();
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  const expired = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: intermediate, notBefore: new Date('2025-01-01'), notAfter: new Date('2026-06-01') });
+  const expired = await makeCertificate({
+    cn: 'alpha.test',
+    dnsNames: ['alpha.test'],
+    issuer: intermediate,
+    notBefore: new Date('2025-01-01'),
+    notAfter: new Date('2026-06-01'),
+  });
   const result = await validatePath([expired.der, intermediate.der], anchors, NOW);
   assert.equal(failureCode(result), 'expired');
   assert.ok(!result.ok && result.date?.toISOString() === '2026-06-01T00:00:00.000Z');
-  const future = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: intermediate, notBefore: new Date('2027-01-01') });
+  const future = await makeCertificate({
+    cn: 'alpha.test',
+    dnsNames: ['alpha.test'],
+    issuer: intermediate,
+    notBefore: new Date('2027-01-01'),
+  });
   assert.equal(failureCode(await validatePath([future.der, intermediate.der], anchors, NOW)), 'not-yet-valid');
 
-  const oldIntermediate = await makeCertificate({ cn: 'Old Intermediate', ca: true, issuer: root, notBefore: new Date('2025-01-01'), notAfter: new Date('2026-02-01') });
+  const oldIntermediate = await makeCertificate({
+    cn: 'Old Intermediate',
+    ca: true,
+    issuer: root,
+    notBefore: new Date('2025-01-01'),
+    notAfter: new Date('2026-02-01'),
+  });
   const leaf = await makeCertificate({ cn: 'alpha.test', issuer: oldIntermediate });
   const viaOld = await validatePath([leaf.der, oldIntermediate.der], anchors, NOW);
   assert.equal(failureCode(viaOld), 'expired');
@@ -113,7 +133,12 @@ test('a CA whose keyUsage lacks keyCertSign cannot issue', async () => {
 test('a forged signature: the issuer by name is there but its key did not sign', async () => {
   const { root, intermediate } = await makeHierarchy();
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  const forged = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: intermediate, signingKey: (await newKeys()).privateKey });
+  const forged = await makeCertificate({
+    cn: 'alpha.test',
+    dnsNames: ['alpha.test'],
+    issuer: intermediate,
+    signingKey: (await newKeys()).privateKey,
+  });
   assert.equal(failureCode(await validatePath([forged.der, intermediate.der], anchors, NOW)), 'bad-signature');
 });
 
@@ -128,9 +153,17 @@ test('pathLenConstraint 0 on the intermediate forbids another intermediate under
 test('extendedKeyUsage without serverAuth is refused; with serverAuth or absent it is fine', async () => {
   const { root, intermediate } = await makeHierarchy();
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  const clientOnly = await makeCertificate({ cn: 'alpha.test', issuer: intermediate, extKeyUsage: ['1.3.6.1.5.5.7.3.2'] });
+  const clientOnly = await makeCertificate({
+    cn: 'alpha.test',
+    issuer: intermediate,
+    extKeyUsage: ['1.3.6.1.5.5.7.3.2'],
+  });
   assert.equal(failureCode(await validatePath([clientOnly.der, intermediate.der], anchors, NOW)), 'wrong-usage');
-  const server = await makeCertificate({ cn: 'alpha.test', issuer: intermediate, extKeyUsage: [SERVER_AUTH, '1.3.6.1.5.5.7.3.2'] });
+  const server = await makeCertificate({
+    cn: 'alpha.test',
+    issuer: intermediate,
+    extKeyUsage: [SERVER_AUTH, '1.3.6.1.5.5.7.3.2'],
+  });
   assert.ok((await validatePath([server.der, intermediate.der], anchors, NOW)).ok);
   const none = await makeCertificate({ cn: 'alpha.test', issuer: intermediate });
   assert.ok((await validatePath([none.der, intermediate.der], anchors, NOW)).ok);
@@ -147,10 +180,18 @@ test('an unknown critical extension on an intermediate is refused (RFC 5280 §6.
   const root = await makeCertificate({ cn: 'Root', ca: true });
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
   const odd = await makeCertificate({ cn: 'Odd Intermediate', ca: true, issuer: root, unknownCriticalExtension: true });
-  const leaf = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], extKeyUsage: [SERVER_AUTH], issuer: odd });
+  const leaf = await makeCertificate({
+    cn: 'alpha.test',
+    dnsNames: ['alpha.test'],
+    extKeyUsage: [SERVER_AUTH],
+    issuer: odd,
+  });
   const result = await validatePath([leaf.der, odd.der], anchors, NOW);
   assert.equal(failureCode(result), 'bad-certificate');
-  assert.match(result.ok ? '' : result.reason, /CN=Odd Intermediate, an intermediate authority on the path, has a critical extension Quiver does not recognise \(1\.3\.6\.1\.4\.1\.99999\.1\)/);
+  assert.match(
+    result.ok ? '' : result.reason,
+    /CN=Odd Intermediate, an intermediate authority on the path, has a critical extension Quiver does not recognise \(1\.3\.6\.1\.4\.1\.99999\.1\)/,
+  );
   // Deeper in the path too.
   const upper = await makeCertificate({ cn: 'Upper', ca: true, issuer: root, unknownCriticalExtension: true });
   const lower = await makeCertificate({ cn: 'Lower', ca: true, issuer: upper });
@@ -159,7 +200,9 @@ test('an unknown critical extension on an intermediate is refused (RFC 5280 §6.
   // The anchor itself is trusted as configured.
   const oddRoot = await makeCertificate({ cn: 'Odd Root', ca: true, unknownCriticalExtension: true });
   const underOddRoot = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: oddRoot });
-  assert.ok((await validatePath([underOddRoot.der], loadTrustAnchors([toPem(oddRoot.der)], { includeSystem: false }), NOW)).ok);
+  assert.ok(
+    (await validatePath([underOddRoot.der], loadTrustAnchors([toPem(oddRoot.der)], { includeSystem: false }), NOW)).ok,
+  );
 });
 
 test('a server certificate whose keyUsage lacks digitalSignature is refused (RFC 8446 §4.4.2.2); absent keyUsage is fine', async () => {
@@ -177,19 +220,32 @@ test('a server certificate whose keyUsage lacks digitalSignature is refused (RFC
   }
   // Even a certificate the person trusts directly must be allowed to sign.
   const selfNoSign = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], keyUsage: 0x20 });
-  assert.equal(failureCode(await validatePath([selfNoSign.der], loadTrustAnchors([toPem(selfNoSign.der)], { includeSystem: false }), NOW)), 'wrong-usage');
+  assert.equal(
+    failureCode(
+      await validatePath([selfNoSign.der], loadTrustAnchors([toPem(selfNoSign.der)], { includeSystem: false }), NOW),
+    ),
+    'wrong-usage',
+  );
 });
 
 test('a CA certificate (cA=TRUE) presented as the server certificate is refused, unless it is itself a configured anchor', async () => {
   const { root, intermediate } = await makeHierarchy();
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  const caLeaf = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], ca: true, keyUsage: 0x86, issuer: intermediate });
+  const caLeaf = await makeCertificate({
+    cn: 'alpha.test',
+    dnsNames: ['alpha.test'],
+    ca: true,
+    keyUsage: 0x86,
+    issuer: intermediate,
+  });
   const result = await validatePath([caLeaf.der, intermediate.der], anchors, NOW);
   assert.equal(failureCode(result), 'wrong-usage');
   assert.match(result.ok ? '' : result.reason, /cA=TRUE/);
   // `openssl req -x509` makes self-signed server certificates with cA=TRUE; trusted as an anchor, one is accepted.
   const selfCa = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], ca: true, keyUsage: 0x86 });
-  assert.ok((await validatePath([selfCa.der], loadTrustAnchors([toPem(selfCa.der)], { includeSystem: false }), NOW)).ok);
+  assert.ok(
+    (await validatePath([selfCa.der], loadTrustAnchors([toPem(selfCa.der)], { includeSystem: false }), NOW)).ok,
+  );
 });
 
 test('no chain, or a leaf that is not a certificate: bad-certificate', async () => {
@@ -223,7 +279,10 @@ test('the system trust store loads, once, and a public-looking chain to an unkno
 
 test('an extra PEM without a certificate is a bad-trust-anchor error', () => {
   assert.throws(() => loadTrustAnchors(['not a pem'], { includeSystem: false }), { code: 'bad-trust-anchor' });
-  assert.throws(() => loadTrustAnchors(['-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'], { includeSystem: false }), { code: 'bad-trust-anchor' });
+  assert.throws(
+    () => loadTrustAnchors(['-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'], { includeSystem: false }),
+    { code: 'bad-trust-anchor' },
+  );
 });
 
 test('a malformed subjectAltName anywhere on the path is bad-certificate, not a throw', async () => {

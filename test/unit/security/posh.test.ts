@@ -2,7 +2,13 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Candidate } from '../../../app/connect/candidate.ts';
-import { createPoshSource, parsePoshDocument, POSH_FAILURE_TTL_MS, type PoshCache, type PoshSource } from '../../../app/security/posh.ts';
+import {
+  createPoshSource,
+  parsePoshDocument,
+  POSH_FAILURE_TTL_MS,
+  type PoshCache,
+  type PoshSource,
+} from '../../../app/security/posh.ts';
 import { SecurityError } from '../../../app/security/securityError.ts';
 import type { ServerFacts } from '../../../app/security/serverFacts.ts';
 import { anchorSetKey, loadTrustAnchors } from '../../../app/security/trustAnchors.ts';
@@ -13,10 +19,26 @@ import { startHttpsServer } from './httpsTestServer.ts';
 
 const RFC7711_PATH = '/.well-known/posh/xmpp-client.json';
 const DRAFT_PATH = '/.well-known/posh._xmpp-client._tcp.json';
-const CANDIDATE: Candidate = { transport: 'starttls', host: 'hosting.example.net', port: 5222, priority: 0, weight: 0, source: 'srv:_xmpp-client._tcp', dnssec: 'insecure', record: '_xmpp-client._tcp.alpha.test. 0 0 5222 hosting.example.net.' };
+const CANDIDATE: Candidate = {
+  transport: 'starttls',
+  host: 'hosting.example.net',
+  port: 5222,
+  priority: 0,
+  weight: 0,
+  source: 'srv:_xmpp-client._tcp',
+  dnssec: 'insecure',
+  record: '_xmpp-client._tcp.alpha.test. 0 0 5222 hosting.example.net.',
+};
 
 function facts(chain: IssuedCertificate[]): ServerFacts {
-  return { transport: 'starttls', domain: 'alpha.test', sni: 'alpha.test', alpn: null, chain: chain.map((c) => c.der), candidate: CANDIDATE };
+  return {
+    transport: 'starttls',
+    domain: 'alpha.test',
+    sni: 'alpha.test',
+    alpn: null,
+    chain: chain.map((c) => c.der),
+    candidate: CANDIDATE,
+  };
 }
 
 function b64(der: Uint8Array, algorithm: 'sha256' | 'sha512'): string {
@@ -40,7 +62,10 @@ async function setup(t: TestContext, options: { cache?: PoshCache | null } = {})
 
 /** The provider's certificate: valid PKIX, names only hosting.example.net. */
 async function provider() {
-  const { root, intermediate, leaf } = await makeHierarchy({ cn: 'hosting.example.net', dnsNames: ['hosting.example.net'] });
+  const { root, intermediate, leaf } = await makeHierarchy({
+    cn: 'hosting.example.net',
+    dnsNames: ['hosting.example.net'],
+  });
   return { anchors: loadTrustAnchors([toPem(root.der)], { includeSystem: false }), chain: [leaf, intermediate], leaf };
 }
 
@@ -49,26 +74,48 @@ async function verify(posh: PoshSource, p: Awaited<ReturnType<typeof provider>>)
 }
 
 test('parsePoshDocument: fingerprints or url (https only), anything else is refused', () => {
-  assert.deepEqual(parsePoshDocument({ fingerprints: [{ 'sha-256': 'AA==', 'sha-1': 'x' }, 'junk'], expires: 60.7 }, 'u'), { kind: 'fingerprints', fingerprints: [{ 'sha-256': 'AA==' }], expires: 60 });
-  assert.deepEqual(parsePoshDocument({ url: 'https://h.test/p.json' }, 'u'), { kind: 'url', url: 'https://h.test/p.json', expires: null });
+  assert.deepEqual(
+    parsePoshDocument({ fingerprints: [{ 'sha-256': 'AA==', 'sha-1': 'x' }, 'junk'], expires: 60.7 }, 'u'),
+    { kind: 'fingerprints', fingerprints: [{ 'sha-256': 'AA==' }], expires: 60 },
+  );
+  assert.deepEqual(parsePoshDocument({ url: 'https://h.test/p.json' }, 'u'), {
+    kind: 'url',
+    url: 'https://h.test/p.json',
+    expires: null,
+  });
   for (const bad of [[], 'x', null, { fingerprints: [] }, { fingerprints: [{ 'sha-1': 'x' }] }, {}]) {
-    assert.throws(() => parsePoshDocument(bad, 'u'), (e: unknown) => e instanceof SecurityError && e.code === 'https-bad-json', JSON.stringify(bad));
+    assert.throws(
+      () => parsePoshDocument(bad, 'u'),
+      (e: unknown) => e instanceof SecurityError && e.code === 'https-bad-json',
+      JSON.stringify(bad),
+    );
   }
-  assert.throws(() => parsePoshDocument({ url: 'http://h.test/p.json' }, 'u'), (e: unknown) => e instanceof SecurityError && e.code === 'https-redirect');
+  assert.throws(
+    () => parsePoshDocument({ url: 'http://h.test/p.json' }, 'u'),
+    (e: unknown) => e instanceof SecurityError && e.code === 'https-redirect',
+  );
 });
 
 test('a hosted domain proved by POSH (sha-256 or sha-512 of the whole certificate): prooftype posh with the delegation', async (t) => {
   const { server, posh, base } = await setup(t);
   const p = await provider();
   for (const fingerprint of [{ 'sha-256': b64(p.leaf.der, 'sha256') }, { 'sha-512': b64(p.leaf.der, 'sha512') }]) {
-    server.routes.set(RFC7711_PATH, { body: { fingerprints: [{ 'sha-256': b64(new Uint8Array([1]), 'sha256') }, fingerprint] } });
+    server.routes.set(RFC7711_PATH, {
+      body: { fingerprints: [{ 'sha-256': b64(new Uint8Array([1]), 'sha256') }, fingerprint] },
+    });
     const verdict = await verify(posh, p);
     assert.equal(verdict.trusted, true);
     assert.equal(verdict.prooftype, 'posh');
     assert.equal(verdict.identity, 'posh:alpha.test');
     assert.equal(verdict.delegation, `posh:${base}${RFC7711_PATH}`);
     assert.equal(verdict.decision, null);
-    assert.deepEqual(verdict.tried.map((a) => [a.prooftype, a.ok]), [['pkix', false], ['posh', true]]);
+    assert.deepEqual(
+      verdict.tried.map((a) => [a.prooftype, a.ok]),
+      [
+        ['pkix', false],
+        ['posh', true],
+      ],
+    );
   }
 });
 
@@ -86,7 +133,10 @@ test('no document at either path: the detail says so', async (t) => {
   const { server, posh } = await setup(t);
   const verdict = await verify(posh, await provider());
   assert.equal(verdict.decision, 'unproven');
-  assert.match(verdict.tried[1]?.detail ?? '', /alpha\.test publishes no POSH document \(HTTP 404 at \/\.well-known\/posh\/xmpp-client\.json and \/\.well-known\/posh\._xmpp-client\._tcp\.json\)/);
+  assert.match(
+    verdict.tried[1]?.detail ?? '',
+    /alpha\.test publishes no POSH document \(HTTP 404 at \/\.well-known\/posh\/xmpp-client\.json and \/\.well-known\/posh\._xmpp-client\._tcp\.json\)/,
+  );
   assert.deepEqual(server.hits, [RFC7711_PATH, DRAFT_PATH]);
 });
 
@@ -95,7 +145,9 @@ test('url delegation is followed once, and only once', async (t) => {
   const p = await provider();
   const hosted = 'https://hosting.example.net/posh/alpha.json';
   server.routes.set(RFC7711_PATH, { body: { url: hosted, expires: 3600 } });
-  server.routes.set('/posh/alpha.json', { body: { fingerprints: [{ 'sha-256': b64(p.leaf.der, 'sha256') }], expires: 3600 } });
+  server.routes.set('/posh/alpha.json', {
+    body: { fingerprints: [{ 'sha-256': b64(p.leaf.der, 'sha256') }], expires: 3600 },
+  });
   const verdict = await verify(posh, p);
   assert.equal(verdict.prooftype, 'posh');
   assert.equal(verdict.delegation, `posh:${base}${RFC7711_PATH}`);
@@ -144,9 +196,15 @@ test('oversized, invalid JSON, and a redirect to http: no POSH proof', async (t)
 test('POSH is not tried when the certificate names the JID domain', async (t) => {
   const { server, posh } = await setup(t);
   const { leaf } = await makeHierarchy();
-  const verdict = await verifyServer({ ...facts([leaf]) }, { anchors: loadTrustAnchors([], { includeSystem: false }), now: NOW, posh });
+  const verdict = await verifyServer(
+    { ...facts([leaf]) },
+    { anchors: loadTrustAnchors([], { includeSystem: false }), now: NOW, posh },
+  );
   assert.equal(verdict.error?.code, 'untrusted');
-  assert.deepEqual(verdict.tried.map((a) => a.prooftype), ['pkix']);
+  assert.deepEqual(
+    verdict.tried.map((a) => a.prooftype),
+    ['pkix'],
+  );
   assert.deepEqual(server.hits, []);
 });
 
@@ -162,7 +220,9 @@ test('expires is honoured by the SQLite cache on a fake clock; failures are kept
   const stored = storage.getPoshEntry('alpha.test', anchorSet);
   assert.equal(stored?.expiresAt, clock.now + 600_000);
   // Within the 600 s: from the cache, even though the server would now say something else.
-  server.routes.set(RFC7711_PATH, { body: { fingerprints: [{ 'sha-256': b64(new Uint8Array([1]), 'sha256') }], expires: 600 } });
+  server.routes.set(RFC7711_PATH, {
+    body: { fingerprints: [{ 'sha-256': b64(new Uint8Array([1]), 'sha256') }], expires: 600 },
+  });
   clock.now += 599_000;
   const cached = await verify(posh, p);
   assert.equal(cached.prooftype, 'posh');
@@ -190,7 +250,7 @@ test('expires is honoured by the SQLite cache on a fake clock; failures are kept
   assert.equal(server.hits.length, 5);
 });
 
-test('a POSH document fetched through one account\'s extra CA is no proof for an account without it (cache per anchor set)', async (t) => {
+test("a POSH document fetched through one account's extra CA is no proof for an account without it (cache per anchor set)", async (t) => {
   const storage = openStorage(':memory:');
   t.after(() => storage.close());
   // Account A trusts the web server's CA (an extra anchor); account B does not. Same database.
@@ -226,7 +286,13 @@ test('a POSH document fetched through one account\'s extra CA is no proof for an
 
 test('anchorSetKey: equal for the same certificates in any order, different with one more', async () => {
   const [one, two] = [(await makeHierarchy()).root, (await makeHierarchy()).root];
-  const key = (certs: IssuedCertificate[]) => anchorSetKey(loadTrustAnchors(certs.map((c) => toPem(c.der)), { includeSystem: false }));
+  const key = (certs: IssuedCertificate[]) =>
+    anchorSetKey(
+      loadTrustAnchors(
+        certs.map((c) => toPem(c.der)),
+        { includeSystem: false },
+      ),
+    );
   assert.match(key([one]), /^[0-9a-f]{64}$/);
   assert.equal(key([one, two]), key([two, one]));
   assert.equal(key([one, one]), key([one]));

@@ -6,10 +6,26 @@ import { loadTrustAnchors } from '../../../app/security/trustAnchors.ts';
 import { verifyServer } from '../../../app/security/verifier.ts';
 import { makeCertificate, makeHierarchy, NOW, toPem, type IssuedCertificate } from './certFactory.ts';
 
-const DEFAULT_CANDIDATE: Candidate = { transport: 'starttls', host: 'alpha.test', port: 5222, priority: 0, weight: 0, source: 'default', dnssec: 'insecure', record: null };
+const DEFAULT_CANDIDATE: Candidate = {
+  transport: 'starttls',
+  host: 'alpha.test',
+  port: 5222,
+  priority: 0,
+  weight: 0,
+  source: 'default',
+  dnssec: 'insecure',
+  record: null,
+};
 
 function facts(chain: IssuedCertificate[], candidate: Partial<Candidate> = {}, domain = 'alpha.test'): ServerFacts {
-  return { transport: 'starttls', domain, sni: domain, alpn: null, chain: chain.map((c) => c.der), candidate: { ...DEFAULT_CANDIDATE, ...candidate } };
+  return {
+    transport: 'starttls',
+    domain,
+    sni: domain,
+    alpn: null,
+    chain: chain.map((c) => c.der),
+    candidate: { ...DEFAULT_CANDIDATE, ...candidate },
+  };
 }
 
 const SRV_CANDIDATE: Partial<Candidate> = {
@@ -54,16 +70,23 @@ test('wrong name: the message says what was presented and that nothing delegates
   assert.equal(verdict.identity, null);
   assert.deepEqual(verdict.error, {
     code: 'wrong-name',
-    message: 'alpha.test presented a certificate for other.test, and no DNSSEC or POSH proof delegates alpha.test to it.',
+    message:
+      'alpha.test presented a certificate for other.test, and no DNSSEC or POSH proof delegates alpha.test to it.',
   });
   assert.equal(verdict.tried[0]?.ok, false);
   assert.match(verdict.tried[0]?.detail ?? '', /alpha\.test not among \[dns:other\.test\]/);
 });
 
 test('DNSSEC-secured SRV delegation: the target name counts, with the record as delegation', async () => {
-  const { root, intermediate, leaf } = await makeHierarchy({ cn: 'hosting.example.net', dnsNames: ['hosting.example.net'] });
+  const { root, intermediate, leaf } = await makeHierarchy({
+    cn: 'hosting.example.net',
+    dnsNames: ['hosting.example.net'],
+  });
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  const verdict = await verifyServer(facts([leaf, intermediate], { ...SRV_CANDIDATE, dnssec: 'secure' }), { anchors, now: NOW });
+  const verdict = await verifyServer(facts([leaf, intermediate], { ...SRV_CANDIDATE, dnssec: 'secure' }), {
+    anchors,
+    now: NOW,
+  });
   assert.equal(verdict.trusted, true);
   assert.equal(verdict.prooftype, 'pkix');
   assert.equal(verdict.identity, 'dns-id:hosting.example.net');
@@ -72,7 +95,10 @@ test('DNSSEC-secured SRV delegation: the target name counts, with the record as 
 });
 
 test('the SRV target does not count without DNSSEC, nor from a non-SRV source, nor when bogus', async () => {
-  const { root, intermediate, leaf } = await makeHierarchy({ cn: 'hosting.example.net', dnsNames: ['hosting.example.net'] });
+  const { root, intermediate, leaf } = await makeHierarchy({
+    cn: 'hosting.example.net',
+    dnsNames: ['hosting.example.net'],
+  });
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
   for (const candidate of [
     { ...SRV_CANDIDATE, dnssec: 'insecure' as const },
@@ -83,13 +109,18 @@ test('the SRV target does not count without DNSSEC, nor from a non-SRV source, n
     const verdict = await verifyServer(facts([leaf, intermediate], candidate), { anchors, now: NOW });
     assert.equal(verdict.trusted, false, JSON.stringify(candidate));
     assert.equal(verdict.error?.code, 'wrong-name');
-    assert.equal(verdict.error?.message, 'alpha.test presented a certificate for hosting.example.net, and no DNSSEC or POSH proof delegates alpha.test to it.');
+    assert.equal(
+      verdict.error?.message,
+      'alpha.test presented a certificate for hosting.example.net, and no DNSSEC or POSH proof delegates alpha.test to it.',
+    );
   }
 });
 
 test('untrusted issuer: the message names the issuer and what the user can do', async () => {
   const { intermediate, leaf } = await makeHierarchy();
-  const anchors = loadTrustAnchors([toPem((await makeCertificate({ cn: 'Another Root', ca: true })).der)], { includeSystem: false });
+  const anchors = loadTrustAnchors([toPem((await makeCertificate({ cn: 'Another Root', ca: true })).der)], {
+    includeSystem: false,
+  });
   const verdict = await verifyServer(facts([leaf, intermediate]), { anchors, now: NOW });
   assert.equal(verdict.trusted, false);
   assert.equal(verdict.error?.code, 'untrusted');
@@ -109,13 +140,24 @@ test('adding the CA as an extra anchor makes the same server trusted', async () 
 test('expired, not yet valid, self-signed, missing intermediate: one code and message each', async () => {
   const { root, intermediate } = await makeHierarchy();
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  const expired = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: intermediate, notAfter: new Date('2026-06-01') });
+  const expired = await makeCertificate({
+    cn: 'alpha.test',
+    dnsNames: ['alpha.test'],
+    issuer: intermediate,
+    notAfter: new Date('2026-06-01'),
+  });
   const e = await verifyServer(facts([expired, intermediate]), { anchors, now: NOW });
   assert.deepEqual(e.error, {
     code: 'expired',
-    message: "alpha.test's certificate expired on 2026-06-01. Check that your computer's date is right; if it is, the server's administrator has to renew the certificate.",
+    message:
+      "alpha.test's certificate expired on 2026-06-01. Check that your computer's date is right; if it is, the server's administrator has to renew the certificate.",
   });
-  const future = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: intermediate, notBefore: new Date('2027-03-01') });
+  const future = await makeCertificate({
+    cn: 'alpha.test',
+    dnsNames: ['alpha.test'],
+    issuer: intermediate,
+    notBefore: new Date('2027-03-01'),
+  });
   const f = await verifyServer(facts([future, intermediate]), { anchors, now: NOW });
   assert.equal(f.error?.code, 'not-yet-valid');
   assert.match(f.error?.message ?? '', /not valid until 2027-03-01/);
@@ -123,7 +165,12 @@ test('expired, not yet valid, self-signed, missing intermediate: one code and me
   const s = await verifyServer(facts([selfSigned]), { anchors, now: NOW });
   assert.equal(s.error?.code, 'self-signed');
   assert.match(s.error?.message ?? '', /^alpha\.test presented a self-signed certificate \(CN=alpha\.test\)/);
-  const aia = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: intermediate, caIssuersUrl: 'http://ca.test/i.der' });
+  const aia = await makeCertificate({
+    cn: 'alpha.test',
+    dnsNames: ['alpha.test'],
+    issuer: intermediate,
+    caIssuersUrl: 'http://ca.test/i.der',
+  });
   const m = await verifyServer(facts([aia]), { anchors, now: NOW });
   assert.equal(m.error?.code, 'missing-intermediate');
   assert.match(m.error?.message ?? '', /missing: CN=Quiver Test Intermediate, O=Quiver Tests/);
@@ -134,17 +181,28 @@ test('a chain error wins over a name error in the message; both are in the detai
   const anchors = loadTrustAnchors([], { includeSystem: false });
   const verdict = await verifyServer(facts([selfSigned]), { anchors, now: NOW });
   assert.equal(verdict.error?.code, 'self-signed');
-  assert.match(verdict.tried[0]?.detail ?? '', /chain: self-signed .*; name: alpha\.test not among \[dns:other\.test\]/);
+  assert.match(
+    verdict.tried[0]?.detail ?? '',
+    /chain: self-signed .*; name: alpha\.test not among \[dns:other\.test\]/,
+  );
 });
 
 test('a leaf with a malformed subjectAltName: bad-certificate with a message for a person', async () => {
   const root = await makeCertificate({ cn: 'Root', ca: true });
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  const leaf = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: root, badXmppAddr: 'alpha.test' });
+  const leaf = await makeCertificate({
+    cn: 'alpha.test',
+    dnsNames: ['alpha.test'],
+    issuer: root,
+    badXmppAddr: 'alpha.test',
+  });
   const verdict = await verifyServer(facts([leaf]), { anchors, now: NOW });
   assert.equal(verdict.trusted, false);
   assert.equal(verdict.error?.code, 'bad-certificate');
-  assert.match(verdict.error?.message ?? '', /^alpha\.test sent a certificate Quiver cannot read \(.*XmppAddr.*\), so it cannot prove it is alpha\.test\.$/);
+  assert.match(
+    verdict.error?.message ?? '',
+    /^alpha\.test sent a certificate Quiver cannot read \(.*XmppAddr.*\), so it cannot prove it is alpha\.test\.$/,
+  );
 });
 
 test('garbage instead of a certificate, or no certificate: bad-certificate, never a throw', async () => {

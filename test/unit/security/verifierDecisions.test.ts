@@ -12,12 +12,39 @@ import { loadTrustAnchors } from '../../../app/security/trustAnchors.ts';
 import { verifyServer } from '../../../app/security/verifier.ts';
 import { makeCertificate, makeHierarchy, NOW, toPem, type IssuedCertificate } from './certFactory.ts';
 
-const DEFAULT: Candidate = { transport: 'starttls', host: 'alpha.test', port: 5222, priority: 0, weight: 0, source: 'default', dnssec: 'insecure', record: null };
-const HOST_META: Candidate = { transport: 'tls', host: 'hosting.example.net', port: 5223, priority: 0, weight: 0, source: 'host-meta', dnssec: 'insecure', record: null, hostMetaSni: 'hosting.example.net', ips: ['127.0.0.1'] };
+const DEFAULT: Candidate = {
+  transport: 'starttls',
+  host: 'alpha.test',
+  port: 5222,
+  priority: 0,
+  weight: 0,
+  source: 'default',
+  dnssec: 'insecure',
+  record: null,
+};
+const HOST_META: Candidate = {
+  transport: 'tls',
+  host: 'hosting.example.net',
+  port: 5223,
+  priority: 0,
+  weight: 0,
+  source: 'host-meta',
+  dnssec: 'insecure',
+  record: null,
+  hostMetaSni: 'hosting.example.net',
+  ips: ['127.0.0.1'],
+};
 const noAnchors = loadTrustAnchors([], { includeSystem: false });
 
 function facts(chain: IssuedCertificate[], candidate: Partial<Candidate> = {}): ServerFacts {
-  return { transport: candidate.transport ?? 'starttls', domain: 'alpha.test', sni: candidate.hostMetaSni ?? 'alpha.test', alpn: null, chain: chain.map((c) => c.der), candidate: { ...DEFAULT, ...candidate } };
+  return {
+    transport: candidate.transport ?? 'starttls',
+    domain: 'alpha.test',
+    sni: candidate.hostMetaSni ?? 'alpha.test',
+    alpn: null,
+    chain: chain.map((c) => c.der),
+    candidate: { ...DEFAULT, ...candidate },
+  };
 }
 
 function spkiOf(cert: IssuedCertificate): string {
@@ -25,7 +52,10 @@ function spkiOf(cert: IssuedCertificate): string {
 }
 
 test('host-meta sni delegation: the sni name counts, delegation host-meta:<sni>', async () => {
-  const { root, intermediate, leaf } = await makeHierarchy({ cn: 'hosting.example.net', dnsNames: ['hosting.example.net'] });
+  const { root, intermediate, leaf } = await makeHierarchy({
+    cn: 'hosting.example.net',
+    dnsNames: ['hosting.example.net'],
+  });
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
   const verdict = await verifyServer(facts([leaf, intermediate], HOST_META), { anchors, now: NOW });
   assert.equal(verdict.trusted, true);
@@ -44,18 +74,32 @@ test('host-meta sni delegation: the sni name counts, delegation host-meta:<sni>'
 
 test('a pinned key proves a self-signed server: prooftype pin', async () => {
   const self = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'] });
-  const verdict = await verifyServer(facts([self]), { anchors: noAnchors, now: NOW, pins: [{ spkiSha256: 'ab'.repeat(32) }, { spkiSha256: spkiOf(self).toUpperCase() }] });
+  const verdict = await verifyServer(facts([self]), {
+    anchors: noAnchors,
+    now: NOW,
+    pins: [{ spkiSha256: 'ab'.repeat(32) }, { spkiSha256: spkiOf(self).toUpperCase() }],
+  });
   assert.equal(verdict.trusted, true);
   assert.equal(verdict.prooftype, 'pin');
   assert.equal(verdict.identity, `pin:${spkiOf(self)}`);
   assert.equal(verdict.decision, null);
-  assert.deepEqual(verdict.tried.map((a) => [a.prooftype, a.ok]), [['pkix', false], ['pin', true]]);
+  assert.deepEqual(
+    verdict.tried.map((a) => [a.prooftype, a.ok]),
+    [
+      ['pkix', false],
+      ['pin', true],
+    ],
+  );
 });
 
 test('PKIX comes before pins: a PKIX-valid server whose key is pinned is reported as pkix', async () => {
   const { root, intermediate, leaf } = await makeHierarchy();
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  const verdict = await verifyServer(facts([leaf, intermediate]), { anchors, now: NOW, pins: [{ spkiSha256: spkiOf(leaf) }] });
+  const verdict = await verifyServer(facts([leaf, intermediate]), {
+    anchors,
+    now: NOW,
+    pins: [{ spkiSha256: spkiOf(leaf) }],
+  });
   assert.equal(verdict.prooftype, 'pkix');
 });
 
@@ -70,7 +114,13 @@ test('pins exist but the key changed: refused with key-changed naming both keys,
   assert.ok(verdict.error?.message.includes(old));
   assert.ok(verdict.error?.message.includes(spkiOf(leaf)));
   assert.match(verdict.error?.message ?? '', /^alpha\.test presented a different key than the one you pinned/);
-  assert.deepEqual(verdict.tried.map((a) => [a.prooftype, a.ok]), [['pkix', true], ['pin', false]]);
+  assert.deepEqual(
+    verdict.tried.map((a) => [a.prooftype, a.ok]),
+    [
+      ['pkix', true],
+      ['pin', false],
+    ],
+  );
 });
 
 test('accept-once: trusted as pin with identity user-accepted-once, also for a changed pinned key', async () => {
@@ -81,36 +131,92 @@ test('accept-once: trusted as pin with identity user-accepted-once, also for a c
   assert.equal(verdict.prooftype, 'pin');
   assert.equal(verdict.identity, 'user-accepted-once');
   assert.match(verdict.tried.at(-1)?.detail ?? '', /you accepted this key .* for this connection only/);
-  const changed = await verifyServer(facts([self]), { anchors: noAnchors, now: NOW, acceptOnce: once, pins: [{ spkiSha256: 'cd'.repeat(32) }] });
+  const changed = await verifyServer(facts([self]), {
+    anchors: noAnchors,
+    now: NOW,
+    acceptOnce: once,
+    pins: [{ spkiSha256: 'cd'.repeat(32) }],
+  });
   assert.equal(changed.trusted, true);
   assert.equal(changed.identity, 'user-accepted-once');
-  assert.deepEqual(changed.tried.map((a) => [a.prooftype, a.ok]), [['pkix', false], ['pin', false], ['pin', true]]);
+  assert.deepEqual(
+    changed.tried.map((a) => [a.prooftype, a.ok]),
+    [
+      ['pkix', false],
+      ['pin', false],
+      ['pin', true],
+    ],
+  );
   // Another key accepted once does not help.
-  const other = await verifyServer(facts([self]), { anchors: noAnchors, now: NOW, acceptOnce: new Set(['ef'.repeat(32)]) });
+  const other = await verifyServer(facts([self]), {
+    anchors: noAnchors,
+    now: NOW,
+    acceptOnce: new Set(['ef'.repeat(32)]),
+  });
   assert.equal(other.trusted, false);
 });
 
 test('decision is unproven exactly when the person may decide', async () => {
   const { root, intermediate, leaf } = await makeHierarchy();
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
-  const decide = async (chain: IssuedCertificate[], candidate: Partial<Candidate> = {}, extra: { dns?: TlsaResolver } = {}) =>
-    (await verifyServer(facts(chain, candidate), { anchors, now: NOW, ...extra })).decision;
+  const decide = async (
+    chain: IssuedCertificate[],
+    candidate: Partial<Candidate> = {},
+    extra: { dns?: TlsaResolver } = {},
+  ) => (await verifyServer(facts(chain, candidate), { anchors, now: NOW, ...extra })).decision;
   // Trusted: nothing to decide.
   assert.equal(await decide([leaf, intermediate]), null);
   // Self-signed, private CA, wrong name, expired: the person may decide.
   assert.equal(await decide([await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'] })]), 'unproven');
   const privateCa = await makeCertificate({ cn: 'Private CA', ca: true });
-  assert.equal(await decide([await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: privateCa })]), 'unproven');
-  assert.equal(await decide([(await makeHierarchy({ cn: 'other.test', dnsNames: ['other.test'] })).leaf, intermediate]), 'unproven');
-  assert.equal(await decide([await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: intermediate, notAfter: new Date('2026-06-01') }), intermediate]), 'unproven');
+  assert.equal(
+    await decide([await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'], issuer: privateCa })]),
+    'unproven',
+  );
+  assert.equal(
+    await decide([(await makeHierarchy({ cn: 'other.test', dnsNames: ['other.test'] })).leaf, intermediate]),
+    'unproven',
+  );
+  assert.equal(
+    await decide([
+      await makeCertificate({
+        cn: 'alpha.test',
+        dnsNames: ['alpha.test'],
+        issuer: intermediate,
+        notAfter: new Date('2026-06-01'),
+      }),
+      intermediate,
+    ]),
+    'unproven',
+  );
   // Unreadable certificate: there is no key to decide about.
-  assert.equal((await verifyServer({ ...facts([]), chain: [new Uint8Array([1, 2, 3])] }, { anchors, now: NOW })).decision, null);
+  assert.equal(
+    (await verifyServer({ ...facts([]), chain: [new Uint8Array([1, 2, 3])] }, { anchors, now: NOW })).decision,
+    null,
+  );
   // The SRV answer that led here was bogus: never.
-  assert.equal(await decide([await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'] })], { source: 'srv:_xmpp-client._tcp', host: 'h.test', dnssec: 'bogus' }), null);
+  assert.equal(
+    await decide([await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'] })], {
+      source: 'srv:_xmpp-client._tcp',
+      host: 'h.test',
+      dnssec: 'bogus',
+    }),
+    null,
+  );
   // A TLSA mismatch or a bogus TLSA answer: never (see dane.test.ts for the details).
   const secure = { source: 'srv:_xmpp-client._tcp' as const, host: 'h.test', dnssec: 'secure' as const };
-  const mismatch: TlsaResolver = { query: async () => ({ rcode: 'NOERROR', records: [{ usage: 3, selector: 1, matchingType: 1, data: new Uint8Array(32), ttl: 60 }], dnssec: 'secure', authenticData: true, ttl: 60 }) };
-  const bogus: TlsaResolver = { query: async () => ({ rcode: 'SERVFAIL', records: [], dnssec: 'bogus', authenticData: false, ttl: null }) };
+  const mismatch: TlsaResolver = {
+    query: async () => ({
+      rcode: 'NOERROR',
+      records: [{ usage: 3, selector: 1, matchingType: 1, data: new Uint8Array(32), ttl: 60 }],
+      dnssec: 'secure',
+      authenticData: true,
+      ttl: 60,
+    }),
+  };
+  const bogus: TlsaResolver = {
+    query: async () => ({ rcode: 'SERVFAIL', records: [], dnssec: 'bogus', authenticData: false, ttl: null }),
+  };
   const selfSigned = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'] });
   assert.equal(await decide([selfSigned], secure, { dns: mismatch }), null);
   assert.equal(await decide([selfSigned], secure, { dns: bogus }), null);

@@ -15,20 +15,35 @@ test('addAccount normalizes the JID, applies default settings and appends to the
   const s = storage(t);
   const a = s.addAccount({ jid: 'Alice@Example.ORG', now: 1000 });
   assert.match(a.id, /^[A-Za-z0-9_.:-]+$/); // what the contract's id validator accepts
-  assert.deepEqual({ ...a, id: '' }, {
-    id: '',
-    jid: 'alice@example.org',
-    enabled: true,
-    settings: { resolver: null, resolverValidates: false, extraCaPem: null, transport: 'auto' },
-    rosterVer: null,
-    createdAt: 1000,
-    sortOrder: 0,
+  assert.deepEqual(
+    { ...a, id: '' },
+    {
+      id: '',
+      jid: 'alice@example.org',
+      enabled: true,
+      settings: { resolver: null, resolverValidates: false, extraCaPem: null, transport: 'auto' },
+      rosterVer: null,
+      createdAt: 1000,
+      sortOrder: 0,
+    },
+  );
+  const b = s.addAccount({
+    jid: 'bob@example.net',
+    settings: { transport: 'quic', resolver: '127.0.0.1:5353' },
+    enabled: false,
   });
-  const b = s.addAccount({ jid: 'bob@example.net', settings: { transport: 'quic', resolver: '127.0.0.1:5353' }, enabled: false });
   assert.equal(b.sortOrder, 1);
   assert.equal(b.enabled, false);
-  assert.deepEqual(b.settings, { resolver: '127.0.0.1:5353', resolverValidates: false, extraCaPem: null, transport: 'quic' });
-  assert.deepEqual(s.listAccounts().map((x) => x.jid), ['alice@example.org', 'bob@example.net']);
+  assert.deepEqual(b.settings, {
+    resolver: '127.0.0.1:5353',
+    resolverValidates: false,
+    extraCaPem: null,
+    transport: 'quic',
+  });
+  assert.deepEqual(
+    s.listAccounts().map((x) => x.jid),
+    ['alice@example.org', 'bob@example.net'],
+  );
 });
 
 test('adding the same JID twice fails with account-exists and a readable message', (t) => {
@@ -36,7 +51,8 @@ test('adding the same JID twice fails with account-exists and a readable message
   s.addAccount({ jid: 'alice@example.org' });
   assert.throws(
     () => s.addAccount({ jid: 'ALICE@example.org/laptop' }),
-    (e: unknown) => hasCode('account-exists')(e) && (e as Error).message === 'An account for alice@example.org already exists.',
+    (e: unknown) =>
+      hasCode('account-exists')(e) && (e as Error).message === 'An account for alice@example.org already exists.',
   );
   assert.equal(s.listAccounts().length, 1);
 });
@@ -60,7 +76,12 @@ test('updateAccountSettings changes only the given settings', (t) => {
   const s = storage(t);
   const a = s.addAccount({ jid: 'alice@example.org', settings: { resolver: '127.0.0.1:53' } });
   const u = s.updateAccountSettings(a.id, { transport: 'starttls', extraCaPem: '-----BEGIN CERTIFICATE-----' });
-  assert.deepEqual(u.settings, { resolver: '127.0.0.1:53', resolverValidates: false, extraCaPem: '-----BEGIN CERTIFICATE-----', transport: 'starttls' });
+  assert.deepEqual(u.settings, {
+    resolver: '127.0.0.1:53',
+    resolverValidates: false,
+    extraCaPem: '-----BEGIN CERTIFICATE-----',
+    transport: 'starttls',
+  });
   assert.deepEqual(s.updateAccountSettings(a.id, { resolver: undefined, transport: undefined }).settings, u.settings);
   assert.deepEqual(s.updateAccountSettings(a.id, { resolver: null }).settings.resolver, null);
   assert.throws(() => s.updateAccountSettings('nope', {}), hasCode('account-not-found'));
@@ -94,13 +115,47 @@ test('removeAccount cascades to roster and messages and detaches connection reco
   const b = s.addAccount({ jid: 'bob@example.org' });
   for (const id of [a.id, b.id]) {
     s.replaceRoster(id, [{ jid: 'carol@example.org', name: null, subscription: 'both', ask: false, groups: [] }], 'v1');
-    s.insertMessage({ accountId: id, peer: 'carol@example.org', direction: 'in', body: 'x', stanzaId: 'm', at: 1, state: 'received' });
+    s.insertMessage({
+      accountId: id,
+      peer: 'carol@example.org',
+      direction: 'in',
+      body: 'x',
+      stanzaId: 'm',
+      at: 1,
+      state: 'received',
+    });
   }
   s.insertConnection({
-    id: 'c1', accountId: a.id, jid: a.jid, transport: 'tls', host: 'h', port: 5223, srv: null, source: 'default',
-    dnssec: 'insecure', tlsVersion: null, cipher: null, alpn: null, sni: 'example.org', certificates: [],
-    verification: { trusted: false, prooftype: null, identity: null, delegation: null, dnssec: 'insecure', tried: [], error: null, decision: null },
-    saslMechanism: null, channelBinding: null, boundJid: null, startedAt: 1, endedAt: null, endReason: null,
+    id: 'c1',
+    accountId: a.id,
+    jid: a.jid,
+    transport: 'tls',
+    host: 'h',
+    port: 5223,
+    srv: null,
+    source: 'default',
+    dnssec: 'insecure',
+    tlsVersion: null,
+    cipher: null,
+    alpn: null,
+    sni: 'example.org',
+    certificates: [],
+    verification: {
+      trusted: false,
+      prooftype: null,
+      identity: null,
+      delegation: null,
+      dnssec: 'insecure',
+      tried: [],
+      error: null,
+      decision: null,
+    },
+    saslMechanism: null,
+    channelBinding: null,
+    boundJid: null,
+    startedAt: 1,
+    endedAt: null,
+    endReason: null,
   });
 
   s.removeAccount(a.id);

@@ -33,10 +33,21 @@ test('updateConnection sets only the given fields', (t) => {
     boundJid: 'alice@example.org/quiver',
   });
   assert.deepEqual(after, {
-    ...record, saslMechanism: 'SCRAM-SHA-256-PLUS', channelBinding: 'tls-exporter', boundJid: 'alice@example.org/quiver',
+    ...record,
+    saslMechanism: 'SCRAM-SHA-256-PLUS',
+    channelBinding: 'tls-exporter',
+    boundJid: 'alice@example.org/quiver',
   });
-  const verification = { ...record.verification, trusted: false, error: { code: 'bad-certificate', message: 'no proof' } };
-  const ended = s.updateConnection(record.id, { endedAt: 1_700_000_060_000, endReason: 'connection reset', verification });
+  const verification = {
+    ...record.verification,
+    trusted: false,
+    error: { code: 'bad-certificate', message: 'no proof' },
+  };
+  const ended = s.updateConnection(record.id, {
+    endedAt: 1_700_000_060_000,
+    endReason: 'connection reset',
+    verification,
+  });
   assert.equal(ended.endedAt, 1_700_000_060_000);
   assert.equal(ended.endReason, 'connection reset');
   assert.deepEqual(ended.verification, verification);
@@ -47,12 +58,15 @@ test('updateConnection sets only the given fields', (t) => {
   assert.throws(() => s.updateConnection('nope', {}), notFound);
 });
 
-test('listConnections returns the account\'s records newest first, up to the limit', (t) => {
+test("listConnections returns the account's records newest first, up to the limit", (t) => {
   const { s, id } = setup(t);
   const other = s.addAccount({ jid: 'bob@example.org' }).id;
   for (let i = 0; i < 5; i++) s.insertConnection(securityRecord({ id: `c${i}`, accountId: id, startedAt: 1000 + i }));
   s.insertConnection(securityRecord({ id: 'x', accountId: other, startedAt: 9999 }));
-  assert.deepEqual(s.listConnections(id, 3).map((r) => r.id), ['c4', 'c3', 'c2']);
+  assert.deepEqual(
+    s.listConnections(id, 3).map((r) => r.id),
+    ['c4', 'c3', 'c2'],
+  );
   assert.equal(s.listConnections(id).length, 5);
 });
 

@@ -35,7 +35,7 @@ export function securityRecord(over: Partial<SecurityRecord> = {}): SecurityReco
       dnssec: 'secure',
       tried: [{ prooftype: 'dane-ee', ok: true, detail: 'TLSA 3 1 1 matched the end-entity key' }],
       error: null,
-    decision: null,
+      decision: null,
     },
     saslMechanism: null,
     channelBinding: null,

@@ -10,7 +10,14 @@ function setup(t: { after(fn: () => void): void }): { s: Storage; id: string } {
 }
 
 const msg = (accountId: string, over: Partial<NewMessage> = {}): NewMessage => ({
-  accountId, peer: 'bob@example.org', direction: 'in', body: 'hello', stanzaId: 'abc', at: 1000, state: 'received', ...over,
+  accountId,
+  peer: 'bob@example.org',
+  direction: 'in',
+  body: 'hello',
+  stanzaId: 'abc',
+  at: 1000,
+  state: 'received',
+  ...over,
 });
 
 test('insertMessage stores the message under the bare peer and returns its view', (t) => {
@@ -18,7 +25,14 @@ test('insertMessage stores the message under the bare peer and returns its view'
   const r = s.insertMessage(msg(id, { peer: 'Bob@Example.org/phone' }));
   assert.equal(r.inserted, true);
   assert.deepEqual(r.message, {
-    id: r.message.id, accountId: id, peer: 'bob@example.org', direction: 'in', body: 'hello', stanzaId: 'abc', at: 1000, state: 'received',
+    id: r.message.id,
+    accountId: id,
+    peer: 'bob@example.org',
+    direction: 'in',
+    body: 'hello',
+    stanzaId: 'abc',
+    at: 1000,
+    state: 'received',
   });
   assert.match(r.message.id, /^[0-9]+$/);
   assert.deepEqual(s.getMessage(r.message.id), r.message);
@@ -49,7 +63,10 @@ test('messages without a stanza id are never merged', (t) => {
 
 test('insertMessage for an unknown account fails with account-not-found', (t) => {
   const { s } = setup(t);
-  assert.throws(() => s.insertMessage(msg('nope')), (e: unknown) => e instanceof StorageError && e.code === 'account-not-found');
+  assert.throws(
+    () => s.insertMessage(msg('nope')),
+    (e: unknown) => e instanceof StorageError && e.code === 'account-not-found',
+  );
 });
 
 test('history returns the newest page oldest first and pages backwards with before', (t) => {
@@ -60,11 +77,20 @@ test('history returns the newest page oldest first and pages backwards with befo
     s.insertMessage(msg(id, { peer: 'carol@example.org', stanzaId: `m${i}` }));
   }
   const page1 = s.history(id, 'bob@example.org', { limit: 3 });
-  assert.deepEqual(page1.map((m) => m.body), ['b5', 'b6', 'b7']);
+  assert.deepEqual(
+    page1.map((m) => m.body),
+    ['b5', 'b6', 'b7'],
+  );
   const page2 = s.history(id, 'BOB@example.org', { limit: 3, before: page1[0]!.id });
-  assert.deepEqual(page2.map((m) => m.body), ['b2', 'b3', 'b4']);
+  assert.deepEqual(
+    page2.map((m) => m.body),
+    ['b2', 'b3', 'b4'],
+  );
   const page3 = s.history(id, 'bob@example.org', { limit: 3, before: page2[0]!.id });
-  assert.deepEqual(page3.map((m) => m.body), ['b1']);
+  assert.deepEqual(
+    page3.map((m) => m.body),
+    ['b1'],
+  );
   assert.deepEqual(s.history(id, 'bob@example.org', { before: ids[0]! }), []);
   assert.equal(s.history(id, 'bob@example.org').length, 7, 'default page holds them all');
   assert.equal(s.history(id, 'bob@example.org', { limit: 0 }).length, 1, 'limit is clamped to at least 1');
@@ -77,25 +103,35 @@ test('conversations list the latest message per peer, most recent first', (t) =>
   s.insertMessage(msg(id, { peer: 'carol@example.org', stanzaId: '2', body: 'carol 1' }));
   s.insertMessage(msg(id, { peer: 'bob@example.org', stanzaId: '3', body: 'bob 2', direction: 'out', state: 'sent' }));
   const list = s.conversations(id);
-  assert.deepEqual(list.map((c) => [c.accountId, c.peer, c.lastMessage?.body]), [
-    [id, 'bob@example.org', 'bob 2'],
-    [id, 'carol@example.org', 'carol 1'],
-  ]);
+  assert.deepEqual(
+    list.map((c) => [c.accountId, c.peer, c.lastMessage?.body]),
+    [
+      [id, 'bob@example.org', 'bob 2'],
+      [id, 'carol@example.org', 'carol 1'],
+    ],
+  );
   assert.equal(list[0]!.lastMessage?.direction, 'out');
 });
 
 test('the outbox lists queued messages of the account oldest first', (t) => {
   const { s, id } = setup(t);
   const other = s.addAccount({ jid: 'alice@example.net' }).id;
-  const q = (over: Partial<NewMessage>) => s.insertMessage(msg(id, { direction: 'out', state: 'queued', ...over })).message;
+  const q = (over: Partial<NewMessage>) =>
+    s.insertMessage(msg(id, { direction: 'out', state: 'queued', ...over })).message;
   const m1 = q({ stanzaId: 'o1', peer: 'carol@example.org' });
   const m2 = q({ stanzaId: 'o2' });
   const m3 = q({ stanzaId: 'o3', at: 1 }); // an older clock does not reorder the outbox
   s.insertMessage(msg(id, { stanzaId: 'i1' }));
   s.insertMessage(msg(other, { direction: 'out', state: 'queued', stanzaId: 'x' }));
-  assert.deepEqual(s.queuedMessages(id).map((m) => m.id), [m1.id, m2.id, m3.id]);
+  assert.deepEqual(
+    s.queuedMessages(id).map((m) => m.id),
+    [m1.id, m2.id, m3.id],
+  );
   s.setMessageState(m2.id, 'sent');
-  assert.deepEqual(s.queuedMessages(id).map((m) => m.id), [m1.id, m3.id]);
+  assert.deepEqual(
+    s.queuedMessages(id).map((m) => m.id),
+    [m1.id, m3.id],
+  );
 });
 
 test('setMessageState moves a message along and keeps the error only for failed', (t) => {

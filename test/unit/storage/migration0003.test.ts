@@ -9,7 +9,9 @@ test('0003-resolver-validates applies on a version 2 database: existing accounts
   const db = new Sqlite(':memory:');
   db.pragma('foreign_keys = ON');
   assert.deepEqual(migrate(db, migrations.slice(0, 2)), [1, 2]);
-  db.prepare(`INSERT INTO accounts (id, jid, resolver, created_at, sort_order) VALUES ('acc-1', 'alice@alpha.test', '192.0.2.53:53', 1, 0)`).run();
+  db.prepare(
+    `INSERT INTO accounts (id, jid, resolver, created_at, sort_order) VALUES ('acc-1', 'alice@alpha.test', '192.0.2.53:53', 1, 0)`,
+  ).run();
 
   assert.deepEqual(migrate(db, migrations.slice(0, 3)), [3]);
   assert.equal(schemaVersion(db), 3);
@@ -21,7 +23,11 @@ test('0003-resolver-validates applies on a version 2 database: existing accounts
     transport: 'auto',
   });
   assert.equal(storage.updateAccountSettings('acc-1', { resolverValidates: true }).settings.resolverValidates, true);
-  assert.equal(storage.addAccount({ jid: 'bob@alpha.test', settings: { resolver: '192.0.2.53:53', resolverValidates: true } }).settings.resolverValidates, true);
+  assert.equal(
+    storage.addAccount({ jid: 'bob@alpha.test', settings: { resolver: '192.0.2.53:53', resolverValidates: true } })
+      .settings.resolverValidates,
+    true,
+  );
   assert.throws(() => db.prepare(`UPDATE accounts SET resolver_validates = 2`).run(), /CHECK constraint/);
   db.close();
 });

@@ -30,23 +30,68 @@ test('0001-initial applies on an empty database and creates the expected schema'
   assert.deepEqual(migrate(db, migrations.slice(0, 1)), [1]);
   assert.equal(schemaVersion(db), 1);
   assert.deepEqual(objects(db, 'table'), ['accounts', 'connections', 'messages', 'roster_items', 'settings']);
-  assert.deepEqual(objects(db, 'index'), ['connections_by_account', 'messages_dedupe', 'messages_history', 'messages_outbox']);
+  assert.deepEqual(objects(db, 'index'), [
+    'connections_by_account',
+    'messages_dedupe',
+    'messages_history',
+    'messages_outbox',
+  ]);
   assert.deepEqual(columns(db, 'accounts'), [
-    'id', 'jid', 'enabled', 'resolver', 'extra_ca_pem', 'transport', 'password_blob', 'roster_ver', 'created_at', 'sort_order',
+    'id',
+    'jid',
+    'enabled',
+    'resolver',
+    'extra_ca_pem',
+    'transport',
+    'password_blob',
+    'roster_ver',
+    'created_at',
+    'sort_order',
   ]);
   assert.deepEqual(columns(db, 'roster_items'), ['account_id', 'jid', 'name', 'subscription', 'ask', 'groups']);
   assert.deepEqual(columns(db, 'messages'), [
-    'id', 'account_id', 'peer', 'direction', 'body', 'stanza_id', 'origin_id', 'server_id', 'at', 'state', 'error',
+    'id',
+    'account_id',
+    'peer',
+    'direction',
+    'body',
+    'stanza_id',
+    'origin_id',
+    'server_id',
+    'at',
+    'state',
+    'error',
   ]);
   assert.deepEqual(columns(db, 'connections'), [
-    'id', 'account_id', 'jid', 'transport', 'host', 'port', 'srv', 'source', 'dnssec', 'tls_version', 'cipher', 'alpn',
-    'sni', 'certificates', 'verification', 'sasl_mechanism', 'channel_binding', 'bound_jid', 'started_at', 'ended_at',
-    'end_reason', 'migrations',
+    'id',
+    'account_id',
+    'jid',
+    'transport',
+    'host',
+    'port',
+    'srv',
+    'source',
+    'dnssec',
+    'tls_version',
+    'cipher',
+    'alpn',
+    'sni',
+    'certificates',
+    'verification',
+    'sasl_mechanism',
+    'channel_binding',
+    'bound_jid',
+    'started_at',
+    'ended_at',
+    'end_reason',
+    'migrations',
   ]);
   assert.deepEqual(columns(db, 'settings'), ['key', 'value']);
   // The foreign keys: roster and messages go with the account, connection records stay detached.
-  const fk = (table: string) => (db.pragma(`foreign_key_list(${table})`) as { table: string; on_delete: string }[])
-    .map((f) => `${f.table}:${f.on_delete}`);
+  const fk = (table: string) =>
+    (db.pragma(`foreign_key_list(${table})`) as { table: string; on_delete: string }[]).map(
+      (f) => `${f.table}:${f.on_delete}`,
+    );
   assert.deepEqual(fk('roster_items'), ['accounts:CASCADE']);
   assert.deepEqual(fk('messages'), ['accounts:CASCADE']);
   assert.deepEqual(fk('connections'), ['accounts:SET NULL']);

@@ -15,6 +15,10 @@ test('normalizeBareJid lowercases, drops the resource and a trailing dot', () =>
 
 test('normalizeBareJid refuses addresses without a usable domain or localpart', () => {
   for (const bad of ['', '@example.org', 'alice@', 'a b@example.org', '/res', 'a@b@c']) {
-    assert.throws(() => normalizeBareJid(bad), (e: unknown) => e instanceof StorageError && e.code === 'invalid-jid', bad);
+    assert.throws(
+      () => normalizeBareJid(bad),
+      (e: unknown) => e instanceof StorageError && e.code === 'invalid-jid',
+      bad,
+    );
   }
 });

@@ -34,14 +34,23 @@ test('data survives closing and reopening the file', (t) => {
   const first = openStorage(path);
   const account = first.addAccount({ jid: 'alice@example.org' });
   first.insertMessage({
-    accountId: account.id, peer: 'bob@example.org', direction: 'out', body: 'hi', stanzaId: 's1', at: 1, state: 'queued',
+    accountId: account.id,
+    peer: 'bob@example.org',
+    direction: 'out',
+    body: 'hi',
+    stanzaId: 's1',
+    at: 1,
+    state: 'queued',
   });
   first.setSetting('theme', 'dark');
   first.close();
 
   const second = openStorage(path);
   assert.deepEqual(second.listAccounts(), [account]);
-  assert.deepEqual(second.queuedMessages(account.id).map((m) => m.body), ['hi']);
+  assert.deepEqual(
+    second.queuedMessages(account.id).map((m) => m.body),
+    ['hi'],
+  );
   assert.equal(second.getSetting('theme'), 'dark');
   second.close();
 });

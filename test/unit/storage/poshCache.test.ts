@@ -22,17 +22,33 @@ test('an entry round-trips, keyed by domain in any spelling, and is replaced', (
   assert.equal(storage.getPoshEntry('alpha.test', ANCHORS_A), null);
   storage.putPoshEntry({ ...OK, domain: 'Alpha.Test.' });
   assert.deepEqual(storage.getPoshEntry('ALPHA.test', ANCHORS_A), OK);
-  const failure: PoshCacheEntry = { domain: 'alpha.test', anchorSet: ANCHORS_A, url: null, delegatedFrom: null, fingerprints: null, error: 'https://alpha.test/... answered HTTP 500.', fetchedAt: 2000, expiresAt: 62_000 };
+  const failure: PoshCacheEntry = {
+    domain: 'alpha.test',
+    anchorSet: ANCHORS_A,
+    url: null,
+    delegatedFrom: null,
+    fingerprints: null,
+    error: 'https://alpha.test/... answered HTTP 500.',
+    fetchedAt: 2000,
+    expiresAt: 62_000,
+  };
   storage.putPoshEntry(failure);
   assert.deepEqual(storage.getPoshEntry('alpha.test', ANCHORS_A), failure);
 });
 
-test('entries are kept per trust-anchor set: one set never reads another\'s, success or failure', (t) => {
+test("entries are kept per trust-anchor set: one set never reads another's, success or failure", (t) => {
   const storage = openStorage(':memory:');
   t.after(() => storage.close());
   storage.putPoshEntry(OK);
   assert.equal(storage.getPoshEntry('alpha.test', ANCHORS_B), null);
-  const failureB: PoshCacheEntry = { ...OK, anchorSet: ANCHORS_B, url: null, delegatedFrom: null, fingerprints: null, error: 'certificate not trusted' };
+  const failureB: PoshCacheEntry = {
+    ...OK,
+    anchorSet: ANCHORS_B,
+    url: null,
+    delegatedFrom: null,
+    fingerprints: null,
+    error: 'certificate not trusted',
+  };
   storage.putPoshEntry(failureB);
   assert.deepEqual(storage.getPoshEntry('alpha.test', ANCHORS_B), failureB);
   assert.deepEqual(storage.getPoshEntry('alpha.test', ANCHORS_A), OK);

@@ -28,7 +28,9 @@ test('history searches messages_history with a range on id and needs no sort', (
 
 test('the outbox searches the partial index messages_outbox and needs no sort', (t) => {
   const db = withDb(t);
-  assert.deepEqual(plan(db, OUTBOX_SQL, ['acc']), ['SEARCH messages USING INDEX messages_outbox (account_id=? AND state=?)']);
+  assert.deepEqual(plan(db, OUTBOX_SQL, ['acc']), [
+    'SEARCH messages USING INDEX messages_outbox (account_id=? AND state=?)',
+  ]);
 });
 
 test('dedupe lookups search messages_dedupe', (t) => {
@@ -42,7 +44,11 @@ test('conversations walk messages_history per account (sorting only one row per 
   const db = withDb(t);
   const steps = plan(db, CONVERSATIONS_SQL, ['acc']);
   assert.equal(steps[0], 'SEARCH messages USING INDEX messages_history (account_id=?)');
-  assert.equal(steps.some((s) => s.startsWith('SCAN')), false, steps.join('; '));
+  assert.equal(
+    steps.some((s) => s.startsWith('SCAN')),
+    false,
+    steps.join('; '),
+  );
 });
 
 test('listConnections searches connections_by_account and needs no sort', (t) => {

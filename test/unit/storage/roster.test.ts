@@ -10,20 +10,36 @@ function setup(t: { after(fn: () => void): void }): { s: Storage; id: string } {
 }
 
 const item = (jid: string, over: Partial<RosterItemInput> = {}): RosterItemInput => ({
-  jid, name: null, subscription: 'both', ask: false, groups: [], ...over,
+  jid,
+  name: null,
+  subscription: 'both',
+  ask: false,
+  groups: [],
+  ...over,
 });
 
 test('replaceRoster stores the items with presence null, ordered by name, and the version', (t) => {
   const { s, id } = setup(t);
-  s.replaceRoster(id, [
-    item('Zed@example.org', { name: 'Zed', groups: ['Work', 'Work', 'Friends'] }),
-    item('bob@example.org', { name: 'bob', subscription: 'to', ask: true }),
-    item('carol@example.org', { subscription: 'none' }),
-  ], 'ver-1');
+  s.replaceRoster(
+    id,
+    [
+      item('Zed@example.org', { name: 'Zed', groups: ['Work', 'Work', 'Friends'] }),
+      item('bob@example.org', { name: 'bob', subscription: 'to', ask: true }),
+      item('carol@example.org', { subscription: 'none' }),
+    ],
+    'ver-1',
+  );
   assert.deepEqual(s.listRoster(id), [
     { jid: 'bob@example.org', name: 'bob', subscription: 'to', ask: true, groups: [], presence: null },
     { jid: 'carol@example.org', name: null, subscription: 'none', ask: false, groups: [], presence: null },
-    { jid: 'zed@example.org', name: 'Zed', subscription: 'both', ask: false, groups: ['Work', 'Friends'], presence: null },
+    {
+      jid: 'zed@example.org',
+      name: 'Zed',
+      subscription: 'both',
+      ask: false,
+      groups: ['Work', 'Friends'],
+      presence: null,
+    },
   ]);
   assert.equal(s.rosterVersion(id), 'ver-1');
   assert.equal(s.getAccount(id)?.rosterVer, 'ver-1');
@@ -33,7 +49,10 @@ test('replaceRoster drops items that are no longer in the result', (t) => {
   const { s, id } = setup(t);
   s.replaceRoster(id, [item('bob@example.org'), item('carol@example.org')], 'v1');
   s.replaceRoster(id, [item('carol@example.org', { name: 'Carol' })], null);
-  assert.deepEqual(s.listRoster(id).map((r) => [r.jid, r.name]), [['carol@example.org', 'Carol']]);
+  assert.deepEqual(
+    s.listRoster(id).map((r) => [r.jid, r.name]),
+    [['carol@example.org', 'Carol']],
+  );
   assert.equal(s.rosterVersion(id), null);
 });
 

@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  closeSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -36,9 +47,13 @@ test('FileSecretStore creates its file (and directory) with mode 0600 and reads 
 
 test('FileSecretStore finds a hand-written entry by JID when the account id is new', async (t) => {
   const path = join(tempDir(t), 'secrets.json');
-  writeFileSync(path, JSON.stringify({ version: 1, accounts: { 'written-by-hand': { jid: 'bob@example.org', password: 'pw' } } }), {
-    mode: 0o600,
-  });
+  writeFileSync(
+    path,
+    JSON.stringify({ version: 1, accounts: { 'written-by-hand': { jid: 'bob@example.org', password: 'pw' } } }),
+    {
+      mode: 0o600,
+    },
+  );
   const store = new FileSecretStore(path);
   assert.equal(await store.get('some-uuid', 'Bob@example.org'), 'pw');
   assert.equal(await store.get('some-uuid', 'carol@example.org'), null);
@@ -49,8 +64,12 @@ test('FileSecretStore refuses a file that group or others can read, saying how t
   writeFileSync(path, JSON.stringify({ version: 1, accounts: {} }));
   chmodSync(path, 0o644);
   const store = new FileSecretStore(path);
-  await assert.rejects(store.get('acc', 'alice@example.org'), (e: unknown) =>
-    hasCode('secret-file-permissions')(e) && (e as Error).message.includes(`chmod 600 ${path}`) && (e as Error).message.includes('0644'),
+  await assert.rejects(
+    store.get('acc', 'alice@example.org'),
+    (e: unknown) =>
+      hasCode('secret-file-permissions')(e) &&
+      (e as Error).message.includes(`chmod 600 ${path}`) &&
+      (e as Error).message.includes('0644'),
   );
   await assert.rejects(store.set('acc', 'alice@example.org', 'pw'), hasCode('secret-file-permissions'));
   assert.equal(statSync(path).mode & 0o777, 0o644, 'the file is not silently changed');
@@ -86,7 +105,7 @@ test('FileSecretStore serializes concurrent writes so none is lost', async (t) =
   for (let i = 0; i < 10; i++) assert.equal(await store.get(`acc-${i}`, `user${i}@example.org`), `pw${i}`);
 });
 
-test('FileSecretStore.delete removes the account\'s entry and other entries for its JID', async (t) => {
+test("FileSecretStore.delete removes the account's entry and other entries for its JID", async (t) => {
   const path = join(tempDir(t), 'secrets.json');
   const store = new FileSecretStore(path);
   await store.set('acc-1', 'alice@example.org', 'a');
@@ -100,7 +119,11 @@ test('FileSecretStore.delete removes the account\'s entry and other entries for 
 
 test('FileSecretStore reports a file that is not its format', async (t) => {
   const dir = tempDir(t);
-  for (const [name, text] of [['a.json', '{not json'], ['b.json', '{"version":2,"accounts":{}}'], ['c.json', '{"version":1,"accounts":{"x":{"jid":1}}}']]) {
+  for (const [name, text] of [
+    ['a.json', '{not json'],
+    ['b.json', '{"version":2,"accounts":{}}'],
+    ['c.json', '{"version":1,"accounts":{"x":{"jid":1}}}'],
+  ]) {
     const path = join(dir, name!);
     writeFileSync(path, text!, { mode: 0o600 });
     await assert.rejects(new FileSecretStore(path).get('x', 'alice@example.org'), hasCode('secret-file-invalid'), name);
@@ -115,8 +138,9 @@ test('EnvSecretStore reads the per-JID variable, else QUIVER_PASSWORD, and is re
   assert.equal(await store.get('b', 'bob@example.org/phone'), 'bob-pw');
   assert.equal(await store.get('c', 'carol@example.org'), null, 'an empty variable is no password');
   assert.equal(await new EnvSecretStore({ env: {} }).get('a', 'alice@example.org'), null);
-  await assert.rejects(store.set('b', 'bob@example.org', 'x'), (e: unknown) =>
-    hasCode('secret-store-read-only')(e) && (e as Error).message.includes('BOB_PW'),
+  await assert.rejects(
+    store.set('b', 'bob@example.org', 'x'),
+    (e: unknown) => hasCode('secret-store-read-only')(e) && (e as Error).message.includes('BOB_PW'),
   );
   await assert.rejects(store.delete('b', 'bob@example.org'), hasCode('secret-store-read-only'));
 });

@@ -23,7 +23,10 @@ test('getSetting/setSetting store JSON values by key', (t) => {
 test('global settings default to null and update one key at a time', (t) => {
   const s = storage(t);
   assert.deepEqual(s.getGlobalSettings(), { resolver: null, extraCaPem: null });
-  assert.deepEqual(s.updateGlobalSettings({ resolver: '127.0.0.1:5300' }), { resolver: '127.0.0.1:5300', extraCaPem: null });
+  assert.deepEqual(s.updateGlobalSettings({ resolver: '127.0.0.1:5300' }), {
+    resolver: '127.0.0.1:5300',
+    extraCaPem: null,
+  });
   assert.deepEqual(s.updateGlobalSettings({ extraCaPem: 'PEM' }), { resolver: '127.0.0.1:5300', extraCaPem: 'PEM' });
   assert.deepEqual(s.updateGlobalSettings({ resolver: null }), { resolver: null, extraCaPem: 'PEM' });
 });

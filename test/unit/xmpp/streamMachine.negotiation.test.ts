@@ -21,10 +21,19 @@ const BIND_FEATURES = `<stream:features><bind ${BIND}/><session xmlns='urn:ietf:
 
 /** Runs SASL (SCRAM-SHA-1 with the RFC 5802 vector) and binding on a TLS-protected stream. */
 function authenticateAndBind(h: Harness): void {
-  assert.equal(h.feed(serverHeader('s2') + SASL_FEATURES), `<auth ${SASL} mechanism='SCRAM-SHA-1'>${b64('n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL')}</auth>`);
+  assert.equal(
+    h.feed(serverHeader('s2') + SASL_FEATURES),
+    `<auth ${SASL} mechanism='SCRAM-SHA-1'>${b64('n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL')}</auth>`,
+  );
   assert.equal(h.machine.state, 'authenticating');
-  assert.equal(h.feed(`<challenge ${SASL}>${b64(SERVER_FIRST)}</challenge>`), `<response ${SASL}>${b64(CLIENT_FINAL)}</response>`);
-  assert.equal(h.feed(`<success ${SASL}>${b64(SERVER_FINAL)}</success>`), clientHeader('example.org', 'user@example.org'));
+  assert.equal(
+    h.feed(`<challenge ${SASL}>${b64(SERVER_FIRST)}</challenge>`),
+    `<response ${SASL}>${b64(CLIENT_FINAL)}</response>`,
+  );
+  assert.equal(
+    h.feed(`<success ${SASL}>${b64(SERVER_FINAL)}</success>`),
+    clientHeader('example.org', 'user@example.org'),
+  );
   assert.deepEqual(h.events(), [{ type: 'authenticated', mechanism: 'SCRAM-SHA-1', channelBinding: null }]);
   assert.equal(h.machine.state, 'opening');
   assert.equal(
@@ -32,9 +41,20 @@ function authenticateAndBind(h: Harness): void {
     `<iq type="set" id="${ID_PREFIX}1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>quiver</resource></bind></iq>`,
   );
   assert.equal(h.machine.state, 'binding');
-  assert.equal(h.feed(`<iq type='result' id='${ID_PREFIX}1'><bind ${BIND}><jid>user@example.org/quiver-42</jid></bind></iq>`), '');
+  assert.equal(
+    h.feed(`<iq type='result' id='${ID_PREFIX}1'><bind ${BIND}><jid>user@example.org/quiver-42</jid></bind></iq>`),
+    '',
+  );
   assert.deepEqual(h.events(), [
-    { type: 'online', jid: 'user@example.org/quiver-42', features: ['urn:ietf:params:xml:ns:xmpp-bind', 'urn:ietf:params:xml:ns:xmpp-session', 'urn:xmpp:features:rosterver'] },
+    {
+      type: 'online',
+      jid: 'user@example.org/quiver-42',
+      features: [
+        'urn:ietf:params:xml:ns:xmpp-bind',
+        'urn:ietf:params:xml:ns:xmpp-session',
+        'urn:xmpp:features:rosterver',
+      ],
+    },
   ]);
   assert.equal(h.machine.state, 'online');
   assert.equal(h.machine.pollTimeout(), undefined, 'no deadline once online');
@@ -45,7 +65,12 @@ test('starttls mode: full transcript STARTTLS -> SCRAM-SHA-1 (RFC 5802 vector) -
   assert.equal(h.start(), clientHeader('example.org', null), 'no from before TLS (RFC 6120 §4.7.1)');
   assert.equal(h.machine.state, 'opening');
   assert.equal(h.machine.pollTimeout(), h.now + 30_000);
-  assert.equal(h.feed(`${serverHeader('s1')}<stream:features><starttls ${TLS}><required/></starttls><mechanisms ${SASL}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`), `<starttls ${TLS}/>`);
+  assert.equal(
+    h.feed(
+      `${serverHeader('s1')}<stream:features><starttls ${TLS}><required/></starttls><mechanisms ${SASL}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`,
+    ),
+    `<starttls ${TLS}/>`,
+  );
   assert.equal(h.machine.state, 'starttls');
   assert.equal(h.feed(`<proceed ${TLS}/>`), '');
   assert.deepEqual(h.events(), [{ type: 'tls-required' }]);
@@ -62,7 +87,9 @@ test('tls mode: full transcript SCRAM-SHA-1 -> bind, then roster, presence, mess
 
   assert.equal(h.machine.requestRoster(), `${ID_PREFIX}2`);
   assert.equal(h.out(), `<iq type="get" id="${ID_PREFIX}2"><query xmlns="jabber:iq:roster"/></iq>`);
-  h.feed(`<iq type='result' id='${ID_PREFIX}2' to='user@example.org/quiver-42'><query xmlns='jabber:iq:roster' ver='v1'><item jid='juliet@example.com' name='Juliet' subscription='both'><group>Friends</group><group>Friends</group></item><item jid='nurse@example.com' ask='subscribe'/><item/></query></iq>`);
+  h.feed(
+    `<iq type='result' id='${ID_PREFIX}2' to='user@example.org/quiver-42'><query xmlns='jabber:iq:roster' ver='v1'><item jid='juliet@example.com' name='Juliet' subscription='both'><group>Friends</group><group>Friends</group></item><item jid='nurse@example.com' ask='subscribe'/><item/></query></iq>`,
+  );
   assert.deepEqual(h.events(), [
     {
       type: 'roster',
@@ -78,11 +105,17 @@ test('tls mode: full transcript SCRAM-SHA-1 -> bind, then roster, presence, mess
   h.machine.sendPresence();
   assert.equal(h.out(), '<presence/>');
   h.machine.sendPresence({ show: 'away', status: 'at <lunch> & out', priority: 5 });
-  assert.equal(h.out(), '<presence><show>away</show><status>at &lt;lunch&gt; &amp; out</status><priority>5</priority></presence>');
+  assert.equal(
+    h.out(),
+    '<presence><show>away</show><status>at &lt;lunch&gt; &amp; out</status><priority>5</priority></presence>',
+  );
 
   const id = h.machine.sendMessage({ to: 'juliet@example.com', body: 'Wherefore art thou?' });
   assert.equal(id, `${ID_PREFIX}3`);
-  assert.equal(h.out(), `<message to="juliet@example.com" id="${ID_PREFIX}3" type="chat"><body>Wherefore art thou?</body></message>`);
+  assert.equal(
+    h.out(),
+    `<message to="juliet@example.com" id="${ID_PREFIX}3" type="chat"><body>Wherefore art thou?</body></message>`,
+  );
   assert.equal(h.machine.sendMessage({ to: 'juliet@example.com', body: 'x', id: 'mine', type: 'normal' }), 'mine');
   assert.match(h.out(), /id="mine" type="normal"/);
 
@@ -107,7 +140,10 @@ test('-PLUS: SCRAM-SHA-256-PLUS with a fixed tls-exporter, verified by an indepe
   const features = `<stream:features><mechanisms ${SASL}><mechanism>SCRAM-SHA-1</mechanism><mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1-PLUS</mechanism><mechanism>SCRAM-SHA-256-PLUS</mechanism></mechanisms><sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'><channel-binding type='tls-server-end-point'/><channel-binding type='tls-exporter'/></sasl-channel-binding></stream:features>`;
   const nonce = 'fyko+d2lbbFgONRv9qkxdawL';
   const first = `p=tls-exporter,,n=user,r=${nonce}`;
-  assert.equal(h.feed(serverHeader('s2') + features), `<auth ${SASL} mechanism='SCRAM-SHA-256-PLUS'>${b64(first)}</auth>`);
+  assert.equal(
+    h.feed(serverHeader('s2') + features),
+    `<auth ${SASL} mechanism='SCRAM-SHA-256-PLUS'>${b64(first)}</auth>`,
+  );
 
   // The server side of RFC 5802 §3, computed here from scratch.
   const salt = Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64');
@@ -122,17 +158,29 @@ test('-PLUS: SCRAM-SHA-256-PLUS with a fixed tls-exporter, verified by an indepe
   const storedKey = createHash('sha256').update(clientKey).digest();
   const clientSig = createHmac('sha256', storedKey).update(authMessage).digest();
   const proof = Buffer.from(clientFinal.split(',p=')[1]!, 'base64');
-  assert.deepEqual(createHash('sha256').update(Buffer.from(proof.map((b, i) => b ^ clientSig[i]!))).digest(), storedKey, 'client proof verifies');
-  const serverSig = createHmac('sha256', createHmac('sha256', salted).update('Server Key').digest()).update(authMessage).digest();
+  assert.deepEqual(
+    createHash('sha256')
+      .update(Buffer.from(proof.map((b, i) => b ^ clientSig[i]!)))
+      .digest(),
+    storedKey,
+    'client proof verifies',
+  );
+  const serverSig = createHmac('sha256', createHmac('sha256', salted).update('Server Key').digest())
+    .update(authMessage)
+    .digest();
 
   h.feed(`<success ${SASL}>${b64(`v=${serverSig.toString('base64')}`)}</success>`);
-  assert.deepEqual(h.events(), [{ type: 'authenticated', mechanism: 'SCRAM-SHA-256-PLUS', channelBinding: 'tls-exporter' }]);
+  assert.deepEqual(h.events(), [
+    { type: 'authenticated', mechanism: 'SCRAM-SHA-256-PLUS', channelBinding: 'tls-exporter' },
+  ]);
 });
 
 test('a server without <starttls/> is refused with tls-unavailable, never used in plaintext', () => {
   const h = new Harness({ security: 'starttls' });
   h.start();
-  const out = h.feed(`${serverHeader('s1')}<stream:features><mechanisms ${SASL}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`);
+  const out = h.feed(
+    `${serverHeader('s1')}<stream:features><mechanisms ${SASL}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`,
+  );
   assert.equal(out, '</stream:stream>', 'only the close: no auth in plaintext');
   const [err, ...rest] = h.events();
   assert.ok(err?.type === 'error');
@@ -187,7 +235,10 @@ test('SASL <failure/> becomes a StreamError with the condition and a human messa
   assert.equal(err.error.code, 'not-authorized');
   assert.equal(err.error.source, 'peer');
   assert.equal(err.error.text, 'Wrong password');
-  assert.match(err.error.message, /^The server rejected the password for user@example\.org \(not-authorized\)\. Check the password and try again\./);
+  assert.match(
+    err.error.message,
+    /^The server rejected the password for user@example\.org \(not-authorized\)\. Check the password and try again\./,
+  );
   assert.equal(out, '</stream:stream>');
 });
 
@@ -223,7 +274,9 @@ test('success without v= is fatal; v= in a final challenge is accepted', () => {
 test('no acceptable mechanism', () => {
   const h = new Harness();
   h.start();
-  h.feed(`${serverHeader()}<stream:features><mechanisms ${SASL}><mechanism>DIGEST-MD5</mechanism></mechanisms></stream:features>`);
+  h.feed(
+    `${serverHeader()}<stream:features><mechanisms ${SASL}><mechanism>DIGEST-MD5</mechanism></mechanisms></stream:features>`,
+  );
   assert.deepEqual(kinds(h.events()), ['error:no-acceptable-mechanism']);
 });
 
@@ -231,7 +284,9 @@ test('PLAIN when it is the only mechanism (TLS is up)', () => {
   const h = new Harness();
   h.start();
   assert.equal(
-    h.feed(`${serverHeader()}<stream:features><mechanisms ${SASL}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`),
+    h.feed(
+      `${serverHeader()}<stream:features><mechanisms ${SASL}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`,
+    ),
     `<auth ${SASL} mechanism='PLAIN'>${b64('\u0000user\u0000pencil')}</auth>`,
   );
 });
@@ -247,7 +302,9 @@ test('bind error and missing bind are fatal; required legacy session is establis
   toSasl(b);
   b.feed(`<challenge ${SASL}>${b64(SERVER_FIRST)}</challenge><success ${SASL}>${b64(SERVER_FINAL)}</success>`);
   b.feed(`${serverHeader('s3')}<stream:features><bind ${BIND}/></stream:features>`);
-  b.feed(`<iq type='error' id='${ID_PREFIX}1'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`);
+  b.feed(
+    `<iq type='error' id='${ID_PREFIX}1'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
+  );
   const err = b.events().find((e) => e.type === 'error');
   assert.ok(err?.type === 'error');
   assert.equal(err.error.code, 'bind-failed');
@@ -256,9 +313,14 @@ test('bind error and missing bind are fatal; required legacy session is establis
   const c = new Harness();
   toSasl(c);
   c.feed(`<challenge ${SASL}>${b64(SERVER_FIRST)}</challenge><success ${SASL}>${b64(SERVER_FINAL)}</success>`);
-  c.feed(`${serverHeader('s3')}<stream:features><bind ${BIND}/><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></stream:features>`);
+  c.feed(
+    `${serverHeader('s3')}<stream:features><bind ${BIND}/><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></stream:features>`,
+  );
   c.out();
-  assert.equal(c.feed(`<iq type='result' id='${ID_PREFIX}1'><bind ${BIND}><jid>user@example.org/r</jid></bind></iq>`), `<iq type="set" id="${ID_PREFIX}2"><session xmlns="urn:ietf:params:xml:ns:xmpp-session"/></iq>`);
+  assert.equal(
+    c.feed(`<iq type='result' id='${ID_PREFIX}1'><bind ${BIND}><jid>user@example.org/r</jid></bind></iq>`),
+    `<iq type="set" id="${ID_PREFIX}2"><session xmlns="urn:ietf:params:xml:ns:xmpp-session"/></iq>`,
+  );
   assert.ok(!c.events().some((e) => e.type === 'online'));
   c.feed(`<iq type='result' id='${ID_PREFIX}2'/>`);
   assert.equal(c.events().at(-1)?.type, 'online');
@@ -289,9 +351,14 @@ test('stream errors: condition, text and see-other-host kept', () => {
 test('a wrong stream namespace or version is refused', () => {
   const h = new Harness();
   h.start();
-  const out = h.feed(`<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`);
+  const out = h.feed(
+    `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`,
+  );
   assert.deepEqual(kinds(h.events()), ['error:invalid-namespace']);
-  assert.equal(out, `<stream:error><invalid-namespace xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`);
+  assert.equal(
+    out,
+    `<stream:error><invalid-namespace xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`,
+  );
 
   const v = new Harness();
   v.start();
@@ -315,7 +382,10 @@ test('each negotiation step has a deadline; timeout is fatal', () => {
   assert.equal(err.error.code, 'timeout');
   assert.match(err.error.message, /did not answer during the STARTTLS request within 5 s/);
   assert.deepEqual(closed, { type: 'closed', error: err.error });
-  assert.equal(h.out(), `<stream:error><connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`);
+  assert.equal(
+    h.out(),
+    `<stream:error><connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`,
+  );
   assert.equal(h.machine.pollTimeout(), undefined);
 });
 
@@ -373,7 +443,10 @@ test('randomness is injectable: the SCRAM nonce comes from randomBytes', () => {
 test("channel binding available but no -PLUS offered: gs2 'y' (RFC 5802 §6), reported as unbound", () => {
   const h = new Harness({ security: 'tls', channelBinding: { type: 'tls-exporter', data: new Uint8Array(32) } });
   h.start();
-  assert.equal(h.feed(serverHeader('s2') + SASL_FEATURES), `<auth ${SASL} mechanism='SCRAM-SHA-1'>${b64('y,,n=user,r=fyko+d2lbbFgONRv9qkxdawL')}</auth>`);
+  assert.equal(
+    h.feed(serverHeader('s2') + SASL_FEATURES),
+    `<auth ${SASL} mechanism='SCRAM-SHA-1'>${b64('y,,n=user,r=fyko+d2lbbFgONRv9qkxdawL')}</auth>`,
+  );
   const response = h.feed(`<challenge ${SASL}>${b64(SERVER_FIRST)}</challenge>`);
   const final = Buffer.from(/>([^<]*)</.exec(response)![1]!, 'base64').toString();
   assert.ok(final.startsWith(`c=${b64('y,,')},`), final);

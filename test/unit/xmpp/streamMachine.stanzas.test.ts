@@ -27,11 +27,21 @@ function online(options: ConstructorParameters<typeof Harness>[0] = {}): Harness
 
 test('roster push from the account (or no from) is accepted and answered with a result', () => {
   const h = online();
-  const out = h.feed(`<iq type='set' id='push1'><query xmlns='jabber:iq:roster' ver='v2'><item jid='romeo@example.net' subscription='remove'/></query></iq>`);
+  const out = h.feed(
+    `<iq type='set' id='push1'><query xmlns='jabber:iq:roster' ver='v2'><item jid='romeo@example.net' subscription='remove'/></query></iq>`,
+  );
   assert.equal(out, '<iq type="result" id="push1"/>');
-  assert.deepEqual(h.events(), [{ type: 'roster-push', ver: 'v2', item: { jid: 'romeo@example.net', name: null, subscription: 'remove', ask: false, groups: [] } }]);
+  assert.deepEqual(h.events(), [
+    {
+      type: 'roster-push',
+      ver: 'v2',
+      item: { jid: 'romeo@example.net', name: null, subscription: 'remove', ask: false, groups: [] },
+    },
+  ]);
 
-  const out2 = h.feed(`<iq type='set' id='push2' from='USER@example.org'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com' name='Nurse'/></query></iq>`);
+  const out2 = h.feed(
+    `<iq type='set' id='push2' from='USER@example.org'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com' name='Nurse'/></query></iq>`,
+  );
   assert.equal(out2, '<iq type="result" id="push2" to="USER@example.org"/>');
   assert.equal(h.events()[0]?.type, 'roster-push');
 });
@@ -39,7 +49,9 @@ test('roster push from the account (or no from) is accepted and answered with a 
 test('RFC 6121 §2.1.6: roster pushes from anyone else are ignored', () => {
   const h = online();
   for (const from of ['mallory@example.org', 'user@example.org/other', 'example.org', 'user@evil.example']) {
-    const out = h.feed(`<iq type='set' id='x' from='${from}'><query xmlns='jabber:iq:roster'><item jid='mallory@evil.example' subscription='both'/></query></iq>`);
+    const out = h.feed(
+      `<iq type='set' id='x' from='${from}'><query xmlns='jabber:iq:roster'><item jid='mallory@evil.example' subscription='both'/></query></iq>`,
+    );
     assert.equal(out, '', from);
     assert.deepEqual(h.events(), [], from);
   }
@@ -47,15 +59,24 @@ test('RFC 6121 §2.1.6: roster pushes from anyone else are ignored', () => {
 
 test('a roster push with two items is answered with bad-request', () => {
   const h = online();
-  const out = h.feed(`<iq type='set' id='p'><query xmlns='jabber:iq:roster'><item jid='a@b'/><item jid='c@d'/></query></iq>`);
-  assert.equal(out, `<iq type="error" id="p"><error type="modify"><bad-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`);
+  const out = h.feed(
+    `<iq type='set' id='p'><query xmlns='jabber:iq:roster'><item jid='a@b'/><item jid='c@d'/></query></iq>`,
+  );
+  assert.equal(
+    out,
+    `<iq type="error" id="p"><error type="modify"><bad-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`,
+  );
   assert.deepEqual(h.events(), []);
 });
 
 test('roster versioning: ver sent only when advertised; empty result means unchanged', () => {
   const h = online();
   const id = h.machine.requestRoster('v1');
-  assert.equal(h.out(), `<iq type="get" id="${id}"><query xmlns="jabber:iq:roster"/></iq>`, 'server did not advertise rosterver');
+  assert.equal(
+    h.out(),
+    `<iq type="get" id="${id}"><query xmlns="jabber:iq:roster"/></iq>`,
+    'server did not advertise rosterver',
+  );
   h.feed(`<iq type='result' id='${id}'/>`);
   assert.deepEqual(h.events(), [{ type: 'roster', items: [], ver: null, unchanged: false }]);
 });
@@ -63,41 +84,64 @@ test('roster versioning: ver sent only when advertised; empty result means uncha
 test('setRosterItem builds add and remove requests; errors come back as stanza-error', () => {
   const h = online();
   const id = h.machine.setRosterItem({ jid: 'juliet@example.com', name: 'Juliet', groups: ['Friends', 'Lovers'] });
-  assert.equal(h.out(), `<iq type="set" id="${id}"><query xmlns="jabber:iq:roster"><item jid="juliet@example.com" name="Juliet"><group>Friends</group><group>Lovers</group></item></query></iq>`);
+  assert.equal(
+    h.out(),
+    `<iq type="set" id="${id}"><query xmlns="jabber:iq:roster"><item jid="juliet@example.com" name="Juliet"><group>Friends</group><group>Lovers</group></item></query></iq>`,
+  );
   h.feed(`<iq type='result' id='${id}'/>`);
   assert.deepEqual(h.events(), []);
   const rm = h.machine.setRosterItem({ jid: 'juliet@example.com', remove: true });
-  assert.equal(h.out(), `<iq type="set" id="${rm}"><query xmlns="jabber:iq:roster"><item jid="juliet@example.com" subscription="remove"/></query></iq>`);
-  h.feed(`<iq type='error' id='${rm}'><error type='cancel'><item-not-found ${STANZAS}/><text ${STANZAS}>no such item</text></error></iq>`);
-  assert.deepEqual(h.events(), [{ type: 'stanza-error', id: rm, condition: 'item-not-found', text: 'no such item', stanzaKind: 'iq', from: null }]);
+  assert.equal(
+    h.out(),
+    `<iq type="set" id="${rm}"><query xmlns="jabber:iq:roster"><item jid="juliet@example.com" subscription="remove"/></query></iq>`,
+  );
+  h.feed(
+    `<iq type='error' id='${rm}'><error type='cancel'><item-not-found ${STANZAS}/><text ${STANZAS}>no such item</text></error></iq>`,
+  );
+  assert.deepEqual(h.events(), [
+    { type: 'stanza-error', id: rm, condition: 'item-not-found', text: 'no such item', stanzaKind: 'iq', from: null },
+  ]);
 });
 
 test('XEP-0199 ping is answered; other get/set IQs get service-unavailable (RFC 6120 §8.4)', () => {
   const h = online();
-  assert.equal(h.feed(`<iq type='get' id='ping1' from='example.org'><ping xmlns='urn:xmpp:ping'/></iq>`), '<iq type="result" id="ping1" to="example.org"/>');
+  assert.equal(
+    h.feed(`<iq type='get' id='ping1' from='example.org'><ping xmlns='urn:xmpp:ping'/></iq>`),
+    '<iq type="result" id="ping1" to="example.org"/>',
+  );
   assert.equal(
     h.feed(`<iq type='get' id='v1' from='romeo@example.net/orchard'><query xmlns='jabber:iq:version'/></iq>`),
     '<iq type="error" id="v1" to="romeo@example.net/orchard"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>',
   );
-  assert.equal(h.feed(`<iq type='set' id='s1' from='example.org'><unknown xmlns='urn:example'/></iq>`).includes('service-unavailable'), true);
+  assert.equal(
+    h
+      .feed(`<iq type='set' id='s1' from='example.org'><unknown xmlns='urn:example'/></iq>`)
+      .includes('service-unavailable'),
+    true,
+  );
   assert.equal(h.feed(`<iq type='result' id='not-ours'/>`), '', 'unknown results are ignored');
   assert.deepEqual(h.events(), []);
 });
 
 test('messages: fields, defaults, chat and error messages', () => {
   const h = online();
-  h.feed(`<message from='juliet@example.com/balcony' to='user@example.org/quiver' type='chat' id='m1'><body>Art thou not Romeo &amp; a Montague? 😀</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>`);
+  h.feed(
+    `<message from='juliet@example.com/balcony' to='user@example.org/quiver' type='chat' id='m1'><body>Art thou not Romeo &amp; a Montague? 😀</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>`,
+  );
   const [m] = h.events();
   assert.ok(m?.type === 'message');
-  assert.deepEqual({ ...m, stanza: undefined }, {
-    type: 'message',
-    from: 'juliet@example.com/balcony',
-    to: 'user@example.org/quiver',
-    id: 'm1',
-    messageType: 'chat',
-    body: 'Art thou not Romeo & a Montague? 😀',
-    stanza: undefined,
-  });
+  assert.deepEqual(
+    { ...m, stanza: undefined },
+    {
+      type: 'message',
+      from: 'juliet@example.com/balcony',
+      to: 'user@example.org/quiver',
+      id: 'm1',
+      messageType: 'chat',
+      body: 'Art thou not Romeo & a Montague? 😀',
+      stanza: undefined,
+    },
+  );
   assert.ok(m.stanza.getChild('active', 'http://jabber.org/protocol/chatstates'), 'raw stanza kept for XEPs');
 
   h.feed(`<message><x xmlns='urn:example'/></message>`);
@@ -109,8 +153,19 @@ test('messages: fields, defaults, chat and error messages', () => {
   assert.equal(n.body, null);
   assert.equal(n.id, null);
 
-  h.feed(`<message type='error' id='m9' from='nobody@example.com'><error type='cancel'><service-unavailable ${STANZAS}/></error></message>`);
-  assert.deepEqual(h.events(), [{ type: 'stanza-error', id: 'm9', condition: 'service-unavailable', text: null, stanzaKind: 'message', from: 'nobody@example.com' }]);
+  h.feed(
+    `<message type='error' id='m9' from='nobody@example.com'><error type='cancel'><service-unavailable ${STANZAS}/></error></message>`,
+  );
+  assert.deepEqual(h.events(), [
+    {
+      type: 'stanza-error',
+      id: 'm9',
+      condition: 'service-unavailable',
+      text: null,
+      stanzaKind: 'message',
+      from: 'nobody@example.com',
+    },
+  ]);
 });
 
 test('generated message ids are unique', () => {
@@ -133,14 +188,29 @@ test('presence parsing: show, status, best-effort priority, types', () => {
       `<presence from='romeo@example.net' type='error'><error type='cancel'><remote-server-not-found ${STANZAS}/></error></presence>`,
   );
   const evs = h.events().map((e) => (e.type === 'presence' ? { ...e, stanza: undefined } : e));
-  const p = (from: string, presenceType: string, show: string | null, status: string | null, priority: number) => ({ type: 'presence', from, presenceType, show, status, priority, stanza: undefined });
+  const p = (from: string, presenceType: string, show: string | null, status: string | null, priority: number) => ({
+    type: 'presence',
+    from,
+    presenceType,
+    show,
+    status,
+    priority,
+    stanza: undefined,
+  });
   assert.deepEqual(evs, [
     p('juliet@example.com/balcony', 'available', 'dnd', 'busy', -5),
     p('juliet@example.com/chamber', 'available', 'available', null, 0),
     p('juliet@example.com/garden', 'available', 'available', null, 0),
     p('juliet@example.com/balcony', 'unavailable', null, null, 0),
     p('romeo@example.net', 'subscribe', null, null, 0),
-    { type: 'stanza-error', id: null, condition: 'remote-server-not-found', text: null, stanzaKind: 'presence', from: 'romeo@example.net' },
+    {
+      type: 'stanza-error',
+      id: null,
+      condition: 'remote-server-not-found',
+      text: null,
+      stanzaKind: 'presence',
+      from: 'romeo@example.net',
+    },
     p('romeo@example.net', 'error', null, null, 0),
   ]);
 });
@@ -163,7 +233,10 @@ test('while online: server stream error, transport loss, oversized stanza', () =
 
   const c = online({ limits: { maxStanzaBytes: 512 } });
   const out = c.feed(`<message><body>${'x'.repeat(600)}</body></message>`);
-  assert.equal(out, `<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`);
+  assert.equal(
+    out,
+    `<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`,
+  );
   const [err, closed] = c.events();
   assert.ok(err?.type === 'error');
   assert.equal(err.error.code, 'stanza-too-big');
@@ -185,7 +258,10 @@ for (const input of RESTRICTED_ONLINE) {
   test(`restricted XML while online: ${input}`, () => {
     const h = online();
     const out = h.feed(input);
-    assert.equal(out, `<stream:error><restricted-xml xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`);
+    assert.equal(
+      out,
+      `<stream:error><restricted-xml xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`,
+    );
     assert.deepEqual(kinds(h.events()), ['error:restricted-xml', 'closed']);
   });
 }
@@ -219,7 +295,14 @@ test('chunked input at every byte boundary gives the same transcript', () => {
     evs.map((e) => (e.error ? `${e.type}:${e.error.code}` : e.type)),
     ['authenticated', 'online', 'message', 'roster-push', 'error:peer-closed', 'closed:peer-closed'],
   );
-  assert.deepEqual(evs[2], { type: 'message', from: 'juliet@example.com/b', to: 'user@example.org/quiver', id: 'é1', messageType: 'normal', body: 'héllo 😀' });
+  assert.deepEqual(evs[2], {
+    type: 'message',
+    from: 'juliet@example.com/b',
+    to: 'user@example.org/quiver',
+    id: 'é1',
+    messageType: 'normal',
+    body: 'héllo 😀',
+  });
   assert.match(whole.out, /<iq type="result" id="p1"\/><iq type="result" id="r1"\/><\/stream:stream>$/);
   for (let i = 1; i < server.length; i++) {
     assert.deepEqual(run([server.subarray(0, i), server.subarray(i)]), whole, `split at ${i}`);
@@ -240,7 +323,9 @@ test('the SCRAM transcript also survives one-byte chunks', () => {
 
 test('fuzz: random and mutated server bytes never throw out of the machine', () => {
   const rnd = seededRandom(20261122);
-  const valid = new TextEncoder().encode(LOGIN + `<message from='a@b/c'><body>hi</body></message><presence from='a@b/c'/>`);
+  const valid = new TextEncoder().encode(
+    LOGIN + `<message from='a@b/c'><body>hi</body></message><presence from='a@b/c'/>`,
+  );
   for (let n = 0; n < 300; n++) {
     const h = new Harness({ limits: { maxStanzaBytes: 2048, maxDepth: 8 } });
     h.start();
@@ -269,7 +354,10 @@ test('fuzz: random and mutated server bytes never throw out of the machine', () 
 test('characters XML cannot carry are replaced, never sent raw', () => {
   const h = online();
   h.machine.sendMessage({ to: 'juliet@example.com', body: 'a\u0000b\u0007c\uD800d😀', id: 'x' });
-  assert.equal(h.out(), '<message to="juliet@example.com" id="x" type="chat"><body>a\uFFFDb\uFFFDc\uFFFDd😀</body></message>');
+  assert.equal(
+    h.out(),
+    '<message to="juliet@example.com" id="x" type="chat"><body>a\uFFFDb\uFFFDc\uFFFDd😀</body></message>',
+  );
 });
 
 test('roster versioning when the server advertises it (RFC 6121 §2.6)', () => {

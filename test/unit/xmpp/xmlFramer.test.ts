@@ -32,12 +32,17 @@ function render(e: FrameEvent): string {
 const HEADER = serverHeader('s1');
 
 test('frames the header, each top-level element and the end', () => {
-  assert.deepEqual(frame([`${HEADER}<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features> <message from='a@b/c'><body>x &amp; &lt;y&gt; &#x263A;</body></message></stream:stream>`]), [
-    'start s1',
-    'element http://etherx.jabber.org/streams <stream:features><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></stream:features>',
-    'element jabber:client <message from="a@b/c"><body>x &amp; &lt;y&gt; ☺</body></message>',
-    'end',
-  ]);
+  assert.deepEqual(
+    frame([
+      `${HEADER}<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features> <message from='a@b/c'><body>x &amp; &lt;y&gt; &#x263A;</body></message></stream:stream>`,
+    ]),
+    [
+      'start s1',
+      'element http://etherx.jabber.org/streams <stream:features><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></stream:features>',
+      'element jabber:client <message from="a@b/c"><body>x &amp; &lt;y&gt; ☺</body></message>',
+      'end',
+    ],
+  );
 });
 
 test('CDATA sections inside stanzas are text', () => {
@@ -90,7 +95,12 @@ test('rejects a non-UTF-8 encoding declaration', () => {
 });
 
 test('rejects invalid UTF-8', () => {
-  const bad = new Uint8Array([...new TextEncoder().encode(`${HEADER}<message><body>`), 0xc3, 0x28, ...new TextEncoder().encode('</body></message>')]);
+  const bad = new Uint8Array([
+    ...new TextEncoder().encode(`${HEADER}<message><body>`),
+    0xc3,
+    0x28,
+    ...new TextEncoder().encode('</body></message>'),
+  ]);
   assert.deepEqual(frame([bad]), ['start s1', 'error not-well-formed']);
 });
 
@@ -132,7 +142,9 @@ test('restricted constructs are caught across chunk boundaries', () => {
 
 test('reset() starts a new document and keeps the unparsed bytes', () => {
   const f = new XmlFramer(LIMITS);
-  f.push(new TextEncoder().encode(`${HEADER}<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>${serverHeader('s2')}<x/>`));
+  f.push(
+    new TextEncoder().encode(`${HEADER}<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>${serverHeader('s2')}<x/>`),
+  );
   assert.equal(f.next()?.type, 'stream-start');
   assert.equal(f.next()?.type, 'element');
   f.reset();
@@ -148,7 +160,9 @@ test('nothing after the stream end is parsed', () => {
 
 test('fuzz: random bytes and mutated streams never throw and stay bounded', () => {
   const rnd = seededRandom(0x5eed);
-  const valid = new TextEncoder().encode(`${HEADER}<message to='a@b' id='1'><body>hi &amp; ☺</body></message><iq type='get' id='2'><ping xmlns='urn:xmpp:ping'/></iq>`);
+  const valid = new TextEncoder().encode(
+    `${HEADER}<message to='a@b' id='1'><body>hi &amp; ☺</body></message><iq type='get' id='2'><ping xmlns='urn:xmpp:ping'/></iq>`,
+  );
   let errors = 0;
   for (let n = 0; n < 400; n++) {
     let input: Uint8Array;

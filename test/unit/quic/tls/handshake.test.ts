@@ -8,10 +8,23 @@ import { Alert, QUIC_PROTOCOL_VIOLATION } from '../../../../app/quic/tls/alerts.
 import { TlsHandshake, type TlsEvent } from '../../../../app/quic/tls/tlsHandshake.ts';
 import type { StoredTicket } from '../../../../app/quic/tls/tickets.ts';
 import {
-  CLIENT_TP, SERVER_TP, clientConfig, errorOf, handshakePair, keysOf, makeCert, serverConfig, type KeyKind,
+  CLIENT_TP,
+  SERVER_TP,
+  clientConfig,
+  errorOf,
+  handshakePair,
+  keysOf,
+  makeCert,
+  serverConfig,
+  type KeyKind,
 } from './tlsTestSupport.ts';
 
-function assertAgreed(r: { clientEvents: TlsEvent[]; serverEvents: TlsEvent[]; client: TlsHandshake; server: TlsHandshake }): void {
+function assertAgreed(r: {
+  clientEvents: TlsEvent[];
+  serverEvents: TlsEvent[];
+  client: TlsHandshake;
+  server: TlsHandshake;
+}): void {
   assert.equal(errorOf(r.clientEvents), undefined, JSON.stringify(errorOf(r.clientEvents)));
   assert.equal(errorOf(r.serverEvents), undefined, JSON.stringify(errorOf(r.serverEvents)));
   assert.ok(r.client.isComplete && r.server.isComplete);
@@ -39,7 +52,10 @@ for (const [id, name, length] of [
       assert.equal(r.server.tlsFacts?.cipher, name);
       assert.equal(r.client.alpn, 'xmpp-client');
       // Nothing precedes the initial ClientHello; the server speaks in initial then handshake epochs.
-      assert.deepEqual(r.flights.map((f) => `${f.from}:${f.epoch}`), ['client:initial', 'server:initial', 'server:handshake', 'client:handshake']);
+      assert.deepEqual(
+        r.flights.map((f) => `${f.from}:${f.epoch}`),
+        ['client:initial', 'server:initial', 'server:handshake', 'client:handshake'],
+      );
     });
   }
 }
@@ -62,8 +78,13 @@ for (const [kind, scheme] of [
 
 test('rsa_pss_rsae_sha384 and rsa_pss_rsae_sha512: chosen when offered alone, sign and verify', async () => {
   // Our client always offers every scheme (sha256 first), so these two are checked below the machine.
-  const { chooseSignatureScheme, signCertificateVerify, verifyCertificateVerify, certificateVerifyContent, SignatureScheme } =
-    await import('../../../../app/quic/tls/signatures.ts');
+  const {
+    chooseSignatureScheme,
+    signCertificateVerify,
+    verifyCertificateVerify,
+    certificateVerifyContent,
+    SignatureScheme,
+  } = await import('../../../../app/quic/tls/signatures.ts');
   const { createPublicKey } = await import('node:crypto');
   const cert = await makeCert('rsa');
   for (const s of [SignatureScheme.rsa_pss_rsae_sha384, SignatureScheme.rsa_pss_rsae_sha512]) {
@@ -78,13 +99,16 @@ test('HelloRetryRequest when the server wants the other group (client x25519 fir
   const r = handshakePair({ groups: ['x25519', 'secp256r1'] }, await makeCert('p256'), { groups: ['secp256r1'] });
   assertAgreed(r);
   assert.equal(r.client.tlsFacts?.group, 'secp256r1');
-  assert.deepEqual(r.flights.map((f) => `${f.from}:${f.epoch}`), [
-    'client:initial', 'server:initial', 'client:initial', 'server:initial', 'server:handshake', 'client:handshake',
-  ]);
+  assert.deepEqual(
+    r.flights.map((f) => `${f.from}:${f.epoch}`),
+    ['client:initial', 'server:initial', 'client:initial', 'server:initial', 'server:handshake', 'client:handshake'],
+  );
 });
 
 test('HelloRetryRequest the other way round (secp256r1 first, server x25519 only), with SHA-384', async () => {
-  const r = handshakePair({ groups: ['secp256r1', 'x25519'], cipherSuites: [0x1302] }, await makeCert('ed25519'), { groups: ['x25519'] });
+  const r = handshakePair({ groups: ['secp256r1', 'x25519'], cipherSuites: [0x1302] }, await makeCert('ed25519'), {
+    groups: ['x25519'],
+  });
   assertAgreed(r);
   assert.equal(r.server.tlsFacts?.group, 'x25519');
 });
@@ -117,7 +141,9 @@ test('ALPN without overlap: the server sends no_application_protocol (120)', asy
 });
 
 test("the server picks by its own preference among the client's ALPN protocols", async () => {
-  const r = handshakePair({ alpn: ['xmpps-client', 'xmpp-client'] }, await makeCert('p256'), { alpn: ['x', 'xmpp-client'] });
+  const r = handshakePair({ alpn: ['xmpps-client', 'xmpp-client'] }, await makeCert('p256'), {
+    alpn: ['x', 'xmpp-client'],
+  });
   assertAgreed(r);
   assert.equal(r.server.alpn, 'xmpp-client');
   assert.equal(r.client.tlsFacts?.alpn, 'xmpp-client');
@@ -127,9 +153,17 @@ test('ClientHello without quic_transport_parameters: the server sends missing_ex
   const cert = await makeCert('p256');
   const { Ext } = await import('../../../../app/quic/tls/extensions.ts');
   // Strip the extension from the ClientHello by renaming its type to an unknown one.
-  const r = handshakePair({}, cert, {}, {
-    tamper: (f) => (f.from === 'client' && f.epoch === 'initial' ? renameExtension(f.data, Ext.quic_transport_parameters, 0xfafa) : f.data),
-  });
+  const r = handshakePair(
+    {},
+    cert,
+    {},
+    {
+      tamper: (f) =>
+        f.from === 'client' && f.epoch === 'initial'
+          ? renameExtension(f.data, Ext.quic_transport_parameters, 0xfafa)
+          : f.data,
+    },
+  );
   assert.equal(errorOf(r.serverEvents)?.alert, Alert.missing_extension);
 });
 
@@ -171,8 +205,26 @@ test('EncryptedExtensions: no transport parameters -> missing_extension (109); u
   assert.equal(errorOf(await clientWithEncryptedExtensions([alpn(['xmpp-client'])]))?.alert, Alert.missing_extension);
   assert.equal(errorOf(await clientWithEncryptedExtensions([alpn(['h3']), tp]))?.alert, Alert.no_application_protocol);
   assert.equal(errorOf(await clientWithEncryptedExtensions([tp]))?.alert, Alert.no_application_protocol);
-  assert.equal(errorOf(await clientWithEncryptedExtensions([alpn(['xmpp-client']), tp, { type: Ext.early_data, data: new Uint8Array(0) }]))?.alert, Alert.unsupported_extension);
-  assert.equal(errorOf(await clientWithEncryptedExtensions([alpn(['xmpp-client']), tp, { type: Ext.key_share, data: new Uint8Array(0) }]))?.alert, Alert.illegal_parameter);
+  assert.equal(
+    errorOf(
+      await clientWithEncryptedExtensions([
+        alpn(['xmpp-client']),
+        tp,
+        { type: Ext.early_data, data: new Uint8Array(0) },
+      ]),
+    )?.alert,
+    Alert.unsupported_extension,
+  );
+  assert.equal(
+    errorOf(
+      await clientWithEncryptedExtensions([
+        alpn(['xmpp-client']),
+        tp,
+        { type: Ext.key_share, data: new Uint8Array(0) },
+      ]),
+    )?.alert,
+    Alert.illegal_parameter,
+  );
   const ok = await clientWithEncryptedExtensions([alpn(['xmpp-client']), tp]);
   assert.equal(errorOf(ok), undefined);
   assert.ok(ok.some((e) => e.type === 'peer-transport-parameters'));
@@ -180,7 +232,10 @@ test('EncryptedExtensions: no transport parameters -> missing_extension (109); u
 
 test('rejectPeer: error with bad_certificate (42) or the given alert, and no Finished, no 1-RTT keys', async () => {
   const cert = await makeCert('p256');
-  for (const [args, alert] of [[[], 42], [[Alert.certificate_expired, 'expired'], 45]] as const) {
+  for (const [args, alert] of [
+    [[], 42],
+    [[Alert.certificate_expired, 'expired'], 45],
+  ] as const) {
     const r = handshakePair({}, cert, {}, { onPeerCertificate: (c) => c.rejectPeer(...(args as [])) });
     assert.equal(errorOf(r.clientEvents)?.alert, alert);
     assert.equal(keysOf(r.clientEvents, 'application', 'write'), undefined);
@@ -193,7 +248,16 @@ test('rejectPeer: error with bad_certificate (42) or the given alert, and no Fin
 test('no Finished and no 1-RTT keys until acceptPeer; acceptPeer out of turn is a programmer error', async () => {
   const cert = await makeCert('p256');
   let pending: TlsHandshake | null = null;
-  const r = handshakePair({}, cert, {}, { onPeerCertificate: (c) => { pending = c; } });
+  const r = handshakePair(
+    {},
+    cert,
+    {},
+    {
+      onPeerCertificate: (c) => {
+        pending = c;
+      },
+    },
+  );
   assert.ok(pending);
   assert.equal(keysOf(r.clientEvents, 'application', 'write'), undefined);
   assert.equal(keysOf(r.clientEvents, 'application', 'read'), undefined);
@@ -211,7 +275,10 @@ test('a bad CertificateVerify signature is decrypt_error', async () => {
   // The server signs with a key that does not match its certificate.
   const r = handshakePair({}, { chain: cert.chain, privateKey: other.privateKey });
   assert.equal(errorOf(r.clientEvents)?.alert, Alert.decrypt_error);
-  assert.equal(r.clientEvents.some((e) => e.type === 'peer-certificate'), false);
+  assert.equal(
+    r.clientEvents.some((e) => e.type === 'peer-certificate'),
+    false,
+  );
 });
 
 test('a certificate whose key does not fit the scheme used is illegal_parameter', async () => {
@@ -223,10 +290,24 @@ test('a certificate whose key does not fit the scheme used is illegal_parameter'
 
 test('a flipped bit in the server Finished is decrypt_error; in the client Finished too', async () => {
   const cert = await makeCert('p256');
-  const flipLast = (d: Uint8Array): Uint8Array => { const c = d.slice(); c[c.length - 1] = (c[c.length - 1] as number) ^ 1; return c; };
-  const r1 = handshakePair({}, cert, {}, { tamper: (f) => (f.from === 'server' && f.epoch === 'handshake' ? flipLast(f.data) : f.data) });
+  const flipLast = (d: Uint8Array): Uint8Array => {
+    const c = d.slice();
+    c[c.length - 1] = (c[c.length - 1] as number) ^ 1;
+    return c;
+  };
+  const r1 = handshakePair(
+    {},
+    cert,
+    {},
+    { tamper: (f) => (f.from === 'server' && f.epoch === 'handshake' ? flipLast(f.data) : f.data) },
+  );
   assert.equal(errorOf(r1.clientEvents)?.alert, Alert.decrypt_error);
-  const r2 = handshakePair({}, cert, {}, { tamper: (f) => (f.from === 'client' && f.epoch === 'handshake' ? flipLast(f.data) : f.data) });
+  const r2 = handshakePair(
+    {},
+    cert,
+    {},
+    { tamper: (f) => (f.from === 'client' && f.epoch === 'handshake' ? flipLast(f.data) : f.data) },
+  );
   assert.equal(errorOf(r2.serverEvents)?.alert, Alert.decrypt_error);
 });
 
@@ -261,13 +342,21 @@ test('resumption with a ticket (psk_dhe_ke): no certificate sent, chain re-offer
   assertAgreed(first);
   const ticket = ticketFrom(first.clientEvents);
   assert.equal(ticket.serverName, 'quic.example');
-  const second = handshakePair({ sessionTicket: ticket, now: () => 1_800_000_060_000 }, cert, { ticketKey, now: () => 1_800_000_060_000 });
+  const second = handshakePair({ sessionTicket: ticket, now: () => 1_800_000_060_000 }, cert, {
+    ticketKey,
+    now: () => 1_800_000_060_000,
+  });
   assertAgreed(second);
   assert.equal(second.client.tlsFacts?.resumed, true);
   assert.equal(second.server.tlsFacts?.resumed, true);
   assert.equal(second.client.tlsFacts?.signatureScheme, null);
-  assert.deepEqual(second.clientEvents.find((e) => e.type === 'peer-certificate'), { type: 'peer-certificate', chain: cert.chain });
-  const serverHandshakeBytes = second.flights.filter((f) => f.from === 'server' && f.epoch === 'handshake').reduce((n, f) => n + f.data.length, 0);
+  assert.deepEqual(
+    second.clientEvents.find((e) => e.type === 'peer-certificate'),
+    { type: 'peer-certificate', chain: cert.chain },
+  );
+  const serverHandshakeBytes = second.flights
+    .filter((f) => f.from === 'server' && f.epoch === 'handshake')
+    .reduce((n, f) => n + f.data.length, 0);
   assert.ok(serverHandshakeBytes < 150, `no Certificate in a resumed handshake (${serverHandshakeBytes} bytes)`);
   // A resumed connection issues a new ticket of its own.
   ticketFrom(second.clientEvents);
@@ -290,7 +379,10 @@ test('a ticket the server cannot open, or an expired one, falls back to a full h
   assertAgreed(otherKey);
   assert.equal(otherKey.server.tlsFacts?.resumed, false);
   const late = 1_800_000_000_000 + (ticket.lifetimeSeconds + 1) * 1000;
-  const expired = handshakePair({ sessionTicket: ticket, now: () => late }, cert, { ticketKey: new Uint8Array(32).fill(1), now: () => late });
+  const expired = handshakePair({ sessionTicket: ticket, now: () => late }, cert, {
+    ticketKey: new Uint8Array(32).fill(1),
+    now: () => late,
+  });
   assertAgreed(expired);
   assert.equal(expired.client.tlsFacts?.resumed, false);
 });
@@ -324,7 +416,16 @@ test('post-handshake CertificateRequest is PROTOCOL_VIOLATION (RFC 9001 §4.4)',
 
 test('handshake bytes left over when the client moves to 1-RTT are PROTOCOL_VIOLATION (RFC 9001 §4.1.3)', async () => {
   let pending: TlsHandshake | null = null;
-  const r = handshakePair({}, await makeCert('p256'), {}, { onPeerCertificate: (c) => { pending = c; } });
+  const r = handshakePair(
+    {},
+    await makeCert('p256'),
+    {},
+    {
+      onPeerCertificate: (c) => {
+        pending = c;
+      },
+    },
+  );
   assert.ok(pending);
   r.client.handleCrypto('handshake', Uint8Array.of(20, 0));
   r.client.acceptPeer();
@@ -338,7 +439,10 @@ test('a stored ticket that is not one, or for another server name, is ignored (f
   const cert = await makeCert('p256');
   const ticketKey = new Uint8Array(32).fill(4);
   const ticket = ticketFrom(handshakePair({}, cert, { ticketKey }).clientEvents);
-  for (const sessionTicket of [{ nonsense: true } as unknown as StoredTicket, { ...ticket, serverName: 'elsewhere.example' }]) {
+  for (const sessionTicket of [
+    { nonsense: true } as unknown as StoredTicket,
+    { ...ticket, serverName: 'elsewhere.example' },
+  ]) {
     const r = handshakePair({ sessionTicket }, cert, { ticketKey });
     assertAgreed(r);
     assert.equal(r.client.tlsFacts?.resumed, false);

@@ -7,10 +7,36 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Alert, QUIC_PROTOCOL_VIOLATION } from '../../../../app/quic/tls/alerts.ts';
 import { ByteWriter } from '../../../../app/quic/byteWriter.ts';
-import { Ext, encodeAlpn, encodeClientKeyShares, encodeU16, encodeU16List, type Extension } from '../../../../app/quic/tls/extensions.ts';
-import { HELLO_RETRY_REQUEST_RANDOM, HandshakeType, encodeServerHello, frame } from '../../../../app/quic/tls/messages.ts';
-import { MAX_BUFFERED_HANDSHAKE_BYTES, TlsHandshake, type Epoch, type TlsEvent } from '../../../../app/quic/tls/tlsHandshake.ts';
-import { CLIENT_TP, clientConfig, drive, errorOf, makeCert, seededRandom, serverConfig, type Flight } from './tlsTestSupport.ts';
+import {
+  Ext,
+  encodeAlpn,
+  encodeClientKeyShares,
+  encodeU16,
+  encodeU16List,
+  type Extension,
+} from '../../../../app/quic/tls/extensions.ts';
+import {
+  HELLO_RETRY_REQUEST_RANDOM,
+  HandshakeType,
+  encodeServerHello,
+  frame,
+} from '../../../../app/quic/tls/messages.ts';
+import {
+  MAX_BUFFERED_HANDSHAKE_BYTES,
+  TlsHandshake,
+  type Epoch,
+  type TlsEvent,
+} from '../../../../app/quic/tls/tlsHandshake.ts';
+import {
+  CLIENT_TP,
+  clientConfig,
+  drive,
+  errorOf,
+  makeCert,
+  seededRandom,
+  serverConfig,
+  type Flight,
+} from './tlsTestSupport.ts';
 import { seededRandom as seededUniform } from '../../../support/seededRandom.ts';
 
 const ALERTS = new Set<number>(Object.values(Alert));
@@ -28,7 +54,10 @@ function drainOutputs(h: TlsHandshake): { epoch: Epoch; data: Uint8Array }[] {
 }
 
 /** Feeds `inputs` and returns the one error (asserting nothing threw and at most one error). */
-function feed(h: TlsHandshake, inputs: [Epoch, Uint8Array][]): { alert: number; reason: string; quicError?: number } | undefined {
+function feed(
+  h: TlsHandshake,
+  inputs: [Epoch, Uint8Array][],
+): { alert: number; reason: string; quicError?: number } | undefined {
   const all: TlsEvent[] = [];
   for (const [epoch, data] of inputs) {
     assert.doesNotThrow(() => h.handleCrypto(epoch, data));
@@ -50,7 +79,15 @@ function x25519Share(): Uint8Array {
 }
 
 /** A ClientHello built field by field, for cases our encoder refuses to produce. */
-function rawClientHello(o: { version?: number; sessionId?: Uint8Array; suites?: number[]; compression?: number[]; extensions?: Extension[] } = {}): Uint8Array {
+function rawClientHello(
+  o: {
+    version?: number;
+    sessionId?: Uint8Array;
+    suites?: number[];
+    compression?: number[];
+    extensions?: Extension[];
+  } = {},
+): Uint8Array {
   const w = new ByteWriter().u16(o.version ?? 0x0303).bytes(new Uint8Array(32).fill(1));
   w.vector(1, o.sessionId ?? new Uint8Array(0));
   w.vector(2, (b) => (o.suites ?? [0x1301]).forEach((s) => b.u16(s)));
@@ -79,23 +116,106 @@ test('a hand-built ClientHello is accepted (the baseline for the cases below)', 
 test('ClientHello faults map to their alerts', async () => {
   const without = (type: number) => goodExtensions().filter((e) => e.type !== type);
   const cases: [string, Uint8Array, number, number?][] = [
-    ['TLS 1.2 only (no supported_versions)', rawClientHello({ extensions: without(Ext.supported_versions) }), Alert.protocol_version],
-    ['supported_versions without 0x0304', rawClientHello({ extensions: [{ type: Ext.supported_versions, data: encodeU16List([0x0303], 1) }, ...without(Ext.supported_versions)] }), Alert.protocol_version],
+    [
+      'TLS 1.2 only (no supported_versions)',
+      rawClientHello({ extensions: without(Ext.supported_versions) }),
+      Alert.protocol_version,
+    ],
+    [
+      'supported_versions without 0x0304',
+      rawClientHello({
+        extensions: [
+          { type: Ext.supported_versions, data: encodeU16List([0x0303], 1) },
+          ...without(Ext.supported_versions),
+        ],
+      }),
+      Alert.protocol_version,
+    ],
     ['legacy_version 0x0301', rawClientHello({ version: 0x0301 }), Alert.protocol_version],
-    ['middlebox compatibility session id', rawClientHello({ sessionId: new Uint8Array(32).fill(3) }), Alert.illegal_parameter, QUIC_PROTOCOL_VIOLATION],
+    [
+      'middlebox compatibility session id',
+      rawClientHello({ sessionId: new Uint8Array(32).fill(3) }),
+      Alert.illegal_parameter,
+      QUIC_PROTOCOL_VIOLATION,
+    ],
     ['compression methods [1, 0]', rawClientHello({ compression: [1, 0] }), Alert.illegal_parameter],
-    ['duplicate extension', rawClientHello({ extensions: [...goodExtensions(), { type: Ext.supported_groups, data: encodeU16List([0x001d]) }] }), Alert.illegal_parameter],
-    ['no ALPN', rawClientHello({ extensions: without(Ext.application_layer_protocol_negotiation) }), Alert.no_application_protocol],
-    ['no transport parameters', rawClientHello({ extensions: without(Ext.quic_transport_parameters) }), Alert.missing_extension],
-    ['no signature_algorithms', rawClientHello({ extensions: without(Ext.signature_algorithms) }), Alert.missing_extension],
+    [
+      'duplicate extension',
+      rawClientHello({
+        extensions: [...goodExtensions(), { type: Ext.supported_groups, data: encodeU16List([0x001d]) }],
+      }),
+      Alert.illegal_parameter,
+    ],
+    [
+      'no ALPN',
+      rawClientHello({ extensions: without(Ext.application_layer_protocol_negotiation) }),
+      Alert.no_application_protocol,
+    ],
+    [
+      'no transport parameters',
+      rawClientHello({ extensions: without(Ext.quic_transport_parameters) }),
+      Alert.missing_extension,
+    ],
+    [
+      'no signature_algorithms',
+      rawClientHello({ extensions: without(Ext.signature_algorithms) }),
+      Alert.missing_extension,
+    ],
     ['no key_share', rawClientHello({ extensions: without(Ext.key_share) }), Alert.missing_extension],
-    ['key share for a group not in supported_groups', rawClientHello({ extensions: [...without(Ext.key_share), { type: Ext.key_share, data: encodeClientKeyShares([{ group: 0x0017, keyExchange: new Uint8Array(65).fill(4) }]) }] }), Alert.illegal_parameter],
-    ['all-zero X25519 share', rawClientHello({ extensions: [...without(Ext.key_share), { type: Ext.key_share, data: encodeClientKeyShares([{ group: 0x001d, keyExchange: new Uint8Array(32) }]) }] }), Alert.illegal_parameter],
-    ['X25519 share of 31 bytes', rawClientHello({ extensions: [...without(Ext.key_share), { type: Ext.key_share, data: encodeClientKeyShares([{ group: 0x001d, keyExchange: new Uint8Array(31).fill(9) }]) }] }), Alert.illegal_parameter],
-    ['pre_shared_key not last', rawClientHello({ extensions: [{ type: Ext.pre_shared_key, data: new Uint8Array(0) }, ...goodExtensions()] }), Alert.illegal_parameter],
+    [
+      'key share for a group not in supported_groups',
+      rawClientHello({
+        extensions: [
+          ...without(Ext.key_share),
+          {
+            type: Ext.key_share,
+            data: encodeClientKeyShares([{ group: 0x0017, keyExchange: new Uint8Array(65).fill(4) }]),
+          },
+        ],
+      }),
+      Alert.illegal_parameter,
+    ],
+    [
+      'all-zero X25519 share',
+      rawClientHello({
+        extensions: [
+          ...without(Ext.key_share),
+          { type: Ext.key_share, data: encodeClientKeyShares([{ group: 0x001d, keyExchange: new Uint8Array(32) }]) },
+        ],
+      }),
+      Alert.illegal_parameter,
+    ],
+    [
+      'X25519 share of 31 bytes',
+      rawClientHello({
+        extensions: [
+          ...without(Ext.key_share),
+          {
+            type: Ext.key_share,
+            data: encodeClientKeyShares([{ group: 0x001d, keyExchange: new Uint8Array(31).fill(9) }]),
+          },
+        ],
+      }),
+      Alert.illegal_parameter,
+    ],
+    [
+      'pre_shared_key not last',
+      rawClientHello({ extensions: [{ type: Ext.pre_shared_key, data: new Uint8Array(0) }, ...goodExtensions()] }),
+      Alert.illegal_parameter,
+    ],
     ['no common cipher suite', rawClientHello({ suites: [0x1304] }), Alert.handshake_failure],
     ['empty cipher suite list', rawClientHello({ suites: [] }), Alert.decode_error],
-    ['trailing byte after the extensions', (() => { const ch = rawClientHello(); const b = new Uint8Array(ch.length + 1); b.set(ch); b[3] = (b[3] as number) + 1; return b; })(), Alert.decode_error],
+    [
+      'trailing byte after the extensions',
+      (() => {
+        const ch = rawClientHello();
+        const b = new Uint8Array(ch.length + 1);
+        b.set(ch);
+        b[3] = (b[3] as number) + 1;
+        return b;
+      })(),
+      Alert.decode_error,
+    ],
   ];
   for (const [name, ch, alert, quicError] of cases) {
     const e = feed(await newServer(), [['initial', ch]]);
@@ -108,8 +228,14 @@ test('secp256r1 share that is not a curve point is illegal_parameter', async () 
   const bad = new Uint8Array(65).fill(0x11);
   bad[0] = 4;
   const exts = goodExtensions().filter((e) => e.type !== Ext.key_share && e.type !== Ext.supported_groups);
-  exts.push({ type: Ext.supported_groups, data: encodeU16List([0x0017]) }, { type: Ext.key_share, data: encodeClientKeyShares([{ group: 0x0017, keyExchange: bad }]) });
-  assert.equal(feed(await newServer(), [['initial', rawClientHello({ extensions: exts })]])?.alert, Alert.illegal_parameter);
+  exts.push(
+    { type: Ext.supported_groups, data: encodeU16List([0x0017]) },
+    { type: Ext.key_share, data: encodeClientKeyShares([{ group: 0x0017, keyExchange: bad }]) },
+  );
+  assert.equal(
+    feed(await newServer(), [['initial', rawClientHello({ extensions: exts })]])?.alert,
+    Alert.illegal_parameter,
+  );
 });
 
 test('framing faults: unknown type, absurd length, a TLS record, overflow of the per-epoch cap', async () => {
@@ -135,7 +261,9 @@ test('framing faults: unknown type, absurd length, a TLS record, overflow of the
 async function recordedExchange(serverOver = {}): Promise<{ seed: string; flights: Flight[] }> {
   const seed = 'recorded';
   const client = new TlsHandshake(clientConfig({ randomBytes: seededRandom(seed) }));
-  const server = new TlsHandshake(serverConfig(await makeCert('p256'), { randomBytes: seededRandom('server'), ...serverOver }));
+  const server = new TlsHandshake(
+    serverConfig(await makeCert('p256'), { randomBytes: seededRandom('server'), ...serverOver }),
+  );
   const r = drive(client, server);
   assert.equal(errorOf(r.clientEvents), undefined);
   return { seed, flights: r.flights };
@@ -154,7 +282,13 @@ test('messages in the wrong epoch', async () => {
   const hs = flights[2] as Flight;
   assert.equal(sh.epoch, 'initial');
   // The recorded flight replays cleanly into a fresh client with the same random seed.
-  assert.equal(feed(freshClient(seed), [['initial', sh.data], ['handshake', hs.data]]), undefined);
+  assert.equal(
+    feed(freshClient(seed), [
+      ['initial', sh.data],
+      ['handshake', hs.data],
+    ]),
+    undefined,
+  );
   // ServerHello followed by EncryptedExtensions in the Initial epoch: unconsumed data at a key change.
   const both = new Uint8Array(sh.data.length + hs.data.length);
   both.set(sh.data);
@@ -162,10 +296,19 @@ test('messages in the wrong epoch', async () => {
   const e1 = feed(freshClient(seed), [['initial', both]]);
   assert.equal(e1?.quicError, QUIC_PROTOCOL_VIOLATION);
   // Initial data after the ServerHello was processed: the epoch is closed.
-  const e2 = feed(freshClient(seed), [['initial', sh.data], ['initial', hs.data]]);
+  const e2 = feed(freshClient(seed), [
+    ['initial', sh.data],
+    ['initial', hs.data],
+  ]);
   assert.equal(e2?.alert, Alert.unexpected_message);
   // The ServerHello again, in the Handshake epoch.
-  assert.equal(feed(freshClient(seed), [['initial', sh.data], ['handshake', sh.data]])?.alert, Alert.unexpected_message);
+  assert.equal(
+    feed(freshClient(seed), [
+      ['initial', sh.data],
+      ['handshake', sh.data],
+    ])?.alert,
+    Alert.unexpected_message,
+  );
   // Application-epoch data before the handshake finished is held, not processed out of turn.
   assert.equal(feed(freshClient(seed), [['application', Uint8Array.of(4, 0, 0, 0)]]), undefined);
 });
@@ -177,21 +320,61 @@ test('ServerHello faults map to their alerts', async () => {
   const rnd = new Uint8Array(32).fill(5);
   const cases: [string, Uint8Array, number][] = [
     ['TLS 1.2 ServerHello', encodeServerHello(rnd, new Uint8Array(0), 0x1301, [ks]), Alert.protocol_version],
-    ['version 0x0305', encodeServerHello(rnd, new Uint8Array(0), 0x1301, [{ type: Ext.supported_versions, data: encodeU16(0x0305) }, ks]), Alert.illegal_parameter],
+    [
+      'version 0x0305',
+      encodeServerHello(rnd, new Uint8Array(0), 0x1301, [
+        { type: Ext.supported_versions, data: encodeU16(0x0305) },
+        ks,
+      ]),
+      Alert.illegal_parameter,
+    ],
     ['session id echo', encodeServerHello(rnd, new Uint8Array(32), 0x1301, [sv, ks]), Alert.illegal_parameter],
     ['suite not offered', encodeServerHello(rnd, new Uint8Array(0), 0x1304, [sv, ks]), Alert.illegal_parameter],
-    ['key share for another group', encodeServerHello(rnd, new Uint8Array(0), 0x1301, [sv, { type: Ext.key_share, data: new ByteWriter().u16(0x0017).vector(2, new Uint8Array(65)).finish() }]), Alert.illegal_parameter],
+    [
+      'key share for another group',
+      encodeServerHello(rnd, new Uint8Array(0), 0x1301, [
+        sv,
+        { type: Ext.key_share, data: new ByteWriter().u16(0x0017).vector(2, new Uint8Array(65)).finish() },
+      ]),
+      Alert.illegal_parameter,
+    ],
     ['no key share', encodeServerHello(rnd, new Uint8Array(0), 0x1301, [sv]), Alert.missing_extension],
-    ['unoffered pre_shared_key', encodeServerHello(rnd, new Uint8Array(0), 0x1301, [sv, ks, { type: Ext.pre_shared_key, data: encodeU16(0) }]), Alert.unsupported_extension],
-    ['ALPN in ServerHello', encodeServerHello(rnd, new Uint8Array(0), 0x1301, [sv, ks, { type: Ext.application_layer_protocol_negotiation, data: encodeAlpn(['xmpp-client']) }]), Alert.illegal_parameter],
-    ['HRR asking for the group already sent', encodeServerHello(HELLO_RETRY_REQUEST_RANDOM, new Uint8Array(0), 0x1301, [sv, { type: Ext.key_share, data: encodeU16(0x001d) }]), Alert.illegal_parameter],
-    ['HRR asking for nothing', encodeServerHello(HELLO_RETRY_REQUEST_RANDOM, new Uint8Array(0), 0x1301, [sv]), Alert.illegal_parameter],
+    [
+      'unoffered pre_shared_key',
+      encodeServerHello(rnd, new Uint8Array(0), 0x1301, [sv, ks, { type: Ext.pre_shared_key, data: encodeU16(0) }]),
+      Alert.unsupported_extension,
+    ],
+    [
+      'ALPN in ServerHello',
+      encodeServerHello(rnd, new Uint8Array(0), 0x1301, [
+        sv,
+        ks,
+        { type: Ext.application_layer_protocol_negotiation, data: encodeAlpn(['xmpp-client']) },
+      ]),
+      Alert.illegal_parameter,
+    ],
+    [
+      'HRR asking for the group already sent',
+      encodeServerHello(HELLO_RETRY_REQUEST_RANDOM, new Uint8Array(0), 0x1301, [
+        sv,
+        { type: Ext.key_share, data: encodeU16(0x001d) },
+      ]),
+      Alert.illegal_parameter,
+    ],
+    [
+      'HRR asking for nothing',
+      encodeServerHello(HELLO_RETRY_REQUEST_RANDOM, new Uint8Array(0), 0x1301, [sv]),
+      Alert.illegal_parameter,
+    ],
   ];
   for (const [name, sh, alert] of cases) {
     assert.equal(feed(freshClient(seed), [['initial', sh]])?.alert, alert, name);
   }
   // A second HelloRetryRequest.
-  const hrr = encodeServerHello(HELLO_RETRY_REQUEST_RANDOM, new Uint8Array(0), 0x1301, [sv, { type: Ext.key_share, data: encodeU16(0x0017) }]);
+  const hrr = encodeServerHello(HELLO_RETRY_REQUEST_RANDOM, new Uint8Array(0), 0x1301, [
+    sv,
+    { type: Ext.key_share, data: encodeU16(0x0017) },
+  ]);
   const c = freshClient(seed);
   assert.equal(feed(c, [['initial', hrr]]), undefined);
   assert.equal(drainOutputs(c).length, 1, 'ClientHello2 sent');
@@ -205,7 +388,10 @@ function mutate(data: Uint8Array, rnd: () => number): Uint8Array {
       return data.slice(0, pick(data.length));
     case 1: {
       const c = data.slice();
-      for (let i = 0, n = 1 + pick(4); i < n; i++) { const at = pick(c.length); c[at] = (c[at] as number) ^ (1 << pick(8)); }
+      for (let i = 0, n = 1 + pick(4); i < n; i++) {
+        const at = pick(c.length);
+        c[at] = (c[at] as number) ^ (1 << pick(8));
+      }
       return c;
     }
     case 2: {
@@ -228,15 +414,33 @@ test('fuzz (seed 20261122, 600 cases): truncated, bit-flipped and random flights
   for (let i = 0; i < 200; i++) {
     // The server receiving a damaged ClientHello, then the genuine client Finished.
     const s = new TlsHandshake(serverConfig(cert, { randomBytes: seededRandom('server') }));
-    if (feed(s, [['initial', mutate(ch.data, rnd)], ['handshake', clientFin.data]])) errors++;
+    if (
+      feed(s, [
+        ['initial', mutate(ch.data, rnd)],
+        ['handshake', clientFin.data],
+      ])
+    )
+      errors++;
     // The client receiving a damaged ServerHello, or a damaged handshake flight.
-    if (feed(freshClient(seed), [['initial', mutate(sh.data, rnd)], ['handshake', serverHs.data]])) errors++;
+    if (
+      feed(freshClient(seed), [
+        ['initial', mutate(sh.data, rnd)],
+        ['handshake', serverHs.data],
+      ])
+    )
+      errors++;
     const c = freshClient(seed);
-    const e = feed(c, [['initial', sh.data], ['handshake', mutate(serverHs.data, rnd)]]);
+    const e = feed(c, [
+      ['initial', sh.data],
+      ['handshake', mutate(serverHs.data, rnd)],
+    ]);
     if (e) errors++;
     else assert.equal(c.isComplete, false, 'a damaged server flight never completes the handshake');
   }
-  assert.ok(errors > 400, `most damaged inputs are detected (${errors}/600); the rest are truncations that wait for more bytes`);
+  assert.ok(
+    errors > 400,
+    `most damaged inputs are detected (${errors}/600); the rest are truncations that wait for more bytes`,
+  );
 });
 
 test('random bytes in random epochs at every stage never throw', () => {
@@ -246,7 +450,11 @@ test('random bytes in random epochs at every stage never throw', () => {
     c.start();
     const epochs: Epoch[] = ['initial', 'handshake', 'application'];
     const inputs: [Epoch, Uint8Array][] = [];
-    for (let k = 0; k < 3; k++) inputs.push([epochs[Math.floor(rnd() * 3)] as Epoch, Uint8Array.from({ length: Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256))]);
+    for (let k = 0; k < 3; k++)
+      inputs.push([
+        epochs[Math.floor(rnd() * 3)] as Epoch,
+        Uint8Array.from({ length: Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256)),
+      ]);
     feed(c, inputs);
     assert.equal(c.isComplete, false);
   }

@@ -6,7 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  KeySchedule, Transcript, deriveSecret, hashOf, hkdfExpandLabel, hkdfExtract, hkdfLabel, transcriptHash,
+  KeySchedule,
+  Transcript,
+  deriveSecret,
+  hashOf,
+  hkdfExpandLabel,
+  hkdfExtract,
+  hkdfLabel,
+  transcriptHash,
 } from '../../../../app/quic/tls/keySchedule.ts';
 import { TlsHandshake } from '../../../../app/quic/tls/tlsHandshake.ts';
 import { cipherSuiteById } from '../../../../app/quic/tls/cipherSuites.ts';
@@ -30,7 +37,10 @@ test('RFC 8448 §3: handshake secret, master secret', () => {
   const ks = new KeySchedule('sha256', null);
   ks.setSharedSecret(hex(r8448.ecdheSharedSecret));
   assert.equal(toHex(ks.handshakeSecret as Uint8Array), r8448.handshakeSecret);
-  assert.equal(toHex(deriveSecret('sha256', ks.handshakeSecret as Uint8Array, 'derived', hashOf('sha256'))), r8448.derivedFromHandshake);
+  assert.equal(
+    toHex(deriveSecret('sha256', ks.handshakeSecret as Uint8Array, 'derived', hashOf('sha256'))),
+    r8448.derivedFromHandshake,
+  );
   assert.equal(toHex(ks.masterSecret as Uint8Array), r8448.masterSecret);
 });
 
@@ -45,7 +55,13 @@ test('RFC 8448 §3: handshake traffic secrets and finished keys', () => {
 });
 
 test('RFC 9001 A.1: HkdfLabel encodings', () => {
-  const lengths: Record<string, number> = { 'client in': 32, 'server in': 32, 'quic key': 16, 'quic iv': 12, 'quic hp': 16 };
+  const lengths: Record<string, number> = {
+    'client in': 32,
+    'server in': 32,
+    'quic key': 16,
+    'quic iv': 12,
+    'quic hp': 16,
+  };
   for (const [label, expected] of Object.entries(a.hkdfLabels as Record<string, string>)) {
     assert.equal(toHex(hkdfLabel(label, EMPTY, lengths[label] as number)), expected, label);
   }

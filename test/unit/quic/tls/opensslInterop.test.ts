@@ -18,10 +18,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cipherSuiteById, type CipherSuiteInfo } from '../../../../app/quic/tls/cipherSuites.ts';
 import { decodeServerKeyShare, Ext } from '../../../../app/quic/tls/extensions.ts';
-import { KeySchedule, finishedVerifyData, hkdfExpandLabel, transcriptHash } from '../../../../app/quic/tls/keySchedule.ts';
+import {
+  KeySchedule,
+  finishedVerifyData,
+  hkdfExpandLabel,
+  transcriptHash,
+} from '../../../../app/quic/tls/keySchedule.ts';
 import { KeyShare } from '../../../../app/quic/tls/keyShare.ts';
-import { decodeCertificate, decodeCertificateVerify, decodeServerHello, encodeFinished } from '../../../../app/quic/tls/messages.ts';
-import { certificateVerifyContent, SUPPORTED_SIGNATURE_SCHEMES, verifyCertificateVerify } from '../../../../app/quic/tls/signatures.ts';
+import {
+  decodeCertificate,
+  decodeCertificateVerify,
+  decodeServerHello,
+  encodeFinished,
+} from '../../../../app/quic/tls/messages.ts';
+import {
+  certificateVerifyContent,
+  SUPPORTED_SIGNATURE_SCHEMES,
+  verifyCertificateVerify,
+} from '../../../../app/quic/tls/signatures.ts';
 import { TlsHandshake, type TlsEvent } from '../../../../app/quic/tls/tlsHandshake.ts';
 import { clientConfig, makeCert, seededRandom } from './tlsTestSupport.ts';
 
@@ -29,8 +43,25 @@ const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
 /** Starts `openssl s_server` for one connection; resolves with its port once it prints ACCEPT. */
 async function startServer(dir: string, args: string[]): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', '-naccept', '1', '-tls1_3', '-alpn', 'xmpp-client',
-    '-cert', join(dir, 'cert.pem'), '-key', join(dir, 'key.pem'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(
+    'openssl',
+    [
+      's_server',
+      '-accept',
+      '127.0.0.1:0',
+      '-naccept',
+      '1',
+      '-tls1_3',
+      '-alpn',
+      'xmpp-client',
+      '-cert',
+      join(dir, 'cert.pem'),
+      '-key',
+      join(dir, 'key.pem'),
+      ...args,
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     proc.stdout?.on('data', (d: Buffer) => {
@@ -51,8 +82,14 @@ class RecordStream {
   readonly socket: Socket;
   constructor(socket: Socket) {
     this.socket = socket;
-    socket.on('data', (d: Buffer) => { this.buf = Buffer.concat([this.buf, d]); this.wake?.(); });
-    socket.on('close', () => { this.closed = true; this.wake?.(); });
+    socket.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.wake?.();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake?.();
+    });
   }
   async read(): Promise<{ type: number; header: Buffer; body: Buffer } | null> {
     for (;;) {
@@ -66,7 +103,9 @@ class RecordStream {
         }
       }
       if (this.closed) return null;
-      await new Promise<void>((r) => { this.wake = r; });
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
       this.wake = null;
     }
   }
@@ -95,7 +134,9 @@ class RecordKeys {
     return n;
   }
   open(header: Buffer, body: Buffer): { type: number; content: Buffer } {
-    const d = createDecipheriv(this.suite.aead, this.key, this.nonce(), { authTagLength: 16 } as never) as ReturnType<typeof createDecipheriv> & { setAAD(b: Buffer): void; setAuthTag(b: Buffer): void };
+    const d = createDecipheriv(this.suite.aead, this.key, this.nonce(), { authTagLength: 16 } as never) as ReturnType<
+      typeof createDecipheriv
+    > & { setAAD(b: Buffer): void; setAuthTag(b: Buffer): void };
     d.setAAD(header);
     d.setAuthTag(body.subarray(body.length - 16));
     const plain = Buffer.concat([d.update(body.subarray(0, body.length - 16)), d.final()]);
@@ -106,7 +147,9 @@ class RecordKeys {
   seal(type: number, content: Uint8Array): Buffer {
     const inner = Buffer.concat([content, Buffer.from([type])]);
     const header = Buffer.from([23, 3, 3, (inner.length + 16) >> 8, (inner.length + 16) & 0xff]);
-    const c = createCipheriv(this.suite.aead, this.key, this.nonce(), { authTagLength: 16 } as never) as ReturnType<typeof createCipheriv> & { setAAD(b: Buffer): void; getAuthTag(): Buffer };
+    const c = createCipheriv(this.suite.aead, this.key, this.nonce(), { authTagLength: 16 } as never) as ReturnType<
+      typeof createCipheriv
+    > & { setAAD(b: Buffer): void; getAuthTag(): Buffer };
     c.setAAD(header);
     return Buffer.concat([c.update(inner), c.final(), c.getAuthTag()]);
   }
@@ -128,15 +171,28 @@ function drain(h: TlsHandshake): TlsEvent[] {
   return out;
 }
 
-async function runAgainstOpenssl(opts: { suite: number; serverArgs: string[]; deepCheck: boolean; kind?: 'p256' | 'rsa' | 'ed25519' }): Promise<{ retried: boolean; scheme: number | null }> {
+async function runAgainstOpenssl(opts: {
+  suite: number;
+  serverArgs: string[];
+  deepCheck: boolean;
+  kind?: 'p256' | 'rsa' | 'ed25519';
+}): Promise<{ retried: boolean; scheme: number | null }> {
   const dir = mkdtempSync(join(tmpdir(), 'quiver-tls-'));
   const cert = await makeCert(opts.kind ?? 'p256');
-  writeFileSync(join(dir, 'cert.pem'), `-----BEGIN CERTIFICATE-----\n${Buffer.from(cert.chain[0] as Uint8Array).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`);
+  writeFileSync(
+    join(dir, 'cert.pem'),
+    `-----BEGIN CERTIFICATE-----\n${Buffer.from(cert.chain[0] as Uint8Array)
+      .toString('base64')
+      .replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`,
+  );
   writeFileSync(join(dir, 'key.pem'), cert.privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const { proc, port } = await startServer(dir, opts.serverArgs);
   const socket = connect(port, '127.0.0.1');
   try {
-    await new Promise<void>((r, j) => { socket.once('connect', r); socket.once('error', j); });
+    await new Promise<void>((r, j) => {
+      socket.once('connect', r);
+      socket.once('error', j);
+    });
     const rs = new RecordStream(socket);
     const seed = `openssl-${opts.suite}`;
     const client = new TlsHandshake(clientConfig({ cipherSuites: [opts.suite], randomBytes: seededRandom(seed) }));
@@ -184,7 +240,10 @@ async function runAgainstOpenssl(opts: { suite: number; serverArgs: string[]; de
     assert.ok(suite);
     assert.equal(suite.id, opts.suite);
     const [ee, certMsg, cv, fin] = encrypted as [Buffer, Buffer, Buffer, Buffer];
-    assert.deepEqual(encrypted.map((m) => m[0]), [8, 11, 15, 20]);
+    assert.deepEqual(
+      encrypted.map((m) => m[0]),
+      [8, 11, 15, 20],
+    );
     assert.ok(ee);
     let scheme: number | null = null;
     if (opts.deepCheck) {
@@ -194,15 +253,29 @@ async function runAgainstOpenssl(opts: { suite: number; serverArgs: string[]; de
       const share = KeyShare.generate('x25519', r);
       const sh = plainHandshake[1] as Buffer;
       const ks = new KeySchedule(suite.hash, null);
-      ks.setSharedSecret(share.computeSecret(decodeServerKeyShare(decodeServerHello(sh.subarray(4)).extensions.get(Ext.key_share) as Uint8Array).keyExchange));
+      ks.setSharedSecret(
+        share.computeSecret(
+          decodeServerKeyShare(decodeServerHello(sh.subarray(4)).extensions.get(Ext.key_share) as Uint8Array)
+            .keyExchange,
+        ),
+      );
       const th = (msgs: Buffer[]) => transcriptHash(suite.hash, msgs);
       const hs = ks.handshakeTrafficSecrets(th(plainHandshake));
       const leaf = new Uint8Array(decodeCertificate(certMsg.subarray(4)).chain[0] as Uint8Array);
       assert.deepEqual(leaf, cert.chain[0]);
       const cvd = decodeCertificateVerify(cv.subarray(4));
       scheme = cvd.scheme;
-      verifyCertificateVerify(cvd.scheme, SUPPORTED_SIGNATURE_SCHEMES, createPublicKey(cert.privateKey), certificateVerifyContent('server', th([...plainHandshake, ee, certMsg])), cvd.signature);
-      assert.deepEqual(new Uint8Array(fin.subarray(4)), finishedVerifyData(suite.hash, hs.server, th([...plainHandshake, ee, certMsg, cv])));
+      verifyCertificateVerify(
+        cvd.scheme,
+        SUPPORTED_SIGNATURE_SCHEMES,
+        createPublicKey(cert.privateKey),
+        certificateVerifyContent('server', th([...plainHandshake, ee, certMsg])),
+        cvd.signature,
+      );
+      assert.deepEqual(
+        new Uint8Array(fin.subarray(4)),
+        finishedVerifyData(suite.hash, hs.server, th([...plainHandshake, ee, certMsg, cv])),
+      );
       const all = [...plainHandshake, ee, certMsg, cv, fin];
       const app = ks.applicationTrafficSecrets(th(all));
       const clientFin = encodeFinished(finishedVerifyData(suite.hash, hs.client, th(all)));
@@ -226,19 +299,43 @@ async function runAgainstOpenssl(opts: { suite: number; serverArgs: string[]; de
 const skip = hasOpenssl ? false : 'openssl is not installed';
 
 for (const id of [0x1301, 0x1302, 0x1303]) {
-  test(`OpenSSL s_server, ${cipherSuiteById(id)?.name}: ClientHello accepted, keys agree, Finished both ways`, { skip, timeout: 15000 }, async () => {
-    const r = await runAgainstOpenssl({ suite: id, serverArgs: ['-ciphersuites', cipherSuiteById(id)?.name as string, '-groups', 'X25519'], deepCheck: true });
-    assert.equal(r.retried, false);
-    assert.equal(r.scheme, 0x0403);
-  });
+  test(
+    `OpenSSL s_server, ${cipherSuiteById(id)?.name}: ClientHello accepted, keys agree, Finished both ways`,
+    { skip, timeout: 15000 },
+    async () => {
+      const r = await runAgainstOpenssl({
+        suite: id,
+        serverArgs: ['-ciphersuites', cipherSuiteById(id)?.name as string, '-groups', 'X25519'],
+        deepCheck: true,
+      });
+      assert.equal(r.retried, false);
+      assert.equal(r.scheme, 0x0403);
+    },
+  );
 }
 
-test('OpenSSL s_server with an Ed25519 and an RSA certificate: CertificateVerify checks', { skip, timeout: 15000 }, async () => {
-  assert.equal((await runAgainstOpenssl({ suite: 0x1301, serverArgs: ['-groups', 'X25519'], deepCheck: true, kind: 'ed25519' })).scheme, 0x0807);
-  assert.equal((await runAgainstOpenssl({ suite: 0x1301, serverArgs: ['-groups', 'X25519'], deepCheck: true, kind: 'rsa' })).scheme, 0x0804);
-});
+test(
+  'OpenSSL s_server with an Ed25519 and an RSA certificate: CertificateVerify checks',
+  { skip, timeout: 15000 },
+  async () => {
+    assert.equal(
+      (await runAgainstOpenssl({ suite: 0x1301, serverArgs: ['-groups', 'X25519'], deepCheck: true, kind: 'ed25519' }))
+        .scheme,
+      0x0807,
+    );
+    assert.equal(
+      (await runAgainstOpenssl({ suite: 0x1301, serverArgs: ['-groups', 'X25519'], deepCheck: true, kind: 'rsa' }))
+        .scheme,
+      0x0804,
+    );
+  },
+);
 
-test('OpenSSL s_server that wants P-256: our client follows its HelloRetryRequest', { skip, timeout: 15000 }, async () => {
-  const r = await runAgainstOpenssl({ suite: 0x1301, serverArgs: ['-groups', 'P-256'], deepCheck: false });
-  assert.equal(r.retried, true);
-});
+test(
+  'OpenSSL s_server that wants P-256: our client follows its HelloRetryRequest',
+  { skip, timeout: 15000 },
+  async () => {
+    const r = await runAgainstOpenssl({ suite: 0x1301, serverArgs: ['-groups', 'P-256'], deepCheck: false });
+    assert.equal(r.retried, true);
+  },
+);

@@ -7,12 +7,29 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Ext, decodeAlpn, decodeClientKeyShares, decodePskModes, decodeServerKeyShare, decodeServerName, decodeU16, decodeU16List } from '../../../../app/quic/tls/extensions.ts';
-import { HandshakeType, decodeClientHello, decodeServerHello, encodeClientHello } from '../../../../app/quic/tls/messages.ts';
+import {
+  Ext,
+  decodeAlpn,
+  decodeClientKeyShares,
+  decodePskModes,
+  decodeServerKeyShare,
+  decodeServerName,
+  decodeU16,
+  decodeU16List,
+} from '../../../../app/quic/tls/extensions.ts';
+import {
+  HandshakeType,
+  decodeClientHello,
+  decodeServerHello,
+  encodeClientHello,
+} from '../../../../app/quic/tls/messages.ts';
 import { TlsHandshake, type TlsEvent } from '../../../../app/quic/tls/tlsHandshake.ts';
 import { clientConfig, makeCert, serverConfig } from './tlsTestSupport.ts';
 
-const a = JSON.parse(readFileSync(new URL('./fixtures/rfc9001AppendixA.json', import.meta.url), 'utf8')) as Record<string, string>;
+const a = JSON.parse(readFileSync(new URL('./fixtures/rfc9001AppendixA.json', import.meta.url), 'utf8')) as Record<
+  string,
+  string
+>;
 const hex = (s: string | undefined): Uint8Array => new Uint8Array(Buffer.from(s as string, 'hex'));
 const toHex = (u: Uint8Array): string => Buffer.from(u).toString('hex');
 
@@ -39,12 +56,21 @@ test('A.2 ClientHello decodes field by field', () => {
   const shares = decodeClientKeyShares(e.get(Ext.key_share) as Uint8Array);
   assert.equal(shares.length, 1);
   assert.equal(shares[0]?.group, 0x001d);
-  assert.equal(toHex(shares[0]?.keyExchange as Uint8Array), '9370b2c9caa47fbabaf4559fedba753de171fa71f50f1ce15d43e994ec74d748');
+  assert.equal(
+    toHex(shares[0]?.keyExchange as Uint8Array),
+    '9370b2c9caa47fbabaf4559fedba753de171fa71f50f1ce15d43e994ec74d748',
+  );
   assert.deepEqual(decodeU16List(e.get(Ext.supported_versions) as Uint8Array, 'versions', 1), [0x0304]);
-  assert.deepEqual(decodeU16List(e.get(Ext.signature_algorithms) as Uint8Array, 'sigalgs'), [0x0403, 0x0503, 0x0603, 0x0203, 0x0804, 0x0805, 0x0806]);
+  assert.deepEqual(
+    decodeU16List(e.get(Ext.signature_algorithms) as Uint8Array, 'sigalgs'),
+    [0x0403, 0x0503, 0x0603, 0x0203, 0x0804, 0x0805, 0x0806],
+  );
   assert.deepEqual(decodePskModes(e.get(Ext.psk_key_exchange_modes) as Uint8Array), [1]);
   assert.equal((e.get(Ext.quic_transport_parameters) as Uint8Array).length, 50);
-  assert.deepEqual(e.list.map((x) => x.type), [0, 0xff01, 10, 16, 5, 51, 43, 13, 45, 28, 0x39]);
+  assert.deepEqual(
+    e.list.map((x) => x.type),
+    [0, 0xff01, 10, 16, 5, 51, 43, 13, 45, 28, 0x39],
+  );
   // Re-encoding the decoded fields gives back the same bytes.
   assert.equal(toHex(encodeClientHello(ch.random, ch.cipherSuites, e.list)), a.clientHello);
 });
@@ -65,7 +91,10 @@ test('our server accepts the A.2 ClientHello (ALPN "alpn") and answers with Serv
   const server = new TlsHandshake(serverConfig(cert, { alpn: ['alpn'] }));
   server.handleCrypto('initial', clientHello);
   const events = drainEvents(server);
-  assert.equal(events.find((e) => e.type === 'error'), undefined);
+  assert.equal(
+    events.find((e) => e.type === 'error'),
+    undefined,
+  );
   const tp = events.find((e) => e.type === 'peer-transport-parameters');
   assert.ok(tp?.type === 'peer-transport-parameters');
   assert.equal(toHex(tp.data).slice(0, 8), '0408ffff', 'initial_max_data, as encoded in A.2');
@@ -86,15 +115,20 @@ test('our server accepts the A.2 ClientHello (ALPN "alpn") and answers with Serv
 test('our client accepts the A.3 ServerHello and installs Handshake keys', () => {
   // The client cannot reproduce A.2's private key, but the ServerHello only needs to match its
   // offer: X25519, TLS_AES_128_GCM_SHA256, no session id.
-  const client = new TlsHandshake(clientConfig({ serverName: 'example.com', alpn: ['alpn'], cipherSuites: [0x1301, 0x1302] }));
+  const client = new TlsHandshake(
+    clientConfig({ serverName: 'example.com', alpn: ['alpn'], cipherSuites: [0x1301, 0x1302] }),
+  );
   client.start();
   assert.equal(client.pollOutput()?.epoch, 'initial');
   client.handleCrypto('initial', serverHello);
   const events = drainEvents(client);
-  assert.equal(events.find((e) => e.type === 'error'), undefined);
+  assert.equal(
+    events.find((e) => e.type === 'error'),
+    undefined,
+  );
   const keys = events.filter((e) => e.type === 'keys');
-  assert.deepEqual(keys.map((e) => e.type === 'keys' && `${e.epoch}/${e.direction}/${e.suite.name}`), [
-    'handshake/read/TLS_AES_128_GCM_SHA256',
-    'handshake/write/TLS_AES_128_GCM_SHA256',
-  ]);
+  assert.deepEqual(
+    keys.map((e) => e.type === 'keys' && `${e.epoch}/${e.direction}/${e.suite.name}`),
+    ['handshake/read/TLS_AES_128_GCM_SHA256', 'handshake/write/TLS_AES_128_GCM_SHA256'],
+  );
 });

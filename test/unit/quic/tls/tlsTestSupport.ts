@@ -5,7 +5,13 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { TlsHandshake, type Epoch, type TlsClientConfig, type TlsEvent, type TlsServerConfig } from '../../../../app/quic/tls/tlsHandshake.ts';
+import {
+  TlsHandshake,
+  type Epoch,
+  type TlsClientConfig,
+  type TlsEvent,
+  type TlsServerConfig,
+} from '../../../../app/quic/tls/tlsHandshake.ts';
 
 export type KeyKind = 'p256' | 'p384' | 'rsa' | 'ed25519';
 
@@ -42,15 +48,25 @@ export function makeCert(kind: KeyKind, name = 'quic.example'): Promise<TestCert
   let p = certCache.get(cacheKey);
   if (p === undefined) {
     p = (async () => {
-      issuerKeys ??= crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+      issuerKeys ??= crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+        'sign',
+        'verify',
+      ]) as Promise<CryptoKeyPair>;
       const issuer = await issuerKeys;
       const pair = newKeyPair(kind);
       const spki = pair.publicKey.export({ format: 'der', type: 'spki' });
       const cert = new pkijs.Certificate();
       cert.version = 2;
       cert.serialNumber = new asn1js.Integer({ value: certCache.size + 1 });
-      cert.subject.typesAndValues.push(new pkijs.AttributeTypeAndValue({ type: '2.5.4.3', value: new asn1js.Utf8String({ value: name }) }));
-      cert.issuer.typesAndValues.push(new pkijs.AttributeTypeAndValue({ type: '2.5.4.3', value: new asn1js.Utf8String({ value: 'Quiver TLS test issuer' }) }));
+      cert.subject.typesAndValues.push(
+        new pkijs.AttributeTypeAndValue({ type: '2.5.4.3', value: new asn1js.Utf8String({ value: name }) }),
+      );
+      cert.issuer.typesAndValues.push(
+        new pkijs.AttributeTypeAndValue({
+          type: '2.5.4.3',
+          value: new asn1js.Utf8String({ value: 'Quiver TLS test issuer' }),
+        }),
+      );
       cert.notBefore.value = new Date('2026-01-01T00:00:00Z');
       cert.notAfter.value = new Date('2036-01-01T00:00:00Z');
       cert.subjectPublicKeyInfo = new pkijs.PublicKeyInfo({ schema: asn1js.fromBER(new Uint8Array(spki)).result });
@@ -79,7 +95,14 @@ export const CLIENT_TP = Uint8Array.of(0x01, 0x02, 0x40, 0x64); // max_idle_time
 export const SERVER_TP = Uint8Array.of(0x03, 0x02, 0x45, 0xac); // max_udp_payload_size = 1452
 
 export function clientConfig(over: Partial<TlsClientConfig> = {}): TlsClientConfig {
-  return { role: 'client', serverName: 'quic.example', alpn: ['xmpp-client'], transportParameters: CLIENT_TP, now: () => 1_800_000_000_000, ...over };
+  return {
+    role: 'client',
+    serverName: 'quic.example',
+    alpn: ['xmpp-client'],
+    transportParameters: CLIENT_TP,
+    now: () => 1_800_000_000_000,
+    ...over,
+  };
 }
 
 export function serverConfig(cert: TestCert, over: Partial<TlsServerConfig> = {}): TlsServerConfig {
@@ -142,7 +165,12 @@ export function drive(client: TlsHandshake, server: TlsHandshake, options: Drive
   throw new Error('pair did not quiesce in 50 rounds');
 }
 
-export function handshakePair(clientOver: Partial<TlsClientConfig>, cert: TestCert, serverOver: Partial<TlsServerConfig> = {}, options: DriveOptions = {}) {
+export function handshakePair(
+  clientOver: Partial<TlsClientConfig>,
+  cert: TestCert,
+  serverOver: Partial<TlsServerConfig> = {},
+  options: DriveOptions = {},
+) {
   const client = new TlsHandshake(clientConfig(clientOver));
   const server = new TlsHandshake(serverConfig(cert, serverOver));
   return { client, server, ...drive(client, server, options) };
@@ -153,7 +181,11 @@ export function errorOf(events: TlsEvent[]): { alert: number; reason: string; qu
   return e?.type === 'error' ? e : undefined;
 }
 
-export function keysOf(events: TlsEvent[], epoch: 'handshake' | 'application', direction: 'read' | 'write'): Uint8Array | undefined {
+export function keysOf(
+  events: TlsEvent[],
+  epoch: 'handshake' | 'application',
+  direction: 'read' | 'write',
+): Uint8Array | undefined {
   const e = events.find((x) => x.type === 'keys' && x.epoch === epoch && x.direction === direction);
   return e?.type === 'keys' ? e.secret : undefined;
 }
