@@ -15,7 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { parseCommandArgs, single, has, httpsPortFlag, resolverFlag, UsageError } from './args.ts';
 import { oneLine } from './oneLine.ts';
 import { readCa, readPrivateFile } from './files.ts';
-import type { CliIo } from './main.ts';
+import type { CliIo } from './cliIo.ts';
 
 const SPEC = {
   'password-env': { arity: 1 },

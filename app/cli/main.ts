@@ -6,6 +6,7 @@ import { runConnect } from './connect.ts';
 import { runProbe } from './probe.ts';
 import { UsageError } from './args.ts';
 import { oneLine } from './oneLine.ts';
+import type { CliIo } from './cliIo.ts';
 
 const USAGE = `usage: quiver <command> [options]
 
@@ -24,12 +25,6 @@ commands:
   --resolver-validates: the resolver validates DNSSEC, so its AD bit counts (always so for a
   resolver on loopback). Needed for DANE and DNSSEC delegation through a remote resolver.
 `;
-
-export interface CliIo {
-  stdout(line: string): void;
-  stderr(line: string): void;
-  env: NodeJS.ProcessEnv;
-}
 
 const defaultIo: CliIo = {
   stdout: (line) => process.stdout.write(`${line}\n`),

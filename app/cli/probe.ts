@@ -9,7 +9,7 @@ import { probeDomain, type ProbeReport } from '../connect/probe.ts';
 import { parseCommandArgs, has, httpsPortFlag, resolverFlag, UsageError } from './args.ts';
 import { oneLine } from './oneLine.ts';
 import { readCa } from './files.ts';
-import type { CliIo } from './main.ts';
+import type { CliIo } from './cliIo.ts';
 
 const SPEC = {
   resolver: { arity: 1 },

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runConnect, type Establish } from '../../../app/cli/connect.ts';
 import { UsageError } from '../../../app/cli/args.ts';
-import type { CliIo } from '../../../app/cli/main.ts';
+import type { CliIo } from '../../../app/cli/cliIo.ts';
 import type { StreamDriver } from '../../../app/connect/streamDriver.ts';
 import type { StreamEvent } from '../../../app/xmpp/streamEvent.ts';
 import { StreamError } from '../../../app/xmpp/streamError.ts';
