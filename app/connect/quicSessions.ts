@@ -9,8 +9,8 @@
  * already up gets the same chain to verify for its own domain and record before a stream is opened.
  */
 import { isIP } from 'node:net';
-import { QuicEndpoint } from '../quic/quicEndpoint.ts';
-import type { QuicConnectionHandle, QuicStreamHandle } from '../quic/quicConnectionHandle.ts';
+import { QuicEndpoint } from '../quic/driver/quicEndpoint.ts';
+import type { QuicConnectionHandle, QuicStreamHandle } from '../quic/driver/quicConnectionHandle.ts';
 import type { TlsFacts as QuicTlsFacts } from '../quic/tls/tlsHandshake.ts';
 import { QuicStreamTransport } from '../transport/quicStreamTransport.ts';
 import { ConnectError } from './connectError.ts';

@@ -7,7 +7,7 @@
  */
 import type { ByteTransport, TransportHandlers } from './byteTransport.ts';
 import { TransportError } from './transportError.ts';
-import type { CloseInfo, QuicStreamHandle } from '../quic/quicConnectionHandle.ts';
+import type { CloseInfo, QuicStreamHandle } from '../quic/driver/quicConnectionHandle.ts';
 
 /** Application error code we use on RESET_STREAM / STOP_SENDING when destroying (no error: the XMPP layer says why). */
 const RESET_CODE = 0;

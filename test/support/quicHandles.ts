@@ -1,5 +1,5 @@
 /** Helpers for tests that drive `QuicConnectionHandle`s over real sockets. */
-import type { QuicConnectionHandle } from '../../app/quic/quicConnectionHandle.ts';
+import type { QuicConnectionHandle } from '../../app/quic/driver/quicConnectionHandle.ts';
 
 /**
  * Resolves with the datagram size once path MTU discovery has ended on this connection (its

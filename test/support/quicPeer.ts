@@ -7,8 +7,8 @@
  *                                      prints {"intact":…,"maxDatagramSize":…,"mtuProbesSent":…,…}
  */
 import { createHash } from 'node:crypto';
-import { QuicEndpoint } from '../../app/quic/quicEndpoint.ts';
-import type { QuicStreamHandle } from '../../app/quic/quicConnectionHandle.ts';
+import { QuicEndpoint } from '../../app/quic/driver/quicEndpoint.ts';
+import type { QuicStreamHandle } from '../../app/quic/driver/quicConnectionHandle.ts';
 import { pathMtuSettled } from './quicHandles.ts';
 import { testCertificate } from './quicPair.ts';
 

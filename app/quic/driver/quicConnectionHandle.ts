@@ -4,7 +4,7 @@
  * the sans-IO connection; this file only translates its events.
  */
 import { EventEmitter } from 'node:events';
-import type { QuicConnection, QuicEvent, SocketAddress } from './quicConnection.ts';
+import type { QuicConnection, QuicEvent, SocketAddress } from '../quicConnection.ts';
 
 export interface CloseInfo {
   code: number;

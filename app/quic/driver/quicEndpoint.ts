@@ -14,9 +14,9 @@ import {
   type ClientConnectOptions,
   type ServerAcceptOptions,
   type SocketAddress,
-} from './quicConnection.ts';
-import { parseHeader, QUIC_V1, versionNegotiationPacket } from './packetHeader.ts';
-import { buildRetryPacket, buildStatelessReset, RetryToken } from './retryToken.ts';
+} from '../quicConnection.ts';
+import { parseHeader, QUIC_V1, versionNegotiationPacket } from '../packetHeader.ts';
+import { buildRetryPacket, buildStatelessReset, RetryToken } from '../retryToken.ts';
 import { MAX_UDP_PAYLOAD, pathCeiling } from './pathMtu.ts';
 
 const CID_LENGTH = 8;

@@ -1,6 +1,6 @@
 /** Quiver's QUIC as a bench subject. */
-import { QuicEndpoint } from '../../../app/quic/quicEndpoint.ts';
-import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/quicConnectionHandle.ts';
+import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
+import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
 import { testCertificate } from '../../support/quicPair.ts';
 import { ALPN, type Subject } from '../subject.ts';
 

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { describe, it } from 'node:test';
-import { QuicEndpoint } from '../../../app/quic/quicEndpoint.ts';
-import { ceilingFrom } from '../../../app/quic/pathMtu.ts';
-import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/quicConnectionHandle.ts';
+import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
+import { ceilingFrom } from '../../../app/quic/driver/pathMtu.ts';
+import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
 import { pathMtuSettled } from '../../support/quicHandles.ts';
 import { testCertificate } from '../../support/quicPair.ts';
 

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { QUICClient, QUICServer, events } from '@matrixai/quic';
 import Logger, { LogLevel } from '@matrixai/logger';
-import { QuicEndpoint } from '../../../app/quic/quicEndpoint.ts';
-import type { CloseInfo } from '../../../app/quic/quicConnectionHandle.ts';
+import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
+import type { CloseInfo } from '../../../app/quic/driver/quicConnectionHandle.ts';
 import { testCertificate } from '../../support/quicPair.ts';
 
 const FIXTURES = new URL('../../unit/quic/fixtures/', import.meta.url);

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { QuicEndpoint } from '../../../app/quic/quicEndpoint.ts';
-import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/quicConnectionHandle.ts';
+import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
+import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
 import { QuicSessions, type QuicTarget } from '../../../app/connect/quicSessions.ts';
 import { ConnectError } from '../../../app/connect/connectError.ts';
 import type { QuicStreamTransport } from '../../../app/transport/quicStreamTransport.ts';

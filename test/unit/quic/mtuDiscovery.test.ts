@@ -1,6 +1,6 @@
 /**
  * Path MTU discovery (RFC 9000 §14.3, RFC 8899): the search in MtuDiscovery, and the ceiling that
- * the endpoint derives from the local interface (app/quic/pathMtu.ts).
+ * the endpoint derives from the local interface (app/quic/driver/pathMtu.ts).
  */
 import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
@@ -12,7 +12,7 @@ import {
   MtuDiscovery,
   RAISE_INTERVAL_MS,
 } from '../../../app/quic/mtuDiscovery.ts';
-import { ceilingFrom, interfaceMtu, sourceAddressFor, udpPayloadFor } from '../../../app/quic/pathMtu.ts';
+import { ceilingFrom, interfaceMtu, sourceAddressFor, udpPayloadFor } from '../../../app/quic/driver/pathMtu.ts';
 
 /** Runs the search against a path that carries `pathMtu` bytes; returns the probe sizes sent. */
 function search(d: MtuDiscovery, pathMtu: number, now = 0): number[] {

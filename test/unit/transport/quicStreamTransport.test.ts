@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { QuicEndpoint } from '../../../app/quic/quicEndpoint.ts';
-import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/quicConnectionHandle.ts';
+import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
+import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
 import { QuicStreamTransport } from '../../../app/transport/quicStreamTransport.ts';
 import { TransportError } from '../../../app/transport/transportError.ts';
 import { testCertificate } from '../../support/quicPair.ts';
