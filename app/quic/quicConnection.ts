@@ -61,11 +61,11 @@ import {
   type TlsFacts,
   type TlsServerConfig,
 } from './tls/tlsHandshake.ts';
+import type { EndpointEvent, QuicEvent } from './quicEvent.ts';
+import { sameAddress, type SocketAddress } from './socketAddress.ts';
 
-export interface SocketAddress {
-  address: string;
-  port: number;
-}
+export type { EndpointEvent, QuicEvent } from './quicEvent.ts';
+export type { SocketAddress } from './socketAddress.ts';
 
 /** What the connection needs from a TLS 1.3 handshake (structurally satisfied by `TlsHandshake`). */
 export interface TlsSession {
@@ -78,30 +78,6 @@ export interface TlsSession {
   readonly alpn?: string | null | undefined;
   readonly tlsFacts?: unknown;
 }
-
-export type QuicEvent =
-  | { type: 'handshake-complete'; alpn: string | null }
-  /** Client: the server's chain. Call `acceptPeer()` or `rejectPeer()`; nothing is sent on streams before. */
-  | { type: 'peer-certificate'; chain: Uint8Array[] }
-  /** Client: store it and pass it as `ticket` to a later `connect` for resumption. */
-  | { type: 'session-ticket'; ticket: StoredTicket }
-  | { type: 'stream-opened'; id: number; bidi: boolean }
-  | { type: 'stream-readable'; id: number }
-  | { type: 'stream-writable'; id: number }
-  | { type: 'stream-reset'; id: number; code: number }
-  | { type: 'stream-stop-sending'; id: number; code: number }
-  | { type: 'streams-available'; bidi: boolean }
-  | { type: 'path-validated'; remote: SocketAddress }
-  | { type: 'migrated'; remote: SocketAddress }
-  /** Path MTU discovery: the datagram size in use changed, or the search ended (`searching` false). */
-  | { type: 'path-mtu'; size: number; searching: boolean }
-  | { type: 'key-update'; phase: number; local: boolean }
-  /** The connection is over for the application; `code` is the RFC 9000 transport or application error code. */
-  | { type: 'closed'; code: number; codeName: string; reason: string; local: boolean; app: boolean };
-
-/** Events for the driver: which connection IDs route to this connection, and when it can be forgotten. */
-export type EndpointEvent =
-  { type: 'cid-issued'; cid: Uint8Array } | { type: 'cid-retired'; cid: Uint8Array } | { type: 'drained' };
 
 export interface QuicConnectionStats {
   packetsSent: number;
@@ -234,16 +210,6 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** Address equality, treating IPv4-mapped IPv6 (`::ffff:192.0.2.1`) as the IPv4 address. */
-function sameAddress(a: SocketAddress, b: SocketAddress): boolean {
-  return a.port === b.port && normalizeHost(a.address) === normalizeHost(b.address);
-}
-
-function normalizeHost(h: string): string {
-  const lower = h.toLowerCase();
-  return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
 }
 
 export class QuicConnection {

@@ -8,7 +8,7 @@ import type { ByteWriter } from './byteWriter.ts';
 import { encodeFrame, encodeStreamFrameHeader, streamFrameOverhead, type Frame } from './frame.ts';
 import type { SentFrame } from './packetSpace.ts';
 import { QuicError } from './quicError.ts';
-import type { QuicEvent } from './quicConnection.ts';
+import type { QuicEvent } from './quicEvent.ts';
 import { isServerInitiated, isUnidirectional, QuicStream } from './quicStream.ts';
 import { defaultTransportParameters, type TransportParameters } from './transportParameters.ts';
 
