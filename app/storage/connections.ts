@@ -1,6 +1,6 @@
 /**
  * Security records: one row per connection that reached TLS, exactly the contract's
- * `SecurityRecord`, plus a `migrations` list reserved for QUIC connection migration (RFC 9000 §9).
+ * `SecurityRecord`.
  */
 import type { Database } from 'better-sqlite3';
 import type {

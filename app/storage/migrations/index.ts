@@ -4,5 +4,12 @@ import { initial } from './0001-initial.ts';
 import { pinsAndPosh } from './0002-pins-and-posh.ts';
 import { resolverValidates } from './0003-resolver-validates.ts';
 import { poshCacheAnchors } from './0004-posh-cache-anchors.ts';
+import { dropConnectionMigrations } from './0005-drop-connection-migrations.ts';
 
-export const migrations: readonly Migration[] = [initial, pinsAndPosh, resolverValidates, poshCacheAnchors];
+export const migrations: readonly Migration[] = [
+  initial,
+  pinsAndPosh,
+  resolverValidates,
+  poshCacheAnchors,
+  dropConnectionMigrations,
+];

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bindStorage, openStorage, StorageError } from '../../../app/storage/storage.ts';
-import { openDatabase } from '../../../app/storage/openDatabase.ts';
+import { openStorage, StorageError } from '../../../app/storage/storage.ts';
 import type { Storage } from '../../../app/storage/storage.ts';
 import { securityRecord } from './fixtures.ts';
 
@@ -68,15 +67,6 @@ test("listConnections returns the account's records newest first, up to the limi
     ['c4', 'c3', 'c2'],
   );
   assert.equal(s.listConnections(id).length, 5);
-});
-
-test('the migrations column starts as an empty list', (t) => {
-  const db = openDatabase(':memory:');
-  const s = bindStorage(db);
-  t.after(() => s.close());
-  s.insertConnection(securityRecord());
-  // Not part of SecurityRecord (QUIC migrations come later): read underneath.
-  assert.deepEqual(db.prepare('SELECT migrations FROM connections WHERE id = ?').get('conn-1'), { migrations: '[]' });
 });
 
 test('saveConnection inserts once, then updates what a connection learns as it goes', () => {
