@@ -3,8 +3,6 @@
  * implements the contract's commands. Electron's main process, the browser host and tests all
  * start Quiver through `createCore`.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type {
   AccountStatus,
@@ -16,7 +14,8 @@ import type {
   SecurityRecord,
   UserError,
 } from './contract/index.ts';
-import { openStorage, type AccountRow, type Storage } from './storage/storage.ts';
+import type { AccountRow, Storage } from './storage/storage.ts';
+import { openProfile } from './storage/openProfile.ts';
 import type { SecretStore } from './storage/secretStore.ts';
 import { AccountSession } from './connect/accountSession.ts';
 import { buildConnectDeps } from './connect/connectDeps.ts';
@@ -54,8 +53,7 @@ interface Live {
 }
 
 export async function createCore(options: CoreOptions): Promise<QuiverCore> {
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const storage: Storage = openStorage(join(options.dataDir, 'quiver.db'));
+  const storage: Storage = openProfile(options.dataDir);
   const secrets = typeof options.secrets === 'function' ? options.secrets(storage) : options.secrets;
   const log = options.log ?? (() => undefined);
   const listeners = new Set<(event: EventEnvelope) => void>();

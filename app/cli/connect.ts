@@ -8,10 +8,8 @@ import type { StreamDriver } from '../connect/streamDriver.ts';
 import { parseJid } from '../xmpp/jid.ts';
 import { contactJid } from '../contract/validate.ts';
 import { buildConnectDeps } from '../connect/connectDeps.ts';
-import { openStorage } from '../storage/storage.ts';
+import { openProfile } from '../storage/openProfile.ts';
 import { defaultDataDir } from '../dataDir.ts';
-import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { parseCommandArgs, single, has, httpsPortFlag, resolverFlag, UsageError } from './args.ts';
 import { oneLine } from './oneLine.ts';
 import { readCa, readPrivateFile } from './files.ts';
@@ -61,8 +59,7 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
   const extraCaPem = (args.flags.get('ca') ?? []).map(([file]) => readCa(file!)).join('\n') || null;
 
   const dataDir = single(args, 'data-dir') ?? defaultDataDir(io.env);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const storage = openStorage(join(dataDir, 'quiver.db'));
+  const storage = openProfile(dataDir);
   try {
     const accountId = storage.getAccountByJid(jid)?.id ?? null;
     const saveRecord = (record: SecurityRecord) => void storage.saveConnection(record);
