@@ -27,5 +27,3 @@ export const NS_ROSTER_VER = 'urn:xmpp:features:rosterver';
 export const NS_PING = 'urn:xmpp:ping';
 /** XEP-0440: SASL channel-binding type capability. */
 export const NS_SASL_CB = 'urn:xmpp:sasl-cb:0';
-/** XML itself (`xml:lang`). */
-export const NS_XML = 'http://www.w3.org/XML/1998/namespace';
