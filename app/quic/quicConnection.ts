@@ -23,14 +23,7 @@ import {
   writeLongHeader,
   type PacketHeader,
 } from './packetHeader.ts';
-import {
-  AEAD_TAG_LENGTH,
-  derivePacketKeys,
-  initialKeys,
-  nextPhaseKeys,
-  retryIntegrityTag,
-  type PacketKeys,
-} from './packetProtection.ts';
+import { AEAD_TAG_LENGTH, derivePacketKeys, initialKeys, retryIntegrityTag } from './packetProtection.ts';
 import {
   APPLICATION,
   HANDSHAKE,
@@ -46,6 +39,7 @@ import { StreamManager } from './streamManager.ts';
 import { LossRecovery } from './lossRecovery.ts';
 import { BASE_PLPMTU, MtuDiscovery } from './mtuDiscovery.ts';
 import { ConnectionIds } from './connectionIds.ts';
+import { KeyUpdate } from './keyUpdate.ts';
 import {
   decodeTransportParameters,
   defaultTransportParameters,
@@ -180,10 +174,6 @@ type State = 'handshake' | 'established' | 'closing' | 'draining' | 'drained';
 /** Bytes of CRYPTO data we buffer beyond the read offset before CRYPTO_BUFFER_EXCEEDED (RFC 9000 §7.5 allows >= 4096). */
 const MAX_CRYPTO_BUFFER = 64 * 1024;
 const MIN_INITIAL_DATAGRAM = BASE_PLPMTU;
-/** RFC 9001 §6.6: the confidentiality limit for AEAD_AES_128_GCM and AEAD_AES_256_GCM is 2^23 packets. */
-const AES_GCM_CONFIDENTIALITY_LIMIT = 2 ** 23;
-/** We update well before the limit, leaving time for the update to be acknowledged. */
-const AES_GCM_KEY_UPDATE_AT = 2 ** 23 - 2 ** 20;
 const MAX_ACK_RANGES = 32;
 /**
  * Per-space frame scratch buffers, shared by every connection: a packet is assembled here and
@@ -270,15 +260,7 @@ export class QuicConnection {
   private readonly cids: ConnectionIds;
 
   // Key update (RFC 9001 §6).
-  private keyPhase = 0;
-  private prevReadKeys: PacketKeys | null = null;
-  private prevReadKeysDeadline = Infinity;
-  private nextReadKeys: PacketKeys | null = null;
-  /** Lowest packet number received in the current key phase (Infinity until one arrives after our own update). */
-  private keyPhaseStartPn = 0;
-  /** Packets protected with the current write keys (RFC 9001 §6.6 confidentiality limit). */
-  private packetsInPhase = 0;
-  private keyUpdatePermitted = false;
+  private readonly keyUpdate = new KeyUpdate();
 
   private readonly streams: StreamManager;
 
@@ -567,7 +549,7 @@ export class QuicConnection {
     }
     const isApp = space.id === APPLICATION;
     const opened = unprotectPacket(data, header, space.readKeys, space.largestReceived, (phase, pn) =>
-      isApp ? this.keysForPhase(phase, pn) : space.readKeys,
+      isApp ? this.keyUpdate.keysForPhase(space, phase, pn, this.handshakeConfirmed) : space.readKeys,
     );
     if (!opened) {
       this.stats.packetsDropped++;
@@ -583,7 +565,7 @@ export class QuicConnection {
       this.stats.packetsDropped++;
       return true;
     }
-    if (isApp) this.onKeyPhaseReceived(opened.keyPhase, pn);
+    if (isApp && this.keyUpdate.isPeerUpdate(opened.keyPhase, pn)) this.applyKeyUpdate(pn, false);
     this.stats.packetsReceived++;
 
     if (header.form === 'long' && this.role === 'client' && !this.receivedFirstServerPacket) {
@@ -680,45 +662,11 @@ export class QuicConnection {
     for (const p of this.recovery.forget(initial, this.now)) this.requeue(initial, p.frames);
   }
 
-  private keysForPhase(phase: number, pn: number): PacketKeys | null {
-    const app = this.spaces[APPLICATION];
-    if (phase === this.keyPhase) {
-      // A packet older than the current phase but with its bit may belong to the phase before the previous.
-      return app.readKeys;
-    }
-    // RFC 9001 §6.3: a different key phase is the previous phase for older packets, else a key update.
-    if (this.prevReadKeys && pn < this.keyPhaseStartPn) return this.prevReadKeys;
-    if (!this.handshakeConfirmed || !app.readKeys) return null;
-    this.nextReadKeys ??= nextPhaseKeys(app.readKeys);
-    return this.nextReadKeys;
-  }
-
-  private onKeyPhaseReceived(phase: number, pn: number): void {
-    if (phase === this.keyPhase) {
-      if (pn < this.keyPhaseStartPn) this.keyPhaseStartPn = pn;
-      return;
-    }
-    if (this.prevReadKeys && pn < this.keyPhaseStartPn) return;
-    // RFC 9001 §6.2: the peer initiated a key update; update our keys and respond in kind.
-    this.applyKeyUpdate(pn, false);
-  }
-
   private applyKeyUpdate(pn: number, local: boolean): void {
-    const app = this.spaces[APPLICATION];
-    if (!app.readKeys || !app.writeKeys) return;
-    this.prevReadKeys = app.readKeys;
-    this.prevReadKeysDeadline = this.now + 3 * this.ptoDuration(APPLICATION);
-    app.readKeys = this.nextReadKeys ?? nextPhaseKeys(app.readKeys);
-    this.nextReadKeys = null;
-    app.writeKeys = nextPhaseKeys(app.writeKeys);
-    this.keyPhase ^= 1;
-    // RFC 9001 §6.3: after our own update, packets with the old phase bit keep using the old keys
-    // until the peer's first packet in the new phase tells where the new phase starts.
-    this.keyPhaseStartPn = local ? Infinity : pn;
-    this.packetsInPhase = 0;
-    this.keyUpdatePermitted = false;
+    const discardAt = this.now + 3 * this.ptoDuration(APPLICATION);
+    if (!this.keyUpdate.update(this.spaces[APPLICATION], pn, local, discardAt)) return;
     this.stats.keyUpdates++;
-    this.events.push({ type: 'key-update', phase: this.keyPhase, local });
+    this.events.push({ type: 'key-update', phase: this.keyUpdate.phase, local });
   }
 
   /**
@@ -726,7 +674,7 @@ export class QuicConnection {
    * the current phase has been acknowledged; returns false otherwise.
    */
   initiateKeyUpdate(): boolean {
-    if (!this.handshakeConfirmed || !this.keyUpdatePermitted || this.isClosed) return false;
+    if (!this.handshakeConfirmed || !this.keyUpdate.permitted || this.isClosed) return false;
     this.applyKeyUpdate(0, true);
     this.pingPending = true;
     return true;
@@ -878,8 +826,7 @@ export class QuicConnection {
     const ackDelay = (f.delay * 2 ** (this.peerTp?.ackDelayExponent ?? 3)) / 1000;
     const { acked, lost } = this.recovery.onAckReceived(space, f.ranges, ackDelay, now, frameType);
     for (const p of acked) {
-      // RFC 9001 §6.1: a new key update is allowed once a packet of the current phase is acknowledged.
-      if (space.id === APPLICATION && p.keyPhase === this.keyPhase) this.keyUpdatePermitted = true;
+      if (space.id === APPLICATION) this.keyUpdate.onPacketAcked(p.keyPhase);
       if (p.mtuProbe) {
         if (this.mtu.onProbeAcked(p.size)) this.setDatagramSize(this.mtu.current);
       } else if (p.size > MIN_INITIAL_DATAGRAM) this.mtu.onLargeAcked();
@@ -1289,7 +1236,7 @@ export class QuicConnection {
     let t = Math.min(this.closeDeadline, this.idleDeadline, this.recovery.timer, this.pacingDeadline);
     if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
     for (const s of this.spaces) t = Math.min(t, s.ackDeadline);
-    if (this.prevReadKeys) t = Math.min(t, this.prevReadKeysDeadline);
+    t = Math.min(t, this.keyUpdate.discardDeadline);
     if (this.keepAliveInterval && this.handshakeComplete && !this.pingPending)
       t = Math.min(t, Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval);
     if (this.challenge) t = Math.min(t, this.challenge.sentAt + 3 * this.ptoDuration(APPLICATION));
@@ -1330,10 +1277,7 @@ export class QuicConnection {
         }
       }
       if (now >= this.pacingDeadline) this.pacingDeadline = Infinity;
-      if (this.prevReadKeys && now >= this.prevReadKeysDeadline) {
-        this.prevReadKeys = null;
-        this.prevReadKeysDeadline = Infinity;
-      }
+      this.keyUpdate.onTimeout(now);
       if (
         this.keepAliveInterval &&
         this.handshakeComplete &&
@@ -1679,7 +1623,7 @@ export class QuicConnection {
       // protectPacket copies the header into the packet: one scratch buffer serves every packet.
       const header = this.shortHeaderScratch;
       // RFC 9000 §17.3.1: Header Form 0, Fixed Bit 1, Spin 0, Reserved 0, Key Phase, PN Length.
-      header[0] = 0x40 | (this.keyPhase << 2) | (pnLen - 1);
+      header[0] = 0x40 | (this.keyUpdate.phase << 2) | (pnLen - 1);
       header.set(this.cids.remote, 1);
       packet = protectPacket(keys, header, 1 + this.cids.remote.length, pnLen, pn, payload, false);
     } else {
@@ -1706,7 +1650,7 @@ export class QuicConnection {
         ackEliciting,
         inFlight,
         frames: sentFrames,
-        keyPhase: this.keyPhase,
+        keyPhase: this.keyUpdate.phase,
         mtuProbe,
       },
       this.now,
@@ -1720,14 +1664,9 @@ export class QuicConnection {
       }
     }
     this.stats.packetsSent++;
-    if (
-      space.id === APPLICATION &&
-      ++this.packetsInPhase >= AES_GCM_KEY_UPDATE_AT &&
-      keys.suite.aead !== 'chacha20-poly1305'
-    ) {
-      // RFC 9001 §6.6: endpoints MUST initiate a key update before the confidentiality limit
-      // (2^23 packets for AES-GCM); if that is not possible in time, close with AEAD_LIMIT_REACHED.
-      if (!this.initiateKeyUpdate() && this.packetsInPhase >= AES_GCM_CONFIDENTIALITY_LIMIT) {
+    // RFC 9001 §6.6 (see KeyUpdate.onPacketSent): update before the confidentiality limit, or close.
+    if (space.id === APPLICATION && this.keyUpdate.onPacketSent(keys.suite.aead)) {
+      if (!this.initiateKeyUpdate() && this.keyUpdate.limitReached) {
         this.closeWith(TransportErrorCode.AEAD_LIMIT_REACHED, 'AEAD confidentiality limit reached', false);
       }
     }
