@@ -63,7 +63,7 @@ import {
   toBase64,
   type StoredTicket,
 } from './tickets.ts';
-import type { Epoch, TlsClientConfig, TlsFacts } from './tlsHandshake.ts';
+import type { Epoch, TlsClientConfig, TlsFacts } from './tlsTypes.ts';
 import type { KeyObject } from 'node:crypto';
 
 type State =

@@ -3,7 +3,7 @@
  * the interface the facade drives each role through.
  */
 import type { CipherSuiteInfo } from './cipherSuites.ts';
-import type { Epoch, TlsEvent, TlsFacts } from './tlsHandshake.ts';
+import type { Epoch, TlsEvent, TlsFacts } from './tlsTypes.ts';
 
 export interface HandshakeMessage {
   type: number;

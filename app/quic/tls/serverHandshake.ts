@@ -46,7 +46,7 @@ import {
   signatureSchemeName,
 } from './signatures.ts';
 import { MAX_TICKET_LIFETIME_SECONDS, openTicket, sealTicket } from './tickets.ts';
-import type { Epoch, TlsFacts, TlsServerConfig } from './tlsHandshake.ts';
+import type { Epoch, TlsFacts, TlsServerConfig } from './tlsTypes.ts';
 
 type State = 'wait_ch' | 'wait_ch2' | 'wait_finished' | 'connected';
 

@@ -14,7 +14,7 @@
  * A misbehaving peer never makes a method throw; throws are programmer errors (bad config, calls
  * out of order).
  */
-import { randomBytes as nodeRandomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { Alert, TlsAlertError, QUIC_CRYPTO_BUFFER_EXCEEDED, QUIC_PROTOCOL_VIOLATION, alertName } from './alerts.ts';
 import type { CipherSuiteInfo } from './cipherSuites.ts';
 import { ClientHandshake } from './clientHandshake.ts';
@@ -22,83 +22,12 @@ import { HandshakeIo, type RoleMachine } from './handshakeIo.ts';
 import { nextTrafficSecret } from './keySchedule.ts';
 import { handshakeTypeName } from './messages.ts';
 import { ServerHandshake } from './serverHandshake.ts';
-import type { StoredTicket } from './tickets.ts';
+import type { Epoch, TlsClientConfig, TlsEvent, TlsFacts, TlsServerConfig } from './tlsTypes.ts';
 
 export type { CipherSuiteInfo } from './cipherSuites.ts';
 export type { StoredTicket } from './tickets.ts';
-
-export type Epoch = 'initial' | 'handshake' | 'application';
-
-/** Encrypted Client Hello is not implemented: the server name travels in clear in the ClientHello. */
-export const ECH_STATUS = 'not-available';
-
-export interface TlsClientConfig {
-  role: 'client';
-  serverName: string;
-  /** RFC 9001 §8.1: ALPN is required. */
-  alpn: string[];
-  /** Our encoded quic_transport_parameters (extension 0x39). */
-  transportParameters: Uint8Array;
-  cipherSuites?: number[];
-  /** The first group gets a key share in the first ClientHello; the others only if the server asks (HRR). */
-  groups?: ('x25519' | 'secp256r1')[];
-  /** Resumption (PSK with psk_dhe_ke); 0-RTT is not offered. */
-  sessionTicket?: StoredTicket | null;
-  randomBytes?: (n: number) => Uint8Array;
-  /** Wall clock in ms, for ticket ages; defaults to Date.now. */
-  now?: () => number;
-}
-
-export interface TlsServerConfig {
-  role: 'server';
-  alpn: string[];
-  transportParameters: Uint8Array;
-  /** DER, leaf first. */
-  certificateChain: Uint8Array[];
-  privateKey: KeyObject;
-  /** Choose a certificate by SNI; null falls back to certificateChain/privateKey. */
-  selectCertificate?(serverName: string | null): { certificateChain: Uint8Array[]; privateKey: KeyObject } | null;
-  /** Key sealing session tickets; tickets are issued by default when it is set. */
-  ticketKey?: Uint8Array;
-  issueTickets?: boolean;
-  ticketLifetimeSeconds?: number;
-  /** Tests: force a HelloRetryRequest. */
-  requireHelloRetry?: boolean;
-  cipherSuites?: number[];
-  /** Groups the server accepts, in preference order for a HelloRetryRequest. */
-  groups?: ('x25519' | 'secp256r1')[];
-  randomBytes?: (n: number) => Uint8Array;
-  now?: () => number;
-}
-
-export interface TlsFacts {
-  version: 'TLSv1.3';
-  cipher: string;
-  group: string;
-  alpn: string | null;
-  serverName: string | null;
-  resumed: boolean;
-  signatureScheme: string | null;
-  ech: typeof ECH_STATUS;
-}
-
-export type TlsEvent =
-  | {
-      type: 'keys';
-      epoch: 'handshake' | 'application';
-      direction: 'read' | 'write';
-      suite: CipherSuiteInfo;
-      secret: Uint8Array;
-    }
-  | { type: 'peer-transport-parameters'; data: Uint8Array }
-  /** Client: CertificateVerify and server Finished already checked. On resumption: the chain stored with the ticket. */
-  | { type: 'peer-certificate'; chain: Uint8Array[] }
-  /** Server: after the client Finished; client: after sending its Finished. */
-  | { type: 'handshake-complete' }
-  /** Client: a storable ticket. */
-  | { type: 'session-ticket'; ticket: StoredTicket }
-  /** Final. `quicError` is set where RFC 9001 asks for a transport error instead of CRYPTO_ERROR. */
-  | { type: 'error'; alert: number; reason: string; quicError?: number };
+export type { Epoch, TlsClientConfig, TlsEvent, TlsFacts, TlsServerConfig } from './tlsTypes.ts';
+export { ECH_STATUS } from './tlsTypes.ts';
 
 /** RFC 9001 §4.1.3 leaves buffering to us: we hold at most this many unprocessed bytes per epoch. */
 export const MAX_BUFFERED_HANDSHAKE_BYTES = 64 * 1024;

@@ -1,0 +1,82 @@
+/**
+ * The types of the TLS 1.3 handshake's interface: epochs, the client and server configurations,
+ * the events it emits and the facts it reports. In a file of their own so that the facade
+ * (`tlsHandshake.ts`), the two role machines and their shared queues all import them without
+ * importing one another.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { CipherSuiteInfo } from './cipherSuites.ts';
+import type { StoredTicket } from './tickets.ts';
+
+export type Epoch = 'initial' | 'handshake' | 'application';
+
+/** Encrypted Client Hello is not implemented: the server name travels in clear in the ClientHello. */
+export const ECH_STATUS = 'not-available';
+
+export interface TlsClientConfig {
+  role: 'client';
+  serverName: string;
+  /** RFC 9001 §8.1: ALPN is required. */
+  alpn: string[];
+  /** Our encoded quic_transport_parameters (extension 0x39). */
+  transportParameters: Uint8Array;
+  cipherSuites?: number[];
+  /** The first group gets a key share in the first ClientHello; the others only if the server asks (HRR). */
+  groups?: ('x25519' | 'secp256r1')[];
+  /** Resumption (PSK with psk_dhe_ke); 0-RTT is not offered. */
+  sessionTicket?: StoredTicket | null;
+  randomBytes?: (n: number) => Uint8Array;
+  /** Wall clock in ms, for ticket ages; defaults to Date.now. */
+  now?: () => number;
+}
+
+export interface TlsServerConfig {
+  role: 'server';
+  alpn: string[];
+  transportParameters: Uint8Array;
+  /** DER, leaf first. */
+  certificateChain: Uint8Array[];
+  privateKey: KeyObject;
+  /** Choose a certificate by SNI; null falls back to certificateChain/privateKey. */
+  selectCertificate?(serverName: string | null): { certificateChain: Uint8Array[]; privateKey: KeyObject } | null;
+  /** Key sealing session tickets; tickets are issued by default when it is set. */
+  ticketKey?: Uint8Array;
+  issueTickets?: boolean;
+  ticketLifetimeSeconds?: number;
+  /** Tests: force a HelloRetryRequest. */
+  requireHelloRetry?: boolean;
+  cipherSuites?: number[];
+  /** Groups the server accepts, in preference order for a HelloRetryRequest. */
+  groups?: ('x25519' | 'secp256r1')[];
+  randomBytes?: (n: number) => Uint8Array;
+  now?: () => number;
+}
+
+export interface TlsFacts {
+  version: 'TLSv1.3';
+  cipher: string;
+  group: string;
+  alpn: string | null;
+  serverName: string | null;
+  resumed: boolean;
+  signatureScheme: string | null;
+  ech: typeof ECH_STATUS;
+}
+
+export type TlsEvent =
+  | {
+      type: 'keys';
+      epoch: 'handshake' | 'application';
+      direction: 'read' | 'write';
+      suite: CipherSuiteInfo;
+      secret: Uint8Array;
+    }
+  | { type: 'peer-transport-parameters'; data: Uint8Array }
+  /** Client: CertificateVerify and server Finished already checked. On resumption: the chain stored with the ticket. */
+  | { type: 'peer-certificate'; chain: Uint8Array[] }
+  /** Server: after the client Finished; client: after sending its Finished. */
+  | { type: 'handshake-complete' }
+  /** Client: a storable ticket. */
+  | { type: 'session-ticket'; ticket: StoredTicket }
+  /** Final. `quicError` is set where RFC 9001 asks for a transport error instead of CRYPTO_ERROR. */
+  | { type: 'error'; alert: number; reason: string; quicError?: number };
