@@ -113,8 +113,7 @@ function converse(driver: StreamDriver, { send, wait, json, io }: Conversation):
     const close = () => {
       if (closing) return;
       closing = true;
-      driver.machine.close(Date.now());
-      driver.pump();
+      driver.close();
     };
     const fail = (reason: string) => {
       failure ??= reason;
@@ -139,22 +138,18 @@ function converse(driver: StreamDriver, { send, wait, json, io }: Conversation):
       (error) => fail(`quiver connect could not handle what the server sent: ${(error as Error).message}`),
     );
     // Events held since login (a stream error in the same read) may already have ended the stream.
-    if (driver.machine.state !== 'online') {
-      if (driver.machine.state !== 'closed' && driver.machine.state !== 'closing') close();
+    if (driver.state !== 'online') {
+      if (driver.state !== 'closed' && driver.state !== 'closing') close();
       return;
     }
-    if (send) {
-      driver.machine.sendMessage({ to: send[0], body: send[1], type: 'chat' });
-      driver.pump();
-    }
-    if (wait === null || driver.machine.state !== 'online') {
+    if (send) driver.sendMessage({ to: send[0], body: send[1], type: 'chat' });
+    if (wait === null || driver.state !== 'online') {
       close();
       return;
     }
     // Initial presence: without it the server does not route messages for the bare JID to us (RFC 6121 §8.5.2.1.1).
-    driver.machine.sendPresence();
-    driver.pump();
-    if (driver.machine.state !== 'online') return;
+    driver.sendPresence();
+    if (driver.state !== 'online') return;
     timer = setTimeout(() => {
       if (received === 0) fail(`no message arrived within ${wait} s`);
       close();

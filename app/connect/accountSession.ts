@@ -119,24 +119,24 @@ export class AccountSession {
         this.#onEvent(event);
         if (event.type === 'closed') resolve();
       });
-      if (current.driver.machine.state === 'closed') {
+      if (current.driver.state === 'closed') {
         resolve();
         return;
       }
-      current.driver.machine.close(Date.now());
-      current.driver.pump();
+      current.driver.close();
     });
   }
 
   /** Writes queued messages now if online; otherwise they wait in the outbox. */
   flushOutbox(): void {
     const current = this.#current;
-    if (!current || current.driver.machine.state !== 'online') return;
+    if (!current || current.driver.state !== 'online') return;
     for (const item of this.#callbacks.outbox()) {
-      current.driver.machine.sendMessage({ to: item.to, body: item.body, id: item.stanzaId, type: 'chat' });
+      // Each send is flushed at once; an event handler run by that flush may have closed the stream.
+      if (current.driver.state !== 'online') break;
+      current.driver.sendMessage({ to: item.to, body: item.body, id: item.stanzaId, type: 'chat' });
       this.#callbacks.sent(item.localId);
     }
-    current.driver.pump();
   }
 
   #launch(): void {
@@ -220,8 +220,7 @@ export class AccountSession {
     if (!alive()) {
       finish(established.record, 'cancelled', { saveRecord: (r) => this.#callbacks.saveRecord(r) });
       established.driver.setEventHandler(() => undefined);
-      established.driver.machine.close(Date.now());
-      established.driver.pump();
+      established.driver.close();
       return;
     }
     this.#current = established;
@@ -235,12 +234,10 @@ export class AccountSession {
         ),
     );
     // Events held since `online` were delivered just now; one of them may have closed the stream.
-    if (established.driver.machine.state !== 'online') return;
+    if (established.driver.state !== 'online') return;
     this.#callbacks.status('online', established.boundJid, null);
-    const machine = established.driver.machine;
-    machine.requestRoster();
-    machine.sendPresence();
-    established.driver.pump();
+    established.driver.requestRoster();
+    established.driver.sendPresence();
     this.flushOutbox();
   }
 

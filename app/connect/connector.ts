@@ -210,8 +210,7 @@ async function tryCandidate(
             .startTls({ servername, timeoutMs, hold: true })
             .then(async (facts) => {
               await verifyOrThrow(facts);
-              driver.machine.handleTlsUp(facts.channelBinding, Date.now());
-              driver.pump();
+              driver.tlsUp(facts.channelBinding);
               // Only now may bytes from inside TLS reach the stream.
               transport.resume();
             })

@@ -2,12 +2,16 @@
  * Pumps a sans-IO ClientStreamMachine over a ByteTransport: bytes in, bytes out, one timer at the
  * machine's next deadline. This and the QUIC endpoint are the only places in the XMPP path that
  * own a socket or a timer.
+ *
+ * The machine is private: every command goes through a method here that gives it to the machine
+ * and then pumps, so no caller can forget to flush what the command queued.
  */
-import type { ClientStreamMachine, StreamEvent } from '../xmpp/streamMachine.ts';
+import type { ChannelBinding, ClientStreamMachine, StreamEvent, StreamState } from '../xmpp/streamMachine.ts';
+import type { OutgoingPresence } from '../xmpp/stanzas.ts';
 import type { ByteTransport } from '../transport/byteTransport.ts';
 
 export class StreamDriver {
-  readonly machine: ClientStreamMachine;
+  readonly #machine: ClientStreamMachine;
   #transport: ByteTransport;
   #timer: NodeJS.Timeout | null = null;
   #onEvent: (event: StreamEvent) => void;
@@ -31,7 +35,7 @@ export class StreamDriver {
     onEvent: (event: StreamEvent) => void,
     onFault: (error: unknown) => void = () => undefined,
   ) {
-    this.machine = machine;
+    this.#machine = machine;
     this.#transport = transport;
     this.#onEvent = onEvent;
     this.#onFault = onFault;
@@ -45,7 +49,7 @@ export class StreamDriver {
     if (onFault) this.#onFault = onFault;
     if (this.#held) {
       this.#held = false;
-      this.pump();
+      this.#pump();
     }
   }
 
@@ -53,39 +57,80 @@ export class StreamDriver {
     return this.#transport;
   }
 
+  /** The machine's state: 'online' once bound, 'closing' / 'closed' at the end. */
+  get state(): StreamState {
+    return this.#machine.state;
+  }
+
   /** Starts reading from the transport and runs `start` on the machine. */
   start(): void {
     this.#transport.setHandlers({
       onData: (chunk) => {
-        this.machine.handleBytes(chunk, Date.now());
-        this.pump();
+        this.#machine.handleBytes(chunk, Date.now());
+        this.#pump();
       },
       onClose: (error) => {
         this.#transportClosed = true;
-        this.machine.handleTransportClosed(Date.now(), error?.message);
-        this.pump();
+        this.#machine.handleTransportClosed(Date.now(), error?.message);
+        this.#pump();
         this.#clearTimer();
       },
     });
-    this.machine.start(Date.now());
-    this.pump();
+    this.#machine.start(Date.now());
+    this.#pump();
+  }
+
+  /**
+   * After a 'tls-required' event, once the transport is upgraded and the verifier accepted the
+   * server: restarts the stream over TLS (`ClientStreamMachine.handleTlsUp`).
+   */
+  tlsUp(channelBinding: ChannelBinding | null): void {
+    this.#machine.handleTlsUp(channelBinding, Date.now());
+    this.#pump();
+  }
+
+  /** RFC 6121 §5: sends a message once online; returns its id. */
+  sendMessage(message: Parameters<ClientStreamMachine['sendMessage']>[0]): string {
+    const id = this.#machine.sendMessage(message);
+    this.#pump();
+    return id;
+  }
+
+  /** RFC 6121 §4: sends presence once online; no argument is the initial available presence. */
+  sendPresence(presence?: OutgoingPresence): void {
+    this.#machine.sendPresence(presence);
+    this.#pump();
+  }
+
+  /** RFC 6121 §2.1.3: asks for the roster once online; the answer arrives as a 'roster' event. */
+  requestRoster(ver?: string): string {
+    const id = this.#machine.requestRoster(ver);
+    this.#pump();
+    return id;
+  }
+
+  /** Orderly close (`ClientStreamMachine.close`); 'closed' follows when the peer closed too or after the step timeout. */
+  close(): void {
+    this.#machine.close(Date.now());
+    this.#pump();
   }
 
   /**
    * Runs after every input and every command given to the machine: writes what it has to send,
    * delivers its events, re-arms the timer. Re-entrant calls (a handler that sends) are folded in.
+   * Private: the methods above call it, so nothing outside can forget it.
    */
-  pump(): void {
+  #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
       for (;;) {
         let progressed = false;
-        for (let data = this.machine.pollTransmit(); data; data = this.machine.pollTransmit()) {
+        for (let data = this.#machine.pollTransmit(); data; data = this.#machine.pollTransmit()) {
           progressed = true;
           if (!this.#transportClosed) this.#transport.write(data);
         }
-        const event = this.#held ? undefined : this.machine.pollEvent();
+        const event = this.#held ? undefined : this.#machine.pollEvent();
         if (event) {
           progressed = true;
           this.#deliver(event);
@@ -111,8 +156,8 @@ export class StreamDriver {
       this.#onEvent(event);
     } catch (error) {
       this.#onFault(error);
-      if (event.type !== 'closed' && this.machine.state !== 'closed' && this.machine.state !== 'closing') {
-        this.machine.close(Date.now());
+      if (event.type !== 'closed' && this.#machine.state !== 'closed' && this.#machine.state !== 'closing') {
+        this.#machine.close(Date.now());
       }
     }
   }
@@ -128,13 +173,13 @@ export class StreamDriver {
 
   #armTimer(): void {
     this.#clearTimer();
-    const deadline = this.machine.pollTimeout();
+    const deadline = this.#machine.pollTimeout();
     if (deadline === undefined) return;
     this.#timer = setTimeout(
       () => {
         this.#timer = null;
-        this.machine.handleTimeout(Date.now());
-        this.pump();
+        this.#machine.handleTimeout(Date.now());
+        this.#pump();
       },
       Math.max(0, deadline - Date.now()),
     );

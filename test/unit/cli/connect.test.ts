@@ -20,12 +20,7 @@ type State = 'online' | 'closing' | 'closed';
 
 /** The part of StreamDriver `runConnect` uses; what the "server" does is scripted per test. */
 class FakeDriver {
-  get state(): State {
-    return this.machine.state;
-  }
-  set state(state: State) {
-    this.machine.state = state;
-  }
+  state: State = 'online';
   destroyed = false;
   readonly calls: string[] = [];
   handler: ((event: StreamEvent) => void) | null = null;
@@ -33,29 +28,26 @@ class FakeDriver {
   onPresence: (driver: FakeDriver) => void = () => undefined;
   onClose: (driver: FakeDriver) => void = (d) => d.emit({ type: 'closed', error: null });
 
-  readonly machine = {
-    state: 'online' as State,
-    close: () => {
-      this.calls.push('close');
-      if (this.state !== 'online') return;
-      this.state = 'closing';
-      queueMicrotask(() => this.onClose(this));
-    },
-    sendMessage: (message: { to: string; body: string }) => {
-      this.calls.push(`message ${message.to} ${message.body}`);
-      return 'id-1';
-    },
-    sendPresence: () => {
-      this.calls.push('presence');
-      queueMicrotask(() => this.onPresence(this));
-    },
-  };
+  close(): void {
+    this.calls.push('close');
+    if (this.state !== 'online') return;
+    this.state = 'closing';
+    queueMicrotask(() => this.onClose(this));
+  }
+
+  sendMessage(message: { to: string; body: string }): string {
+    this.calls.push(`message ${message.to} ${message.body}`);
+    return 'id-1';
+  }
+
+  sendPresence(): void {
+    this.calls.push('presence');
+    queueMicrotask(() => this.onPresence(this));
+  }
 
   setEventHandler(handler: (event: StreamEvent) => void): void {
     this.handler = handler;
   }
-
-  pump(): void {}
 
   destroy(): void {
     this.destroyed = true;
@@ -172,7 +164,7 @@ test('--send with a bad JID or no text is a usage error found before login', asy
 
 test('an exception after login still destroys the driver', async (t) => {
   const fake = new FakeDriver();
-  fake.machine.sendMessage = () => {
+  fake.sendMessage = () => {
     throw new Error('boom');
   };
   const h = harness(fake);

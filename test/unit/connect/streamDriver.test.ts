@@ -74,3 +74,36 @@ test('a handler that throws is reported and the stream is closed, not the proces
   assert.equal(faults.length, 1);
   assert.equal(machine.closed, 1);
 });
+
+test('commands flush by themselves: what the machine queued is written without a separate pump', async () => {
+  const machine = scriptedMachine([{ type: 'online', jid: 'alice@example.org/y', features: [] }]);
+  const queued: Uint8Array[] = [];
+  const commands: string[] = [];
+  const command = (name: string) => () => {
+    commands.push(name);
+    queued.push(new TextEncoder().encode(`<${name}/>`));
+    return name;
+  };
+  Object.assign(machine, {
+    pollTransmit: () => queued.shift(),
+    sendMessage: command('message'),
+    sendPresence: command('presence'),
+    requestRoster: command('iq'),
+  });
+  const [a, b] = createMemoryPair();
+  const written: string[] = [];
+  b.setHandlers({ onData: (chunk) => written.push(new TextDecoder().decode(chunk)), onClose: () => undefined });
+  const driver = new StreamDriver(machine as unknown as ClientStreamMachine, a, () => undefined);
+  driver.start();
+  assert.equal(driver.state, 'online');
+  assert.equal(driver.sendMessage({ to: 'bob@example.org', body: 'hi' }), 'message');
+  driver.sendPresence();
+  assert.equal(driver.requestRoster(), 'iq');
+  driver.close();
+  assert.deepEqual(queued, [], 'every command was flushed at once');
+  await new Promise<void>((resolve) => queueMicrotask(resolve));
+  assert.deepEqual(written, ['<message/>', '<presence/>', '<iq/>']);
+  assert.deepEqual(commands, ['message', 'presence', 'iq']);
+  assert.equal(machine.closed, 1);
+  assert.equal(driver.state, 'closing');
+});
