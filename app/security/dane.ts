@@ -35,8 +35,10 @@ export type DaneOutcome =
   | { kind: 'held'; outcome: ProofOutcome }
   | { kind: 'refused'; attempt: ProofAttempt; error: UserError };
 
-/** RFC 6698 §2.1.1 certificate usages. */
-export const USAGE_PKIX_TA = 0;
+/**
+ * RFC 6698 §2.1.1 certificate usages. PKIX-TA (0) has no constant: the PKIX branch of `proveDane`
+ * tells it apart from PKIX-EE.
+ */
 export const USAGE_PKIX_EE = 1;
 export const USAGE_DANE_TA = 2;
 export const USAGE_DANE_EE = 3;

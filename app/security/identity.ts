@@ -16,9 +16,9 @@
  * by Section 3.5 of [RFC1034]"); an XmppAddr (a UTF8String, RFC 6120 §13.7.1.4) may carry U-labels,
  * which are converted only when the conversion round-trips exactly.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import type { ParsedCertificate } from './certificate.ts';
+import { isIPv4, isIPv6 } from './ipLiteral.ts';
 
 export interface ReferenceIdentity {
   /** The domain we want to talk to: the JID's domain, or a securely delegated SRV target. */

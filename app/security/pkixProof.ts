@@ -152,11 +152,6 @@ export function secureDelegation(facts: ServerFacts): SecureDelegation | null {
   return null;
 }
 
-/** The delegated name alone (see `secureDelegation`), or null. */
-export function secureDelegationTarget(facts: ServerFacts): string | null {
-  return secureDelegation(facts)?.target ?? null;
-}
-
 function pathError(domain: string, path: Extract<PathResult, { ok: false }>): UserError {
   const issuer = path.issuer ?? 'unknown';
   const addCa = `If you trust this server, add its CA certificate to the account's extra trust anchors; otherwise ask its administrator for a certificate from a public authority.`;

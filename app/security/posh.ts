@@ -15,9 +15,6 @@ import type { ProofOutcome } from './pkixProof.ts';
 import { SecurityError } from './securityError.ts';
 import type { ServerFacts } from './serverFacts.ts';
 import { anchorSetKey, type TrustAnchors } from './trustAnchors.ts';
-import type { PoshCacheEntry, PoshFingerprint } from '../storage/poshCache.ts';
-
-export type { PoshCacheEntry, PoshFingerprint };
 
 /**
  * The RFC 7711 §3 path for the `xmpp-client` service, then the path registered by
@@ -44,6 +41,31 @@ export type PoshLookup =
 export interface PoshSource {
   /** POSH fingerprints for `domain`'s `xmpp-client` service. Never throws for what the network or the web server did. */
   lookup(domain: string): Promise<PoshLookup>;
+}
+
+/** One POSH fingerprint object (RFC 7711 §3.1): base64 digests of the whole DER certificate. */
+export interface PoshFingerprint {
+  'sha-256'?: string;
+  'sha-512'?: string;
+}
+
+/** What the source remembers of one lookup, success or failure, until `expiresAt`. */
+export interface PoshCacheEntry {
+  /** The JID's domain, lowercase. */
+  domain: string;
+  /** Which trust anchors verified the HTTPS fetch: `anchorSetKey` (trustAnchors.ts), 64 lowercase hex. */
+  anchorSet: string;
+  /** The document that held the fingerprints; null for a failure. */
+  url: string | null;
+  /** The domain's own document when it delegated with `url` (RFC 7711 §3.2). */
+  delegatedFrom: string | null;
+  /** Null for a failure. */
+  fingerprints: PoshFingerprint[] | null;
+  /** Why there is no POSH proof (worded for a person); null on success. */
+  error: string | null;
+  /** Milliseconds since the epoch. */
+  fetchedAt: number;
+  expiresAt: number;
 }
 
 /**

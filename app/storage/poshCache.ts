@@ -6,31 +6,10 @@
  * file only keeps it.
  */
 import type { Database } from 'better-sqlite3';
+import type { PoshCacheEntry, PoshFingerprint } from '../security/posh.ts';
 import { prepare } from './statements.ts';
 
-/** One POSH fingerprint object: base64 digests of the whole DER certificate. */
-export interface PoshFingerprint {
-  'sha-256'?: string;
-  'sha-512'?: string;
-}
-
-export interface PoshCacheEntry {
-  /** The JID's domain, lowercase. */
-  domain: string;
-  /** Which trust anchors verified the HTTPS fetch: `anchorSetKey` (app/security/trustAnchors.ts), 64 lowercase hex. */
-  anchorSet: string;
-  /** The document that held the fingerprints; null for a failure. */
-  url: string | null;
-  /** The domain's own document when it delegated with `url` (RFC 7711 §3.2). */
-  delegatedFrom: string | null;
-  /** Null for a failure. */
-  fingerprints: PoshFingerprint[] | null;
-  /** Why there is no POSH proof (worded for a person); null on success. */
-  error: string | null;
-  /** Milliseconds since the epoch. */
-  fetchedAt: number;
-  expiresAt: number;
-}
+export type { PoshCacheEntry, PoshFingerprint };
 
 interface Row {
   domain: string;
