@@ -13,7 +13,7 @@ import { StreamDriver } from './streamDriver.ts';
 import type { HostResolver } from './hostResolver.ts';
 import { ClientStreamMachine, type StreamEvent } from '../xmpp/streamMachine.ts';
 import { TcpTransport, connectDirectTls } from '../transport/tcpTransport.ts';
-import type { TlsFacts } from '../transport/byteTransport.ts';
+import type { TlsFacts } from '../transport/tlsFacts.ts';
 import type { ServerFacts } from '../security/serverFacts.ts';
 import { summarizeChain } from '../security/certificate.ts';
 

@@ -16,7 +16,7 @@ import { bogusRefusal, discover, type HostMetaFetcher, type SrvResolver } from '
 import type { HostResolver } from './hostResolver.ts';
 import { ALPN_XMPP_CLIENT } from './connector.ts';
 import { TcpTransport, connectDirectTls } from '../transport/tcpTransport.ts';
-import type { TlsFacts } from '../transport/byteTransport.ts';
+import type { TlsFacts } from '../transport/tlsFacts.ts';
 import type { ServerFacts } from '../security/serverFacts.ts';
 import { XmlFramer, type FrameEvent } from '../xmpp/xmlFramer.ts';
 import { NS_STREAM, NS_STREAMS, NS_TLS } from '../xmpp/namespaces.ts';

@@ -11,7 +11,7 @@
 import { isIP } from 'node:net';
 import { QuicEndpoint } from '../quic/driver/quicEndpoint.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../quic/driver/quicConnectionHandle.ts';
-import type { TlsFacts as QuicTlsFacts } from '../quic/tls/tlsHandshake.ts';
+import type { TlsFacts } from '../transport/tlsFacts.ts';
 import { QuicStreamTransport } from '../transport/quicStreamTransport.ts';
 import { ConnectError } from './connectError.ts';
 
@@ -39,7 +39,7 @@ export interface QuicAcquireOptions {
 export interface QuicLease {
   transport: QuicStreamTransport;
   chain: Uint8Array[];
-  tlsFacts: QuicTlsFacts | null;
+  tlsFacts: TlsFacts | null;
   /** True when this stream joined a connection that was already established. */
   shared: boolean;
 }

@@ -52,9 +52,9 @@ import {
   type Epoch,
   type StoredTicket,
   type TlsEvent,
-  type TlsFacts,
   type TlsServerConfig,
 } from './tls/tlsHandshake.ts';
+import type { TlsFacts } from '../transport/tlsFacts.ts';
 import type { EndpointEvent, QuicEvent } from './quicEvent.ts';
 import { sameAddress, type SocketAddress } from './socketAddress.ts';
 

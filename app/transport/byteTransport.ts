@@ -1,27 +1,10 @@
 /**
  * One interface for every byte stream an XMPP stream runs over: a TCP socket (upgraded in place by
- * STARTTLS), a direct TLS socket, and (later) one bidirectional QUIC stream. The XMPP stream
- * machine never sees which.
+ * STARTTLS) and a direct TLS socket (`tcpTransport.ts`), and one bidirectional QUIC stream
+ * (`quicStreamTransport.ts`). The XMPP stream machine never sees which. What the TLS handshake of
+ * each tells the verifier is `TlsFacts` (`tlsFacts.ts`).
  */
-
-/** RFC 9266 channel binding data of a TLS session. */
-export interface ChannelBinding {
-  type: 'tls-exporter';
-  data: Uint8Array;
-}
-
-/** What a finished TLS handshake tells the verifier and the security record. */
-export interface TlsFacts {
-  version: string | null;
-  cipher: string | null;
-  alpn: string | null;
-  /** The server_name sent. */
-  sni: string;
-  /** As the server sent it: DER, end-entity first. */
-  chain: Uint8Array[];
-  /** tls-exporter (RFC 9266) when the session is TLS 1.3, where it is defined without extended master secret. */
-  channelBinding: ChannelBinding | null;
-}
+import type { TlsFacts } from './tlsFacts.ts';
 
 export interface TransportHandlers {
   onData(chunk: Uint8Array): void;

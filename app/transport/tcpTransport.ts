@@ -6,13 +6,8 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type {
-  ByteTransport,
-  TlsFacts,
-  TlsStartOptions,
-  TransportHandlers,
-  UpgradableTransport,
-} from './byteTransport.ts';
+import type { ByteTransport, TlsStartOptions, TransportHandlers, UpgradableTransport } from './byteTransport.ts';
+import type { TlsFacts } from './tlsFacts.ts';
 import { TransportError } from './transportError.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;

@@ -63,7 +63,8 @@ import {
   toBase64,
   type StoredTicket,
 } from './tickets.ts';
-import type { Epoch, TlsClientConfig, TlsFacts } from './tlsTypes.ts';
+import type { Epoch, TlsClientConfig } from './tlsTypes.ts';
+import type { TlsFacts } from '../../transport/tlsFacts.ts';
 import type { KeyObject } from 'node:crypto';
 
 type State =
@@ -485,7 +486,9 @@ export class ClientHandshake implements RoleMachine {
       cipher: this.suite.name,
       group: this.keyShare.group,
       alpn: this.alpn,
-      serverName: this.sendSni ? this.config.serverName : null,
+      sni: this.config.serverName,
+      chain: this.peerChain,
+      channelBinding: null,
       resumed: this.resumed,
       signatureScheme: this.signatureScheme === null ? null : signatureSchemeName(this.signatureScheme),
       ech: 'not-available',

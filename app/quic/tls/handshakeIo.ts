@@ -3,7 +3,8 @@
  * the interface the facade drives each role through.
  */
 import type { CipherSuiteInfo } from './cipherSuites.ts';
-import type { Epoch, TlsEvent, TlsFacts } from './tlsTypes.ts';
+import type { Epoch, TlsEvent } from './tlsTypes.ts';
+import type { TlsFacts } from '../../transport/tlsFacts.ts';
 
 export interface HandshakeMessage {
   type: number;

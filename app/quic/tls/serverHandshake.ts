@@ -46,7 +46,8 @@ import {
   signatureSchemeName,
 } from './signatures.ts';
 import { MAX_TICKET_LIFETIME_SECONDS, openTicket, sealTicket } from './tickets.ts';
-import type { Epoch, TlsFacts, TlsServerConfig } from './tlsTypes.ts';
+import type { Epoch, TlsServerConfig } from './tlsTypes.ts';
+import type { TlsFacts } from '../../transport/tlsFacts.ts';
 
 type State = 'wait_ch' | 'wait_ch2' | 'wait_finished' | 'connected';
 
@@ -351,7 +352,9 @@ export class ServerHandshake implements RoleMachine {
       cipher: this.suite.name,
       group: this.group,
       alpn: this.alpn,
-      serverName: this.serverName,
+      sni: this.serverName ?? '',
+      chain: [],
+      channelBinding: null,
       resumed: this.resumed,
       signatureScheme: this.signatureScheme === null ? null : signatureSchemeName(this.signatureScheme),
       ech: 'not-available',

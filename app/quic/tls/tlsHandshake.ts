@@ -22,12 +22,15 @@ import { HandshakeIo, type RoleMachine } from './handshakeIo.ts';
 import { nextTrafficSecret } from './keySchedule.ts';
 import { handshakeTypeName } from './messages.ts';
 import { ServerHandshake } from './serverHandshake.ts';
-import type { Epoch, TlsClientConfig, TlsEvent, TlsFacts, TlsServerConfig } from './tlsTypes.ts';
+import type { Epoch, TlsClientConfig, TlsEvent, TlsServerConfig } from './tlsTypes.ts';
+import type { TlsFacts } from '../../transport/tlsFacts.ts';
 
 export type { CipherSuiteInfo } from './cipherSuites.ts';
 export type { StoredTicket } from './tickets.ts';
-export type { Epoch, TlsClientConfig, TlsEvent, TlsFacts, TlsServerConfig } from './tlsTypes.ts';
-export { ECH_STATUS } from './tlsTypes.ts';
+export type { Epoch, TlsClientConfig, TlsEvent, TlsServerConfig } from './tlsTypes.ts';
+
+/** Encrypted Client Hello is not implemented: the server name travels in clear in the ClientHello. */
+export const ECH_STATUS: NonNullable<TlsFacts['ech']> = 'not-available';
 
 /** RFC 9001 §4.1.3 leaves buffering to us: we hold at most this many unprocessed bytes per epoch. */
 export const MAX_BUFFERED_HANDSHAKE_BYTES = 64 * 1024;

@@ -1,17 +1,14 @@
 /**
- * The types of the TLS 1.3 handshake's interface: epochs, the client and server configurations,
- * the events it emits and the facts it reports. In a file of their own so that the facade
- * (`tlsHandshake.ts`), the two role machines and their shared queues all import them without
- * importing one another.
+ * The types of the TLS 1.3 handshake's interface: epochs, the client and server configurations
+ * and the events it emits (the facts it reports are `TlsFacts`, shared with the TCP transports).
+ * In a file of their own so that the facade (`tlsHandshake.ts`), the two role machines and their
+ * shared queues all import them without importing one another.
  */
 import type { KeyObject } from 'node:crypto';
 import type { CipherSuiteInfo } from './cipherSuites.ts';
 import type { StoredTicket } from './tickets.ts';
 
 export type Epoch = 'initial' | 'handshake' | 'application';
-
-/** Encrypted Client Hello is not implemented: the server name travels in clear in the ClientHello. */
-export const ECH_STATUS = 'not-available';
 
 export interface TlsClientConfig {
   role: 'client';
@@ -50,17 +47,6 @@ export interface TlsServerConfig {
   groups?: ('x25519' | 'secp256r1')[];
   randomBytes?: (n: number) => Uint8Array;
   now?: () => number;
-}
-
-export interface TlsFacts {
-  version: 'TLSv1.3';
-  cipher: string;
-  group: string;
-  alpn: string | null;
-  serverName: string | null;
-  resumed: boolean;
-  signatureScheme: string | null;
-  ech: typeof ECH_STATUS;
 }
 
 export type TlsEvent =
