@@ -4,6 +4,7 @@
  */
 import type { ArgsOf, CommandName, ResultOf, Result } from './commands.ts';
 import type { EventEnvelope, EventName, Events } from './events.ts';
+import { QuiverError } from './quiverError.ts';
 
 export interface ContractTransport {
   invoke(name: CommandName, args: unknown): Promise<Result<unknown>>;
@@ -12,14 +13,7 @@ export interface ContractTransport {
 }
 
 /** A failed command, as the UI sees it: `code` is stable, `message` is for a person. */
-export class CommandError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-    this.name = 'CommandError';
-  }
-}
+export class CommandError extends QuiverError {}
 
 export interface Api {
   call<K extends CommandName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>>;

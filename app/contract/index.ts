@@ -1,4 +1,5 @@
 export * from './api.ts';
+export * from './quiverError.ts';
 export * from './commands.ts';
 export * from './events.ts';
 export * from './viewModels.ts';
