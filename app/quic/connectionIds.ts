@@ -5,6 +5,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ByteWriter } from './byteWriter.ts';
+import { equalBytes } from './equalBytes.ts';
 import { encodeFrame, type Frame } from './frame.ts';
 import type { SentFrame } from './packetSpace.ts';
 import { QuicError } from './quicError.ts';
@@ -23,10 +24,6 @@ interface LocalCid {
 
 /** We never keep more than this many of our own IDs active, whatever the peer allows. */
 const MAX_LOCAL_CIDS = 4;
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
 
 export type CidEvent = { type: 'cid-issued'; cid: Uint8Array } | { type: 'cid-retired'; cid: Uint8Array };
 

@@ -37,7 +37,9 @@ import {
 import { CRYPTO_ERROR_BASE, QuicError, TransportErrorCode, transportErrorName } from './quicError.ts';
 import { StreamManager } from './streamManager.ts';
 import { LossRecovery } from './lossRecovery.ts';
-import { BASE_PLPMTU, MtuDiscovery } from './mtuDiscovery.ts';
+import { BASE_PLPMTU } from './mtuDiscovery.ts';
+import { equalBytes } from './equalBytes.ts';
+import { PathState, type ValidationFailure } from './path.ts';
 import { ConnectionIds } from './connectionIds.ts';
 import { KeyUpdate } from './keyUpdate.ts';
 import {
@@ -196,12 +198,6 @@ const DEFAULT_TP: Partial<TransportParameters> = {
   activeConnectionIdLimit: 8,
 };
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 export class QuicConnection {
   readonly role: 'client' | 'server';
   readonly tls: TlsSession;
@@ -219,13 +215,6 @@ export class QuicConnection {
   private readonly cidLength: number;
   private readonly resetTokenFor: (cid: Uint8Array) => Uint8Array;
   private readonly keepAliveInterval: number;
-  /** The largest UDP payload we send now: 1200 until path MTU discovery proves more. */
-  private maxDatagramSize: number;
-  /** The upper bound for path MTU discovery (the option; see `setMaxDatagramSize`). */
-  private datagramCeiling: number;
-  private readonly mtu = new MtuDiscovery();
-  /** What the last `path-mtu` event said. */
-  private mtuReported = { size: BASE_PLPMTU, searching: false };
   private now: number;
 
   // Handshake progress.
@@ -239,22 +228,8 @@ export class QuicConnection {
   private receivedFirstServerPacket = false;
   private peerInitialScid: Uint8Array | null = null;
 
-  // Addresses and anti-amplification (RFC 9000 §8.1).
-  private remote: SocketAddress;
-  private addressValidated: boolean;
-  /** RFC 9000 §9.3.2: where to go back to when the validation of a new peer address fails. */
-  private lastValidatedRemote: SocketAddress | null = null;
-  private bytesReceivedOnPath = 0;
-  private bytesSentOnPath = 0;
-
-  // Path validation (RFC 9000 §8.2).
-  private challenge: { data: Uint8Array; to: SocketAddress; sentAt: number; tries: number; pending: boolean } | null =
-    null;
-  private readonly pathResponses: { data: Uint8Array; to: SocketAddress }[] = [];
-  /** Size of the datagram being processed (amplification credit on a path change). */
-  private datagramLength = 0;
-  /** The datagram being built carries PATH_CHALLENGE/PATH_RESPONSE and must be expanded. */
-  private padForPath = false;
+  // The path: address, anti-amplification, validation, datagram size (RFC 9000 §8, §9, §14).
+  private readonly path: PathState;
 
   // Connection IDs (RFC 9000 §5.1).
   private readonly cids: ConnectionIds;
@@ -304,16 +279,13 @@ export class QuicConnection {
     this.role = opts.role;
     this.now = opts.now;
     this.lastActivity = opts.now;
-    this.remote = opts.remoteAddress;
     this.cidLength = opts.cidLength ?? 8;
     this.keepAliveInterval = opts.keepAliveInterval ?? 0;
-    this.maxDatagramSize = MIN_INITIAL_DATAGRAM;
-    this.datagramCeiling = Math.max(MIN_INITIAL_DATAGRAM, opts.maxDatagramSize ?? MIN_INITIAL_DATAGRAM);
-    this.recovery = new LossRecovery(this.spaces, this.maxDatagramSize, {
+    this.recovery = new LossRecovery(this.spaces, MIN_INITIAL_DATAGRAM, {
       role: this.role,
       handshakeConfirmed: () => this.handshakeConfirmed,
       handshakeComplete: () => this.handshakeComplete,
-      amplificationBlocked: () => !this.addressValidated && this.amplificationCredit() <= 0,
+      amplificationBlocked: () => this.path.amplificationBlocked,
       peerMaxAckDelay: () => this.peerTp?.maxAckDelay ?? 25,
     });
     const resetKey = opts.statelessResetKey ?? randomBytes(32);
@@ -325,7 +297,6 @@ export class QuicConnection {
     if (this.role === 'client') {
       this.originalDcid = opts.initialDcid ?? randomBytes(8);
       localCid = opts.localCid ?? randomBytes(this.cidLength);
-      this.addressValidated = true;
       remoteCid = this.originalDcid;
     } else {
       const s = opts.server;
@@ -333,10 +304,19 @@ export class QuicConnection {
       this.originalDcid = s.originalDcid;
       localCid = s.localCid;
       this.retrySourceCid = s.retrySourceCid ?? null;
-      this.addressValidated = s.addressValidated ?? false;
       remoteCid = s.clientScid;
       this.peerInitialScid = s.clientScid;
     }
+    this.path = new PathState({
+      remote: opts.remoteAddress,
+      validated: this.role === 'client' || (opts.server?.addressValidated ?? false),
+      ceiling: opts.maxDatagramSize ?? MIN_INITIAL_DATAGRAM,
+      events: this.events,
+      onDatagramSize: (size) => {
+        this.stats.maxDatagramSize = size;
+        this.recovery.cc.setMaxDatagramSize(size);
+      },
+    });
 
     this.localTp = { ...defaultTransportParameters(), ...DEFAULT_TP, ...opts.transportParams };
     this.cids = new ConnectionIds({
@@ -439,7 +419,7 @@ export class QuicConnection {
   }
 
   get remoteAddress(): SocketAddress {
-    return this.remote;
+    return this.path.remote;
   }
 
   /** What TLS negotiated (version, cipher, group, ALPN, SNI, resumption); null before completion. */
@@ -482,11 +462,9 @@ export class QuicConnection {
       this.closeSendPending = true;
       return;
     }
-    this.datagramLength = data.length;
-    if (sameAddress(from, this.remote)) this.bytesReceivedOnPath += data.length;
     // RFC 9000 §9: "If a client receives packets from an unknown server address, the client MUST
     // discard these packets."
-    else if (this.role === 'client') {
+    if (!this.path.onDatagramReceived(data.length, from) && this.role === 'client') {
       this.stats.packetsDropped++;
       return;
     }
@@ -577,7 +555,7 @@ export class QuicConnection {
     if (header.form === 'long' && header.type === 'handshake' && this.role === 'server') {
       // RFC 9001 §4.9.1: a server discards Initial keys when it first processes a Handshake packet;
       // RFC 9000 §8.1: and a Handshake packet validates the client's address.
-      this.addressValidated = true;
+      this.path.markValidated();
       this.discardSpace(INITIAL);
     }
 
@@ -597,7 +575,7 @@ export class QuicConnection {
     }
 
     // RFC 9000 §9.3: a non-probing packet with the highest packet number from a new address is a migration.
-    const fromNewAddress = !sameAddress(from, this.remote);
+    const fromNewAddress = !sameAddress(from, this.path.remote);
     if (fromNewAddress && isApp && pn > space.largestReceived && nonProbing && this.handshakeConfirmed) {
       this.onPeerAddressChange(from, now);
     }
@@ -681,21 +659,14 @@ export class QuicConnection {
   }
 
   private onPeerAddressChange(from: SocketAddress, now: number): void {
-    const old = this.remote;
-    if (this.addressValidated) this.lastValidatedRemote = old;
-    this.remote = from;
-    // The datagram that moved the path counts towards the new path's amplification credit.
-    this.bytesReceivedOnPath = this.datagramLength;
-    this.bytesSentOnPath = 0;
-    this.addressValidated = false;
     // RFC 9000 §9.4: reset the congestion controller and RTT estimate for the new path unless only
     // the port changed; what was in flight on the old path is resent on the new one.
-    if (old.address !== from.address) {
+    if (this.path.moveTo(from)) {
       this.recovery.resetPath();
       this.restartMtuDiscovery();
     }
     this.abandonInFlight();
-    this.startPathValidation(from, now);
+    this.path.startValidation(from, now);
     this.events.push({ type: 'migrated', remote: from });
   }
 
@@ -704,23 +675,15 @@ export class QuicConnection {
     const app = this.spaces[APPLICATION];
     for (const p of this.recovery.forget(app, this.now)) {
       // A probe forgotten here would otherwise hold discovery forever (one probe at a time).
-      if (p.mtuProbe) this.mtu.onProbeAbandoned(p.size);
+      if (p.mtuProbe) this.path.onProbeAbandoned(p.size);
       this.requeue(app, p.frames);
     }
   }
 
-  /**
-   * RFC 9000 §9.3.2: "an endpoint MUST revert to using the last validated peer address when
-   * validation of a new peer address fails" (a spurious migration: someone replayed a packet
-   * from another address); without one it "MUST close the connection silently".
-   */
-  private onPathValidationFailed(): void {
-    const failed = this.challenge!.to;
-    this.challenge = null;
-    if (!sameAddress(failed, this.remote) || this.addressValidated) return;
-    // A client's own path is validated by definition (it only probes a new local address).
-    const back = this.lastValidatedRemote;
-    if (!back) {
+  /** RFC 9000 §9.3.2: the path validation failed (see `PathState.onTimeout`). */
+  private onPathValidationFailed(failure: ValidationFailure): void {
+    if (failure.kind === 'no-fallback') {
+      const failed = failure.failed;
       this.events.push({
         type: 'closed',
         code: 0,
@@ -733,22 +696,13 @@ export class QuicConnection {
       this.drain();
       return;
     }
-    this.lastValidatedRemote = null;
-    this.remote = back;
-    this.addressValidated = true;
-    this.bytesReceivedOnPath = 0;
-    this.bytesSentOnPath = 0;
-    if (back.address !== failed.address) {
+    if (failure.addressChanged) {
       this.recovery.resetPath();
       this.restartMtuDiscovery();
     }
     // What went to the unanswering address goes again on the old path.
     this.abandonInFlight();
-    this.events.push({ type: 'migrated', remote: back });
-  }
-
-  private startPathValidation(to: SocketAddress, now: number): void {
-    this.challenge = { data: randomBytes(8), to, sentAt: now, tries: 0, pending: true };
+    this.events.push({ type: 'migrated', remote: failure.to });
   }
 
   /**
@@ -764,7 +718,7 @@ export class QuicConnection {
     this.recovery.resetPath();
     this.restartMtuDiscovery();
     this.abandonInFlight();
-    this.startPathValidation(this.remote, now);
+    this.path.startValidation(this.path.remote, now);
     return true;
   }
 
@@ -794,17 +748,10 @@ export class QuicConnection {
         if (this.role === 'server') throw new QuicError('PROTOCOL_VIOLATION', 'NEW_TOKEN from a client', frameType);
         return;
       case 'path_challenge':
-        // RFC 9000 §8.2.2: respond on the path the challenge arrived on.
-        if (this.pathResponses.length < 4) this.pathResponses.push({ data: f.data, to: from });
+        this.path.onChallenge(f.data, from);
         return;
       case 'path_response':
-        if (this.challenge && equalBytes(this.challenge.data, f.data)) {
-          // RFC 9000 §8.2.3: path validation succeeds when a PATH_RESPONSE echoes the challenge data.
-          const to = this.challenge.to;
-          this.challenge = null;
-          if (sameAddress(to, this.remote)) this.addressValidated = true;
-          this.events.push({ type: 'path-validated', remote: to });
-        }
+        this.path.onResponse(f.data);
         return;
     }
   }
@@ -827,9 +774,7 @@ export class QuicConnection {
     const { acked, lost } = this.recovery.onAckReceived(space, f.ranges, ackDelay, now, frameType);
     for (const p of acked) {
       if (space.id === APPLICATION) this.keyUpdate.onPacketAcked(p.keyPhase);
-      if (p.mtuProbe) {
-        if (this.mtu.onProbeAcked(p.size)) this.setDatagramSize(this.mtu.current);
-      } else if (p.size > MIN_INITIAL_DATAGRAM) this.mtu.onLargeAcked();
+      this.path.onPacketAcked(p);
       this.onFramesAcked(space, p.frames);
     }
     this.onPacketsLost(space, lost);
@@ -839,7 +784,11 @@ export class QuicConnection {
     if (lost.length === 0) return;
     this.stats.packetsLost += lost.length;
     for (const p of lost) this.requeue(space, p.frames);
-    if (space.id === APPLICATION) this.onMtuLoss(lost, this.now);
+    if (space.id === APPLICATION) {
+      this.path.onPacketsLost(lost, this.now);
+      this.stats.mtuProbesLost = this.path.mtuProbesLost;
+      this.stats.mtuBlackHoles = this.path.mtuBlackHoles;
+    }
   }
 
   private onFramesAcked(space: PacketSpace, frames: SentFrame[]): void {
@@ -873,7 +822,7 @@ export class QuicConnection {
           this.handshakeDonePending = true;
           break;
         case 'path_challenge':
-          if (this.challenge) this.challenge.pending = true;
+          this.path.onChallengeLost();
           break;
         default:
           break;
@@ -1026,45 +975,24 @@ export class QuicConnection {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Path MTU discovery (RFC 9000 §14.3, RFC 8899): the search itself is in MtuDiscovery.
+  // Path MTU discovery (RFC 9000 §14.3, RFC 8899): the path owns it (PathState, MtuDiscovery).
 
   /**
    * The driver learned a new upper bound for this path's datagrams (the local interface's MTU,
    * after binding or moving to a new socket). Discovery starts over below it.
    */
   setMaxDatagramSize(ceiling: number): void {
-    const next = Math.max(MIN_INITIAL_DATAGRAM, Math.floor(ceiling));
-    if (next === this.datagramCeiling) return;
-    this.datagramCeiling = next;
-    if (this.handshakeConfirmed) this.restartMtuDiscovery();
+    if (this.path.setCeiling(ceiling) && this.handshakeConfirmed) this.restartMtuDiscovery();
   }
 
   /** A new path (or a new bound): back to 1200 bytes until probes prove more. */
   private restartMtuDiscovery(): void {
-    // RFC 9000 §14.3: the peer's max_udp_payload_size bounds what we may send.
-    this.mtu.start(Math.min(this.datagramCeiling, this.peerTp?.maxUdpPayloadSize ?? MIN_INITIAL_DATAGRAM), this.now);
-    this.setDatagramSize(MIN_INITIAL_DATAGRAM);
-  }
-
-  private setDatagramSize(size: number): void {
-    this.maxDatagramSize = size;
-    this.stats.maxDatagramSize = size;
-    this.recovery.cc.setMaxDatagramSize(size);
-    this.reportMtu();
+    this.path.restartMtuDiscovery(this.peerTp?.maxUdpPayloadSize ?? MIN_INITIAL_DATAGRAM, this.now);
   }
 
   /** Whether path MTU discovery is still searching on this path. */
   get pathMtuSearching(): boolean {
-    return this.mtu.searching;
-  }
-
-  /** A `path-mtu` event when the size or the search state changed since the last one. */
-  private reportMtu(): void {
-    const size = this.maxDatagramSize;
-    const searching = this.mtu.searching;
-    if (size === this.mtuReported.size && searching === this.mtuReported.searching) return;
-    this.mtuReported = { size, searching };
-    this.events.push({ type: 'path-mtu', size, searching });
+    return this.path.mtuSearching;
   }
 
   /**
@@ -1074,40 +1002,17 @@ export class QuicConnection {
    */
   private transmitMtuProbe(now: number): { data: Uint8Array; to: SocketAddress } | undefined {
     const space = this.spaces[APPLICATION];
-    // Not while the path itself is being validated: that answer comes first.
-    if (!this.handshakeConfirmed || !space.writeKeys || this.challenge || space.probes > 0) return undefined;
-    const size = this.mtu.probeSize(now, Math.min(this.recovery.cc.available, this.amplificationCredit()));
-    if (size === null) {
-      // probeSize is where the search notices it is over.
-      this.reportMtu();
-      return undefined;
-    }
+    if (!this.handshakeConfirmed || !space.writeKeys || space.probes > 0) return undefined;
+    const size = this.path.mtuProbeSize(now, this.recovery.cc.available);
+    if (size === null) return undefined;
     const frames = SCRATCH[APPLICATION].reset();
     encodeFrame(frames, { type: 'ping' });
     const pad = size - this.headerLength(space) - AEAD_TAG_LENGTH - frames.offset;
     const data = this.sealPacket(space, frames.finish(), [{ t: 'ping' }], true, pad, true);
-    this.mtu.onProbeSent(size);
-    this.stats.mtuProbesSent = this.mtu.probesSent;
-    this.bytesSentOnPath += data.length;
+    this.path.onMtuProbeSent(size, data.length);
+    this.stats.mtuProbesSent = this.path.mtuProbesSent;
     this.stats.bytesSent += data.length;
-    return { data, to: this.remote };
-  }
-
-  /** Loss of packets that were not probes: only-large losses may mean the path shrank (a black hole). */
-  private onMtuLoss(lost: SentPacket[], now: number): void {
-    let large = false;
-    let small = false;
-    for (const p of lost) {
-      if (p.mtuProbe) {
-        this.mtu.onProbeLost(p.size);
-        this.stats.mtuProbesLost = this.mtu.probesLost;
-      } else if (p.size <= MIN_INITIAL_DATAGRAM) small = true;
-      else large = true;
-    }
-    if (large && !small && this.mtu.onLargeLoss(now)) {
-      this.stats.mtuBlackHoles = this.mtu.blackHoles;
-      this.setDatagramSize(MIN_INITIAL_DATAGRAM);
-    }
+    return { data, to: this.path.remote };
   }
 
   /** Client: the verifier accepted the server's certificate; the handshake may finish. */
@@ -1239,9 +1144,9 @@ export class QuicConnection {
     t = Math.min(t, this.keyUpdate.discardDeadline);
     if (this.keepAliveInterval && this.handshakeComplete && !this.pingPending)
       t = Math.min(t, Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval);
-    if (this.challenge) t = Math.min(t, this.challenge.sentAt + 3 * this.ptoDuration(APPLICATION));
+    t = Math.min(t, this.path.validationDeadline(this.ptoDuration(APPLICATION)));
     // A probe that is due goes with the next transmit; only a future one needs the timer.
-    const probeAt = this.mtu.deadline;
+    const probeAt = this.path.mtuDeadline;
     if (probeAt > this.now) t = Math.min(t, probeAt);
     return t === Infinity ? undefined : t;
   }
@@ -1284,15 +1189,8 @@ export class QuicConnection {
         now >= Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval
       )
         this.pingPending = true;
-      if (this.challenge && now >= this.challenge.sentAt + 3 * this.ptoDuration(APPLICATION)) {
-        // RFC 9000 §8.2.4: give up after a few attempts. An attempt the anti-amplification
-        // limit kept from leaving counts too: nothing else would end it.
-        if (++this.challenge.tries >= 3) this.onPathValidationFailed();
-        else {
-          this.challenge.pending = true;
-          this.challenge.sentAt = now;
-        }
-      }
+      const failure = this.path.onTimeout(now, this.ptoDuration(APPLICATION));
+      if (failure) this.onPathValidationFailed(failure);
       if (now >= this.recovery.timer && !this.isClosed) this.onLossDetectionTimeout(now);
     });
   }
@@ -1322,12 +1220,6 @@ export class QuicConnection {
   // ---------------------------------------------------------------------------------------------
   // Output
 
-  private amplificationCredit(): number {
-    // RFC 9000 §8.1: before validating the client's address, a server MUST NOT send more than three times what it received.
-    if (this.addressValidated) return Infinity;
-    return 3 * this.bytesReceivedOnPath - this.bytesSentOnPath;
-  }
-
   /**
    * Returns the next datagram to send and where, or undefined when nothing is due (then wait
    * for input or `pollTimeout()`). Call repeatedly until undefined.
@@ -1351,9 +1243,8 @@ export class QuicConnection {
     if (this.state === 'closing') return this.transmitClose();
 
     // Path responses to another address go in their own datagram (RFC 9000 §8.2.2).
-    const foreign = this.pathResponses.findIndex((r) => !sameAddress(r.to, this.remote));
-    if (foreign >= 0 && this.spaces[APPLICATION].writeKeys) {
-      const r = this.pathResponses.splice(foreign, 1)[0]!;
+    const r = this.spaces[APPLICATION].writeKeys ? this.path.takeForeignResponse() : undefined;
+    if (r) {
       const w = new ByteWriter(16);
       encodeFrame(w, { type: 'path_response', data: r.data });
       // §8.2.2: expanded to 1200 bytes; one such datagram per challenge stays within 3x of the
@@ -1372,11 +1263,11 @@ export class QuicConnection {
     const probe = this.transmitMtuProbe(now);
     if (probe) return probe;
 
-    const credit = this.amplificationCredit();
+    const credit = this.path.amplificationCredit();
     // PTO probes go at 1200 bytes: if the path stopped carrying larger datagrams (a black hole),
     // they still get through and their acknowledgment declares the large packets lost.
     const app = this.spaces[APPLICATION];
-    const limit = Math.min(app.probes > 0 ? MIN_INITIAL_DATAGRAM : this.maxDatagramSize, credit);
+    const limit = Math.min(app.probes > 0 ? MIN_INITIAL_DATAGRAM : this.path.maxDatagramSize, credit);
     if (limit < 64) return undefined;
     const parts: Uint8Array[] = [];
     let used = 0;
@@ -1405,8 +1296,7 @@ export class QuicConnection {
       pad = Math.max(0, Math.min(MIN_INITIAL_DATAGRAM, credit) - used);
     // RFC 9000 §8.2.1/§8.2.2: datagrams with PATH_CHALLENGE or PATH_RESPONSE are expanded to 1200
     // bytes unless the anti-amplification limit does not permit it.
-    if (this.padForPath) {
-      this.padForPath = false;
+    if (this.path.takePadForPath()) {
       pad = Math.max(pad, Math.min(MIN_INITIAL_DATAGRAM, credit) - used);
     }
     for (let i = 0; i < builds.length; i++) {
@@ -1427,11 +1317,11 @@ export class QuicConnection {
       }
     }
     const total = data.length;
-    this.bytesSentOnPath += total;
+    this.path.onSent(total);
     this.stats.bytesSent += total;
     // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
     if (this.role === 'client' && builds.some((b) => b.space.id === HANDSHAKE)) this.discardSpace(INITIAL);
-    return { data, to: this.remote };
+    return { data, to: this.path.remote };
   }
 
   private transmitClose(): { data: Uint8Array; to: SocketAddress } | undefined {
@@ -1470,7 +1360,7 @@ export class QuicConnection {
       data.set(p, o);
       o += p.length;
     }
-    return { data, to: this.remote };
+    return { data, to: this.path.remote };
   }
 
   /** Exact header length of the next packet in `space` (including its packet number). */
@@ -1513,10 +1403,10 @@ export class QuicConnection {
 
     // Congestion and pacing gate everything ack-eliciting, except PTO probes (RFC 9002 §7.5).
     const probe = space.probes > 0;
-    let cwndOk = probe || this.recovery.cc.available >= Math.min(room, this.maxDatagramSize);
+    let cwndOk = probe || this.recovery.cc.available >= Math.min(room, this.path.maxDatagramSize);
     if (cwndOk && !probe && isApp) {
       const wait = this.recovery.cc.pacingDelay(
-        this.maxDatagramSize,
+        this.path.maxDatagramSize,
         now,
         this.recovery.rtt.hasSample ? this.recovery.rtt.smoothedRtt : 0,
       );
@@ -1581,19 +1471,7 @@ export class QuicConnection {
       sent.push({ t: 'handshake_done' });
       this.handshakeDonePending = false;
     }
-    while (this.pathResponses.length > 0 && fits(9)) {
-      const idx = this.pathResponses.findIndex((r) => sameAddress(r.to, this.remote));
-      if (idx < 0) break;
-      encodeFrame(w, { type: 'path_response', data: this.pathResponses.splice(idx, 1)[0]!.data });
-      this.padForPath = true;
-    }
-    if (this.challenge?.pending && sameAddress(this.challenge.to, this.remote) && fits(9)) {
-      encodeFrame(w, { type: 'path_challenge', data: this.challenge.data });
-      sent.push({ t: 'path_challenge' });
-      this.padForPath = true;
-      this.challenge.pending = false;
-      this.challenge.sentAt = this.now;
-    }
+    this.path.writeFrames(w, sent, room, this.now);
     this.streams.writeControlFrames(w, sent, room);
     this.cids.writeFrames(w, sent, room);
     return w.offset > start;

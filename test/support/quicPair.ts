@@ -282,13 +282,13 @@ export class Pair {
     const c = this.client as unknown as {
       spaces: { nextPn: number; writeKeys: PacketKeys | null }[];
       cids: { remote: Uint8Array };
-      keyPhase: number;
+      keyUpdate: { phase: number };
     };
     const space = c.spaces[2]!;
     if (!space.writeKeys || !this.server) return false;
     const cid = c.cids.remote;
     const header = new Uint8Array(1 + cid.length + 4);
-    header[0] = 0x40 | (c.keyPhase << 2) | 3;
+    header[0] = 0x40 | (c.keyUpdate.phase << 2) | 3;
     header.set(cid, 1);
     const frames = new Uint8Array(Math.max(payload.length, 24));
     frames.set(payload);

@@ -266,7 +266,7 @@ describe('QuicConnection path MTU discovery (RFC 9000 §14.3)', () => {
     const p = new Pair({ client: { maxDatagramSize: 8192 }, server: { maxDatagramSize: 8192 }, link: { mtu: 4000 } });
     p.handshake();
     const inFlight = (c: QuicConnection): number | null =>
-      (c as unknown as { mtu: { inFlight: number | null } }).mtu.inFlight;
+      (c as unknown as { path: { mtu: { inFlight: number | null } } }).path.mtu.inFlight;
     p.driveUntil(() => inFlight(p.server!) !== null);
     // Same address, new port: the path's size stands (RFC 9000 §14.2), what was in flight is resent.
     p.natRewrite = { address: p.clientAddr.address, port: p.clientAddr.port + 1 };

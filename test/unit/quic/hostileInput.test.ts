@@ -16,7 +16,6 @@ import { Pair } from '../../support/quicPair.ts';
 interface ClientInternals {
   spaces: { nextPn: number; writeKeys: PacketKeys | null }[];
   cids: { remote: Uint8Array; initialLocal: Uint8Array };
-  keyPhase: number;
 }
 
 function encode(frames: (Frame | Uint8Array)[]): Uint8Array {
