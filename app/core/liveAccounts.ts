@@ -1,0 +1,218 @@
+/**
+ * The accounts that are connected or connecting: one `AccountSession` per enabled account, the state
+ * the UI sees of it (status, bound JID, error, presence), and what its callbacks do with what the
+ * server sends (roster, messages, the outbox, security records).
+ */
+import type {
+  AccountStatus,
+  AccountView,
+  EventEnvelope,
+  PresenceView,
+  RosterItemView,
+  SecurityRecord,
+  UserError,
+} from '../contract/index.ts';
+import type { AccountRow, Storage } from '../storage/storage.ts';
+import type { SecretStore } from '../storage/secretStore.ts';
+import { AccountSession } from '../connect/accountSession.ts';
+import { buildConnectDeps } from '../connect/connectDeps.ts';
+import type { DecisionContext } from '../connect/connectError.ts';
+import { normalizeBareJid } from '../storage/normalizeJid.ts';
+
+export interface LiveAccountsDeps {
+  storage: Storage;
+  secrets: SecretStore;
+  emit(event: EventEnvelope): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** The keys the person accepted once, taken by each connection attempt as it starts. */
+  takeAcceptedOnce(accountId: string): ReadonlySet<string>;
+  /** A connection attempt stopped at a certificate only the person can decide on. */
+  decisionNeeded(accountId: string, jid: string, context: DecisionContext): void;
+}
+
+/** What the UI sees of one running account. */
+interface Live {
+  session: AccountSession;
+  status: AccountStatus;
+  boundJid: string | null;
+  error: UserError | null;
+  presence: Map<string, PresenceView>;
+}
+
+export class LiveAccounts {
+  readonly #deps: LiveAccountsDeps;
+  readonly #live = new Map<string, Live>();
+
+  constructor(deps: LiveAccountsDeps) {
+    this.#deps = deps;
+  }
+
+  /** The account as the UI shows it: its row, with the state of its session when one runs. */
+  view(row: AccountRow): AccountView {
+    const state = this.#live.get(row.id);
+    return {
+      id: row.id,
+      jid: row.jid,
+      enabled: row.enabled,
+      status: row.enabled ? (state?.status ?? 'offline') : 'disabled',
+      boundJid: state?.boundJid ?? null,
+      error: state?.error ?? null,
+      settings: row.settings,
+    };
+  }
+
+  /** The stored roster with the presence this session has seen. */
+  rosterView(accountId: string): RosterItemView[] {
+    const presence = this.#live.get(accountId)?.presence;
+    return this.#deps.storage
+      .listRoster(accountId)
+      .map((item) => ({ ...item, presence: presence?.get(item.jid) ?? null }));
+  }
+
+  /** Starts a session for the account unless one runs already. */
+  start(row: AccountRow): void {
+    if (this.#live.has(row.id)) return;
+    const state = this.#create(row);
+    this.#live.set(row.id, state);
+    state.session.start();
+  }
+
+  /** Stops the account's session, if any; resolves when its stream is closed. */
+  async stop(accountId: string): Promise<void> {
+    const state = this.#live.get(accountId);
+    if (!state) return;
+    this.#live.delete(accountId);
+    await state.session.stop();
+  }
+
+  /** Stops the account's session and starts a new one if the account is (still) enabled. */
+  async reconnect(accountId: string): Promise<void> {
+    await this.stop(accountId);
+    const row = this.#deps.storage.getAccount(accountId);
+    if (row?.enabled) this.start(row);
+  }
+
+  /** Takes the account offline and disabled, showing `error` until it is enabled again. */
+  async disable(accountId: string, error: UserError): Promise<void> {
+    const state = this.#live.get(accountId);
+    if (state) {
+      state.status = 'error';
+      state.error = error;
+    }
+    const row = this.#deps.storage.setAccountEnabled(accountId, false);
+    this.#deps.emit({ name: 'account.changed', payload: { account: this.view(row) } });
+    await this.stop(accountId);
+  }
+
+  /** Sends what the outbox holds now, when the account is online (else its next login does). */
+  flushOutbox(accountId: string): void {
+    this.#live.get(accountId)?.session.flushOutbox();
+  }
+
+  /** Stops every session; resolves when all streams are closed. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#live.keys()].map((id) => this.stop(id)));
+  }
+
+  #create(row: AccountRow): Live {
+    const { storage, secrets, emit, log } = this.#deps;
+    const accountId = row.id;
+    const state: Omit<Live, 'session'> = {
+      status: 'offline',
+      boundJid: null,
+      error: null,
+      presence: new Map(),
+    };
+    const rosterChanged = () =>
+      emit({ name: 'roster.changed', payload: { accountId, items: this.rosterView(accountId) } });
+    const session = new AccountSession(
+      {
+        accountId,
+        jid: row.jid,
+        preference: row.settings.transport,
+        password: () => secrets.get(accountId, row.jid),
+        deps: () =>
+          buildConnectDeps(
+            storage.getAccount(accountId)?.settings ?? row.settings,
+            storage.getGlobalSettings(),
+            (record) => this.#saveRecord(record),
+            {
+              storage,
+              accountId,
+              acceptOnce: this.#deps.takeAcceptedOnce(accountId),
+            },
+          ),
+      },
+      {
+        status: (status, boundJid, error) => {
+          state.status = status;
+          state.boundJid = boundJid;
+          state.error = error;
+          const current = storage.getAccount(accountId);
+          if (current) emit({ name: 'account.changed', payload: { account: this.view(current) } });
+        },
+        roster: (items, ver) => {
+          storage.replaceRoster(
+            accountId,
+            items.filter((item) => this.#acceptableJid(item.jid, 'roster item')),
+            ver,
+          );
+          rosterChanged();
+        },
+        rosterPush: (item) => {
+          if (!this.#acceptableJid(item.jid, 'roster push')) return;
+          storage.upsertRosterItem(accountId, item);
+          rosterChanged();
+        },
+        presence: (jid, presence) => {
+          if (presence) state.presence.set(jid, presence);
+          else state.presence.delete(jid);
+          emit({ name: 'presence.changed', payload: { accountId, jid, presence } });
+        },
+        message: (from, id, body) => {
+          if (!this.#acceptableJid(from, 'message sender')) return;
+          const { message, inserted } = storage.insertMessage({
+            accountId,
+            peer: from,
+            direction: 'in',
+            body,
+            stanzaId: id,
+            at: Date.now(),
+            state: 'received',
+          });
+          if (inserted) emit({ name: 'message.added', payload: { message } });
+        },
+        outbox: () =>
+          storage
+            .queuedMessages(accountId)
+            .map((m) => ({ localId: m.id, to: m.peer, stanzaId: m.stanzaId, body: m.body })),
+        sent: (localId) => {
+          emit({ name: 'message.updated', payload: { message: storage.setMessageState(localId, 'sent') } });
+        },
+        saveRecord: (record) => this.#saveRecord(record),
+        decisionNeeded: (context) => this.#deps.decisionNeeded(accountId, row.jid, context),
+        log: (level, message) => log(level, message),
+      },
+    );
+    return Object.assign(state, { session });
+  }
+
+  #saveRecord(record: SecurityRecord): void {
+    this.#deps.storage.saveConnection(record);
+    this.#deps.emit({ name: 'connection.recorded', payload: { record: structuredClone(record) } });
+  }
+
+  /** A server may send anything: a JID storage cannot take is dropped with a log line, never a crash. */
+  #acceptableJid(jid: string, what: string): boolean {
+    try {
+      normalizeBareJid(jid);
+      return true;
+    } catch (error) {
+      this.#deps.log(
+        'warn',
+        `ignored a ${what} with an invalid JID ${JSON.stringify(jid.slice(0, 100))}: ${(error as Error).message}`,
+      );
+      return false;
+    }
+  }
+}
