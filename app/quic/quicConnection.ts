@@ -152,6 +152,8 @@ export interface ClientConnectOptions extends CommonConnectionOptions {
   initialDcid?: Uint8Array;
   /** A ticket from an earlier `session-ticket` event, for resumption (no 0-RTT). */
   ticket?: StoredTicket | null;
+  /** Wall clock, ms since the Unix epoch (the driver's Date.now): dates session tickets (TLS `now`). */
+  wallClock: () => number;
 }
 
 export interface ServerAcceptOptions extends CommonConnectionOptions {
@@ -169,6 +171,8 @@ export interface ServerAcceptOptions extends CommonConnectionOptions {
   /** After a Retry: the Source Connection ID of our Retry packet (its token validated the address). */
   retrySourceCid?: Uint8Array;
   addressValidated?: boolean;
+  /** Wall clock, ms since the Unix epoch (the driver's Date.now): dates session tickets (TLS `now`). */
+  wallClock: () => number;
 }
 
 type State = 'handshake' | 'established' | 'closing' | 'draining' | 'drained';
@@ -357,6 +361,7 @@ export class QuicConnection {
           alpn: opts.alpn,
           transportParameters,
           sessionTicket: opts.ticket ?? null,
+          now: opts.wallClock,
         }),
     });
     conn.start();
@@ -383,6 +388,7 @@ export class QuicConnection {
           transportParameters,
           certificateChain: opts.certificateChain,
           privateKey: opts.privateKey,
+          now: opts.wallClock,
         };
         if (opts.selectCertificate) config.selectCertificate = opts.selectCertificate;
         if (opts.ticketKey) config.ticketKey = opts.ticketKey;

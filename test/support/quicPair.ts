@@ -95,6 +95,7 @@ export class Pair {
       alpn: ['xmpp-client'],
       remoteAddress: this.serverAddr,
       now: this.now,
+      wallClock: Date.now,
       ...opts.client,
     });
   }
@@ -132,6 +133,7 @@ export class Pair {
       localCid: Uint8Array.from([9, 9, 9, 9, 1, 2, 3, 4]),
       remoteAddress: from,
       now: this.now,
+      wallClock: Date.now,
       ...this.serverOptions,
     });
   }

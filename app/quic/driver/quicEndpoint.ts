@@ -51,7 +51,7 @@ export interface ListenOptions extends Pick<
  */
 export type EndpointConnectOptions = Omit<
   ClientConnectOptions,
-  'now' | 'cidLength' | 'statelessResetKey' | 'resetTokenFor'
+  'now' | 'wallClock' | 'cidLength' | 'statelessResetKey' | 'resetTokenFor'
 >;
 
 function key(cid: Uint8Array): string {
@@ -144,6 +144,7 @@ export class QuicEndpoint {
       // Discovery starts once the path's ceiling is known (setPathCeiling).
       maxDatagramSize: undefined,
       now: performance.now(),
+      wallClock: Date.now,
       cidLength: CID_LENGTH,
       resetTokenFor: (cid) => defaultResetToken(this.resetKey, cid),
     });
@@ -280,6 +281,7 @@ export class QuicEndpoint {
       localCid: randomBytes(CID_LENGTH),
       remoteAddress: from,
       now: performance.now(),
+      wallClock: Date.now,
       cidLength: CID_LENGTH,
       resetTokenFor: (cid) => defaultResetToken(this.resetKey, cid),
       addressValidated,

@@ -2,7 +2,7 @@
  * The client side of the TLS 1.3 handshake for QUIC (RFC 8446bis §2, §4; RFC 9001 §4, §8).
  * Driven by TlsHandshake, which frames messages and checks epochs; this class checks order and content.
  */
-import { isIP } from 'node:net';
+import { isIP } from '../../security/ipLiteral.ts';
 import { Alert, QUIC_PROTOCOL_VIOLATION, fail } from './alerts.ts';
 import { cipherSuiteById, DEFAULT_CIPHER_SUITES, type CipherSuiteInfo } from './cipherSuites.ts';
 import {

@@ -1,5 +1,6 @@
 /**
- * The TLS 1.3 handshake for QUIC, sans-IO (RFC 9001 §4): no record layer, no sockets, no timers.
+ * The TLS 1.3 handshake for QUIC, sans-IO (RFC 9001 §4): no record layer, no sockets, no timers,
+ * no clock of its own (session tickets are dated by the config's `now`, which the driver supplies).
  * Handshake bytes go in and out per epoch as the contents of CRYPTO frames.
  *
  * Driving it (quinn-proto style):
@@ -50,11 +51,10 @@ export class TlsHandshake {
   constructor(config: TlsClientConfig | TlsServerConfig) {
     if (config.alpn.length === 0) throw new Error('TLS config: RFC 9001 §8.1 requires at least one ALPN protocol');
     const random = config.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n)));
-    const now = config.now ?? Date.now;
     this.role =
       config.role === 'client'
-        ? new ClientHandshake(config, this.io, random, now)
-        : new ServerHandshake(config, this.io, random, now);
+        ? new ClientHandshake(config, this.io, random, config.now)
+        : new ServerHandshake(config, this.io, random, config.now);
   }
 
   /** Client: queues the ClientHello. Server: no-op. Poll afterwards. */

@@ -23,8 +23,12 @@ export interface TlsClientConfig {
   /** Resumption (PSK with psk_dhe_ke); 0-RTT is not offered. */
   sessionTicket?: StoredTicket | null;
   randomBytes?: (n: number) => Uint8Array;
-  /** Wall clock in ms, for ticket ages; defaults to Date.now. */
-  now?: () => number;
+  /**
+   * Wall clock, ms since the Unix epoch, read when a ticket is stored and offered (its age,
+   * RFC 8446bis §4.2.11.1). The driver supplies it (Date.now): a ticket outlives the connection
+   * and the process, so the connection's monotonic `now` cannot date it.
+   */
+  now: () => number;
 }
 
 export interface TlsServerConfig {
@@ -46,7 +50,8 @@ export interface TlsServerConfig {
   /** Groups the server accepts, in preference order for a HelloRetryRequest. */
   groups?: ('x25519' | 'secp256r1')[];
   randomBytes?: (n: number) => Uint8Array;
-  now?: () => number;
+  /** Wall clock, ms since the Unix epoch, as for the client: a ticket's issue time and its expiry. */
+  now: () => number;
 }
 
 export type TlsEvent =
