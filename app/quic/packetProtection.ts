@@ -123,13 +123,6 @@ export function sealPayloadInto(
   return o + AEAD_TAG_LENGTH;
 }
 
-/** AEAD-encrypts `plaintext` with the header as associated data; returns ciphertext || tag. */
-export function sealPayload(keys: PacketKeys, pn: number, header: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const out = new Uint8Array(plaintext.length + AEAD_TAG_LENGTH);
-  sealPayloadInto(keys, pn, header, plaintext, out, 0);
-  return out;
-}
-
 /** AEAD-decrypts ciphertext || tag; returns null when authentication fails (RFC 9001 §5.3: the packet is discarded). */
 export function openPayload(keys: PacketKeys, pn: number, header: Uint8Array, sealed: Uint8Array): Uint8Array | null {
   if (sealed.length < AEAD_TAG_LENGTH) return null;
