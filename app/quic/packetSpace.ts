@@ -12,6 +12,11 @@ export const INITIAL: SpaceId = 0;
 export const HANDSHAKE: SpaceId = 1;
 export const APPLICATION: SpaceId = 2;
 export const SPACE_NAMES = ['initial', 'handshake', 'application'] as const;
+/**
+ * The most ACK ranges we send; the receive record keeps a few times as many (RFC 9000 §13.2.4:
+ * ranges below an acknowledged ACK need not be repeated).
+ */
+export const MAX_ACK_RANGES = 32;
 
 /** What a sent packet carried that must be repaired if it is lost (RFC 9000 §13.3). */
 export type SentFrame =

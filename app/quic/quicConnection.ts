@@ -14,21 +14,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { ByteWriter } from './byteWriter.ts';
 import { allowedInHandshakeEpochs, decodeFrames, encodeFrame, isAckEliciting, isProbing, type Frame } from './frame.ts';
-import { packetNumberLength } from './packetNumber.ts';
-import {
-  parseHeader,
-  protectPacket,
-  QUIC_V1,
-  unprotectPacket,
-  writeLongHeader,
-  type PacketHeader,
-} from './packetHeader.ts';
+import { parseHeader, QUIC_V1, unprotectPacket, type PacketHeader } from './packetHeader.ts';
 import { AEAD_TAG_LENGTH, derivePacketKeys, initialKeys, retryIntegrityTag } from './packetProtection.ts';
 import {
   APPLICATION,
   HANDSHAKE,
   INITIAL,
   PacketSpace,
+  MAX_ACK_RANGES,
   SPACE_NAMES,
   type SentFrame,
   type SentPacket,
@@ -40,6 +33,7 @@ import { LossRecovery } from './lossRecovery.ts';
 import { BASE_PLPMTU } from './mtuDiscovery.ts';
 import { equalBytes } from './equalBytes.ts';
 import { PathState, type ValidationFailure } from './path.ts';
+import { PacketBuilder, type PacketIds } from './packetBuilder.ts';
 import { ConnectionIds } from './connectionIds.ts';
 import { KeyUpdate } from './keyUpdate.ts';
 import {
@@ -48,7 +42,6 @@ import {
   encodeTransportParameters,
   type TransportParameters,
 } from './transportParameters.ts';
-import { varintLength } from './varint.ts';
 import {
   TlsHandshake,
   type Epoch,
@@ -180,13 +173,6 @@ type State = 'handshake' | 'established' | 'closing' | 'draining' | 'drained';
 /** Bytes of CRYPTO data we buffer beyond the read offset before CRYPTO_BUFFER_EXCEEDED (RFC 9000 §7.5 allows >= 4096). */
 const MAX_CRYPTO_BUFFER = 64 * 1024;
 const MIN_INITIAL_DATAGRAM = BASE_PLPMTU;
-const MAX_ACK_RANGES = 32;
-/**
- * Per-space frame scratch buffers, shared by every connection: a packet is assembled here and
- * sealed into fresh memory within one synchronous `pollTransmit`, so connections never overlap,
- * and a scratch grown to a 64 KiB datagram is paid for once, not per connection.
- */
-const SCRATCH = [new ByteWriter(2048), new ByteWriter(2048), new ByteWriter(2048)] as const;
 
 const DEFAULT_TP: Partial<TransportParameters> = {
   maxIdleTimeout: 30_000,
@@ -242,13 +228,12 @@ export class QuicConnection {
   private readonly keyUpdate = new KeyUpdate();
 
   private readonly streams: StreamManager;
+  private readonly builder = new PacketBuilder();
 
   // Timers.
   private idleDeadline = Infinity;
   private closeDeadline = Infinity;
   private pacingDeadline = Infinity;
-  /** Room for a short header: first byte, the longest connection ID, a 4-byte packet number. */
-  private readonly shortHeaderScratch = new Uint8Array(1 + 20 + 4);
   private lastActivity: number;
   private lastAckElicitingSent = -Infinity;
   private pingPending = false;
@@ -1011,7 +996,7 @@ export class QuicConnection {
     if (!this.handshakeConfirmed || !space.writeKeys || space.probes > 0) return undefined;
     const size = this.path.mtuProbeSize(now, this.recovery.cc.available);
     if (size === null) return undefined;
-    const frames = SCRATCH[APPLICATION].reset();
+    const frames = this.builder.frames(APPLICATION);
     encodeFrame(frames, { type: 'ping' });
     const pad = size - this.headerLength(space) - AEAD_TAG_LENGTH - frames.offset;
     const data = this.sealPacket(space, frames.finish(), [{ t: 'ping' }], true, pad, true);
@@ -1311,17 +1296,7 @@ export class QuicConnection {
       const frames = b.frames.finish();
       parts.push(this.sealPacket(b.space, frames, b.sent, b.ackEliciting, last ? pad : 0));
     }
-    let data = parts[0]!;
-    if (parts.length > 1) {
-      let total = 0;
-      for (const p of parts) total += p.length;
-      data = new Uint8Array(total);
-      let o = 0;
-      for (const p of parts) {
-        data.set(p, o);
-        o += p.length;
-      }
-    }
+    const data = this.builder.coalesce(parts);
     const total = data.length;
     this.path.onSent(total);
     this.stats.bytesSent += total;
@@ -1369,13 +1344,15 @@ export class QuicConnection {
     return { data, to: this.path.remote };
   }
 
+  /** The connection IDs and token for the next packet's header. */
+  private packetIds(): PacketIds {
+    // A server's retryToken stays empty: its Initial packets carry a zero-length token.
+    return { dcid: this.cids.remote, scid: this.cids.initialLocal, token: this.retryToken };
+  }
+
   /** Exact header length of the next packet in `space` (including its packet number). */
   private headerLength(space: PacketSpace): number {
-    const pnLen = packetNumberLength(space.nextPn, space.largestAcked);
-    if (space.id === APPLICATION) return 1 + this.cids.remote.length + pnLen;
-    const base = 1 + 4 + 1 + this.cids.remote.length + 1 + this.cids.initialLocal.length + 2 + pnLen;
-    if (space.id === INITIAL) return base + varintLength(this.retryToken.length) + this.retryToken.length;
-    return base;
+    return this.builder.headerLength(space, this.packetIds());
   }
 
   /**
@@ -1388,24 +1365,14 @@ export class QuicConnection {
     now: number,
   ): { frames: ByteWriter; sent: SentFrame[]; ackEliciting: boolean } | null {
     let room = roomIn;
-    const w = SCRATCH[space.id].reset();
+    const w = this.builder.frames(space.id);
     const sent: SentFrame[] = [];
     const isApp = space.id === APPLICATION;
 
     // ACK: never congestion-limited (RFC 9002 §7). A delayed ACK rides along with anything else
     // we send in this space; on its own it waits for ackNeeded (RFC 9000 §13.2.1).
-    let ackFrame: Uint8Array | null = null;
-    let ackLargest = -1;
-    if ((space.ackNeeded || space.unackedEliciting > 0) && !space.received.isEmpty) {
-      const ranges = space.received.descending().slice(0, MAX_ACK_RANGES);
-      const delayUs = Math.max(0, Math.round((now - space.largestReceivedTime) * 1000));
-      const delay = isApp ? Math.floor(delayUs / 2 ** this.localTp.ackDelayExponent) : 0;
-      const aw = new ByteWriter(64);
-      encodeFrame(aw, { type: 'ack', delay, ranges: ranges.map(([lo, hi]) => [lo, hi - 1] as const), ecn: null });
-      ackFrame = aw.finish();
-      ackLargest = ranges[0]![1] - 1;
-      room -= ackFrame.length;
-    }
+    const ack = this.builder.ackFrame(space, now, this.localTp.ackDelayExponent);
+    if (ack) room -= ack.frame.length;
 
     // Congestion and pacing gate everything ack-eliciting, except PTO probes (RFC 9002 §7.5).
     const probe = space.probes > 0;
@@ -1426,27 +1393,7 @@ export class QuicConnection {
 
     if (cwndOk) {
       // CRYPTO: lost ranges first, then new data.
-      const cs = space.cryptoSend;
-      while (fits(16)) {
-        const lost = cs.retransmit.first();
-        let lo: number;
-        let hi: number;
-        if (lost) {
-          lo = lost[0];
-          hi = lost[1];
-        } else if (cs.unsent > 0) {
-          lo = cs.sentOffset;
-          hi = cs.writeOffset;
-        } else break;
-        const overhead = 1 + varintLength(lo) + 2;
-        hi = Math.min(hi, lo + room - w.offset - overhead);
-        if (hi <= lo) break;
-        encodeFrame(w, { type: 'crypto', offset: lo, data: cs.read(lo, hi) });
-        if (lost) cs.retransmit.remove(lo, hi);
-        else cs.sentOffset = hi;
-        sent.push({ t: 'crypto', offset: lo, len: hi - lo });
-        ackEliciting = true;
-      }
+      if (this.builder.cryptoFrames(space, w, sent, room)) ackEliciting = true;
       if (isApp) ackEliciting = this.buildControlFrames(w, sent, room) || ackEliciting;
       if (isApp && this.handshakeComplete && this.peerAccepted)
         ackEliciting = this.streams.writeStreamFrames(w, sent, room) || ackEliciting;
@@ -1458,9 +1405,9 @@ export class QuicConnection {
       if (isApp && ackEliciting) this.pingPending = false;
       if (probe && ackEliciting) space.probes--;
     }
-    if (ackFrame && (space.ackNeeded || w.offset > 0)) {
-      w.bytes(ackFrame);
-      sent.push({ t: 'ack', largest: ackLargest });
+    if (ack && (space.ackNeeded || w.offset > 0)) {
+      w.bytes(ack.frame);
+      sent.push({ t: 'ack', largest: ack.largest });
       space.ackNeeded = false;
       space.ackDeadline = Infinity;
       space.unackedEliciting = 0;
@@ -1492,39 +1439,8 @@ export class QuicConnection {
     mtuProbe = false,
   ): Uint8Array {
     const keys = space.writeKeys!;
-    const pn = space.nextPn++;
-    const pnLen = packetNumberLength(pn, space.largestAcked);
-    // RFC 9001 §5.4.2: the sample needs at least 4 bytes of packet number plus payload before it.
-    const minPayload = Math.max(0, 4 - pnLen - frames.length);
-    const padding = Math.max(pad, minPayload);
-    let payload = frames;
-    if (padding > 0) {
-      payload = new Uint8Array(frames.length + padding);
-      payload.set(frames, 0);
-    }
-    let packet: Uint8Array;
-    if (space.id === APPLICATION) {
-      // protectPacket copies the header into the packet: one scratch buffer serves every packet.
-      const header = this.shortHeaderScratch;
-      // RFC 9000 §17.3.1: Header Form 0, Fixed Bit 1, Spin 0, Reserved 0, Key Phase, PN Length.
-      header[0] = 0x40 | (this.keyUpdate.phase << 2) | (pnLen - 1);
-      header.set(this.cids.remote, 1);
-      packet = protectPacket(keys, header, 1 + this.cids.remote.length, pnLen, pn, payload, false);
-    } else {
-      const type = space.id === INITIAL ? 'initial' : 'handshake';
-      const header = new Uint8Array(this.headerLength(space));
-      const pnOffset = writeLongHeader(
-        header,
-        type,
-        this.cids.remote,
-        this.cids.initialLocal,
-        this.role === 'client' ? this.retryToken : null,
-        pnLen,
-        2,
-      );
-      packet = protectPacket(keys, header, pnOffset, pnLen, pn, payload, true);
-    }
-    const inFlight = ackEliciting || padding > 0;
+    const { packet, pn, padded } = this.builder.seal(space, frames, pad, this.packetIds(), this.keyUpdate.phase);
+    const inFlight = ackEliciting || padded;
     this.recovery.onPacketSent(
       space,
       {
