@@ -28,8 +28,10 @@ export class ConnectError extends Error {
     message: string,
     attempts: CandidateFailure[] = [],
     decision: DecisionContext | null = null,
+    /** What failed underneath (the stream machine's StreamError), for callers that word it themselves. */
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'ConnectError';
     this.code = code;
     this.attempts = attempts;

@@ -1,6 +1,7 @@
 /**
  * Where a candidate becomes an authenticated XMPP stream: discovery order, one transport per
- * candidate, the TLS handshake, the one verifier, then the stream machine up to resource binding.
+ * candidate, the TLS handshake, the one verifier, then the stream machine up to resource binding
+ * (`establish`), or only up to the stream features over TLS (`reachFeatures`, for `quiver probe`).
  * Nothing is sent inside TLS before the verifier has accepted the server; nothing is ever sent in
  * plaintext beyond the STARTTLS negotiation itself.
  */
@@ -11,7 +12,7 @@ import { ConnectError, type CandidateFailure } from './connectError.ts';
 import { bogusRefusal, discover, type HostMetaFetcher, type SrvResolver } from './discovery.ts';
 import { StreamDriver } from './streamDriver.ts';
 import type { HostResolver } from './hostResolver.ts';
-import { ClientStreamMachine, type StreamEvent } from '../xmpp/streamMachine.ts';
+import { ClientStreamMachine, type StreamEvent, type StreamFeatures } from '../xmpp/streamMachine.ts';
 import { TcpTransport, connectDirectTls } from '../transport/tcpTransport.ts';
 import type { TlsFacts } from '../transport/tlsFacts.ts';
 import type { ServerFacts } from '../security/serverFacts.ts';
@@ -19,6 +20,7 @@ import { summarizeChain } from '../security/certificate.ts';
 
 /** XEP-0368 §3 / XEP-0467: the ALPN protocol id for client-to-server XMPP. */
 export const ALPN_XMPP_CLIENT = 'xmpp-client';
+export const QUIC_UNAVAILABLE = 'XMPP over QUIC is not available in this version of Quiver yet.';
 
 export interface ConnectRequest {
   /** Bare JID. */
@@ -53,6 +55,23 @@ export interface Established {
   boundJid: string;
 }
 
+/** A candidate taken as far as its stream features over TLS (`reachFeatures`). */
+export interface FeaturesReached {
+  /** Holds the stream at its features; the caller closes it (`driver.close()`) and destroys it. */
+  driver: StreamDriver;
+  record: SecurityRecord;
+  features: StreamFeatures;
+}
+
+/** What one candidate is taken to: a session for an account, or only the features of a domain. */
+type Goal =
+  | { goal: 'session'; jid: string; password: string; resource?: string; accountId: string | null }
+  | { goal: 'features'; domain: string };
+
+type Reached = { driver: StreamDriver; record: SecurityRecord } & (
+  { goal: 'session'; boundJid: string } | { goal: 'features'; features: StreamFeatures }
+);
+
 /** Failures that would repeat on every candidate: stop trying further ones. */
 const FINAL_CODES = new Set([
   'not-authorized',
@@ -80,7 +99,21 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
     try {
       // Never connect where a bogus answer pointed: its address is no more trustworthy than the answer.
       if (candidate.dnssec === 'bogus') throw new ConnectError('dnssec-bogus', bogusRefusal(domain, bogus));
-      return await tryCandidate(request, domain, candidate, deps);
+      const reached = await tryCandidate(
+        {
+          goal: 'session',
+          jid: request.jid,
+          password: request.password,
+          resource: request.resource,
+          accountId: request.accountId,
+        },
+        request.signal,
+        domain,
+        candidate,
+        deps,
+      );
+      if (reached.goal !== 'session') throw new Error('unreachable: a session goal reached features');
+      return { driver: reached.driver, record: reached.record, boundJid: reached.boundJid };
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'internal';
       if (code === 'aborted') throw error;
@@ -113,22 +146,46 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
   );
 }
 
-async function tryCandidate(
-  request: ConnectRequest,
+/**
+ * Takes one candidate of `domain` as far as its stream features over TLS, through the same steps
+ * as a login (transport, TLS, the one verifier, STARTTLS rules) but without authenticating: no
+ * credentials exist here to send. The record is built and handed to `deps.saveRecord` as for a login.
+ * @throws ConnectError (code `aborted` when `signal` aborts), or the transport's error
+ */
+export async function reachFeatures(
   domain: string,
   candidate: Candidate,
-  deps: ConnectDeps,
-): Promise<Established> {
-  if (candidate.transport === 'quic') {
-    throw new ConnectError('quic-unavailable', 'XMPP over QUIC is not available in this version of Quiver yet.');
-  }
+  deps: Pick<ConnectDeps, 'hosts' | 'verify' | 'saveRecord' | 'timeoutMs'>,
+  signal?: AbortSignal,
+): Promise<FeaturesReached> {
+  const reached = await tryCandidate({ goal: 'features', domain }, signal, domain, candidate, deps);
+  if (reached.goal !== 'features') throw new Error('unreachable: a features goal reached a session');
+  return { driver: reached.driver, record: reached.record, features: reached.features };
+}
+
+async function tryCandidate(
+  request: Goal,
+  signal: AbortSignal | undefined,
+  domain: string,
+  candidate: Candidate,
+  deps: Pick<ConnectDeps, 'hosts' | 'verify' | 'saveRecord' | 'timeoutMs'>,
+): Promise<Reached> {
+  if (candidate.transport === 'quic') throw new ConnectError('quic-unavailable', QUIC_UNAVAILABLE);
   // XEP-0487: a Host Meta 2 link may give the addresses, and the SNI to send.
   const addresses =
     candidate.ips && candidate.ips.length > 0
       ? candidate.ips
-      : await untilAborted(request.signal, deps.hosts.resolve(candidate.host));
+      : await untilAborted(signal, deps.hosts.resolve(candidate.host));
   const servername = candidate.hostMetaSni ?? domain;
   const timeoutMs = deps.timeoutMs ?? 10_000;
+  const account =
+    request.goal === 'session'
+      ? { jid: request.jid, accountId: request.accountId }
+      : { jid: request.domain, accountId: null };
+  const machineGoal =
+    request.goal === 'session'
+      ? { goal: 'session' as const, jid: request.jid, password: request.password, resource: request.resource }
+      : { goal: 'features' as const, jid: request.domain };
   let record: SecurityRecord | null = null;
 
   const verifyOrThrow = async (facts: TlsFacts): Promise<void> => {
@@ -140,7 +197,7 @@ async function tryCandidate(
       chain: facts.chain,
       candidate,
     });
-    record = newRecord(request, candidate, facts, verdict);
+    record = newRecord(account, candidate, facts, verdict);
     deps.saveRecord(record);
     if (!verdict.trusted) {
       const error = verdict.error ?? {
@@ -156,52 +213,39 @@ async function tryCandidate(
   let driver: StreamDriver;
   if (candidate.transport === 'tls') {
     const { transport, facts } = await untilAborted(
-      request.signal,
+      signal,
       connectDirectTls(addresses, candidate.port, { servername, alpn: [ALPN_XMPP_CLIENT], timeoutMs }),
       (late) => late.transport.destroy(),
     );
     try {
-      await untilAborted(request.signal, verifyOrThrow(facts));
-      throwIfAborted(request.signal);
+      await untilAborted(signal, verifyOrThrow(facts));
+      throwIfAborted(signal);
     } catch (error) {
       transport.destroy();
       throw error;
     }
-    const machine = new ClientStreamMachine({
-      jid: request.jid,
-      password: request.password,
-      resource: request.resource,
-      security: 'tls',
-      channelBinding: facts.channelBinding,
-    });
+    const machine = new ClientStreamMachine({ ...machineGoal, security: 'tls', channelBinding: facts.channelBinding });
     driver = new StreamDriver(machine, transport, () => undefined);
   } else {
-    const transport = await untilAborted(
-      request.signal,
-      TcpTransport.connect(addresses, candidate.port, timeoutMs),
-      (late) => late.destroy(),
+    const transport = await untilAborted(signal, TcpTransport.connect(addresses, candidate.port, timeoutMs), (late) =>
+      late.destroy(),
     );
-    const machine = new ClientStreamMachine({
-      jid: request.jid,
-      password: request.password,
-      resource: request.resource,
-      security: 'starttls',
-    });
+    const machine = new ClientStreamMachine({ ...machineGoal, security: 'starttls' });
     driver = new StreamDriver(machine, transport, () => undefined);
   }
 
-  return new Promise<Established>((resolve, reject) => {
+  return new Promise<Reached>((resolve, reject) => {
     let settled = false;
     const onAbort = () => fail(abortError());
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
-      request.signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       if (record) finish(record, error.message, deps);
       driver.destroy();
       reject(error);
     };
-    request.signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     driver.setEventHandler((event: StreamEvent) => {
       switch (event.type) {
         case 'tls-required': {
@@ -233,11 +277,22 @@ async function tryCandidate(
           record.boundJid = event.jid;
           deps.saveRecord(record);
           settled = true;
-          request.signal?.removeEventListener('abort', onAbort);
-          resolve({ driver, record, boundJid: event.jid });
+          signal?.removeEventListener('abort', onAbort);
+          resolve({ goal: 'session', driver, record, boundJid: event.jid });
+          break;
+        case 'features':
+          // Goal 'features': the machine reports features only over TLS, after the verifier.
+          if (!record) {
+            fail(new ConnectError('internal', 'The stream reported its features without TLS; Quiver refused it.'));
+            return;
+          }
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          resolve({ goal: 'features', driver, record, features: event.features });
           break;
         case 'error':
-          fail(new ConnectError(event.error.code, event.error.message));
+          // The StreamError stays the cause: its condition and the server's text (`quiver probe` words them).
+          fail(new ConnectError(event.error.code, event.error.message, [], null, event.error));
           break;
         case 'closed':
           fail(
@@ -256,11 +311,16 @@ async function tryCandidate(
   });
 }
 
-function newRecord(request: ConnectRequest, candidate: Candidate, facts: TlsFacts, verdict: Verdict): SecurityRecord {
+function newRecord(
+  account: { jid: string; accountId: string | null },
+  candidate: Candidate,
+  facts: TlsFacts,
+  verdict: Verdict,
+): SecurityRecord {
   return {
     id: randomUUID(),
-    accountId: request.accountId,
-    jid: request.jid,
+    accountId: account.accountId,
+    jid: account.jid,
     transport: candidate.transport,
     host: candidate.host,
     port: candidate.port,

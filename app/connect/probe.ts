@@ -2,24 +2,23 @@
  * `quiver probe`: discovery, then each candidate taken just far enough to verify it and see the
  * XMPP stream features, then closed. No credentials are ever sent.
  *
- * Per candidate, the same steps as the connector (connector.ts) up to the point where it would log
- * in: STARTTLS (RFC 6120 §5.4.2): stream header, `<starttls/>`, `<proceed/>`, TLS, the one verifier,
- * stream restart, features. Direct TLS (XEP-0368 §3): TLS with ALPN `xmpp-client`, the verifier,
- * stream header, features. Nothing is sent inside TLS before the verifier accepted the server.
- * The stream is driven by hand with the stream framer; the stream machine is not needed because
- * nothing past the features is negotiated.
+ * Per candidate, the connector's own steps (connector.ts `reachFeatures`) up to the point where it
+ * would log in: STARTTLS (RFC 6120 §5.4.2) or direct TLS (XEP-0368 §3), the one verifier, then the
+ * stream machine with the goal 'features', so the STARTTLS rules (never continue in plaintext, no
+ * plaintext after `<proceed/>`) are the stream machine's and exist once. This file only words the
+ * outcome for the report.
  */
-import type { Element } from 'ltx';
 import type { Prooftype, TransportPreference, Verdict } from '../contract/viewModels.ts';
 import type { Candidate } from './candidate.ts';
+import { ConnectError } from './connectError.ts';
+import { reachFeatures, QUIC_UNAVAILABLE } from './connector.ts';
 import { bogusRefusal, discover, type HostMetaFetcher, type SrvResolver } from './discovery.ts';
 import type { HostResolver } from './hostResolver.ts';
-import { ALPN_XMPP_CLIENT } from './connector.ts';
-import { TcpTransport, connectDirectTls } from '../transport/tcpTransport.ts';
-import type { TlsFacts } from '../transport/tlsFacts.ts';
+import type { StreamDriver } from './streamDriver.ts';
 import type { ServerFacts } from '../security/serverFacts.ts';
-import { XmlFramer, type FrameEvent } from '../xmpp/xmlFramer.ts';
-import { NS_STREAM, NS_STREAMS, NS_TLS } from '../xmpp/namespaces.ts';
+import { StreamError } from '../xmpp/streamError.ts';
+
+export { QUIC_UNAVAILABLE } from './connector.ts';
 
 /** The `result` of one candidate. Field names are a public interface (the `quiver probe` JSON). */
 export interface ProbeResult {
@@ -58,14 +57,9 @@ export interface ProbeDeps {
   timeoutMs?: number;
 }
 
-export const QUIC_UNAVAILABLE = 'XMPP over QUIC is not available in this version of Quiver yet.';
 const DEFAULT_TIMEOUT_MS = 10_000;
-/** A probe reads nothing big: a stream header and a features element. */
-const LIMITS = { maxStanzaBytes: 64 * 1024, maxDepth: 16 };
 /** How long to wait for the server's `</stream:stream>` after ours before just closing. */
 const CLOSE_GRACE_MS = 1000;
-/** XML whitespace (RFC 6120 §11.7 allows it between top-level elements). */
-const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
 
 /**
  * Discovers `domain` and probes every candidate (concurrently; the report keeps discovery's order).
@@ -111,271 +105,89 @@ export async function probeCandidate(
 ): Promise<ProbeResult> {
   if (candidate.transport === 'quic') return { ok: false, prooftype: null, identity: null, error: QUIC_UNAVAILABLE };
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const session = new ProbeSession(timeoutMs);
+  // One deadline for everything from connecting to the features: when it passes, the connector
+  // destroys what it holds and fails with `aborted`.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  let driver: StreamDriver | null = null;
   try {
-    return await session.run(domain, candidate, deps);
-  } catch (error) {
-    return { ok: false, prooftype: null, identity: null, error: (error as Error).message };
-  } finally {
-    session.dispose();
-  }
-}
-
-class ProbeFailure extends Error {}
-
-const TIMED_OUT = Symbol('timed out');
-
-type ReaderEvent = FrameEvent | { type: 'closed'; error: Error | null } | { type: 'timeout' };
-
-/** One candidate's connection: a transport, a framer, and a queue of what the server sent. */
-class ProbeSession {
-  #transport: TcpTransport | null = null;
-  #framer = new XmlFramer(LIMITS);
-  #queue: ReaderEvent[] = [];
-  /** `<starttls/>` was sent: a `<proceed/>` ends the plaintext stream. */
-  #awaitingProceed = false;
-  /** `<proceed/>` was read and TLS has not started: nothing more may arrive in plaintext. */
-  #afterProceed = false;
-  /** Something other than whitespace arrived in plaintext after `<proceed/>`. */
-  #plaintextAfterProceed = false;
-  #waiter: ((event: ReaderEvent) => void) | null = null;
-  #timer: ReturnType<typeof setTimeout>;
-  #timedOut = false;
-  readonly #expired: Promise<typeof TIMED_OUT>;
-  readonly #timeoutMs: number;
-
-  constructor(timeoutMs: number) {
-    this.#timeoutMs = timeoutMs;
-    let expire: () => void = () => undefined;
-    this.#expired = new Promise((resolve) => {
-      expire = () => resolve(TIMED_OUT);
-    });
-    this.#timer = setTimeout(() => {
-      this.#timedOut = true;
-      expire();
-      this.#deliver({ type: 'timeout' });
-      this.#transport?.destroy();
-    }, timeoutMs);
-  }
-
-  async run(domain: string, candidate: Candidate, deps: Pick<ProbeDeps, 'hosts' | 'verify'>): Promise<ProbeResult> {
-    const where = `${candidate.host}:${candidate.port}`;
-    const addresses =
-      candidate.ips && candidate.ips.length > 0
-        ? candidate.ips
-        : await this.#bounded(deps.hosts.resolve(candidate.host));
-    // XEP-0487 §3: "you MUST send the provided SNI"; otherwise the JID's domain (XEP-0368 §3).
-    const servername = candidate.hostMetaSni ?? domain;
-    let facts: TlsFacts;
-    if (candidate.transport === 'tls') {
-      // connectDirectTls tries each address until a TLS handshake completes.
-      const connected = await this.#bounded(
-        connectDirectTls(addresses, candidate.port, {
-          servername,
-          alpn: [ALPN_XMPP_CLIENT],
-          timeoutMs: this.#timeoutMs,
-        }),
-        (late) => late.transport.destroy(),
-      );
-      this.#attach(connected.transport);
-      facts = connected.facts;
-    } else {
-      this.#attach(
-        await this.#bounded(TcpTransport.connect(addresses, candidate.port, this.#timeoutMs), (late) => late.destroy()),
-      );
-      const features = await this.#openStream(domain, where);
-      // RFC 6120 §5.3.1: a server that offers no STARTTLS cannot be used: Quiver never logs in in plaintext.
-      if (!features.getChild('starttls', NS_TLS))
-        throw new ProbeFailure(`${where} does not offer STARTTLS, and Quiver never connects without TLS.`);
-      this.#awaitingProceed = true;
-      this.#transport!.write(encode(`<starttls xmlns='${NS_TLS}'/>`));
-      const answer = await this.#element(where);
-      if (!answer.is('proceed', NS_TLS))
-        throw new ProbeFailure(`${where} refused to start TLS (<${answer.getName()}/>).`);
-      this.#refusePlaintextAfterProceed(where);
-      facts = await this.#bounded(this.#transport!.startTls({ servername, timeoutMs: this.#timeoutMs }));
-      this.#refusePlaintextAfterProceed(where);
-      // RFC 6120 §5.4.3.3: after TLS the stream is new; nothing read in plaintext counts. A fresh
-      // framer and an empty queue: not one byte of the plaintext phase reaches the TLS phase.
-      this.#framer = new XmlFramer(LIMITS);
-      this.#queue.length = 0;
-      this.#afterProceed = false;
-    }
-    const verdict = await this.#bounded(
-      deps.verify({
-        transport: candidate.transport,
-        domain,
-        sni: facts.sni,
-        alpn: facts.alpn,
-        chain: facts.chain,
-        candidate,
-      }),
+    const reached = await reachFeatures(
+      domain,
+      candidate,
+      // No storage: the probe keeps no security record.
+      { hosts: deps.hosts, verify: deps.verify, saveRecord: () => undefined, timeoutMs },
+      deadline.signal,
     );
-    if (!verdict.trusted) return { ok: false, prooftype: null, identity: null, error: refusal(domain, verdict) };
-    await this.#openStream(domain, where);
-    await this.#close();
+    driver = reached.driver;
+    const verdict = reached.record.verification;
+    await closeStream(driver);
     return { ok: true, prooftype: verdict.prooftype, identity: verdict.identity, error: null };
+  } catch (error) {
+    return { ok: false, prooftype: null, identity: null, error: describeFailure(error, candidate, timeoutMs) };
+  } finally {
+    clearTimeout(timer);
+    driver?.destroy();
   }
+}
 
-  dispose(): void {
-    clearTimeout(this.#timer);
-    this.#transport?.destroy();
-  }
-
-  /**
-   * RFC 6120 §5.4.2.3: after `<proceed/>` "the receiving entity MUST consider the TLS negotiation
-   * to have begun" and the client starts the handshake; nothing more is exchanged in plaintext.
-   * Bytes that follow `<proceed/>` before TLS could be injected by anyone on the path and would be
-   * read as if they had come over TLS (the STARTTLS command-injection class of bugs), so the
-   * candidate fails, as the stream machine's `refusePlaintextAfterProceed` makes a login fail.
-   */
-  #refusePlaintextAfterProceed(where: string): void {
-    if (!this.#plaintextAfterProceed && this.#queue.length === 0) return;
-    throw new ProbeFailure(
-      `${where} (or someone on the network) sent unencrypted data after agreeing to STARTTLS, which would be read as if it came over TLS; Quiver does not use this server. Report it to the server's operator if it keeps happening.`,
-    );
-  }
-
-  #attach(transport: TcpTransport): void {
-    this.#transport = transport;
-    if (this.#timedOut) transport.destroy();
-    transport.setHandlers({
-      onData: (chunk) => {
-        if (this.#afterProceed) {
-          if (!WHITESPACE_ONLY.test(Buffer.from(chunk).toString('latin1'))) this.#plaintextAfterProceed = true;
-          return;
-        }
-        this.#framer.push(chunk);
-        for (let event = this.#framer.next(); event !== undefined; event = this.#framer.next()) {
-          this.#deliver(event);
-          if (this.#awaitingProceed && event.type === 'element' && event.element.is('proceed', NS_TLS)) {
-            // The plaintext stream ends here: whatever follows in this read is not parsed but checked.
-            this.#awaitingProceed = false;
-            this.#afterProceed = true;
-            if (!WHITESPACE_ONLY.test(Buffer.from(this.#framer.unparsed()).toString('latin1')))
-              this.#plaintextAfterProceed = true;
-            return;
-          }
-        }
-      },
-      onClose: (error) => this.#deliver({ type: 'closed', error }),
-    });
-  }
-
-  #deliver(event: ReaderEvent): void {
-    const waiter = this.#waiter;
-    if (waiter) {
-      this.#waiter = null;
-      waiter(event);
-    } else this.#queue.push(event);
-  }
-
-  #next(): Promise<ReaderEvent> {
-    const queued = this.#queue.shift();
-    if (queued) return Promise.resolve(queued);
-    if (this.#timedOut) return Promise.resolve({ type: 'timeout' });
-    return new Promise((resolve) => {
-      this.#waiter = resolve;
-    });
-  }
-
-  /**
-   * Resolves with `work`, or fails when the candidate's time is up; `discard` then releases what
-   * `work` produces too late (a socket that connected after the deadline).
-   */
-  async #bounded<T>(work: Promise<T>, discard?: (late: T) => void): Promise<T> {
-    const outcome = await Promise.race([work, this.#expired]);
-    if (outcome === TIMED_OUT) {
-      if (discard) void work.then(discard, () => undefined);
-      throw this.#timeoutError();
-    }
-    return outcome as T;
-  }
-
-  #timeoutError(): ProbeFailure {
-    return new ProbeFailure(`No answer within ${this.#timeoutMs / 1000} s.`);
-  }
-
-  /** Sends our stream header (RFC 6120 §4.7) and returns the server's features. */
-  async #openStream(domain: string, where: string): Promise<Element> {
-    this.#transport!.write(
-      encode(
-        `<?xml version='1.0'?><stream:stream to='${escapeAttr(domain)}' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='${NS_STREAM}'>`,
-      ),
-    );
-    const header = await this.#next();
-    if (header.type !== 'stream-start') throw this.#unexpected(header, where, 'a stream header');
-    const features = await this.#element(where);
-    if (!features.is('features', NS_STREAM))
-      throw new ProbeFailure(`${where} sent <${features.getName()}> where the stream features belong.`);
-    return features;
-  }
-
-  async #element(where: string): Promise<Element> {
-    const event = await this.#next();
-    if (event.type !== 'element') throw this.#unexpected(event, where, 'an element');
-    if (event.element.is('error', NS_STREAM)) {
-      const condition = event.element.children.find(
-        (c): c is Element => typeof c !== 'string' && c.getNS() === NS_STREAMS && c.getName() !== 'text',
-      );
-      const text = event.element.getChildText('text', NS_STREAMS);
-      throw new ProbeFailure(
-        `${where} ended the stream with the error ${condition?.getName() ?? 'undefined-condition'}${text ? `: ${text}` : ''}.`,
-      );
-    }
-    return event.element;
-  }
-
-  #unexpected(event: ReaderEvent, where: string, wanted: string): ProbeFailure {
-    switch (event.type) {
-      case 'timeout':
-        return this.#timeoutError();
-      case 'closed':
-        return new ProbeFailure(
-          `${where} closed the connection before sending ${wanted}${event.error ? ` (${event.error.message})` : ''}.`,
-        );
-      case 'error':
-        return new ProbeFailure(`${where} sent XML Quiver cannot accept (${event.code}: ${event.detail}).`);
-      case 'stream-end':
-        return new ProbeFailure(`${where} ended the stream before sending ${wanted}.`);
-      default:
-        return new ProbeFailure(`${where} sent something else where Quiver expected ${wanted}.`);
-    }
-  }
-
-  /** RFC 6120 §4.4: send `</stream:stream>`, wait (briefly) for the server's, then close. */
-  async #close(): Promise<void> {
-    const transport = this.#transport!;
-    transport.write(encode('</stream:stream>'));
-    const grace = setTimeout(() => this.#deliver({ type: 'closed', error: null }), CLOSE_GRACE_MS);
-    try {
-      for (let event = await this.#next(); ; event = await this.#next()) {
-        if (
-          event.type === 'stream-end' ||
-          event.type === 'closed' ||
-          event.type === 'timeout' ||
-          event.type === 'error'
-        )
-          break;
-      }
-    } finally {
+/** RFC 6120 §4.4: send `</stream:stream>`, wait (briefly) for the server's, then let go. */
+function closeStream(driver: StreamDriver): Promise<void> {
+  return new Promise((resolve) => {
+    const grace = setTimeout(resolve, CLOSE_GRACE_MS);
+    driver.setEventHandler((event) => {
+      if (event.type !== 'closed') return;
       clearTimeout(grace);
-      transport.end();
+      resolve();
+    });
+    if (driver.state === 'closed') {
+      clearTimeout(grace);
+      resolve();
+      return;
     }
+    driver.close();
+  });
+}
+
+/** A failure as the report words it: where, what the server did, and what Quiver makes of it. */
+function describeFailure(error: unknown, candidate: Candidate, timeoutMs: number): string {
+  const where = `${candidate.host}:${candidate.port}`;
+  const message = (error as Error)?.message ?? String(error);
+  if (!(error instanceof ConnectError)) return message;
+  if (error.code === 'aborted') return timeoutMessage(timeoutMs);
+  // An unproven server: the verifier's reason, and what Quiver would do about it.
+  if (error.decision) return refusal(message);
+  const cause = error.cause;
+  if (!(cause instanceof StreamError)) return message;
+  switch (cause.code) {
+    case 'tls-unavailable':
+      // RFC 6120 §5.3.1: a server that offers no STARTTLS cannot be used: Quiver never logs in in plaintext.
+      return `${where} does not offer STARTTLS, and Quiver never connects without TLS.`;
+    case 'tls-failed':
+      return `${where} refused to start TLS (<failure/>).`;
+    case 'plaintext-after-proceed':
+      // RFC 6120 §5.4.2.3: nothing more is exchanged in plaintext after <proceed/>; bytes that follow
+      // could be injected by anyone on the path (the STARTTLS command-injection class of bugs).
+      return `${where} (or someone on the network) sent unencrypted data after agreeing to STARTTLS, which would be read as if it came over TLS; Quiver does not use this server. Report it to the server's operator if it keeps happening.`;
+    case 'timeout':
+      return timeoutMessage(timeoutMs);
+    case 'transport-closed':
+      return `${where} closed the connection before sending its stream features${cause.text ? ` (${cause.text})` : ''}.`;
+    case 'peer-closed':
+      return `${where} ended the stream before sending its stream features.`;
+    default:
+      // RFC 6120 §4.9: a stream error the server sent, with its condition and text.
+      if (cause.source === 'peer')
+        return `${where} ended the stream with the error ${cause.code}${cause.text ? `: ${cause.text}` : ''}.`;
+      return message;
   }
 }
 
-/** The verifier's reason, and for an unproven server what Quiver would do about it. */
-function refusal(domain: string, verdict: Verdict): string {
-  const message = verdict.error?.message ?? `Quiver could not prove that this server is ${domain}.`;
-  if (verdict.decision === null || /decide/i.test(message)) return message;
+function timeoutMessage(timeoutMs: number): string {
+  return `No answer within ${timeoutMs / 1000} s.`;
+}
+
+/** The verifier's reason for a server the person could still accept, and what Quiver would do about it. */
+function refusal(message: string): string {
+  if (/decide/i.test(message)) return message;
   return `${message} Quiver would ask the person to decide: refuse, accept once, or pin its key.`;
-}
-
-function encode(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
-}
-
-function escapeAttr(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;');
 }

@@ -19,7 +19,7 @@ export class StreamDriver {
   #transportClosed = false;
   #pumping = false;
   /**
-   * Set after delivering `online`: the connector hands the stream to its next owner, and events
+   * Set after delivering `online` (or `features`, goal 'features'): the connector hands the stream to its next owner, and events
    * that arrived in the same read (a message, a stream error) must wait for that owner rather than
    * reach the connector, which has nothing to do with them.
    */
@@ -134,7 +134,7 @@ export class StreamDriver {
         if (event) {
           progressed = true;
           this.#deliver(event);
-          if (event.type === 'online') this.#held = true;
+          if (event.type === 'online' || event.type === 'features') this.#held = true;
           if (event.type === 'closed') this.#finish();
         }
         if (!progressed) break;

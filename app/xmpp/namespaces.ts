@@ -27,3 +27,9 @@ export const NS_ROSTER_VER = 'urn:xmpp:features:rosterver';
 export const NS_PING = 'urn:xmpp:ping';
 /** XEP-0440: SASL channel-binding type capability. */
 export const NS_SASL_CB = 'urn:xmpp:sasl-cb:0';
+/** XEP-0388: Extensible SASL Profile (SASL2). */
+export const NS_SASL2 = 'urn:xmpp:sasl:2';
+/** XEP-0386: Bind 2, offered inside SASL2's <inline/>. */
+export const NS_BIND2 = 'urn:xmpp:bind:0';
+/** XEP-0198: Stream Management. */
+export const NS_SM = 'urn:xmpp:sm:3';

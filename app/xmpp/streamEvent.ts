@@ -3,6 +3,7 @@
  */
 import type { Element } from 'ltx';
 import type { StreamError } from './streamError.ts';
+import type { StreamFeatures } from './streamFeatures.ts';
 
 /** RFC 6121 §2.1.2: one roster item. */
 export interface RosterItem {
@@ -21,6 +22,11 @@ export type PresenceShow = 'available' | 'chat' | 'away' | 'xa' | 'dnd';
 export type StreamEvent =
   /** <proceed/> received: upgrade the transport now, then call handleTlsUp. */
   | { type: 'tls-required' }
+  /**
+   * Goal 'features' only: the features the server offers over TLS (after STARTTLS and the
+   * verifier, or with direct TLS). The machine stops here; close it.
+   */
+  | { type: 'features'; features: StreamFeatures }
   | { type: 'authenticated'; mechanism: string; channelBinding: 'tls-exporter' | null }
   | {
       type: 'online';

@@ -9,7 +9,8 @@
  *   `pollTimeout()`;
  * - on 'tls-required', upgrade the transport (verify the server with `security/`), then call
  *   `handleTlsUp`; never write plaintext after it;
- * - on 'closed', write what `pollTransmit()` still has, then end the transport.
+ * - on 'closed', write what `pollTransmit()` still has, then end the transport;
+ * - with `goal: 'features'`, on 'features' the negotiation is over: close the stream (`close`).
  *
  * A misbehaving server never makes a method throw: it produces an 'error' event and a close.
  * Methods throw only for programmer errors (a command in the wrong state, bad arguments).
@@ -37,17 +38,27 @@ import {
 } from './stanzas.ts';
 import { describePeerStreamError, StreamError } from './streamError.ts';
 import type { StreamEvent } from './streamEvent.ts';
+import { parseStreamFeatures } from './streamFeatures.ts';
 import { XmlFramer, type FrameEvent } from './xmlFramer.ts';
 import { isXmlChar } from './xmlScanner.ts';
 
 export type { ChannelBinding } from './scram.ts';
 export type { RosterItem, StreamEvent } from './streamEvent.ts';
+export type { StreamFeatures } from './streamFeatures.ts';
 export { StreamError } from './streamError.ts';
 
 export interface StreamMachineOptions {
-  /** Bare JID of the account. */
+  /**
+   * How far to go. 'session' (the default): authenticate and bind, then 'online'. 'features':
+   * stop at the stream features the server sends once TLS is up (after STARTTLS, or at once with
+   * direct TLS) and report them in a 'features' event, without authenticating (`quiver probe`).
+   * The TLS rules are the same for both: a server without STARTTLS is refused, never used in plaintext.
+   */
+  goal?: 'session' | 'features';
+  /** Bare JID of the account; for goal 'features' the server's domain alone is enough. */
   jid: string;
-  password: string;
+  /** Required for goal 'session'; never used (nor needed) for goal 'features'. */
+  password?: string;
   /** Resource to request; the server may assign another. */
   resource?: string;
   /**
@@ -66,7 +77,17 @@ export interface StreamMachineOptions {
 }
 
 export type StreamState =
-  'idle' | 'opening' | 'starttls' | 'tls-wait' | 'authenticating' | 'binding' | 'online' | 'closing' | 'closed';
+  | 'idle'
+  | 'opening'
+  | 'starttls'
+  | 'tls-wait'
+  | 'authenticating'
+  | 'binding'
+  | 'online'
+  /** Goal 'features': the features over TLS were reported; nothing more is negotiated. */
+  | 'features'
+  | 'closing'
+  | 'closed';
 
 type PendingIq =
   { kind: 'roster-get'; withVer: boolean } | { kind: 'roster-set' } | { kind: 'bind' } | { kind: 'session' };
@@ -89,6 +110,7 @@ function xmlSafe(s: string): string {
 }
 
 export class ClientStreamMachine {
+  private readonly goal: 'session' | 'features';
   private readonly account: ParsedJid;
   private readonly password: string;
   private readonly resource: string | undefined;
@@ -116,11 +138,14 @@ export class ClientStreamMachine {
   private readonly events: StreamEvent[] = [];
 
   constructor(options: StreamMachineOptions) {
+    this.goal = options.goal ?? 'session';
     const account = parseJid(options.jid);
-    if (!account || account.local === '')
+    if (!account || (this.goal === 'session' && account.local === ''))
       throw new Error(`ClientStreamMachine needs an account JID like user@example.org, got "${options.jid}"`);
+    if (this.goal === 'session' && options.password === undefined)
+      throw new Error('ClientStreamMachine needs a password to start a session');
     this.account = { ...account, resource: '', full: account.bare };
-    this.password = options.password;
+    this.password = options.password ?? '';
     this.resource = options.resource;
     this.random = options.randomBytes ?? ((n) => nodeRandomBytes(n));
     this.stepMs = options.stepTimeoutMs ?? DEFAULT_STEP_MS;
@@ -308,8 +333,9 @@ export class ClientStreamMachine {
   private openStream(now: number): void {
     this.framer.reset();
     // RFC 6120 §4.7.1: the client SHOULD include 'from' (its bare JID) once the stream is
-    // protected by TLS, and not before, so the JID is not exposed in plaintext.
-    const from = this.tls ? ` from='${escapeXML(this.account.bare)}'` : '';
+    // protected by TLS, and not before, so the JID is not exposed in plaintext. Without an
+    // account (goal 'features' given only a domain) there is no JID to give.
+    const from = this.tls && this.account.local !== '' ? ` from='${escapeXML(this.account.bare)}'` : '';
     this.write(
       `<?xml version='1.0'?><stream:stream xmlns='${NS_CLIENT}' xmlns:stream='${NS_STREAM}' to='${escapeXML(this.account.domain)}'${from} version='1.0' xml:lang='en'>`,
     );
@@ -351,6 +377,8 @@ export class ClientStreamMachine {
         return 'authentication';
       case 'binding':
         return 'resource binding';
+      case 'features':
+        return 'the stream features check';
       default:
         return this.current;
     }
@@ -580,14 +608,13 @@ export class ClientStreamMachine {
 
   private handleFeatures(features: Element, now: number): void {
     const children = features.getChildElements();
-    this.features = [
-      ...new Set(children.map((c) => c.getNS()).filter((ns): ns is string => typeof ns === 'string' && ns !== '')),
-    ];
+    const offered = parseStreamFeatures(features);
+    this.features = offered.namespaces;
     const find = (name: string, ns: string) => children.find((c) => c.getName() === name && c.getNS() === ns);
 
     if (!this.tls) {
       // RFC 6120 §5.3.1 / §13.8: we require TLS; without <starttls/> there is no safe way on.
-      if (!find('starttls', NS_TLS)) {
+      if (!offered.starttls) {
         this.fatal(
           now,
           this.localError(
@@ -601,6 +628,15 @@ export class ClientStreamMachine {
       this.write(`<starttls xmlns='${NS_TLS}'/>`);
       this.current = 'starttls';
       this.deadline = now + this.stepMs;
+      return;
+    }
+
+    if (this.goal === 'features') {
+      // The goal is reached: these are the features of the TLS-protected stream (RFC 6120
+      // §5.4.3.3 discarded the plaintext ones). Nothing is authenticated or sent.
+      this.current = 'features';
+      this.deadline = undefined;
+      this.events.push({ type: 'features', features: offered });
       return;
     }
 

@@ -143,7 +143,9 @@ test('STARTTLS: a server that does not offer <starttls/> is refused; nothing but
   assert.equal(result.ok, false);
   assert.equal(result.error, `127.0.0.1:${port} does not offer STARTTLS, and Quiver never connects without TLS.`);
   assert.equal(probeDeps.verified, 0);
-  assert.match(received.join(''), /^<\?xml version='1\.0'\?><stream:stream to='example\.org' version='1\.0'/);
+  // The stream header only (RFC 6120 §4.7.1: no 'from' before TLS), then the close.
+  assert.match(received.join(''), /^<\?xml version='1\.0'\?><stream:stream [^>]*to='example\.org'[^>]*version='1\.0'/);
+  assert.doesNotMatch(received.join(''), /from=/);
   assert.doesNotMatch(received.join(''), /auth|PLAIN/);
 });
 
