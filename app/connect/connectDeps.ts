@@ -11,13 +11,15 @@ import type { Storage } from '../storage/storage.ts';
 import type { ConnectDeps } from './connector.ts';
 import { ConnectError } from './connectError.ts';
 import { createHostResolver } from './hostResolver.ts';
-import { createDnsClient, type DnsClient } from '../security/dnsClient.ts';
+import type { DnsClient } from '../security/dnsClient.ts';
 import { createCachingDnsClient } from '../security/dnsCache.ts';
-import { fetchHttpsJson } from '../security/httpsFetch.ts';
 import { createPoshSource } from '../security/posh.ts';
 import { SecurityError } from '../security/securityError.ts';
-import { loadTrustAnchors, type TrustAnchors } from '../security/trustAnchors.ts';
+import type { TrustAnchors } from '../security/trustAnchors.ts';
 import { verifyServer } from '../security/verifier.ts';
+import { createDnsClient } from '../security/driver/dnsClient.ts';
+import { fetchHttpsJson } from '../security/driver/httpsFetch.ts';
+import { loadTrustAnchors } from '../security/driver/systemTrustAnchors.ts';
 
 /** The storage methods the verifier's context reads and writes. */
 export type ConnectStorage = Pick<Storage, 'listPins' | 'getPoshEntry' | 'putPoshEntry'>;
@@ -74,6 +76,7 @@ export function buildConnectDeps(
           resolve: resolver ? addresses : undefined,
           cache: storage,
           now: () => now().getTime(),
+          fetchJson: fetchHttpsJson,
           httpsPort: options.httpsPort,
         });
   const hosts = createHostResolver(resolver ? { addresses } : null);
@@ -105,7 +108,7 @@ function cachedDnsClientFor(resolver: string | null, validates: boolean, setting
   const key = `${resolver ?? ''} ${validates}`;
   let client = cachedClients.get(key);
   if (!client) {
-    client = createCachingDnsClient(dnsClientFor(resolver, validates, setting));
+    client = createCachingDnsClient(dnsClientFor(resolver, validates, setting), { now: Date.now });
     cachedClients.set(key, client);
   }
   return client;

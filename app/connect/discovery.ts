@@ -31,7 +31,7 @@ export interface SrvResolver {
  * domain's certificate (XEP-0487 §3, XEP-0156 §3) and reject on any HTTP status but 200.
  */
 export interface HostMetaFetcher {
-  /** GET and parse as JSON (app/security/httpsFetch.ts `fetchHttpsJson`). */
+  /** GET and parse as JSON (app/security/driver/httpsFetch.ts `fetchHttpsJson`). */
   json(url: string): Promise<unknown>;
   /** GET as text, for the XRD form; without it only `host-meta.json` is read. */
   text?(url: string): Promise<string>;

@@ -22,7 +22,7 @@ import { validatePath } from './pkixPath.ts';
 import type { ProofOutcome } from './pkixProof.ts';
 import { SecurityError } from './securityError.ts';
 import type { ServerFacts } from './serverFacts.ts';
-import { loadTrustAnchors, type TrustAnchors } from './trustAnchors.ts';
+import { buildTrustAnchors, type TrustAnchors } from './trustAnchors.ts';
 
 /** The part of the DNS client DANE needs (app/security/dnsClient.ts satisfies it). */
 export interface TlsaResolver {
@@ -322,7 +322,7 @@ async function proveDaneTa(
   for (const der of candidates) {
     let anchors: TrustAnchors;
     try {
-      anchors = loadTrustAnchors([toPem(der)], { includeSystem: false });
+      anchors = buildTrustAnchors([toPem(der)]);
     } catch (error) {
       if (!(error instanceof SecurityError)) throw error;
       reason = `the matching anchor cannot be used (${error.message})`;

@@ -6,13 +6,13 @@
  * responses without SOA records SHOULD NOT be cached"). Failures (SERVFAIL, bogus, timeouts) are
  * never cached: the next attempt asks again.
  *
- * The clock is a parameter so the expiry is tested without waiting.
+ * The clock is the caller's (`now`), so the expiry is tested without waiting.
  */
 import type { DnsAnswer, DnsClient, DnsQueryType } from './dnsClient.ts';
 
 export interface DnsCacheOptions {
-  /** Milliseconds since the epoch. Default Date.now. */
-  now?: () => number;
+  /** Milliseconds since the epoch: the system clock in the app, a fake clock in tests. */
+  now: () => number;
   /** Cap on a positive answer's lifetime, seconds. Default 3600. */
   maxTtlSeconds?: number;
   /** Cap on a negative answer's lifetime, seconds (RFC 2308 §5 suggests 1-3 hours at most). Default 900. */
@@ -35,8 +35,8 @@ interface Entry {
  * Wraps `inner` with a cache. The same DnsClient shape, so it drops in wherever one is used.
  * Concurrent identical questions share one query.
  */
-export function createCachingDnsClient(inner: DnsClient, options: DnsCacheOptions = {}): DnsClient {
-  const now = options.now ?? Date.now;
+export function createCachingDnsClient(inner: DnsClient, options: DnsCacheOptions): DnsClient {
+  const now = options.now;
   const maxTtl = options.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
   const maxNegativeTtl = options.maxNegativeTtlSeconds ?? DEFAULT_MAX_NEGATIVE_TTL_SECONDS;
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;

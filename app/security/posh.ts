@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ParsedCertificate } from './certificate.ts';
-import { fetchHttpsJson, type HttpsJsonOptions } from './httpsFetch.ts';
+import type { FetchHttpsJson, HttpsJsonOptions } from './httpsJson.ts';
 import type { ProofOutcome } from './pkixProof.ts';
 import { SecurityError } from './securityError.ts';
 import type { ServerFacts } from './serverFacts.ts';
@@ -84,13 +84,13 @@ export interface PoshSourceOptions {
   /** The account's resolver for host names (lab names exist only there). */
   resolve?: (host: string) => Promise<string[]>;
   cache?: PoshCache | null;
-  /** Milliseconds since the epoch (a parameter so tests run on a fake clock). */
-  now?: () => number;
+  /** Milliseconds since the epoch: the system clock in the app, a fake clock in tests. */
+  now: () => number;
   timeoutMs?: number;
   /** See `HttpsJsonOptions.httpsPort` (the test lab). */
   httpsPort?: number;
-  /** Replaces the fetcher (tests). */
-  fetchJson?: (url: string, opts: HttpsJsonOptions) => Promise<{ url: string; json: unknown }>;
+  /** The HTTPS fetch: driver/httpsFetch.ts's `fetchHttpsJson` in the app. */
+  fetchJson: FetchHttpsJson;
 }
 
 type PoshDocument =
@@ -138,8 +138,7 @@ export function parsePoshDocument(json: unknown, source: string): PoshDocument {
 }
 
 export function createPoshSource(options: PoshSourceOptions): PoshSource {
-  const now = options.now ?? Date.now;
-  const fetchJson = options.fetchJson ?? fetchHttpsJson;
+  const { now, fetchJson } = options;
   const httpsOptions: HttpsJsonOptions = {
     anchors: options.anchors,
     resolve: options.resolve,

@@ -3,16 +3,13 @@
  * information"): the system's roots plus the extra CAs a user configured for an account.
  *
  * Under QUIC no OpenSSL checks the chain, so this set is what `validatePath` anchors to for every
- * transport. The parsed system set is built once per process; extra anchors are per call.
+ * transport. Reading the system's roots is I/O (driver/systemTrustAnchors.ts, `loadTrustAnchors`,
+ * which parses them once per process); this file parses and combines what it is given.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import * as tls from 'node:tls';
 import type * as pkijs from 'pkijs';
 import { decodeCertificate, formatName } from './certificate.ts';
 import { SecurityError } from './securityError.ts';
-
-export const SYSTEM_BUNDLE_PATH = '/etc/ssl/certs/ca-certificates.crt';
 
 export interface TrustAnchor {
   readonly der: Uint8Array;
@@ -33,16 +30,22 @@ export interface TrustAnchors {
   readonly skipped: number;
 }
 
-let systemCache: { anchors: TrustAnchor[]; source: string; skipped: number } | null = null;
+/** The system's roots, parsed: `source` says where they came from (`none` for no system roots). */
+export interface SystemRoots {
+  readonly anchors: readonly TrustAnchor[];
+  readonly source: string;
+  /** Certificates that could not be parsed and were left out. */
+  readonly skipped: number;
+}
+
+export const NO_SYSTEM_ROOTS: SystemRoots = { anchors: [], source: 'none', skipped: 0 };
 
 /**
- * The system roots plus every certificate in each of `extraPem` (each may be a bundle).
- * `options.includeSystem: false` gives only the extra anchors (tests; an account that pins its own CA).
+ * `system` plus every certificate in each of `extraPem` (each may be a bundle).
  * @throws SecurityError `bad-trust-anchor` when an extra PEM holds no certificate or a malformed one:
  *   a user's trust setting that silently did nothing would be worse than an error.
  */
-export function loadTrustAnchors(extraPem: string[], options: { includeSystem?: boolean } = {}): TrustAnchors {
-  const system = options.includeSystem === false ? { anchors: [], source: 'none', skipped: 0 } : systemAnchors();
+export function buildTrustAnchors(extraPem: string[], system: SystemRoots = NO_SYSTEM_ROOTS): TrustAnchors {
   const extra: TrustAnchor[] = [];
   for (const [index, pem] of extraPem.entries()) {
     const blocks = pemCertificates(pem);
@@ -97,40 +100,23 @@ export function pemCertificates(pem: string): Uint8Array[] {
   return blocks;
 }
 
-function systemAnchors(): { anchors: TrustAnchor[]; source: string; skipped: number } {
-  if (systemCache) return systemCache;
-  const sources: { name: string; load: () => string[] }[] = [
-    { name: "tls.getCACertificates('system')", load: () => tls.getCACertificates('system') },
-    { name: SYSTEM_BUNDLE_PATH, load: () => [readFileSync(SYSTEM_BUNDLE_PATH, 'utf8')] },
-    { name: "tls.getCACertificates('bundled')", load: () => tls.getCACertificates('bundled') },
-  ];
-  for (const source of sources) {
-    let pems: string[];
+/**
+ * The roots in `pems` (the PEM texts of one source: a bundle file, Node's certificate list), as
+ * system anchors. Only OpenSSL parses them here; pkijs parses a root when a chain names it
+ * (`TrustAnchor.certificate`). Certificates that do not parse are counted in `skipped`.
+ */
+export function parseSystemRoots(pems: readonly string[], source: string): SystemRoots {
+  const anchors: TrustAnchor[] = [];
+  let skipped = 0;
+  for (const der of pems.flatMap(pemCertificates)) {
     try {
-      pems = source.load();
+      anchors.push(toAnchor(der, 'system'));
     } catch (error) {
-      // A missing store is normal on some systems: try the next source.
-      void error;
-      continue;
-    }
-    const anchors: TrustAnchor[] = [];
-    let skipped = 0;
-    // Only OpenSSL's parse here; pkijs parses a root when a chain names it (TrustAnchor.certificate).
-    for (const der of pems.flatMap(pemCertificates)) {
-      try {
-        anchors.push(toAnchor(der, 'system'));
-      } catch (error) {
-        if (!(error instanceof SecurityError)) throw error;
-        skipped += 1;
-      }
-    }
-    if (anchors.length > 0) {
-      systemCache = { anchors, source: source.name, skipped };
-      return systemCache;
+      if (!(error instanceof SecurityError)) throw error;
+      skipped += 1;
     }
   }
-  systemCache = { anchors: [], source: 'none', skipped: 0 };
-  return systemCache;
+  return { anchors, source, skipped };
 }
 
 function toAnchor(der: Uint8Array, origin: TrustAnchor['origin']): TrustAnchor {

@@ -13,25 +13,9 @@
 import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import * as net from 'node:net';
-import { SecurityError } from './securityError.ts';
-import type { TrustAnchors } from './trustAnchors.ts';
-
-export interface HttpsJsonOptions {
-  anchors: TrustAnchors;
-  /** Addresses of a host name; default: the system's resolver (getaddrinfo). */
-  resolve?: (host: string) => Promise<string[]>;
-  /** For the whole fetch, redirects included. Default 5000. */
-  timeoutMs?: number;
-  /** Largest body accepted. Default 64 KiB. */
-  maxBytes?: number;
-  /** Default 3. */
-  maxRedirects?: number;
-  /**
-   * Connect to this port for every URL that names none (instead of 443), redirects and POSH `url`
-   * references included. For the test lab, whose HTTPS server cannot own 443; URLs stay as written.
-   */
-  httpsPort?: number;
-}
+import type { HttpsJsonOptions } from '../httpsJson.ts';
+import { SecurityError } from '../securityError.ts';
+import type { TrustAnchors } from '../trustAnchors.ts';
 
 export const DEFAULT_HTTPS_TIMEOUT_MS = 5000;
 export const DEFAULT_HTTPS_MAX_BYTES = 64 * 1024;
@@ -41,7 +25,7 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const pemCache = new WeakMap<TrustAnchors, string[]>();
 
 /**
- * GETs `url` (https only) and parses the body as JSON.
+ * The `FetchHttpsJson` of app/security/httpsJson.ts: GETs `url` (https only) and parses the body as JSON.
  * @returns the final URL (after redirects) and the parsed value
  * @throws SecurityError `https-failed` (network, TLS, timeout, status other than 200; `httpStatus`
  *   set when there was a response), `https-too-large`, `https-bad-json`, `https-redirect`

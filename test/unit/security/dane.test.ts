@@ -8,7 +8,7 @@ import { tlsaMatches, tlsaName, type TlsaResolver } from '../../../app/security/
 import type { DnsAnswer, TlsaRecord } from '../../../app/security/dnsClient.ts';
 import { SecurityError } from '../../../app/security/securityError.ts';
 import type { ServerFacts } from '../../../app/security/serverFacts.ts';
-import { loadTrustAnchors } from '../../../app/security/trustAnchors.ts';
+import { loadTrustAnchors } from '../../../app/security/driver/systemTrustAnchors.ts';
 import { verifyServer } from '../../../app/security/verifier.ts';
 import { makeCertificate, makeHierarchy, NOW, toPem, type IssuedCertificate } from './certFactory.ts';
 

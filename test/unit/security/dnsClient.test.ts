@@ -1,7 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dnsPacket from 'dns-packet';
-import { createDnsClient, parseResolvConf, parseServer } from '../../../app/security/dnsClient.ts';
+import { parseResolvConf, parseServer } from '../../../app/security/dnsClient.ts';
+import { createDnsClient } from '../../../app/security/driver/dnsClient.ts';
 import { SecurityError } from '../../../app/security/securityError.ts';
 import { reply, startFakeDns, type Script } from './fakeDnsServer.ts';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fetchHttpsJson } from '../../../app/security/httpsFetch.ts';
+import { fetchHttpsJson } from '../../../app/security/driver/httpsFetch.ts';
 import { SecurityError } from '../../../app/security/securityError.ts';
-import { loadTrustAnchors } from '../../../app/security/trustAnchors.ts';
+import { loadTrustAnchors } from '../../../app/security/driver/systemTrustAnchors.ts';
 import { toPem } from './certFactory.ts';
 import { startHttpsServer } from './httpsTestServer.ts';
 

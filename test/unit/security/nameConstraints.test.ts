@@ -7,7 +7,7 @@ import type { TlsaResolver } from '../../../app/security/dane.ts';
 import { collectDnsNameConstraints, withinDnsSubtree } from '../../../app/security/nameConstraints.ts';
 import { validatePath } from '../../../app/security/pkixPath.ts';
 import type { ServerFacts } from '../../../app/security/serverFacts.ts';
-import { loadTrustAnchors } from '../../../app/security/trustAnchors.ts';
+import { loadTrustAnchors } from '../../../app/security/driver/systemTrustAnchors.ts';
 import { verifyServer } from '../../../app/security/verifier.ts';
 import { makeCertificate, NOW, toPem, type CertificateSpec, type IssuedCertificate } from './certFactory.ts';
 

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { summarizeCertificate } from '../../../app/security/certificate.ts';
 import { validatePath } from '../../../app/security/pkixPath.ts';
-import { loadTrustAnchors, pemCertificates } from '../../../app/security/trustAnchors.ts';
+import { loadTrustAnchors } from '../../../app/security/driver/systemTrustAnchors.ts';
+import { pemCertificates } from '../../../app/security/trustAnchors.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const chain = pemCertificates(fixture('opensslChain.pem'));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validatePath, type PathResult } from '../../../app/security/pkixPath.ts';
-import { loadTrustAnchors } from '../../../app/security/trustAnchors.ts';
+import { loadTrustAnchors } from '../../../app/security/driver/systemTrustAnchors.ts';
 import { makeCertificate, makeHierarchy, newKeys, NOW, toPem } from './certFactory.ts';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';

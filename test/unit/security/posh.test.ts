@@ -11,7 +11,9 @@ import {
 } from '../../../app/security/posh.ts';
 import { SecurityError } from '../../../app/security/securityError.ts';
 import type { ServerFacts } from '../../../app/security/serverFacts.ts';
-import { anchorSetKey, loadTrustAnchors } from '../../../app/security/trustAnchors.ts';
+import { anchorSetKey } from '../../../app/security/trustAnchors.ts';
+import { loadTrustAnchors } from '../../../app/security/driver/systemTrustAnchors.ts';
+import { fetchHttpsJson } from '../../../app/security/driver/httpsFetch.ts';
 import { verifyServer } from '../../../app/security/verifier.ts';
 import { openStorage } from '../../../app/storage/storage.ts';
 import { makeHierarchy, NOW, toPem, type IssuedCertificate } from './certFactory.ts';
@@ -55,6 +57,7 @@ async function setup(t: TestContext, options: { cache?: PoshCache | null } = {})
     resolve: async () => ['127.0.0.1'],
     cache: options.cache ?? null,
     now: () => clock.now,
+    fetchJson: fetchHttpsJson,
     httpsPort: server.port,
   });
   return { server, posh, clock, anchors, base: 'https://alpha.test' };
@@ -260,6 +263,7 @@ test("a POSH document fetched through one account's extra CA is no proof for an 
     resolve: async () => ['127.0.0.1'],
     cache: storage,
     now: () => clock.now,
+    fetchJson: fetchHttpsJson,
     httpsPort: server.port,
   });
   const p = await provider();

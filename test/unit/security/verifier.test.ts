@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Candidate } from '../../../app/connect/candidate.ts';
 import type { ServerFacts } from '../../../app/security/serverFacts.ts';
-import { loadTrustAnchors } from '../../../app/security/trustAnchors.ts';
+import { loadTrustAnchors } from '../../../app/security/driver/systemTrustAnchors.ts';
 import { verifyServer } from '../../../app/security/verifier.ts';
 import { makeCertificate, makeHierarchy, NOW, toPem, type IssuedCertificate } from './certFactory.ts';
 

@@ -8,7 +8,7 @@ import type { Candidate } from '../../../app/connect/candidate.ts';
 import { parseCertificate } from '../../../app/security/certificate.ts';
 import type { TlsaResolver } from '../../../app/security/dane.ts';
 import type { ServerFacts } from '../../../app/security/serverFacts.ts';
-import { loadTrustAnchors } from '../../../app/security/trustAnchors.ts';
+import { loadTrustAnchors } from '../../../app/security/driver/systemTrustAnchors.ts';
 import { verifyServer } from '../../../app/security/verifier.ts';
 import { makeCertificate, makeHierarchy, NOW, toPem, type IssuedCertificate } from './certFactory.ts';
 
