@@ -1,6 +1,6 @@
 /**
- * IP address literals, recognised without node:net so that pure code (the TLS handshake, the
- * identity checks) can tell a host name from an address. Same answers as node:net's `isIP`,
+ * IP address literals, recognised without Node's net module so that pure code (the TLS handshake,
+ * the identity checks) can tell a host name from an address. Same answers as Node's `isIP`,
  * `isIPv4` and `isIPv6` (a unit test compares them): IPv4 is dotted-quad decimal without leading
  * zeros; IPv6 is RFC 4291 §2.2 text, with an embedded dotted quad and a zone index allowed.
  */
@@ -37,7 +37,7 @@ export function isIPv6(text: string): boolean {
   return halves.length === 2 ? hextets <= 7 : hextets === 8;
 }
 
-/** 4 for an IPv4 literal, 6 for an IPv6 literal, 0 for anything else (as node:net's `isIP`). */
+/** 4 for an IPv4 literal, 6 for an IPv6 literal, 0 for anything else (as Node's `isIP`). */
 export function isIP(text: string): 0 | 4 | 6 {
   if (isIPv4(text)) return 4;
   if (isIPv6(text)) return 6;
