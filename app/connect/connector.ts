@@ -10,6 +10,7 @@ import type { SecurityRecord, TransportPreference, Verdict } from '../contract/v
 import type { Candidate } from './candidate.ts';
 import { ConnectError, type CandidateFailure } from './connectError.ts';
 import { bogusRefusal, discover, type HostMetaFetcher, type SrvResolver } from './discovery.ts';
+import { beforeDeadline } from './deadline.ts';
 import { StreamDriver } from './streamDriver.ts';
 import type { HostResolver } from './hostResolver.ts';
 import { ClientStreamMachine, type StreamEvent, type StreamFeatures } from '../xmpp/streamMachine.ts';
@@ -83,14 +84,15 @@ const FINAL_CODES = new Set([
 
 export async function establish(request: ConnectRequest, deps: ConnectDeps): Promise<Established> {
   const domain = domainOf(request.jid);
-  const { candidates, problems, bogus } = await untilAborted(
-    request.signal,
+  const { candidates, problems, bogus } = await beforeDeadline(
     discover(domain, deps.dns, {
       random: deps.random,
       preference: request.preference,
       hostMeta: deps.hostMeta ?? null,
       httpsPort: deps.httpsPort,
     }),
+    request.signal,
+    { reason: abortError },
   );
   const failures: CandidateFailure[] = problems.map((p) => ({ candidate: 'dns', code: 'dns', message: p }));
   let needsDecision: ConnectError | null = null;
@@ -175,7 +177,7 @@ async function tryCandidate(
   const addresses =
     candidate.ips && candidate.ips.length > 0
       ? candidate.ips
-      : await untilAborted(signal, deps.hosts.resolve(candidate.host));
+      : await beforeDeadline(deps.hosts.resolve(candidate.host), signal, { reason: abortError });
   const servername = candidate.hostMetaSni ?? domain;
   const timeoutMs = deps.timeoutMs ?? 10_000;
   const account =
@@ -212,13 +214,13 @@ async function tryCandidate(
 
   let driver: StreamDriver;
   if (candidate.transport === 'tls') {
-    const { transport, facts } = await untilAborted(
-      signal,
+    const { transport, facts } = await beforeDeadline(
       connectDirectTls(addresses, candidate.port, { servername, alpn: [ALPN_XMPP_CLIENT], timeoutMs }),
-      (late) => late.transport.destroy(),
+      signal,
+      { reason: abortError, discard: (late) => late.transport.destroy() },
     );
     try {
-      await untilAborted(signal, verifyOrThrow(facts));
+      await beforeDeadline(verifyOrThrow(facts), signal, { reason: abortError });
       throwIfAborted(signal);
     } catch (error) {
       transport.destroy();
@@ -227,9 +229,10 @@ async function tryCandidate(
     const machine = new ClientStreamMachine({ ...machineGoal, security: 'tls', channelBinding: facts.channelBinding });
     driver = new StreamDriver(machine, transport, () => undefined);
   } else {
-    const transport = await untilAborted(signal, TcpTransport.connect(addresses, candidate.port, timeoutMs), (late) =>
-      late.destroy(),
-    );
+    const transport = await beforeDeadline(TcpTransport.connect(addresses, candidate.port, timeoutMs), signal, {
+      reason: abortError,
+      discard: (late) => late.destroy(),
+    });
     const machine = new ClientStreamMachine({ ...machineGoal, security: 'starttls' });
     driver = new StreamDriver(machine, transport, () => undefined);
   }
@@ -356,40 +359,6 @@ function abortError(): ConnectError {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortError();
-}
-
-/**
- * `work`, unless the signal aborts first: then rejects at once with `aborted`, and whatever `work`
- * produces later is handed to `cleanUp` (a socket that connected after all is destroyed).
- */
-function untilAborted<T>(
-  signal: AbortSignal | undefined,
-  work: Promise<T>,
-  cleanUp: (late: T) => void = () => undefined,
-): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) {
-    work.then(cleanUp, () => undefined);
-    return Promise.reject(abortError());
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      work.then(cleanUp, () => undefined);
-      reject(abortError());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) cleanUp(value);
-        else resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function describe(candidate: Candidate): string {

@@ -20,6 +20,7 @@ import type { Candidate } from './candidate.ts';
 import { orderCandidates, type SrvAnswer, type SrvRecordLike } from './srvOrder.ts';
 import { hostMetaCandidates, parseHostMetaJson, parseHostMetaXrd, type HostMeta } from './hostMeta.ts';
 import { ConnectError } from './connectError.ts';
+import { beforeDeadline } from './deadline.ts';
 
 /** The part of the DNS client discovery needs (app/security/dnsClient.ts provides it). */
 export interface SrvResolver {
@@ -37,12 +38,6 @@ export interface HostMetaFetcher {
   text?(url: string): Promise<string>;
 }
 
-/** The one deadline of a discovery run: `expired` resolves when it passes; `cancel` releases it. */
-export interface Deadline {
-  expired: Promise<void>;
-  cancel(): void;
-}
-
 export interface DiscoveryOptions {
   /** In [0, 1); the RFC 2782 weighted choice. Default Math.random. */
   random?: () => number;
@@ -53,8 +48,8 @@ export interface DiscoveryOptions {
   httpsPort?: number;
   /** All lookups together. Default DISCOVERY_DEADLINE_MS. */
   deadlineMs?: number;
-  /** Starts the deadline (tests expire it by hand). Default: a timer. */
-  startDeadline?: (ms: number) => Deadline;
+  /** Starts the deadline, a signal that aborts when it passes (tests abort it by hand). Default: `AbortSignal.timeout`. */
+  startDeadline?: (ms: number) => AbortSignal;
 }
 
 export interface DiscoveryResult {
@@ -87,6 +82,9 @@ export const DISCOVERY_DEADLINE_MS = 5000;
 
 type Outcome<T> = { kind: 'done'; value: T } | { kind: 'late' };
 
+/** What `beforeDeadline` rejects with when the discovery deadline passed: turned into `{ kind: 'late' }`. */
+const LATE = Symbol('late');
+
 /**
  * The candidates for `domain`, in the order to try them.
  * Candidates with `dnssec: 'bogus'` (the defaults, when the only answers failed DNSSEC validation)
@@ -101,16 +99,21 @@ export async function discover(
 ): Promise<DiscoveryResult> {
   const preference = options.preference ?? 'auto';
   const deadlineMs = options.deadlineMs ?? DISCOVERY_DEADLINE_MS;
-  const deadline = (options.startDeadline ?? timerDeadline)(deadlineMs);
+  // AbortSignal.timeout: its timer does not keep the process alive, and once every lookup has
+  // answered nothing listens to it any more.
+  const deadline = (options.startDeadline ?? ((ms: number) => AbortSignal.timeout(ms)))(deadlineMs);
   const problems: string[] = [];
   const unused: string[] = [];
   const bogus: string[] = [];
 
-  const bounded = async <T>(work: Promise<T>): Promise<Outcome<T>> =>
-    Promise.race([
-      work.then((value) => ({ kind: 'done', value }) as const),
-      deadline.expired.then(() => ({ kind: 'late' }) as const),
-    ]);
+  const bounded = async <T>(work: Promise<T>): Promise<Outcome<T>> => {
+    try {
+      return { kind: 'done', value: await beforeDeadline(work, deadline, { reason: () => LATE }) };
+    } catch (error) {
+      if (error === LATE) return { kind: 'late' };
+      throw error;
+    }
+  };
   const late = (what: string) => problems.push(`${what}: no answer within ${deadlineMs / 1000} s; ignored`);
 
   const srvLookups = SERVICES.filter((s) => transportAllowed(s.transport, preference)).map(
@@ -149,13 +152,7 @@ export async function discover(
     ? fetchHostMeta(domain, options.hostMeta!, options.httpsPort, bounded, late, problems)
     : Promise.resolve(null);
 
-  let answers: (SrvAnswer | null)[];
-  let hostMeta: { meta: HostMeta; url: string } | null;
-  try {
-    [answers, hostMeta] = await Promise.all([Promise.all(srvLookups), hostMetaLookup]);
-  } finally {
-    deadline.cancel();
-  }
+  const [answers, hostMeta] = await Promise.all([Promise.all(srvLookups), hostMetaLookup]);
 
   let others: Candidate[] = [];
   if (hostMeta) {
@@ -286,14 +283,6 @@ function fetchProblem(url: string, error: unknown): string {
   if ((error as { httpStatus?: unknown }).httpStatus === 404) return `${url}: not published (HTTP 404)`;
   const message = (error as Error).message;
   return message.includes(url) ? message : `${url}: ${message}`;
-}
-
-function timerDeadline(ms: number): Deadline {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  return { expired, cancel: () => clearTimeout(timer) };
 }
 
 function transportAllowed(transport: Transport, preference: TransportPreference): boolean {

@@ -14,6 +14,7 @@ import type { QuicConnectionHandle, QuicStreamHandle } from '../quic/driver/quic
 import type { TlsFacts } from '../transport/tlsFacts.ts';
 import { QuicStreamTransport } from '../transport/quicStreamTransport.ts';
 import { ConnectError } from './connectError.ts';
+import { beforeDeadline } from './deadline.ts';
 
 export interface QuicTarget {
   /** An IP address literal. */
@@ -90,7 +91,7 @@ export class QuicSessions {
     entry.users++;
     let chain: Uint8Array[];
     try {
-      chain = await withAbort(options.signal, entry.ready);
+      chain = await beforeDeadline(entry.ready, options.signal, { reason: abortError });
       // A caller joining an established connection verifies the chain for its own account.
       if (shared && !(await options.verify(chain)))
         throw new ConnectError('untrusted', `Quiver could not verify ${target.sni} over QUIC.`);
@@ -218,23 +219,4 @@ function abortError(): ConnectError {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortError();
-}
-
-function withAbort<T>(signal: AbortSignal | undefined, work: Promise<T>): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) return Promise.reject(abortError());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
