@@ -32,7 +32,7 @@ import { StreamManager } from './streamManager.ts';
 import { LossRecovery } from './lossRecovery.ts';
 import { BASE_PLPMTU } from './mtuDiscovery.ts';
 import { equalBytes } from './equalBytes.ts';
-import { PathState, type ValidationFailure } from './path.ts';
+import { PathState, type ValidationFailure } from './pathState.ts';
 import { PacketBuilder, type PacketIds } from './packetBuilder.ts';
 import { ConnectionIds } from './connectionIds.ts';
 import { KeyUpdate } from './keyUpdate.ts';

@@ -1,5 +1,5 @@
 /**
- * PathState (app/quic/path.ts): the anti-amplification credit (RFC 9000 §8.1), path validation
+ * PathState (app/quic/pathState.ts): the anti-amplification credit (RFC 9000 §8.1), path validation
  * (§8.2) and the return to the last validated address when it fails (§9.3.2).
  */
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { ByteWriter } from '../../../app/quic/byteWriter.ts';
 import { decodeFrames, encodeFrame, type Frame } from '../../../app/quic/frame.ts';
 import type { SentFrame } from '../../../app/quic/packetSpace.ts';
-import { PathState } from '../../../app/quic/path.ts';
+import { PathState } from '../../../app/quic/pathState.ts';
 import type { QuicEvent } from '../../../app/quic/quicEvent.ts';
 
 const A = { address: '192.0.2.1', port: 4433 };
