@@ -38,6 +38,12 @@ export interface BrowserHostOptions {
   host?: '127.0.0.1';
   /** Where handler failures without a code go (they reach the page as `internal`). */
   log?: (message: string, detail?: unknown) => void;
+  /**
+   * Left out in production: each run makes a fresh random token. A test that stops a host and
+   * starts another on the same port passes the first one's token, so that a page still open can
+   * reconnect as it would to a host that never went away. At least 43 base64url characters (256 bits).
+   */
+  token?: string;
 }
 
 export interface BrowserHost {
@@ -55,7 +61,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const host = options.host ?? '127.0.0.1';
   if (host !== '127.0.0.1') throw new TypeError('startBrowserHost: the browser host only binds 127.0.0.1');
   const log = options.log ?? (() => undefined);
-  const token = randomBytes(32).toString('base64url');
+  if (options.token !== undefined && !/^[A-Za-z0-9_-]{43,}$/.test(options.token)) {
+    throw new TypeError('startBrowserHost: a token must be at least 43 base64url characters');
+  }
+  const token = options.token ?? randomBytes(32).toString('base64url');
   const tokenDigest = sha256(token);
 
   // Filled in once we listen: the origin and headers depend on the port.

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, type HostFrame } from '../../../app/contract/index.ts';
 import { startBrowserHost, type BrowserHost } from '../../../app/host/browserHost.ts';
-import { createFakeCore, type FakeCore } from './fakeCore.ts';
+import { createFakeCore, type FakeCore } from '../../e2e/ui/fakeCore.ts';
 
 interface RawResponse {
   status: number;
@@ -250,6 +250,24 @@ describe('startBrowserHost', () => {
     ws.send('x'.repeat(MAX_FRAME_BYTES + 1));
     const [code] = await once(ws, 'close');
     assert.equal(code, 1009);
+  });
+
+  test('a host started with a given token on a given port accepts that token (tests restart hosts so)', async () => {
+    const first = await startBrowserHost({ core, staticDir });
+    const { port, token } = first;
+    await first.close();
+    const second = await startBrowserHost({ core, staticDir, port, token });
+    try {
+      assert.equal(second.url, `http://127.0.0.1:${port}/#token=${token}`);
+      const { ws } = await open(`ws://127.0.0.1:${port}/ws?token=${token}`, `http://127.0.0.1:${port}`);
+      assert.ok(ws);
+      ws.close();
+      await once(ws, 'close');
+    } finally {
+      await second.close();
+    }
+    await assert.rejects(startBrowserHost({ core, staticDir, token: 'short' }), TypeError);
+    assert.equal(core.listenerCount(), 1, 'a refused token subscribes nothing');
   });
 
   test('close() unsubscribes from the core and is idempotent', async () => {
