@@ -1,5 +1,5 @@
 /**
- * The certificate decision dialog and pinned keys (issue 3, "Pins") against the fake host:
+ * The certificate decision dialog and pinned keys (issue 3, "Pins") against the browser host and a fake core:
  * "a server nothing above can prove (self-signed, private CA) is never accepted silently. The user
  * sees the certificate (subject, SANs, issuer, validity, SHA-256 fingerprints) and what was tried,
  * and chooses: refuse, accept once, or pin the key for this account and domain. A pinned server
@@ -10,20 +10,20 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import type { FakeHost } from './fakeHost.ts';
+import type { FakeCore } from './fakeCore.ts';
 import { openUi, row, shoot, useUiSuite } from './harness.ts';
 import { account, keyChangedDecision, pin, securityRecord, unprovenDecision } from './fixtures.ts';
 
 useUiSuite();
 
-const decideCalls = (host: FakeHost) => host.calls.filter((c) => c.name === 'certificate.decide').map((c) => c.args);
+const decideCalls = (core: FakeCore) => core.calls.filter((c) => c.name === 'certificate.decide').map((c) => c.args);
 const focusedTestId = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
 const dialogOf = (page: Page, decisionId: string) =>
   page.locator(`[data-testid="cert-dialog"][data-decision-id="${decisionId}"]`);
 
 describe('Certificate decisions and pinned keys', () => {
   it('asks about an unproven server, shows what it knows, and sends each of the three choices', async () => {
-    const { page, host } = await openUi({
+    const { page, core } = await openUi({
       accounts: [account('a1', 'alice@selfhosted.example')],
       decisions: [unprovenDecision('d1', 'a1', 'alice@selfhosted.example')],
     });
@@ -74,28 +74,28 @@ describe('Certificate decisions and pinned keys', () => {
     await shoot(page, 'ui-cert-dialog');
 
     // A refused command keeps the dialog and says why.
-    host.failNext('certificate.decide', 'storage-failed', 'Quiver could not save your decision: the disk is full.');
+    core.failNext('certificate.decide', 'storage-failed', 'Quiver could not save your decision: the disk is full.');
     await dialog.getByTestId('cert-accept-once').click();
     assert.match(await dialog.getByTestId('cert-dialog-error').innerText(), /the disk is full/);
 
     await dialog.getByTestId('cert-accept-once').click();
     await dialogOf(page, 'd1').waitFor({ state: 'detached' });
-    assert.deepEqual(decideCalls(host).at(-1), { decisionId: 'd1', choice: 'accept-once' });
+    assert.deepEqual(decideCalls(core).at(-1), { decisionId: 'd1', choice: 'accept-once' });
     await row(page, 'alice@selfhosted.example').getByTestId('account-needs-decision').waitFor({ state: 'detached' });
 
-    host.needDecision(unprovenDecision('d2', 'a1', 'alice@selfhosted.example'));
+    core.needDecision(unprovenDecision('d2', 'a1', 'alice@selfhosted.example'));
     await dialogOf(page, 'd2').getByTestId('cert-pin').click();
     await dialogOf(page, 'd2').waitFor({ state: 'detached' });
-    assert.deepEqual(decideCalls(host).at(-1), { decisionId: 'd2', choice: 'pin' });
+    assert.deepEqual(decideCalls(core).at(-1), { decisionId: 'd2', choice: 'pin' });
     assert.deepEqual(
-      host.data.pins.map((p) => [p.domain, p.spkiSha256]),
+      core.data.pins.map((p) => [p.domain, p.spkiSha256]),
       [['selfhosted.example', 'c4'.repeat(32)]],
     );
 
-    host.needDecision(unprovenDecision('d3', 'a1', 'alice@selfhosted.example'));
+    core.needDecision(unprovenDecision('d3', 'a1', 'alice@selfhosted.example'));
     await dialogOf(page, 'd3').getByTestId('cert-refuse').click();
     await dialogOf(page, 'd3').waitFor({ state: 'detached' });
-    assert.deepEqual(decideCalls(host), [
+    assert.deepEqual(decideCalls(core), [
       { decisionId: 'd1', choice: 'accept-once' },
       { decisionId: 'd1', choice: 'accept-once' },
       { decisionId: 'd2', choice: 'pin' },
@@ -106,7 +106,7 @@ describe('Certificate decisions and pinned keys', () => {
 
   it('alerts when a pinned key changed, with the old and new keys side by side, and replaces the pin', async () => {
     const oldKeys = ['aa'.repeat(32), 'ab'.repeat(32)];
-    const { page, host } = await openUi({
+    const { page, core } = await openUi({
       accounts: [
         account('a1', 'alice@example.org', {
           status: 'error',
@@ -143,9 +143,9 @@ describe('Certificate decisions and pinned keys', () => {
 
     await dialog.getByTestId('cert-pin').click();
     await dialog.waitFor({ state: 'detached' });
-    assert.deepEqual(decideCalls(host), [{ decisionId: 'd1', choice: 'pin' }]);
+    assert.deepEqual(decideCalls(core), [{ decisionId: 'd1', choice: 'pin' }]);
     assert.deepEqual(
-      host.data.pins.map((p) => p.spkiSha256),
+      core.data.pins.map((p) => p.spkiSha256),
       ['e7'.repeat(32)],
       'the new key replaced both old ones',
     );
@@ -153,7 +153,7 @@ describe('Certificate decisions and pinned keys', () => {
 
   it('lists the pinned keys in the Security view, removes one after confirmation, and names each prooftype', async () => {
     const now = Date.now();
-    const { page, host } = await openUi({
+    const { page, core } = await openUi({
       accounts: [account('a1', 'alice@example.org', { status: 'online' })],
       pins: [
         pin('a1', 'example.org', 'c4'.repeat(32), now - 86_400_000),
@@ -234,17 +234,17 @@ describe('Certificate decisions and pinned keys', () => {
     await page.locator('[data-testid="pin-item"][data-spki="' + 'c4'.repeat(32) + '"]').waitFor({ state: 'detached' });
     assert.equal(await items.count(), 1);
     assert.deepEqual(
-      host.calls.filter((c) => c.name === 'pin.remove').map((c) => c.args),
+      core.calls.filter((c) => c.name === 'pin.remove').map((c) => c.args),
       [{ accountId: 'a1', domain: 'example.org', spkiSha256: 'c4'.repeat(32) }],
     );
 
     // Pinned or removed in another window: the host announces the whole list.
-    host.emit({ name: 'pin.changed', payload: { accountId: 'a1', pins: [] } });
+    core.emit({ name: 'pin.changed', payload: { accountId: 'a1', pins: [] } });
     await page.getByTestId('pins-empty').waitFor();
   });
 
   it('shows one decision at a time, queues the rest, and lets the account row bring a put-off one back', async () => {
-    const { page, host } = await openUi({
+    const { page, core } = await openUi({
       accounts: [account('a1', 'alice@selfhosted.example'), account('a2', 'bob@other.example')],
       decisions: [
         unprovenDecision('d2', 'a2', 'bob@other.example', { at: 2_000 }),
@@ -259,7 +259,7 @@ describe('Certificate decisions and pinned keys', () => {
     assert.equal(await page.getByTestId('cert-dialog-queue').count(), 0);
     assert.equal(await focusedTestId(page), 'cert-refuse', 'the next dialog starts with Refuse focused');
 
-    host.needDecision(unprovenDecision('d3', 'a1', 'alice@selfhosted.example'));
+    core.needDecision(unprovenDecision('d3', 'a1', 'alice@selfhosted.example'));
     await page.getByTestId('cert-dialog-queue').waitFor();
     assert.equal(await dialogOf(page, 'd2').count(), 1, 'a new decision waits behind the one shown');
 
@@ -278,19 +278,19 @@ describe('Certificate decisions and pinned keys', () => {
     await bobNeeds.click();
     await dialogOf(page, 'd2').waitFor();
     // Decided in another window: the dialog goes, and the put-off one stays put off.
-    host.data.decisions = host.data.decisions.filter((d) => d.id !== 'd2');
-    host.emit({ name: 'certificate.decisionResolved', payload: { decisionId: 'd2' } });
+    core.data.decisions = core.data.decisions.filter((d) => d.id !== 'd2');
+    core.emit({ name: 'certificate.decisionResolved', payload: { decisionId: 'd2' } });
     await page.getByTestId('cert-dialog').waitFor({ state: 'detached' });
     await bobNeeds.waitFor({ state: 'detached' });
-    assert.deepEqual(decideCalls(host), [{ decisionId: 'd1', choice: 'refuse' }]);
+    assert.deepEqual(decideCalls(core), [{ decisionId: 'd1', choice: 'refuse' }]);
   });
 
   it('is keyboard operable: Tab stays inside the dialog, Escape refuses, Enter takes the focused choice', async () => {
-    const { page, host } = await openUi({ accounts: [account('a1', 'alice@selfhosted.example')] });
+    const { page, core } = await openUi({ accounts: [account('a1', 'alice@selfhosted.example')] });
     // A form that closes on Escape is open underneath: Escape must answer the dialog only.
     await page.getByTestId('add-account').click();
     await page.getByTestId('account-form').waitFor();
-    host.needDecision(unprovenDecision('d1', 'a1', 'alice@selfhosted.example'));
+    core.needDecision(unprovenDecision('d1', 'a1', 'alice@selfhosted.example'));
     await dialogOf(page, 'd1').waitFor();
     assert.equal(await focusedTestId(page), 'cert-refuse');
 
@@ -307,15 +307,15 @@ describe('Certificate decisions and pinned keys', () => {
 
     await page.keyboard.press('Escape');
     await dialogOf(page, 'd1').waitFor({ state: 'detached' });
-    assert.deepEqual(decideCalls(host), [{ decisionId: 'd1', choice: 'refuse' }]);
+    assert.deepEqual(decideCalls(core), [{ decisionId: 'd1', choice: 'refuse' }]);
     assert.equal(await page.getByTestId('account-form').count(), 1, 'Escape did not reach the form underneath');
 
-    host.needDecision(unprovenDecision('d2', 'a1', 'alice@selfhosted.example'));
+    core.needDecision(unprovenDecision('d2', 'a1', 'alice@selfhosted.example'));
     await dialogOf(page, 'd2').waitFor();
     await page.keyboard.press('Tab');
     assert.equal(await focusedTestId(page), 'cert-accept-once');
     await page.keyboard.press('Enter');
     await dialogOf(page, 'd2').waitFor({ state: 'detached' });
-    assert.deepEqual(decideCalls(host).at(-1), { decisionId: 'd2', choice: 'accept-once' });
+    assert.deepEqual(decideCalls(core).at(-1), { decisionId: 'd2', choice: 'accept-once' });
   });
 });

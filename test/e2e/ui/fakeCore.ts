@@ -1,81 +1,261 @@
 /**
- * A `QuiverCore` for host tests: real `Handlers` over an in-memory account list, an `emit` to push
- * events, and a record of the calls that reached a handler (so a test can prove a refused call
- * never did).
+ * A scriptable `QuiverCore` (app/core.ts) for the UI tests, which serve it through the real browser
+ * host, and for the host and IPC unit tests. Its handlers keep plain view models in memory
+ * (`data`) and behave as the real core does where the UI can tell (a sent message is announced to
+ * every window, pinning replaces the key pinned for that domain, …); it has no sessions, streams or
+ * database.
+ *
+ * A test scripts it: `emit` pushes an event, `needDecision` adds a pending certificate decision
+ * and announces it, `failNext` makes the next call of a command fail with a coded error,
+ * `holdNext` makes it never answer; `calls` lists every command that reached a handler, which is
+ * only after the contract's `dispatch` validated it.
  */
-import type { AccountView, EventEnvelope, Handlers, MessageView } from '../../../app/contract/index.ts';
+import type {
+  AccountStatus,
+  AccountView,
+  ArgsOf,
+  CertificateDecisionView,
+  CommandName,
+  EventEnvelope,
+  Handlers,
+  MessageView,
+  PinView,
+  RosterItemView,
+  SecurityRecord,
+} from '../../../app/contract/index.ts';
 import type { QuiverCore } from '../../../app/core.ts';
-import { account as accountView } from '../../e2e/ui/fixtures.ts';
+import { account } from './fixtures.ts';
+
+/** What a handler throws to make `dispatch` answer `{ok: false}` with this code and message. */
+export class FakeCoreError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The fake core's whole state; tests may read and change it between steps. */
+export interface FakeData {
+  accounts: AccountView[];
+  rosters: Record<string, RosterItemView[]>;
+  messages: MessageView[];
+  records: SecurityRecord[];
+  /** Certificates waiting for a decision, as `certificate.pending` returns them. */
+  decisions: CertificateDecisionView[];
+  pins: PinView[];
+}
 
 export interface FakeCore extends QuiverCore {
-  emit(event: EventEnvelope): void;
-  readonly calls: Array<{ name: string; args: unknown }>;
+  readonly data: FakeData;
+  /** Every command that reached a handler (after validation), in order. */
+  readonly calls: { name: CommandName; args: unknown }[];
   readonly closed: boolean;
+  /**
+   * The status `account.add` answers with. The real core starts a session for a new account; this
+   * one has none, so it says `offline` unless a test wants the account shown as connecting.
+   */
+  addedStatus: AccountStatus;
+  /** Sends an event to every subscriber (the browser host, the IPC bridge). */
+  emit(event: EventEnvelope): void;
+  /** Adds a pending decision and announces it, as the real core does when no proof holds. */
+  needDecision(decision: CertificateDecisionView): void;
+  /** The next call of `name` fails with this error. */
+  failNext(name: CommandName, code: string, message: string): void;
+  /** The next call of `name` never answers (to test what the UI does when the link drops meanwhile). */
+  holdNext(name: CommandName): void;
+  /** Resolves when the call `holdNext` asked for has arrived. */
+  waitForHeld(): Promise<void>;
   listenerCount(): number;
 }
 
-export function account(jid: string, id = 'a1'): AccountView {
-  return accountView(id, jid);
-}
-
-export function createFakeCore(): FakeCore {
+export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
+  const data: FakeData = {
+    accounts: [],
+    rosters: {},
+    messages: [],
+    records: [],
+    decisions: [],
+    pins: [],
+    ...structuredClone(seed),
+  };
   const listeners = new Set<(event: EventEnvelope) => void>();
-  const calls: Array<{ name: string; args: unknown }> = [];
-  const accounts: AccountView[] = [];
+  const calls: { name: CommandName; args: unknown }[] = [];
+  const failures = new Map<CommandName, FakeCoreError>();
+  const holds = new Set<CommandName>();
+  let heldArrived: () => void = () => undefined;
+  let held = Promise.resolve();
   let closed = false;
-  const record = (name: string, args: unknown) => calls.push({ name, args });
+  let nextId = 1000;
+
+  const emit = (event: EventEnvelope) => {
+    for (const listener of listeners) listener(event);
+  };
+
+  const findAccount = (accountId: string) => {
+    const found = data.accounts.find((a) => a.id === accountId);
+    if (!found) throw new FakeCoreError('not-found', 'No account with that id; reload the account list.');
+    return found;
+  };
+
+  /** `a1`, `a2`, …: the first id no account has. */
+  const freeAccountId = () => {
+    let n = data.accounts.length + 1;
+    while (data.accounts.some((a) => a.id === `a${n}`)) n++;
+    return `a${n}`;
+  };
+
+  const pinsOf = (accountId: string) => data.pins.filter((p) => p.accountId === accountId);
+
   const handlers: Handlers = {
-    'account.list': (args) => (record('account.list', args), accounts),
+    'account.list': () => data.accounts,
     'account.add': (args) => {
-      record('account.add', args);
-      const view = account(args.jid, `a${accounts.length + 1}`);
-      accounts.push(view);
-      return view;
+      if (data.accounts.some((a) => a.jid === args.jid)) {
+        throw new FakeCoreError('account-exists', `${args.jid} is already set up in Quiver.`);
+      }
+      const created = account(freeAccountId(), args.jid, {
+        status: core.addedStatus,
+        settings: {
+          resolver: args.resolver ?? null,
+          resolverValidates: args.resolverValidates ?? false,
+          extraCaPem: args.extraCaPem ?? null,
+          transport: args.transport ?? 'auto',
+        },
+      });
+      data.accounts.push(created);
+      data.rosters[created.id] = [];
+      return created;
     },
-    'account.update': (args) => (record('account.update', args), account('x@example.org', args.accountId)),
-    'account.remove': (args) => (record('account.remove', args), null),
+    'account.update': (args) => {
+      const found = findAccount(args.accountId);
+      if (args.resolver !== undefined) found.settings.resolver = args.resolver;
+      if (args.resolverValidates !== undefined) found.settings.resolverValidates = args.resolverValidates;
+      if (args.extraCaPem !== undefined) found.settings.extraCaPem = args.extraCaPem;
+      if (args.transport !== undefined) found.settings.transport = args.transport;
+      return found;
+    },
+    'account.remove': (args) => {
+      findAccount(args.accountId);
+      data.accounts = data.accounts.filter((a) => a.id !== args.accountId);
+      return null;
+    },
     'account.setEnabled': (args) => {
-      record('account.setEnabled', args);
-      throw Object.assign(new Error('No account with that id; reload the account list.'), { code: 'not-found' });
+      const found = findAccount(args.accountId);
+      found.enabled = args.enabled;
+      found.status = args.enabled ? 'connecting' : 'disabled';
+      return found;
     },
-    'roster.list': (args) => (record('roster.list', args), []),
-    'chat.list': (args) => (record('chat.list', args), []),
-    'chat.history': (args) => (record('chat.history', args), []),
-    'chat.send': (args): MessageView => {
-      record('chat.send', args);
-      return {
-        id: 'm1',
+    'roster.list': (args) => data.rosters[findAccount(args.accountId).id] ?? [],
+    'chat.list': () => [],
+    'chat.history': (args) => {
+      const limit = args.limit ?? 50;
+      const before = args.before === undefined ? undefined : data.messages.find((m) => m.id === args.before);
+      const older = data.messages
+        .filter((m) => m.accountId === args.accountId && m.peer === args.peer)
+        .filter((m) => !before || m.at < before.at)
+        .sort((a, b) => a.at - b.at);
+      return older.slice(-limit);
+    },
+    'chat.send': (args) => {
+      findAccount(args.accountId);
+      const sent: MessageView = {
+        id: `m-${nextId++}`,
         accountId: args.accountId,
         peer: args.to,
         direction: 'out',
         body: args.body,
-        stanzaId: 's1',
-        at: 0,
+        stanzaId: `s-${nextId}`,
+        at: Date.now(),
         state: 'queued',
       };
+      data.messages.push(sent);
+      // The real core announces stored messages to every window, including the sender's.
+      emit({ name: 'message.added', payload: { message: sent } });
+      return sent;
     },
-    'connection.list': (args) => (record('connection.list', args), []),
-    'certificate.pending': (args) => (record('certificate.pending', args), []),
-    'certificate.decide': (args) => (record('certificate.decide', args), null),
-    'pin.list': (args) => (record('pin.list', args), []),
-    'pin.remove': (args) => (record('pin.remove', args), null),
+    'connection.list': (args) => data.records.filter((r) => r.accountId === args.accountId).slice(0, args.limit ?? 200),
+    'certificate.pending': () => data.decisions,
+    'certificate.decide': (args) => {
+      const decision = data.decisions.find((d) => d.id === args.decisionId);
+      if (!decision) throw new FakeCoreError('no-such-decision', 'This certificate no longer waits for a decision.');
+      data.decisions = data.decisions.filter((d) => d.id !== decision.id);
+      emit({ name: 'certificate.decisionResolved', payload: { decisionId: decision.id } });
+      if (args.choice === 'pin') {
+        // Pinning the presented key replaces what was pinned for this account and domain (the
+        // `key-changed` case); the real core does the same.
+        data.pins = data.pins.filter((p) => p.accountId !== decision.accountId || p.domain !== decision.domain);
+        data.pins.push({
+          accountId: decision.accountId,
+          domain: decision.domain,
+          spkiSha256: decision.presentedSpkiSha256,
+          certificate: decision.certificates[0] ?? null,
+          createdAt: Date.now(),
+        });
+        emit({ name: 'pin.changed', payload: { accountId: decision.accountId, pins: pinsOf(decision.accountId) } });
+      }
+      return null;
+    },
+    'pin.list': (args) => pinsOf(findAccount(args.accountId).id),
+    'pin.remove': (args) => {
+      const found = data.pins.find(
+        (p) => p.accountId === args.accountId && p.domain === args.domain && p.spkiSha256 === args.spkiSha256,
+      );
+      if (!found) throw new FakeCoreError('no-such-pin', `No key with this fingerprint is pinned for ${args.domain}.`);
+      data.pins = data.pins.filter((p) => p !== found);
+      emit({ name: 'pin.changed', payload: { accountId: args.accountId, pins: pinsOf(args.accountId) } });
+      return null;
+    },
   };
-  return {
-    handlers,
+
+  // Every handler records the call first, then fails or holds it if the test asked for that.
+  const scripted = Object.fromEntries(
+    (Object.keys(handlers) as CommandName[]).map((name) => [
+      name,
+      (args: ArgsOf<typeof name>) => {
+        calls.push({ name, args });
+        const failure = failures.get(name);
+        if (failure) {
+          failures.delete(name);
+          throw failure;
+        }
+        if (holds.delete(name)) {
+          heldArrived();
+          return new Promise<never>(() => undefined);
+        }
+        return (handlers[name] as (a: unknown) => unknown)(args);
+      },
+    ]),
+  ) as unknown as Handlers;
+
+  const core: FakeCore = {
+    handlers: scripted,
+    data,
     calls,
     get closed() {
       return closed;
     },
+    addedStatus: 'offline',
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    emit(event) {
-      for (const listener of listeners) listener(event);
+    emit,
+    needDecision(decision) {
+      data.decisions.push(decision);
+      emit({ name: 'certificate.decisionNeeded', payload: { decision } });
     },
+    failNext(name, code, message) {
+      failures.set(name, new FakeCoreError(code, message));
+    },
+    holdNext(name) {
+      holds.add(name);
+      held = new Promise<void>((resolve) => (heldArrived = resolve));
+    },
+    waitForHeld: () => held,
     listenerCount: () => listeners.size,
     async close() {
       closed = true;
     },
   };
+  return core;
 }

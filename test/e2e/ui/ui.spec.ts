@@ -1,5 +1,6 @@
 /**
- * The Svelte UI against a fake host (fakeHost.ts) in Debian's Chromium, under the real CSP.
+ * The Svelte UI in Debian's Chromium, served by the real browser host (production CSP, token and
+ * Origin checks) over a scriptable fake core (fakeCore.ts).
  * Every wait is on something the page shows (Playwright's locator waits), never a sleep.
  *
  * Run with `node_modules/.bin/node test/e2e/ui/run.ts` (builds the renderer first); running this
@@ -12,7 +13,7 @@ import { account, contact, message, securityRecord } from './fixtures.ts';
 
 useUiSuite();
 
-describe('Quiver UI against a fake host', () => {
+describe('Quiver UI against the browser host and a fake core', () => {
   it('takes the token out of the address bar and keeps working after a reload', async () => {
     const { page, host, context } = await openUi({ accounts: [account('a1', 'alice@example.org')] });
     assert.ok(!page.url().includes('token'), `token still in ${page.url()}`);
@@ -33,7 +34,7 @@ describe('Quiver UI against a fake host', () => {
   });
 
   it('adds an account: inline validation first, then success', async () => {
-    const { page, host } = await openUi();
+    const { page, core } = await openUi();
     await page.getByTestId('add-account').click();
     await page.getByTestId('account-submit').click();
     assert.match(await page.getByTestId('account-jid-error').innerText(), /Enter your address/);
@@ -62,15 +63,17 @@ describe('Quiver UI against a fake host', () => {
     );
     await page.getByTestId('account-transport').selectOption('quic');
     assert.deepEqual(
-      host.calls.map((c) => c.name).sort(),
+      core.calls.map((c) => c.name).sort(),
       ['account.list', 'certificate.pending'],
       'nothing but the start-up loads went to the host while the form was invalid',
     );
     await shoot(page, 'ui-add-account');
 
+    // The real core answers with the session it just started; the fake one has none to start.
+    core.addedStatus = 'connecting';
     await page.getByTestId('account-submit').click();
     await row(page, 'bob@example.org').and(page.locator('[data-status="connecting"]')).waitFor();
-    const add = host.calls.find((c) => c.name === 'account.add');
+    const add = core.calls.find((c) => c.name === 'account.add');
     assert.deepEqual(add?.args, {
       jid: 'bob@example.org',
       password: 's3cret',
@@ -83,7 +86,7 @@ describe('Quiver UI against a fake host', () => {
   });
 
   it('shows a server error in words, in the form and on the account', async () => {
-    const { page, host } = await openUi({ accounts: [account('a1', 'alice@example.org', { status: 'online' })] });
+    const { page, core } = await openUi({ accounts: [account('a1', 'alice@example.org', { status: 'online' })] });
     await page.getByTestId('add-account').click();
     await page.getByTestId('account-jid').fill('alice@example.org');
     await page.getByTestId('account-password').fill('pw');
@@ -96,7 +99,7 @@ describe('Quiver UI against a fake host', () => {
 
     const message =
       'example.org presented a certificate for hosting.example.net and no DNSSEC or POSH proof delegates example.org to it.';
-    host.emit({
+    core.emit({
       name: 'account.changed',
       payload: {
         account: account('a1', 'alice@example.org', { status: 'error', error: { code: 'bad-certificate', message } }),
@@ -107,7 +110,7 @@ describe('Quiver UI against a fake host', () => {
     assert.equal(await row(page, 'alice@example.org').getByTestId('account-status').innerText(), 'Error');
     await shoot(page, 'ui-account-error');
 
-    host.failNext(
+    core.failNext(
       'account.setEnabled',
       'storage-failed',
       'Quiver could not save the change: the disk is full. Free some space and try again.',
@@ -120,7 +123,7 @@ describe('Quiver UI against a fake host', () => {
   });
 
   it('edits the settings of an account, keeping the password unless a new one is typed', async () => {
-    const { page, host } = await openUi({
+    const { page, core } = await openUi({
       accounts: [
         account('a1', 'alice@example.org', {
           settings: { resolver: '127.0.0.1:5300', resolverValidates: false, extraCaPem: null, transport: 'tls' },
@@ -137,7 +140,7 @@ describe('Quiver UI against a fake host', () => {
     await shoot(page, 'ui-account-settings');
     await page.getByTestId('account-submit').click();
     await page.getByTestId('account-form').waitFor({ state: 'detached' });
-    assert.deepEqual(host.calls.find((c) => c.name === 'account.update')?.args, {
+    assert.deepEqual(core.calls.find((c) => c.name === 'account.update')?.args, {
       accountId: 'a1',
       resolver: null,
       resolverValidates: false,
@@ -147,18 +150,18 @@ describe('Quiver UI against a fake host', () => {
   });
 
   it('shows status changes live', async () => {
-    const { page, host } = await openUi({ accounts: [account('a1', 'alice@example.org')] });
+    const { page, core } = await openUi({ accounts: [account('a1', 'alice@example.org')] });
     const alice = row(page, 'alice@example.org');
     assert.equal(await alice.getByTestId('account-status').innerText(), 'Offline');
     for (const status of ['connecting', 'online', 'offline'] as const) {
-      host.emit({ name: 'account.changed', payload: { account: account('a1', 'alice@example.org', { status }) } });
+      core.emit({ name: 'account.changed', payload: { account: account('a1', 'alice@example.org', { status }) } });
       await alice.and(page.locator(`[data-status="${status}"]`)).waitFor();
     }
     assert.equal(await alice.getByTestId('account-status').innerText(), 'Offline');
   });
 
   it('shows the roster with presence, updated live, and removes an account after confirmation', async () => {
-    const { page, host } = await openUi({
+    const { page, core } = await openUi({
       accounts: [account('a1', 'alice@example.org', { status: 'online' })],
       rosters: {
         a1: [contact('bob@example.org', 'Bob', 'available', 'At the lab'), contact('carol@example.org', null, null)],
@@ -171,7 +174,7 @@ describe('Quiver UI against a fake host', () => {
     assert.match(await bob.innerText(), /Bob\s+At the lab/);
     assert.equal(await bob.getByTestId('roster-presence').getAttribute('data-show'), 'available');
 
-    host.emit({
+    core.emit({
       name: 'presence.changed',
       payload: { accountId: 'a1', jid: 'carol@example.org', presence: { show: 'dnd', status: 'In a meeting' } },
     });
@@ -179,7 +182,7 @@ describe('Quiver UI against a fake host', () => {
     await carol.locator('[data-testid="roster-presence"][data-show="dnd"]').waitFor();
     assert.match(await carol.innerText(), /In a meeting/);
 
-    host.emit({
+    core.emit({
       name: 'roster.changed',
       payload: { accountId: 'a1', items: [contact('dave@example.org', 'Dave', 'away')] },
     });
@@ -192,12 +195,12 @@ describe('Quiver UI against a fake host', () => {
     await alice.getByTestId('account-remove').click();
     await alice.getByTestId('account-remove-confirm').click();
     await alice.waitFor({ state: 'detached' });
-    assert.ok(host.calls.some((c) => c.name === 'account.remove'));
+    assert.ok(core.calls.some((c) => c.name === 'account.remove'));
   });
 
   it('sends a message: Enter sends, Shift+Enter is a new line, state marks follow the host', async () => {
     const now = Date.now();
-    const { page, host } = await openUi({
+    const { page, core } = await openUi({
       accounts: [account('a1', 'alice@example.org', { status: 'online' })],
       rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
       messages: [
@@ -222,8 +225,8 @@ describe('Quiver UI against a fake host', () => {
     assert.equal(await composer.inputValue(), '');
     assert.equal(await page.getByTestId('message').count(), 3, 'the event and the reply are the same message');
 
-    const stored = host.data.messages.at(-1)!;
-    host.emit({ name: 'message.updated', payload: { message: { ...stored, state: 'acked' } } });
+    const stored = core.data.messages.at(-1)!;
+    core.emit({ name: 'message.updated', payload: { message: { ...stored, state: 'acked' } } });
     await page.locator(`[data-testid="message"][data-message-id="${stored.id}"][data-state="acked"]`).waitFor();
 
     await composer.fill('with the button');
@@ -231,7 +234,7 @@ describe('Quiver UI against a fake host', () => {
     await page.getByTestId('message').nth(3).waitFor();
     await shoot(page, 'ui-chat');
 
-    host.failNext(
+    core.failNext(
       'chat.send',
       'not-connected',
       'alice@example.org is offline and the queue is full. Wait until it is online, then send again.',
@@ -244,7 +247,7 @@ describe('Quiver UI against a fake host', () => {
 
   it('shows incoming messages live, and counts them on contacts whose chat is not open', async () => {
     const now = Date.now();
-    const { page, host } = await openUi({
+    const { page, core } = await openUi({
       accounts: [account('a1', 'alice@example.org', { status: 'online' })],
       rosters: { a1: [contact('bob@example.org', 'Bob', 'available'), contact('carol@example.org', 'Carol', 'away')] },
     });
@@ -253,7 +256,7 @@ describe('Quiver UI against a fake host', () => {
     await alice.locator('[data-testid="roster-item"][data-jid="bob@example.org"]').click();
     await page.locator('[data-testid="chat-pane"][data-peer="bob@example.org"]').waitFor();
 
-    host.emit({
+    core.emit({
       name: 'message.added',
       payload: { message: message('in-1', 'a1', 'bob@example.org', 'in', 'Did you see the verdict?', now) },
     });
@@ -261,7 +264,7 @@ describe('Quiver UI against a fake host', () => {
     await incoming.waitFor();
     assert.equal(await incoming.getByTestId('message-body').innerText(), 'Did you see the verdict?');
 
-    host.emit({
+    core.emit({
       name: 'message.added',
       payload: { message: message('in-2', 'a1', 'carol@example.org', 'in', 'Lunch?', now + 1) },
     });
@@ -311,7 +314,7 @@ describe('Quiver UI against a fake host', () => {
 
   it('renders the security records of an account, with live updates', async () => {
     const now = Date.now();
-    const { page, host } = await openUi({
+    const { page, core } = await openUi({
       accounts: [account('a1', 'alice@example.org', { status: 'online' })],
       records: [
         securityRecord('r1', 'a1', now - 3_600_000, {
@@ -345,7 +348,7 @@ describe('Quiver UI against a fake host', () => {
       assert.ok(text.includes(fact), `security record shows ${fact}`);
     }
 
-    host.emit({
+    core.emit({
       name: 'connection.recorded',
       payload: {
         record: securityRecord('r2', 'a1', now, {
@@ -396,25 +399,25 @@ describe('Quiver UI against a fake host', () => {
       accounts: [account('a1', 'alice@example.org')],
       rosters: { a1: [contact('bob@example.org', 'Bob', null)] },
     });
-    const { page, host } = ui;
+    const { page, core, host } = ui;
     // Chromium logs each refused reconnect attempt while the host is away.
     ui.allowed.push(/WebSocket connection to '.*' failed/);
     await host.waitForConnections(1);
     await row(page, 'alice@example.org').getByTestId('account-toggle').click();
     await page.getByTestId('roster-item').click();
-    host.holdNext('chat.send');
+    core.holdNext('chat.send');
     await page.getByTestId('chat-composer').fill('in flight');
     await page.getByTestId('chat-composer').press('Enter');
-    await host.waitForHeld();
-    host.dropConnections();
+    await core.waitForHeld();
+    await host.dropConnections();
     const banner = page.getByTestId('connection-banner');
     assert.match(await banner.innerText(), /Connection to Quiver lost — reconnecting/);
     assert.match(await page.getByTestId('chat-error').innerText(), /connection to Quiver was lost before it answered/);
     assert.equal(await page.getByTestId('chat-composer').inputValue(), 'in flight');
     // Changed while the window was cut off: the reload after reconnecting must pick it up.
-    host.data.accounts[0]!.status = 'online';
+    core.data.accounts[0]!.status = 'online';
     await host.waitForRefusals(2);
-    host.resume();
+    await host.resume();
     await banner.waitFor({ state: 'detached', timeout: 15_000 });
     await row(page, 'alice@example.org').and(page.locator('[data-status="online"]')).waitFor();
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { connectCore, EVENT_CHANNEL, INVOKE_CHANNEL, type InvokeEvent } from '../../../main/ipc.ts';
-import { createFakeCore, type FakeCore } from '../host/fakeCore.ts';
+import { createFakeCore, type FakeCore } from '../../e2e/ui/fakeCore.ts';
 import { FakeContents, FakeIpcMain } from './fakeElectron.ts';
 
 describe('connectCore', () => {

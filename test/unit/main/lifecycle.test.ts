@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { CoreOptions } from '../../../app/core.ts';
 import { runMain, type MainElectron, type MainOptions } from '../../../main/lifecycle.ts';
 import { INVOKE_CHANNEL } from '../../../main/ipc.ts';
-import { createFakeCore, type FakeCore } from '../host/fakeCore.ts';
+import { createFakeCore, type FakeCore } from '../../e2e/ui/fakeCore.ts';
 import {
   FakeBrowserWindow,
   FakeContents,

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import type { CoreOptions } from '../../../app/core.ts';
 import { startBrowserHost } from '../../../app/host/browserHost.ts';
 import { electronBinary, parseStartArgs, serveInBrowser, StartUsageError } from '../../../scripts/start.ts';
-import { createFakeCore } from '../host/fakeCore.ts';
+import { createFakeCore } from '../../e2e/ui/fakeCore.ts';
 
 describe('parseStartArgs', () => {
   test('defaults: any port, XDG data dir, open the browser, build', () => {
