@@ -13,7 +13,8 @@ import type {
   UserError,
 } from '../contract/viewModels.ts';
 import { establish, finish, type ConnectDeps, type Established } from './connector.ts';
-import { ConnectError, type DecisionContext } from './connectError.ts';
+import { ConnectError, type ConnectErrorCode, type DecisionContext } from './connectError.ts';
+import { backoffDelay, codeOf, sessionAction, SLOW_DOWN_ATTEMPT, STABLE_MS } from './retryPolicy.ts';
 import type { RosterItem, StreamEvent } from '../xmpp/streamMachine.ts';
 
 export interface SessionCallbacks {
@@ -40,31 +41,6 @@ export interface SessionConfig {
   password(): Promise<string | null>;
   deps(): ConnectDeps;
 }
-
-/** Errors a retry cannot fix: the user must act (new password, trust decision, settings). */
-const NEEDS_USER = new Set([
-  'not-authorized',
-  'account-disabled',
-  'credentials-expired',
-  'no-password',
-  'no-service',
-  'wrong-name',
-  'untrusted',
-  'self-signed',
-  'bad-trust-anchor',
-  'dns-bad-server',
-  'secret-file-permissions',
-  'secret-file-invalid',
-  'secret-store-unavailable',
-  // Stream errors after login (RFC 6120 §4.9.3): retrying would only repeat them.
-  'conflict',
-  'host-unknown',
-]);
-/** Stream errors that say "not so often": start the backoff high. */
-const SLOW_DOWN = new Set(['policy-violation', 'resource-constraint', 'system-shutdown']);
-const BACKOFF_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
-/** A stream that stayed up this long resets the backoff; a shorter one counts as a failed attempt. */
-const STABLE_MS = 60_000;
 
 export class AccountSession {
   #config: SessionConfig;
@@ -168,7 +144,7 @@ export class AccountSession {
     } catch (error) {
       if (!alive()) return;
       // The secret store says what is wrong in words (a file others can read, no keyring, ...).
-      const code = (error as { code?: string }).code ?? 'no-password';
+      const code = codeOf(error, 'no-password');
       this.#running = false;
       this.#callbacks.status('error', null, { code, message: (error as Error).message });
       return;
@@ -198,7 +174,7 @@ export class AccountSession {
       );
     } catch (error) {
       if (!alive()) return;
-      const code = (error as { code?: string }).code ?? 'internal';
+      const code = codeOf(error);
       const message = (error as Error).message;
       this.#callbacks.log('warn', `${this.#config.jid}: ${message}`);
       if (error instanceof ConnectError && error.decision) {
@@ -211,7 +187,8 @@ export class AccountSession {
         return;
       }
       this.#callbacks.status('error', null, { code, message });
-      if (NEEDS_USER.has(code)) this.#running = false;
+      // A failed attempt never backs off harder: only a server that ended a live stream asks for that.
+      if (sessionAction(code, { slowDown: false }) === 'ask-person') this.#running = false;
       else this.#scheduleRetry();
       return;
     } finally {
@@ -267,7 +244,7 @@ export class AccountSession {
         this.#callbacks.log('warn', `${this.#config.jid}: ${event.error.message}`);
         break;
       case 'closed':
-        this.#onClosed(event.error?.message ?? null, event.error?.code ?? null);
+        this.#onClosed(event.error?.message ?? null, event.error ? codeOf(event.error) : null);
         break;
       default:
         break;
@@ -286,7 +263,7 @@ export class AccountSession {
     this.#callbacks.presence(bare, best ? { show: best.show, status: best.status } : null);
   }
 
-  #onClosed(reason: string | null, code: string | null): void {
+  #onClosed(reason: string | null, code: ConnectErrorCode | null): void {
     const current = this.#current;
     this.#current = null;
     if (current) finish(current.record, reason ?? 'closed', { saveRecord: (r) => this.#callbacks.saveRecord(r) });
@@ -299,12 +276,13 @@ export class AccountSession {
     // A stream that dropped soon after login counts as a failed attempt, so a server that accepts
     // and then closes at once is not hammered every second.
     if (Date.now() - this.#onlineSince >= STABLE_MS) this.#attempt = 0;
-    if (code && NEEDS_USER.has(code)) {
+    const action = code ? sessionAction(code, { slowDown: true }) : 'retry';
+    if (code && action === 'ask-person') {
       this.#running = false;
       this.#callbacks.status('error', null, { code, message: `The server ended the session: ${reason ?? code}` });
       return;
     }
-    if (code && SLOW_DOWN.has(code)) this.#attempt = Math.max(this.#attempt, 4);
+    if (action === 'back-off') this.#attempt = Math.max(this.#attempt, SLOW_DOWN_ATTEMPT);
     this.#callbacks.status(
       'connecting',
       null,
@@ -315,9 +293,7 @@ export class AccountSession {
 
   #scheduleRetry(): void {
     if (!this.#running) return;
-    const base = BACKOFF_MS[Math.min(this.#attempt, BACKOFF_MS.length - 1)]!;
-    // ±20% jitter: many clients cut off by one server restart do not come back in lockstep.
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const delay = backoffDelay(this.#attempt, Math.random);
     this.#attempt++;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;

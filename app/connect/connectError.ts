@@ -4,10 +4,13 @@
  */
 import type { CertificateSummary, Verdict } from '../contract/viewModels.ts';
 import type { Candidate } from './candidate.ts';
+import type { ConnectErrorCode } from './retryPolicy.ts';
+
+export type { ConnectErrorCode } from './retryPolicy.ts';
 
 export interface CandidateFailure {
   candidate: string;
-  code: string;
+  code: ConnectErrorCode;
   message: string;
 }
 
@@ -20,11 +23,11 @@ export interface DecisionContext {
 }
 
 export class ConnectError extends Error {
-  readonly code: string;
+  readonly code: ConnectErrorCode;
   readonly attempts: CandidateFailure[];
   readonly decision: DecisionContext | null;
   constructor(
-    code: string,
+    code: ConnectErrorCode,
     message: string,
     attempts: CandidateFailure[] = [],
     decision: DecisionContext | null = null,

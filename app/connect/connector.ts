@@ -11,6 +11,7 @@ import type { Candidate } from './candidate.ts';
 import { ConnectError, type CandidateFailure } from './connectError.ts';
 import { bogusRefusal, discover, type HostMetaFetcher, type SrvResolver } from './discovery.ts';
 import { beforeDeadline } from './deadline.ts';
+import { candidateAction, codeOf, failureWeight } from './retryPolicy.ts';
 import { StreamDriver } from './streamDriver.ts';
 import type { HostResolver } from './hostResolver.ts';
 import { ClientStreamMachine, type StreamEvent, type StreamFeatures } from '../xmpp/streamMachine.ts';
@@ -73,15 +74,6 @@ type Reached = { driver: StreamDriver; record: SecurityRecord } & (
   { goal: 'session'; boundJid: string } | { goal: 'features'; features: StreamFeatures }
 );
 
-/** Failures that would repeat on every candidate: stop trying further ones. */
-const FINAL_CODES = new Set([
-  'not-authorized',
-  'account-disabled',
-  'credentials-expired',
-  'invalid-mechanism',
-  'no-acceptable-mechanism',
-]);
-
 export async function establish(request: ConnectRequest, deps: ConnectDeps): Promise<Established> {
   const domain = domainOf(request.jid);
   const { candidates, problems, bogus } = await beforeDeadline(
@@ -117,10 +109,11 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
       if (reached.goal !== 'session') throw new Error('unreachable: a session goal reached features');
       return { driver: reached.driver, record: reached.record, boundJid: reached.boundJid };
     } catch (error) {
-      const code = (error as { code?: string }).code ?? 'internal';
-      if (code === 'aborted') throw error;
+      const code = codeOf(error);
+      const action = candidateAction(code);
+      if (action === 'cancelled') throw error;
       failures.push({ candidate: describe(candidate), code, message: (error as Error).message });
-      if (FINAL_CODES.has(code)) throw new ConnectError(code, (error as Error).message, failures);
+      if (action === 'stop') throw new ConnectError(code, (error as Error).message, failures);
       // Keep trying: another candidate may prove itself. If none does, the person decides on this one.
       if (error instanceof ConnectError && error.decision && !needsDecision) needsDecision = error;
     }
@@ -128,15 +121,11 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
   if (needsDecision)
     throw new ConnectError(needsDecision.code, needsDecision.message, failures, needsDecision.decision);
   const real = failures.filter((f) => f.candidate !== 'dns');
-  // The most telling failure: a refused proof or login says more than an unreachable port, and
-  // "QUIC is not available yet" says least of all.
-  const telling = real.filter((f) => f.code !== 'quic-unavailable');
-  const best =
-    telling.find(
-      (f) => f.code !== 'connection-refused' && f.code !== 'connect-timeout' && f.code !== 'connect-failed',
-    ) ??
-    telling[0] ??
-    real[0];
+  // The most telling failure (retryPolicy.ts `failureWeight`): the first of the highest weight.
+  const best = real.reduce<CandidateFailure | undefined>(
+    (most, f) => (most === undefined || failureWeight(f.code) > failureWeight(most.code) ? f : most),
+    undefined,
+  );
   if (!best) throw new ConnectError('no-candidates', `Quiver found no way to reach ${domain}.`, failures);
   const others = real.length - 1;
   throw new ConnectError(
@@ -208,7 +197,7 @@ async function tryCandidate(
       };
       finish(record, error.message, deps);
       const decision = verdict.decision ? { domain, candidate, verdict, certificates: record.certificates } : null;
-      throw new ConnectError(error.code, error.message, [], decision);
+      throw new ConnectError(codeOf(error, 'untrusted'), error.message, [], decision);
     }
   };
 
@@ -295,12 +284,12 @@ async function tryCandidate(
           break;
         case 'error':
           // The StreamError stays the cause: its condition and the server's text (`quiver probe` words them).
-          fail(new ConnectError(event.error.code, event.error.message, [], null, event.error));
+          fail(new ConnectError(codeOf(event.error), event.error.message, [], null, event.error));
           break;
         case 'closed':
           fail(
             new ConnectError(
-              event.error?.code ?? 'closed',
+              codeOf(event.error, 'closed'),
               event.error?.message ?? `${domain} closed the connection during login.`,
             ),
           );
