@@ -4,6 +4,7 @@
  * never stored: without a real keyring every write is refused with a message saying what to do.
  */
 import type { SecretStore } from '../app/storage/secretStore.ts';
+import { QuiverError } from '../app/contract/quiverError.ts';
 
 /** What the storage provides (app/storage/storage.ts `Storage` has both methods). */
 export interface PasswordBlobStore {
@@ -23,14 +24,7 @@ export interface SafeStorageLike {
 
 export type SafeStorageErrorCode = 'secret-store-unavailable';
 
-export class SafeStorageError extends Error {
-  readonly code: SafeStorageErrorCode;
-  constructor(code: SafeStorageErrorCode, message: string) {
-    super(message);
-    this.name = 'SafeStorageError';
-    this.code = code;
-  }
-}
+export class SafeStorageError extends QuiverError<SafeStorageErrorCode> {}
 
 const isAccountNotFound = (error: unknown) => (error as { code?: unknown } | null)?.code === 'account-not-found';
 

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { CoreOptions, QuiverCore } from '../app/core.ts';
 import { defaultDataDir } from '../app/dataDir.ts';
 import type { BrowserHost, BrowserHostOptions } from '../app/host/browserHost.ts';
+import { QuiverError } from '../app/contract/quiverError.ts';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 
@@ -26,8 +27,10 @@ export interface StartArgs {
   build: boolean;
 }
 
-export class StartUsageError extends Error {
-  readonly code = 'usage';
+export class StartUsageError extends QuiverError<'usage'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('usage', message, options);
+  }
 }
 
 /** Parses the flags; throws StartUsageError with a sentence for the user. */

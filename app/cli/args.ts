@@ -3,9 +3,12 @@
  * (`--send <jid> <text>`), which node:util's parseArgs cannot express.
  */
 import { hostPort } from '../contract/validate.ts';
+import { QuiverError } from '../contract/quiverError.ts';
 
-export class UsageError extends Error {
-  readonly code = 'usage';
+export class UsageError extends QuiverError<'usage'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('usage', message, options);
+  }
 }
 
 export interface FlagSpec {

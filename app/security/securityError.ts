@@ -2,6 +2,7 @@
  * The one error type of app/security. `code` is stable (callers and tests switch on it); `message`
  * is worded for a person: what happened and, where there is something to do, what to do.
  */
+import { QuiverError } from '../contract/quiverError.ts';
 
 export type SecurityErrorCode =
   /** DER that is not an X.509 certificate (RFC 5280 §4.1), or one Quiver cannot process. */
@@ -27,15 +28,12 @@ export type SecurityErrorCode =
   /** An HTTPS redirect went to something other than https, or there were too many redirects. */
   | 'https-redirect';
 
-export class SecurityError extends Error {
-  readonly code: SecurityErrorCode;
+export class SecurityError extends QuiverError<SecurityErrorCode> {
   /** For `https-failed` after a response: its HTTP status (POSH tries another path on 404). */
   readonly httpStatus: number | null;
 
   constructor(code: SecurityErrorCode, message: string, options?: { cause?: unknown; httpStatus?: number }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'SecurityError';
-    this.code = code;
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.httpStatus = options?.httpStatus ?? null;
   }
 }

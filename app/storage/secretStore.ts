@@ -8,6 +8,7 @@ import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { normalizeBareJid } from './normalizeJid.ts';
+import { QuiverError } from '../contract/quiverError.ts';
 
 export interface SecretStore {
   /** The password for the account, or null when this store has none. */
@@ -20,15 +21,7 @@ export interface SecretStore {
 
 export type SecretStoreErrorCode = 'secret-file-permissions' | 'secret-file-invalid' | 'secret-store-read-only';
 
-export class SecretStoreError extends Error {
-  readonly code: SecretStoreErrorCode;
-
-  constructor(code: SecretStoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SecretStoreError';
-    this.code = code;
-  }
-}
+export class SecretStoreError extends QuiverError<SecretStoreErrorCode> {}
 
 /** The file's shape. Keys of `accounts` are account ids; `jid` lets a person read and edit it. */
 interface SecretFile {

@@ -2,6 +2,7 @@
  * Failures of the storage layer. `code` is stable (the UI and the contract's `dispatch` pass it on);
  * `message` is worded for a person.
  */
+import { QuiverError } from '../contract/quiverError.ts';
 export type StorageErrorCode =
   | 'account-exists'
   | 'account-not-found'
@@ -10,12 +11,4 @@ export type StorageErrorCode =
   | 'invalid-jid'
   | 'storage-too-new';
 
-export class StorageError extends Error {
-  readonly code: StorageErrorCode;
-
-  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StorageError';
-    this.code = code;
-  }
-}
+export class StorageError extends QuiverError<StorageErrorCode> {}

@@ -1,9 +1,7 @@
 /** A transport-level failure (connect, TLS handshake, I/O) with a stable `code` and a human message. */
-export class TransportError extends Error {
-  readonly code: string;
+import { QuiverError } from '../contract/quiverError.ts';
+export class TransportError extends QuiverError {
   constructor(code: string, message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = 'TransportError';
-    this.code = code;
+    super(code, message, cause === undefined ? undefined : { cause });
   }
 }

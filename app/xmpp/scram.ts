@@ -5,6 +5,7 @@
  */
 import { createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import saslprep from '@mongodb-js/saslprep';
+import { QuiverError } from '../contract/quiverError.ts';
 
 /** RFC 9266: the exporter output for label "EXPORTER-Channel-Binding", empty context, 32 bytes. */
 export interface ChannelBinding {
@@ -33,9 +34,10 @@ export interface ScramClientOptions {
 export type ScramResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** Programmer/user-input error: the credentials cannot be prepared with SASLprep (RFC 4013). */
-export class ScramPrepError extends Error {
-  override readonly name = 'ScramPrepError';
-  readonly code = 'saslprep-failed';
+export class ScramPrepError extends QuiverError<'saslprep-failed'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('saslprep-failed', message, options);
+  }
 }
 
 /** RFC 5802 §5.1: "The characters ',' or '=' in usernames are sent as '=2C' and '=3D' respectively." */

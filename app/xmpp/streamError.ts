@@ -5,6 +5,7 @@
  * §6.5 SASL failure condition, or one of ours (listed in `LocalCode`). `message` is worded for a
  * person: what happened and what they can do about it.
  */
+import { QuiverError } from '../contract/quiverError.ts';
 
 /** Codes that the machine raises itself (not conditions sent by the server). */
 export type LocalCode =
@@ -57,17 +58,14 @@ export interface StreamErrorInit {
   otherHost?: string | null;
 }
 
-export class StreamError extends Error {
-  override readonly name = 'StreamError';
-  readonly code: string;
+export class StreamError extends QuiverError {
   readonly text: string | null;
   readonly source: 'peer' | 'local';
   /** RFC 6120 §4.9.3.19 see-other-host: the XML character data of the condition element. */
   readonly otherHost: string | null;
 
   constructor(init: StreamErrorInit) {
-    super(init.message);
-    this.code = init.code;
+    super(init.code, init.message);
     this.source = init.source;
     this.text = init.text ?? null;
     this.otherHost = init.otherHost ?? null;

@@ -2,6 +2,7 @@
  * The one error type the lab throws. `code` is stable so callers (withLab, tests) can branch on it;
  * `message` names what failed and carries the tail of the failing server's log.
  */
+import { QuiverError } from '../../app/contract/quiverError.ts';
 export type LabErrorCode =
   | 'missing-package' // a Debian package the lab needs is not installed
   | 'port-in-use' // a port of the lab's block is taken by another process
@@ -11,11 +12,4 @@ export type LabErrorCode =
   | 'not-ready' // a lab server did not become ready within its time limit
   | 'bad-state'; // lab.json is missing or malformed
 
-export class LabError extends Error {
-  readonly code: LabErrorCode;
-  constructor(code: LabErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LabError';
-    this.code = code;
-  }
-}
+export class LabError extends QuiverError<LabErrorCode> {}

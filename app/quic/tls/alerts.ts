@@ -4,6 +4,7 @@
  * 'error' event, which the QUIC layer turns into CRYPTO_ERROR 0x0100 + alert (RFC 9001 §4.8).
  */
 import { ByteReader } from '../byteReader.ts';
+import { QuiverError } from '../../contract/quiverError.ts';
 
 export const Alert = {
   unexpected_message: 10,
@@ -38,15 +39,13 @@ export function alertName(alert: number): string {
 }
 
 /** A fatal handshake failure caused by the peer (or by the caller refusing the peer). */
-export class TlsAlertError extends Error {
-  readonly code = 'tls-alert';
+export class TlsAlertError extends QuiverError<'tls-alert'> {
   readonly alert: number;
   readonly reason: string;
   /** Set when RFC 9001 asks for a QUIC transport error rather than CRYPTO_ERROR. */
   readonly quicError: number | undefined;
   constructor(alert: number, reason: string, quicError?: number) {
-    super(`${alertName(alert)}: ${reason}`);
-    this.name = 'TlsAlertError';
+    super('tls-alert', `${alertName(alert)}: ${reason}`);
     this.alert = alert;
     this.reason = reason;
     this.quicError = quicError;
