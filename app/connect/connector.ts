@@ -154,6 +154,11 @@ export async function reachFeatures(
   return { driver: reached.driver, record: reached.record, features: reached.features };
 }
 
+/**
+ * One candidate, to `request.goal`: transport, TLS, the one verifier, then the stream machine with
+ * that goal. On failure everything is destroyed before it rejects; on success the driver holds the
+ * stream for the caller (events after 'online' / 'features' wait for its next handler).
+ */
 async function tryCandidate(
   request: Goal,
   signal: AbortSignal | undefined,
