@@ -5,6 +5,7 @@
 import type { CertificateSummary, Verdict } from '../contract/viewModels.ts';
 import type { Candidate } from './candidate.ts';
 import type { ConnectErrorCode } from './retryPolicy.ts';
+import { QuiverError } from '../contract/quiverError.ts';
 
 export type { ConnectErrorCode } from './retryPolicy.ts';
 
@@ -22,8 +23,7 @@ export interface DecisionContext {
   certificates: CertificateSummary[];
 }
 
-export class ConnectError extends Error {
-  readonly code: ConnectErrorCode;
+export class ConnectError extends QuiverError<ConnectErrorCode> {
   readonly attempts: CandidateFailure[];
   readonly decision: DecisionContext | null;
   constructor(
@@ -34,9 +34,7 @@ export class ConnectError extends Error {
     /** What failed underneath (the stream machine's StreamError), for callers that word it themselves. */
     cause?: unknown,
   ) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = 'ConnectError';
-    this.code = code;
+    super(code, message, cause === undefined ? undefined : { cause });
     this.attempts = attempts;
     this.decision = decision;
   }

@@ -6,12 +6,9 @@
 import { createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import saslprep from '@mongodb-js/saslprep';
 import { QuiverError } from '../contract/quiverError.ts';
+import type { ChannelBinding } from '../transport/tlsFacts.ts';
 
-/** RFC 9266: the exporter output for label "EXPORTER-Channel-Binding", empty context, 32 bytes. */
-export interface ChannelBinding {
-  type: 'tls-exporter';
-  data: Uint8Array;
-}
+export type { ChannelBinding };
 
 /**
  * RFC 5802 §6 gs2-cbind-flag: 'p' when we bind, 'y' when we could bind but the server seems

@@ -25,15 +25,10 @@ import type {
 } from '../../../app/contract/index.ts';
 import type { QuiverCore } from '../../../app/core.ts';
 import { account } from './fixtures.ts';
+import { QuiverError } from '../../../app/contract/quiverError.ts';
 
 /** What a handler throws to make `dispatch` answer `{ok: false}` with this code and message. */
-export class FakeCoreError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export class FakeCoreError extends QuiverError {}
 
 /** The fake core's whole state; tests may read and change it between steps. */
 export interface FakeData {
