@@ -27,7 +27,7 @@ import {
   type SentPacket,
   type SpaceId,
 } from './packetSpace.ts';
-import { CRYPTO_ERROR_BASE, QuicError, TransportErrorCode, transportErrorName } from './quicError.ts';
+import { CRYPTO_ERROR_BASE, QuicError, TransportErrorCode } from './quicError.ts';
 import { StreamManager } from './streamManager.ts';
 import { LossRecovery } from './lossRecovery.ts';
 import { BASE_PLPMTU } from './mtuDiscovery.ts';
@@ -36,6 +36,7 @@ import { PathState, type ValidationFailure } from './pathState.ts';
 import { PacketBuilder, type PacketIds } from './packetBuilder.ts';
 import { ConnectionIds } from './connectionIds.ts';
 import { KeyUpdate } from './keyUpdate.ts';
+import { CloseState } from './closeState.ts';
 import {
   decodeTransportParameters,
   defaultTransportParameters,
@@ -66,8 +67,6 @@ export type {
   TlsSession,
 } from './quicConnectionOptions.ts';
 
-type State = 'handshake' | 'established' | 'closing' | 'draining' | 'drained';
-
 /** Bytes of CRYPTO data we buffer beyond the read offset before CRYPTO_BUFFER_EXCEEDED (RFC 9000 §7.5 allows >= 4096). */
 const MAX_CRYPTO_BUFFER = 64 * 1024;
 const MIN_INITIAL_DATAGRAM = BASE_PLPMTU;
@@ -89,7 +88,6 @@ const DEFAULT_TP: Partial<TransportParameters> = {
 export class QuicConnection {
   readonly role: 'client' | 'server';
   readonly tls: TlsSession;
-  private state: State = 'handshake';
   private readonly spaces: [PacketSpace, PacketSpace, PacketSpace] = [
     new PacketSpace(INITIAL),
     new PacketSpace(HANDSHAKE),
@@ -97,6 +95,8 @@ export class QuicConnection {
   ];
   private readonly events: QuicEvent[] = [];
   private readonly endpointEvents: EndpointEvent[] = [];
+  // Closing and draining (RFC 9000 §10.2).
+  private readonly closeState = new CloseState({ events: this.events, endpointEvents: this.endpointEvents });
   private readonly recovery: LossRecovery;
   private readonly localTp: TransportParameters;
   private peerTp: TransportParameters | null = null;
@@ -130,16 +130,11 @@ export class QuicConnection {
 
   // Timers.
   private idleDeadline = Infinity;
-  private closeDeadline = Infinity;
   private pacingDeadline = Infinity;
   private lastActivity: number;
   private lastAckElicitingSent = -Infinity;
   private pingPending = false;
   private ackElicitingSinceReceive = false;
-
-  // Closing (RFC 9000 §10.2).
-  private closeFrame: Frame | null = null;
-  private closeSendPending = false;
 
   readonly stats: QuicConnectionStats = {
     packetsSent: 0,
@@ -296,11 +291,11 @@ export class QuicConnection {
   }
 
   get isClosed(): boolean {
-    return this.state === 'closing' || this.state === 'draining' || this.state === 'drained';
+    return this.closeState.isClosed;
   }
 
   get isDrained(): boolean {
-    return this.state === 'drained';
+    return this.closeState.isDrained;
   }
 
   get isHandshakeComplete(): boolean {
@@ -344,11 +339,11 @@ export class QuicConnection {
   /** Processes one UDP datagram from `from`. Never throws for anything the peer sent. */
   handleDatagram(data: Uint8Array, from: SocketAddress, now: number): void {
     this.now = now;
-    if (this.state === 'drained' || this.state === 'draining') return;
+    if (this.closeState.isSilent) return;
     this.stats.bytesReceived += data.length;
-    if (this.state === 'closing') {
-      // RFC 9000 §10.2.1: respond to incoming packets with CONNECTION_CLOSE (one per datagram here).
-      this.closeSendPending = true;
+    if (this.closeState.isClosing) {
+      // RFC 9000 §10.2.1: respond to incoming packets with CONNECTION_CLOSE.
+      this.closeState.onDatagramWhileClosing();
       return;
     }
     // RFC 9000 §9: "If a client receives packets from an unknown server address, the client MUST
@@ -360,7 +355,7 @@ export class QuicConnection {
     this.guard(() => {
       let offset = 0;
       let first = true;
-      while (offset < data.length && this.state !== 'drained' && this.state !== 'draining') {
+      while (offset < data.length && !this.closeState.isSilent) {
         let header: PacketHeader;
         try {
           header = parseHeader(data, offset, this.cidLength);
@@ -470,7 +465,7 @@ export class QuicConnection {
     }
 
     for (const { frame, frameType } of frames) {
-      if (this.state === 'draining' || this.state === 'drained') break;
+      if (this.closeState.isSilent) break;
       this.handleFrame(space, frame, frameType, from, now);
     }
 
@@ -573,16 +568,10 @@ export class QuicConnection {
   private onPathValidationFailed(failure: ValidationFailure): void {
     if (failure.kind === 'no-fallback') {
       const failed = failure.failed;
-      this.events.push({
-        type: 'closed',
-        code: 0,
-        codeName: 'path validation failed',
-        reason: `no answer from ${failed.address}:${failed.port} and no validated address to return to`,
-        local: true,
-        app: false,
-      });
-      this.state = 'draining';
-      this.drain();
+      this.closeState.closeSilently(
+        'path validation failed',
+        `no answer from ${failed.address}:${failed.port} and no validated address to return to`,
+      );
       return;
     }
     if (failure.addressChanged) {
@@ -808,7 +797,6 @@ export class QuicConnection {
         return;
       case 'handshake-complete':
         this.handshakeComplete = true;
-        if (this.state === 'handshake') this.state = 'established';
         this.events.push({ type: 'handshake-complete', alpn: this.tls.alpn ?? null });
         if (this.role === 'server') {
           // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes; it sends HANDSHAKE_DONE.
@@ -946,37 +934,13 @@ export class QuicConnection {
   }
 
   private closeWith(code: number, reason: string, app: boolean, frameType = 0): void {
-    if (this.isClosed) return;
-    this.state = 'closing';
-    this.closeFrame = { type: 'connection_close', app, code, frameType, reason: reason.slice(0, 256) };
-    this.closeSendPending = true;
-    this.closeDeadline = this.now + 3 * this.ptoDuration(APPLICATION);
-    this.stopAllTimersForClose();
-    this.events.push({
-      type: 'closed',
-      code,
-      codeName: app ? `application ${code}` : transportErrorName(code),
-      reason,
-      local: true,
-      app,
-    });
+    if (this.closeState.close(code, reason, app, frameType, this.now + 3 * this.ptoDuration(APPLICATION)))
+      this.stopAllTimersForClose();
   }
 
   private enterDraining(code: number, reason: string, local: boolean, app: boolean): void {
-    if (this.state === 'draining' || this.state === 'drained') return;
-    const wasClosing = this.state === 'closing';
-    this.state = 'draining';
-    this.closeDeadline = this.now + 3 * this.ptoDuration(APPLICATION);
-    this.stopAllTimersForClose();
-    if (!wasClosing)
-      this.events.push({
-        type: 'closed',
-        code,
-        codeName: app ? `application ${code}` : transportErrorName(code),
-        reason,
-        local,
-        app,
-      });
+    if (this.closeState.enterDraining(code, reason, local, app, this.now + 3 * this.ptoDuration(APPLICATION)))
+      this.stopAllTimersForClose();
   }
 
   private stopAllTimersForClose(): void {
@@ -984,13 +948,6 @@ export class QuicConnection {
     this.idleDeadline = Infinity;
     this.pacingDeadline = Infinity;
     for (const s of this.spaces) s.ackDeadline = Infinity;
-  }
-
-  private drain(): void {
-    if (this.state === 'drained') return;
-    this.state = 'drained';
-    this.closeDeadline = Infinity;
-    this.endpointEvents.push({ type: 'drained' });
   }
 
   /** Runs `fn`, turning a peer's protocol error into CONNECTION_CLOSE and anything else into INTERNAL_ERROR. */
@@ -1026,9 +983,9 @@ export class QuicConnection {
 
   /** The earliest time `handleTimeout` must be called, or undefined when nothing is scheduled. */
   pollTimeout(): number | undefined {
-    if (this.state === 'drained') return undefined;
-    let t = Math.min(this.closeDeadline, this.idleDeadline, this.recovery.timer, this.pacingDeadline);
-    if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
+    if (this.closeState.isDrained) return undefined;
+    let t = Math.min(this.closeState.deadline, this.idleDeadline, this.recovery.timer, this.pacingDeadline);
+    if (this.closeState.isClosed) return this.closeState.deadline;
     for (const s of this.spaces) t = Math.min(t, s.ackDeadline);
     t = Math.min(t, this.keyUpdate.discardDeadline);
     if (this.keepAliveInterval && this.handshakeComplete && !this.pingPending)
@@ -1043,24 +1000,15 @@ export class QuicConnection {
   /** Fires every timer due at `now`. */
   handleTimeout(now: number): void {
     this.now = now;
-    if (this.state === 'drained') return;
-    if (now >= this.closeDeadline) {
-      this.drain();
+    if (this.closeState.isDrained) return;
+    if (now >= this.closeState.deadline) {
+      this.closeState.drain();
       return;
     }
-    if (this.state === 'closing' || this.state === 'draining') return;
+    if (this.closeState.isClosed) return;
     if (now >= this.idleDeadline) {
       // RFC 9000 §10.1: the connection is silently closed and its state discarded.
-      this.events.push({
-        type: 'closed',
-        code: 0,
-        codeName: 'idle timeout',
-        reason: 'idle timeout: no packets from the peer',
-        local: true,
-        app: false,
-      });
-      this.state = 'draining';
-      this.drain();
+      this.closeState.closeSilently('idle timeout', 'idle timeout: no packets from the peer');
       return;
     }
     this.guard(() => {
@@ -1115,21 +1063,21 @@ export class QuicConnection {
    */
   pollTransmit(now: number): { data: Uint8Array; to: SocketAddress } | undefined {
     this.now = now;
-    if (this.state === 'drained' || this.state === 'draining') return undefined;
+    if (this.closeState.isSilent) return undefined;
     try {
       return this.transmit(now);
     } catch (err) {
       // A bug in packet assembly must not take the process down; the connection ends instead.
       const message = err instanceof Error ? err.message : String(err);
-      if (this.state !== 'closing')
+      if (!this.closeState.isClosing)
         this.closeWith(TransportErrorCode.INTERNAL_ERROR, `internal error: ${message}`, false);
-      this.drain();
+      this.closeState.drain();
       return undefined;
     }
   }
 
   private transmit(now: number): { data: Uint8Array; to: SocketAddress } | undefined {
-    if (this.state === 'closing') return this.transmitClose();
+    if (this.closeState.isClosing) return this.transmitClose();
 
     // Path responses to another address go in their own datagram (RFC 9000 §8.2.2).
     const r = this.spaces[APPLICATION].writeKeys ? this.path.takeForeignResponse() : undefined;
@@ -1204,27 +1152,16 @@ export class QuicConnection {
   }
 
   private transmitClose(): { data: Uint8Array; to: SocketAddress } | undefined {
-    if (!this.closeSendPending || !this.closeFrame || this.closeFrame.type !== 'connection_close') return undefined;
-    this.closeSendPending = false;
-    // RFC 9000 §10.2.3: send CONNECTION_CLOSE in every space the peer might be able to read;
-    // in Initial/Handshake an application close becomes APPLICATION_ERROR (0x0c) without the reason.
+    if (!this.closeState.takeCloseDue()) return undefined;
+    // RFC 9000 §10.2.3: send CONNECTION_CLOSE in every space the peer might be able to read
+    // (`CloseState.frameFor` says how it looks in each).
     const frames: { space: PacketSpace; bytes: Uint8Array }[] = [];
     let used = 0;
     for (const space of this.spaces) {
       if (!space.writeKeys || space.discarded) continue;
       if (space.id === APPLICATION && !this.handshakeComplete && this.role === 'server' && frames.length > 0) continue;
-      let frame: Frame = this.closeFrame;
-      if (space.id !== APPLICATION && frame.type === 'connection_close' && frame.app) {
-        frame = {
-          type: 'connection_close',
-          app: false,
-          code: TransportErrorCode.APPLICATION_ERROR,
-          frameType: 0,
-          reason: '',
-        };
-      }
       const w = new ByteWriter(64);
-      encodeFrame(w, frame);
+      encodeFrame(w, this.closeState.frameFor(space.id)!);
       frames.push({ space, bytes: w.finish().slice() });
       used += this.headerLength(space) + AEAD_TAG_LENGTH + w.offset;
     }
