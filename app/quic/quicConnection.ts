@@ -37,6 +37,7 @@ import { PacketBuilder, type PacketIds } from './packetBuilder.ts';
 import { ConnectionIds } from './connectionIds.ts';
 import { KeyUpdate } from './keyUpdate.ts';
 import { CloseState } from './closeState.ts';
+import { ACK_TIMERS, TIMERS, TimerTable } from './timerTable.ts';
 import {
   decodeTransportParameters,
   defaultTransportParameters,
@@ -128,9 +129,8 @@ export class QuicConnection {
   private readonly streams: StreamManager;
   private readonly builder = new PacketBuilder();
 
-  // Timers.
-  private idleDeadline = Infinity;
-  private pacingDeadline = Infinity;
+  // Timers: the idle and pacing deadlines live in the table; the others are copied in (armTimers).
+  private readonly timers = new TimerTable();
   private lastActivity: number;
   private lastAckElicitingSent = -Infinity;
   private pingPending = false;
@@ -945,8 +945,8 @@ export class QuicConnection {
 
   private stopAllTimersForClose(): void {
     this.recovery.timer = Infinity;
-    this.idleDeadline = Infinity;
-    this.pacingDeadline = Infinity;
+    this.timers.clear('idle');
+    this.timers.clear('pacing');
     for (const s of this.spaces) s.ackDeadline = Infinity;
   }
 
@@ -978,57 +978,75 @@ export class QuicConnection {
     // RFC 9000 §10.1: the effective timeout is the minimum of both advertised values (0 = none),
     // and at least three times the current PTO.
     const t = local && peer ? Math.min(local, peer) : local || peer;
-    this.idleDeadline = t ? now + Math.max(t, 3 * this.ptoDuration(APPLICATION)) : Infinity;
+    this.timers.set('idle', t ? now + Math.max(t, 3 * this.ptoDuration(APPLICATION)) : Infinity);
+  }
+
+  /**
+   * Copies the deadlines the pieces own into the timer table (idle and pacing are kept there).
+   * RFC 9000 §10.2: a closing or draining connection only waits for the end of that period.
+   */
+  private armTimers(): void {
+    const timers = this.timers;
+    timers.set('close', this.closeState.deadline);
+    if (this.closeState.isClosed) {
+      for (const timer of TIMERS) if (timer !== 'close') timers.clear(timer);
+      return;
+    }
+    for (const s of this.spaces) timers.set(ACK_TIMERS[s.id], s.ackDeadline);
+    timers.set('keyDiscard', this.keyUpdate.discardDeadline);
+    timers.set(
+      'keepAlive',
+      this.keepAliveInterval && this.handshakeComplete && !this.pingPending
+        ? Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval
+        : Infinity,
+    );
+    timers.set('pathValidation', this.path.validationDeadline(this.ptoDuration(APPLICATION)));
+    // A probe that is due goes with the next transmit; only a future one needs the timer.
+    const probeAt = this.path.mtuDeadline;
+    timers.set('mtuProbe', probeAt > this.now ? probeAt : Infinity);
+    timers.set('lossDetection', this.recovery.timer);
   }
 
   /** The earliest time `handleTimeout` must be called, or undefined when nothing is scheduled. */
   pollTimeout(): number | undefined {
     if (this.closeState.isDrained) return undefined;
-    let t = Math.min(this.closeState.deadline, this.idleDeadline, this.recovery.timer, this.pacingDeadline);
-    if (this.closeState.isClosed) return this.closeState.deadline;
-    for (const s of this.spaces) t = Math.min(t, s.ackDeadline);
-    t = Math.min(t, this.keyUpdate.discardDeadline);
-    if (this.keepAliveInterval && this.handshakeComplete && !this.pingPending)
-      t = Math.min(t, Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval);
-    t = Math.min(t, this.path.validationDeadline(this.ptoDuration(APPLICATION)));
-    // A probe that is due goes with the next transmit; only a future one needs the timer.
-    const probeAt = this.path.mtuDeadline;
-    if (probeAt > this.now) t = Math.min(t, probeAt);
-    return t === Infinity ? undefined : t;
+    this.armTimers();
+    return this.timers.next();
   }
 
   /** Fires every timer due at `now`. */
   handleTimeout(now: number): void {
     this.now = now;
     if (this.closeState.isDrained) return;
-    if (now >= this.closeState.deadline) {
+    this.armTimers();
+    const timers = this.timers;
+    if (timers.isExpired('close', now)) {
       this.closeState.drain();
       return;
     }
     if (this.closeState.isClosed) return;
-    if (now >= this.idleDeadline) {
+    if (timers.isExpired('idle', now)) {
       // RFC 9000 §10.1: the connection is silently closed and its state discarded.
       this.closeState.closeSilently('idle timeout', 'idle timeout: no packets from the peer');
       return;
     }
     this.guard(() => {
       for (const s of this.spaces) {
-        if (now >= s.ackDeadline) {
+        if (timers.isExpired(ACK_TIMERS[s.id], now)) {
           s.ackNeeded = true;
           s.ackDeadline = Infinity;
         }
       }
-      if (now >= this.pacingDeadline) this.pacingDeadline = Infinity;
-      this.keyUpdate.onTimeout(now);
-      if (
-        this.keepAliveInterval &&
-        this.handshakeComplete &&
-        now >= Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval
-      )
-        this.pingPending = true;
-      const failure = this.path.onTimeout(now, this.ptoDuration(APPLICATION));
-      if (failure) this.onPathValidationFailed(failure);
-      if (now >= this.recovery.timer && !this.isClosed) this.onLossDetectionTimeout(now);
+      if (timers.isExpired('pacing', now)) timers.clear('pacing');
+      if (timers.isExpired('keyDiscard', now)) this.keyUpdate.onTimeout(now);
+      if (timers.isExpired('keepAlive', now)) this.pingPending = true;
+      if (timers.isExpired('pathValidation', now)) {
+        const failure = this.path.onTimeout(now, this.ptoDuration(APPLICATION));
+        if (failure) this.onPathValidationFailed(failure);
+      }
+      // A failed validation requeued what was in flight, which moved the loss detection timer.
+      timers.set('lossDetection', this.recovery.timer);
+      if (timers.isExpired('lossDetection', now) && !this.isClosed) this.onLossDetectionTimeout(now);
     });
   }
 
@@ -1219,7 +1237,7 @@ export class QuicConnection {
         this.recovery.rtt.hasSample ? this.recovery.rtt.smoothedRtt : 0,
       );
       if (wait > 0) {
-        this.pacingDeadline = wait;
+        this.timers.set('pacing', wait);
         cwndOk = false;
       }
     }
