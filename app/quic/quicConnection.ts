@@ -15,7 +15,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { ByteWriter } from './byteWriter.ts';
 import { allowedInHandshakeEpochs, decodeFrames, encodeFrame, isAckEliciting, isProbing, type Frame } from './frame.ts';
 import { parseHeader, QUIC_V1, unprotectPacket, type PacketHeader } from './packetHeader.ts';
-import { AEAD_TAG_LENGTH, derivePacketKeys, initialKeys, retryIntegrityTag } from './packetProtection.ts';
+import { AEAD_TAG_LENGTH, derivePacketKeys, initialKeys } from './packetProtection.ts';
 import {
   APPLICATION,
   HANDSHAKE,
@@ -31,12 +31,12 @@ import { CRYPTO_ERROR_BASE, QuicError, TransportErrorCode } from './quicError.ts
 import { StreamManager } from './streamManager.ts';
 import { LossRecovery } from './lossRecovery.ts';
 import { BASE_PLPMTU } from './mtuDiscovery.ts';
-import { equalBytes } from './equalBytes.ts';
 import { PathState, type ValidationFailure } from './pathState.ts';
 import { PacketBuilder, type PacketIds } from './packetBuilder.ts';
 import { ConnectionIds } from './connectionIds.ts';
 import { KeyUpdate } from './keyUpdate.ts';
 import { CloseState } from './closeState.ts';
+import { HandshakeIds } from './handshakeIds.ts';
 import { ACK_TIMERS, TIMERS, TimerTable } from './timerTable.ts';
 import {
   decodeTransportParameters,
@@ -111,11 +111,8 @@ export class QuicConnection {
   private handshakeConfirmed = false;
   private peerAccepted: boolean;
   private handshakeDonePending = false;
-  private readonly originalDcid: Uint8Array;
-  private retrySourceCid: Uint8Array | null = null;
-  private retryToken: Uint8Array = new Uint8Array(0);
-  private receivedFirstServerPacket = false;
-  private peerInitialScid: Uint8Array | null = null;
+  // The handshake's connection IDs, Retry and their authentication (RFC 9000 §7.2, §7.3).
+  private readonly handshakeIds: HandshakeIds;
 
   // The path: address, anti-amplification, validation, datagram size (RFC 9000 §8, §9, §14).
   private readonly path: PathState;
@@ -177,17 +174,20 @@ export class QuicConnection {
     let localCid: Uint8Array;
     let remoteCid: Uint8Array;
     if (this.role === 'client') {
-      this.originalDcid = opts.initialDcid ?? randomBytes(8);
+      this.handshakeIds = new HandshakeIds({ role: 'client', originalDcid: opts.initialDcid ?? randomBytes(8) });
       localCid = opts.localCid ?? randomBytes(this.cidLength);
-      remoteCid = this.originalDcid;
+      remoteCid = this.handshakeIds.originalDcid;
     } else {
       const s = opts.server;
       if (!s) throw new Error('QuicConnection: a server connection needs opts.server');
-      this.originalDcid = s.originalDcid;
+      this.handshakeIds = new HandshakeIds({
+        role: 'server',
+        originalDcid: s.originalDcid,
+        clientScid: s.clientScid,
+        retrySourceCid: s.retrySourceCid,
+      });
       localCid = s.localCid;
-      this.retrySourceCid = s.retrySourceCid ?? null;
       remoteCid = s.clientScid;
-      this.peerInitialScid = s.clientScid;
     }
     this.path = new PathState({
       remote: opts.remoteAddress,
@@ -211,15 +211,15 @@ export class QuicConnection {
     });
     this.localTp.initialSourceConnectionId = localCid;
     if (this.role === 'server') {
-      this.localTp.originalDestinationConnectionId = this.originalDcid;
+      this.localTp.originalDestinationConnectionId = this.handshakeIds.originalDcid;
       this.localTp.statelessResetToken = this.cids.initialResetToken;
-      if (this.retrySourceCid) this.localTp.retrySourceConnectionId = this.retrySourceCid;
+      const retrySourceCid = this.handshakeIds.retrySourceCid;
+      if (retrySourceCid) this.localTp.retrySourceConnectionId = retrySourceCid;
     }
     this.streams = new StreamManager(this.role, this.localTp, this.events);
 
-    // RFC 9001 §5.2: Initial keys come from the Destination Connection ID of the client's
-    // Initial packet: after a Retry, that is the Retry's Source Connection ID.
-    const keys = initialKeys(this.retrySourceCid ?? this.originalDcid);
+    // RFC 9001 §5.2 (see HandshakeIds.initialKeysCid).
+    const keys = initialKeys(this.handshakeIds.initialKeysCid);
     const initial = this.spaces[INITIAL];
     initial.readKeys = this.role === 'client' ? keys.server : keys.client;
     initial.writeKeys = this.role === 'client' ? keys.client : keys.server;
@@ -430,12 +430,9 @@ export class QuicConnection {
     if (isApp && this.keyUpdate.isPeerUpdate(opened.keyPhase, pn)) this.applyKeyUpdate(pn, false);
     this.stats.packetsReceived++;
 
-    if (header.form === 'long' && this.role === 'client' && !this.receivedFirstServerPacket) {
-      // RFC 9000 §7.2: the client switches to the Source Connection ID the server chose.
-      this.receivedFirstServerPacket = true;
-      this.peerInitialScid = header.scid.slice();
-      this.cids.replaceInitialRemote(this.peerInitialScid);
-    }
+    // RFC 9000 §7.2: the client switches to the Source Connection ID the server chose.
+    const serverScid = header.form === 'long' ? this.handshakeIds.onServerPacket(header) : null;
+    if (serverScid) this.cids.replaceInitialRemote(serverScid);
     if (header.form === 'long' && header.type === 'handshake' && this.role === 'server') {
       // RFC 9001 §4.9.1: a server discards Initial keys when it first processes a Handshake packet;
       // RFC 9000 §8.1: and a Handshake packet validates the client's address.
@@ -490,33 +487,16 @@ export class QuicConnection {
   }
 
   private handleVersionNegotiation(header: Extract<PacketHeader, { form: 'version-negotiation' }>): void {
-    // RFC 9000 §6.2: a client MUST discard a VN packet once it has processed any other packet,
-    // and one that lists the version it chose.
-    if (this.role !== 'client' || this.receivedFirstServerPacket) return;
-    if (!equalBytes(header.scid, this.originalDcid) || !equalBytes(header.dcid, this.cids.initialLocal)) return;
-    if (header.versions.includes(QUIC_V1)) return;
-    this.enterDraining(
-      0,
-      `server supports none of our versions (it offered ${header.versions.map((v) => '0x' + v.toString(16)).join(', ') || 'nothing'})`,
-      true,
-      false,
-    );
+    const failure = this.handshakeIds.versionNegotiationFailure(header, this.cids.initialLocal);
+    if (failure) this.enterDraining(0, failure, true, false);
   }
 
   private handleRetry(data: Uint8Array, header: Extract<PacketHeader, { form: 'long' }>): void {
-    // RFC 9000 §17.2.5.2: a client MUST accept and process at most one Retry packet, and only
-    // before it has received any other packet from the server.
-    if (this.role !== 'client' || this.retrySourceCid || this.receivedFirstServerPacket) return;
-    if (header.token.length === 0) return;
-    if (equalBytes(header.scid, this.cids.remote)) return;
-    const packet = data.subarray(header.start, header.end);
-    const tag = retryIntegrityTag(this.originalDcid, packet.subarray(0, packet.length - 16));
-    if (!equalBytes(tag, packet.subarray(packet.length - 16))) return;
-    this.retrySourceCid = header.scid.slice();
-    this.retryToken = header.token.slice();
-    this.cids.replaceInitialRemote(this.retrySourceCid);
+    const retrySourceCid = this.handshakeIds.acceptRetry(data, header, this.cids.remote);
+    if (!retrySourceCid) return;
+    this.cids.replaceInitialRemote(retrySourceCid);
     // RFC 9001 §5.2: Initial keys are recomputed from the new Destination Connection ID.
-    const keys = initialKeys(this.retrySourceCid);
+    const keys = initialKeys(retrySourceCid);
     const initial = this.spaces[INITIAL];
     initial.readKeys = keys.server;
     initial.writeKeys = keys.client;
@@ -818,24 +798,8 @@ export class QuicConnection {
   private onPeerTransportParameters(data: Uint8Array): void {
     const tp = decodeTransportParameters(data, this.role === 'client');
     // RFC 9000 §7.3: authenticate the connection IDs exchanged during the handshake.
-    if (this.role === 'client') {
-      if (!tp.originalDestinationConnectionId || !equalBytes(tp.originalDestinationConnectionId, this.originalDcid)) {
-        throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'original_destination_connection_id mismatch');
-      }
-      if (this.retrySourceCid) {
-        if (!tp.retrySourceConnectionId || !equalBytes(tp.retrySourceConnectionId, this.retrySourceCid))
-          throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'retry_source_connection_id mismatch');
-      } else if (tp.retrySourceConnectionId) {
-        throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'retry_source_connection_id without a Retry');
-      }
-      if (tp.statelessResetToken) this.cids.setInitialRemoteResetToken(tp.statelessResetToken);
-    }
-    if (
-      this.peerInitialScid &&
-      (!tp.initialSourceConnectionId || !equalBytes(tp.initialSourceConnectionId, this.peerInitialScid))
-    ) {
-      throw new QuicError('TRANSPORT_PARAMETER_ERROR', 'initial_source_connection_id mismatch');
-    }
+    this.handshakeIds.authenticate(tp);
+    if (this.role === 'client' && tp.statelessResetToken) this.cids.setInitialRemoteResetToken(tp.statelessResetToken);
     this.peerTp = tp;
     this.streams.setPeerParameters(tp);
   }
@@ -1199,8 +1163,7 @@ export class QuicConnection {
 
   /** The connection IDs and token for the next packet's header. */
   private packetIds(): PacketIds {
-    // A server's retryToken stays empty: its Initial packets carry a zero-length token.
-    return { dcid: this.cids.remote, scid: this.cids.initialLocal, token: this.retryToken };
+    return { dcid: this.cids.remote, scid: this.cids.initialLocal, token: this.handshakeIds.token };
   }
 
   /** Exact header length of the next packet in `space` (including its packet number). */
