@@ -72,6 +72,11 @@ export class StreamError extends QuiverError {
   }
 }
 
+/** An error found on our side (`source: 'local'`): the server broke a rule, or a step failed. */
+export function localError(code: string, message: string): StreamError {
+  return new StreamError({ code, source: 'local', message });
+}
+
 /** What a person reads for a stream-error condition the server sent (RFC 6120 §4.9.3). */
 export function describePeerStreamError(
   condition: string,

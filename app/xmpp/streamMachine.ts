@@ -18,27 +18,14 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import type { Element } from 'ltx';
 import { escapeXML } from 'ltx';
-import { inboundIqRequest, inboundMessage, inboundPresence, stanzaFrom, type Inbound } from './inboundStanza.ts';
 import { parseJid, type ParsedJid } from './jid.ts';
-import { NS_BIND, NS_CLIENT, NS_ROSTER_VER, NS_SESSION, NS_STREAM, NS_STREAMS, NS_TLS } from './namespaces.ts';
-import { SaslExchange, type SaslStep } from './saslExchange.ts';
+import { NS_CLIENT, NS_STREAM, NS_STREAMS } from './namespaces.ts';
+import { OnlineSession } from './onlineSession.ts';
 import type { ChannelBinding } from './scram.ts';
-import {
-  bindRequest,
-  messageStanza,
-  parseRosterQuery,
-  parseStanzaError,
-  presenceStanza,
-  rosterGet,
-  rosterQuery,
-  rosterSet,
-  sessionRequest,
-  type OutgoingPresence,
-  type RosterItemUpdate,
-} from './stanzas.ts';
-import { describePeerStreamError, StreamError } from './streamError.ts';
+import type { OutgoingPresence, RosterItemUpdate } from './stanzas.ts';
+import { describePeerStreamError, localError, StreamError } from './streamError.ts';
 import type { StreamEvent } from './streamEvent.ts';
-import { parseStreamFeatures } from './streamFeatures.ts';
+import { StreamNegotiation, type NegotiationHost, type NegotiationStep } from './streamNegotiation.ts';
 import { XmlFramer, type FrameEvent } from './xmlFramer.ts';
 import { isXmlChar } from './xmlScanner.ts';
 
@@ -76,26 +63,15 @@ export interface StreamMachineOptions {
   stepTimeoutMs?: number;
 }
 
-export type StreamState =
-  | 'idle'
-  | 'opening'
-  | 'starttls'
-  | 'tls-wait'
-  | 'authenticating'
-  | 'binding'
-  | 'online'
-  /** Goal 'features': the features over TLS were reported; nothing more is negotiated. */
-  | 'features'
-  | 'closing'
-  | 'closed';
+/** Where the stream is: before it opens, negotiating (the step reached), online, or closing down. */
+export type StreamState = 'idle' | NegotiationStep | 'online' | 'closing' | 'closed';
 
-type PendingIq =
-  { kind: 'roster-get'; withVer: boolean } | { kind: 'roster-set' } | { kind: 'bind' } | { kind: 'session' };
+/** The stream's own lifecycle; while 'negotiating', the state is the negotiation's step. */
+type Phase = 'idle' | 'negotiating' | 'online' | 'closing' | 'closed';
 
 const DEFAULT_MAX_STANZA = 1024 * 1024;
 const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_STEP_MS = 30_000;
-const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
 
 /**
  * XML 1.0 §2.2: characters outside Char (C0 controls, lone surrogates, U+FFFE/FFFF) cannot be
@@ -110,27 +86,16 @@ function xmlSafe(s: string): string {
 }
 
 export class ClientStreamMachine {
-  private readonly goal: 'session' | 'features';
   private readonly account: ParsedJid;
-  private readonly password: string;
-  private readonly resource: string | undefined;
-  private readonly random: (n: number) => Uint8Array;
   private readonly stepMs: number;
   private readonly limits: { maxStanzaBytes: number; maxDepth: number };
   private readonly framer: XmlFramer;
   private readonly encoder = new TextEncoder();
   private readonly idPrefix: string;
+  private readonly negotiation: StreamNegotiation;
+  private readonly session: OnlineSession;
 
-  private current: StreamState = 'idle';
-  private tls: boolean;
-  private channelBinding: ChannelBinding | null;
-  private authenticated = false;
-  private sasl: SaslExchange | null = null;
-  private boundJid: string | null = null;
-  /** RFC 3921 §3 session establishment is needed (advertised without <optional/>). */
-  private sessionRequired = false;
-  private features: string[] = [];
-  private readonly pending = new Map<string, PendingIq>();
+  private phase: Phase = 'idle';
   private idCounter = 0;
   private deadline: number | undefined = undefined;
   private closeError: StreamError | null = null;
@@ -138,43 +103,60 @@ export class ClientStreamMachine {
   private readonly events: StreamEvent[] = [];
 
   constructor(options: StreamMachineOptions) {
-    this.goal = options.goal ?? 'session';
+    const goal = options.goal ?? 'session';
     const account = parseJid(options.jid);
-    if (!account || (this.goal === 'session' && account.local === ''))
+    if (!account || (goal === 'session' && account.local === ''))
       throw new Error(`ClientStreamMachine needs an account JID like user@example.org, got "${options.jid}"`);
-    if (this.goal === 'session' && options.password === undefined)
+    if (goal === 'session' && options.password === undefined)
       throw new Error('ClientStreamMachine needs a password to start a session');
     this.account = { ...account, resource: '', full: account.bare };
-    this.password = options.password ?? '';
-    this.resource = options.resource;
-    this.random = options.randomBytes ?? ((n) => nodeRandomBytes(n));
+    const random = options.randomBytes ?? ((n) => nodeRandomBytes(n));
     this.stepMs = options.stepTimeoutMs ?? DEFAULT_STEP_MS;
     this.limits = {
       maxStanzaBytes: options.limits?.maxStanzaBytes ?? DEFAULT_MAX_STANZA,
       maxDepth: options.limits?.maxDepth ?? DEFAULT_MAX_DEPTH,
     };
     this.framer = new XmlFramer(this.limits);
-    this.tls = options.security === 'tls';
-    this.channelBinding = this.tls ? (options.channelBinding ?? null) : null;
-    this.idPrefix = Buffer.from(this.random(6)).toString('base64url') + '-';
+    const tls = options.security === 'tls';
+    const nextId = () => this.nextId();
+    this.negotiation = new StreamNegotiation(
+      {
+        goal,
+        account: this.account,
+        password: options.password ?? '',
+        resource: options.resource,
+        tls,
+        channelBinding: tls ? (options.channelBinding ?? null) : null,
+        random,
+        nextId,
+      },
+      this.negotiationHost(),
+    );
+    this.session = new OnlineSession(
+      this.account.bare,
+      { send: (el) => this.send(el), write: (xml) => this.write(xml), emit: (event) => this.events.push(event) },
+      nextId,
+    );
+    this.idPrefix = Buffer.from(random(6)).toString('base64url') + '-';
   }
 
   get state(): StreamState {
-    return this.current;
+    return this.phase === 'negotiating' ? this.negotiation.step : this.phase;
   }
 
   /** Queues the opening stream header. Call once, then pollTransmit. */
   start(now: number): void {
-    if (this.current !== 'idle') throw new Error(`start() called twice (state is ${this.current})`);
-    this.openStream(now);
+    if (this.phase !== 'idle') throw new Error(`start() called twice (state is ${this.state})`);
+    this.phase = 'negotiating';
+    this.negotiation.start(now);
   }
 
   /** Bytes received from the transport (any chunking). */
   handleBytes(data: Uint8Array, now: number): void {
-    if (this.current === 'idle') throw new Error('handleBytes() before start()');
-    if (this.current === 'closed') return;
-    if (this.current === 'tls-wait') {
-      this.refusePlaintextAfterProceed(data, now);
+    if (this.phase === 'idle') throw new Error('handleBytes() before start()');
+    if (this.phase === 'closed') return;
+    if (this.state === 'tls-wait') {
+      this.negotiation.refusePlaintextAfterProceed(data, now);
       return;
     }
     this.framer.push(data);
@@ -187,29 +169,24 @@ export class ClientStreamMachine {
 
   /** After a 'tls-required' event: the driver upgraded the transport and the verifier accepted the server. Restarts the stream over TLS. */
   handleTlsUp(channelBinding: ChannelBinding | null, now: number): void {
-    if (this.current === 'closed') return;
-    if (this.current !== 'tls-wait')
-      throw new Error(`handleTlsUp() is only valid after 'tls-required' (state is ${this.current})`);
-    this.tls = true;
-    this.channelBinding = channelBinding;
-    // RFC 6120 §5.4.3.3: once TLS is up, what was learnt in plaintext (the features) is discarded
-    // and the client opens a fresh stream over the protected channel.
-    this.features = [];
-    this.openStream(now);
+    if (this.phase === 'closed') return;
+    if (this.state !== 'tls-wait')
+      throw new Error(`handleTlsUp() is only valid after 'tls-required' (state is ${this.state})`);
+    this.negotiation.tlsUp(channelBinding, now);
   }
 
   /** The transport closed under us (EOF/reset). */
   handleTransportClosed(now: number, reason?: string): void {
     void now;
-    if (this.current === 'closed') return;
-    if (this.current === 'idle' || this.current === 'closing') {
+    if (this.phase === 'closed') return;
+    if (this.phase === 'idle' || this.phase === 'closing') {
       this.finish(this.closeError);
       return;
     }
     const err = new StreamError({
       code: 'transport-closed',
       source: 'peer',
-      message: `The connection to ${this.account.domain} closed ${this.current === 'online' ? 'unexpectedly' : `during ${this.stepName()}`}${reason ? ` (${reason})` : ''}. Quiver will need to reconnect.`,
+      message: `The connection to ${this.account.domain} closed ${this.phase === 'online' ? 'unexpectedly' : `during ${this.stepName()}`}${reason ? ` (${reason})` : ''}. Quiver will need to reconnect.`,
       text: reason ?? null,
     });
     this.events.push({ type: 'error', error: err });
@@ -219,20 +196,20 @@ export class ClientStreamMachine {
   handleTimeout(now: number): void {
     if (this.deadline === undefined || now < this.deadline) return;
     this.deadline = undefined;
-    if (this.current === 'closing') {
+    if (this.phase === 'closing') {
       // RFC 6120 §4.4: after sending the closing tag we wait a bounded time for the peer's,
       // then consider the stream closed anyway.
       this.finish(this.closeError);
       return;
     }
-    if (this.current === 'online' || this.current === 'idle' || this.current === 'closed') return;
+    if (this.phase !== 'negotiating') return;
     const err = new StreamError({
       code: 'timeout',
       source: 'local',
       message: `${this.account.domain} did not answer during ${this.stepName()} within ${Math.round(this.stepMs / 1000)} s. Check the network and try again.`,
     });
     this.events.push({ type: 'error', error: err });
-    if (this.current !== 'tls-wait') this.sendStreamError('connection-timeout');
+    if (this.state !== 'tls-wait') this.sendStreamError('connection-timeout');
     this.finish(err);
   }
 
@@ -263,17 +240,13 @@ export class ClientStreamMachine {
   /** Sends a message (RFC 6121 §5); returns the id used (generated when not given). */
   sendMessage(msg: { to: string; body: string; id?: string; type?: 'chat' | 'normal' }): string {
     this.requireOnline('sendMessage');
-    if (typeof msg.to !== 'string' || parseJid(msg.to) === null)
-      throw new Error(`sendMessage(): "${msg.to}" is not a JID`);
-    const id = msg.id ?? this.nextId();
-    this.send(messageStanza({ to: msg.to, body: msg.body, id, type: msg.type ?? 'chat' }));
-    return id;
+    return this.session.sendMessage(msg);
   }
 
   /** Sends presence (RFC 6121 §4): no argument is the initial available presence. */
   sendPresence(p?: OutgoingPresence): void {
     this.requireOnline('sendPresence');
-    this.send(presenceStanza(p));
+    this.session.sendPresence(p);
   }
 
   /**
@@ -282,32 +255,24 @@ export class ClientStreamMachine {
    */
   requestRoster(ver?: string): string {
     this.requireOnline('requestRoster');
-    const id = this.nextId();
-    const withVer = ver !== undefined && this.features.includes(NS_ROSTER_VER);
-    this.pending.set(id, { kind: 'roster-get', withVer });
-    this.send(rosterGet(id, withVer ? ver : undefined));
-    return id;
+    return this.session.requestRoster(ver);
   }
 
   /** RFC 6121 §2.1.5 / §2.5: add, update or remove one item; returns the iq id. Errors arrive as 'stanza-error'. */
   setRosterItem(item: RosterItemUpdate): string {
     this.requireOnline('setRosterItem');
-    if (parseJid(item.jid) === null) throw new Error(`setRosterItem(): "${item.jid}" is not a JID`);
-    const id = this.nextId();
-    this.pending.set(id, { kind: 'roster-set' });
-    this.send(rosterSet(id, item));
-    return id;
+    return this.session.setRosterItem(item);
   }
 
   /** Sends any stanza built by a later XEP module (only once online). */
   sendStanza(stanza: Element): void {
     this.requireOnline('sendStanza');
-    this.send(stanza);
+    this.session.sendStanza(stanza);
   }
 
   /** Orderly close: sends unavailable presence if online, then </stream:stream>; emits 'closed' when the peer closed too or after the step timeout. */
   close(now: number): void {
-    switch (this.current) {
+    switch (this.state) {
       case 'closed':
       case 'closing':
         return;
@@ -317,35 +282,65 @@ export class ClientStreamMachine {
         this.finish(null);
         return;
       case 'online':
-        this.send(presenceStanza({ type: 'unavailable' }));
+        this.session.sendPresence({ type: 'unavailable' });
         break;
       default:
         break;
     }
     this.write('</stream:stream>');
     this.closeError = null;
-    this.current = 'closing';
+    this.phase = 'closing';
     this.deadline = now + this.stepMs;
   }
 
   // ---- stream plumbing ----
 
-  private openStream(now: number): void {
+  /** What negotiation may do to this stream (see NegotiationHost). */
+  private negotiationHost(): NegotiationHost {
+    return {
+      send: (el) => this.send(el),
+      write: (xml) => this.write(xml),
+      emit: (event) => this.events.push(event),
+      openStream: (encrypted, now) => this.openStream(encrypted, now),
+      takeUnparsed: () => {
+        const rest = this.framer.unparsed();
+        this.framer.discardUnparsed();
+        return rest;
+      },
+      armDeadline: (now) => {
+        this.deadline = now + this.stepMs;
+      },
+      clearDeadline: () => {
+        this.deadline = undefined;
+      },
+      fail: (now, error, condition) => this.fatal(now, error, condition),
+      bound: (jid) => this.session.bound(jid),
+      online: (jid, features) => this.goOnline(jid, features),
+    };
+  }
+
+  private openStream(encrypted: boolean, now: number): void {
     this.framer.reset();
     // RFC 6120 §4.7.1: the client SHOULD include 'from' (its bare JID) once the stream is
     // protected by TLS, and not before, so the JID is not exposed in plaintext. Without an
     // account (goal 'features' given only a domain) there is no JID to give.
-    const from = this.tls && this.account.local !== '' ? ` from='${escapeXML(this.account.bare)}'` : '';
+    const from = encrypted && this.account.local !== '' ? ` from='${escapeXML(this.account.bare)}'` : '';
     this.write(
       `<?xml version='1.0'?><stream:stream xmlns='${NS_CLIENT}' xmlns:stream='${NS_STREAM}' to='${escapeXML(this.account.domain)}'${from} version='1.0' xml:lang='en'>`,
     );
-    this.current = 'opening';
     this.deadline = now + this.stepMs;
   }
 
-  /** A method, not an inline check, because TypeScript narrows `this.current` across calls. */
+  private goOnline(jid: string, features: string[]): void {
+    this.phase = 'online';
+    this.deadline = undefined;
+    this.session.online([...features]);
+    this.events.push({ type: 'online', jid, features: [...features] });
+  }
+
+  /** A method, not an inline check, because TypeScript narrows `this.phase` across calls. */
   private stopsParsing(): boolean {
-    return this.current === 'closed' || this.current === 'tls-wait';
+    return this.phase === 'closed' || this.state === 'tls-wait';
   }
 
   private write(s: string): void {
@@ -362,11 +357,11 @@ export class ClientStreamMachine {
   }
 
   private requireOnline(command: string): void {
-    if (this.current !== 'online') throw new Error(`${command}() is only valid once online (state is ${this.current})`);
+    if (this.phase !== 'online') throw new Error(`${command}() is only valid once online (state is ${this.state})`);
   }
 
   private stepName(): string {
-    switch (this.current) {
+    switch (this.state) {
       case 'opening':
         return 'the stream opening';
       case 'starttls':
@@ -380,16 +375,16 @@ export class ClientStreamMachine {
       case 'features':
         return 'the stream features check';
       default:
-        return this.current;
+        return this.state;
     }
   }
 
   /** Emits 'closed' once and stops everything. */
   private finish(error: StreamError | null): void {
-    if (this.current === 'closed') return;
-    this.current = 'closed';
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
     this.deadline = undefined;
-    this.pending.clear();
+    this.session.end();
     this.events.push({ type: 'closed', error });
   }
 
@@ -404,38 +399,20 @@ export class ClientStreamMachine {
    * protocol), then wait for its closing tag unless we can no longer parse what it sends.
    */
   private fatal(now: number, err: StreamError, condition: string | null, canParse = true): void {
-    if (this.current === 'closed') return;
-    if (this.current === 'closing') {
+    if (this.phase === 'closed') return;
+    if (this.phase === 'closing') {
       this.finish(this.closeError ?? err);
       return;
     }
     this.events.push({ type: 'error', error: err });
-    if (this.current !== 'tls-wait' && this.current !== 'idle') this.sendStreamError(condition);
+    if (this.state !== 'tls-wait' && this.phase !== 'idle') this.sendStreamError(condition);
     this.closeError = err;
-    if (!canParse || this.current === 'tls-wait') {
+    if (!canParse || this.state === 'tls-wait') {
       this.finish(err);
       return;
     }
-    this.current = 'closing';
+    this.phase = 'closing';
     this.deadline = now + this.stepMs;
-  }
-
-  private localError(code: string, message: string): StreamError {
-    return new StreamError({ code, source: 'local', message });
-  }
-
-  private refusePlaintextAfterProceed(data: Uint8Array, now: number): void {
-    if (WHITESPACE_ONLY.test(Buffer.from(data).toString('latin1'))) return;
-    // Bytes that arrive after <proceed/> and before TLS could be injected by an attacker and
-    // would be read as if they came over TLS (the STARTTLS command-injection class of bugs).
-    this.fatal(
-      now,
-      this.localError(
-        'plaintext-after-proceed',
-        `${this.account.domain} (or someone on the network) sent unencrypted data after agreeing to STARTTLS. Quiver closed the connection; try again, and report it if it keeps happening.`,
-      ),
-      null,
-    );
   }
 
   private handleFrame(ev: FrameEvent, now: number): void {
@@ -464,24 +441,24 @@ export class ClientStreamMachine {
     const d = this.account.domain;
     switch (code) {
       case 'restricted-xml':
-        return this.localError(
+        return localError(
           code,
           `${d} sent XML that XMPP forbids (${detail}; RFC 6120 §11.1). Quiver closed the connection; report it to the server operator if it keeps happening.`,
         );
       case 'stanza-too-big':
-        return this.localError(
+        return localError(
           code,
           `${d} sent a stanza larger than ${this.limits.maxStanzaBytes} bytes, so Quiver closed the connection.`,
         );
       case 'policy-violation':
-        return this.localError(code, `${d} sent ${detail}, so Quiver closed the connection.`);
+        return localError(code, `${d} sent ${detail}, so Quiver closed the connection.`);
       case 'unsupported-encoding':
-        return this.localError(
+        return localError(
           code,
           `${d} sent XML in ${detail}, but XMPP requires UTF-8 (RFC 6120 §11.6). Quiver closed the connection.`,
         );
       default:
-        return this.localError(
+        return localError(
           'not-well-formed',
           `${d} sent data that is not well-formed XML (${detail}). Quiver closed the connection; try again, and report it to the server operator if it keeps happening.`,
         );
@@ -494,7 +471,7 @@ export class ClientStreamMachine {
     if (header.getName() !== 'stream' || header.getNS() !== NS_STREAM || header.attrs.xmlns !== NS_CLIENT) {
       this.fatal(
         now,
-        this.localError(
+        localError(
           'invalid-namespace',
           `${this.account.domain} did not answer with an XMPP client stream (invalid-namespace). Check the server address and port.`,
         ),
@@ -508,7 +485,7 @@ export class ClientStreamMachine {
     if (!major || Number(major[1]) < 1) {
       this.fatal(
         now,
-        this.localError(
+        localError(
           'unsupported-version',
           `${this.account.domain} speaks an XMPP version older than 1.0 ("${version}"), which Quiver does not support.`,
         ),
@@ -519,7 +496,7 @@ export class ClientStreamMachine {
 
   private handlePeerClose(now: number): void {
     void now;
-    if (this.current === 'closing') {
+    if (this.phase === 'closing') {
       this.finish(this.closeError);
       return;
     }
@@ -528,7 +505,7 @@ export class ClientStreamMachine {
     const err = new StreamError({
       code: 'peer-closed',
       source: 'peer',
-      message: `${this.account.domain} closed the stream ${this.current === 'online' ? '' : `during ${this.stepName()} `}without giving a reason. Quiver will need to reconnect.`,
+      message: `${this.account.domain} closed the stream ${this.phase === 'online' ? '' : `during ${this.stepName()} `}without giving a reason. Quiver will need to reconnect.`,
     });
     this.events.push({ type: 'error', error: err });
     this.finish(err);
@@ -539,36 +516,17 @@ export class ClientStreamMachine {
       this.handleStreamError(el, now);
       return;
     }
-    switch (this.current) {
-      case 'opening':
-        if (el.getName() === 'features' && el.getNS() === NS_STREAM) this.handleFeatures(el, now);
-        else this.unexpected(el, 'stream features', now);
+    switch (this.phase) {
+      case 'negotiating':
+        if (!this.negotiation.handleElement(el, now)) this.session.handleStanza(el);
         return;
-      case 'starttls':
-        this.handleStartTlsAnswer(el, now);
-        return;
-      case 'authenticating':
-        if (this.sasl) this.applySaslStep(this.sasl.handle(el), now);
-        return;
-      case 'binding':
       case 'online':
-        this.handleStanza(el, now);
+        this.session.handleStanza(el);
         return;
       default:
         // 'closing': RFC 6120 §4.4 lets us ignore what arrives after our closing tag.
         return;
     }
-  }
-
-  private unexpected(el: Element, expected: string, now: number): void {
-    this.fatal(
-      now,
-      this.localError(
-        'unsupported-stanza-type',
-        `${this.account.domain} sent <${el.name}/> where ${expected} were expected (unsupported-stanza-type). Quiver closed the connection.`,
-      ),
-      'unsupported-stanza-type',
-    );
   }
 
   /** RFC 6120 §4.9: <stream:error> from the server. */
@@ -595,280 +553,14 @@ export class ClientStreamMachine {
       message: describePeerStreamError(condition, this.account.domain, text, otherHost),
     });
     this.events.push({ type: 'error', error: err });
-    if (this.current === 'closing') {
+    if (this.phase === 'closing') {
       this.finish(this.closeError ?? err);
       return;
     }
     // RFC 6120 §4.9.1.1: the peer follows the error with its closing tag; we close ours too.
     this.write('</stream:stream>');
     this.closeError = err;
-    this.current = 'closing';
+    this.phase = 'closing';
     this.deadline = now + this.stepMs;
-  }
-
-  private handleFeatures(features: Element, now: number): void {
-    const children = features.getChildElements();
-    const offered = parseStreamFeatures(features);
-    this.features = offered.namespaces;
-    const find = (name: string, ns: string) => children.find((c) => c.getName() === name && c.getNS() === ns);
-
-    if (!this.tls) {
-      // RFC 6120 §5.3.1 / §13.8: we require TLS; without <starttls/> there is no safe way on.
-      if (!offered.starttls) {
-        this.fatal(
-          now,
-          this.localError(
-            'tls-unavailable',
-            `${this.account.domain} does not offer STARTTLS, so the connection could not be encrypted. Quiver refuses to sign in without TLS; try direct TLS, or ask the provider to enable STARTTLS.`,
-          ),
-          null,
-        );
-        return;
-      }
-      this.write(`<starttls xmlns='${NS_TLS}'/>`);
-      this.current = 'starttls';
-      this.deadline = now + this.stepMs;
-      return;
-    }
-
-    if (this.goal === 'features') {
-      // The goal is reached: these are the features of the TLS-protected stream (RFC 6120
-      // §5.4.3.3 discarded the plaintext ones). Nothing is authenticated or sent.
-      this.current = 'features';
-      this.deadline = undefined;
-      this.events.push({ type: 'features', features: offered });
-      return;
-    }
-
-    if (!this.authenticated) {
-      this.startSasl(features, now);
-      return;
-    }
-
-    // RFC 6120 §7.6.1: after SASL the server offers <bind/>; binding is mandatory for clients.
-    if (!find('bind', NS_BIND)) {
-      this.fatal(
-        now,
-        this.localError(
-          'bind-failed',
-          `${this.account.domain} did not offer resource binding after authentication, so the session cannot start.`,
-        ),
-        null,
-      );
-      return;
-    }
-    const session = find('session', NS_SESSION);
-    if (session && !session.getChildElements().some((c) => c.getName() === 'optional')) this.sessionRequired = true;
-    const id = this.nextId();
-    this.pending.set(id, { kind: 'bind' });
-    this.send(bindRequest(id, this.resource));
-    this.current = 'binding';
-    this.deadline = now + this.stepMs;
-  }
-
-  private handleStartTlsAnswer(el: Element, now: number): void {
-    if (el.getNS() === NS_TLS && el.getName() === 'proceed') {
-      // RFC 6120 §5.4.2.3: after <proceed/> both sides go straight to the TLS handshake; nothing
-      // more is exchanged in plaintext. Anything already buffered is refused.
-      const rest = Buffer.from(this.framer.unparsed()).toString('latin1');
-      this.framer.discardUnparsed();
-      if (!WHITESPACE_ONLY.test(rest)) {
-        this.current = 'tls-wait';
-        this.refusePlaintextAfterProceed(Buffer.from(rest, 'latin1'), now);
-        return;
-      }
-      this.current = 'tls-wait';
-      this.deadline = now + this.stepMs;
-      this.events.push({ type: 'tls-required' });
-      return;
-    }
-    if (el.getNS() === NS_TLS && el.getName() === 'failure') {
-      // RFC 6120 §5.4.2.2: the server sends <failure/> and closes the stream.
-      this.fatal(
-        now,
-        this.localError(
-          'tls-failed',
-          `${this.account.domain} refused to start TLS (STARTTLS failure). Quiver will not continue without encryption.`,
-        ),
-        null,
-      );
-      return;
-    }
-    this.unexpected(el, 'the answer to STARTTLS', now);
-  }
-
-  // ---- SASL (RFC 6120 §6), driven by SaslExchange ----
-
-  private startSasl(features: Element, now: number): void {
-    const creds = {
-      account: this.account.bare,
-      username: this.account.local,
-      password: this.password,
-      domain: this.account.domain,
-    };
-    const { exchange, step } = SaslExchange.start(features, creds, this.channelBinding, this.random);
-    this.sasl = exchange;
-    this.current = 'authenticating';
-    this.applySaslStep(step, now);
-  }
-
-  private applySaslStep(step: SaslStep, now: number): void {
-    switch (step.kind) {
-      case 'send':
-        this.write(step.xml);
-        this.deadline = now + this.stepMs;
-        return;
-      case 'fail':
-        this.fatal(now, step.error, step.unexpected ? 'unsupported-stanza-type' : null);
-        return;
-      case 'success':
-        this.authenticated = true;
-        this.sasl = null;
-        this.events.push({ type: 'authenticated', mechanism: step.mechanism, channelBinding: step.channelBinding });
-        // RFC 6120 §6.4.6: on <success/> the client opens a new stream over the same connection,
-        // without closing the old one.
-        this.openStream(now);
-        return;
-    }
-  }
-
-  // ---- stanzas (RFC 6120 §8, RFC 6121) ----
-
-  private handleStanza(el: Element, now: number): void {
-    if (el.getNS() !== NS_CLIENT) return; // unknown top-level elements (e.g. an unnegotiated XEP) are ignored
-    const ctx = { account: this.account.bare, boundJid: this.boundJid };
-    let inbound: Inbound;
-    switch (el.getName()) {
-      case 'message':
-        inbound = inboundMessage(el, ctx);
-        break;
-      case 'presence':
-        inbound = inboundPresence(el, ctx);
-        break;
-      case 'iq': {
-        const type = el.attrs.type;
-        const id = typeof el.attrs.id === 'string' ? el.attrs.id : null;
-        if (type === 'result' || type === 'error') {
-          const pending = id === null ? undefined : this.pending.get(id);
-          if (id !== null) this.pending.delete(id);
-          this.handleIqResponse(el, id, type, pending, now);
-          return;
-        }
-        // RFC 6120 §8.2.3: 'type' is one of get, set, result, error; anything else is not an IQ we can answer.
-        if (type !== 'get' && type !== 'set') return;
-        inbound = inboundIqRequest(el, ctx);
-        break;
-      }
-      default:
-        return;
-    }
-    this.events.push(...inbound.events);
-    if (inbound.reply) this.send(inbound.reply);
-  }
-
-  private handleIqResponse(
-    iq: Element,
-    id: string | null,
-    type: 'result' | 'error',
-    pending: PendingIq | undefined,
-    now: number,
-  ): void {
-    if (pending?.kind === 'bind') {
-      this.handleBindResponse(iq, type, now);
-      return;
-    }
-    if (pending?.kind === 'session') {
-      if (type === 'error') {
-        const e = parseStanzaError(iq);
-        this.fatal(
-          now,
-          this.localError('bind-failed', `${this.account.domain} refused to start the session (${e.condition}).`),
-          null,
-        );
-        return;
-      }
-      this.goOnline();
-      return;
-    }
-    if (type === 'error') {
-      const e = parseStanzaError(iq);
-      this.events.push({
-        type: 'stanza-error',
-        id,
-        condition: e.condition,
-        text: e.text,
-        stanzaKind: 'iq',
-        from: stanzaFrom(iq),
-      });
-      return;
-    }
-    if (pending?.kind === 'roster-get') {
-      const query = rosterQuery(iq);
-      if (!query) {
-        // RFC 6121 §2.6.3: with a version, an empty result means "no change; pushes follow".
-        this.events.push({ type: 'roster', items: [], ver: null, unchanged: pending.withVer });
-        return;
-      }
-      const { items, ver } = parseRosterQuery(query);
-      this.events.push({ type: 'roster', items, ver, unchanged: false });
-    }
-  }
-
-  private handleBindResponse(iq: Element, type: 'result' | 'error', now: number): void {
-    if (type === 'error') {
-      const e = parseStanzaError(iq);
-      const why =
-        e.condition === 'conflict'
-          ? `the resource "${this.resource ?? ''}" is already in use and the server would not assign another`
-          : e.condition === 'not-allowed'
-            ? 'the server does not allow this client to bind a resource'
-            : `the server answered ${e.condition}`;
-      this.fatal(
-        now,
-        new StreamError({
-          code: 'bind-failed',
-          source: 'peer',
-          text: e.text,
-          message: `Could not start a session for ${this.account.bare}: ${why}.`,
-        }),
-        null,
-      );
-      return;
-    }
-    const bind = iq.getChildElements().find((c) => c.getName() === 'bind' && c.getNS() === NS_BIND);
-    const jidText =
-      bind
-        ?.getChildElements()
-        .find((c) => c.getName() === 'jid')
-        ?.getText()
-        .trim() ?? '';
-    const jid = parseJid(jidText);
-    // RFC 6120 §7.6.1: the result carries the full JID <localpart@domainpart/resource>.
-    if (!jid || jid.resource === '' || jid.domain !== this.account.domain) {
-      this.fatal(
-        now,
-        this.localError(
-          'bind-failed',
-          `${this.account.domain} bound an invalid address ("${jidText}") for ${this.account.bare}.`,
-        ),
-        null,
-      );
-      return;
-    }
-    this.boundJid = jid.full;
-    if (this.sessionRequired) {
-      const id = this.nextId();
-      this.pending.set(id, { kind: 'session' });
-      this.send(sessionRequest(id));
-      this.deadline = now + this.stepMs;
-      return;
-    }
-    this.goOnline();
-  }
-
-  private goOnline(): void {
-    this.current = 'online';
-    this.deadline = undefined;
-    this.events.push({ type: 'online', jid: this.boundJid!, features: [...this.features] });
   }
 }

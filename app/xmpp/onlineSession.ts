@@ -1,0 +1,166 @@
+/**
+ * The client session once a resource is bound (RFC 6120 §8, RFC 6121): routes what the server
+ * delivers (messages, presence, roster pushes, IQ requests and the answers to our own IQs) into
+ * events and replies, and builds what the account sends (messages, presence, roster get and set,
+ * stanzas of later XEP modules). It owns the ids of our IQs still awaiting an answer.
+ *
+ * Obligations of the stream machine: hand it the bound JID (`bound`), then the features once
+ * online (`online`); call the commands only once online; route to `handleStanza` every stanza
+ * that negotiation declines; call `end` when the stream is over.
+ */
+import type { Element } from 'ltx';
+import { inboundIqRequest, inboundMessage, inboundPresence, stanzaFrom, type Inbound } from './inboundStanza.ts';
+import { parseJid } from './jid.ts';
+import { NS_CLIENT, NS_ROSTER_VER } from './namespaces.ts';
+import {
+  messageStanza,
+  parseRosterQuery,
+  parseStanzaError,
+  presenceStanza,
+  rosterGet,
+  rosterQuery,
+  rosterSet,
+  type OutgoingPresence,
+  type RosterItemUpdate,
+} from './stanzas.ts';
+import type { StreamOutput } from './streamOutput.ts';
+
+type PendingIq = { kind: 'roster-get'; withVer: boolean } | { kind: 'roster-set' };
+
+export class OnlineSession {
+  private readonly account: string;
+  private readonly out: StreamOutput;
+  private readonly nextId: () => string;
+
+  private boundJid: string | null = null;
+  /** Namespaces of the last <stream:features/> before the session went online. */
+  private features: readonly string[] = [];
+  private readonly pending = new Map<string, PendingIq>();
+
+  /** `account` is the bare JID; `nextId` is shared with negotiation (one id space per stream). */
+  constructor(account: string, out: StreamOutput, nextId: () => string) {
+    this.account = account;
+    this.out = out;
+    this.nextId = nextId;
+  }
+
+  /** The server bound this full JID (stanzas may arrive before the session is online). */
+  bound(jid: string): void {
+    this.boundJid = jid;
+  }
+
+  /** The session is online with these stream features. */
+  online(features: readonly string[]): void {
+    this.features = features;
+  }
+
+  /** The stream is over: no answer will come. */
+  end(): void {
+    this.pending.clear();
+  }
+
+  /** Sends a message (RFC 6121 §5); returns the id used (generated when not given). */
+  sendMessage(msg: { to: string; body: string; id?: string; type?: 'chat' | 'normal' }): string {
+    if (typeof msg.to !== 'string' || parseJid(msg.to) === null)
+      throw new Error(`sendMessage(): "${msg.to}" is not a JID`);
+    const id = msg.id ?? this.nextId();
+    this.out.send(messageStanza({ to: msg.to, body: msg.body, id, type: msg.type ?? 'chat' }));
+    return id;
+  }
+
+  /** Sends presence (RFC 6121 §4): no argument is the initial available presence. */
+  sendPresence(p?: OutgoingPresence): void {
+    this.out.send(presenceStanza(p));
+  }
+
+  /**
+   * RFC 6121 §2.1.3 roster get; returns the iq id. The result arrives as a 'roster' event.
+   * With `ver` (RFC 6121 §2.6), sent only if the server advertised roster versioning.
+   */
+  requestRoster(ver?: string): string {
+    const id = this.nextId();
+    const withVer = ver !== undefined && this.features.includes(NS_ROSTER_VER);
+    this.pending.set(id, { kind: 'roster-get', withVer });
+    this.out.send(rosterGet(id, withVer ? ver : undefined));
+    return id;
+  }
+
+  /** RFC 6121 §2.1.5 / §2.5: add, update or remove one item; returns the iq id. Errors arrive as 'stanza-error'. */
+  setRosterItem(item: RosterItemUpdate): string {
+    if (parseJid(item.jid) === null) throw new Error(`setRosterItem(): "${item.jid}" is not a JID`);
+    const id = this.nextId();
+    this.pending.set(id, { kind: 'roster-set' });
+    this.out.send(rosterSet(id, item));
+    return id;
+  }
+
+  /** Sends any stanza built by a later XEP module. */
+  sendStanza(stanza: Element): void {
+    this.out.send(stanza);
+  }
+
+  // ---- stanzas (RFC 6120 §8, RFC 6121) ----
+
+  /** One top-level element from the server. */
+  handleStanza(el: Element): void {
+    if (el.getNS() !== NS_CLIENT) return; // unknown top-level elements (e.g. an unnegotiated XEP) are ignored
+    const ctx = { account: this.account, boundJid: this.boundJid };
+    let inbound: Inbound;
+    switch (el.getName()) {
+      case 'message':
+        inbound = inboundMessage(el, ctx);
+        break;
+      case 'presence':
+        inbound = inboundPresence(el, ctx);
+        break;
+      case 'iq': {
+        const type = el.attrs.type;
+        const id = typeof el.attrs.id === 'string' ? el.attrs.id : null;
+        if (type === 'result' || type === 'error') {
+          const pending = id === null ? undefined : this.pending.get(id);
+          if (id !== null) this.pending.delete(id);
+          this.handleIqResponse(el, id, type, pending);
+          return;
+        }
+        // RFC 6120 §8.2.3: 'type' is one of get, set, result, error; anything else is not an IQ we can answer.
+        if (type !== 'get' && type !== 'set') return;
+        inbound = inboundIqRequest(el, ctx);
+        break;
+      }
+      default:
+        return;
+    }
+    for (const event of inbound.events) this.out.emit(event);
+    if (inbound.reply) this.out.send(inbound.reply);
+  }
+
+  private handleIqResponse(
+    iq: Element,
+    id: string | null,
+    type: 'result' | 'error',
+    pending: PendingIq | undefined,
+  ): void {
+    if (type === 'error') {
+      const e = parseStanzaError(iq);
+      this.out.emit({
+        type: 'stanza-error',
+        id,
+        condition: e.condition,
+        text: e.text,
+        stanzaKind: 'iq',
+        from: stanzaFrom(iq),
+      });
+      return;
+    }
+    if (pending?.kind === 'roster-get') {
+      const query = rosterQuery(iq);
+      if (!query) {
+        // RFC 6121 §2.6.3: with a version, an empty result means "no change; pushes follow".
+        this.out.emit({ type: 'roster', items: [], ver: null, unchanged: pending.withVer });
+        return;
+      }
+      const { items, ver } = parseRosterQuery(query);
+      this.out.emit({ type: 'roster', items, ver, unchanged: false });
+    }
+  }
+}

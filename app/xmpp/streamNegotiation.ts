@@ -1,0 +1,381 @@
+/**
+ * Client stream negotiation (RFC 6120 §4.3): the stream features, then STARTTLS (§5), SASL (§6,
+ * driven by SaslExchange) and resource binding (§7, with the RFC 3921 §3 session when the server
+ * requires it); or, with goal 'features', a stop at the features offered over TLS.
+ *
+ * It owns the step reached and what negotiation learns (TLS, channel binding, features, the bound
+ * JID). The stream around it (header, parser, deadline, stream errors, close) belongs to the
+ * stream machine, which lends it a `NegotiationHost`. Obligations of the host: call `start` once
+ * the stream opens, hand it every element while `step` is not 'tls-wait', route an element it
+ * declines (returns false) to the online session, and hand it the bytes that arrive in 'tls-wait'.
+ */
+import type { Element } from 'ltx';
+import { parseJid, type ParsedJid } from './jid.ts';
+import { NS_BIND, NS_CLIENT, NS_SESSION, NS_STREAM, NS_TLS } from './namespaces.ts';
+import { SaslExchange, type SaslStep } from './saslExchange.ts';
+import type { ChannelBinding } from './scram.ts';
+import { bindRequest, parseStanzaError, sessionRequest } from './stanzas.ts';
+import { localError, StreamError } from './streamError.ts';
+import { parseStreamFeatures } from './streamFeatures.ts';
+import type { StreamOutput } from './streamOutput.ts';
+
+export type NegotiationStep =
+  | 'opening'
+  | 'starttls'
+  | 'tls-wait'
+  | 'authenticating'
+  | 'binding'
+  /** Goal 'features': the features over TLS were reported; nothing more is negotiated. */
+  | 'features';
+
+/** What negotiation needs from the stream it runs in. */
+export interface NegotiationHost extends StreamOutput {
+  /** Starts a new XML stream: resets the parser, writes our header (`from` only when `encrypted`), arms the deadline. */
+  openStream(encrypted: boolean, now: number): void;
+  /** The bytes received after the element being handled; the parser forgets them. */
+  takeUnparsed(): Uint8Array;
+  /** The server has one step timeout from `now` to answer. */
+  armDeadline(now: number): void;
+  /** Nothing is awaited from the server any more. */
+  clearDeadline(): void;
+  /** Fatal: report `error`, send the stream error `condition` (when the server broke the protocol), close. */
+  fail(now: number, error: StreamError, condition: string | null): void;
+  /** The server bound `jid`: stanzas that arrive from now on are addressed to it. */
+  bound(jid: string): void;
+  /** Negotiation is over and the session is online. */
+  online(jid: string, features: string[]): void;
+}
+
+export interface NegotiationOptions {
+  goal: 'session' | 'features';
+  /** The account's bare JID (its localpart is empty for goal 'features' given only a domain). */
+  account: ParsedJid;
+  password: string;
+  resource: string | undefined;
+  /** TLS is already up (direct TLS or QUIC); otherwise STARTTLS is required. */
+  tls: boolean;
+  channelBinding: ChannelBinding | null;
+  random: (n: number) => Uint8Array;
+  /** Stanza ids, shared with the online session so no two requests of one stream share an id. */
+  nextId: () => string;
+}
+
+const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
+
+export class StreamNegotiation {
+  private readonly goal: 'session' | 'features';
+  private readonly account: ParsedJid;
+  private readonly password: string;
+  private readonly resource: string | undefined;
+  private readonly random: (n: number) => Uint8Array;
+  private readonly nextId: () => string;
+  private readonly host: NegotiationHost;
+
+  private current: NegotiationStep = 'opening';
+  private tls: boolean;
+  private channelBinding: ChannelBinding | null;
+  private authenticated = false;
+  private sasl: SaslExchange | null = null;
+  private boundJid: string | null = null;
+  /** RFC 3921 §3 session establishment is needed (advertised without <optional/>). */
+  private sessionRequired = false;
+  private features: string[] = [];
+  /** Our bind or session request, until its answer arrives. */
+  private awaiting: { id: string; kind: 'bind' | 'session' } | null = null;
+
+  constructor(options: NegotiationOptions, host: NegotiationHost) {
+    this.goal = options.goal;
+    this.account = options.account;
+    this.password = options.password;
+    this.resource = options.resource;
+    this.random = options.random;
+    this.nextId = options.nextId;
+    this.tls = options.tls;
+    this.channelBinding = options.channelBinding;
+    this.host = host;
+  }
+
+  get step(): NegotiationStep {
+    return this.current;
+  }
+
+  /** Opens the first stream. */
+  start(now: number): void {
+    this.openStream(now);
+  }
+
+  /** The driver upgraded the transport after <proceed/> and the verifier accepted the server. */
+  tlsUp(channelBinding: ChannelBinding | null, now: number): void {
+    this.tls = true;
+    this.channelBinding = channelBinding;
+    // RFC 6120 §5.4.3.3: once TLS is up, what was learnt in plaintext (the features) is discarded
+    // and the client opens a fresh stream over the protected channel.
+    this.features = [];
+    this.openStream(now);
+  }
+
+  /**
+   * One top-level element of the server's stream (stream errors are the host's). Returns false
+   * for an element that is not negotiation's: a stanza that arrives while binding, which the
+   * online session routes.
+   */
+  handleElement(el: Element, now: number): boolean {
+    switch (this.current) {
+      case 'opening':
+        if (el.getName() === 'features' && el.getNS() === NS_STREAM) this.handleFeatures(el, now);
+        else this.unexpected(el, 'stream features', now);
+        return true;
+      case 'starttls':
+        this.handleStartTlsAnswer(el, now);
+        return true;
+      case 'authenticating':
+        if (this.sasl) this.applySaslStep(this.sasl.handle(el), now);
+        return true;
+      case 'binding':
+        return this.handleBindingAnswer(el, now);
+      default:
+        // 'features': the goal is reached and nothing more is read; 'tls-wait' parses nothing.
+        return true;
+    }
+  }
+
+  /** Bytes that arrived in 'tls-wait', after <proceed/> and before the TLS handshake. */
+  refusePlaintextAfterProceed(data: Uint8Array, now: number): void {
+    if (WHITESPACE_ONLY.test(Buffer.from(data).toString('latin1'))) return;
+    // Bytes that arrive after <proceed/> and before TLS could be injected by an attacker and
+    // would be read as if they came over TLS (the STARTTLS command-injection class of bugs).
+    this.host.fail(
+      now,
+      localError(
+        'plaintext-after-proceed',
+        `${this.account.domain} (or someone on the network) sent unencrypted data after agreeing to STARTTLS. Quiver closed the connection; try again, and report it if it keeps happening.`,
+      ),
+      null,
+    );
+  }
+
+  private openStream(now: number): void {
+    this.host.openStream(this.tls, now);
+    this.current = 'opening';
+  }
+
+  private unexpected(el: Element, expected: string, now: number): void {
+    this.host.fail(
+      now,
+      localError(
+        'unsupported-stanza-type',
+        `${this.account.domain} sent <${el.name}/> where ${expected} were expected (unsupported-stanza-type). Quiver closed the connection.`,
+      ),
+      'unsupported-stanza-type',
+    );
+  }
+
+  private handleFeatures(features: Element, now: number): void {
+    const children = features.getChildElements();
+    const offered = parseStreamFeatures(features);
+    this.features = offered.namespaces;
+    const find = (name: string, ns: string) => children.find((c) => c.getName() === name && c.getNS() === ns);
+
+    if (!this.tls) {
+      // RFC 6120 §5.3.1 / §13.8: we require TLS; without <starttls/> there is no safe way on.
+      if (!offered.starttls) {
+        this.host.fail(
+          now,
+          localError(
+            'tls-unavailable',
+            `${this.account.domain} does not offer STARTTLS, so the connection could not be encrypted. Quiver refuses to sign in without TLS; try direct TLS, or ask the provider to enable STARTTLS.`,
+          ),
+          null,
+        );
+        return;
+      }
+      this.host.write(`<starttls xmlns='${NS_TLS}'/>`);
+      this.current = 'starttls';
+      this.host.armDeadline(now);
+      return;
+    }
+
+    if (this.goal === 'features') {
+      // The goal is reached: these are the features of the TLS-protected stream (RFC 6120
+      // §5.4.3.3 discarded the plaintext ones). Nothing is authenticated or sent.
+      this.current = 'features';
+      this.host.clearDeadline();
+      this.host.emit({ type: 'features', features: offered });
+      return;
+    }
+
+    if (!this.authenticated) {
+      this.startSasl(features, now);
+      return;
+    }
+
+    // RFC 6120 §7.6.1: after SASL the server offers <bind/>; binding is mandatory for clients.
+    if (!find('bind', NS_BIND)) {
+      this.host.fail(
+        now,
+        localError(
+          'bind-failed',
+          `${this.account.domain} did not offer resource binding after authentication, so the session cannot start.`,
+        ),
+        null,
+      );
+      return;
+    }
+    const session = find('session', NS_SESSION);
+    if (session && !session.getChildElements().some((c) => c.getName() === 'optional')) this.sessionRequired = true;
+    const id = this.nextId();
+    this.awaiting = { id, kind: 'bind' };
+    this.host.send(bindRequest(id, this.resource));
+    this.current = 'binding';
+    this.host.armDeadline(now);
+  }
+
+  private handleStartTlsAnswer(el: Element, now: number): void {
+    if (el.getNS() === NS_TLS && el.getName() === 'proceed') {
+      // RFC 6120 §5.4.2.3: after <proceed/> both sides go straight to the TLS handshake; nothing
+      // more is exchanged in plaintext. Anything already buffered is refused.
+      const rest = Buffer.from(this.host.takeUnparsed()).toString('latin1');
+      if (!WHITESPACE_ONLY.test(rest)) {
+        this.current = 'tls-wait';
+        this.refusePlaintextAfterProceed(Buffer.from(rest, 'latin1'), now);
+        return;
+      }
+      this.current = 'tls-wait';
+      this.host.armDeadline(now);
+      this.host.emit({ type: 'tls-required' });
+      return;
+    }
+    if (el.getNS() === NS_TLS && el.getName() === 'failure') {
+      // RFC 6120 §5.4.2.2: the server sends <failure/> and closes the stream.
+      this.host.fail(
+        now,
+        localError(
+          'tls-failed',
+          `${this.account.domain} refused to start TLS (STARTTLS failure). Quiver will not continue without encryption.`,
+        ),
+        null,
+      );
+      return;
+    }
+    this.unexpected(el, 'the answer to STARTTLS', now);
+  }
+
+  // ---- SASL (RFC 6120 §6), driven by SaslExchange ----
+
+  private startSasl(features: Element, now: number): void {
+    const creds = {
+      account: this.account.bare,
+      username: this.account.local,
+      password: this.password,
+      domain: this.account.domain,
+    };
+    const { exchange, step } = SaslExchange.start(features, creds, this.channelBinding, this.random);
+    this.sasl = exchange;
+    this.current = 'authenticating';
+    this.applySaslStep(step, now);
+  }
+
+  private applySaslStep(step: SaslStep, now: number): void {
+    switch (step.kind) {
+      case 'send':
+        this.host.write(step.xml);
+        this.host.armDeadline(now);
+        return;
+      case 'fail':
+        this.host.fail(now, step.error, step.unexpected ? 'unsupported-stanza-type' : null);
+        return;
+      case 'success':
+        this.authenticated = true;
+        this.sasl = null;
+        this.host.emit({ type: 'authenticated', mechanism: step.mechanism, channelBinding: step.channelBinding });
+        // RFC 6120 §6.4.6: on <success/> the client opens a new stream over the same connection,
+        // without closing the old one.
+        this.openStream(now);
+        return;
+    }
+  }
+
+  // ---- resource binding (RFC 6120 §7) and the legacy session (RFC 3921 §3) ----
+
+  /** The answer to our bind or session request; false for any other element. */
+  private handleBindingAnswer(el: Element, now: number): boolean {
+    if (el.getNS() !== NS_CLIENT || el.getName() !== 'iq') return false;
+    const type = el.attrs.type;
+    const id = typeof el.attrs.id === 'string' ? el.attrs.id : null;
+    if ((type !== 'result' && type !== 'error') || this.awaiting === null || id !== this.awaiting.id) return false;
+    const kind = this.awaiting.kind;
+    this.awaiting = null;
+    if (kind === 'bind') {
+      this.handleBindResponse(el, type, now);
+      return true;
+    }
+    if (type === 'error') {
+      const e = parseStanzaError(el);
+      this.host.fail(
+        now,
+        localError('bind-failed', `${this.account.domain} refused to start the session (${e.condition}).`),
+        null,
+      );
+      return true;
+    }
+    this.goOnline();
+    return true;
+  }
+
+  private handleBindResponse(iq: Element, type: 'result' | 'error', now: number): void {
+    if (type === 'error') {
+      const e = parseStanzaError(iq);
+      const why =
+        e.condition === 'conflict'
+          ? `the resource "${this.resource ?? ''}" is already in use and the server would not assign another`
+          : e.condition === 'not-allowed'
+            ? 'the server does not allow this client to bind a resource'
+            : `the server answered ${e.condition}`;
+      this.host.fail(
+        now,
+        new StreamError({
+          code: 'bind-failed',
+          source: 'peer',
+          text: e.text,
+          message: `Could not start a session for ${this.account.bare}: ${why}.`,
+        }),
+        null,
+      );
+      return;
+    }
+    const bind = iq.getChildElements().find((c) => c.getName() === 'bind' && c.getNS() === NS_BIND);
+    const jidText =
+      bind
+        ?.getChildElements()
+        .find((c) => c.getName() === 'jid')
+        ?.getText()
+        .trim() ?? '';
+    const jid = parseJid(jidText);
+    // RFC 6120 §7.6.1: the result carries the full JID <localpart@domainpart/resource>.
+    if (!jid || jid.resource === '' || jid.domain !== this.account.domain) {
+      this.host.fail(
+        now,
+        localError(
+          'bind-failed',
+          `${this.account.domain} bound an invalid address ("${jidText}") for ${this.account.bare}.`,
+        ),
+        null,
+      );
+      return;
+    }
+    this.boundJid = jid.full;
+    this.host.bound(jid.full);
+    if (this.sessionRequired) {
+      const id = this.nextId();
+      this.awaiting = { id, kind: 'session' };
+      this.host.send(sessionRequest(id));
+      this.host.armDeadline(now);
+      return;
+    }
+    this.goOnline();
+  }
+
+  private goOnline(): void {
+    this.host.online(this.boundJid!, this.features);
+  }
+}
