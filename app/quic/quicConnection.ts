@@ -36,6 +36,7 @@ import { PacketBuilder, type PacketIds } from './packetBuilder.ts';
 import { ConnectionIds } from './connectionIds.ts';
 import { KeyUpdate } from './keyUpdate.ts';
 import { CloseState } from './closeState.ts';
+import { ControlFrames } from './controlFrames.ts';
 import { HandshakeIds } from './handshakeIds.ts';
 import { ACK_TIMERS, TIMERS, TimerTable } from './timerTable.ts';
 import {
@@ -110,7 +111,6 @@ export class QuicConnection {
   private handshakeComplete = false;
   private handshakeConfirmed = false;
   private peerAccepted: boolean;
-  private handshakeDonePending = false;
   // The handshake's connection IDs, Retry and their authentication (RFC 9000 §7.2, §7.3).
   private readonly handshakeIds: HandshakeIds;
 
@@ -124,13 +124,14 @@ export class QuicConnection {
   private readonly keyUpdate = new KeyUpdate();
 
   private readonly streams: StreamManager;
+  // HANDSHAKE_DONE, PING and the order of every piece's control frames in a 1-RTT packet.
+  private readonly control: ControlFrames;
   private readonly builder = new PacketBuilder();
 
   // Timers: the idle and pacing deadlines live in the table; the others are copied in (armTimers).
   private readonly timers = new TimerTable();
   private lastActivity: number;
   private lastAckElicitingSent = -Infinity;
-  private pingPending = false;
   private ackElicitingSinceReceive = false;
 
   readonly stats: QuicConnectionStats = {
@@ -217,6 +218,7 @@ export class QuicConnection {
       if (retrySourceCid) this.localTp.retrySourceConnectionId = retrySourceCid;
     }
     this.streams = new StreamManager(this.role, this.localTp, this.events);
+    this.control = new ControlFrames(this.role, { path: this.path, streams: this.streams, cids: this.cids });
 
     // RFC 9001 §5.2 (see HandshakeIds.initialKeysCid).
     const keys = initialKeys(this.handshakeIds.initialKeysCid);
@@ -518,7 +520,7 @@ export class QuicConnection {
   initiateKeyUpdate(): boolean {
     if (!this.handshakeConfirmed || !this.keyUpdate.permitted || this.isClosed) return false;
     this.applyKeyUpdate(0, true);
-    this.pingPending = true;
+    this.control.queuePing();
     return true;
   }
 
@@ -672,12 +674,10 @@ export class QuicConnection {
     for (const fr of frames) {
       this.streams.onLost(fr);
       this.cids.onLost(fr);
+      this.control.onLost(fr);
       switch (fr.t) {
         case 'crypto':
           if (!space.discarded) space.cryptoSend.onLost(fr.offset, fr.offset + fr.len);
-          break;
-        case 'handshake_done':
-          this.handshakeDonePending = true;
           break;
         case 'path_challenge':
           this.path.onChallengeLost();
@@ -780,7 +780,7 @@ export class QuicConnection {
         this.events.push({ type: 'handshake-complete', alpn: this.tls.alpn ?? null });
         if (this.role === 'server') {
           // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes; it sends HANDSHAKE_DONE.
-          this.handshakeDonePending = true;
+          this.control.queueHandshakeDone();
           this.confirmHandshake();
         }
         this.streams.wakeAll();
@@ -960,7 +960,7 @@ export class QuicConnection {
     timers.set('keyDiscard', this.keyUpdate.discardDeadline);
     timers.set(
       'keepAlive',
-      this.keepAliveInterval && this.handshakeComplete && !this.pingPending
+      this.keepAliveInterval && this.handshakeComplete && !this.control.pingDue
         ? Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval
         : Infinity,
     );
@@ -1003,7 +1003,7 @@ export class QuicConnection {
       }
       if (timers.isExpired('pacing', now)) timers.clear('pacing');
       if (timers.isExpired('keyDiscard', now)) this.keyUpdate.onTimeout(now);
-      if (timers.isExpired('keepAlive', now)) this.pingPending = true;
+      if (timers.isExpired('keepAlive', now)) this.control.queuePing();
       if (timers.isExpired('pathValidation', now)) {
         const failure = this.path.onTimeout(now, this.ptoDuration(APPLICATION));
         if (failure) this.onPathValidationFailed(failure);
@@ -1210,15 +1210,15 @@ export class QuicConnection {
     if (cwndOk) {
       // CRYPTO: lost ranges first, then new data.
       if (this.builder.cryptoFrames(space, w, sent, room)) ackEliciting = true;
-      if (isApp) ackEliciting = this.buildControlFrames(w, sent, room) || ackEliciting;
+      if (isApp) ackEliciting = this.control.write(w, sent, room, this.now) || ackEliciting;
       if (isApp && this.handshakeComplete && this.peerAccepted)
         ackEliciting = this.streams.writeStreamFrames(w, sent, room) || ackEliciting;
-      if ((probe || (isApp && this.pingPending)) && !ackEliciting && fits(1)) {
+      if ((probe || (isApp && this.control.pingDue)) && !ackEliciting && fits(1)) {
         encodeFrame(w, { type: 'ping' });
         sent.push({ t: 'ping' });
         ackEliciting = true;
       }
-      if (isApp && ackEliciting) this.pingPending = false;
+      if (isApp && ackEliciting) this.control.onAckElicitingPacket();
       if (probe && ackEliciting) space.probes--;
     }
     if (ack && (space.ackNeeded || w.offset > 0)) {
@@ -1230,20 +1230,6 @@ export class QuicConnection {
     }
     if (w.offset === 0) return null;
     return { frames: w, sent, ackEliciting };
-  }
-
-  private buildControlFrames(w: ByteWriter, sent: SentFrame[], room: number): boolean {
-    const start = w.offset;
-    const fits = (n: number): boolean => w.offset + n <= room;
-    if (this.handshakeDonePending && this.role === 'server' && fits(1)) {
-      encodeFrame(w, { type: 'handshake_done' });
-      sent.push({ t: 'handshake_done' });
-      this.handshakeDonePending = false;
-    }
-    this.path.writeFrames(w, sent, room, this.now);
-    this.streams.writeControlFrames(w, sent, room);
-    this.cids.writeFrames(w, sent, room);
-    return w.offset > start;
   }
 
   private sealPacket(
