@@ -5,7 +5,9 @@
  * §6.5 SASL failure condition, or one of ours (listed in `LocalCode`). `message` is worded for a
  * person: what happened and what they can do about it.
  */
+import type { Element } from 'ltx';
 import { QuiverError } from '../contract/quiverError.ts';
+import { NS_STREAMS } from './namespaces.ts';
 
 /** Codes that the machine raises itself (not conditions sent by the server). */
 export type LocalCode =
@@ -75,6 +77,59 @@ export class StreamError extends QuiverError {
 /** An error found on our side (`source: 'local'`): the server broke a rule, or a step failed. */
 export function localError(code: string, message: string): StreamError {
   return new StreamError({ code, source: 'local', message });
+}
+
+/** RFC 6120 §4.9: reads a <stream:error> the server sent. */
+export function peerStreamError(el: Element, domain: string): StreamError {
+  let condition = 'undefined-condition';
+  let text: string | null = null;
+  let otherHost: string | null = null;
+  for (const c of el.getChildElements()) {
+    if (c.getNS() !== NS_STREAMS) continue;
+    if (c.getName() === 'text') {
+      text = c.getText();
+    } else if (condition === 'undefined-condition') {
+      condition = c.getName();
+      // RFC 6120 §4.9.3.19: the character data of <see-other-host/> names the host (FQDN or IP
+      // address, optionally with a port) to connect to instead.
+      if (condition === 'see-other-host') otherHost = c.getText().trim() || null;
+    }
+  }
+  return new StreamError({
+    code: condition,
+    source: 'peer',
+    text,
+    otherHost,
+    message: describePeerStreamError(condition, domain, text, otherHost),
+  });
+}
+
+/** What a person reads when the server's bytes broke the XML framing (xmlFramer's error `code`). */
+export function framingError(code: string, detail: string, domain: string, maxStanzaBytes: number): StreamError {
+  switch (code) {
+    case 'restricted-xml':
+      return localError(
+        code,
+        `${domain} sent XML that XMPP forbids (${detail}; RFC 6120 §11.1). Quiver closed the connection; report it to the server operator if it keeps happening.`,
+      );
+    case 'stanza-too-big':
+      return localError(
+        code,
+        `${domain} sent a stanza larger than ${maxStanzaBytes} bytes, so Quiver closed the connection.`,
+      );
+    case 'policy-violation':
+      return localError(code, `${domain} sent ${detail}, so Quiver closed the connection.`);
+    case 'unsupported-encoding':
+      return localError(
+        code,
+        `${domain} sent XML in ${detail}, but XMPP requires UTF-8 (RFC 6120 §11.6). Quiver closed the connection.`,
+      );
+    default:
+      return localError(
+        'not-well-formed',
+        `${domain} sent data that is not well-formed XML (${detail}). Quiver closed the connection; try again, and report it to the server operator if it keeps happening.`,
+      );
+  }
 }
 
 /** What a person reads for a stream-error condition the server sent (RFC 6120 §4.9.3). */

@@ -14,16 +14,22 @@
  *
  * A misbehaving server never makes a method throw: it produces an 'error' event and a close.
  * Methods throw only for programmer errors (a command in the wrong state, bad arguments).
+ *
+ * This class owns the stream itself: the header, the parser and its errors, stream errors, the
+ * close handshake, the state, the step deadline and the output and event queues. What happens
+ * inside the stream belongs to two pieces it wires up through `StreamOutput`: negotiation
+ * (streamNegotiation.ts: features, STARTTLS, SASL, bind) and, once bound, the online session
+ * (onlineSession.ts: inbound routing, outgoing stanzas).
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import type { Element } from 'ltx';
-import { escapeXML } from 'ltx';
 import { parseJid, type ParsedJid } from './jid.ts';
-import { NS_CLIENT, NS_STREAM, NS_STREAMS } from './namespaces.ts';
+import { NS_STREAM, NS_STREAMS } from './namespaces.ts';
 import { OnlineSession } from './onlineSession.ts';
 import type { ChannelBinding } from './scram.ts';
 import type { OutgoingPresence, RosterItemUpdate } from './stanzas.ts';
-import { describePeerStreamError, localError, StreamError } from './streamError.ts';
+import { framingError, peerStreamError, StreamError } from './streamError.ts';
+import { checkServerHeader, clientStreamHeader } from './streamHeader.ts';
 import type { StreamEvent } from './streamEvent.ts';
 import { StreamNegotiation, type NegotiationHost, type NegotiationStep } from './streamNegotiation.ts';
 import { XmlFramer, type FrameEvent } from './xmlFramer.ts';
@@ -324,9 +330,8 @@ export class ClientStreamMachine {
     // RFC 6120 §4.7.1: the client SHOULD include 'from' (its bare JID) once the stream is
     // protected by TLS, and not before, so the JID is not exposed in plaintext. Without an
     // account (goal 'features' given only a domain) there is no JID to give.
-    const from = encrypted && this.account.local !== '' ? ` from='${escapeXML(this.account.bare)}'` : '';
     this.write(
-      `<?xml version='1.0'?><stream:stream xmlns='${NS_CLIENT}' xmlns:stream='${NS_STREAM}' to='${escapeXML(this.account.domain)}'${from} version='1.0' xml:lang='en'>`,
+      clientStreamHeader(this.account.domain, encrypted && this.account.local !== '' ? this.account.bare : null),
     );
     this.deadline = now + this.stepMs;
   }
@@ -361,22 +366,7 @@ export class ClientStreamMachine {
   }
 
   private stepName(): string {
-    switch (this.state) {
-      case 'opening':
-        return 'the stream opening';
-      case 'starttls':
-        return 'the STARTTLS request';
-      case 'tls-wait':
-        return 'the TLS handshake';
-      case 'authenticating':
-        return 'authentication';
-      case 'binding':
-        return 'resource binding';
-      case 'features':
-        return 'the stream features check';
-      default:
-        return this.state;
-    }
+    return this.phase === 'negotiating' ? this.negotiation.stepName() : this.phase;
   }
 
   /** Emits 'closed' once and stops everything. */
@@ -420,7 +410,7 @@ export class ClientStreamMachine {
       case 'error':
         this.fatal(
           now,
-          this.framingError(ev.code, ev.detail),
+          framingError(ev.code, ev.detail, this.account.domain, this.limits.maxStanzaBytes),
           ev.code === 'stanza-too-big' ? 'policy-violation' : ev.code,
           false,
         );
@@ -437,61 +427,9 @@ export class ClientStreamMachine {
     }
   }
 
-  private framingError(code: string, detail: string): StreamError {
-    const d = this.account.domain;
-    switch (code) {
-      case 'restricted-xml':
-        return localError(
-          code,
-          `${d} sent XML that XMPP forbids (${detail}; RFC 6120 §11.1). Quiver closed the connection; report it to the server operator if it keeps happening.`,
-        );
-      case 'stanza-too-big':
-        return localError(
-          code,
-          `${d} sent a stanza larger than ${this.limits.maxStanzaBytes} bytes, so Quiver closed the connection.`,
-        );
-      case 'policy-violation':
-        return localError(code, `${d} sent ${detail}, so Quiver closed the connection.`);
-      case 'unsupported-encoding':
-        return localError(
-          code,
-          `${d} sent XML in ${detail}, but XMPP requires UTF-8 (RFC 6120 §11.6). Quiver closed the connection.`,
-        );
-      default:
-        return localError(
-          'not-well-formed',
-          `${d} sent data that is not well-formed XML (${detail}). Quiver closed the connection; try again, and report it to the server operator if it keeps happening.`,
-        );
-    }
-  }
-
   private handleHeader(header: Element, now: number): void {
-    // RFC 6120 §4.8.1: the stream element is qualified by 'http://etherx.jabber.org/streams';
-    // §4.8.2: the content namespace of a client stream is 'jabber:client'.
-    if (header.getName() !== 'stream' || header.getNS() !== NS_STREAM || header.attrs.xmlns !== NS_CLIENT) {
-      this.fatal(
-        now,
-        localError(
-          'invalid-namespace',
-          `${this.account.domain} did not answer with an XMPP client stream (invalid-namespace). Check the server address and port.`,
-        ),
-        'invalid-namespace',
-      );
-      return;
-    }
-    // RFC 6120 §4.7.5: a missing version means 0.9, without stream features; we need 1.0.
-    const version = typeof header.attrs.version === 'string' ? header.attrs.version : '';
-    const major = /^(\d+)\.\d+$/.exec(version);
-    if (!major || Number(major[1]) < 1) {
-      this.fatal(
-        now,
-        localError(
-          'unsupported-version',
-          `${this.account.domain} speaks an XMPP version older than 1.0 ("${version}"), which Quiver does not support.`,
-        ),
-        'unsupported-version',
-      );
-    }
+    const problem = checkServerHeader(header, this.account.domain);
+    if (problem) this.fatal(now, problem.error, problem.condition);
   }
 
   private handlePeerClose(now: number): void {
@@ -531,27 +469,7 @@ export class ClientStreamMachine {
 
   /** RFC 6120 §4.9: <stream:error> from the server. */
   private handleStreamError(el: Element, now: number): void {
-    let condition = 'undefined-condition';
-    let text: string | null = null;
-    let otherHost: string | null = null;
-    for (const c of el.getChildElements()) {
-      if (c.getNS() !== NS_STREAMS) continue;
-      if (c.getName() === 'text') {
-        text = c.getText();
-      } else if (condition === 'undefined-condition') {
-        condition = c.getName();
-        // RFC 6120 §4.9.3.19: the character data of <see-other-host/> names the host (FQDN or IP
-        // address, optionally with a port) to connect to instead.
-        if (condition === 'see-other-host') otherHost = c.getText().trim() || null;
-      }
-    }
-    const err = new StreamError({
-      code: condition,
-      source: 'peer',
-      text,
-      otherHost,
-      message: describePeerStreamError(condition, this.account.domain, text, otherHost),
-    });
+    const err = peerStreamError(el, this.account.domain);
     this.events.push({ type: 'error', error: err });
     if (this.phase === 'closing') {
       this.finish(this.closeError ?? err);

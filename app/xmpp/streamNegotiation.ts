@@ -154,6 +154,24 @@ export class StreamNegotiation {
     );
   }
 
+  /** The step, as a person reads it in "... did not answer during <step>". */
+  stepName(): string {
+    switch (this.current) {
+      case 'opening':
+        return 'the stream opening';
+      case 'starttls':
+        return 'the STARTTLS request';
+      case 'tls-wait':
+        return 'the TLS handshake';
+      case 'authenticating':
+        return 'authentication';
+      case 'binding':
+        return 'resource binding';
+      case 'features':
+        return 'the stream features check';
+    }
+  }
+
   private openStream(now: number): void {
     this.host.openStream(this.tls, now);
     this.current = 'opening';
