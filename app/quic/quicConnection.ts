@@ -37,6 +37,7 @@ import { ConnectionIds } from './connectionIds.ts';
 import { KeyUpdate } from './keyUpdate.ts';
 import { CloseState } from './closeState.ts';
 import { ControlFrames } from './controlFrames.ts';
+import { IdleTimer } from './idleTimer.ts';
 import { HandshakeIds } from './handshakeIds.ts';
 import { ACK_TIMERS, TIMERS, TimerTable } from './timerTable.ts';
 import {
@@ -104,7 +105,6 @@ export class QuicConnection {
   private peerTp: TransportParameters | null = null;
   private readonly cidLength: number;
   private readonly resetTokenFor: (cid: Uint8Array) => Uint8Array;
-  private readonly keepAliveInterval: number;
   private now: number;
 
   // Handshake progress.
@@ -128,11 +128,10 @@ export class QuicConnection {
   private readonly control: ControlFrames;
   private readonly builder = new PacketBuilder();
 
-  // Timers: the idle and pacing deadlines live in the table; the others are copied in (armTimers).
+  // Timers: the pacing deadline lives in the table; the others are copied in (armTimers).
   private readonly timers = new TimerTable();
-  private lastActivity: number;
-  private lastAckElicitingSent = -Infinity;
-  private ackElicitingSinceReceive = false;
+  // The idle timeout and keep-alive (RFC 9000 §10.1).
+  private readonly idle: IdleTimer;
 
   readonly stats: QuicConnectionStats = {
     packetsSent: 0,
@@ -158,9 +157,7 @@ export class QuicConnection {
   constructor(opts: QuicConnectionOptions) {
     this.role = opts.role;
     this.now = opts.now;
-    this.lastActivity = opts.now;
     this.cidLength = opts.cidLength ?? 8;
-    this.keepAliveInterval = opts.keepAliveInterval ?? 0;
     this.recovery = new LossRecovery(this.spaces, MIN_INITIAL_DATAGRAM, {
       role: this.role,
       handshakeConfirmed: () => this.handshakeConfirmed,
@@ -202,6 +199,11 @@ export class QuicConnection {
     });
 
     this.localTp = { ...defaultTransportParameters(), ...DEFAULT_TP, ...opts.transportParams };
+    this.idle = new IdleTimer({
+      now: opts.now,
+      localTimeout: this.localTp.maxIdleTimeout,
+      keepAliveInterval: opts.keepAliveInterval ?? 0,
+    });
     this.cids = new ConnectionIds({
       localCid,
       remoteCid,
@@ -225,7 +227,7 @@ export class QuicConnection {
     const initial = this.spaces[INITIAL];
     initial.readKeys = this.role === 'client' ? keys.server : keys.client;
     initial.writeKeys = this.role === 'client' ? keys.client : keys.server;
-    this.resetIdleTimer(opts.now);
+    this.idle.restart(opts.now, 0, this.ptoDuration(APPLICATION));
     this.tls = opts.createTls(encodeTransportParameters(this.localTp));
   }
 
@@ -483,8 +485,7 @@ export class QuicConnection {
       else if (space.ackDeadline === Infinity) space.ackDeadline = now + this.localTp.maxAckDelay;
     }
     // RFC 9000 §10.1: the idle timer restarts when a packet is successfully processed.
-    this.resetIdleTimer(now);
-    this.ackElicitingSinceReceive = false;
+    this.idle.onPacketReceived(now, this.peerTp?.maxIdleTimeout ?? 0, this.ptoDuration(APPLICATION));
     return true;
   }
 
@@ -909,7 +910,7 @@ export class QuicConnection {
 
   private stopAllTimersForClose(): void {
     this.recovery.timer = Infinity;
-    this.timers.clear('idle');
+    this.idle.stop();
     this.timers.clear('pacing');
     for (const s of this.spaces) s.ackDeadline = Infinity;
   }
@@ -935,18 +936,8 @@ export class QuicConnection {
     return this.recovery.ptoDuration(id);
   }
 
-  private resetIdleTimer(now: number): void {
-    this.lastActivity = now;
-    const local = this.localTp.maxIdleTimeout;
-    const peer = this.peerTp?.maxIdleTimeout ?? 0;
-    // RFC 9000 §10.1: the effective timeout is the minimum of both advertised values (0 = none),
-    // and at least three times the current PTO.
-    const t = local && peer ? Math.min(local, peer) : local || peer;
-    this.timers.set('idle', t ? now + Math.max(t, 3 * this.ptoDuration(APPLICATION)) : Infinity);
-  }
-
   /**
-   * Copies the deadlines the pieces own into the timer table (idle and pacing are kept there).
+   * Copies the deadlines the pieces own into the timer table (pacing is kept there).
    * RFC 9000 §10.2: a closing or draining connection only waits for the end of that period.
    */
   private armTimers(): void {
@@ -956,14 +947,10 @@ export class QuicConnection {
       for (const timer of TIMERS) if (timer !== 'close') timers.clear(timer);
       return;
     }
+    timers.set('idle', this.idle.deadline);
     for (const s of this.spaces) timers.set(ACK_TIMERS[s.id], s.ackDeadline);
     timers.set('keyDiscard', this.keyUpdate.discardDeadline);
-    timers.set(
-      'keepAlive',
-      this.keepAliveInterval && this.handshakeComplete && !this.control.pingDue
-        ? Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval
-        : Infinity,
-    );
+    timers.set('keepAlive', this.handshakeComplete && !this.control.pingDue ? this.idle.keepAliveDeadline : Infinity);
     timers.set('pathValidation', this.path.validationDeadline(this.ptoDuration(APPLICATION)));
     // A probe that is due goes with the next transmit; only a future one needs the timer.
     const probeAt = this.path.mtuDeadline;
@@ -1257,14 +1244,9 @@ export class QuicConnection {
       },
       this.now,
     );
-    if (ackEliciting) {
-      this.lastAckElicitingSent = this.now;
-      // RFC 9000 §10.1: sending the first ack-eliciting packet after receiving restarts the idle timer.
-      if (!this.ackElicitingSinceReceive) {
-        this.ackElicitingSinceReceive = true;
-        this.resetIdleTimer(this.now);
-      }
-    }
+    // RFC 9000 §10.1: sending the first ack-eliciting packet after receiving restarts the idle timer.
+    if (ackEliciting)
+      this.idle.onAckElicitingSent(this.now, this.peerTp?.maxIdleTimeout ?? 0, this.ptoDuration(APPLICATION));
     this.stats.packetsSent++;
     // RFC 9001 §6.6 (see KeyUpdate.onPacketSent): update before the confidentiality limit, or close.
     if (space.id === APPLICATION && this.keyUpdate.onPacketSent(keys.suite.aead)) {

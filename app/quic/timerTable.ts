@@ -5,9 +5,9 @@
  *
  * The table decides nothing: it holds times. Deadlines that a piece of the connection computes
  * from its own state (loss detection in `LossRecovery`, ACK delay per `PacketSpace`, the previous
- * read keys in `KeyUpdate`, path validation and the MTU raise in `PathState`, the draining period
- * in `CloseState`) stay owned by that piece; the connection copies them into their slots before it
- * reads the table. Obligations of the caller (`QuicConnection`): refresh those slots before
+ * read keys in `KeyUpdate`, path validation and the MTU raise in `PathState`, the idle timeout and
+ * keep-alive in `IdleTimer`, the draining period in `CloseState`) stay owned by that piece; the
+ * connection copies them into their slots before it reads the table. Obligations of the caller (`QuicConnection`): refresh those slots before
  * `next`/`isExpired`, and after handling a timer that can move another one (a failed path
  * validation moves loss detection), refresh that one before testing it.
  */
