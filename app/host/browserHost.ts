@@ -121,7 +121,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A peer that resets mid-handshake must not become an uncaught 'error' event.
-    socket.on('error', (error) => log('browser host: upgrade socket error', error));
+    socket.on('error', (error) => {
+      if (!isRoutineReset(error)) log('browser host: upgrade socket error', error);
+    });
     const refusal = refuseUpgrade(request);
     if (refusal !== null) {
       socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -147,7 +149,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   function accept(ws: WebSocket): void {
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
-    ws.on('error', (error) => log('browser host: socket error', error));
+    ws.on('error', (error) => {
+      if (!isRoutineReset(error)) log('browser host: socket error', error);
+    });
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const frame = isBinary ? null : parseInvokeFrame(rawToString(data));
       if (frame === null) {
@@ -220,4 +224,10 @@ function rawToString(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
   return data.toString('utf8');
+}
+
+/** A page that reloads or a tab that closes resets its connection: routine, not worth a log line. */
+function isRoutineReset(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }
