@@ -32,6 +32,8 @@ import { framingError, peerStreamError, StreamError } from './streamError.ts';
 import { checkServerHeader, clientStreamHeader } from './streamHeader.ts';
 import type { StreamEvent } from './streamEvent.ts';
 import { StreamNegotiation, type NegotiationHost, type NegotiationStep } from './streamNegotiation.ts';
+import type { StreamMachineOptions } from './streamMachineOptions.ts';
+import type { StreamOutput } from './streamOutput.ts';
 import { XmlFramer, type FrameEvent } from './xmlFramer.ts';
 import { isXmlChar } from './xmlScanner.ts';
 
@@ -39,35 +41,7 @@ export type { ChannelBinding } from './scram.ts';
 export type { RosterItem, StreamEvent } from './streamEvent.ts';
 export type { StreamFeatures } from './streamFeatures.ts';
 export { StreamError } from './streamError.ts';
-
-export interface StreamMachineOptions {
-  /**
-   * How far to go. 'session' (the default): authenticate and bind, then 'online'. 'features':
-   * stop at the stream features the server sends once TLS is up (after STARTTLS, or at once with
-   * direct TLS) and report them in a 'features' event, without authenticating (`quiver probe`).
-   * The TLS rules are the same for both: a server without STARTTLS is refused, never used in plaintext.
-   */
-  goal?: 'session' | 'features';
-  /** Bare JID of the account; for goal 'features' the server's domain alone is enough. */
-  jid: string;
-  /** Required for goal 'session'; never used (nor needed) for goal 'features'. */
-  password?: string;
-  /** Resource to request; the server may assign another. */
-  resource?: string;
-  /**
-   * 'starttls': the stream starts in plaintext and MUST negotiate STARTTLS before anything else
-   * (a server not offering <starttls/> is refused with error code 'tls-unavailable', never used
-   * in plaintext); 'tls': TLS is already up (direct TLS or QUIC).
-   */
-  security: 'starttls' | 'tls';
-  /** For security 'tls': channel-binding data of the established TLS session. */
-  channelBinding?: ChannelBinding | null;
-  /** Injectable randomness (SCRAM nonce, ids) so tests are deterministic. Default node:crypto randomBytes. */
-  randomBytes?: (n: number) => Uint8Array;
-  limits?: { maxStanzaBytes?: number; maxDepth?: number };
-  /** Deadline for each negotiation step and for the close handshake, ms (default 30000). */
-  stepTimeoutMs?: number;
-}
+export type { StreamMachineOptions } from './streamMachineOptions.ts';
 
 /** Where the stream is: before it opens, negotiating (the step reached), online, or closing down. */
 export type StreamState = 'idle' | NegotiationStep | 'online' | 'closing' | 'closed';
@@ -138,11 +112,7 @@ export class ClientStreamMachine {
       },
       this.negotiationHost(),
     );
-    this.session = new OnlineSession(
-      this.account.bare,
-      { send: (el) => this.send(el), write: (xml) => this.write(xml), emit: (event) => this.events.push(event) },
-      nextId,
-    );
+    this.session = new OnlineSession(this.account.bare, this.output(), nextId);
     this.idPrefix = Buffer.from(random(6)).toString('base64url') + '-';
   }
 
@@ -301,12 +271,19 @@ export class ClientStreamMachine {
 
   // ---- stream plumbing ----
 
-  /** What negotiation may do to this stream (see NegotiationHost). */
-  private negotiationHost(): NegotiationHost {
+  /** What the pieces may do to this stream: queue output and events. */
+  private output(): StreamOutput {
     return {
       send: (el) => this.send(el),
       write: (xml) => this.write(xml),
       emit: (event) => this.events.push(event),
+    };
+  }
+
+  /** What negotiation may do to this stream (see NegotiationHost). */
+  private negotiationHost(): NegotiationHost {
+    return {
+      ...this.output(),
       openStream: (encrypted, now) => this.openStream(encrypted, now),
       takeUnparsed: () => {
         const rest = this.framer.unparsed();
