@@ -3,6 +3,7 @@
  * A `QuicError` thrown inside the connection machine becomes a CONNECTION_CLOSE with that code;
  * it never escapes `QuicConnection.handle*`.
  */
+import { QuiverError } from '../contract/quiverError.ts';
 
 /** RFC 9000 §20.1 Transport Error Codes. */
 export const TransportErrorCode = {
@@ -37,16 +38,13 @@ export function transportErrorName(code: number): string {
 }
 
 /** A protocol error detected in what the peer sent; `code` is the RFC 9000 name, `errorCode` its number. */
-export class QuicError extends Error {
-  readonly code: TransportErrorName;
+export class QuicError extends QuiverError<TransportErrorName> {
   readonly errorCode: number;
   /** The frame type that triggered the error, when known (CONNECTION_CLOSE carries it). */
   readonly frameType: number;
 
   constructor(code: TransportErrorName, message: string, frameType = 0, errorCode?: number) {
-    super(message);
-    this.name = 'QuicError';
-    this.code = code;
+    super(code, message);
     this.errorCode = errorCode ?? (code === 'CRYPTO_ERROR' ? CRYPTO_ERROR_BASE : TransportErrorCode[code]);
     this.frameType = frameType;
   }
