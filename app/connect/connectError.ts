@@ -39,3 +39,12 @@ export class ConnectError extends QuiverError<ConnectErrorCode> {
     this.decision = decision;
   }
 }
+
+/** The caller cancelled the attempt (its AbortSignal fired). */
+export function abortError(): ConnectError {
+  return new ConnectError('aborted', 'The connection attempt was cancelled.');
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError();
+}

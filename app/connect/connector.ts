@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SecurityRecord, TransportPreference, Verdict } from '../contract/viewModels.ts';
 import type { Candidate } from './candidate.ts';
-import { ConnectError, type CandidateFailure } from './connectError.ts';
+import { abortError, ConnectError, throwIfAborted, type CandidateFailure } from './connectError.ts';
 import { bogusRefusal, discover, type HostMetaFetcher, type SrvResolver } from './discovery.ts';
 import { beforeDeadline } from './deadline.ts';
 import { candidateAction, codeOf, failureWeight } from './retryPolicy.ts';
@@ -345,14 +345,6 @@ export function finish(record: SecurityRecord, reason: string, deps: Pick<Connec
   record.endedAt = Date.now();
   record.endReason = reason;
   deps.saveRecord(record);
-}
-
-function abortError(): ConnectError {
-  return new ConnectError('aborted', 'The connection attempt was cancelled.');
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortError();
 }
 
 function describe(candidate: Candidate): string {

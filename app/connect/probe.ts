@@ -18,8 +18,6 @@ import type { StreamDriver } from './streamDriver.ts';
 import type { ServerFacts } from '../security/serverFacts.ts';
 import { StreamError } from '../xmpp/streamError.ts';
 
-export { QUIC_UNAVAILABLE } from './connector.ts';
-
 /** The `result` of one candidate. Field names are a public interface (the `quiver probe` JSON). */
 export interface ProbeResult {
   ok: boolean;

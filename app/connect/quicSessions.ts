@@ -13,7 +13,7 @@ import { QuicEndpoint } from '../quic/driver/quicEndpoint.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../quic/driver/quicConnectionHandle.ts';
 import type { TlsFacts } from '../transport/tlsFacts.ts';
 import { QuicStreamTransport } from '../transport/quicStreamTransport.ts';
-import { ConnectError } from './connectError.ts';
+import { abortError, ConnectError, throwIfAborted } from './connectError.ts';
 import { beforeDeadline } from './deadline.ts';
 
 export interface QuicTarget {
@@ -211,12 +211,4 @@ export class QuicSessions {
     });
     return entry;
   }
-}
-
-function abortError(): ConnectError {
-  return new ConnectError('aborted', 'The connection attempt was cancelled.');
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortError();
 }

@@ -13,7 +13,10 @@ export interface ContractTransport {
 }
 
 /** A failed command, as the UI sees it: `code` is stable, `message` is for a person. */
-export class CommandError extends QuiverError {}
+export class CommandError extends QuiverError {
+  // Named here: the renderer's bundle is minified, which would rename the class.
+  override readonly name = 'CommandError';
+}
 
 export interface Api {
   call<K extends CommandName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>>;

@@ -27,7 +27,8 @@ import type { SentFrame, SentPacket } from './packetSpace.ts';
 import type { QuicEvent } from './quicEvent.ts';
 import { sameAddress, type SocketAddress } from './socketAddress.ts';
 
-const MIN_INITIAL_DATAGRAM = BASE_PLPMTU;
+/** RFC 9000 §14.1: every path starts at the smallest datagram size QUIC requires. */
+export const MIN_INITIAL_DATAGRAM = BASE_PLPMTU;
 
 /** What a failed path validation leads to (RFC 9000 §9.3.2). */
 export type ValidationFailure =

@@ -30,8 +30,7 @@ import {
 import { CRYPTO_ERROR_BASE, QuicError, TransportErrorCode } from './quicError.ts';
 import { StreamManager } from './streamManager.ts';
 import { LossRecovery } from './lossRecovery.ts';
-import { BASE_PLPMTU } from './mtuDiscovery.ts';
-import { PathState, type ValidationFailure } from './pathState.ts';
+import { MIN_INITIAL_DATAGRAM, PathState, type ValidationFailure } from './pathState.ts';
 import { PacketBuilder, type PacketIds } from './packetBuilder.ts';
 import { ConnectionIds } from './connectionIds.ts';
 import { KeyUpdate } from './keyUpdate.ts';
@@ -72,7 +71,6 @@ export type {
 
 /** Bytes of CRYPTO data we buffer beyond the read offset before CRYPTO_BUFFER_EXCEEDED (RFC 9000 §7.5 allows >= 4096). */
 const MAX_CRYPTO_BUFFER = 64 * 1024;
-const MIN_INITIAL_DATAGRAM = BASE_PLPMTU;
 
 const DEFAULT_TP: Partial<TransportParameters> = {
   maxIdleTimeout: 30_000,

@@ -4,7 +4,7 @@
  * Stateless Reset (§10.3).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { SocketAddress } from './quicConnection.ts';
+import type { SocketAddress } from './socketAddress.ts';
 import { retryIntegrityTag } from './packetProtection.ts';
 
 /** RFC 9000 §8.1.3: a token is only good for a short time; 10 s is ample for one round trip. */

@@ -1,7 +1,9 @@
 /**
  * The deadlines of one connection as one table, like quinn-proto's `TimerTable`: one slot per
  * kind of timer, each a time in milliseconds or unarmed. The connection's next timeout is the
- * earliest armed slot, and `handleTimeout` dispatches on the slots that expired.
+ * earliest armed slot; `handleTimeout` tests the slots in `TIMERS` order and acts on each that is
+ * due. The `mtuProbe` slot only wakes the driver: a probe that is due goes out with the next
+ * `pollTransmit`. The `pacing` slot is the one deadline kept in the table itself.
  *
  * The table decides nothing: it holds times. Deadlines that a piece of the connection computes
  * from its own state (loss detection in `LossRecovery`, ACK delay per `PacketSpace`, the previous

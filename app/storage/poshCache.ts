@@ -9,8 +9,6 @@ import type { Database } from 'better-sqlite3';
 import type { PoshCacheEntry, PoshFingerprint } from '../security/posh.ts';
 import { prepare } from './statements.ts';
 
-export type { PoshCacheEntry, PoshFingerprint };
-
 interface Row {
   domain: string;
   anchor_set: string;

@@ -56,6 +56,5 @@ export type { RosterItemInput } from './roster.ts';
 export type { NewMessage, HistoryOptions } from './messages.ts';
 export type { ConnectionPatch } from './connections.ts';
 export type { GlobalSettings, JsonValue } from './settings.ts';
-export type { PoshCacheEntry, PoshFingerprint } from './poshCache.ts';
 export { StorageError } from './storageError.ts';
 export type { StorageErrorCode } from './storageError.ts';

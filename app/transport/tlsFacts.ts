@@ -20,9 +20,8 @@ export interface TlsFacts {
   /** The negotiated ALPN protocol; null when none was agreed. */
   alpn: string | null;
   /**
-   * The server name the client asked for: what it sent as server_name (RFC 6066 §3), or the IP
-   * literal it connected to, which is never sent. On the server side of a QUIC handshake: the
-   * name received, '' when the ClientHello carried none.
+   * The server_name the client sent (RFC 6066 §3); '' when it sent none (an IP literal is never
+   * sent). On the server side of a QUIC handshake: the name received, '' when there was none.
    */
   sni: string;
   /**

@@ -62,6 +62,9 @@ function typeCheckInPureProject(path: string, source: string): string[] {
 const PURE_CONTROL = `
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
+import type { TlsFacts } from '../transport/tlsFacts.ts';
+export type Facts = TlsFacts;
+export const epoch = new Date(0);
 export const digest = (text: string): Uint8Array => createHash('sha256').update(Buffer.from(new TextEncoder().encode(text))).digest();
 export const shown = inspect(new URL('https://example.org/'));
 export const key = globalThis.crypto.getRandomValues(new Uint8Array(4));
@@ -130,6 +133,9 @@ test('lint: pure code may not import I/O modules, drivers or the layers above, n
     `import { request } from 'node:https';`,
     `import { endpoint } from '../quic/driver/endpoint.ts';`,
     `import type { Candidate } from '../connect/candidate.ts';`,
+    `import { TcpTransport } from '../transport/tcpTransport.ts';`,
+    `import { hrtime } from 'node:process';`,
+    `export const z = Date();`,
     `export const a = Date.now();`,
     `export const b = performance.now();`,
     `export const c = new Date();`,

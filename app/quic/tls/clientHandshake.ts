@@ -486,7 +486,7 @@ export class ClientHandshake implements RoleMachine {
       cipher: this.suite.name,
       group: this.keyShare.group,
       alpn: this.alpn,
-      sni: this.config.serverName,
+      sni: this.sendSni ? this.config.serverName : '',
       chain: this.peerChain,
       channelBinding: null,
       resumed: this.resumed,

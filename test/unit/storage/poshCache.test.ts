@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStorage, type PoshCacheEntry } from '../../../app/storage/storage.ts';
+import { openStorage } from '../../../app/storage/storage.ts';
+import type { PoshCacheEntry } from '../../../app/security/posh.ts';
 
 const ANCHORS_A = 'a'.repeat(64);
 const ANCHORS_B = 'b'.repeat(64);

@@ -322,10 +322,12 @@ test('SNI: sent, seen by the server, used to select the certificate; not sent fo
   const r = handshakePair({ serverName: 'alt.example' }, main, { selectCertificate });
   assertAgreed(r);
   assert.equal(r.server.tlsFacts?.sni, 'alt.example');
+  assert.equal(r.client.tlsFacts?.sni, 'alt.example');
   assert.equal(r.client.tlsFacts?.signatureScheme, 'ed25519');
   const ip = handshakePair({ serverName: '192.0.2.7' }, main, { selectCertificate });
   assertAgreed(ip);
   assert.equal(ip.server.tlsFacts?.sni, '');
+  assert.equal(ip.client.tlsFacts?.sni, '', 'RFC 6066 §3: an IP literal is never sent, so no SNI is reported');
   assert.deepEqual(seen, ['alt.example', null]);
 });
 
