@@ -13,6 +13,8 @@
  * - route PATH_CHALLENGE/PATH_RESPONSE frames to `onChallenge`/`onResponse`, a lost
  *   PATH_CHALLENGE to `onChallengeLost`, and let `writeFrames` add the path's frames to 1-RTT
  *   packets (then expand the datagram when `takePadForPath()` says so);
+ * - send a PATH_RESPONSE owed to another address (`takeForeignResponse`) in a datagram of its
+ *   own of at most the `maxLength` it allows, and count it with `onSentOffPath`;
  * - feed acknowledged and lost 1-RTT packets to `onPacketAcked` / `onPacketsLost`;
  * - include `validationDeadline(pto)` and `mtuDeadline` in its timeout and call `onTimeout`.
  * `path-validated` and `path-mtu` events go to the `events` queue given at construction; the
@@ -29,6 +31,22 @@ import { sameAddress, type SocketAddress } from './socketAddress.ts';
 
 /** RFC 9000 §14.1: every path starts at the smallest datagram size QUIC requires. */
 export const MIN_INITIAL_DATAGRAM = BASE_PLPMTU;
+
+/**
+ * Addresses other than the path's whose anti-amplification counters (and the one PATH_RESPONSE
+ * owed to each) are kept; a new one evicts the oldest. Each datagram counts towards its own
+ * address only, so forgetting an address never lets more than 3x of what arrived leave.
+ */
+const MAX_OTHER_PATHS = 4;
+
+/** An address that sent us PATH_CHALLENGE without being the path's (RFC 9000 §8.2.2, §9.1 probing). */
+interface OtherPath {
+  to: SocketAddress;
+  received: number;
+  sent: number;
+  /** The PATH_RESPONSE owed there: one per path, echoing the latest challenge. */
+  response: Uint8Array | null;
+}
 
 /** What a failed path validation leads to (RFC 9000 §9.3.2). */
 export type ValidationFailure =
@@ -58,11 +76,16 @@ export class PathState {
   private bytesSentOnPath = 0;
   /** Size of the datagram being processed (amplification credit on a path change). */
   private datagramLength = 0;
+  /** Whether that datagram was already counted towards an address other than the path's. */
+  private datagramCounted = false;
+  /** Other addresses that probed us, oldest first (at most MAX_OTHER_PATHS). */
+  private readonly others: OtherPath[] = [];
 
   // Path validation (RFC 9000 §8.2).
   private challenge: { data: Uint8Array; to: SocketAddress; sentAt: number; tries: number; pending: boolean } | null =
     null;
-  private readonly pathResponses: { data: Uint8Array; to: SocketAddress }[] = [];
+  /** The PATH_RESPONSE owed on the path: one, echoing the latest challenge (RFC 9000 §8.2.2). */
+  private pathResponse: Uint8Array | null = null;
   /** The datagram being built carries PATH_CHALLENGE/PATH_RESPONSE and must be expanded. */
   private padForPath = false;
 
@@ -109,7 +132,15 @@ export class PathState {
    */
   onDatagramReceived(length: number, from: SocketAddress): boolean {
     this.datagramLength = length;
-    if (!sameAddress(from, this.remoteAddress)) return false;
+    this.datagramCounted = false;
+    if (!sameAddress(from, this.remoteAddress)) {
+      const other = this.other(from);
+      if (other) {
+        other.received += length;
+        this.datagramCounted = true;
+      }
+      return false;
+    }
     this.bytesReceivedOnPath += length;
     return true;
   }
@@ -146,9 +177,14 @@ export class PathState {
     const old = this.remoteAddress;
     if (this.addressValidated) this.lastValidatedRemote = old;
     this.remoteAddress = from;
-    // The datagram that moved the path counts towards the new path's amplification credit.
-    this.bytesReceivedOnPath = this.datagramLength;
-    this.bytesSentOnPath = 0;
+    // The datagram that moved the path counts towards the new path's amplification credit, and
+    // what the address sent and was sent while it only probed counts too.
+    const idx = this.others.findIndex((o) => sameAddress(o.to, from));
+    const other = idx >= 0 ? this.others.splice(idx, 1)[0]! : null;
+    this.bytesReceivedOnPath = (other?.received ?? 0) + (this.datagramCounted ? 0 : this.datagramLength);
+    this.bytesSentOnPath = other?.sent ?? 0;
+    // PATH_RESPONSE is never retransmitted (§13.3): one owed to the old address is dropped.
+    this.pathResponse = other?.response ?? null;
     this.addressValidated = false;
     return old.address !== from.address;
   }
@@ -163,10 +199,34 @@ export class PathState {
     return this.challenge !== null;
   }
 
-  /** A PATH_CHALLENGE from `from`. */
+  /**
+   * A PATH_CHALLENGE from `from`, in the datagram last reported to `onDatagramReceived`.
+   * RFC 9000 §8.2.2: "A PATH_RESPONSE frame MUST be sent on the network path where the
+   * PATH_CHALLENGE frame was received", and "The peer is expected to send more PATH_CHALLENGE
+   * frames as necessary to evoke additional PATH_RESPONSE frames": one response per path is owed
+   * at a time, echoing the latest challenge, so several challenges in one packet (or a flood of
+   * them) cost one response.
+   */
   onChallenge(data: Uint8Array, from: SocketAddress): void {
-    // RFC 9000 §8.2.2: respond on the path the challenge arrived on.
-    if (this.pathResponses.length < 4) this.pathResponses.push({ data, to: from });
+    if (sameAddress(from, this.remoteAddress)) {
+      this.pathResponse = data.slice();
+      return;
+    }
+    let other = this.other(from);
+    if (!other) {
+      if (this.others.length >= MAX_OTHER_PATHS) this.others.shift();
+      other = { to: from, received: 0, sent: 0, response: null };
+      this.others.push(other);
+    }
+    if (!this.datagramCounted) {
+      other.received += this.datagramLength;
+      this.datagramCounted = true;
+    }
+    other.response = data.slice();
+  }
+
+  private other(address: SocketAddress): OtherPath | undefined {
+    return this.others.find((o) => sameAddress(o.to, address));
   }
 
   /** A PATH_RESPONSE: validates the path when it echoes our challenge. */
@@ -221,22 +281,42 @@ export class PathState {
     this.addressValidated = true;
     this.bytesReceivedOnPath = 0;
     this.bytesSentOnPath = 0;
+    this.pathResponse = null;
     return { kind: 'reverted', to: back, addressChanged: back.address !== failed.address };
   }
 
-  /** A PATH_RESPONSE owed to another address than the path's: it goes in a datagram of its own. */
-  takeForeignResponse(): { data: Uint8Array; to: SocketAddress } | undefined {
-    const foreign = this.pathResponses.findIndex((r) => !sameAddress(r.to, this.remoteAddress));
-    return foreign >= 0 ? this.pathResponses.splice(foreign, 1)[0]! : undefined;
+  /**
+   * A PATH_RESPONSE owed to another address than the path's: it goes in a datagram of its own of
+   * at least `minLength` bytes (the smallest packet that carries it) and at most `maxLength`.
+   * RFC 9000 §8: "an endpoint MUST limit the amount of data it sends to the unvalidated address to
+   * three times the amount of data received from that address"; §8.2.2: expanded to 1200 bytes,
+   * but "an endpoint MUST NOT expand the datagram containing the PATH_RESPONSE if the resulting
+   * data exceeds the anti-amplification limit". A response the credit cannot carry stays owed
+   * until more arrives from that address. Count what is sent with `onSentOffPath`.
+   */
+  takeForeignResponse(minLength: number): { data: Uint8Array; to: SocketAddress; maxLength: number } | undefined {
+    for (const o of this.others) {
+      const credit = 3 * o.received - o.sent;
+      if (!o.response || credit < minLength) continue;
+      const data = o.response;
+      o.response = null;
+      return { data, to: o.to, maxLength: Math.min(MIN_INITIAL_DATAGRAM, credit) };
+    }
+    return undefined;
   }
 
-  /** Writes the PATH_RESPONSEs and PATH_CHALLENGE due on this path within `room` bytes of `w`. */
+  /** `length` bytes were sent to `to`, an address other than the path's. */
+  onSentOffPath(to: SocketAddress, length: number): void {
+    const other = this.other(to);
+    if (other) other.sent += length;
+  }
+
+  /** Writes the PATH_RESPONSE and PATH_CHALLENGE due on this path within `room` bytes of `w`. */
   writeFrames(w: ByteWriter, sent: SentFrame[], room: number, now: number): void {
     const fits = (n: number): boolean => w.offset + n <= room;
-    while (this.pathResponses.length > 0 && fits(9)) {
-      const idx = this.pathResponses.findIndex((r) => sameAddress(r.to, this.remoteAddress));
-      if (idx < 0) break;
-      encodeFrame(w, { type: 'path_response', data: this.pathResponses.splice(idx, 1)[0]!.data });
+    if (this.pathResponse && fits(9)) {
+      encodeFrame(w, { type: 'path_response', data: this.pathResponse });
+      this.pathResponse = null;
       this.padForPath = true;
     }
     if (this.challenge?.pending && sameAddress(this.challenge.to, this.remoteAddress) && fits(9)) {

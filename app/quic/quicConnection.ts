@@ -69,6 +69,9 @@ export type {
   TlsSession,
 } from './quicConnectionOptions.ts';
 
+/** A PATH_RESPONSE frame: its type byte and 8 bytes of data (RFC 9000 §19.18). */
+const PATH_RESPONSE_LENGTH = 9;
+
 /** Bytes of CRYPTO data we buffer beyond the read offset before CRYPTO_BUFFER_EXCEEDED (RFC 9000 §7.5 allows >= 4096). */
 const MAX_CRYPTO_BUFFER = 64 * 1024;
 
@@ -1046,21 +1049,17 @@ export class QuicConnection {
   private transmit(now: number): { data: Uint8Array; to: SocketAddress } | undefined {
     if (this.closeState.isClosing) return this.transmitClose();
 
-    // Path responses to another address go in their own datagram (RFC 9000 §8.2.2).
-    const r = this.spaces[APPLICATION].writeKeys ? this.path.takeForeignResponse() : undefined;
+    // Path responses to another address go in their own datagram (RFC 9000 §8.2.2), expanded
+    // towards 1200 bytes only as far as that address's anti-amplification credit allows (§8).
+    const app = this.spaces[APPLICATION];
+    const overhead = this.headerLength(app) + AEAD_TAG_LENGTH;
+    const r = app.writeKeys ? this.path.takeForeignResponse(overhead + PATH_RESPONSE_LENGTH) : undefined;
     if (r) {
       const w = new ByteWriter(16);
       encodeFrame(w, { type: 'path_response', data: r.data });
-      // §8.2.2: expanded to 1200 bytes; one such datagram per challenge stays within 3x of the
-      // (padded) probe that carried the challenge.
-      const overhead = this.headerLength(this.spaces[APPLICATION]) + AEAD_TAG_LENGTH;
-      const pkt = this.sealPacket(
-        this.spaces[APPLICATION],
-        w.finish().slice(),
-        [],
-        false,
-        Math.max(0, MIN_INITIAL_DATAGRAM - overhead - w.offset),
-      );
+      const pkt = this.sealPacket(app, w.finish().slice(), [], false, Math.max(0, r.maxLength - overhead - w.offset));
+      this.path.onSentOffPath(r.to, pkt.length);
+      this.stats.bytesSent += pkt.length;
       return { data: pkt, to: r.to };
     }
 
@@ -1070,7 +1069,6 @@ export class QuicConnection {
     const credit = this.path.amplificationCredit();
     // PTO probes go at 1200 bytes: if the path stopped carrying larger datagrams (a black hole),
     // they still get through and their acknowledgment declares the large packets lost.
-    const app = this.spaces[APPLICATION];
     const limit = Math.min(app.probes > 0 ? MIN_INITIAL_DATAGRAM : this.path.maxDatagramSize, credit);
     if (limit < 64) return undefined;
     const parts: Uint8Array[] = [];

@@ -278,9 +278,10 @@ export class Pair {
 
   /**
    * Forges a 1-RTT packet from the client with the client's real keys and next packet number, so
-   * arbitrary frame bytes reach the server's frame layer. Returns false before 1-RTT keys exist.
+   * arbitrary frame bytes reach the server's frame layer, from `from` (the client's address by
+   * default; another one to play a peer that spoofs its source). Returns false before 1-RTT keys exist.
    */
-  injectFromClient(payload: Uint8Array): boolean {
+  injectFromClient(payload: Uint8Array, from?: SocketAddress): boolean {
     const c = this.client as unknown as {
       spaces: { nextPn: number; writeKeys: PacketKeys | null }[];
       cids: { remote: Uint8Array };
@@ -295,7 +296,7 @@ export class Pair {
     const frames = new Uint8Array(Math.max(payload.length, 24));
     frames.set(payload);
     const pkt = protectPacket(space.writeKeys, header, 1 + cid.length, 4, space.nextPn++, frames, false);
-    this.server.handleDatagram(pkt, this.natRewrite ?? this.clientAddr, this.now);
+    this.server.handleDatagram(pkt, from ?? this.natRewrite ?? this.clientAddr, this.now);
     return true;
   }
 

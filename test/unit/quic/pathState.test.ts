@@ -91,10 +91,11 @@ describe('PathState validation (RFC 9000 §8.2, §9.3.2)', () => {
   it('answers a PATH_CHALLENGE from another address in a datagram of its own', () => {
     const { path } = newPath(true);
     const data = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+    path.onDatagramReceived(1200, B);
     path.onChallenge(data, B);
     assert.deepEqual(written(path, 0).frames, [{ type: 'padding', length: 1 }]);
-    assert.deepEqual(path.takeForeignResponse(), { data, to: B });
-    assert.equal(path.takeForeignResponse(), undefined);
+    assert.deepEqual(path.takeForeignResponse(40), { data, to: B, maxLength: 1200 });
+    assert.equal(path.takeForeignResponse(40), undefined);
   });
 
   it('goes back to the last validated address after three unanswered attempts', () => {
