@@ -21,6 +21,11 @@ export class TcpTransport implements UpgradableTransport {
   #upgrading = false;
   /** After STARTTLS: paused until `resume` (the verifier decides first). */
   #awaitingResume = false;
+  /**
+   * Plaintext bytes were read before `startTls`: the handshake is a STARTTLS upgrade (the server
+   * said `<proceed/>` in plaintext), not direct TLS, and a failure is worded for that case.
+   */
+  #readPlaintext = false;
   readonly description: string;
 
   private constructor(socket: net.Socket, description: string) {
@@ -87,7 +92,7 @@ export class TcpTransport implements UpgradableTransport {
     raw.removeAllListeners('end');
     raw.removeAllListeners('close');
     raw.removeAllListeners('error');
-    const secure = await handshake(raw, options);
+    const secure = await handshake(raw, { ...options, upgrade: this.#readPlaintext });
     this.#socket = secure;
     this.#upgrading = false;
     this.#awaitingResume = options.hold === true;
@@ -97,7 +102,10 @@ export class TcpTransport implements UpgradableTransport {
   }
 
   #attach(socket: net.Socket): void {
-    socket.on('data', (chunk: Buffer) => this.#handlers?.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      if (!(socket instanceof tls.TLSSocket)) this.#readPlaintext = true;
+      this.#handlers?.onData(chunk);
+    });
     let error: Error | null = null;
     socket.on('error', (e: NodeJS.ErrnoException) => {
       error = new TransportError('transport-error', describeSocketError(e), e);
@@ -169,7 +177,8 @@ function connectSocket(host: string, port: number, timeoutMs: number): Promise<n
   });
 }
 
-function handshake(socket: net.Socket, options: TlsStartOptions): Promise<tls.TLSSocket> {
+/** `upgrade`: STARTTLS (plaintext XMPP came first), as opposed to direct TLS from the first byte. */
+function handshake(socket: net.Socket, options: TlsStartOptions & { upgrade: boolean }): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const secure = tls.connect({
       socket,
@@ -197,14 +206,37 @@ function handshake(socket: net.Socket, options: TlsStartOptions): Promise<tls.TL
     });
     secure.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      if (options.upgrade && notTlsRecord(e)) {
+        // RFC 6120 §5.4.2.3: after <proceed/> the next bytes from the server are its TLS handshake.
+        // `notTlsRecord`: the first bytes read were no TLS record header (0x16 0x03 ...):
+        // the server, or someone on the path, sent plaintext after agreeing to STARTTLS. It arrived
+        // after the stream machine handed the socket to TLS (the machine refuses what comes with
+        // <proceed/> itself, code 'plaintext-after-proceed' too); either way nothing of it is read.
+        reject(new TransportError('plaintext-after-proceed', plaintextAfterProceed(options.servername), e));
+        return;
+      }
       reject(new TransportError('tls-failed', describeTlsError(options.servername, e), e));
     });
   });
 }
 
+/** OpenSSL's words for a first record whose header is not TLS (plaintext, HTTP, XML). */
+function notTlsRecord(e: NodeJS.ErrnoException): boolean {
+  return (
+    e.code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+    e.code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' ||
+    /wrong version number|packet length too long/.test(e.message)
+  );
+}
+
+/** The words of the stream machine's refusal of the same thing (streamNegotiation.ts), with what the person can do. */
+function plaintextAfterProceed(servername: string): string {
+  return `${servername} (or someone on the network) sent unencrypted data after agreeing to STARTTLS, where its TLS handshake should have been. Quiver closed the connection without reading it; try again, and report it to the server's operator if it keeps happening.`;
+}
+
 /** What a failed TLS handshake means, for a person; OpenSSL's own words stay in the cause. */
 function describeTlsError(servername: string, e: NodeJS.ErrnoException): string {
-  if (e.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/.test(e.message)) {
+  if (notTlsRecord(e)) {
     return `The server for ${servername} did not answer in TLS on this port: it may expect STARTTLS or plain XMPP here. Choose "Automatic" as the transport, or check the port.`;
   }
   if (e.code === 'ECONNRESET' || e.code === 'EPIPE') {
