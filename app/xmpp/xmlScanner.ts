@@ -64,6 +64,15 @@ const S_FAILED = 18;
 const MAX_ENTITY = 12;
 const MAX_DECL = 256;
 
+/**
+ * Most attributes one start tag may carry. XMPP elements carry a handful (a Jingle candidate, among
+ * the richest, has 13); the bound keeps the per-element work and the objects ltx builds small, so
+ * that no stanza within `maxStanzaBytes` costs more than time linear in its size.
+ */
+export const MAX_ATTRIBUTES = 256;
+/** Longest element or attribute name, in bytes (prefix included). XMPP names are a few dozen bytes. */
+export const MAX_NAME_BYTES = 1024;
+
 function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 }
@@ -92,7 +101,8 @@ export class XmlScanner {
   private readonly stack: string[] = [];
   private name = '';
   private attrName = '';
-  private attrNames: string[] = [];
+  /** Attribute names of the start tag being read: a set, so the duplicate check costs O(1) per attribute. */
+  private readonly attrNames = new Set<string>();
   private hadSpace = false;
   private quote = 0;
   private entity = '';
@@ -196,7 +206,7 @@ export class XmlScanner {
           this.state = S_PI_TARGET;
         } else if (isNameStart(b)) {
           this.name = String.fromCharCode(b);
-          this.attrNames = [];
+          this.attrNames.clear();
           this.state = S_START_NAME;
         } else {
           return this.fail(i, 'not-well-formed', "'<' not followed by a tag name");
@@ -248,6 +258,7 @@ export class XmlScanner {
         return null;
       case S_START_NAME:
         if (isNameChar(b)) {
+          if (this.name.length >= MAX_NAME_BYTES) return this.nameTooLong(i);
           this.name += String.fromCharCode(b);
         } else if (isSpace(b)) {
           this.hadSpace = true;
@@ -268,6 +279,9 @@ export class XmlScanner {
         } else if (b === 0x3e /* > */) {
           return this.openElement(i);
         } else if (isNameStart(b) && this.hadSpace) {
+          if (this.attrNames.size >= MAX_ATTRIBUTES) {
+            return this.fail(i, 'policy-violation', `an element with more than ${MAX_ATTRIBUTES} attributes`);
+          }
           this.attrName = String.fromCharCode(b);
           this.state = S_ATTR_NAME;
         } else {
@@ -276,13 +290,15 @@ export class XmlScanner {
         return null;
       case S_ATTR_NAME:
         if (isNameChar(b)) {
+          if (this.attrName.length >= MAX_NAME_BYTES) return this.nameTooLong(i);
           this.attrName += String.fromCharCode(b);
           return null;
         }
-        // XML 1.0 §3.1 (Unique Att Spec): no attribute name may appear more than once in the same tag.
-        if (this.attrNames.includes(this.attrName))
+        // XML 1.0 §3.1 (Unique Att Spec): "An attribute name MUST NOT appear more than once in the same
+        // start-tag or empty-element tag."
+        if (this.attrNames.has(this.attrName))
           return this.fail(i, 'not-well-formed', `a duplicate attribute ${this.attrName}`);
-        this.attrNames.push(this.attrName);
+        this.attrNames.add(this.attrName);
         if (isSpace(b)) this.state = S_ATTR_EQ;
         else if (b === 0x3d /* = */) this.state = S_ATTR_QUOTE;
         else return this.fail(i, 'not-well-formed', 'a malformed attribute');
@@ -316,6 +332,7 @@ export class XmlScanner {
         return this.emptyElement(i);
       case S_END_NAME:
         if (this.name === '' ? isNameStart(b) : isNameChar(b)) {
+          if (this.name.length >= MAX_NAME_BYTES) return this.nameTooLong(i);
           this.name += String.fromCharCode(b);
         } else if (isSpace(b) && this.name !== '') {
           this.state = S_END_SPACE;
@@ -343,6 +360,10 @@ export class XmlScanner {
       default:
         return this.fail(i, 'not-well-formed', 'internal scanner state');
     }
+  }
+
+  private nameTooLong(i: number): ScanError {
+    return this.fail(i, 'policy-violation', `an element or attribute name longer than ${MAX_NAME_BYTES} bytes`);
   }
 
   private checkEntity(i: number): ScanError | null {

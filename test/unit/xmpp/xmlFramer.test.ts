@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XmlFramer, type FrameEvent } from '../../../app/xmpp/xmlFramer.ts';
+import { MAX_ATTRIBUTES, MAX_NAME_BYTES } from '../../../app/xmpp/xmlScanner.ts';
 import { seededRandom, serverHeader } from './harness.ts';
 
 const LIMITS = { maxStanzaBytes: 4096, maxDepth: 8 };
@@ -118,6 +119,32 @@ test('nesting deeper than maxDepth is policy-violation', () => {
   const deep = `${HEADER}${'<a>'.repeat(9)}`;
   assert.deepEqual(frame([deep]), ['start s1', 'error policy-violation']);
   assert.deepEqual(frame([`${HEADER}${'<a>'.repeat(8)}<b/>`]), ['start s1', 'error policy-violation']);
+});
+
+test('more attributes on one element than MAX_ATTRIBUTES is policy-violation', () => {
+  const big = { maxStanzaBytes: 64 * 1024, maxDepth: 8 };
+  const attrs = (n: number): string => Array.from({ length: n }, (_, k) => ` a${k}='${k}'`).join('');
+  const ok = frame([`${HEADER}<message${attrs(MAX_ATTRIBUTES)}/>`], big);
+  assert.equal(ok[1]?.startsWith('element jabber:client <message a0="0"'), true, ok[1]);
+  assert.deepEqual(frame([`${HEADER}<message${attrs(MAX_ATTRIBUTES + 1)}/>`], big), [
+    'start s1',
+    'error policy-violation',
+  ]);
+  // The duplicate check still sees every earlier name of the tag, and only those of the same tag.
+  assert.deepEqual(frame([`${HEADER}<message${attrs(200)} a7='x'/>`], big), ['start s1', 'error not-well-formed']);
+  assert.equal(
+    frame([`${HEADER}<message a='1'><b a='2'/></message>`])[1],
+    'element jabber:client <message a="1"><b a="2"/></message>',
+  );
+});
+
+test('an element or attribute name longer than MAX_NAME_BYTES is policy-violation', () => {
+  const big = { maxStanzaBytes: 64 * 1024, maxDepth: 8 };
+  const name = 'n'.repeat(MAX_NAME_BYTES);
+  assert.equal(frame([`${HEADER}<${name} ${name}=''></${name}>`], big)[1]?.startsWith('element'), true);
+  for (const input of [`<${name}x/>`, `<a ${name}x=''/>`, `<a></${name}x>`]) {
+    assert.deepEqual(frame([`${HEADER}${input}`], big), ['start s1', 'error policy-violation'], input.slice(0, 8));
+  }
 });
 
 test('UTF-8 split across chunks, and the same events at every split point', () => {
