@@ -20,13 +20,20 @@ export interface FlagSpec {
 export interface ParsedArgs {
   positionals: string[];
   flags: Map<string, string[][]>;
+  /** `--help` or `-h` was given (not as the value of another flag): print the usage, nothing else. */
+  help: boolean;
 }
 
 export function parseCommandArgs(argv: readonly string[], spec: Record<string, FlagSpec>): ParsedArgs {
   const positionals: string[] = [];
   const flags = new Map<string, string[][]>();
+  let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
     if (!arg.startsWith('--')) {
       positionals.push(arg);
       continue;
@@ -51,7 +58,7 @@ export function parseCommandArgs(argv: readonly string[], spec: Record<string, F
     seen.push(values);
     flags.set(name, seen);
   }
-  return { positionals, flags };
+  return { positionals, flags, help };
 }
 
 export function single(args: ParsedArgs, name: string): string | undefined {

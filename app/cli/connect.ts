@@ -11,8 +11,9 @@ import { buildConnectDeps } from '../connect/connectDeps.ts';
 import { openProfile } from '../storage/openProfile.ts';
 import { defaultDataDir } from '../dataDir.ts';
 import { parseCommandArgs, single, has, httpsPortFlag, resolverFlag, UsageError } from './args.ts';
-import { oneLine } from './oneLine.ts';
 import { readCa, readPrivateFile } from './files.ts';
+import { reportFailure, type Failure } from './failure.ts';
+import { usageOf } from './usage.ts';
 import type { CliIo } from './cliIo.ts';
 
 const SPEC = {
@@ -34,12 +35,18 @@ const SPEC = {
 export type Establish = typeof establish;
 
 /**
- * Exit 0 when the stream was closed by us as asked; 1 with one line on stderr when the login,
- * the stream (a stream error, the server closing it) or the wait for a message failed; 2 for
- * usage errors, which are all found before anything is sent.
+ * Exit 0 when the stream was closed by us as asked, or the usage was asked for (`--help`); 1 with
+ * one line on stderr when the login, the stream (a stream error, the server closing it) or the
+ * wait for a message failed; 2 for usage errors, which are all found before anything is sent.
+ * A failure after login is reported here (`reportFailure`); one before it is thrown, and `main`
+ * reports it.
  */
 export async function runConnect(argv: readonly string[], io: CliIo, connect: Establish = establish): Promise<number> {
   const args = parseCommandArgs(argv, SPEC);
+  if (args.help) {
+    io.stdout(usageOf('connect'));
+    return 0;
+  }
   const [jid, ...extra] = args.positionals;
   if (!jid || extra.length > 0) throw new UsageError('connect takes exactly one JID');
   if (!/^[^@/\s]+@[^@/\s]+$/.test(jid)) throw new UsageError(`"${jid}" is not a bare JID like alice@example.org`);
@@ -76,10 +83,10 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
       else io.stdout(describeRecord(record));
       const outcome = await converse(driver, { send, wait, json, io });
       record.endedAt ??= Date.now();
-      record.endReason ??= outcome.failure ?? 'closed by quiver connect';
+      record.endReason ??= outcome.failure?.message ?? 'closed by quiver connect';
       saveRecord(record);
       if (outcome.failure !== null) {
-        io.stderr(`quiver: ${oneLine(outcome.failure)}`);
+        reportFailure(io, outcome.failure, json);
         return 1;
       }
       return 0;
@@ -104,9 +111,9 @@ interface Conversation {
  * closed. `failure` is the first reason the session did not go as asked (a stream error, the
  * server closing the stream, no message in time), or null.
  */
-function converse(driver: StreamDriver, { send, wait, json, io }: Conversation): Promise<{ failure: string | null }> {
+function converse(driver: StreamDriver, { send, wait, json, io }: Conversation): Promise<{ failure: Failure | null }> {
   return new Promise((resolve) => {
-    let failure: string | null = null;
+    let failure: Failure | null = null;
     let closing = false;
     let received = 0;
     let timer: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -115,8 +122,8 @@ function converse(driver: StreamDriver, { send, wait, json, io }: Conversation):
       closing = true;
       driver.close();
     };
-    const fail = (reason: string) => {
-      failure ??= reason;
+    const fail = (code: string, message: string) => {
+      failure ??= { code, message };
     };
     driver.setEventHandler(
       (event) => {
@@ -126,16 +133,16 @@ function converse(driver: StreamDriver, { send, wait, json, io }: Conversation):
           io.stdout(json ? JSON.stringify(line) : `message from ${event.from}: ${event.body}`);
           if (wait !== null && received === 1) close();
         } else if (event.type === 'error') {
-          fail(event.error.message);
+          fail(event.error.code, event.error.message);
         } else if (event.type === 'closed') {
           clearTimeout(timer);
-          if (event.error) fail(event.error.message);
+          if (event.error) fail(event.error.code, event.error.message);
           // A stream the server ended while we were still using it is a failure too.
-          if (!closing) fail('The server closed the stream before quiver connect was done.');
+          if (!closing) fail('closed', 'The server closed the stream before quiver connect was done.');
           resolve({ failure });
         }
       },
-      (error) => fail(`quiver connect could not handle what the server sent: ${(error as Error).message}`),
+      (error) => fail('internal', `quiver connect could not handle what the server sent: ${(error as Error).message}`),
     );
     // Events held since login (a stream error in the same read) may already have ended the stream.
     if (driver.state !== 'online') {
@@ -151,7 +158,7 @@ function converse(driver: StreamDriver, { send, wait, json, io }: Conversation):
     driver.sendPresence();
     if (driver.state !== 'online') return;
     timer = setTimeout(() => {
-      if (received === 0) fail(`no message arrived within ${wait} s`);
+      if (received === 0) fail('no-message', `no message arrived within ${wait} s`);
       close();
     }, wait * 1000);
   });

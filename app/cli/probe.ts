@@ -9,6 +9,7 @@ import { probeDomain, type ProbeReport } from '../connect/probe.ts';
 import { parseCommandArgs, has, httpsPortFlag, resolverFlag, UsageError } from './args.ts';
 import { oneLine } from './oneLine.ts';
 import { readCa } from './files.ts';
+import { usageOf } from './usage.ts';
 import type { CliIo } from './cliIo.ts';
 
 const SPEC = {
@@ -22,6 +23,10 @@ const SPEC = {
 
 export async function runProbe(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, SPEC);
+  if (args.help) {
+    io.stdout(usageOf('probe'));
+    return 0;
+  }
   const [domain, ...extra] = args.positionals;
   if (!domain || extra.length > 0) throw new UsageError('probe takes exactly one domain');
   if (!/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/.test(domain) || domain.length > 253)

@@ -106,7 +106,11 @@ test('a certificate for another name is refused', async () => {
   const result = await runQuiver(['connect', jid, '--json', ...common()], { LAB_PASSWORD: lab.users[jid] ?? 'x' });
   assert.equal(result.code, 1);
   assert.match(result.stderr, /other\.test|certificate|name/i);
-  assert.equal(result.json.length, 0, 'no record is printed as a success');
+  // No record is printed as a success: the one JSON line is the error (code and message).
+  assert.deepEqual(
+    result.json.map((l) => l.type),
+    ['error'],
+  );
 });
 
 test('usage errors exit 2 and say what is wrong', async () => {

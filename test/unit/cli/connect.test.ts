@@ -106,7 +106,12 @@ test('a stream error while waiting for a message: exit 1 with the reason on one 
   assert.equal(await h.run(['--wait-message', '30', '--json']), 1);
   assert.deepEqual(h.stderr, ['quiver: example.org ended the stream: conflict.']);
   assert.equal(fake.destroyed, true);
-  assert.equal(h.stdout.length, 1, 'only the security record');
+  assert.equal(h.stdout.length, 2, 'the security record, then the error line');
+  assert.deepEqual(JSON.parse(h.stdout[1]!), {
+    type: 'error',
+    code: 'conflict',
+    message: 'example.org ended the stream: conflict.',
+  });
 });
 
 test('a stream error after --send: exit 1, not 0', async (t) => {
@@ -117,6 +122,7 @@ test('a stream error after --send: exit 1, not 0', async (t) => {
   assert.equal(await h.run(['--send', 'bob@example.org', 'hi']), 1);
   assert.deepEqual(fake.calls, ['message bob@example.org hi', 'close']);
   assert.deepEqual(h.stderr, ['quiver: example.org ended the stream: internal-server-error.']);
+  assert.equal(h.stdout.length, 1, 'without --json: the record, no error line');
   assert.equal(fake.destroyed, true);
 });
 
@@ -125,9 +131,14 @@ test('the server closing the stream while we wait is a failure, not a success', 
   fake.onPresence = (d) => d.emit({ type: 'closed', error: null });
   const h = harness(fake);
   t.after(h.cleanup);
-  assert.equal(await h.run(['--wait-message', '30']), 1);
+  assert.equal(await h.run(['--wait-message', '30', '--json']), 1);
   assert.equal(h.stderr.length, 1);
   assert.match(h.stderr[0]!, /closed the stream/);
+  assert.deepEqual(JSON.parse(h.stdout.at(-1)!), {
+    type: 'error',
+    code: 'closed',
+    message: 'The server closed the stream before quiver connect was done.',
+  });
 });
 
 test('a message received, then a clean close: exit 0, the message as a JSON line, driver destroyed', async (t) => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
@@ -57,6 +58,22 @@ describe('bin/quiver.js', () => {
       }
     },
   );
+
+  test('the real launcher: --version and connect --help exit 0 on stdout, a usage error exits 2 with a pointer', () => {
+    const bin = join(ROOT, 'bin', 'quiver.js');
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const versionRun = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+    assert.equal(versionRun.status, 0, versionRun.stderr);
+    assert.equal(versionRun.stdout, `quiver ${version}\n`);
+    const help = spawnSync(process.execPath, [bin, 'connect', '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^usage: quiver connect <jid>/);
+    assert.equal(help.stderr, '');
+    const usage = spawnSync(process.execPath, [bin, 'probe'], { encoding: 'utf8' });
+    assert.equal(usage.status, 2);
+    assert.equal(usage.stdout, '');
+    assert.equal(usage.stderr, "quiver: probe takes exactly one domain\nRun 'quiver probe --help' for usage.\n");
+  });
 
   test('Node 24 runs the CLI directly', async () => {
     const dir = await fakeTree();
