@@ -13,8 +13,8 @@
  *   CONNECTION_CLOSE (`frameFor` each space the peer can read) when `takeCloseDue()` returns true;
  * - while `isSilent`, neither process nor send packets (§10.2.2);
  * - include `deadline` in its timeout and call `drain` when it passes.
- * The decision to answer a closing-state datagram is made here alone, so limiting the rate of those
- * answers (§10.2.1 "SHOULD limit the rate") is a change to `onDatagramWhileClosing`/`takeCloseDue`.
+ * The decision to answer a closing-state datagram is made here alone (the rate of those answers,
+ * §10.2.1); the caller still sends nothing beyond the path's anti-amplification credit (§8.1).
  */
 import type { Frame } from './frame.ts';
 import { APPLICATION, type SpaceId } from './packetSpace.ts';
@@ -41,6 +41,9 @@ export class CloseState {
   /** The CONNECTION_CLOSE a closing endpoint repeats (RFC 9000 §10.2.1). */
   private frame: ConnectionCloseFrame | null = null;
   private sendPending = false;
+  /** Datagrams received while closing, and the count at which the next one is answered. */
+  private receivedWhileClosing = 0;
+  private nextAnswerAt = 1;
   /** When the closing or draining state ends (three PTOs after entering it); Infinity otherwise. */
   private drainDeadline = Infinity;
   private readonly events: QuicEvent[];
@@ -125,12 +128,21 @@ export class CloseState {
     this.endpointEvents.push({ type: 'drained' });
   }
 
-  /** RFC 9000 §10.2.1: a closing endpoint responds to incoming packets with CONNECTION_CLOSE (one per datagram here). */
+  /**
+   * A datagram arrived while closing. RFC 9000 §10.2.1: "An endpoint SHOULD limit the rate at
+   * which it generates packets in the closing state. For instance, an endpoint could wait for a
+   * progressively increasing number of received packets or amount of time before responding to
+   * received packets." The 1st, 2nd, 4th, 8th ... datagram is answered: a peer that missed our
+   * CONNECTION_CLOSE still hears it again soon, and a flood (from anyone: the datagram's source is
+   * not where the answer goes) gets a logarithmic number of answers.
+   */
   onDatagramWhileClosing(): void {
+    if (++this.receivedWhileClosing < this.nextAnswerAt) return;
+    this.nextAnswerAt *= 2;
     this.sendPending = true;
   }
 
-  /** Whether a CONNECTION_CLOSE is due now; true once per `close` or `onDatagramWhileClosing`. */
+  /** Whether a CONNECTION_CLOSE is due now; true once after `close` and after each answered `onDatagramWhileClosing`. */
   takeCloseDue(): boolean {
     if (this.current !== 'closing' || !this.sendPending || !this.frame) return false;
     this.sendPending = false;

@@ -347,8 +347,10 @@ export class QuicConnection {
     if (this.closeState.isSilent) return;
     this.stats.bytesReceived += data.length;
     if (this.closeState.isClosing) {
-      // RFC 9000 §10.2.1: respond to incoming packets with CONNECTION_CLOSE.
-      this.closeState.onDatagramWhileClosing();
+      // RFC 9000 §10.2.1: respond to incoming packets with CONNECTION_CLOSE (CloseState limits
+      // the rate; the path's anti-amplification credit, §8.1, limits the bytes: transmitClose).
+      const onPath = this.path.onDatagramReceived(data.length, from);
+      if (onPath || this.role === 'server') this.closeState.onDatagramWhileClosing();
       return;
     }
     // RFC 9000 §9: "If a client receives packets from an unknown server address, the client MUST
@@ -1134,6 +1136,9 @@ export class QuicConnection {
     // RFC 9000 §14.1: a client's datagram carrying an Initial packet is at least 1200 bytes.
     const pad =
       this.role === 'client' && frames[0]!.space.id === INITIAL ? Math.max(0, MIN_INITIAL_DATAGRAM - used) : 0;
+    // RFC 9000 §8.1: the closing state does not lift the limit on an unvalidated address (the
+    // closing packet is not sent at all rather than sent in part).
+    if (used + pad > this.path.amplificationCredit()) return undefined;
     const parts = frames.map((f, i) => this.sealPacket(f.space, f.bytes, [], false, i === frames.length - 1 ? pad : 0));
     const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let o = 0;
@@ -1141,6 +1146,8 @@ export class QuicConnection {
       data.set(p, o);
       o += p.length;
     }
+    this.path.onSent(data.length);
+    this.stats.bytesSent += data.length;
     return { data, to: this.path.remote };
   }
 

@@ -25,7 +25,7 @@ describe('CloseState (RFC 9000 §10.2)', () => {
     assert.deepEqual(events, []);
   });
 
-  it('closing: reports closed once, sends CONNECTION_CLOSE once per received datagram (§10.2.1)', () => {
+  it('closing: reports closed once, sends CONNECTION_CLOSE again when datagrams arrive (§10.2.1)', () => {
     const { c, events } = setup();
     assert.equal(c.close(0x0a, 'bad frame', false, 0x08, 1300), true);
     assert.equal(c.phase, 'closing');
