@@ -17,13 +17,26 @@ import { ConnectError, type ConnectErrorCode, type DecisionContext } from './con
 import { backoffDelay, codeOf, sessionAction, SLOW_DOWN_ATTEMPT, STABLE_MS } from './retryPolicy.ts';
 import type { RosterItem, StreamEvent } from '../xmpp/streamMachine.ts';
 
+/** An incoming chat message and the ids that may recognise a redelivery of it. */
+export interface IncomingMessage {
+  /** The sender's full JID (or the account's, for a message without 'from'). */
+  from: string;
+  /** The 'id' attribute: unique at most per sending resource, so never used to deduplicate. */
+  id: string | null;
+  /** XEP-0359 <origin-id/>: unique per sending full JID. */
+  originId: string | null;
+  /** XEP-0359 <stanza-id/> stamped by the account's own server. */
+  serverId: string | null;
+  body: string;
+}
+
 export interface SessionCallbacks {
   status(status: AccountStatus, boundJid: string | null, error: UserError | null): void;
   roster(items: RosterItem[], ver: string | null): void;
   rosterPush(item: RosterItem): void;
   presence(bareJid: string, presence: PresenceView | null): void;
   /** An incoming chat message with a body. */
-  message(from: string, id: string | null, body: string): void;
+  message(incoming: IncomingMessage): void;
   /** Messages waiting to be sent, oldest first; called each time the stream comes online. */
   outbox(): { localId: string; to: string; stanzaId: string; body: string }[];
   /** A message was written to the stream. */
@@ -231,7 +244,8 @@ export class AccountSession {
         break;
       case 'message':
         if (event.body !== null && event.messageType !== 'error' && event.messageType !== 'groupchat') {
-          this.#callbacks.message(event.from, event.id, event.body);
+          const { from, id, originId, serverId, body } = event;
+          this.#callbacks.message({ from, id, originId, serverId, body });
         }
         break;
       case 'stanza-error':

@@ -18,6 +18,7 @@ import { AccountSession } from '../connect/accountSession.ts';
 import { buildConnectDeps } from '../connect/connectDeps.ts';
 import type { DecisionContext } from '../connect/connectError.ts';
 import { normalizeBareJid } from '../storage/normalizeJid.ts';
+import { storeIncomingMessage } from './incomingMessage.ts';
 
 export interface LiveAccountsDeps {
   storage: Storage;
@@ -169,18 +170,9 @@ export class LiveAccounts {
           else state.presence.delete(jid);
           emit({ name: 'presence.changed', payload: { accountId, jid, presence } });
         },
-        message: (from, id, body) => {
-          if (!this.#acceptableJid(from, 'message sender')) return;
-          const { message, inserted } = storage.insertMessage({
-            accountId,
-            peer: from,
-            direction: 'in',
-            body,
-            stanzaId: id,
-            at: Date.now(),
-            state: 'received',
-          });
-          if (inserted) emit({ name: 'message.added', payload: { message } });
+        message: (incoming) => {
+          if (!this.#acceptableJid(incoming.from, 'message sender')) return;
+          storeIncomingMessage({ storage, emit, log }, accountId, row.jid, incoming);
         },
         outbox: () =>
           storage

@@ -16,15 +16,44 @@ export interface NewMessage {
   peer: string;
   direction: MessageDirection;
   body: string;
-  /** The stanza's id attribute; null when it had none (then the message is never deduplicated). */
+  /**
+   * The stanza's 'id' attribute, kept to find the message again (receipts); null when it had none.
+   * Never used to deduplicate: each sending client picks it, so it is unique at most per resource.
+   */
   stanzaId: string | null;
   /** Milliseconds since the epoch. */
   at: number;
   state: MessageState;
-  /** XEP-0359 origin-id, when present. */
+  /** XEP-0359 <origin-id/>; deduplicates only together with `sender` and the same body. */
   originId?: string | null;
-  /** XEP-0359 stanza-id assigned by the archive, when present. */
+  /** The full JID the message came from, as the stanza's 'from' said. */
+  sender?: string | null;
+  /**
+   * XEP-0359 <stanza-id/> whose 'by' is the account's own bare JID (the caller checks 'by': an id
+   * stamped by anyone else can be forged by the sender and must not be passed here).
+   */
   serverId?: string | null;
+}
+
+/** A stored message carries the same XEP-0359 id as a new one but other content. */
+export interface ReusedId {
+  kind: 'stanza-id' | 'origin-id';
+  id: string;
+  /** Local id of the message stored earlier under that id. */
+  storedId: string;
+}
+
+export interface InsertResult {
+  /** The stored message: the new one, or the copy stored before when `inserted` is false. */
+  message: MessageView;
+  /** False when the same message was already stored (a redelivery); nothing changed then. */
+  inserted: boolean;
+  /**
+   * Set when the new message reuses an id of a stored message with other content. The new message
+   * is stored anyway, without the reused id (so the unique index keeps one message per id); the
+   * caller must log a line, so that no differing content is ever merged silently.
+   */
+  idReused: ReusedId | null;
 }
 
 export interface HistoryOptions {
@@ -58,7 +87,15 @@ export const OUTBOX_SQL = `SELECT ${COLUMNS} FROM messages
 export const CONVERSATIONS_SQL = `SELECT ${COLUMNS}, max(id) AS latest FROM messages
   WHERE account_id = ? GROUP BY peer ORDER BY latest DESC`;
 export const BY_STANZA_ID_SQL = `SELECT ${COLUMNS} FROM messages
-  WHERE account_id = ? AND direction = ? AND peer = ? AND stanza_id = ?`;
+  WHERE account_id = ? AND direction = ? AND peer = ? AND stanza_id = ? ORDER BY id LIMIT 1`;
+export const BY_SERVER_ID_SQL = `SELECT ${COLUMNS} FROM messages WHERE account_id = ? AND server_id = ?`;
+export const BY_ORIGIN_ID_SQL = `SELECT ${COLUMNS} FROM messages
+  WHERE account_id = ? AND direction = ? AND sender = ? AND origin_id = ?`;
+
+/** An empty identifier identifies nothing: it is stored and compared as none. */
+function nonEmpty(id: string | null | undefined): string | null {
+  return id === undefined || id === null || id === '' ? null : id;
+}
 
 function toView(row: Row): MessageView {
   return {
@@ -87,39 +124,66 @@ function getById(db: Database, id: number): MessageView | null {
 
 export const messageMethods = {
   /**
-   * Stores a message unless the same one is already there (same account, direction, peer and
-   * stanza id: a redelivery after reconnect or resumption); then returns the stored one with
-   * `inserted: false` and changes nothing.
+   * Stores a message unless the same one is already stored; then returns the stored one with
+   * `inserted: false` and changes nothing. "The same" is decided only on identifiers meant to be
+   * unique, and only when the content is the same too:
+   *
+   * - the same `serverId` on the account, with the same direction, peer and body (a redelivery
+   *   after reconnect or resumption, or the archive's copy);
+   * - or the same `originId` from the same `sender` full JID and direction, with the same body.
+   *
+   * The 'id' attribute (`stanzaId`) and empty ids never merge messages. A reused id with other
+   * content keeps both messages and is reported in `idReused`.
    */
-  insertMessage(db: Database, input: NewMessage): { message: MessageView; inserted: boolean } {
+  insertMessage(db: Database, input: NewMessage): InsertResult {
     const peer = normalizeBareJid(input.peer);
+    let serverId = nonEmpty(input.serverId);
+    let originId = nonEmpty(input.originId);
+    const sender = nonEmpty(input.sender);
     return db
-      .transaction(() => {
+      .transaction((): InsertResult => {
         requireAccount(db, input.accountId);
+        let idReused: ReusedId | null = null;
+        if (serverId !== null) {
+          const stored = prepare<unknown[], Row>(db, BY_SERVER_ID_SQL).get(input.accountId, serverId);
+          if (stored && stored.direction === input.direction && stored.peer === peer && stored.body === input.body) {
+            return { message: toView(stored), inserted: false, idReused: null };
+          }
+          if (stored) {
+            idReused = { kind: 'stanza-id', id: serverId, storedId: String(stored.id) };
+            serverId = null;
+          }
+        }
+        if (originId !== null && sender !== null) {
+          const stored = prepare<unknown[], Row>(db, BY_ORIGIN_ID_SQL).get(
+            input.accountId,
+            input.direction,
+            sender,
+            originId,
+          );
+          if (stored && stored.body === input.body) return { message: toView(stored), inserted: false, idReused: null };
+          if (stored) {
+            idReused ??= { kind: 'origin-id', id: originId, storedId: String(stored.id) };
+            originId = null;
+          }
+        }
         const row = prepare<unknown[], { id: number }>(
           db,
-          `INSERT INTO messages (account_id, peer, direction, body, stanza_id, origin_id, server_id, at, state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+          `INSERT INTO messages (account_id, peer, direction, body, stanza_id, origin_id, sender, server_id, at, state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
         ).get(
           input.accountId,
           peer,
           input.direction,
           input.body,
-          input.stanzaId,
-          input.originId ?? null,
-          input.serverId ?? null,
+          nonEmpty(input.stanzaId),
+          originId,
+          sender,
+          serverId,
           input.at,
           input.state,
-        );
-        if (row) return { message: getById(db, row.id) as MessageView, inserted: true };
-        const existing = prepare<unknown[], Row>(db, BY_STANZA_ID_SQL).get(
-          input.accountId,
-          input.direction,
-          peer,
-          input.stanzaId,
-        );
-        if (!existing) throw new Error('insert ignored but no duplicate found');
-        return { message: toView(existing), inserted: false };
+        ) as { id: number };
+        return { message: getById(db, row.id) as MessageView, inserted: true, idReused };
       })
       .immediate();
   },
@@ -128,7 +192,10 @@ export const messageMethods = {
     return getById(db, parseId(id));
   },
 
-  /** The message with this stanza id (e.g. to apply an XEP-0184 receipt), or null. */
+  /**
+   * The oldest message with this 'id' attribute (e.g. to apply an XEP-0184 receipt to one of ours,
+   * whose ids are unique), or null; an empty id finds nothing.
+   */
   findMessageByStanzaId(
     db: Database,
     accountId: string,
@@ -136,6 +203,7 @@ export const messageMethods = {
     peer: string,
     stanzaId: string,
   ): MessageView | null {
+    if (stanzaId === '') return null;
     const row = prepare<unknown[], Row>(db, BY_STANZA_ID_SQL).get(
       accountId,
       direction,

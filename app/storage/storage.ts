@@ -53,7 +53,7 @@ export function bindStorage(db: Database): Storage {
 
 export type { AccountRow, NewAccount } from './accounts.ts';
 export type { RosterItemInput } from './roster.ts';
-export type { NewMessage, HistoryOptions } from './messages.ts';
+export type { NewMessage, HistoryOptions, InsertResult, ReusedId } from './messages.ts';
 export type { ConnectionPatch } from './connections.ts';
 export type { GlobalSettings, JsonValue } from './settings.ts';
 export { StorageError } from './storageError.ts';

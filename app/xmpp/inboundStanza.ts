@@ -6,6 +6,7 @@
 import type { Element } from 'ltx';
 import { parseJid, sameBareJid } from './jid.ts';
 import { NS_CLIENT, NS_PING } from './namespaces.ts';
+import { parseStanzaIds } from './stanzaIds.ts';
 import { iqError, iqResult, parsePresence, parseRosterItem, parseStanzaError, rosterQuery } from './stanzas.ts';
 import type { StreamEvent } from './streamEvent.ts';
 
@@ -28,8 +29,9 @@ export function stanzaFrom(el: Element): string | null {
   return typeof el.attrs.from === 'string' && el.attrs.from !== '' ? el.attrs.from : null;
 }
 
+/** The 'id' attribute; an empty one identifies nothing and is reported as none. */
 function stanzaId(el: Element): string | null {
-  return typeof el.attrs.id === 'string' ? el.attrs.id : null;
+  return typeof el.attrs.id === 'string' && el.attrs.id !== '' ? el.attrs.id : null;
 }
 
 /** RFC 6121 §5: a message; type 'error' becomes a 'stanza-error' event. */
@@ -55,6 +57,7 @@ export function inboundMessage(el: Element, ctx: InboundContext): Inbound {
         from: stanzaFrom(el) ?? ctx.account,
         to: typeof el.attrs.to === 'string' ? el.attrs.to : (ctx.boundJid ?? ctx.account),
         id,
+        ...parseStanzaIds(el, ctx.account),
         messageType: type,
         body: bodyEl ? bodyEl.getText() : null,
         stanza: el,

@@ -33,3 +33,5 @@ export const NS_SASL2 = 'urn:xmpp:sasl:2';
 export const NS_BIND2 = 'urn:xmpp:bind:0';
 /** XEP-0198: Stream Management. */
 export const NS_SM = 'urn:xmpp:sm:3';
+/** XEP-0359: Unique and Stable Stanza IDs (<stanza-id/>, <origin-id/>). */
+export const NS_SID = 'urn:xmpp:sid:0';

@@ -59,11 +59,15 @@ export class OnlineSession {
     this.pending.clear();
   }
 
-  /** Sends a message (RFC 6121 §5); returns the id used (generated when not given). */
+  /**
+   * Sends a message (RFC 6121 §5) with a XEP-0359 <origin-id/> equal to its id; returns the id
+   * used. A given `id` must be unique (the outbox uses a random UUID); when absent or empty, one is
+   * generated.
+   */
   sendMessage(msg: { to: string; body: string; id?: string; type?: 'chat' | 'normal' }): string {
     if (typeof msg.to !== 'string' || parseJid(msg.to) === null)
       throw new Error(`sendMessage(): "${msg.to}" is not a JID`);
-    const id = msg.id ?? this.nextId();
+    const id = msg.id !== undefined && msg.id !== '' ? msg.id : this.nextId();
     this.out.send(messageStanza({ to: msg.to, body: msg.body, id, type: msg.type ?? 'chat' }));
     return id;
   }

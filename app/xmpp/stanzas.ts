@@ -5,6 +5,7 @@
  */
 import { Element } from 'ltx';
 import { NS_BIND, NS_ROSTER, NS_SESSION, NS_STANZAS } from './namespaces.ts';
+import { originIdElement } from './stanzaIds.ts';
 import type { PresenceShow, PresenceType, RosterItem } from './streamEvent.ts';
 
 export interface OutgoingMessage {
@@ -29,9 +30,11 @@ export interface RosterItemUpdate {
   remove?: boolean;
 }
 
+/** RFC 6121 §5; with a XEP-0359 <origin-id/> equal to `id`, which must therefore be unique. */
 export function messageStanza(m: OutgoingMessage): Element {
   const el = new Element('message', { to: m.to, id: m.id, type: m.type });
   el.c('body').t(m.body);
+  el.cnode(originIdElement(m.id));
   return el;
 }
 

@@ -60,7 +60,12 @@ export type StreamEvent =
       /** A message without 'from' is from the account itself (RFC 6120 §8.1.2.1). */
       from: string;
       to: string;
+      /** The 'id' attribute (null when absent or empty): unique at most per sending resource. */
       id: string | null;
+      /** XEP-0359 <origin-id/> chosen by the sender, or null. */
+      originId: string | null;
+      /** XEP-0359 <stanza-id/> stamped by the account's own server ('by' = our bare JID), or null. */
+      serverId: string | null;
       /** RFC 6121 §5.2.2; 'normal' when absent. Messages of type 'error' arrive as 'stanza-error'. */
       messageType: string;
       body: string | null;

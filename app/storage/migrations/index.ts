@@ -5,6 +5,7 @@ import { pinsAndPosh } from './0002-pins-and-posh.ts';
 import { resolverValidates } from './0003-resolver-validates.ts';
 import { poshCacheAnchors } from './0004-posh-cache-anchors.ts';
 import { dropConnectionMigrations } from './0005-drop-connection-migrations.ts';
+import { dedupeByUniqueIds } from './0006-dedupe-by-unique-ids.ts';
 
 export const migrations: readonly Migration[] = [
   initial,
@@ -12,4 +13,5 @@ export const migrations: readonly Migration[] = [
   resolverValidates,
   poshCacheAnchors,
   dropConnectionMigrations,
+  dedupeByUniqueIds,
 ];

@@ -38,27 +38,108 @@ test('insertMessage stores the message under the bare peer and returns its view'
   assert.deepEqual(s.getMessage(r.message.id), r.message);
 });
 
-test('a redelivered message is stored once and the first copy is returned', (t) => {
+test('two messages reusing a stanza id from two resources are both kept (the id attribute is not unique)', (t) => {
   const { s, id } = setup(t);
-  const first = s.insertMessage(msg(id));
-  const again = s.insertMessage(msg(id, { body: 'hello (again)', at: 2000, peer: 'bob@example.org/other' }));
-  assert.equal(again.inserted, false);
-  assert.deepEqual(again.message, first.message);
-  assert.equal(s.history(id, 'bob@example.org').length, 1);
-  // Same id in the other direction, with another peer, or on another account is a different message.
-  assert.equal(s.insertMessage(msg(id, { direction: 'out', state: 'sent' })).inserted, true);
-  assert.equal(s.insertMessage(msg(id, { peer: 'carol@example.org' })).inserted, true);
-  const other = s.addAccount({ jid: 'alice@example.net' }).id;
-  assert.equal(s.insertMessage(msg(other)).inserted, true);
+  const phone = s.insertMessage(
+    msg(id, { peer: 'bob@example.org/phone', sender: 'bob@example.org/phone', stanzaId: '1', body: 'from the phone' }),
+  );
+  const laptop = s.insertMessage(
+    msg(id, {
+      peer: 'bob@example.org/laptop',
+      sender: 'bob@example.org/laptop',
+      stanzaId: '1',
+      body: 'from the laptop',
+    }),
+  );
+  assert.equal(phone.inserted, true);
+  assert.equal(laptop.inserted, true);
+  assert.deepEqual(
+    s.history(id, 'bob@example.org').map((m) => m.body),
+    ['from the phone', 'from the laptop'],
+  );
+  // The same id attribute and even the same body, with no XEP-0359 id: nothing says it is a copy.
+  assert.equal(s.insertMessage(msg(id, { stanzaId: '1', body: 'from the phone' })).inserted, true);
+  assert.equal(s.history(id, 'bob@example.org').length, 3);
 });
 
-test('messages without a stanza id are never merged', (t) => {
+test('a redelivery with the same stanza-id of our own server is stored once and the first copy is returned', (t) => {
   const { s, id } = setup(t);
-  const a = s.insertMessage(msg(id, { stanzaId: null }));
-  const b = s.insertMessage(msg(id, { stanzaId: null }));
-  assert.equal(b.inserted, true);
-  assert.notEqual(a.message.id, b.message.id);
-  assert.equal(a.message.stanzaId, '');
+  const first = s.insertMessage(msg(id, { serverId: 'srv-1', sender: 'bob@example.org/phone' }));
+  const again = s.insertMessage(
+    msg(id, { serverId: 'srv-1', sender: 'bob@example.org/phone', at: 2000, stanzaId: 'other' }),
+  );
+  assert.equal(first.inserted, true);
+  assert.equal(again.inserted, false);
+  assert.equal(again.idReused, null);
+  assert.deepEqual(again.message, first.message);
+  assert.equal(s.history(id, 'bob@example.org').length, 1);
+  // Server ids are per account: the same one on another account is another message.
+  const other = s.addAccount({ jid: 'alice@example.net' }).id;
+  assert.equal(s.insertMessage(msg(other, { serverId: 'srv-1' })).inserted, true);
+});
+
+test('a reused server stanza-id with other content keeps both messages and reports it', (t) => {
+  const { s, id } = setup(t);
+  const first = s.insertMessage(msg(id, { serverId: 'srv-1', body: 'first' }));
+  const second = s.insertMessage(msg(id, { serverId: 'srv-1', body: 'second' }));
+  const fromOther = s.insertMessage(msg(id, { serverId: 'srv-1', body: 'first', peer: 'mallory@example.org' }));
+  assert.equal(second.inserted, true);
+  assert.deepEqual(second.idReused, { kind: 'stanza-id', id: 'srv-1', storedId: first.message.id });
+  assert.equal(fromOther.inserted, true);
+  assert.deepEqual(fromOther.idReused, { kind: 'stanza-id', id: 'srv-1', storedId: first.message.id });
+  assert.deepEqual(
+    s.history(id, 'bob@example.org').map((m) => m.body),
+    ['first', 'second'],
+  );
+});
+
+test('origin-id with the same full JID and the same body is stored once', (t) => {
+  const { s, id } = setup(t);
+  const over = { originId: 'o-1', sender: 'bob@example.org/phone', peer: 'bob@example.org/phone' };
+  const first = s.insertMessage(msg(id, { ...over, stanzaId: 'a' }));
+  const again = s.insertMessage(msg(id, { ...over, stanzaId: 'b', at: 2000 }));
+  assert.equal(again.inserted, false);
+  assert.equal(again.idReused, null);
+  assert.deepEqual(again.message, first.message);
+  // Origin ids are made by each sending client: another resource may pick the same one.
+  const laptop = s.insertMessage(
+    msg(id, { ...over, sender: 'bob@example.org/laptop', peer: 'bob@example.org/laptop' }),
+  );
+  assert.equal(laptop.inserted, true);
+  assert.equal(laptop.idReused, null);
+  assert.equal(s.history(id, 'bob@example.org').length, 2);
+});
+
+test('the same origin-id with a different body keeps both and reports the reuse', (t) => {
+  const { s, id } = setup(t);
+  const over = { originId: 'o-1', sender: 'bob@example.org/phone' };
+  const first = s.insertMessage(msg(id, { ...over, body: 'pay alice' }));
+  const second = s.insertMessage(msg(id, { ...over, body: 'pay mallory' }));
+  assert.equal(second.inserted, true);
+  assert.deepEqual(second.idReused, { kind: 'origin-id', id: 'o-1', storedId: first.message.id });
+  assert.deepEqual(
+    s.history(id, 'bob@example.org').map((m) => m.body),
+    ['pay alice', 'pay mallory'],
+  );
+});
+
+test('an empty id, origin-id, stanza-id or sender never deduplicates', (t) => {
+  const { s, id } = setup(t);
+  const over = { stanzaId: '', originId: '', serverId: '', sender: '' };
+  assert.equal(s.insertMessage(msg(id, over)).inserted, true);
+  const second = s.insertMessage(msg(id, over));
+  assert.equal(second.inserted, true);
+  assert.equal(second.idReused, null);
+  assert.equal(second.message.stanzaId, '');
+  assert.equal(s.history(id, 'bob@example.org').length, 2);
+});
+
+test('outgoing messages are stored each time (their ids are ours, and unique)', (t) => {
+  const { s, id } = setup(t);
+  const out = { direction: 'out' as const, state: 'queued' as const, stanzaId: 'u-1' };
+  assert.equal(s.insertMessage(msg(id, out)).inserted, true);
+  assert.equal(s.insertMessage(msg(id, { ...out, stanzaId: 'u-2' })).inserted, true);
+  assert.equal(s.queuedMessages(id).length, 2);
 });
 
 test('insertMessage for an unknown account fails with account-not-found', (t) => {

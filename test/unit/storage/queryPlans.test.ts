@@ -6,7 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Database } from 'better-sqlite3';
 import { openDatabase } from '../../../app/storage/openDatabase.ts';
-import { BY_STANZA_ID_SQL, CONVERSATIONS_SQL, HISTORY_SQL, OUTBOX_SQL } from '../../../app/storage/messages.ts';
+import {
+  BY_ORIGIN_ID_SQL,
+  BY_SERVER_ID_SQL,
+  BY_STANZA_ID_SQL,
+  CONVERSATIONS_SQL,
+  HISTORY_SQL,
+  OUTBOX_SQL,
+} from '../../../app/storage/messages.ts';
 import { LIST_CONNECTIONS_SQL } from '../../../app/storage/connections.ts';
 
 function plan(db: Database, sql: string, args: unknown[]): string[] {
@@ -33,10 +40,24 @@ test('the outbox searches the partial index messages_outbox and needs no sort', 
   ]);
 });
 
-test('dedupe lookups search messages_dedupe', (t) => {
+test('look-ups by the id attribute search messages_by_stanza_id and need no sort', (t) => {
   const db = withDb(t);
   assert.deepEqual(plan(db, BY_STANZA_ID_SQL, ['acc', 'in', 'bob@example.org', 'id1']), [
-    'SEARCH messages USING INDEX messages_dedupe (account_id=? AND direction=? AND peer=? AND stanza_id=?)',
+    'SEARCH messages USING INDEX messages_by_stanza_id (account_id=? AND direction=? AND peer=? AND stanza_id=?)',
+  ]);
+});
+
+test("dedupe by our server's stanza-id searches the unique index messages_server_id", (t) => {
+  const db = withDb(t);
+  assert.deepEqual(plan(db, BY_SERVER_ID_SQL, ['acc', 'srv-1']), [
+    'SEARCH messages USING INDEX messages_server_id (account_id=? AND server_id=?)',
+  ]);
+});
+
+test('dedupe by origin-id and sender searches the unique index messages_origin', (t) => {
+  const db = withDb(t);
+  assert.deepEqual(plan(db, BY_ORIGIN_ID_SQL, ['acc', 'in', 'bob@example.org/phone', 'o-1']), [
+    'SEARCH messages USING INDEX messages_origin (account_id=? AND direction=? AND sender=? AND origin_id=?)',
   ]);
 });
 

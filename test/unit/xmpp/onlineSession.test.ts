@@ -92,3 +92,85 @@ test('once bound, a message without "to" is addressed to the bound JID', () => {
     ['user@example.org', 'user@example.org/quiver'],
   );
 });
+
+/** The message events' ids, as [id, originId, serverId]. */
+function ids(events: StreamEvent[]): [string | null, string | null, string | null][] {
+  return events.map((e) => {
+    assert.ok(e.type === 'message');
+    return [e.id, e.originId, e.serverId];
+  });
+}
+
+const SID = `xmlns='urn:xmpp:sid:0'`;
+
+test("XEP-0359: a stanza-id is trusted only when 'by' is the account's own bare JID", () => {
+  const s = session();
+  const from = `from='juliet@example.com/balcony'`;
+  // Stamped by our own server (the account's bare JID, in any case the JID allows).
+  s.session.handleStanza(
+    stanza(`<message ${from} id='1'><body>a</body><stanza-id ${SID} id='srv-1' by='User@example.org'/></message>`),
+  );
+  // Forged by the sender: 'by' is someone else, or the server's domain, or a full JID of ours.
+  for (const by of ['juliet@example.com', 'example.org', 'user@example.org/quiver', 'other@example.org', '']) {
+    s.session.handleStanza(
+      stanza(`<message ${from} id='1'><body>b</body><stanza-id ${SID} id='forged' by='${by}'/></message>`),
+    );
+  }
+  // Another service's stanza-id beside ours (a MUC, an archive elsewhere) does not hide ours.
+  s.session.handleStanza(
+    stanza(
+      `<message ${from}><body>c</body><stanza-id ${SID} id='muc-1' by='room@muc.example.com'/><stanza-id ${SID} id='srv-2' by='user@example.org'/></message>`,
+    ),
+  );
+  // XEP-0359 §3: at most one stanza-id per 'by'; two claiming to be ours are both untrusted.
+  s.session.handleStanza(
+    stanza(
+      `<message ${from}><body>d</body><stanza-id ${SID} id='srv-3' by='user@example.org'/><stanza-id ${SID} id='srv-4' by='user@example.org'/></message>`,
+    ),
+  );
+  // In another namespace, or without an id, it is no stanza-id.
+  s.session.handleStanza(
+    stanza(
+      `<message ${from}><body>e</body><stanza-id xmlns='urn:example' id='x' by='user@example.org'/><stanza-id ${SID} by='user@example.org'/></message>`,
+    ),
+  );
+  assert.deepEqual(ids(s.events), [
+    ['1', null, 'srv-1'],
+    ['1', null, null],
+    ['1', null, null],
+    ['1', null, null],
+    ['1', null, null],
+    ['1', null, null],
+    [null, null, 'srv-2'],
+    [null, null, null],
+    [null, null, null],
+  ]);
+});
+
+test('XEP-0359: the origin-id is reported; empty ids are no ids', () => {
+  const s = session();
+  s.session.handleStanza(
+    stanza(`<message from='juliet@example.com/balcony' id='m1'><body>a</body><origin-id ${SID} id='o-1'/></message>`),
+  );
+  s.session.handleStanza(
+    stanza(
+      `<message from='juliet@example.com/balcony' id=''><body>b</body><origin-id ${SID} id=''/><stanza-id ${SID} id='' by='user@example.org'/></message>`,
+    ),
+  );
+  assert.deepEqual(ids(s.events), [
+    ['m1', 'o-1', null],
+    [null, null, null],
+  ]);
+});
+
+test('XEP-0359 §2.2: an outgoing message carries an origin-id equal to its id', () => {
+  const s = session();
+  s.session.online([]);
+  assert.equal(s.session.sendMessage({ to: 'juliet@example.com', body: 'hi', id: 'u-1' }), 'u-1');
+  const generated = s.session.sendMessage({ to: 'juliet@example.com', body: 'hi', id: '' });
+  assert.notEqual(generated, '', 'an empty id is replaced by a generated one');
+  assert.deepEqual(s.sent, [
+    '<message to="juliet@example.com" id="u-1" type="chat"><body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="u-1"/></message>',
+    `<message to="juliet@example.com" id="${generated}" type="chat"><body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="${generated}"/></message>`,
+  ]);
+});

@@ -137,6 +137,8 @@ test('messages: fields, defaults, chat and error messages', () => {
       from: 'juliet@example.com/balcony',
       to: 'user@example.org/quiver',
       id: 'm1',
+      originId: null,
+      serverId: null,
       messageType: 'chat',
       body: 'Art thou not Romeo & a Montague? 😀',
       stanza: undefined,
@@ -300,6 +302,8 @@ test('chunked input at every byte boundary gives the same transcript', () => {
     from: 'juliet@example.com/b',
     to: 'user@example.org/quiver',
     id: 'é1',
+    originId: null,
+    serverId: null,
     messageType: 'normal',
     body: 'héllo 😀',
   });
@@ -356,7 +360,7 @@ test('characters XML cannot carry are replaced, never sent raw', () => {
   h.machine.sendMessage({ to: 'juliet@example.com', body: 'a\u0000b\u0007c\uD800d😀', id: 'x' });
   assert.equal(
     h.out(),
-    '<message to="juliet@example.com" id="x" type="chat"><body>a\uFFFDb\uFFFDc\uFFFDd😀</body></message>',
+    '<message to="juliet@example.com" id="x" type="chat"><body>a\uFFFDb\uFFFDc\uFFFDd😀</body><origin-id xmlns="urn:xmpp:sid:0" id="x"/></message>',
   );
 });
 
