@@ -8,7 +8,8 @@
  * the initial remote one with what `onServerPacket` and `acceptRetry` return. Obligations of the
  * caller (`QuicConnection`):
  * - derive Initial keys from `initialKeysCid` (again after an accepted Retry);
- * - report every authenticated long-header packet to `onServerPacket` (clients);
+ * - drop, before decrypting it, every long-header packet `acceptsServerPacket` refuses (clients),
+ *   and report every authenticated one to `onServerPacket`;
  * - let `versionNegotiationFailure` and `acceptRetry` judge Version Negotiation and Retry packets;
  * - check the peer's transport parameters with `authenticate` before using them;
  * - put `token` in the Initial packets it sends.
@@ -64,6 +65,23 @@ export class HandshakeIds {
   /** The token for our Initial packets. A server's stays empty: its Initial packets carry a zero-length token. */
   get token(): Uint8Array {
     return this.retryToken;
+  }
+
+  /**
+   * Client: whether a long-header Initial or Handshake packet from the server may be processed
+   * at all (judged before decryption; a refused packet is dropped, not answered).
+   * RFC 9000 §17.2.2: "Initial packets sent by the server MUST set the Token Length field to 0;
+   * clients that receive an Initial packet with a non-zero Token Length field MUST either discard
+   * the packet or generate a connection error of type PROTOCOL_VIOLATION." Discarding it keeps a
+   * forged Initial (its keys are public) from ending the connection.
+   * RFC 9000 §7.2: "Once a client has received a valid Initial packet from the server, it MUST
+   * discard any subsequent packet it receives on that connection with a different Source
+   * Connection ID."
+   */
+  acceptsServerPacket(header: Extract<PacketHeader, { form: 'long' }>): boolean {
+    if (this.role !== 'client') return true;
+    if (header.type === 'initial' && header.token.length > 0) return false;
+    return !this.receivedFirstServerPacket || equalBytes(header.scid, this.peerInitialScid!);
   }
 
   /**

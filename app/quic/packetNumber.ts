@@ -12,9 +12,10 @@ export function decodePacketNumber(largestPn: number, truncatedPn: number, pnNbi
   const expectedPn = largestPn + 1;
   const pnWin = 2 ** pnNbits;
   const pnHwin = pnWin / 2;
-  const pnMask = pnWin - 1;
-  // candidate_pn = (expected_pn & ~pn_mask) | truncated_pn, in float-safe arithmetic.
-  const candidatePn = expectedPn - (expectedPn % pnWin) + (truncatedPn & pnMask);
+  // candidate_pn = (expected_pn & ~pn_mask) | truncated_pn, in arithmetic that stays exact up to
+  // 2^53: JavaScript's bitwise operators work on signed 32-bit integers, so a 32-bit truncated
+  // number at or above 2^31 would turn negative under `&`.
+  const candidatePn = expectedPn - (expectedPn % pnWin) + (truncatedPn % pnWin);
   if (candidatePn <= expectedPn - pnHwin && candidatePn < 2 ** 62 - pnWin) return candidatePn + pnWin;
   if (candidatePn > expectedPn + pnHwin && candidatePn >= pnWin) return candidatePn - pnWin;
   return candidatePn;

@@ -408,6 +408,15 @@ export class QuicConnection {
         this.stats.packetsDropped++;
         return false;
       }
+      // RFC 9000 §14.1: "A server MUST discard an Initial packet that is carried in a UDP datagram
+      // with a payload that is smaller than the smallest allowed maximum datagram size of 1200
+      // bytes" (on a connection it already has, too; a server's small ACK-only Initial is fine).
+      const smallInitial = header.type === 'initial' && this.role === 'server' && data.length < MIN_INITIAL_DATAGRAM;
+      // RFC 9000 §17.2.2, §7.2: a server Initial with a token, or another Source Connection ID.
+      if (smallInitial || !this.handshakeIds.acceptsServerPacket(header)) {
+        this.stats.packetsDropped++;
+        return false;
+      }
       space = this.spaces[header.type === 'initial' ? INITIAL : HANDSHAKE];
     } else {
       space = this.spaces[APPLICATION];
@@ -570,15 +579,21 @@ export class QuicConnection {
   }
 
   /**
-   * Client: the local address changed (new socket or interface). RFC 9000 §9.5: switch to an
-   * unused peer connection ID when one is available, probe the path with PATH_CHALLENGE and
-   * restart congestion control (§9.4). Returns false when migration is not possible yet.
+   * Client: the local address is about to change (new socket or interface). Switches to an unused
+   * peer connection ID, probes the path with PATH_CHALLENGE and restarts congestion control
+   * (§9.4). Returns false, changing nothing, when migration is not possible now: before the
+   * handshake is confirmed (§9), when the server disabled it, or when the server has given us no
+   * unused connection ID. RFC 9000 §9.5: "An endpoint MUST NOT reuse a connection ID when sending
+   * from more than one local address". After false the caller must not send this connection's
+   * packets from the new address: keep sending from the old one and try again later (the server
+   * replaces retired connection IDs), or close the connection and open a new one.
    */
   migrate(now: number): boolean {
     this.now = now;
     if (this.role !== 'client' || !this.handshakeConfirmed || this.isClosed) return false;
     if (this.peerTp?.disableActiveMigration) return false;
-    this.cids.switchToSpare();
+    // A zero-length connection ID links nothing (and the server can never send others, §19.15).
+    if (this.cids.remote.length > 0 && !this.cids.switchToSpare()) return false;
     this.recovery.resetPath();
     this.restartMtuDiscovery();
     this.abandonInFlight();

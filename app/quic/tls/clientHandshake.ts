@@ -461,6 +461,22 @@ export class ClientHandshake implements RoleMachine {
     // §4.6.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)."
     if (nst.lifetime > MAX_TICKET_LIFETIME_SECONDS)
       fail(Alert.illegal_parameter, `ticket lifetime ${nst.lifetime}s exceeds 7 days`);
+    const earlyData = nst.extensions.get(Ext.early_data);
+    if (earlyData !== undefined) {
+      // RFC 8446bis §4.6.1: "max_early_data_size: ... a 32-bit unsigned integer".
+      if (earlyData.length !== 4) fail(Alert.decode_error, 'NewSessionTicket early_data is not a 32-bit size');
+      const max = new DataView(earlyData.buffer, earlyData.byteOffset, 4).getUint32(0);
+      // RFC 9001 §4.6.1: "Servers MUST NOT send the early_data extension with a
+      // max_early_data_size field set to any value other than 0xffffffff. A client MUST treat
+      // receipt of a NewSessionTicket that contains an early_data extension with any other value
+      // as a connection error of type PROTOCOL_VIOLATION."
+      if (max !== 0xffffffff)
+        fail(
+          Alert.illegal_parameter,
+          `NewSessionTicket early_data max_early_data_size ${max}, not 0xffffffff`,
+          QUIC_PROTOCOL_VIOLATION,
+        );
+    }
     // §4.6.1: "The value of zero indicates that the ticket should be discarded immediately."
     if (nst.lifetime === 0) return;
     const suite = this.suite as CipherSuiteInfo;
