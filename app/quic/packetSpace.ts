@@ -17,6 +17,13 @@ export const SPACE_NAMES = ['initial', 'handshake', 'application'] as const;
  * ranges below an acknowledged ACK need not be repeated).
  */
 export const MAX_ACK_RANGES = 32;
+/**
+ * The most separate ranges of out-of-order CRYPTO bytes an epoch holds (RFC 9000 §21.7: "limiting
+ * the size of tracking data structures"). A handshake flight is a few packets, split into a few
+ * dozen frames at most (ClientHellos are sometimes split and shuffled on purpose); more gaps than
+ * this is CRYPTO_BUFFER_EXCEEDED (§7.5).
+ */
+export const MAX_CRYPTO_RECV_RANGES = 1024;
 
 /** What a sent packet carried that must be repaired if it is lost (RFC 9000 §13.3). */
 export type SentFrame =
@@ -69,7 +76,7 @@ export class PacketSpace {
   ackDeadline = Infinity;
 
   readonly cryptoSend = new SendBuffer();
-  readonly cryptoRecv = new RecvBuffer();
+  readonly cryptoRecv = new RecvBuffer(MAX_CRYPTO_RECV_RANGES);
 
   readKeys: PacketKeys | null = null;
   writeKeys: PacketKeys | null = null;

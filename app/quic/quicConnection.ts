@@ -640,7 +640,9 @@ export class QuicConnection {
     // RFC 9000 §7.5: more than the buffer we are willing to hold is CRYPTO_BUFFER_EXCEEDED.
     if (offset + data.length > buf.readOffset + MAX_CRYPTO_BUFFER)
       throw new QuicError('CRYPTO_BUFFER_EXCEEDED', 'CRYPTO data beyond the buffer limit', frameType);
-    buf.insert(offset, data);
+    // RFC 9000 §21.7: each byte is held once; holes beyond any honest loss pattern are refused.
+    if (!buf.insert(offset, data))
+      throw new QuicError('CRYPTO_BUFFER_EXCEEDED', `CRYPTO data in more than ${buf.maxRanges} pieces`, frameType);
     for (let chunk = buf.read(); chunk; chunk = buf.read()) {
       this.tls.handleCrypto(SPACE_NAMES[space.id], chunk);
       this.drainTls();

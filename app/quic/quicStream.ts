@@ -14,6 +14,15 @@ export function isUnidirectional(id: number): boolean {
   return (id & 0x02) !== 0;
 }
 
+/**
+ * The most separate ranges of out-of-order bytes a stream holds (RFC 9000 §21.7: "limiting the
+ * size of tracking data structures"). An honest sender leaves a hole per lost packet still
+ * unrepaired on that stream; a thousand of them at once is far past any loss a congestion
+ * controller lets happen. A peer that goes beyond is fragmenting on purpose and the connection is
+ * closed. The bound is also what keeps a fragment's cost small (a splice of at most 2,048 numbers).
+ */
+export const MAX_STREAM_RECV_RANGES = 1024;
+
 export class QuicStream {
   readonly id: number;
   /** This endpoint may send on it. */
@@ -36,7 +45,7 @@ export class QuicStream {
   blockedSentAt = -1;
 
   // Receive half.
-  readonly recv = new RecvBuffer();
+  readonly recv = new RecvBuffer(MAX_STREAM_RECV_RANGES);
   /** Our limit on the peer's offset (MAX_STREAM_DATA we advertise). */
   recvMax: number;
   readonly recvWindow: number;

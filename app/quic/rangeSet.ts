@@ -29,7 +29,7 @@ export class RangeSet {
     return false;
   }
 
-  /** Adds [lo, hi). Returns true when any value was new. */
+  /** Adds [lo, hi). Returns true when any value was new. O(log n) to find the place, O(n) to splice. */
   insert(lo: number, hi: number): boolean {
     if (hi <= lo) return false;
     const r = this.r;
@@ -44,29 +44,62 @@ export class RangeSet {
       r[n - 1] = Math.max(r[n - 1]!, hi);
       return true;
     }
-    // General case: find ranges overlapping or touching [lo, hi).
-    let i = 0;
-    while (i < r.length && r[i + 1]! < lo) i += 2;
+    // General case: the ranges overlapping or touching [lo, hi) are r[i .. j).
+    const i = this.firstEndingAtOrAfter(lo);
     let j = i;
     let newLo = lo;
     let newHi = hi;
-    let covered = false;
     while (j < r.length && r[j]! <= hi) {
-      if (r[j]! <= lo && r[j + 1]! >= hi) covered = true;
+      if (r[j]! <= lo && r[j + 1]! >= hi) return false;
       newLo = Math.min(newLo, r[j]!);
       newHi = Math.max(newHi, r[j + 1]!);
       j += 2;
     }
-    if (covered) return false;
     r.splice(i, j - i, newLo, newHi);
     return true;
+  }
+
+  /** How many ranges the set would hold after `insert(lo, hi)`, without inserting. O(log n + k). */
+  sizeAfterInsert(lo: number, hi: number): number {
+    if (hi <= lo) return this.size;
+    const r = this.r;
+    const i = this.firstEndingAtOrAfter(lo);
+    let j = i;
+    while (j < r.length && r[j]! <= hi) j += 2;
+    return this.size - (j - i) / 2 + 1;
+  }
+
+  /**
+   * Calls `each(a, b)` for every piece [a, b) of [lo, hi) that is not in the set, lowest first.
+   * O(log n + k) for k ranges inside [lo, hi).
+   */
+  forEachGap(lo: number, hi: number, each: (a: number, b: number) => void): void {
+    const r = this.r;
+    let at = lo;
+    for (let i = this.firstEndingAtOrAfter(lo); i < r.length && r[i]! < hi && at < hi; i += 2) {
+      if (r[i]! > at) each(at, r[i]!);
+      at = Math.max(at, r[i + 1]!);
+    }
+    if (at < hi) each(at, hi);
+  }
+
+  /** The index (even) of the first range whose exclusive end is >= v; r.length when none. */
+  private firstEndingAtOrAfter(v: number): number {
+    let a = 0;
+    let b = this.r.length / 2;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (this.r[2 * m + 1]! < v) a = m + 1;
+      else b = m;
+    }
+    return 2 * a;
   }
 
   /** Removes every value below `v`. */
   removeBelow(v: number): void {
     const r = this.r;
-    let i = 0;
-    while (i < r.length && r[i + 1]! <= v) i += 2;
+    // The first range ending after v (ends are strictly ascending, so the search is exact).
+    const i = this.firstEndingAtOrAfter(v + 1);
     if (i > 0) r.splice(0, i);
     if (r.length > 0 && r[0]! < v) r[0] = v;
   }

@@ -313,8 +313,16 @@ export class StreamManager {
     // RFC 9000 §4.1: data beyond the advertised limit is FLOW_CONTROL_ERROR.
     if (end > s.recvMax)
       throw new QuicError('FLOW_CONTROL_ERROR', `stream ${id} exceeded its flow control limit`, frameType);
+    const highestBefore = s.recv.highest;
+    // RFC 9000 §21.7: a peer that splits the window into more holes than any loss pattern makes.
+    if (!s.recv.insert(offset, data))
+      throw new QuicError(
+        'PROTOCOL_VIOLATION',
+        `stream ${id} data in more than ${s.recv.maxRanges} separate pieces`,
+        frameType,
+      );
     if (fin) s.finalSize = end;
-    const grew = s.recv.insert(offset, data);
+    const grew = s.recv.highest - highestBefore;
     this.receivedData += grew;
     if (this.receivedData > this.localMaxData)
       throw new QuicError('FLOW_CONTROL_ERROR', 'connection flow control limit exceeded', frameType);

@@ -19,7 +19,7 @@ import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { Alert, TlsAlertError, QUIC_CRYPTO_BUFFER_EXCEEDED, QUIC_PROTOCOL_VIOLATION, alertName } from './alerts.ts';
 import type { CipherSuiteInfo } from './cipherSuites.ts';
 import { ClientHandshake } from './clientHandshake.ts';
-import { HandshakeIo, type RoleMachine } from './handshakeIo.ts';
+import { HandshakeBuffer, HandshakeIo, type RoleMachine } from './handshakeIo.ts';
 import { nextTrafficSecret } from './keySchedule.ts';
 import { handshakeTypeName } from './messages.ts';
 import { ServerHandshake } from './serverHandshake.ts';
@@ -41,10 +41,10 @@ const EPOCH_ORDER: Readonly<Record<Epoch, number>> = { initial: 0, handshake: 1,
 export class TlsHandshake {
   private readonly io = new HandshakeIo();
   private readonly role: RoleMachine;
-  private readonly buffers: Record<Epoch, Uint8Array> = {
-    initial: new Uint8Array(0),
-    handshake: new Uint8Array(0),
-    application: new Uint8Array(0),
+  private readonly buffers: Record<Epoch, HandshakeBuffer> = {
+    initial: new HandshakeBuffer(MAX_BUFFERED_HANDSHAKE_BYTES),
+    handshake: new HandshakeBuffer(MAX_BUFFERED_HANDSHAKE_BYTES),
+    application: new HandshakeBuffer(MAX_BUFFERED_HANDSHAKE_BYTES),
   };
   private failed = false;
 
@@ -86,10 +86,7 @@ export class TlsHandshake {
       const reason = `more than ${MAX_BUFFERED_HANDSHAKE_BYTES} unprocessed handshake bytes in the ${epoch} epoch`;
       return this.fail(new TlsAlertError(Alert.unexpected_message, reason, QUIC_CRYPTO_BUFFER_EXCEEDED));
     }
-    const merged = new Uint8Array(buffered.length + data.length);
-    merged.set(buffered, 0);
-    merged.set(data, buffered.length);
-    this.buffers[epoch] = merged;
+    buffered.append(data);
     this.pump();
   }
 
@@ -157,18 +154,14 @@ export class TlsHandshake {
       const epoch = this.role.readEpoch;
       const buf = this.buffers[epoch];
       if (buf.length < 4) return;
-      const length = ((buf[1] as number) << 16) | ((buf[2] as number) << 8) | (buf[3] as number);
+      const length = (buf.at(1) << 16) | (buf.at(2) << 8) | buf.at(3);
       if (length + 4 > MAX_BUFFERED_HANDSHAKE_BYTES) {
         return this.fail(
-          new TlsAlertError(
-            Alert.decode_error,
-            `${handshakeTypeName(buf[0] as number)} of ${length} bytes exceeds our limit`,
-          ),
+          new TlsAlertError(Alert.decode_error, `${handshakeTypeName(buf.at(0))} of ${length} bytes exceeds our limit`),
         );
       }
       if (buf.length < 4 + length) return;
-      const raw = buf.slice(0, 4 + length);
-      this.buffers[epoch] = buf.slice(4 + length);
+      const raw = buf.take(4 + length);
       this.guard(() => this.role.handleMessage({ type: raw[0] as number, body: raw.subarray(4), raw }));
       if (!this.failed && this.role.readEpoch !== epoch && this.buffers[epoch].length > 0) {
         // RFC 9001 §4.1.3: "When TLS provides keys for a higher encryption level, if there is data
