@@ -7,7 +7,8 @@
  *   npm start -- [--port N] [--data-dir DIR] [--no-open] [--no-build]
  *
  * The data directory is --data-dir, else $QUIVER_DATA_DIR, else $XDG_DATA_HOME/quiver
- * (~/.local/share/quiver). In the browser host, passwords live in DATA_DIR/secrets.json (mode 0600).
+ * (~/.local/share/quiver). In the browser host, passwords live in DATA_DIR/secrets.json (mode 0600),
+ * and the browser is opened on a 0600 launch page in $XDG_RUNTIME_DIR/quiver (else DATA_DIR/run).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { CoreOptions, QuiverCore } from '../app/core.ts';
 import { defaultDataDir } from '../app/dataDir.ts';
 import type { BrowserHost, BrowserHostOptions } from '../app/host/browserHost.ts';
+import { launchPageDir, writeLaunchPage, type LaunchPage } from '../app/host/launchPage.ts';
 import { QuiverError } from '../app/contract/quiverError.ts';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
@@ -105,18 +107,24 @@ export interface ServeDeps {
   /** Makes the secrets.json store for the data directory. */
   secretStore(path: string): CoreOptions['secrets'];
   print(line: string): void;
+  /** Given a `file:` URL of the launch page, never the token itself. */
   openUrl(url: string): void;
 }
 
 /**
  * Serves Quiver from the browser host with the real core. Resolves with a `stop()` that closes the
- * host, then the core (its streams and the database).
+ * host, then the core (its streams and the database), and deletes the launch page.
+ *
+ * The token never goes on a command line (the opener's arguments are visible to every local user)
+ * nor to stdout: the browser is pointed at a 0600 launch page (app/host/launchPage.ts) that
+ * carries it.
  */
 export async function serveInBrowser(
   args: StartArgs,
   staticDir: string,
   deps: ServeDeps,
-): Promise<{ url: string; stop(): Promise<void> }> {
+  env: Record<string, string | undefined> = process.env,
+): Promise<{ url: string; launchPage: string; stop(): Promise<void> }> {
   const core = await deps.createCore({
     dataDir: args.dataDir,
     secrets: deps.secretStore(join(args.dataDir, 'secrets.json')),
@@ -125,6 +133,7 @@ export async function serveInBrowser(
     },
   });
   let host: BrowserHost;
+  let launch: LaunchPage;
   try {
     host = await deps.startBrowserHost({
       core,
@@ -136,11 +145,23 @@ export async function serveInBrowser(
     await core.close();
     throw error;
   }
-  deps.print(`Electron runtime not available on this machine; serving Quiver at ${host.url} instead (Ctrl-C to stop)`);
-  if (args.open) deps.openUrl(host.url);
+  try {
+    launch = await writeLaunchPage(launchPageDir(args.dataDir, env), host.url);
+  } catch (error) {
+    await host.close();
+    await core.close();
+    throw error;
+  }
+  deps.print(
+    `Electron runtime not available on this machine; serving Quiver at http://127.0.0.1:${host.port}/ instead ` +
+      `(open ${launch.fileUrl}, readable only by you, to sign in to it; Ctrl-C to stop)`,
+  );
+  if (args.open) deps.openUrl(launch.fileUrl);
   return {
     url: host.url,
+    launchPage: launch.path,
     async stop() {
+      await launch.remove();
       await host.close();
       await core.close();
     },

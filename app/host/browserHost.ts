@@ -5,6 +5,8 @@
  *
  * Who may talk to it: only a page that knows the per-run random token (it travels in the URL
  * fragment, which browsers never send to servers) AND whose `Origin` is this host's own origin.
+ * `url` must not be put on a command line (`ps` shows it to every local user): `npm start` hands
+ * the browser a 0600 launch page that carries it (launchPage.ts).
  * The Host header is checked too, so a DNS-rebound name cannot reach the socket.
  *
  * Client protocol (app/contract/wire.ts): open `ws://127.0.0.1:PORT/ws?token=TOKEN`; send

@@ -27,7 +27,7 @@ if (!transport) {
     });
   } else {
     fatal =
-      'This page needs the access link that Quiver printed when it started (it ends in #token=…). Open that link again.';
+      'This page needs the launch page that Quiver printed when it started (file:///…/open-….html, readable only by you). Open that link again.';
   }
 }
 

@@ -1,7 +1,8 @@
 /**
- * The browser host's access token. The host opens the page as `…/#token=SECRET`; the token is
- * moved out of the address bar at once (so it is not bookmarked, shared or left in history) and
- * kept in sessionStorage so a reload of the same tab keeps working.
+ * The browser host's access token. The page arrives as `…/#token=SECRET`, forwarded by the 0600
+ * launch page `npm start` opens (app/host/launchPage.ts: a command line would show the token to
+ * every local user). The token is moved out of the address bar at once (so it is not bookmarked,
+ * shared or left in history) and kept in sessionStorage so a reload of the same tab keeps working.
  */
 const KEY = 'quiver.hostToken';
 

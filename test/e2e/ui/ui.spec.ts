@@ -8,6 +8,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeLaunchPage } from '../../../app/host/launchPage.ts';
 import { openUi, row, shoot, useUiSuite } from './harness.ts';
 import { account, contact, message, securityRecord } from './fixtures.ts';
 
@@ -30,6 +34,23 @@ describe('Quiver UI against the browser host and a fake core', () => {
       assert.match(await other.getByTestId('fatal').innerText(), /open that link again/i);
     } finally {
       await stranger.close();
+    }
+  });
+
+  it('opens from the 0600 launch page that `npm start` hands the browser instead of the token', async () => {
+    const { host, context } = await openUi({ accounts: [account('a1', 'alice@example.org')] });
+    const dir = await mkdtemp(join(tmpdir(), 'quiver-launch-'));
+    const launch = await writeLaunchPage(dir, host.pageUrl);
+    const fresh = await context.browser()!.newContext();
+    try {
+      const page = await fresh.newPage();
+      await page.goto(launch.fileUrl);
+      await row(page, 'alice@example.org').waitFor();
+      assert.ok(page.url().startsWith('http://127.0.0.1:'), page.url());
+      assert.ok(!page.url().includes('token'), `token still in ${page.url()}`);
+    } finally {
+      await fresh.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import type { CoreOptions } from '../../../app/core.ts';
 import { startBrowserHost } from '../../../app/host/browserHost.ts';
@@ -54,15 +55,17 @@ describe('electronBinary', () => {
 describe('serveInBrowser', () => {
   test('runs the browser host on the core with secrets.json in the data dir, prints one line, stops cleanly', async () => {
     const staticDir = await mkdtemp(join(tmpdir(), 'quiver-serve-'));
+    const dataDir = await mkdtemp(join(tmpdir(), 'quiver-data-'));
     await writeFile(join(staticDir, 'index.html'), '<!doctype html>');
     const core = createFakeCore();
     const printed: string[] = [];
     const opened: string[] = [];
     let coreOptions: CoreOptions | null = null;
     let secretPath = '';
+    let served: Awaited<ReturnType<typeof serveInBrowser>> | null = null;
     try {
-      const served = await serveInBrowser(
-        { port: 0, dataDir: '/tmp/quiver-data', open: true, build: false },
+      served = await serveInBrowser(
+        { port: 0, dataDir, open: true, build: false },
         staticDir,
         {
           createCore: async (options) => ((coreOptions = options), core),
@@ -74,22 +77,40 @@ describe('serveInBrowser', () => {
           print: (line) => printed.push(line),
           openUrl: (url) => opened.push(url),
         },
+        {},
       );
-      assert.equal(coreOptions!.dataDir, '/tmp/quiver-data');
-      assert.equal(secretPath, '/tmp/quiver-data/secrets.json');
+      assert.equal(coreOptions!.dataDir, dataDir);
+      assert.equal(secretPath, join(dataDir, 'secrets.json'));
       assert.equal(printed.length, 1);
       assert.match(
         printed[0]!,
-        /^Electron runtime not available on this machine; serving Quiver at http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+ instead/,
+        /^Electron runtime not available on this machine; serving Quiver at http:\/\/127\.0\.0\.1:\d+\/ instead/,
       );
-      assert.deepEqual(opened, [served.url]);
+      // The opener's arguments are visible to every local user (`ps`): they carry no token, only
+      // the path of a page that only this user can read, and that page leads to the host.
+      const token = new URL(served.url).hash.replace('#token=', '');
+      assert.ok(token.length >= 43);
+      assert.equal(opened.length, 1);
+      assert.ok(!opened[0]!.includes(token), `the opener is given ${opened[0]}`);
+      assert.ok(!printed[0]!.includes(token), 'the token is printed');
+      const launchFile = fileURLToPath(opened[0]!);
+      assert.equal(launchFile, served.launchPage);
+      assert.ok(launchFile.startsWith(join(dataDir, 'run') + '/'));
+      assert.equal((await stat(join(dataDir, 'run'))).mode & 0o777, 0o700);
+      assert.equal((await stat(launchFile)).mode & 0o777, 0o600);
+      assert.ok((await readFile(launchFile, 'utf8')).includes(served.url));
       const page = await fetch(served.url);
       assert.equal(page.status, 200);
-      await served.stop();
+      const stopping = served;
+      served = null;
+      await stopping.stop();
       assert.equal(core.closed, true);
-      await assert.rejects(fetch(served.url));
+      await assert.rejects(fetch(stopping.url));
+      await assert.rejects(stat(launchFile), { code: 'ENOENT' }, 'the page with the token outlives the host');
     } finally {
+      await served?.stop();
       await rm(staticDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });
