@@ -10,6 +10,7 @@ import type { AccountRow, Storage } from './storage/storage.ts';
 import { openProfile } from './storage/openProfile.ts';
 import type { SecretStore } from './storage/secretStore.ts';
 import { CoreError } from './coreError.ts';
+import { addAccountWithSecret } from './core/addAccount.ts';
 import { LiveAccounts } from './core/liveAccounts.ts';
 import { TrustDecisions } from './core/trustDecisions.ts';
 
@@ -78,21 +79,12 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
   const handlers: Handlers = {
     'account.list': () => storage.listAccounts().map((row) => live.view(row)),
     'account.add': async (args) => {
-      const row = storage.addAccount({
-        jid: args.jid,
-        settings: {
-          resolver: args.resolver ?? null,
-          resolverValidates: args.resolverValidates ?? false,
-          extraCaPem: args.extraCaPem ?? null,
-          transport: args.transport ?? 'auto',
-        },
+      const row = await addAccountWithSecret(storage, secrets, randomUUID(), args.jid, args.password, {
+        resolver: args.resolver ?? null,
+        resolverValidates: args.resolverValidates ?? false,
+        extraCaPem: args.extraCaPem ?? null,
+        transport: args.transport ?? 'auto',
       });
-      try {
-        await secrets.set(row.id, row.jid, args.password);
-      } catch (error) {
-        storage.removeAccount(row.id);
-        throw error;
-      }
       live.start(row);
       const result = live.view(account(row.id));
       emit({ name: 'account.changed', payload: { account: result } });

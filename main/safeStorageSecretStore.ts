@@ -62,6 +62,12 @@ export class SafeStorageSecretStore implements SecretStore {
     this.#blobs.setPasswordBlob(accountId, new Uint8Array(blob));
   }
 
+  /** The ciphertext core 'account.add' writes with the new row (one transaction: no account without its password). */
+  async sealForNewAccount(password: string): Promise<Uint8Array> {
+    await this.#requireEncryption();
+    return new Uint8Array(await this.#safeStorage.encryptStringAsync(password));
+  }
+
   async delete(accountId: string, _jid: string): Promise<void> {
     try {
       this.#blobs.setPasswordBlob(accountId, null);

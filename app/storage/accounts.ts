@@ -20,7 +20,14 @@ export interface AccountRow {
 }
 
 export interface NewAccount {
+  /** Chosen by the caller when a secret is stored under it before the row (core 'account.add'); else a fresh UUID. */
+  id?: string;
   jid: string;
+  /**
+   * safeStorage ciphertext of the password, written by the same INSERT so that the account and
+   * its password exist together or not at all. Never a plaintext password.
+   */
+  passwordBlob?: Uint8Array | null;
   settings?: Partial<AccountSettings>;
   enabled?: boolean;
   /** Milliseconds since the epoch; defaults to now. */
@@ -79,16 +86,15 @@ export const accountMethods = {
   /** Adds an account at the end of the list. Throws account-exists if the JID is already there. */
   addAccount(db: Database, input: NewAccount): AccountRow {
     const jid = normalizeBareJid(input.jid);
-    const id = randomUUID();
+    const id = input.id ?? randomUUID();
     const s = input.settings ?? {};
+    const blob = input.passwordBlob ?? null;
     db.transaction(() => {
-      if (prepare(db, 'SELECT 1 FROM accounts WHERE jid = ?').get(jid)) {
-        throw new StorageError('account-exists', `An account for ${jid} already exists.`);
-      }
+      accountMethods.requireNoAccount(db, jid);
       prepare(
         db,
-        `INSERT INTO accounts (id, jid, enabled, resolver, resolver_validates, extra_ca_pem, transport, created_at, sort_order)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(sort_order), -1) + 1 FROM accounts))`,
+        `INSERT INTO accounts (id, jid, enabled, resolver, resolver_validates, extra_ca_pem, transport, created_at, sort_order, password_blob)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(sort_order), -1) + 1 FROM accounts), ?)`,
       ).run(
         id,
         jid,
@@ -98,9 +104,18 @@ export const accountMethods = {
         s.extraCaPem ?? null,
         s.transport ?? 'auto',
         input.now ?? Date.now(),
+        blob === null ? null : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength),
       );
     }).immediate();
     return mustGet(db, id);
+  },
+
+  /** Throws account-exists when an account for `jid` (any form of it) is stored. */
+  requireNoAccount(db: Database, jid: string): void {
+    const bare = normalizeBareJid(jid);
+    if (prepare(db, 'SELECT 1 FROM accounts WHERE jid = ?').get(bare)) {
+      throw new StorageError('account-exists', `An account for ${bare} already exists.`);
+    }
   },
 
   getAccount(db: Database, id: string): AccountRow | null {

@@ -15,6 +15,12 @@ export interface SecretStore {
   get(accountId: string, jid: string): Promise<string | null>;
   set(accountId: string, jid: string, password: string): Promise<void>;
   delete(accountId: string, jid: string): Promise<void>;
+  /**
+   * Only for a store whose secret lives in the account's database row (Electron safeStorage): the
+   * value to write with the new row, so that one transaction stores the account and its secret.
+   * Stores without it keep secrets elsewhere, and `set` is called before the row is inserted.
+   */
+  sealForNewAccount?(password: string): Promise<Uint8Array>;
   /** Names the store in logs and the UI: 'file', 'env', 'safeStorage', … */
   readonly kind: string;
 }
@@ -240,6 +246,7 @@ export function chainSecretStores(first: SecretStore, ...rest: SecretStore[]): S
       return null;
     },
     set: (accountId, jid, password) => first.set(accountId, jid, password),
+    ...(first.sealForNewAccount ? { sealForNewAccount: (password: string) => first.sealForNewAccount!(password) } : {}),
     delete: (accountId, jid) => first.delete(accountId, jid),
   };
 }

@@ -6,6 +6,11 @@ import {
   type PasswordBlobStore,
   type SafeStorageLike,
 } from '../../../main/safeStorageSecretStore.ts';
+import { addAccountWithSecret } from '../../../app/core/addAccount.ts';
+import type { AccountSettings } from '../../../app/contract/viewModels.ts';
+import { openStorage } from '../../../app/storage/storage.ts';
+
+const SETTINGS: AccountSettings = { resolver: null, resolverValidates: false, extraCaPem: null, transport: 'auto' };
 
 /** A reversible stand-in for the keyring: XOR with a key byte, tagged with the key's generation. */
 function fakeSafeStorage(options: { available?: boolean; backend?: string } = {}) {
@@ -98,5 +103,67 @@ describe('SafeStorageSecretStore', () => {
     assert.equal(await store.get('gone', 'a@b.example'), null);
     await store.delete('gone', 'a@b.example');
     await assert.rejects(store.set('gone', 'a@b.example', 'pw'), { code: 'account-not-found' });
+  });
+});
+
+describe('adding an account with safeStorage', () => {
+  test('the ciphertext is written by the INSERT itself: the new account reads its password back', async () => {
+    const storage = openStorage(':memory:');
+    const store = new SafeStorageSecretStore(fakeSafeStorage().safeStorage, storage, 'linux');
+    const row = await addAccountWithSecret(storage, store, 'id-1', 'Alice@Example.org', 'hunter2', SETTINGS);
+    assert.equal(row.id, 'id-1');
+    assert.notEqual(storage.getPasswordBlob('id-1'), null);
+    assert.equal(await store.get('id-1', row.jid), 'hunter2');
+    storage.close();
+  });
+
+  test('no keyring: no account either, and the message says what to do', async () => {
+    const storage = openStorage(':memory:');
+    const store = new SafeStorageSecretStore(fakeSafeStorage({ available: false }).safeStorage, storage, 'linux');
+    await assert.rejects(addAccountWithSecret(storage, store, 'id-1', 'alice@example.org', 'pw', SETTINGS), {
+      code: 'secret-store-unavailable',
+    });
+    assert.deepEqual(storage.listAccounts(), []);
+    storage.close();
+  });
+});
+
+describe('adding an account with a store outside the database', () => {
+  test('the secret is written before the row; a failed write leaves no account', async () => {
+    const storage = openStorage(':memory:');
+    const order: string[] = [];
+    const failing = {
+      kind: 'file',
+      get: async () => null,
+      set: async () => {
+        order.push(`set, accounts: ${storage.listAccounts().length}`);
+        throw new Error('disk full');
+      },
+      delete: async () => undefined,
+    };
+    await assert.rejects(
+      addAccountWithSecret(storage, failing, 'id-1', 'alice@example.org', 'pw', SETTINGS),
+      /disk full/,
+    );
+    assert.deepEqual(order, ['set, accounts: 0']);
+    assert.deepEqual(storage.listAccounts(), []);
+    storage.close();
+  });
+
+  test('a duplicate JID is refused before its password is written over the existing one', async () => {
+    const storage = openStorage(':memory:');
+    const written: string[] = [];
+    const store = {
+      kind: 'file',
+      get: async () => null,
+      set: async (id: string) => void written.push(id),
+      delete: async () => undefined,
+    };
+    await addAccountWithSecret(storage, store, 'id-1', 'alice@example.org', 'pw', SETTINGS);
+    await assert.rejects(addAccountWithSecret(storage, store, 'id-2', 'ALICE@example.org', 'other', SETTINGS), {
+      code: 'account-exists',
+    });
+    assert.deepEqual(written, ['id-1']);
+    storage.close();
   });
 });
