@@ -3,8 +3,8 @@
  * split-horizon setups exist only there); otherwise the system's resolver (getaddrinfo, so
  * /etc/hosts counts).
  */
-import net from 'node:net';
 import { lookup } from 'node:dns/promises';
+import { isIP } from '../security/ipLiteral.ts';
 import { ConnectError } from './connectError.ts';
 
 export interface HostResolver {
@@ -19,10 +19,19 @@ export interface AddressQuery {
 export function createHostResolver(dns: AddressQuery | null): HostResolver {
   return {
     async resolve(host) {
-      if (net.isIP(host)) return [host];
+      if (isIP(host) !== 0) return [host];
       const found = dns ? await dns.addresses(host) : await systemLookup(host);
       if (found.length === 0)
         throw new ConnectError('host-not-found', `The server name ${host} has no address in DNS.`);
+      // Whatever is returned is dialled as is: a name (or a malformed answer's garbage) would be
+      // looked up again by the system resolver. The transports check again before the socket.
+      const bad = found.find((address) => isIP(address) === 0);
+      if (bad !== undefined) {
+        throw new ConnectError(
+          'host-not-found',
+          `The DNS answer for ${host} gave "${bad}", which is not an IP address. Check the DNS server in the account's settings.`,
+        );
+      }
       return found;
     },
   };

@@ -5,6 +5,8 @@
  * was sent to) and the EDNS DO bit (RFC 3225 §3) without which a validating resolver never sets AD.
  */
 import * as dnsPacket from 'dns-packet';
+import { recordLayoutProblem } from './dnsRecordLayout.ts';
+import { isIPv4, isIPv6 } from './ipLiteral.ts';
 import { SecurityError } from './securityError.ts';
 
 export type DnsQueryType = 'SRV' | 'A' | 'AAAA' | 'TLSA' | 'CNAME' | 'TXT';
@@ -173,6 +175,12 @@ export function decodeResponse<T extends DnsQueryType>(
     };
   }
 
+  // dns-packet reads each type's fields whatever RDLENGTH says: check the layout before trusting them.
+  const problem = recordLayoutProblem(bytes);
+  if (problem !== null) {
+    throw new SecurityError('dns-malformed', `The DNS server's answer for ${expected.name} is malformed: ${problem}.`);
+  }
+
   const rcode = RCODES[flags & 0x0f] ?? (`RCODE${flags & 0x0f}` as DnsRcode);
   const answers = packet.answers ?? [];
   // Follow CNAMEs inside the answer section from the name we asked for (RFC 1034 §4.3.2 step 3a).
@@ -242,10 +250,14 @@ function convert(answer: dnsPacket.Answer, type: DnsQueryType): DnsRecord | null
   const ttl = 'ttl' in answer && typeof answer.ttl === 'number' ? answer.ttl : 0;
   switch (type) {
     case 'A':
-    case 'AAAA':
+    case 'AAAA': {
+      // Only a literal may reach a connector: anything else would be looked up again elsewhere.
+      const data = (answer as dnsPacket.StringAnswer).data;
+      return typeof data === 'string' && (type === 'A' ? isIPv4(data) : isIPv6(data)) ? data : null;
+    }
     case 'CNAME': {
       const data = (answer as dnsPacket.StringAnswer).data;
-      return typeof data === 'string' ? (type === 'CNAME' ? lower(data) : data) : null;
+      return typeof data === 'string' ? lower(data) : null;
     }
     case 'TXT': {
       const data = (answer as dnsPacket.TxtAnswer).data;

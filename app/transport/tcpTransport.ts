@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import type { ByteTransport, TlsStartOptions, TransportHandlers, UpgradableTransport } from './byteTransport.ts';
 import type { TlsFacts } from './tlsFacts.ts';
 import { TransportError } from './transportError.ts';
+import { isIP } from '../security/ipLiteral.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -146,6 +147,16 @@ export async function connectDirectTls(
 }
 
 function connectSocket(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  // net.connect would look a name up with the system resolver, behind the back of the resolver the
+  // account uses (and of the DNSSEC facts the verifier was given): only literals are dialled.
+  if (isIP(host) === 0) {
+    return Promise.reject(
+      new TransportError(
+        'no-address',
+        `"${host}" is not an IP address; Quiver connects only to the addresses its DNS lookup returned.`,
+      ),
+    );
+  }
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port, noDelay: true });
     const timer = setTimeout(() => {
