@@ -93,10 +93,15 @@ export class ConnectionIds {
     if (c) c.resetToken = token;
   }
 
-  /** RFC 9000 §10.3.1: whether the tail of an unprocessable datagram is one of the peer's reset tokens. */
+  /**
+   * Whether the tail of an unprocessable datagram is the reset token of the peer's ID in use.
+   * RFC 9000 §10.3.1: the tokens an endpoint compares "[exclude] stateless reset tokens
+   * associated with connection IDs that are either unused or retired." We send to one peer ID
+   * at a time and retire it when we move (switchToSpare, Retire Prior To): that one is in use.
+   */
   isStatelessReset(tail: Uint8Array): boolean {
-    for (const c of this.remoteIds.values()) if (c.resetToken && timingSafeEqual(c.resetToken, tail)) return true;
-    return false;
+    const token = this.current.resetToken;
+    return token !== null && tail.length === token.length && timingSafeEqual(token, tail);
   }
 
   /**

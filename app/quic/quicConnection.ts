@@ -380,12 +380,25 @@ export class QuicConnection {
     });
   }
 
-  private checkStatelessReset(data: Uint8Array): void {
+  /**
+   * For the driver, with a datagram whose Destination Connection ID it cannot route (a Stateless
+   * Reset's is random): when its last 16 bytes are the reset token of the peer's connection ID in
+   * use, enters the draining state (RFC 9000 §10.3.1) and returns true; otherwise changes nothing.
+   * The driver offers the datagram only to connections whose peer is the datagram's source.
+   */
+  handleStatelessReset(data: Uint8Array, now: number): boolean {
+    if (this.closeState.isClosed) return false;
+    this.now = now;
+    return this.checkStatelessReset(data);
+  }
+
+  private checkStatelessReset(data: Uint8Array): boolean {
     // RFC 9000 §10.3.1: compare the last 16 bytes of a datagram that cannot be processed with
     // the stateless reset tokens of the peer's connection IDs.
-    if (data.length < 21 || (data[0]! & 0x80) !== 0) return;
-    if (this.cids.isStatelessReset(data.subarray(data.length - 16)))
-      this.enterDraining(0, 'stateless reset received', false, false);
+    if (data.length < 21 || (data[0]! & 0x80) !== 0) return false;
+    if (!this.cids.isStatelessReset(data.subarray(data.length - 16))) return false;
+    this.enterDraining(0, 'stateless reset received', false, false);
+    return true;
   }
 
   /** Returns whether the packet was authenticated and processed. */

@@ -18,6 +18,7 @@ import {
 import { parseHeader, QUIC_V1, versionNegotiationPacket } from '../packetHeader.ts';
 import { buildRetryPacket, buildStatelessReset, RetryToken } from '../retryToken.ts';
 import { MAX_UDP_PAYLOAD, pathCeiling } from './pathMtu.ts';
+import { PeerIndex } from './peerIndex.ts';
 
 const CID_LENGTH = 8;
 /**
@@ -54,6 +55,17 @@ export type EndpointConnectOptions = Omit<
   'now' | 'wallClock' | 'cidLength' | 'statelessResetKey' | 'resetTokenFor'
 >;
 
+export interface BindOptions {
+  /**
+   * The static key of RFC 9000 §10.3.2 from which the reset token of every connection ID this
+   * endpoint issues is derived (32 random bytes; default: new ones for this endpoint). A server
+   * should keep it across restarts: only then can the restarted endpoint reset the connections
+   * of the old one, so that their clients learn at once that the connection is gone (§10.3)
+   * instead of waiting for their idle timeout. Keep it secret: whoever knows it can reset them.
+   */
+  statelessResetKey?: Uint8Array;
+}
+
 function key(cid: Uint8Array): string {
   return Buffer.from(cid.buffer, cid.byteOffset, cid.byteLength).toString('hex');
 }
@@ -63,7 +75,9 @@ export class QuicEndpoint {
   private readonly family: 'udp4' | 'udp6';
   private readonly routes = new Map<string, QuicConnectionHandle>();
   private readonly handles = new Set<QuicConnectionHandle>();
-  private readonly resetKey = randomBytes(32);
+  /** The connections by peer address, to recognise a Stateless Reset (RFC 9000 §10.3.1). */
+  private readonly peers = new PeerIndex<QuicConnectionHandle>();
+  private readonly resetKey: Uint8Array;
   private readonly retryTokens = new RetryToken();
   private server: ListenOptions | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -81,19 +95,23 @@ export class QuicEndpoint {
     statelessResets: 0,
   };
 
-  private constructor(socket: Socket, family: 'udp4' | 'udp6') {
+  private constructor(socket: Socket, family: 'udp4' | 'udp6', opts: BindOptions) {
     this.socket = socket;
     this.family = family;
+    if (opts.statelessResetKey && opts.statelessResetKey.length < 16)
+      throw new RangeError('statelessResetKey must be at least 16 bytes (32 random bytes recommended)');
+    this.resetKey = opts.statelessResetKey ?? randomBytes(32);
     this.attach(socket);
   }
 
   /** Binds a UDP socket (port 0 for an ephemeral port). */
   static async bind(
     local: { address: string; port: number } = { address: '127.0.0.1', port: 0 },
+    opts: BindOptions = {},
   ): Promise<QuicEndpoint> {
     const family = isIP(local.address) === 6 ? 'udp6' : 'udp4';
     const socket = await QuicEndpoint.openSocket(family, local);
-    return new QuicEndpoint(socket, family);
+    return new QuicEndpoint(socket, family, opts);
   }
 
   private static openSocket(family: 'udp4' | 'udp6', local: { address: string; port: number }): Promise<Socket> {
@@ -175,6 +193,7 @@ export class QuicEndpoint {
   private register(conn: QuicConnection): QuicConnectionHandle {
     const handle: QuicConnectionHandle = new QuicConnectionHandle(conn, () => this.service(handle));
     this.handles.add(handle);
+    this.peers.set(handle, conn.remoteAddress);
     for (const cid of conn.localConnectionIds) this.routes.set(key(cid), handle);
     queueMicrotask(() => this.service(handle));
     return handle;
@@ -218,6 +237,9 @@ export class QuicEndpoint {
       return;
     }
     if (header.form === 'short') {
+      // RFC 9000 §10.3.1: a Stateless Reset carries a DCID we cannot route; it is recognised by
+      // its last 16 bytes, and never answered with a reset of our own (§10.3.3: no loops).
+      if (this.acceptStatelessReset(data, from)) return;
       // RFC 9000 §10.3: an endpoint that cannot map a short-header packet sends a Stateless Reset.
       const reset = buildStatelessReset(defaultResetToken(this.resetKey, header.dcid), data.length);
       if (reset) {
@@ -301,6 +323,24 @@ export class QuicEndpoint {
     this.service(handle);
   }
 
+  /**
+   * Offers an unroutable datagram to the connections whose peer sent it (RFC 9000 §10.3.1:
+   * only tokens "associated with the remote address on which the datagram was received", and
+   * only those of connection IDs in use); true when one of them took it as its Stateless Reset.
+   */
+  private acceptStatelessReset(data: Uint8Array, from: SocketAddress): boolean {
+    // §10.3: "an endpoint SHOULD ... treat [a datagram of 21 bytes or more] as a Stateless Reset
+    // candidate"; shorter ones cannot carry 5 unpredictable bytes and a token.
+    if (data.length < 21) return false;
+    const now = performance.now();
+    for (const h of this.peers.at(from)) {
+      if (!h.connection.handleStatelessReset(data, now)) continue;
+      this.service(h);
+      return true;
+    }
+    return false;
+  }
+
   private sendRaw(data: Uint8Array, to: SocketAddress): void {
     if (this.socketClosed) return;
     this.counters.datagramsOut++;
@@ -339,8 +379,12 @@ export class QuicEndpoint {
     const now = performance.now();
     this.transmit(conn, now);
     for (let e = conn.pollEvent(); e; e = conn.pollEvent()) {
-      // The peer moved: the route to its new address may be narrower.
-      if (e.type === 'migrated') this.setPathCeiling(handle);
+      // The peer moved: the route to its new address may be narrower, and a Stateless Reset
+      // now comes from there.
+      if (e.type === 'migrated') {
+        this.peers.set(handle, conn.remoteAddress);
+        this.setPathCeiling(handle);
+      }
       handle.dispatch(e);
     }
     for (let e = conn.pollEndpointEvent(); e; e = conn.pollEndpointEvent()) {
@@ -393,6 +437,7 @@ export class QuicEndpoint {
 
   private forget(handle: QuicConnectionHandle): void {
     this.handles.delete(handle);
+    this.peers.delete(handle);
     for (const [k, h] of this.routes) if (h === handle) this.routes.delete(k);
   }
 
@@ -457,6 +502,30 @@ export class QuicEndpoint {
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
     this.handles.clear();
     this.routes.clear();
+    this.peers.clear();
+  }
+
+  /**
+   * Closes the socket at once, sending nothing: the peers are not told (as after a crash). Each
+   * connection still reports 'closed' locally. A server restarted with the same
+   * `statelessResetKey` resets the old connections when their peers next send.
+   */
+  abort(): void {
+    if (this.socketClosed) return;
+    this.closing = true;
+    this.socketClosed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const now = performance.now();
+    for (const h of [...this.handles]) {
+      if (!h.connection.isClosed) h.connection.close(0, 'endpoint aborted', now);
+      // The socket is marked closed: flushing only delivers the events.
+      this.flush(h);
+    }
+    this.socket.close();
+    this.handles.clear();
+    this.routes.clear();
+    this.peers.clear();
   }
 }
 

@@ -4,7 +4,7 @@
  * Stateless Reset answered by the endpoint.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { describe, it } from 'node:test';
 import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
@@ -16,9 +16,12 @@ import { testCertificate } from '../../support/quicPair.ts';
 const ALPN = 'xmpp-client';
 
 async function echoServer(
-  opts: { requireRetry?: boolean } = {},
+  opts: { requireRetry?: boolean; statelessResetKey?: Uint8Array } = {},
 ): Promise<{ ep: QuicEndpoint; conns: QuicConnectionHandle[] }> {
-  const ep = await QuicEndpoint.bind();
+  const ep = await QuicEndpoint.bind(
+    undefined,
+    opts.statelessResetKey ? { statelessResetKey: opts.statelessResetKey } : {},
+  );
   const conns: QuicConnectionHandle[] = [];
   ep.listen({
     alpn: [ALPN],
@@ -64,6 +67,55 @@ function echo(conn: QuicConnectionHandle, size: number, midway?: () => void): Pr
 }
 
 describe('QuicEndpoint on loopback', { timeout: 30_000 }, () => {
+  it("closes a client's connection at once on the restarted server's Stateless Reset, without answering it", async () => {
+    // RFC 9000 §10.3: the restarted server (same port, same static key) cannot route the
+    // client's packets and resets; the client recognises the token of the ID it uses (§10.3.1).
+    const statelessResetKey = new Uint8Array(32).fill(7);
+    const local = { address: '127.0.0.1', port: 0 };
+    const first = await QuicEndpoint.bind(local, { statelessResetKey });
+    first.listen({ alpn: [ALPN], ...testCertificate(), onConnection: () => undefined });
+    const client = await QuicEndpoint.bind();
+    let restarted: QuicEndpoint | null = null;
+    try {
+      const conn = await connect(client, first);
+      const port = first.address.port;
+      first.abort();
+      restarted = await QuicEndpoint.bind({ address: '127.0.0.1', port }, { statelessResetKey });
+      conn.openStream(true)!.write(new Uint8Array(100));
+      const info = await conn.closed;
+      assert.deepEqual([info.reason, info.local], ['stateless reset received', false]);
+      assert.equal(restarted.counters.statelessResets, 1);
+      // §10.3.3: a reset is never answered with a reset (two endpoints could loop).
+      assert.equal(client.counters.statelessResets, 0);
+    } finally {
+      await client.close();
+      await restarted?.close();
+    }
+  });
+
+  it('ignores a reset-shaped datagram from an address other than the peer (§10.3.1)', async () => {
+    const statelessResetKey = new Uint8Array(32).fill(9);
+    const { ep: server } = await echoServer({ statelessResetKey });
+    const client = await QuicEndpoint.bind();
+    try {
+      const conn = await connect(client, server);
+      // The right token (same key, the server's CID the client uses) from the wrong address.
+      const serverCid = conn.connection.peerTransportParameters!.initialSourceConnectionId!;
+      const reset = new Uint8Array(40).fill(0x41);
+      reset.set(createHmac('sha256', statelessResetKey).update(serverCid).digest().subarray(0, 16), 24);
+      const sock = createSocket('udp4');
+      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+      await new Promise<void>((r) => sock.send(reset, client.address.port, '127.0.0.1', () => r()));
+      sock.close();
+      // Still alive: an echo goes through after the forged reset was read.
+      assert.equal(await echo(conn, 1_000), true);
+      assert.equal(conn.closeInfo, null);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
   it('handshakes, echoes data and closes; the server sees the application close', async () => {
     const { ep: server, conns } = await echoServer();
     const client = await QuicEndpoint.bind();
