@@ -13,6 +13,7 @@ import { CoreError } from './coreError.ts';
 import { addAccountWithSecret } from './core/addAccount.ts';
 import { LiveAccounts } from './core/liveAccounts.ts';
 import { TrustDecisions } from './core/trustDecisions.ts';
+import { lineSink } from './logLine.ts';
 
 export interface QuiverCore {
   /** One handler per contract command (checked at compile time); hosts call them through `dispatch`. */
@@ -30,6 +31,7 @@ export interface CoreOptions {
   dataDir: string;
   /** Where passwords live; a function when the store keeps its ciphertext in the core's database (Electron safeStorage). */
   secrets: SecretStore | ((storage: Storage) => SecretStore);
+  /** Receives finished lines: control characters escaped, any detail folded in (`app/logLine.ts`). */
   log?: (level: LogLevel, message: string, detail?: unknown) => void;
   /** Connect enabled accounts at start (default true). */
   autoConnect?: boolean;
@@ -38,7 +40,8 @@ export interface CoreOptions {
 export async function createCore(options: CoreOptions): Promise<QuiverCore> {
   const storage: Storage = openProfile(options.dataDir);
   const secrets = typeof options.secrets === 'function' ? options.secrets(storage) : options.secrets;
-  const log = options.log ?? (() => undefined);
+  // Log lines quote the network (stream errors, JIDs): every one is escaped here, at the one sink.
+  const log = options.log ? lineSink(options.log) : () => undefined;
   const listeners = new Set<(event: EventEnvelope) => void>();
 
   const emit = (event: EventEnvelope) => {

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import * as electron from 'electron';
 import { createCore } from '../app/core.ts';
 import { runMain } from './lifecycle.ts';
+import { formatLogLine } from '../app/logLine.ts';
 
-const log = (message: string, detail?: unknown) =>
-  console.error(`quiver: ${message}`, ...(detail === undefined ? [] : [detail]));
+/** The one sink of the main process: each record one line, control characters escaped (`app/logLine.ts`). */
+const log = (message: string, detail?: unknown) => console.error(formatLogLine(`quiver: ${message}`, detail));
 const here = import.meta.dirname;
 const devServerUrl = !electron.app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined;
 

@@ -19,6 +19,7 @@ import { defaultDataDir } from '../app/dataDir.ts';
 import type { BrowserHost, BrowserHostOptions } from '../app/host/browserHost.ts';
 import { launchPageDir, writeLaunchPage, type LaunchPage } from '../app/host/launchPage.ts';
 import { QuiverError } from '../app/contract/quiverError.ts';
+import { formatLogLine } from '../app/logLine.ts';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 
@@ -129,7 +130,7 @@ export async function serveInBrowser(
     dataDir: args.dataDir,
     secrets: deps.secretStore(join(args.dataDir, 'secrets.json')),
     log: (level, message, detail) => {
-      if (level !== 'debug') console.error(`quiver [${level}] ${message}`, ...(detail === undefined ? [] : [detail]));
+      if (level !== 'debug') console.error(formatLogLine(`quiver [${level}] ${message}`, detail));
     },
   });
   let host: BrowserHost;
@@ -139,7 +140,7 @@ export async function serveInBrowser(
       core,
       staticDir,
       port: args.port,
-      log: (message, detail) => console.error(`quiver: ${message}`, detail),
+      log: (message, detail) => console.error(formatLogLine(`quiver: ${message}`, detail)),
     });
   } catch (error) {
     await core.close();

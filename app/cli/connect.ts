@@ -15,6 +15,7 @@ import { readCa, readPrivateFile } from './files.ts';
 import { reportFailure, type Failure } from './failure.ts';
 import { usageOf } from './usage.ts';
 import type { CliIo } from './cliIo.ts';
+import { escapeControl } from '../logLine.ts';
 
 const SPEC = {
   'password-env': { arity: 1 },
@@ -130,7 +131,8 @@ function converse(driver: StreamDriver, { send, wait, json, io }: Conversation):
         if (event.type === 'message' && event.body !== null && event.messageType !== 'error') {
           received++;
           const line = { type: 'message', from: event.from, body: event.body };
-          io.stdout(json ? JSON.stringify(line) : `message from ${event.from}: ${event.body}`);
+          // One line per message: a body's own line breaks must not look like another message.
+          io.stdout(json ? JSON.stringify(line) : escapeControl(`message from ${event.from}: ${event.body}`));
           if (wait !== null && received === 1) close();
         } else if (event.type === 'error') {
           fail(event.error.code, event.error.message);

@@ -10,13 +10,12 @@ import { UsageError } from './args.ts';
 import { failureOf, reportFailure } from './failure.ts';
 import { isCommand, usageHint, usageOf, type Command } from './usage.ts';
 import { quiverVersion } from './version.ts';
-import type { CliIo } from './cliIo.ts';
+import { terminalIo, type CliIo } from './cliIo.ts';
 
-const defaultIo: CliIo = {
-  stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (line) => process.stderr.write(`${line}\n`),
-  env: process.env,
-};
+const defaultIo: CliIo = terminalIo(
+  { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+  process.env,
+);
 
 export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   const [command, ...rest] = argv;
