@@ -5,6 +5,8 @@
  *
  * A validator is a function that returns the value narrowed to its type or a path-qualified error.
  */
+import { jidProblem, type JidShape } from './jidRules.ts';
+
 export type Check<T> = (value: unknown, path: string) => { ok: true; value: T } | { ok: false; error: string };
 export type Infer<C> = C extends Check<infer T> ? T : never;
 
@@ -83,10 +85,21 @@ export function object<S extends Shape>(shape: S): Check<{ [K in keyof ObjectOf<
   };
 }
 
-/** A bare JID (localpart@domain) as typed by a person; full parsing and PRECIS happen in the core. */
-export const bareJid = string({ min: 3, max: 3071, pattern: /^[^\s@/<>'"&]+@[^\s@/<>'"&]+$/ });
+/** A string that is a JID of `shape` by the rules of RFC 7622 (`jidRules.ts`); the value is kept as typed. */
+export function jid(shape: JidShape): Check<string> {
+  const text = string({ min: 1, max: 3071 });
+  return (value, path) => {
+    const r = text(value, path);
+    if (!r.ok) return r;
+    const problem = jidProblem(r.value, shape);
+    return problem === null ? r : fail(path, `is not a valid XMPP address: it ${problem}`);
+  };
+}
+
+/** A bare JID (localpart@domain) as typed by a person: an account. */
+export const bareJid = jid({ localpart: 'required', resource: 'forbidden' });
 /** A bare or domain JID of a contact. */
-export const contactJid = string({ min: 1, max: 3071, pattern: /^([^\s@/<>'"&]+@)?[^\s@/<>'"&]+$/ });
+export const contactJid = jid({ localpart: 'optional', resource: 'forbidden' });
 /** HOST:PORT of a DNS resolver. */
 export const hostPort = string({ min: 3, max: 300, pattern: /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/ });
 export const id = string({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.:-]+$/ });
