@@ -96,7 +96,7 @@ function isWildcard(address: string): boolean {
 
 /**
  * Remembers what `compute` gave for a key for `ttlMs`: a burst of connections to one server
- * reads sysfs and runs `ip` once, and a change (a VPN coming up) is seen soon after.
+ * reads sysfs once, and a change (an interface's MTU) is seen soon after.
  */
 function memo<T>(ttlMs: number, compute: (key: string) => T): (key: string) => T {
   const entries = new Map<string, { value: T; until: number }>();
@@ -121,24 +121,138 @@ export async function pathCeiling(localAddress: string, remote: { address: strin
   const ceiling = ceilingFrom(source, family);
   // The route (an `mtu` attribute, or a path MTU the kernel already learned from ICMP) may be
   // narrower than the interface: above it Linux fragments locally and every probe "succeeds".
+  // Read from a snapshot of the routing table: no process per peer address.
   const route = await routeMtu(remote.address);
   return route === null ? ceiling : Math.min(ceiling, udpPayloadFor(route, family));
 }
 
+/** One route of `ip -o route show`: where it leads, in which table, and its `mtu` attribute. */
+export interface Route {
+  family: 4 | 6;
+  /** The destination network ("default" is the whole address space). */
+  network: string;
+  prefixLength: number;
+  table: string;
+  mtu: number | null;
+}
+
+const ROUTE_TYPES = new Set([
+  'unicast',
+  'local',
+  'broadcast',
+  'multicast',
+  'anycast',
+  'unreachable',
+  'blackhole',
+  'prohibit',
+  'throw',
+  'nat',
+]);
+
 /**
- * Linux: the MTU that `ip route get` reports for `address` (a route's `mtu` attribute, or the
- * path MTU the kernel learned from ICMP), or null (no such limit, no iproute2, another system).
+ * Parses the output of `ip -o -4|-6 route show table all` and `... route show cache` (one route
+ * a line; cached entries are host routes carrying the path MTU the kernel learned from ICMP).
+ * Lines it does not understand are skipped.
  */
-export const routeMtu: (address: string) => Promise<number | null> = memo(2_000, (address) => {
-  if (isIP(address) === 0) return Promise.resolve(null);
+export function parseRoutes(text: string, family: 4 | 6): Route[] {
+  const routes: Route[] = [];
+  for (const line of text.split('\n')) {
+    const words = line.replace(/\\/g, ' ').trim().split(/\s+/);
+    if (ROUTE_TYPES.has(words[0] ?? '')) words.shift();
+    const dest = words[0];
+    if (!dest) continue;
+    let network: string;
+    let prefixLength: number;
+    if (dest === 'default') {
+      network = family === 6 ? '::' : '0.0.0.0';
+      prefixLength = 0;
+    } else {
+      const [net, len] = dest.split('/');
+      if (!net || isIP(net) !== family) continue;
+      network = net;
+      prefixLength = len === undefined ? (family === 6 ? 128 : 32) : Number(len);
+      if (!Number.isInteger(prefixLength)) continue;
+    }
+    const tableAt = words.indexOf('table');
+    const table = tableAt > 0 ? (words[tableAt + 1] ?? 'main') : 'main';
+    let mtu: number | null = null;
+    const mtuAt = words.indexOf('mtu');
+    if (mtuAt > 0) {
+      const value = Number(words[mtuAt + 1] === 'lock' ? words[mtuAt + 2] : words[mtuAt + 1]);
+      if (Number.isInteger(value) && value >= 1280) mtu = value;
+    }
+    routes.push({ family, network, prefixLength, table, mtu });
+  }
+  return routes;
+}
+
+/**
+ * The MTU the routes impose on the path to `address`, or null (no `mtu` on the routes it takes).
+ * Without the policy rules, every table's most specific route to the address is taken and the
+ * narrowest of their MTUs wins: at worst a lower ceiling than `ip route get` would give (path
+ * MTU discovery stops lower), never a higher one.
+ */
+export function routeMtuIn(routes: readonly Route[], address: string): number | null {
+  const host = address.toLowerCase().startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  const family = isIP(host);
+  if (family === 0) return null;
+  const type = family === 6 ? 'ipv6' : 'ipv4';
+  const best = new Map<string, Route>();
+  for (const r of routes) {
+    if (r.family !== family) continue;
+    const current = best.get(r.table);
+    if (current && current.prefixLength >= r.prefixLength) continue;
+    const list = new BlockList();
+    list.addSubnet(r.network, r.prefixLength, type);
+    if (list.check(host, type)) best.set(r.table, r);
+  }
+  let mtu: number | null = null;
+  for (const r of best.values()) if (r.mtu !== null) mtu = mtu === null ? r.mtu : Math.min(mtu, r.mtu);
+  return mtu;
+}
+
+/** Runs `ip` once for a family's whole routing state (all tables, and the learned path MTUs). */
+function readRoutes(family: 4 | 6): Promise<string> {
   return new Promise((resolve) => {
-    execFile('ip', ['-o', 'route', 'get', address], { timeout: 1000 }, (err, stdout) => {
-      const m = err ? null : /\bmtu (?:lock )?(\d+)/.exec(stdout);
-      const value = m ? Number(m[1]) : NaN;
-      resolve(Number.isInteger(value) && value >= 1280 ? value : null);
+    const child = execFile('ip', ['-o', `-${family}`, '-batch', '-'], { timeout: 1000 }, (err, stdout) => {
+      // No iproute2 (another system, a sandbox): no route limits the path; interfaces still do.
+      resolve(err ? '' : stdout);
     });
+    child.stdin?.end('route show table all\nroute show cache\n');
   });
-});
+}
+
+/**
+ * A route-MTU lookup over snapshots of the routing table, each good for `ttlMs`: however many
+ * peers there are (a server's clients, spoofed addresses), `read` runs at most once per family
+ * per `ttlMs`, never once per address; a change (a VPN coming up) is seen soon after.
+ */
+export function routeMtuLookup(
+  read: (family: 4 | 6) => Promise<string>,
+  ttlMs: number,
+  clock: () => number = () => performance.now(),
+): (address: string) => Promise<number | null> {
+  const snapshots = new Map<4 | 6, { routes: Promise<Route[]>; until: number }>();
+  return (address) => {
+    const host = address.toLowerCase().startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+    const family = isIP(host);
+    if (family === 0) return Promise.resolve(null);
+    const f = family === 6 ? 6 : 4;
+    const now = clock();
+    let snap = snapshots.get(f);
+    if (!snap || snap.until <= now) {
+      snap = { routes: read(f).then((text) => parseRoutes(text, f)), until: now + ttlMs };
+      snapshots.set(f, snap);
+    }
+    return snap.routes.then((routes) => routeMtuIn(routes, host));
+  };
+}
+
+/**
+ * Linux: the MTU the routing table sets for the path to `address` (a route's `mtu` attribute, or
+ * the path MTU the kernel learned from ICMP), or null (no such limit, no iproute2, another system).
+ */
+export const routeMtu: (address: string) => Promise<number | null> = routeMtuLookup(readRoutes, 2_000);
 
 const interfaceCeiling = memo(10_000, (key) => {
   const [source, family] = key.split('/') as [string, string];

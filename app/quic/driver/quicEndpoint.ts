@@ -19,6 +19,13 @@ import { parseHeader, QUIC_V1, versionNegotiationPacket } from '../packetHeader.
 import { buildRetryPacket, buildStatelessReset, RetryToken } from '../retryToken.ts';
 import { MAX_UDP_PAYLOAD, pathCeiling } from './pathMtu.ts';
 import { PeerIndex } from './peerIndex.ts';
+import {
+  admitInitial,
+  DEFAULT_MAX_HALF_OPEN,
+  DEFAULT_RETRY_ABOVE,
+  initialOpens,
+  type TokenState,
+} from './initialAdmission.ts';
 
 const CID_LENGTH = 8;
 /**
@@ -42,6 +49,13 @@ export interface ListenOptions extends Pick<
 > {
   /** RFC 9000 §8.1.2: send a Retry to every new client first (address validation). */
   requireRetry?: boolean;
+  /**
+   * Half-open connections (accepted, handshake not complete) above which a new client gets a
+   * Retry and must come back from its address with the token (default 64).
+   */
+  retryAbove?: number;
+  /** Half-open connections above which every new client is refused, validated or not (default 256). */
+  maxHalfOpen?: number;
   /** Called for every accepted connection (before its handshake completes). */
   onConnection: (conn: QuicConnectionHandle) => void;
 }
@@ -77,6 +91,8 @@ export class QuicEndpoint {
   private readonly handles = new Set<QuicConnectionHandle>();
   /** The connections by peer address, to recognise a Stateless Reset (RFC 9000 §10.3.1). */
   private readonly peers = new PeerIndex<QuicConnectionHandle>();
+  /** Server connections whose handshake has not completed: capped (initialAdmission.ts). */
+  private readonly halfOpen = new Set<QuicConnectionHandle>();
   private readonly resetKey: Uint8Array;
   private readonly retryTokens = new RetryToken();
   private server: ListenOptions | null = null;
@@ -93,6 +109,10 @@ export class QuicEndpoint {
     versionNegotiation: 0,
     retries: 0,
     statelessResets: 0,
+    /** Initials refused by the half-open cap or for an invalid token (no state was created). */
+    refused: 0,
+    /** Initials that did not open with their Initial keys (no state was created). */
+    undecryptable: 0,
   };
 
   private constructor(socket: Socket, family: 'udp4' | 'udp6', opts: BindOptions) {
@@ -272,27 +292,37 @@ export class QuicEndpoint {
       this.counters.dropped++;
       return;
     }
-    let originalDcid: Uint8Array = header.dcid.slice();
-    let retrySourceCid: Uint8Array | undefined;
-    let addressValidated = false;
-    if (this.server.requireRetry) {
-      if (header.token.length === 0) {
-        const retryScid = randomBytes(CID_LENGTH);
-        const token = this.retryTokens.mint(from, header.dcid, retryScid, Date.now());
-        this.counters.retries++;
-        this.sendRaw(buildRetryPacket(header.scid, retryScid, token, header.dcid), from);
-        return;
-      }
-      const valid = this.retryTokens.validate(from, header.token, Date.now());
-      // RFC 9000 §8.1.3: an invalid token may be ignored; we drop the Initial (the client retries).
-      if (!valid || !equal(valid.retryScid, header.dcid)) {
-        this.counters.dropped++;
-        return;
-      }
-      originalDcid = valid.odcid;
-      retrySourceCid = valid.retryScid;
-      addressValidated = true;
+    const token = header.token.length === 0 ? null : this.retryTokens.validate(from, header.token, Date.now());
+    // A token of ours is valid only with the connection ID our Retry told the client to use.
+    const tokenState: TokenState =
+      header.token.length === 0 ? 'none' : token && equal(token.retryScid, header.dcid) ? 'valid' : 'invalid';
+    const limits = {
+      requireRetry: this.server.requireRetry ?? false,
+      retryAbove: this.server.retryAbove ?? DEFAULT_RETRY_ABOVE,
+      maxHalfOpen: this.server.maxHalfOpen ?? DEFAULT_MAX_HALF_OPEN,
+    };
+    const admission = admitInitial(limits, this.halfOpen.size, tokenState);
+    if (admission === 'retry') {
+      const retryScid = randomBytes(CID_LENGTH);
+      const retryToken = this.retryTokens.mint(from, header.dcid, retryScid, Date.now());
+      this.counters.retries++;
+      this.sendRaw(buildRetryPacket(header.scid, retryScid, retryToken, header.dcid), from);
+      return;
     }
+    if (admission === 'refuse') {
+      // RFC 9000 §8.1.3: an invalid token may be dropped (the client times out); so is a
+      // validated client when even the reserve above the Retry threshold is full.
+      this.counters.refused++;
+      return;
+    }
+    if (!initialOpens(data, header)) {
+      this.counters.undecryptable++;
+      return;
+    }
+    const validated = tokenState === 'valid' ? token : null;
+    const originalDcid = validated ? validated.odcid : header.dcid.slice();
+    const retrySourceCid = validated ? validated.retryScid : undefined;
+    const addressValidated = validated !== null;
     const s = this.server;
     const acceptOpts: ServerAcceptOptions = {
       alpn: s.alpn,
@@ -315,7 +345,10 @@ export class QuicEndpoint {
     if (s.keepAliveInterval) acceptOpts.keepAliveInterval = s.keepAliveInterval;
     const conn = QuicConnection.accept(acceptOpts);
     const handle = this.register(conn);
-    this.setPathCeiling(handle, s.maxDatagramSize);
+    this.halfOpen.add(handle);
+    // The path's ceiling is worked out once the handshake completes: an unvalidated, possibly
+    // spoofed, address costs no route lookup.
+    this.datagramCaps.set(handle, s.maxDatagramSize ?? MAX_UDP_PAYLOAD);
     // Retransmitted Initials still carry the client's chosen DCID.
     this.routes.set(key(header.dcid), handle);
     s.onConnection(handle);
@@ -385,6 +418,7 @@ export class QuicEndpoint {
         this.peers.set(handle, conn.remoteAddress);
         this.setPathCeiling(handle);
       }
+      if (e.type === 'handshake-complete' && this.halfOpen.delete(handle)) this.setPathCeiling(handle);
       handle.dispatch(e);
     }
     for (let e = conn.pollEndpointEvent(); e; e = conn.pollEndpointEvent()) {
@@ -438,6 +472,7 @@ export class QuicEndpoint {
   private forget(handle: QuicConnectionHandle): void {
     this.handles.delete(handle);
     this.peers.delete(handle);
+    this.halfOpen.delete(handle);
     for (const [k, h] of this.routes) if (h === handle) this.routes.delete(k);
   }
 
@@ -474,6 +509,11 @@ export class QuicEndpoint {
     return this.handles.size;
   }
 
+  /** Server connections accepted whose handshake has not completed (capped by `maxHalfOpen`). */
+  get halfOpenCount(): number {
+    return this.halfOpen.size;
+  }
+
   /**
    * Closes every connection (application code 0) and the socket once they have sent their
    * CONNECTION_CLOSE; it does not wait out the draining period.
@@ -503,6 +543,7 @@ export class QuicEndpoint {
     this.handles.clear();
     this.routes.clear();
     this.peers.clear();
+    this.halfOpen.clear();
   }
 
   /**
@@ -526,6 +567,7 @@ export class QuicEndpoint {
     this.handles.clear();
     this.routes.clear();
     this.peers.clear();
+    this.halfOpen.clear();
   }
 }
 

@@ -4,11 +4,12 @@
  * Stateless Reset answered by the endpoint.
  */
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { describe, it } from 'node:test';
 import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
 import { ceilingFrom } from '../../../app/quic/driver/pathMtu.ts';
+import { QuicConnection } from '../../../app/quic/quicConnection.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
 import { pathMtuSettled } from '../../support/quicHandles.ts';
 import { testCertificate } from '../../support/quicPair.ts';
@@ -16,7 +17,7 @@ import { testCertificate } from '../../support/quicPair.ts';
 const ALPN = 'xmpp-client';
 
 async function echoServer(
-  opts: { requireRetry?: boolean; statelessResetKey?: Uint8Array } = {},
+  opts: { requireRetry?: boolean; statelessResetKey?: Uint8Array; retryAbove?: number; maxHalfOpen?: number } = {},
 ): Promise<{ ep: QuicEndpoint; conns: QuicConnectionHandle[] }> {
   const ep = await QuicEndpoint.bind(
     undefined,
@@ -27,6 +28,8 @@ async function echoServer(
     alpn: [ALPN],
     ...testCertificate(),
     requireRetry: opts.requireRetry ?? false,
+    ...(opts.retryAbove === undefined ? {} : { retryAbove: opts.retryAbove }),
+    ...(opts.maxHalfOpen === undefined ? {} : { maxHalfOpen: opts.maxHalfOpen }),
     onConnection: (c) => {
       conns.push(c);
       c.on('stream', (s: QuicStreamHandle) => {
@@ -65,6 +68,101 @@ function echo(conn: QuicConnectionHandle, size: number, midway?: () => void): Pr
     s.write(data, true);
   });
 }
+
+/** A raw UDP socket on loopback that sends what a test builds and collects what comes back. */
+async function rawSocket(): Promise<{
+  send: (d: Uint8Array, port: number) => Promise<void>;
+  next: () => Promise<Buffer>;
+  close: () => void;
+}> {
+  const sock = createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  const replies: Buffer[] = [];
+  let wake: () => void = () => undefined;
+  sock.on('message', (m) => {
+    replies.push(m);
+    wake();
+  });
+  return {
+    send: (d, port) => new Promise<void>((r) => sock.send(d, port, '127.0.0.1', () => r())),
+    next: () =>
+      replies.length ? Promise.resolve(replies.shift()!) : new Promise((r) => (wake = () => r(replies.shift()!))),
+    close: () => sock.close(),
+  };
+}
+
+/** A 1200-byte Initial (RFC 9000 §17.2.2) with a random DCID and random bytes for a payload. */
+function garbageInitial(): Buffer {
+  const b = randomBytes(1200);
+  b[0] = 0xc0 | (b[0]! & 0x0f);
+  b.writeUInt32BE(1, 1);
+  b[5] = 8; // DCID length
+  b[14] = 8; // SCID length
+  b[23] = 0; // token length
+  b.writeUInt16BE(0x4000 | (1200 - 26), 24); // Length (2-byte varint)
+  return b;
+}
+
+/** A long header of a version nobody speaks: the endpoint answers at once (Version Negotiation). */
+const VN_PROBE = Buffer.alloc(1200);
+VN_PROBE.set([0xc0, 0x1a, 0x2a, 0x3a, 0x4b, 8, 1, 2, 3, 4, 5, 6, 7, 8, 4, 9, 9, 9, 9], 0);
+
+describe('QuicEndpoint under a flood of Initials', { timeout: 60_000 }, () => {
+  it('refuses garbage Initials before any connection state; a real client still connects', async () => {
+    const { ep: server } = await echoServer();
+    const client = await QuicEndpoint.bind();
+    const raw = await rawSocket();
+    try {
+      // 2,000 Initials whose payload does not decrypt, in bounded batches; after each, a
+      // Version Negotiation round trip proves the server has read the batch (nothing lost).
+      for (let batch = 0; batch < 20; batch++) {
+        await Promise.all(Array.from({ length: 100 }, () => raw.send(garbageInitial(), server.address.port)));
+        await raw.send(VN_PROBE, server.address.port);
+        await raw.next();
+        assert.equal(server.connectionCount, 0, `after batch ${batch}`);
+      }
+      assert.equal(server.counters.datagramsIn, 2_000 + 20);
+      const conn = await connect(client, server);
+      assert.equal(await echo(conn, 10_000), true);
+      assert.equal(server.connectionCount, 1);
+    } finally {
+      raw.close();
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it('caps half-open connections: above the threshold only a Retry answers; a real client still connects', async () => {
+    const { ep: server } = await echoServer({ retryAbove: 8, maxHalfOpen: 12 });
+    const client = await QuicEndpoint.bind();
+    const raw = await rawSocket();
+    try {
+      // 40 genuine client Initials (they decrypt) from a client that never goes on.
+      for (let i = 0; i < 40; i++) {
+        const c = QuicConnection.connect({
+          serverName: 'quic.example',
+          alpn: [ALPN],
+          remoteAddress: server.address,
+          now: 0,
+          wallClock: () => 0,
+        });
+        await raw.send(c.pollTransmit(0)!.data, server.address.port);
+      }
+      await raw.send(VN_PROBE, server.address.port);
+      while ((await raw.next()).readUInt32BE(1) !== 0);
+      assert.equal(server.connectionCount, 8, 'half-open connections up to the threshold');
+      assert.equal(server.counters.retries, 32, 'a Retry for each Initial above it');
+      // The real client answers the Retry and is let in (its address is now validated).
+      const conn = await connect(client, server);
+      assert.equal(await echo(conn, 10_000), true);
+      assert.equal(server.counters.retries, 33);
+    } finally {
+      raw.close();
+      await client.close();
+      await server.close();
+    }
+  });
+});
 
 describe('QuicEndpoint on loopback', { timeout: 30_000 }, () => {
   it("closes a client's connection at once on the restarted server's Stateless Reset, without answering it", async () => {

@@ -1,0 +1,55 @@
+/**
+ * Whether a client Initial for an unknown connection may create one (RFC 9000 §8.1, §21.1.1).
+ * Each half-open connection costs tens of kilobytes and key derivation: a flood of Initials, with
+ * spoofed sources or none that decrypt, must not buy that. So, in this order, all stateless:
+ * above a threshold of half-open connections the endpoint only sends Retry (§8.1.2: "a server
+ * can also use a Retry packet to defer the state and processing costs of connection
+ * establishment"), a hard cap refuses even validated clients, and an Initial is opened with its
+ * Initial keys before any state exists: one that does not decrypt is dropped (RFC 9001 §5.2).
+ */
+import { unprotectPacket } from '../packetHeader.ts';
+import { derivePacketKeys, initialSecrets, TLS_AES_128_GCM_SHA256 } from '../packetProtection.ts';
+
+/** Above this many half-open connections, new clients must prove their address first (Retry). */
+export const DEFAULT_RETRY_ABOVE = 64;
+/** Half-open connections beyond which even a client with a valid Retry token is refused. */
+export const DEFAULT_MAX_HALF_OPEN = 256;
+
+export interface AdmissionLimits {
+  /** Every new client must come back with a Retry token (ListenOptions.requireRetry). */
+  requireRetry: boolean;
+  retryAbove: number;
+  maxHalfOpen: number;
+}
+
+/** What the Initial's token says: none, one of our Retry tokens for this address, or anything else. */
+export type TokenState = 'none' | 'valid' | 'invalid';
+
+export type Admission = 'accept' | 'retry' | 'refuse';
+
+/**
+ * Decides for an Initial that names no known connection, given the half-open connections now.
+ * A valid token is a validated address: it may use the room between `retryAbove` and
+ * `maxHalfOpen` that spoofed sources cannot reach. An invalid token is refused whenever a Retry
+ * would be sent: RFC 9000 §17.2.5.2 lets a client accept one Retry only, so another is useless.
+ */
+export function admitInitial(limits: AdmissionLimits, halfOpen: number, token: TokenState): Admission {
+  const retryAbove = Math.min(limits.retryAbove, limits.maxHalfOpen);
+  if (token === 'valid') return halfOpen < limits.maxHalfOpen ? 'accept' : 'refuse';
+  const mustValidate = limits.requireRetry || halfOpen >= retryAbove;
+  if (!mustValidate) return 'accept';
+  return token === 'none' ? 'retry' : 'refuse';
+}
+
+/**
+ * Whether the client Initial at the start of `datagram` opens with the Initial keys of its
+ * Destination Connection ID (RFC 9001 §5.2): header protection removed, AEAD tag checked.
+ * The connection does the same again; this check only keeps garbage from creating one.
+ */
+export function initialOpens(
+  datagram: Uint8Array,
+  header: { dcid: Uint8Array; start: number; end: number; pnOffset: number; form: string },
+): boolean {
+  const keys = derivePacketKeys(TLS_AES_128_GCM_SHA256, initialSecrets(header.dcid).client);
+  return unprotectPacket(datagram, header, keys, -1, () => keys) !== null;
+}
