@@ -916,6 +916,8 @@ export class QuicConnection {
     space.writeKeys = null;
     space.ackNeeded = false;
     space.cryptoSend.retransmit.clear();
+    // Out-of-order CRYPTO data of a discarded epoch can never be read: let it go.
+    space.cryptoRecv.clear();
     this.recovery.forget(space, this.now);
   }
 

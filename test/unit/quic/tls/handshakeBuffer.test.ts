@@ -44,7 +44,7 @@ describe('TlsHandshake input (RFC 9000 §21.7)', () => {
     // body, then 6,000 more one byte per call (one CRYPTO frame each). Nothing can be parsed.
     const perByte = (buffered: number): number => {
       let best = Infinity;
-      for (let rep = 0; rep < 3; rep++) {
+      for (let rep = 0; rep < 5; rep++) {
         const tls = new TlsHandshake({
           role: 'client',
           serverName: 'quic.example',
