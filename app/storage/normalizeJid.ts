@@ -5,13 +5,22 @@
  * This is an approximation of PRECIS, good enough for keys: RFC 7622 §3.3 makes the localpart an
  * instance of the UsernameCaseMapped profile (RFC 8265 §3.3), whose case-mapping rule maps
  * uppercase characters to lowercase, and RFC 7622 §3.2 compares domainparts after IDNA2008
- * mapping, which lowercases them. Full PRECIS enforcement is the XMPP layer's job.
+ * mapping, which lowercases them. What a server sends passes the same RFC 7622 character and
+ * length rules as what a person types (`jidRules.ts`), so no NUL or line break becomes a key.
  */
+import { jidProblem } from '../contract/jidRules.ts';
 import { StorageError } from './storageError.ts';
 
 /** Returns the bare JID (`local@domain` or `domain`) in stored form; a resource is dropped. */
 export function normalizeBareJid(jid: string): string {
   const trimmed = jid.trim();
+  const problem = jidProblem(trimmed, { localpart: 'optional', resource: 'optional' });
+  if (problem !== null) {
+    throw new StorageError(
+      'invalid-jid',
+      `${JSON.stringify(jid.slice(0, 100))} is not a valid XMPP address: ${problem}`,
+    );
+  }
   const slash = trimmed.indexOf('/');
   const bare = slash === -1 ? trimmed : trimmed.slice(0, slash);
   const at = bare.lastIndexOf('@');

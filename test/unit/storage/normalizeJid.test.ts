@@ -22,3 +22,18 @@ test('normalizeBareJid refuses addresses without a usable domain or localpart', 
     );
   }
 });
+
+test('normalizeBareJid refuses what a server may send but RFC 7622 forbids: NUL, line breaks, oversized parts', () => {
+  for (const bad of [
+    'alice\u0000@example.org',
+    'alice@example.org\u0000',
+    'ali\nce@example.org',
+    `${'a'.repeat(1024)}@example.org`,
+  ]) {
+    assert.throws(
+      () => normalizeBareJid(bad),
+      (e: unknown) => e instanceof StorageError && e.code === 'invalid-jid',
+      JSON.stringify(bad.slice(0, 20)),
+    );
+  }
+});
