@@ -614,6 +614,21 @@ export class QuicConnection {
     return true;
   }
 
+  /**
+   * Ends the connection at once, without a CONNECTION_CLOSE, after the local address changed and
+   * `migrate` returned false: the connection may send from the new address neither its packets
+   * nor a close. RFC 9000 §9: "An endpoint MUST NOT initiate connection migration before the
+   * handshake is confirmed"; "If the peer sent the disable_active_migration transport parameter,
+   * an endpoint also MUST NOT send packets (including probing packets) from a different local
+   * address"; §9.5: "An endpoint MUST NOT reuse a connection ID when sending from more than one
+   * local address". Reports `closed` (local, `cannot migrate`) and `drained`: connect again.
+   */
+  abandon(reason: string, now: number): void {
+    this.now = now;
+    if (this.isClosed) return;
+    this.closeState.closeSilently('cannot migrate', reason);
+  }
+
   private handleFrame(space: PacketSpace, f: Frame, frameType: number, from: SocketAddress, now: number): void {
     if (this.streams.handleFrame(f, frameType) || this.cids.handleFrame(f, frameType)) return;
     switch (f.type) {

@@ -221,7 +221,8 @@ export class QuicEndpoint {
 
   /**
    * Moves to a fresh UDP socket (new local port) and migrates every client connection to it
-   * (RFC 9000 §9: active migration). The old socket is closed.
+   * (RFC 9000 §9: active migration). The old socket is closed. A client connection that cannot
+   * migrate ends with `closed` (`cannot migrate`) instead of breaking RFC 9000 §9.5.
    */
   async rebind(local: { address: string; port: number } = { address: this.address.address, port: 0 }): Promise<void> {
     const next = await QuicEndpoint.openSocket(this.family, local);
@@ -231,7 +232,14 @@ export class QuicEndpoint {
     old.close();
     const now = performance.now();
     for (const h of this.handles) {
-      if (h.connection.role === 'client') h.connection.migrate(now);
+      if (h.connection.role === 'client' && !h.connection.migrate(now)) {
+        // It may not send from the new socket, and the old one is gone: it ends, and its owner
+        // connects again (QuicConnection.abandon).
+        h.connection.abandon(
+          'the network changed and this connection could not move with it (handshake not confirmed, migration disabled by the server, or no unused connection ID)',
+          now,
+        );
+      }
       this.service(h);
       this.setPathCeiling(h);
     }

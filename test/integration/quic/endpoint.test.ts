@@ -269,6 +269,29 @@ describe('QuicEndpoint on loopback', { timeout: 30_000 }, () => {
     }
   });
 
+  it('ends a connection that cannot migrate when the socket changes (handshake not confirmed: RFC 9000 §9)', async () => {
+    // A server that never answers: the handshake cannot be confirmed before the rebind.
+    const silent = createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
+    const client = await QuicEndpoint.bind();
+    try {
+      const conn = client.connect({
+        serverName: 'quic.example',
+        alpn: [ALPN],
+        remoteAddress: { address: '127.0.0.1', port: silent.address().port },
+      });
+      conn.established.catch(() => undefined);
+      const closed = new Promise<{ codeName: string; local: boolean }>((r) => conn.once('closed', r));
+      await client.rebind();
+      const info = await closed;
+      assert.equal(info.codeName, 'cannot migrate');
+      assert.equal(info.local, true);
+    } finally {
+      await client.close();
+      silent.close();
+    }
+  });
+
   it('validates the client address with a Retry first', async () => {
     const { ep: server } = await echoServer({ requireRetry: true });
     const client = await QuicEndpoint.bind();
