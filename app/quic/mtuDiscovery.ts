@@ -16,7 +16,7 @@
  * anything (RFC 9000 §14 forbids IP fragmentation). Only sizes acknowledged before the first
  * loss are known to pass whole. A path MTU the kernel learned before this connection started
  * (from another socket to the same address) would let the step above it "succeed" fragmented:
- * the endpoint caps the ceiling with it (`ip route get`, pathMtu.ts), where iproute2 is there.
+ * the endpoint caps the ceiling with it (the route cache read by driver/pathMtu.ts), where iproute2 is there.
  *
  * Black holes (RFC 8899 §4.3): when the path stops carrying our size without ICMP (a new tunnel,
  * a router change), packets above BASE_PLPMTU are lost while small ones (acknowledgments) still
