@@ -30,6 +30,8 @@ const LETTER_DIGITS = /^[\p{Ll}\p{Lu}\p{Lo}\p{Nd}\p{Lm}\p{Mn}\p{Mc}]$/u;
 /** RFC 8264 §4.3 FreeformClass: what it disallows (controls, default-ignorables, unassigned, surrogates). */
 const FREEFORM_DISALLOWED =
   /[\p{Cc}\p{Cs}\p{Cn}\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}\p{Zl}\p{Zp}]/u;
+/** Never in any part of an address, however lenient the caller (`jidSafetyProblem`). */
+const UNSAFE_ANYWHERE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6_LITERAL = /^\[[0-9A-Fa-f:.]{2,45}\]$/;
 const LDH_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -65,6 +67,25 @@ export function jidProblem(text: string, shape: JidShape): string | null {
     if (problem) return problem;
   }
   return domainpartProblem(domain);
+}
+
+/**
+ * The part of RFC 7622 that keeps an address from the network safe to store, compare, log and
+ * show: no control, format (bidi overrides, zero-width characters), surrogate or line-separator
+ * code point in any part (PRECIS disallows them in both classes, RFC 8264 §9.12, §9.13), and no
+ * part over 1023 octets. Less than `jidProblem` on purpose: a server may route addresses a person
+ * could not type (an `_` in a gateway's domain), and Quiver must still handle them.
+ */
+export function jidSafetyProblem(text: string): string | null {
+  const bad = UNSAFE_ANYWHERE.exec(text);
+  if (bad) return `has a character no address may contain (${describeCodePoint(bad[0].codePointAt(0)!)})`;
+  const slash = text.indexOf('/');
+  const bare = slash === -1 ? text : text.slice(0, slash);
+  const at = bare.indexOf('@');
+  const parts = [at === -1 ? '' : bare.slice(0, at), at === -1 ? bare : bare.slice(at + 1)];
+  if (slash !== -1) parts.push(text.slice(slash + 1));
+  if (parts.some((part) => octets(part) > MAX_PART_OCTETS)) return `has a part longer than ${MAX_PART_OCTETS} bytes`;
+  return null;
 }
 
 /** RFC 7622 §3.3: the UsernameCaseMapped profile of the PRECIS IdentifierClass, plus §3.3.1. */

@@ -5,16 +5,16 @@
  * This is an approximation of PRECIS, good enough for keys: RFC 7622 §3.3 makes the localpart an
  * instance of the UsernameCaseMapped profile (RFC 8265 §3.3), whose case-mapping rule maps
  * uppercase characters to lowercase, and RFC 7622 §3.2 compares domainparts after IDNA2008
- * mapping, which lowercases them. What a server sends passes the same RFC 7622 character and
- * length rules as what a person types (`jidRules.ts`), so no NUL or line break becomes a key.
+ * mapping, which lowercases them. No key may carry a control, a format character or a line break,
+ * or a part over 1023 octets (`jidSafetyProblem`): what a server sends becomes keys too.
  */
-import { jidProblem } from '../contract/jidRules.ts';
+import { jidSafetyProblem } from '../contract/jidRules.ts';
 import { StorageError } from './storageError.ts';
 
 /** Returns the bare JID (`local@domain` or `domain`) in stored form; a resource is dropped. */
 export function normalizeBareJid(jid: string): string {
   const trimmed = jid.trim();
-  const problem = jidProblem(trimmed, { localpart: 'optional', resource: 'optional' });
+  const problem = jidSafetyProblem(trimmed);
   if (problem !== null) {
     throw new StorageError(
       'invalid-jid',

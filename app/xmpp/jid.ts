@@ -1,8 +1,10 @@
 /**
  * JID helpers over @xmpp/jid (RFC 7622 addresses). Addresses from the network are untrusted:
- * every function here returns null instead of throwing on garbage.
+ * every function here returns null instead of throwing on garbage, and @xmpp/jid checks nothing,
+ * so `parseJid` applies `jidSafetyProblem` first.
  */
 import { parse } from '@xmpp/jid';
+import { jidSafetyProblem } from '../contract/jidRules.ts';
 
 export interface ParsedJid {
   /** Localpart ('' for a domain JID). */
@@ -15,7 +17,9 @@ export interface ParsedJid {
 }
 
 export function parseJid(s: string): ParsedJid | null {
-  if (s === '' || s.length > 3071) return null;
+  // RFC 7622 §3.1: at most 3071 octets in all; no part may carry a control or line break, which
+  // would reach logs, the UI and the stored conversation keys.
+  if (s === '' || s.length > 3071 || jidSafetyProblem(s) !== null) return null;
   try {
     const j = parse(s);
     const local = j.getLocal() ?? '';

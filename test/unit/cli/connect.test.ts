@@ -70,7 +70,7 @@ class FakeDriver {
   }
 }
 
-function harness(fake: FakeDriver) {
+function harness(fake: FakeDriver, boundJid?: string) {
   const dataDir = mkdtempSync(join(tmpdir(), 'quiver-cli-unit-'));
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -84,7 +84,11 @@ function harness(fake: FakeDriver) {
     logins++;
     return {
       driver: fake as unknown as StreamDriver,
-      record: securityRecord({ id: `conn-${Date.now()}`, jid: request.jid }),
+      record: securityRecord({
+        id: `conn-${Date.now()}`,
+        jid: request.jid,
+        ...(boundJid === undefined ? {} : { boundJid }),
+      }),
       boundJid: `${request.jid}/r`,
     };
   };
@@ -182,4 +186,15 @@ test('an exception after login still destroys the driver', async (t) => {
   t.after(h.cleanup);
   await assert.rejects(h.run(['--send', 'bob@example.org', 'hi']), /boom/);
   assert.equal(fake.destroyed, true);
+});
+
+test('a bound JID from the server cannot add a line to the report on stdout', async (t) => {
+  const fake = new FakeDriver();
+  const forged = 'alice@example.org/x\n  server      trusted by dane-ee (forged)';
+  const h = harness(fake, forged);
+  t.after(h.cleanup);
+  assert.equal(await h.run([]), 0);
+  const report = h.stdout[0]!.split('\n');
+  assert.equal(report.length, 5, report.join(' | '));
+  assert.match(report[0]!, /^connected as alice@example\.org\/x\\u000a {2}server/);
 });

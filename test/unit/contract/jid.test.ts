@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bareJid, contactJid } from '../../../app/contract/validate.ts';
-import { jidProblem } from '../../../app/contract/jidRules.ts';
+import { jidProblem, jidSafetyProblem } from '../../../app/contract/jidRules.ts';
 
 const FULL = { localpart: 'optional', resource: 'optional' } as const;
 
@@ -92,4 +92,20 @@ test('resourceparts follow the FreeformClass: spaces and symbols yes, controls a
   assert.match(jidProblem('juliet@example.com/x\u0000', FULL)!, /U\+0000/);
   assert.match(jidProblem('juliet@example.com/x\u00ad', FULL)!, /U\+00AD/);
   assert.match(jidProblem(`juliet@example.com/${'r'.repeat(1024)}`, FULL)!, /resource longer than 1023 bytes/);
+});
+
+test('jidSafetyProblem: lenient on what a server may route, strict on controls, format characters and sizes', () => {
+  for (const fine of ['gateway_1.example.org', 'room@conference.example.org/Nick Name', 'alice@example.org/phone']) {
+    assert.equal(jidSafetyProblem(fine), null, fine);
+  }
+  for (const bad of [
+    'alice@example.org/x\ny',
+    'alice\u0000@example.org',
+    'alice@example.org/\u202egnp.exe',
+    'alice@example.org/\u2028',
+    `${'a'.repeat(1024)}@example.org`,
+    `alice@example.org/${'r'.repeat(1024)}`,
+  ]) {
+    assert.notEqual(jidSafetyProblem(bad), null, JSON.stringify(bad.slice(0, 30)));
+  }
 });
