@@ -14,12 +14,18 @@ import { derivePacketKeys, initialSecrets, TLS_AES_128_GCM_SHA256 } from '../pac
 export const DEFAULT_RETRY_ABOVE = 64;
 /** Half-open connections beyond which even a client with a valid Retry token is refused. */
 export const DEFAULT_MAX_HALF_OPEN = 256;
+/**
+ * Half-open connections one source address may hold: a validated address cannot take the whole
+ * reserve above the Retry threshold, and one that has this many must validate first.
+ */
+export const DEFAULT_MAX_HALF_OPEN_PER_ADDRESS = 16;
 
 export interface AdmissionLimits {
   /** Every new client must come back with a Retry token (ListenOptions.requireRetry). */
   requireRetry: boolean;
   retryAbove: number;
   maxHalfOpen: number;
+  maxHalfOpenPerAddress: number;
 }
 
 /** What the Initial's token says: none, one of our Retry tokens for this address, or anything else. */
@@ -30,13 +36,23 @@ export type Admission = 'accept' | 'retry' | 'refuse';
 /**
  * Decides for an Initial that names no known connection, given the half-open connections now.
  * A valid token is a validated address: it may use the room between `retryAbove` and
- * `maxHalfOpen` that spoofed sources cannot reach. An invalid token is refused whenever a Retry
+ * `maxHalfOpen` that spoofed sources cannot reach, up to `maxHalfOpenPerAddress` of it. An invalid token is refused whenever a Retry
  * would be sent: RFC 9000 §17.2.5.2 lets a client accept one Retry only, so another is useless.
  */
-export function admitInitial(limits: AdmissionLimits, halfOpen: number, token: TokenState): Admission {
+export function admitInitial(
+  limits: AdmissionLimits,
+  halfOpen: number,
+  token: TokenState,
+  /** Half-open connections from this Initial's source address. */
+  fromAddress: number,
+): Admission {
   const retryAbove = Math.min(limits.retryAbove, limits.maxHalfOpen);
-  if (token === 'valid') return halfOpen < limits.maxHalfOpen ? 'accept' : 'refuse';
-  const mustValidate = limits.requireRetry || halfOpen >= retryAbove;
+  if (token === 'valid') {
+    return halfOpen < limits.maxHalfOpen && fromAddress < limits.maxHalfOpenPerAddress ? 'accept' : 'refuse';
+  }
+  // An unvalidated source may be spoofed: counting it against its address could lock the real
+  // owner out, so above its share it is only asked to validate (a Retry costs no state).
+  const mustValidate = limits.requireRetry || halfOpen >= retryAbove || fromAddress >= limits.maxHalfOpenPerAddress;
   if (!mustValidate) return 'accept';
   return token === 'none' ? 'retry' : 'refuse';
 }

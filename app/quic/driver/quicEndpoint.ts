@@ -21,6 +21,7 @@ import { MAX_UDP_PAYLOAD, pathCeiling } from './pathMtu.ts';
 import { PeerIndex } from './peerIndex.ts';
 import {
   admitInitial,
+  DEFAULT_MAX_HALF_OPEN_PER_ADDRESS,
   DEFAULT_MAX_HALF_OPEN,
   DEFAULT_RETRY_ABOVE,
   initialOpens,
@@ -56,6 +57,8 @@ export interface ListenOptions extends Pick<
   retryAbove?: number;
   /** Half-open connections above which every new client is refused, validated or not (default 256). */
   maxHalfOpen?: number;
+  /** Half-open connections one source address may hold before it must validate or is refused (default 16). */
+  maxHalfOpenPerAddress?: number;
   /** Called for every accepted connection (before its handshake completes). */
   onConnection: (conn: QuicConnectionHandle) => void;
 }
@@ -210,6 +213,13 @@ export class QuicEndpoint {
     });
   }
 
+  /** Half-open connections whose peer is `address` (at most `maxHalfOpen` to look through). */
+  private halfOpenFrom(address: string): number {
+    let n = 0;
+    for (const handle of this.halfOpen) if (handle.connection.remoteAddress.address === address) n++;
+    return n;
+  }
+
   private register(conn: QuicConnection): QuicConnectionHandle {
     const handle: QuicConnectionHandle = new QuicConnectionHandle(conn, () => this.service(handle));
     this.handles.add(handle);
@@ -308,8 +318,9 @@ export class QuicEndpoint {
       requireRetry: this.server.requireRetry ?? false,
       retryAbove: this.server.retryAbove ?? DEFAULT_RETRY_ABOVE,
       maxHalfOpen: this.server.maxHalfOpen ?? DEFAULT_MAX_HALF_OPEN,
+      maxHalfOpenPerAddress: this.server.maxHalfOpenPerAddress ?? DEFAULT_MAX_HALF_OPEN_PER_ADDRESS,
     };
-    const admission = admitInitial(limits, this.halfOpen.size, tokenState);
+    const admission = admitInitial(limits, this.halfOpen.size, tokenState, this.halfOpenFrom(from.address));
     if (admission === 'retry') {
       const retryScid = randomBytes(CID_LENGTH);
       const retryToken = this.retryTokens.mint(from, header.dcid, retryScid, Date.now());

@@ -17,7 +17,13 @@ import { testCertificate } from '../../support/quicPair.ts';
 const ALPN = 'xmpp-client';
 
 async function echoServer(
-  opts: { requireRetry?: boolean; statelessResetKey?: Uint8Array; retryAbove?: number; maxHalfOpen?: number } = {},
+  opts: {
+    requireRetry?: boolean;
+    statelessResetKey?: Uint8Array;
+    retryAbove?: number;
+    maxHalfOpen?: number;
+    maxHalfOpenPerAddress?: number;
+  } = {},
 ): Promise<{ ep: QuicEndpoint; conns: QuicConnectionHandle[] }> {
   const ep = await QuicEndpoint.bind(
     undefined,
@@ -30,6 +36,7 @@ async function echoServer(
     requireRetry: opts.requireRetry ?? false,
     ...(opts.retryAbove === undefined ? {} : { retryAbove: opts.retryAbove }),
     ...(opts.maxHalfOpen === undefined ? {} : { maxHalfOpen: opts.maxHalfOpen }),
+    ...(opts.maxHalfOpenPerAddress === undefined ? {} : { maxHalfOpenPerAddress: opts.maxHalfOpenPerAddress }),
     onConnection: (c) => {
       conns.push(c);
       c.on('stream', (s: QuicStreamHandle) => {
@@ -164,6 +171,32 @@ describe('QuicEndpoint under a flood of Initials', { timeout: 60_000 }, () => {
   });
 });
 
+describe('QuicEndpoint: one source address', { timeout: 30_000 }, () => {
+  it('holds one address to its share of half-open connections; beyond it that address gets a Retry', async () => {
+    const { ep: server } = await echoServer({ retryAbove: 100, maxHalfOpen: 200, maxHalfOpenPerAddress: 4 });
+    const raw = await rawSocket();
+    try {
+      for (let i = 0; i < 10; i++) {
+        const c = QuicConnection.connect({
+          serverName: 'quic.example',
+          alpn: [ALPN],
+          remoteAddress: server.address,
+          now: 0,
+          wallClock: () => 0,
+        });
+        await raw.send(c.pollTransmit(0)!.data, server.address.port);
+      }
+      await raw.send(VN_PROBE, server.address.port);
+      while ((await raw.next()).readUInt32BE(1) !== 0);
+      assert.equal(server.connectionCount, 4, 'half-open connections from one address up to its share');
+      assert.equal(server.counters.retries, 6, 'a Retry for each Initial beyond it');
+    } finally {
+      raw.close();
+      await server.close();
+    }
+  });
+});
+
 describe('QuicEndpoint on loopback', { timeout: 30_000 }, () => {
   it("closes a client's connection at once on the restarted server's Stateless Reset, without answering it", async () => {
     // RFC 9000 §10.3: the restarted server (same port, same static key) cannot route the
@@ -182,7 +215,9 @@ describe('QuicEndpoint on loopback', { timeout: 30_000 }, () => {
       conn.openStream(true)!.write(new Uint8Array(100));
       const info = await conn.closed;
       assert.deepEqual([info.reason, info.local], ['stateless reset received', false]);
-      assert.equal(restarted.counters.statelessResets, 1);
+      // One reset per packet the client sent before the first reached it: usually one, more when
+      // a retransmission or an ACK left first on a busy machine.
+      assert.ok(restarted.counters.statelessResets >= 1, `${restarted.counters.statelessResets} resets`);
       // §10.3.3: a reset is never answered with a reset (two endpoints could loop).
       assert.equal(client.counters.statelessResets, 0);
     } finally {

@@ -10,29 +10,36 @@ import { admitInitial, initialOpens } from '../../../app/quic/driver/initialAdmi
 import { parseHeader } from '../../../app/quic/packetHeader.ts';
 import { QuicConnection } from '../../../app/quic/quicConnection.ts';
 
-const LIMITS = { requireRetry: false, retryAbove: 4, maxHalfOpen: 8 };
+const LIMITS = { requireRetry: false, retryAbove: 4, maxHalfOpen: 8, maxHalfOpenPerAddress: 3 };
 
 describe('admitInitial', () => {
   it('accepts below the threshold, sends Retry at and above it', () => {
-    assert.equal(admitInitial(LIMITS, 3, 'none'), 'accept');
-    assert.equal(admitInitial(LIMITS, 4, 'none'), 'retry');
-    assert.equal(admitInitial(LIMITS, 100, 'none'), 'retry');
+    assert.equal(admitInitial(LIMITS, 3, 'none', 0), 'accept');
+    assert.equal(admitInitial(LIMITS, 4, 'none', 0), 'retry');
+    assert.equal(admitInitial(LIMITS, 100, 'none', 0), 'retry');
+  });
+
+  it('holds one source address to its share: a validated one is refused beyond it, others must validate', () => {
+    assert.equal(admitInitial(LIMITS, 5, 'valid', 2), 'accept');
+    assert.equal(admitInitial(LIMITS, 5, 'valid', 3), 'refuse');
+    assert.equal(admitInitial(LIMITS, 0, 'none', 2), 'accept');
+    assert.equal(admitInitial(LIMITS, 0, 'none', 3), 'retry');
   });
 
   it('lets a validated address use the reserve up to the hard cap, no further', () => {
-    assert.equal(admitInitial(LIMITS, 7, 'valid'), 'accept');
-    assert.equal(admitInitial(LIMITS, 8, 'valid'), 'refuse');
+    assert.equal(admitInitial(LIMITS, 7, 'valid', 0), 'accept');
+    assert.equal(admitInitial(LIMITS, 8, 'valid', 0), 'refuse');
   });
 
   it('refuses an invalid token where a Retry would be sent (a client takes one Retry only)', () => {
-    assert.equal(admitInitial(LIMITS, 3, 'invalid'), 'accept');
-    assert.equal(admitInitial(LIMITS, 4, 'invalid'), 'refuse');
-    assert.equal(admitInitial({ ...LIMITS, requireRetry: true }, 0, 'invalid'), 'refuse');
-    assert.equal(admitInitial({ ...LIMITS, requireRetry: true }, 0, 'none'), 'retry');
+    assert.equal(admitInitial(LIMITS, 3, 'invalid', 0), 'accept');
+    assert.equal(admitInitial(LIMITS, 4, 'invalid', 0), 'refuse');
+    assert.equal(admitInitial({ ...LIMITS, requireRetry: true }, 0, 'invalid', 0), 'refuse');
+    assert.equal(admitInitial({ ...LIMITS, requireRetry: true }, 0, 'none', 0), 'retry');
   });
 
   it('never lets the threshold exceed the cap', () => {
-    assert.equal(admitInitial({ ...LIMITS, retryAbove: 50 }, 8, 'none'), 'retry');
+    assert.equal(admitInitial({ ...LIMITS, retryAbove: 50 }, 8, 'none', 0), 'retry');
   });
 });
 
