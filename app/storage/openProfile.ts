@@ -22,7 +22,7 @@ export class ProfileAccessError extends QuiverError<'data-dir-exposed'> {
  * Creates `dataDir` if missing, readable only by its owner (mode 0700: it holds the message history
  * and the security records), then opens (creating and migrating) its database, whose files are
  * 0600 (openDatabase.ts). Throws ProfileAccessError, before anything is created in it, when an
- * existing `dataDir` grants other users any access or belongs to someone else: it is not
+ * existing `dataDir` lets other users read or write it, or belongs to someone else: it is not
  * tightened behind the user's back, since they may have opened it on purpose. The caller owns
  * the returned storage and must `close()` it.
  */
@@ -44,9 +44,11 @@ function checkPrivate(dataDir: string): void {
     );
   }
   const mode = info.mode & 0o777;
-  if ((mode & 0o077) !== 0) {
+  // Read or write for the group or others exposes it; search (x) alone lists nothing, and every
+  // file inside is 0600.
+  if ((mode & 0o066) !== 0) {
     throw new ProfileAccessError(
-      `${dataDir} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); it holds your message ` +
+      `${dataDir} can be read or changed by other users (mode ${mode.toString(8).padStart(4, '0')}); it holds your message ` +
         `history and security records. Run \`chmod 700 ${dataDir}\` or choose another data directory, then start ` +
         'Quiver again.',
     );

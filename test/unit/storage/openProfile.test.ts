@@ -54,17 +54,17 @@ test('files an older Quiver left 0644 are made 0600 when the profile is opened',
   }
 });
 
-test('a data directory that others can read or enter is refused with what to do, and nothing is created in it', (t) => {
+test('a data directory that others can read or write is refused with what to do, and nothing is created in it', (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'quiver-profile-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-  for (const mode of [0o755, 0o750, 0o701]) {
+  for (const mode of [0o755, 0o750, 0o704, 0o720]) {
     chmodSync(dataDir, mode);
     assert.throws(
       () => openProfile(dataDir).close(),
       (error: unknown) => {
         assert.ok(error instanceof ProfileAccessError, String(error));
         assert.equal(error.code, 'data-dir-exposed');
-        assert.match(error.message, new RegExp(`${dataDir} can be read by other users`));
+        assert.match(error.message, new RegExp(`${dataDir} can be read or changed by other users`));
         assert.match(error.message, new RegExp(`chmod 700 ${dataDir}`));
         return true;
       },
@@ -72,6 +72,9 @@ test('a data directory that others can read or enter is refused with what to do,
     );
     assert.ok(!existsSync(join(dataDir, 'quiver.db')));
   }
+  // Search permission alone (x) lists nothing, and every file inside is 0600.
+  chmodSync(dataDir, 0o711);
+  openProfile(dataDir).close();
   chmodSync(dataDir, 0o700);
   openProfile(dataDir).close();
 });
