@@ -114,6 +114,25 @@ function garbageInitial(): Buffer {
 const VN_PROBE = Buffer.alloc(1200);
 VN_PROBE.set([0xc0, 0x1a, 0x2a, 0x3a, 0x4b, 8, 1, 2, 3, 4, 5, 6, 7, 8, 4, 9, 9, 9, 9], 0);
 
+/**
+ * Sends `count` genuine client Initials (they decrypt) from one socket that never goes on, then
+ * waits until the server has handled them all: its answer to a version probe comes after them.
+ */
+async function sendAbandonedInitials(raw: Awaited<ReturnType<typeof rawSocket>>, server: QuicEndpoint, count: number) {
+  for (let i = 0; i < count; i++) {
+    const c = QuicConnection.connect({
+      serverName: 'quic.example',
+      alpn: [ALPN],
+      remoteAddress: server.address,
+      now: 0,
+      wallClock: () => 0,
+    });
+    await raw.send(c.pollTransmit(0)!.data, server.address.port);
+  }
+  await raw.send(VN_PROBE, server.address.port);
+  while ((await raw.next()).readUInt32BE(1) !== 0);
+}
+
 describe('QuicEndpoint under a flood of Initials', { timeout: 60_000 }, () => {
   it('refuses garbage Initials before any connection state; a real client still connects', async () => {
     const { ep: server } = await echoServer();
@@ -145,18 +164,7 @@ describe('QuicEndpoint under a flood of Initials', { timeout: 60_000 }, () => {
     const raw = await rawSocket();
     try {
       // 40 genuine client Initials (they decrypt) from a client that never goes on.
-      for (let i = 0; i < 40; i++) {
-        const c = QuicConnection.connect({
-          serverName: 'quic.example',
-          alpn: [ALPN],
-          remoteAddress: server.address,
-          now: 0,
-          wallClock: () => 0,
-        });
-        await raw.send(c.pollTransmit(0)!.data, server.address.port);
-      }
-      await raw.send(VN_PROBE, server.address.port);
-      while ((await raw.next()).readUInt32BE(1) !== 0);
+      await sendAbandonedInitials(raw, server, 40);
       assert.equal(server.connectionCount, 8, 'half-open connections up to the threshold');
       assert.equal(server.counters.retries, 32, 'a Retry for each Initial above it');
       // The real client answers the Retry and is let in (its address is now validated).
@@ -176,18 +184,7 @@ describe('QuicEndpoint: one source address', { timeout: 30_000 }, () => {
     const { ep: server } = await echoServer({ retryAbove: 100, maxHalfOpen: 200, maxHalfOpenPerAddress: 4 });
     const raw = await rawSocket();
     try {
-      for (let i = 0; i < 10; i++) {
-        const c = QuicConnection.connect({
-          serverName: 'quic.example',
-          alpn: [ALPN],
-          remoteAddress: server.address,
-          now: 0,
-          wallClock: () => 0,
-        });
-        await raw.send(c.pollTransmit(0)!.data, server.address.port);
-      }
-      await raw.send(VN_PROBE, server.address.port);
-      while ((await raw.next()).readUInt32BE(1) !== 0);
+      await sendAbandonedInitials(raw, server, 10);
       assert.equal(server.connectionCount, 4, 'half-open connections from one address up to its share');
       assert.equal(server.counters.retries, 6, 'a Retry for each Initial beyond it');
     } finally {
