@@ -170,6 +170,11 @@ export class ClientHandshake implements RoleMachine {
       { type: Ext.quic_transport_parameters, data: c.transportParameters },
     );
     if (this.cookie !== null) exts.push({ type: Ext.cookie, data: encodeCookie(this.cookie) });
+    // Sent on every handshake, not only when a ticket is offered. RFC 9846 §4.6.1: "If the
+    // client's hello contained a suitable "psk_key_exchange_modes" extension, the server MAY send
+    // a NewSessionTicket message"; §4.2.9: the modes also restrict "those [PSKs] which the server
+    // might supply via NewSessionTicket". Without it rustls never gives us a first ticket.
+    exts.push({ type: Ext.psk_key_exchange_modes, data: Uint8Array.of(1, PSK_DHE_KE) });
     const offer = this.pskOffer;
     if (offer === null) {
       const ch = encodeClientHello(this.clientRandom, this.suites, exts);
@@ -177,7 +182,6 @@ export class ClientHandshake implements RoleMachine {
       this.io.send('initial', ch);
       return;
     }
-    exts.push({ type: Ext.psk_key_exchange_modes, data: Uint8Array.of(1, PSK_DHE_KE) });
     // §4.2.11: "The "pre_shared_key" extension MUST be the last extension in the ClientHello".
     const age = ticketAgeMs(offer.ticket, this.now()) ?? 0;
     const identity = {
