@@ -3,7 +3,15 @@
  * bidirectional QUIC stream). The XMPP stream machine above it cannot tell it from TCP or TLS.
  *
  * The stream's FIN is the orderly end (our `end()` sends it, the peer's arrives as `onClose(null)`);
- * RESET_STREAM from the peer, or the QUIC connection closing before the peer's FIN, is an error.
+ * RESET_STREAM or STOP_SENDING from the peer, or the QUIC connection closing before the peer's FIN,
+ * is an error.
+ *
+ * Whatever ends the XMPP stream abruptly also ends the QUIC stream in both directions, because a
+ * stream the peer still counts as open keeps its stream credit: RFC 9000 §4.6 "endpoints ... SHOULD
+ * send MAX_STREAMS frames ... as streams are closed", and a half we never finish never closes. So a
+ * peer's RESET_STREAM is answered with our RESET_STREAM (unless our FIN went first), a peer's
+ * STOP_SENDING with STOP_SENDING for its half (the RESET_STREAM for ours the stream manager sends,
+ * §3.5), and `destroy()` sends both.
  */
 import type { ByteTransport, TransportHandlers } from './byteTransport.ts';
 import { TransportError } from './transportError.ts';
@@ -40,11 +48,27 @@ export class QuicStreamTransport implements ByteTransport {
       else this.#pending.push(new Uint8Array(chunk));
     });
     stream.on('end', () => this.#close(null));
-    stream.on('reset', (code: number) =>
+    stream.on('reset', (code: number) => {
+      // RFC 9000 §3.2: the peer's half is done ("Reset Recvd"); ours must end too for the stream
+      // to close. The XMPP stream is over, so there is nothing left to say: RESET_STREAM.
+      if (!this.#localEnded) this.stream.reset(RESET_CODE);
       this.#close(
         new TransportError('quic-stream-reset', `The server reset the QUIC stream (application error ${code}).`),
-      ),
-    );
+      );
+    });
+    stream.on('stop-sending', (code: number) => {
+      // RFC 9000 §3.5: "An endpoint that receives a STOP_SENDING frame MUST send a RESET_STREAM
+      // frame if the stream is in the "Ready" or "Send" state" (the stream manager has queued it).
+      // Whatever we write from now on would vanish, so the XMPP stream is over: the peer's half is
+      // not wanted either.
+      if (!this.stream.ended) this.stream.stopSending(RESET_CODE);
+      this.#close(
+        new TransportError(
+          'quic-stream-stopped',
+          `The server stopped reading the QUIC stream (application error ${code}); what Quiver sends on it is lost.`,
+        ),
+      );
+    });
     stream.on('close', (info: CloseInfo) => {
       // A connection close after both FINs is nothing to report; before the peer's FIN it is.
       if (info.local && info.app && info.code === 0) this.#close(null);

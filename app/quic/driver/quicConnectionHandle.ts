@@ -87,6 +87,7 @@ export class QuicStreamHandle extends EventEmitter {
  * Events: 'peer-certificate' (chain; client: call `acceptPeer()` or `rejectPeer()`), 'stream'
  * (QuicStreamHandle opened by the peer), 'session-ticket', 'path-validated', 'migrated',
  * 'path-mtu' ({ size, searching }: the datagram size in use, and whether discovery goes on),
+ * 'streams-available' (bidi: boolean; the peer raised MAX_STREAMS, `openStream` may succeed again),
  * 'closed' (CloseInfo).
  */
 export class QuicConnectionHandle extends EventEmitter {
@@ -184,6 +185,9 @@ export class QuicConnectionHandle extends EventEmitter {
         break;
       case 'stream-stop-sending':
         this.streams.get(e.id)?.emit('stop-sending', e.code);
+        break;
+      case 'streams-available':
+        this.emit('streams-available', e.bidi);
         break;
       case 'path-validated':
         this.emit('path-validated', e.remote);

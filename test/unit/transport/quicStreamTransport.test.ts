@@ -1,6 +1,7 @@
 /**
  * `QuicStreamTransport` over two of our own `QuicEndpoint`s on loopback: bytes both ways, the
- * orderly end (FIN), and a peer's RESET_STREAM reaching `onClose` as an error.
+ * orderly end (FIN), a peer's RESET_STREAM and STOP_SENDING reaching `onClose` as errors, and
+ * both halves of the stream closed afterwards so the server returns its stream credit.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -8,6 +9,7 @@ import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
 import { QuicStreamTransport } from '../../../app/transport/quicStreamTransport.ts';
 import { TransportError } from '../../../app/transport/transportError.ts';
+import type { TransportParameters } from '../../../app/quic/transportParameters.ts';
 import { testCertificate } from '../../support/quicPair.ts';
 
 const ALPN = 'xmpp-client';
@@ -22,13 +24,14 @@ interface Setup {
   serverStream: Promise<QuicStreamTransport>;
 }
 
-async function setup(): Promise<Setup> {
+async function setup(transportParams: Partial<TransportParameters> = {}): Promise<Setup> {
   const server = await QuicEndpoint.bind();
   let gotStream!: (s: QuicStreamTransport) => void;
   const serverStream = new Promise<QuicStreamTransport>((res) => (gotStream = res));
   server.listen({
     alpn: [ALPN],
     ...testCertificate(),
+    transportParams,
     onConnection: (c) => c.on('stream', (s: QuicStreamHandle) => gotStream(new QuicStreamTransport(s, 'quic server'))),
   });
   const client = await QuicEndpoint.bind();
@@ -112,6 +115,98 @@ describe('QuicStreamTransport', { timeout: 20_000 }, () => {
       const { error } = await clientDone;
       assert.ok(error instanceof TransportError);
       assert.equal(error.code, 'quic-connection-closed');
+    } finally {
+      await teardown(s);
+    }
+  });
+});
+
+/**
+ * Resolves with the first `event` argument `emitter` emits, or rejects after `ms` naming what never
+ * came (a test that awaits it fails; one that ended before does not leave an unhandled rejection).
+ */
+function next<T>(emitter: QuicStreamHandle | QuicConnectionHandle, event: string, ms = 5000): Promise<T> {
+  const waiting = new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, on);
+      reject(new Error(`no '${event}' within ${ms} ms`));
+    }, ms);
+    const on = (value: T): void => {
+      clearTimeout(timer);
+      resolve(value);
+    };
+    emitter.once(event, on);
+  });
+  waiting.catch(() => undefined);
+  return waiting;
+}
+
+describe('QuicStreamTransport: closing both halves', { timeout: 20_000 }, () => {
+  it('answers a peer RESET_STREAM with its own, so the stream closes and its credit comes back', async () => {
+    // One stream at a time: the second opens only once the server has collected the first.
+    const s = await setup({ initialMaxStreamsBidi: 1 });
+    try {
+      const clientT = new QuicStreamTransport(s.conn.openStream(true)!, 'quic test');
+      const clientDone = collect(clientT);
+      clientT.write(bytes('<stream:stream>'));
+      const serverT = await s.serverStream;
+      serverT.setHandlers({ onData: () => undefined, onClose: () => undefined });
+      const resetBack = next<number>(serverT.stream, 'reset');
+      assert.equal(s.conn.openStream(true), null, 'the server allows one stream');
+      const credit = next<boolean>(s.conn, 'streams-available');
+      serverT.stream.reset(7);
+      assert.equal((await clientDone).error?.constructor, TransportError);
+      // RFC 9000 §3.2: the server's receiving half ends only with our FIN or RESET_STREAM.
+      assert.equal(await resetBack, 0);
+      // RFC 9000 §4.6: the closed stream's credit comes back as MAX_STREAMS.
+      await credit;
+      assert.notEqual(s.conn.openStream(true), null);
+    } finally {
+      await teardown(s);
+    }
+  });
+
+  it('reports STOP_SENDING as an error and answers it with RESET_STREAM (RFC 9000 §3.5)', async () => {
+    const s = await setup({ initialMaxStreamsBidi: 1 });
+    try {
+      const clientT = new QuicStreamTransport(s.conn.openStream(true)!, 'quic test');
+      const clientDone = collect(clientT);
+      clientT.write(bytes('<stream:stream>'));
+      const serverT = await s.serverStream;
+      serverT.setHandlers({ onData: () => undefined, onClose: () => undefined });
+      const resetBack = next<number>(serverT.stream, 'reset');
+      const stopBack = next<number>(serverT.stream, 'stop-sending');
+      const credit = next<boolean>(s.conn, 'streams-available');
+      serverT.stream.stopSending(5);
+      const { error } = await clientDone;
+      assert.ok(error instanceof TransportError);
+      assert.equal(error.code, 'quic-stream-stopped');
+      assert.match(error.message, /stopped reading the QUIC stream \(application error 5\)/);
+      // Later writes are refused quietly: the transport is closed and said so.
+      clientT.write(bytes('<presence/>'));
+      assert.equal(await resetBack, 5);
+      // Our receiving half is not wanted either: the server is asked to stop, and the stream closes.
+      assert.equal(await stopBack, 0);
+      await credit;
+      assert.notEqual(s.conn.openStream(true), null);
+    } finally {
+      await teardown(s);
+    }
+  });
+
+  it('destroy() closes both halves and the credit comes back', async () => {
+    const s = await setup({ initialMaxStreamsBidi: 1 });
+    try {
+      const clientT = new QuicStreamTransport(s.conn.openStream(true)!, 'quic test');
+      collect(clientT).catch(() => undefined);
+      clientT.write(bytes('<stream:stream>'));
+      const serverT = await s.serverStream;
+      // The server answers our STOP_SENDING with RESET_STREAM by itself (the stream manager does).
+      serverT.setHandlers({ onData: () => undefined, onClose: () => undefined });
+      const credit = next<boolean>(s.conn, 'streams-available');
+      clientT.destroy();
+      await credit;
+      assert.notEqual(s.conn.openStream(true), null);
     } finally {
       await teardown(s);
     }
