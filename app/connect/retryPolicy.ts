@@ -59,6 +59,7 @@ export type TransportCode =
   | 'tls-timeout'
   | 'transport-error'
   | 'quic-stream-reset'
+  | 'quic-stream-stopped'
   | 'quic-connection-closed';
 
 /** The verifier's refusals (`Verdict.error.code`, app/security). */
