@@ -7,6 +7,15 @@
  * Verification stays with the caller (the connector's one verifier): for a new connection the
  * caller's `verify` decides `acceptPeer()` / `rejectPeer()`; a caller joining a connection that is
  * already up gets the same chain to verify for its own domain and record before a stream is opened.
+ *
+ * Stream limit policy: when the server's MAX_STREAMS is reached, `acquire` waits on the same
+ * connection for credit (the server raises the limit as streams close; our STREAMS_BLOCKED frame
+ * tells it we wait, RFC 9000 §4.6) until the caller's `timeoutMs` or `signal`, then fails with
+ * `quic-streams-exhausted`. It never opens a second connection to the same target by itself: that
+ * is the connector's fallback ("a connection of its own, then TCP", with the reason recorded).
+ *
+ * One stream's failure is that account's alone: a reset or stopped stream closes its transport and
+ * both halves of the QUIC stream (`QuicStreamTransport`), never the connection under the others.
  */
 import { isIP } from 'node:net';
 import { QuicEndpoint } from '../quic/driver/quicEndpoint.ts';
@@ -26,7 +35,10 @@ export interface QuicTarget {
 }
 
 export interface QuicAcquireOptions {
-  /** Handshake timeout for a new connection. */
+  /**
+   * Handshake timeout for a new connection, and how long to wait for stream credit when the
+   * server's stream limit is reached.
+   */
   timeoutMs: number;
   signal?: AbortSignal;
   /**
@@ -100,13 +112,12 @@ export class QuicSessions {
       this.#release(entry);
       throw error;
     }
-    const stream = entry.handle.openStream(true);
-    if (!stream) {
+    let stream: QuicStreamHandle;
+    try {
+      stream = await this.#openStream(entry.handle, target, options);
+    } catch (error) {
       this.#release(entry);
-      throw new ConnectError(
-        'quic-streams-exhausted',
-        `${target.sni} allows no more QUIC streams on this connection; try again later.`,
-      );
+      throw error;
     }
     return { transport: this.#wrap(entry, stream, target), chain, tlsFacts: entry.handle.connection.tlsFacts, shared };
   }
@@ -123,6 +134,45 @@ export class QuicSessions {
     const endpoints = [...this.#endpoints.values()];
     this.#endpoints.clear();
     for (const ep of endpoints) await (await ep).close();
+  }
+
+  /**
+   * Opens a bidirectional stream, waiting for the server's MAX_STREAMS while its limit is reached
+   * (see the class comment). Each pass waits for an event (credit, the connection closing, the
+   * deadline), so the loop ends with the deadline at the latest.
+   */
+  async #openStream(
+    handle: QuicConnectionHandle,
+    target: QuicTarget,
+    options: QuicAcquireOptions,
+  ): Promise<QuicStreamHandle> {
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const deadline = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const reason = (): ConnectError =>
+      options.signal?.aborted
+        ? abortError()
+        : new ConnectError(
+            'quic-streams-exhausted',
+            `${target.sni} allowed no further QUIC stream on the shared connection within ${Math.round(options.timeoutMs / 1000)} s (its stream limit is reached); Quiver can give this account a connection of its own or use TCP.`,
+          );
+    for (;;) {
+      if (handle.closeInfo)
+        throw new ConnectError(
+          'quic-closed',
+          `The QUIC connection to ${target.sni} closed while this account waited for a stream (${handle.closeInfo.codeName}); Quiver will connect again.`,
+        );
+      // RFC 9000 §4.6: "A sender SHOULD send a STREAMS_BLOCKED frame ... when it wishes to open a
+      // stream but is unable to do so due to the maximum stream limit set by its peer": a refused
+      // `openStream` queues it.
+      const stream = handle.openStream(true);
+      if (stream) return stream;
+      const waiting = streamCreditOrClose(handle);
+      try {
+        await beforeDeadline(waiting.promise, deadline, { reason });
+      } finally {
+        waiting.cancel();
+      }
+    }
   }
 
   #wrap(entry: PoolEntry, stream: QuicStreamHandle, target: QuicTarget): QuicStreamTransport {
@@ -211,4 +261,25 @@ export class QuicSessions {
     });
     return entry;
   }
+}
+
+/** Resolves when the server raises its bidirectional stream limit or the connection closes. */
+function streamCreditOrClose(handle: QuicConnectionHandle): { promise: Promise<void>; cancel: () => void } {
+  let cancel = (): void => undefined;
+  const promise = new Promise<void>((resolve) => {
+    const onCredit = (bidi: boolean): void => {
+      if (bidi) settle();
+    };
+    const settle = (): void => {
+      cancel();
+      resolve();
+    };
+    cancel = () => {
+      handle.off('streams-available', onCredit);
+      handle.off('closed', settle);
+    };
+    handle.on('streams-available', onCredit);
+    handle.on('closed', settle);
+  });
+  return { promise, cancel };
 }

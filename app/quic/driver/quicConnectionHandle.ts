@@ -133,9 +133,17 @@ export class QuicConnectionHandle extends EventEmitter {
     });
   }
 
+  /**
+   * Opens a stream, or returns null when the peer's stream limit is reached (wait for
+   * 'streams-available'; the STREAMS_BLOCKED frame that tells the peer goes out now) or the
+   * connection is closed.
+   */
   openStream(bidi = true): QuicStreamHandle | null {
     const id = this.connection.openStream(bidi);
-    if (id === null) return null;
+    if (id === null) {
+      this.kick();
+      return null;
+    }
     const s = new QuicStreamHandle(this, id);
     this.streams.set(id, s);
     return s;

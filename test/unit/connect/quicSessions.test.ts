@@ -10,31 +10,70 @@ import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/d
 import { QuicSessions, type QuicTarget } from '../../../app/connect/quicSessions.ts';
 import { ConnectError } from '../../../app/connect/connectError.ts';
 import type { QuicStreamTransport } from '../../../app/transport/quicStreamTransport.ts';
+import type { TransportParameters } from '../../../app/quic/transportParameters.ts';
 import { testCertificate } from '../../support/quicPair.ts';
 
 const ALPN = 'xmpp-client';
 
-/** A server that ends each stream when the client ends it. */
-async function server(): Promise<{ ep: QuicEndpoint; conns: QuicConnectionHandle[] }> {
+/**
+ * A server that echoes what each stream carries and ends each stream when the client ends it.
+ * `streams` are the server's sides, in the order they opened.
+ */
+async function server(
+  transportParams: Partial<TransportParameters> = {},
+): Promise<{ ep: QuicEndpoint; conns: QuicConnectionHandle[]; streams: QuicStreamHandle[] }> {
   const ep = await QuicEndpoint.bind();
   const conns: QuicConnectionHandle[] = [];
+  const streams: QuicStreamHandle[] = [];
   ep.listen({
     alpn: [ALPN],
     ...testCertificate(),
+    transportParams,
     onConnection: (c) => {
       conns.push(c);
       c.on('stream', (s: QuicStreamHandle) => {
-        s.on('data', () => undefined);
+        streams.push(s);
+        s.on('data', (chunk: Uint8Array) => s.write(chunk));
         s.on('end', () => s.end());
       });
     },
   });
-  return { ep, conns };
+  return { ep, conns, streams };
 }
 
 function closedOf(t: QuicStreamTransport): Promise<Error | null> {
   return new Promise((resolve) => t.setHandlers({ onData: () => undefined, onClose: resolve }));
 }
+
+/** An account's side for echo tests: `send` writes and resolves with the echo of exactly that text. */
+function echoing(t: QuicStreamTransport): { send(text: string): Promise<string>; closed: Promise<Error | null> } {
+  let received = '';
+  let want: { text: string; resolve: (s: string) => void } | null = null;
+  const decoder = new TextDecoder();
+  const closed = new Promise<Error | null>((resolve) =>
+    t.setHandlers({
+      onData: (chunk) => {
+        received += decoder.decode(chunk);
+        if (want && received.endsWith(want.text)) {
+          want.resolve(received);
+          want = null;
+        }
+      },
+      onClose: resolve,
+    }),
+  );
+  return {
+    closed,
+    send: (text) =>
+      new Promise((resolve) => {
+        received = '';
+        want = { text, resolve };
+        t.write(new TextEncoder().encode(text));
+      }),
+  };
+}
+
+const verifyAll = async (): Promise<boolean> => true;
 
 describe('QuicSessions', { timeout: 20_000 }, () => {
   it('shares one connection between two streams and closes it after the last one', async () => {
@@ -86,6 +125,85 @@ describe('QuicSessions', { timeout: 20_000 }, () => {
         (e: unknown) => e instanceof ConnectError && e.code === 'untrusted',
       );
       assert.equal(pool.stats().streams, 0);
+    } finally {
+      await pool.close();
+      await ep.close();
+    }
+  });
+});
+
+describe('QuicSessions: streams on a shared connection', { timeout: 20_000 }, () => {
+  it('waits for stream credit when the server allows no further stream, then opens on the same connection', async () => {
+    const { ep, conns } = await server({ initialMaxStreamsBidi: 1 });
+    const pool = new QuicSessions();
+    try {
+      const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'gamma.test', alpn: ALPN };
+      const a = await pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
+      let bSettled = false;
+      const b = pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
+      void b.finally(() => (bSettled = true)).catch(() => undefined);
+      // The second account waits (it is not failed with quic-streams-exhausted at once) ...
+      const aEcho = echoing(a.transport);
+      assert.equal(await aEcho.send('<presence/>'), '<presence/>');
+      assert.equal(bSettled, false);
+      // ... until the first stream closes and the server returns its credit (MAX_STREAMS).
+      a.transport.end();
+      assert.equal(await aEcho.closed, null);
+      const lease = await b;
+      assert.equal(lease.shared, true);
+      assert.equal(conns.length, 1);
+      assert.equal(await echoing(lease.transport).send('<iq/>'), '<iq/>');
+      assert.deepEqual(pool.stats(), { endpoints: 1, connections: 1, streams: 1 });
+    } finally {
+      await pool.close();
+      await ep.close();
+    }
+  });
+
+  it('fails with quic-streams-exhausted when no credit comes within the timeout, and the others carry on', async () => {
+    const { ep } = await server({ initialMaxStreamsBidi: 1 });
+    const pool = new QuicSessions();
+    try {
+      const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'gamma.test', alpn: ALPN };
+      const a = await pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
+      await assert.rejects(
+        pool.acquire(target, { timeoutMs: 300, verify: verifyAll }),
+        (e: unknown) =>
+          e instanceof ConnectError && e.code === 'quic-streams-exhausted' && /no further QUIC stream/.test(e.message),
+      );
+      const controller = new AbortController();
+      const c = pool.acquire(target, { timeoutMs: 5000, verify: verifyAll, signal: controller.signal });
+      controller.abort();
+      await assert.rejects(c, (e: unknown) => e instanceof ConnectError && e.code === 'aborted');
+      assert.equal(await echoing(a.transport).send('<presence/>'), '<presence/>');
+      assert.deepEqual(pool.stats(), { endpoints: 1, connections: 1, streams: 1 });
+    } finally {
+      await pool.close();
+      await ep.close();
+    }
+  });
+
+  it("keeps an account exchanging bytes when another account's stream is reset", async () => {
+    const { ep, streams } = await server();
+    const pool = new QuicSessions();
+    try {
+      const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'gamma.test', alpn: ALPN };
+      const a = await pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
+      const b = await pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
+      const aEcho = echoing(a.transport);
+      const bEcho = echoing(b.transport);
+      assert.equal(await aEcho.send('<a/>'), '<a/>');
+      assert.equal(await bEcho.send('<b/>'), '<b/>');
+      const serverB = streams.find((s) => s.id === b.transport.stream.id)!;
+      serverB.reset(9);
+      const bError = await bEcho.closed;
+      assert.ok(bError instanceof Error && /reset the QUIC stream/.test(bError.message));
+      for (let i = 0; i < 5; i++) assert.equal(await aEcho.send(`<a n="${i}"/>`), `<a n="${i}"/>`);
+      assert.deepEqual(pool.stats(), { endpoints: 1, connections: 1, streams: 1 });
+      // The reset stream's credit is back: a third account opens on the same connection.
+      const c = await pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
+      assert.equal(c.shared, true);
+      assert.equal(await echoing(c.transport).send('<c/>'), '<c/>');
     } finally {
       await pool.close();
       await ep.close();
