@@ -48,9 +48,25 @@ export interface QuicAcquireOptions {
   verify(chain: Uint8Array[]): Promise<boolean>;
 }
 
+/**
+ * How long a session that carries streams may be quiet before it sends a PING: below half the
+ * negotiated idle timeout, so a lost PING is repaired before the timeout, and no more than 25 s,
+ * which NATs need to keep a UDP binding (RFC 9000 §10.1.2: "An endpoint that sends packets close to
+ * the effective timeout risks having them be discarded"; RFC 4787 REQ-5 allows bindings of 2 min,
+ * many NATs keep them only 30 s). One third of the idle timeout leaves room for two tries.
+ */
+export function keepAliveInterval(idleTimeoutMs: number): number {
+  return idleTimeoutMs > 0 ? Math.min(NAT_KEEP_ALIVE_MS, Math.floor(idleTimeoutMs / 3)) : NAT_KEEP_ALIVE_MS;
+}
+
+/** The longest quiet a NAT binding is expected to survive, with margin (about 30 s on common NATs). */
+const NAT_KEEP_ALIVE_MS = 25_000;
+
 /** One account's stream on a (possibly shared) QUIC connection. */
 export interface QuicLease {
   transport: QuicStreamTransport;
+  /** The QUIC connection the stream rides on: the same object for every account sharing it. */
+  connection: QuicConnectionHandle;
   chain: Uint8Array[];
   tlsFacts: TlsFacts | null;
   /** True when this stream joined a connection that was already established. */
@@ -70,6 +86,8 @@ interface PoolEntry {
   ready: Promise<Uint8Array[]>;
   /** Streams open plus callers between acquire and stream open. */
   users: number;
+  /** Streams open: while there are any, the connection sends keep-alive PINGs. */
+  streams: number;
 }
 
 export class QuicSessions {
@@ -119,7 +137,13 @@ export class QuicSessions {
       this.#release(entry);
       throw error;
     }
-    return { transport: this.#wrap(entry, stream, target), chain, tlsFacts: entry.handle.connection.tlsFacts, shared };
+    return {
+      transport: this.#wrap(entry, stream, target),
+      connection: entry.handle,
+      chain,
+      tlsFacts: entry.handle.connection.tlsFacts,
+      shared,
+    };
   }
 
   stats(): QuicPoolStats {
@@ -177,10 +201,26 @@ export class QuicSessions {
 
   #wrap(entry: PoolEntry, stream: QuicStreamHandle, target: QuicTarget): QuicStreamTransport {
     this.#streams++;
+    entry.streams++;
+    this.#keepAlive(entry);
     return new QuicStreamTransport(stream, `quic ${target.address}:${target.port} stream ${stream.id}`, () => {
       this.#streams--;
+      entry.streams--;
+      this.#keepAlive(entry);
       this.#release(entry);
     });
+  }
+
+  /**
+   * One keep-alive per session, not per account, and only while it carries streams: an idle
+   * session with accounts must outlive the idle timeout (issue 11: a server advertising 10 s
+   * dropped every account), one without them must not wake a laptop on battery. Called once the
+   * handshake is complete, so the peer's max_idle_timeout is known.
+   */
+  #keepAlive(entry: PoolEntry): void {
+    const handle = entry.handle;
+    if (handle.closeInfo) return;
+    handle.setKeepAliveInterval(entry.streams > 0 ? keepAliveInterval(handle.connection.idleTimeout) : 0);
   }
 
   #release(entry: PoolEntry): void {
@@ -254,7 +294,7 @@ export class QuicSessions {
     });
     // Failures reach the caller through `acquire`; a later joiner would see the rejection too.
     ready.catch(() => undefined);
-    const entry: PoolEntry = { key, handle, ready, users: 0 };
+    const entry: PoolEntry = { key, handle, ready, users: 0, streams: 0 };
     this.#entries.set(key, entry);
     void handle.closed.then(() => {
       if (this.#entries.get(key) === entry) this.#entries.delete(key);

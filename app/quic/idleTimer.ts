@@ -20,7 +20,7 @@ export interface IdleTimerOptions {
 
 export class IdleTimer {
   private readonly localTimeout: number;
-  private readonly keepAliveInterval: number;
+  private keepAliveInterval: number;
   private lastActivity: number;
   private lastAckElicitingSent = -Infinity;
   private ackElicitingSinceReceive = false;
@@ -41,6 +41,16 @@ export class IdleTimer {
   get keepAliveDeadline(): number {
     if (!this.keepAliveInterval) return Infinity;
     return Math.max(this.lastActivity, this.lastAckElicitingSent) + this.keepAliveInterval;
+  }
+
+  /** The keep-alive interval in ms (0: none). */
+  get keepAlive(): number {
+    return this.keepAliveInterval;
+  }
+
+  /** Turns the keep-alive on (`interval` ms of quiet before a PING) or off (0). */
+  setKeepAlive(interval: number): void {
+    this.keepAliveInterval = interval;
   }
 
   /** Starts the timer (the connection was just created) or restarts it. */

@@ -325,6 +325,30 @@ export class QuicConnection {
     return this.cids.localIds;
   }
 
+  /**
+   * The idle timeout in ms: RFC 9000 §10.1 "each endpoint advertises a max_idle_timeout, but the
+   * effective value at an endpoint is computed as the minimum of the two advertised values" (a side
+   * that sends 0 sets none). 0 when neither side set one; our own value until the peer's is known.
+   */
+  get idleTimeout(): number {
+    const local = this.localTp.maxIdleTimeout;
+    const peer = this.peerTp?.maxIdleTimeout ?? 0;
+    return local && peer ? Math.min(local, peer) : local || peer;
+  }
+
+  /** Milliseconds of quiet after which the connection sends a PING (RFC 9000 §10.1.2); 0: never. */
+  get keepAliveInterval(): number {
+    return this.idle.keepAlive;
+  }
+
+  /**
+   * Turns the keep-alive on or off (0). The driver must re-arm its timer afterwards
+   * (`pollTimeout`): the next PING is due `interval` ms after the last activity.
+   */
+  setKeepAliveInterval(interval: number): void {
+    this.idle.setKeepAlive(interval);
+  }
+
   /** The peer's transport parameters once known. */
   get peerTransportParameters(): TransportParameters | null {
     return this.peerTp;

@@ -149,6 +149,14 @@ export class QuicConnectionHandle extends EventEmitter {
     return s;
   }
 
+  /** Turns the connection's keep-alive PING on (`interval` ms of quiet) or off (0). */
+  setKeepAliveInterval(interval: number): void {
+    if (interval === this.connection.keepAliveInterval) return;
+    this.connection.setKeepAliveInterval(interval);
+    // The endpoint re-arms its timer when it services the connection.
+    this.kick();
+  }
+
   acceptPeer(): void {
     this.connection.acceptPeer();
     this.kick();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
-import { QuicSessions, type QuicTarget } from '../../../app/connect/quicSessions.ts';
+import { keepAliveInterval, QuicSessions, type QuicTarget } from '../../../app/connect/quicSessions.ts';
 import { ConnectError } from '../../../app/connect/connectError.ts';
 import type { QuicStreamTransport } from '../../../app/transport/quicStreamTransport.ts';
 import type { TransportParameters } from '../../../app/quic/transportParameters.ts';
@@ -204,6 +204,46 @@ describe('QuicSessions: streams on a shared connection', { timeout: 20_000 }, ()
       const c = await pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
       assert.equal(c.shared, true);
       assert.equal(await echoing(c.transport).send('<c/>'), '<c/>');
+    } finally {
+      await pool.close();
+      await ep.close();
+    }
+  });
+});
+
+describe('QuicSessions: keep-alive', { timeout: 20_000 }, () => {
+  it('picks one interval below half the idle timeout and below 25 s (NAT bindings)', () => {
+    assert.equal(keepAliveInterval(10_000), 3333);
+    assert.equal(keepAliveInterval(30_000), 10_000);
+    assert.equal(keepAliveInterval(120_000), 25_000);
+    // Neither side set an idle timeout: only the NAT's binding matters.
+    assert.equal(keepAliveInterval(0), 25_000);
+    for (const idle of [600, 10_000, 49_999, 50_000, 60_000, 600_000]) {
+      const interval = keepAliveInterval(idle);
+      assert.ok(interval < idle / 2 && interval <= 25_000, `${interval} ms for an idle timeout of ${idle} ms`);
+    }
+  });
+
+  it('keeps a session that carries streams alive past the negotiated idle timeout, and only then', async () => {
+    // The server advertises a short idle timeout (RFC 9000 §10.1: the smaller one applies).
+    const idleMs = 600;
+    const { ep, conns } = await server({ maxIdleTimeout: idleMs });
+    const pool = new QuicSessions();
+    try {
+      const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'gamma.test', alpn: ALPN };
+      const a = await pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
+      const connection = a.connection.connection;
+      assert.equal(connection.idleTimeout, idleMs);
+      assert.equal(connection.keepAliveInterval, keepAliveInterval(idleMs));
+      const aEcho = echoing(a.transport);
+      // Three idle timeouts of silence from both applications: only the pool's PINGs keep it up.
+      const quiet = new Promise<'quiet'>((resolve) => setTimeout(() => resolve('quiet'), 3 * idleMs));
+      assert.equal(await Promise.race([quiet, aEcho.closed, conns[0]!.closed]), 'quiet');
+      assert.equal(await aEcho.send('<presence/>'), '<presence/>');
+      // The last stream gone, the session carries nothing: no keep-alive (and the pool closes it).
+      a.transport.end();
+      assert.equal(await aEcho.closed, null);
+      assert.equal(connection.keepAliveInterval, 0);
     } finally {
       await pool.close();
       await ep.close();
