@@ -1,0 +1,284 @@
+/**
+ * `QuicGateway` on loopback: a TCP backend that records its connections, the gateway in front, and
+ * our own QUIC client. Each stream is one backend connection; whatever ends one side ends the
+ * other (stream reset, connection close, idle timeout, backend close or failure); the limits hold;
+ * one record per connection event.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { QuicGateway, type GatewayLimits } from '../../../app/gateway/quicGateway.ts';
+import { formatGatewayRecord, type GatewayLogRecord } from '../../../app/gateway/gatewayLog.ts';
+import { GATEWAY_BACKEND_ERROR, GATEWAY_CANCELLED } from '../../../app/gateway/streamBridge.ts';
+import { testCertificate } from '../../support/quicPair.ts';
+import { Backend, openStream, quicClient, within } from './gatewayHarness.ts';
+
+const BOUND = 5_000;
+
+interface Setup {
+  backend: Backend;
+  gateway: QuicGateway;
+  records: GatewayLogRecord[];
+  /** Resolves with the next record of `type` (the records are also kept in `records`). */
+  nextRecord(type: GatewayLogRecord['type']): Promise<GatewayLogRecord>;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await within(Promise.resolve(c()), BOUND, 'cleanup');
+});
+
+async function setup(
+  limits: Partial<GatewayLimits> = {},
+  backendOpts: { echo?: boolean; port?: number } = {},
+): Promise<Setup> {
+  const backend = await Backend.start(backendOpts);
+  cleanups.push(() => backend.close());
+  const records: GatewayLogRecord[] = [];
+  const waiting: Array<{ type: string; resolve: (r: GatewayLogRecord) => void }> = [];
+  let seen = 0;
+  const gateway = await QuicGateway.start({
+    listen: { address: '127.0.0.1', port: 0 },
+    forward: { host: '127.0.0.1', port: backendOpts.port ?? backend.port },
+    ...testCertificate(),
+    limits,
+    log: (r) => {
+      records.push(r);
+      const w = waiting.find((x) => x.type === r.type);
+      if (w) {
+        waiting.splice(waiting.indexOf(w), 1);
+        seen = records.length;
+        w.resolve(r);
+      }
+    },
+  });
+  cleanups.push(() => gateway.close());
+  const nextRecord = (type: GatewayLogRecord['type']): Promise<GatewayLogRecord> => {
+    const r = records.slice(seen).find((x) => x.type === type);
+    if (r) {
+      seen = records.indexOf(r) + 1;
+      return Promise.resolve(r);
+    }
+    return within(new Promise((resolve) => waiting.push({ type, resolve })), BOUND, `a ${type} record`);
+  };
+  return { backend, gateway, records, nextRecord };
+}
+
+async function client(port: number): Promise<Awaited<ReturnType<typeof quicClient>>> {
+  const c = await quicClient(port);
+  cleanups.push(() => c.ep.abort());
+  await within(c.conn.established, BOUND, 'handshake');
+  return c;
+}
+
+describe('QuicGateway', () => {
+  it('joins each stream to its own backend connection; bytes round-trip on two streams', async () => {
+    const { backend, gateway, nextRecord } = await setup();
+    const { ep, conn } = await client(gateway.address.port);
+    const a = openStream(conn);
+    const b = openStream(conn);
+    a.write('<stream a>');
+    b.write('<stream b>');
+    await within(Promise.all([a.receivedText('echo:<stream a>'), b.receivedText('echo:<stream b>')]), BOUND, 'echoes');
+    assert.equal(backend.connections.length, 2);
+    assert.deepEqual(backend.connections.map((c) => c.received).sort(), ['<stream a>', '<stream b>']);
+    const open = await nextRecord('open');
+    assert.deepEqual(
+      { type: open.type, remote: open.remote, sni: open.sni, alpn: open.alpn },
+      { type: 'open', remote: `127.0.0.1:${ep.address.port}`, sni: 'quic.example', alpn: 'xmpp-client' },
+    );
+  });
+
+  it("a client's stream reset closes only that stream's backend connection", async () => {
+    const { backend, gateway } = await setup();
+    const { conn } = await client(gateway.address.port);
+    const a = openStream(conn);
+    a.write('a');
+    const backendA = await within(backend.next(), BOUND, 'backend connection a');
+    const b = openStream(conn);
+    b.write('b');
+    const backendB = await within(backend.next(), BOUND, 'backend connection b');
+    await within(Promise.all([a.receivedText('echo:a'), b.receivedText('echo:b')]), BOUND, 'echoes');
+
+    a.stream.reset(7);
+    await within(backendA.closed, BOUND, 'backend a closed');
+    // The gateway ends its own sending half too, so the stream closes and its credit returns.
+    assert.equal(await within(a.reset, BOUND, 'reset of stream a'), GATEWAY_CANCELLED);
+    assert.equal(backendB.isClosed, false);
+    b.write('still here');
+    await within(b.receivedText('echo:still here'), BOUND, 'stream b after a was reset');
+    assert.equal(backendB.isClosed, false);
+  });
+
+  it("the client's connection close closes every backend connection of it, and the close record counts them", async () => {
+    const { backend, gateway, nextRecord } = await setup();
+    const { conn } = await client(gateway.address.port);
+    const a = openStream(conn);
+    const b = openStream(conn);
+    a.write('12345');
+    b.write('123');
+    await within(Promise.all([a.receivedText('echo:12345'), b.receivedText('echo:123')]), BOUND, 'echoes');
+    conn.close(0, 'bye');
+    const closedAt = await within(
+      Promise.all(backend.connections.map((c) => c.closed)),
+      BOUND,
+      'backend connections closed',
+    );
+    assert.equal(closedAt.length, 2);
+    const close = await nextRecord('close');
+    assert.equal(close.type, 'close');
+    if (close.type !== 'close') return;
+    assert.equal(close.streams, 2);
+    assert.equal(close.bytesUp, 8);
+    assert.equal(close.bytesDown, 8 + 2 * 'echo:'.length);
+    assert.match(close.reason, /^client: application 0 \(bye\)$/);
+    assert.equal(close.sni, 'quic.example');
+    assert.equal(gateway.connectionCount, 0);
+  });
+
+  it('a QUIC connection that dies silently closes its idle backend connections at the idle timeout', async () => {
+    const IDLE = 400;
+    const { backend, gateway, nextRecord } = await setup({ idleTimeoutMs: IDLE });
+    const { ep, conn } = await client(gateway.address.port);
+    const a = openStream(conn);
+    a.write('<presence/>');
+    await within(a.receivedText('echo:<presence/>'), BOUND, 'echo');
+    const backendA = await backend.next();
+    // The client vanishes without a word (a crash, a lost network): no CONNECTION_CLOSE.
+    ep.abort();
+    const abortedAt = performance.now();
+    // Nothing is written to the backend connection meanwhile: only the idle timeout can end it.
+    const closedAt = await within(backendA.closed, BOUND, 'backend closed after the idle timeout');
+    // RFC 9000 §10.1: the timeout is at least 3 PTO; on loopback that is well below the idle timeout.
+    assert.ok(closedAt - abortedAt < IDLE + 500, `closed ${Math.round(closedAt - abortedAt)} ms after the client died`);
+    assert.ok(closedAt - abortedAt >= IDLE - 100, 'not before the idle timeout');
+    const close = await nextRecord('close');
+    assert.equal(close.type === 'close' && /idle timeout/.test(close.reason), true, JSON.stringify(close));
+  });
+
+  it('the backend closing ends the stream (FIN); a backend failure resets it', async () => {
+    const { backend, gateway } = await setup({}, { echo: false });
+    const { conn } = await client(gateway.address.port);
+    const a = openStream(conn);
+    a.write('<stream:stream>');
+    const backendA = await within(backend.next(), BOUND, 'backend connection a');
+    await backendA.receivedText('<stream:stream>');
+    backendA.socket.end('</stream:stream>');
+    await within(a.ended, BOUND, 'FIN on stream a');
+    assert.equal(a.received, '</stream:stream>');
+
+    const b = openStream(conn);
+    b.write('x');
+    const backendB = await within(backend.next(), BOUND, 'backend connection b');
+    await backendB.receivedText('x');
+    backendB.socket.resetAndDestroy();
+    assert.equal(await within(b.reset, BOUND, 'RESET_STREAM on stream b'), GATEWAY_BACKEND_ERROR);
+  });
+
+  it('a backend that refuses the connection resets the stream and leaves the QUIC connection up', async () => {
+    const closedPort = await Backend.start();
+    const port = closedPort.port;
+    await closedPort.close();
+    const { gateway, backend } = await setup({}, { port });
+    void backend;
+    const { conn } = await client(gateway.address.port);
+    const a = openStream(conn);
+    a.write('<stream:stream>');
+    assert.equal(await within(a.reset, BOUND, 'RESET_STREAM'), GATEWAY_BACKEND_ERROR);
+    assert.equal(conn.closeInfo, null);
+  });
+
+  it('offers the configured bidirectional streams per connection and no unidirectional ones', async () => {
+    const { backend, gateway } = await setup({ maxStreamsPerConnection: 2 });
+    const { conn } = await client(gateway.address.port);
+    const tp = conn.connection.peerTransportParameters;
+    assert.equal(tp?.initialMaxStreamsBidi, 2);
+    assert.equal(tp?.initialMaxStreamsUni, 0);
+    const a = openStream(conn);
+    const b = openStream(conn);
+    assert.equal(conn.openStream(true), null, 'a third stream at once is beyond the limit');
+    assert.equal(conn.openStream(false), null, 'no unidirectional stream');
+    a.write('a');
+    b.write('b');
+    await within(Promise.all([a.receivedText('echo:a'), b.receivedText('echo:b')]), BOUND, 'echoes');
+    assert.equal(backend.connections.length, 2);
+  });
+
+  it('closes a connection beyond the connection limit at once, and logs it', async () => {
+    const { gateway, nextRecord } = await setup({ maxConnections: 1 });
+    await client(gateway.address.port);
+    const second = await quicClient(gateway.address.port);
+    cleanups.push(() => second.ep.abort());
+    await assert.rejects(within(second.conn.established, BOUND, 'second handshake'));
+    const close = await nextRecord('close');
+    assert.equal(close.type === 'close' && /refused: .*limit of 1 connections/.test(close.reason), true);
+    assert.equal(gateway.connectionCount, 1);
+  });
+
+  it('asks for a Retry first when told to, and the client still gets through', async () => {
+    const { gateway } = await setup({ requireRetry: true });
+    const { conn } = await client(gateway.address.port);
+    const a = openStream(conn);
+    a.write('hi');
+    await within(a.receivedText('echo:hi'), BOUND, 'echo');
+    assert.equal(gateway.counters.retries, 1);
+  });
+
+  it('a client offering another ALPN is refused, and only a close record is written', async () => {
+    const { gateway, records, nextRecord } = await setup();
+    const other = await quicClient(gateway.address.port, { alpn: 'h3' });
+    cleanups.push(() => other.ep.abort());
+    await assert.rejects(within(other.conn.established, BOUND, 'handshake'));
+    const close = await nextRecord('close');
+    assert.equal(close.alpn, null);
+    assert.equal(records.filter((r) => r.type === 'open').length, 0);
+  });
+
+  it('close() ends every connection cleanly and closes every backend connection before it resolves', async () => {
+    const { backend, gateway, records } = await setup();
+    const { conn } = await client(gateway.address.port);
+    const a = openStream(conn);
+    a.write('a');
+    await within(a.receivedText('echo:a'), BOUND, 'echo');
+    await within(gateway.close(), BOUND, 'gateway close');
+    // The close record is written once the gateway's backend socket is closed: it is there already.
+    assert.equal(records.filter((r) => r.type === 'close').length, 1);
+    await within(backend.connections[0]!.closed, BOUND, 'the backend sees its connection closed');
+    const info = await within(conn.closed, BOUND, 'client sees the close');
+    assert.deepEqual({ code: info.code, reason: info.reason }, { code: 0, reason: 'the gateway is shutting down' });
+    const close = records.find((r) => r.type === 'close');
+    assert.equal(close?.type === 'close' && close.reason, 'gateway: application 0 (the gateway is shutting down)');
+  });
+});
+
+describe('formatGatewayRecord', () => {
+  const base = { time: '2026-01-01T00:00:00.000Z', id: 3, remote: '[::1]:5000', alpn: 'xmpp-client' };
+  it('writes one readable line per record, quoting a name that is not a plain host name', () => {
+    assert.equal(
+      formatGatewayRecord({ type: 'open', ...base, sni: 'example.org' }, false),
+      '2026-01-01T00:00:00.000Z conn=3 open [::1]:5000 sni=example.org alpn=xmpp-client',
+    );
+    assert.equal(
+      formatGatewayRecord(
+        {
+          type: 'close',
+          ...base,
+          sni: 'evil\nconn=4 open',
+          durationMs: 1500,
+          streams: 2,
+          bytesUp: 10,
+          bytesDown: 20,
+          reason: 'client: idle\u2028timeout',
+        },
+        false,
+      ),
+      '2026-01-01T00:00:00.000Z conn=3 close [::1]:5000 sni="evil\\nconn=4 open" alpn=xmpp-client duration=1.500s streams=2 up=10 down=20 reason="client: idle\\u2028timeout"',
+    );
+  });
+
+  it('writes JSON lines with every control character escaped', () => {
+    const line = formatGatewayRecord({ type: 'open', ...base, sni: 'a\u202eb' }, true);
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    assert.doesNotMatch(line, /[\u0000-\u001f\u202e]/);
+    assert.deepEqual(JSON.parse(line), { type: 'open', ...base, sni: 'a\u202eb' });
+  });
+});
