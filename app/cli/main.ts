@@ -6,6 +6,7 @@
  */
 import { runConnect } from './connect.ts';
 import { runProbe } from './probe.ts';
+import { runGateway } from './gateway.ts';
 import { UsageError } from './args.ts';
 import { failureOf, reportFailure } from './failure.ts';
 import { isCommand, usageHint, usageOf, type Command } from './usage.ts';
@@ -28,12 +29,14 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         return await runConnect(rest, io);
       case 'probe':
         return await runProbe(rest, io);
+      case 'gateway':
+        return await runGateway(rest, io);
       case 'help':
       case '--help':
       case '-h': {
         const [topic, ...more] = rest;
         if (more.length > 0 || (topic !== undefined && !isCommand(topic)))
-          throw new UsageError(`no help on "${rest.join(' ')}": the commands are connect and probe`);
+          throw new UsageError(`no help on "${rest.join(' ')}": the commands are connect, probe and gateway`);
         io.stdout(usageOf(topic));
         return 0;
       }

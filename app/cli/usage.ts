@@ -35,27 +35,58 @@ would try them, with the proof that held.
 Exit 0 when at least one way was verified, 1 otherwise (one line on stderr), 2 for usage errors.
 `;
 
+const GATEWAY = `usage: quiver gateway --listen ADDR:PORT --cert FILE --key FILE --forward HOST:PORT
+         [--max-connections N] [--max-streams N] [--max-buffer BYTES] [--idle-timeout SECONDS]
+         [--retry] [--retry-above N] [--json]
+
+Puts an XMPP-over-QUIC front (XEP-0467, ALPN xmpp-client) on an existing XMPP server: each
+bidirectional stream a client opens becomes one TCP connection to the server's plaintext client
+port (--forward, normally on loopback; the server must treat it as secure). When the stream or
+the QUIC connection ends, resets or times out, that TCP connection is closed, so no session stays
+logged in; when the server closes it, the stream ends. Runs until SIGINT or SIGTERM, then closes
+every connection cleanly.
+
+  --cert FILE           PEM certificates, leaf first, for the XMPP domains clients name (SNI)
+  --key FILE            the certificate's PEM private key, readable by you only (mode 0600)
+  --max-connections N   QUIC connections at a time; more are closed at once (default 1000)
+  --max-streams N       streams (XMPP sessions) per connection at a time (default 16)
+  --max-buffer BYTES    bytes from a client the server may leave unread per stream before the
+                        stream is ended (default 1048576)
+  --idle-timeout SECONDS  a connection silent this long ends (default 30)
+  --retry               ask every new client to prove its address first (a QUIC Retry, one
+                        round trip); without it only under load (--retry-above half-open
+                        connections, default 64)
+  --json                one JSON line per event: listening, open, close, stopped
+
+One line when listening, one when a connection is up (client address, SNI, ALPN) and one when
+it ends (duration, streams, bytes each way, reason). Exit 0 after a clean stop, 1 when it cannot
+start, 2 for usage errors.
+`;
+
 const OVERVIEW = `usage: quiver <command> [options]
 
 commands:
   connect <jid>     log in, print the connection's security record, send and/or wait for a message
   probe <domain>    show every way Quiver would reach a domain and whether each proves the server
+  gateway           put an XMPP-over-QUIC front on an existing XMPP server
 
   quiver <command> --help   the options of a command
   quiver --version          the version of Quiver
 `;
 
 /** The subcommands that have a usage text of their own. */
-export type Command = 'connect' | 'probe';
+export type Command = 'connect' | 'probe' | 'gateway';
 
 export function isCommand(name: string | undefined): name is Command {
-  return name === 'connect' || name === 'probe';
+  return name === 'connect' || name === 'probe' || name === 'gateway';
 }
 
 /** The usage of `command`, or the overview without one. */
 export function usageOf(command?: Command): string {
   // The caller's line adds the final newline.
-  return (command === 'connect' ? CONNECT : command === 'probe' ? PROBE : OVERVIEW).trimEnd();
+  return (
+    command === 'connect' ? CONNECT : command === 'probe' ? PROBE : command === 'gateway' ? GATEWAY : OVERVIEW
+  ).trimEnd();
 }
 
 /** The line after a usage error: where the whole usage is. */

@@ -1,0 +1,196 @@
+/**
+ * `quiver gateway --listen <addr:port> --cert FILE --key FILE --forward <host:port>`: puts an
+ * XMPP-over-QUIC front (XEP-0467) on an existing XMPP server (`app/gateway/quicGateway.ts`). Runs
+ * until SIGINT or SIGTERM (or `stop` aborts), then closes every connection cleanly. Prints one
+ * line when listening, one per connection opened and closed, and one when stopped.
+ */
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { DEFAULT_GATEWAY_LIMITS, QuicGateway, type GatewayLimits } from '../gateway/quicGateway.ts';
+import { formatAddress, formatGatewayRecord } from '../gateway/gatewayLog.ts';
+import { has, parseCommandArgs, single, UsageError, type ParsedArgs } from './args.ts';
+import { usageOf } from './usage.ts';
+import type { CliIo } from './cliIo.ts';
+
+const SPEC = {
+  listen: { arity: 1 },
+  cert: { arity: 1 },
+  key: { arity: 1 },
+  forward: { arity: 1 },
+  'max-connections': { arity: 1 },
+  'max-streams': { arity: 1 },
+  'max-buffer': { arity: 1 },
+  'idle-timeout': { arity: 1 },
+  retry: { arity: 0 },
+  'retry-above': { arity: 1 },
+  json: { arity: 0 },
+} as const;
+
+/** What the flags say, checked (files read, limits in range). */
+export interface GatewayConfig {
+  listen: { address: string; port: number };
+  forward: { host: string; port: number };
+  certificateChain: Uint8Array[];
+  privateKey: KeyObject;
+  limits: GatewayLimits;
+  json: boolean;
+}
+
+export async function runGateway(
+  argv: readonly string[],
+  io: CliIo,
+  /** Ends the gateway (tests); default: the first SIGINT or SIGTERM. */
+  stop?: AbortSignal,
+): Promise<number> {
+  const args = parseCommandArgs(argv, SPEC);
+  if (args.help) {
+    io.stdout(usageOf('gateway'));
+    return 0;
+  }
+  const config = gatewayConfig(args);
+  const gateway = await QuicGateway.start({
+    listen: config.listen,
+    forward: config.forward,
+    certificateChain: config.certificateChain,
+    privateKey: config.privateKey,
+    limits: config.limits,
+    log: (record) => io.stdout(formatGatewayRecord(record, config.json)),
+  });
+  const { address, port } = gateway.address;
+  const listen = formatAddress(address, port);
+  const forward = formatAddress(config.forward.host, config.forward.port);
+  io.stdout(
+    config.json
+      ? JSON.stringify({ type: 'listening', listen, forward })
+      : `quiver gateway: QUIC (ALPN xmpp-client) on UDP ${listen}, each stream forwarded to TCP ${forward}`,
+  );
+  const signal = stop ?? terminationSignal();
+  if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  await gateway.close();
+  io.stdout(config.json ? JSON.stringify({ type: 'stopped' }) : 'quiver gateway: stopped');
+  return 0;
+}
+
+/** Reads and checks every flag; throws `UsageError` for the first that is wrong. */
+export function gatewayConfig(args: ParsedArgs): GatewayConfig {
+  if (args.positionals.length > 0)
+    throw new UsageError(`gateway takes no arguments, only options: "${args.positionals[0]}"`);
+  const listenFlag = required(args, 'listen', 'ADDR:PORT, e.g. 0.0.0.0:443');
+  const certFile = required(args, 'cert', 'FILE');
+  const keyFile = required(args, 'key', 'FILE');
+  const forwardFlag = required(args, 'forward', 'HOST:PORT, e.g. 127.0.0.1:5222');
+  const listen = hostPortFlag(listenFlag, 'listen', true);
+  if (isIP(listen.host) === 0)
+    throw new UsageError(`--listen needs an IP address, not "${listen.host}" (e.g. 0.0.0.0:443 or [::]:443)`);
+  const forward = hostPortFlag(forwardFlag, 'forward', false);
+  const certificateChain = readCertificateChain(certFile);
+  const privateKey = readPrivateKey(keyFile);
+  if (!new X509Certificate(certificateChain[0]!).checkPrivateKey(privateKey))
+    throw new UsageError(`the key in ${keyFile} does not belong to the first certificate in ${certFile}`);
+  const d = DEFAULT_GATEWAY_LIMITS;
+  const retryAbove = optionalInteger(args, 'retry-above', 0, 1_000_000);
+  const limits: GatewayLimits = {
+    maxConnections: optionalInteger(args, 'max-connections', 1, 1_000_000) ?? d.maxConnections,
+    maxStreamsPerConnection: optionalInteger(args, 'max-streams', 1, 1000) ?? d.maxStreamsPerConnection,
+    maxBufferedPerStream: optionalInteger(args, 'max-buffer', 1024, 1 << 30) ?? d.maxBufferedPerStream,
+    idleTimeoutMs: (optionalInteger(args, 'idle-timeout', 1, 3600) ?? d.idleTimeoutMs / 1000) * 1000,
+    requireRetry: has(args, 'retry'),
+    ...(retryAbove === undefined ? {} : { retryAbove }),
+  };
+  return {
+    listen: { address: listen.host, port: listen.port },
+    forward,
+    certificateChain,
+    privateKey,
+    limits,
+    json: has(args, 'json'),
+  };
+}
+
+function required(args: ParsedArgs, name: string, what: string): string {
+  const value = single(args, name);
+  if (value === undefined) throw new UsageError(`gateway needs --${name} ${what}`);
+  return value;
+}
+
+/** `host:port` or `[v6]:port`; port 0 only where `portZero` (listen on any free port). */
+function hostPortFlag(value: string, name: string, portZero: boolean): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^[\]:\s]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535 || (port === 0 && !portZero))
+    throw new UsageError(`--${name} must be HOST:PORT (IPv6 in brackets, e.g. [::1]:5222), not "${value}"`);
+  const host = m[1] ?? m[2]!;
+  if (m[1] !== undefined && isIP(host) !== 6) throw new UsageError(`--${name}: "${host}" is not an IPv6 address`);
+  return { host, port };
+}
+
+function optionalInteger(args: ParsedArgs, name: string, min: number, max: number): number | undefined {
+  const value = single(args, name);
+  if (value === undefined) return undefined;
+  const n = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max))
+    throw new UsageError(`--${name} takes a whole number from ${min} to ${max}, not "${value}"`);
+  return n;
+}
+
+/** The PEM certificates of `file`, leaf first, as DER. */
+function readCertificateChain(file: string): Uint8Array[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the certificate file ${file}: ${(error as Error).message}`);
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new UsageError(`${file} holds no PEM certificate`);
+  return blocks.map((pem, i) => {
+    try {
+      return new Uint8Array(new X509Certificate(pem).raw);
+    } catch (error) {
+      throw new UsageError(`certificate ${i + 1} in ${file} cannot be read: ${(error as Error).message}`);
+    }
+  });
+}
+
+/**
+ * The private key of `file` (PEM). Like a password file (`files.ts`), it must be readable by its
+ * owner only; the mode is checked on the descriptor that is read.
+ */
+function readPrivateKey(file: string): KeyObject {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    throw new UsageError(`cannot read the key file ${file}: ${(error as Error).message}`);
+  }
+  let text: string;
+  try {
+    const { mode } = fstatSync(fd);
+    if (process.platform !== 'win32' && (mode & 0o077) !== 0)
+      throw new UsageError(
+        `the key file ${file} may be read by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); run chmod 600 ${file}`,
+      );
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    return createPrivateKey(text);
+  } catch (error) {
+    throw new UsageError(`${file} holds no private key in PEM form: ${(error as Error).message}`);
+  }
+}
+
+/** Aborts on the first SIGINT or SIGTERM; the handlers go once it has. */
+function terminationSignal(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
+}
