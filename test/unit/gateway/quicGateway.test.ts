@@ -5,10 +5,11 @@
  * one record per connection event.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { afterEach, describe, it } from 'node:test';
 import { QuicGateway, type GatewayLimits } from '../../../app/gateway/quicGateway.ts';
 import { formatGatewayRecord, type GatewayLogRecord } from '../../../app/gateway/gatewayLog.ts';
-import { GATEWAY_BACKEND_ERROR, GATEWAY_CANCELLED } from '../../../app/gateway/streamBridge.ts';
+import { GATEWAY_BACKEND_ERROR, GATEWAY_BUFFER_LIMIT, GATEWAY_CANCELLED } from '../../../app/gateway/streamBridge.ts';
 import { testCertificate } from '../../support/quicPair.ts';
 import { Backend, openStream, quicClient, within } from './gatewayHarness.ts';
 
@@ -185,6 +186,35 @@ describe('QuicGateway', () => {
     a.write('<stream:stream>');
     assert.equal(await within(a.reset, BOUND, 'RESET_STREAM'), GATEWAY_BACKEND_ERROR);
     assert.equal(conn.closeInfo, null);
+  });
+
+  it('ends a stream whose backend leaves more than maxBufferedPerStream of the client bytes unread', async () => {
+    const LIMIT = 64 * 1024;
+    const { backend, gateway, nextRecord } = await setup({ maxBufferedPerStream: LIMIT }, { echo: false });
+    const { conn } = await client(gateway.address.port);
+    const a = openStream(conn);
+    a.write('<stream:stream>');
+    const backendA = await within(backend.next(), BOUND, 'backend connection');
+    // The server stops reading: the kernel's buffers fill, then the gateway's.
+    backendA.socket.pause();
+    let reset = false;
+    void a.reset.then(() => (reset = true));
+    const chunk = new Uint8Array(64 * 1024);
+    let sent = 0;
+    // Bounded: the kernel buffers a few MiB on loopback; 256 MiB is far beyond what must pass.
+    while (!reset && sent < 256 * 1024 * 1024) {
+      if (!a.stream.write(chunk)) await within(Promise.race([once(a.stream, 'drain'), a.reset]), BOUND, 'drain');
+      sent += chunk.length;
+    }
+    assert.equal(await a.reset, GATEWAY_BUFFER_LIMIT);
+    // The gateway closed its end; the server sees that once it reads again.
+    backendA.socket.resume();
+    await within(backendA.closed, BOUND, 'backend connection closed');
+    assert.ok(sent < 64 * 1024 * 1024, `${sent} bytes sent before the limit held`);
+    assert.equal(conn.closeInfo, null, 'only the stream ends');
+    conn.close(0, 'done');
+    const close = await nextRecord('close');
+    assert.equal(close.type === 'close' && close.streams, 1);
   });
 
   it('offers the configured bidirectional streams per connection and no unidirectional ones', async () => {
