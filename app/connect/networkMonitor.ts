@@ -9,8 +9,11 @@
  * - Linux (implemented): one long-lived `ip -o monitor address route link` child (iproute2), which
  *   relays the kernel's rtnetlink multicast groups (RTMGRP_LINK, RTMGRP_IPV4/6_IFADDR,
  *   RTMGRP_IPV4/6_ROUTE) as text; `networkEvents.ts` parses each line. Lines are debounced
- *   (`debounceMs` after the last one), then the state is read once: `os.networkInterfaces()` and
- *   `ip -o route show default` (IPv4 and IPv6). If `ip` is missing or the child dies, it is
+ *   (`debounceMs` after the last one, but at most `maxWaitMs` after the first one of a burst),
+ *   then the state is read once: `os.networkInterfaces()` and `ip -o route show default` (IPv4
+ *   and IPv6). A burst notifies only if that state changed or a link went up or down: Wi-Fi scans
+ *   and the like print link lines that change nothing, and each notification costs every stream
+ *   a path validation. If `ip` is missing or the child dies, it is
  *   restarted with exponential backoff and, meanwhile, `os.networkInterfaces()` is polled every
  *   `pollIntervalMs` (one log line when that fallback starts, one when the child is back).
  * - macOS (not yet; polling): `route -n monitor` prints the routing socket's RTM_NEWADDR,
@@ -79,6 +82,8 @@ export interface NetworkMonitorOptions {
   onChange: (change: NetworkChange) => void;
   /** Quiet time after the last `ip monitor` line before the state is read (default 300 ms). */
   debounceMs?: number;
+  /** Longest wait from the first line of a burst, however closely lines follow (default 1 s). */
+  maxWaitMs?: number;
   /** Polling interval while no change notifications are available (default 10 s). */
   pollIntervalMs?: number;
   /** First restart delay after the child dies; doubles up to `maxBackoffMs` (defaults 1 s, 60 s). */
@@ -117,6 +122,11 @@ export class NetworkMonitor {
   private discarding = false;
   private events: NetworkEvent[] = [];
   private debounceTimer: unknown = null;
+  private maxWaitTimer: unknown = null;
+  /** Whether a link of the current burst went up or down (see `noteLink`). */
+  private linkFlipped = false;
+  /** Last reported up/down state per ifindex; bounded, see `noteLink`. */
+  private readonly linkUp = new Map<number, boolean>();
   private restartTimer: unknown = null;
   private stableTimer: unknown = null;
   private pollTimer: unknown = null;
@@ -159,9 +169,9 @@ export class NetworkMonitor {
   stop(): void {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    for (const t of [this.debounceTimer, this.restartTimer, this.stableTimer, this.pollTimer])
+    for (const t of [this.debounceTimer, this.maxWaitTimer, this.restartTimer, this.stableTimer, this.pollTimer])
       if (t !== null) this.timers.clearTimeout(t);
-    this.debounceTimer = this.restartTimer = this.stableTimer = this.pollTimer = null;
+    this.debounceTimer = this.maxWaitTimer = this.restartTimer = this.stableTimer = this.pollTimer = null;
     this.polling = false;
     const child = this.child;
     this.child = null;
@@ -266,13 +276,35 @@ export class NetworkMonitor {
     if (event === null) return;
     // A burst is bounded by what one read reports; past that, the count adds nothing.
     if (this.events.length < 256) this.events.push(event);
+    if (event.kind === 'link' && this.noteLink(event.ifindex, event.up)) this.linkFlipped = true;
+    if (this.maxWaitTimer === null)
+      this.maxWaitTimer = this.timers.setTimeout(() => this.endBurst(), this.options.maxWaitMs ?? 1000);
     if (this.debounceTimer !== null) this.timers.clearTimeout(this.debounceTimer);
-    this.debounceTimer = this.timers.setTimeout(() => {
-      this.debounceTimer = null;
-      const events = this.events;
-      this.events = [];
-      this.enqueueRead('events', events, true);
-    }, this.options.debounceMs ?? 300);
+    this.debounceTimer = this.timers.setTimeout(() => this.endBurst(), this.options.debounceMs ?? 300);
+  }
+
+  private endBurst(): void {
+    for (const t of [this.debounceTimer, this.maxWaitTimer]) if (t !== null) this.timers.clearTimeout(t);
+    this.debounceTimer = this.maxWaitTimer = null;
+    const events = this.events;
+    const always = this.linkFlipped;
+    this.events = [];
+    this.linkFlipped = false;
+    this.enqueueRead('events', events, always);
+  }
+
+  /**
+   * Records a link's up/down state and says whether it flipped. A link not seen before counts as
+   * flipped only when it is down: its earlier state is unknown, and a path over a link that went
+   * down is dead even while its addresses stay; one that comes up gets addresses, which show in
+   * the state read. The map is cleared past 1024 links (a hostile child), which costs at most one
+   * extra notification per link.
+   */
+  private noteLink(ifindex: number, up: boolean): boolean {
+    const before = this.linkUp.get(ifindex);
+    if (before === undefined && this.linkUp.size >= 1024) this.linkUp.clear();
+    this.linkUp.set(ifindex, up);
+    return before === undefined ? !up : before !== up;
   }
 
   private startPolling(): void {

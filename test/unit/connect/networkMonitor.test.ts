@@ -83,6 +83,7 @@ class FakeChild extends EventEmitter {
 const ADDR = (ip: string): string =>
   `3: wlan0    inet ${ip}/24 scope global wlan0\\       valid_lft forever preferred_lft forever`;
 const LINK_UP = '3: wlan0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default';
+const LINK_DOWN = '3: wlan0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state DOWN group default';
 
 function setup(over: Partial<NetworkMonitorOptions> = {}) {
   const clock = new FakeClock();
@@ -347,6 +348,7 @@ test('a hostile child: split chunks, an endless line, garbage, a throwing listen
   });
   await s.monitor.start();
   await settle();
+  s.setSnapshot(WLAN('10.0.0.10'));
   const child = s.latest();
   // One record split across chunks.
   const line = `${ADDR('10.0.0.9')}\n`;
@@ -376,5 +378,68 @@ test('a failing state read is logged, not thrown, and the monitor keeps going', 
   s.latest().lines(ADDR('10.0.0.7'));
   await s.clock.advance(300);
   assert.equal(s.changes.length, 1);
+  s.monitor.stop();
+});
+
+test('a stream of lines less than 300 ms apart still notifies 1 s after the first one', async () => {
+  const s = setup();
+  s.setSnapshot(WLAN('10.0.0.7'));
+  await s.monitor.start();
+  s.setSnapshot(WLAN('192.168.1.23'));
+  s.latest().lines(ADDR('192.168.1.23'));
+  for (let i = 0; i < 3; i++) {
+    await s.clock.advance(250);
+    s.latest().lines(ADDR('192.168.1.23'));
+  }
+  await s.clock.advance(249);
+  assert.equal(s.changes.length, 0, 'notified before the maximum wait');
+  await s.clock.advance(1);
+  assert.equal(s.changes.length, 1, 'the maximum wait of 1 s from the first line did not notify');
+  assert.equal(s.changes[0]!.events.length, 4);
+  // The lines keep coming: the next burst starts afresh and is again bounded by 1 s.
+  for (let t = 0; t < 1000; t += 250) {
+    s.latest().lines(ADDR('192.168.1.23'), LINK_DOWN);
+    await s.clock.advance(250);
+  }
+  assert.equal(s.changes.length, 2);
+  s.monitor.stop();
+  assert.equal(s.clock.pending, 0);
+});
+
+test('link lines that change nothing (a Wi-Fi scan) notify nothing; a link going down notifies once', async () => {
+  const s = setup();
+  s.setSnapshot(WLAN('10.0.0.7'));
+  await s.monitor.start();
+  s.latest().lines(LINK_UP, LINK_UP, LINK_UP);
+  await s.clock.advance(300);
+  s.latest().lines(LINK_UP);
+  await s.clock.advance(300);
+  assert.equal(s.changes.length, 0, 'link lines without a change notified');
+  assert.equal(s.reads, 3, 'each burst is still read');
+  s.latest().lines(LINK_DOWN, LINK_DOWN);
+  await s.clock.advance(300);
+  assert.equal(s.changes.length, 1, 'the link going down did not notify once');
+  s.latest().lines(LINK_DOWN);
+  await s.clock.advance(300);
+  assert.equal(s.changes.length, 1, 'a link that stays down notified again');
+  s.monitor.stop();
+});
+
+test('a link first seen down, or deleted, counts as going down; an address burst without a change notifies nothing', async () => {
+  const s = setup();
+  s.setSnapshot(WLAN('10.0.0.7'));
+  await s.monitor.start();
+  s.latest().lines(ADDR('10.0.0.7'));
+  await s.clock.advance(300);
+  assert.equal(s.changes.length, 0, 'a burst whose snapshot did not change notified');
+  s.latest().lines(LINK_DOWN);
+  await s.clock.advance(300);
+  assert.equal(s.changes.length, 1);
+  s.latest().lines(LINK_UP);
+  await s.clock.advance(300);
+  assert.equal(s.changes.length, 2);
+  s.latest().lines(`Deleted ${LINK_UP}`);
+  await s.clock.advance(300);
+  assert.equal(s.changes.length, 3);
   s.monitor.stop();
 });
