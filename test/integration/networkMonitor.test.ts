@@ -80,7 +80,7 @@ class Lines {
 }
 
 test(
-  'the network monitor reports an address and a default route added in a namespace within 2 s',
+  'the network monitor reports an address and a default route added in a namespace within 5 s',
   {
     skip: root && haveIp ? false : 'needs root and iproute2: it creates a network namespace (ip netns add)',
     timeout: 60_000,
@@ -118,9 +118,11 @@ test(
       // TEST-NET-1 (RFC 5737): exists only inside this namespace.
       const added = performance.now();
       ip('-n', ns, 'addr', 'add', '192.0.2.77/24', 'dev', a);
-      const change = await lines.until(2_000, (c) => c.snapshot.addresses.some((x) => x.address === '192.0.2.77'));
-      assert.ok(change, `the new address was not reported within 2 s: ${stderr}`);
-      assert.ok(performance.now() - added < 2_000);
+      // 5 s covers the debounce, two `ip` spawns and a loaded 2-core machine; polling (10 s)
+      // cannot pass it, and `cause === 'events'` below shows the kernel event brought it.
+      const change = await lines.until(5_000, (c) => c.snapshot.addresses.some((x) => x.address === '192.0.2.77'));
+      assert.ok(change, `the new address was not reported within 5 s: ${stderr}`);
+      assert.ok(performance.now() - added < 5_000);
       assert.equal(change.cause, 'events');
       assert.deepEqual(
         change.addressesAdded.filter((x) => x.address === '192.0.2.77'),
@@ -129,8 +131,8 @@ test(
       assert.ok(change.events.some((e) => e.kind === 'address' && e.action === 'added' && e.address === '192.0.2.77'));
 
       ip('-n', ns, 'route', 'add', 'default', 'via', '192.0.2.1', 'dev', a);
-      const route = await lines.until(2_000, (c) => c.defaultRouteChanged);
-      assert.ok(route, `the new default route was not reported within 2 s: ${stderr}`);
+      const route = await lines.until(5_000, (c) => c.defaultRouteChanged);
+      assert.ok(route, `the new default route was not reported within 5 s: ${stderr}`);
       assert.deepEqual(route.snapshot.defaultRouteInterfaces, [a]);
 
       // stop() leaves nothing that keeps the process alive: it exits once stdin ends.
