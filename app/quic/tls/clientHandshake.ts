@@ -1,5 +1,6 @@
 /**
  * The client side of the TLS 1.3 handshake for QUIC (RFC 8446bis §2, §4; RFC 9001 §4, §8).
+ * "RFC 8446bis" and "RFC 9846" are the same document: 9846 is 8446bis as published (specs/rfc9846-tls13.md).
  * Driven by TlsHandshake, which frames messages and checks epochs; this class checks order and content.
  */
 import { isIP } from '../../security/ipLiteral.ts';
