@@ -2,7 +2,7 @@
  * The network monitor against the real kernel: a network namespace made for this test with a
  * veth pair, the monitor running inside it (`ip netns exec`, so `ip monitor`,
  * `os.networkInterfaces()` and `ip route` all see that namespace), an address and a default
- * route added from outside. Each must be reported within 2 s. Closing the monitor's stdin calls
+ * route added from outside. Each must be reported within 5 s. Closing the monitor's stdin calls
  * `stop()`, after which the process must exit on its own (nothing keeps it alive).
  * Needs root and iproute2; skipped otherwise, with the reason.
  */
