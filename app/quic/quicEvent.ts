@@ -18,6 +18,12 @@ export type QuicEvent =
   | { type: 'stream-writable'; id: number }
   | { type: 'stream-reset'; id: number; code: number }
   | { type: 'stream-stop-sending'; id: number; code: number }
+  /**
+   * The connection forgot the stream: both halves are done (RFC 9000 §3: "Data Recvd" or "Reset
+   * Read", and "Data Recvd" or "Reset Recvd" on the sending side). Queued after the stream's last
+   * event; no event names this ID again, so the application must drop what it keeps for it.
+   */
+  | { type: 'stream-collected'; id: number }
   | { type: 'streams-available'; bidi: boolean }
   | { type: 'path-validated'; remote: SocketAddress }
   | { type: 'migrated'; remote: SocketAddress }

@@ -403,6 +403,8 @@ export class StreamManager {
     if (!s.isClosed) return;
     this.streams.delete(s.id);
     this.maxStreamDataPending.delete(s.id);
+    // After the stream's final events in the queue: the application frees its handle then.
+    this.events.push({ type: 'stream-collected', id: s.id });
     if (!s.localInitiated) {
       const kind = this.streamKind(s.id);
       this.remoteClosed[kind]++;

@@ -114,6 +114,11 @@ export class QuicConnectionHandle extends EventEmitter {
     this.closed = new Promise((res) => (this.resolveClosed = res));
   }
 
+  /** Stream handles held: open streams, and finished ones whose final frames are not yet acknowledged. */
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
   get remoteAddress(): SocketAddress {
     return this.connection.remoteAddress;
   }
@@ -201,6 +206,11 @@ export class QuicConnectionHandle extends EventEmitter {
         break;
       case 'stream-stop-sending':
         this.streams.get(e.id)?.emit('stop-sending', e.code);
+        break;
+      case 'stream-collected':
+        // Its 'data' / 'end' / 'reset' were delivered above (the event comes after them). Whoever
+        // still holds the handle keeps it; writes to it fail as for any finished stream.
+        this.streams.delete(e.id);
         break;
       case 'streams-available':
         this.emit('streams-available', e.bidi);
