@@ -336,6 +336,11 @@ export class QuicConnection {
     return local && peer ? Math.min(local, peer) : local || peer;
   }
 
+  /** The current probe timeout of the application space in ms (RFC 9002 §6.2.1), which the idle timeout never undercuts. */
+  get pto(): number {
+    return this.ptoDuration(APPLICATION);
+  }
+
   /** Milliseconds of quiet after which the connection sends a PING (RFC 9000 §10.1.2); 0: never. */
   get keepAliveInterval(): number {
     return this.idle.keepAlive;

@@ -212,21 +212,31 @@ describe('QuicSessions: streams on a shared connection', { timeout: 20_000 }, ()
 });
 
 describe('QuicSessions: keep-alive', { timeout: 20_000 }, () => {
-  it('picks one interval below half the idle timeout and below 25 s (NAT bindings)', () => {
-    assert.equal(keepAliveInterval(10_000), 3333);
-    assert.equal(keepAliveInterval(30_000), 10_000);
-    assert.equal(keepAliveInterval(120_000), 25_000);
+  it('pings at a third of the idle timeout in force (at least three PTOs), between 1 s and 25 s', () => {
+    const pto = 50;
+    assert.equal(keepAliveInterval(10_000, pto), 3333);
+    assert.equal(keepAliveInterval(30_000, pto), 10_000);
+    assert.equal(keepAliveInterval(120_000, pto), 25_000);
     // Neither side set an idle timeout: only the NAT's binding matters.
-    assert.equal(keepAliveInterval(0), 25_000);
-    for (const idle of [600, 10_000, 49_999, 50_000, 60_000, 600_000]) {
-      const interval = keepAliveInterval(idle);
-      assert.ok(interval < idle / 2 && interval <= 25_000, `${interval} ms for an idle timeout of ${idle} ms`);
-    }
+    assert.equal(keepAliveInterval(0, pto), 25_000);
+    // RFC 9000 §10.1: the idle timeout is at least three PTOs, so a slow path pings less often.
+    assert.equal(keepAliveInterval(3000, 2000), 2000);
+    assert.equal(keepAliveInterval(10_000, 20_000), 20_000);
+    // A tiny advertised idle timeout does not make the session ping in a loop.
+    assert.equal(keepAliveInterval(600, 10), 1000);
+    assert.equal(keepAliveInterval(1, 0), 1000);
+    for (const idle of [1, 600, 3000, 10_000, 49_999, 50_000, 60_000, 600_000])
+      for (const ptoMs of [0, 1, 50, 400, 5000]) {
+        const interval = keepAliveInterval(idle, ptoMs);
+        const effective = Math.max(idle, 3 * ptoMs);
+        assert.ok(interval >= 1000 && interval <= 25_000, `${interval} ms for ${idle} ms / PTO ${ptoMs} ms`);
+        if (effective >= 3000) assert.ok(interval <= effective / 3, `${interval} ms for ${effective} ms in force`);
+      }
   });
 
   it('keeps a session that carries streams alive past the negotiated idle timeout, and only then', async () => {
     // The server advertises a short idle timeout (RFC 9000 §10.1: the smaller one applies).
-    const idleMs = 600;
+    const idleMs = 3000;
     const { ep, conns } = await server({ maxIdleTimeout: idleMs });
     const pool = new QuicSessions();
     try {
@@ -234,7 +244,7 @@ describe('QuicSessions: keep-alive', { timeout: 20_000 }, () => {
       const a = await pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
       const connection = a.connection.connection;
       assert.equal(connection.idleTimeout, idleMs);
-      assert.equal(connection.keepAliveInterval, keepAliveInterval(idleMs));
+      assert.equal(connection.keepAliveInterval, keepAliveInterval(idleMs, connection.pto));
       const aEcho = echoing(a.transport);
       // Three idle timeouts of silence from both applications: only the pool's PINGs keep it up.
       const quiet = new Promise<'quiet'>((resolve) => setTimeout(() => resolve('quiet'), 3 * idleMs));
