@@ -11,7 +11,8 @@ import { keepAliveInterval, QuicSessions, type QuicTarget } from '../../../app/c
 import { ConnectError } from '../../../app/connect/connectError.ts';
 import type { QuicStreamTransport } from '../../../app/transport/quicStreamTransport.ts';
 import type { TransportParameters } from '../../../app/quic/transportParameters.ts';
-import { testCertificate } from '../../support/quicPair.ts';
+import { Pair, testCertificate } from '../../support/quicPair.ts';
+import type { QuicEvent } from '../../../app/quic/quicEvent.ts';
 
 const ALPN = 'xmpp-client';
 
@@ -234,8 +235,10 @@ describe('QuicSessions: keep-alive', { timeout: 20_000 }, () => {
       }
   });
 
-  it('keeps a session that carries streams alive past the negotiated idle timeout, and only then', async () => {
-    // The server advertises a short idle timeout (RFC 9000 §10.1: the smaller one applies).
+  it('keeps a session that carries streams alive past the idle timeout on a real socket, and only then', async () => {
+    // The one real-time check (the cadence is tested on the simulated clock below): the pool sets
+    // the interval on a real handle and the endpoint's timer sends the PINGs. The server advertises
+    // 3 s (RFC 9000 §10.1: the smaller one applies).
     const idleMs = 3000;
     const { ep, conns } = await server({ maxIdleTimeout: idleMs });
     const pool = new QuicSessions();
@@ -244,11 +247,19 @@ describe('QuicSessions: keep-alive', { timeout: 20_000 }, () => {
       const a = await pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
       const connection = a.connection.connection;
       assert.equal(connection.idleTimeout, idleMs);
-      assert.equal(connection.keepAliveInterval, keepAliveInterval(idleMs, connection.pto));
+      const interval = connection.keepAliveInterval;
+      assert.ok(interval >= 1000 && interval <= idleMs / 2, `keep-alive every ${interval} ms`);
       const aEcho = echoing(a.transport);
-      // Three idle timeouts of silence from both applications: only the pool's PINGs keep it up.
-      const quiet = new Promise<'quiet'>((resolve) => setTimeout(() => resolve('quiet'), 3 * idleMs));
-      assert.equal(await Promise.race([quiet, aEcho.closed, conns[0]!.closed]), 'quiet');
+      // Silence from both applications for longer than the idle timeout in force: only the pool's
+      // PINGs keep it up. A close ends the wait at once.
+      const inForce = Math.max(idleMs, 3 * connection.pto);
+      let timer: NodeJS.Timeout | undefined;
+      const quiet = new Promise<'quiet'>((resolve) => (timer = setTimeout(() => resolve('quiet'), inForce + 1000)));
+      try {
+        assert.equal(await Promise.race([quiet, aEcho.closed, conns[0]!.closed]), 'quiet');
+      } finally {
+        clearTimeout(timer);
+      }
       assert.equal(await aEcho.send('<presence/>'), '<presence/>');
       // The last stream gone, the session carries nothing: no keep-alive (and the pool closes it).
       a.transport.end();
@@ -259,4 +270,39 @@ describe('QuicSessions: keep-alive', { timeout: 20_000 }, () => {
       await ep.close();
     }
   });
+});
+
+describe('QuicSessions: keep-alive cadence on a simulated clock', () => {
+  const closed = (events: QuicEvent[]) => events.find((e) => e.type === 'closed');
+
+  for (const idleMs of [3000, 10_000, 60_000]) {
+    it(`a server advertising ${idleMs} ms: one PING per interval, no idle close, and the idle close once it stops`, () => {
+      const p = new Pair({
+        seed: idleMs,
+        link: { latency: 30 },
+        server: { transportParams: { maxIdleTimeout: idleMs } },
+      });
+      p.handshake();
+      // The pool's policy, as `QuicSessions` applies it to a connection that carries streams.
+      const interval = keepAliveInterval(p.client.idleTimeout, p.client.pto);
+      p.client.setKeepAliveInterval(interval);
+      const inForce = Math.max(p.client.idleTimeout, 3 * p.client.pto);
+      p.advance(2 * interval);
+      const before = p.sentToServer;
+      const rounds = 20;
+      p.advance(rounds * interval);
+      // Nothing else is sent by the client: every datagram is a PING (ack-only replies elicit none).
+      const pings = p.sentToServer - before;
+      assert.ok(Math.abs(pings - rounds) <= 1, `${pings} PINGs in ${rounds} intervals of ${interval} ms`);
+      assert.equal(closed(p.clientEvents), undefined, 'client stayed up');
+      assert.equal(closed(p.serverEvents), undefined, 'server stayed up');
+      // No streams left: no keep-alive, and the idle timeout in force ends the connection.
+      p.client.setKeepAliveInterval(0);
+      const off = p.now;
+      p.driveUntil(() => closed(p.clientEvents) !== undefined);
+      const event = closed(p.clientEvents)!;
+      assert.equal(event.type === 'closed' && event.codeName, 'idle timeout');
+      assert.ok(p.now - off <= inForce + 100, `idle close ${p.now - off} ms after the last PING`);
+    });
+  }
 });
