@@ -185,7 +185,8 @@ describe('QuicSessions: streams on a shared connection', { timeout: 20_000 }, ()
   });
 
   it("keeps an account exchanging bytes when another account's stream is reset", async () => {
-    const { ep, streams } = await server();
+    // Two streams at a time: the third account opens only if the reset stream's credit comes back.
+    const { ep, streams } = await server({ initialMaxStreamsBidi: 2 });
     const pool = new QuicSessions();
     try {
       const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'gamma.test', alpn: ALPN };
@@ -204,6 +205,7 @@ describe('QuicSessions: streams on a shared connection', { timeout: 20_000 }, ()
       // The reset stream's credit is back: a third account opens on the same connection.
       const c = await pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
       assert.equal(c.shared, true);
+      assert.equal(c.connection, a.connection);
       assert.equal(await echoing(c.transport).send('<c/>'), '<c/>');
     } finally {
       await pool.close();
