@@ -99,6 +99,18 @@ interface PoolEntry {
   users: number;
   /** Streams open: while there are any, the connection sends keep-alive PINGs. */
   streams: number;
+  /**
+   * Callers the server's stream limit refused, oldest first. One 'streams-available' listener
+   * serves them in this order; a caller that arrives while any wait queues behind them.
+   */
+  waiters: StreamWaiter[];
+}
+
+/** A caller waiting for stream credit on one connection. */
+interface StreamWaiter {
+  grant(stream: QuicStreamHandle): void;
+  /** The connection closed while it waited. */
+  fail(): void;
 }
 
 export class QuicSessions {
@@ -143,7 +155,7 @@ export class QuicSessions {
     }
     let stream: QuicStreamHandle;
     try {
-      stream = await this.#openStream(entry.handle, target, options);
+      stream = await this.#openStream(entry, target, options);
     } catch (error) {
       this.#release(entry);
       throw error;
@@ -172,41 +184,64 @@ export class QuicSessions {
   }
 
   /**
-   * Opens a bidirectional stream, waiting for the server's MAX_STREAMS while its limit is reached
-   * (see the class comment). Each pass waits for an event (credit, the connection closing, the
-   * deadline), so the loop ends with the deadline at the latest.
+   * Opens a bidirectional stream, or waits for the server's MAX_STREAMS while its limit is reached
+   * (see the class comment), first come, first served behind the callers already waiting. The
+   * deadline (`timeoutMs`) starts at the first refusal: a stream that opens at once costs no timer.
    */
-  async #openStream(
-    handle: QuicConnectionHandle,
-    target: QuicTarget,
-    options: QuicAcquireOptions,
-  ): Promise<QuicStreamHandle> {
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const deadline = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    const reason = (): ConnectError =>
-      options.signal?.aborted
-        ? abortError()
-        : new ConnectError(
-            'quic-streams-exhausted',
-            `${target.sni} allowed no further QUIC stream on the shared connection within ${Math.round(options.timeoutMs / 1000)} s (its stream limit is reached); Quiver can give this account a connection of its own or use TCP.`,
-          );
-    for (;;) {
-      if (handle.closeInfo)
-        throw new ConnectError(
-          'quic-closed',
-          `The QUIC connection to ${target.sni} closed while this account waited for a stream (${handle.closeInfo.codeName}); Quiver will connect again.`,
-        );
+  #openStream(entry: PoolEntry, target: QuicTarget, options: QuicAcquireOptions): Promise<QuicStreamHandle> {
+    const handle = entry.handle;
+    if (handle.closeInfo) return Promise.reject(closedWhileWaiting(target, handle));
+    if (entry.waiters.length === 0) {
       // RFC 9000 §4.6: "A sender SHOULD send a STREAMS_BLOCKED frame ... when it wishes to open a
       // stream but is unable to do so due to the maximum stream limit set by its peer": a refused
       // `openStream` queues it.
       const stream = handle.openStream(true);
-      if (stream) return stream;
-      const waiting = streamCreditOrClose(handle);
-      try {
-        await beforeDeadline(waiting.promise, deadline, { reason });
-      } finally {
-        waiting.cancel();
-      }
+      if (stream) return Promise.resolve(stream);
+    }
+    return new Promise<QuicStreamHandle>((resolve, reject) => {
+      const settle = (): void => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      const leave = (error: ConnectError): void => {
+        const at = entry.waiters.indexOf(waiter);
+        if (at >= 0) entry.waiters.splice(at, 1);
+        settle();
+        reject(error);
+      };
+      const onAbort = (): void => leave(abortError());
+      const waiter: StreamWaiter = {
+        grant: (stream) => {
+          settle();
+          resolve(stream);
+        },
+        fail: () => {
+          settle();
+          reject(closedWhileWaiting(target, handle));
+        },
+      };
+      const timer = setTimeout(
+        () =>
+          leave(
+            new ConnectError(
+              'quic-streams-exhausted',
+              `${target.sni} allowed no further QUIC stream on the shared connection within ${Math.round(options.timeoutMs / 1000)} s (its stream limit is reached); Quiver can give this account a connection of its own or use TCP.`,
+            ),
+          ),
+        options.timeoutMs,
+      );
+      entry.waiters.push(waiter);
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** The server raised its limit: open streams for the oldest waiters while it allows. */
+  #serveWaiters(entry: PoolEntry): void {
+    while (entry.waiters.length > 0) {
+      const stream = entry.handle.openStream(true);
+      if (!stream) return;
+      entry.waiters.shift()!.grant(stream);
     }
   }
 
@@ -307,32 +342,22 @@ export class QuicSessions {
     });
     // Failures reach the caller through `acquire`; a later joiner would see the rejection too.
     ready.catch(() => undefined);
-    const entry: PoolEntry = { key, handle, ready, users: 0, streams: 0 };
+    const entry: PoolEntry = { key, handle, ready, users: 0, streams: 0, waiters: [] };
     this.#entries.set(key, entry);
+    handle.on('streams-available', (bidi: boolean) => {
+      if (bidi) this.#serveWaiters(entry);
+    });
     void handle.closed.then(() => {
       if (this.#entries.get(key) === entry) this.#entries.delete(key);
+      for (const waiter of entry.waiters.splice(0)) waiter.fail();
     });
     return entry;
   }
 }
 
-/** Resolves when the server raises its bidirectional stream limit or the connection closes. */
-function streamCreditOrClose(handle: QuicConnectionHandle): { promise: Promise<void>; cancel: () => void } {
-  let cancel = (): void => undefined;
-  const promise = new Promise<void>((resolve) => {
-    const onCredit = (bidi: boolean): void => {
-      if (bidi) settle();
-    };
-    const settle = (): void => {
-      cancel();
-      resolve();
-    };
-    cancel = () => {
-      handle.off('streams-available', onCredit);
-      handle.off('closed', settle);
-    };
-    handle.on('streams-available', onCredit);
-    handle.on('closed', settle);
-  });
-  return { promise, cancel };
+function closedWhileWaiting(target: QuicTarget, handle: QuicConnectionHandle): ConnectError {
+  return new ConnectError(
+    'quic-closed',
+    `The QUIC connection to ${target.sni} closed while this account waited for a stream (${handle.closeInfo?.codeName ?? 'closed'}); Quiver will connect again.`,
+  );
 }

@@ -214,6 +214,53 @@ describe('QuicSessions: streams on a shared connection', { timeout: 20_000 }, ()
   });
 });
 
+describe('QuicSessions: waiting for stream credit', { timeout: 20_000 }, () => {
+  it('serves twelve waiters first come, first served as credit returns one stream at a time, without a listener warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    const { ep } = await server({ initialMaxStreamsBidi: 1 });
+    const pool = new QuicSessions();
+    try {
+      const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'gamma.test', alpn: ALPN };
+      const first = await pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
+      const served: number[] = [];
+      const waiters = Array.from({ length: 12 }, (_, i) =>
+        pool.acquire(target, { timeoutMs: 15_000, verify: verifyAll }).then((lease) => {
+          served.push(i);
+          return lease;
+        }),
+      );
+      // Each lease, once served, gives its stream back: the server returns one credit at a time.
+      let holder = first;
+      for (let i = 0; i < waiters.length; i++) {
+        const echo = echoing(holder.transport);
+        holder.transport.end();
+        assert.equal(await echo.closed, null);
+        holder = await waiters[i]!;
+        assert.deepEqual(
+          served,
+          Array.from({ length: i + 1 }, (_, k) => k),
+          'served in the order they asked',
+        );
+        assert.equal(holder.connection, first.connection);
+      }
+      assert.equal(await echoing(holder.transport).send('<last/>'), '<last/>');
+      // process 'warning' is emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(
+        warnings.map((w) => w.name),
+        [],
+        warnings.map((w) => w.message).join('; '),
+      );
+    } finally {
+      process.off('warning', onWarning);
+      await pool.close();
+      await ep.close();
+    }
+  });
+});
+
 describe('QuicSessions: keep-alive', { timeout: 20_000 }, () => {
   it('pings at a third of the idle timeout in force (at least three PTOs), between 1 s and 25 s', () => {
     const pto = 50;
