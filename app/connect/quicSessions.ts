@@ -298,6 +298,10 @@ export class QuicSessions {
       serverName: target.sni,
       alpn: [target.alpn],
       remoteAddress: { address: target.address, port: target.port },
+      // XEP-0467 (issue 11): "Only bidirectional streams opened by the client: the client's
+      // transport parameters allow the server no streams". A stream the server opens anyway is
+      // STREAM_LIMIT_ERROR (RFC 9000 §4.6) and closes the connection.
+      transportParams: { initialMaxStreamsBidi: 0, initialMaxStreamsUni: 0 },
     });
     const where = `${target.sni} did not answer over QUIC on UDP port ${target.port} (${target.address})`;
     const ready = new Promise<Uint8Array[]>((resolve, reject) => {

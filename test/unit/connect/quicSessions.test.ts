@@ -261,6 +261,28 @@ describe('QuicSessions: waiting for stream credit', { timeout: 20_000 }, () => {
   });
 });
 
+describe('QuicSessions: the server opens no streams', { timeout: 20_000 }, () => {
+  it("allows the server no stream of either kind in the client's transport parameters (XEP-0467)", async () => {
+    const { ep, conns } = await server();
+    const pool = new QuicSessions();
+    try {
+      const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'gamma.test', alpn: ALPN };
+      const a = await pool.acquire(target, { timeoutMs: 5000, verify: verifyAll });
+      const serverSide = conns[0]!;
+      const told = serverSide.connection.peerTransportParameters;
+      assert.equal(told?.initialMaxStreamsBidi, 0);
+      assert.equal(told?.initialMaxStreamsUni, 0);
+      // The server's stack refuses to open one (a stream it forced would be STREAM_LIMIT_ERROR).
+      assert.equal(serverSide.openStream(true), null);
+      assert.equal(serverSide.openStream(false), null);
+      assert.equal(await echoing(a.transport).send('<presence/>'), '<presence/>');
+    } finally {
+      await pool.close();
+      await ep.close();
+    }
+  });
+});
+
 describe('QuicSessions: keep-alive', { timeout: 20_000 }, () => {
   it('pings at a third of the idle timeout in force (at least three PTOs), between 1 s and 25 s', () => {
     const pto = 50;
