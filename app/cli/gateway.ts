@@ -2,7 +2,8 @@
  * `quiver gateway --listen <addr:port> --cert FILE --key FILE --forward <host:port>`: puts an
  * XMPP-over-QUIC front (XEP-0467) on an existing XMPP server (`app/gateway/quicGateway.ts`). Runs
  * until SIGINT or SIGTERM (or `stop` aborts), then closes every connection cleanly. Prints one
- * line when listening, one per connection opened and closed, and one when stopped.
+ * line when listening, one per connection when it closes (with `--verbose` also when it opens),
+ * one per interval counting refused connections, and one when stopped.
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
@@ -24,7 +25,11 @@ const SPEC = {
   'idle-timeout': { arity: 1 },
   retry: { arity: 0 },
   'retry-above': { arity: 1 },
+  'max-backend': { arity: 1 },
+  'max-backend-per-address': { arity: 1 },
+  'first-byte-timeout': { arity: 1 },
   json: { arity: 0 },
+  verbose: { arity: 0 },
 } as const;
 
 /** What the flags say, checked (files read, limits in range). */
@@ -35,6 +40,8 @@ export interface GatewayConfig {
   privateKey: KeyObject;
   limits: GatewayLimits;
   json: boolean;
+  /** Also print a line when a connection is up. */
+  verbose: boolean;
 }
 
 export async function runGateway(
@@ -56,6 +63,7 @@ export async function runGateway(
     privateKey: config.privateKey,
     limits: config.limits,
     log: (record) => io.stdout(formatGatewayRecord(record, config.json)),
+    verbose: config.verbose,
   });
   const { address, port } = gateway.address;
   const listen = formatAddress(address, port);
@@ -96,6 +104,11 @@ export function gatewayConfig(args: ParsedArgs): GatewayConfig {
     maxBufferedPerStream: optionalInteger(args, 'max-buffer', 1024, 1 << 30) ?? d.maxBufferedPerStream,
     idleTimeoutMs: (optionalInteger(args, 'idle-timeout', 1, 3600) ?? d.idleTimeoutMs / 1000) * 1000,
     requireRetry: has(args, 'retry'),
+    maxBackendConnections: optionalInteger(args, 'max-backend', 1, 1_000_000) ?? d.maxBackendConnections,
+    maxBackendPerAddress: optionalInteger(args, 'max-backend-per-address', 1, 1_000_000) ?? d.maxBackendPerAddress,
+    firstByteTimeoutMs: (optionalInteger(args, 'first-byte-timeout', 1, 3600) ?? d.firstByteTimeoutMs / 1000) * 1000,
+    sendStallTimeoutMs: d.sendStallTimeoutMs,
+    refusalLogIntervalMs: d.refusalLogIntervalMs,
     ...(retryAbove === undefined ? {} : { retryAbove }),
   };
   return {
@@ -105,6 +118,7 @@ export function gatewayConfig(args: ParsedArgs): GatewayConfig {
     privateKey,
     limits,
     json: has(args, 'json'),
+    verbose: has(args, 'verbose'),
   };
 }
 

@@ -37,7 +37,8 @@ Exit 0 when at least one way was verified, 1 otherwise (one line on stderr), 2 f
 
 const GATEWAY = `usage: quiver gateway --listen ADDR:PORT --cert FILE --key FILE --forward HOST:PORT
          [--max-connections N] [--max-streams N] [--max-buffer BYTES] [--idle-timeout SECONDS]
-         [--retry] [--retry-above N] [--json]
+         [--retry] [--retry-above N] [--max-backend N] [--max-backend-per-address N]
+         [--first-byte-timeout SECONDS] [--json] [--verbose]
 
 Puts an XMPP-over-QUIC front (XEP-0467, ALPN xmpp-client) on an existing XMPP server: each
 bidirectional stream a client opens becomes one TCP connection to the server's plaintext client
@@ -56,10 +57,17 @@ every connection cleanly.
   --retry               ask every new client to prove its address first (a QUIC Retry, one
                         round trip); without it only under load (--retry-above half-open
                         connections, default 64)
-  --json                one JSON line per event: listening, open, close, stopped
+  --max-backend N       TCP connections to the server at a time, all clients (default 4096)
+  --max-backend-per-address N  the same for one client IP address (default 64); a stream
+                        beyond either limit is reset
+  --first-byte-timeout SECONDS  a stream that sends nothing this long is reset; its TCP
+                        connection opens only on its first byte (default 10)
+  --json                one JSON line per event: listening, close, refused, stopped (and open)
+  --verbose             also one line when a connection is up
 
-One line when listening, one when a connection is up (client address, SNI, ALPN) and one when
-it ends (duration, streams, bytes each way, reason). Exit 0 after a clean stop, 1 when it cannot
+One line when listening and one per connection when it ends (client address, SNI, ALPN, open
+time, duration, streams, bytes each way, reason); connections refused at --max-connections are
+counted in one line per 10 seconds at most. Exit 0 after a clean stop, 1 when it cannot
 start, 2 for usage errors.
 `;
 

@@ -5,7 +5,9 @@
  * TCP sockets; the QUIC protocol work stays in `app/quic`.
  *
  * Limits: live connections (`maxConnections`; a connection beyond it is closed with
- * `GATEWAY_BUSY`), streams per connection (the transport parameters: initial_max_streams_bidi =
+ * `GATEWAY_BUSY`, counted in one record per interval; refusing it before the handshake is the
+ * endpoint's work and not done yet), backend TCP connections per client address and in all (a
+ * stream beyond either is reset with `GATEWAY_BACKEND_LIMIT`), streams per connection (the transport parameters: initial_max_streams_bidi =
  * `maxStreamsPerConnection`, initial_max_streams_uni = 0, as XEP-0467 §2 rule 9 allows only
  * bidirectional streams), bytes buffered per stream (`StreamBridge`), the idle timeout, and the
  * endpoint's half-open caps with Retry (RFC 9000 §8.1.2) under load.
@@ -40,6 +42,19 @@ export interface GatewayLimits {
   maxHalfOpen?: number;
   /** Half-open connections one address may hold (default: the endpoint's, 16). */
   maxHalfOpenPerAddress?: number;
+  /** TCP connections to the server at a time, all clients together (default 4096). */
+  maxBackendConnections: number;
+  /** TCP connections to the server at a time for the streams of one client IP address (default 64). */
+  maxBackendPerAddress: number;
+  /** Milliseconds a new stream may wait for its first byte before it is reset (default 10 s). */
+  firstByteTimeoutMs: number;
+  /**
+   * Milliseconds the server's bytes may wait, above `maxBufferedPerStream`, for a client that
+   * does not take them before the stream is reset (default 60 s).
+   */
+  sendStallTimeoutMs: number;
+  /** Refused connections are logged as one count per this many milliseconds at most (default 10 s). */
+  refusalLogIntervalMs: number;
 }
 
 export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
@@ -48,6 +63,11 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   maxBufferedPerStream: 1024 * 1024,
   idleTimeoutMs: 30_000,
   requireRetry: false,
+  maxBackendConnections: 4096,
+  maxBackendPerAddress: 64,
+  firstByteTimeoutMs: 10_000,
+  sendStallTimeoutMs: 60_000,
+  refusalLogIntervalMs: 10_000,
 };
 
 export interface QuicGatewayOptions {
@@ -59,21 +79,33 @@ export interface QuicGatewayOptions {
   certificateChain: Uint8Array[];
   privateKey: KeyObject;
   limits?: Partial<GatewayLimits>;
-  /** Receives one record when a connection is up and one when it ended (`gatewayLog.ts`). */
+  /**
+   * Receives one record when a connection ended, one count of refused connections per
+   * `refusalLogIntervalMs` at most, and with `verbose` one record when a connection is up
+   * (`gatewayLog.ts`).
+   */
   log: (record: GatewayLogRecord) => void;
+  /** Also log a record when a connection's handshake completes. */
+  verbose?: boolean;
 }
 
 /** One client's QUIC connection and the server connections of its streams. */
 class GatewayConnection {
   readonly facts: ConnectionFacts;
   readonly started = performance.now();
+  readonly opened = new Date().toISOString();
+  readonly host: string;
   readonly bridges = new Set<StreamBridge>();
   streams = 0;
   bytesUp = 0;
   bytesDown = 0;
 
+  readonly handle: QuicConnectionHandle;
+
   constructor(id: number, handle: QuicConnectionHandle) {
+    this.handle = handle;
     const { address, port } = handle.remoteAddress;
+    this.host = address;
     this.facts = { id, remote: formatAddress(address, port), sni: '', alpn: null };
   }
 }
@@ -87,6 +119,12 @@ export class QuicGateway {
   private readonly pendingLogs = new Set<Promise<void>>();
   private nextId = 1;
   private closing: Promise<void> | null = null;
+  /** Backend TCP connections open, in all and per client IP address. */
+  private backendCount = 0;
+  private readonly backendPerAddress = new Map<string, number>();
+  /** Connections refused since the last refusal record, and the reason of the latest. */
+  private refused = { count: 0, reason: '', since: '' };
+  private refusalTimer: NodeJS.Timeout | null = null;
 
   private constructor(endpoint: QuicEndpoint, opts: QuicGatewayOptions) {
     this.endpoint = endpoint;
@@ -122,6 +160,11 @@ export class QuicGateway {
     return this.connections.size;
   }
 
+  /** Backend TCP connections open now. */
+  get backendConnectionCount(): number {
+    return this.backendCount;
+  }
+
   /** The endpoint's counters (Retries sent, refused Initials, ...). */
   get counters(): QuicEndpoint['counters'] {
     return this.endpoint.counters;
@@ -151,21 +194,23 @@ export class QuicGateway {
   }
 
   private accept(handle: QuicConnectionHandle): void {
-    const conn = new GatewayConnection(this.nextId++, handle);
     if (this.closing || this.connections.size >= this.limits.maxConnections) {
       const reason = this.closing
         ? 'the gateway is shutting down'
         : `the gateway is at its limit of ${this.limits.maxConnections} connections; try again later`;
       handle.close(GATEWAY_BUSY, reason);
-      this.logClose(conn, `refused: ${reason}`);
+      // Initials are cheap to send from spoofed addresses: one line per refusal would let anyone
+      // flood the log, so refusals are counted and logged once per interval.
+      this.countRefusal(reason);
       return;
     }
+    const conn = new GatewayConnection(this.nextId++, handle);
     this.connections.set(handle, conn);
     handle.established.then(
       ({ alpn }) => {
         conn.facts.alpn = alpn;
         conn.facts.sni = handle.connection.tlsFacts?.sni ?? '';
-        this.opts.log({ type: 'open', time: new Date().toISOString(), ...conn.facts });
+        if (this.opts.verbose) this.opts.log({ type: 'open', time: new Date().toISOString(), ...conn.facts });
       },
       // A failed handshake is reported by the close record ('closed' below).
       (error: unknown) => void error,
@@ -186,9 +231,14 @@ export class QuicGateway {
       return;
     }
     conn.streams++;
+    const l = this.limits;
     const bridge = new StreamBridge(stream, {
       forward: this.opts.forward,
-      maxBuffered: this.limits.maxBufferedPerStream,
+      maxBuffered: l.maxBufferedPerStream,
+      buffered: () => conn.handle.connection.streamBuffered(stream.id),
+      firstByteTimeoutMs: l.firstByteTimeoutMs,
+      sendStallTimeoutMs: l.sendStallTimeoutMs,
+      admit: () => this.admitBackend(conn.host),
     });
     conn.bridges.add(bridge);
     void bridge.closed.then(() => {
@@ -198,12 +248,55 @@ export class QuicGateway {
     });
   }
 
+  /** A backend connection slot for a stream of a client at `host`, within both caps. */
+  private admitBackend(host: string): { release: () => void } | { refused: string } {
+    const l = this.limits;
+    const mine = this.backendPerAddress.get(host) ?? 0;
+    if (mine >= l.maxBackendPerAddress)
+      return {
+        refused: `the client's address already has ${l.maxBackendPerAddress} server connections (the gateway's per-address limit)`,
+      };
+    if (this.backendCount >= l.maxBackendConnections)
+      return { refused: `the gateway is at its limit of ${l.maxBackendConnections} server connections` };
+    this.backendCount++;
+    this.backendPerAddress.set(host, mine + 1);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.backendCount--;
+        const left = (this.backendPerAddress.get(host) ?? 1) - 1;
+        if (left === 0) this.backendPerAddress.delete(host);
+        else this.backendPerAddress.set(host, left);
+      },
+    };
+  }
+
+  private countRefusal(reason: string): void {
+    if (this.refused.count === 0) this.refused.since = new Date().toISOString();
+    this.refused.count++;
+    this.refused.reason = reason;
+    this.refusalTimer ??= setTimeout(() => this.flushRefusals(), this.limits.refusalLogIntervalMs);
+  }
+
+  /** Writes the refusal count since the last record, if any. */
+  private flushRefusals(): void {
+    if (this.refusalTimer) clearTimeout(this.refusalTimer);
+    this.refusalTimer = null;
+    const { count, reason, since } = this.refused;
+    if (count === 0) return;
+    this.refused = { count: 0, reason: '', since: '' };
+    this.opts.log({ type: 'refused', time: new Date().toISOString(), since, count, reason });
+  }
+
   private logClose(conn: GatewayConnection, reason: string): void {
     const done = Promise.all([...conn.bridges].map((b) => b.closed)).then(() => {
       this.pendingLogs.delete(done);
       this.opts.log({
         type: 'close',
         time: new Date().toISOString(),
+        opened: conn.opened,
         ...conn.facts,
         durationMs: Math.round(performance.now() - conn.started),
         streams: conn.streams,
@@ -229,6 +322,7 @@ export class QuicGateway {
     await this.endpoint.close();
     // The endpoint reported 'closed' for each connection; their records wait for the sockets.
     while (this.pendingLogs.size > 0) await Promise.all(this.pendingLogs);
+    this.flushRefusals();
   }
 }
 

@@ -4,12 +4,19 @@
  * as a separate connections"). Bytes are copied both ways; whichever side ends first ends the
  * other, so no session stays logged in on the server once its QUIC stream is gone.
  *
- * - client FIN -> backend half-close (`end`); backend FIN -> stream FIN.
+ * - The TCP connection opens on the stream's first byte, not when the stream exists: RFC 9000
+ *   §3.2 "Before a stream is created, all streams of the same type with lower-numbered stream IDs
+ *   MUST be created", so one frame on a high stream creates every lower one. A stream with no byte
+ *   within `firstByteTimeoutMs` is reset with `GATEWAY_FIRST_BYTE_TIMEOUT`; one whose TCP
+ *   connection `admit` refuses (the per-address or global cap) with `GATEWAY_BACKEND_LIMIT`.
+ * - client FIN -> backend half-close (`end`); backend FIN -> stream FIN and STOP_SENDING (nothing
+ *   the client sends after it can reach the server; the stream closes and its credit returns).
  * - client RESET_STREAM or STOP_SENDING, the QUIC connection closing (any reason, the idle timeout
  *   included) -> the backend socket is destroyed at once.
  * - backend error (refused, reset) -> RESET_STREAM and STOP_SENDING with `GATEWAY_BACKEND_ERROR`.
- * - server -> client: when the stream's send buffer is full (`write` returns false) the backend is
- *   no longer read until 'drain'.
+ * - server -> client: while more than `maxBuffered` bytes wait in the stream's send buffer
+ *   (written, not yet acknowledged) the backend is not read; if that lasts `sendStallTimeoutMs`
+ *   (a client that does not read) the stream is reset with `GATEWAY_SEND_STALLED`.
  * - client -> server: the handle reads every byte the client sends (and so returns its credit), so
  *   what the backend does not take piles up in the socket; above `maxBuffered` the stream is ended
  *   with `GATEWAY_BUFFER_LIMIT`.
@@ -27,11 +34,31 @@ export const GATEWAY_BUFFER_LIMIT = 0x2;
 export const GATEWAY_CANCELLED = 0x3;
 /** A new connection found the gateway at its connection limit. */
 export const GATEWAY_BUSY = 0x4;
+/** No TCP connection to the server could be had: the client's address or the gateway is at its cap. */
+export const GATEWAY_BACKEND_LIMIT = 0x5;
+/** The client sent no byte on the stream within the first-byte deadline. */
+export const GATEWAY_FIRST_BYTE_TIMEOUT = 0x6;
+/** The client did not take the server's bytes within the send-stall deadline. */
+export const GATEWAY_SEND_STALLED = 0x7;
+
+/** How often a paused backend checks whether the stream's send buffer emptied enough (ms). */
+const RESUME_CHECK_MS = 20;
 
 export interface StreamBridgeOptions {
   forward: { host: string; port: number };
-  /** Bytes from the client the backend may leave unread before the stream is ended. */
+  /** Bytes the backend may leave unread, and bytes waiting to reach the client, per stream. */
   maxBuffered: number;
+  /** Bytes written to the stream and not yet acknowledged (the connection's `streamBuffered`). */
+  buffered: () => number;
+  /** Milliseconds from the stream's creation to its first byte before it is reset. */
+  firstByteTimeoutMs: number;
+  /** Milliseconds the server's bytes may stay stuck above `maxBuffered` before the stream is reset. */
+  sendStallTimeoutMs: number;
+  /**
+   * Asks for a backend connection slot on the first byte: its `release` (called once, when the
+   * socket closes), or why none is free (the stream is then reset with `GATEWAY_BACKEND_LIMIT`).
+   */
+  admit: () => { release: () => void } | { refused: string };
 }
 
 export interface BridgeTotals {
@@ -42,78 +69,164 @@ export interface BridgeTotals {
 }
 
 /**
- * Joins `stream` to a new TCP connection to `forward`. `closed` resolves once the backend socket
- * is closed (whatever closed it), with the reason; the stream's own end may follow later (the
- * client's FIN).
+ * Joins `stream` to a TCP connection to `forward`, opened on the stream's first byte. `closed`
+ * resolves once the backend socket is closed (whatever closed it), or once the stream ended
+ * without one, with the reason; the stream's own end may follow later (the client's FIN).
  */
 export class StreamBridge {
   readonly totals: BridgeTotals = { up: 0, down: 0 };
   readonly closed: Promise<string>;
   private readonly stream: QuicStreamHandle;
-  private readonly socket: Socket;
-  private readonly maxBuffered: number;
+  private readonly opts: StreamBridgeOptions;
+  private socket: Socket | null = null;
   private reason: string | null = null;
   private resolveClosed!: (reason: string) => void;
+  private firstByteTimer: NodeJS.Timeout | null;
+  private stallTimer: NodeJS.Timeout | null = null;
+  private resumeTimer: NodeJS.Timeout | null = null;
+  private paused = false;
+  /** The stream can no longer carry anything to the client (reset, stopped, connection gone). */
+  private streamGone = false;
+  /** No socket will be opened any more (the bridge ended before its first byte). */
+  private done = false;
 
   constructor(stream: QuicStreamHandle, opts: StreamBridgeOptions) {
     this.stream = stream;
-    this.maxBuffered = opts.maxBuffered;
+    this.opts = opts;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    // allowHalfOpen false: once the server ends its side, the socket ends ours too (nothing after
-    // the server's FIN can be delivered to it).
-    this.socket = connect({ host: opts.forward.host, port: opts.forward.port, allowHalfOpen: false });
-    // XMPP is request/response in small stanzas: Nagle's delay would only add latency.
-    this.socket.setNoDelay(true);
-    this.wireBackend();
+    this.firstByteTimer = setTimeout(() => {
+      this.firstByteTimer = null;
+      this.finishWithoutSocket(
+        `the client sent nothing on the stream within ${opts.firstByteTimeoutMs} ms`,
+        GATEWAY_FIRST_BYTE_TIMEOUT,
+      );
+    }, opts.firstByteTimeoutMs);
     this.wireStream();
   }
 
-  /** Whether the backend socket is closed. */
+  /** Whether the backend socket is closed (or was never opened and will not be). */
   get isClosed(): boolean {
-    return this.socket.destroyed;
+    return this.socket ? this.socket.destroyed : this.done;
   }
 
   /** Ends both sides at once (the gateway is shutting down or the connection closed). */
   destroy(reason: string): void {
     this.note(reason);
-    this.socket.destroy();
+    if (this.socket) this.socket.destroy();
+    else this.finishWithoutSocket(reason, null);
   }
 
   private note(reason: string): void {
     this.reason ??= reason;
   }
 
-  private wireBackend(): void {
-    const { socket, stream } = this;
+  /** Ends a bridge that never opened its socket: resets the stream (when `code`) and settles. */
+  private finishWithoutSocket(reason: string, code: number | null): void {
+    if (this.socket || this.done) return;
+    this.done = true;
+    this.clearTimers();
+    this.note(reason);
+    if (code !== null) this.abortStream(code);
+    this.resolveClosed(this.reason ?? reason);
+  }
+
+  private clearTimers(): void {
+    if (this.firstByteTimer) clearTimeout(this.firstByteTimer);
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    if (this.resumeTimer) clearInterval(this.resumeTimer);
+    this.firstByteTimer = this.stallTimer = this.resumeTimer = null;
+  }
+
+  /** Opens the backend connection (first byte); false when the bridge ended instead. */
+  private open(): Socket | null {
+    if (this.socket) return this.socket;
+    if (this.done) return null;
+    if (this.firstByteTimer) clearTimeout(this.firstByteTimer);
+    this.firstByteTimer = null;
+    const slot = this.opts.admit();
+    if ('refused' in slot) {
+      this.finishWithoutSocket(slot.refused, GATEWAY_BACKEND_LIMIT);
+      return null;
+    }
+    const { host, port } = this.opts.forward;
+    // allowHalfOpen false: once the server ends its side, the socket ends ours too (nothing after
+    // the server's FIN can be delivered to it).
+    const socket = connect({ host, port, allowHalfOpen: false });
+    this.socket = socket;
+    // XMPP is request/response in small stanzas: Nagle's delay would only add latency.
+    socket.setNoDelay(true);
+    socket.on('close', () => {
+      this.clearTimers();
+      slot.release();
+      this.resolveClosed(this.reason ?? 'the server connection closed');
+    });
+    this.wireBackend(socket);
+    return socket;
+  }
+
+  private wireBackend(socket: Socket): void {
+    const { stream } = this;
     socket.on('data', (chunk: Buffer) => {
       if (this.streamGone) return;
       this.totals.down += chunk.length;
-      if (!stream.write(chunk)) socket.pause();
+      const below = stream.write(chunk);
+      if (!below || this.opts.buffered() > this.opts.maxBuffered) this.pause(socket);
     });
     socket.on('end', () => {
       this.note('the server closed the connection');
-      if (!this.streamGone) stream.end();
+      if (this.streamGone) return;
+      stream.end();
+      // Nothing the client sends now can reach the server: ask it to stop, so the stream closes
+      // in both directions and its credit returns (RFC 9000 §3.5).
+      stream.stopSending(GATEWAY_NO_ERROR);
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       // 'close' follows; the stream learns of the failure by a reset (RFC 9000 §3.1).
       this.note(`the server connection failed: ${error.code ?? error.message}`);
       this.abortStream(GATEWAY_BACKEND_ERROR);
     });
-    socket.on('close', () => this.resolveClosed(this.reason ?? 'the server connection closed'));
   }
 
-  /** The stream can no longer carry anything to the client (reset, stopped, connection gone). */
-  private streamGone = false;
+  /** Stops reading the server until the stream's send buffer is at or below `maxBuffered`. */
+  private pause(socket: Socket): void {
+    if (this.paused) return;
+    this.paused = true;
+    socket.pause();
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = null;
+      this.note(
+        `the client took none of the server's bytes for ${this.opts.sendStallTimeoutMs} ms with more than ${this.opts.maxBuffered} waiting`,
+      );
+      this.abortStream(GATEWAY_SEND_STALLED);
+      socket.destroy();
+    }, this.opts.sendStallTimeoutMs);
+    // The handle's 'drain' fires only below its own fixed high-water mark, and it has no event for
+    // "buffered fell below N": check the public count while paused.
+    this.resumeTimer = setInterval(() => {
+      if (this.opts.buffered() <= this.opts.maxBuffered) this.resume(socket);
+    }, RESUME_CHECK_MS);
+  }
+
+  private resume(socket: Socket): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    if (this.resumeTimer) clearInterval(this.resumeTimer);
+    this.stallTimer = this.resumeTimer = null;
+    if (!socket.destroyed) socket.resume();
+  }
 
   private wireStream(): void {
-    const { socket, stream } = this;
+    const { stream } = this;
     stream.on('data', (chunk: Uint8Array) => {
-      if (socket.destroyed || socket.writableEnded) return; // the server is gone: discard
+      if (chunk.length === 0) return;
+      const socket = this.open();
+      if (!socket || socket.destroyed || socket.writableEnded) return; // the server is gone: discard
       this.totals.up += chunk.length;
       socket.write(chunk);
-      if (socket.writableLength > this.maxBuffered) {
+      if (socket.writableLength > this.opts.maxBuffered) {
         this.note(
-          `the server left more than ${this.maxBuffered} bytes from the client unread (the gateway's per-stream buffer limit)`,
+          `the server left more than ${this.opts.maxBuffered} bytes from the client unread (the gateway's per-stream buffer limit)`,
         );
         this.abortStream(GATEWAY_BUFFER_LIMIT);
         socket.destroy();
@@ -121,27 +234,40 @@ export class StreamBridge {
     });
     stream.on('end', () => {
       this.note('the client closed the stream');
-      if (!socket.destroyed) socket.end();
+      const socket = this.socket;
+      if (!socket) {
+        // A stream finished without a byte: there is no session to forward; finish ours too.
+        if (!this.streamGone) stream.end();
+        this.streamGone = true;
+        this.finishWithoutSocket('the client closed the stream before sending anything', null);
+      } else if (!socket.destroyed) socket.end();
     });
-    stream.on('drain', () => socket.resume());
+    stream.on('drain', () => {
+      if (this.socket && this.opts.buffered() <= this.opts.maxBuffered) this.resume(this.socket);
+    });
     stream.on('reset', (code: number) => {
       this.note(`the client reset the stream (code ${code})`);
       // Our sending half must end too, or the stream never closes and its credit never returns.
       this.abortStream(GATEWAY_CANCELLED);
-      socket.destroy();
+      this.destroySocket();
     });
     stream.on('stop-sending', (code: number) => {
       // The connection answers with RESET_STREAM itself (RFC 9000 §3.5); the client wants nothing
       // more from this session, so the session ends.
       this.note(`the client stopped reading the stream (code ${code})`);
       this.abortStream(GATEWAY_CANCELLED);
-      socket.destroy();
+      this.destroySocket();
     });
     stream.on('close', (info: CloseInfo) => {
       this.streamGone = true;
       this.note(`the QUIC connection closed (${info.codeName}${info.reason ? `: ${info.reason}` : ''})`);
-      socket.destroy();
+      this.destroySocket();
     });
+  }
+
+  private destroySocket(): void {
+    if (this.socket) this.socket.destroy();
+    else this.finishWithoutSocket(this.reason ?? 'the stream ended', null);
   }
 
   /** Resets our sending half and asks the client to stop sending (both no-ops once done). */

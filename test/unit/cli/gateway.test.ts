@@ -93,6 +93,11 @@ describe('quiver gateway flags', () => {
       ],
       [[...REQUIRED, '--max-streams', '0'], '--max-streams takes a whole number from 1 to 1000, not "0"'],
       [[...REQUIRED, '--idle-timeout', '2.5'], '--idle-timeout takes a whole number from 1 to 3600, not "2.5"'],
+      [
+        [...REQUIRED, '--max-backend-per-address', '0'],
+        '--max-backend-per-address takes a whole number from 1 to 1000000, not "0"',
+      ],
+      [[...REQUIRED, '--first-byte-timeout', 'x'], '--first-byte-timeout takes a whole number from 1 to 3600, not "x"'],
       [[...REQUIRED, 'extra'], 'gateway takes no arguments, only options: "extra"'],
       [[...REQUIRED, '--cert', CERT], '--cert may be given only once'],
       [
@@ -166,7 +171,7 @@ describe('quiver gateway flags', () => {
 });
 
 describe('quiver gateway run', () => {
-  it('listens, forwards a stream, writes open and close records, and stops cleanly when asked', async () => {
+  it('listens, forwards a stream, writes one record per connection (and the open one with --verbose), and stops cleanly', async () => {
     const backend = await Backend.start();
     const stop = new AbortController();
     let listeningLine: (line: string) => void = () => undefined;
@@ -185,6 +190,7 @@ describe('quiver gateway run', () => {
         '--max-streams',
         '3',
         '--json',
+        '--verbose',
       ],
       io,
       stop.signal,
@@ -216,6 +222,8 @@ describe('quiver gateway run', () => {
       assert.equal(records[1]!.sni, 'quic.example');
       assert.equal(records[2]!.streams, 1);
       assert.equal(records[2]!.bytesUp, '<stream:stream>'.length);
+      assert.equal(records[2]!.sni, 'quic.example');
+      assert.equal(typeof records[2]!.opened, 'string');
       assert.deepEqual(stderr, []);
     } finally {
       stop.abort();
@@ -267,9 +275,11 @@ describe('quiver gateway run', () => {
       assert.equal(code, 0);
       assert.equal((await within(conn.closed, 5_000, 'client closed')).reason, 'the gateway is shutting down');
       await within(backend.connections[0]!.closed, 5_000, 'backend connection closed');
+      // One line per connection, at its close: no open line without --verbose.
+      assert.equal(lines.filter((l) => / conn=\d+ /.test(l)).length, 1);
       assert.match(
         lines.join('\n'),
-        /conn=1 close 127\.0\.0\.1:\d+ sni=quic\.example alpn=xmpp-client duration=[\d.]+s streams=1 up=5 down=10 reason="gateway: application 0 \(the gateway is shutting down\)"/,
+        /conn=1 close 127\.0\.0\.1:\d+ sni=quic\.example alpn=xmpp-client opened=\S+ duration=[\d.]+s streams=1 up=5 down=10 reason="gateway: application 0 \(the gateway is shutting down\)"/,
       );
       assert.equal(lines.at(-1), 'quiver gateway: stopped');
     } finally {

@@ -35,8 +35,8 @@ export class BackendConnection {
           w.resolve();
         }
     });
-    // Resolves with the time (performance.now) the socket closed.
-    this.closed = once(socket, 'close').then(() => performance.now());
+    // Resolves with the time (performance.now) the socket closed, reset (an error) or not.
+    this.closed = new Promise((resolve) => socket.on('close', () => resolve(performance.now())));
     socket.on('error', (error) => void error);
   }
 
