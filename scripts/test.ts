@@ -69,7 +69,7 @@ run('renderer build', node, [
 ]);
 process.env.QUIVER_UI_BUILT = '1';
 run(
-  'UI tests (Chromium, fake host)',
+  'UI tests (Chromium, the real browser host over a fake core)',
   node,
   ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', 'test/e2e/ui/*.spec.ts'],
   { count: true },
