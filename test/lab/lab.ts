@@ -7,6 +7,7 @@ import { createLabCa, type LabCertificate } from './ca.ts';
 import { startDns, type LabDns } from './dns.ts';
 import { startProsody, type LabProsody } from './prosody.ts';
 import { startHttpsServer, type LabHttps } from './httpsServer.ts';
+import { startLabGateway, type LabGateway } from './gateway.ts';
 import { choosePortBase, labPorts } from './ports.ts';
 import { labZones } from './zones.ts';
 import { HOST_META_JSON_PATH, POSH_DRAFT_PATH, POSH_PATH, wellKnownDocuments } from './wellKnown.ts';
@@ -54,6 +55,21 @@ export interface LabState {
    * scenario domain.
    */
   https: { port: number };
+  /**
+   * `quiver gateway` (XEP-0467, in the lab process) on UDP 127.0.0.1:`port`, ALPN `xmpp-client`,
+   * presenting the lab-CA certificate named `certificate` (whose names are `domain`'s: DNS-ID,
+   * SRV-ID, XmppAddr) whatever the SNI. Each bidirectional stream becomes one TCP connection to
+   * the TLS Prosody's plaintext loopback port `backendPort`, where sessions count as secure and no
+   * STARTTLS is offered. `logFile` holds one JSON line per gateway record.
+   */
+  gateway: {
+    address: string;
+    port: number;
+    domain: 'alpha.test';
+    certificate: string;
+    backendPort: number;
+    logFile: string;
+  };
   /** bare JID -> password, e.g. "alice@alpha.test". */
   users: Record<string, string>;
   domains: {
@@ -121,9 +137,12 @@ export interface LabScenario {
 
 export type RunningLab = LabState & { stop(): Promise<void> };
 
+/** The certificate (CERTIFICATES name) the lab's QUIC gateway presents. */
+const GATEWAY_CERTIFICATE = 'alpha.test';
+
 /**
  * Starts the whole lab on loopback: a fresh root and intermediate CA, signed zones with fresh keys,
- * nsd + validating unbound, two Prosody instances and the HTTPS server. The caller MUST call
+ * nsd + validating unbound, two Prosody instances, the HTTPS server and the QUIC gateway. The caller MUST call
  * `stop()` (also on failure paths); it kills every process group, closes the HTTPS server and
  * removes the dir. If start-up fails, everything started so far is stopped and a LabError naming
  * the failed server, with its log tail, is thrown.
@@ -144,10 +163,13 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
   let dns: LabDns | undefined;
   let prosody: LabProsody | undefined;
   let https: LabHttps | undefined;
+  let gateway: LabGateway | undefined;
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    // The gateway first: closing it closes its backend connections while Prosody still runs.
+    await gateway?.stop();
     await Promise.all([dns?.stop(), prosody?.stop(), https?.stop()]);
     if (process.env.QUIVER_LAB_KEEP !== '1') await rm(dir, { recursive: true, force: true });
   };
@@ -182,6 +204,7 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
     if (httpsResult.status === 'fulfilled') https = httpsResult.value;
     for (const r of results) if (r.status === 'rejected') throw r.reason;
     if (!dns) throw new LabError('bad-state', 'lab: DNS did not start'); // unreachable: narrowed above
+    gateway = await startLabGateway({ labDir: dir, ports, certificate: issued(GATEWAY_CERTIFICATE) });
     const state: LabState = {
       dir,
       caPem: ca.caPem,
@@ -192,6 +215,14 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
       trustAnchors: [...dns.trustAnchors],
       prosody: { starttlsPort: ports.starttls, tlsPort: ports.tls, plainPort: ports.plain },
       https: { port: ports.https },
+      gateway: {
+        address: '127.0.0.1',
+        port: gateway.gateway.address.port,
+        domain: 'alpha.test',
+        certificate: GATEWAY_CERTIFICATE,
+        backendPort: ports.gatewayBackend,
+        logFile: gateway.logFile,
+      },
       users,
       domains: {
         alpha: 'alpha.test',

@@ -5,7 +5,8 @@ import { LabError } from './labError.ts';
 
 /**
  * The lab's ports, as fixed offsets from a base so two labs on one machine need only two bases.
- * Offset 5 is the HTTPS server (POSH, host-meta); 6..19 are reserved for the QUIC peers to come.
+ * Offset 5 is the HTTPS server (POSH, host-meta), 6 and 7 the QUIC gateway's backend and front;
+ * 8..19 are reserved for the QUIC peers to come.
  */
 export interface LabPorts {
   readonly resolver: number; // unbound, UDP and TCP
@@ -14,6 +15,8 @@ export interface LabPorts {
   readonly tls: number; // Prosody c2s direct TLS (XEP-0368)
   readonly plain: number; // the second Prosody, no STARTTLS
   readonly https: number; // the lab's HTTPS server: POSH and host-meta documents
+  readonly gatewayBackend: number; // TLS Prosody's plaintext c2s port on loopback, treated as secure
+  readonly quicGateway: number; // `quiver gateway` (UDP), forwarding to gatewayBackend
 }
 
 export const PORT_BLOCK_SIZE = 20;
@@ -27,6 +30,8 @@ export function labPorts(base: number): LabPorts {
     tls: base + 3,
     plain: base + 4,
     https: base + 5,
+    gatewayBackend: base + 6,
+    quicGateway: base + 7,
   };
 }
 
