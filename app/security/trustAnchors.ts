@@ -102,13 +102,18 @@ export function pemCertificates(pem: string): Uint8Array[] {
 
 /**
  * The roots in `pems` (the PEM texts of one source: a bundle file, Node's certificate list), as
- * system anchors. Only OpenSSL parses them here; pkijs parses a root when a chain names it
- * (`TrustAnchor.certificate`). Certificates that do not parse are counted in `skipped`.
+ * system anchors, each distinct certificate once (Node 24's `tls.getCACertificates('system')` lists
+ * 576 entries for 144 distinct roots here). Only OpenSSL parses them here; pkijs parses a root when a
+ * chain names it (`TrustAnchor.certificate`). Certificates that do not parse are counted in `skipped`.
  */
 export function parseSystemRoots(pems: readonly string[], source: string): SystemRoots {
   const anchors: TrustAnchor[] = [];
+  const seen = new Set<string>();
   let skipped = 0;
   for (const der of pems.flatMap(pemCertificates)) {
+    const key = Buffer.from(der).toString('base64');
+    if (seen.has(key)) continue;
+    seen.add(key);
     try {
       anchors.push(toAnchor(der, 'system'));
     } catch (error) {

@@ -47,3 +47,15 @@ test('an extra CA that is no certificate is refused (bad-trust-anchor), unlike a
     );
   }
 });
+
+test('system roots: a certificate listed more than once (576 entries, 144 distinct, in Node 24) is one anchor', async () => {
+  const { root, intermediate } = await makeHierarchy();
+  const pem = toPem(root.der);
+  const roots = parseSystemRoots([pem, pem + toPem(intermediate.der), pem.replace(/\n/g, '\r\n')], 'test store');
+  assert.equal(roots.anchors.length, 2);
+  assert.equal(roots.skipped, 0);
+  assert.deepEqual(
+    roots.anchors.map((anchor) => anchor.subject),
+    ['CN=Quiver Test Root, O=Quiver Tests', 'CN=Quiver Test Intermediate, O=Quiver Tests'],
+  );
+});
