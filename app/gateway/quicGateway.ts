@@ -235,7 +235,6 @@ export class QuicGateway {
     const bridge = new StreamBridge(stream, {
       forward: this.opts.forward,
       maxBuffered: l.maxBufferedPerStream,
-      buffered: () => conn.handle.connection.streamBuffered(stream.id),
       firstByteTimeoutMs: l.firstByteTimeoutMs,
       sendStallTimeoutMs: l.sendStallTimeoutMs,
       admit: () => this.admitBackend(conn.host),

@@ -41,15 +41,10 @@ export const GATEWAY_FIRST_BYTE_TIMEOUT = 0x6;
 /** The client did not take the server's bytes within the send-stall deadline. */
 export const GATEWAY_SEND_STALLED = 0x7;
 
-/** How often a paused backend checks whether the stream's send buffer emptied enough (ms). */
-const RESUME_CHECK_MS = 20;
-
 export interface StreamBridgeOptions {
   forward: { host: string; port: number };
   /** Bytes the backend may leave unread, and bytes waiting to reach the client, per stream. */
   maxBuffered: number;
-  /** Bytes written to the stream and not yet acknowledged (the connection's `streamBuffered`). */
-  buffered: () => number;
   /** Milliseconds from the stream's creation to its first byte before it is reset. */
   firstByteTimeoutMs: number;
   /** Milliseconds the server's bytes may stay stuck above `maxBuffered` before the stream is reset. */
@@ -83,7 +78,6 @@ export class StreamBridge {
   private resolveClosed!: (reason: string) => void;
   private firstByteTimer: NodeJS.Timeout | null;
   private stallTimer: NodeJS.Timeout | null = null;
-  private resumeTimer: NodeJS.Timeout | null = null;
   private paused = false;
   /** The stream can no longer carry anything to the client (reset, stopped, connection gone). */
   private streamGone = false;
@@ -93,6 +87,8 @@ export class StreamBridge {
   constructor(stream: QuicStreamHandle, opts: StreamBridgeOptions) {
     this.stream = stream;
     this.opts = opts;
+    // Server bytes waiting to reach the client: above this, `write` says wait and 'drain' resumes.
+    stream.highWaterMark = opts.maxBuffered;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.firstByteTimer = setTimeout(() => {
       this.firstByteTimer = null;
@@ -133,8 +129,7 @@ export class StreamBridge {
   private clearTimers(): void {
     if (this.firstByteTimer) clearTimeout(this.firstByteTimer);
     if (this.stallTimer) clearTimeout(this.stallTimer);
-    if (this.resumeTimer) clearInterval(this.resumeTimer);
-    this.firstByteTimer = this.stallTimer = this.resumeTimer = null;
+    this.firstByteTimer = this.stallTimer = null;
   }
 
   /** Opens the backend connection (first byte); false when the bridge ended instead. */
@@ -169,8 +164,8 @@ export class StreamBridge {
     socket.on('data', (chunk: Buffer) => {
       if (this.streamGone) return;
       this.totals.down += chunk.length;
-      const below = stream.write(chunk);
-      if (!below || this.opts.buffered() > this.opts.maxBuffered) this.pause(socket);
+      // The stream's high-water mark is `maxBuffered` (set in the constructor): above it, pause.
+      if (!stream.write(chunk)) this.pause(socket);
     });
     socket.on('end', () => {
       this.note('the server closed the connection');
@@ -200,19 +195,13 @@ export class StreamBridge {
       this.abortStream(GATEWAY_SEND_STALLED);
       socket.destroy();
     }, this.opts.sendStallTimeoutMs);
-    // The handle's 'drain' fires only below its own fixed high-water mark, and it has no event for
-    // "buffered fell below N": check the public count while paused.
-    this.resumeTimer = setInterval(() => {
-      if (this.opts.buffered() <= this.opts.maxBuffered) this.resume(socket);
-    }, RESUME_CHECK_MS);
   }
 
   private resume(socket: Socket): void {
     if (!this.paused) return;
     this.paused = false;
     if (this.stallTimer) clearTimeout(this.stallTimer);
-    if (this.resumeTimer) clearInterval(this.resumeTimer);
-    this.stallTimer = this.resumeTimer = null;
+    this.stallTimer = null;
     if (!socket.destroyed) socket.resume();
   }
 
@@ -243,7 +232,7 @@ export class StreamBridge {
       } else if (!socket.destroyed) socket.end();
     });
     stream.on('drain', () => {
-      if (this.socket && this.opts.buffered() <= this.opts.maxBuffered) this.resume(this.socket);
+      if (this.socket) this.resume(this.socket);
     });
     stream.on('reset', (code: number) => {
       this.note(`the client reset the stream (code ${code})`);

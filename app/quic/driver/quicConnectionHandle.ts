@@ -14,18 +14,23 @@ export interface CloseInfo {
   app: boolean;
 }
 
-/** Bytes buffered per stream above which `write` returns false (wait for 'drain'). */
+/** Default bytes buffered per stream above which `write` returns false (wait for 'drain'). */
 export const STREAM_HIGH_WATER_MARK = 1024 * 1024;
 
 /**
  * One stream. Events: 'data' (Uint8Array), 'end' (peer finished), 'reset' (code),
- * 'stop-sending' (code), 'drain' (buffer below the high-water mark again), 'close' (CloseInfo:
+ * 'stop-sending' (code), 'drain' (buffer below `highWaterMark` again), 'close' (CloseInfo:
  * the whole connection ended).
  */
 export class QuicStreamHandle extends EventEmitter {
   readonly id: number;
   private readonly owner: QuicConnectionHandle;
   ended = false;
+  /**
+   * Bytes written and not yet acknowledged above which `write` returns false, and below which
+   * 'drain' follows (Node's writable convention); a relay sets its own per-stream budget here.
+   */
+  highWaterMark = STREAM_HIGH_WATER_MARK;
   private wantDrain = false;
 
   constructor(owner: QuicConnectionHandle, id: number) {
@@ -44,7 +49,7 @@ export class QuicStreamHandle extends EventEmitter {
     // The stream's send buffer copies what it keeps.
     conn.streamWrite(this.id, data, fin);
     this.owner.kick();
-    const ok = conn.streamBuffered(this.id) < STREAM_HIGH_WATER_MARK;
+    const ok = conn.streamBuffered(this.id) < this.highWaterMark;
     if (!ok) this.wantDrain = true;
     return ok;
   }
@@ -76,7 +81,7 @@ export class QuicStreamHandle extends EventEmitter {
 
   /** @internal */
   onWritable(): void {
-    if (this.wantDrain && this.owner.connection.streamBuffered(this.id) < STREAM_HIGH_WATER_MARK) {
+    if (this.wantDrain && this.owner.connection.streamBuffered(this.id) < this.highWaterMark) {
       this.wantDrain = false;
       this.emit('drain');
     }
