@@ -4,7 +4,7 @@
  * /etc/hosts counts).
  */
 import { lookup } from 'node:dns/promises';
-import { isIP } from '../security/ipLiteral.ts';
+import { isIP } from '../contract/ipLiteral.ts';
 import { ConnectError } from './connectError.ts';
 
 export interface HostResolver {

@@ -8,6 +8,7 @@
  *
  * Pure: the renderer compiles it too.
  */
+import { isIPv4, isIPv6 } from './ipLiteral.ts';
 
 export interface JidShape {
   /** 'required': localpart@domain (an account); 'optional': a contact or a server. */
@@ -32,8 +33,6 @@ const FREEFORM_DISALLOWED =
   /[\p{Cc}\p{Cs}\p{Cn}\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}\p{Zl}\p{Zp}]/u;
 /** Never in any part of an address, however lenient the caller (`jidSafetyProblem`). */
 const UNSAFE_ANYWHERE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const IPV6_LITERAL = /^\[[0-9A-Fa-f:.]{2,45}\]$/;
 const LDH_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /** Length in UTF-8 octets (a lone surrogate counts as the 3 of U+FFFD). */
@@ -127,7 +126,9 @@ function domainpartProblem(raw: string): string | null {
   const domain = raw.endsWith('.') ? raw.slice(0, -1) : raw;
   if (domain === '') return 'has no domain';
   if (octets(domain) > MAX_PART_OCTETS) return `has a domain longer than ${MAX_PART_OCTETS} bytes`;
-  if (IPV4.test(domain) || (IPV6_LITERAL.test(domain) && domain.split(':').length >= 3)) return null;
+  // RFC 7622 §3.2: an IPv4address or an IP-literal (RFC 3986 §3.2.2: an IPv6 address in brackets).
+  const literal = domain.startsWith('[') && domain.endsWith(']') ? domain.slice(1, -1) : null;
+  if (isIPv4(domain) || (literal !== null && !literal.includes('%') && isIPv6(literal))) return null;
   for (const label of domain.toLowerCase().normalize('NFC').split('.')) {
     if (label === '') return 'has an empty label in the domain (two dots in a row)';
     // RFC 1035 §2.3.4, RFC 5890 §2.3.2.1: a label is at most 63 octets.

@@ -20,7 +20,7 @@ import {
   type SrvRecord,
   type TlsaRecord,
 } from './dnsMessage.ts';
-import { isIP, isIPv6 } from './ipLiteral.ts';
+import { isIP, isIPv6 } from '../contract/ipLiteral.ts';
 import { SecurityError } from './securityError.ts';
 
 export type { DnsQueryType, DnsRcode, DnsRecord, SrvRecord, TlsaRecord };

@@ -6,7 +6,7 @@
  */
 import * as dnsPacket from 'dns-packet';
 import { recordLayoutProblem } from './dnsRecordLayout.ts';
-import { isIPv4, isIPv6 } from './ipLiteral.ts';
+import { isIPv4, isIPv6 } from '../contract/ipLiteral.ts';
 import { SecurityError } from './securityError.ts';
 
 export type DnsQueryType = 'SRV' | 'A' | 'AAAA' | 'TLSA' | 'CNAME' | 'TXT';

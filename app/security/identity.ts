@@ -18,7 +18,7 @@
  */
 import { domainToASCII, domainToUnicode } from 'node:url';
 import type { ParsedCertificate } from './certificate.ts';
-import { isIPv4, isIPv6 } from './ipLiteral.ts';
+import { isIPv4, isIPv6 } from '../contract/ipLiteral.ts';
 
 export interface ReferenceIdentity {
   /** The domain we want to talk to: the JID's domain, or a securely delegated SRV target. */

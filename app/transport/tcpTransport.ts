@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import type { ByteTransport, TlsStartOptions, TransportHandlers, UpgradableTransport } from './byteTransport.ts';
 import type { TlsFacts } from './tlsFacts.ts';
 import { TransportError } from './transportError.ts';
-import { isIP } from '../security/ipLiteral.ts';
+import { isIP } from '../contract/ipLiteral.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 

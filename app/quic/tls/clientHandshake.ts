@@ -3,7 +3,7 @@
  * "RFC 8446bis" and "RFC 9846" are the same document: 9846 is 8446bis as published (specs/rfc9846-tls13.md).
  * Driven by TlsHandshake, which frames messages and checks epochs; this class checks order and content.
  */
-import { isIP } from '../../security/ipLiteral.ts';
+import { isIP } from '../../contract/ipLiteral.ts';
 import { Alert, QUIC_PROTOCOL_VIOLATION, fail } from './alerts.ts';
 import { cipherSuiteById, DEFAULT_CIPHER_SUITES, type CipherSuiteInfo } from './cipherSuites.ts';
 import {

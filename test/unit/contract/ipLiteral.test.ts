@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { isIP, isIPv4, isIPv6 } from '../../../app/security/ipLiteral.ts';
+import { isIP, isIPv4, isIPv6 } from '../../../app/contract/ipLiteral.ts';
 
 const SAMPLES = [
   '127.0.0.1',

@@ -1,6 +1,6 @@
 /**
  * IP address literals, recognised without Node's net module so that pure code (the TLS handshake,
- * the identity checks) can tell a host name from an address. Same answers as Node's `isIP`,
+ * the identity checks, JID rules the renderer runs too) can tell a host name from an address. Same answers as Node's `isIP`,
  * `isIPv4` and `isIPv6` (a unit test compares them): IPv4 is dotted-quad decimal without leading
  * zeros; IPv6 is RFC 4291 §2.2 text, with an embedded dotted quad and a zone index allowed.
  */
