@@ -336,6 +336,11 @@ function newRecord(
     startedAt: Date.now(),
     endedAt: null,
     endReason: null,
+    quicConnectionId: null,
+    quicStreamId: null,
+    quic: null,
+    fallback: null,
+    pathEvents: [],
   };
 }
 

@@ -193,4 +193,54 @@ export interface SecurityRecord {
   endedAt: number | null;
   /** Why the connection ended or failed, null while open. */
   endReason: string | null;
+  /**
+   * Quiver's id for the QUIC connection this stream rides on (XEP-0467): the same for every
+   * account sharing that session, and stable for the connection's life (migration keeps it).
+   * Null for TCP.
+   */
+  quicConnectionId: string | null;
+  /** The QUIC stream id carrying this account's XMPP stream; null for TCP. */
+  quicStreamId: number | null;
+  /** What only a QUIC connection has; null for TCP. */
+  quic: QuicDetails | null;
+  /**
+   * Why this account is not where the connector tried first, in words: the QUIC session refused
+   * a stream and it got a connection of its own, QUIC failed and TCP won, the network is known to
+   * block UDP. Null when the first choice worked.
+   */
+  fallback: string | null;
+  /** Migrations, liveness checks and reconnections on this connection, oldest first. */
+  pathEvents: PathEvent[];
+}
+
+/** The QUIC facts of one connection (issue 11: shown in the security view). */
+export interface QuicDetails {
+  /** `QUIC v1` (RFC 9000). */
+  version: string;
+  /** The path MTU in use when the record was written (bytes of UDP payload). */
+  pathMtu: number;
+  /** Encrypted Client Hello: Quiver does not offer it yet. */
+  ech: 'not available';
+  /** Accounts already on this QUIC session when this one joined (0: it opened the session). */
+  sharedWith: number;
+  /** Local and remote socket addresses as `address:port` (IPv6 in brackets). */
+  localAddress: string | null;
+  remoteAddress: string;
+}
+
+/**
+ * Something that happened to a connection's network path. `migrated`: the QUIC connection moved
+ * to a new local address (RFC 9000 §9) without a new handshake; `migration-failed`: it could not,
+ * and the streams were reconnected; `checked`: a stream's liveness check after a network change
+ * (`detail` says how: XEP-0198 ack or XEP-0199 ping); `reconnected`: the account needed a new
+ * connection.
+ */
+export interface PathEvent {
+  at: number;
+  kind: 'migrated' | 'migration-failed' | 'checked' | 'reconnected';
+  from: string | null;
+  to: string | null;
+  rttBeforeMs: number | null;
+  rttAfterMs: number | null;
+  detail: string;
 }
