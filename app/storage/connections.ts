@@ -99,6 +99,11 @@ function toRecord(row: Row): SecurityRecord {
     startedAt: row.started_at,
     endedAt: row.ended_at,
     endReason: row.end_reason,
+    quicConnectionId: null,
+    quicStreamId: null,
+    quic: null,
+    fallback: null,
+    pathEvents: [],
   };
 }
 

@@ -110,6 +110,11 @@ export function securityRecord(
     startedAt,
     endedAt: null,
     endReason: null,
+    quicConnectionId: null,
+    quicStreamId: null,
+    quic: null,
+    fallback: null,
+    pathEvents: [],
     ...overrides,
   };
 }

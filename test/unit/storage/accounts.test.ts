@@ -156,6 +156,11 @@ test('removeAccount cascades to roster and messages and detaches connection reco
     startedAt: 1,
     endedAt: null,
     endReason: null,
+    quicConnectionId: null,
+    quicStreamId: null,
+    quic: null,
+    fallback: null,
+    pathEvents: [],
   });
 
   s.removeAccount(a.id);

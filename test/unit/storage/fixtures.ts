@@ -43,6 +43,11 @@ export function securityRecord(over: Partial<SecurityRecord> = {}): SecurityReco
     startedAt: 1_700_000_000_000,
     endedAt: null,
     endReason: null,
+    quicConnectionId: null,
+    quicStreamId: null,
+    quic: null,
+    fallback: null,
+    pathEvents: [],
     ...over,
   };
 }
