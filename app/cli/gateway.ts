@@ -1,6 +1,8 @@
 /**
  * `quiver gateway --listen <addr:port> --cert FILE --key FILE --forward <host:port>`: puts an
- * XMPP-over-QUIC front (XEP-0467) on an existing XMPP server (`app/gateway/quicGateway.ts`). Runs
+ * XMPP-over-QUIC front (XEP-0467) on an existing XMPP server (`app/gateway/quicGateway.ts`).
+ * `--cert FILE --key FILE` may repeat, in pairs, one per certificate: the client gets the first
+ * whose certificate names its SNI, else the first. Runs
  * until SIGINT or SIGTERM (or `stop` aborts), then closes every connection cleanly. Prints one
  * line when listening, one per connection when it closes (with `--verbose` also when it opens),
  * one per interval counting refused connections, and one when stopped.
@@ -10,14 +12,17 @@ import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { DEFAULT_GATEWAY_LIMITS, QuicGateway, type GatewayLimits } from '../gateway/quicGateway.ts';
 import { formatAddress, formatGatewayRecord } from '../gateway/gatewayLog.ts';
+import type { GatewayCertificate } from '../gateway/certificateSelector.ts';
+import { parseCertificate } from '../security/certificate.ts';
 import { has, parseCommandArgs, single, UsageError, type ParsedArgs } from './args.ts';
 import { usageOf } from './usage.ts';
 import type { CliIo } from './cliIo.ts';
 
 const SPEC = {
   listen: { arity: 1 },
-  cert: { arity: 1 },
-  key: { arity: 1 },
+  // Repeated in pairs: the n-th --key belongs to the n-th --cert; the first pair is the default.
+  cert: { arity: 1, repeat: true },
+  key: { arity: 1, repeat: true },
   forward: { arity: 1 },
   'max-connections': { arity: 1 },
   'max-streams': { arity: 1 },
@@ -36,8 +41,11 @@ const SPEC = {
 export interface GatewayConfig {
   listen: { address: string; port: number };
   forward: { host: string; port: number };
+  /** The first --cert/--key pair: presented when no other pair names the client's SNI. */
   certificateChain: Uint8Array[];
   privateKey: KeyObject;
+  /** The further pairs, in order (empty with one --cert). */
+  moreCertificates: GatewayCertificate[];
   limits: GatewayLimits;
   json: boolean;
   /** Also print a line when a connection is up. */
@@ -61,6 +69,7 @@ export async function runGateway(
     forward: config.forward,
     certificateChain: config.certificateChain,
     privateKey: config.privateKey,
+    moreCertificates: config.moreCertificates,
     limits: config.limits,
     log: (record) => io.stdout(formatGatewayRecord(record, config.json)),
     verbose: config.verbose,
@@ -85,17 +94,20 @@ export function gatewayConfig(args: ParsedArgs): GatewayConfig {
   if (args.positionals.length > 0)
     throw new UsageError(`gateway takes no arguments, only options: "${args.positionals[0]}"`);
   const listenFlag = required(args, 'listen', 'ADDR:PORT, e.g. 0.0.0.0:443');
-  const certFile = required(args, 'cert', 'FILE');
-  const keyFile = required(args, 'key', 'FILE');
+  required(args, 'cert', 'FILE');
+  required(args, 'key', 'FILE');
+  const certFiles = all(args, 'cert');
+  const keyFiles = all(args, 'key');
+  if (certFiles.length !== keyFiles.length)
+    throw new UsageError(
+      `--cert and --key go in pairs (the n-th --key belongs to the n-th --cert), but there are ${certFiles.length} --cert and ${keyFiles.length} --key`,
+    );
   const forwardFlag = required(args, 'forward', 'HOST:PORT, e.g. 127.0.0.1:5222');
   const listen = hostPortFlag(listenFlag, 'listen', true);
   if (isIP(listen.host) === 0)
     throw new UsageError(`--listen needs an IP address, not "${listen.host}" (e.g. 0.0.0.0:443 or [::]:443)`);
   const forward = hostPortFlag(forwardFlag, 'forward', false);
-  const certificateChain = readCertificateChain(certFile);
-  const privateKey = readPrivateKey(keyFile);
-  if (!new X509Certificate(certificateChain[0]!).checkPrivateKey(privateKey))
-    throw new UsageError(`the key in ${keyFile} does not belong to the first certificate in ${certFile}`);
+  const [first, ...moreCertificates] = certFiles.map((certFile, i) => readCertificatePair(certFile, keyFiles[i]!));
   const d = DEFAULT_GATEWAY_LIMITS;
   const retryAbove = optionalInteger(args, 'retry-above', 0, 1_000_000);
   const limits: GatewayLimits = {
@@ -114,12 +126,33 @@ export function gatewayConfig(args: ParsedArgs): GatewayConfig {
   return {
     listen: { address: listen.host, port: listen.port },
     forward,
-    certificateChain,
-    privateKey,
+    certificateChain: first!.certificateChain,
+    privateKey: first!.privateKey,
+    moreCertificates,
     limits,
     json: has(args, 'json'),
     verbose: has(args, 'verbose'),
   };
+}
+
+/** Every value of a repeatable one-value flag, in the order given. */
+function all(args: ParsedArgs, name: string): string[] {
+  return (args.flags.get(name) ?? []).map((values) => values[0]!);
+}
+
+/** One --cert/--key pair, read and checked: the key must belong to the chain's first certificate. */
+function readCertificatePair(certFile: string, keyFile: string): GatewayCertificate {
+  const certificateChain = readCertificateChain(certFile);
+  const privateKey = readPrivateKey(keyFile);
+  if (!new X509Certificate(certificateChain[0]!).checkPrivateKey(privateKey))
+    throw new UsageError(`the key in ${keyFile} does not belong to the first certificate in ${certFile}`);
+  try {
+    // The gateway picks pairs by the names their leaf presents: it must be able to read them.
+    parseCertificate(certificateChain[0]!);
+  } catch (error) {
+    throw new UsageError(`the first certificate in ${certFile} cannot be read: ${(error as Error).message}`);
+  }
+  return { certificateChain, privateKey };
 }
 
 function required(args: ParsedArgs, name: string, what: string): string {

@@ -49,6 +49,8 @@ every connection cleanly.
 
   --cert FILE           PEM certificates, leaf first, for the XMPP domains clients name (SNI)
   --key FILE            the certificate's PEM private key, readable by you only (mode 0600)
+                        --cert/--key may repeat, in pairs: a client gets the first certificate
+                        whose DNS names cover its SNI, else the first one
   --max-connections N   QUIC connections at a time; more are closed at once (default 1000)
   --max-streams N       streams (XMPP sessions) per connection at a time (default 16)
   --max-buffer BYTES    bytes from a client the server may leave unread per stream before the

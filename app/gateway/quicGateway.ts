@@ -14,6 +14,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { QuicEndpoint } from '../quic/driver/quicEndpoint.ts';
+import { CertificateSelector, type GatewayCertificate } from './certificateSelector.ts';
 import type { CloseInfo, QuicConnectionHandle, QuicStreamHandle } from '../quic/driver/quicConnectionHandle.ts';
 import { GatewayError } from './gatewayError.ts';
 import { formatAddress, type ConnectionFacts, type GatewayLogRecord } from './gatewayLog.ts';
@@ -75,9 +76,18 @@ export interface QuicGatewayOptions {
   listen: { address: string; port: number };
   /** The XMPP server's plaintext client port, normally on loopback. */
   forward: { host: string; port: number };
-  /** DER certificates, leaf first, for the names clients send as SNI (their JID domains). */
+  /**
+   * DER certificates, leaf first, for the names clients send as SNI (their JID domains): the
+   * default, presented whenever no pair of `moreCertificates` names the SNI.
+   */
   certificateChain: Uint8Array[];
   privateKey: KeyObject;
+  /**
+   * Further certificate/key pairs for other domains, tried in order after the first: a client
+   * gets the first pair whose leaf names its SNI as a DNS-ID (`certificateSelector.ts`), else the
+   * first pair.
+   */
+  moreCertificates?: readonly GatewayCertificate[];
   limits?: Partial<GatewayLimits>;
   /**
    * Receives one record when a connection ended, one count of refused connections per
@@ -126,14 +136,26 @@ export class QuicGateway {
   private refused = { count: 0, reason: '', since: '' };
   private refusalTimer: NodeJS.Timeout | null = null;
 
-  private constructor(endpoint: QuicEndpoint, opts: QuicGatewayOptions) {
+  private readonly selector: CertificateSelector | null;
+
+  private constructor(endpoint: QuicEndpoint, opts: QuicGatewayOptions, selector: CertificateSelector | null) {
     this.endpoint = endpoint;
     this.opts = opts;
+    this.selector = selector;
     this.limits = { ...DEFAULT_GATEWAY_LIMITS, ...opts.limits };
   }
 
-  /** Binds the UDP socket and starts accepting. Rejects when the address cannot be bound. */
+  /**
+   * Binds the UDP socket and starts accepting. Rejects when the address cannot be bound, and
+   * (before binding) with a SecurityError `bad-certificate` when a leaf of `moreCertificates`
+   * cannot be parsed.
+   */
   static async start(opts: QuicGatewayOptions): Promise<QuicGateway> {
+    const more = opts.moreCertificates ?? [];
+    const selector =
+      more.length === 0
+        ? null
+        : new CertificateSelector([{ certificateChain: opts.certificateChain, privateKey: opts.privateKey }, ...more]);
     let endpoint: QuicEndpoint;
     try {
       endpoint = await QuicEndpoint.bind(opts.listen);
@@ -145,7 +167,7 @@ export class QuicGateway {
         { cause: error },
       );
     }
-    const gateway = new QuicGateway(endpoint, opts);
+    const gateway = new QuicGateway(endpoint, opts, selector);
     gateway.listen();
     return gateway;
   }
@@ -172,10 +194,13 @@ export class QuicGateway {
 
   private listen(): void {
     const l = this.limits;
+    const { certificateChain, privateKey } = this.opts;
+    const selector = this.selector;
     this.endpoint.listen({
       alpn: [GATEWAY_ALPN],
-      certificateChain: this.opts.certificateChain,
-      privateKey: this.opts.privateKey,
+      certificateChain,
+      privateKey,
+      ...(selector === null ? {} : { selectCertificate: (name: string | null) => selector.select(name) }),
       transportParams: {
         maxIdleTimeout: l.idleTimeoutMs,
         initialMaxStreamsBidi: l.maxStreamsPerConnection,

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, KeyObject } from 'node:crypto';
 import { once } from 'node:events';
 import { copyFileSync, chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { main } from '../../../app/cli/main.ts';
-import { runGateway } from '../../../app/cli/gateway.ts';
+import { gatewayConfig, runGateway } from '../../../app/cli/gateway.ts';
+import { parseCommandArgs } from '../../../app/cli/args.ts';
+import { makeCertificate, toPem } from '../security/certFactory.ts';
 import type { CliIo } from '../../../app/cli/cliIo.ts';
 import { Backend, openStream, quicClient, within } from '../gateway/gatewayHarness.ts';
 
@@ -99,7 +101,10 @@ describe('quiver gateway flags', () => {
       ],
       [[...REQUIRED, '--first-byte-timeout', 'x'], '--first-byte-timeout takes a whole number from 1 to 3600, not "x"'],
       [[...REQUIRED, 'extra'], 'gateway takes no arguments, only options: "extra"'],
-      [[...REQUIRED, '--cert', CERT], '--cert may be given only once'],
+      [
+        [...REQUIRED, '--cert', CERT],
+        '--cert and --key go in pairs (the n-th --key belongs to the n-th --cert), but there are 2 --cert and 1 --key',
+      ],
       [
         ['--listen', '127.0.0.1:443', '--cert', KEY, '--key', KEY, '--forward', '127.0.0.1:5222'],
         `${KEY} holds no PEM certificate`,
@@ -143,6 +148,78 @@ describe('quiver gateway flags', () => {
     r = await run('gateway', '--listen', '127.0.0.1:0', '--cert', CERT, '--key', other, '--forward', '127.0.0.1:5222');
     assert.equal(r.code, 2);
     assert.equal(r.stderr[0], `quiver: the key in ${other} does not belong to the first certificate in ${CERT}`);
+  });
+
+  it('takes --cert/--key in pairs, in order; each key must belong to its own certificate', async () => {
+    const issued = await makeCertificate({ cn: 'shared', dnsNames: ['quic-a.test', 'quic-b.test'] });
+    const cert2 = join(dir, 'shared.pem');
+    const key2 = join(dir, 'shared.key');
+    writeFileSync(cert2, toPem(issued.der));
+    writeFileSync(key2, KeyObject.from(issued.keys.privateKey).export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+    });
+    const config = gatewayConfig(
+      parseCommandArgs([...REQUIRED, '--cert', cert2, '--key', key2], {
+        listen: { arity: 1 },
+        cert: { arity: 1, repeat: true },
+        key: { arity: 1, repeat: true },
+        forward: { arity: 1 },
+      }),
+    );
+    assert.equal(config.certificateChain.length, 1, 'the first pair is the default');
+    assert.equal(config.moreCertificates.length, 1);
+    assert.deepEqual(config.moreCertificates[0]!.certificateChain, [new Uint8Array(issued.der)]);
+    // Keys swapped between the pairs: the second pair's key belongs to the first certificate.
+    const r = await run(
+      'gateway',
+      ...['--listen', '127.0.0.1:0', '--forward', '127.0.0.1:5222'],
+      ...['--cert', CERT, '--key', key2, '--cert', cert2, '--key', KEY],
+    );
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr[0], `quiver: the key in ${key2} does not belong to the first certificate in ${CERT}`);
+  });
+
+  it('with two pairs, a client whose SNI the second certificate names gets it; others get the first', async () => {
+    const issued = await makeCertificate({ cn: 'shared', dnsNames: ['quic-a.test'] });
+    const cert2 = join(dir, 'run-shared.pem');
+    const key2 = join(dir, 'run-shared.key');
+    writeFileSync(cert2, toPem(issued.der));
+    writeFileSync(key2, KeyObject.from(issued.keys.privateKey).export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+    });
+    const backend = await Backend.start();
+    const stop = new AbortController();
+    let listeningLine: (line: string) => void = () => undefined;
+    const listening = new Promise<string>((resolve) => (listeningLine = resolve));
+    const { io } = recordingIo((l) => listeningLine(l));
+    const running = runGateway(
+      [
+        ...['--listen', '127.0.0.1:0', '--forward', `127.0.0.1:${backend.port}`, '--json'],
+        ...['--cert', CERT, '--key', KEY, '--cert', cert2, '--key', key2],
+      ],
+      io,
+      stop.signal,
+    );
+    const endpoints: Array<Awaited<ReturnType<typeof quicClient>>['ep']> = [];
+    try {
+      const line = JSON.parse(await within(listening, 5_000, 'listening line')) as Record<string, string>;
+      listeningLine = () => undefined;
+      const port = Number(/:(\d+)$/.exec(line.listen!)![1]);
+      const leafFor = async (serverName: string): Promise<Uint8Array> => {
+        const { ep, conn } = await quicClient(port, { serverName });
+        endpoints.push(ep);
+        const [chain] = (await within(once(conn, 'peer-certificate'), 5_000, serverName)) as [Uint8Array[]];
+        await within(conn.established, 5_000, `${serverName}: handshake`);
+        return chain[0]!;
+      };
+      assert.deepEqual(await leafFor('QUIC-A.test'), new Uint8Array(issued.der));
+      assert.notDeepEqual(await leafFor('quic.example'), new Uint8Array(issued.der));
+    } finally {
+      stop.abort();
+      await running;
+      for (const ep of endpoints) ep.abort();
+      await backend.close();
+    }
   });
 
   it('says so, exit 1, when it cannot listen on the address', async () => {

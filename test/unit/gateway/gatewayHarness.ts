@@ -135,14 +135,14 @@ export class ClientStream {
   }
 }
 
-/** A QUIC client endpoint connected to `port` on loopback, SNI quic.example, ALPN xmpp-client. */
+/** A QUIC client endpoint connected to `port` on loopback, SNI quic.example (or `serverName`), ALPN xmpp-client. */
 export async function quicClient(
   port: number,
-  opts: { alpn?: string } = {},
+  opts: { alpn?: string; serverName?: string } = {},
 ): Promise<{ ep: QuicEndpoint; conn: QuicConnectionHandle }> {
   const ep = await QuicEndpoint.bind();
   const conn = ep.connect({
-    serverName: 'quic.example',
+    serverName: opts.serverName ?? 'quic.example',
     alpn: [opts.alpn ?? 'xmpp-client'],
     remoteAddress: { address: '127.0.0.1', port },
   });

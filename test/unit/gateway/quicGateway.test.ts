@@ -5,6 +5,7 @@
  * one record per connection event.
  */
 import assert from 'node:assert/strict';
+import { KeyObject } from 'node:crypto';
 import { once } from 'node:events';
 import { afterEach, describe, it } from 'node:test';
 import { QuicGateway, type GatewayLimits } from '../../../app/gateway/quicGateway.ts';
@@ -18,6 +19,8 @@ import {
   GATEWAY_NO_ERROR,
 } from '../../../app/gateway/streamBridge.ts';
 import { testCertificate } from '../../support/quicPair.ts';
+import type { GatewayCertificate } from '../../../app/gateway/certificateSelector.ts';
+import { makeCertificate } from '../security/certFactory.ts';
 import { Backend, openStream, quicClient, within } from './gatewayHarness.ts';
 
 const BOUND = 5_000;
@@ -39,6 +42,7 @@ async function setup(
   limits: Partial<GatewayLimits> = {},
   backendOpts: { echo?: boolean; port?: number } = {},
   verbose = false,
+  moreCertificates: GatewayCertificate[] = [],
 ): Promise<Setup> {
   const backend = await Backend.start(backendOpts);
   cleanups.push(() => backend.close());
@@ -49,6 +53,7 @@ async function setup(
     listen: { address: '127.0.0.1', port: 0 },
     forward: { host: '127.0.0.1', port: backendOpts.port ?? backend.port },
     ...testCertificate(),
+    moreCertificates,
     limits,
     verbose,
     log: (r) => {
@@ -101,6 +106,31 @@ describe('QuicGateway', () => {
       { type: open.type, remote: open.remote, sni: open.sni, alpn: open.alpn },
       { type: 'open', remote: `127.0.0.1:${ep.address.port}`, sni: 'quic.example', alpn: 'xmpp-client' },
     );
+  });
+
+  it('presents the certificate whose DNS-IDs name the SNI, else the first one', async () => {
+    const issued = await makeCertificate({ cn: 'shared', dnsNames: ['quic-a.test', 'quic-b.test'] });
+    const shared = { certificateChain: [issued.der], privateKey: KeyObject.from(issued.keys.privateKey) };
+    const { gateway, backend } = await setup({}, {}, false, [shared]);
+    const presented = async (serverName: string): Promise<Uint8Array> => {
+      const c = await quicClient(gateway.address.port, { serverName });
+      cleanups.push(() => c.ep.abort());
+      const [chain] = (await within(once(c.conn, 'peer-certificate'), BOUND, `${serverName}: certificate`)) as [
+        Uint8Array[],
+      ];
+      await within(c.conn.established, BOUND, `${serverName}: handshake`);
+      // The connection works with the certificate chosen: a stream reaches the backend.
+      const s = openStream(c.conn);
+      s.write(serverName);
+      await within(s.receivedText(`echo:${serverName}`), BOUND, `${serverName}: echo`);
+      return chain[0]!;
+    };
+    const first = testCertificate().certificateChain[0]!;
+    assert.deepEqual(await presented('quic-a.test'), issued.der);
+    assert.deepEqual(await presented('quic-b.test'), issued.der);
+    assert.deepEqual(await presented('quic.example'), first);
+    assert.deepEqual(await presented('elsewhere.test'), first, 'no pair names it: the first');
+    assert.equal(backend.connections.length, 4);
   });
 
   it("a client's stream reset closes only that stream's backend connection", async () => {
