@@ -7,6 +7,17 @@
  *   TLS) and `_xmppq-client._udp` (QUIC: the record name of the one deployed XEP-0467 implementation);
  * - Host Meta 2 (XEP-0487) at `https://<domain>/.well-known/host-meta.json`, which also carries
  *   XEP-0156 links; when that document is missing, the XEP-0156 XRD `/.well-known/host-meta`.
+ * Host-meta is not waited for once SRV has spoken (issue 11: "discovery never waits for host-meta
+ * once SRV answers are in"): when every SRV lookup has answered and at least one gave a usable
+ * record (a target other than "."), discovery returns at once, with host-meta's links only if they
+ * had already arrived. A fetch to a port 443 that answers slowly (or a web server: 2.8 RTT and a
+ * TLS handshake) would otherwise delay every login. When SRV gave nothing usable (NXDOMAIN, no
+ * records, ".", failures, bogus), host-meta may be the only source and is waited for, under the
+ * deadline. A fetch not waited for is abandoned quietly: its signal aborts (the fetcher may close
+ * its connection), its answer or failure is dropped, and it adds nothing to `problems` — not
+ * waiting is the design, not a fault, and the connector turns every problem into a failure line.
+ * Diagnostics that want the whole picture (`quiver probe`) pass `hostMetaWait: 'always'`.
+ *
  * All sources make one list (srvOrder.ts `orderCandidates`). When nothing is found: STARTTLS on the
  * domain at 5222 (RFC 6120 §3.2.2) and QUIC on UDP 443 (XEP-0467 §2: "we also define UDP port 443 as
  * the default port to attempt a XMPP-over-QUIC connection on if those are not available").
@@ -17,7 +28,7 @@
  */
 import type { CandidateSource, DnssecStatus, Transport, TransportPreference } from '../contract/viewModels.ts';
 import type { Candidate } from './candidate.ts';
-import { orderCandidates, type SrvAnswer, type SrvRecordLike } from './srvOrder.ts';
+import { hasUsableRecord, orderCandidates, type SrvAnswer, type SrvRecordLike } from './srvOrder.ts';
 import { hostMetaCandidates, parseHostMetaJson, parseHostMetaXrd, type HostMeta } from './hostMeta.ts';
 import { ConnectError } from './connectError.ts';
 import { beforeDeadline } from './deadline.ts';
@@ -32,11 +43,22 @@ export interface SrvResolver {
  * domain's certificate (XEP-0487 §3, XEP-0156 §3) and reject on any HTTP status but 200.
  */
 export interface HostMetaFetcher {
-  /** GET and parse as JSON (app/security/driver/httpsFetch.ts `fetchHttpsJson`). */
-  json(url: string): Promise<unknown>;
-  /** GET as text, for the XRD form; without it only `host-meta.json` is read. */
-  text?(url: string): Promise<string>;
+  /**
+   * GET and parse as JSON (app/security/driver/httpsFetch.ts `fetchHttpsJson`). `signal` aborts
+   * when discovery no longer waits for the answer (it has its candidates, or its deadline passed):
+   * the fetcher SHOULD then close its connection; whatever it resolves or rejects with afterwards
+   * is ignored.
+   */
+  json(url: string, signal?: AbortSignal): Promise<unknown>;
+  /** GET as text, for the XRD form; without it only `host-meta.json` is read. `signal` as for `json`. */
+  text?(url: string, signal?: AbortSignal): Promise<string>;
 }
+
+/**
+ * When discovery waits for host-meta: `'if-needed'` (the default, for logins) only when SRV gave no
+ * usable record; `'always'` (diagnostics) until it answers or the deadline passes.
+ */
+export type HostMetaWait = 'if-needed' | 'always';
 
 export interface DiscoveryOptions {
   /** In [0, 1); the RFC 2782 weighted choice. Default Math.random. */
@@ -44,6 +66,8 @@ export interface DiscoveryOptions {
   preference?: TransportPreference;
   /** Host-meta fetching; null or absent: host-meta is not looked up. */
   hostMeta?: HostMetaFetcher | null;
+  /** Default `'if-needed'`: see `HostMetaWait`. */
+  hostMetaWait?: HostMetaWait;
   /** Diagnostic: the HTTPS port of the host-meta URLs (the lab serves HTTPS on a high port). Default 443. */
   httpsPort?: number;
   /** All lookups together. Default DISCOVERY_DEADLINE_MS. */
@@ -81,9 +105,12 @@ export const DEFAULT_QUIC_PORT = 443;
 export const DISCOVERY_DEADLINE_MS = 5000;
 
 type Outcome<T> = { kind: 'done'; value: T } | { kind: 'late' };
+type HostMetaOutcome<T> = Outcome<T> | { kind: 'abandoned' };
 
 /** What `beforeDeadline` rejects with when the discovery deadline passed: turned into `{ kind: 'late' }`. */
 const LATE = Symbol('late');
+/** What host-meta's race rejects with when discovery stopped waiting for it: `{ kind: 'abandoned' }`. */
+const ABANDONED = Symbol('abandoned');
 
 /**
  * The candidates for `domain`, in the order to try them.
@@ -148,19 +175,59 @@ export async function discover(
 
   const wantsHostMeta =
     options.hostMeta && (transportAllowed('tls', preference) || transportAllowed('quic', preference));
+  // Host-meta keeps its problems to itself until discovery decides to use it: an abandoned fetch
+  // must not write into the result after it has been returned.
+  const hostMetaProblems: string[] = [];
+  const stopHostMeta = new AbortController();
+  const boundedHostMeta = async <T>(work: Promise<T>): Promise<HostMetaOutcome<T>> => {
+    try {
+      const beforeStop = beforeDeadline(work, stopHostMeta.signal, { reason: () => ABANDONED });
+      return { kind: 'done', value: await beforeDeadline(beforeStop, deadline, { reason: () => LATE }) };
+    } catch (error) {
+      if (error === ABANDONED) return { kind: 'abandoned' };
+      if (error !== LATE) throw error;
+      stopHostMeta.abort(); // the fetcher may close its connection now
+      return { kind: 'late' };
+    }
+  };
+  const hostMetaLate = (what: string) =>
+    hostMetaProblems.push(`${what}: no answer within ${deadlineMs / 1000} s; ignored`);
   const hostMetaLookup = wantsHostMeta
-    ? fetchHostMeta(domain, options.hostMeta!, options.httpsPort, bounded, late, problems)
+    ? fetchHostMeta(domain, options.hostMeta!, {
+        httpsPort: options.httpsPort,
+        signal: stopHostMeta.signal,
+        bounded: boundedHostMeta,
+        late: hostMetaLate,
+        problems: hostMetaProblems,
+      })
     : Promise.resolve(null);
 
-  const [answers, hostMeta] = await Promise.all([Promise.all(srvLookups), hostMetaLookup]);
+  const answers = await Promise.all(srvLookups);
+  const found = answers.filter((a): a is SrvAnswer => a !== null);
+  const srvUsable = found.some(hasUsableRecord);
+  let hostMeta: { meta: HostMeta; url: string } | null = null;
+  if (!wantsHostMeta) {
+    hostMeta = null;
+  } else if (options.hostMetaWait === 'always' || !srvUsable) {
+    hostMeta = await hostMetaLookup;
+    problems.push(...hostMetaProblems);
+  } else {
+    const arrived = await alreadyArrived(hostMetaLookup);
+    if (arrived.done) {
+      hostMeta = arrived.value;
+      problems.push(...hostMetaProblems);
+    } else {
+      // Not waited for: see the header. fetchHostMeta never rejects, so nothing is left unhandled.
+      stopHostMeta.abort();
+    }
+  }
 
   let others: Candidate[] = [];
   if (hostMeta) {
-    problems.push(...hostMeta.meta.problems.map((p) => `${hostMeta!.url}: ${p}`));
+    problems.push(...hostMeta.meta.problems.map((p) => `${hostMeta.url}: ${p}`));
     unused.push(...hostMeta.meta.unused);
     others = hostMetaCandidates(hostMeta.meta, hostMeta.url).filter((c) => transportAllowed(c.transport, preference));
   }
-  const found = answers.filter((a): a is SrvAnswer => a !== null);
   const { candidates, declined } = orderCandidates(found, others, options.random ?? Math.random);
   if (candidates.length > 0) return { candidates, problems, unused, bogus };
   // A validating resolver said an answer was tampered with or broken (RFC 4035 §5.5): the fallback
@@ -242,17 +309,43 @@ export function hostMetaUrl(domain: string, file: 'host-meta.json' | 'host-meta'
   return `https://${domain}${port}/.well-known/${file}`;
 }
 
+/**
+ * Whether `lookup` has settled, without waiting for anything outside this process: every job
+ * already queued runs, and one turn of the event loop (an answer already read from a socket or a
+ * cache), no more.
+ */
+async function alreadyArrived<T>(lookup: Promise<T>): Promise<{ done: true; value: T } | { done: false }> {
+  let turn: ReturnType<typeof setImmediate> | undefined;
+  const notYet = new Promise<{ done: false }>((resolve) => {
+    turn = setImmediate(() => resolve({ done: false }));
+  });
+  try {
+    return await Promise.race([lookup.then((value) => ({ done: true as const, value })), notYet]);
+  } finally {
+    clearImmediate(turn);
+  }
+}
+
+interface HostMetaFetch {
+  httpsPort: number | undefined;
+  /** Aborts when discovery stops waiting: handed to the fetcher. */
+  signal: AbortSignal;
+  /** Races a fetch against the deadline and `signal`. */
+  bounded: <T>(work: Promise<T>) => Promise<HostMetaOutcome<T>>;
+  late: (what: string) => void;
+  problems: string[];
+}
+
+/** Host-meta 2, else the XRD form. Never rejects: every failure is a line in `problems`. */
 async function fetchHostMeta(
   domain: string,
   fetcher: HostMetaFetcher,
-  httpsPort: number | undefined,
-  bounded: <T>(work: Promise<T>) => Promise<Outcome<T>>,
-  late: (what: string) => void,
-  problems: string[],
+  { httpsPort, signal, bounded, late, problems }: HostMetaFetch,
 ): Promise<{ meta: HostMeta; url: string } | null> {
   const jsonUrl = hostMetaUrl(domain, 'host-meta.json', httpsPort);
   try {
-    const outcome = await bounded(fetcher.json(jsonUrl));
+    const outcome = await bounded(fetcher.json(jsonUrl, signal));
+    if (outcome.kind === 'abandoned') return null;
     if (outcome.kind === 'late') {
       late(jsonUrl);
       return null;
@@ -266,7 +359,8 @@ async function fetchHostMeta(
   // Resource Descriptor (XRD) format and SHOULD additionally provide the JRD format".
   const xrdUrl = hostMetaUrl(domain, 'host-meta', httpsPort);
   try {
-    const outcome = await bounded(fetcher.text(xrdUrl));
+    const outcome = await bounded(fetcher.text(xrdUrl, signal));
+    if (outcome.kind === 'abandoned') return null;
     if (outcome.kind === 'late') {
       late(xrdUrl);
       return null;

@@ -69,6 +69,8 @@ export async function probeDomain(domain: string, deps: ProbeDeps): Promise<Prob
     random: deps.random,
     preference: deps.preference,
     hostMeta: deps.hostMeta ?? null,
+    // A diagnostic shows every source: it waits for host-meta even when SRV answered.
+    hostMetaWait: 'always',
     httpsPort: deps.httpsPort,
   });
   const results = await Promise.all(

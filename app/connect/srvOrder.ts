@@ -109,6 +109,16 @@ export function orderCandidates(
   return { candidates: weightedOrder(pool, random), declined };
 }
 
+/**
+ * Whether `orderCandidates` would make at least one candidate of `answer`: a record with a valid
+ * target other than "." and valid numbers. Discovery uses it to decide whether SRV has spoken.
+ */
+export function hasUsableRecord(answer: SrvAnswer): boolean {
+  return answer.records
+    .slice(0, MAX_SRV_RECORDS_PER_ANSWER)
+    .some((record) => normalizeTarget(record.target) !== null && validNumbers(record));
+}
+
 /** Sorts by priority, then applies RFC 2782 weighted selection within each priority. */
 export function weightedOrder<T extends { priority: number; weight: number }>(
   items: readonly T[],

@@ -369,3 +369,138 @@ test('the default candidates are secure only when every SRV lookup was a DNSSEC-
     ['insecure', 'insecure'],
   );
 });
+
+/** A promise the test settles by hand. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: Error) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * Settles as `promise` does, or `'pending'` if it has not after every queued job and a few turns of
+ * the event loop: nothing here waits for a socket or a timer, so anything that can settle without
+ * the test's help has by then (discovery itself gives host-meta one turn).
+ */
+async function stateOf<T>(promise: Promise<T>): Promise<T | 'pending'> {
+  const turns = async () => {
+    for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    return 'pending' as const;
+  };
+  return Promise.race([promise, turns()]);
+}
+
+const HOST_META_JSON = 'https://example.org/.well-known/host-meta.json';
+
+test('SRV answered with records and host-meta still pending: discovery returns at once, without host-meta (issue 11)', async () => {
+  const xmpps = deferred<SrvReply>();
+  const dns = resolver({
+    '_xmpps-client._tcp.example.org': xmpps.promise,
+    '_xmpp-client._tcp.example.org': srv([[10, 0, 5222, 'xmpp.example.org']]),
+  });
+  const meta = deferred<unknown>();
+  const http = fetcher({ [HOST_META_JSON]: meta.promise });
+  const deadline = manualDeadline();
+  const running = discover('example.org', dns, { hostMeta: http, startDeadline: deadline.start, random: () => 0 });
+  assert.equal(await stateOf(running), 'pending', 'one SRV lookup is still out: discovery waits for it');
+  xmpps.resolve(srv([[5, 0, 5223, 'xmpp.example.org']]));
+  const result = await stateOf(running);
+  assert.notEqual(result, 'pending', 'every SRV lookup answered with records: host-meta is not waited for');
+  if (result === 'pending') return;
+  assert.deepEqual(
+    result.candidates.map((c) => `${c.priority} ${c.transport} ${c.source}`),
+    ['5 tls srv:_xmpps-client._tcp', '10 starttls srv:_xmpp-client._tcp'],
+  );
+  assert.deepEqual(result.problems, [], 'not waiting for host-meta is not a problem');
+  assert.equal(deadline.released(), true, 'the abandoned fetch no longer listens to the deadline');
+  // The abandoned fetch answering (or failing) later changes nothing and rejects nothing.
+  const problemsBefore = [...result.problems];
+  meta.reject(new Error('connection reset'));
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  assert.deepEqual(result.problems, problemsBefore);
+  assert.deepEqual(http.asked, [HOST_META_JSON], 'no XRD fallback fetch after being abandoned');
+});
+
+test('the abandoned host-meta fetch is told so through its signal, and its late answer is ignored', async () => {
+  const dns = resolver({ '_xmpps-client._tcp.example.org': srv([[5, 0, 5223, 'xmpp.example.org']]) });
+  const meta = deferred<unknown>();
+  let seen: AbortSignal | undefined;
+  const http: HostMetaFetcher = {
+    json: (_url, signal) => {
+      seen = signal;
+      return meta.promise;
+    },
+  };
+  const deadline = manualDeadline();
+  const result = await stateOf(discover('example.org', dns, { hostMeta: http, startDeadline: deadline.start }));
+  assert.notEqual(result, 'pending', 'SRV answered: discovery does not wait for host-meta');
+  if (result === 'pending') return;
+  assert.equal(seen?.aborted, true, 'the fetcher can close its connection');
+  meta.resolve(hostMeta2([link('tls', 0, 0, 443, 'late.example.net')]));
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  assert.deepEqual(
+    result.candidates.map((c) => c.host),
+    ['xmpp.example.org'],
+  );
+});
+
+test('SRV gave nothing usable: host-meta is waited for, it may be the only source', async () => {
+  const meta = deferred<unknown>();
+  const http = fetcher({ [HOST_META_JSON]: meta.promise });
+  const dns = resolver({ '_xmpp-client._tcp.example.org': srv([[0, 0, 0, '.']]) });
+  const running = discover('example.org', dns, { hostMeta: http, random: () => 0 });
+  assert.equal(await stateOf(running), 'pending', 'NXDOMAIN and "." records: host-meta is awaited');
+  meta.resolve(
+    hostMeta2([link('quic', 1, 0, 443, 'hosting.example.net'), link('tls', 2, 0, 443, 'hosting.example.net')]),
+  );
+  const { candidates, problems } = await running;
+  assert.deepEqual(
+    candidates.map((c) => `${c.priority} ${c.transport} ${c.host} ${c.source}`),
+    ['1 quic hosting.example.net host-meta', '2 tls hosting.example.net host-meta'],
+  );
+  assert.deepEqual(problems, []);
+});
+
+test('SRV answered after host-meta had arrived: both merge, in the same order as before', async () => {
+  const xmpps = deferred<SrvReply>();
+  const dns = resolver({
+    '_xmpps-client._tcp.example.org': xmpps.promise,
+    '_xmppq-client._udp.example.org': srv([[20, 0, 443, 'quic.example.org']]),
+  });
+  const meta = deferred<unknown>();
+  const http = fetcher({ [HOST_META_JSON]: meta.promise });
+  const running = discover('example.org', dns, { hostMeta: http, random: () => 0 });
+  meta.resolve(
+    hostMeta2([link('tls', 0, 0, 443, 'hosting.example.net'), link('quic', 15, 0, 443, 'hosting.example.net')]),
+  );
+  assert.equal(await stateOf(running), 'pending');
+  xmpps.resolve(srv([[5, 0, 5223, 'xmpp.example.org']]));
+  const { candidates } = await running;
+  assert.deepEqual(
+    candidates.map((c) => `${c.priority} ${c.transport} ${c.host} ${c.source}`),
+    [
+      '0 tls hosting.example.net host-meta',
+      '5 tls xmpp.example.org srv:_xmpps-client._tcp',
+      '15 quic hosting.example.net host-meta',
+      '20 quic quic.example.org srv:_xmppq-client._udp',
+    ],
+  );
+});
+
+test('hostMetaWait "always" (diagnostics): host-meta is waited for even when SRV answered', async () => {
+  const dns = resolver({ '_xmpps-client._tcp.example.org': srv([[5, 0, 5223, 'xmpp.example.org']]) });
+  const meta = deferred<unknown>();
+  const http = fetcher({ [HOST_META_JSON]: meta.promise });
+  const running = discover('example.org', dns, { hostMeta: http, hostMetaWait: 'always', random: () => 0 });
+  assert.equal(await stateOf(running), 'pending');
+  meta.resolve(hostMeta2([link('quic', 1, 0, 443, 'hosting.example.net')]));
+  const { candidates } = await running;
+  assert.deepEqual(
+    candidates.map((c) => c.source),
+    ['host-meta', 'srv:_xmpps-client._tcp'],
+  );
+});
