@@ -8,6 +8,7 @@ export type StorageErrorCode =
   | 'account-not-found'
   | 'message-not-found'
   | 'connection-not-found'
+  | 'connection-corrupt'
   | 'invalid-jid'
   | 'storage-too-new';
 

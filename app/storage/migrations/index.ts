@@ -6,6 +6,7 @@ import { resolverValidates } from './0003-resolver-validates.ts';
 import { poshCacheAnchors } from './0004-posh-cache-anchors.ts';
 import { dropConnectionMigrations } from './0005-drop-connection-migrations.ts';
 import { dedupeByUniqueIds } from './0006-dedupe-by-unique-ids.ts';
+import { quicConnectionFacts } from './0007-quic-connection-facts.ts';
 
 export const migrations: readonly Migration[] = [
   initial,
@@ -14,4 +15,5 @@ export const migrations: readonly Migration[] = [
   poshCacheAnchors,
   dropConnectionMigrations,
   dedupeByUniqueIds,
+  quicConnectionFacts,
 ];

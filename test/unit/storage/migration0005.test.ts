@@ -65,6 +65,8 @@ test('0005-drop-connection-migrations drops the unused column and keeps every re
     ['accounts:SET NULL'],
   );
 
+  // The storage methods read the newest schema: the record survives the later migrations too.
+  migrate(db, migrations);
   const storage = bindStorage(db);
   const record = storage.getConnection('conn-1');
   assert.equal(record?.accountId, 'acc-1');

@@ -15,6 +15,7 @@ import {
   OUTBOX_SQL,
 } from '../../../app/storage/messages.ts';
 import { LIST_CONNECTIONS_SQL } from '../../../app/storage/connections.ts';
+import { CAP_PATH_EVENTS_SQL, PATH_EVENTS_SQL } from '../../../app/storage/connectionEvents.ts';
 
 function plan(db: Database, sql: string, args: unknown[]): string[] {
   return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail);
@@ -77,4 +78,35 @@ test('listConnections searches connections_by_account and needs no sort', (t) =>
   assert.deepEqual(plan(db, LIST_CONNECTIONS_SQL, ['acc', 20]), [
     'SEARCH connections USING INDEX connections_by_account (account_id=?)',
   ]);
+});
+
+test("the path events of listed connections search connection_events_by_connection, in the index's order", (t) => {
+  const db = withDb(t);
+  const steps = plan(db, PATH_EVENTS_SQL, ['["c1","c2"]']);
+  assert.equal(
+    steps.some((s) => s.includes('TEMP B-TREE')),
+    false,
+    steps.join('; '),
+  );
+  assert.ok(
+    steps.some((s) =>
+      s.startsWith('SEARCH connection_events USING INDEX connection_events_by_connection (connection_id=?)'),
+    ),
+    steps.join('; '),
+  );
+  assert.equal(
+    steps.some((s) => s.startsWith('SCAN connection_events')),
+    false,
+    steps.join('; '),
+  );
+});
+
+test('capping path events searches connection_events_by_connection', (t) => {
+  const db = withDb(t);
+  const steps = plan(db, CAP_PATH_EVENTS_SQL, ['c1', 'c1', 200]);
+  assert.equal(
+    steps.some((s) => s.startsWith('SCAN connection_events')),
+    false,
+    steps.join('; '),
+  );
 });
