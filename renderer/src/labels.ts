@@ -4,6 +4,7 @@ import type {
   CandidateSource,
   DnssecStatus,
   MessageState,
+  PathEvent,
   PresenceView,
   Prooftype,
   Transport,
@@ -139,3 +140,36 @@ const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium',
 
 export const formatTime = (ms: number) => timeFormat.format(ms);
 export const formatDateTime = (ms: number) => dateTimeFormat.format(ms);
+
+/** A path event's kind in words (issue 11); `checked` also says how, from the event's detail. */
+export function pathEventText(event: PathEvent): string {
+  switch (event.kind) {
+    case 'migrated':
+      return 'Moved to a new network address';
+    case 'migration-failed':
+      return 'Could not move to the new network address; reconnected';
+    case 'checked':
+      return event.detail ? `Checked: alive (${event.detail})` : 'Checked: alive';
+    case 'reconnected':
+      return 'Needed a new connection; reconnected';
+  }
+}
+
+/** `12 ms`; an RTT is measured, so fractions below a millisecond are noise. */
+export const formatRtt = (ms: number | null) => (ms === null ? '—' : `${Math.round(ms)} ms`);
+
+/** A QUIC connection id short enough to compare by eye: its first 8 characters. */
+export const shortId = (id: string) => (id.length > 10 ? `${id.slice(0, 8)}…` : id);
+
+/** `sharedWith` (accounts already on the session when this one joined) in words. */
+export function sharedWithText(sharedWith: number): string {
+  if (sharedWith === 0) return 'not shared: this account opened the session';
+  return `shared with ${sharedWith} other account${sharedWith === 1 ? '' : 's'}`;
+}
+
+/** A record's fallback reason as a sentence. */
+export function fallbackSentence(fallback: string): string {
+  const text = fallback.trim();
+  const sentence = /[.!?]$/.test(text) ? text : `${text}.`;
+  return `Quiver did not use its first choice for this connection: ${sentence}`;
+}

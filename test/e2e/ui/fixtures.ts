@@ -4,6 +4,7 @@ import type {
   CertificateDecisionView,
   CertificateSummary,
   MessageView,
+  PathEvent,
   PinView,
   RosterItemView,
   SecurityRecord,
@@ -117,6 +118,57 @@ export function securityRecord(
     pathEvents: [],
     ...overrides,
   };
+}
+
+/** A path event of a QUIC connection: by default, a migration from Wi-Fi to a phone's hotspot. */
+export function pathEvent(at: number, overrides: Partial<PathEvent> = {}): PathEvent {
+  return {
+    at,
+    kind: 'migrated',
+    from: '192.168.1.23:50123',
+    to: '172.20.10.4:50123',
+    rttBeforeMs: 18.4,
+    rttAfterMs: 61.2,
+    detail: 'path validated from the new address (RFC 9000 §8.2)',
+    ...overrides,
+  };
+}
+
+/**
+ * The same connection as `securityRecord`, with the QUIC facts filled in: the second account on a
+ * shared QUIC session, stream 4, which moved from Wi-Fi to a hotspot and was then checked.
+ */
+export function quicSecurityRecord(
+  id: string,
+  accountId: string,
+  startedAt: number,
+  overrides: Partial<SecurityRecord> = {},
+): SecurityRecord {
+  return securityRecord(id, accountId, startedAt, {
+    quicConnectionId: '9c41e07a5b2d4f18',
+    quicStreamId: 4,
+    quic: {
+      version: 'QUIC v1',
+      pathMtu: 1452,
+      ech: 'not available',
+      sharedWith: 2,
+      localAddress: '172.20.10.4:50123',
+      remoteAddress: '[2001:db8::5]:5222',
+    },
+    fallback: null,
+    pathEvents: [
+      pathEvent(startedAt + 600_000),
+      pathEvent(startedAt + 600_400, {
+        kind: 'checked',
+        from: null,
+        to: null,
+        rttBeforeMs: null,
+        rttAfterMs: null,
+        detail: 'XEP-0198 ack',
+      }),
+    ],
+    ...overrides,
+  });
 }
 
 /** A self-signed server certificate, expired: what a small self-hosted server often presents. */
