@@ -38,6 +38,8 @@ export interface LocalAddress {
   ifname: string;
   family: 'IPv4' | 'IPv6';
   address: string;
+  /** The interface's prefix length (`/24`, `/64`), where the platform says it. */
+  prefixLength?: number;
 }
 
 export interface NetworkSnapshot {
@@ -45,6 +47,8 @@ export interface NetworkSnapshot {
   addresses: LocalAddress[];
   /** Interfaces of the main table's default routes, IPv4 and IPv6, without duplicates. */
   defaultRouteInterfaces: string[];
+  /** Next hops (`via`) of the default routes, IPv4 and IPv6, without duplicates, where known. */
+  defaultGateways?: string[];
 }
 
 export interface NetworkChange {
@@ -388,7 +392,13 @@ export function usableAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>)
       if (info.internal) continue;
       if (info.family === 'IPv4' && info.address.startsWith('169.254.')) continue;
       if (info.family === 'IPv6' && /^fe[89ab]/i.test(info.address)) continue;
-      out.push({ ifname, family: info.family, address: info.address });
+      const prefixLength = Number(info.cidr?.split('/')[1]);
+      out.push({
+        ifname,
+        family: info.family,
+        address: info.address,
+        ...(Number.isInteger(prefixLength) ? { prefixLength } : {}),
+      });
     }
   }
   return out;
@@ -399,13 +409,20 @@ async function readSystemSnapshot(): Promise<NetworkSnapshot> {
     runIp(['-o', '-4', 'route', 'show', 'default']),
     runIp(['-o', '-6', 'route', 'show', 'default']),
   ]);
+  return { addresses: usableAddresses(networkInterfaces()), ...defaultRoutes(`${v4}\n${v6}`) };
+}
+
+/** The interfaces and gateways of the default routes in `ip -o route show default` output. */
+export function defaultRoutes(output: string): Pick<NetworkSnapshot, 'defaultRouteInterfaces' | 'defaultGateways'> {
   const devs = new Set<string>();
-  for (const line of `${v4}\n${v6}`.split('\n')) {
+  const gateways = new Set<string>();
+  for (const line of output.split('\n')) {
     if (!line.startsWith('default')) continue;
-    // Every `dev`: a multipath route lists its next hops as `nexthop via ... dev ...`.
+    // Every `dev` and `via`: a multipath route lists its next hops as `nexthop via ... dev ...`.
     for (const m of line.matchAll(/ dev (\S+)/g)) devs.add(m[1]!);
+    for (const m of line.matchAll(/ via (?:inet6? )?(\S+)/g)) gateways.add(m[1]!);
   }
-  return { addresses: usableAddresses(networkInterfaces()), defaultRouteInterfaces: [...devs] };
+  return { defaultRouteInterfaces: [...devs], defaultGateways: [...gateways] };
 }
 
 /** Output of `ip <args>`, or '' where there is no iproute2 (other platforms): no route facts then. */

@@ -15,6 +15,7 @@ import { pinMethods } from './pins.ts';
 import { poshCacheMethods } from './poshCache.ts';
 import { rosterMethods } from './roster.ts';
 import { settingMethods } from './settings.ts';
+import { transportMemoryMethods } from './transportMemory.ts';
 
 const methods = {
   ...accountMethods,
@@ -24,6 +25,7 @@ const methods = {
   ...settingMethods,
   ...pinMethods,
   ...poshCacheMethods,
+  ...transportMemoryMethods,
 };
 
 type Methods = typeof methods;
@@ -56,5 +58,6 @@ export type { RosterItemInput } from './roster.ts';
 export type { NewMessage, HistoryOptions, InsertResult, ReusedId } from './messages.ts';
 export type { ConnectionPatch } from './connections.ts';
 export type { GlobalSettings, JsonValue } from './settings.ts';
+export type { TransportOutcome, TransportOutcomeEntry } from './transportMemory.ts';
 export { StorageError } from './storageError.ts';
 export type { StorageErrorCode } from './storageError.ts';

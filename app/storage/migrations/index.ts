@@ -7,6 +7,7 @@ import { poshCacheAnchors } from './0004-posh-cache-anchors.ts';
 import { dropConnectionMigrations } from './0005-drop-connection-migrations.ts';
 import { dedupeByUniqueIds } from './0006-dedupe-by-unique-ids.ts';
 import { quicConnectionFacts } from './0007-quic-connection-facts.ts';
+import { transportMemory } from './0008-transport-memory.ts';
 
 export const migrations: readonly Migration[] = [
   initial,
@@ -16,4 +17,5 @@ export const migrations: readonly Migration[] = [
   dropConnectionMigrations,
   dedupeByUniqueIds,
   quicConnectionFacts,
+  transportMemory,
 ];

@@ -5,8 +5,11 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
+import type { NetworkInterfaceInfo } from 'node:os';
 import {
+  defaultRoutes,
   NetworkMonitor,
+  usableAddresses,
   type MonitorTimers,
   type NetworkChange,
   type NetworkMonitorOptions,
@@ -442,4 +445,46 @@ test('a link first seen down, or deleted, counts as going down; an address burst
   await s.clock.advance(300);
   assert.equal(s.changes.length, 3);
   s.monitor.stop();
+});
+
+test('default routes: interfaces and gateways, multipath and IPv6 next hops included, without duplicates', () => {
+  const output = [
+    'default via 192.168.1.1 dev wlan0 proto dhcp src 192.168.1.23 metric 600 ',
+    'default proto static metric 50 \\\tnexthop via 10.0.0.1 dev eth0 weight 1 \\\tnexthop via 10.0.1.1 dev eth1 weight 1',
+    'default via inet6 fe80::1 dev eth2 proto static',
+    'default via fe80::1 dev wlan0 proto ra metric 600 pref medium',
+    'default dev wg0 scope link',
+    '10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.5',
+  ].join('\n');
+  assert.deepEqual(defaultRoutes(output), {
+    defaultRouteInterfaces: ['wlan0', 'eth0', 'eth1', 'eth2', 'wg0'],
+    defaultGateways: ['192.168.1.1', '10.0.0.1', '10.0.1.1', 'fe80::1'],
+  });
+  assert.deepEqual(defaultRoutes(''), { defaultRouteInterfaces: [], defaultGateways: [] });
+});
+
+test('usable addresses carry the prefix length the platform gives', () => {
+  const info = (address: string, family: 'IPv4' | 'IPv6', cidr: string | null) => ({
+    address,
+    family,
+    cidr,
+    netmask: '',
+    mac: '00:00:00:00:00:00',
+    internal: false,
+    ...(family === 'IPv6' ? { scopeid: 0 } : {}),
+  });
+  assert.deepEqual(
+    usableAddresses({
+      wlan0: [
+        info('192.168.1.23', 'IPv4', '192.168.1.23/24'),
+        info('2001:db8:1:2::17', 'IPv6', '2001:db8:1:2::17/64'),
+        info('10.9.9.9', 'IPv4', null),
+      ] as NetworkInterfaceInfo[],
+    }),
+    [
+      { ifname: 'wlan0', family: 'IPv4', address: '192.168.1.23', prefixLength: 24 },
+      { ifname: 'wlan0', family: 'IPv6', address: '2001:db8:1:2::17', prefixLength: 64 },
+      { ifname: 'wlan0', family: 'IPv4', address: '10.9.9.9' },
+    ],
+  );
 });
