@@ -245,7 +245,13 @@ test('unbound has one trust anchor (a DS) per signed zone', () => {
     .sort();
   assert.deepEqual(
     signed,
-    [lab.domains.bogus, lab.domains.daneMismatch, lab.domains.dane, lab.domains.secureHosted].sort(),
+    [
+      lab.domains.bogus,
+      lab.domains.daneMismatch,
+      lab.domains.dane,
+      lab.domains.secureHosted,
+      lab.domains.quicDane,
+    ].sort(),
   );
   assert.deepEqual(
     lab.trustAnchors.map((ds) => ds.split(' ')[0]).sort(),

@@ -4,6 +4,7 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { QuicGateway } from '../../app/gateway/quicGateway.ts';
 import { formatGatewayRecord } from '../../app/gateway/gatewayLog.ts';
+import type { GatewayCertificate } from '../../app/gateway/certificateSelector.ts';
 import type { LabCertificate } from './ca.ts';
 import type { LabPorts } from './ports.ts';
 import { LabError } from './labError.ts';
@@ -17,33 +18,43 @@ export interface LabGateway {
 
 /**
  * Starts `quiver gateway` in this process (the same `QuicGateway` the CLI runs): QUIC with ALPN
- * `xmpp-client` on UDP 127.0.0.1:`ports.quicGateway`, presenting `certificate` (leaf only, from the
- * lab CA), each stream forwarded to the TLS Prosody's plaintext port `ports.gatewayBackend`.
- * The caller MUST call `stop()`, which closes every QUIC connection and backend connection.
+ * `xmpp-client` on UDP 127.0.0.1:`ports.quicGateway`, each stream forwarded to the TLS Prosody's
+ * plaintext port `ports.gatewayBackend`. It holds `certificates` (leaf only each, as `quiver
+ * gateway --cert A --key A --cert B --key B ...`): a client gets the first whose DNS-IDs name its
+ * SNI, else the first. The caller MUST call `stop()`, which closes every QUIC connection and
+ * backend connection.
  */
 export async function startLabGateway(opts: {
   labDir: string;
   ports: LabPorts;
-  certificate: LabCertificate;
+  certificates: readonly [LabCertificate, ...LabCertificate[]];
 }): Promise<LabGateway> {
   const logFile = join(opts.labDir, 'gateway.log');
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(await readFile(opts.certificate.keyFile, 'utf8'));
-  } catch (error) {
-    throw new LabError('server-error', `lab: the gateway cannot read its key: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
+  const [first, ...more] = await Promise.all(opts.certificates.map(readGatewayCertificate));
   const gateway = await QuicGateway.start({
     listen: { address: '127.0.0.1', port: opts.ports.quicGateway },
     forward: { host: '127.0.0.1', port: opts.ports.gatewayBackend },
-    certificateChain: [new Uint8Array(new X509Certificate(opts.certificate.pem).raw)],
-    privateKey,
+    ...first!,
+    moreCertificates: more,
     // Short enough that a test's abandoned connection ends soon, long enough for a slow machine.
     limits: { idleTimeoutMs: 15_000 },
     log: (record) => appendFileSync(logFile, formatGatewayRecord(record, true) + '\n'),
     verbose: true,
   });
   return { gateway, logFile, stop: () => gateway.close() };
+}
+
+/** A lab certificate as the gateway takes it: the leaf's DER and its private key. */
+export async function readGatewayCertificate(certificate: LabCertificate): Promise<GatewayCertificate> {
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(await readFile(certificate.keyFile, 'utf8'));
+  } catch (error) {
+    throw new LabError(
+      'server-error',
+      `lab: the gateway cannot read the key ${certificate.keyFile}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return { certificateChain: [new Uint8Array(new X509Certificate(certificate.pem).raw)], privateKey };
 }

@@ -8,16 +8,21 @@ import { startDns, type LabDns } from './dns.ts';
 import { startProsody, type LabProsody } from './prosody.ts';
 import { startHttpsServer, type LabHttps } from './httpsServer.ts';
 import { startLabGateway, type LabGateway } from './gateway.ts';
-import { choosePortBase, labPorts } from './ports.ts';
+import { startUdpBlackhole, type UdpBlackhole } from './udpBlackhole.ts';
+import { choosePortBase, labPorts, type LabPorts } from './ports.ts';
 import { labZones } from './zones.ts';
 import { HOST_META_JSON_PATH, POSH_DRAFT_PATH, POSH_PATH, wellKnownDocuments } from './wellKnown.ts';
 import { LabError } from './labError.ts';
 import {
   CERTIFICATES,
+  GATEWAY_DEFAULT_CERTIFICATE,
+  gatewayCertificates,
   HTTPS_CERTIFICATE,
+  QUIC_SHARED_CERTIFICATE,
   SCENARIOS,
   srvTargetOf,
   type Expectation,
+  type QuicSpec,
   type Scenario,
   type ServerRole,
   type ZoneSigning,
@@ -43,7 +48,8 @@ export interface LabState {
   authoritative: string;
   /**
    * The DS records (presentation format, one line each) unbound has as trust anchors: one per
-   * signed zone (secure-hosted.test, dane.test, dane-mismatch.test, bogus.test), fresh each start.
+   * signed zone (secure-hosted.test, dane.test, dane-mismatch.test, bogus.test, quic-dane.test),
+   * fresh each start.
    */
   trustAnchors: string[];
   prosody: { starttlsPort: number; tlsPort: number; plainPort: number };
@@ -56,11 +62,17 @@ export interface LabState {
    */
   https: { port: number };
   /**
-   * `quiver gateway` (XEP-0467, in the lab process) on UDP 127.0.0.1:`port`, ALPN `xmpp-client`,
-   * presenting the lab-CA certificate named `certificate` (whose names are `domain`'s: DNS-ID,
-   * SRV-ID, XmppAddr) whatever the SNI. Each bidirectional stream becomes one TCP connection to
-   * the TLS Prosody's plaintext loopback port `backendPort`, where sessions count as secure and no
-   * STARTTLS is offered. `logFile` holds one JSON line per gateway record.
+   * `quiver gateway` (XEP-0467, in the lab process) on UDP 127.0.0.1:`port`, ALPN `xmpp-client`.
+   * It holds `certificates`, in order, and presents the first whose DNS-IDs name the client's SNI,
+   * else the first: the lab-CA certificate named `certificate` (whose names are `domain`'s:
+   * DNS-ID, SRV-ID, XmppAddr), so any SNI no other certificate names still gets alpha.test's.
+   * Each bidirectional stream becomes one TCP connection to the TLS Prosody's plaintext loopback
+   * port `backendPort`, where sessions count as secure and no STARTTLS is offered (every
+   * VirtualHost of the TLS Prosody is there). `logFile` holds one JSON line per gateway record.
+   *
+   * A test that needs a gateway of its own (other limits, e.g. `maxStreamsPerConnection: 1`)
+   * starts a `QuicGateway` in its process on port 0, forwarding to `backendPort`, with the files
+   * of `shared` (or of `certificates`; `labGatewayCertificate` in test/support/lab.ts reads them).
    */
   gateway: {
     address: string;
@@ -69,7 +81,16 @@ export interface LabState {
     certificate: string;
     backendPort: number;
     logFile: string;
+    /** Every certificate the gateway holds, in the order it tries them; the first is its default. */
+    certificates: LabGatewayCertificate[];
+    /** The certificate naming quic-a.test and quic-b.test (DNS-IDs), presented for both SNIs. */
+    shared: LabGatewayCertificate;
   };
+  /**
+   * A UDP socket on 127.0.0.1:`port` that reads and drops every datagram (UDP blocked, no ICMP):
+   * udp-blocked.test's `_xmppq-client._udp` SRV points here.
+   */
+  udpBlackhole: { address: string; port: number };
   /** bare JID -> password, e.g. "alice@alpha.test". */
   users: Record<string, string>;
   domains: {
@@ -106,6 +127,16 @@ export interface LabState {
     nointermediate: 'nointermediate.test';
     /** No SRV; XEP-0487 host-meta.json with a direct TLS link, sni xmpp.provider.test. */
     hostmeta: 'hostmeta.test';
+    /** QUIC SRV to the gateway, whose certificate for this SNI also names quic-b.test; 5 accounts. */
+    quicA: 'quic-a.test';
+    /** As quic-a.test, the other name of the same gateway certificate. */
+    quicB: 'quic-b.test';
+    /** QUIC SRV to the gateway, whose certificate for this SNI names only quic-solo.test. */
+    quicSolo: 'quic-solo.test';
+    /** Signed; QUIC SRV to the gateway (self-signed for this SNI), matching TLSA at _<port>._udp: DANE-EE. */
+    quicDane: 'quic-dane.test';
+    /** QUIC SRV to the UDP blackhole, TCP SRV to Prosody (CA certificate): TCP wins. */
+    udpBlocked: 'udp-blocked.test';
   };
   /** Every scenario by domain: how it is wired and what the verifier should conclude. */
   scenarios: Record<string, LabScenario>;
@@ -114,6 +145,37 @@ export interface LabState {
     string,
     { pem: string; derSha256Base64: string; derSha512Base64: string; spkiSha256Hex: string }
   >;
+}
+
+/** One certificate of the lab gateway: files a test's own gateway can load, and the names it covers. */
+export interface LabGatewayCertificate {
+  /** CertificateSpec.name, a key of `certificates`. */
+  name: string;
+  /** PEM, the leaf only (lab root CA, or self-signed for quic-dane.test). */
+  certFile: string;
+  /** PEM private key (PKCS#8), owned by Prosody's user; the lab process (root) reads it. */
+  keyFile: string;
+  /** Its subjectAltName DNS-IDs: the SNIs it is presented for. */
+  dnsIds: string[];
+}
+
+/** The QUIC side of a scenario (`_xmppq-client._udp` SRV). */
+export interface LabQuicScenario {
+  /** 'gateway': the lab's `quiver gateway`; 'blackhole': swallows every datagram. */
+  endpoint: QuicSpec['endpoint'];
+  /** Where the SRV record points: 127.0.0.1 and the gateway's or the blackhole's UDP port. */
+  address: string;
+  port: number;
+  /** The SRV target (`xmpp.<domain>`). */
+  srvTarget: string;
+  /** CertificateSpec.name the gateway presents for SNI = the domain; null for the blackhole. */
+  certificate: string | null;
+  /** TLSA at `_<port>._udp.<srvTarget>`: none, or matching / not matching `certificate`'s key. */
+  tlsa: 'none' | 'matching' | 'not-matching';
+  /** What the verifier should conclude about the QUIC handshake; null when none completes. */
+  expected: Expectation | null;
+  /** The transport an account of this domain should end up on when it may use either. */
+  winner: 'quic' | 'tcp';
 }
 
 /** One row of SCENARIOS as tests see it. */
@@ -132,13 +194,13 @@ export interface LabScenario {
   posh: string | null;
   hostMeta: string | null;
   users: string[];
+  /** What the verifier should conclude about the TCP paths (STARTTLS, direct TLS). */
   expected: Expectation | null;
+  /** `_xmppq-client._udp` SRV and what answers it; null: no QUIC record (auto mode uses TCP). */
+  quic: LabQuicScenario | null;
 }
 
 export type RunningLab = LabState & { stop(): Promise<void> };
-
-/** The certificate (CERTIFICATES name) the lab's QUIC gateway presents. */
-const GATEWAY_CERTIFICATE = 'alpha.test';
 
 /**
  * Starts the whole lab on loopback: a fresh root and intermediate CA, signed zones with fresh keys,
@@ -164,13 +226,14 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
   let prosody: LabProsody | undefined;
   let https: LabHttps | undefined;
   let gateway: LabGateway | undefined;
+  let blackhole: UdpBlackhole | undefined;
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     // The gateway first: closing it closes its backend connections while Prosody still runs.
     await gateway?.stop();
-    await Promise.all([dns?.stop(), prosody?.stop(), https?.stop()]);
+    await Promise.all([dns?.stop(), prosody?.stop(), https?.stop(), blackhole?.stop()]);
     if (process.env.QUIVER_LAB_KEEP !== '1') await rm(dir, { recursive: true, force: true });
   };
 
@@ -204,7 +267,17 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
     if (httpsResult.status === 'fulfilled') https = httpsResult.value;
     for (const r of results) if (r.status === 'rejected') throw r.reason;
     if (!dns) throw new LabError('bad-state', 'lab: DNS did not start'); // unreachable: narrowed above
-    gateway = await startLabGateway({ labDir: dir, ports, certificate: issued(GATEWAY_CERTIFICATE) });
+    const gatewayCerts = gatewayCertificates().map((name) => ({ name, ...issued(name) }));
+    gateway = await startLabGateway({ labDir: dir, ports, certificates: [gatewayCerts[0]!, ...gatewayCerts.slice(1)] });
+    blackhole = await startUdpBlackhole(ports.udpBlackhole);
+    const labGatewayCertificate = (c: (typeof gatewayCerts)[number]): LabGatewayCertificate => ({
+      name: c.name,
+      certFile: c.certFile,
+      keyFile: c.keyFile,
+      dnsIds: [...(CERTIFICATES.find((spec) => spec.name === c.name)?.dnsIds ?? [])],
+    });
+    const shared = gatewayCerts.find((c) => c.name === QUIC_SHARED_CERTIFICATE);
+    if (!shared) throw new LabError('bad-state', `lab: the gateway holds no ${QUIC_SHARED_CERTIFICATE} certificate`);
     const state: LabState = {
       dir,
       caPem: ca.caPem,
@@ -219,10 +292,13 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
         address: '127.0.0.1',
         port: gateway.gateway.address.port,
         domain: 'alpha.test',
-        certificate: GATEWAY_CERTIFICATE,
+        certificate: GATEWAY_DEFAULT_CERTIFICATE,
         backendPort: ports.gatewayBackend,
         logFile: gateway.logFile,
+        certificates: gatewayCerts.map(labGatewayCertificate),
+        shared: labGatewayCertificate(shared),
       },
+      udpBlackhole: { address: '127.0.0.1', port: blackhole.port },
       users,
       domains: {
         alpha: 'alpha.test',
@@ -244,8 +320,13 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
         expired: 'expired.test',
         nointermediate: 'nointermediate.test',
         hostmeta: 'hostmeta.test',
+        quicA: 'quic-a.test',
+        quicB: 'quic-b.test',
+        quicSolo: 'quic-solo.test',
+        quicDane: 'quic-dane.test',
+        udpBlocked: 'udp-blocked.test',
       },
-      scenarios: Object.fromEntries(SCENARIOS.map((s) => [s.domain, labScenario(s)])),
+      scenarios: Object.fromEntries(SCENARIOS.map((s) => [s.domain, labScenario(s, ports)])),
       certificates: Object.fromEntries(
         [...ca.certs].map(([name, c]) => [
           name,
@@ -266,8 +347,10 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
   }
 }
 
-function labScenario(s: Scenario): LabScenario {
-  const hasSrv = s.xmppClientSrv || s.xmppsClientSrv;
+function labScenario(s: Scenario, ports: LabPorts): LabScenario {
+  const hasSrv = s.xmppClientSrv || s.xmppsClientSrv || s.quic !== undefined;
+  const q = s.quic;
+  const quicCertificate = q?.certificate ?? null;
   return {
     domain: s.domain,
     purpose: s.purpose,
@@ -280,6 +363,18 @@ function labScenario(s: Scenario): LabScenario {
     hostMeta: s.hostMetaSni ? `https://${s.domain}${HOST_META_JSON_PATH}` : null,
     users: [...s.users],
     expected: s.expected ?? null,
+    quic: q
+      ? {
+          endpoint: q.endpoint,
+          address: '127.0.0.1',
+          port: q.endpoint === 'gateway' ? ports.quicGateway : ports.udpBlackhole,
+          srvTarget: srvTargetOf(s),
+          certificate: quicCertificate,
+          tlsa: q.tlsaSpkiOf === undefined ? 'none' : q.tlsaSpkiOf === quicCertificate ? 'matching' : 'not-matching',
+          expected: q.expected ?? null,
+          winner: q.winner,
+        }
+      : null,
   };
 }
 

@@ -5,8 +5,8 @@ import { LabError } from './labError.ts';
 
 /**
  * The lab's ports, as fixed offsets from a base so two labs on one machine need only two bases.
- * Offset 5 is the HTTPS server (POSH, host-meta), 6 and 7 the QUIC gateway's backend and front;
- * 8..19 are reserved for the QUIC peers to come.
+ * Offset 5 is the HTTPS server (POSH, host-meta), 6 and 7 the QUIC gateway's backend and front,
+ * 8 the UDP blackhole; 9..19 are reserved for the QUIC peers to come.
  */
 export interface LabPorts {
   readonly resolver: number; // unbound, UDP and TCP
@@ -17,6 +17,7 @@ export interface LabPorts {
   readonly https: number; // the lab's HTTPS server: POSH and host-meta documents
   readonly gatewayBackend: number; // TLS Prosody's plaintext c2s port on loopback, treated as secure
   readonly quicGateway: number; // `quiver gateway` (UDP), forwarding to gatewayBackend
+  readonly udpBlackhole: number; // a UDP socket that reads and drops every datagram (UDP blocked)
 }
 
 export const PORT_BLOCK_SIZE = 20;
@@ -32,6 +33,7 @@ export function labPorts(base: number): LabPorts {
     https: base + 5,
     gatewayBackend: base + 6,
     quicGateway: base + 7,
+    udpBlackhole: base + 8,
   };
 }
 

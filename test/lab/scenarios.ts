@@ -65,6 +65,33 @@ export type PoshSpec =
     | { readonly url: string }
   ) & { readonly draftPath?: boolean };
 
+/**
+ * XMPP over QUIC (XEP-0467) for a domain: a `_xmppq-client._udp` SRV record (the record name of
+ * the one deployed XEP-0467 implementation, as discovery reads it) to `xmpp.<domain>` on the lab's
+ * QUIC gateway or on the UDP blackhole.
+ */
+export interface QuicSpec {
+  /**
+   * 'gateway': `quiver gateway` in the lab process, forwarding to the TLS Prosody;
+   * 'blackhole': a UDP socket that reads and drops every datagram (UDP blocked: no answer, no ICMP).
+   */
+  readonly endpoint: 'gateway' | 'blackhole';
+  /**
+   * The CertificateSpec.name the gateway presents when the ClientHello's SNI is this domain
+   * (gateway only; it must name the domain as a DNS-ID, which is how the gateway picks it).
+   */
+  readonly certificate?: string;
+  /**
+   * TLSA `3 1 1` at `_<gateway port>._udp.<srvTarget>` (RFC 7673 §3 applied to UDP, as issue 11
+   * asks), holding the SPKI of this CertificateSpec.
+   */
+  readonly tlsaSpkiOf?: string;
+  /** What the verifier should conclude about the QUIC handshake (absent for the blackhole). */
+  readonly expected?: Expectation;
+  /** The transport an account of this domain should end up on when it may use either. */
+  readonly winner: 'quic' | 'tcp';
+}
+
 export interface Scenario {
   readonly domain: string;
   readonly server: ServerRole;
@@ -99,6 +126,8 @@ export interface Scenario {
    * one of these names as SNI gets it (Prosody 0.12 picks SNI contexts by host name only).
    */
   readonly sniAliases?: readonly string[];
+  /** `_xmppq-client._udp` SRV and what answers there; absent: no QUIC record (auto mode uses TCP). */
+  readonly quic?: QuicSpec;
   /** Local parts of the accounts created on this domain. */
   readonly users: readonly string[];
   readonly purpose: string;
@@ -108,6 +137,14 @@ export interface Scenario {
 /** The hosting provider of the delegation scenarios: its certificate names only itself. */
 export const PROVIDER = 'provider.test';
 export const PROVIDER_HOST = 'xmpp.provider.test';
+
+/** Two domains one gateway certificate covers (accounts of both may share a QUIC connection). */
+export const QUIC_A = 'quic-a.test';
+export const QUIC_B = 'quic-b.test';
+/** The CertificateSpec the gateway presents to SNI quic-a.test and quic-b.test: DNS-IDs for both. */
+export const QUIC_SHARED_CERTIFICATE = 'quic-shared';
+/** The CertificateSpec the gateway presents when no other names the SNI (alpha.test's, as before). */
+export const GATEWAY_DEFAULT_CERTIFICATE = 'alpha.test';
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -323,6 +360,92 @@ export const SCENARIOS: readonly Scenario[] = [
       'provider (sni xmpp.provider.test, 127.0.0.1, direct TLS port): delegation by host-meta',
     expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
   },
+  {
+    domain: QUIC_A,
+    server: 'tls',
+    certificate: QUIC_A,
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    quic: {
+      endpoint: 'gateway',
+      certificate: QUIC_SHARED_CERTIFICATE,
+      expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+      winner: 'quic',
+    },
+    users: ['alice', 'bob', 'carol', 'dave', 'erin'],
+    purpose:
+      'XMPP over QUIC through the gateway, whose certificate for this SNI names quic-a.test and ' +
+      'quic-b.test: accounts of both domains may share one QUIC connection; TCP as alpha.test',
+    expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+  },
+  {
+    domain: QUIC_B,
+    server: 'tls',
+    certificate: QUIC_B,
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    quic: {
+      endpoint: 'gateway',
+      certificate: QUIC_SHARED_CERTIFICATE,
+      expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+      winner: 'quic',
+    },
+    users: ['frank', 'grace'],
+    purpose: "as quic-a.test, the other domain of the gateway's shared certificate",
+    expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+  },
+  {
+    domain: 'quic-solo.test',
+    server: 'tls',
+    certificate: 'quic-solo.test',
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    quic: {
+      endpoint: 'gateway',
+      certificate: 'quic-solo.test',
+      expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+      winner: 'quic',
+    },
+    users: ['olga', 'oscar'],
+    purpose:
+      'XMPP over QUIC through the same gateway, whose certificate for this SNI names only ' +
+      'quic-solo.test: its accounts never join the quic-a/quic-b connection, they get their own',
+    expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+  },
+  {
+    domain: 'quic-dane.test',
+    server: 'tls',
+    certificate: 'quic-dane.test',
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    signing: 'signed',
+    tlsaSpkiOf: 'quic-dane.test',
+    quic: {
+      endpoint: 'gateway',
+      certificate: 'quic-dane.test',
+      tlsaSpkiOf: 'quic-dane.test',
+      expected: { outcome: 'trusted', prooftype: 'dane-ee', dnssec: 'secure' },
+      winner: 'quic',
+    },
+    users: ['quinn'],
+    purpose:
+      'signed; the gateway presents a self-signed certificate for this SNI and a secure TLSA 3 1 1 ' +
+      'at _<gateway port>._udp.xmpp.quic-dane.test matches it: DANE-EE over QUIC (TCP as dane.test)',
+    expected: { outcome: 'trusted', prooftype: 'dane-ee', dnssec: 'secure' },
+  },
+  {
+    domain: 'udp-blocked.test',
+    server: 'tls',
+    certificate: 'udp-blocked.test',
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    quic: { endpoint: 'blackhole', winner: 'tcp' },
+    users: ['ursula'],
+    purpose:
+      'the _xmppq-client._udp SRV names a UDP port where every datagram is swallowed (UDP blocked): ' +
+      'QUIC times out, TCP (CA certificate) wins',
+    expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+  },
 ];
 
 /** The certificate of the lab's HTTPS server (POSH, host-meta): every scenario domain. */
@@ -349,6 +472,14 @@ export const CERTIFICATES: readonly CertificateSpec[] = [
   { name: 'selfsigned.test', dnsIds: ['selfsigned.test'], srvIds: [], xmppAddrs: [], issuer: 'self' },
   { name: 'expired.test', dnsIds: ['expired.test'], srvIds: [], xmppAddrs: [], expired: true },
   { name: 'nointermediate.test', dnsIds: ['nointermediate.test'], srvIds: [], xmppAddrs: [], issuer: 'intermediate' },
+  // TCP (Prosody) certificates of the QUIC scenarios, one per domain as alpha.test's ...
+  { name: QUIC_A, dnsIds: [QUIC_A], srvIds: [], xmppAddrs: [] },
+  { name: QUIC_B, dnsIds: [QUIC_B], srvIds: [], xmppAddrs: [] },
+  { name: 'quic-solo.test', dnsIds: ['quic-solo.test'], srvIds: [], xmppAddrs: [] },
+  { name: 'quic-dane.test', dnsIds: ['quic-dane.test'], srvIds: [], xmppAddrs: [], issuer: 'self' },
+  { name: 'udp-blocked.test', dnsIds: ['udp-blocked.test'], srvIds: [], xmppAddrs: [] },
+  // ... and the gateway's one certificate for both quic-a.test and quic-b.test.
+  { name: QUIC_SHARED_CERTIFICATE, dnsIds: [QUIC_A, QUIC_B], srvIds: [], xmppAddrs: [] },
   {
     name: HTTPS_CERTIFICATE,
     dnsIds: [...new Set(SCENARIOS.map((s) => s.domain))],
@@ -358,7 +489,23 @@ export const CERTIFICATES: readonly CertificateSpec[] = [
 ];
 
 /** Pairs of bare JIDs that have each other in their rosters with subscription "both". */
-export const MUTUAL_ROSTERS: readonly (readonly [string, string])[] = [['alice@alpha.test', 'bob@alpha.test']];
+export const MUTUAL_ROSTERS: readonly (readonly [string, string])[] = [
+  ['alice@alpha.test', 'bob@alpha.test'],
+  [`alice@${QUIC_A}`, `bob@${QUIC_A}`],
+];
+
+/**
+ * The certificates the lab's gateway holds, in the order it tries them for an SNI (the first is
+ * its default): alpha.test's, then each QUIC scenario's `quic.certificate` once.
+ */
+export function gatewayCertificates(): string[] {
+  const names = [GATEWAY_DEFAULT_CERTIFICATE];
+  for (const s of SCENARIOS) {
+    const name = s.quic?.certificate;
+    if (name !== undefined && !names.includes(name)) names.push(name);
+  }
+  return names;
+}
 
 /** The SRV target of a scenario (without trailing dot). */
 export function srvTargetOf(s: Scenario): string {

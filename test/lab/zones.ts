@@ -51,6 +51,11 @@ function scenarioZone(s: Scenario, ports: LabPorts, spkiSha256Hex: (certificate:
     // XEP-0368 §2: "_xmpps-client._tcp" records point at a port that speaks TLS from the start.
     records.push({ name: '_xmpps-client._tcp', type: 'SRV', data: `0 5 ${ports.tls} ${target}.` });
   }
+  if (s.quic) {
+    // The SRV name discovery reads for XEP-0467 (app/connect/discovery.ts); priority 0, weight 5.
+    const port = s.quic.endpoint === 'gateway' ? ports.quicGateway : ports.udpBlackhole;
+    records.push({ name: '_xmppq-client._udp', type: 'SRV', data: `0 5 ${port} ${target}.` });
+  }
   if (s.srvNotAvailable) {
     // RFC 2782: "A Target of "." means that the service is decidedly not available at this domain."
     records.push({ name: '_xmpp-client._tcp', type: 'SRV', data: '0 0 0 .' });
@@ -64,6 +69,18 @@ function scenarioZone(s: Scenario, ports: LabPorts, spkiSha256Hex: (certificate:
     const data = `3 1 1 ${spkiSha256Hex(s.tlsaSpkiOf)}`;
     records.push({ name: `_${ports.starttls}._tcp.${owner}`, type: 'TLSA', data });
     records.push({ name: `_${ports.tls}._tcp.${owner}`, type: 'TLSA', data });
+  }
+  if (s.quic?.tlsaSpkiOf) {
+    if (!inZone) throw new TypeError(`lab: ${s.domain}: TLSA records need an SRV target inside the zone`);
+    if (s.quic.endpoint !== 'gateway') throw new TypeError(`lab: ${s.domain}: QUIC TLSA records need the gateway`);
+    const owner = target.slice(0, -(s.domain.length + 1));
+    // RFC 7673 §3 with the QUIC candidate's transport (issue 11: "DANE applies to QUIC candidates
+    // too, with the TLSA records at `_<port>._udp.<target>`"): 3 1 1 as above.
+    records.push({
+      name: `_${ports.quicGateway}._udp.${owner}`,
+      type: 'TLSA',
+      data: `3 1 1 ${spkiSha256Hex(s.quic.tlsaSpkiOf)}`,
+    });
   }
   return { origin: s.domain, records, signing: s.signing ?? 'unsigned' };
 }
