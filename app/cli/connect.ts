@@ -1,6 +1,7 @@
 /**
- * `quiver connect`: log in once, print the connection's security record, move at most one message
- * each way, close the stream cleanly.
+ * `quiver connect`: log one or more accounts in through one connection manager (one QUIC session
+ * pool, as the app has), print each connection's security record, move at most one message each
+ * way, close the streams cleanly.
  */
 import type { SecurityRecord, TransportPreference } from '../contract/viewModels.ts';
 import { establish } from '../connect/connector.ts';
@@ -16,10 +17,11 @@ import { reportFailure, type Failure } from './failure.ts';
 import { usageOf } from './usage.ts';
 import type { CliIo } from './cliIo.ts';
 import { escapeControl } from '../logLine.ts';
+import { QuicSessions } from '../connect/quicSessions.ts';
 
 const SPEC = {
-  'password-env': { arity: 1 },
-  'password-file': { arity: 1 },
+  'password-env': { arity: 1, repeat: true },
+  'password-file': { arity: 1, repeat: true },
   resolver: { arity: 1 },
   'resolver-validates': { arity: 0 },
   ca: { arity: 1, repeat: true },
@@ -48,9 +50,10 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
     io.stdout(usageOf('connect'));
     return 0;
   }
-  const [jid, ...extra] = args.positionals;
-  if (!jid || extra.length > 0) throw new UsageError('connect takes exactly one JID');
-  if (!/^[^@/\s]+@[^@/\s]+$/.test(jid)) throw new UsageError(`"${jid}" is not a bare JID like alice@example.org`);
+  const jids = args.positionals;
+  if (jids.length === 0) throw new UsageError('connect takes one or more JIDs');
+  for (const jid of jids)
+    if (!/^[^@/\s]+@[^@/\s]+$/.test(jid)) throw new UsageError(`"${jid}" is not a bare JID like alice@example.org`);
   const transport = (single(args, 'transport') ?? 'auto') as TransportPreference;
   if (!['auto', 'starttls', 'tls', 'quic'].includes(transport))
     throw new UsageError('--transport must be starttls, tls or quic');
@@ -63,39 +66,52 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
   const json = has(args, 'json');
   const httpsPort = httpsPortFlag(args);
 
-  const password = readPassword(args, io);
+  const passwords = readPasswords(args, io, jids.length);
   const extraCaPem = (args.flags.get('ca') ?? []).map(([file]) => readCa(file!)).join('\n') || null;
 
   const dataDir = single(args, 'data-dir') ?? defaultDataDir(io.env);
   const storage = openProfile(dataDir);
+  // One pool for every account of this run: accounts reaching the same QUIC endpoint share it.
+  const quic = new QuicSessions();
+  const sessions: { driver: StreamDriver; record: SecurityRecord; boundJid: string }[] = [];
   try {
-    const accountId = storage.getAccountByJid(jid)?.id ?? null;
     const saveRecord = (record: SecurityRecord) => void storage.saveConnection(record);
-    // The pins and the POSH cache of the app's database apply to the CLI too (same data dir).
-    const deps = buildConnectDeps(
-      { resolver, resolverValidates: has(args, 'resolver-validates'), extraCaPem, transport },
-      { resolver: null, extraCaPem: null },
-      saveRecord,
-      { storage, accountId, httpsPort },
-    );
-    const { driver, record } = await connect({ jid, password, preference: transport, accountId }, deps);
-    try {
-      if (json) io.stdout(JSON.stringify(record));
-      else io.stdout(describeRecord(record));
-      const outcome = await converse(driver, { send, wait, json, io });
+    const attempts = jids.map((jid, i) => {
+      const accountId = storage.getAccountByJid(jid)?.id ?? null;
+      // The pins and the POSH cache of the app's database apply to the CLI too (same data dir).
+      const deps = buildConnectDeps(
+        { resolver, resolverValidates: has(args, 'resolver-validates'), extraCaPem, transport },
+        { resolver: null, extraCaPem: null },
+        saveRecord,
+        { storage, accountId, httpsPort, quic },
+      );
+      return connect({ jid, password: passwords[i]!, preference: transport, accountId }, deps);
+    });
+    const results = await Promise.allSettled(attempts);
+    for (const r of results) if (r.status === 'fulfilled') sessions.push(r.value);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // Every login failing, or one of several: the first failure is the run's (main reports it);
+    // the accounts that did log in are closed cleanly below.
+    if (failed) {
+      for (const { driver } of sessions) driver.close();
+      throw failed.reason;
+    }
+    for (const { record } of sessions) io.stdout(json ? JSON.stringify(record) : describeRecord(record));
+    const outcome = await converse(sessions, { send, wait, json, io });
+    for (const { record } of sessions) {
       record.endedAt ??= Date.now();
       record.endReason ??= outcome.failure?.message ?? 'closed by quiver connect';
       saveRecord(record);
-      if (outcome.failure !== null) {
-        reportFailure(io, outcome.failure, json);
-        return 1;
-      }
-      return 0;
-    } finally {
-      // Whatever happened, the socket and the driver's timer go: nothing may keep the process alive.
-      driver.destroy();
     }
+    if (outcome.failure !== null) {
+      reportFailure(io, outcome.failure, json);
+      return 1;
+    }
+    return 0;
   } finally {
+    // Whatever happened, the sockets and the drivers' timers go: nothing may keep the process alive.
+    for (const { driver } of sessions) driver.destroy();
+    await quic.close();
     storage.close();
   }
 }
@@ -108,57 +124,85 @@ interface Conversation {
 }
 
 /**
- * Sends the message and/or waits for one, then closes the stream; resolves when the stream is
- * closed. `failure` is the first reason the session did not go as asked (a stream error, the
- * server closing the stream, no message in time), or null.
+ * The first account sends the message and/or every account waits until one message has arrived
+ * on any of them, then every stream is closed; resolves when all are closed. `failure` is the
+ * first reason the run did not go as asked (a stream error, the server closing a stream, no
+ * message in time), or null. With several accounts a message line names the account it came to (`to`).
  */
-function converse(driver: StreamDriver, { send, wait, json, io }: Conversation): Promise<{ failure: Failure | null }> {
+function converse(
+  accounts: { driver: StreamDriver; boundJid: string }[],
+  { send, wait, json, io }: Conversation,
+): Promise<{ failure: Failure | null }> {
+  const drivers = accounts.map((a) => a.driver);
   return new Promise((resolve) => {
     let failure: Failure | null = null;
     let closing = false;
     let received = 0;
+    let open = drivers.length;
     let timer: ReturnType<typeof setTimeout> | undefined = undefined;
     const close = () => {
       if (closing) return;
       closing = true;
-      driver.close();
+      clearTimeout(timer);
+      for (const driver of drivers) if (driver.state !== 'closed' && driver.state !== 'closing') driver.close();
     };
     const fail = (code: string, message: string) => {
       failure ??= { code, message };
     };
-    driver.setEventHandler(
-      (event) => {
-        if (event.type === 'message' && event.body !== null && event.messageType !== 'error') {
-          received++;
-          const line = { type: 'message', from: event.from, body: event.body };
-          // One line per message: a body's own line breaks must not look like another message.
-          io.stdout(json ? JSON.stringify(line) : escapeControl(`message from ${event.from}: ${event.body}`));
-          if (wait !== null && received === 1) close();
-        } else if (event.type === 'error') {
-          fail(event.error.code, event.error.message);
-        } else if (event.type === 'closed') {
+    const several = drivers.length > 1;
+    for (const { driver, boundJid: to } of accounts) {
+      let ended = false;
+      const onEnded = () => {
+        if (ended) return;
+        ended = true;
+        if (--open === 0) {
           clearTimeout(timer);
-          if (event.error) fail(event.error.code, event.error.message);
-          // A stream the server ended while we were still using it is a failure too.
-          if (!closing) fail('closed', 'The server closed the stream before quiver connect was done.');
           resolve({ failure });
         }
-      },
-      (error) => fail('internal', `quiver connect could not handle what the server sent: ${(error as Error).message}`),
-    );
-    // Events held since login (a stream error in the same read) may already have ended the stream.
-    if (driver.state !== 'online') {
-      if (driver.state !== 'closed' && driver.state !== 'closing') close();
+      };
+      driver.setEventHandler(
+        (event) => {
+          if (event.type === 'message' && event.body !== null && event.messageType !== 'error') {
+            received++;
+            const line = several
+              ? { type: 'message', from: event.from, to, body: event.body }
+              : { type: 'message', from: event.from, body: event.body };
+            // One line per message: a body's own line breaks must not look like another message.
+            io.stdout(
+              json
+                ? JSON.stringify(line)
+                : escapeControl(`message from ${event.from}${several ? ` to ${to}` : ''}: ${event.body}`),
+            );
+            if (wait !== null && received === 1) close();
+          } else if (event.type === 'error') {
+            fail(event.error.code, event.error.message);
+          } else if (event.type === 'closed') {
+            if (event.error) fail(event.error.code, event.error.message);
+            // A stream the server ended while we were still using it is a failure too.
+            if (!closing) {
+              fail('closed', `The server closed ${several ? `${to}'s` : 'the'} stream before quiver connect was done.`);
+              close();
+            }
+            onEnded();
+          }
+        },
+        (error) =>
+          fail('internal', `quiver connect could not handle what the server sent: ${(error as Error).message}`),
+      );
+    }
+    // Events held since login (a stream error in the same read) may already have ended a stream.
+    if (drivers.some((d) => d.state !== 'online')) {
+      close();
       return;
     }
-    if (send) driver.sendMessage({ to: send[0], body: send[1], type: 'chat' });
-    if (wait === null || driver.state !== 'online') {
+    if (send) drivers[0]!.sendMessage({ to: send[0], body: send[1], type: 'chat' });
+    if (wait === null) {
       close();
       return;
     }
     // Initial presence: without it the server does not route messages for the bare JID to us (RFC 6121 §8.5.2.1.1).
-    driver.sendPresence();
-    if (driver.state !== 'online') return;
+    for (const driver of drivers) if (driver.state === 'online') driver.sendPresence();
+    if (closing) return;
     timer = setTimeout(() => {
       if (received === 0) fail('no-message', `no message arrived within ${wait} s`);
       close();
@@ -180,17 +224,31 @@ function sendFlag(args: ReturnType<typeof parseCommandArgs>): [string, string] |
   return [to, body];
 }
 
-function readPassword(args: ReturnType<typeof parseCommandArgs>, io: CliIo): string {
-  const file = single(args, 'password-file');
-  if (file !== undefined) return readPrivateFile(file).replace(/\r?\n$/, '');
-  const name = single(args, 'password-env') ?? 'QUIVER_PASSWORD';
-  const value = io.env[name];
-  if (value === undefined || value === '') {
-    throw new UsageError(
-      `no password: set the environment variable ${name} (or give --password-env NAME or --password-file FILE)`,
-    );
-  }
-  return value;
+/**
+ * One password per JID: `--password-file` / `--password-env` given once apply to every JID, given
+ * as often as there are JIDs they apply in order (files first, then variables); none: QUIVER_PASSWORD.
+ */
+function readPasswords(args: ReturnType<typeof parseCommandArgs>, io: CliIo, count: number): string[] {
+  const files = (args.flags.get('password-file') ?? []).map(([file]) => file!);
+  const names = (args.flags.get('password-env') ?? []).map(([name]) => name!);
+  const sources = [...files.map((file) => ({ file })), ...names.map((name) => ({ name }))] as (
+    { file: string } | { name: string }
+  )[];
+  if (sources.length === 0) sources.push({ name: 'QUIVER_PASSWORD' });
+  if (sources.length !== 1 && sources.length !== count)
+    throw new UsageError(`give one password source for all ${count} JIDs, or one per JID (${sources.length} given)`);
+  const read = (source: { file: string } | { name: string }): string => {
+    if ('file' in source) return readPrivateFile(source.file).replace(/\r?\n$/, '');
+    const value = io.env[source.name];
+    if (value === undefined || value === '') {
+      throw new UsageError(
+        `no password: set the environment variable ${source.name} (or give --password-env NAME or --password-file FILE)`,
+      );
+    }
+    return value;
+  };
+  const values = sources.map(read);
+  return Array.from({ length: count }, (_, i) => values[sources.length === 1 ? 0 : i]!);
 }
 
 function describeRecord(record: SecurityRecord): string {

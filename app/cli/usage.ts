@@ -4,21 +4,29 @@
  * one line saying what was wrong and `usageHint`, which points here.
  */
 
-const CONNECT = `usage: quiver connect <jid> [--password-env NAME] [--password-file FILE] [--resolver HOST:PORT]
-         [--ca FILE]... [--transport starttls|tls|quic] [--send <jid> <text>] [--wait-message SECONDS]
-         [--json] [--data-dir DIR] [--resolver-validates]
+const CONNECT = `usage: quiver connect <jid> [<jid>...] [--password-env NAME]... [--password-file FILE]...
+         [--resolver HOST:PORT] [--ca FILE]... [--transport starttls|tls|quic] [--send <jid> <text>]
+         [--wait-message SECONDS] [--json] [--data-dir DIR] [--resolver-validates]
 
-Logs in, prints the connection's security record, sends and/or waits for one message, then
-closes the stream cleanly. The password comes from the environment variable NAME (default
-QUIVER_PASSWORD) or from a file readable only by you (mode 0600).
+Logs the accounts in through one connection manager (accounts reaching the same QUIC server
+share one QUIC session, one stream each), prints each connection's security record, sends
+and/or waits for one message, then closes the streams cleanly. The password comes from the
+environment variable NAME (default QUIVER_PASSWORD) or from a file readable only by you (mode
+0600); give one source for every JID, or one per JID in order (files first).
 
+  --transport           quic forces XMPP over QUIC (XEP-0467); default: QUIC first with a short
+                        head start, then direct TLS and STARTTLS in the merged XEP-0368 order.
+  --send <jid> <text>   sent by the first account.
+  --wait-message S      waits up to S seconds until one message arrives on any account.
   --resolver-validates  the resolver validates DNSSEC, so its AD bit counts (always so for a
                         resolver on loopback). Needed for DANE and DNSSEC delegation through a
                         remote resolver.
-  --json                one JSON line each: the security record, each message received
-                        ({"type":"message",...}), and on failure {"type":"error","code":...,"message":...}.
+  --json                one JSON line each: each account's security record (over QUIC with
+                        quicConnectionId, the same for accounts sharing a session, and
+                        quicStreamId), each message received ({"type":"message",...}, with "to"
+                        when several accounts), and on failure {"type":"error","code":...}.
 
-Exit 0 when the stream was closed as asked, 1 on failure (one line on stderr), 2 for usage errors.
+Exit 0 when the streams were closed as asked, 1 on failure (one line on stderr), 2 for usage errors.
 `;
 
 const PROBE = `usage: quiver probe <domain> [--resolver HOST:PORT] [--ca FILE]... [--json] [--resolver-validates]

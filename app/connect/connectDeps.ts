@@ -8,7 +8,8 @@
 import type { AccountSettings, SecurityRecord } from '../contract/viewModels.ts';
 import type { GlobalSettings } from '../storage/settings.ts';
 import type { Storage } from '../storage/storage.ts';
-import type { ConnectDeps } from './connector.ts';
+import type { ConnectDeps, TransportMemoryAdvisor } from './connector.ts';
+import type { QuicSessions } from './quicSessions.ts';
 import { ConnectError } from './connectError.ts';
 import { createHostResolver } from './hostResolver.ts';
 import type { DnsClient } from '../security/dnsClient.ts';
@@ -37,6 +38,10 @@ export interface ConnectDepsOptions {
   httpsPort?: number;
   /** The clock (tests). */
   now?: () => Date;
+  /** The process's QUIC session pool, shared by every account (without it QUIC candidates fail). */
+  quic?: QuicSessions | null;
+  /** Per-network memory of whether QUIC works, bound to the current network. */
+  transportMemory?: TransportMemoryAdvisor | null;
 }
 
 /**
@@ -95,6 +100,8 @@ export function buildConnectDeps(
       return verifyServer(facts, { anchors, now: now(), dns, posh, pins, acceptOnce: options.acceptOnce });
     },
     saveRecord,
+    quic: options.quic ?? null,
+    transportMemory: options.transportMemory ?? null,
   };
 }
 

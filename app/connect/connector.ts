@@ -19,10 +19,32 @@ import { TcpTransport, connectDirectTls } from '../transport/tcpTransport.ts';
 import type { TlsFacts } from '../transport/tlsFacts.ts';
 import type { ServerFacts } from '../security/serverFacts.ts';
 import { summarizeChain } from '../security/certificate.ts';
+import type { QuicLease, QuicSessions } from './quicSessions.ts';
 
 /** XEP-0368 §3 / XEP-0467: the ALPN protocol id for client-to-server XMPP. */
 export const ALPN_XMPP_CLIENT = 'xmpp-client';
-export const QUIC_UNAVAILABLE = 'XMPP over QUIC is not available in this version of Quiver yet.';
+export const QUIC_UNAVAILABLE = 'XMPP over QUIC is not available here: this connection has no QUIC session pool.';
+
+/**
+ * How long QUIC may try alone before the TCP candidates start (happy-eyeballs style, RFC 8305
+ * §5's "Connection Attempt Delay" of 250 ms, a little more because a QUIC attempt must also
+ * verify the server before it counts).
+ */
+export const QUIC_HEAD_START_MS = 300;
+
+/** How long a joiner waits for stream credit on a shared session before taking a connection of its own. */
+export const STREAM_WAIT_MS = 2000;
+
+/**
+ * What the connector remembers per network and domain (app/connect/transportMemory.ts, bound to
+ * the current network by the core): whether QUIC worked here, so a network that blocks UDP does
+ * not pay the head start every time.
+ */
+export interface TransportMemoryAdvisor {
+  /** 'tcp-first': QUIC failed on this network recently; start TCP at once, QUIC only after it. */
+  advice(domain: string): 'quic-first' | 'tcp-first';
+  record(domain: string, outcome: 'quic-ok' | 'quic-failed'): void;
+}
 
 export interface ConnectRequest {
   /** Bare JID. */
@@ -49,6 +71,12 @@ export interface ConnectDeps {
   random?: () => number;
   /** Per-candidate connect and TLS timeout. */
   timeoutMs?: number;
+  /** The QUIC session pool; without it QUIC candidates fail with `quic-unavailable`. */
+  quic?: QuicSessions | null;
+  /** Per-network memory of QUIC's fate; without it QUIC always gets its head start. */
+  transportMemory?: TransportMemoryAdvisor | null;
+  /** Default QUIC_HEAD_START_MS. */
+  quicHeadStartMs?: number;
 }
 
 export interface Established {
@@ -86,38 +114,31 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
     request.signal,
     { reason: abortError },
   );
-  const failures: CandidateFailure[] = problems.map((p) => ({ candidate: 'dns', code: 'dns', message: p }));
-  let needsDecision: ConnectError | null = null;
-  for (const candidate of candidates) {
-    throwIfAborted(request.signal);
-    try {
-      // Never connect where a bogus answer pointed: its address is no more trustworthy than the answer.
-      if (candidate.dnssec === 'bogus') throw new ConnectError('dnssec-bogus', bogusRefusal(domain, bogus));
-      const reached = await tryCandidate(
-        {
-          goal: 'session',
-          jid: request.jid,
-          password: request.password,
-          resource: request.resource,
-          accountId: request.accountId,
-        },
-        request.signal,
-        domain,
-        candidate,
-        deps,
-      );
-      if (reached.goal !== 'session') throw new Error('unreachable: a session goal reached features');
-      return { driver: reached.driver, record: reached.record, boundJid: reached.boundJid };
-    } catch (error) {
-      const code = codeOf(error);
-      const action = candidateAction(code);
-      if (action === 'cancelled') throw error;
-      failures.push({ candidate: describe(candidate), code, message: (error as Error).message });
-      if (action === 'stop') throw new ConnectError(code, (error as Error).message, failures);
-      // Keep trying: another candidate may prove itself. If none does, the person decides on this one.
-      if (error instanceof ConnectError && error.decision && !needsDecision) needsDecision = error;
-    }
+  const run: Run = {
+    domain,
+    goal: {
+      goal: 'session',
+      jid: request.jid,
+      password: request.password,
+      resource: request.resource,
+      accountId: request.accountId,
+    },
+    deps,
+    bogus,
+    failures: problems.map((p) => ({ candidate: 'dns', code: 'dns', message: p })),
+    needsDecision: null,
+    quicVerified: false,
+    quicTried: false,
+  };
+  const reached = await raceTransports(run, candidates, request.signal);
+  if (run.quicTried && deps.transportMemory)
+    deps.transportMemory.record(domain, run.quicVerified ? 'quic-ok' : 'quic-failed');
+  if (reached) {
+    if (reached.goal !== 'session') throw new Error('unreachable: a session goal reached features');
+    return { driver: reached.driver, record: reached.record, boundJid: reached.boundJid };
   }
+  throwIfAborted(request.signal);
+  const { failures, needsDecision } = run;
   if (needsDecision)
     throw new ConnectError(needsDecision.code, needsDecision.message, failures, needsDecision.decision);
   const real = failures.filter((f) => f.candidate !== 'dns');
@@ -137,6 +158,180 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
   );
 }
 
+/** One `establish` call's shared state across its candidate sequences. */
+interface Run {
+  domain: string;
+  goal: Goal;
+  deps: ConnectDeps;
+  bogus: string[];
+  failures: CandidateFailure[];
+  /** The first failure that a person could decide on (an unknown certificate). */
+  needsDecision: ConnectError | null;
+  /** A QUIC candidate passed the verifier (for the per-network memory). */
+  quicVerified: boolean;
+  quicTried: boolean;
+}
+
+/** Decides which attempt may go on past verification: the first to ask wins, the others stop. */
+type Claim = () => boolean;
+
+/**
+ * The candidates in XEP-0368's merged order, QUIC first with a head start (issue 11): QUIC alone
+ * for `quicHeadStartMs`; if no QUIC attempt has passed the verifier by then, the TCP candidates
+ * start too, in their own order, and the first attempt to pass the verifier goes on to log in
+ * while the other is aborted (never two logins). When the per-network memory says QUIC failed
+ * here, TCP goes first and QUIC is tried only after it. If the winner then fails, the other
+ * transport gets its turn from the start. Resolves null when every candidate failed (`run`
+ * holds why); rejects on a failure no other candidate can fix, or on the caller's abort.
+ */
+async function raceTransports(run: Run, candidates: Candidate[], signal?: AbortSignal): Promise<Reached | null> {
+  const quic = candidates.filter((c) => c.transport === 'quic');
+  const tcp = candidates.filter((c) => c.transport !== 'quic');
+  const always: Claim = () => true;
+  if (quic.length === 0 || tcp.length === 0 || !run.deps.quic) return attemptAll(run, candidates, signal, always);
+  if (run.deps.transportMemory?.advice(run.domain) === 'tcp-first') {
+    const viaTcp = await attemptAll(run, tcp, signal, always);
+    if (viaTcp) {
+      viaTcp.record.fallback = `XMPP over QUIC failed on this network recently, so Quiver went straight to TCP (it tries QUIC again later).`;
+      run.deps.saveRecord(viaTcp.record);
+      return viaTcp;
+    }
+    return attemptAll(run, quic, signal, always);
+  }
+
+  const quicAbort = linkedController(signal);
+  const tcpAbort = linkedController(signal);
+  let winner: 'quic' | 'tcp' | null = null;
+  const claim =
+    (who: 'quic' | 'tcp'): Claim =>
+    () => {
+      if (winner === null) {
+        winner = who;
+        (who === 'quic' ? tcpAbort : quicAbort).abort();
+      }
+      return winner === who;
+    };
+  const quicRun = attemptAll(run, quic, quicAbort.signal, claim('quic'));
+  const headStart = new Promise<'head-start'>((resolve) => {
+    const timer = setTimeout(() => resolve('head-start'), run.deps.quicHeadStartMs ?? QUIC_HEAD_START_MS);
+    void quicRun.finally(() => clearTimeout(timer)).catch(() => undefined);
+  });
+  const early = await Promise.race([quicRun, headStart]);
+  if (early !== 'head-start' && early !== null) return early;
+  let tcpRun: Promise<Reached | null> | null = null;
+  if (winner === null && early === 'head-start') tcpRun = attemptAll(run, tcp, tcpAbort.signal, claim('tcp'));
+  const reached = await firstReached(tcpRun ? [quicRun, tcpRun] : [quicRun]);
+  const quicNote = (): string => {
+    const last = [...run.failures].reverse().find((f) => f.candidate.startsWith('quic '));
+    return last
+      ? last.message
+      : `no verified QUIC connection within ${run.deps.quicHeadStartMs ?? QUIC_HEAD_START_MS} ms`;
+  };
+  if (reached) {
+    if (reached.record.transport !== 'quic' && reached.record.fallback === null) {
+      reached.record.fallback = `XMPP over QUIC was tried first and TCP won: ${quicNote()}`;
+      run.deps.saveRecord(reached.record);
+    }
+    return reached;
+  }
+  throwIfAborted(signal);
+  // The winner failed after the other was stopped: the other transport gets its full turn now.
+  if (winner === 'quic' || tcpRun === null) {
+    const viaTcp = await attemptAll(run, tcp, signal, always);
+    if (viaTcp && viaTcp.record.fallback === null) {
+      viaTcp.record.fallback = `XMPP over QUIC failed: ${quicNote()}`;
+      run.deps.saveRecord(viaTcp.record);
+    }
+    return viaTcp;
+  }
+  if (winner === 'tcp') return attemptAll(run, quic, signal, always);
+  return null;
+}
+
+/** Resolves with the first non-null result, null when all are null; rejects with the first rejection. */
+function firstReached(runs: Promise<Reached | null>[]): Promise<Reached | null> {
+  return new Promise((resolve, reject) => {
+    let left = runs.length;
+    for (const r of runs)
+      r.then((value) => {
+        if (value) resolve(value);
+        else if (--left === 0) resolve(null);
+      }, reject);
+  });
+}
+
+/** An AbortController that also aborts when `parent` does. */
+function linkedController(parent?: AbortSignal): AbortController {
+  const controller = new AbortController();
+  if (parent?.aborted) controller.abort();
+  else parent?.addEventListener('abort', () => controller.abort(), { once: true });
+  return controller;
+}
+
+/** Codes by which a shared QUIC session refused this account a stream (issue 11: then a connection of its own). */
+const STREAM_REFUSALS = new Set<string>([
+  'quic-streams-exhausted',
+  'quic-stream-reset',
+  'quic-stream-stopped',
+  'quic-closed',
+  'closed',
+]);
+
+/**
+ * Tries `candidates` in order until one reaches the goal. Resolves null when all failed (each
+ * failure is in `run.failures`) or when `signal` was aborted by the race while the caller's own
+ * signal was not. Rejects on a failure that no other candidate can fix ('stop').
+ */
+async function attemptAll(
+  run: Run,
+  candidates: Candidate[],
+  signal: AbortSignal | undefined,
+  claim: Claim,
+): Promise<Reached | null> {
+  for (const candidate of candidates) {
+    if (signal?.aborted) return null;
+    try {
+      // Never connect where a bogus answer pointed: its address is no more trustworthy than the answer.
+      if (candidate.dnssec === 'bogus') throw new ConnectError('dnssec-bogus', bogusRefusal(run.domain, run.bogus));
+      if (candidate.transport === 'quic') run.quicTried = true;
+      try {
+        return await tryCandidate(run.goal, signal, run.domain, candidate, run.deps, { claim, sharing: 'shared', run });
+      } catch (error) {
+        if (!(candidate.transport === 'quic' && sharedLeaseFailures.has(error as object))) throw error;
+        if (!STREAM_REFUSALS.has(codeOf(error))) throw error;
+        // The shared session refused this account a stream: a connection of its own (issue 11).
+        const reason = (error as Error).message;
+        run.failures.push({ candidate: describe(candidate), code: codeOf(error), message: reason });
+        const own = await tryCandidate(run.goal, signal, run.domain, candidate, run.deps, {
+          claim,
+          sharing: 'own',
+          run,
+        });
+        own.record.fallback = `The shared QUIC session refused this account a stream (${reason}); it got a QUIC connection of its own.`;
+        run.deps.saveRecord(own.record);
+        return own;
+      }
+    } catch (error) {
+      const code = codeOf(error);
+      const action = candidateAction(code);
+      if (action === 'cancelled') {
+        // Aborted by the race (the other transport won) or by the caller: the caller's own abort
+        // is rethrown by `establish`.
+        if (signal?.aborted) return null;
+        throw error;
+      }
+      run.failures.push({ candidate: describe(candidate), code, message: (error as Error).message });
+      if (action === 'stop') throw new ConnectError(code, (error as Error).message, run.failures);
+      // Keep trying: another candidate may prove itself. If none does, the person decides on this one.
+      if (error instanceof ConnectError && error.decision && !run.needsDecision) run.needsDecision = error;
+    }
+  }
+  return null;
+}
+
+/** Errors of attempts that rode a joined (shared) QUIC connection: their account may try one of its own. */
+const sharedLeaseFailures = new WeakSet<object>();
+
 /**
  * Takes one candidate of `domain` as far as its stream features over TLS, through the same steps
  * as a login (transport, TLS, the one verifier, STARTTLS rules) but without authenticating: no
@@ -146,10 +341,14 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
 export async function reachFeatures(
   domain: string,
   candidate: Candidate,
-  deps: Pick<ConnectDeps, 'hosts' | 'verify' | 'saveRecord' | 'timeoutMs'>,
+  deps: Pick<ConnectDeps, 'hosts' | 'verify' | 'saveRecord' | 'timeoutMs' | 'quic'>,
   signal?: AbortSignal,
 ): Promise<FeaturesReached> {
-  const reached = await tryCandidate({ goal: 'features', domain }, signal, domain, candidate, deps);
+  const reached = await tryCandidate({ goal: 'features', domain }, signal, domain, candidate, deps, {
+    claim: () => true,
+    sharing: 'shared',
+    run: null,
+  });
   if (reached.goal !== 'features') throw new Error('unreachable: a features goal reached a session');
   return { driver: reached.driver, record: reached.record, features: reached.features };
 }
@@ -164,9 +363,10 @@ async function tryCandidate(
   signal: AbortSignal | undefined,
   domain: string,
   candidate: Candidate,
-  deps: Pick<ConnectDeps, 'hosts' | 'verify' | 'saveRecord' | 'timeoutMs'>,
+  deps: Pick<ConnectDeps, 'hosts' | 'verify' | 'saveRecord' | 'timeoutMs' | 'quic'>,
+  route: Route,
 ): Promise<Reached> {
-  if (candidate.transport === 'quic') throw new ConnectError('quic-unavailable', QUIC_UNAVAILABLE);
+  if (candidate.transport === 'quic' && !deps.quic) throw new ConnectError('quic-unavailable', QUIC_UNAVAILABLE);
   // XEP-0487: a Host Meta 2 link may give the addresses, and the SNI to send.
   const addresses =
     candidate.ips && candidate.ips.length > 0
@@ -184,7 +384,12 @@ async function tryCandidate(
       : { goal: 'features' as const, jid: request.domain };
   let record: SecurityRecord | null = null;
 
-  const verifyOrThrow = async (facts: TlsFacts): Promise<void> => {
+  /**
+   * The one verifier on this attempt's handshake; then the race's claim, so that nothing is sent
+   * inside TLS by an attempt that lost. A joiner of a shared QUIC session (`joining`) that is not
+   * trusted returns false without a record: it then gets a connection of its own, verified anew.
+   */
+  const verifyOrThrow = async (facts: TlsFacts, joining = false): Promise<boolean> => {
     const verdict = await deps.verify({
       transport: candidate.transport,
       domain,
@@ -193,6 +398,9 @@ async function tryCandidate(
       chain: facts.chain,
       candidate,
     });
+    if (joining && !verdict.trusted) return false;
+    if (verdict.trusted && !route.claim()) throw abortError();
+    if (verdict.trusted && candidate.transport === 'quic' && route.run) route.run.quicVerified = true;
     record = newRecord(account, candidate, facts, verdict);
     deps.saveRecord(record);
     if (!verdict.trusted) {
@@ -204,10 +412,55 @@ async function tryCandidate(
       const decision = verdict.decision ? { domain, candidate, verdict, certificates: record.certificates } : null;
       throw new ConnectError(codeOf(error, 'untrusted'), error.message, [], decision);
     }
+    return true;
   };
 
   let driver: StreamDriver;
-  if (candidate.transport === 'tls') {
+  let lease: QuicLease | null = null;
+  if (candidate.transport === 'quic') {
+    lease = await acquireQuic(deps.quic!, addresses, candidate.port, servername, {
+      timeoutMs,
+      streamWaitMs: STREAM_WAIT_MS,
+      signal,
+      sharing: route.sharing,
+      verify: (chain, facts, joining) =>
+        verifyOrThrow(
+          facts ?? {
+            version: 'TLSv1.3',
+            cipher: null,
+            alpn: ALPN_XMPP_CLIENT,
+            sni: servername,
+            chain,
+            channelBinding: null,
+          },
+          joining,
+        ),
+    });
+    const quicRecord = record as SecurityRecord | null;
+    if (!quicRecord) {
+      lease.transport.destroy();
+      throw new ConnectError('internal', 'The QUIC stream opened without a verified server; Quiver refused it.');
+    }
+    // A joiner's record was written by its own verification above; this is the session's side.
+    quicRecord.tlsVersion = lease.tlsFacts.version;
+    quicRecord.cipher = lease.tlsFacts.cipher;
+    quicRecord.alpn = lease.tlsFacts.alpn;
+    quicRecord.quicConnectionId = lease.connectionId;
+    quicRecord.quicStreamId = lease.streamId;
+    quicRecord.quic = {
+      version: 'QUIC v1',
+      pathMtu: lease.connection.connection.stats.maxDatagramSize,
+      ech: 'not available',
+      sharedWith: lease.sharedWith,
+      localAddress: lease.localAddress,
+      remoteAddress: lease.remoteAddress,
+    };
+    deps.saveRecord(quicRecord);
+    // XEP-0467: TLS is the QUIC handshake's; never STARTTLS over QUIC. Its exporter is not offered
+    // (QUIC exports no tls-exporter here), so SCRAM runs without channel binding.
+    const machine = new ClientStreamMachine({ ...machineGoal, security: 'tls', channelBinding: null });
+    driver = new StreamDriver(machine, lease.transport, () => undefined);
+  } else if (candidate.transport === 'tls') {
     const { transport, facts } = await beforeDeadline(
       connectDirectTls(addresses, candidate.port, { servername, alpn: [ALPN_XMPP_CLIENT], timeoutMs }),
       signal,
@@ -237,6 +490,7 @@ async function tryCandidate(
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
+      if (lease?.shared) sharedLeaseFailures.add(error);
       signal?.removeEventListener('abort', onAbort);
       if (record) finish(record, error.message, deps);
       driver.destroy();
@@ -306,6 +560,40 @@ async function tryCandidate(
     });
     driver.start();
   });
+}
+
+/** How one attempt fits its `establish` call: the race's claim, and QUIC sharing. */
+interface Route {
+  claim: Claim;
+  sharing: 'shared' | 'own';
+  /** The `establish` run, for its QUIC memory flags; null for `reachFeatures`. */
+  run: Run | null;
+}
+
+/**
+ * A stream on the pool for the first address that answers. An untrusted server, a person's
+ * decision or an abort ends the attempt at once; an address that does not answer passes to the next.
+ */
+async function acquireQuic(
+  pool: QuicSessions,
+  addresses: string[],
+  port: number,
+  sni: string,
+  options: Omit<Parameters<QuicSessions['acquire']>[1], 'verify'> & {
+    verify(chain: Uint8Array[], facts: TlsFacts | null, joining: boolean): Promise<boolean>;
+  },
+): Promise<QuicLease> {
+  let last: unknown = new ConnectError('no-address', `${sni} has no address for QUIC.`);
+  for (const address of addresses) {
+    try {
+      return await pool.acquire({ address, port, sni, alpn: ALPN_XMPP_CLIENT }, options);
+    } catch (error) {
+      const code = codeOf(error);
+      if (code !== 'quic-timeout' && code !== 'quic-handshake-failed') throw error;
+      last = error;
+    }
+  }
+  throw last;
 }
 
 function newRecord(

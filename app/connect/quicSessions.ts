@@ -1,27 +1,44 @@
 /**
- * The QUIC session pool: one QUIC connection per (server address, port, SNI), shared by every
- * account that reaches that server, each account on its own bidirectional stream (XEP-0467: one
- * XMPP stream per bidirectional QUIC stream). A connection closes when its last stream is done.
- * One `QuicEndpoint` per address family per pool, bound lazily on first use.
+ * The QUIC session pool: accounts whose candidates reach the same QUIC endpoint (address, UDP
+ * port, ALPN) share one QUIC connection, each on its own bidirectional stream (XEP-0467: one XMPP
+ * stream per bidirectional QUIC stream), when that connection's verified identity also proves the
+ * joining account's own domain. A connection closes when its last stream is done. One
+ * `QuicEndpoint` per address family per pool, bound lazily on first use.
  *
  * Verification stays with the caller (the connector's one verifier): for a new connection the
- * caller's `verify` decides `acceptPeer()` / `rejectPeer()`; a caller joining a connection that is
- * already up gets the same chain to verify for its own domain and record before a stream is opened.
+ * caller's `verify` decides `acceptPeer()` / `rejectPeer()` before our Finished is sent; a caller
+ * joining a connection that is up gets that connection's facts to verify for its own domain
+ * before a stream is opened, and if its verifier says no it gets a connection of its own (with its
+ * own SNI, so the server can present a certificate for it). Connections opened with the caller's
+ * own SNI are tried first.
  *
  * Stream limit policy: when the server's MAX_STREAMS is reached, `acquire` waits on the same
  * connection for credit (the server raises the limit as streams close; our STREAMS_BLOCKED frame
- * tells it we wait, RFC 9000 §4.6) until the caller's `timeoutMs` or `signal`, then fails with
- * `quic-streams-exhausted`. It never opens a second connection to the same target by itself: that
- * is the connector's fallback ("a connection of its own, then TCP", with the reason recorded).
+ * tells it we wait, RFC 9000 §4.6) up to `streamWaitMs`, then fails with `quic-streams-exhausted`.
+ * It never opens a second connection by itself: that is the connector's fallback ("a connection
+ * of its own, then TCP", with the reason recorded), asked for with `sharing: 'own'`.
  *
  * One stream's failure is that account's alone: a reset or stopped stream closes its transport and
  * both halves of the QUIC stream (`QuicStreamTransport`), never the connection under the others.
+ *
+ * Resumption: every NewSessionTicket is kept (`TicketStore`, per SNI and ALPN, each used once), and
+ * the next connection to that name offers it (RFC 8446 §2.2), so a later cold start costs no
+ * certificate transfer and signature. A resumed connection's facts carry the chain stored with the
+ * ticket, which the verifier judges again.
+ *
+ * Roaming: `networkChanged` moves every client connection to a fresh socket (RFC 9000 §9, a
+ * new local address when the old one is gone) and reports each move as a `PathEvent`.
  */
 import { isIP } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { QuicEndpoint } from '../quic/driver/quicEndpoint.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../quic/driver/quicConnectionHandle.ts';
+import type { StoredTicket } from '../quic/tls/tickets.ts';
+import type { SocketAddress } from '../quic/socketAddress.ts';
 import type { TlsFacts } from '../transport/tlsFacts.ts';
 import { QuicStreamTransport } from '../transport/quicStreamTransport.ts';
+import type { PathEvent } from '../contract/viewModels.ts';
 import { abortError, ConnectError, throwIfAborted } from './connectError.ts';
 import { beforeDeadline } from './deadline.ts';
 
@@ -35,17 +52,51 @@ export interface QuicTarget {
 }
 
 export interface QuicAcquireOptions {
-  /**
-   * Handshake timeout for a new connection, and how long to wait for stream credit when the
-   * server's stream limit is reached.
-   */
+  /** Handshake timeout for a new connection. */
   timeoutMs: number;
+  /** How long to wait for stream credit when the server's stream limit is reached. Default `timeoutMs`. */
+  streamWaitMs?: number;
   signal?: AbortSignal;
   /**
-   * Decides whether the server's chain (DER, end-entity first) is acceptable for this caller.
-   * Rejecting (or throwing) fails this caller; on a new connection it also closes the connection.
+   * 'shared' (default): join a live connection to the same endpoint whose identity `verify`
+   * accepts, else open one. 'own': always open a new connection (the connector's fallback when
+   * the shared one refused this account a stream).
    */
-  verify(chain: Uint8Array[]): Promise<boolean>;
+  sharing?: 'shared' | 'own';
+  /**
+   * Decides whether the server's chain (DER, end-entity first) and handshake facts are acceptable
+   * for this caller. Rejecting (or throwing) on a new connection closes it and fails this caller
+   * with the error thrown (or `untrusted`); on a connection being joined it only means this
+   * caller gets a connection of its own, whose handshake it then verifies.
+   */
+  verify(chain: Uint8Array[], facts: TlsFacts | null, joining: boolean): Promise<boolean>;
+}
+
+/** Where session tickets wait for the next connection to the same name. Each is used once. */
+export interface TicketStore {
+  take(key: string): StoredTicket | null;
+  put(key: string, ticket: StoredTicket): void;
+}
+
+/** Tickets in memory, a few per name (RFC 8446 §4.6.1 lets a server send several; each is single-use here). */
+export function memoryTicketStore(perKey = 4): TicketStore {
+  const tickets = new Map<string, StoredTicket[]>();
+  return {
+    take: (key) => tickets.get(key)?.shift() ?? null,
+    put: (key, ticket) => {
+      const list = tickets.get(key) ?? [];
+      list.push(ticket);
+      if (list.length > perKey) list.shift();
+      tickets.set(key, list);
+    },
+  };
+}
+
+export interface QuicSessionsOptions {
+  /** Default: in memory, for this process. */
+  tickets?: TicketStore;
+  /** The clock for ticket ages (ms since the epoch). Default `Date.now`. */
+  wallClock?: () => number;
 }
 
 /**
@@ -73,15 +124,26 @@ const MIN_KEEP_ALIVE_MS = 1000;
 /** The longest quiet a NAT binding is expected to survive, with margin (about 30 s on common NATs). */
 const NAT_KEEP_ALIVE_MS = 25_000;
 
+/** How long `networkChanged` waits for a migrated path to validate before reporting it. */
+const PATH_VALIDATION_WAIT_MS = 3000;
+
 /** One account's stream on a (possibly shared) QUIC connection. */
 export interface QuicLease {
   transport: QuicStreamTransport;
   /** The QUIC connection the stream rides on: the same object for every account sharing it. */
   connection: QuicConnectionHandle;
-  chain: Uint8Array[];
-  tlsFacts: TlsFacts | null;
-  /** True when this stream joined a connection that was already established. */
+  /** Quiver's id for that connection (`SecurityRecord.quicConnectionId`): the same for every account on it. */
+  connectionId: string;
+  streamId: number;
+  /** The handshake's facts (a joiner gets the facts of the connection it joined). */
+  tlsFacts: TlsFacts;
+  /** True when this stream joined a connection that was already there. */
   shared: boolean;
+  /** Other streams on the connection when this one opened. */
+  sharedWith: number;
+  /** The socket's local address (`address:port`; a wildcard address when bound to all). */
+  localAddress: string;
+  remoteAddress: string;
 }
 
 export interface QuicPoolStats {
@@ -90,11 +152,20 @@ export interface QuicPoolStats {
   streams: number;
 }
 
+/** A path event of one pool connection, for the records of every account on it. */
+export interface QuicPathReport {
+  connectionId: string;
+  event: PathEvent;
+}
+
 interface PoolEntry {
+  id: string;
   key: string;
-  handle: QuicConnectionHandle;
-  /** Resolves with the chain once the first caller's verifier accepted it and the handshake completed. */
-  ready: Promise<Uint8Array[]>;
+  sni: string;
+  /** Set once the endpoint is bound (before `ready` can resolve). */
+  handle: QuicConnectionHandle | null;
+  /** Resolves with the facts once the first caller's verifier accepted them and the handshake completed. */
+  ready: Promise<TlsFacts>;
   /** Streams open plus callers between acquire and stream open. */
   users: number;
   /** Streams open: while there are any, the connection sends keep-alive PINGs. */
@@ -104,6 +175,7 @@ interface PoolEntry {
    * serves them in this order; a caller that arrives while any wait queues behind them.
    */
   waiters: StreamWaiter[];
+  family: 'udp4' | 'udp6';
 }
 
 /** A caller waiting for stream credit on one connection. */
@@ -113,46 +185,197 @@ interface StreamWaiter {
   fail(): void;
 }
 
-export class QuicSessions {
+/**
+ * Events: 'path' (`QuicPathReport`): a connection moved to a new local address, or could not.
+ */
+export class QuicSessions extends EventEmitter {
   readonly #endpoints = new Map<'udp4' | 'udp6', Promise<QuicEndpoint>>();
-  readonly #entries = new Map<string, PoolEntry>();
-  readonly #connecting = new Map<string, Promise<PoolEntry>>();
+  /** Live and connecting connections by endpoint key (address, port, ALPN). */
+  readonly #entries = new Map<string, PoolEntry[]>();
+  readonly #tickets: TicketStore;
+  readonly #wallClock: () => number;
   #streams = 0;
   #closed = false;
 
+  constructor(options: QuicSessionsOptions = {}) {
+    super();
+    this.#tickets = options.tickets ?? memoryTicketStore();
+    this.#wallClock = options.wallClock ?? (() => Date.now());
+  }
+
   /**
-   * Opens a stream to `target`, reusing its connection if one is up. Rejects with a
-   * `ConnectError`: `quic-timeout`, `quic-handshake-failed`, `untrusted` (verify said no), `aborted`.
+   * Opens a stream to `target`: on a live connection to the same endpoint whose identity this
+   * caller's `verify` accepts (unless `sharing: 'own'`), else on a new connection. Rejects with a
+   * `ConnectError`: `quic-timeout`, `quic-handshake-failed`, `quic-streams-exhausted`,
+   * `quic-closed`, `untrusted` (verify said no), `aborted`; or what `verify` threw.
    */
   async acquire(target: QuicTarget, options: QuicAcquireOptions): Promise<QuicLease> {
     if (this.#closed) throw new ConnectError('quic-closed', 'The QUIC session pool is shut down.');
-    const key = `${target.address}|${target.port}|${target.sni}|${target.alpn}`;
-    const existing =
-      this.#connecting.get(key) ?? (this.#entries.has(key) ? Promise.resolve(this.#entries.get(key)!) : undefined);
-    let entry = existing ? await existing : undefined;
-    const shared = entry !== undefined && entry.handle.closeInfo === null;
-    if (!entry || !shared) {
-      // Register before the first await so a concurrent caller joins this connection.
-      const connecting = this.#connect(key, target, options);
-      this.#connecting.set(key, connecting);
-      try {
-        entry = await connecting;
-      } finally {
-        this.#connecting.delete(key);
+    const key = endpointKey(target);
+    if ((options.sharing ?? 'shared') === 'shared') {
+      // The caller's own name first: that identity was proven for exactly this SNI.
+      const live = [...(this.#entries.get(key) ?? [])].sort(
+        (a, b) => Number(b.sni === target.sni) - Number(a.sni === target.sni),
+      );
+      for (const entry of live) {
+        if (entry.handle?.closeInfo) continue;
+        entry.users++;
+        let facts: TlsFacts;
+        try {
+          facts = await beforeDeadline(entry.ready, options.signal, { reason: abortError });
+          throwIfAborted(options.signal);
+        } catch (error) {
+          this.#release(entry);
+          if (isAbort(error)) throw error;
+          continue; // that connection failed: try the next, or open one
+        }
+        let ok = false;
+        try {
+          ok = await options.verify(facts.chain, facts, true);
+        } catch {
+          ok = false; // its identity does not prove this caller's domain: a connection of its own
+        }
+        if (!ok || entry.handle?.closeInfo) {
+          this.#release(entry);
+          throwIfAborted(options.signal);
+          continue;
+        }
+        return this.#lease(entry, target, options, facts, true);
       }
     }
+    const entry = this.#connect(key, target, options);
     entry.users++;
-    let chain: Uint8Array[];
+    let facts: TlsFacts;
     try {
-      chain = await beforeDeadline(entry.ready, options.signal, { reason: abortError });
-      // A caller joining an established connection verifies the chain for its own account.
-      if (shared && !(await options.verify(chain)))
-        throw new ConnectError('untrusted', `Quiver could not verify ${target.sni} over QUIC.`);
+      facts = await beforeDeadline(entry.ready, options.signal, { reason: abortError });
       throwIfAborted(options.signal);
     } catch (error) {
       this.#release(entry);
       throw error;
     }
+    return this.#lease(entry, target, options, facts, false);
+  }
+
+  stats(): QuicPoolStats {
+    let connections = 0;
+    for (const list of this.#entries.values()) connections += list.length;
+    return { endpoints: this.#endpoints.size, connections, streams: this.#streams };
+  }
+
+  /**
+   * The network changed (NetworkMonitor): every endpoint moves to a fresh socket and each client
+   * connection on it migrates (RFC 9000 §9: path validation from the new address, no new
+   * handshake); one that cannot is closed, and its streams end, so their accounts reconnect.
+   * Resolves once each moved connection's new path validated (or `PATH_VALIDATION_WAIT_MS`
+   * passed), with one report per connection; each is also emitted as 'path'.
+   * `hint` names the addresses the change removed and added, for the reports.
+   */
+  async networkChanged(hint: { from?: string | null; to?: string | null } = {}): Promise<QuicPathReport[]> {
+    if (this.#closed) return [];
+    const reports: Promise<QuicPathReport | null>[] = [];
+    for (const [family, pending] of [...this.#endpoints]) {
+      let endpoint: QuicEndpoint;
+      try {
+        endpoint = await pending;
+      } catch {
+        continue; // never bound: nothing rides on it
+      }
+      const entries = [...this.#entries.values()].flat().filter((e) => e.family === family && e.handle);
+      if (entries.length === 0) continue;
+      const before = new Map(
+        entries.map((e) => [e, { rtt: rttOf(e.handle!), local: socketText(endpoint.address) }] as const),
+      );
+      try {
+        // A loopback-bound endpoint (the lab) keeps its address; everything else takes whatever
+        // address the kernel now routes from.
+        await endpoint.rebind({ address: endpoint.address.address, port: 0 });
+      } catch (error) {
+        for (const entry of entries)
+          reports.push(
+            Promise.resolve(
+              this.#report(entry, {
+                kind: 'migration-failed',
+                from: hint.from ?? before.get(entry)!.local,
+                to: hint.to ?? null,
+                rttBeforeMs: before.get(entry)!.rtt,
+                rttAfterMs: null,
+                detail: `Quiver could not open a socket on the new network: ${(error as Error).message}`,
+              }),
+            ),
+          );
+        continue;
+      }
+      const local = socketText(endpoint.address);
+      for (const entry of entries) {
+        const handle = entry.handle!;
+        const was = before.get(entry)!;
+        const from = hint.from ? `${hint.from} (${was.local})` : was.local;
+        const to = hint.to ? `${hint.to} (${local})` : local;
+        if (handle.closeInfo) {
+          reports.push(
+            Promise.resolve(
+              this.#report(entry, {
+                kind: 'migration-failed',
+                from,
+                to,
+                rttBeforeMs: was.rtt,
+                rttAfterMs: null,
+                detail: `The QUIC connection could not move to the new address (${handle.closeInfo.reason || handle.closeInfo.codeName}); its accounts connect again.`,
+              }),
+            ),
+          );
+          continue;
+        }
+        reports.push(
+          waitForPath(handle, PATH_VALIDATION_WAIT_MS).then((validated) =>
+            this.#report(entry, {
+              kind: validated ? 'migrated' : 'migration-failed',
+              from,
+              to,
+              rttBeforeMs: was.rtt,
+              rttAfterMs: validated ? rttOf(handle) : null,
+              detail: validated
+                ? 'The QUIC connection moved to the new address without a new handshake (path validated).'
+                : `The new path was not validated within ${PATH_VALIDATION_WAIT_MS / 1000} s; the connection keeps trying until its idle timeout.`,
+            }),
+          ),
+        );
+      }
+    }
+    return (await Promise.all(reports)).filter((r): r is QuicPathReport => r !== null);
+  }
+
+  /** Closes every connection and endpoint. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const entry of [...this.#entries.values()].flat()) entry.handle?.close(0, 'closing');
+    this.#entries.clear();
+    const endpoints = [...this.#endpoints.values()];
+    this.#endpoints.clear();
+    for (const ep of endpoints) {
+      try {
+        await (await ep).close();
+      } catch {
+        // never bound: nothing to close
+      }
+    }
+  }
+
+  #report(entry: PoolEntry, fields: Omit<PathEvent, 'at'>): QuicPathReport {
+    const report: QuicPathReport = { connectionId: entry.id, event: { at: this.#wallClock(), ...fields } };
+    this.emit('path', report);
+    return report;
+  }
+
+  async #lease(
+    entry: PoolEntry,
+    target: QuicTarget,
+    options: QuicAcquireOptions,
+    facts: TlsFacts,
+    shared: boolean,
+  ): Promise<QuicLease> {
+    const handle = entry.handle!;
+    const sharedWith = entry.streams;
     let stream: QuicStreamHandle;
     try {
       stream = await this.#openStream(entry, target, options);
@@ -160,36 +383,27 @@ export class QuicSessions {
       this.#release(entry);
       throw error;
     }
+    const endpoint = await this.#endpoints.get(entry.family)!;
     return {
       transport: this.#wrap(entry, stream, target),
-      connection: entry.handle,
-      chain,
-      tlsFacts: entry.handle.connection.tlsFacts,
+      connection: handle,
+      connectionId: entry.id,
+      streamId: stream.id,
+      tlsFacts: facts,
       shared,
+      sharedWith,
+      localAddress: socketText(endpoint.address),
+      remoteAddress: socketText(handle.remoteAddress),
     };
-  }
-
-  stats(): QuicPoolStats {
-    return { endpoints: this.#endpoints.size, connections: this.#entries.size, streams: this.#streams };
-  }
-
-  /** Closes every connection and endpoint. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    for (const entry of this.#entries.values()) entry.handle.close(0, 'closing');
-    this.#entries.clear();
-    const endpoints = [...this.#endpoints.values()];
-    this.#endpoints.clear();
-    for (const ep of endpoints) await (await ep).close();
   }
 
   /**
    * Opens a bidirectional stream, or waits for the server's MAX_STREAMS while its limit is reached
    * (see the class comment), first come, first served behind the callers already waiting. The
-   * deadline (`timeoutMs`) starts at the first refusal: a stream that opens at once costs no timer.
+   * deadline (`streamWaitMs`) starts at the first refusal: a stream that opens at once costs no timer.
    */
   #openStream(entry: PoolEntry, target: QuicTarget, options: QuicAcquireOptions): Promise<QuicStreamHandle> {
-    const handle = entry.handle;
+    const handle = entry.handle!;
     if (handle.closeInfo) return Promise.reject(closedWhileWaiting(target, handle));
     if (entry.waiters.length === 0) {
       // RFC 9000 §4.6: "A sender SHOULD send a STREAMS_BLOCKED frame ... when it wishes to open a
@@ -198,6 +412,7 @@ export class QuicSessions {
       const stream = handle.openStream(true);
       if (stream) return Promise.resolve(stream);
     }
+    const waitMs = options.streamWaitMs ?? options.timeoutMs;
     return new Promise<QuicStreamHandle>((resolve, reject) => {
       const settle = (): void => {
         clearTimeout(timer);
@@ -225,10 +440,10 @@ export class QuicSessions {
           leave(
             new ConnectError(
               'quic-streams-exhausted',
-              `${target.sni} allowed no further QUIC stream on the shared connection within ${Math.round(options.timeoutMs / 1000)} s (its stream limit is reached); Quiver can give this account a connection of its own or use TCP.`,
+              `${target.sni} allowed no further QUIC stream on the shared connection within ${formatSeconds(waitMs)} (its stream limit is reached).`,
             ),
           ),
-        options.timeoutMs,
+        waitMs,
       );
       entry.waiters.push(waiter);
       if (options.signal?.aborted) onAbort();
@@ -239,7 +454,7 @@ export class QuicSessions {
   /** The server raised its limit: open streams for the oldest waiters while it allows. */
   #serveWaiters(entry: PoolEntry): void {
     while (entry.waiters.length > 0) {
-      const stream = entry.handle.openStream(true);
+      const stream = entry.handle!.openStream(true);
       if (!stream) return;
       entry.waiters.shift()!.grant(stream);
     }
@@ -264,7 +479,7 @@ export class QuicSessions {
    * handshake is complete, so the peer's max_idle_timeout is known.
    */
   #keepAlive(entry: PoolEntry): void {
-    const handle = entry.handle;
+    const handle = entry.handle!;
     if (handle.closeInfo) return;
     handle.setKeepAliveInterval(
       entry.streams > 0 ? keepAliveInterval(handle.connection.idleTimeout, handle.connection.pto) : 0,
@@ -274,12 +489,19 @@ export class QuicSessions {
   #release(entry: PoolEntry): void {
     entry.users--;
     if (entry.users > 0) return;
-    if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key);
-    if (entry.handle.closeInfo === null) entry.handle.close(0, '');
+    this.#forget(entry);
+    if (entry.handle && entry.handle.closeInfo === null) entry.handle.close(0, '');
   }
 
-  async #endpoint(address: string): Promise<QuicEndpoint> {
-    const family = isIP(address) === 6 ? 'udp6' : 'udp4';
+  #forget(entry: PoolEntry): void {
+    const list = this.#entries.get(entry.key);
+    if (!list) return;
+    const at = list.indexOf(entry);
+    if (at >= 0) list.splice(at, 1);
+    if (list.length === 0) this.#entries.delete(entry.key);
+  }
+
+  #endpoint(family: 'udp4' | 'udp6', address: string): Promise<QuicEndpoint> {
     let ep = this.#endpoints.get(family);
     if (!ep) {
       // Loopback peers are reached from a loopback socket; anything else from the wildcard.
@@ -292,8 +514,38 @@ export class QuicSessions {
     return ep;
   }
 
-  async #connect(key: string, target: QuicTarget, options: QuicAcquireOptions): Promise<PoolEntry> {
-    const endpoint = await this.#endpoint(target.address);
+  /** Registers the new connection before its first await, so concurrent callers find it. */
+  #connect(key: string, target: QuicTarget, options: QuicAcquireOptions): PoolEntry {
+    const family = isIP(target.address) === 6 ? 'udp6' : 'udp4';
+    const entry: PoolEntry = {
+      id: randomBytes(6).toString('hex'),
+      key,
+      sni: target.sni,
+      handle: null,
+      ready: Promise.resolve(null as unknown as TlsFacts),
+      users: 0,
+      streams: 0,
+      waiters: [],
+      family,
+    };
+    entry.ready = this.#handshake(entry, family, target, options);
+    // Failures reach the caller through `acquire`; a later joiner would see the rejection too.
+    entry.ready.catch(() => this.#forget(entry));
+    const list = this.#entries.get(key) ?? [];
+    list.push(entry);
+    this.#entries.set(key, list);
+    return entry;
+  }
+
+  async #handshake(
+    entry: PoolEntry,
+    family: 'udp4' | 'udp6',
+    target: QuicTarget,
+    options: QuicAcquireOptions,
+  ): Promise<TlsFacts> {
+    const endpoint = await this.#endpoint(family, target.address);
+    if (this.#closed) throw new ConnectError('quic-closed', 'The QUIC session pool is shut down.');
+    const ticketKey = `${target.sni}|${target.alpn}`;
     const handle = endpoint.connect({
       serverName: target.sni,
       alpn: [target.alpn],
@@ -302,17 +554,34 @@ export class QuicSessions {
       // transport parameters allow the server no streams". A stream the server opens anyway is
       // STREAM_LIMIT_ERROR (RFC 9000 §4.6) and closes the connection.
       transportParams: { initialMaxStreamsBidi: 0, initialMaxStreamsUni: 0 },
+      ticket: this.#tickets.take(ticketKey),
+    });
+    entry.handle = handle;
+    handle.on('session-ticket', (ticket: StoredTicket) => this.#tickets.put(ticketKey, ticket));
+    handle.on('streams-available', (bidi: boolean) => {
+      if (bidi) this.#serveWaiters(entry);
+    });
+    void handle.closed.then(() => {
+      this.#forget(entry);
+      for (const waiter of entry.waiters.splice(0)) waiter.fail();
     });
     const where = `${target.sni} did not answer over QUIC on UDP port ${target.port} (${target.address})`;
-    const ready = new Promise<Uint8Array[]>((resolve, reject) => {
-      let chain: Uint8Array[] = [];
+    return new Promise<TlsFacts>((resolve, reject) => {
+      let facts: TlsFacts | null = null;
       const timer = setTimeout(() => {
         handle.close(0, 'timeout');
-        reject(new ConnectError('quic-timeout', `${where} within ${Math.round(options.timeoutMs / 1000)} s.`));
+        reject(new ConnectError('quic-timeout', `${where} within ${formatSeconds(options.timeoutMs)}.`));
       }, options.timeoutMs);
       handle.on('peer-certificate', (received: Uint8Array[]) => {
-        chain = received;
-        options.verify(received).then(
+        facts = handle.connection.tlsFacts ?? {
+          version: 'TLSv1.3',
+          cipher: null,
+          alpn: target.alpn,
+          sni: target.sni,
+          chain: received,
+          channelBinding: null,
+        };
+        options.verify(received, facts, false).then(
           (ok) => {
             if (ok) handle.acceptPeer();
             else {
@@ -331,7 +600,7 @@ export class QuicSessions {
       handle.established.then(
         () => {
           clearTimeout(timer);
-          resolve(chain);
+          resolve(handle.connection.tlsFacts ?? (facts as TlsFacts));
         },
         (error: unknown) => {
           clearTimeout(timer);
@@ -344,19 +613,45 @@ export class QuicSessions {
         },
       );
     });
-    // Failures reach the caller through `acquire`; a later joiner would see the rejection too.
-    ready.catch(() => undefined);
-    const entry: PoolEntry = { key, handle, ready, users: 0, streams: 0, waiters: [] };
-    this.#entries.set(key, entry);
-    handle.on('streams-available', (bidi: boolean) => {
-      if (bidi) this.#serveWaiters(entry);
-    });
-    void handle.closed.then(() => {
-      if (this.#entries.get(key) === entry) this.#entries.delete(key);
-      for (const waiter of entry.waiters.splice(0)) waiter.fail();
-    });
-    return entry;
   }
+}
+
+function endpointKey(target: QuicTarget): string {
+  return `${target.address}|${target.port}|${target.alpn}`;
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof ConnectError && error.code === 'aborted';
+}
+
+function rttOf(handle: QuicConnectionHandle): number | null {
+  const rtt = handle.connection.stats.smoothedRtt;
+  return rtt > 0 ? Math.round(rtt * 10) / 10 : null;
+}
+
+export function socketText(address: SocketAddress): string {
+  return address.address.includes(':') ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+}
+
+function formatSeconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
+}
+
+/** Resolves true when the connection reports a validated path (or migration), false on timeout or close. */
+function waitForPath(handle: QuicConnectionHandle, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      handle.off('path-validated', onOk);
+      handle.off('closed', onClosed);
+      resolve(ok);
+    };
+    const onOk = (): void => done(true);
+    const onClosed = (): void => done(false);
+    const timer = setTimeout(() => done(false), ms);
+    handle.on('path-validated', onOk);
+    handle.on('closed', onClosed);
+  });
 }
 
 function closedWhileWaiting(target: QuicTarget, handle: QuicConnectionHandle): ConnectError {

@@ -500,8 +500,12 @@ export class ClientHandshake implements RoleMachine {
     this.io.emit({ type: 'session-ticket', ticket });
   }
 
+  /**
+   * The handshake's facts once the server's Finished has verified: from 'peer-certificate' on (the
+   * caller's verifier reads them before `acceptPeer`), and after completion.
+   */
   facts(): TlsFacts | null {
-    if (!this.complete || this.suite === null) return null;
+    if ((!this.complete && this.state !== 'wait_accept') || this.suite === null) return null;
     return {
       version: 'TLSv1.3',
       cipher: this.suite.name,

@@ -144,7 +144,7 @@ export class TlsHandshake {
     return this.role.suite;
   }
 
-  /** Null until the handshake is complete. */
+  /** Null until the peer's Finished has verified (client: from 'peer-certificate' on). */
   get tlsFacts(): TlsFacts | null {
     return this.failed ? null : this.role.facts();
   }
