@@ -4,9 +4,9 @@
  * TCP connection to the server's plaintext port (`StreamBridge`). It owns the UDP endpoint and the
  * TCP sockets; the QUIC protocol work stays in `app/quic`.
  *
- * Limits: live connections (`maxConnections`; a connection beyond it is closed with
- * `GATEWAY_BUSY`, counted in one record per interval; refusing it before the handshake is the
- * endpoint's work and not done yet), backend TCP connections per client address and in all (a
+ * Limits: live connections (`maxConnections`; a connection beyond it is refused by the endpoint
+ * before any handshake work, with CONNECTION_REFUSED in a stateless Initial, RFC 9000 §5.2.2, and
+ * counted in one record per interval), backend TCP connections per client address and in all (a
  * stream beyond either is reset with `GATEWAY_BACKEND_LIMIT`), streams per connection (the transport parameters: initial_max_streams_bidi =
  * `maxStreamsPerConnection`, initial_max_streams_uni = 0, as XEP-0467 §2 rule 9 allows only
  * bidirectional streams), bytes buffered per stream (`StreamBridge`), the idle timeout, and the
@@ -24,7 +24,7 @@ import { GATEWAY_BUSY, GATEWAY_CANCELLED, GATEWAY_NO_ERROR, StreamBridge } from 
 export const GATEWAY_ALPN = 'xmpp-client';
 
 export interface GatewayLimits {
-  /** Live QUIC connections; one more is closed at once with `GATEWAY_BUSY` (default 1000). */
+  /** Live QUIC connections; one more is refused before its handshake, CONNECTION_REFUSED (default 1000). */
   maxConnections: number;
   /** Streams a client may have open at a time on one connection (default 16). */
   maxStreamsPerConnection: number;
@@ -214,15 +214,28 @@ export class QuicGateway {
       ...(l.retryAbove === undefined ? {} : { retryAbove: l.retryAbove }),
       ...(l.maxHalfOpen === undefined ? {} : { maxHalfOpen: l.maxHalfOpen }),
       ...(l.maxHalfOpenPerAddress === undefined ? {} : { maxHalfOpenPerAddress: l.maxHalfOpenPerAddress }),
+      // A connection beyond the budget is refused before its handshake costs anything.
+      refuseConnection: () => {
+        const reason = this.refusal();
+        if (reason !== null) this.countRefusal(reason);
+        return reason;
+      },
       onConnection: (handle) => this.accept(handle),
     });
   }
 
+  /** Why a new connection is refused now, or null when it may come in. */
+  private refusal(): string | null {
+    if (this.closing) return 'the gateway is shutting down';
+    if (this.connections.size >= this.limits.maxConnections)
+      return `the gateway is at its limit of ${this.limits.maxConnections} connections; try again later`;
+    return null;
+  }
+
   private accept(handle: QuicConnectionHandle): void {
-    if (this.closing || this.connections.size >= this.limits.maxConnections) {
-      const reason = this.closing
-        ? 'the gateway is shutting down'
-        : `the gateway is at its limit of ${this.limits.maxConnections} connections; try again later`;
+    // The endpoint asked `refusal` just before creating this connection; this is a safety net.
+    const reason = this.refusal();
+    if (reason !== null) {
       handle.close(GATEWAY_BUSY, reason);
       // Initials are cheap to send from spoofed addresses: one line per refusal would let anyone
       // flood the log, so refusals are counted and logged once per interval.

@@ -7,8 +7,11 @@
  * establishment"), a hard cap refuses even validated clients, and an Initial is opened with its
  * Initial keys before any state exists: one that does not decrypt is dropped (RFC 9001 §5.2).
  */
-import { unprotectPacket } from '../packetHeader.ts';
-import { derivePacketKeys, initialSecrets, TLS_AES_128_GCM_SHA256 } from '../packetProtection.ts';
+import { protectPacket, unprotectPacket, writeLongHeader } from '../packetHeader.ts';
+import { derivePacketKeys, initialKeys, initialSecrets, TLS_AES_128_GCM_SHA256 } from '../packetProtection.ts';
+import { ByteWriter } from '../byteWriter.ts';
+import { encodeFrame } from '../frame.ts';
+import { TransportErrorCode } from '../quicError.ts';
 
 /** Above this many half-open connections, new clients must prove their address first (Retry). */
 export const DEFAULT_RETRY_ABOVE = 64;
@@ -68,4 +71,37 @@ export function initialOpens(
 ): boolean {
   const keys = derivePacketKeys(TLS_AES_128_GCM_SHA256, initialSecrets(header.dcid).client);
   return unprotectPacket(datagram, header, keys, -1, () => keys) !== null;
+}
+
+/**
+ * RFC 9000 §5.2.2: "If a server refuses to accept a new connection, it SHOULD send an Initial
+ * packet containing a CONNECTION_CLOSE frame with error code CONNECTION_REFUSED." Built without
+ * any connection state: protected with the Initial keys of the client's Destination Connection ID
+ * (RFC 9001 §5.2), addressed to the client's Source Connection ID, from `serverCid` (any fresh
+ * ID), packet number 0, no token (§17.2.2: a server's Initial carries none). Smaller than the
+ * client's 1200-byte Initial, so it amplifies nothing (§8.1).
+ */
+export function connectionRefusedPacket(
+  clientInitial: { dcid: Uint8Array; scid: Uint8Array },
+  serverCid: Uint8Array,
+  reason: string,
+): Uint8Array {
+  const frames = new ByteWriter(64 + reason.length * 3);
+  // §19.19: type 0x1c, a transport error; Frame Type 0 (the error is not about a frame).
+  encodeFrame(frames, {
+    type: 'connection_close',
+    app: false,
+    code: TransportErrorCode.CONNECTION_REFUSED,
+    frameType: 0,
+    reason,
+  });
+  // The header-protection sample (RFC 9001 §5.4.2) starts 4 bytes after the packet number's
+  // start: the frame alone (type, code, frame type, reason length: 4 bytes or more) reaches it.
+  const pnLen = 1;
+  // Long header with both connection IDs at their 20-byte maximum, token length, Length: < 64.
+  const header = new Uint8Array(64);
+  const pnOffset = writeLongHeader(header, 'initial', clientInitial.scid, serverCid, null, pnLen, 2);
+  const keys = initialKeys(clientInitial.dcid).server;
+  // A copy: protectPacket carves packets out of a shared slab.
+  return protectPacket(keys, header, pnOffset, pnLen, 0, frames.finish(), true).slice();
 }

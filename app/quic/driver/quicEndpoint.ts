@@ -21,6 +21,7 @@ import { MAX_UDP_PAYLOAD, pathCeiling } from './pathMtu.ts';
 import { PeerIndex } from './peerIndex.ts';
 import {
   admitInitial,
+  connectionRefusedPacket,
   DEFAULT_MAX_HALF_OPEN_PER_ADDRESS,
   DEFAULT_MAX_HALF_OPEN,
   DEFAULT_RETRY_ABOVE,
@@ -59,6 +60,13 @@ export interface ListenOptions extends Pick<
   maxHalfOpen?: number;
   /** Half-open connections one source address may hold before it must validate or is refused (default 16). */
   maxHalfOpenPerAddress?: number;
+  /**
+   * Asked before each new connection is created (its Initial decrypted, past the half-open caps):
+   * a reason refuses it statelessly, with an Initial carrying CONNECTION_CLOSE CONNECTION_REFUSED
+   * and that reason (RFC 9000 §5.2.2), before any handshake work; null accepts it. The owner's
+   * connection budget (e.g. the gateway's `maxConnections`) is checked here.
+   */
+  refuseConnection?: () => string | null;
   /** Called for every accepted connection (before its handshake completes). */
   onConnection: (conn: QuicConnectionHandle) => void;
 }
@@ -116,6 +124,8 @@ export class QuicEndpoint {
     refused: 0,
     /** Initials that did not open with their Initial keys (no state was created). */
     undecryptable: 0,
+    /** New connections refused by `refuseConnection` with CONNECTION_REFUSED (no state was created). */
+    connectionRefused: 0,
   };
 
   private constructor(socket: Socket, family: 'udp4' | 'udp6', opts: BindOptions) {
@@ -336,6 +346,12 @@ export class QuicEndpoint {
     }
     if (!initialOpens(data, header)) {
       this.counters.undecryptable++;
+      return;
+    }
+    const refusal = this.server.refuseConnection?.() ?? null;
+    if (refusal !== null) {
+      this.counters.connectionRefused++;
+      this.sendRaw(connectionRefusedPacket(header, randomBytes(CID_LENGTH), refusal), from);
       return;
     }
     const validated = tokenState === 'valid' ? token : null;

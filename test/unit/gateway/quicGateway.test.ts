@@ -284,14 +284,27 @@ describe('QuicGateway', () => {
     assert.equal(backend.connections.length, 2);
   });
 
-  it('closes connections beyond the connection limit at once, and logs them as one count per interval', async () => {
+  it('refuses connections beyond the connection limit before their handshake (CONNECTION_REFUSED), and logs them as one count per interval', async () => {
     const { gateway, records } = await setup({ maxConnections: 1, refusalLogIntervalMs: 60_000 });
     await client(gateway.address.port);
     for (let i = 0; i < 3; i++) {
       const other = await quicClient(gateway.address.port);
       cleanups.push(() => other.ep.abort());
+      let certificateSeen = false;
+      other.conn.on('peer-certificate', () => (certificateSeen = true));
       await assert.rejects(within(other.conn.established, BOUND, 'refused handshake'));
+      const info = await within(other.conn.closed, BOUND, 'refused connection closed');
+      // RFC 9000 §5.2.2: an Initial with CONNECTION_CLOSE (transport) CONNECTION_REFUSED, sent
+      // before any handshake: no certificate, no state on the gateway.
+      assert.deepEqual(
+        { code: info.code, app: info.app, local: info.local },
+        { code: 0x02, app: false, local: false },
+        JSON.stringify(info),
+      );
+      assert.match(info.reason, /limit of 1 connections/);
+      assert.equal(certificateSeen, false, 'refused before the server sent its certificate');
     }
+    assert.ok(gateway.counters.connectionRefused >= 3, JSON.stringify(gateway.counters));
     assert.equal(gateway.connectionCount, 1);
     assert.equal(records.length, 0, 'no line per refusal');
     // The interval is a minute; closing writes the count so far.

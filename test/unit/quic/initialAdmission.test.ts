@@ -6,8 +6,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { admitInitial, initialOpens } from '../../../app/quic/driver/initialAdmission.ts';
-import { parseHeader } from '../../../app/quic/packetHeader.ts';
+import { admitInitial, connectionRefusedPacket, initialOpens } from '../../../app/quic/driver/initialAdmission.ts';
+import { parseHeader, unprotectPacket } from '../../../app/quic/packetHeader.ts';
+import { initialKeys } from '../../../app/quic/packetProtection.ts';
+import { decodeFrames } from '../../../app/quic/frame.ts';
 import { QuicConnection } from '../../../app/quic/quicConnection.ts';
 
 const LIMITS = { requireRetry: false, retryAbove: 4, maxHalfOpen: 8, maxHalfOpenPerAddress: 3 };
@@ -75,5 +77,31 @@ describe('initialOpens', () => {
     const flipped = d.slice();
     flipped[h.pnOffset + 40]! ^= 1;
     assert.equal(initialOpens(flipped, h), false);
+  });
+});
+
+describe('connectionRefusedPacket', () => {
+  it('is a server Initial to the client, under the Initial keys of its DCID, holding CONNECTION_CLOSE CONNECTION_REFUSED with the reason', () => {
+    const client = { dcid: randomBytes(8), scid: randomBytes(8) };
+    const serverCid = randomBytes(8);
+    const packet = connectionRefusedPacket(client, serverCid, 'full: try again later');
+    assert.ok(packet.length < 1200, 'no amplification');
+    const header = parseHeader(packet, 0, 8);
+    assert.ok(header.form === 'long' && header.type === 'initial');
+    assert.deepEqual([...header.dcid], [...client.scid]);
+    assert.deepEqual([...header.scid], [...serverCid]);
+    assert.equal(header.token.length, 0, 'a server Initial carries no token');
+    const keys = initialKeys(client.dcid).server;
+    const opened = unprotectPacket(packet, header, keys, -1, () => keys);
+    assert.ok(opened, 'opens with the server Initial keys of the client DCID');
+    assert.deepEqual(
+      decodeFrames(opened.payload).map((f) => f.frame),
+      [{ type: 'connection_close', app: false, code: 0x02, frameType: 0, reason: 'full: try again later' }],
+    );
+    const other = initialKeys(randomBytes(8)).server;
+    assert.equal(
+      unprotectPacket(packet, header, other, -1, () => other),
+      null,
+    );
   });
 });
