@@ -14,12 +14,21 @@ import { addAccountWithSecret } from './core/addAccount.ts';
 import { LiveAccounts } from './core/liveAccounts.ts';
 import { TrustDecisions } from './core/trustDecisions.ts';
 import { lineSink } from './logLine.ts';
+import { QuicSessions } from './connect/quicSessions.ts';
+import { NetworkMonitor } from './connect/networkMonitor.ts';
+import { TransportMemory } from './connect/transportMemory.ts';
+import { Roaming } from './core/roaming.ts';
 
 export interface QuiverCore {
   /** One handler per contract command (checked at compile time); hosts call them through `dispatch`. */
   readonly handlers: Handlers;
   /** Every event for the UI; returns the function that unsubscribes. */
   subscribe(listener: (event: EventEnvelope) => void): () => void;
+  /**
+   * The Electron shell's powerMonitor 'resume' and the renderer's 'online': every session checks
+   * its path (NAT bindings are likely gone after sleep even when no address changed).
+   */
+  networkResumed(cause: 'resume' | 'online'): void;
   /** Closes every stream cleanly and the database. */
   close(): Promise<void>;
 }
@@ -35,6 +44,8 @@ export interface CoreOptions {
   log?: (level: LogLevel, message: string, detail?: unknown) => void;
   /** Connect enabled accounts at start (default true). */
   autoConnect?: boolean;
+  /** Watch the network for changes and roam (default true; tests turn it off). */
+  watchNetwork?: boolean;
 }
 
 export async function createCore(options: CoreOptions): Promise<QuiverCore> {
@@ -64,6 +75,23 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     reconnect: (accountId) => live.reconnect(accountId),
     disable: (accountId, error) => live.disable(accountId, error),
   });
+  // One QUIC session pool for every account (XEP-0467: one QUIC connection, one stream per account).
+  const quic = new QuicSessions();
+  const roaming: Roaming = new Roaming({
+    pool: quic,
+    memory: new TransportMemory(storage, {
+      onStoreError: (error) => log('warn', `transport memory: ${(error as Error).message}`),
+    }),
+    accounts: () => live.sessions(),
+    addPathEvent: (recordId, event) => live.addPathEvent(recordId, event),
+    log,
+    monitor:
+      (options.watchNetwork ?? true)
+        ? (onChange) => new NetworkMonitor({ onChange, log: (level, message) => log(level, message) })
+        : null,
+    now: Date.now,
+  });
+  await roaming.start();
   const live: LiveAccounts = new LiveAccounts({
     storage,
     secrets,
@@ -71,6 +99,8 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     log,
     takeAcceptedOnce: (accountId) => trust.takeAcceptedOnce(accountId),
     decisionNeeded: (accountId, jid, context) => trust.ask(accountId, jid, context),
+    quic,
+    transportMemory: roaming.advisor,
   });
 
   const account = (id: string): AccountRow => {
@@ -177,8 +207,13 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    networkResumed(cause) {
+      roaming.resumed(cause);
+    },
     async close() {
+      roaming.stop();
       await live.stopAll();
+      await quic.close();
       storage.close();
     },
   };

@@ -51,6 +51,8 @@ export interface MainElectron {
   safeStorage: SafeStorageLike;
   shell: WindowElectron['shell'];
   BrowserWindow: new (options: BrowserWindowConstructorOptions) => MainWindow;
+  /** 'resume' after sleep: NAT bindings and Wi-Fi are likely new, so every session checks its path. */
+  powerMonitor?: { on(event: 'resume' | 'unlock-screen', listener: () => void): unknown };
 }
 
 export interface MainOptions {
@@ -146,6 +148,8 @@ export async function runMain(electron: MainElectron, options: MainOptions): Pro
     log: (level, message, detail) => log(`[${level}] ${message}`, detail),
   });
   if (quitting !== 'no') return { closed };
+  // The network monitor sees address and route changes itself; a resume from sleep it cannot see.
+  electron.powerMonitor?.on('resume', () => core?.networkResumed('resume'));
 
   const createWindow = () => {
     const created = createMainWindow(electron, {

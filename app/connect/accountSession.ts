@@ -67,6 +67,8 @@ export class AccountSession {
   #generation = 0;
   #inflight: Promise<void> | null = null;
   #abort: AbortController | null = null;
+  /** Pings in flight (`checkAlive`): iq id -> what the answer settles. */
+  #pings = new Map<string, () => void>();
   /** Per contact: full JID -> presence; the UI gets the best one. */
   #presence = new Map<string, Map<string, { show: Show; status: string | null; priority: number }>>();
 
@@ -77,6 +79,48 @@ export class AccountSession {
 
   get online(): boolean {
     return this.#current !== null;
+  }
+
+  /** The security record of the stream that is up, or null. */
+  get record(): SecurityRecord | null {
+    return this.#current?.record ?? null;
+  }
+
+  /**
+   * After a network change (issue 11: "confirms each of its XMPP streams is alive ... and
+   * reconnects only where that fails"): a XEP-0199 ping on the stream that is up. 'alive' when
+   * any answer came within `timeoutMs`; 'dead' when none did, and then the stream is dropped and
+   * the session connects again at once; 'offline' when no stream was up to check.
+   */
+  checkAlive(timeoutMs: number): Promise<{ outcome: 'alive' | 'dead' | 'offline'; ms: number }> {
+    const current = this.#current;
+    if (!current || current.driver.state !== 'online') return Promise.resolve({ outcome: 'offline', ms: 0 });
+    const started = performance.now();
+    return new Promise((resolve) => {
+      let id = '';
+      const timer = setTimeout(() => {
+        this.#pings.delete(id);
+        resolve({ outcome: 'dead', ms: Math.round(performance.now() - started) });
+        if (this.#current !== current) return;
+        // Its path is gone: drop it without waiting for TCP's or QUIC's own timeouts, and connect
+        // again now rather than after a backoff.
+        current.driver.setEventHandler(() => undefined);
+        current.driver.destroy();
+        this.#attempt = 0;
+        this.#onClosed('no answer to a ping after the network changed', null);
+      }, timeoutMs);
+      try {
+        id = current.driver.sendPing();
+      } catch {
+        clearTimeout(timer);
+        resolve({ outcome: 'offline', ms: 0 });
+        return;
+      }
+      this.#pings.set(id, () => {
+        clearTimeout(timer);
+        resolve({ outcome: 'alive', ms: Math.round(performance.now() - started) });
+      });
+    });
   }
 
   /** Starts connecting, and keeps the account connected until `stop`. */
@@ -248,6 +292,12 @@ export class AccountSession {
           this.#callbacks.message({ from, id, originId, serverId, body });
         }
         break;
+      case 'pong': {
+        const settle = this.#pings.get(event.id);
+        this.#pings.delete(event.id);
+        settle?.();
+        break;
+      }
       case 'stanza-error':
         this.#callbacks.log(
           'warn',

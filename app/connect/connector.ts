@@ -180,8 +180,8 @@ type Claim = () => boolean;
  * for `quicHeadStartMs`; if no QUIC attempt has passed the verifier by then, the TCP candidates
  * start too, in their own order, and the first attempt to pass the verifier goes on to log in
  * while the other is aborted (never two logins). When the per-network memory says QUIC failed
- * here, TCP goes first and QUIC is tried only after it. If the winner then fails, the other
- * transport gets its turn from the start. Resolves null when every candidate failed (`run`
+ * here, both start at once (no head start). If the winner then fails, the other transport gets
+ * its turn from the start. Resolves null when every candidate failed (`run`
  * holds why); rejects on a failure no other candidate can fix, or on the caller's abort.
  */
 async function raceTransports(run: Run, candidates: Candidate[], signal?: AbortSignal): Promise<Reached | null> {
@@ -189,15 +189,9 @@ async function raceTransports(run: Run, candidates: Candidate[], signal?: AbortS
   const tcp = candidates.filter((c) => c.transport !== 'quic');
   const always: Claim = () => true;
   if (quic.length === 0 || tcp.length === 0 || !run.deps.quic) return attemptAll(run, candidates, signal, always);
-  if (run.deps.transportMemory?.advice(run.domain) === 'tcp-first') {
-    const viaTcp = await attemptAll(run, tcp, signal, always);
-    if (viaTcp) {
-      viaTcp.record.fallback = `XMPP over QUIC failed on this network recently, so Quiver went straight to TCP (it tries QUIC again later).`;
-      run.deps.saveRecord(viaTcp.record);
-      return viaTcp;
-    }
-    return attemptAll(run, quic, signal, always);
-  }
+  // QUIC failed on this network recently: TCP starts at once, QUIC alongside without a head start.
+  const tcpFirst = run.deps.transportMemory?.advice(run.domain) === 'tcp-first';
+  const headStartMs = tcpFirst ? 0 : (run.deps.quicHeadStartMs ?? QUIC_HEAD_START_MS);
 
   const quicAbort = linkedController(signal);
   const tcpAbort = linkedController(signal);
@@ -213,7 +207,7 @@ async function raceTransports(run: Run, candidates: Candidate[], signal?: AbortS
     };
   const quicRun = attemptAll(run, quic, quicAbort.signal, claim('quic'));
   const headStart = new Promise<'head-start'>((resolve) => {
-    const timer = setTimeout(() => resolve('head-start'), run.deps.quicHeadStartMs ?? QUIC_HEAD_START_MS);
+    const timer = setTimeout(() => resolve('head-start'), headStartMs);
     void quicRun.finally(() => clearTimeout(timer)).catch(() => undefined);
   });
   const early = await Promise.race([quicRun, headStart]);
@@ -223,13 +217,13 @@ async function raceTransports(run: Run, candidates: Candidate[], signal?: AbortS
   const reached = await firstReached(tcpRun ? [quicRun, tcpRun] : [quicRun]);
   const quicNote = (): string => {
     const last = [...run.failures].reverse().find((f) => f.candidate.startsWith('quic '));
-    return last
-      ? last.message
-      : `no verified QUIC connection within ${run.deps.quicHeadStartMs ?? QUIC_HEAD_START_MS} ms`;
+    return last ? last.message : `no verified QUIC connection within ${headStartMs} ms`;
   };
   if (reached) {
     if (reached.record.transport !== 'quic' && reached.record.fallback === null) {
-      reached.record.fallback = `XMPP over QUIC was tried first and TCP won: ${quicNote()}`;
+      reached.record.fallback = tcpFirst
+        ? 'XMPP over QUIC failed on this network recently, so Quiver went straight to TCP (QUIC was tried alongside, without its head start).'
+        : `XMPP over QUIC was tried first and TCP won: ${quicNote()}`;
       run.deps.saveRecord(reached.record);
     }
     return reached;

@@ -182,6 +182,11 @@ export class NetworkMonitor {
     child?.kill('SIGTERM');
   }
 
+  /** The network as last read (the baseline after `start`, then after each burst). */
+  get snapshot(): NetworkSnapshot {
+    return this.last;
+  }
+
   /** Whether the polling fallback is active (tests, diagnostics). */
   get isPolling(): boolean {
     return this.polling;

@@ -229,12 +229,8 @@ export class QuicSessions extends EventEmitter {
           if (isAbort(error)) throw error;
           continue; // that connection failed: try the next, or open one
         }
-        let ok = false;
-        try {
-          ok = await options.verify(facts.chain, facts, true);
-        } catch {
-          ok = false; // its identity does not prove this caller's domain: a connection of its own
-        }
+        // A verifier that throws counts as a no: a connection of its own, verified anew.
+        const ok = await options.verify(facts.chain, facts, true).catch(() => false);
         if (!ok || entry.handle?.closeInfo) {
           this.#release(entry);
           throwIfAborted(options.signal);

@@ -102,6 +102,13 @@ export class StreamDriver {
     this.#pump();
   }
 
+  /** XEP-0199: pings the server once online; the answer arrives as a 'pong' event with this id. */
+  sendPing(): string {
+    const id = this.#machine.sendPing();
+    this.#pump();
+    return id;
+  }
+
   /** RFC 6121 §2.1.3: asks for the roster once online; the answer arrives as a 'roster' event. */
   requestRoster(ver?: string): string {
     const id = this.#machine.requestRoster(ver);

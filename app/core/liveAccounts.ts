@@ -16,6 +16,9 @@ import type { AccountRow, Storage } from '../storage/storage.ts';
 import type { SecretStore } from '../storage/secretStore.ts';
 import { AccountSession } from '../connect/accountSession.ts';
 import { buildConnectDeps } from '../connect/connectDeps.ts';
+import type { TransportMemoryAdvisor } from '../connect/connector.ts';
+import type { QuicSessions } from '../connect/quicSessions.ts';
+import type { PathEvent } from '../contract/viewModels.ts';
 import type { DecisionContext } from '../connect/connectError.ts';
 import { normalizeBareJid } from '../storage/normalizeJid.ts';
 import { storeIncomingMessage } from './incomingMessage.ts';
@@ -29,6 +32,10 @@ export interface LiveAccountsDeps {
   takeAcceptedOnce(accountId: string): ReadonlySet<string>;
   /** A connection attempt stopped at a certificate only the person can decide on. */
   decisionNeeded(accountId: string, jid: string, context: DecisionContext): void;
+  /** The process's QUIC session pool: accounts reaching the same server share a session. */
+  quic: QuicSessions | null;
+  /** The per-network memory of whether QUIC works, bound to the current network. */
+  transportMemory: TransportMemoryAdvisor | null;
 }
 
 /** What the UI sees of one running account. */
@@ -110,6 +117,22 @@ export class LiveAccounts {
     this.#live.get(accountId)?.session.flushOutbox();
   }
 
+  /** The sessions running now (roaming checks each after a network change). */
+  sessions(): AccountSession[] {
+    return [...this.#live.values()].map((state) => state.session);
+  }
+
+  /** Appends a path event to a stored connection record and tells the UI. */
+  addPathEvent(recordId: string, event: PathEvent): void {
+    const record = this.#deps.storage.addPathEvent(recordId, event);
+    // The live session's copy too, so later saves and views show it.
+    for (const state of this.#live.values()) {
+      const live = state.session.record;
+      if (live?.id === recordId) live.pathEvents = record.pathEvents;
+    }
+    this.#deps.emit({ name: 'connection.recorded', payload: { record } });
+  }
+
   /** Stops every session; resolves when all streams are closed. */
   async stopAll(): Promise<void> {
     await Promise.all([...this.#live.keys()].map((id) => this.stop(id)));
@@ -141,6 +164,8 @@ export class LiveAccounts {
               storage,
               accountId,
               acceptOnce: this.#deps.takeAcceptedOnce(accountId),
+              quic: this.#deps.quic,
+              transportMemory: this.#deps.transportMemory,
             },
           ),
       },

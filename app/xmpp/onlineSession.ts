@@ -17,6 +17,7 @@ import {
   parseRosterQuery,
   parseStanzaError,
   presenceStanza,
+  pingIq,
   rosterGet,
   rosterQuery,
   rosterSet,
@@ -25,7 +26,7 @@ import {
 } from './stanzas.ts';
 import type { StreamOutput } from './streamOutput.ts';
 
-type PendingIq = { kind: 'roster-get'; withVer: boolean } | { kind: 'roster-set' };
+type PendingIq = { kind: 'roster-get'; withVer: boolean } | { kind: 'roster-set' } | { kind: 'ping' };
 
 export class OnlineSession {
   private readonly account: string;
@@ -98,6 +99,18 @@ export class OnlineSession {
     return id;
   }
 
+  /**
+   * XEP-0199 §4.2: pings the account's server; returns the iq id. Any answer arrives as a 'pong'
+   * event (the stream is alive); none means the caller's timeout decides.
+   */
+  sendPing(): string {
+    const id = this.nextId();
+    this.pending.set(id, { kind: 'ping' });
+    const at = this.account.indexOf('@');
+    this.out.send(pingIq(id, at >= 0 ? this.account.slice(at + 1).split('/')[0]! : this.account));
+    return id;
+  }
+
   /** Sends any stanza built by a later XEP module. */
   sendStanza(stanza: Element): void {
     this.out.send(stanza);
@@ -144,6 +157,10 @@ export class OnlineSession {
     type: 'result' | 'error',
     pending: PendingIq | undefined,
   ): void {
+    if (pending?.kind === 'ping' && id !== null) {
+      this.out.emit({ type: 'pong', id });
+      return;
+    }
     if (type === 'error') {
       const e = parseStanzaError(iq);
       this.out.emit({

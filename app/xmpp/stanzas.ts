@@ -54,6 +54,13 @@ export function presenceStanza(p: OutgoingPresence = {}): Element {
   return el;
 }
 
+/** XEP-0199 §4.2 client-to-server ping: an IQ get with <ping xmlns='urn:xmpp:ping'/> to the server. */
+export function pingIq(id: string, to: string): Element {
+  const el = new Element('iq', { type: 'get', id, to });
+  el.c('ping', { xmlns: 'urn:xmpp:ping' });
+  return el;
+}
+
 /** RFC 6121 §2.1.3 roster get; with `ver` (§2.6.2) when the server supports versioning. */
 export function rosterGet(id: string, ver?: string): Element {
   const el = new Element('iq', { type: 'get', id });

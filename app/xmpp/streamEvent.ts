@@ -43,6 +43,11 @@ export type StreamEvent =
       unchanged: boolean;
     }
   | { type: 'roster-push'; item: RosterItem; ver: string | null }
+  /**
+   * The server answered a XEP-0199 ping (`sendPing`). Any answer proves the stream alive, an error
+   * too (§4.2: a server that does not support ping returns service-unavailable).
+   */
+  | { type: 'pong'; id: string }
   | {
       type: 'presence';
       /** Full or bare JID; a presence without 'from' is from the account itself (RFC 6120 §8.1.2.1). */

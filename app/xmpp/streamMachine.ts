@@ -240,6 +240,12 @@ export class ClientStreamMachine {
     return this.session.setRosterItem(item);
   }
 
+  /** XEP-0199: pings the server; returns the iq id; the answer arrives as a 'pong' event. */
+  sendPing(): string {
+    this.requireOnline('sendPing');
+    return this.session.sendPing();
+  }
+
   /** Sends any stanza built by a later XEP module (only once online). */
   sendStanza(stanza: Element): void {
     this.requireOnline('sendStanza');

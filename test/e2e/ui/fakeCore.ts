@@ -230,6 +230,9 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
       return closed;
     },
     addedStatus: 'offline',
+    networkResumed() {
+      // The fake core has no network.
+    },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
