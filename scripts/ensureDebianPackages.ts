@@ -13,6 +13,11 @@ export const LAB_PACKAGES: readonly string[] = [
   'ngtcp2-server',
   'ngtcp2-client',
   'iproute2',
+  // The network-namespace tests and `npm run bench`: iptables (NFQUEUE delay, drops), ping,
+  // python3 for the NFQUEUE delay program (test/netns/).
+  'iptables',
+  'iputils-ping',
+  'python3',
 ];
 
 /**
