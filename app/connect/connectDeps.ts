@@ -90,9 +90,16 @@ export function buildConnectDeps(
     hosts,
     // XEP-0487 / XEP-0156 documents, over HTTPS checked against the same anchors, names resolved the same way.
     hostMeta: {
-      json: async (url) =>
-        (await fetchHttpsJson(url, { anchors, resolve: (host) => hosts.resolve(host), httpsPort: options.httpsPort }))
-          .json,
+      // `signal`: discovery abandons host-meta once SRV has answered; the request stops with it.
+      json: async (url, signal) =>
+        (
+          await fetchHttpsJson(url, {
+            anchors,
+            resolve: (host) => hosts.resolve(host),
+            httpsPort: options.httpsPort,
+            signal,
+          })
+        ).json,
     },
     httpsPort: options.httpsPort,
     verify: (facts) => {

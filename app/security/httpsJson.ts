@@ -20,6 +20,15 @@ export interface HttpsJsonOptions {
    * references included. For the test lab, whose HTTPS server cannot own 443; URLs stay as written.
    */
   httpsPort?: number;
+  /** Abandons the fetch (discovery stops waiting for host-meta once SRV answered): it rejects at once. */
+  signal?: AbortSignalLike;
+}
+
+/** The part of an AbortSignal the fetch uses (the pure build has no DOM or Node globals). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 /**

@@ -162,6 +162,7 @@ function getOnce(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       request.destroy();
       if (error) reject(error);
       else if (response) resolve(response);
@@ -180,6 +181,10 @@ function getOnce(
       ...(opts.resolve && !net.isIP(hostname) ? { lookup: lookupWith(opts.resolve) } : {}),
     });
     const timer = setTimeout(() => finish(timeoutError(url, timeoutMs)), remainingMs);
+    const onAbort = (): void =>
+      finish(new SecurityError('https-failed', `Quiver stopped fetching ${url.href}: it was no longer needed.`));
+    if (opts.signal?.aborted) queueMicrotask(onAbort);
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     request.on('error', (error: NodeJS.ErrnoException) => finish(networkError(url, error)));
     request.on('response', (response: IncomingMessage) => {
       const status = response.statusCode ?? 0;

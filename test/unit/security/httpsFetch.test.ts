@@ -107,3 +107,25 @@ test('a server that never answers: https-failed after the timeout', async (t) =>
     isCode('https-failed', /within 150 ms/),
   );
 });
+
+test('an abandoned fetch (discovery stopped waiting for host-meta) ends at once, long before its timeout', async (t) => {
+  const server = await startHttpsServer(t, ['alpha.test']);
+  const anchors = loadTrustAnchors([toPem(server.ca.der)], { includeSystem: false });
+  server.routes.set('/hang', { hang: true });
+  const controller = new AbortController();
+  const started = performance.now();
+  const fetching = fetchHttpsJson(`https://alpha.test:${server.port}/hang`, {
+    anchors,
+    resolve,
+    timeoutMs: 60_000,
+    signal: controller.signal,
+  });
+  setTimeout(() => controller.abort(), 50);
+  await assert.rejects(fetching, isCode('https-failed', /no longer needed/));
+  assert.ok(performance.now() - started < 30_000, 'it did not wait for its 60 s timeout');
+  // Already aborted: rejects without connecting.
+  await assert.rejects(
+    fetchHttpsJson(`https://alpha.test:${server.port}/hang`, { anchors, resolve, signal: AbortSignal.abort() }),
+    isCode('https-failed', /no longer needed/),
+  );
+});
