@@ -412,24 +412,38 @@ async function tryCandidate(
   let driver: StreamDriver;
   let lease: QuicLease | null = null;
   if (candidate.transport === 'quic') {
-    lease = await acquireQuic(deps.quic!, addresses, candidate.port, servername, {
-      timeoutMs,
-      streamWaitMs: STREAM_WAIT_MS,
-      signal,
-      sharing: route.sharing,
-      verify: (chain, facts, joining) =>
-        verifyOrThrow(
-          facts ?? {
-            version: 'TLSv1.3',
-            cipher: null,
-            alpn: ALPN_XMPP_CLIENT,
-            sni: servername,
-            chain,
-            channelBinding: null,
-          },
-          joining,
-        ),
-    });
+    // Whether the pool's last verification was of a live connection this account joined: a stream
+    // refused after that (its stream limit, its close) is the shared session's refusal.
+    let joined = false;
+    try {
+      lease = await acquireQuic(deps.quic!, addresses, candidate.port, servername, {
+        timeoutMs,
+        streamWaitMs: STREAM_WAIT_MS,
+        signal,
+        sharing: route.sharing,
+        verify: async (chain, facts, joining) => {
+          const ok = await verifyOrThrow(
+            facts ?? {
+              version: 'TLSv1.3',
+              cipher: null,
+              alpn: ALPN_XMPP_CLIENT,
+              sni: servername,
+              chain,
+              channelBinding: null,
+            },
+            joining,
+          );
+          joined = joining && ok;
+          return ok;
+        },
+      });
+    } catch (error) {
+      if (joined && error instanceof Error) sharedLeaseFailures.add(error);
+      // The joiner's verification saved a record: it ends here, with the reason.
+      const early = record as SecurityRecord | null;
+      if (early) finish(early, (error as Error).message, deps);
+      throw error;
+    }
     const quicRecord = record as SecurityRecord | null;
     if (!quicRecord) {
       lease.transport.destroy();
