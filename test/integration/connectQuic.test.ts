@@ -1,0 +1,64 @@
+/**
+ * `quiver connect` with several accounts over QUIC (issue 11), against the lab's gateway and Prosody:
+ * one connection manager (one QUIC session pool) for all the JIDs, one security record each.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { labFromEnv } from '../support/lab.ts';
+import { runQuiver } from '../support/cli.ts';
+import type { SecurityRecord } from '../../app/contract/viewModels.ts';
+
+const lab = labFromEnv();
+let dataDir: string;
+before(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quiver-cli-quic-'));
+});
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+test('quiver connect a@quic-a b@quic-a --transport quic --json: two records on one QUIC connection', async () => {
+  const [alice, bob] = ['alice@quic-a.test', 'bob@quic-a.test'];
+  const result = await runQuiver(
+    [
+      'connect',
+      alice,
+      bob,
+      '--transport',
+      'quic',
+      '--json',
+      '--resolver',
+      lab.resolver,
+      '--ca',
+      lab.caFile,
+      '--data-dir',
+      dataDir,
+      '--password-env',
+      'PW_ALICE',
+      '--password-env',
+      'PW_BOB',
+    ],
+    { PW_ALICE: lab.users[alice]!, PW_BOB: lab.users[bob]! },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const records = result.json as unknown as SecurityRecord[];
+  assert.equal(records.length, 2, result.stdout);
+  assert.deepEqual(
+    records.map((r) => r.jid),
+    [alice, bob],
+  );
+  for (const r of records) {
+    assert.equal(r.transport, 'quic');
+    assert.equal(r.alpn, 'xmpp-client');
+    assert.equal(r.verification.trusted, true);
+    assert.ok(r.boundJid?.startsWith(`${r.jid}/`), `bound ${r.boundJid}`);
+    assert.equal(r.fallback, null);
+    assert.equal(typeof r.quicStreamId, 'number');
+  }
+  const [a, b] = records as [SecurityRecord, SecurityRecord];
+  assert.ok(a.quicConnectionId);
+  assert.equal(b.quicConnectionId, a.quicConnectionId, 'both accounts ride one QUIC connection');
+  assert.notEqual(b.quicStreamId, a.quicStreamId, 'one stream each');
+  assert.equal((a.quic?.sharedWith ?? -1) + (b.quic?.sharedWith ?? -1), 1, 'one of them joined the other');
+});
