@@ -18,6 +18,9 @@ import { usageOf } from './usage.ts';
 import type { CliIo } from './cliIo.ts';
 import { escapeControl } from '../logLine.ts';
 import { QuicSessions } from '../connect/quicSessions.ts';
+import { readSystemSnapshot } from '../connect/networkMonitor.ts';
+import { networkKey, TransportMemory } from '../connect/transportMemory.ts';
+import type { TransportMemoryAdvisor } from '../connect/connector.ts';
 
 const SPEC = {
   'password-env': { arity: 1, repeat: true },
@@ -73,6 +76,14 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
   const storage = openProfile(dataDir);
   // One pool for every account of this run: accounts reaching the same QUIC endpoint share it.
   const quic = new QuicSessions();
+  // The app's memory of where QUIC failed applies to the CLI too (same data dir): a network that
+  // blocks UDP sends the next run straight to TCP.
+  const memory = new TransportMemory(storage);
+  const network = networkKey(await readSystemSnapshot());
+  const transportMemory: TransportMemoryAdvisor = {
+    advice: (domain) => memory.advice(network, domain, Date.now()),
+    record: (domain, outcome) => memory.record(network, domain, outcome, Date.now()),
+  };
   const sessions: { driver: StreamDriver; record: SecurityRecord; boundJid: string }[] = [];
   try {
     const saveRecord = (record: SecurityRecord) => void storage.saveConnection(record);
@@ -83,7 +94,7 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
         { resolver, resolverValidates: has(args, 'resolver-validates'), extraCaPem, transport },
         { resolver: null, extraCaPem: null },
         saveRecord,
-        { storage, accountId, httpsPort, quic },
+        { storage, accountId, httpsPort, quic, transportMemory },
       );
       return connect({ jid, password: passwords[i]!, preference: transport, accountId }, deps);
     });

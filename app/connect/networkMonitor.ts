@@ -409,7 +409,8 @@ export function usableAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>)
   return out;
 }
 
-async function readSystemSnapshot(): Promise<NetworkSnapshot> {
+/** The machine's network now, read once (`quiver connect` keys its transport memory with it). */
+export async function readSystemSnapshot(): Promise<NetworkSnapshot> {
   const [v4, v6] = await Promise.all([
     runIp(['-o', '-4', 'route', 'show', 'default']),
     runIp(['-o', '-6', 'route', 'show', 'default']),
