@@ -16,7 +16,7 @@ import { TrustDecisions } from './core/trustDecisions.ts';
 import { lineSink } from './logLine.ts';
 import { QuicSessions } from './connect/quicSessions.ts';
 import { NetworkMonitor } from './connect/networkMonitor.ts';
-import { TransportMemory } from './connect/transportMemory.ts';
+import { profileSalt, TransportMemory } from './connect/transportMemory.ts';
 import { Roaming } from './core/roaming.ts';
 
 export interface QuiverCore {
@@ -90,6 +90,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
         ? (onChange) => new NetworkMonitor({ onChange, log: (level, message) => log(level, message) })
         : null,
     now: Date.now,
+    salt: profileSalt(storage),
   });
   await roaming.start();
   const live: LiveAccounts = new LiveAccounts({

@@ -19,7 +19,7 @@ import type { CliIo } from './cliIo.ts';
 import { escapeControl } from '../logLine.ts';
 import { QuicSessions } from '../connect/quicSessions.ts';
 import { readSystemSnapshot } from '../connect/networkMonitor.ts';
-import { networkKey, TransportMemory } from '../connect/transportMemory.ts';
+import { networkKey, profileSalt, TransportMemory } from '../connect/transportMemory.ts';
 import type { TransportMemoryAdvisor } from '../connect/connector.ts';
 
 const SPEC = {
@@ -79,7 +79,7 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
   // The app's memory of where QUIC failed applies to the CLI too (same data dir): a network that
   // blocks UDP sends the next run straight to TCP.
   const memory = new TransportMemory(storage);
-  const network = networkKey(await readSystemSnapshot());
+  const network = networkKey(await readSystemSnapshot(), profileSalt(storage));
   const transportMemory: TransportMemoryAdvisor = {
     advice: (domain) => memory.advice(network, domain, Date.now()),
     record: (domain, outcome) => memory.record(network, domain, outcome, Date.now()),

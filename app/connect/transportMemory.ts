@@ -28,7 +28,7 @@
  * `'quic-failed'` when no QUIC candidate did by the end of its head start (or all of them failed).
  * An outcome older than the stored one is ignored (attempts in parallel finish out of order).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { TransportOutcome, TransportOutcomeEntry } from '../storage/transportMemory.ts';
 import type { NetworkSnapshot } from './networkMonitor.ts';
 
@@ -52,6 +52,24 @@ export interface TransportMemoryOptions {
    * that fails advises `'quic-first'`, a write that fails is dropped, and the connection goes on.
    */
   onStoreError?: (error: unknown) => void;
+}
+
+/** The settings key of the profile's salt for `networkKey`. */
+const SALT_SETTING = 'networkKeySalt';
+
+/**
+ * The profile's random salt for `networkKey`, made on first use and kept in its settings, so the
+ * stored hashes cannot be matched against a list of common prefixes.
+ */
+export function profileSalt(settings: {
+  getSetting(key: string): unknown;
+  setSetting(key: string, value: string): void;
+}): string {
+  const stored = settings.getSetting(SALT_SETTING);
+  if (typeof stored === 'string' && /^[0-9a-f]{32}$/.test(stored)) return stored;
+  const salt = randomBytes(16).toString('hex');
+  settings.setSetting(SALT_SETTING, salt);
+  return salt;
 }
 
 /**

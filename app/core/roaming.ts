@@ -43,6 +43,8 @@ export interface RoamingDeps {
   /** Creates the monitor with its change callback; null: no monitoring (tests, `autoConnect: false`). */
   monitor: ((onChange: (change: NetworkChange) => void) => MonitorLike) | null;
   now(): number;
+  /** The profile's salt for network keys (`profileSalt`); default none. */
+  salt?: string;
   /** How long an account's ping may take after a change before it reconnects (default 5 s). */
   checkTimeoutMs?: number;
 }
@@ -67,7 +69,7 @@ export class Roaming {
     this.#monitor = monitor;
     try {
       await monitor.start();
-      this.#network = networkKey(monitor.snapshot);
+      this.#network = networkKey(monitor.snapshot, this.#deps.salt);
     } catch (error) {
       this.#deps.log('warn', `network monitor: could not start: ${(error as Error).message}`);
     }
@@ -96,7 +98,7 @@ export class Roaming {
   }
 
   #onChange(change: NetworkChange): void {
-    this.#network = networkKey(change.snapshot);
+    this.#network = networkKey(change.snapshot, this.#deps.salt);
     if (this.#busy) {
       this.#again = change;
       return;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  profileSalt,
   networkKey,
   networkPrefix,
   QUIC_FAILURE_MEMORY_MS,
@@ -142,4 +143,23 @@ test('the Storage facade is a TransportMemoryStore: a failure survives a restart
   new TransportMemory(storage).record(net, 'example.org', 'quic-failed', 1000);
   assert.equal(new TransportMemory(storage).advice(net, 'example.org', 2000), 'tcp-first');
   assert.equal(storage.getTransportOutcome(net!, 'example.org')?.outcome, 'quic-failed');
+});
+
+test('profileSalt: made once per profile, random, then the same on every call', () => {
+  const settings = new Map<string, unknown>();
+  const store = {
+    getSetting: (key: string) => settings.get(key) ?? null,
+    setSetting: (key: string, value: string) => void settings.set(key, value),
+  };
+  const first = profileSalt(store);
+  assert.match(first, /^[0-9a-f]{32}$/);
+  assert.equal(profileSalt(store), first);
+  const other = new Map<string, unknown>();
+  const second = profileSalt({
+    getSetting: (key: string) => other.get(key) ?? null,
+    setSetting: (key: string, value: string) => void other.set(key, value),
+  });
+  assert.notEqual(second, first, 'another profile gets another salt');
+  settings.set('networkKeySalt', 'not hex');
+  assert.notEqual(profileSalt(store), 'not hex', 'a damaged salt is replaced');
 });
