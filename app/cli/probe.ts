@@ -5,7 +5,7 @@
  */
 import { buildConnectDeps } from '../connect/connectDeps.ts';
 import { ConnectError } from '../connect/connectError.ts';
-import { probeDomain, type ProbeReport } from '../connect/probe.ts';
+import { probeDomain, type ProbeReport, type ProbeResult } from '../connect/probe.ts';
 import { parseCommandArgs, has, httpsPortFlag, resolverFlag, UsageError } from './args.ts';
 import { oneLine } from './oneLine.ts';
 import { readCa } from './files.ts';
@@ -73,6 +73,27 @@ export async function runProbe(argv: readonly string[], io: CliIo): Promise<numb
   return 1;
 }
 
+/** Under a verified row: the QUIC handshake's facts (XEP-0467), then what the server offers. */
+function details(result: ProbeResult): string[] {
+  const out: string[] = [];
+  const quic = result.quic;
+  if (quic)
+    out.push(
+      `${quic.version} (${[quic.tlsVersion, quic.cipher].filter(Boolean).join(', ') || 'TLS 1.3'}), ALPN ${quic.alpn ?? '-'}, SNI ${quic.sni}, path MTU ${quic.pathMtu} bytes, ECH ${quic.ech}, ${quic.remoteAddress}`,
+    );
+  const features = result.features;
+  if (features) {
+    const offered = [
+      features.mechanisms.length > 0 ? `SASL ${features.mechanisms.join(' ')}` : null,
+      features.sasl2Mechanisms.length > 0 ? `SASL2 ${features.sasl2Mechanisms.join(' ')}` : null,
+      features.bind2 ? 'Bind 2' : null,
+      features.sm ? 'stream management' : null,
+    ].filter((part): part is string => part !== null);
+    out.push(`features: ${offered.length > 0 ? offered.join('; ') : '(none Quiver uses)'}`);
+  }
+  return out;
+}
+
 /** The report as a table a person reads: one row per candidate in the order Quiver tries them. */
 export function formatReport(report: ProbeReport): string {
   const header = ['#', 'transport', 'host:port', 'prio', 'weight', 'source', 'DNSSEC', 'result'];
@@ -90,9 +111,11 @@ export function formatReport(report: ProbeReport): string {
   const line = (cells: string[]) =>
     cells.map((cell, col) => (col === cells.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ');
   const out = [`quiver probe ${report.domain}`, line(header)];
+  const indent = ' '.repeat(widths[0]! + 2);
   report.candidates.forEach((c, i) => {
     out.push(line(rows[i]!));
-    if (c.result.error) out.push(`${' '.repeat(widths[0]! + 2)}-> ${c.result.error}`);
+    if (c.result.error) out.push(`${indent}-> ${c.result.error}`);
+    for (const detail of details(c.result)) out.push(`${indent}${detail}`);
   });
   if (report.candidates.length === 0) out.push('(no candidates)');
   for (const problem of report.problems) out.push(`note: ${problem}`);

@@ -20,7 +20,23 @@ interface ProbeJson {
     weight: number;
     source: string;
     dnssec: 'secure' | 'insecure' | 'bogus';
-    result: { ok: boolean; prooftype: string | null; identity: string | null; error: string | null };
+    result: {
+      ok: boolean;
+      prooftype: string | null;
+      identity: string | null;
+      error: string | null;
+      features: { mechanisms: string[] } | null;
+      quic: {
+        version: string;
+        tlsVersion: string | null;
+        cipher: string | null;
+        alpn: string | null;
+        sni: string;
+        pathMtu: number;
+        ech: string;
+        remoteAddress: string;
+      } | null;
+    };
   }[];
 }
 
@@ -56,8 +72,11 @@ function assertShape(report: ProbeJson): void {
       'dnssec',
       'result',
     ]);
-    assert.deepEqual(Object.keys(candidate.result), ['ok', 'prooftype', 'identity', 'error']);
+    // The fields of the first version, then what QUIC added (the stream features, the QUIC facts).
+    assert.deepEqual(Object.keys(candidate.result), ['ok', 'prooftype', 'identity', 'error', 'features', 'quic']);
     assert.equal(candidate.result.ok, candidate.result.error === null);
+    assert.equal(candidate.result.ok, candidate.result.features !== null);
+    assert.equal(candidate.result.quic !== null, candidate.result.ok && candidate.transport === 'quic');
   }
 }
 
@@ -73,6 +92,14 @@ for (const scenario of Object.values(lab.scenarios)) {
     for (const candidate of tcp)
       assert.equal(candidate.dnssec, expected.dnssec, `${candidate.transport} ${candidate.host}:${candidate.port}`);
     const why = JSON.stringify(report, null, 1);
+    // A QUIC scenario's QUIC row gets its own expected verdict (test/lab/scenarios.ts `quic.expected`).
+    const quicExpected = scenario.quic?.expected;
+    if (quicExpected?.outcome === 'trusted')
+      for (const candidate of report.candidates.filter((c) => c.transport === 'quic')) {
+        assert.equal(candidate.result.ok, true, why);
+        assert.equal(candidate.result.prooftype, quicExpected.prooftype, why);
+        assert.equal(candidate.result.quic?.alpn, 'xmpp-client', why);
+      }
     switch (expected.outcome) {
       case 'trusted':
         assert.equal(result.code, 0, `${result.stderr}\n${why}`);
@@ -122,14 +149,114 @@ test('hostmeta.test: the only candidate comes from Host Meta 2, direct TLS to th
   );
 });
 
-test('nosrv.test: nothing published, so STARTTLS on 5222 and QUIC on UDP 443 (XEP-0467), QUIC reported as not available yet', async () => {
+test('nosrv.test: nothing published, so STARTTLS on 5222 and QUIC on UDP 443 (XEP-0467); the QUIC row nobody answers ends within its handshake timeout, in a sentence', async () => {
+  const started = performance.now();
   const { result, report } = await probeJson(lab.domains.nosrv);
+  const elapsed = performance.now() - started;
   assert.deepEqual(
     report.candidates.map((c) => `${c.transport} ${c.host}:${c.port} ${c.source}`),
     ['starttls nosrv.test:5222 default', 'quic nosrv.test:443 default'],
   );
-  assert.equal(report.candidates[1]!.result.error, 'XMPP over QUIC is not available in this version of Quiver yet.');
+  assert.equal(
+    report.candidates[1]!.result.error,
+    'nosrv.test did not answer over QUIC on UDP port 443 (127.0.0.1) within 5 s. The network may block UDP, or nothing serves XMPP over QUIC there; Quiver would use the other candidates.',
+  );
   assert.equal(result.code, 1);
+  // The 5 s QUIC handshake timeout, not the 10 s per-candidate deadline (plus the process's start).
+  assert.ok(elapsed < 9000, `bounded (${Math.round(elapsed)} ms)`);
+});
+
+test('alpha.test: SRV records for TCP only, so no QUIC row (UDP 443 is the default only when nothing is published), and no QUIC wait', async () => {
+  const started = performance.now();
+  const { result, report } = await probeJson(lab.domains.alpha);
+  const elapsed = performance.now() - started;
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(
+    report.candidates.filter((c) => c.transport === 'quic'),
+    [],
+  );
+  assert.ok(elapsed < 5000, `no QUIC handshake waited for (${Math.round(elapsed)} ms)`);
+});
+
+/** The QUIC rows of a QUIC scenario: the `_xmppq-client._udp` SRV to the lab's gateway or blackhole. */
+function quicRows(report: ProbeJson, domain: string): ProbeJson['candidates'] {
+  const spec = lab.scenarios[domain]!.quic!;
+  const rows = report.candidates.filter((c) => c.transport === 'quic');
+  assert.deepEqual(
+    rows.map((c) => `${c.host}:${c.port} ${c.source}`),
+    [`${spec.srvTarget}:${spec.port} srv:_xmppq-client._udp`],
+    JSON.stringify(report, null, 1),
+  );
+  return rows;
+}
+
+/** A verified QUIC row (XEP-0467): the prooftype, then the handshake's facts and the features over QUIC. */
+function assertVerifiedQuic(row: ProbeJson['candidates'][number], domain: string, prooftype: string): void {
+  const why = JSON.stringify(row, null, 1);
+  assert.equal(row.result.ok, true, why);
+  assert.equal(row.result.prooftype, prooftype, why);
+  assert.ok(row.result.identity, why);
+  assert.ok((row.result.features?.mechanisms.length ?? 0) > 0, why);
+  const quic = row.result.quic!;
+  assert.equal(quic.version, 'QUIC v1');
+  assert.equal(quic.tlsVersion, 'TLSv1.3');
+  assert.equal(quic.alpn, 'xmpp-client');
+  assert.equal(quic.sni, domain);
+  assert.equal(quic.ech, 'not available');
+  assert.ok(quic.pathMtu >= 1200, why);
+  assert.equal(quic.remoteAddress, `127.0.0.1:${lab.scenarios[domain]!.quic!.port}`);
+}
+
+test('quic-a.test: the QUIC row is verified (pkix, the gateway certificate naming quic-a.test and quic-b.test) beside the TCP rows', async () => {
+  const { result, report } = await probeJson('quic-a.test');
+  assertShape(report);
+  assert.equal(result.code, 0, result.stderr);
+  assertVerifiedQuic(quicRows(report, 'quic-a.test')[0]!, 'quic-a.test', 'pkix');
+  const tcp = report.candidates.filter((c) => c.transport !== 'quic');
+  assert.deepEqual(tcp.map((c) => c.transport).sort(), ['starttls', 'tls']);
+  for (const row of tcp) {
+    assert.equal(row.result.ok, true, JSON.stringify(row));
+    assert.equal(row.result.prooftype, 'pkix');
+    assert.equal(row.result.quic, null);
+  }
+});
+
+test('quic-a.test without --json: the QUIC row says verified, then its QUIC facts and features', async () => {
+  const result = await probe('quic-a.test');
+  assert.equal(result.code, 0, result.stderr);
+  const port = lab.scenarios['quic-a.test']!.quic!.port;
+  assert.match(
+    result.stdout,
+    new RegExp(
+      `\\d\\s+quic\\s+xmpp\\.quic-a\\.test:${port}\\s+\\d+\\s+\\d+\\s+srv:_xmppq-client\\._udp\\s+insecure\\s+verified by pkix \\(.+\\)\\n\\s+QUIC v1 \\(TLSv1\\.3, [^)]+\\), ALPN xmpp-client, SNI quic-a\\.test, path MTU \\d+ bytes, ECH not available, 127\\.0\\.0\\.1:${port}\\n\\s+features: SASL `,
+    ),
+  );
+});
+
+test('quic-dane.test: the QUIC row is verified by dane-ee (TLSA at _<port>._udp), as the TCP rows', async () => {
+  const { result, report } = await probeJson('quic-dane.test');
+  assertShape(report);
+  assert.equal(result.code, 0, result.stderr);
+  const row = quicRows(report, 'quic-dane.test')[0]!;
+  assert.equal(row.dnssec, 'secure');
+  assertVerifiedQuic(row, 'quic-dane.test', 'dane-ee');
+  assert.match(row.result.identity ?? '', /_udp/);
+  for (const tcp of report.candidates.filter((c) => c.transport !== 'quic'))
+    assert.equal(tcp.result.prooftype, 'dane-ee', JSON.stringify(tcp));
+});
+
+test('udp-blocked.test: the QUIC row fails with the timeout sentence, the TCP rows verify, exit 0', async () => {
+  const { result, report } = await probeJson('udp-blocked.test');
+  assertShape(report);
+  assert.equal(result.code, 0, result.stderr);
+  const row = quicRows(report, 'udp-blocked.test')[0]!;
+  assert.equal(
+    row.result.error,
+    `udp-blocked.test did not answer over QUIC on UDP port ${lab.udpBlackhole.port} (127.0.0.1) within 5 s. The network may block UDP, or nothing serves XMPP over QUIC there; Quiver would use the other candidates.`,
+  );
+  const tcp = report.candidates.filter((c) => c.transport !== 'quic');
+  assert.ok(tcp.length > 0);
+  for (const candidate of tcp) assert.equal(candidate.result.prooftype, 'pkix', JSON.stringify(candidate));
 });
 
 test('noservice.test: the "." target stops with "no service", exit 1, no candidates', async () => {

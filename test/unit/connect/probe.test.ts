@@ -1,15 +1,18 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import dgram from 'node:dgram';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { probeCandidate, probeDomain, type ProbeDeps } from '../../../app/connect/probe.ts';
-import { QUIC_UNAVAILABLE } from '../../../app/connect/connector.ts';
 import { formatReport } from '../../../app/cli/probe.ts';
 import type { Candidate } from '../../../app/connect/candidate.ts';
 import type { SrvResolver } from '../../../app/connect/discovery.ts';
 import type { Verdict } from '../../../app/contract/viewModels.ts';
 import { makeCertificate, toPem } from '../security/certFactory.ts';
+import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
+import type { QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
+import { testCertificate } from '../../support/quicPair.ts';
 
 const nxdomain = { rcode: 'NXDOMAIN', records: [], dnssec: 'insecure' as const };
 
@@ -33,7 +36,7 @@ function deps(srv: SrvResolver['srv'], resolved: string[] = []): ProbeDeps & { v
   return result;
 }
 
-test('QUIC candidates are reported as not available yet, without connecting', async () => {
+test('QUIC candidates are probed, not reported as unavailable: one with no address is its own error', async () => {
   const resolved: string[] = [];
   const report = await probeDomain(
     'Example.ORG.',
@@ -59,10 +62,17 @@ test('QUIC candidates are reported as not available yet, without connecting', as
       weight: 0,
       source: 'srv:_xmppq-client._udp',
       dnssec: 'insecure',
-      result: { ok: false, prooftype: null, identity: null, error: QUIC_UNAVAILABLE },
+      result: {
+        ok: false,
+        prooftype: null,
+        identity: null,
+        error: 'The server name quic.example.org has no address in DNS.',
+        features: null,
+        quic: null,
+      },
     },
   ]);
-  assert.deepEqual(resolved, []);
+  assert.deepEqual(resolved, ['quic.example.org']);
 });
 
 test('candidates from bogus answers are refused without resolving or connecting', async () => {
@@ -101,6 +111,8 @@ test("a host that does not resolve is that candidate's error, not an exception",
     prooftype: null,
     identity: null,
     error: 'The server name nowhere.example has no address in DNS.',
+    features: null,
+    quic: null,
   });
 });
 
@@ -174,10 +186,44 @@ test('STARTTLS: a stream error is reported with its condition and text', async (
   assert.equal(result.error, `127.0.0.1:${port} ended the stream with the error host-unknown: no such host.`);
 });
 
-test('the table: one row per candidate, errors under their row, notes last', () => {
+test('the table: one row per candidate, errors under their row, QUIC facts and features under verified rows, notes last', () => {
+  const features = {
+    namespaces: ['urn:ietf:params:xml:ns:xmpp-sasl', 'urn:xmpp:sm:3'],
+    starttls: false,
+    mechanisms: ['SCRAM-SHA-1', 'PLAIN'],
+    sasl2Mechanisms: [],
+    bind2: false,
+    sm: true,
+  };
   const text = formatReport({
     domain: 'example.org',
     candidates: [
+      {
+        transport: 'quic',
+        host: 'xmpp.example.org',
+        port: 443,
+        priority: 0,
+        weight: 0,
+        source: 'srv:_xmppq-client._udp',
+        dnssec: 'secure',
+        result: {
+          ok: true,
+          prooftype: 'dane-ee',
+          identity: 'tlsa:_443._udp.xmpp.example.org',
+          error: null,
+          features,
+          quic: {
+            version: 'QUIC v1',
+            tlsVersion: 'TLSv1.3',
+            cipher: 'TLS_AES_128_GCM_SHA256',
+            alpn: 'xmpp-client',
+            sni: 'example.org',
+            pathMtu: 1452,
+            ech: 'not available',
+            remoteAddress: '192.0.2.1:443',
+          },
+        },
+      },
       {
         transport: 'tls',
         host: 'xmpp.example.org',
@@ -186,7 +232,14 @@ test('the table: one row per candidate, errors under their row, notes last', () 
         weight: 5,
         source: 'srv:_xmpps-client._tcp',
         dnssec: 'secure',
-        result: { ok: true, prooftype: 'dane-ee', identity: 'tlsa:_5223._tcp.xmpp.example.org', error: null },
+        result: {
+          ok: true,
+          prooftype: 'dane-ee',
+          identity: 'tlsa:_5223._tcp.xmpp.example.org',
+          error: null,
+          features,
+          quic: null,
+        },
       },
       {
         transport: 'quic',
@@ -196,7 +249,14 @@ test('the table: one row per candidate, errors under their row, notes last', () 
         weight: 0,
         source: 'default',
         dnssec: 'insecure',
-        result: { ok: false, prooftype: null, identity: null, error: QUIC_UNAVAILABLE },
+        result: {
+          ok: false,
+          prooftype: null,
+          identity: null,
+          error: 'example.org did not answer over QUIC on UDP port 443 (192.0.2.1) within 5 s.',
+          features: null,
+          quic: null,
+        },
       },
     ],
     problems: ['https://example.org/.well-known/host-meta.json: not published (HTTP 404)'],
@@ -206,9 +266,13 @@ test('the table: one row per candidate, errors under their row, notes last', () 
     [
       'quiver probe example.org',
       '#  transport  host:port              prio  weight  source                  DNSSEC    result',
-      '1  tls        xmpp.example.org:5223  0     5       srv:_xmpps-client._tcp  secure    verified by dane-ee (tlsa:_5223._tcp.xmpp.example.org)',
-      '2  quic       example.org:443        0     0       default                 insecure  FAILED',
-      `   -> ${QUIC_UNAVAILABLE}`,
+      '1  quic       xmpp.example.org:443   0     0       srv:_xmppq-client._udp  secure    verified by dane-ee (tlsa:_443._udp.xmpp.example.org)',
+      '   QUIC v1 (TLSv1.3, TLS_AES_128_GCM_SHA256), ALPN xmpp-client, SNI example.org, path MTU 1452 bytes, ECH not available, 192.0.2.1:443',
+      '   features: SASL SCRAM-SHA-1 PLAIN; stream management',
+      '2  tls        xmpp.example.org:5223  0     5       srv:_xmpps-client._tcp  secure    verified by dane-ee (tlsa:_5223._tcp.xmpp.example.org)',
+      '   features: SASL SCRAM-SHA-1 PLAIN; stream management',
+      '3  quic       example.org:443        0     0       default                 insecure  FAILED',
+      '   -> example.org did not answer over QUIC on UDP port 443 (192.0.2.1) within 5 s.',
       'note: https://example.org/.well-known/host-meta.json: not published (HTTP 404)',
     ].join('\n'),
   );
@@ -236,6 +300,15 @@ async function throwawayCertificate(): Promise<{ key: string; cert: string }> {
 const HEADER = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='example.org' id='x' version='1.0'>`;
 const STARTTLS_FEATURES = `<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>`;
 const TLS_FEATURES = `<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism></mechanisms></stream:features>`;
+/** TLS_FEATURES as the probe reports them. */
+const SCRAM_FEATURES = {
+  namespaces: ['urn:ietf:params:xml:ns:xmpp-sasl'],
+  starttls: false,
+  mechanisms: ['SCRAM-SHA-256'],
+  sasl2Mechanisms: [],
+  bind2: false,
+  sm: false,
+};
 
 /**
  * A scripted STARTTLS server on 127.0.0.1: plaintext stream, `<proceed/>` followed by `afterProceed`
@@ -328,7 +401,14 @@ test('STARTTLS: whitespace after <proceed/> is allowed, and the stream over TLS 
     ips: ['127.0.0.1'],
   };
   const result = await probeCandidate('example.org', candidate, { ...deps(async () => nxdomain), verify: trusted });
-  assert.deepEqual(result, { ok: true, prooftype: 'pkix', identity: 'dns-id:example.org', error: null });
+  assert.deepEqual(result, {
+    ok: true,
+    prooftype: 'pkix',
+    identity: 'dns-id:example.org',
+    error: null,
+    features: SCRAM_FEATURES,
+    quic: null,
+  });
   assert.equal(server.tlsStreams(), 1);
 });
 
@@ -363,7 +443,14 @@ test('direct TLS: an address where TCP connects but TLS fails does not stop the 
     ips: ['127.0.0.2', '127.0.0.1'],
   };
   const result = await probeCandidate('example.org', candidate, { ...deps(async () => nxdomain), verify: trusted });
-  assert.deepEqual(result, { ok: true, prooftype: 'pkix', identity: 'dns-id:example.org', error: null });
+  assert.deepEqual(result, {
+    ok: true,
+    prooftype: 'pkix',
+    identity: 'dns-id:example.org',
+    error: null,
+    features: SCRAM_FEATURES,
+    quic: null,
+  });
   // Only the broken address: its TLS failure is the error.
   const onlyBroken = await probeCandidate(
     'example.org',
@@ -372,4 +459,168 @@ test('direct TLS: an address where TCP connects but TLS fails does not stop the 
   );
   assert.equal(onlyBroken.ok, false);
   assert.match(onlyBroken.error ?? '', /TLS/);
+});
+
+/**
+ * An XMPP server over QUIC on 127.0.0.1 (XEP-0467: ALPN xmpp-client, one bidirectional stream per
+ * XMPP stream): answers each stream header with TLS_FEATURES and the close with its own.
+ */
+async function quicServer(t: TestContext): Promise<{ port: number; connections: () => number; streams: () => number }> {
+  const ep = await QuicEndpoint.bind();
+  let connections = 0;
+  let streams = 0;
+  ep.listen({
+    alpn: ['xmpp-client'],
+    ...testCertificate(),
+    onConnection: (conn) => {
+      connections++;
+      conn.on('stream', (stream: QuicStreamHandle) => {
+        streams++;
+        let text = '';
+        stream.on('data', (chunk: Uint8Array) => {
+          text += new TextDecoder().decode(chunk);
+          if (text.includes('<stream:stream')) {
+            text = text.replace(/<\?xml[^>]*>|<stream:stream[^>]*>/g, '');
+            stream.write(new TextEncoder().encode(HEADER + TLS_FEATURES));
+          }
+          if (text.includes('</stream:stream>')) stream.write(new TextEncoder().encode('</stream:stream>'));
+        });
+        stream.on('end', () => stream.end());
+      });
+    },
+  });
+  t.after(() => ep.close());
+  return { port: ep.address.port, connections: () => connections, streams: () => streams };
+}
+
+test('QUIC: each candidate is verified by the one verifier on a connection of its own, with the handshake facts and the features', async (t) => {
+  const server = await quicServer(t);
+  const seen: { transport: string; domain: string; sni: string; alpn: string | null; chain: number }[] = [];
+  const report = await probeDomain('example.org', {
+    dns: {
+      srv: async (name) =>
+        name.startsWith('_xmppq-client')
+          ? {
+              rcode: 'NOERROR',
+              records: [
+                { priority: 0, weight: 0, port: server.port, target: 'q1.example.org' },
+                { priority: 1, weight: 0, port: server.port, target: 'q2.example.org' },
+              ],
+              dnssec: 'insecure',
+            }
+          : nxdomain,
+    },
+    // Both names reach the same QUIC endpoint: the account pool would share one connection.
+    hosts: { resolve: async () => ['127.0.0.1'] },
+    verify: async (facts) => {
+      seen.push({
+        transport: facts.transport,
+        domain: facts.domain,
+        sni: facts.sni,
+        alpn: facts.alpn,
+        chain: facts.chain.length,
+      });
+      return trusted();
+    },
+    timeoutMs: 5000,
+  });
+  assert.deepEqual(
+    report.candidates.map((c) => `${c.transport} ${c.host}:${c.port}`),
+    [`quic q1.example.org:${server.port}`, `quic q2.example.org:${server.port}`],
+  );
+  for (const candidate of report.candidates) {
+    assert.equal(candidate.result.error, null);
+    assert.equal(candidate.result.ok, true);
+    assert.equal(candidate.result.prooftype, 'pkix');
+    assert.equal(candidate.result.identity, 'dns-id:example.org');
+    assert.deepEqual(candidate.result.features, SCRAM_FEATURES);
+    const quic = candidate.result.quic!;
+    assert.equal(quic.version, 'QUIC v1');
+    assert.equal(quic.tlsVersion, 'TLSv1.3');
+    assert.equal(quic.alpn, 'xmpp-client');
+    assert.equal(quic.sni, 'example.org');
+    assert.equal(quic.ech, 'not available');
+    assert.ok(quic.pathMtu >= 1200, `path MTU ${quic.pathMtu}`);
+    assert.equal(quic.remoteAddress, `127.0.0.1:${server.port}`);
+  }
+  // One full handshake per candidate, each judged by the verifier: no shared connection, no ticket.
+  assert.equal(server.connections(), 2);
+  assert.equal(server.streams(), 2);
+  assert.deepEqual(seen, [
+    { transport: 'quic', domain: 'example.org', sni: 'example.org', alpn: 'xmpp-client', chain: 1 },
+    { transport: 'quic', domain: 'example.org', sni: 'example.org', alpn: 'xmpp-client', chain: 1 },
+  ]);
+});
+
+test('QUIC: a server the verifier does not trust is refused with its reason, and no stream is opened', async (t) => {
+  const server = await quicServer(t);
+  const candidate: Candidate = {
+    transport: 'quic',
+    host: '127.0.0.1',
+    port: server.port,
+    priority: 0,
+    weight: 0,
+    source: 'srv:_xmppq-client._udp',
+    dnssec: 'insecure',
+    record: null,
+  };
+  const result = await probeCandidate('example.org', candidate, {
+    ...deps(async () => nxdomain),
+    verify: async () =>
+      ({
+        trusted: false,
+        prooftype: null,
+        identity: null,
+        delegation: null,
+        dnssec: 'insecure',
+        tried: [],
+        error: { code: 'untrusted', message: 'example.org presented a certificate for quic.example.net.' },
+        decision: null,
+      }) as unknown as Verdict,
+  });
+  assert.deepEqual(result, {
+    ok: false,
+    prooftype: null,
+    identity: null,
+    error: 'example.org presented a certificate for quic.example.net.',
+    features: null,
+    quic: null,
+  });
+  assert.equal(server.connections(), 1);
+  assert.equal(server.streams(), 0);
+});
+
+test('QUIC: an endpoint that swallows every datagram (UDP blocked) fails within the handshake timeout, in a sentence', async (t) => {
+  const blackhole = dgram.createSocket('udp4');
+  let datagrams = 0;
+  blackhole.on('message', () => datagrams++);
+  blackhole.bind(0, '127.0.0.1');
+  await once(blackhole, 'listening');
+  t.after(() => blackhole.close());
+  const port = blackhole.address().port;
+  const candidate: Candidate = {
+    transport: 'quic',
+    host: 'quic.example.org',
+    port,
+    priority: 0,
+    weight: 0,
+    source: 'srv:_xmppq-client._udp',
+    dnssec: 'insecure',
+    record: null,
+    ips: ['127.0.0.1'],
+  };
+  const started = performance.now();
+  const result = await probeCandidate('example.org', candidate, {
+    ...deps(async () => nxdomain),
+    timeoutMs: 10_000,
+    quicHandshakeTimeoutMs: 400,
+  });
+  const elapsed = performance.now() - started;
+  assert.equal(result.ok, false);
+  assert.equal(
+    result.error,
+    `example.org did not answer over QUIC on UDP port ${port} (127.0.0.1) within 400 ms. The network may block UDP, or nothing serves XMPP over QUIC there; Quiver would use the other candidates.`,
+  );
+  assert.ok(datagrams > 0, 'the Initial was sent');
+  assert.ok(elapsed < 3000, `bounded by the handshake timeout, not the 10 s deadline (${Math.round(elapsed)} ms)`);
 });
