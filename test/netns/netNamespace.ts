@@ -109,6 +109,33 @@ export class NetNamespace {
     return rules;
   }
 
+  /**
+   * Delays by `ms` only the packets to or from the given ports leaving through `dev`: with
+   * `dev: 'lo'`, servers inside the namespace feel `ms` away per crossing to their clients while
+   * their hops to each other on other ports stay instant (a lab's gateway → backend, resolver →
+   * authoritative). A packet over loopback leaves through `lo` once, so each crossing is delayed
+   * once: requests match `--dports`, replies `--sports`. One queue for all, so the order holds.
+   * Ports must not fall in the ephemeral range (a client's own port would match too).
+   */
+  async delayPorts(spec: { dev: string; ms: number; tcp?: number[]; udp?: number[] }): Promise<TrafficRule[]> {
+    const queue = this.owner.nextQueue();
+    const child = await startDelayProcess((cmd, args) => this.spawn(cmd, args), queue, spec.ms);
+    const target = ['-j', 'NFQUEUE', '--queue-num', String(queue), '--queue-bypass'];
+    const rules: TrafficRule[] = [];
+    for (const proto of ['tcp', 'udp'] as const) {
+      const ports = spec[proto] ?? [];
+      // multiport takes at most 15 ports per rule.
+      for (let i = 0; i < ports.length; i += 15) {
+        const list = ports.slice(i, i + 15).join(',');
+        for (const side of ['--dports', '--sports']) {
+          const match = [...matchSpec('out', spec.dev), '-p', proto, '-m', 'multiport', side, list];
+          rules.push(new TrafficRule(this.name, [...match, ...target], child).install('-A'));
+        }
+      }
+    }
+    return rules;
+  }
+
   /** Drops each packet in `direction` with `probability` (0..1), independently. */
   loss(direction: Direction, probability: number, dev?: string): TrafficRule {
     const target = ['-m', 'statistic', '--mode', 'random', '--probability', String(probability), '-j', 'DROP'];
