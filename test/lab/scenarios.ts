@@ -372,7 +372,8 @@ export const SCENARIOS: readonly Scenario[] = [
       expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
       winner: 'quic',
     },
-    users: ['alice', 'bob', 'carol', 'dave', 'erin'],
+    // Ten: `npm run bench` logs in 1, 5 and 10 accounts of one server (test/bench/accountsBound.ts).
+    users: ['alice', 'bob', 'carol', 'dave', 'erin', 'fiona', 'gustav', 'hanna', 'ivan', 'judith'],
     purpose:
       'XMPP over QUIC through the gateway, whose certificate for this SNI names quic-a.test and ' +
       'quic-b.test: accounts of both domains may share one QUIC connection; TCP as alpha.test',
