@@ -9,6 +9,9 @@
  *   - memory per idle connection and per open stream (heap + external after GC);
  *   - the longest event-loop stall during the 16 KiB transfers.
  *
+ * Then issue 11's tables at 50 ms RTT in network namespaces: accounts bound over one shared QUIC
+ * session, direct TLS and STARTTLS (accountsTable.ts), and the QUIC roaming gap (roamingTable.ts).
+ *
  * Each transport runs in a process of its own (this file again, with `--subject N`), driven
  * from here over IPC: @matrixai/quic's native addon slows all JavaScript in the process that
  * loads it, and one subject's garbage must not be collected during another's run.
@@ -287,6 +290,17 @@ const at = process.argv.indexOf('--subject');
 if (at >= 0) {
   await serveSubject(await SUBJECTS[Number(process.argv[at + 1])]!.load());
 } else {
-  print(await runAll());
+  // BENCH_TABLES=transports,accounts,roaming (the default: all) picks tables.
+  const tables = (process.env.BENCH_TABLES ?? 'transports,accounts,roaming').split(',');
+  if (tables.includes('transports')) print(await runAll());
+  // Issue 11's tables, in network namespaces at 50 ms RTT (skipped, with the reason, without root).
+  if (tables.includes('accounts')) {
+    console.log('');
+    await (await import('./accountsTable.ts')).accountsTable();
+  }
+  if (tables.includes('roaming')) {
+    console.log('');
+    await (await import('./roamingTable.ts')).roamingTable();
+  }
   process.exit(0);
 }
