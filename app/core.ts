@@ -14,7 +14,7 @@ import { addAccountWithSecret } from './core/addAccount.ts';
 import { LiveAccounts } from './core/liveAccounts.ts';
 import { TrustDecisions } from './core/trustDecisions.ts';
 import { lineSink } from './logLine.ts';
-import { QuicSessions } from './connect/quicSessions.ts';
+import { profileTicketStore, QuicSessions } from './connect/quicSessions.ts';
 import { NetworkMonitor } from './connect/networkMonitor.ts';
 import { profileSalt, TransportMemory } from './connect/transportMemory.ts';
 import { Roaming } from './core/roaming.ts';
@@ -76,7 +76,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     disable: (accountId, error) => live.disable(accountId, error),
   });
   // One QUIC session pool for every account (XEP-0467: one QUIC connection, one stream per account).
-  const quic = new QuicSessions();
+  const quic = new QuicSessions({ tickets: profileTicketStore(storage) });
   const roaming: Roaming = new Roaming({
     pool: quic,
     memory: new TransportMemory(storage, {

@@ -21,9 +21,9 @@
  * One stream's failure is that account's alone: a reset or stopped stream closes its transport and
  * both halves of the QUIC stream (`QuicStreamTransport`), never the connection under the others.
  *
- * Resumption: every NewSessionTicket is kept (`TicketStore`, per SNI and ALPN, each used once), and
- * the next connection to that name offers it (RFC 8446 §2.2), so a later cold start costs no
- * certificate transfer and signature. A resumed connection's facts carry the chain stored with the
+ * Resumption: every NewSessionTicket is kept (`TicketStore`, per SNI and ALPN, each used once; the
+ * app's store is the profile, so it outlives the process), and the next connection to that name
+ * offers it (RFC 8446 §2.2), so a later cold start costs no certificate transfer and signature. A resumed connection's facts carry the chain stored with the
  * ticket, which the verifier judges again.
  *
  * Roaming: `networkChanged` moves every client connection to a fresh socket (RFC 9000 §9, a
@@ -72,18 +72,26 @@ export interface QuicAcquireOptions {
   verify(chain: Uint8Array[], facts: TlsFacts | null, joining: boolean): Promise<boolean>;
 }
 
-/** Where session tickets wait for the next connection to the same name. Each is used once. */
+/**
+ * Where session tickets wait for the next connection to the same server name and ALPN. `take`
+ * removes what it returns: each ticket is used once (RFC 8446bis Appendix C.4: "Clients SHOULD NOT
+ * reuse a ticket for multiple connections"). `now` is the wall clock (ms since the epoch), for
+ * expiry. The client handshake offers a ticket only to the name it was issued for, whatever a
+ * store returns.
+ */
 export interface TicketStore {
-  take(key: string): StoredTicket | null;
-  put(key: string, ticket: StoredTicket): void;
+  take(serverName: string, alpn: string, now: number): StoredTicket | null;
+  put(serverName: string, alpn: string, ticket: StoredTicket, now: number): void;
 }
 
 /** Tickets in memory, a few per name (RFC 8446 §4.6.1 lets a server send several; each is single-use here). */
 export function memoryTicketStore(perKey = 4): TicketStore {
   const tickets = new Map<string, StoredTicket[]>();
+  const keyOf = (serverName: string, alpn: string): string => `${serverName.toLowerCase()}|${alpn}`;
   return {
-    take: (key) => tickets.get(key)?.shift() ?? null,
-    put: (key, ticket) => {
+    take: (serverName, alpn) => tickets.get(keyOf(serverName, alpn))?.shift() ?? null,
+    put: (serverName, alpn, ticket) => {
+      const key = keyOf(serverName, alpn);
       const list = tickets.get(key) ?? [];
       list.push(ticket);
       if (list.length > perKey) list.shift();
@@ -92,10 +100,21 @@ export function memoryTicketStore(perKey = 4): TicketStore {
   };
 }
 
+/** The profile's ticket table (storage/quicTickets.ts), so the next cold start resumes too. */
+export function profileTicketStore(storage: {
+  takeQuicTicket(serverName: string, alpn: string, now: number): StoredTicket | null;
+  putQuicTicket(serverName: string, alpn: string, ticket: StoredTicket, now: number): void;
+}): TicketStore {
+  return {
+    take: (serverName, alpn, now) => storage.takeQuicTicket(serverName, alpn, now),
+    put: (serverName, alpn, ticket, now) => storage.putQuicTicket(serverName, alpn, ticket, now),
+  };
+}
+
 export interface QuicSessionsOptions {
-  /** Default: in memory, for this process. */
+  /** Default: in memory, for this process. The app passes `profileTicketStore(storage)`. */
   tickets?: TicketStore;
-  /** The clock for ticket ages (ms since the epoch). Default `Date.now`. */
+  /** The wall clock (ms since the epoch): ticket expiry, path event times. Default `Date.now`. */
   wallClock?: () => number;
 }
 
@@ -186,7 +205,9 @@ interface StreamWaiter {
 }
 
 /**
- * Events: 'path' (`QuicPathReport`): a connection moved to a new local address, or could not.
+ * Events: 'path' (`QuicPathReport`): a connection moved to a new local address, or could not;
+ * 'ticket-not-kept' (`unknown` error): the ticket store failed to take or keep a ticket (the
+ * connection it concerns makes, or the next one will make, a full handshake).
  */
 export class QuicSessions extends EventEmitter {
   readonly #endpoints = new Map<'udp4' | 'udp6', Promise<QuicEndpoint>>();
@@ -354,6 +375,16 @@ export class QuicSessions extends EventEmitter {
       } catch {
         // never bound: nothing to close
       }
+    }
+  }
+
+  /** A ticket for `target`'s name and ALPN, or none; a store that fails means a full handshake. */
+  #takeTicket(target: QuicTarget): StoredTicket | null {
+    try {
+      return this.#tickets.take(target.sni, target.alpn, this.#wallClock());
+    } catch (error) {
+      this.emit('ticket-not-kept', error);
+      return null;
     }
   }
 
@@ -541,7 +572,6 @@ export class QuicSessions extends EventEmitter {
   ): Promise<TlsFacts> {
     const endpoint = await this.#endpoint(family, target.address);
     if (this.#closed) throw new ConnectError('quic-closed', 'The QUIC session pool is shut down.');
-    const ticketKey = `${target.sni}|${target.alpn}`;
     const handle = endpoint.connect({
       serverName: target.sni,
       alpn: [target.alpn],
@@ -550,10 +580,18 @@ export class QuicSessions extends EventEmitter {
       // transport parameters allow the server no streams". A stream the server opens anyway is
       // STREAM_LIMIT_ERROR (RFC 9000 §4.6) and closes the connection.
       transportParams: { initialMaxStreamsBidi: 0, initialMaxStreamsUni: 0 },
-      ticket: this.#tickets.take(ticketKey),
+      ticket: this.#takeTicket(target),
     });
     entry.handle = handle;
-    handle.on('session-ticket', (ticket: StoredTicket) => this.#tickets.put(ticketKey, ticket));
+    handle.on('session-ticket', (ticket: StoredTicket) => {
+      try {
+        this.#tickets.put(target.sni, target.alpn, ticket, this.#wallClock());
+      } catch (error) {
+        // The store failed (a profile closed under a late ticket, a full disk): the next connection
+        // to this name makes a full handshake. Reported, never thrown out of the socket's handler.
+        this.emit('ticket-not-kept', error);
+      }
+    });
     handle.on('streams-available', (bidi: boolean) => {
       if (bidi) this.#serveWaiters(entry);
     });

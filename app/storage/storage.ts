@@ -13,6 +13,7 @@ import { messageMethods } from './messages.ts';
 import { openDatabase } from './openDatabase.ts';
 import { pinMethods } from './pins.ts';
 import { poshCacheMethods } from './poshCache.ts';
+import { quicTicketMethods } from './quicTickets.ts';
 import { rosterMethods } from './roster.ts';
 import { settingMethods } from './settings.ts';
 import { transportMemoryMethods } from './transportMemory.ts';
@@ -26,6 +27,7 @@ const methods = {
   ...pinMethods,
   ...poshCacheMethods,
   ...transportMemoryMethods,
+  ...quicTicketMethods,
 };
 
 type Methods = typeof methods;

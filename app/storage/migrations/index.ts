@@ -8,6 +8,7 @@ import { dropConnectionMigrations } from './0005-drop-connection-migrations.ts';
 import { dedupeByUniqueIds } from './0006-dedupe-by-unique-ids.ts';
 import { quicConnectionFacts } from './0007-quic-connection-facts.ts';
 import { transportMemory } from './0008-transport-memory.ts';
+import { quicTickets } from './0009-quic-tickets.ts';
 
 export const migrations: readonly Migration[] = [
   initial,
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   dedupeByUniqueIds,
   quicConnectionFacts,
   transportMemory,
+  quicTickets,
 ];
