@@ -84,9 +84,12 @@ export type MonitorLogLevel = 'info' | 'warn';
 export interface NetworkMonitorOptions {
   /** Receives each `network-changed` notification. Must not throw. */
   onChange: (change: NetworkChange) => void;
-  /** Quiet time after the last `ip monitor` line before the state is read (default 300 ms). */
+  /**
+   * Quiet time after the last `ip monitor` line before the state is read (default 50 ms: the
+   * kernel prints an address and its routes within a few ms; each ms here adds to the roaming gap).
+   */
   debounceMs?: number;
-  /** Longest wait from the first line of a burst, however closely lines follow (default 1 s). */
+  /** Longest wait from the first line of a burst, however closely lines follow (default 300 ms). */
   maxWaitMs?: number;
   /** Polling interval while no change notifications are available (default 10 s). */
   pollIntervalMs?: number;
@@ -287,9 +290,9 @@ export class NetworkMonitor {
     if (this.events.length < 256) this.events.push(event);
     if (event.kind === 'link' && this.noteLink(event.ifindex, event.up)) this.linkFlipped = true;
     if (this.maxWaitTimer === null)
-      this.maxWaitTimer = this.timers.setTimeout(() => this.endBurst(), this.options.maxWaitMs ?? 1000);
+      this.maxWaitTimer = this.timers.setTimeout(() => this.endBurst(), this.options.maxWaitMs ?? 300);
     if (this.debounceTimer !== null) this.timers.clearTimeout(this.debounceTimer);
-    this.debounceTimer = this.timers.setTimeout(() => this.endBurst(), this.options.debounceMs ?? 300);
+    this.debounceTimer = this.timers.setTimeout(() => this.endBurst(), this.options.debounceMs ?? 50);
   }
 
   private endBurst(): void {

@@ -121,6 +121,13 @@ export class Roaming {
   }
 
   async #roam(change: NetworkChange): Promise<void> {
+    if (change.snapshot.addresses.length === 0 || change.snapshot.defaultRouteInterfaces.length === 0) {
+      // The old network is gone and no new one is up yet (Wi-Fi off, the hotspot still joining):
+      // a socket now would have nowhere to send from, and a ping could only fail. The change that
+      // brings a network back starts the next round.
+      this.#deps.log('info', `network changed (${change.cause}): no usable network now; waiting for one`);
+      return;
+    }
     const removed = change.addressesRemoved[0]?.address ?? null;
     const added = change.addressesAdded[0]?.address ?? null;
     this.#deps.log(
