@@ -108,6 +108,12 @@ export class AccountSession {
         current.driver.destroy();
         this.#attempt = 0;
         this.#onClosed('no answer to a ping after the network changed', null);
+        // #onClosed scheduled the first backoff step (about 1 s): start the new attempt now instead.
+        if (this.#retryTimer) {
+          clearTimeout(this.#retryTimer);
+          this.#retryTimer = null;
+          this.#launch();
+        }
       }, timeoutMs);
       try {
         id = current.driver.sendPing();

@@ -1,0 +1,238 @@
+/**
+ * `AccountSession.checkAlive` (roaming, issue 11): a XEP-0199 ping on the stream that is up. The
+ * session logs in for real (the connector's direct-TLS path) to a scripted XMPP server on loopback
+ * that answers or ignores pings on demand.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import tls from 'node:tls';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { AccountSession, type SessionCallbacks } from '../../../app/connect/accountSession.ts';
+import type { ConnectDeps } from '../../../app/connect/connector.ts';
+import type { AccountStatus, Verdict } from '../../../app/contract/viewModels.ts';
+
+const FIXTURES = new URL('../quic/fixtures/', import.meta.url);
+const SASL = `xmlns='urn:ietf:params:xml:ns:xmpp-sasl'`;
+const BIND = `xmlns='urn:ietf:params:xml:ns:xmpp-bind'`;
+const header = (id: string) =>
+  `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='${id}' from='example.org' version='1.0'>`;
+
+interface FakeServer {
+  port: number;
+  /** Connections accepted so far (each is one `establish`). */
+  connections: number;
+  /** The ping IQs received, as the client wrote them. */
+  pings: string[];
+  /** Whether pings are answered (a result), else ignored. */
+  answerPings: boolean;
+  /** Resolves when connection number `n` (1-based) is accepted. */
+  connection(n: number): Promise<void>;
+}
+
+/**
+ * Direct TLS (XEP-0368) with the test certificate: PLAIN login, bind, an empty roster; pings are
+ * answered while `answerPings` is true.
+ */
+async function fakeServer(t: TestContext): Promise<FakeServer> {
+  const waiting = new Map<number, () => void>();
+  const state: FakeServer = {
+    port: 0,
+    connections: 0,
+    pings: [],
+    answerPings: true,
+    connection: (n) => (n <= state.connections ? Promise.resolve() : new Promise((resolve) => waiting.set(n, resolve))),
+  };
+  const sockets = new Set<tls.TLSSocket>();
+  const server = tls.createServer(
+    {
+      cert: readFileSync(new URL('server.cert.pem', FIXTURES)),
+      key: readFileSync(new URL('server.key.pem', FIXTURES)),
+    },
+    (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+      state.connections++;
+      waiting.get(state.connections)?.();
+      let buffer = '';
+      let streams = 0;
+      socket.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('utf8');
+        // One complete top-level element (or stream header) at a time, in order.
+        for (;;) {
+          const m =
+            /<stream:stream[^>]*>|<auth[^>]*(?:\/>|>[^<]*<\/auth>)|<iq[^>]*(?:\/>|>[\s\S]*?<\/iq>)|<presence[^>]*(?:\/>|>[\s\S]*?<\/presence>)/.exec(
+              buffer,
+            );
+          if (!m) return;
+          buffer = buffer.slice(m.index + m[0].length);
+          const el = m[0];
+          const id = /\sid=["']([^"']+)["']/.exec(el)?.[1] ?? '';
+          if (el.startsWith('<stream:stream')) {
+            streams++;
+            socket.write(
+              header(`s${streams}`) +
+                (streams === 1
+                  ? `<stream:features><mechanisms ${SASL}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`
+                  : `<stream:features><bind ${BIND}/></stream:features>`),
+            );
+          } else if (el.startsWith('<auth')) {
+            socket.write(`<success ${SASL}/>`);
+          } else if (el.includes('urn:xmpp:ping')) {
+            state.pings.push(el);
+            if (state.answerPings) socket.write(`<iq type='result' id='${id}' from='example.org'/>`);
+          } else if (el.includes('urn:ietf:params:xml:ns:xmpp-bind')) {
+            socket.write(`<iq type='result' id='${id}'><bind ${BIND}><jid>alice@example.org/q</jid></bind></iq>`);
+          } else if (el.includes('jabber:iq:roster')) {
+            socket.write(`<iq type='result' id='${id}'><query xmlns='jabber:iq:roster'/></iq>`);
+          }
+        }
+      });
+    },
+  );
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  state.port = (server.address() as AddressInfo).port;
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return state;
+}
+
+const TRUSTED: Verdict = {
+  trusted: true,
+  prooftype: 'dns-id',
+  identity: 'dns-id:example.org',
+  delegation: null,
+  dnssec: 'insecure',
+  tried: [],
+  error: null,
+  decision: null,
+} as Verdict;
+
+/** Discovery finds only the fake server (direct TLS); every other service is declined ("."). */
+function depsFor(port: number): () => ConnectDeps {
+  const none = { priority: 0, weight: 0, port: 0, target: '.' };
+  return () => ({
+    dns: {
+      srv: async (name) => ({
+        rcode: 'NOERROR',
+        dnssec: 'insecure',
+        records: name.startsWith('_xmpps-client.') ? [{ priority: 0, weight: 0, port, target: '127.0.0.1' }] : [none],
+      }),
+    },
+    hosts: {
+      resolve: async (host) => {
+        if (host !== '127.0.0.1') throw new Error(`no lookup of ${host} in this test`);
+        return [host];
+      },
+    },
+    verify: async () => TRUSTED,
+    saveRecord: () => undefined,
+    hostMeta: null,
+    timeoutMs: 5000,
+  });
+}
+
+interface Watched {
+  session: AccountSession;
+  statuses: AccountStatus[];
+  /** Resolves when the status has been `status` `n` times in all. */
+  reached(status: AccountStatus, n: number): Promise<void>;
+}
+
+function watchedSession(port: number): Watched {
+  const statuses: AccountStatus[] = [];
+  const waiters: { status: AccountStatus; n: number; resolve: () => void }[] = [];
+  const count = (status: AccountStatus) => statuses.filter((s) => s === status).length;
+  const callbacks: SessionCallbacks = {
+    status(status) {
+      statuses.push(status);
+      for (const w of [...waiters])
+        if (w.status === status && count(status) >= w.n) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
+    },
+    roster: () => undefined,
+    rosterPush: () => undefined,
+    presence: () => undefined,
+    message: () => undefined,
+    outbox: () => [],
+    sent: () => undefined,
+    saveRecord: () => undefined,
+    decisionNeeded: () => undefined,
+    log: () => undefined,
+  };
+  const session = new AccountSession(
+    { accountId: 'a1', jid: 'alice@example.org', preference: 'auto', password: async () => 'pw', deps: depsFor(port) },
+    callbacks,
+  );
+  return {
+    session,
+    statuses,
+    reached: (status, n) =>
+      count(status) >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ status, n, resolve })),
+  };
+}
+
+test("checkAlive is 'offline' when no stream is up", async () => {
+  const w = watchedSession(9);
+  assert.deepEqual(await w.session.checkAlive(1000), { outcome: 'offline', ms: 0 });
+  assert.equal(w.session.record, null);
+});
+
+test("checkAlive is 'alive' when the server answers the ping, and nothing reconnects", async (t) => {
+  const server = await fakeServer(t);
+  const w = watchedSession(server.port);
+  t.after(() => w.session.stop());
+  w.session.start();
+  await w.reached('online', 1);
+  assert.ok(w.session.record, 'the live stream has its security record');
+  const result = await w.session.checkAlive(5000);
+  assert.equal(result.outcome, 'alive');
+  assert.ok(result.ms >= 0 && result.ms < 5000);
+  assert.equal(server.pings.length, 1);
+  assert.match(server.pings[0]!, /type=["']get["']/);
+  assert.match(server.pings[0]!, /to=["']example\.org["']/);
+  assert.equal(server.connections, 1);
+  assert.deepEqual(w.statuses, ['connecting', 'online']);
+});
+
+test("checkAlive is 'dead' after the timeout without an answer, and the session connects again", async (t) => {
+  const server = await fakeServer(t);
+  const w = watchedSession(server.port);
+  t.after(() => w.session.stop());
+  w.session.start();
+  await w.reached('online', 1);
+  server.answerPings = false;
+  const result = await w.session.checkAlive(200);
+  assert.equal(result.outcome, 'dead');
+  assert.ok(result.ms >= 150, `${result.ms} ms`);
+  assert.equal(w.session.online, false, 'the silent stream is dropped at once');
+  assert.equal(w.session.record, null);
+  assert.deepEqual(w.statuses.slice(0, 3), ['connecting', 'online', 'connecting']);
+  assert.ok(!w.statuses.includes('error'), w.statuses.join(', '));
+  // A new establish: the server sees a second connection, and the account is online again.
+  await server.connection(2);
+  await w.reached('online', 2);
+  server.answerPings = true;
+  assert.equal((await w.session.checkAlive(5000)).outcome, 'alive');
+});
+
+test("after a 'dead' check the session connects again at once, not after the first backoff step (about 1 s)", async (t) => {
+  const server = await fakeServer(t);
+  const w = watchedSession(server.port);
+  t.after(() => w.session.stop());
+  w.session.start();
+  await w.reached('online', 1);
+  server.answerPings = false;
+  assert.equal((await w.session.checkAlive(100)).outcome, 'dead');
+  const dead = performance.now();
+  await server.connection(2);
+  const waited = performance.now() - dead;
+  assert.ok(waited < 400, `the new connection started ${Math.round(waited)} ms after the check failed`);
+});
