@@ -104,14 +104,14 @@ async function fakeServer(t: TestContext): Promise<FakeServer> {
 
 const TRUSTED: Verdict = {
   trusted: true,
-  prooftype: 'dns-id',
+  prooftype: 'pkix',
   identity: 'dns-id:example.org',
   delegation: null,
   dnssec: 'insecure',
   tried: [],
   error: null,
   decision: null,
-} as Verdict;
+};
 
 /** Discovery finds only the fake server (direct TLS); every other service is declined ("."). */
 function depsFor(port: number): () => ConnectDeps {
