@@ -131,7 +131,8 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
     quicTried: false,
   };
   const reached = await raceTransports(run, candidates, request.signal);
-  if (run.quicTried && deps.transportMemory)
+  // An attempt the caller aborted says nothing about whether QUIC works on this network.
+  if (run.quicTried && deps.transportMemory && !request.signal?.aborted)
     deps.transportMemory.record(domain, run.quicVerified ? 'quic-ok' : 'quic-failed');
   if (reached) {
     if (reached.goal !== 'session') throw new Error('unreachable: a session goal reached features');

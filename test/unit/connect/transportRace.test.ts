@@ -1,0 +1,275 @@
+/**
+ * `establish`'s race between QUIC and TCP (issue 11: QUIC gets a head start, then the first
+ * verified attempt logs in, never two), with scripted XMPP servers on loopback: one behind our
+ * own QUIC endpoint, one on direct TLS. The verifier is a fake that trusts everything.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import tls from 'node:tls';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { establish, type ConnectDeps, type TransportMemoryAdvisor } from '../../../app/connect/connector.ts';
+import { QuicSessions } from '../../../app/connect/quicSessions.ts';
+import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
+import type { QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
+import type { SecurityRecord, Verdict } from '../../../app/contract/viewModels.ts';
+import { testCertificate } from '../../support/quicPair.ts';
+
+const FIXTURES = new URL('../quic/fixtures/', import.meta.url);
+const SASL = `xmlns='urn:ietf:params:xml:ns:xmpp-sasl'`;
+const BIND = `xmlns='urn:ietf:params:xml:ns:xmpp-bind'`;
+const header = (id: string) =>
+  `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='${id}' from='example.org' version='1.0'>`;
+
+/** Counts of what one scripted server saw. */
+interface Seen {
+  connections: number;
+  logins: number;
+  binds: number;
+}
+
+/** The server's side of a PLAIN login and bind, over any byte stream. */
+function script(write: (text: string) => void, seen: Seen): (chunk: Uint8Array) => void {
+  let buffer = '';
+  let streams = 0;
+  const decoder = new TextDecoder();
+  return (chunk) => {
+    buffer += decoder.decode(chunk);
+    for (;;) {
+      const m = /<stream:stream[^>]*>|<auth[^>]*(?:\/>|>[^<]*<\/auth>)|<iq[^>]*(?:\/>|>[\s\S]*?<\/iq>)/.exec(buffer);
+      if (!m) return;
+      buffer = buffer.slice(m.index + m[0].length);
+      const el = m[0];
+      const id = /\sid=["']([^"']+)["']/.exec(el)?.[1] ?? '';
+      if (el.startsWith('<stream:stream')) {
+        streams++;
+        write(
+          header(`s${streams}`) +
+            (streams === 1
+              ? `<stream:features><mechanisms ${SASL}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`
+              : `<stream:features><bind ${BIND}/></stream:features>`),
+        );
+      } else if (el.startsWith('<auth')) {
+        seen.logins++;
+        write(`<success ${SASL}/>`);
+      } else if (el.includes('urn:ietf:params:xml:ns:xmpp-bind')) {
+        seen.binds++;
+        write(`<iq type='result' id='${id}'><bind ${BIND}><jid>alice@example.org/q</jid></bind></iq>`);
+      }
+    }
+  };
+}
+
+async function tlsServer(t: TestContext): Promise<{ port: number; seen: Seen }> {
+  const seen: Seen = { connections: 0, logins: 0, binds: 0 };
+  const sockets = new Set<tls.TLSSocket>();
+  const server = tls.createServer(
+    {
+      cert: readFileSync(new URL('server.cert.pem', FIXTURES)),
+      key: readFileSync(new URL('server.key.pem', FIXTURES)),
+    },
+    (socket) => {
+      seen.connections++;
+      sockets.add(socket);
+      socket.on('error', () => socket.destroy());
+      socket.on(
+        'data',
+        script((text) => socket.write(text), seen),
+      );
+    },
+  );
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return { port: (server.address() as AddressInfo).port, seen };
+}
+
+/** `silent`: a bound UDP socket that answers nothing (UDP blocked beyond it). */
+async function quicServer(t: TestContext, silent = false): Promise<{ port: number; seen: Seen }> {
+  const seen: Seen = { connections: 0, logins: 0, binds: 0 };
+  const ep = await QuicEndpoint.bind({ address: '127.0.0.1', port: 0 });
+  if (!silent)
+    ep.listen({
+      alpn: ['xmpp-client'],
+      ...testCertificate(),
+      onConnection: (c) => {
+        seen.connections++;
+        c.on('stream', (s: QuicStreamHandle) => {
+          s.on(
+            'data',
+            script((text) => s.write(new TextEncoder().encode(text)), seen),
+          );
+        });
+      },
+    });
+  t.after(() => ep.close());
+  return { port: ep.address.port, seen };
+}
+
+const TRUSTED: Verdict = {
+  trusted: true,
+  prooftype: 'pkix',
+  identity: 'dns-id:example.org',
+  delegation: null,
+  dnssec: 'insecure',
+  tried: [],
+  error: null,
+  decision: null,
+};
+
+interface Run {
+  deps: ConnectDeps;
+  pool: QuicSessions;
+  memory: { advice: string[]; recorded: string[] };
+}
+
+function deps(
+  t: TestContext,
+  ports: { quic: number | null; tls: number | null },
+  advice: 'quic-first' | 'tcp-first' = 'quic-first',
+): Run {
+  const none = { priority: 0, weight: 0, port: 0, target: '.' };
+  const pool = new QuicSessions();
+  t.after(() => pool.close());
+  const memory = { advice: [] as string[], recorded: [] as string[] };
+  const transportMemory: TransportMemoryAdvisor = {
+    advice: (domain) => {
+      memory.advice.push(domain);
+      return advice;
+    },
+    record: (_domain, outcome) => void memory.recorded.push(outcome),
+  };
+  return {
+    pool,
+    memory,
+    deps: {
+      dns: {
+        srv: async (name) => {
+          const port = name.startsWith('_xmppq-client.')
+            ? ports.quic
+            : name.startsWith('_xmpps-client.')
+              ? ports.tls
+              : null;
+          return {
+            rcode: 'NOERROR',
+            dnssec: 'insecure',
+            records: port === null ? [none] : [{ priority: 0, weight: 0, port, target: '127.0.0.1' }],
+          };
+        },
+      },
+      hosts: {
+        resolve: async (host) => {
+          if (host !== '127.0.0.1') throw new Error(`no lookup of ${host} in this test`);
+          return [host];
+        },
+      },
+      verify: async () => TRUSTED,
+      saveRecord: () => undefined,
+      hostMeta: null,
+      timeoutMs: 3000,
+      quic: pool,
+      transportMemory,
+    },
+  };
+}
+
+const REQUEST = { jid: 'alice@example.org', password: 'pw', preference: 'auto' as const, accountId: 'a1' };
+
+function closeAll(driver: { close(): void }): void {
+  driver.close();
+}
+
+test('QUIC answers within its head start: it logs in, TCP never starts', async (t) => {
+  const q = await quicServer(t);
+  const s = await tlsServer(t);
+  const run = deps(t, { quic: q.port, tls: s.port });
+  const done = await establish(REQUEST, run.deps);
+  t.after(() => closeAll(done.driver));
+  assert.equal(done.record.transport, 'quic');
+  assert.equal(done.record.fallback, null);
+  assert.ok(done.record.quicConnectionId);
+  assert.equal(done.boundJid, 'alice@example.org/q');
+  assert.deepEqual([q.seen.logins, q.seen.binds], [1, 1]);
+  assert.deepEqual(s.seen, { connections: 0, logins: 0, binds: 0 });
+  assert.deepEqual(run.memory.recorded, ['quic-ok']);
+});
+
+test('QUIC silent: after the head start TCP starts and wins, the record says why, the QUIC attempt is stopped', async (t) => {
+  const q = await quicServer(t, true);
+  const s = await tlsServer(t);
+  const run = deps(t, { quic: q.port, tls: s.port });
+  const saved: SecurityRecord[] = [];
+  run.deps.saveRecord = (r) => void saved.push(r);
+  const started = performance.now();
+  const done = await establish(REQUEST, run.deps);
+  t.after(() => closeAll(done.driver));
+  assert.ok(performance.now() - started >= 250, 'TCP waited for the head start');
+  assert.equal(done.record.transport, 'tls');
+  assert.match(done.record.fallback ?? '', /^XMPP over QUIC was tried first and TCP won: /);
+  assert.deepEqual([s.seen.connections, s.seen.logins, s.seen.binds], [1, 1, 1]);
+  assert.deepEqual(run.memory.recorded, ['quic-failed']);
+  // The losing QUIC attempt was aborted: nothing of it is left in the pool.
+  assert.equal(run.pool.stats().connections, 0);
+});
+
+test("'tcp-first' on this network: TCP starts at once, without waiting for QUIC's head start", async (t) => {
+  const q = await quicServer(t, true);
+  const s = await tlsServer(t);
+  const run = deps(t, { quic: q.port, tls: s.port }, 'tcp-first');
+  run.deps.quicHeadStartMs = 2000;
+  const started = performance.now();
+  const done = await establish(REQUEST, run.deps);
+  t.after(() => closeAll(done.driver));
+  assert.ok(performance.now() - started < 1500, `took ${Math.round(performance.now() - started)} ms`);
+  assert.equal(done.record.transport, 'tls');
+  assert.match(done.record.fallback ?? '', /failed on this network recently/);
+});
+
+test("the caller's abort during the race rejects with 'aborted' and nothing logs in afterwards", async (t) => {
+  const q = await quicServer(t, true);
+  const s = await tlsServer(t);
+  const run = deps(t, { quic: q.port, tls: s.port });
+  const controller = new AbortController();
+  const attempt = establish({ ...REQUEST, signal: controller.signal }, run.deps);
+  setTimeout(() => controller.abort(), 100);
+  await assert.rejects(attempt, (e: Error & { code?: string }) => e.code === 'aborted');
+  // Give a leaked attempt the time to reach the TCP server and log in: none may.
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  assert.equal(s.seen.logins, 0);
+  assert.equal(run.pool.stats().connections, 0);
+});
+
+test('an aborted attempt is not remembered as QUIC failing on this network', async (t) => {
+  const q = await quicServer(t, true);
+  const run = deps(t, { quic: q.port, tls: null });
+  const controller = new AbortController();
+  const attempt = establish({ ...REQUEST, signal: controller.signal }, run.deps);
+  setTimeout(() => controller.abort(), 100);
+  await assert.rejects(attempt, (e: Error & { code?: string }) => e.code === 'aborted');
+  assert.deepEqual(run.memory.recorded, []);
+});
+
+test('both answer after the head start: the first verified (TCP) logs in, QUIC verified later never logs in', async (t) => {
+  const q = await quicServer(t);
+  const s = await tlsServer(t);
+  const run = deps(t, { quic: q.port, tls: s.port });
+  run.deps.quicHeadStartMs = 50;
+  // QUIC's verification takes long (a slow DANE lookup, say): TCP passes the verifier first.
+  run.deps.verify = async (facts) => {
+    if (facts.transport === 'quic') await new Promise((resolve) => setTimeout(resolve, 400));
+    return TRUSTED;
+  };
+  const done = await establish(REQUEST, run.deps);
+  t.after(() => closeAll(done.driver));
+  assert.equal(done.record.transport, 'tls');
+  // Wait until QUIC's verdict has come in and was refused the claim.
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  assert.equal(q.seen.connections, 1, 'QUIC did try');
+  assert.equal(q.seen.logins, 0, 'never two logins');
+  assert.equal(s.seen.logins, 1);
+  assert.equal(run.pool.stats().connections, 0, 'the losing QUIC connection was closed');
+});
