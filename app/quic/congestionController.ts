@@ -49,9 +49,10 @@ export class CongestionController {
     return Math.max(0, this.congestionWindow - this.bytesInFlight);
   }
 
-  onPacketSent(bytes: number, now: number): void {
+  /** `paced`: charged to the pacer (every packet but PMTU probes, which must not delay data). */
+  onPacketSent(bytes: number, now: number, paced = true): void {
     this.bytesInFlight += bytes;
-    this.tokens -= bytes;
+    if (paced) this.tokens -= bytes;
     if (this.lastRefill === 0) this.lastRefill = now;
   }
 

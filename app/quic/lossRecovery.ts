@@ -34,6 +34,8 @@ export class LossRecovery {
   readonly cc: CongestionController;
   /** RFC 9002 §6.2.1: consecutive PTOs without an acknowledgment (exponential backoff). */
   ptoCount = 0;
+  /** Bytes of the PMTU probe in flight (at most one at a time), counted apart for `dataAvailable`. */
+  probeBytesInFlight = 0;
   /** When `onTimeout` must run (RFC 9002 A.8 loss_detection_timer); Infinity when disarmed. */
   timer = Infinity;
   private readonly spaces: readonly PacketSpace[];
@@ -55,7 +57,10 @@ export class LossRecovery {
   onPacketSent(space: PacketSpace, p: SentPacket, now: number): void {
     this.now = now;
     if (p.ackEliciting || p.frames.length > 0) space.sent.set(p.pn, p);
-    if (p.inFlight) this.cc.onPacketSent(p.size, now);
+    // A PMTU probe is not charged to the pacer: a 64 KiB probe on loopback would otherwise hold
+    // the next small packets back for as long as the pacer takes to earn 64 KiB again.
+    if (p.inFlight) this.cc.onPacketSent(p.size, now, !p.mtuProbe);
+    if (p.inFlight && p.mtuProbe) this.probeBytesInFlight += p.size;
     if (p.ackEliciting) {
       space.ackElicitingInFlight++;
       space.timeOfLastAckEliciting = now;
@@ -118,6 +123,7 @@ export class LossRecovery {
       if (p.ackEliciting) space.ackElicitingInFlight--;
       // A PMTU probe carries no application data: its acknowledgment does not grow the window.
       if (p.inFlight) this.cc.onPacketAcked(p.size, p.timeSent, appLimited || p.mtuProbe);
+      if (p.inFlight && p.mtuProbe) this.probeGone(p.size);
     }
     const lost = this.detectLost(space, now);
     // RFC 9002 §6.2.1: the PTO backoff resets on an acknowledgment, except that a client does
@@ -148,6 +154,7 @@ export class LossRecovery {
       if (p.ackEliciting) space.ackElicitingInFlight--;
       if (p.inFlight) {
         this.cc.onPacketDiscarded(p.size);
+        if (p.mtuProbe) this.probeGone(p.size);
         // RFC 9000 §14.4: a lost PMTU probe is no sign of congestion.
         if (!p.mtuProbe) lastLostTime = Math.max(lastLostTime, p.timeSent);
       }
@@ -246,7 +253,11 @@ export class LossRecovery {
    */
   forget(space: PacketSpace, now: number): SentPacket[] {
     const packets = [...space.sent.values()];
-    for (const p of packets) if (p.inFlight) this.cc.onPacketDiscarded(p.size);
+    for (const p of packets)
+      if (p.inFlight) {
+        this.cc.onPacketDiscarded(p.size);
+        if (p.mtuProbe) this.probeGone(p.size);
+      }
     space.sent.clear();
     space.ackElicitingInFlight = 0;
     space.lossTime = Infinity;
@@ -255,9 +266,25 @@ export class LossRecovery {
     return packets;
   }
 
+  /**
+   * What the congestion window leaves for packets with data: the window minus what is in flight,
+   * not counting the PMTU probe. A probe may take the whole window when it is sent (its size is
+   * bounded by it), and loopback's probes reach 64 KiB; counted against data it held every stanza
+   * back for a round trip per probe while the search went on. So the probe rides on top of the
+   * window: at most one probe, and never more than the window, is the overshoot.
+   */
+  get dataAvailable(): number {
+    return Math.min(this.cc.congestionWindow, this.cc.available + this.probeBytesInFlight);
+  }
+
+  private probeGone(size: number): void {
+    this.probeBytesInFlight = Math.max(0, this.probeBytesInFlight - size);
+  }
+
   /** RFC 9000 §9.4: a new path starts with fresh RTT and congestion state. */
   resetPath(): void {
     this.cc.reset();
     this.rtt.reset();
+    this.probeBytesInFlight = 0;
   }
 }

@@ -1257,11 +1257,18 @@ export class QuicConnection {
     if (ack) room -= ack.frame.length;
 
     // Congestion and pacing gate everything ack-eliciting, except PTO probes (RFC 9002 §7.5).
+    // The gate asks for room for a small packet, not for a full datagram: once path MTU discovery
+    // has found loopback's 64 KiB datagrams, waiting for 64 KiB of window or pacing credit held a
+    // 100-byte XMPP stanza back for hundreds of milliseconds. The packet is then cut to what the
+    // window allows, so it never takes bytes in flight past the congestion window (§7), and the
+    // pacer is charged what was really sent. The PMTU probe in flight does not count here
+    // (`LossRecovery.dataAvailable`).
     const probe = space.probes > 0;
-    let cwndOk = probe || this.recovery.cc.available >= Math.min(room, this.path.maxDatagramSize);
+    const need = Math.min(room, this.path.maxDatagramSize, MIN_INITIAL_DATAGRAM);
+    let cwndOk = probe || this.recovery.dataAvailable >= need;
     if (cwndOk && !probe && isApp) {
       const wait = this.recovery.cc.pacingDelay(
-        this.path.maxDatagramSize,
+        need,
         now,
         this.recovery.rtt.hasSample ? this.recovery.rtt.smoothedRtt : 0,
       );
@@ -1270,6 +1277,7 @@ export class QuicConnection {
         cwndOk = false;
       }
     }
+    if (cwndOk && !probe) room = Math.min(room, Math.max(need, Math.floor(this.recovery.dataAvailable)));
     let ackEliciting = false;
     const fits = (n: number): boolean => w.offset + n <= room;
 

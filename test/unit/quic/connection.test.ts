@@ -223,6 +223,38 @@ describe('QuicConnection path MTU discovery (RFC 9000 §14.3)', () => {
     assert.equal(p.client.stats.mtuProbesLost, 0);
   });
 
+  it('never holds a small message back while the search sends 64 KiB probes (one round trip per exchange)', () => {
+    // A login is a string of small request/answer exchanges right after the handshake, exactly
+    // when the search runs. Probes sized to the whole window, and charged to the pacer, used to
+    // hold each stanza back by a round trip or more per probe (about 6 RTT over an XMPP login).
+    const p = new Pair({
+      link: { latency: 25 },
+      client: { maxDatagramSize: 65507 },
+      server: { maxDatagramSize: 65507 },
+    });
+    p.handshake();
+    const id = p.client.openStream(true)!;
+    const atServer = new Map<number, { parts: Uint8Array[]; fin: boolean }>();
+    const atClient = new Map<number, { parts: Uint8Array[]; fin: boolean }>();
+    const received = () => (atClient.get(id)?.parts ?? []).reduce((n, c) => n + c.length, 0);
+    const rounds: number[] = [];
+    for (let i = 1; i <= 10; i++) {
+      const started = p.now;
+      p.client.streamWrite(id, pattern(150, i));
+      p.driveUntil(() => {
+        drain(p.server!, p.serverEvents, atServer, true);
+        drain(p.client, p.clientEvents, atClient, false);
+        return received() >= 150 * i;
+      });
+      rounds.push(p.now - started);
+    }
+    assert.ok(p.client.stats.mtuProbesSent > 0 && p.server!.stats.mtuProbesSent > 0, 'the search ran meanwhile');
+    assert.ok(
+      rounds.every((ms) => ms <= 50 + 30),
+      `each exchange takes one round trip of 50 ms (ACK delay aside): ${rounds.map((r) => r.toFixed(0)).join(', ')}`,
+    );
+  });
+
   it('stops at a 1500-byte link below a 9000-byte ceiling; a lost probe is no congestion; data intact', () => {
     const p = new Pair({ link: { mtu: 1500 }, client: { maxDatagramSize: 9000 }, server: { maxDatagramSize: 9000 } });
     p.handshake();
