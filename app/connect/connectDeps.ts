@@ -16,7 +16,12 @@ import type { DnsClient } from '../security/dnsClient.ts';
 import { createCachingDnsClient } from '../security/dnsCache.ts';
 import { createPoshSource } from '../security/posh.ts';
 import { SecurityError } from '../security/securityError.ts';
-import type { TrustAnchors } from '../security/trustAnchors.ts';
+import { anchorSetKey, type TrustAnchors } from '../security/trustAnchors.ts';
+import type { ServerFacts } from '../security/serverFacts.ts';
+import type { PinnedKey } from '../security/pinProof.ts';
+import type { Verdict } from '../contract/viewModels.ts';
+import { createHash } from 'node:crypto';
+import { beforeDeadline } from './deadline.ts';
 import { verifyServer } from '../security/verifier.ts';
 import { createDnsClient } from '../security/driver/dnsClient.ts';
 import { fetchHttpsJson } from '../security/driver/httpsFetch.ts';
@@ -90,26 +95,103 @@ export function buildConnectDeps(
     hosts,
     // XEP-0487 / XEP-0156 documents, over HTTPS checked against the same anchors, names resolved the same way.
     hostMeta: {
-      // `signal`: discovery abandons host-meta once SRV has answered; the request stops with it.
-      json: async (url, signal) =>
-        (
-          await fetchHttpsJson(url, {
-            anchors,
-            resolve: (host) => hosts.resolve(host),
-            httpsPort: options.httpsPort,
-            signal,
-          })
-        ).json,
+      // One fetch per document per minute for every account (several accounts of one domain start
+      // together); `signal`: discovery abandons host-meta once SRV has answered, and this caller
+      // stops waiting (the shared fetch runs on for the others, bounded by its own timeout).
+      json: (url, signal) =>
+        sharedFetch(
+          `${anchorSetKey(anchors)} ${options.httpsPort ?? ''} ${url}`,
+          signal,
+          async () =>
+            (
+              await fetchHttpsJson(url, {
+                anchors,
+                resolve: (host) => hosts.resolve(host),
+                httpsPort: options.httpsPort,
+              })
+            ).json,
+        ),
     },
     httpsPort: options.httpsPort,
     verify: (facts) => {
       const pins = storage && options.accountId ? storage.listPins(options.accountId, facts.domain) : [];
-      return verifyServer(facts, { anchors, now: now(), dns, posh, pins, acceptOnce: options.acceptOnce });
+      const context = { anchors, now: now(), dns, posh, pins, acceptOnce: options.acceptOnce };
+      return cachedVerdict(facts, context, () => verifyServer(facts, context));
     },
     saveRecord,
     quic: options.quic ?? null,
     transportMemory: options.transportMemory ?? null,
   };
+}
+
+/** How long a trusted verdict, or a fetched host-meta document, is reused. */
+const REUSE_MS = 60_000;
+
+/**
+ * Trusted verdicts of the last minute, by everything the verifier reads: the chain, the domain,
+ * the SNI, ALPN and transport, how the candidate was found, the anchor set, the pins and the keys
+ * accepted once. Ten accounts on one QUIC session each run the verifier for their own domain
+ * before their stream opens; the same facts need not cost a PKIX path validation (about 12 ms of
+ * CPU) ten times. A refusal is never reused: it is rare, and the next try may see a fixed server.
+ */
+const verdicts = new Map<string, { verdict: Verdict; until: number }>();
+
+export async function cachedVerdict(
+  facts: ServerFacts,
+  context: { anchors: TrustAnchors; now: Date; pins: readonly PinnedKey[]; acceptOnce?: ReadonlySet<string> },
+  run: () => Promise<Verdict>,
+): Promise<Verdict> {
+  const at = context.now.getTime();
+  const hash = createHash('sha256');
+  for (const der of facts.chain) hash.update(createHash('sha256').update(der).digest());
+  const key = JSON.stringify([
+    hash.digest('hex'),
+    facts.domain,
+    facts.sni,
+    facts.alpn,
+    facts.transport,
+    facts.candidate.host,
+    facts.candidate.port,
+    facts.candidate.source,
+    facts.candidate.dnssec,
+    facts.candidate.record,
+    facts.candidate.hostMetaSni ?? null,
+    anchorSetKey(context.anchors),
+    context.pins.map((p) => p.spkiSha256).sort(),
+    [...(context.acceptOnce ?? [])].sort(),
+  ]);
+  const known = verdicts.get(key);
+  if (known && known.until > at) return structuredClone(known.verdict);
+  const verdict = await run();
+  if (verdict.trusted) {
+    if (verdicts.size >= 256)
+      for (const [k, v] of verdicts) if (v.until <= at || verdicts.size >= 256) verdicts.delete(k);
+    verdicts.set(key, { verdict: structuredClone(verdict), until: at + REUSE_MS });
+  }
+  return verdict;
+}
+
+/** Host-meta documents being fetched or fetched within the last minute, by anchor set, port and URL. */
+const fetches = new Map<string, { result: Promise<unknown>; until: number }>();
+
+export function sharedFetch(
+  key: string,
+  signal: AbortSignal | undefined,
+  fetch: () => Promise<unknown>,
+): Promise<unknown> {
+  const now = Date.now();
+  let entry = fetches.get(key);
+  if (!entry || entry.until <= now) {
+    if (fetches.size >= 256) for (const [k, v] of fetches) if (v.until <= now) fetches.delete(k);
+    entry = { result: fetch(), until: now + REUSE_MS };
+    // Failures are shared too (a 404 answers every account alike); none goes unhandled.
+    entry.result.catch(() => undefined);
+    fetches.set(key, entry);
+  }
+  if (!signal) return entry.result;
+  return beforeDeadline(entry.result, signal, {
+    reason: () => new ConnectError('aborted', 'Host-meta is no longer needed.'),
+  });
 }
 
 /**
@@ -140,7 +222,20 @@ function dnsClientFor(resolver: string | null, validates: boolean, setting: stri
   }
 }
 
+/** Anchor sets by their extra CAs: one parse per setting, not per connection attempt. */
+const anchorSets = new Map<string, TrustAnchors>();
+
 function anchorsFor(accountPem: string | null, globalPem: string | null): TrustAnchors {
+  const key = JSON.stringify([accountPem, globalPem]);
+  const known = anchorSets.get(key);
+  if (known) return known;
+  const anchors = parseAnchors(accountPem, globalPem);
+  if (anchorSets.size >= 32) anchorSets.clear();
+  anchorSets.set(key, anchors);
+  return anchors;
+}
+
+function parseAnchors(accountPem: string | null, globalPem: string | null): TrustAnchors {
   const check = (pem: string | null, setting: string): void => {
     if (!pem) return;
     try {
