@@ -396,6 +396,10 @@ async function tryCandidate(
     if (joining && !verdict.trusted) return false;
     if (verdict.trusted && !route.claim()) throw abortError();
     if (verdict.trusted && candidate.transport === 'quic' && route.run) route.run.quicVerified = true;
+    // A joiner whose connection closed right after its verification verifies again on a
+    // connection of its own: the first record ends here instead of staying open for ever.
+    const earlier = record as SecurityRecord | null;
+    if (earlier) finish(earlier, 'The shared QUIC connection closed before this account could use it.', deps);
     record = newRecord(account, candidate, facts, verdict);
     deps.saveRecord(record);
     if (!verdict.trusted) {

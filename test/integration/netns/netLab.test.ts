@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { NetLab } from './netLab.ts';
-import type { NetNamespace } from './netNamespace.ts';
-import { netnsSkipReason } from './requirements.ts';
+import { NetLab } from '../../netns/netLab.ts';
+import type { NetNamespace } from '../../netns/netNamespace.ts';
+import { netnsSkipReason } from '../../netns/requirements.ts';
 
 const skip = netnsSkipReason() || (spawnSync('ping', ['-V']).status === 0 ? false : 'needs ping (iputils-ping)');
 
