@@ -126,7 +126,7 @@ test(
       assert.equal(change.cause, 'events');
       assert.deepEqual(
         change.addressesAdded.filter((x) => x.address === '192.0.2.77'),
-        [{ ifname: a, family: 'IPv4', address: '192.0.2.77' }],
+        [{ ifname: a, family: 'IPv4', address: '192.0.2.77', prefixLength: 24 }],
       );
       assert.ok(change.events.some((e) => e.kind === 'address' && e.action === 'added' && e.address === '192.0.2.77'));
 
