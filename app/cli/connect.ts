@@ -104,7 +104,13 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
     // Every login failing, or one of several: the first failure is the run's (main reports it);
     // the accounts that did log in are closed cleanly below.
     if (failed) {
-      for (const { driver } of sessions) driver.close();
+      const reason = `closed by quiver connect: another account failed (${(failed.reason as Error).message})`;
+      for (const { record } of sessions) {
+        record.endedAt ??= Date.now();
+        record.endReason ??= reason;
+        saveRecord(record);
+      }
+      await closeAll(sessions.map((s) => s.driver));
       throw failed.reason;
     }
     for (const { record } of sessions) io.stdout(json ? JSON.stringify(record) : describeRecord(record));
@@ -125,6 +131,25 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
     await quic.close();
     storage.close();
   }
+}
+
+/** Closes each stream cleanly (unavailable presence, `</stream:stream>`) and waits up to 2 s for the server's end. */
+function closeAll(drivers: StreamDriver[]): Promise<void> {
+  return new Promise((resolve) => {
+    let open = drivers.filter((d) => d.state !== 'closed').length;
+    if (open === 0) return resolve();
+    const timer = setTimeout(resolve, 2000);
+    for (const driver of drivers) {
+      if (driver.state === 'closed') continue;
+      driver.setEventHandler((event) => {
+        if (event.type === 'closed' && --open === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      if (driver.state !== 'closing') driver.close();
+    }
+  });
 }
 
 interface Conversation {

@@ -67,8 +67,8 @@ export class AccountSession {
   #generation = 0;
   #inflight: Promise<void> | null = null;
   #abort: AbortController | null = null;
-  /** Pings in flight (`checkAlive`): iq id -> what the answer settles. */
-  #pings = new Map<string, () => void>();
+  /** Pings in flight (`checkAlive`): iq id -> what an answer settles, and what `stop` settles. */
+  #pings = new Map<string, { answered(): void; cancel(): void }>();
   /** Per contact: full JID -> presence; the UI gets the best one. */
   #presence = new Map<string, Map<string, { show: Show; status: string | null; priority: number }>>();
 
@@ -101,7 +101,8 @@ export class AccountSession {
       const timer = setTimeout(() => {
         this.#pings.delete(id);
         resolve({ outcome: 'dead', ms: Math.round(performance.now() - started) });
-        if (this.#current !== current) return;
+        // Only a stream still in use is dropped: one that `stop` is closing is `stop`'s to finish.
+        if (this.#current !== current || !this.#running || current.driver.state !== 'online') return;
         // Its path is gone: drop it without waiting for TCP's or QUIC's own timeouts, and connect
         // again now rather than after a backoff.
         current.driver.setEventHandler(() => undefined);
@@ -122,9 +123,15 @@ export class AccountSession {
         resolve({ outcome: 'offline', ms: 0 });
         return;
       }
-      this.#pings.set(id, () => {
-        clearTimeout(timer);
-        resolve({ outcome: 'alive', ms: Math.round(performance.now() - started) });
+      this.#pings.set(id, {
+        answered: () => {
+          clearTimeout(timer);
+          resolve({ outcome: 'alive', ms: Math.round(performance.now() - started) });
+        },
+        cancel: () => {
+          clearTimeout(timer);
+          resolve({ outcome: 'offline', ms: Math.round(performance.now() - started) });
+        },
       });
     });
   }
@@ -144,6 +151,9 @@ export class AccountSession {
   async stop(): Promise<void> {
     this.#running = false;
     this.#generation++;
+    // A liveness check in flight ends now: its timer must not take over the stream being closed.
+    for (const ping of this.#pings.values()) ping.cancel();
+    this.#pings.clear();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     this.#abort?.abort();
@@ -299,9 +309,9 @@ export class AccountSession {
         }
         break;
       case 'pong': {
-        const settle = this.#pings.get(event.id);
+        const ping = this.#pings.get(event.id);
         this.#pings.delete(event.id);
-        settle?.();
+        ping?.answered();
         break;
       }
       case 'stanza-error':

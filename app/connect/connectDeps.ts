@@ -69,6 +69,9 @@ export function buildConnectDeps(
     account.resolver ? "this account's DNS resolver setting" : 'the global DNS resolver setting',
   );
   const anchors = anchorsFor(account.extraCaPem, global.extraCaPem);
+  // What else the verifier reads through its context: the resolver behind DANE and DNSSEC (and
+  // whether its AD bit counts), and POSH (on or off, and the HTTPS port it fetches from).
+  const verifierScope = JSON.stringify([resolver, validates, options.posh !== false, options.httpsPort ?? null]);
   /** A and AAAA together; one family failing (an AAAA timeout) does not lose the other. */
   const addresses = async (name: string): Promise<string[]> => {
     const results = await Promise.allSettled([dns.query(name, 'A'), dns.query(name, 'AAAA')]);
@@ -116,7 +119,7 @@ export function buildConnectDeps(
     verify: (facts) => {
       const pins = storage && options.accountId ? storage.listPins(options.accountId, facts.domain) : [];
       const context = { anchors, now: now(), dns, posh, pins, acceptOnce: options.acceptOnce };
-      return cachedVerdict(facts, context, () => verifyServer(facts, context));
+      return cachedVerdict(facts, { ...context, scope: verifierScope }, () => verifyServer(facts, context));
     },
     saveRecord,
     quic: options.quic ?? null,
@@ -129,8 +132,8 @@ const REUSE_MS = 60_000;
 
 /**
  * Trusted verdicts of the last minute, by everything the verifier reads: the chain, the domain,
- * the SNI, ALPN and transport, how the candidate was found, the anchor set, the pins and the keys
- * accepted once. Ten accounts on one QUIC session each run the verifier for their own domain
+ * the SNI, ALPN and transport, how the candidate was found, the anchor set, the resolver (DANE,
+ * DNSSEC) and POSH settings, the pins and the keys accepted once. Ten accounts on one QUIC session each run the verifier for their own domain
  * before their stream opens; the same facts need not cost a PKIX path validation (about 12 ms of
  * CPU) ten times. A refusal is never reused: it is rare, and the next try may see a fixed server.
  */
@@ -138,7 +141,14 @@ const verdicts = new Map<string, { verdict: Verdict; until: number }>();
 
 export async function cachedVerdict(
   facts: ServerFacts,
-  context: { anchors: TrustAnchors; now: Date; pins: readonly PinnedKey[]; acceptOnce?: ReadonlySet<string> },
+  context: {
+    anchors: TrustAnchors;
+    now: Date;
+    pins: readonly PinnedKey[];
+    acceptOnce?: ReadonlySet<string>;
+    /** The rest of what the verifier's context reads (resolver, DNSSEC trust, POSH), as text. */
+    scope: string;
+  },
   run: () => Promise<Verdict>,
 ): Promise<Verdict> {
   const at = context.now.getTime();
@@ -157,6 +167,7 @@ export async function cachedVerdict(
     facts.candidate.record,
     facts.candidate.hostMetaSni ?? null,
     anchorSetKey(context.anchors),
+    context.scope,
     context.pins.map((p) => p.spkiSha256).sort(),
     [...(context.acceptOnce ?? [])].sort(),
   ]);

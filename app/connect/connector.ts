@@ -196,51 +196,58 @@ async function raceTransports(run: Run, candidates: Candidate[], signal?: AbortS
 
   const quicAbort = linkedController(signal);
   const tcpAbort = linkedController(signal);
-  let winner: 'quic' | 'tcp' | null = null;
-  const claim =
-    (who: 'quic' | 'tcp'): Claim =>
-    () => {
-      if (winner === null) {
-        winner = who;
-        (who === 'quic' ? tcpAbort : quicAbort).abort();
-      }
-      return winner === who;
+  // Whatever the outcome, the attempt that did not win stops here: a sibling left running could
+  // still log in with nobody holding its stream.
+  try {
+    let winner: 'quic' | 'tcp' | null = null;
+    const claim =
+      (who: 'quic' | 'tcp'): Claim =>
+      () => {
+        if (winner === null) {
+          winner = who;
+          (who === 'quic' ? tcpAbort : quicAbort).abort();
+        }
+        return winner === who;
+      };
+    const quicRun = attemptAll(run, quic, quicAbort.signal, claim('quic'));
+    const headStart = new Promise<'head-start'>((resolve) => {
+      const timer = setTimeout(() => resolve('head-start'), headStartMs);
+      void quicRun.finally(() => clearTimeout(timer)).catch(() => undefined);
+    });
+    const early = await Promise.race([quicRun, headStart]);
+    if (early !== 'head-start' && early !== null) return early;
+    let tcpRun: Promise<Reached | null> | null = null;
+    if (winner === null && early === 'head-start') tcpRun = attemptAll(run, tcp, tcpAbort.signal, claim('tcp'));
+    const reached = await firstReached(tcpRun ? [quicRun, tcpRun] : [quicRun]);
+    const quicNote = (): string => {
+      const last = [...run.failures].reverse().find((f) => f.candidate.startsWith('quic '));
+      return last ? last.message : `no verified QUIC connection within ${headStartMs} ms`;
     };
-  const quicRun = attemptAll(run, quic, quicAbort.signal, claim('quic'));
-  const headStart = new Promise<'head-start'>((resolve) => {
-    const timer = setTimeout(() => resolve('head-start'), headStartMs);
-    void quicRun.finally(() => clearTimeout(timer)).catch(() => undefined);
-  });
-  const early = await Promise.race([quicRun, headStart]);
-  if (early !== 'head-start' && early !== null) return early;
-  let tcpRun: Promise<Reached | null> | null = null;
-  if (winner === null && early === 'head-start') tcpRun = attemptAll(run, tcp, tcpAbort.signal, claim('tcp'));
-  const reached = await firstReached(tcpRun ? [quicRun, tcpRun] : [quicRun]);
-  const quicNote = (): string => {
-    const last = [...run.failures].reverse().find((f) => f.candidate.startsWith('quic '));
-    return last ? last.message : `no verified QUIC connection within ${headStartMs} ms`;
-  };
-  if (reached) {
-    if (reached.record.transport !== 'quic' && reached.record.fallback === null) {
-      reached.record.fallback = tcpFirst
-        ? 'XMPP over QUIC failed on this network recently, so Quiver went straight to TCP (QUIC was tried alongside, without its head start).'
-        : `XMPP over QUIC was tried first and TCP won: ${quicNote()}`;
-      run.deps.saveRecord(reached.record);
+    if (reached) {
+      if (reached.record.transport !== 'quic' && reached.record.fallback === null) {
+        reached.record.fallback = tcpFirst
+          ? 'XMPP over QUIC failed on this network recently, so Quiver went straight to TCP (QUIC was tried alongside, without its head start).'
+          : `XMPP over QUIC was tried first and TCP won: ${quicNote()}`;
+        run.deps.saveRecord(reached.record);
+      }
+      return reached;
     }
-    return reached;
-  }
-  throwIfAborted(signal);
-  // The winner failed after the other was stopped: the other transport gets its full turn now.
-  if (winner === 'quic' || tcpRun === null) {
-    const viaTcp = await attemptAll(run, tcp, signal, always);
-    if (viaTcp && viaTcp.record.fallback === null) {
-      viaTcp.record.fallback = `XMPP over QUIC failed: ${quicNote()}`;
-      run.deps.saveRecord(viaTcp.record);
+    throwIfAborted(signal);
+    // The winner failed after the other was stopped: the other transport gets its full turn now.
+    if (winner === 'quic' || tcpRun === null) {
+      const viaTcp = await attemptAll(run, tcp, signal, always);
+      if (viaTcp && viaTcp.record.fallback === null) {
+        viaTcp.record.fallback = `XMPP over QUIC failed: ${quicNote()}`;
+        run.deps.saveRecord(viaTcp.record);
+      }
+      return viaTcp;
     }
-    return viaTcp;
+    if (winner === 'tcp') return attemptAll(run, quic, signal, always);
+    return null;
+  } finally {
+    quicAbort.abort();
+    tcpAbort.abort();
   }
-  if (winner === 'tcp') return attemptAll(run, quic, signal, always);
-  return null;
 }
 
 /** Resolves with the first non-null result, null when all are null; rejects with the first rejection. */
@@ -309,12 +316,10 @@ async function attemptAll(
     } catch (error) {
       const code = codeOf(error);
       const action = candidateAction(code);
-      if (action === 'cancelled') {
-        // Aborted by the race (the other transport won) or by the caller: the caller's own abort
-        // is rethrown by `establish`.
-        if (signal?.aborted) return null;
-        throw error;
-      }
+      // Aborted by the race (the other transport won) or by the caller: the caller's own abort
+      // is rethrown by `establish`. An abort nobody here asked for (a shared QUIC connection whose
+      // opener was stopped) is this candidate's failure, and the next one is tried.
+      if (action === 'cancelled' && signal?.aborted) return null;
       run.failures.push({ candidate: describe(candidate), code, message: (error as Error).message });
       if (action === 'stop') throw new ConnectError(code, (error as Error).message, run.failures);
       // Keep trying: another candidate may prove itself. If none does, the person decides on this one.

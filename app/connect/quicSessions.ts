@@ -247,7 +247,10 @@ export class QuicSessions extends EventEmitter {
           throwIfAborted(options.signal);
         } catch (error) {
           this.#release(entry);
-          if (isAbort(error)) throw error;
+          // Only this caller's own abort ends it. The connection's opener may have been aborted
+          // (it lost its own race to TCP, or was stopped): for this caller that connection simply
+          // failed.
+          if (isAbort(error) && options.signal?.aborted) throw error;
           continue; // that connection failed: try the next, or open one
         }
         // A verifier that throws counts as a no: a connection of its own, verified anew.

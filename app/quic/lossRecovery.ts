@@ -271,10 +271,10 @@ export class LossRecovery {
    * not counting the PMTU probe. A probe may take the whole window when it is sent (its size is
    * bounded by it), and loopback's probes reach 64 KiB; counted against data it held every stanza
    * back for a round trip per probe while the search went on. So the probe rides on top of the
-   * window: at most one probe, and never more than the window, is the overshoot.
+   * window: data in flight stays within the window, and the one probe is the only overshoot.
    */
   get dataAvailable(): number {
-    return Math.min(this.cc.congestionWindow, this.cc.available + this.probeBytesInFlight);
+    return Math.max(0, this.cc.congestionWindow - (this.cc.bytesInFlight - this.probeBytesInFlight));
   }
 
   private probeGone(size: number): void {

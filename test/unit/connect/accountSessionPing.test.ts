@@ -29,6 +29,8 @@ interface FakeServer {
   answerPings: boolean;
   /** Resolves when connection number `n` (1-based) is accepted. */
   connection(n: number): Promise<void>;
+  /** Closes every connection from the server's side. */
+  dropAll(): void;
 }
 
 /**
@@ -43,6 +45,9 @@ async function fakeServer(t: TestContext): Promise<FakeServer> {
     pings: [],
     answerPings: true,
     connection: (n) => (n <= state.connections ? Promise.resolve() : new Promise((resolve) => waiting.set(n, resolve))),
+    dropAll: () => {
+      for (const s of sockets) s.destroy();
+    },
   };
   const sockets = new Set<tls.TLSSocket>();
   const server = tls.createServer(
@@ -235,4 +240,27 @@ test("after a 'dead' check the session connects again at once, not after the fir
   await server.connection(2);
   const waited = performance.now() - dead;
   assert.ok(waited < 400, `the new connection started ${Math.round(waited)} ms after the check failed`);
+});
+
+test('stop() during a liveness check ends the check and still resolves (the check never takes the stream over)', async (t) => {
+  const server = await fakeServer(t);
+  const w = watchedSession(server.port);
+  w.session.start();
+  await w.reached('online', 1);
+  server.answerPings = false; // a dead path: no answer to the ping, nor to our </stream:stream>
+  const check = w.session.checkAlive(200);
+  const stopping = w.session.stop();
+  assert.equal((await check).outcome, 'offline', 'stop() ends the check at once');
+  // Past the check's 200 ms: its timer must not have taken the stream over. The server now ends
+  // the connection, and stop() sees the stream close.
+  await new Promise((r) => setTimeout(r, 400));
+  server.dropAll();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stopped = await Promise.race([
+    stopping.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5000))),
+  ]);
+  clearTimeout(timer);
+  assert.equal(stopped, true, 'stop() resolved');
+  assert.equal(server.connections, 1, 'nothing connected again after stop()');
 });

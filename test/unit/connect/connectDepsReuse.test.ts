@@ -35,10 +35,11 @@ const verdict = (trusted: boolean): Verdict =>
 test('a trusted verdict is reused for the same facts within a minute, and only for the same facts', async () => {
   let runs = 0;
   const run = (trusted: boolean) => async () => (runs++, verdict(trusted));
-  const context = (at: number, pins: string[] = []) => ({
+  const context = (at: number, pins: string[] = [], scope = 'system resolver') => ({
     anchors,
     now: new Date(at),
     pins: pins.map((spkiSha256) => ({ spkiSha256 })),
+    scope,
   });
   const t0 = Date.UTC(2026, 11, 6);
   assert.equal((await cachedVerdict(facts('reuse-a.test'), context(t0), run(true))).trusted, true);
@@ -50,8 +51,14 @@ test('a trusted verdict is reused for the same facts within a minute, and only f
   assert.equal(runs, 3, 'another chain is verified');
   await cachedVerdict(facts('reuse-a.test'), context(t0 + 1000, ['ab']), run(true));
   assert.equal(runs, 4, 'other pins are verified');
+  await cachedVerdict(
+    facts('reuse-a.test'),
+    context(t0 + 1000, [], 'a validating resolver of another account'),
+    run(true),
+  );
+  assert.equal(runs, 5, 'another resolver (DANE, DNSSEC) is verified');
   await cachedVerdict(facts('reuse-a.test'), context(t0 + 61_000), run(true));
-  assert.equal(runs, 5, 'after a minute the verifier runs again');
+  assert.equal(runs, 6, 'after a minute the verifier runs again');
 });
 
 test('a refusal is never reused', async () => {
@@ -62,7 +69,7 @@ test('a refusal is never reused', async () => {
       (
         await cachedVerdict(
           facts('refused.test'),
-          { anchors, now: new Date(t0 + i), pins: [] },
+          { anchors, now: new Date(t0 + i), pins: [], scope: '' },
           async () => (runs++, verdict(false)),
         )
       ).trusted,

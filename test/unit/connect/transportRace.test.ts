@@ -33,6 +33,7 @@ interface Seen {
 function script(write: (text: string) => void, seen: Seen): (chunk: Uint8Array) => void {
   let buffer = '';
   let streams = 0;
+  let domain = 'example.org';
   const decoder = new TextDecoder();
   return (chunk) => {
     buffer += decoder.decode(chunk);
@@ -44,6 +45,7 @@ function script(write: (text: string) => void, seen: Seen): (chunk: Uint8Array) 
       const id = /\sid=["']([^"']+)["']/.exec(el)?.[1] ?? '';
       if (el.startsWith('<stream:stream')) {
         streams++;
+        domain = /\sto=["']([^"']+)["']/.exec(el)?.[1] ?? domain;
         write(
           header(`s${streams}`) +
             (streams === 1
@@ -55,7 +57,9 @@ function script(write: (text: string) => void, seen: Seen): (chunk: Uint8Array) 
         write(`<success ${SASL}/>`);
       } else if (el.includes('urn:ietf:params:xml:ns:xmpp-bind')) {
         seen.binds++;
-        write(`<iq type='result' id='${id}'><bind ${BIND}><jid>alice@example.org/q</jid></bind></iq>`);
+        write(
+          `<iq type='result' id='${id}'><bind ${BIND}><jid>${domain === 'example.org' || domain === 'a.example' ? 'alice' : 'bob'}@${domain}/q</jid></bind></iq>`,
+        );
       }
     }
   };
@@ -272,4 +276,37 @@ test('both answer after the head start: the first verified (TCP) logs in, QUIC v
   assert.equal(q.seen.logins, 0, 'never two logins');
   assert.equal(s.seen.logins, 1);
   assert.equal(run.pool.stats().connections, 0, 'the losing QUIC connection was closed');
+});
+
+test('an account joining a QUIC connection whose opener lost its race to TCP gets a connection of its own; nothing logs in twice', async (t) => {
+  // alice@a.example opens the QUIC connection, but her QUIC verification is slow and her TCP wins:
+  // her QUIC attempt stops. bob@b.example was waiting to join that connection: he must not fail
+  // with 'aborted' (nobody stopped him), and no TCP attempt of his may log in behind his back.
+  const q = await quicServer(t);
+  const s = await tlsServer(t);
+  const run = deps(t, { quic: q.port, tls: s.port });
+  run.deps.quicHeadStartMs = 50;
+  run.deps.verify = async (facts) => {
+    if (facts.transport === 'quic' && facts.domain === 'a.example') await new Promise((r) => setTimeout(r, 400));
+    if (facts.transport !== 'quic' && facts.domain === 'b.example') await new Promise((r) => setTimeout(r, 1000));
+    return TRUSTED;
+  };
+  const saved = new Map<string, SecurityRecord>();
+  run.deps.saveRecord = (r) => void saved.set(r.id, structuredClone(r));
+  const a = establish({ ...REQUEST, jid: 'alice@a.example' }, run.deps);
+  await new Promise((r) => setTimeout(r, 5));
+  const b = establish({ ...REQUEST, jid: 'bob@b.example' }, run.deps);
+  const [alice, bob] = await Promise.all([a, b]);
+  t.after(() => {
+    closeAll(alice.driver);
+    closeAll(bob.driver);
+  });
+  assert.equal(alice.record.transport, 'tls');
+  assert.equal(bob.record.transport, 'quic', 'bob got a QUIC connection of his own');
+  // Let every loser run out: a TCP attempt left running would log in within its 1 s verification.
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.equal(s.seen.logins, 1, 'one TCP login: alice');
+  assert.equal(q.seen.logins, 1, 'one QUIC login: bob');
+  const bound = [...saved.values()].filter((r) => r.boundJid !== null);
+  assert.deepEqual(bound.map((r) => r.jid).sort(), ['alice@a.example', 'bob@b.example']);
 });

@@ -108,6 +108,25 @@ describe('LossRecovery (RFC 9002 Appendix A)', async () => {
     mtuProbe: false,
   });
 
+  it('a PMTU probe in flight rides on top of the window, but data never goes past the window', () => {
+    const spaces = [new PacketSpace(0), new PacketSpace(1), new PacketSpace(APPLICATION)];
+    const r = new LossRecovery(spaces, 1200, ctx);
+    const app = spaces[2]!;
+    let pn = 0;
+    const send = (size: number, mtuProbe: boolean) => r.onPacketSent(app, { ...packet(pn++, 1), size, mtuProbe }, 1);
+    const cwnd = r.cc.congestionWindow;
+    send(r.cc.available, true); // a probe sized to the whole window
+    assert.equal(r.dataAvailable, cwnd, 'the probe does not take the window from data');
+    let data = 0;
+    for (let i = 0; i < 1000 && r.dataAvailable >= 1200; i++) {
+      send(1200, false);
+      data += 1200;
+    }
+    assert.ok(data <= cwnd, `data in flight stays within the window (${data} of ${cwnd})`);
+    assert.ok(data > cwnd - 1200);
+    assert.equal(r.dataAvailable, cwnd - data);
+  });
+
   it('declares a packet lost exactly when its time threshold is reached, despite float rounding', () => {
     const spaces = [new PacketSpace(0), new PacketSpace(1), new PacketSpace(APPLICATION)];
     const r = new LossRecovery(spaces, 1200, ctx);
