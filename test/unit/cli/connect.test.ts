@@ -198,3 +198,23 @@ test('a bound JID from the server cannot add a line to the report on stdout', as
   assert.equal(report.length, 5, report.join(' | '));
   assert.match(report[0]!, /^connected as alice@example\.org\/x\\u000a {2}server/);
 });
+
+test('several JIDs, one login fails: the others are ended in their records and closed cleanly, exit 1', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'quiver-cli-unit-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const alice = new FakeDriver();
+  const record = securityRecord({ id: 'conn-alice', jid: 'alice@example.org', boundJid: 'alice@example.org/r' });
+  const io: CliIo = { stdout: () => undefined, stderr: () => undefined, env: { QUIVER_PASSWORD: 'secret' } };
+  const establish: Establish = async (request) => {
+    if (request.jid === 'bob@example.org') throw new Error('bob could not log in');
+    return { driver: alice as unknown as StreamDriver, record, boundJid: 'alice@example.org/r' };
+  };
+  await assert.rejects(
+    runConnect(['alice@example.org', 'bob@example.org', '--data-dir', dataDir], io, establish),
+    /bob could not log in/,
+  );
+  assert.ok(record.endedAt !== null, "alice's record is ended");
+  assert.match(record.endReason ?? '', /another account failed \(bob could not log in\)/);
+  assert.deepEqual(alice.calls, ['close'], 'her stream was closed cleanly');
+  assert.equal(alice.destroyed, true);
+});
