@@ -116,6 +116,19 @@ export class OnlineSession {
     this.out.send(stanza);
   }
 
+  /**
+   * Whether an IQ response comes from where our requests go: no 'from' (RFC 6120 §8.1.2.1: the
+   * server answering on the account's behalf), the account's bare or full JID, or its domain.
+   */
+  private answersOwnServer(el: Element): boolean {
+    const from = typeof el.attrs.from === 'string' ? el.attrs.from.toLowerCase() : '';
+    if (from === '') return true;
+    const account = this.account.toLowerCase();
+    const at = account.indexOf('@');
+    const domain = at >= 0 ? account.slice(at + 1) : account;
+    return from === account || from === domain || from === this.boundJid?.toLowerCase();
+  }
+
   // ---- stanzas (RFC 6120 §8, RFC 6121) ----
 
   /** One top-level element from the server. */
@@ -134,8 +147,12 @@ export class OnlineSession {
         const type = el.attrs.type;
         const id = typeof el.attrs.id === 'string' ? el.attrs.id : null;
         if (type === 'result' || type === 'error') {
-          const pending = id === null ? undefined : this.pending.get(id);
-          if (id !== null) this.pending.delete(id);
+          const candidate = id === null ? undefined : this.pending.get(id);
+          // RFC 6120 §8.2.3: a response answers the request with the same id *from the entity
+          // the request went to*. Our requests go to our own server (no 'to': the account), or
+          // to its domain (a ping): an answer from anyone else with a guessed id is not one.
+          const pending = candidate && this.answersOwnServer(el) ? candidate : undefined;
+          if (id !== null && pending) this.pending.delete(id);
           this.handleIqResponse(el, id, type, pending);
           return;
         }

@@ -109,3 +109,20 @@ test('the stream machine: sendPing only once online; the ping goes out and its r
   h.feed(`<iq type='result' id='${id}' from='example.org'/>`);
   assert.deepEqual(h.events(), [{ type: 'pong', id }]);
 });
+
+test('RFC 6120 §8.2.3: an answer with the right id from someone else is not the answer', () => {
+  const s = session();
+  s.session.handleStanza(stanza(`<iq type='result' id='x' from='example.org'/>`));
+  const id = s.session.sendPing();
+  s.session.handleStanza(stanza(`<iq type='result' id='${id}' from='mallory@evil.example/x'/>`));
+  assert.deepEqual(
+    s.events.filter((e) => e.type === 'pong'),
+    [],
+    'a stranger guessing the id does not prove the stream alive',
+  );
+  s.session.handleStanza(stanza(`<iq type='result' id='${id}' from='example.org'/>`));
+  assert.deepEqual(
+    s.events.filter((e) => e.type === 'pong'),
+    [{ type: 'pong', id }],
+  );
+});
