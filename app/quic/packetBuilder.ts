@@ -18,6 +18,7 @@ import { packetNumberLength } from './packetNumber.ts';
 import { protectPacket, writeLongHeader } from './packetHeader.ts';
 import { APPLICATION, INITIAL, MAX_ACK_RANGES, type PacketSpace, type SentFrame, type SpaceId } from './packetSpace.ts';
 import { varintLength } from './varint.ts';
+import type { PacketKeys } from './packetProtection.ts';
 
 /**
  * Per-space frame scratch buffers, shared by every connection: a packet is assembled here and
@@ -45,10 +46,13 @@ export class PacketBuilder {
     return SCRATCH[id].reset();
   }
 
-  /** Exact header length of the next packet in `space` (including its packet number). */
-  headerLength(space: PacketSpace, ids: PacketIds): number {
+  /**
+   * Exact header length of the next packet in `space` (including its packet number); `zeroRtt`:
+   * a 0-RTT packet of the application space (long header, RFC 9000 §17.2.3).
+   */
+  headerLength(space: PacketSpace, ids: PacketIds, zeroRtt = false): number {
     const pnLen = packetNumberLength(space.nextPn, space.largestAcked);
-    if (space.id === APPLICATION) return 1 + ids.dcid.length + pnLen;
+    if (space.id === APPLICATION && !zeroRtt) return 1 + ids.dcid.length + pnLen;
     const base = 1 + 4 + 1 + ids.dcid.length + 1 + ids.scid.length + 2 + pnLen;
     const tokenLength = ids.token?.length ?? 0;
     if (space.id === INITIAL) return base + varintLength(tokenLength) + tokenLength;
@@ -100,7 +104,9 @@ export class PacketBuilder {
   /**
    * Seals `frames` as the next packet of `space` with its write keys, padded with `pad` bytes of
    * PADDING (more if header protection needs a longer sample). Returns the packet, its number and
-   * whether it was padded (padding makes a packet count as in flight, RFC 9002 §2).
+   * whether it was padded (padding makes a packet count as in flight, RFC 9002 §2). With
+   * `zeroRttKeys`, an application-space packet is a 0-RTT packet sealed with them (RFC 9000
+   * §17.2.3: "0-RTT packets share the same packet number space as 1-RTT packets").
    */
   seal(
     space: PacketSpace,
@@ -108,8 +114,9 @@ export class PacketBuilder {
     pad: number,
     ids: PacketIds,
     keyPhase: number,
+    zeroRttKeys: PacketKeys | null = null,
   ): { packet: Uint8Array; pn: number; padded: boolean } {
-    const keys = space.writeKeys!;
+    const keys = zeroRttKeys ?? space.writeKeys!;
     const pn = space.nextPn++;
     const pnLen = packetNumberLength(pn, space.largestAcked);
     // RFC 9001 §5.4.2: the sample needs at least 4 bytes of packet number plus payload before it.
@@ -121,7 +128,7 @@ export class PacketBuilder {
       payload.set(frames, 0);
     }
     let packet: Uint8Array;
-    if (space.id === APPLICATION) {
+    if (space.id === APPLICATION && zeroRttKeys === null) {
       // protectPacket copies the header into the packet: one scratch buffer serves every packet.
       const header = this.shortHeaderScratch;
       // RFC 9000 §17.3.1: Header Form 0, Fixed Bit 1, Spin 0, Reserved 0, Key Phase, PN Length.
@@ -129,8 +136,8 @@ export class PacketBuilder {
       header.set(ids.dcid, 1);
       packet = protectPacket(keys, header, 1 + ids.dcid.length, pnLen, pn, payload, false);
     } else {
-      const type = space.id === INITIAL ? 'initial' : 'handshake';
-      const header = new Uint8Array(this.headerLength(space, ids));
+      const type = zeroRttKeys !== null ? '0rtt' : space.id === INITIAL ? 'initial' : 'handshake';
+      const header = new Uint8Array(this.headerLength(space, ids, zeroRttKeys !== null));
       const pnOffset = writeLongHeader(header, type, ids.dcid, ids.scid, ids.token, pnLen, 2);
       packet = protectPacket(keys, header, pnOffset, pnLen, pn, payload, true);
     }

@@ -15,7 +15,15 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { ByteWriter } from './byteWriter.ts';
 import { allowedInHandshakeEpochs, decodeFrames, encodeFrame, isAckEliciting, isProbing, type Frame } from './frame.ts';
 import { parseHeader, QUIC_V1, unprotectPacket, type PacketHeader } from './packetHeader.ts';
-import { AEAD_TAG_LENGTH, derivePacketKeys, initialKeys } from './packetProtection.ts';
+import { AEAD_TAG_LENGTH, derivePacketKeys, initialKeys, type PacketKeys } from './packetProtection.ts';
+import {
+  EarlyData,
+  allowedInZeroRtt,
+  earlyDataContext,
+  rememberedTransportParameters,
+  type EarlyDataState,
+} from './earlyData.ts';
+import { fromBase64 } from './tls/tickets.ts';
 import {
   APPLICATION,
   HANDSHAKE,
@@ -124,6 +132,9 @@ export class QuicConnection {
   // Key update (RFC 9001 §6).
   private readonly keyUpdate = new KeyUpdate();
 
+  // 0-RTT (RFC 9001 §4.6).
+  private readonly early: EarlyData;
+
   private readonly streams: StreamManager;
   // HANDSHAKE_DONE, PING and the order of every piece's control frames in a 1-RTT packet.
   private readonly control: ControlFrames;
@@ -169,6 +180,7 @@ export class QuicConnection {
     const resetKey = opts.statelessResetKey ?? randomBytes(32);
     this.resetTokenFor = opts.resetTokenFor ?? ((cid) => defaultResetToken(resetKey, cid));
     this.peerAccepted = this.role === 'server';
+    this.early = new EarlyData(opts.rememberedTransportParameters ?? null);
 
     let localCid: Uint8Array;
     let remoteCid: Uint8Array;
@@ -234,9 +246,12 @@ export class QuicConnection {
 
   /** A client connection with the real TLS 1.3 handshake; its first Initial is ready to poll. */
   static connect(opts: ClientConnectOptions): QuicConnection {
+    const stored = opts.earlyData === true ? opts.ticket?.earlyData : undefined;
+    const remembered = stored ? rememberedTransportParameters(fromBase64(stored.transportParameters)) : null;
     const conn = new QuicConnection({
       ...opts,
       role: 'client',
+      rememberedTransportParameters: remembered,
       createTls: (transportParameters) =>
         new TlsHandshake({
           role: 'client',
@@ -244,6 +259,7 @@ export class QuicConnection {
           alpn: opts.alpn,
           transportParameters,
           sessionTicket: opts.ticket ?? null,
+          offerEarlyData: remembered !== null,
           now: opts.wallClock,
         }),
     });
@@ -275,6 +291,12 @@ export class QuicConnection {
         };
         if (opts.selectCertificate) config.selectCertificate = opts.selectCertificate;
         if (opts.ticketKey) config.ticketKey = opts.ticketKey;
+        if (opts.earlyData) {
+          config.earlyData = {
+            context: earlyDataContext(decodeTransportParameters(transportParameters, true)),
+            antiReplay: opts.earlyData.antiReplay,
+          };
+        }
         return new TlsHandshake(config);
       },
     });
@@ -437,6 +459,7 @@ export class QuicConnection {
       return true;
     }
     let space: PacketSpace;
+    let zeroRttKeys: PacketKeys | null = null;
     if (header.form === 'long') {
       if (header.version !== QUIC_V1) {
         this.stats.packetsDropped++;
@@ -447,29 +470,42 @@ export class QuicConnection {
         return true;
       }
       if (header.type === '0rtt') {
-        this.stats.packetsDropped++;
-        return false;
+        // RFC 9001 §4.6.2: "When rejecting 0-RTT, a server MUST NOT process any 0-RTT packets,
+        // even if it could": only a server that accepted holds the keys. Clients never get any.
+        zeroRttKeys = this.role === 'server' ? this.early.readKeys : null;
+        if (zeroRttKeys === null) {
+          this.stats.packetsDropped++;
+          return false;
+        }
+        space = this.spaces[APPLICATION];
+      } else {
+        // RFC 9000 §14.1: "A server MUST discard an Initial packet that is carried in a UDP datagram
+        // with a payload that is smaller than the smallest allowed maximum datagram size of 1200
+        // bytes" (on a connection it already has, too; a server's small ACK-only Initial is fine).
+        const smallInitial = header.type === 'initial' && this.role === 'server' && data.length < MIN_INITIAL_DATAGRAM;
+        // RFC 9000 §17.2.2, §7.2: a server Initial with a token, or another Source Connection ID.
+        if (smallInitial || !this.handshakeIds.acceptsServerPacket(header)) {
+          this.stats.packetsDropped++;
+          return false;
+        }
+        space = this.spaces[header.type === 'initial' ? INITIAL : HANDSHAKE];
       }
-      // RFC 9000 §14.1: "A server MUST discard an Initial packet that is carried in a UDP datagram
-      // with a payload that is smaller than the smallest allowed maximum datagram size of 1200
-      // bytes" (on a connection it already has, too; a server's small ACK-only Initial is fine).
-      const smallInitial = header.type === 'initial' && this.role === 'server' && data.length < MIN_INITIAL_DATAGRAM;
-      // RFC 9000 §17.2.2, §7.2: a server Initial with a token, or another Source Connection ID.
-      if (smallInitial || !this.handshakeIds.acceptsServerPacket(header)) {
-        this.stats.packetsDropped++;
-        return false;
-      }
-      space = this.spaces[header.type === 'initial' ? INITIAL : HANDSHAKE];
     } else {
       space = this.spaces[APPLICATION];
     }
-    if (space.discarded || !space.readKeys) {
+    const readKeys = zeroRttKeys ?? space.readKeys;
+    if (space.discarded || !readKeys) {
       this.stats.packetsDropped++;
       return false;
     }
     const isApp = space.id === APPLICATION;
-    const opened = unprotectPacket(data, header, space.readKeys, space.largestReceived, (phase, pn) =>
-      isApp ? this.keyUpdate.keysForPhase(space, phase, pn, this.handshakeConfirmed) : space.readKeys,
+    const opened = unprotectPacket(
+      data,
+      header,
+      readKeys,
+      space.largestReceived,
+      (phase, pn) =>
+        zeroRttKeys ?? (isApp ? this.keyUpdate.keysForPhase(space, phase, pn, this.handshakeConfirmed) : readKeys),
     );
     if (!opened) {
       this.stats.packetsDropped++;
@@ -485,7 +521,10 @@ export class QuicConnection {
       this.stats.packetsDropped++;
       return true;
     }
-    if (isApp && this.keyUpdate.isPeerUpdate(opened.keyPhase, pn)) this.applyKeyUpdate(pn, false);
+    if (isApp && zeroRttKeys === null && this.keyUpdate.isPeerUpdate(opened.keyPhase, pn))
+      this.applyKeyUpdate(pn, false);
+    // RFC 9001 §4.9.3: "a server MAY discard 0-RTT keys as soon as it receives a 1-RTT packet".
+    if (header.form === 'short') this.early.readKeys = null;
     this.stats.packetsReceived++;
 
     // RFC 9000 §7.2: the client switches to the Source Connection ID the server chose.
@@ -502,6 +541,8 @@ export class QuicConnection {
     let ackEliciting = false;
     let nonProbing = false;
     for (const { frame, frameType } of frames) {
+      if (zeroRttKeys !== null && !allowedInZeroRtt(frame))
+        throw new QuicError('PROTOCOL_VIOLATION', `${frame.type} frame in a 0-RTT packet`, frameType);
       if (space.id !== APPLICATION && !allowedInHandshakeEpochs(frame, frameType)) {
         throw new QuicError(
           'PROTOCOL_VIOLATION',
@@ -559,6 +600,10 @@ export class QuicConnection {
     initial.writeKeys = keys.client;
     // Everything sent so far in Initial is resent (packet numbers continue, RFC 9000 §17.2.5.3).
     for (const p of this.recovery.forget(initial, this.now)) this.requeue(initial, p.frames);
+    // The server kept none of our 0-RTT packets either; RFC 9001 §4.6.2: "A client MAY reattempt
+    // 0-RTT if it receives a Retry": they go again (the 0-RTT keys do not depend on connection IDs).
+    const app = this.spaces[APPLICATION];
+    for (const p of this.recovery.forget(app, this.now)) this.requeue(app, p.frames);
   }
 
   private applyKeyUpdate(pn: number, local: boolean): void {
@@ -794,6 +839,29 @@ export class QuicConnection {
   }
 
   /**
+   * Client: opens a bidirectional stream and writes `data` on it as early data: sent in 0-RTT
+   * packets before the handshake completes, within the limits remembered with the ticket. Only
+   * these bytes: whatever is written on the stream afterwards (and on any other stream) waits for
+   * 1-RTT. Early data can be replayed by an attacker (RFC 9001 §9.2): pass only bytes whose
+   * repetition does no harm. Returns null when 0-RTT is not possible now (no ticket allowing it,
+   * not offered, already rejected or over, or the remembered stream limit is 0); then open a
+   * stream as usual. If the server rejects 0-RTT, the bytes are sent again in 1-RTT and arrive once.
+   */
+  openEarlyStream(data: Uint8Array): number | null {
+    if (this.isClosed || this.role !== 'client' || !this.early.canSend) return null;
+    const id = this.streams.openStream(true);
+    if (id === null) return null;
+    this.streams.streamWrite(id, data);
+    this.streams.markEarly(id);
+    return id;
+  }
+
+  /** 0-RTT: 'none' (not offered), 'offered' (no answer yet), 'accepted' or 'rejected'. */
+  get earlyDataState(): EarlyDataState {
+    return this.early.state;
+  }
+
+  /**
    * Reads the next bytes available in order on a stream (one received segment: call until null),
    * or null when none are. After null, check
    * `streamFinished(id)`. Reading returns flow-control credit to the peer.
@@ -842,12 +910,17 @@ export class QuicConnection {
   private handleTlsEvent(ev: TlsEvent): void {
     switch (ev.type) {
       case 'keys': {
-        const space = this.spaces[ev.epoch === 'handshake' ? HANDSHAKE : APPLICATION];
         const keys = derivePacketKeys(ev.suite, ev.secret);
+        if (ev.epoch === 'early') return this.onEarlyKeys(keys, ev.direction);
+        const space = this.spaces[ev.epoch === 'handshake' ? HANDSHAKE : APPLICATION];
         if (ev.direction === 'read') space.readKeys = keys;
         else space.writeKeys = keys;
+        // RFC 9001 §4.9.3: "a client SHOULD discard 0-RTT keys as soon as it installs 1-RTT keys".
+        if (ev.epoch === 'application' && ev.direction === 'write') this.early.writeKeys = null;
         return;
       }
+      case 'early-data':
+        return this.onEarlyDataAnswer(ev.accepted);
       case 'peer-transport-parameters':
         return this.onPeerTransportParameters(ev.data);
       case 'peer-certificate':
@@ -880,6 +953,40 @@ export class QuicConnection {
     if (this.role === 'client' && tp.statelessResetToken) this.cids.setInitialRemoteResetToken(tp.statelessResetToken);
     this.peerTp = tp;
     this.streams.setPeerParameters(tp);
+    // 0-RTT rejected at a HelloRetryRequest: the streams start over now that the limits are known.
+    if (this.role === 'client' && this.early.state === 'rejected') this.streams.onEarlyDataAnswered(tp, true);
+  }
+
+  /** 0-RTT keys from TLS: client write keys after offering early data, server read keys after accepting. */
+  private onEarlyKeys(keys: PacketKeys, direction: 'read' | 'write'): void {
+    if (direction === 'read') {
+      if (this.role === 'server') this.early.readKeys = keys;
+      return;
+    }
+    if (this.role !== 'client' || this.early.remembered === null) return;
+    this.early.writeKeys = keys;
+    this.early.state = 'offered';
+    this.streams.setRememberedParameters(this.early.remembered);
+  }
+
+  /** TLS reports whether the server accepted 0-RTT (client: EncryptedExtensions or HelloRetryRequest). */
+  private onEarlyDataAnswer(accepted: boolean): void {
+    this.early.state = accepted ? 'accepted' : 'rejected';
+    if (this.role === 'client') {
+      const tp = this.peerTp;
+      if (accepted) {
+        this.early.checkNotReduced(tp as TransportParameters);
+        this.streams.onEarlyDataAnswered(tp as TransportParameters, false);
+      } else {
+        // RFC 9001 §4.6.3: "A client SHOULD stop sending 0-RTT data if it receives an indication
+        // that 0-RTT data has been rejected." The server kept none of our 0-RTT packets: they
+        // leave the books without counting as lost, and their data goes again in 1-RTT.
+        this.early.writeKeys = null;
+        this.recovery.forget(this.spaces[APPLICATION], this.now);
+        if (tp !== null) this.streams.onEarlyDataAnswered(tp, true);
+      }
+    }
+    this.events.push({ type: 'early-data', accepted });
   }
 
   private confirmHandshake(): void {
@@ -1153,15 +1260,23 @@ export class QuicConnection {
     let used = 0;
     let containsInitial = false;
     let ackElicitingInitial = false;
-    const builds: { space: PacketSpace; frames: ByteWriter; sent: SentFrame[]; ackEliciting: boolean }[] = [];
+    const builds: {
+      space: PacketSpace;
+      zeroRtt: PacketKeys | null;
+      frames: ByteWriter;
+      sent: SentFrame[];
+      ackEliciting: boolean;
+    }[] = [];
     for (const space of this.spaces) {
-      if (!space.writeKeys || space.discarded) continue;
-      const overhead = this.headerLength(space) + AEAD_TAG_LENGTH;
+      // Client: until 1-RTT keys exist, early data goes in 0-RTT packets of the application space.
+      const zeroRtt = space.id === APPLICATION && !space.writeKeys && this.early.canSend ? this.early.writeKeys : null;
+      if ((!space.writeKeys && !zeroRtt) || space.discarded) continue;
+      const overhead = this.headerLength(space, zeroRtt !== null) + AEAD_TAG_LENGTH;
       const room = limit - used - overhead;
       if (room < 32) break;
-      const b = this.buildFrames(space, room, now);
+      const b = zeroRtt ? this.buildZeroRttFrames(space, room) : this.buildFrames(space, room, now);
       if (!b) continue;
-      builds.push({ space, ...b });
+      builds.push({ space, zeroRtt, ...b });
       used += overhead + b.frames.offset;
       if (space.id === INITIAL) {
         containsInitial = true;
@@ -1183,7 +1298,7 @@ export class QuicConnection {
       const b = builds[i]!;
       const last = i === builds.length - 1;
       const frames = b.frames.finish();
-      parts.push(this.sealPacket(b.space, frames, b.sent, b.ackEliciting, last ? pad : 0));
+      parts.push(this.sealPacket(b.space, frames, b.sent, b.ackEliciting, last ? pad : 0, false, b.zeroRtt));
     }
     const data = this.builder.coalesce(parts);
     const total = data.length;
@@ -1233,8 +1348,28 @@ export class QuicConnection {
   }
 
   /** Exact header length of the next packet in `space` (including its packet number). */
-  private headerLength(space: PacketSpace): number {
-    return this.builder.headerLength(space, this.packetIds());
+  private headerLength(space: PacketSpace, zeroRtt = false): number {
+    return this.builder.headerLength(space, this.packetIds(), zeroRtt);
+  }
+
+  /**
+   * A 0-RTT packet's frames: only stream bytes the application wrote as early data
+   * (`openEarlyStream`), within the congestion window and the remembered limits. RFC 9001 §5.6: "A
+   * client otherwise treats 0-RTT keys as equivalent to 1-RTT keys, except that it cannot send
+   * certain frames with 0-RTT keys"; §9.2: "A client therefore MUST NOT use 0-RTT for application
+   * data unless specifically requested by the application that is in use."
+   */
+  private buildZeroRttFrames(
+    space: PacketSpace,
+    roomIn: number,
+  ): { frames: ByteWriter; sent: SentFrame[]; ackEliciting: boolean } | null {
+    const need = Math.min(roomIn, this.path.maxDatagramSize, MIN_INITIAL_DATAGRAM);
+    if (this.recovery.dataAvailable < need) return null;
+    const room = Math.min(roomIn, Math.max(need, Math.floor(this.recovery.dataAvailable)));
+    const w = this.builder.frames(space.id);
+    const sent: SentFrame[] = [];
+    if (!this.streams.writeStreamFrames(w, sent, room, true)) return null;
+    return { frames: w, sent, ackEliciting: true };
   }
 
   /**
@@ -1313,9 +1448,17 @@ export class QuicConnection {
     ackEliciting: boolean,
     pad: number,
     mtuProbe = false,
+    zeroRttKeys: PacketKeys | null = null,
   ): Uint8Array {
-    const keys = space.writeKeys!;
-    const { packet, pn, padded } = this.builder.seal(space, frames, pad, this.packetIds(), this.keyUpdate.phase);
+    const keys = zeroRttKeys ?? space.writeKeys!;
+    const { packet, pn, padded } = this.builder.seal(
+      space,
+      frames,
+      pad,
+      this.packetIds(),
+      this.keyUpdate.phase,
+      zeroRttKeys,
+    );
     const inFlight = ackEliciting || padded;
     this.recovery.onPacketSent(
       space,
@@ -1336,7 +1479,7 @@ export class QuicConnection {
       this.idle.onAckElicitingSent(this.now, this.peerTp?.maxIdleTimeout ?? 0, this.ptoDuration(APPLICATION));
     this.stats.packetsSent++;
     // RFC 9001 §6.6 (see KeyUpdate.onPacketSent): update before the confidentiality limit, or close.
-    if (space.id === APPLICATION && this.keyUpdate.onPacketSent(keys.suite.aead)) {
+    if (space.id === APPLICATION && zeroRttKeys === null && this.keyUpdate.onPacketSent(keys.suite.aead)) {
       if (!this.initiateKeyUpdate() && this.keyUpdate.limitReached) {
         this.closeWith(TransportErrorCode.AEAD_LIMIT_REACHED, 'AEAD confidentiality limit reached', false);
       }

@@ -4,6 +4,7 @@
  */
 import type { SocketAddress } from './socketAddress.ts';
 import type { Epoch, StoredTicket, TlsEvent, TlsServerConfig } from './tls/tlsHandshake.ts';
+import type { StrikeRegister } from './tls/strikeRegister.ts';
 import type { TransportParameters } from './transportParameters.ts';
 
 /** What the connection needs from a TLS 1.3 handshake (structurally satisfied by `TlsHandshake`). */
@@ -72,6 +73,8 @@ export interface QuicConnectionOptions {
   };
   /** Function used to derive stateless reset tokens; defaults to HMAC-SHA256 over `statelessResetKey`. */
   resetTokenFor?: (cid: Uint8Array) => Uint8Array;
+  /** Client offering 0-RTT: the server's limits remembered with the ticket (RFC 9000 §7.4.1). */
+  rememberedTransportParameters?: TransportParameters | null;
 }
 
 /** Options common to `connect` and `accept`. */
@@ -93,8 +96,13 @@ export interface ClientConnectOptions extends CommonConnectionOptions {
   alpn: string[];
   localCid?: Uint8Array;
   initialDcid?: Uint8Array;
-  /** A ticket from an earlier `session-ticket` event, for resumption (no 0-RTT). */
+  /** A ticket from an earlier `session-ticket` event, for resumption. */
   ticket?: StoredTicket | null;
+  /**
+   * Offer 0-RTT when `ticket` allows it. Nothing is sent as early data unless the application
+   * passes it to `openEarlyStream`; `earlyDataState` and the 'early-data' event tell the outcome.
+   */
+  earlyData?: boolean;
   /** Wall clock, ms since the Unix epoch (the driver's Date.now): dates session tickets (TLS `now`). */
   wallClock: () => number;
 }
@@ -106,6 +114,12 @@ export interface ServerAcceptOptions extends CommonConnectionOptions {
   privateKey: TlsServerConfig['privateKey'];
   selectCertificate?: TlsServerConfig['selectCertificate'];
   ticketKey?: Uint8Array;
+  /**
+   * Accept 0-RTT (RFC 9001 §4.6): tickets offer it, and a resumption's early data is accepted
+   * when `antiReplay` (one register for the whole server) finds it fresh and its ticket unused.
+   * Without it 0-RTT is always rejected.
+   */
+  earlyData?: { antiReplay: StrikeRegister };
   /** From the client's first Initial: its Destination and Source Connection IDs. */
   originalDcid: Uint8Array;
   clientScid: Uint8Array;

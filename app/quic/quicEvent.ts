@@ -13,6 +13,11 @@ export type QuicEvent =
   | { type: 'peer-certificate'; chain: Uint8Array[] }
   /** Client: store it and pass it as `ticket` to a later `connect` for resumption. */
   | { type: 'session-ticket'; ticket: StoredTicket }
+  /**
+   * 0-RTT was offered (client) or asked for (server): whether the server accepted it. Client, on
+   * rejection: the early stream data goes again in 1-RTT (RFC 9001 §4.6.2), nothing to do.
+   */
+  | { type: 'early-data'; accepted: boolean }
   | { type: 'stream-opened'; id: number; bidi: boolean }
   | { type: 'stream-readable'; id: number }
   | { type: 'stream-writable'; id: number }

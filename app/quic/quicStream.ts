@@ -43,6 +43,11 @@ export class QuicStream {
   resetAcked = false;
   /** Offset at which we last sent STREAM_DATA_BLOCKED (to send it once per limit). */
   blockedSentAt = -1;
+  /**
+   * Bytes [0, earlyEnd) were written as early data (`QuicConnection.openEarlyStream`): only they
+   * may go in 0-RTT packets; whatever is written after waits for 1-RTT.
+   */
+  earlyEnd = 0;
 
   // Receive half.
   readonly recv = new RecvBuffer(MAX_STREAM_RECV_RANGES);

@@ -58,6 +58,51 @@ export class StreamManager {
     this.peerMaxStreams = { bidi: tp.initialMaxStreamsBidi, uni: tp.initialMaxStreamsUni };
   }
 
+  /**
+   * Client, 0-RTT offered: the server's limits remembered with the ticket apply until its
+   * handshake parameters arrive (RFC 9000 §7.4.1: "Remembered transport parameters apply to the
+   * new connection until the handshake completes").
+   */
+  setRememberedParameters(tp: TransportParameters): void {
+    this.setPeerParameters(tp);
+  }
+
+  /**
+   * Client, after 0-RTT was answered, with the server's handshake parameters (already applied by
+   * `setPeerParameters`). RFC 9000 §7.4.1: "Once the handshake completes, the client updates the
+   * flow control limits on all sending streams using the updated values of
+   * initial_max_stream_data_bidi_remote and initial_max_stream_data_uni." When 0-RTT was rejected,
+   * the server processed none of it (RFC 9001 §4.6.2: "the client therefore MUST reset the state
+   * of all streams"): every stream's data, still buffered because never acknowledged, is sent again
+   * from offset 0 within the new limits, in 1-RTT. Its application state (what was written) stays:
+   * the caller checked that the application protocol is the ticket's.
+   */
+  onEarlyDataAnswered(tp: TransportParameters, rejected: boolean): void {
+    if (rejected) {
+      this.sentData = 0;
+      this.dataBlockedAt = -1;
+    }
+    for (const s of this.streams.values()) {
+      if (!s.localInitiated || !s.canSend) continue;
+      const initial = isUnidirectional(s.id) ? tp.initialMaxStreamDataUni : tp.initialMaxStreamDataBidiRemote;
+      if (rejected) {
+        s.sendMax = initial;
+        s.send.sentOffset = 0;
+        s.send.retransmit.clear();
+        s.finSent = false;
+        s.blockedSentAt = -1;
+      } else if (initial > s.sendMax) s.sendMax = initial;
+      s.earlyEnd = 0;
+      this.enqueueStream(s);
+    }
+  }
+
+  /** Marks everything written on a stream so far as early data (see `QuicStream.earlyEnd`). */
+  markEarly(id: number): void {
+    const s = this.streams.get(id);
+    if (s) s.earlyEnd = s.send.writeOffset;
+  }
+
   /** Handles a stream or flow-control frame; returns false for frames that are not its business. */
   handleFrame(f: Frame, frameType: number): boolean {
     switch (f.type) {
@@ -516,8 +561,11 @@ export class StreamManager {
     this.stopSendingPending.add(id);
   }
 
-  /** Fills the rest of a 1-RTT packet with STREAM frames, round-robin over streams with data. */
-  writeStreamFrames(w: ByteWriter, sent: SentFrame[], room: number): boolean {
+  /**
+   * Fills the rest of a 1-RTT packet with STREAM frames, round-robin over streams with data. With
+   * `earlyOnly` (a 0-RTT packet), only bytes written as early data, never a FIN.
+   */
+  writeStreamFrames(w: ByteWriter, sent: SentFrame[], room: number, earlyOnly = false): boolean {
     let any = false;
     let rounds = this.sendQueue.length;
     while (rounds-- > 0 && room - w.offset > 24) {
@@ -526,6 +574,11 @@ export class StreamManager {
       const s = this.streams.get(id);
       if (!s || !s.wantsToSend) continue;
       const buf = s.send;
+      if (earlyOnly && !buf.hasRetransmit && buf.sentOffset >= s.earlyEnd) {
+        // Nothing of it may go in 0-RTT: it stays queued for 1-RTT.
+        this.enqueueStream(s);
+        continue;
+      }
       const lost = buf.retransmit.first();
       let lo: number;
       let hi: number;
@@ -537,7 +590,7 @@ export class StreamManager {
         lo = buf.sentOffset;
         // RFC 9000 §4.1: new data is limited by the stream and connection limits.
         const connRoom = this.peerMaxData - this.sentData;
-        hi = Math.min(buf.writeOffset, s.sendMax, lo + Math.max(0, connRoom));
+        hi = Math.min(earlyOnly ? s.earlyEnd : buf.writeOffset, s.sendMax, lo + Math.max(0, connRoom));
         isNew = true;
         if (hi <= lo && !(s.finWritten && !s.finSent && lo === buf.writeOffset)) {
           // Blocked by flow control (RFC 9000 §4.1: SHOULD send a *_BLOCKED frame).
@@ -559,7 +612,7 @@ export class StreamManager {
         break;
       }
       hi = Math.min(hi, lo + maxLen);
-      const fin = s.finWritten && hi === buf.writeOffset;
+      const fin = !earlyOnly && s.finWritten && hi === buf.writeOffset;
       if (hi <= lo && !fin) {
         this.enqueueStream(s);
         break;

@@ -92,6 +92,7 @@ export class QuicStreamHandle extends EventEmitter {
  * Events: 'peer-certificate' (chain; client: call `acceptPeer()` or `rejectPeer()`), 'stream'
  * (QuicStreamHandle opened by the peer), 'session-ticket', 'path-validated', 'migrated',
  * 'path-mtu' ({ size, searching }: the datagram size in use, and whether discovery goes on),
+ * 'early-data' (accepted: boolean; 0-RTT was offered or asked for),
  * 'streams-available' (bidi: boolean; the peer raised MAX_STREAMS, `openStream` may succeed again),
  * 'closed' (CloseInfo).
  */
@@ -159,6 +160,23 @@ export class QuicConnectionHandle extends EventEmitter {
     return s;
   }
 
+  /**
+   * Client: opens a bidirectional stream and sends `data` on it as early data, in 0-RTT packets
+   * before the handshake completes (see `QuicConnection.openEarlyStream`: only bytes that are
+   * safe to replay; later writes wait for 1-RTT). Null when 0-RTT is not possible on this
+   * connection (connect with a ticket that allows it and `earlyData: true`, before the first
+   * flight leaves: in the same tick as `connect`); then open a stream as usual. 'early-data'
+   * (accepted: boolean) tells the outcome; on rejection the bytes go again in 1-RTT.
+   */
+  openEarlyStream(data: Uint8Array): QuicStreamHandle | null {
+    const id = this.connection.openEarlyStream(data);
+    if (id === null) return null;
+    const s = new QuicStreamHandle(this, id);
+    this.streams.set(id, s);
+    this.kick();
+    return s;
+  }
+
   /** Turns the connection's keep-alive PING on (`interval` ms of quiet) or off (0). */
   setKeepAliveInterval(interval: number): void {
     if (interval === this.connection.keepAliveInterval) return;
@@ -193,6 +211,9 @@ export class QuicConnectionHandle extends EventEmitter {
         break;
       case 'session-ticket':
         this.emit('session-ticket', e.ticket);
+        break;
+      case 'early-data':
+        this.emit('early-data', e.accepted);
         break;
       case 'stream-opened': {
         const s = new QuicStreamHandle(this, e.id);

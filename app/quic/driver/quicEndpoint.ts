@@ -19,6 +19,7 @@ import { parseHeader, QUIC_V1, versionNegotiationPacket } from '../packetHeader.
 import { buildRetryPacket, buildStatelessReset, RetryToken } from '../retryToken.ts';
 import { MAX_UDP_PAYLOAD, pathCeiling } from './pathMtu.ts';
 import { PeerIndex } from './peerIndex.ts';
+import { StrikeRegister } from '../tls/strikeRegister.ts';
 import {
   admitInitial,
   connectionRefusedPacket,
@@ -69,6 +70,15 @@ export interface ListenOptions extends Pick<
   refuseConnection?: () => string | null;
   /** Called for every accepted connection (before its handshake completes). */
   onConnection: (conn: QuicConnectionHandle) => void;
+  /**
+   * Accept 0-RTT (needs `ticketKey`): tickets allow early data, and a resumption's early data is
+   * accepted when this endpoint's strike register (RFC 8446bis §8, in memory, bounded) finds the
+   * ClientHello fresh and its ticket not used for 0-RTT before. Early stream data then arrives
+   * before the handshake completes, as 'stream' and 'data' events: it may be a replay sent to
+   * another server holding the same ticket key, so it must be safe to process twice. Default off:
+   * 0-RTT is rejected.
+   */
+  earlyData?: boolean;
 }
 
 /**
@@ -107,6 +117,8 @@ export class QuicEndpoint {
   private readonly resetKey: Uint8Array;
   private readonly retryTokens = new RetryToken();
   private server: ListenOptions | null = null;
+  /** One anti-replay register for every connection this endpoint accepts (ListenOptions.earlyData). */
+  private readonly antiReplay = new StrikeRegister();
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private closing = false;
@@ -376,6 +388,7 @@ export class QuicEndpoint {
     if (retrySourceCid) acceptOpts.retrySourceCid = retrySourceCid;
     if (s.selectCertificate) acceptOpts.selectCertificate = s.selectCertificate;
     if (s.ticketKey) acceptOpts.ticketKey = s.ticketKey;
+    if (s.ticketKey && s.earlyData) acceptOpts.earlyData = { antiReplay: this.antiReplay };
     if (s.transportParams) acceptOpts.transportParams = s.transportParams;
     if (s.keepAliveInterval) acceptOpts.keepAliveInterval = s.keepAliveInterval;
     const conn = QuicConnection.accept(acceptOpts);

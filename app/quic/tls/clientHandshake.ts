@@ -106,6 +106,10 @@ export class ClientHandshake implements RoleMachine {
   private retried = false;
   private pskOffer: PskOffer | null = null;
   private resumed = false;
+  /** 0-RTT offered in the ClientHello in flight (never in a second one, §4.2.10). */
+  private earlyOffered = false;
+  /** The server's quic_transport_parameters, kept with a ticket that allows 0-RTT (RFC 9000 §7.4.1). */
+  private peerTransportParameters: Uint8Array | null = null;
   private schedule: KeySchedule | null = null;
   private clientHs: Uint8Array | null = null;
   private serverHs: Uint8Array | null = null;
@@ -138,6 +142,8 @@ export class ClientHandshake implements RoleMachine {
   start(): void {
     if (this.state !== 'start') throw new Error('TlsHandshake.start() called twice');
     this.pskOffer = this.usableTicket(null);
+    this.earlyOffered =
+      this.config.offerEarlyData === true && this.pskOffer !== null && this.earlyAllowed(this.pskOffer);
     this.sendClientHello();
     this.state = 'wait_sh';
   }
@@ -152,6 +158,21 @@ export class ClientHandshake implements RoleMachine {
     if (!this.suites.some((s) => cipherSuiteById(s)?.hash === suite.hash)) return null;
     if (requiredHash !== null && suite.hash !== requiredHash) return null;
     return { ticket, psk: fromBase64(ticket.psk), hash: suite.hash };
+  }
+
+  /**
+   * §4.2.10: "The parameters for the 0-RTT data (version, symmetric cipher suite, Application-Layer
+   * Protocol Negotiation (ALPN) [RFC7301] protocol, etc.) are those associated with the PSK in
+   * use": the ticket must allow early data, and its suite and ALPN must be among ours.
+   */
+  private earlyAllowed(offer: PskOffer): boolean {
+    const t = offer.ticket;
+    return (
+      t.earlyData !== undefined &&
+      t.alpn !== null &&
+      this.config.alpn.includes(t.alpn) &&
+      this.suites.includes(t.cipherSuite)
+    );
   }
 
   private sendClientHello(): void {
@@ -183,6 +204,8 @@ export class ClientHandshake implements RoleMachine {
       this.io.send('initial', ch);
       return;
     }
+    // §4.2.10: "If the client opts to do so, it MUST supply both the "pre_shared_key" and "early_data" extensions."
+    if (this.earlyOffered) exts.push({ type: Ext.early_data, data: new Uint8Array(0) });
     // §4.2.11: "The "pre_shared_key" extension MUST be the last extension in the ClientHello".
     const age = ticketAgeMs(offer.ticket, this.now()) ?? 0;
     const identity = {
@@ -199,6 +222,13 @@ export class ClientHandshake implements RoleMachine {
     ch.set(finishedVerifyData(offer.hash, binderKey, this.transcript.hash(offer.hash, [truncated])), ch.length - hl);
     this.transcript.add(ch);
     this.io.send('initial', ch);
+    if (this.earlyOffered) {
+      // §7.1: client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello);
+      // §4.2.10: "The PSK used to encrypt the early data MUST be the first PSK listed".
+      const suite = cipherSuiteById(offer.ticket.cipherSuite) as CipherSuiteInfo;
+      const secret = new KeySchedule(offer.hash, offer.psk).clientEarlyTrafficSecret(this.transcript.hash(offer.hash));
+      this.io.emit({ type: 'keys', epoch: 'early', direction: 'write', suite, secret });
+    }
   }
 
   handleMessage(m: HandshakeMessage): void {
@@ -337,6 +367,12 @@ export class ClientHandshake implements RoleMachine {
     // HelloRetryRequest would not result in any change in the ClientHello."
     if (!changed) fail(Alert.illegal_parameter, 'HelloRetryRequest asks for no change');
     const suite = this.suite as CipherSuiteInfo;
+    if (this.earlyOffered) {
+      // RFC 9001 §4.6.2: "A server will always reject 0-RTT if it sends a TLS HelloRetryRequest";
+      // §4.2.10: "A client MUST NOT include the "early_data" extension in its followup ClientHello."
+      this.earlyOffered = false;
+      this.io.emit({ type: 'early-data', accepted: false });
+    }
     this.transcript.replaceWithMessageHash(suite.hash);
     this.transcript.add(raw);
     // §4.1.2: the client MAY drop PSKs incompatible with the cipher suite selected in the HRR.
@@ -352,6 +388,7 @@ export class ClientHandshake implements RoleMachine {
       Ext.quic_transport_parameters,
     ]);
     if (this.sendSni) offered.add(Ext.server_name);
+    if (this.earlyOffered) offered.add(Ext.early_data);
     checkResponseExtensions(ee, offered, 'EncryptedExtensions');
     const sni = ee.get(Ext.server_name);
     if (sni !== undefined && sni.length !== 0) fail(Alert.decode_error, 'EncryptedExtensions server_name is not empty');
@@ -369,9 +406,21 @@ export class ClientHandshake implements RoleMachine {
     // RFC 9001 §8.2: "endpoints that receive ClientHello or EncryptedExtensions messages without the
     // quic_transport_parameters extension MUST close the connection with an error of type 0x016d".
     if (tp === undefined) fail(Alert.missing_extension, 'EncryptedExtensions without quic_transport_parameters');
+    const early = ee.get(Ext.early_data);
+    if (early !== undefined) {
+      // §4.2.10: EarlyDataIndication in encrypted_extensions is Empty.
+      if (early.length !== 0) fail(Alert.decode_error, 'EncryptedExtensions early_data is not empty');
+      // §4.2.10: "In order to accept early data, the server MUST have selected the first key
+      // offered in the client's "pre_shared_key" extension" and kept the PSK's ALPN.
+      if (!this.resumed) fail(Alert.illegal_parameter, 'the server accepted early data without resuming');
+      if (chosen !== (this.pskOffer as PskOffer).ticket.alpn)
+        fail(Alert.illegal_parameter, 'the server accepted early data with another ALPN than the ticket');
+    }
     this.alpn = chosen;
+    this.peerTransportParameters = tp.slice();
     this.transcript.add(m.raw);
     this.io.emit({ type: 'peer-transport-parameters', data: tp });
+    if (this.earlyOffered) this.io.emit({ type: 'early-data', accepted: early !== undefined });
     this.state = this.resumed ? 'wait_finished' : 'wait_cert_cr';
   }
 
@@ -467,6 +516,7 @@ export class ClientHandshake implements RoleMachine {
     if (nst.lifetime > MAX_TICKET_LIFETIME_SECONDS)
       fail(Alert.illegal_parameter, `ticket lifetime ${nst.lifetime}s exceeds 7 days`);
     const earlyData = nst.extensions.get(Ext.early_data);
+    let allowsEarlyData = false;
     if (earlyData !== undefined) {
       // RFC 8446bis §4.6.1: "max_early_data_size: ... a 32-bit unsigned integer".
       if (earlyData.length !== 4) fail(Alert.decode_error, 'NewSessionTicket early_data is not a 32-bit size');
@@ -481,6 +531,7 @@ export class ClientHandshake implements RoleMachine {
           `NewSessionTicket early_data max_early_data_size ${max}, not 0xffffffff`,
           QUIC_PROTOCOL_VIOLATION,
         );
+      allowsEarlyData = true;
     }
     // §4.6.1: "The value of zero indicates that the ticket should be discarded immediately."
     if (nst.lifetime === 0) return;
@@ -497,6 +548,8 @@ export class ClientHandshake implements RoleMachine {
       receivedAt: this.now(),
       peerChain: this.peerChain.map(toBase64),
     };
+    if (allowsEarlyData && this.peerTransportParameters !== null)
+      ticket.earlyData = { transportParameters: toBase64(this.peerTransportParameters) };
     this.io.emit({ type: 'session-ticket', ticket });
   }
 

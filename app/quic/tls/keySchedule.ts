@@ -153,6 +153,11 @@ export class KeySchedule {
     return deriveSecret(this.hash, this.earlySecret, 'res binder', this.emptyHash());
   }
 
+  /** client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello). */
+  clientEarlyTrafficSecret(clientHelloHash: Uint8Array): Uint8Array {
+    return deriveSecret(this.hash, this.earlySecret, 'c e traffic', clientHelloHash);
+  }
+
   /** Handshake Secret = HKDF-Extract(Derive-Secret(Early Secret, "derived", ""), (EC)DHE). */
   setSharedSecret(ecdhe: Uint8Array): void {
     const salt = deriveSecret(this.hash, this.earlySecret, 'derived', this.emptyHash());

@@ -186,9 +186,12 @@ export interface NewSessionTicket {
   extensions: Extensions;
 }
 
-export function encodeNewSessionTicket(t: Omit<NewSessionTicket, 'extensions'>): Uint8Array {
+export function encodeNewSessionTicket(
+  t: Omit<NewSessionTicket, 'extensions'>,
+  extensions: readonly Extension[] = [],
+): Uint8Array {
   const w = new ByteWriter().u32(t.lifetime).u32(t.ageAdd).vector(1, t.nonce).vector(2, t.ticket);
-  Extensions.write(w, []);
+  Extensions.write(w, extensions);
   return frame(HandshakeType.new_session_ticket, w.finish());
 }
 

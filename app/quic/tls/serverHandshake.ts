@@ -45,13 +45,21 @@ import {
   signCertificateVerify,
   signatureSchemeName,
 } from './signatures.ts';
-import { MAX_TICKET_LIFETIME_SECONDS, openTicket, sealTicket } from './tickets.ts';
+import { MAX_TICKET_LIFETIME_SECONDS, openTicket, sealTicket, type TicketState } from './tickets.ts';
 import type { Epoch, TlsServerConfig } from './tlsTypes.ts';
 import type { TlsFacts } from '../../transport/tlsFacts.ts';
 
 type State = 'wait_ch' | 'wait_ch2' | 'wait_finished' | 'connected';
 
 const DEFAULT_TICKET_LIFETIME_SECONDS = 7200;
+
+/** The PSK accepted from a ClientHello, with what 0-RTT acceptance needs. */
+interface AcceptedPsk {
+  psk: Uint8Array;
+  state: TicketState;
+  identity: Uint8Array;
+  obfuscatedTicketAge: number;
+}
 
 interface HrrState {
   group: GroupName | null;
@@ -188,7 +196,13 @@ export class ServerHandshake implements RoleMachine {
     const share = usable as KeyShareEntry;
     this.group = groupById(share.group) as GroupName;
 
-    const psk = this.acceptPsk(ch, m.raw);
+    const accepted = this.acceptPsk(ch, m.raw);
+    const psk = accepted?.psk ?? null;
+    const earlyOffer = exts.get(Ext.early_data);
+    // §4.2.10: EarlyDataIndication in a client_hello is Empty.
+    if (earlyOffer !== undefined && earlyOffer.length !== 0)
+      fail(Alert.decode_error, 'ClientHello early_data is not empty');
+    const acceptEarly = earlyOffer !== undefined && accepted !== null && this.acceptEarlyData(accepted, alpn);
     let cert: { certificateChain: Uint8Array[]; privateKey: KeyObject } | null = null;
     let scheme: number | undefined;
     if (psk === null) {
@@ -211,6 +225,7 @@ export class ServerHandshake implements RoleMachine {
     const keyShare = KeyShare.generate(this.group, this.random);
     const secret = keyShare.computeSecret(share.keyExchange);
     this.transcript.add(m.raw);
+    const clientHelloHash = acceptEarly ? this.transcript.hash(suite.hash) : null;
     const shExts: Extension[] = [
       { type: Ext.supported_versions, data: encodeU16(TLS13) },
       { type: Ext.key_share, data: encodeServerKeyShare({ group: share.group, keyExchange: keyShare.publicKey }) },
@@ -232,6 +247,21 @@ export class ServerHandshake implements RoleMachine {
     // RFC 6066 §3: a server that used the name "SHALL include an extension of type "server_name" ...
     // The "extension_data" field of this extension SHALL be empty." (Not on resumption.)
     if (this.serverName !== null && psk === null) eeExts.push({ type: Ext.server_name, data: new Uint8Array(0) });
+    // RFC 9001 §4.6.2: "A server accepts 0-RTT by sending an early_data extension in the
+    // EncryptedExtensions"; "A server rejects 0-RTT by sending the EncryptedExtensions without an
+    // early_data extension" (and then never has the keys to process 0-RTT packets).
+    if (acceptEarly) {
+      eeExts.push({ type: Ext.early_data, data: new Uint8Array(0) });
+      // §7.1: client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).
+      this.io.emit({
+        type: 'keys',
+        epoch: 'early',
+        direction: 'read',
+        suite,
+        secret: this.schedule.clientEarlyTrafficSecret(clientHelloHash as Uint8Array),
+      });
+    }
+    if (earlyOffer !== undefined) this.io.emit({ type: 'early-data', accepted: acceptEarly });
     this.send('handshake', encodeEncryptedExtensions(eeExts));
     if (cert !== null && scheme !== undefined) {
       this.send('handshake', encodeCertificate(new Uint8Array(0), cert.certificateChain));
@@ -268,8 +298,32 @@ export class ServerHandshake implements RoleMachine {
     this.state = 'wait_ch2';
   }
 
+  /**
+   * §4.2.10 and §8: whether the early data of a ClientHello whose PSK we accepted is accepted. Only
+   * with a configured anti-replay register, never after a HelloRetryRequest, with a ticket issued
+   * for 0-RTT under today's configuration, the ticket's cipher suite and ALPN, a fresh ClientHello
+   * and a ticket not used for 0-RTT before. The register is asked last, so that a ClientHello
+   * refused for another reason does not use the ticket up.
+   */
+  private acceptEarlyData(accepted: AcceptedPsk, alpn: string): boolean {
+    const early = this.config.earlyData;
+    const issued = accepted.state.earlyData;
+    if (early === undefined || issued === undefined || this.hrr !== null) return false;
+    if (!constantTimeEqual(issued.context, early.context)) return false;
+    // §4.2.10: the server "MUST verify that the following values are the same as those associated
+    // with the selected PSK: The selected TLS version number; The selected cipher suite; The selected ALPN".
+    if (accepted.state.cipherSuite !== this.suite?.id || accepted.state.alpn !== alpn) return false;
+    // §4.2.10: "a server MUST validate that the ticket age for the selected PSK identity (computed
+    // by subtracting ticket_age_add from PskIdentity.obfuscated_ticket_age modulo 2^32) is within
+    // a small tolerance of the time since the ticket was issued".
+    const now = this.now();
+    const clientAge = (accepted.obfuscatedTicketAge - accepted.state.ageAdd) >>> 0;
+    if (!early.antiReplay.fresh(clientAge, now - accepted.state.issuedAt)) return false;
+    return early.antiReplay.admit(accepted.identity, now);
+  }
+
   /** §4.2.11: validate the first PSK identity we can open; returns the PSK or null (full handshake). */
-  private acceptPsk(ch: ClientHello, raw: Uint8Array): Uint8Array | null {
+  private acceptPsk(ch: ClientHello, raw: Uint8Array): AcceptedPsk | null {
     const pskData = ch.extensions.get(Ext.pre_shared_key);
     if (pskData === undefined) return null;
     const offered = decodeOfferedPsks(pskData);
@@ -297,7 +351,12 @@ export class ServerHandshake implements RoleMachine {
     if (!constantTimeEqual(expected, offered.binders[0] as Uint8Array))
       fail(Alert.decrypt_error, 'PSK binder does not verify');
     this.resumed = true;
-    return state.psk;
+    return {
+      psk: state.psk,
+      state,
+      identity: (first as { identity: Uint8Array }).identity,
+      obfuscatedTicketAge: (first as { obfuscatedTicketAge: number }).obfuscatedTicketAge,
+    };
   }
 
   private onFinished(m: HandshakeMessage): void {
@@ -339,10 +398,16 @@ export class ServerHandshake implements RoleMachine {
         issuedAt: this.now(),
         lifetimeSeconds: lifetime,
         ageAdd,
+        ...(this.config.earlyData ? { earlyData: { context: this.config.earlyData.context } } : {}),
       },
       this.random(12),
     );
-    this.io.send('application', encodeNewSessionTicket({ lifetime, ageAdd, nonce, ticket }));
+    // RFC 9001 §4.6.1: "the max_early_data_size parameter is repurposed to hold a sentinel value
+    // 0xffffffff to indicate that the server is willing to accept QUIC 0-RTT data".
+    const exts: Extension[] = this.config.earlyData
+      ? [{ type: Ext.early_data, data: Uint8Array.of(0xff, 0xff, 0xff, 0xff) }]
+      : [];
+    this.io.send('application', encodeNewSessionTicket({ lifetime, ageAdd, nonce, ticket }, exts));
   }
 
   facts(): TlsFacts | null {

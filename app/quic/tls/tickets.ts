@@ -23,6 +23,14 @@ export interface StoredTicket {
   receivedAt: number;
   /** The certificate chain of the issuing handshake, base64 DER, leaf first: re-verified on resumption. */
   peerChain: string[];
+  /**
+   * Present when the ticket allows 0-RTT: its NewSessionTicket carried early_data with
+   * max_early_data_size 0xffffffff (RFC 9001 §4.6.1). RFC 9000 §7.4.1: "To enable 0-RTT, endpoints
+   * store the values of the server transport parameters with any session tickets it receives on
+   * the connection": `transportParameters` is the issuing server's quic_transport_parameters,
+   * base64 of their encoding; the QUIC layer uses only those §7.4.1 lets it remember.
+   */
+  earlyData?: { transportParameters: string };
 }
 
 /** §4.6.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)." */
@@ -48,6 +56,10 @@ export function parseStoredTicket(value: unknown): StoredTicket | null {
   )
     return null;
   if (!Array.isArray(t.peerChain) || !t.peerChain.every((c) => typeof c === 'string')) return null;
+  if (t.earlyData !== undefined) {
+    const e = t.earlyData as Record<string, unknown> | null;
+    if (typeof e !== 'object' || e === null || typeof e.transportParameters !== 'string') return null;
+  }
   return value as StoredTicket;
 }
 
@@ -67,6 +79,11 @@ export interface TicketState {
   issuedAt: number;
   lifetimeSeconds: number;
   ageAdd: number;
+  /**
+   * Issued with early_data: 0-RTT may be accepted with it, and only while the server's
+   * `earlyDataContext` (its configuration that 0-RTT depends on, RFC 9001 §4.6.3) is unchanged.
+   */
+  earlyData?: { context: Uint8Array };
 }
 
 function sealingKey(ticketKey: Uint8Array): Buffer {
@@ -74,7 +91,11 @@ function sealingKey(ticketKey: Uint8Array): Buffer {
 }
 
 export function sealTicket(ticketKey: Uint8Array, state: TicketState, iv: Uint8Array): Uint8Array {
-  const json = JSON.stringify({ ...state, psk: b64(state.psk) });
+  const json = JSON.stringify({
+    ...state,
+    psk: b64(state.psk),
+    earlyData: state.earlyData ? { context: b64(state.earlyData.context) } : undefined,
+  });
   const c = createCipheriv('aes-256-gcm', sealingKey(ticketKey), iv);
   const ct = Buffer.concat([c.update(json, 'utf8'), c.final()]);
   return new Uint8Array(Buffer.concat([iv, ct, c.getAuthTag()]));
@@ -98,7 +119,10 @@ export function openTicket(ticketKey: Uint8Array, sealed: Uint8Array): TicketSta
   }
   const v = JSON.parse(json) as Record<string, unknown>;
   if (typeof v.psk !== 'string' || typeof v.cipherSuite !== 'number' || typeof v.issuedAt !== 'number') return null;
+  const early = v.earlyData as Record<string, unknown> | undefined;
+  const earlyData = typeof early?.context === 'string' ? { context: unb64(early.context) } : undefined;
   return {
+    ...(earlyData ? { earlyData } : {}),
     cipherSuite: v.cipherSuite,
     psk: unb64(v.psk),
     alpn: typeof v.alpn === 'string' ? v.alpn : null,

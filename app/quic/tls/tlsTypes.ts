@@ -6,6 +6,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { CipherSuiteInfo } from './cipherSuites.ts';
+import type { StrikeRegister } from './strikeRegister.ts';
 import type { StoredTicket } from './tickets.ts';
 
 export type Epoch = 'initial' | 'handshake' | 'application';
@@ -20,8 +21,14 @@ export interface TlsClientConfig {
   cipherSuites?: number[];
   /** The first group gets a key share in the first ClientHello; the others only if the server asks (HRR). */
   groups?: ('x25519' | 'secp256r1')[];
-  /** Resumption (PSK with psk_dhe_ke); 0-RTT is not offered. */
+  /** Resumption (PSK with psk_dhe_ke). */
   sessionTicket?: StoredTicket | null;
+  /**
+   * Offer 0-RTT (the early_data extension, RFC 8446bis §4.2.10) when `sessionTicket` allows it
+   * (it has `earlyData`) and was issued for one of `alpn`. Then a 'keys' event with epoch 'early'
+   * follows the ClientHello, and an 'early-data' event tells whether the server accepted.
+   */
+  offerEarlyData?: boolean;
   randomBytes?: (n: number) => Uint8Array;
   /**
    * Wall clock, ms since the Unix epoch, read when a ticket is stored and offered (its age,
@@ -44,6 +51,15 @@ export interface TlsServerConfig {
   ticketKey?: Uint8Array;
   issueTickets?: boolean;
   ticketLifetimeSeconds?: number;
+  /**
+   * 0-RTT: tickets are issued with early_data (max_early_data_size 0xffffffff, RFC 9001 §4.6.1),
+   * and early data is accepted on resumption only when the ticket was issued with it under the
+   * same `context` (the server configuration 0-RTT depends on, RFC 9001 §4.6.3), the version,
+   * cipher suite and ALPN are the ticket's (RFC 8446bis §4.2.10), no HelloRetryRequest was sent,
+   * and `antiReplay` finds the ClientHello fresh and its ticket unused (§8). Without it, 0-RTT is
+   * always rejected and tickets do not offer it.
+   */
+  earlyData?: { context: Uint8Array; antiReplay: StrikeRegister };
   /** Tests: force a HelloRetryRequest. */
   requireHelloRetry?: boolean;
   cipherSuites?: number[];
@@ -57,7 +73,8 @@ export interface TlsServerConfig {
 export type TlsEvent =
   | {
       type: 'keys';
-      epoch: 'handshake' | 'application';
+      /** 'early': the 0-RTT keys (client_early_traffic_secret), client write and server read only. */
+      epoch: 'early' | 'handshake' | 'application';
       direction: 'read' | 'write';
       suite: CipherSuiteInfo;
       secret: Uint8Array;
@@ -67,6 +84,11 @@ export type TlsEvent =
   | { type: 'peer-certificate'; chain: Uint8Array[] }
   /** Server: after the client Finished; client: after sending its Finished. */
   | { type: 'handshake-complete' }
+  /**
+   * 0-RTT was offered: whether the server accepted it (client: from EncryptedExtensions, or
+   * rejected at a HelloRetryRequest; server: its decision on the ClientHello).
+   */
+  | { type: 'early-data'; accepted: boolean }
   /** Client: a storable ticket. */
   | { type: 'session-ticket'; ticket: StoredTicket }
   /** Final. `quicError` is set where RFC 9001 asks for a transport error instead of CRYPTO_ERROR. */

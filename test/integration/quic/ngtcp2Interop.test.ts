@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
+import type { StoredTicket } from '../../../app/quic/tls/tickets.ts';
 import { pathMtuSettled } from '../../support/quicHandles.ts';
 import { testCertificate } from '../../support/quicPair.ts';
 
@@ -157,9 +158,59 @@ describe('interop: Quiver client -> ngtcp2 server (gtlsserver, h3)', { skip, tim
   }
 });
 
+/**
+ * A GET for / as one HTTP/3 HEADERS frame (RFC 9114 §7.2.2) with QPACK static references (RFC 9204
+ * Appendix A): :method GET (17), :scheme https (23), :path / (1), :authority localhost (name 0).
+ */
+function h3Get(): Uint8Array {
+  const authority = new TextEncoder().encode('localhost');
+  const fields = Uint8Array.of(0x00, 0x00, 0xd1, 0xd7, 0xc1, 0x50, authority.length, ...authority);
+  return Uint8Array.of(0x01, fields.length, ...fields);
+}
+
+describe('interop: Quiver client 0-RTT -> ngtcp2 server (gtlsserver)', { skip, timeout: 60_000 }, () => {
+  it('resumes with a ticket that allows early data, sends the request in 0-RTT, and the server accepts it', async () => {
+    const port = await freePort();
+    const args = ['--timeout=10s', '--no-http-dump', '127.0.0.1', String(port)];
+    const server = run(SERVER_BIN, [...args, join(FIXTURES, 'server.key.pem'), join(FIXTURES, 'server.cert.pem')]);
+    const ep = await QuicEndpoint.bind();
+    try {
+      await untilListening(port);
+      const remoteAddress = { address: '127.0.0.1', port };
+      const first = ep.connect({ serverName: 'localhost', alpn: ['h3'], remoteAddress });
+      first.on('peer-certificate', () => first.acceptPeer());
+      const ticket = await new Promise<StoredTicket>((resolve) => first.once('session-ticket', resolve));
+      first.close(H3_NO_ERROR, 'done');
+      await first.closed;
+      assert.ok(ticket.earlyData, 'gtlsserver issues tickets that allow 0-RTT');
+
+      const conn = ep.connect({ serverName: 'localhost', alpn: ['h3'], remoteAddress, ticket, earlyData: true });
+      conn.on('peer-certificate', () => conn.acceptPeer());
+      const answered = new Promise<boolean>((resolve) => conn.once('early-data', resolve));
+      const request = conn.openEarlyStream(h3Get());
+      assert.ok(request, 'the stream opens as early data');
+      request.end();
+      const response = firstData(request);
+      assert.equal(await answered, true, 'the server accepted 0-RTT');
+      await conn.established;
+      const headers = await response;
+      assert.equal(headers[0], 0x01, 'the response starts with a HEADERS frame');
+      assert.equal(conn.connection.tlsFacts?.resumed, true);
+      conn.close(H3_NO_ERROR, 'done');
+      await conn.closed;
+      // ngtcp2 logs every frame it processes with its packet type: the request came in 0-RTT.
+      assert.match(server.log(), /frm rx \d+ 0RTT STREAM\(0x0a\) id=0x0 fin=0 offset=0/);
+    } finally {
+      await stop(server);
+      await ep.close();
+    }
+  });
+});
+
 /** Our HTTP/3-ish server: control stream, and a `body`-byte response to every request on a bidi stream. */
 async function h3Server(
   body: number,
+  earlyData = false,
 ): Promise<{ ep: QuicEndpoint; conns: QuicConnectionHandle[]; events: string[]; controlFromClient: Promise<number> }> {
   const ep = await QuicEndpoint.bind();
   const conns: QuicConnectionHandle[] = [];
@@ -169,8 +220,10 @@ async function h3Server(
   ep.listen({
     alpn: ['h3'],
     ...testCertificate(),
+    ...(earlyData ? { ticketKey: new Uint8Array(32).fill(5), earlyData: true } : {}),
     onConnection: (c) => {
       conns.push(c);
+      c.on('early-data', (accepted: boolean) => events.push(`early-data ${accepted}`));
       c.on('migrated', () => events.push('migrated'));
       c.on('path-validated', () => events.push('path-validated'));
       void c.established.then(() => c.openStream(false)!.write(Uint8Array.of(0x00, 0x04, 0x00)));
@@ -278,4 +331,42 @@ describe('interop: ngtcp2 client (gtlsclient, h3) -> Quiver server', { skip, tim
       }
     });
   }
+});
+
+describe('interop: ngtcp2 client (gtlsclient) 0-RTT -> Quiver server', { skip, timeout: 60_000 }, () => {
+  it('a resumed client sends its request in 0-RTT; the server accepts it once and answers', async () => {
+    const { ep, conns, events } = await h3Server(1000, true);
+    const session = join(work, 'session.pem');
+    const tp = join(work, 'tp.txt');
+    const args = [
+      '--timeout=10s',
+      '--no-http-dump',
+      '--exit-on-all-streams-close',
+      `--session-file=${session}`,
+      `--tp-file=${tp}`,
+      '127.0.0.1',
+      String(ep.address.port),
+      `https://localhost:${ep.address.port}/`,
+    ];
+    try {
+      const first = run(CLIENT_BIN, args);
+      assert.equal(await first.exited, 0, first.log().slice(-2000));
+      assert.ok(existsSync(session) && existsSync(tp), 'the client stored the session and transport parameters');
+      const second = run(CLIENT_BIN, args);
+      assert.equal(await second.exited, 0, second.log().slice(-2000));
+      assert.match(second.log(), /frm tx \d+ 0RTT STREAM\(0x[0-9a-f]+\) id=0x0 /, 'the request went in 0-RTT');
+      assert.equal(conns.length, 2);
+      assert.deepEqual(
+        events.filter((e) => e.startsWith('early-data')),
+        ['early-data true'],
+        'the second connection offered 0-RTT and we accepted it',
+      );
+      assert.equal(conns[1]!.connection.tlsFacts?.resumed, true);
+      const fin = /frm rx \d+ 1RTT STREAM\(0x[0-9a-f]+\) id=0x0 fin=1 offset=(\d+) len=(\d+)/.exec(second.log());
+      assert.ok(fin, 'the client received the whole response');
+      assert.equal(Number(fin[1]) + Number(fin[2]), 10 + 1000);
+    } finally {
+      await ep.close();
+    }
+  });
 });
