@@ -21,7 +21,9 @@ import {
 import { testCertificate } from '../../support/quicPair.ts';
 import type { GatewayCertificate } from '../../../app/gateway/certificateSelector.ts';
 import { makeCertificate } from '../security/certFactory.ts';
-import { Backend, openStream, quicClient, within } from './gatewayHarness.ts';
+import { Backend, ClientStream, openStream, quicClient, within } from './gatewayHarness.ts';
+import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
+import type { StoredTicket } from '../../../app/quic/tls/tickets.ts';
 
 const BOUND = 5_000;
 
@@ -400,6 +402,53 @@ describe('QuicGateway', () => {
     const close = await nextRecord('close');
     assert.equal(close.alpn, null);
     assert.equal(records.filter((r) => r.type === 'open').length, 0);
+  });
+
+  it('with earlyData, a resumed client sends the stream header in 0-RTT and the server gets it like any stream bytes', async () => {
+    const backend = await Backend.start();
+    cleanups.push(() => backend.close());
+    const gateway = await QuicGateway.start({
+      listen: { address: '127.0.0.1', port: 0 },
+      forward: { host: '127.0.0.1', port: backend.port },
+      ...testCertificate(),
+      earlyData: true,
+      log: () => undefined,
+    });
+    cleanups.push(() => gateway.close());
+    const first = await client(gateway.address.port);
+    const ticket = await within(
+      new Promise<StoredTicket>((resolve) => first.conn.once('session-ticket', resolve)),
+      BOUND,
+      'a session ticket',
+    );
+    assert.ok(ticket.earlyData, 'the gateway issues tickets that allow 0-RTT');
+    const ep = await QuicEndpoint.bind();
+    cleanups.push(() => ep.abort());
+    const conn = ep.connect({
+      serverName: 'quic.example',
+      alpn: ['xmpp-client'],
+      remoteAddress: { address: '127.0.0.1', port: gateway.address.port },
+      ticket,
+      earlyData: true,
+    });
+    conn.on('peer-certificate', () => conn.acceptPeer());
+    const answered = within(
+      new Promise<boolean>((resolve) => conn.once('early-data', resolve)),
+      BOUND,
+      'the 0-RTT answer',
+    );
+    const early = conn.openEarlyStream(Buffer.from('<stream:stream>'));
+    assert.ok(early, 'the stream opens as early data');
+    const stream = new ClientStream(early);
+    stream.write('<auth/>');
+    assert.equal(await answered, true, 'the gateway accepted 0-RTT');
+    const server = await within(backend.next(), BOUND, 'the backend connection');
+    await within(server.receivedText('<stream:stream><auth/>'), BOUND, 'the backend gets the bytes once, in order');
+    assert.equal(server.received, '<stream:stream><auth/>');
+    // The backend echoes each chunk it reads: the answers come back over the QUIC stream.
+    await within(stream.receivedText('<auth/>'), BOUND, 'the echo');
+    assert.match(stream.received, /^echo:<stream:stream>(echo:)?<auth\/>$/);
+    assert.equal(conn.connection.tlsFacts?.resumed, true);
   });
 
   it('close() ends every connection cleanly and closes every backend connection before it resolves', async () => {
