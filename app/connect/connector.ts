@@ -425,12 +425,20 @@ async function tryCandidate(
     // Whether the pool's last verification was of a live connection this account joined: a stream
     // refused after that (its stream limit, its close) is the shared session's refusal.
     let joined = false;
+    // XEP-0467: TLS is the QUIC handshake's; never STARTTLS over QUIC. Its exporter is not offered
+    // (QUIC exports no tls-exporter here), so SCRAM runs without channel binding.
+    const machine = new ClientStreamMachine({ ...machineGoal, security: 'tls', channelBinding: null });
+    // Issue 11: "0-RTT only for bytes that are safe to replay (the stream header), never for
+    // authentication": on a resumed connection the header goes early, after the verifier accepted
+    // the ticket's chain; SASL waits for the server's features, after the handshake.
+    const header = machine.openingHeader();
     try {
       lease = await acquireQuic(deps.quic!, addresses, candidate.port, servername, {
         timeoutMs,
         streamWaitMs: STREAM_WAIT_MS,
         signal,
         sharing: route.sharing,
+        ...(header ? { earlyData: header } : {}),
         verify: async (chain, facts, joining) => {
           const ok = await verifyOrThrow(
             facts ?? {
@@ -474,9 +482,6 @@ async function tryCandidate(
       remoteAddress: lease.remoteAddress,
     };
     deps.saveRecord(quicRecord);
-    // XEP-0467: TLS is the QUIC handshake's; never STARTTLS over QUIC. Its exporter is not offered
-    // (QUIC exports no tls-exporter here), so SCRAM runs without channel binding.
-    const machine = new ClientStreamMachine({ ...machineGoal, security: 'tls', channelBinding: null });
     driver = new StreamDriver(machine, lease.transport, () => undefined);
   } else if (candidate.transport === 'tls') {
     const { transport, facts } = await beforeDeadline(

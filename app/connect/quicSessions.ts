@@ -34,7 +34,8 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { QuicEndpoint } from '../quic/driver/quicEndpoint.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../quic/driver/quicConnectionHandle.ts';
-import type { StoredTicket } from '../quic/tls/tickets.ts';
+import { fromBase64, type StoredTicket } from '../quic/tls/tickets.ts';
+import { cipherSuiteById } from '../quic/tls/cipherSuites.ts';
 import type { SocketAddress } from '../quic/socketAddress.ts';
 import type { TlsFacts } from '../transport/tlsFacts.ts';
 import { QuicStreamTransport } from '../transport/quicStreamTransport.ts';
@@ -70,6 +71,27 @@ export interface QuicAcquireOptions {
    * caller gets a connection of its own, whose handshake it then verifies.
    */
   verify(chain: Uint8Array[], facts: TlsFacts | null, joining: boolean): Promise<boolean>;
+  /**
+   * Bytes that are safe to replay (issue 11: the XMPP stream header, never authentication), to
+   * send as early data (0-RTT, RFC 9001 §4.6) when this caller opens a new connection with a ticket
+   * that allows it. `verify` then runs first, on the chain stored with the ticket (facts with
+   * `resumed: true`), and the bytes go out only once it said yes; the resumed handshake is accepted
+   * on that verdict without a second call (its chain is the ticket's). If the server does not
+   * resume, `verify` runs again on the chain it sent. The lease's transport does not send again
+   * the first write(s) that repeat these bytes (`QuicStreamTransport.sentEarly`). Ignored when
+   * joining a live connection or without such a ticket.
+   */
+  earlyData?: Uint8Array;
+}
+
+/** The opener's stream sent as early data, waiting for its lease. */
+interface EarlyStream {
+  stream: QuicStreamHandle;
+  transport: QuicStreamTransport;
+  bytes: Uint8Array;
+  /** Set by the lease: what the transport's `onFinished` does. */
+  finished: (() => void) | null;
+  leased: boolean;
 }
 
 /**
@@ -195,6 +217,8 @@ interface PoolEntry {
    */
   waiters: StreamWaiter[];
   family: 'udp4' | 'udp6';
+  /** The opener's 0-RTT stream (`QuicAcquireOptions.earlyData`), until its lease takes it. */
+  early: EarlyStream | null;
 }
 
 /** A caller waiting for stream credit on one connection. */
@@ -270,6 +294,8 @@ export class QuicSessions extends EventEmitter {
       facts = await beforeDeadline(entry.ready, options.signal, { reason: abortError });
       throwIfAborted(options.signal);
     } catch (error) {
+      // A header sent early for nobody: its stream ends (the connection may carry others later).
+      if (entry.early && !entry.early.leased) entry.early.transport.destroy();
       this.#release(entry);
       throw error;
     }
@@ -381,6 +407,56 @@ export class QuicSessions extends EventEmitter {
     }
   }
 
+  /**
+   * Runs `verify` on the chain stored with `ticket` and, when it says yes while 0-RTT is still
+   * possible, opens the stream with `bytes` as early data (`entry.early`). Resolves with the
+   * verdict, which the resumed handshake's 'peer-certificate' then uses; rejects with what
+   * `verify` threw.
+   */
+  #sendEarly(
+    entry: PoolEntry,
+    handle: QuicConnectionHandle,
+    target: QuicTarget,
+    ticket: StoredTicket,
+    bytes: Uint8Array,
+    options: QuicAcquireOptions,
+  ): Promise<boolean> {
+    const chain = ticket.peerChain.map(fromBase64);
+    const facts: TlsFacts = {
+      version: 'TLSv1.3',
+      cipher: cipherSuiteById(ticket.cipherSuite)?.name ?? null,
+      alpn: ticket.alpn,
+      sni: target.sni,
+      chain,
+      channelBinding: null,
+      resumed: true,
+      ech: 'not-available',
+    };
+    const verdict = options.verify(chain, facts, false).then((ok) => {
+      if (ok && handle.closeInfo === null) {
+        const stream = handle.openEarlyStream(bytes);
+        if (stream) {
+          const early: EarlyStream = {
+            stream,
+            bytes,
+            finished: null,
+            leased: false,
+            transport: new QuicStreamTransport(
+              stream,
+              `quic ${target.address}:${target.port} stream ${stream.id}`,
+              () => early.finished?.(),
+            ),
+          };
+          entry.early = early;
+        }
+      }
+      return ok;
+    });
+    // The 'peer-certificate' handler reports a rejection; until then it must not go unobserved.
+    verdict.catch(() => undefined);
+    return verdict;
+  }
+
   /** A ticket for `target`'s name and ALPN, or none; a store that fails means a full handshake. */
   #takeTicket(target: QuicTarget): StoredTicket | null {
     try {
@@ -407,15 +483,20 @@ export class QuicSessions extends EventEmitter {
     const handle = entry.handle!;
     const sharedWith = entry.streams;
     let stream: QuicStreamHandle;
+    // The opener takes the stream its header went out on in 0-RTT.
+    const early = !shared && entry.early && !entry.early.leased && !entry.early.stream.ended ? entry.early : null;
     try {
-      stream = await this.#openStream(entry, target, options);
+      if (early) {
+        early.leased = true;
+        stream = early.stream;
+      } else stream = await this.#openStream(entry, target, options);
     } catch (error) {
       this.#release(entry);
       throw error;
     }
     const endpoint = await this.#endpoints.get(entry.family)!;
     return {
-      transport: this.#wrap(entry, stream, target),
+      transport: this.#wrap(entry, stream, target, early),
       connection: handle,
       connectionId: entry.id,
       streamId: stream.id,
@@ -490,16 +571,28 @@ export class QuicSessions extends EventEmitter {
     }
   }
 
-  #wrap(entry: PoolEntry, stream: QuicStreamHandle, target: QuicTarget): QuicStreamTransport {
+  #wrap(
+    entry: PoolEntry,
+    stream: QuicStreamHandle,
+    target: QuicTarget,
+    early: EarlyStream | null = null,
+  ): QuicStreamTransport {
     this.#streams++;
     entry.streams++;
     this.#keepAlive(entry);
-    return new QuicStreamTransport(stream, `quic ${target.address}:${target.port} stream ${stream.id}`, () => {
+    const finished = (): void => {
       this.#streams--;
       entry.streams--;
       this.#keepAlive(entry);
       this.#release(entry);
-    });
+    };
+    if (early) {
+      // Made when the stream opened, so that nothing it received was missed.
+      early.finished = finished;
+      early.transport.sentEarly(early.bytes);
+      return early.transport;
+    }
+    return new QuicStreamTransport(stream, `quic ${target.address}:${target.port} stream ${stream.id}`, finished);
   }
 
   /**
@@ -557,6 +650,7 @@ export class QuicSessions extends EventEmitter {
       streams: 0,
       waiters: [],
       family,
+      early: null,
     };
     entry.ready = this.#handshake(entry, family, target, options);
     // Failures reach the caller through `acquire`; a later joiner would see the rejection too.
@@ -575,6 +669,8 @@ export class QuicSessions extends EventEmitter {
   ): Promise<TlsFacts> {
     const endpoint = await this.#endpoint(family, target.address);
     if (this.#closed) throw new ConnectError('quic-closed', 'The QUIC session pool is shut down.');
+    const ticket = this.#takeTicket(target);
+    const earlyBytes = options.earlyData !== undefined && ticket?.earlyData !== undefined ? options.earlyData : null;
     const handle = endpoint.connect({
       serverName: target.sni,
       alpn: [target.alpn],
@@ -583,9 +679,13 @@ export class QuicSessions extends EventEmitter {
       // transport parameters allow the server no streams". A stream the server opens anyway is
       // STREAM_LIMIT_ERROR (RFC 9000 §4.6) and closes the connection.
       transportParams: { initialMaxStreamsBidi: 0, initialMaxStreamsUni: 0 },
-      ticket: this.#takeTicket(target),
+      ticket,
+      earlyData: earlyBytes !== null,
     });
     entry.handle = handle;
+    // 0-RTT: the one verifier judges the ticket's chain before the early bytes go out.
+    const earlyVerdict =
+      earlyBytes && ticket ? this.#sendEarly(entry, handle, target, ticket, earlyBytes, options) : null;
     handle.on('session-ticket', (ticket: StoredTicket) => {
       try {
         this.#tickets.put(target.sni, target.alpn, ticket, this.#wallClock());
@@ -618,7 +718,12 @@ export class QuicSessions extends EventEmitter {
           chain: received,
           channelBinding: null,
         };
-        options.verify(received, facts, false).then(
+        // A resumed handshake's chain is the ticket's, already judged before the 0-RTT bytes.
+        const verdict =
+          earlyVerdict && handle.connection.tlsFacts?.resumed === true
+            ? earlyVerdict
+            : options.verify(received, facts, false);
+        verdict.then(
           (ok) => {
             if (ok) handle.acceptPeer();
             else {

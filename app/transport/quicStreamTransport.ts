@@ -30,6 +30,8 @@ export class QuicStreamTransport implements ByteTransport {
   #closed = false;
   #localEnded = false;
   #onFinished: (() => void) | null;
+  /** What of the bytes sent early (`sentEarly`) the first writes have not repeated yet. */
+  #early: Uint8Array | null = null;
 
   /**
    * `description` is for logs, e.g. `quic 127.0.0.1:443 stream 0`. Wrap the handle as soon as it
@@ -92,8 +94,40 @@ export class QuicStreamTransport implements ByteTransport {
     }
   }
 
+  /**
+   * The stream began with `bytes`, already sent as early data (0-RTT, `QuicConnectionHandle.
+   * openEarlyStream`). The first writes must start with exactly these bytes (the stream machine
+   * writes its opening header as on any transport); they are not sent again. Writes that differ
+   * end the stream: the server would otherwise read two different beginnings.
+   */
+  sentEarly(bytes: Uint8Array): void {
+    this.#early = bytes.length > 0 ? bytes : null;
+  }
+
   write(data: Uint8Array): void {
     if (this.#closed || this.#localEnded) return;
+    const early = this.#early;
+    if (early !== null) {
+      const n = Math.min(early.length, data.length);
+      for (let i = 0; i < n; i++) {
+        if (data[i] !== early[i]) {
+          // A programmer error, not the peer's: the stream cannot be repaired.
+          if (!this.#localEnded) this.stream.reset(RESET_CODE);
+          if (!this.stream.ended) this.stream.stopSending(RESET_CODE);
+          this.#localEnded = true;
+          this.#close(
+            new TransportError(
+              'quic-early-data-mismatch',
+              'The XMPP stream did not begin with the header Quiver sent in 0-RTT; the QUIC stream was ended.',
+            ),
+          );
+          return;
+        }
+      }
+      this.#early = n === early.length ? null : early.subarray(n);
+      if (n === data.length) return;
+      data = data.subarray(n);
+    }
     this.stream.write(data);
   }
 

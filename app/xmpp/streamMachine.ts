@@ -71,6 +71,8 @@ export class ClientStreamMachine {
   private readonly limits: { maxStanzaBytes: number; maxDepth: number };
   private readonly framer: XmlFramer;
   private readonly encoder = new TextEncoder();
+  /** `security: 'tls'`: the first stream header already goes over TLS. */
+  private readonly startsEncrypted: boolean;
   private readonly idPrefix: string;
   private readonly negotiation: StreamNegotiation;
   private readonly session: OnlineSession;
@@ -98,6 +100,7 @@ export class ClientStreamMachine {
     };
     this.framer = new XmlFramer(this.limits);
     const tls = options.security === 'tls';
+    this.startsEncrypted = tls;
     const nextId = () => this.nextId();
     this.negotiation = new StreamNegotiation(
       {
@@ -118,6 +121,18 @@ export class ClientStreamMachine {
 
   get state(): StreamState {
     return this.phase === 'negotiating' ? this.negotiation.step : this.phase;
+  }
+
+  /**
+   * The bytes `start` queues first when the transport is already TLS (`security: 'tls'`): the
+   * opening stream header, for a transport that can send them ahead of its handshake's end (0-RTT
+   * on a resumed QUIC connection). They are safe to replay: they authenticate nothing, and SASL
+   * only follows the server's features. Null for STARTTLS, whose first header is plaintext.
+   */
+  openingHeader(): Uint8Array | null {
+    if (this.phase !== 'idle' || !this.startsEncrypted) return null;
+    const a = this.account;
+    return this.encoder.encode(clientStreamHeader(a.domain, a.local !== '' ? a.bare : null));
   }
 
   /** Queues the opening stream header. Call once, then pollTransmit. */
