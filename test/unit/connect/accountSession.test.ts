@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { AccountSession, type SessionCallbacks } from '../../../app/connect/accountSession.ts';
 import type { ConnectDeps } from '../../../app/connect/connector.ts';
 import type { AccountStatus, UserError } from '../../../app/contract/viewModels.ts';
+import { sessionCallbacks } from '../../support/sessionCallbacks.ts';
 
 interface Seen {
   statuses: { status: AccountStatus; error: UserError | null }[];
@@ -14,21 +15,13 @@ interface Seen {
 }
 
 function callbacks(seen: Seen, onStatus: (status: AccountStatus) => void = () => undefined): SessionCallbacks {
-  return {
+  return sessionCallbacks({
     status(status, _bound, error) {
       seen.statuses.push({ status, error });
       onStatus(status);
     },
-    roster: () => undefined,
-    rosterPush: () => undefined,
-    presence: () => undefined,
-    message: () => undefined,
-    outbox: () => [],
-    sent: () => undefined,
-    saveRecord: () => undefined,
-    decisionNeeded: () => undefined,
     log: (_level, message) => seen.logs.push(message),
-  };
+  });
 }
 
 /** DNS that never answers: the attempt stays in discovery until it is cancelled. */

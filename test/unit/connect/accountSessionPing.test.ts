@@ -5,19 +5,13 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import tls from 'node:tls';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { AccountSession, type SessionCallbacks } from '../../../app/connect/accountSession.ts';
+import { AccountSession } from '../../../app/connect/accountSession.ts';
 import type { ConnectDeps } from '../../../app/connect/connector.ts';
-import type { AccountStatus, Verdict } from '../../../app/contract/viewModels.ts';
-
-const FIXTURES = new URL('../quic/fixtures/', import.meta.url);
-const SASL = `xmlns='urn:ietf:params:xml:ns:xmpp-sasl'`;
-const BIND = `xmlns='urn:ietf:params:xml:ns:xmpp-bind'`;
-const header = (id: string) =>
-  `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='${id}' from='example.org' version='1.0'>`;
+import type { AccountStatus } from '../../../app/contract/viewModels.ts';
+import { scriptedLogin } from '../../support/fakeXmppServer.ts';
+import { sessionCallbacks } from '../../support/sessionCallbacks.ts';
+import { tlsTestServer } from '../../support/tlsTestServer.ts';
+import { loopbackDeps } from '../../support/loopbackDeps.ts';
 
 interface FakeServer {
   port: number;
@@ -46,100 +40,34 @@ async function fakeServer(t: TestContext): Promise<FakeServer> {
     answerPings: true,
     connection: (n) => (n <= state.connections ? Promise.resolve() : new Promise((resolve) => waiting.set(n, resolve))),
     dropAll: () => {
-      for (const s of sockets) s.destroy();
+      for (const s of server.sockets) s.destroy();
     },
   };
-  const sockets = new Set<tls.TLSSocket>();
-  const server = tls.createServer(
-    {
-      cert: readFileSync(new URL('server.cert.pem', FIXTURES)),
-      key: readFileSync(new URL('server.key.pem', FIXTURES)),
-    },
-    (socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => socket.destroy());
-      state.connections++;
-      waiting.get(state.connections)?.();
-      let buffer = '';
-      let streams = 0;
-      socket.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString('utf8');
-        // One complete top-level element (or stream header) at a time, in order.
-        for (;;) {
-          const m =
-            /<stream:stream[^>]*>|<auth[^>]*(?:\/>|>[^<]*<\/auth>)|<iq[^>]*(?:\/>|>[\s\S]*?<\/iq>)|<presence[^>]*(?:\/>|>[\s\S]*?<\/presence>)/.exec(
-              buffer,
-            );
-          if (!m) return;
-          buffer = buffer.slice(m.index + m[0].length);
-          const el = m[0];
-          const id = /\sid=["']([^"']+)["']/.exec(el)?.[1] ?? '';
-          if (el.startsWith('<stream:stream')) {
-            streams++;
-            socket.write(
-              header(`s${streams}`) +
-                (streams === 1
-                  ? `<stream:features><mechanisms ${SASL}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`
-                  : `<stream:features><bind ${BIND}/></stream:features>`),
-            );
-          } else if (el.startsWith('<auth')) {
-            socket.write(`<success ${SASL}/>`);
-          } else if (el.includes('urn:xmpp:ping')) {
+  const server = await tlsTestServer(t, (socket) => {
+    state.connections++;
+    waiting.get(state.connections)?.();
+    socket.on(
+      'data',
+      scriptedLogin((text) => socket.write(text), {
+        boundJid: () => 'alice@example.org/q',
+        onStanza: (el, id, write) => {
+          if (el.includes('urn:xmpp:ping')) {
             state.pings.push(el);
-            if (state.answerPings) socket.write(`<iq type='result' id='${id}' from='example.org'/>`);
-          } else if (el.includes('urn:ietf:params:xml:ns:xmpp-bind')) {
-            socket.write(`<iq type='result' id='${id}'><bind ${BIND}><jid>alice@example.org/q</jid></bind></iq>`);
+            if (state.answerPings) write(`<iq type='result' id='${id}' from='example.org'/>`);
           } else if (el.includes('jabber:iq:roster')) {
-            socket.write(`<iq type='result' id='${id}'><query xmlns='jabber:iq:roster'/></iq>`);
+            write(`<iq type='result' id='${id}'><query xmlns='jabber:iq:roster'/></iq>`);
           }
-        }
-      });
-    },
-  );
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  state.port = (server.address() as AddressInfo).port;
-  t.after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
+        },
+      }),
+    );
   });
+  state.port = server.port;
   return state;
 }
 
-const TRUSTED: Verdict = {
-  trusted: true,
-  prooftype: 'pkix',
-  identity: 'dns-id:example.org',
-  delegation: null,
-  dnssec: 'insecure',
-  tried: [],
-  error: null,
-  decision: null,
-};
-
 /** Discovery finds only the fake server (direct TLS); every other service is declined ("."). */
 function depsFor(port: number): () => ConnectDeps {
-  const none = { priority: 0, weight: 0, port: 0, target: '.' };
-  return () => ({
-    dns: {
-      srv: async (name) => ({
-        rcode: 'NOERROR',
-        dnssec: 'insecure',
-        records: name.startsWith('_xmpps-client.') ? [{ priority: 0, weight: 0, port, target: '127.0.0.1' }] : [none],
-      }),
-    },
-    hosts: {
-      resolve: async (host) => {
-        if (host !== '127.0.0.1') throw new Error(`no lookup of ${host} in this test`);
-        return [host];
-      },
-    },
-    verify: async () => TRUSTED,
-    saveRecord: () => undefined,
-    hostMeta: null,
-    timeoutMs: 5000,
-  });
+  return () => loopbackDeps({ tls: port }, 5000);
 }
 
 interface Watched {
@@ -153,7 +81,7 @@ function watchedSession(port: number): Watched {
   const statuses: AccountStatus[] = [];
   const waiters: { status: AccountStatus; n: number; resolve: () => void }[] = [];
   const count = (status: AccountStatus) => statuses.filter((s) => s === status).length;
-  const callbacks: SessionCallbacks = {
+  const callbacks = sessionCallbacks({
     status(status) {
       statuses.push(status);
       for (const w of [...waiters])
@@ -162,16 +90,7 @@ function watchedSession(port: number): Watched {
           w.resolve();
         }
     },
-    roster: () => undefined,
-    rosterPush: () => undefined,
-    presence: () => undefined,
-    message: () => undefined,
-    outbox: () => [],
-    sent: () => undefined,
-    saveRecord: () => undefined,
-    decisionNeeded: () => undefined,
-    log: () => undefined,
-  };
+  });
   const session = new AccountSession(
     { accountId: 'a1', jid: 'alice@example.org', preference: 'auto', password: async () => 'pw', deps: depsFor(port) },
     callbacks,
@@ -184,6 +103,16 @@ function watchedSession(port: number): Watched {
   };
 }
 
+/** A fake server and a session logged in to it; the session is stopped when the test ends. */
+async function online(t: TestContext): Promise<{ server: FakeServer; w: Watched }> {
+  const server = await fakeServer(t);
+  const w = watchedSession(server.port);
+  t.after(() => w.session.stop());
+  w.session.start();
+  await w.reached('online', 1);
+  return { server, w };
+}
+
 test("checkAlive is 'offline' when no stream is up", async () => {
   const w = watchedSession(9);
   assert.deepEqual(await w.session.checkAlive(1000), { outcome: 'offline', ms: 0 });
@@ -191,11 +120,7 @@ test("checkAlive is 'offline' when no stream is up", async () => {
 });
 
 test("checkAlive is 'alive' when the server answers the ping, and nothing reconnects", async (t) => {
-  const server = await fakeServer(t);
-  const w = watchedSession(server.port);
-  t.after(() => w.session.stop());
-  w.session.start();
-  await w.reached('online', 1);
+  const { server, w } = await online(t);
   assert.ok(w.session.record, 'the live stream has its security record');
   const result = await w.session.checkAlive(5000);
   assert.equal(result.outcome, 'alive');
@@ -208,11 +133,7 @@ test("checkAlive is 'alive' when the server answers the ping, and nothing reconn
 });
 
 test("checkAlive is 'dead' after the timeout without an answer, and the session connects again", async (t) => {
-  const server = await fakeServer(t);
-  const w = watchedSession(server.port);
-  t.after(() => w.session.stop());
-  w.session.start();
-  await w.reached('online', 1);
+  const { server, w } = await online(t);
   server.answerPings = false;
   const result = await w.session.checkAlive(200);
   assert.equal(result.outcome, 'dead');
@@ -229,11 +150,7 @@ test("checkAlive is 'dead' after the timeout without an answer, and the session 
 });
 
 test("after a 'dead' check the session connects again at once, not after the first backoff step (about 1 s)", async (t) => {
-  const server = await fakeServer(t);
-  const w = watchedSession(server.port);
-  t.after(() => w.session.stop());
-  w.session.start();
-  await w.reached('online', 1);
+  const { server, w } = await online(t);
   server.answerPings = false;
   assert.equal((await w.session.checkAlive(100)).outcome, 'dead');
   const dead = performance.now();

@@ -4,6 +4,7 @@ import { cachedVerdict, sharedFetch } from '../../../app/connect/connectDeps.ts'
 import type { ServerFacts } from '../../../app/security/serverFacts.ts';
 import type { TrustAnchors } from '../../../app/security/trustAnchors.ts';
 import type { Verdict } from '../../../app/contract/viewModels.ts';
+import { verdict } from '../../support/verdicts.ts';
 
 const anchors = { anchors: [] } as unknown as TrustAnchors;
 const facts = (domain: string, chain = [Uint8Array.of(1, 2, 3)]): ServerFacts => ({
@@ -20,21 +21,11 @@ const facts = (domain: string, chain = [Uint8Array.of(1, 2, 3)]): ServerFacts =>
     record: null,
   },
 });
-const verdict = (trusted: boolean): Verdict =>
-  ({
-    trusted,
-    prooftype: trusted ? 'pkix' : null,
-    identity: null,
-    delegation: null,
-    dnssec: 'insecure',
-    tried: [],
-    error: null,
-    decision: null,
-  }) as Verdict;
+const verdictOf = (trusted: boolean): Verdict => verdict(trusted ? { trusted, prooftype: 'pkix' } : {});
 
 test('a trusted verdict is reused for the same facts within a minute, and only for the same facts', async () => {
   let runs = 0;
-  const run = (trusted: boolean) => async () => (runs++, verdict(trusted));
+  const run = (trusted: boolean) => async () => (runs++, verdictOf(trusted));
   const context = (at: number, pins: string[] = [], scope = 'system resolver') => ({
     anchors,
     now: new Date(at),
@@ -70,7 +61,7 @@ test('a refusal is never reused', async () => {
         await cachedVerdict(
           facts('refused.test'),
           { anchors, now: new Date(t0 + i), pins: [], scope: '' },
-          async () => (runs++, verdict(false)),
+          async () => (runs++, verdictOf(false)),
         )
       ).trusted,
       false,

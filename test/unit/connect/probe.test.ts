@@ -13,6 +13,7 @@ import { makeCertificate, toPem } from '../security/certFactory.ts';
 import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
 import type { QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
 import { testCertificate } from '../../support/quicPair.ts';
+import { TRUSTED, verdict } from '../../support/verdicts.ts';
 
 const nxdomain = { rcode: 'NXDOMAIN', records: [], dnssec: 'insecure' as const };
 
@@ -352,17 +353,17 @@ async function startTlsServer(
   return { port: (server.address() as net.AddressInfo).port, tlsStreams: () => tlsStreams };
 }
 
-const trusted = async (): Promise<Verdict> =>
-  ({
-    trusted: true,
-    prooftype: 'pkix',
-    identity: 'dns-id:example.org',
-    delegation: null,
-    dnssec: 'insecure',
-    tried: [],
-    error: null,
-    decision: null,
-  }) as Verdict;
+const trusted = async (): Promise<Verdict> => TRUSTED;
+
+/** What probing a candidate that logs in over TLS, with the fake verifier trusting it, reports. */
+const TRUSTED_RESULT = {
+  ok: true,
+  prooftype: 'pkix',
+  identity: 'dns-id:example.org',
+  error: null,
+  features: SCRAM_FEATURES,
+  quic: null,
+};
 
 test('STARTTLS: plaintext after <proceed/> fails the candidate; nothing of it is read as if it came over TLS', async (t) => {
   // An injected stream header and features (incomplete, so still in the framer), and a complete
@@ -401,14 +402,7 @@ test('STARTTLS: whitespace after <proceed/> is allowed, and the stream over TLS 
     ips: ['127.0.0.1'],
   };
   const result = await probeCandidate('example.org', candidate, { ...deps(async () => nxdomain), verify: trusted });
-  assert.deepEqual(result, {
-    ok: true,
-    prooftype: 'pkix',
-    identity: 'dns-id:example.org',
-    error: null,
-    features: SCRAM_FEATURES,
-    quic: null,
-  });
+  assert.deepEqual(result, TRUSTED_RESULT);
   assert.equal(server.tlsStreams(), 1);
 });
 
@@ -443,14 +437,7 @@ test('direct TLS: an address where TCP connects but TLS fails does not stop the 
     ips: ['127.0.0.2', '127.0.0.1'],
   };
   const result = await probeCandidate('example.org', candidate, { ...deps(async () => nxdomain), verify: trusted });
-  assert.deepEqual(result, {
-    ok: true,
-    prooftype: 'pkix',
-    identity: 'dns-id:example.org',
-    error: null,
-    features: SCRAM_FEATURES,
-    quic: null,
-  });
+  assert.deepEqual(result, TRUSTED_RESULT);
   // Only the broken address: its TLS failure is the error.
   const onlyBroken = await probeCandidate(
     'example.org',
@@ -567,16 +554,7 @@ test('QUIC: a server the verifier does not trust is refused with its reason, and
   const result = await probeCandidate('example.org', candidate, {
     ...deps(async () => nxdomain),
     verify: async () =>
-      ({
-        trusted: false,
-        prooftype: null,
-        identity: null,
-        delegation: null,
-        dnssec: 'insecure',
-        tried: [],
-        error: { code: 'untrusted', message: 'example.org presented a certificate for quic.example.net.' },
-        decision: null,
-      }) as unknown as Verdict,
+      verdict({ error: { code: 'untrusted', message: 'example.org presented a certificate for quic.example.net.' } }),
   });
   assert.deepEqual(result, {
     ok: false,

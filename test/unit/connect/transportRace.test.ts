@@ -5,22 +5,16 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import tls from 'node:tls';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { establish, type ConnectDeps, type TransportMemoryAdvisor } from '../../../app/connect/connector.ts';
 import { QuicSessions } from '../../../app/connect/quicSessions.ts';
 import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
 import type { QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
-import type { SecurityRecord, Verdict } from '../../../app/contract/viewModels.ts';
+import type { SecurityRecord } from '../../../app/contract/viewModels.ts';
 import { testCertificate } from '../../support/quicPair.ts';
-
-const FIXTURES = new URL('../quic/fixtures/', import.meta.url);
-const SASL = `xmlns='urn:ietf:params:xml:ns:xmpp-sasl'`;
-const BIND = `xmlns='urn:ietf:params:xml:ns:xmpp-bind'`;
-const header = (id: string) =>
-  `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='${id}' from='example.org' version='1.0'>`;
+import { scriptedLogin } from '../../support/fakeXmppServer.ts';
+import { tlsTestServer } from '../../support/tlsTestServer.ts';
+import { loopbackDeps } from '../../support/loopbackDeps.ts';
+import { TRUSTED } from '../../support/verdicts.ts';
 
 /** Counts of what one scripted server saw. */
 interface Seen {
@@ -31,65 +25,23 @@ interface Seen {
 
 /** The server's side of a PLAIN login and bind, over any byte stream. */
 function script(write: (text: string) => void, seen: Seen): (chunk: Uint8Array) => void {
-  let buffer = '';
-  let streams = 0;
-  let domain = 'example.org';
-  const decoder = new TextDecoder();
-  return (chunk) => {
-    buffer += decoder.decode(chunk);
-    for (;;) {
-      const m = /<stream:stream[^>]*>|<auth[^>]*(?:\/>|>[^<]*<\/auth>)|<iq[^>]*(?:\/>|>[\s\S]*?<\/iq>)/.exec(buffer);
-      if (!m) return;
-      buffer = buffer.slice(m.index + m[0].length);
-      const el = m[0];
-      const id = /\sid=["']([^"']+)["']/.exec(el)?.[1] ?? '';
-      if (el.startsWith('<stream:stream')) {
-        streams++;
-        domain = /\sto=["']([^"']+)["']/.exec(el)?.[1] ?? domain;
-        write(
-          header(`s${streams}`) +
-            (streams === 1
-              ? `<stream:features><mechanisms ${SASL}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`
-              : `<stream:features><bind ${BIND}/></stream:features>`),
-        );
-      } else if (el.startsWith('<auth')) {
-        seen.logins++;
-        write(`<success ${SASL}/>`);
-      } else if (el.includes('urn:ietf:params:xml:ns:xmpp-bind')) {
-        seen.binds++;
-        write(
-          `<iq type='result' id='${id}'><bind ${BIND}><jid>${domain === 'example.org' || domain === 'a.example' ? 'alice' : 'bob'}@${domain}/q</jid></bind></iq>`,
-        );
-      }
-    }
-  };
+  return scriptedLogin(write, {
+    boundJid: (domain) => `${domain === 'example.org' || domain === 'a.example' ? 'alice' : 'bob'}@${domain}/q`,
+    onAuth: () => seen.logins++,
+    onBind: () => seen.binds++,
+  });
 }
 
 async function tlsServer(t: TestContext): Promise<{ port: number; seen: Seen }> {
   const seen: Seen = { connections: 0, logins: 0, binds: 0 };
-  const sockets = new Set<tls.TLSSocket>();
-  const server = tls.createServer(
-    {
-      cert: readFileSync(new URL('server.cert.pem', FIXTURES)),
-      key: readFileSync(new URL('server.key.pem', FIXTURES)),
-    },
-    (socket) => {
-      seen.connections++;
-      sockets.add(socket);
-      socket.on('error', () => socket.destroy());
-      socket.on(
-        'data',
-        script((text) => socket.write(text), seen),
-      );
-    },
-  );
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
+  const { port } = await tlsTestServer(t, (socket) => {
+    seen.connections++;
+    socket.on(
+      'data',
+      script((text) => socket.write(text), seen),
+    );
   });
-  return { port: (server.address() as AddressInfo).port, seen };
+  return { port, seen };
 }
 
 /** `silent`: a bound UDP socket that answers nothing (UDP blocked beyond it). */
@@ -114,17 +66,6 @@ async function quicServer(t: TestContext, silent = false): Promise<{ port: numbe
   return { port: ep.address.port, seen };
 }
 
-const TRUSTED: Verdict = {
-  trusted: true,
-  prooftype: 'pkix',
-  identity: 'dns-id:example.org',
-  delegation: null,
-  dnssec: 'insecure',
-  tried: [],
-  error: null,
-  decision: null,
-};
-
 interface Run {
   deps: ConnectDeps;
   pool: QuicSessions;
@@ -136,7 +77,6 @@ function deps(
   ports: { quic: number | null; tls: number | null },
   advice: 'quic-first' | 'tcp-first' = 'quic-first',
 ): Run {
-  const none = { priority: 0, weight: 0, port: 0, target: '.' };
   const pool = new QuicSessions();
   t.after(() => pool.close());
   const memory = { advice: [] as string[], recorded: [] as string[] };
@@ -151,30 +91,7 @@ function deps(
     pool,
     memory,
     deps: {
-      dns: {
-        srv: async (name) => {
-          const port = name.startsWith('_xmppq-client.')
-            ? ports.quic
-            : name.startsWith('_xmpps-client.')
-              ? ports.tls
-              : null;
-          return {
-            rcode: 'NOERROR',
-            dnssec: 'insecure',
-            records: port === null ? [none] : [{ priority: 0, weight: 0, port, target: '127.0.0.1' }],
-          };
-        },
-      },
-      hosts: {
-        resolve: async (host) => {
-          if (host !== '127.0.0.1') throw new Error(`no lookup of ${host} in this test`);
-          return [host];
-        },
-      },
-      verify: async () => TRUSTED,
-      saveRecord: () => undefined,
-      hostMeta: null,
-      timeoutMs: 3000,
+      ...loopbackDeps(ports, 3000),
       quic: pool,
       transportMemory,
     },

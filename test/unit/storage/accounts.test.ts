@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStorage, StorageError } from '../../../app/storage/storage.ts';
 import type { Storage } from '../../../app/storage/storage.ts';
+import { verdict } from '../../support/verdicts.ts';
 
 function storage(t: { after(fn: () => void): void }): Storage {
   const s = openStorage(':memory:');
@@ -140,16 +141,7 @@ test('removeAccount cascades to roster and messages and detaches connection reco
     alpn: null,
     sni: 'example.org',
     certificates: [],
-    verification: {
-      trusted: false,
-      prooftype: null,
-      identity: null,
-      delegation: null,
-      dnssec: 'insecure',
-      tried: [],
-      error: null,
-      decision: null,
-    },
+    verification: verdict(),
     saslMechanism: null,
     channelBinding: null,
     boundJid: null,
