@@ -16,11 +16,8 @@
  * the server ends its side when the client's FIN arrives.
  */
 import { createInterface } from 'node:readline';
-import { QuicEndpoint } from '../../app/quic/driver/quicEndpoint.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../../app/quic/driver/quicConnectionHandle.ts';
-import { testCertificate } from '../support/quicPair.ts';
-
-const ALPN = 'xmpp-client';
+import { connectingPeer, listeningPeer } from '../support/peerEndpoint.ts';
 
 /** What a peer reports at the end. Times are wall-clock ms (performance.timeOrigin-based). */
 export interface PeerReport {
@@ -138,34 +135,23 @@ function report(role: 'client' | 'server', t: Talker, connections: number, hands
 
 if (mode === 'server' && rest.length === 1) {
   const interval = Number(rest[0]);
-  const ep = await QuicEndpoint.bind({ address: '0.0.0.0', port: 0 });
   let connections = 0;
   let handshakes = 0;
-  ep.listen({
-    alpn: [ALPN],
-    ...testCertificate(),
-    onConnection: (c) => {
-      connections++;
-      void c.established.then(() => handshakes++);
-      c.on('migrated', () => migrations++);
-      c.on('stream', (s: QuicStreamHandle) => {
-        const t: Talker = new Talker(c, s, interval, () => {
-          // It keeps running (its FIN and ACKs must still leave) until the test ends it.
-          report('server', t, connections, handshakes);
-        });
+  const ep = await listeningPeer((c) => {
+    connections++;
+    void c.established.then(() => handshakes++);
+    c.on('migrated', () => migrations++);
+    c.on('stream', (s: QuicStreamHandle) => {
+      const t: Talker = new Talker(c, s, interval, () => {
+        // It keeps running (its FIN and ACKs must still leave) until the test ends it.
+        report('server', t, connections, handshakes);
       });
-    },
+    });
   });
   emit({ event: 'listening', port: ep.address.port });
 } else if (mode === 'client' && rest.length === 3) {
   const [host, port, interval] = rest as [string, string, string];
-  const ep = await QuicEndpoint.bind({ address: '0.0.0.0', port: 0 });
-  const conn = ep.connect({
-    serverName: 'quic.example',
-    alpn: [ALPN],
-    remoteAddress: { address: host, port: Number(port) },
-  });
-  conn.on('peer-certificate', () => conn.acceptPeer());
+  const { ep, conn } = await connectingPeer(host, Number(port));
   conn.on('migrated', () => migrations++);
   await conn.established;
   const t = new Talker(conn, conn.openStream(true)!, Number(interval), () => {

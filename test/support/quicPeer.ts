@@ -7,36 +7,23 @@
  *                                      prints {"intact":…,"maxDatagramSize":…,"mtuProbesSent":…,…}
  */
 import { createHash } from 'node:crypto';
-import { QuicEndpoint } from '../../app/quic/driver/quicEndpoint.ts';
 import type { QuicStreamHandle } from '../../app/quic/driver/quicConnectionHandle.ts';
 import { pathMtuSettled } from './quicHandles.ts';
-import { testCertificate } from './quicPair.ts';
+import { connectingPeer, listeningPeer } from './peerEndpoint.ts';
 
-const ALPN = 'xmpp-client';
 const [mode, host, port, bytes] = process.argv.slice(2);
 
 if (mode === 'server') {
-  const ep = await QuicEndpoint.bind({ address: '0.0.0.0', port: 0 });
-  ep.listen({
-    alpn: [ALPN],
-    ...testCertificate(),
-    onConnection: (c) => {
-      c.on('stream', (s: QuicStreamHandle) => {
-        s.on('data', (d: Uint8Array) => s.write(d));
-        s.on('end', () => s.end());
-      });
-    },
+  const ep = await listeningPeer((c) => {
+    c.on('stream', (s: QuicStreamHandle) => {
+      s.on('data', (d: Uint8Array) => s.write(d));
+      s.on('end', () => s.end());
+    });
   });
   console.log(JSON.stringify({ port: ep.address.port }));
   // Runs until the test kills it.
 } else if (mode === 'client' && host && port && bytes) {
-  const ep = await QuicEndpoint.bind({ address: '0.0.0.0', port: 0 });
-  const conn = ep.connect({
-    serverName: 'quic.example',
-    alpn: [ALPN],
-    remoteAddress: { address: host, port: Number(port) },
-  });
-  conn.on('peer-certificate', () => conn.acceptPeer());
+  const { ep, conn } = await connectingPeer(host, Number(port));
   await conn.established;
   const data = new Uint8Array(Number(bytes));
   for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
