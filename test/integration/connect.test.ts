@@ -1,32 +1,17 @@
 /**
  * `quiver connect` against the lab's real Prosody, DNS (nsd + unbound) and private CA.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { labFromEnv } from '../support/lab.ts';
+import { labCliOptions } from '../support/labCli.ts';
 import { runQuiver } from '../support/cli.ts';
 import type { SecurityRecord } from '../../app/contract/viewModels.ts';
 
 const lab = labFromEnv();
-let dataDir: string;
-before(() => {
-  dataDir = mkdtempSync(join(tmpdir(), 'quiver-cli-'));
-});
-after(() => rmSync(dataDir, { recursive: true, force: true }));
+const labOptions = labCliOptions(lab, 'quiver-cli-');
 
-const common = () => [
-  '--resolver',
-  lab.resolver,
-  '--ca',
-  lab.caFile,
-  '--data-dir',
-  dataDir,
-  '--password-env',
-  'LAB_PASSWORD',
-];
+const common = () => [...labOptions(), '--password-env', 'LAB_PASSWORD'];
 const pw = (jid: string) => ({ LAB_PASSWORD: lab.users[jid]! });
 
 test('STARTTLS login prints the security record: transport, SRV record, TLS facts, PKIX verdict', async () => {

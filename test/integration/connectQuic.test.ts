@@ -2,21 +2,15 @@
  * `quiver connect` with several accounts over QUIC (issue 11), against the lab's gateway and Prosody:
  * one connection manager (one QUIC session pool) for all the JIDs, one security record each.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { labFromEnv } from '../support/lab.ts';
+import { labCliOptions } from '../support/labCli.ts';
 import { runQuiver } from '../support/cli.ts';
 import type { SecurityRecord } from '../../app/contract/viewModels.ts';
 
 const lab = labFromEnv();
-let dataDir: string;
-before(() => {
-  dataDir = mkdtempSync(join(tmpdir(), 'quiver-cli-quic-'));
-});
-after(() => rmSync(dataDir, { recursive: true, force: true }));
+const labOptions = labCliOptions(lab, 'quiver-cli-quic-');
 
 test('quiver connect a@quic-a b@quic-a --transport quic --json: two records on one QUIC connection', async () => {
   const [alice, bob] = ['alice@quic-a.test', 'bob@quic-a.test'];
@@ -28,12 +22,7 @@ test('quiver connect a@quic-a b@quic-a --transport quic --json: two records on o
       '--transport',
       'quic',
       '--json',
-      '--resolver',
-      lab.resolver,
-      '--ca',
-      lab.caFile,
-      '--data-dir',
-      dataDir,
+      ...labOptions(),
       '--password-env',
       'PW_ALICE',
       '--password-env',
