@@ -404,7 +404,12 @@ async function tryCandidate(
     // A joiner whose connection closed right after its verification verifies again on a
     // connection of its own: the first record ends here instead of staying open for ever.
     const earlier = record as SecurityRecord | null;
-    if (earlier) finish(earlier, 'The shared QUIC connection closed before this account could use it.', deps);
+    if (earlier)
+      finish(
+        earlier,
+        'Verified again on another handshake (the shared connection closed first, or the server did not resume the session); the next record replaces this one.',
+        deps,
+      );
     record = newRecord(account, candidate, facts, verdict);
     deps.saveRecord(record);
     if (!verdict.trusted) {
@@ -478,6 +483,8 @@ async function tryCandidate(
       pathMtu: lease.connection.connection.stats.maxDatagramSize,
       ech: 'not available',
       sharedWith: lease.sharedWith,
+      resumed: lease.tlsFacts.resumed === true,
+      earlyData: earlyDataOf(lease),
       localAddress: lease.localAddress,
       remoteAddress: lease.remoteAddress,
     };
@@ -583,6 +590,14 @@ async function tryCandidate(
     });
     driver.start();
   });
+}
+
+/** Whether this account's stream header rode the session's 0-RTT flight, and how the server took it. */
+function earlyDataOf(lease: QuicLease): 'not offered' | 'accepted' | 'rejected' {
+  // A joiner's stream opened on an established connection: its header went in 1-RTT.
+  if (lease.shared) return 'not offered';
+  const state = lease.connection.connection.earlyDataState;
+  return state === 'accepted' || state === 'rejected' ? state : 'not offered';
 }
 
 /** How one attempt fits its `establish` call: the race's claim, and QUIC sharing. */

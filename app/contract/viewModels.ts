@@ -223,6 +223,13 @@ export interface QuicDetails {
   ech: 'not available';
   /** Accounts already on this QUIC session when this one joined (0: it opened the session). */
   sharedWith: number;
+  /** The session was resumed from a ticket of an earlier connection (no certificate sent again). */
+  resumed: boolean;
+  /**
+   * 0-RTT: whether this account's stream header went out as early data on the session's first
+   * flight ('accepted' by the server or 'rejected' and sent again after the handshake), or not.
+   */
+  earlyData: 'not offered' | 'accepted' | 'rejected';
   /** Local and remote socket addresses as `address:port` (IPv6 in brackets). */
   localAddress: string | null;
   remoteAddress: string;

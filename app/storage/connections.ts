@@ -100,11 +100,14 @@ const PATCH_COLUMNS: { [K in keyof Required<ConnectionPatch>]: string } = {
 };
 
 /** The stored `quic` column must be the contract's `QuicDetails`, nothing more or less. */
-const quicDetails: v.Check<QuicDetails> = v.object({
+const quicDetails = v.object({
   version: v.string({ min: 1, max: 64 }),
   pathMtu: v.integer({ min: 0, max: 65_535 }),
   ech: v.literal('not available'),
   sharedWith: v.integer({ min: 0, max: 1_000_000 }),
+  // Absent in records written before resumption and 0-RTT were recorded.
+  resumed: v.optional(v.boolean),
+  earlyData: v.optional(v.literal('not offered', 'accepted', 'rejected')),
   localAddress: v.nullable(v.string({ min: 1, max: 300 })),
   remoteAddress: v.string({ min: 1, max: 300 }),
 });
@@ -113,7 +116,12 @@ function readQuic(row: Row): QuicDetails | null {
   if (row.quic === null) return null;
   // json_valid(quic) is a CHECK of the column, so the parse itself cannot fail.
   const checked = quicDetails(JSON.parse(row.quic), 'quic');
-  if (checked.ok) return checked.value;
+  if (checked.ok)
+    return {
+      ...checked.value,
+      resumed: checked.value.resumed ?? false,
+      earlyData: checked.value.earlyData ?? 'not offered',
+    };
   throw new StorageError(
     'connection-corrupt',
     `The stored QUIC details of connection record ${row.id} cannot be read (${checked.error}); the database was changed outside Quiver or is damaged.`,

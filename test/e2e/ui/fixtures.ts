@@ -152,6 +152,8 @@ export function quicSecurityRecord(
       pathMtu: 1452,
       ech: 'not available',
       sharedWith: 2,
+      resumed: true,
+      earlyData: 'accepted',
       localAddress: '172.20.10.4:50123',
       remoteAddress: '[2001:db8::5]:5222',
     },

@@ -40,6 +40,10 @@ describe('QUIC facts in the security view', () => {
     assert.equal(await connection.locator('[title]').getAttribute('title'), '9c41e07a5b2d4f18');
     assert.equal(await card.getByTestId('security-quic-stream').innerText(), '4');
     assert.equal(await card.getByTestId('security-quic-mtu').innerText(), '1452 bytes');
+    assert.match(
+      await card.getByTestId('security-quic-session').innerText(),
+      /^Resumed from an earlier connection.*stream header went ahead in 0-RTT/,
+    );
     assert.match(await card.getByTestId('security-quic-ech').innerText(), /^Not available/);
     assert.equal(
       await card.getByTestId('security-quic-addresses').innerText(),

@@ -29,6 +29,8 @@ function quicRecord(over: Partial<SecurityRecord> = {}): SecurityRecord {
       pathMtu: 1452,
       ech: 'not available',
       sharedWith: 2,
+      resumed: false,
+      earlyData: 'not offered',
       localAddress: '192.0.2.10:50123',
       remoteAddress: '[2001:db8::5]:443',
     },
@@ -196,5 +198,18 @@ test('a stored QUIC column that is not QuicDetails is refused with a clear error
     () => s.getConnection('bad'),
     (e: unknown) => e instanceof StorageError && e.code === 'connection-corrupt' && /bad/.test(e.message),
   );
+  db.close();
+});
+
+test('QUIC facts stored before resumption and 0-RTT were recorded read as a new handshake without 0-RTT', () => {
+  const db = openDatabase(':memory:');
+  const s = bindStorage(db);
+  s.insertConnection(quicRecord({ id: 'old' }));
+  db.prepare(
+    `UPDATE connections SET quic = json_remove(json_remove(quic, '$.resumed'), '$.earlyData') WHERE id = 'old'`,
+  ).run();
+  const quic = s.getConnection('old')!.quic!;
+  assert.equal(quic.resumed, false);
+  assert.equal(quic.earlyData, 'not offered');
   db.close();
 });
