@@ -17,7 +17,7 @@ import { reportFailure, type Failure } from './failure.ts';
 import { usageOf } from './usage.ts';
 import type { CliIo } from './cliIo.ts';
 import { escapeControl } from '../logLine.ts';
-import { QuicSessions } from '../connect/quicSessions.ts';
+import { profileTicketStore, QuicSessions } from '../connect/quicSessions.ts';
 import { readSystemSnapshot } from '../connect/networkMonitor.ts';
 import { networkKey, profileSalt, TransportMemory } from '../connect/transportMemory.ts';
 import type { TransportMemoryAdvisor } from '../connect/connector.ts';
@@ -75,7 +75,9 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
   const dataDir = single(args, 'data-dir') ?? defaultDataDir(io.env);
   const storage = openProfile(dataDir);
   // One pool for every account of this run: accounts reaching the same QUIC endpoint share it.
-  const quic = new QuicSessions();
+  // Session tickets live in the data dir, as the app's do: the next run resumes (and may send its
+  // stream header in 0-RTT).
+  const quic = new QuicSessions({ tickets: profileTicketStore(storage) });
   // The app's memory of where QUIC failed applies to the CLI too (same data dir): a network that
   // blocks UDP sends the next run straight to TCP.
   const memory = new TransportMemory(storage);

@@ -29,6 +29,7 @@ const SPEC = {
   'max-buffer': { arity: 1 },
   'idle-timeout': { arity: 1 },
   retry: { arity: 0 },
+  'early-data': { arity: 0 },
   'retry-above': { arity: 1 },
   'max-backend': { arity: 1 },
   'max-backend-per-address': { arity: 1 },
@@ -50,6 +51,8 @@ export interface GatewayConfig {
   json: boolean;
   /** Also print a line when a connection is up. */
   verbose: boolean;
+  /** `--early-data`: issue session tickets and accept 0-RTT (`QuicGatewayOptions.earlyData`). */
+  earlyData: boolean;
 }
 
 export async function runGateway(
@@ -73,6 +76,7 @@ export async function runGateway(
     limits: config.limits,
     log: (record) => io.stdout(formatGatewayRecord(record, config.json)),
     verbose: config.verbose,
+    earlyData: config.earlyData,
   });
   const { address, port } = gateway.address;
   const listen = formatAddress(address, port);
@@ -132,6 +136,7 @@ export function gatewayConfig(args: ParsedArgs): GatewayConfig {
     limits,
     json: has(args, 'json'),
     verbose: has(args, 'verbose'),
+    earlyData: has(args, 'early-data'),
   };
 }
 

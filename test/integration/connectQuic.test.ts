@@ -51,3 +51,24 @@ test('quiver connect a@quic-a b@quic-a --transport quic --json: two records on o
   assert.notEqual(b.quicStreamId, a.quicStreamId, 'one stream each');
   assert.equal((a.quic?.sharedWith ?? -1) + (b.quic?.sharedWith ?? -1), 1, 'one of them joined the other');
 });
+
+test('the next run resumes the QUIC session from the ticket the first one kept, and sends its stream header in 0-RTT', async () => {
+  const carol = 'carol@quic-a.test';
+  const once = async (): Promise<SecurityRecord> => {
+    const result = await runQuiver(
+      ['connect', carol, '--transport', 'quic', '--json', ...labOptions(), '--password-env', 'PW'],
+      { PW: lab.users[carol]! },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    return (result.json as unknown as SecurityRecord[])[0]!;
+  };
+  // The data dir may hold a ticket from the test above (another name is never offered one).
+  await once();
+  const next = await once();
+  assert.equal(next.transport, 'quic');
+  assert.equal(next.quic?.resumed, true, 'resumed from the ticket kept in the data dir');
+  assert.equal(next.quic?.earlyData, 'accepted', 'the stream header went in 0-RTT and the gateway took it');
+  assert.equal(next.verification.trusted, true, "the verifier judged the ticket's stored chain");
+  assert.ok(next.certificates.length > 0, 'the record still shows the certificate (from the ticket)');
+  assert.ok(next.boundJid?.startsWith(`${carol}/`));
+});

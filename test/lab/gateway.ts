@@ -38,6 +38,9 @@ export async function startLabGateway(opts: {
     moreCertificates: more,
     // Short enough that a test's abandoned connection ends soon, long enough for a slow machine.
     limits: { idleTimeoutMs: 15_000 },
+    // Tickets and 0-RTT, as Quiver's clients use them: a second login resumes and sends its
+    // stream header early (test/integration/connectQuic.test.ts).
+    earlyData: true,
     log: (record) => appendFileSync(logFile, formatGatewayRecord(record, true) + '\n'),
     verbose: true,
   });

@@ -179,6 +179,18 @@ describe('quiver gateway flags', () => {
     assert.equal(r.stderr[0], `quiver: the key in ${key2} does not belong to the first certificate in ${CERT}`);
   });
 
+  it('--early-data turns on tickets and 0-RTT; without it the gateway issues no tickets', () => {
+    const spec = {
+      listen: { arity: 1 },
+      cert: { arity: 1, repeat: true },
+      key: { arity: 1, repeat: true },
+      forward: { arity: 1 },
+      'early-data': { arity: 0 },
+    } as const;
+    assert.equal(gatewayConfig(parseCommandArgs([...REQUIRED, '--early-data'], spec)).earlyData, true);
+    assert.equal(gatewayConfig(parseCommandArgs([...REQUIRED], spec)).earlyData, false);
+  });
+
   it('with two pairs, a client whose SNI the second certificate names gets it; others get the first', async () => {
     const issued = await makeCertificate({ cn: 'shared', dnsNames: ['quic-a.test'] });
     const cert2 = join(dir, 'run-shared.pem');
