@@ -286,6 +286,8 @@ export class QuicGateway {
       firstByteTimeoutMs: l.firstByteTimeoutMs,
       sendStallTimeoutMs: l.sendStallTimeoutMs,
       admit: () => this.admitBackend(conn.host),
+      // 0-RTT bytes wait for the handshake before a server connection is opened for them.
+      handshakeDone: conn.handle.connection.isHandshakeComplete ? undefined : conn.handle.established,
     });
     conn.bridges.add(bridge);
     void bridge.closed.then(() => {

@@ -54,6 +54,13 @@ export interface StreamBridgeOptions {
    * socket closes), or why none is free (the stream is then reset with `GATEWAY_BACKEND_LIMIT`).
    */
   admit: () => { release: () => void } | { refused: string };
+  /**
+   * Resolves when the QUIC handshake is complete. Until then bytes the client sent in 0-RTT are
+   * held here (within `maxBuffered`) and no server connection is opened: 0-RTT comes from an
+   * address not yet validated and may be replayed (RFC 9001 §9.2), and our server cannot answer
+   * before its handshake completes anyway, so waiting costs no time. Absent: already complete.
+   */
+  handshakeDone?: Promise<unknown>;
 }
 
 export interface BridgeTotals {
@@ -83,6 +90,8 @@ export class StreamBridge {
   private streamGone = false;
   /** No socket will be opened any more (the bridge ended before its first byte). */
   private done = false;
+  /** Early bytes held until the handshake completes (`handshakeDone`); null once it has. */
+  private early: { chunks: Uint8Array[]; bytes: number; ended: boolean } | null = null;
 
   constructor(stream: QuicStreamHandle, opts: StreamBridgeOptions) {
     this.stream = stream;
@@ -97,6 +106,14 @@ export class StreamBridge {
         GATEWAY_FIRST_BYTE_TIMEOUT,
       );
     }, opts.firstByteTimeoutMs);
+    if (opts.handshakeDone) {
+      this.early = { chunks: [], bytes: 0, ended: false };
+      // A handshake that fails closes the connection, and its close destroys this bridge.
+      opts.handshakeDone.then(
+        () => this.releaseEarly(),
+        () => undefined,
+      );
+    }
     this.wireStream();
   }
 
@@ -205,32 +222,62 @@ export class StreamBridge {
     if (!socket.destroyed) socket.resume();
   }
 
+  /** Client bytes: to the server, or held while the handshake is not complete (0-RTT). */
+  private onData(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.early) {
+      this.early.chunks.push(new Uint8Array(chunk));
+      this.early.bytes += chunk.length;
+      if (this.early.bytes > this.opts.maxBuffered) {
+        this.early = null;
+        this.finishWithoutSocket(
+          `the client sent more than ${this.opts.maxBuffered} bytes before its handshake was complete (the gateway's per-stream buffer limit)`,
+          GATEWAY_BUFFER_LIMIT,
+        );
+      }
+      return;
+    }
+    const socket = this.open();
+    if (!socket || socket.destroyed || socket.writableEnded) return; // the server is gone: discard
+    this.totals.up += chunk.length;
+    socket.write(chunk);
+    if (socket.writableLength > this.opts.maxBuffered) {
+      this.note(
+        `the server left more than ${this.opts.maxBuffered} bytes from the client unread (the gateway's per-stream buffer limit)`,
+      );
+      this.abortStream(GATEWAY_BUFFER_LIMIT);
+      socket.destroy();
+    }
+  }
+
+  private onEnd(): void {
+    if (this.early) {
+      this.early.ended = true;
+      return;
+    }
+    this.note('the client closed the stream');
+    const socket = this.socket;
+    if (!socket) {
+      // A stream finished without a byte: there is no session to forward; finish ours too.
+      if (!this.streamGone) this.stream.end();
+      this.streamGone = true;
+      this.finishWithoutSocket('the client closed the stream before sending anything', null);
+    } else if (!socket.destroyed) socket.end();
+  }
+
+  /** The handshake is complete: what the client sent early goes to the server now, in order. */
+  private releaseEarly(): void {
+    const early = this.early;
+    this.early = null;
+    if (!early || this.done) return;
+    for (const chunk of early.chunks) this.onData(chunk);
+    if (early.ended) this.onEnd();
+  }
+
   private wireStream(): void {
     const { stream } = this;
-    stream.on('data', (chunk: Uint8Array) => {
-      if (chunk.length === 0) return;
-      const socket = this.open();
-      if (!socket || socket.destroyed || socket.writableEnded) return; // the server is gone: discard
-      this.totals.up += chunk.length;
-      socket.write(chunk);
-      if (socket.writableLength > this.opts.maxBuffered) {
-        this.note(
-          `the server left more than ${this.opts.maxBuffered} bytes from the client unread (the gateway's per-stream buffer limit)`,
-        );
-        this.abortStream(GATEWAY_BUFFER_LIMIT);
-        socket.destroy();
-      }
-    });
-    stream.on('end', () => {
-      this.note('the client closed the stream');
-      const socket = this.socket;
-      if (!socket) {
-        // A stream finished without a byte: there is no session to forward; finish ours too.
-        if (!this.streamGone) stream.end();
-        this.streamGone = true;
-        this.finishWithoutSocket('the client closed the stream before sending anything', null);
-      } else if (!socket.destroyed) socket.end();
-    });
+    stream.on('data', (chunk: Uint8Array) => this.onData(chunk));
+    stream.on('end', () => this.onEnd());
     stream.on('drain', () => {
       if (this.socket) this.resume(this.socket);
     });
