@@ -443,7 +443,24 @@ async function tryCandidate(
         streamWaitMs: STREAM_WAIT_MS,
         signal,
         sharing: route.sharing,
-        ...(header ? { earlyData: header } : {}),
+        ...(header
+          ? {
+              earlyData: header,
+              // The ticket's chain, judged by the one verifier before the header goes out, without
+              // a record or a claim on the race: the server has not answered yet.
+              precheck: async (chain: Uint8Array[], facts: TlsFacts) =>
+                (
+                  await deps.verify({
+                    transport: 'quic',
+                    domain,
+                    sni: facts.sni,
+                    alpn: facts.alpn,
+                    chain,
+                    candidate,
+                  })
+                ).trusted,
+            }
+          : {}),
         verify: async (chain, facts, joining) => {
           const ok = await verifyOrThrow(
             facts ?? {

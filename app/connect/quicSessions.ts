@@ -74,14 +74,20 @@ export interface QuicAcquireOptions {
   /**
    * Bytes that are safe to replay (issue 11: the XMPP stream header, never authentication), to
    * send as early data (0-RTT, RFC 9001 §4.6) when this caller opens a new connection with a ticket
-   * that allows it. `verify` then runs first, on the chain stored with the ticket (facts with
-   * `resumed: true`), and the bytes go out only once it said yes; the resumed handshake is accepted
-   * on that verdict without a second call (its chain is the ticket's). If the server does not
-   * resume, `verify` runs again on the chain it sent. The lease's transport does not send again
-   * the first write(s) that repeat these bytes (`QuicStreamTransport.sentEarly`). Ignored when
-   * joining a live connection or without such a ticket.
+   * that allows it. `precheck` then runs first, on the chain stored with the ticket (facts with
+   * `resumed: true`), and the bytes go out only once it said yes. The handshake is still judged by
+   * `verify` when the server's answer arrives (a resumed one on the ticket's chain again), so only
+   * `verify` may have effects (a record, winning a race). If the server does not resume, `verify`
+   * judges the chain it sent. The lease's transport does not send again the first write(s) that
+   * repeat these bytes (`QuicStreamTransport.sentEarly`). Ignored when joining a live connection,
+   * without such a ticket, or without `precheck`.
    */
   earlyData?: Uint8Array;
+  /**
+   * Judges a ticket's stored chain before `earlyData` goes out, without effects: no record, no
+   * claim on a race (a ticket from home must not make a network that blocks UDP look answered).
+   */
+  precheck?(chain: Uint8Array[], facts: TlsFacts): Promise<boolean>;
 }
 
 /** The opener's stream sent as early data, waiting for its lease. */
@@ -408,10 +414,10 @@ export class QuicSessions extends EventEmitter {
   }
 
   /**
-   * Runs `verify` on the chain stored with `ticket` and, when it says yes while 0-RTT is still
-   * possible, opens the stream with `bytes` as early data (`entry.early`). Resolves with the
-   * verdict, which the resumed handshake's 'peer-certificate' then uses; rejects with what
-   * `verify` threw.
+   * Runs `precheck` on the chain stored with `ticket` and, when it says yes while 0-RTT is still
+   * possible (and the opener was not stopped), opens the stream with `bytes` as early data
+   * (`entry.early`). Resolves with the verdict; the 'peer-certificate' handler waits for it to
+   * settle before `verify` judges the handshake.
    */
   #sendEarly(
     entry: PoolEntry,
@@ -432,8 +438,9 @@ export class QuicSessions extends EventEmitter {
       resumed: true,
       ech: 'not-available',
     };
-    const verdict = options.verify(chain, facts, false).then((ok) => {
-      if (ok && handle.closeInfo === null) {
+    const verdict = options.precheck!(chain, facts).then((ok) => {
+      // The opener may have been stopped meanwhile: a header for nobody is not sent.
+      if (ok && handle.closeInfo === null && !options.signal?.aborted) {
         const stream = handle.openEarlyStream(bytes);
         if (stream) {
           const early: EarlyStream = {
@@ -670,7 +677,10 @@ export class QuicSessions extends EventEmitter {
     const endpoint = await this.#endpoint(family, target.address);
     if (this.#closed) throw new ConnectError('quic-closed', 'The QUIC session pool is shut down.');
     const ticket = this.#takeTicket(target);
-    const earlyBytes = options.earlyData !== undefined && ticket?.earlyData !== undefined ? options.earlyData : null;
+    const earlyBytes =
+      options.earlyData !== undefined && options.precheck !== undefined && ticket?.earlyData !== undefined
+        ? options.earlyData
+        : null;
     const handle = endpoint.connect({
       serverName: target.sni,
       alpn: [target.alpn],
@@ -718,11 +728,13 @@ export class QuicSessions extends EventEmitter {
           chain: received,
           channelBinding: null,
         };
-        // A resumed handshake's chain is the ticket's, already judged before the 0-RTT bytes.
-        const verdict =
-          earlyVerdict && handle.connection.tlsFacts?.resumed === true
-            ? earlyVerdict
-            : options.verify(received, facts, false);
+        // The handshake is judged here in every case, after the ticket's precheck has settled (two
+        // verifications at once could leave the record describing the wrong chain). A resumed
+        // handshake's chain is the ticket's: the verifier's reuse makes the second look cheap.
+        const judged = facts;
+        const verdict = (earlyVerdict ?? Promise.resolve(true))
+          .catch(() => false)
+          .then(() => options.verify(received, judged, false));
         verdict.then(
           (ok) => {
             if (ok) handle.acceptPeer();

@@ -81,7 +81,7 @@ async function primed(pool: QuicSessions, target: QuicTarget, kept: Promise<Stor
 }
 
 describe('QuicSessions: the stream header in 0-RTT', { timeout: 20_000 }, () => {
-  it('verifies the ticket chain once, then sends the header early; it is not repeated and the rest waits for 1-RTT', async () => {
+  it('prechecks the ticket chain, then sends the header early; the handshake is verified after; nothing repeated, the rest in 1-RTT', async () => {
     const { ep, streams } = await earlyServer();
     const { tickets, nextPut } = store();
     const pool = new QuicSessions({ tickets });
@@ -89,19 +89,31 @@ describe('QuicSessions: the stream header in 0-RTT', { timeout: 20_000 }, () => 
     try {
       await primed(pool, target, nextPut());
       const before = streams.length;
-      const verified: { facts: TlsFacts | null; streamsAtVerify: number }[] = [];
+      const prechecked: { facts: TlsFacts; streamsAtCheck: number }[] = [];
+      const verified: { facts: TlsFacts | null; afterPrecheck: boolean }[] = [];
       const lease = await pool.acquire(target, {
         timeoutMs: 5000,
         sharing: 'own',
         earlyData: encode(HEADER),
+        precheck: async (_chain, facts) => {
+          prechecked.push({ facts, streamsAtCheck: streams.length });
+          return true;
+        },
         verify: async (_chain, facts) => {
-          verified.push({ facts, streamsAtVerify: streams.length });
+          verified.push({ facts, afterPrecheck: prechecked.length === 1 });
           return true;
         },
       });
-      assert.equal(verified.length, 1, 'the one verifier ran once');
-      assert.equal(verified[0]!.facts?.resumed, true, 'on the chain stored with the ticket');
-      assert.equal(verified[0]!.streamsAtVerify, before, 'before the header reached the server');
+      assert.equal(prechecked.length, 1, 'the ticket chain was judged once');
+      assert.equal(prechecked[0]!.facts.resumed, true, 'the chain stored with the ticket');
+      assert.equal(prechecked[0]!.streamsAtCheck, before, 'before the header reached the server');
+      assert.equal(
+        verified.length,
+        1,
+        "the server's answer is verified as for any handshake (the only call with effects)",
+      );
+      assert.equal(verified[0]!.afterPrecheck, true, 'after the precheck settled');
+      assert.equal(verified[0]!.facts?.resumed, true);
       assert.equal(lease.tlsFacts.resumed, true);
       const echoed = new Promise<string>((resolve) => {
         let text = '';
@@ -137,11 +149,16 @@ describe('QuicSessions: the stream header in 0-RTT', { timeout: 20_000 }, () => 
       await primed(pool, target, nextPut());
       const before = streams.length;
       let calls = 0;
+      let prechecks = 0;
       await assert.rejects(
         pool.acquire(target, {
           timeoutMs: 5000,
           sharing: 'own',
           earlyData: encode(HEADER),
+          precheck: async () => {
+            prechecks++;
+            return false;
+          },
           verify: async () => {
             calls++;
             return false;
@@ -149,6 +166,7 @@ describe('QuicSessions: the stream header in 0-RTT', { timeout: 20_000 }, () => 
         }),
         (e: unknown) => e instanceof ConnectError && e.code === 'untrusted',
       );
+      assert.equal(prechecks, 1);
       assert.equal(calls, 1);
       assert.equal(streams.length, before, 'no stream reached the server');
     } finally {

@@ -227,3 +227,43 @@ test('an account joining a QUIC connection whose opener lost its race to TCP get
   const bound = [...saved.values()].filter((r) => r.boundJid !== null);
   assert.deepEqual(bound.map((r) => r.jid).sort(), ['alice@a.example', 'bob@b.example']);
 });
+
+test('a ticket from an earlier session does not win the race by itself: UDP blocked now, TCP still starts after the head start', async (t) => {
+  // The first login leaves a ticket that allows 0-RTT. Then the QUIC server goes silent (UDP
+  // blocked on the new network). The ticket's chain is trusted at once, but only the server's
+  // answer may claim the login: TCP must start after the head start, not after QUIC's timeout.
+  const seen: Seen = { connections: 0, logins: 0, binds: 0 };
+  const ep = await QuicEndpoint.bind({ address: '127.0.0.1', port: 0 });
+  ep.listen({
+    alpn: ['xmpp-client'],
+    ...testCertificate(),
+    ticketKey: new Uint8Array(32).fill(7),
+    earlyData: true,
+    onConnection: (c) => {
+      seen.connections++;
+      c.on('stream', (s: QuicStreamHandle) => {
+        s.on(
+          'data',
+          script((text) => s.write(new TextEncoder().encode(text)), seen),
+        );
+      });
+    },
+  });
+  const s = await tlsServer(t);
+  const run = deps(t, { quic: ep.address.port, tls: s.port });
+  const first = await establish(REQUEST, run.deps);
+  assert.equal(first.record.transport, 'quic');
+  // The NewSessionTicket comes right after the handshake; the login took longer.
+  closeAll(first.driver);
+  await ep.close();
+  // The first connection ends (the server closed it): the next login cannot join it, it must use the ticket.
+  for (let i = 0; i < 200 && run.pool.stats().connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(run.pool.stats().connections, 0);
+  const started = performance.now();
+  const second = await establish(REQUEST, run.deps);
+  t.after(() => closeAll(second.driver));
+  const elapsed = performance.now() - started;
+  assert.equal(second.record.transport, 'tls');
+  assert.ok(elapsed < 2000, `TCP won after the head start, not after QUIC's 3 s timeout (${Math.round(elapsed)} ms)`);
+  assert.match(second.record.fallback ?? '', /tried first and TCP won/);
+});
