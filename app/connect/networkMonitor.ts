@@ -248,8 +248,8 @@ export class NetworkMonitor {
     if (!this.polling) {
       this.log(
         'warn',
-        `network monitor: ${reason}; network changes are now noticed by polling every ${this.pollMs()} ms ` +
-          '(install iproute2 for immediate notice); retrying in the background',
+        `network monitor: ${reason}; network changes are now noticed by polling every ${this.pollMs()} ms` +
+          `${/ENOENT/.test(reason) ? ' (install iproute2 for immediate notice)' : ''}; retrying in the background`,
       );
       this.startPolling();
     }
@@ -445,7 +445,10 @@ function runIp(args: string[]): Promise<string> {
 }
 
 function defaultSpawn(file: string, args: string[]): MonitorChild {
-  return nodeSpawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and the child
+  // must not die (and be reported as lost) before the core stops it. If Quiver dies without
+  // `stop()`, the child exits on its next write to the closed pipe.
+  return nodeSpawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
 }
 
 function describe(error: unknown): string {
