@@ -76,6 +76,10 @@ export class StreamManager {
    * of all streams"): every stream's data, still buffered because never acknowledged, is sent again
    * from offset 0 within the new limits, in 1-RTT. Its application state (what was written) stays:
    * the caller checked that the application protocol is the ticket's.
+   *
+   * A stream reset before the answer still owes its RESET_STREAM (it never goes in 0-RTT), and RFC
+   * 9000 §4.5: "the final size is the amount of flow control credit that is consumed by a stream"
+   * — so the final sizes of those streams are counted in the connection's sent data again.
    */
   onEarlyDataAnswered(tp: TransportParameters, rejected: boolean): void {
     if (rejected) {
@@ -85,6 +89,10 @@ export class StreamManager {
     for (const s of this.streams.values()) {
       if (!s.localInitiated || !s.canSend) continue;
       const initial = isUnidirectional(s.id) ? tp.initialMaxStreamDataUni : tp.initialMaxStreamDataBidiRemote;
+      if (rejected && s.resetSent) {
+        this.recountReset(s, initial);
+        continue;
+      }
       if (rejected) {
         s.sendMax = initial;
         s.send.sentOffset = 0;
@@ -95,6 +103,25 @@ export class StreamManager {
       s.earlyEnd = 0;
       this.enqueueStream(s);
     }
+  }
+
+  /**
+   * 0-RTT rejected, for a stream we reset before the answer: the server saw none of its bytes, so
+   * any final size up to the one chosen is as true, and a smaller one is needed when the server's
+   * new limits are lower than the remembered ones: the final size counts against them (§4.5) and
+   * RFC 9000 §4.1: "A receiver MUST close the connection with an error of type FLOW_CONTROL_ERROR
+   * if the sender violates the advertised connection or stream data limits". The RESET_STREAM is
+   * (re)queued with it and the size is counted in the connection's sent data.
+   */
+  private recountReset(s: QuicStream, streamLimit: number): void {
+    const reset = s.resetSent!;
+    const finalSize = Math.max(0, Math.min(reset.finalSize, streamLimit, this.peerMaxData - this.sentData));
+    s.resetSent = { code: reset.code, finalSize };
+    s.send.sentOffset = Math.min(s.send.sentOffset, finalSize);
+    s.send.retransmit.clear();
+    s.earlyEnd = 0;
+    this.sentData += finalSize;
+    this.resetStreamPending.add(s.id);
   }
 
   /** Marks everything written on a stream so far as early data (see `QuicStream.earlyEnd`). */

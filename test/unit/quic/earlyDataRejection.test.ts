@@ -1,0 +1,75 @@
+/**
+ * 0-RTT rejected or stalled (RFC 9001 §4.6.2, RFC 9000 §4.5 and §7.4.1, RFC 9002 §6.2.4), between
+ * two real `QuicConnection`s on the simulated network: the flow control and stream limits the
+ * client keeps when the server refuses its early data, and PTO probes while only 0-RTT packets are
+ * in flight.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { QuicEvent } from '../../../app/quic/quicConnection.ts';
+import { StrikeRegister } from '../../../app/quic/tls/strikeRegister.ts';
+import type { StoredTicket } from '../../../app/quic/tls/tickets.ts';
+import { Pair } from '../../support/quicPair.ts';
+
+const ticketKey = new Uint8Array(32).fill(11);
+
+/** A ticket from a server that allows 0-RTT (through JSON, as stored). */
+function earlyTicket(): StoredTicket {
+  const first = new Pair({ server: { ticketKey, earlyData: { antiReplay: new StrikeRegister() } } });
+  first.handshake();
+  first.driveUntil(() => first.clientEvents.some((e) => e.type === 'session-ticket'));
+  const e = first.clientEvents.find((x) => x.type === 'session-ticket');
+  assert.ok(e && e.type === 'session-ticket');
+  return JSON.parse(JSON.stringify(e.ticket)) as StoredTicket;
+}
+
+const closedOf = (events: QuicEvent[]): Extract<QuicEvent, { type: 'closed' }> | undefined =>
+  events.find((e): e is Extract<QuicEvent, { type: 'closed' }> => e.type === 'closed');
+
+/** Reads everything the server has for `id`; returns the byte count. */
+function drain(p: Pair, id: number): number {
+  let n = 0;
+  for (let c = p.server?.streamRead(id); c; c = p.server?.streamRead(id)) n += c.length;
+  return n;
+}
+
+describe('0-RTT rejected: flow control', () => {
+  it('a stream reset before the answer counts its final size against the connection limit (RFC 9000 §4.5)', () => {
+    const ticket = earlyTicket();
+    // Same ticket key (resumption works), no 0-RTT, and a small connection window.
+    const p = new Pair({
+      server: { ticketKey, transportParams: { initialMaxData: 1000 } },
+      client: { ticket, earlyData: true },
+    });
+    const a = p.client.openEarlyStream(new Uint8Array(400).fill(0x61));
+    const b = p.client.openEarlyStream(new Uint8Array(1000).fill(0x62));
+    assert.equal(a, 0);
+    assert.equal(b, 4);
+    p.flush(); // the 0-RTT packets leave with both streams' bytes
+    p.client.streamReset(a!, 7); // final size 400, before the server has answered
+    let got = 0;
+    p.driveUntil(() => {
+      got += drain(p, b!);
+      return got === 1000 || p.client.isClosed || (p.server?.isClosed ?? false);
+    });
+    assert.equal(p.client.earlyDataState, 'rejected');
+    assert.equal(closedOf(p.serverEvents), undefined, 'the server saw no flow control violation');
+    assert.equal(closedOf(p.clientEvents), undefined);
+    assert.equal(got, 1000, 'stream 4 arrives whole once the server gives credit back');
+    assert.ok(p.serverEvents.some((e) => e.type === 'stream-reset' && e.id === a && e.code === 7));
+  });
+
+  it("a reset stream's final size is lowered to the server's new, lower stream limit", () => {
+    const ticket = earlyTicket();
+    const p = new Pair({
+      server: { ticketKey, transportParams: { initialMaxStreamDataBidiRemote: 300 } },
+      client: { ticket, earlyData: true },
+    });
+    const a = p.client.openEarlyStream(new Uint8Array(400).fill(0x61));
+    p.flush();
+    p.client.streamReset(a!, 7);
+    p.driveUntil(() => p.serverEvents.some((e) => e.type === 'stream-reset') || p.client.isClosed);
+    assert.equal(p.client.earlyDataState, 'rejected');
+    assert.equal(closedOf(p.serverEvents), undefined, 'no final size beyond the stream limit');
+  });
+});
