@@ -103,6 +103,24 @@ export class StreamManager {
       s.earlyEnd = 0;
       this.enqueueStream(s);
     }
+    if (rejected) for (const kind of ['bidi', 'uni'] as const) this.blockIfOverLimit(kind);
+  }
+
+  /**
+   * Whether the peer's stream limit covers a stream. Always, except after 0-RTT was rejected by a
+   * server whose new limit is lower than the remembered one: RFC 9000 §4.6 "An endpoint that
+   * receives a frame with a stream ID exceeding the limit it has sent MUST treat this as a
+   * connection error of type STREAM_LIMIT_ERROR", so streams we opened beyond it send nothing
+   * (data, RESET_STREAM, STOP_SENDING) until MAX_STREAMS raises the limit; they stay open for the
+   * application, and their IDs stay ours (a later stream would open them implicitly, §3.2).
+   */
+  private withinPeerLimit(s: QuicStream): boolean {
+    return !s.localInitiated || Math.floor(s.id / 4) < this.peerMaxStreams[this.streamKind(s.id)];
+  }
+
+  /** RFC 9000 §4.6: streams held beyond the peer's limit: tell it with STREAMS_BLOCKED. */
+  private blockIfOverLimit(kind: 'bidi' | 'uni'): void {
+    if (this.nextStreamIndex[kind] > this.peerMaxStreams[kind]) this.streamsBlockedPending[kind] = true;
   }
 
   /**
@@ -167,7 +185,12 @@ export class StreamManager {
       case 'max_streams': {
         const kind = f.bidi ? 'bidi' : 'uni';
         if (f.max > this.peerMaxStreams[kind]) {
+          const held = this.nextStreamIndex[kind] > this.peerMaxStreams[kind];
           this.peerMaxStreams[kind] = f.max;
+          if (held) {
+            this.wakeAll();
+            this.blockIfOverLimit(kind);
+          }
           this.events.push({ type: 'streams-available', bidi: f.bidi });
         }
         return true;
@@ -266,6 +289,7 @@ export class StreamManager {
     for (const id of this.maxStreamDataPending) {
       if (!fits(17)) break;
       const s = this.streams.get(id);
+      if (s && !this.withinPeerLimit(s)) continue;
       this.maxStreamDataPending.delete(id);
       if (!s || s.finalSize !== null) continue;
       encodeFrame(w, { type: 'max_stream_data', id, max: s.recvMax });
@@ -274,6 +298,7 @@ export class StreamManager {
     for (const id of this.resetStreamPending) {
       if (!fits(25)) break;
       const s = this.streams.get(id);
+      if (s && !this.withinPeerLimit(s)) continue;
       this.resetStreamPending.delete(id);
       if (!s?.resetSent) continue;
       encodeFrame(w, { type: 'reset_stream', id, code: s.resetSent.code, finalSize: s.resetSent.finalSize });
@@ -282,6 +307,7 @@ export class StreamManager {
     for (const id of this.stopSendingPending) {
       if (!fits(17)) break;
       const s = this.streams.get(id);
+      if (s && !this.withinPeerLimit(s)) continue;
       this.stopSendingPending.delete(id);
       if (!s || s.stopSent === null) continue;
       encodeFrame(w, { type: 'stop_sending', id, code: s.stopSent });
@@ -294,8 +320,9 @@ export class StreamManager {
     }
     for (const id of this.streamDataBlockedPending) {
       if (!fits(17)) break;
-      this.streamDataBlockedPending.delete(id);
       const s = this.streams.get(id);
+      if (s && !this.withinPeerLimit(s)) continue;
+      this.streamDataBlockedPending.delete(id);
       if (!s) continue;
       encodeFrame(w, { type: 'stream_data_blocked', id, limit: s.sendMax });
       sent.push({ t: 'stream_data_blocked', id });
@@ -599,7 +626,7 @@ export class StreamManager {
       const id = this.sendQueue.shift()!;
       this.queued.delete(id);
       const s = this.streams.get(id);
-      if (!s || !s.wantsToSend) continue;
+      if (!s || !s.wantsToSend || !this.withinPeerLimit(s)) continue;
       const buf = s.send;
       if (earlyOnly && !buf.hasRetransmit && buf.sentOffset >= s.earlyEnd) {
         // Nothing of it may go in 0-RTT: it stays queued for 1-RTT.

@@ -73,3 +73,39 @@ describe('0-RTT rejected: flow control', () => {
     assert.equal(closedOf(p.serverEvents), undefined, 'no final size beyond the stream limit');
   });
 });
+
+describe('0-RTT rejected: stream limit', () => {
+  it("streams opened under the remembered limit wait for the server's new, lower limit (RFC 9000 §4.6)", () => {
+    const ticket = earlyTicket();
+    const p = new Pair({
+      server: { ticketKey, transportParams: { initialMaxStreamsBidi: 1 } },
+      client: { ticket, earlyData: true },
+    });
+    const ids = [
+      p.client.openEarlyStream(new Uint8Array(100).fill(1)),
+      p.client.openEarlyStream(new Uint8Array(200).fill(2)),
+    ];
+    assert.deepEqual(ids, [0, 4], 'the remembered limit allowed two');
+    p.client.streamWrite(0, new Uint8Array(0), true);
+    p.client.streamWrite(4, new Uint8Array(0), true);
+    const got = new Map<number, number>([
+      [0, 0],
+      [4, 0],
+    ]);
+    let answered = false;
+    p.driveUntil(() => {
+      for (const id of [0, 4]) got.set(id, got.get(id)! + drain(p, id));
+      // The server ends its half of stream 0 once it has read it: the stream closes, and MAX_STREAMS
+      // lets stream 4 go.
+      if (!answered && p.server?.streamFinished(0)) {
+        p.server.streamWrite(0, new Uint8Array(0), true);
+        answered = true;
+      }
+      return (p.server?.streamFinished(4) ?? false) || p.client.isClosed || (p.server?.isClosed ?? false);
+    });
+    assert.equal(p.client.earlyDataState, 'rejected');
+    assert.equal(closedOf(p.serverEvents), undefined, 'no stream beyond the limit reached the server');
+    assert.equal(got.get(0), 100);
+    assert.equal(got.get(4), 200, 'stream 4 went once the server raised its limit');
+  });
+});
