@@ -1358,17 +1358,30 @@ export class QuicConnection {
    * client otherwise treats 0-RTT keys as equivalent to 1-RTT keys, except that it cannot send
    * certain frames with 0-RTT keys"; §9.2: "A client therefore MUST NOT use 0-RTT for application
    * data unless specifically requested by the application that is in use."
+   *
+   * A PTO in the application space before 1-RTT keys exist (only 0-RTT packets in flight) is
+   * answered here: RFC 9002 §6.2.4 "When a PTO timer expires, a sender MUST send at least one
+   * ack-eliciting packet in the packet number space as a probe", with the early bytes the PTO put
+   * back or else a PING, and like every probe it is not held by the congestion window (§7.5).
    */
   private buildZeroRttFrames(
     space: PacketSpace,
     roomIn: number,
   ): { frames: ByteWriter; sent: SentFrame[]; ackEliciting: boolean } | null {
+    const probe = space.probes > 0;
     const need = Math.min(roomIn, this.path.maxDatagramSize, MIN_INITIAL_DATAGRAM);
-    if (this.recovery.dataAvailable < need) return null;
-    const room = Math.min(roomIn, Math.max(need, Math.floor(this.recovery.dataAvailable)));
+    if (!probe && this.recovery.dataAvailable < need) return null;
+    const room = probe ? roomIn : Math.min(roomIn, Math.max(need, Math.floor(this.recovery.dataAvailable)));
     const w = this.builder.frames(space.id);
     const sent: SentFrame[] = [];
-    if (!this.streams.writeStreamFrames(w, sent, room, true)) return null;
+    let any = this.streams.writeStreamFrames(w, sent, room, true);
+    if (probe && !any && w.offset + 1 <= room) {
+      encodeFrame(w, { type: 'ping' });
+      sent.push({ t: 'ping' });
+      any = true;
+    }
+    if (!any) return null;
+    if (probe) space.probes--;
     return { frames: w, sent, ackEliciting: true };
   }
 

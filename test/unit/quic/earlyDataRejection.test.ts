@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { QuicEvent } from '../../../app/quic/quicConnection.ts';
+import { QuicConnection, type QuicEvent, type SocketAddress } from '../../../app/quic/quicConnection.ts';
+import { parseHeader } from '../../../app/quic/packetHeader.ts';
 import { StrikeRegister } from '../../../app/quic/tls/strikeRegister.ts';
 import type { StoredTicket } from '../../../app/quic/tls/tickets.ts';
-import { Pair } from '../../support/quicPair.ts';
+import { Pair, testCertificate } from '../../support/quicPair.ts';
 
 const ticketKey = new Uint8Array(32).fill(11);
 
@@ -107,5 +108,70 @@ describe('0-RTT rejected: stream limit', () => {
     assert.equal(closedOf(p.serverEvents), undefined, 'no stream beyond the limit reached the server');
     assert.equal(got.get(0), 100);
     assert.equal(got.get(4), 200, 'stream 4 went once the server raised its limit');
+  });
+});
+
+describe('0-RTT: PTO probes', () => {
+  it('with only 0-RTT packets in flight and the congestion window full, a PTO still sends probes (RFC 9002 §6.2.4)', () => {
+    const antiReplay = new StrikeRegister();
+    const first = new Pair({ server: { ticketKey, earlyData: { antiReplay } } });
+    first.handshake();
+    first.driveUntil(() => first.clientEvents.some((e) => e.type === 'session-ticket'));
+    const e = first.clientEvents.find((x) => x.type === 'session-ticket');
+    assert.ok(e && e.type === 'session-ticket');
+    const ticket = JSON.parse(JSON.stringify(e.ticket)) as StoredTicket;
+    let now = 1000;
+    const serverAddr: SocketAddress = { address: '10.0.0.2', port: 443 };
+    const clientAddr: SocketAddress = { address: '10.0.0.1', port: 50000 };
+    const client = QuicConnection.connect({
+      serverName: 'quic.example',
+      alpn: ['xmpp-client'],
+      remoteAddress: serverAddr,
+      now,
+      wallClock: Date.now,
+      ticket,
+      earlyData: true,
+    });
+    // More early data than the initial congestion window holds.
+    assert.equal(client.openEarlyStream(new Uint8Array(64 * 1024).fill(0x61)), 0);
+    const flight: Uint8Array[] = [];
+    for (let t = client.pollTransmit(now); t; t = client.pollTransmit(now)) flight.push(t.data.slice());
+    assert.ok(flight.length > 1 && flight.length < 60, 'the window stopped the 0-RTT packets');
+    const header = parseHeader(flight[0]!, 0, 8);
+    assert.ok(header.form === 'long');
+    const server = QuicConnection.accept({
+      alpn: ['xmpp-client'],
+      ...testCertificate(),
+      originalDcid: header.dcid.slice(),
+      clientScid: header.scid.slice(),
+      localCid: Uint8Array.from([9, 9, 9, 9, 1, 2, 3, 4]),
+      remoteAddress: clientAddr,
+      now,
+      wallClock: Date.now,
+      ticketKey,
+      earlyData: { antiReplay },
+    });
+    now += 10;
+    server.handleDatagram(flight[0]!, clientAddr, now);
+    const answer = server.pollTransmit(now);
+    assert.ok(answer);
+    // Only the server's Initial (ServerHello, the ACK of our Initial) arrives; its Handshake packets
+    // and everything after are lost: the client has nothing in flight but 0-RTT packets.
+    const initial = parseHeader(answer.data, 0, 8);
+    assert.ok(initial.form === 'long' && initial.type === 'initial');
+    now += 10;
+    client.handleDatagram(answer.data.slice(0, initial.end), serverAddr, now);
+    for (let t = client.pollTransmit(now); t; t = client.pollTransmit(now)); // the ACK of the server's Initial
+    const spaces = (client as unknown as { spaces: { probes: number }[] }).spaces;
+    let probesSent = 0;
+    for (let i = 0; i < 3; i++) {
+      now = client.pollTimeout()!;
+      client.handleTimeout(now);
+      assert.equal(spaces[2]!.probes, 2, 'the PTO is in the application space (0-RTT)');
+      for (let t = client.pollTransmit(now); t; t = client.pollTransmit(now)) probesSent++;
+      assert.equal(spaces[2]!.probes, 0, 'both probes went out');
+    }
+    assert.ok(probesSent >= 6, `probes sent: ${probesSent}`);
+    assert.equal(client.isClosed, false);
   });
 });
