@@ -415,6 +415,15 @@ export class ClientHandshake implements RoleMachine {
       if (!this.resumed) fail(Alert.illegal_parameter, 'the server accepted early data without resuming');
       if (chosen !== (this.pskOffer as PskOffer).ticket.alpn)
         fail(Alert.illegal_parameter, 'the server accepted early data with another ALPN than the ticket');
+      // §4.2.10: to accept early data the server "MUST verify that the following values are the
+      // same as those associated with the selected PSK: ... The selected cipher suite". Our early
+      // data was sealed under the ticket's suite; a server accepting it under another broke that
+      // rule, and we abort as §4.2.10 has the client do for its own check ("If the server has
+      // supplied an "early_data" extension, the client MUST verify that the server's
+      // selected_identity is 0. If any other value is returned, the client MUST abort the
+      // handshake with an "illegal_parameter" alert"; selected_identity is checked at ServerHello).
+      if ((this.suite as CipherSuiteInfo).id !== (this.pskOffer as PskOffer).ticket.cipherSuite)
+        fail(Alert.illegal_parameter, 'the server accepted early data with another cipher suite than the ticket');
     }
     this.alpn = chosen;
     this.peerTransportParameters = tp.slice();

@@ -155,6 +155,28 @@ describe('0-RTT for the stream header', () => {
   });
 });
 
+describe('0-RTT acceptance checks (RFC 8446 §4.2.10)', () => {
+  it('a server that accepts early data with another cipher suite than the ticket is refused (illegal_parameter)', () => {
+    const antiReplay = new StrikeRegister();
+    const ticket = ticketFrom(antiReplay);
+    assert.equal(ticket.cipherSuite, 0x1301);
+    // The client believes the ticket is for TLS_CHACHA20_POLY1305_SHA256 (same hash: the PSK still
+    // works); the server resumes with, and accepts early data under, TLS_AES_128_GCM_SHA256.
+    ticket.cipherSuite = 0x1303;
+    const p = new Pair({ server: { ticketKey, earlyData: { antiReplay } }, client: { ticket, earlyData: true } });
+    assert.equal(p.client.openEarlyStream(HEADER), 0);
+    p.driveUntil(() => p.client.isClosed || p.client.isHandshakeComplete);
+    const closed = p.clientEvents.find((e) => e.type === 'closed');
+    assert.ok(
+      p.serverEvents.some((e) => e.type === 'early-data' && e.accepted),
+      'the server accepted under its suite',
+    );
+    assert.ok(closed && closed.type === 'closed', 'the client aborts the handshake');
+    assert.equal(closed.code, 0x100 + 47, 'CRYPTO_ERROR with the illegal_parameter alert');
+    assert.match(closed.reason, /cipher suite/);
+  });
+});
+
 /** A fresh server connection that receives `flight` from `from`; returns its events. */
 function serve(flight: Uint8Array[], from: SocketAddress, antiReplay: StrikeRegister): QuicEvent[] {
   const header = parseHeader(flight[0]!, 0, 8);
