@@ -138,6 +138,10 @@ export class ServerHandshake implements RoleMachine {
       ) {
         fail(Alert.illegal_parameter, 'second ClientHello does not echo our cookie');
       }
+      // §4.2.10: "A client MUST NOT include the "early_data" extension in its followup
+      // ClientHello"; §4.1.2 lists what may change, and adding an extension is not among it.
+      if (exts.get(Ext.early_data) !== undefined)
+        fail(Alert.illegal_parameter, 'second ClientHello after a HelloRetryRequest offers early_data');
     }
     // Cipher suite: the client's preference among ours; after an HRR it must not change (§4.1.4).
     const suiteId = this.suite?.id ?? ch.cipherSuites.find((s) => this.suites.includes(s));
