@@ -32,7 +32,11 @@ export type LocalCode =
   /** Plaintext bytes arrived after <proceed/> and before TLS (a STARTTLS injection attempt). */
   | 'plaintext-after-proceed'
   /** SASLprep (RFC 4013) refused the user name or password. */
-  | 'saslprep-failed';
+  | 'saslprep-failed'
+  /** XEP-0198 §6: the server acknowledged more stanzas than were sent (we send undefined-condition). */
+  | 'handled-count-too-high'
+  /** XEP-0198: a stream management element out of place or malformed (we send undefined-condition). */
+  | 'sm-protocol-violation';
 
 /**
  * RFC 6120 §4.9.3 conditions the machine raises itself when the server breaks the rules (it also

@@ -15,6 +15,13 @@ export interface RosterItem {
   groups: string[];
 }
 
+/** XEP-0198 §4: a stanza sent and not yet acknowledged by the server, as the exact bytes written. */
+export interface UnackedStanza {
+  /** The stanza's 'id' attribute (null when it had none). */
+  id: string | null;
+  xml: string;
+}
+
 export type PresenceType =
   'available' | 'unavailable' | 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' | 'error';
 export type PresenceShow = 'available' | 'chat' | 'away' | 'xa' | 'dnd';
@@ -86,6 +93,31 @@ export type StreamEvent =
       stanzaKind: 'message' | 'presence' | 'iq';
       from: string | null;
     }
+  /**
+   * XEP-0198 §3: the server enabled stream management. `resume`: the stream can be resumed under
+   * `id` (keep `streamManagementState()` when it ends); `max` (seconds) and `location` are the
+   * server's preferences for that, null when not given.
+   */
+  | { type: 'sm-enabled'; id: string | null; resume: boolean; max: number | null; location: string | null }
+  /** XEP-0198 §3: the server refused to enable stream management (a stanza error condition). */
+  | { type: 'sm-failed'; condition: string }
+  /**
+   * XEP-0198 §4: the server acknowledged `count` more of our stanzas as handled (stored, delivered
+   * or routed); `ids` are the 'id' attributes of those that had one, oldest first.
+   */
+  | { type: 'sm-acked'; ids: string[]; count: number }
+  /**
+   * XEP-0198 §5: the former stream `previd` was resumed; it replaces 'online' (the session is
+   * online again, bound to `jid`). The machine already resent what the server had not handled.
+   * §5: the client "SHOULD NOT request the roster" and "SHOULD NOT resend presence stanzas".
+   */
+  | { type: 'resumed'; jid: string; previd: string; features: string[] }
+  /**
+   * XEP-0198 §5: the former stream cannot be resumed (`condition`: the server's, or
+   * 'feature-not-implemented' when it no longer offers stream management). The machine goes on
+   * with resource binding; once 'online', send `unacked` again under the same ids.
+   */
+  | { type: 'resume-failed'; condition: string; unacked: UnackedStanza[] }
   /** Fatal: the machine is now closing; a 'closed' event follows. */
   | { type: 'error'; error: StreamError }
   /** The stream is over; `error` is null after an orderly close. Flush pollTransmit, then end the transport. */

@@ -17,20 +17,23 @@
  *
  * This class owns the stream itself: the header, the parser and its errors, stream errors, the
  * close handshake, the state, the step deadline and the output and event queues. What happens
- * inside the stream belongs to two pieces it wires up through `StreamOutput`: negotiation
- * (streamNegotiation.ts: features, STARTTLS, SASL, bind) and, once bound, the online session
- * (onlineSession.ts: inbound routing, outgoing stanzas).
+ * inside the stream belongs to pieces it wires up through `StreamOutput`: negotiation
+ * (streamNegotiation.ts: features, STARTTLS, SASL, bind), once bound the online session
+ * (onlineSession.ts: inbound routing, outgoing stanzas), and XEP-0198 stream management
+ * (streamManagement.ts: enable or resume, acks, the unacknowledged stanzas) when the options ask
+ * for it. A resumed stream reports 'resumed' instead of 'online'.
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import type { Element } from 'ltx';
 import { parseJid, type ParsedJid } from './jid.ts';
-import { NS_STREAM, NS_STREAMS } from './namespaces.ts';
+import { NS_CLIENT, NS_SM, NS_STREAM, NS_STREAMS } from './namespaces.ts';
 import { OnlineSession } from './onlineSession.ts';
 import type { ChannelBinding } from './scram.ts';
 import type { OutgoingPresence, RosterItemUpdate } from './stanzas.ts';
 import { framingError, peerStreamError, StreamError } from './streamError.ts';
 import { checkServerHeader, clientStreamHeader } from './streamHeader.ts';
 import type { StreamEvent } from './streamEvent.ts';
+import { StreamManagement, type SmHost, type SmState } from './streamManagement.ts';
 import { StreamNegotiation, type NegotiationHost, type NegotiationStep } from './streamNegotiation.ts';
 import type { StreamMachineOptions } from './streamMachineOptions.ts';
 import type { StreamOutput } from './streamOutput.ts';
@@ -42,6 +45,7 @@ export type { RosterItem, StreamEvent } from './streamEvent.ts';
 export type { StreamFeatures } from './streamFeatures.ts';
 export { StreamError } from './streamError.ts';
 export type { StreamMachineOptions } from './streamMachineOptions.ts';
+export type { SmState, UnackedStanza } from './streamManagement.ts';
 
 /** Where the stream is: before it opens, negotiating (the step reached), online, or closing down. */
 export type StreamState = 'idle' | NegotiationStep | 'online' | 'closing' | 'closed';
@@ -52,6 +56,14 @@ type Phase = 'idle' | 'negotiating' | 'online' | 'closing' | 'closed';
 const DEFAULT_MAX_STANZA = 1024 * 1024;
 const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_STEP_MS = 30_000;
+
+/** RFC 6120 §8: the three stanza kinds (what XEP-0198 counts); anything else is a nonza. */
+function isStanza(el: Element, inbound: boolean): boolean {
+  const ns = el.getNS();
+  if (inbound ? ns !== NS_CLIENT : ns !== undefined && ns !== '' && ns !== NS_CLIENT) return false;
+  const name = el.getName();
+  return name === 'message' || name === 'presence' || name === 'iq';
+}
 
 /**
  * XML 1.0 §2.2: characters outside Char (C0 controls, lone surrogates, U+FFFE/FFFF) cannot be
@@ -76,6 +88,9 @@ export class ClientStreamMachine {
   private readonly idPrefix: string;
   private readonly negotiation: StreamNegotiation;
   private readonly session: OnlineSession;
+  /** XEP-0198, when the options ask for it (null: never enabled). */
+  private readonly smWanted: boolean;
+  private readonly sm: StreamManagement;
 
   private phase: Phase = 'idle';
   private idCounter = 0;
@@ -115,7 +130,9 @@ export class ClientStreamMachine {
       },
       this.negotiationHost(),
     );
-    this.session = new OnlineSession(this.account.bare, this.output(), nextId);
+    this.smWanted = options.streamManagement != null;
+    this.sm = new StreamManagement(options.streamManagement ?? { resume: false }, this.account.domain, this.smHost());
+    this.session = new OnlineSession(this.account.bare, this.sessionOutput(), nextId);
     this.idPrefix = Buffer.from(random(6)).toString('base64url') + '-';
   }
 
@@ -267,6 +284,26 @@ export class ClientStreamMachine {
     this.session.sendStanza(stanza);
   }
 
+  /**
+   * XEP-0198 §4: asks the server to acknowledge what it has handled (<r/>); the answer arrives as
+   * an 'sm-acked' event. Callers decide when: after a burst, before going idle, on a network
+   * change. False, and nothing sent, when stream management is not enabled on this stream.
+   */
+  requestAck(): boolean {
+    if (this.phase !== 'online') return false;
+    return this.sm.requestAck();
+  }
+
+  /**
+   * XEP-0198: what a later stream needs to resume this one (pass it as
+   * `streamManagement.previous`), or, when its `id` is null, the stanzas the server never
+   * acknowledged (send them again under the same ids). Null when stream management was never
+   * enabled. Read it once the stream is over.
+   */
+  streamManagementState(): SmState | null {
+    return this.sm.state();
+  }
+
   /** Orderly close: sends unavailable presence if online, then </stream:stream>; emits 'closed' when the peer closed too or after the step timeout. */
   close(now: number): void {
     switch (this.state) {
@@ -284,6 +321,7 @@ export class ClientStreamMachine {
       default:
         break;
     }
+    this.sm.closing();
     this.write('</stream:stream>');
     this.closeError = null;
     this.phase = 'closing';
@@ -298,6 +336,28 @@ export class ClientStreamMachine {
       send: (el) => this.send(el),
       write: (xml) => this.write(xml),
       emit: (event) => this.events.push(event),
+    };
+  }
+
+  /** What the online session may do: its stanzas are the ones XEP-0198 counts. */
+  private sessionOutput(): StreamOutput {
+    return { ...this.output(), send: (el) => this.sendCounted(el) };
+  }
+
+  /** What stream management may do to this stream (see SmHost). */
+  private smHost(): SmHost {
+    return {
+      ...this.output(),
+      fail: (now, error, condition, detail) => this.fatal(now, error, condition, true, detail),
+      resumed: (jid, previd) => {
+        const features = this.negotiation.offeredFeatures;
+        this.session.bound(jid);
+        this.phase = 'online';
+        this.deadline = undefined;
+        this.session.online(features);
+        this.events.push({ type: 'resumed', jid, previd, features });
+      },
+      resumeFailed: (now) => this.negotiation.resumeFailed(now),
     };
   }
 
@@ -318,6 +378,7 @@ export class ClientStreamMachine {
         this.deadline = undefined;
       },
       fail: (now, error, condition) => this.fatal(now, error, condition),
+      resume: (smOffered, now) => this.sm.resume(smOffered, now),
       bound: (jid) => this.session.bound(jid),
       online: (jid, features) => this.goOnline(jid, features),
     };
@@ -337,6 +398,8 @@ export class ClientStreamMachine {
   private goOnline(jid: string, features: string[]): void {
     this.phase = 'online';
     this.deadline = undefined;
+    // XEP-0198 §3: enabled only after resource binding, before the first stanza is counted.
+    if (this.smWanted && features.includes(NS_SM)) this.sm.enable(jid);
     this.session.online([...features]);
     this.events.push({ type: 'online', jid, features: [...features] });
   }
@@ -352,6 +415,14 @@ export class ClientStreamMachine {
 
   private send(el: Element): void {
     this.write(xmlSafe(el.toString()));
+  }
+
+  /** A stanza of the online session: XEP-0198 keeps these exact bytes until the server acknowledges them. */
+  private sendCounted(el: Element): void {
+    const xml = xmlSafe(el.toString());
+    this.write(xml);
+    if (isStanza(el, false))
+      this.sm.outbound(xml, typeof el.attrs.id === 'string' && el.attrs.id !== '' ? el.attrs.id : null);
   }
 
   private nextId(): string {
@@ -376,9 +447,9 @@ export class ClientStreamMachine {
     this.events.push({ type: 'closed', error });
   }
 
-  /** RFC 6120 §4.9.1.1: send the stream error, then the closing tag. */
-  private sendStreamError(condition: string | null): void {
-    if (condition) this.write(`<stream:error><${condition} xmlns='${NS_STREAMS}'/></stream:error>`);
+  /** RFC 6120 §4.9.1.1: send the stream error (`detail`: more children), then the closing tag. */
+  private sendStreamError(condition: string | null, detail = ''): void {
+    if (condition) this.write(`<stream:error><${condition} xmlns='${NS_STREAMS}'/>${detail}</stream:error>`);
     this.write('</stream:stream>');
   }
 
@@ -386,14 +457,14 @@ export class ClientStreamMachine {
    * A fatal problem found on our side. We tell the server (with `condition` when it broke the
    * protocol), then wait for its closing tag unless we can no longer parse what it sends.
    */
-  private fatal(now: number, err: StreamError, condition: string | null, canParse = true): void {
+  private fatal(now: number, err: StreamError, condition: string | null, canParse = true, detail = ''): void {
     if (this.phase === 'closed') return;
     if (this.phase === 'closing') {
       this.finish(this.closeError ?? err);
       return;
     }
     this.events.push({ type: 'error', error: err });
-    if (this.state !== 'tls-wait' && this.phase !== 'idle') this.sendStreamError(condition);
+    if (this.state !== 'tls-wait' && this.phase !== 'idle') this.sendStreamError(condition, detail);
     this.closeError = err;
     if (!canParse || this.state === 'tls-wait') {
       this.finish(err);
@@ -452,17 +523,29 @@ export class ClientStreamMachine {
       this.handleStreamError(el, now);
       return;
     }
+    if (el.getNS() === NS_SM) {
+      // XEP-0198 elements are nonzas of their own, in every step (misplaced ones are its errors).
+      if (this.phase !== 'idle' && this.phase !== 'closed' && this.state !== 'features')
+        this.sm.handleElement(el, now, this.phase === 'closing');
+      return;
+    }
     switch (this.phase) {
       case 'negotiating':
-        if (!this.negotiation.handleElement(el, now)) this.session.handleStanza(el);
+        if (!this.negotiation.handleElement(el, now)) this.handleStanza(el);
         return;
       case 'online':
-        this.session.handleStanza(el);
+        this.handleStanza(el);
         return;
       default:
         // 'closing': RFC 6120 §4.4 lets us ignore what arrives after our closing tag.
         return;
     }
+  }
+
+  /** A stanza for the online session; XEP-0198 counts it as handled once it was. */
+  private handleStanza(el: Element): void {
+    this.session.handleStanza(el);
+    if (isStanza(el, true)) this.sm.inbound();
   }
 
   /** RFC 6120 §4.9: <stream:error> from the server. */

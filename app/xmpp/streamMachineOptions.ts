@@ -3,6 +3,7 @@
  * limits and deadlines it enforces.
  */
 import type { ChannelBinding } from './scram.ts';
+import type { StreamManagementOptions } from './streamManagement.ts';
 
 export interface StreamMachineOptions {
   /**
@@ -31,4 +32,10 @@ export interface StreamMachineOptions {
   limits?: { maxStanzaBytes?: number; maxDepth?: number };
   /** Deadline for each negotiation step and for the close handshake, ms (default 30000). */
   stepTimeoutMs?: number;
+  /**
+   * XEP-0198 stream management (default null: none). When the server offers <sm/>, enable it after
+   * binding (`resume`: ask for a resumable stream); with `previous` (a former stream's
+   * `streamManagementState()` whose `id` is not null), resume that stream instead of binding.
+   */
+  streamManagement?: StreamManagementOptions | null;
 }

@@ -25,6 +25,8 @@ export type NegotiationStep =
   | 'tls-wait'
   | 'authenticating'
   | 'binding'
+  /** XEP-0198 §5: <resume/> was sent instead of binding; the answer is stream management's. */
+  | 'resuming'
   /** Goal 'features': the features over TLS were reported; nothing more is negotiated. */
   | 'features';
 
@@ -40,6 +42,12 @@ export interface NegotiationHost extends StreamOutput {
   clearDeadline(): void;
   /** Fatal: report `error`, send the stream error `condition` (when the server broke the protocol), close. */
   fail(now: number, error: StreamError, condition: string | null): void;
+  /**
+   * After authentication, before binding: resume a former stream instead (XEP-0198 §5), given
+   * whether the server offers <sm/>. True when the request was sent; the host then ends the step
+   * (online) or calls `resumeFailed`.
+   */
+  resume(smOffered: boolean, now: number): boolean;
   /** The server bound `jid`: stanzas that arrive from now on are addressed to it. */
   bound(jid: string): void;
   /** Negotiation is over and the session is online. */
@@ -80,6 +88,8 @@ export class StreamNegotiation {
   /** RFC 3921 §3 session establishment is needed (advertised without <optional/>). */
   private sessionRequired = false;
   private features: string[] = [];
+  /** The features that offered binding, kept while a resumption is tried first. */
+  private bindFeatures: Element | null = null;
   /** Our bind or session request, until its answer arrives. */
   private awaiting: { id: string; kind: 'bind' | 'session' } | null = null;
 
@@ -97,6 +107,11 @@ export class StreamNegotiation {
 
   get step(): NegotiationStep {
     return this.current;
+  }
+
+  /** Namespaces of the last <stream:features/> received. */
+  get offeredFeatures(): string[] {
+    return [...this.features];
   }
 
   /** Opens the first stream. */
@@ -133,6 +148,10 @@ export class StreamNegotiation {
         return true;
       case 'binding':
         return this.handleBindingAnswer(el, now);
+      case 'resuming':
+        // Stanzas come only after <resumed/> (stream management's, routed by the host).
+        this.unexpected(el, 'the answer to the stream resumption', now);
+        return true;
       default:
         // 'features': the goal is reached and nothing more is read; 'tls-wait' parses nothing.
         return true;
@@ -154,6 +173,15 @@ export class StreamNegotiation {
     );
   }
 
+  /** XEP-0198 §5: the resumption failed and the server lets us bind a resource instead. */
+  resumeFailed(now: number): void {
+    if (this.current !== 'resuming' || this.bindFeatures === null)
+      throw new Error(`resumeFailed() while ${this.current}, not resuming`);
+    const features = this.bindFeatures;
+    this.bindFeatures = null;
+    this.bind(features, now);
+  }
+
   /** The step, as a person reads it in "... did not answer during <step>". */
   stepName(): string {
     switch (this.current) {
@@ -167,6 +195,8 @@ export class StreamNegotiation {
         return 'authentication';
       case 'binding':
         return 'resource binding';
+      case 'resuming':
+        return 'stream resumption';
       case 'features':
         return 'the stream features check';
     }
@@ -189,10 +219,8 @@ export class StreamNegotiation {
   }
 
   private handleFeatures(features: Element, now: number): void {
-    const children = features.getChildElements();
     const offered = parseStreamFeatures(features);
     this.features = offered.namespaces;
-    const find = (name: string, ns: string) => children.find((c) => c.getName() === name && c.getNS() === ns);
 
     if (!this.tls) {
       // RFC 6120 §5.3.1 / §13.8: we require TLS; without <starttls/> there is no safe way on.
@@ -227,6 +255,21 @@ export class StreamNegotiation {
       return;
     }
 
+    // XEP-0198 §3: stream management may be negotiated before binding only "if it is resuming a
+    // previous session" (§5), which then replaces binding.
+    if (this.host.resume(offered.sm, now)) {
+      this.bindFeatures = features;
+      this.current = 'resuming';
+      this.host.armDeadline(now);
+      return;
+    }
+    this.bind(features, now);
+  }
+
+  /** RFC 6120 §7: resource binding, with the features that followed authentication. */
+  private bind(features: Element, now: number): void {
+    const children = features.getChildElements();
+    const find = (name: string, ns: string) => children.find((c) => c.getName() === name && c.getNS() === ns);
     // RFC 6120 §7.6.1: after SASL the server offers <bind/>; binding is mandatory for clients.
     if (!find('bind', NS_BIND)) {
       this.host.fail(

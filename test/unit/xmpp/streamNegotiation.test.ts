@@ -24,6 +24,7 @@ function negotiation(options: Partial<NegotiationOptions> = {}, unparsed = '') {
     armDeadline: (now) => calls.push(`armDeadline ${now}`),
     clearDeadline: () => calls.push('clearDeadline'),
     fail: (now, error, condition) => calls.push(`fail ${now} ${error.code} ${condition}`),
+    resume: () => false,
     bound: (jid) => calls.push(`bound ${jid}`),
     online: (jid, features) => calls.push(`online ${jid} ${features.join(',')}`),
   };
