@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { createLabCa, type LabCertificate } from './ca.ts';
 import { startDns, type LabDns } from './dns.ts';
 import { startProsody, type LabProsody } from './prosody.ts';
+import { startProsody13, type LabProsody13 } from './prosody13.ts';
 import { startHttpsServer, type LabHttps } from './httpsServer.ts';
 import { startLabGateway, type LabGateway } from './gateway.ts';
 import { startUdpBlackhole, type UdpBlackhole } from './udpBlackhole.ts';
@@ -18,6 +19,7 @@ import {
   GATEWAY_DEFAULT_CERTIFICATE,
   gatewayCertificates,
   HTTPS_CERTIFICATE,
+  MODERN,
   QUIC_SHARED_CERTIFICATE,
   SCENARIOS,
   srvTargetOf,
@@ -28,6 +30,7 @@ import {
   type ZoneSigning,
 } from './scenarios.ts';
 import { ensureDebianPackages, LAB_PACKAGES } from '../../scripts/ensureDebianPackages.ts';
+import { ensureProsody13 } from '../../scripts/ensureProsody13.ts';
 
 /** What tests need to know about a running lab. Also written as JSON to `${dir}/lab.json`. */
 export interface LabState {
@@ -53,6 +56,16 @@ export interface LabState {
    */
   trustAnchors: string[];
   prosody: { starttlsPort: number; tlsPort: number; plainPort: number };
+  /**
+   * Prosody 13 (bookworm-backports, beside 0.12) for `domain` (modern.test; accounts alice, bob,
+   * carol, alice and bob with each other in their rosters): STARTTLS on `starttlsPort`, direct
+   * TLS (ALPN xmpp-client) on `tlsPort`, both named by modern.test's SRV records; a lab-CA
+   * certificate with DNS-ID, SRV-ID and XmppAddr. It offers XEP-0388 SASL2 (PLAIN, SCRAM) with
+   * XEP-0386 Bind2 inline (carbons, CSI, SM inline), XEP-0484 FAST (HT-SHA-256-*, when the stream
+   * header carries from='user@modern.test'), SM resumption inline, XEP-0474 downgrade protection,
+   * and legacy SASL + bind for older clients; XEP-0198, carbons, MAM, CSI. `version`: "13.0.1".
+   */
+  prosody13: { starttlsPort: number; tlsPort: number; domain: 'modern.test'; version: string };
   /**
    * The HTTPS server for POSH and host-meta, on 127.0.0.1. Lab domains resolve to 127.0.0.1, but
    * the server is not on 443: clients fetch `https://<domain>:<port>/...` by passing this port as
@@ -137,6 +150,8 @@ export interface LabState {
     quicDane: 'quic-dane.test';
     /** QUIC SRV to the UDP blackhole, TCP SRV to Prosody (CA certificate): TCP wins. */
     udpBlocked: 'udp-blocked.test';
+    /** Served by Prosody 13 (`prosody13`): SASL2, Bind2, FAST; SRV to its own ports. */
+    modern: 'modern.test';
   };
   /** Every scenario by domain: how it is wired and what the verifier should conclude. */
   scenarios: Record<string, LabScenario>;
@@ -204,13 +219,14 @@ export type RunningLab = LabState & { stop(): Promise<void> };
 
 /**
  * Starts the whole lab on loopback: a fresh root and intermediate CA, signed zones with fresh keys,
- * nsd + validating unbound, two Prosody instances, the HTTPS server and the QUIC gateway. The caller MUST call
+ * nsd + validating unbound, two Prosody 0.12 instances and a Prosody 13, the HTTPS server and the QUIC gateway. The caller MUST call
  * `stop()` (also on failure paths); it kills every process group, closes the HTTPS server and
  * removes the dir. If start-up fails, everything started so far is stopped and a LabError naming
  * the failed server, with its log tail, is thrown.
  */
 export async function startLab(opts: { basePort?: number; dir?: string } = {}): Promise<RunningLab> {
   await ensureDebianPackages(LAB_PACKAGES);
+  const prosody13Install = ensureProsody13();
   const base = await choosePortBase(opts.basePort);
   const ports = labPorts(base);
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'quiver-lab-')));
@@ -224,6 +240,7 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
 
   let dns: LabDns | undefined;
   let prosody: LabProsody | undefined;
+  let prosody13: LabProsody13 | undefined;
   let https: LabHttps | undefined;
   let gateway: LabGateway | undefined;
   let blackhole: UdpBlackhole | undefined;
@@ -233,7 +250,7 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
     stopped = true;
     // The gateway first: closing it closes its backend connections while Prosody still runs.
     await gateway?.stop();
-    await Promise.all([dns?.stop(), prosody?.stop(), https?.stop(), blackhole?.stop()]);
+    await Promise.all([dns?.stop(), prosody?.stop(), prosody13?.stop(), https?.stop(), blackhole?.stop()]);
     if (process.env.QUIVER_LAB_KEEP !== '1') await rm(dir, { recursive: true, force: true });
   };
 
@@ -253,6 +270,7 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
         zones: labZones(ports, (name) => issued(name).spkiSha256Hex),
       }),
       startProsody({ labDir: dir, ports, ca, users }),
+      startProsody13({ labDir: dir, ports, ca, users, install: prosody13Install }),
       startHttpsServer({
         port: ports.https,
         certFile: httpsCert.certFile,
@@ -261,12 +279,13 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
       }),
     ] as const);
     // Keep whichever started, so the catch below stops it when another failed.
-    const [dnsResult, prosodyResult, httpsResult] = results;
+    const [dnsResult, prosodyResult, prosody13Result, httpsResult] = results;
     if (dnsResult.status === 'fulfilled') dns = dnsResult.value;
     if (prosodyResult.status === 'fulfilled') prosody = prosodyResult.value;
+    if (prosody13Result.status === 'fulfilled') prosody13 = prosody13Result.value;
     if (httpsResult.status === 'fulfilled') https = httpsResult.value;
     for (const r of results) if (r.status === 'rejected') throw r.reason;
-    if (!dns) throw new LabError('bad-state', 'lab: DNS did not start'); // unreachable: narrowed above
+    if (!dns || !prosody13) throw new LabError('bad-state', 'lab: DNS or Prosody 13 did not start'); // unreachable
     const gatewayCerts = gatewayCertificates().map((name) => ({ name, ...issued(name) }));
     gateway = await startLabGateway({ labDir: dir, ports, certificates: [gatewayCerts[0]!, ...gatewayCerts.slice(1)] });
     blackhole = await startUdpBlackhole(ports.udpBlackhole);
@@ -287,6 +306,12 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
       authoritative: `127.0.0.1:${ports.authoritative}`,
       trustAnchors: [...dns.trustAnchors],
       prosody: { starttlsPort: ports.starttls, tlsPort: ports.tls, plainPort: ports.plain },
+      prosody13: {
+        starttlsPort: ports.prosody13Starttls,
+        tlsPort: ports.prosody13Tls,
+        domain: MODERN,
+        version: prosody13.version,
+      },
       https: { port: ports.https },
       gateway: {
         address: '127.0.0.1',
@@ -325,6 +350,7 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
         quicSolo: 'quic-solo.test',
         quicDane: 'quic-dane.test',
         udpBlocked: 'udp-blocked.test',
+        modern: MODERN,
       },
       scenarios: Object.fromEntries(SCENARIOS.map((s) => [s.domain, labScenario(s, ports)])),
       certificates: Object.fromEntries(

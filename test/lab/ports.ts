@@ -6,7 +6,7 @@ import { LabError } from './labError.ts';
 /**
  * The lab's ports, as fixed offsets from a base so two labs on one machine need only two bases.
  * Offset 5 is the HTTPS server (POSH, host-meta), 6 and 7 the QUIC gateway's backend and front,
- * 8 the UDP blackhole; 9..19 are reserved for the QUIC peers to come.
+ * 8 the UDP blackhole, 9 and 10 the Prosody 13 instance (STARTTLS, direct TLS); 11..19 are reserved.
  */
 export interface LabPorts {
   readonly resolver: number; // unbound, UDP and TCP
@@ -18,6 +18,8 @@ export interface LabPorts {
   readonly gatewayBackend: number; // TLS Prosody's plaintext c2s port on loopback, treated as secure
   readonly quicGateway: number; // `quiver gateway` (UDP), forwarding to gatewayBackend
   readonly udpBlackhole: number; // a UDP socket that reads and drops every datagram (UDP blocked)
+  readonly prosody13Starttls: number; // Prosody 13 c2s (STARTTLS): SASL2, Bind2, FAST (modern.test)
+  readonly prosody13Tls: number; // Prosody 13 c2s direct TLS (XEP-0368)
 }
 
 export const PORT_BLOCK_SIZE = 20;
@@ -34,6 +36,8 @@ export function labPorts(base: number): LabPorts {
     gatewayBackend: base + 6,
     quicGateway: base + 7,
     udpBlackhole: base + 8,
+    prosody13Starttls: base + 9,
+    prosody13Tls: base + 10,
   };
 }
 

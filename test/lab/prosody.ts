@@ -11,7 +11,7 @@ import type { LabPorts } from './ports.ts';
 import { MUTUAL_ROSTERS, SCENARIOS, type Scenario } from './scenarios.ts';
 
 /** Debian's Prosody refuses to run as root; it runs as this user, its files owned by it. */
-const PROSODY_USER = 'prosody';
+export const PROSODY_USER = 'prosody';
 
 /**
  * The lab's own Prosody module: sessions on the gateway's plaintext loopback port are secure (see
@@ -65,7 +65,8 @@ export async function startProsody(opts: ProsodyOptions): Promise<LabProsody> {
 
     const probes: Promise<void>[] = [];
     for (const s of SCENARIOS) {
-      if (s.server === 'none') continue;
+      // 'modern' is Prosody 13's (prosody13.ts).
+      if (s.server === 'none' || s.server === 'modern') continue;
       const server = s.server === 'tls' ? tls : plain;
       const port = s.server === 'tls' ? opts.ports.starttls : opts.ports.plain;
       const expectStarttls = s.server === 'tls';
@@ -110,7 +111,7 @@ export async function startProsody(opts: ProsodyOptions): Promise<LabProsody> {
  * Prosody keeps running when it cannot bind a port or load a certificate; it only logs an error.
  * Those errors mean the lab cannot work, so they end the wait at once.
  */
-function failOnLoggedError(server: ManagedProcess, logFile: string): void {
+export function failOnLoggedError(server: ManagedProcess, logFile: string): void {
   let log: string;
   try {
     log = readFileSync(logFile, 'utf8');
@@ -251,8 +252,12 @@ function prosodyConfig(dir: string, role: 'tls' | 'plain', hosts: readonly Scena
   return lines.join('\n') + '\n';
 }
 
-/** Writes the internal storage files Prosody 0.12 reads: accounts (internal_plain) and rosters. */
-async function writeAccounts(dataDir: string, domain: string, users: Readonly<Record<string, string>>): Promise<void> {
+/** Writes the internal storage files Prosody 0.12 and 13 read: accounts (internal_plain) and rosters. */
+export async function writeAccounts(
+  dataDir: string,
+  domain: string,
+  users: Readonly<Record<string, string>>,
+): Promise<void> {
   const hostDir = join(dataDir, encodeStoreName(domain));
   for (const [jid, password] of Object.entries(users)) {
     const [local, host] = jid.split('@');
@@ -282,7 +287,7 @@ function encodeStoreName(name: string): string {
 }
 
 /** A Lua string literal; every byte outside a safe set becomes a decimal escape. */
-function lua(value: string): string {
+export function lua(value: string): string {
   let out = '"';
   for (const byte of Buffer.from(value, 'utf8')) {
     const c = String.fromCharCode(byte);
@@ -291,7 +296,7 @@ function lua(value: string): string {
   return out + '"';
 }
 
-function luaTable(fields: Record<string, string | readonly string[]>): string {
+export function luaTable(fields: Record<string, string | readonly string[]>): string {
   const parts = Object.entries(fields).map(([k, v]) =>
     typeof v === 'string' ? `${k} = ${lua(v)}` : `${k} = { ${v.map(lua).join(', ')} }`,
   );

@@ -33,6 +33,7 @@ export interface CertificateSpec {
 export type ServerRole =
   | 'tls' // the Prosody instance with STARTTLS and direct TLS, encryption required
   | 'plain' // the Prosody instance that offers no STARTTLS at all
+  | 'modern' // the Prosody 13 instance (bookworm-backports): as 'tls', plus SASL2, Bind2 and FAST
   | 'none'; // no XMPP server; DNS only
 
 /** How a scenario's zone is served. */
@@ -143,6 +144,8 @@ export const QUIC_A = 'quic-a.test';
 export const QUIC_B = 'quic-b.test';
 /** The CertificateSpec the gateway presents to SNI quic-a.test and quic-b.test: DNS-IDs for both. */
 export const QUIC_SHARED_CERTIFICATE = 'quic-shared';
+/** The domain Prosody 13 serves (issue 12: SASL2, Bind2, FAST beside 0.12's old servers). */
+export const MODERN = 'modern.test';
 /** The CertificateSpec the gateway presents when no other names the SNI (alpha.test's, as before). */
 export const GATEWAY_DEFAULT_CERTIFICATE = 'alpha.test';
 
@@ -447,6 +450,18 @@ export const SCENARIOS: readonly Scenario[] = [
       'QUIC times out, TCP (CA certificate) wins',
     expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
   },
+  {
+    domain: MODERN,
+    server: 'modern',
+    certificate: MODERN,
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    users: ['alice', 'bob', 'carol'],
+    purpose:
+      'served by Prosody 13 (SASL2 with Bind2 inline, FAST, SM inline, carbons, MAM, CSI) on ports ' +
+      'of its own; a client without SASL2 logs in with SASL and bind as on 0.12',
+    expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+  },
 ];
 
 /** The certificate of the lab's HTTPS server (POSH, host-meta): every scenario domain. */
@@ -479,6 +494,8 @@ export const CERTIFICATES: readonly CertificateSpec[] = [
   { name: 'quic-solo.test', dnsIds: ['quic-solo.test'], srvIds: [], xmppAddrs: [] },
   { name: 'quic-dane.test', dnsIds: ['quic-dane.test'], srvIds: [], xmppAddrs: [], issuer: 'self' },
   { name: 'udp-blocked.test', dnsIds: ['udp-blocked.test'], srvIds: [], xmppAddrs: [] },
+  // Prosody 13's, with the same names as alpha.test's.
+  { name: MODERN, dnsIds: [MODERN], srvIds: [`_xmpp-client.${MODERN}`], xmppAddrs: [MODERN] },
   // ... and the gateway's one certificate for both quic-a.test and quic-b.test.
   { name: QUIC_SHARED_CERTIFICATE, dnsIds: [QUIC_A, QUIC_B], srvIds: [], xmppAddrs: [] },
   {
@@ -493,6 +510,7 @@ export const CERTIFICATES: readonly CertificateSpec[] = [
 export const MUTUAL_ROSTERS: readonly (readonly [string, string])[] = [
   ['alice@alpha.test', 'bob@alpha.test'],
   [`alice@${QUIC_A}`, `bob@${QUIC_A}`],
+  [`alice@${MODERN}`, `bob@${MODERN}`],
 ];
 
 /**

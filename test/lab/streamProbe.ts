@@ -13,16 +13,19 @@ export async function streamFeatures(port: number, domain: string, timeoutMs = 1
 
 /**
  * The same over direct TLS (XEP-0368): resolves with the TLS socket once the features arrived,
- * so the caller can inspect the certificate and ALPN. The caller must `destroy()` it.
+ * so the caller can inspect the certificate and ALPN. The caller must `destroy()` it. `from`
+ * puts a `from` attribute on the stream header (RFC 6120 §4.7.1), e.g. the account's bare JID,
+ * for which Prosody 13 offers FAST (XEP-0484).
  */
 export async function tlsStreamFeatures(
   port: number,
   domain: string,
   tlsOptions: ConnectionOptions,
   timeoutMs = 1000,
+  from?: string,
 ): Promise<{ socket: TLSSocket; features: string }> {
   const socket = tlsConnect({ host: '127.0.0.1', port, servername: domain, ...tlsOptions });
-  const features = await collectFeatures(socket, domain, timeoutMs, 'secureConnect', false);
+  const features = await collectFeatures(socket, domain, timeoutMs, 'secureConnect', false, from);
   return { socket, features };
 }
 
@@ -32,6 +35,7 @@ function collectFeatures(
   timeoutMs: number,
   readyEvent: 'connect' | 'secureConnect',
   destroy = true,
+  from?: string,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
@@ -48,7 +52,7 @@ function collectFeatures(
     );
     socket.once(readyEvent, () => {
       socket.write(
-        `<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xml:lang='en' ` +
+        `<?xml version='1.0'?><stream:stream to='${domain}'${from ? ` from='${from}'` : ''} version='1.0' xml:lang='en' ` +
           `xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`,
       );
     });

@@ -42,14 +42,16 @@ function scenarioZone(s: Scenario, ports: LabPorts, spkiSha256Hex: (certificate:
   if (s.server !== 'none' && inZone) {
     records.push({ name: target.slice(0, -(s.domain.length + 1)), type: 'A', data: '127.0.0.1' });
   }
-  const starttlsPort = s.server === 'plain' ? ports.plain : ports.starttls;
+  const starttlsPort =
+    s.server === 'plain' ? ports.plain : s.server === 'modern' ? ports.prosody13Starttls : ports.starttls;
+  const tlsPort = s.server === 'modern' ? ports.prosody13Tls : ports.tls;
   if (s.xmppClientSrv) {
     // RFC 6120 §3.2.1: _xmpp-client._tcp SRV; priority 0, weight 5.
     records.push({ name: '_xmpp-client._tcp', type: 'SRV', data: `0 5 ${starttlsPort} ${target}.` });
   }
-  if (s.xmppsClientSrv && s.server === 'tls') {
+  if (s.xmppsClientSrv && (s.server === 'tls' || s.server === 'modern')) {
     // XEP-0368 §2: "_xmpps-client._tcp" records point at a port that speaks TLS from the start.
-    records.push({ name: '_xmpps-client._tcp', type: 'SRV', data: `0 5 ${ports.tls} ${target}.` });
+    records.push({ name: '_xmpps-client._tcp', type: 'SRV', data: `0 5 ${tlsPort} ${target}.` });
   }
   if (s.quic) {
     // The SRV name discovery reads for XEP-0467 (app/connect/discovery.ts); priority 0, weight 5.
@@ -67,8 +69,8 @@ function scenarioZone(s: Scenario, ports: LabPorts, spkiSha256Hex: (certificate:
     // RFC 7673 §3: the TLSA base domain is the SRV target, prefixed "_<port>._tcp" (RFC 6698 §3).
     // 3 1 1: DANE-EE, SubjectPublicKeyInfo, SHA-256 (RFC 7671 §5.1, RFC 7218).
     const data = `3 1 1 ${spkiSha256Hex(s.tlsaSpkiOf)}`;
-    records.push({ name: `_${ports.starttls}._tcp.${owner}`, type: 'TLSA', data });
-    records.push({ name: `_${ports.tls}._tcp.${owner}`, type: 'TLSA', data });
+    records.push({ name: `_${starttlsPort}._tcp.${owner}`, type: 'TLSA', data });
+    records.push({ name: `_${tlsPort}._tcp.${owner}`, type: 'TLSA', data });
   }
   if (s.quic?.tlsaSpkiOf) {
     if (!inZone) throw new TypeError(`lab: ${s.domain}: TLSA records need an SRV target inside the zone`);

@@ -41,6 +41,7 @@ function isLabState(value: unknown): value is LabState {
     typeof v.caPem === 'string' &&
     typeof v.resolver === 'string' &&
     typeof v.prosody?.starttlsPort === 'number' &&
+    typeof v.prosody13?.tlsPort === 'number' &&
     typeof v.users === 'object' &&
     typeof v.domains?.alpha === 'string'
   );
