@@ -22,14 +22,17 @@ import { LabError } from '../test/lab/labError.ts';
  * Lua libraries 0.12 brought in (lua5.4, lua-sec, lua-socket, lua-expat, lua-filesystem, ...).
  */
 
-/** Where the unpacked tree is kept; QUIVER_PROSODY13_CACHE overrides. */
-export const DEFAULT_PROSODY13_CACHE = join(
-  dirname(dirname(fileURLToPath(import.meta.url))),
-  'node_modules',
-  '.cache',
-  'quiver-lab',
-  'prosody13',
-);
+/**
+ * Where the unpacked tree is kept; QUIVER_PROSODY13_CACHE overrides. Prosody runs as its own user,
+ * which must be able to enter every directory above the tree: a clone under a private directory
+ * (a 0700 home or `mktemp -d`) is not. So as root (the lab runs Prosody only as root, through
+ * setpriv) the tree goes to the system cache, which everyone may enter; otherwise next to the
+ * clone's node_modules.
+ */
+export const DEFAULT_PROSODY13_CACHE =
+  process.getuid?.() === 0
+    ? '/var/cache/quiver-lab/prosody13'
+    : join(dirname(dirname(fileURLToPath(import.meta.url))), 'node_modules', '.cache', 'quiver-lab', 'prosody13');
 
 /** The apt line; QUIVER_DEBIAN_MIRROR replaces the mirror (e.g. a CI proxy). */
 const SUITE = 'bookworm-backports';
@@ -235,7 +238,7 @@ function missing(detail: string): LabError {
     'missing-package',
     `lab: cannot obtain Prosody 13 from Debian ${SUITE}: ${detail}\n` +
       `The lab fetches the packages prosody and prosody-modules from ${SUITE} (deb.debian.org, or ` +
-      'QUIVER_DEBIAN_MIRROR) into QUIVER_PROSODY13_CACHE (default node_modules/.cache/quiver-lab/prosody13); ' +
+      'QUIVER_DEBIAN_MIRROR) into QUIVER_PROSODY13_CACHE (default /var/cache/quiver-lab/prosody13 as root, else node_modules/.cache/quiver-lab/prosody13); ' +
       'check that the mirror is reachable, or run `node scripts/ensureProsody13.ts` to retry.',
   );
 }
