@@ -270,13 +270,10 @@ export class QuicSessions extends EventEmitter {
       );
       for (const entry of live) {
         if (entry.handle?.closeInfo) continue;
-        entry.users++;
         let facts: TlsFacts;
         try {
-          facts = await beforeDeadline(entry.ready, options.signal, { reason: abortError });
-          throwIfAborted(options.signal);
+          facts = await this.#hold(entry, options.signal);
         } catch (error) {
-          this.#release(entry);
           // Only this caller's own abort ends it. The connection's opener may have been aborted
           // (it lost its own race to TCP, or was stopped): for this caller that connection simply
           // failed.
@@ -294,18 +291,28 @@ export class QuicSessions extends EventEmitter {
       }
     }
     const entry = this.#connect(key, target, options);
-    entry.users++;
-    let facts: TlsFacts;
-    try {
-      facts = await beforeDeadline(entry.ready, options.signal, { reason: abortError });
-      throwIfAborted(options.signal);
-    } catch (error) {
+    const facts = await this.#hold(entry, options.signal, () => {
       // A header sent early for nobody: its stream ends (the connection may carry others later).
       if (entry.early && !entry.early.leased) entry.early.transport.destroy();
+    });
+    return this.#lease(entry, target, options, facts, false);
+  }
+
+  /**
+   * Counts the caller as a user of `entry` and waits for its handshake; on failure or the
+   * caller's abort, runs `cleanUp`, releases the entry and rejects.
+   */
+  async #hold(entry: PoolEntry, signal: AbortSignal | undefined, cleanUp?: () => void): Promise<TlsFacts> {
+    entry.users++;
+    try {
+      const facts = await beforeDeadline(entry.ready, signal, { reason: abortError });
+      throwIfAborted(signal);
+      return facts;
+    } catch (error) {
+      cleanUp?.();
       this.#release(entry);
       throw error;
     }
-    return this.#lease(entry, target, options, facts, false);
   }
 
   stats(): QuicPoolStats {
