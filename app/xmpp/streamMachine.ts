@@ -83,6 +83,8 @@ export class ClientStreamMachine {
   private readonly limits: { maxStanzaBytes: number; maxDepth: number };
   private readonly framer: XmlFramer;
   private readonly encoder = new TextEncoder();
+  /** The time of the latest input (commands between inputs, like a send, happen at that time). */
+  private lastNow = 0;
   /** `security: 'tls'`: the first stream header already goes over TLS. */
   private readonly startsEncrypted: boolean;
   private readonly idPrefix: string;
@@ -154,6 +156,7 @@ export class ClientStreamMachine {
 
   /** Queues the opening stream header. Call once, then pollTransmit. */
   start(now: number): void {
+    this.lastNow = now;
     if (this.phase !== 'idle') throw new Error(`start() called twice (state is ${this.state})`);
     this.phase = 'negotiating';
     this.negotiation.start(now);
@@ -161,6 +164,7 @@ export class ClientStreamMachine {
 
   /** Bytes received from the transport (any chunking). */
   handleBytes(data: Uint8Array, now: number): void {
+    this.lastNow = now;
     if (this.phase === 'idle') throw new Error('handleBytes() before start()');
     if (this.phase === 'closed') return;
     if (this.state === 'tls-wait') {
@@ -177,6 +181,7 @@ export class ClientStreamMachine {
 
   /** After a 'tls-required' event: the driver upgraded the transport and the verifier accepted the server. Restarts the stream over TLS. */
   handleTlsUp(channelBinding: ChannelBinding | null, now: number): void {
+    this.lastNow = now;
     if (this.phase === 'closed') return;
     if (this.state !== 'tls-wait')
       throw new Error(`handleTlsUp() is only valid after 'tls-required' (state is ${this.state})`);
@@ -185,6 +190,7 @@ export class ClientStreamMachine {
 
   /** The transport closed under us (EOF/reset). */
   handleTransportClosed(now: number, reason?: string): void {
+    this.lastNow = now;
     void now;
     if (this.phase === 'closed') return;
     if (this.phase === 'idle' || this.phase === 'closing') {
@@ -202,6 +208,7 @@ export class ClientStreamMachine {
   }
 
   handleTimeout(now: number): void {
+    this.lastNow = now;
     if (this.deadline === undefined || now < this.deadline) return;
     this.deadline = undefined;
     if (this.phase === 'closing') {
@@ -306,6 +313,7 @@ export class ClientStreamMachine {
 
   /** Orderly close: sends unavailable presence if online, then </stream:stream>; emits 'closed' when the peer closed too or after the step timeout. */
   close(now: number): void {
+    this.lastNow = now;
     switch (this.state) {
       case 'closed':
       case 'closing':
@@ -422,7 +430,7 @@ export class ClientStreamMachine {
     const xml = xmlSafe(el.toString());
     this.write(xml);
     if (isStanza(el, false))
-      this.sm.outbound(xml, typeof el.attrs.id === 'string' && el.attrs.id !== '' ? el.attrs.id : null);
+      this.sm.outbound(xml, typeof el.attrs.id === 'string' && el.attrs.id !== '' ? el.attrs.id : null, this.lastNow);
   }
 
   private nextId(): string {

@@ -66,6 +66,12 @@ export interface SmHost extends StreamOutput {
 
 /** §4: 'h' is an xs:unsignedInt. */
 const H_MODULUS = 2 ** 32;
+/** Unacknowledged stanzas that make the machine ask for an ack (XEP-0198 §4 <r/>). */
+const ACK_EVERY = 5;
+/** Unacknowledged stanzas after which the server's acks are taken as not coming. */
+const MAX_UNACKED = 1000;
+/** §5: "The SM-ID SHOULD NOT be longer than 4000 bytes." */
+const MAX_SM_ID = 4000;
 const H_PATTERN = /^[0-9]{1,10}$/;
 
 /** §4: the number of stanzas from `from` to `to` on the 32-bit counter that wraps. */
@@ -117,6 +123,8 @@ export class StreamManagement {
   /** §4: stanzas sent since SM began, on the same wrapping counter as 'h'. */
   private sent = 0;
   private queue: UnackedStanza[] = [];
+  /** An <r/> is out and its <a/> has not come yet. */
+  private ackRequested = false;
 
   /** Throws (a programmer error) for a `previous` state no stream could have produced. */
   constructor(options: StreamManagementOptions, domain: string, host: SmHost) {
@@ -205,11 +213,31 @@ export class StreamManagement {
     this.queue = [];
   }
 
-  /** A stanza was written to the server, as exactly these bytes. */
-  outbound(xml: string, id: string | null): void {
+  /**
+   * A stanza was written to the server, as exactly these bytes. Once `ACK_EVERY` stanzas wait
+   * unacknowledged, an <r/> asks for an ack (one at a time): servers acknowledge only when asked,
+   * and the queue must not grow for the whole session. A server that leaves `MAX_UNACKED` stanzas
+   * unacknowledged ends the stream: its acks are not coming.
+   */
+  outbound(xml: string, id: string | null, now: number): void {
     if (this.phase !== 'enabling' && this.phase !== 'enabled') return;
     this.sent = (this.sent + 1) % H_MODULUS;
     this.queue.push({ id, xml });
+    if (this.phase !== 'enabled') return;
+    if (this.queue.length > MAX_UNACKED) {
+      this.resumable = false;
+      this.host.fail(
+        now,
+        localError(
+          'sm-protocol-violation',
+          `${this.domain} acknowledged none of the last ${MAX_UNACKED} stanzas Quiver sent (XEP-0198); Quiver closed the connection and keeps the unacknowledged messages to send again.`,
+        ),
+        'undefined-condition',
+        '',
+      );
+      return;
+    }
+    if (this.queue.length >= ACK_EVERY && !this.ackRequested) this.requestAck();
   }
 
   /** A stanza from the server was handled. */
@@ -223,6 +251,7 @@ export class StreamManagement {
   /** Sends <r/> (§4) when SM is enabled; false (nothing sent) otherwise. */
   requestAck(): boolean {
     if (this.phase !== 'enabled') return false;
+    this.ackRequested = true;
     this.host.write(`<r xmlns='${NS_SM}'/>`);
     return true;
   }
@@ -234,7 +263,9 @@ export class StreamManagement {
    */
   closing(): void {
     if (this.phase === 'enabled') this.sendAck();
-    this.resumable = false;
+    // Only a session this stream enabled ends with it. One still being resumed (`resuming`) is
+    // the former stream's, which the server keeps: it stays resumable for the next attempt.
+    if (this.phase === 'enabled' || this.phase === 'enabling') this.resumable = false;
   }
 
   /** One top-level element in the 'urn:xmpp:sm:3' namespace. `closing`: our </stream:stream> is out. */
@@ -275,11 +306,14 @@ export class StreamManagement {
   // ---- §3 enabling ----
 
   private handleEnabled(el: Element): void {
-    const id = typeof el.attrs.id === 'string' && el.attrs.id !== '' ? el.attrs.id : null;
+    // §5: the SM-ID "SHOULD NOT be longer than 4000 bytes": a longer one is not kept (no resumption).
+    const id =
+      typeof el.attrs.id === 'string' && el.attrs.id !== '' && el.attrs.id.length <= MAX_SM_ID ? el.attrs.id : null;
     // §5: "If the server will allow the stream to be resumed, it MUST include a 'resume'
     // attribute set to "true" or "1" on the <enabled/> element and MUST include an 'id'
     // attribute". Without an id there is nothing to resume.
-    this.resumable = isTrue(el.attrs.resume) && id !== null;
+    // A stream Quiver did not ask to make resumable is not reported as one, whatever the server says.
+    this.resumable = this.wantResume && isTrue(el.attrs.resume) && id !== null;
     this.smId = id;
     this.max = parseH(el.attrs.max);
     this.location = typeof el.attrs.location === 'string' && el.attrs.location !== '' ? el.attrs.location : null;
@@ -339,6 +373,7 @@ export class StreamManagement {
       return false;
     }
     this.outboundH = h;
+    this.ackRequested = false;
     if (count === 0) return true;
     const acked = this.queue.splice(0, count);
     this.host.emit({
@@ -357,7 +392,7 @@ export class StreamManagement {
       this.unexpected(
         el,
         now,
-        `it names the stream "${typeof previd === 'string' ? previd : ''}", not the one Quiver asked to resume`,
+        `it names the stream "${typeof previd === 'string' ? previd.slice(0, 64) : ''}", not the one Quiver asked to resume`,
       );
       return;
     }

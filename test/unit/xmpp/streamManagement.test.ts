@@ -497,3 +497,52 @@ test('fuzz: random stream management elements and attributes never throw and end
     }
   }
 });
+
+test('§4: the machine asks for an ack itself once 5 stanzas wait, one <r/> at a time, again after the <a/>', () => {
+  const h = enabled();
+  const send = (id: string): string => {
+    h.machine.sendMessage({ to: 'juliet@example.com', body: id, id });
+    return h.out();
+  };
+  for (const id of ['m-1', 'm-2', 'm-3', 'm-4']) assert.doesNotMatch(send(id), /<r /);
+  assert.match(send('m-5'), /<r xmlns='urn:xmpp:sm:3'\/>$/, 'the fifth unacknowledged stanza asks');
+  assert.doesNotMatch(send('m-6'), /<r /, 'not again while the first request is open');
+  h.feed(`<a ${SM} h='6'/>`);
+  assert.equal(state(h).unacked.length, 0);
+  for (const id of ['m-7', 'm-8', 'm-9', 'm-10']) assert.doesNotMatch(send(id), /<r /);
+  assert.match(send('m-11'), /<r xmlns='urn:xmpp:sm:3'\/>$/, 'and again once 5 more wait');
+});
+
+test('a server that never acknowledges: after 1000 unacknowledged stanzas the stream ends with a clear error', () => {
+  const h = enabled();
+  for (let i = 1; i <= 1001; i++) {
+    h.machine.sendMessage({ to: 'juliet@example.com', body: 'x', id: `m-${i}` });
+    if (h.machine.state !== 'online') break;
+  }
+  const err = errorOf(h.events());
+  assert.equal(err.code, 'sm-protocol-violation');
+  assert.match(err.message, /acknowledged none of the last 1000 stanzas/);
+  assert.equal(state(h).unacked.length, 1001, 'every unacknowledged message is kept to send again');
+});
+
+test('a stream Quiver did not ask to make resumable is not resumable, whatever <enabled/> says', () => {
+  const { h, afterBind } = online({ streamManagement: { resume: false } });
+  assert.equal(afterBind, `<enable ${SM}/>`);
+  h.feed(`<enabled ${SM} id='sm-x' resume='true'/>`);
+  const enabledEvent = h.events().find((e) => e.type === 'sm-enabled');
+  assert.ok(enabledEvent && enabledEvent.type === 'sm-enabled' && enabledEvent.resume === false);
+  assert.equal(state(h).id, null);
+});
+
+test('§5: an SM-ID over 4000 bytes is not kept: the stream is not resumable', () => {
+  const { h } = online();
+  h.feed(`<enabled ${SM} id='${'i'.repeat(4001)}' resume='true'/>`);
+  assert.equal(state(h).id, null);
+});
+
+test('§5: closing the new stream while it resumes keeps the former session resumable (the server still holds it)', () => {
+  const previous = previousState();
+  const h = resuming(previous);
+  h.machine.close(h.now);
+  assert.equal(state(h).id, previous.id, 'the next attempt can still resume it');
+});
