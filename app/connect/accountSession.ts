@@ -41,6 +41,12 @@ export interface SessionCallbacks {
   outbox(): { localId: string; to: string; stanzaId: string; body: string }[];
   /** A message was written to the stream. */
   sent(localId: string): void;
+  /**
+   * XEP-0198: the server acknowledged having handled the stanzas with these 'id' attributes (oldest
+   * first; iq and presence ids too, so ids that name no message are to be ignored). Only on streams
+   * where the server enabled stream management; elsewhere messages stay 'sent'.
+   */
+  acked?(stanzaIds: string[]): void;
   saveRecord(record: SecurityRecord): void;
   /** No proof held but the person may accept or pin the server: ask them. The session stops retrying. */
   decisionNeeded(context: DecisionContext): void;
@@ -67,8 +73,16 @@ export class AccountSession {
   #generation = 0;
   #inflight: Promise<void> | null = null;
   #abort: AbortController | null = null;
-  /** Pings in flight (`checkAlive`): iq id -> what an answer settles, and what `stop` settles. */
+  /**
+   * Pings in flight (`checkAlive`): iq id -> what an answer settles, and what `stop` settles. The
+   * answer is a pong, or a XEP-0198 ack that covers the ping.
+   */
   #pings = new Map<string, { answered(): void; cancel(): void }>();
+  /**
+   * Messages were written while stream management was still being enabled (the outbox flush right
+   * after login): ask for an ack once the server has enabled it.
+   */
+  #ackOnEnable = false;
   /** Per contact: full JID -> presence; the UI gets the best one. */
   #presence = new Map<string, Map<string, { show: Show; status: string | null; priority: number }>>();
 
@@ -88,9 +102,12 @@ export class AccountSession {
 
   /**
    * After a network change (issue 11: "confirms each of its XMPP streams is alive ... and
-   * reconnects only where that fails"): a XEP-0199 ping on the stream that is up. 'alive' when
-   * any answer came within `timeoutMs`; 'dead' when none did, and then the stream is dropped and
-   * the session connects again at once; 'offline' when no stream was up to check.
+   * reconnects only where that fails"): a XEP-0199 ping on the stream that is up, followed by a
+   * XEP-0198 ack request where stream management is enabled: the server's <a/> then covers the
+   * ping, so it answers as well as the pong does (whichever comes first), and it also tells which
+   * messages the server stored before the change. 'alive' when any answer came within
+   * `timeoutMs`; 'dead' when none did, and then the stream is dropped and the session connects
+   * again at once; 'offline' when no stream was up to check.
    */
   checkAlive(timeoutMs: number): Promise<{ outcome: 'alive' | 'dead' | 'offline'; ms: number }> {
     const current = this.#current;
@@ -118,6 +135,9 @@ export class AccountSession {
       }, timeoutMs);
       try {
         id = current.driver.sendPing();
+        // XEP-0198 §4: <r/> after the ping, so that the <a/> acknowledges it (an ack of nothing new
+        // reports no 'sm-acked'). Nothing is sent where stream management is not enabled.
+        current.driver.requestAck();
       } catch {
         clearTimeout(timer);
         resolve({ outcome: 'offline', ms: 0 });
@@ -176,16 +196,24 @@ export class AccountSession {
     });
   }
 
-  /** Writes queued messages now if online; otherwise they wait in the outbox. */
+  /**
+   * Writes queued messages now if online; otherwise they wait in the outbox. After the burst, one
+   * XEP-0198 ack request (not one per message) where stream management is enabled; where it is
+   * still being enabled (the flush right after login), once the server's <enabled/> arrives.
+   */
   flushOutbox(): void {
     const current = this.#current;
     if (!current || current.driver.state !== 'online') return;
+    let written = 0;
     for (const item of this.#callbacks.outbox()) {
       // Each send is flushed at once; an event handler run by that flush may have closed the stream.
       if (current.driver.state !== 'online') break;
       current.driver.sendMessage({ to: item.to, body: item.body, id: item.stanzaId, type: 'chat' });
+      written++;
       this.#callbacks.sent(item.localId);
     }
+    if (written === 0 || current.driver.state !== 'online' || this.#current !== current) return;
+    if (!current.driver.requestAck()) this.#ackOnEnable = true;
   }
 
   #launch(): void {
@@ -274,6 +302,7 @@ export class AccountSession {
       return;
     }
     this.#current = established;
+    this.#ackOnEnable = false;
     this.#onlineSince = Date.now();
     established.driver.setEventHandler(
       (event) => this.#onEvent(event),
@@ -314,6 +343,27 @@ export class AccountSession {
         ping?.answered();
         break;
       }
+      case 'sm-enabled':
+        if (this.#ackOnEnable) {
+          this.#ackOnEnable = false;
+          this.#current?.driver.requestAck();
+        }
+        break;
+      case 'sm-failed':
+        // XEP-0198 §3: the server refused <enable/>: no acks on this stream; messages stay 'sent'.
+        this.#ackOnEnable = false;
+        this.#callbacks.log('info', `${this.#config.jid}: the server refused stream management (${event.condition})`);
+        break;
+      case 'sm-acked':
+        // A ping covered by this ack was answered (`checkAlive`).
+        for (const id of event.ids) {
+          const ping = this.#pings.get(id);
+          if (!ping) continue;
+          this.#pings.delete(id);
+          ping.answered();
+        }
+        if (event.ids.length > 0) this.#callbacks.acked?.(event.ids);
+        break;
       case 'stanza-error':
         this.#callbacks.log(
           'warn',

@@ -380,7 +380,14 @@ async function tryCandidate(
       : { jid: request.domain, accountId: null };
   const machineGoal =
     request.goal === 'session'
-      ? { goal: 'session' as const, jid: request.jid, password: request.password, resource: request.resource }
+      ? {
+          goal: 'session' as const,
+          jid: request.jid,
+          password: request.password,
+          resource: request.resource,
+          // XEP-0198 acknowledgements where the server offers <sm/>; resumption comes later.
+          streamManagement: { resume: false },
+        }
       : { goal: 'features' as const, jid: request.domain };
   let record: SecurityRecord | null = null;
 

@@ -109,6 +109,16 @@ export class StreamDriver {
     return id;
   }
 
+  /**
+   * XEP-0198 §4: asks the server to acknowledge what it has handled (<r/>); the answer arrives as
+   * an 'sm-acked' event. False, and nothing sent, when stream management is not enabled (yet).
+   */
+  requestAck(): boolean {
+    const sent = this.#machine.requestAck();
+    this.#pump();
+    return sent;
+  }
+
   /** RFC 6121 §2.1.3: asks for the roster once online; the answer arrives as a 'roster' event. */
   requestRoster(ver?: string): string {
     const id = this.#machine.requestRoster(ver);

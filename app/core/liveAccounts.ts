@@ -206,6 +206,14 @@ export class LiveAccounts {
         sent: (localId) => {
           emit({ name: 'message.updated', payload: { message: storage.setMessageState(localId, 'sent') } });
         },
+        acked: (stanzaIds) => {
+          // XEP-0198: the server stored these; ids of iqs and presences, or of messages already
+          // further along, change nothing.
+          for (const stanzaId of stanzaIds) {
+            const message = storage.setStateByStanzaId(accountId, stanzaId, 'acked');
+            if (message) emit({ name: 'message.updated', payload: { message } });
+          }
+        },
         saveRecord: (record) => this.#saveRecord(record),
         decisionNeeded: (context) => this.#deps.decisionNeeded(accountId, row.jid, context),
         log: (level, message) => log(level, message),

@@ -92,6 +92,15 @@ export const BY_SERVER_ID_SQL = `SELECT ${COLUMNS} FROM messages WHERE account_i
 export const BY_ORIGIN_ID_SQL = `SELECT ${COLUMNS} FROM messages
   WHERE account_id = ? AND direction = ? AND sender = ? AND origin_id = ?`;
 
+/** How far an outgoing message got; 'failed' is outside the order and never moves forward. */
+const STATE_ORDER: readonly MessageState[] = ['queued', 'sent', 'acked', 'received'];
+/**
+ * Our messages with this 'id' attribute (ours are unique) whose state is one of the (up to three)
+ * given. It searches the account's outgoing messages in messages_by_stanza_id without the peer.
+ */
+export const ADVANCE_BY_STANZA_ID_SQL = `UPDATE messages SET state = ?
+  WHERE account_id = ? AND direction = 'out' AND stanza_id = ? AND state IN (?, ?, ?) RETURNING id`;
+
 /** An empty identifier identifies nothing: it is stored and compared as none. */
 function nonEmpty(id: string | null | undefined): string | null {
   return id === undefined || id === null || id === '' ? null : id;
@@ -223,6 +232,31 @@ export const messageMethods = {
     );
     if (r.changes === 0) throw new StorageError('message-not-found', `There is no message with id ${id}.`);
     return getById(db, n) as MessageView;
+  },
+
+  /**
+   * Moves our outgoing message with this 'id' attribute forward to `state` (e.g. 'acked' when
+   * XEP-0198 acknowledges its stanza) and returns it; null when no message of ours has that id or
+   * it is already as far or further (a state never goes back: queued < sent < acked < received,
+   * and 'failed' stays). An empty id finds nothing.
+   */
+  setStateByStanzaId(
+    db: Database,
+    accountId: string,
+    stanzaId: string,
+    state: 'sent' | 'acked' | 'received',
+  ): MessageView | null {
+    if (stanzaId === '') return null;
+    const earlier = STATE_ORDER.slice(0, STATE_ORDER.indexOf(state));
+    const row = prepare<unknown[], { id: number }>(db, ADVANCE_BY_STANZA_ID_SQL).get(
+      state,
+      accountId,
+      stanzaId,
+      earlier[0] ?? null,
+      earlier[1] ?? null,
+      earlier[2] ?? null,
+    );
+    return row ? getById(db, row.id) : null;
   },
 
   /** The error text of a failed message, null otherwise. */

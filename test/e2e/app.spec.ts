@@ -93,7 +93,8 @@ test('two accounts added through the UI chat with each other, and the chat survi
   await page.getByTestId('chat-composer').fill(body);
   await page.getByTestId('chat-send').click();
   const sent = page.locator('[data-testid="message"][data-direction="out"]').filter({ hasText: body });
-  await sent.and(page.locator('[data-state="sent"]')).waitFor();
+  // alpha.test's Prosody has mod_smacks: its XEP-0198 ack moves the message past 'sent' to 'acked'.
+  await sent.and(page.locator('[data-state="acked"]')).waitFor();
 
   await openChat('bob@alpha.test', 'alice@alpha.test');
   const received = page.locator('[data-testid="message"][data-direction="in"]').filter({ hasText: body });

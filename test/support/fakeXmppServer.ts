@@ -11,7 +11,7 @@ const header = (id: string) =>
 
 /** One complete top-level element (or stream header) the script understands. */
 const ELEMENT =
-  /<stream:stream[^>]*>|<auth[^>]*(?:\/>|>[^<]*<\/auth>)|<iq[^>]*(?:\/>|>[\s\S]*?<\/iq>)|<presence[^>]*(?:\/>|>[\s\S]*?<\/presence>)/;
+  /<stream:stream[^>]*>|<auth[^>]*(?:\/>|>[^<]*<\/auth>)|<iq[^>]*(?:\/>|>[\s\S]*?<\/iq>)|<presence[^>]*(?:\/>|>[\s\S]*?<\/presence>)|<message[^>]*(?:\/>|>[\s\S]*?<\/message>)|<(?:enable|r|a) xmlns=["']urn:xmpp:sm:3["'][^>]*\/>/;
 
 /** What a test adds to the login script. */
 export interface LoginScript {
@@ -21,8 +21,10 @@ export interface LoginScript {
   onAuth?: () => void;
   /** Called on each bind request, before its result is written. */
   onBind?: () => void;
+  /** More children of the features offered after authentication (e.g. `<sm xmlns='urn:xmpp:sm:3'/>`). */
+  features?: string;
   /**
-   * Every other complete `<iq/>` or `<presence/>`, in order, with its id ('' if none); the test
+   * Every other complete `<iq/>`, `<presence/>`, `<message/>` or XEP-0198 element, in order, with its id ('' if none); the test
    * answers it with `write` or ignores it.
    */
   onStanza?: (element: string, id: string, write: (text: string) => void) => void;
@@ -54,7 +56,7 @@ export function scriptedLogin(write: (text: string) => void, script: LoginScript
           header(`s${streams}`) +
             (streams === 1
               ? `<stream:features><mechanisms ${SASL}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`
-              : `<stream:features><bind ${BIND}/></stream:features>`),
+              : `<stream:features><bind ${BIND}/>${script.features ?? ''}</stream:features>`),
         );
       } else if (el.startsWith('<auth')) {
         script.onAuth?.();

@@ -237,3 +237,36 @@ test('findMessageByStanzaId finds a message for a receipt', (t) => {
   assert.deepEqual(s.findMessageByStanzaId(id, 'out', 'bob@example.org/res', 'r1'), m);
   assert.equal(s.findMessageByStanzaId(id, 'in', 'bob@example.org', 'r1'), null);
 });
+
+test('setStateByStanzaId moves our message with that id forward, never back, and finds nothing else', (t) => {
+  const { s, id } = setup(t);
+  const other = s.addAccount({ jid: 'alice@example.net' }).id;
+  const sent = s.insertMessage(msg(id, { direction: 'out', state: 'sent', stanzaId: 'm1' })).message;
+  const theirs = s.insertMessage(msg(other, { direction: 'out', state: 'sent', stanzaId: 'm1' })).message;
+  const incoming = s.insertMessage(msg(id, { direction: 'in', state: 'received', stanzaId: 'm2' })).message;
+  const failed = s.insertMessage(msg(id, { direction: 'out', state: 'sent', stanzaId: 'm3' })).message;
+  s.setMessageState(failed.id, 'failed', 'refused');
+
+  assert.deepEqual(s.setStateByStanzaId(id, 'm1', 'acked'), { ...sent, state: 'acked' });
+  assert.equal(s.getMessage(theirs.id)?.state, 'sent', 'another account is not touched');
+  // Already acked: nothing changes, nothing is returned (so no update is emitted twice).
+  assert.equal(s.setStateByStanzaId(id, 'm1', 'acked'), null);
+  // Never back: an acked message stays acked when something says 'sent'.
+  assert.equal(s.setStateByStanzaId(id, 'm1', 'sent'), null);
+  assert.equal(s.getMessage(sent.id)?.state, 'acked');
+  assert.equal(s.setStateByStanzaId(id, 'm1', 'received')?.state, 'received');
+  assert.equal(s.setStateByStanzaId(id, 'm1', 'acked'), null);
+  assert.equal(s.getMessage(sent.id)?.state, 'received');
+  // An incoming message's id, a failed message, an unknown or empty id: nothing.
+  assert.equal(s.setStateByStanzaId(id, 'm2', 'acked'), null);
+  assert.equal(s.getMessage(incoming.id)?.state, 'received');
+  assert.equal(s.setStateByStanzaId(id, 'm3', 'acked'), null);
+  assert.equal(s.getMessage(failed.id)?.state, 'failed');
+  assert.equal(s.setStateByStanzaId(id, 'nope', 'acked'), null);
+  assert.equal(s.setStateByStanzaId(id, '', 'acked'), null);
+  // A queued message the server acknowledged (it was written, and the ack came first) is acked.
+  const queued = s.insertMessage(msg(id, { direction: 'out', state: 'queued', stanzaId: 'm4' })).message;
+  assert.equal(s.setStateByStanzaId(id, 'm4', 'acked')?.state, 'acked');
+  assert.deepEqual(s.queuedMessages(id), []);
+  assert.equal(s.getMessage(queued.id)?.state, 'acked');
+});
