@@ -35,6 +35,8 @@ import { EventEmitter } from 'node:events';
 import { QuicEndpoint } from '../quic/driver/quicEndpoint.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../quic/driver/quicConnectionHandle.ts';
 import { fromBase64, type StoredTicket } from '../quic/tls/tickets.ts';
+import { memoryTicketStore, type TicketStore } from './quicTicketStore.ts';
+import { keepAliveInterval } from './quicKeepAlive.ts';
 import { cipherSuiteById } from '../quic/tls/cipherSuites.ts';
 import type { SocketAddress } from '../quic/socketAddress.ts';
 import type { TlsFacts } from '../transport/tlsFacts.ts';
@@ -100,76 +102,12 @@ interface EarlyStream {
   leased: boolean;
 }
 
-/**
- * Where session tickets wait for the next connection to the same server name and ALPN. `take`
- * removes what it returns: each ticket is used once (RFC 8446bis Appendix C.4: "Clients SHOULD NOT
- * reuse a ticket for multiple connections"). `now` is the wall clock (ms since the epoch), for
- * expiry. The client handshake offers a ticket only to the name it was issued for, whatever a
- * store returns.
- */
-export interface TicketStore {
-  take(serverName: string, alpn: string, now: number): StoredTicket | null;
-  put(serverName: string, alpn: string, ticket: StoredTicket, now: number): void;
-}
-
-/** Tickets in memory, a few per name (RFC 8446 §4.6.1 lets a server send several; each is single-use here). */
-export function memoryTicketStore(perKey = 4): TicketStore {
-  const tickets = new Map<string, StoredTicket[]>();
-  const keyOf = (serverName: string, alpn: string): string => `${serverName.toLowerCase()}|${alpn}`;
-  return {
-    take: (serverName, alpn) => tickets.get(keyOf(serverName, alpn))?.shift() ?? null,
-    put: (serverName, alpn, ticket) => {
-      const key = keyOf(serverName, alpn);
-      const list = tickets.get(key) ?? [];
-      list.push(ticket);
-      if (list.length > perKey) list.shift();
-      tickets.set(key, list);
-    },
-  };
-}
-
-/** The profile's ticket table (storage/quicTickets.ts), so the next cold start resumes too. */
-export function profileTicketStore(storage: {
-  takeQuicTicket(serverName: string, alpn: string, now: number): StoredTicket | null;
-  putQuicTicket(serverName: string, alpn: string, ticket: StoredTicket, now: number): void;
-}): TicketStore {
-  return {
-    take: (serverName, alpn, now) => storage.takeQuicTicket(serverName, alpn, now),
-    put: (serverName, alpn, ticket, now) => storage.putQuicTicket(serverName, alpn, ticket, now),
-  };
-}
-
 export interface QuicSessionsOptions {
   /** Default: in memory, for this process. The app passes `profileTicketStore(storage)`. */
   tickets?: TicketStore;
   /** The wall clock (ms since the epoch): ticket expiry, path event times. Default `Date.now`. */
   wallClock?: () => number;
 }
-
-/**
- * How long a session that carries streams may be quiet before it sends a PING. The idle timeout
- * in force is the negotiated one but never below three PTOs (RFC 9000 §10.1: "To avoid excessively
- * small idle timeout periods, endpoints MUST increase the idle timeout period to be at least three
- * times the current Probe Timeout (PTO)"); a third of it leaves room for two tries, since a lost
- * PING must be repaired before the timeout (RFC 9000 §10.1.2: "An endpoint that sends packets
- * close to the effective timeout risks having them be discarded"). At most 25 s, which NATs need to
- * keep a UDP binding (RFC 4787 REQ-5 allows bindings of 2 min, many NATs keep them only 30 s), and
- * at least 1 s, so a tiny advertised timeout cannot make the session ping in a loop.
- *
- * @param idleTimeoutMs the negotiated idle timeout (`QuicConnection.idleTimeout`); 0 when neither side set one
- * @param ptoMs the connection's current PTO (`QuicConnection.pto`)
- */
-export function keepAliveInterval(idleTimeoutMs: number, ptoMs: number): number {
-  if (idleTimeoutMs <= 0) return NAT_KEEP_ALIVE_MS;
-  const effective = Math.max(idleTimeoutMs, 3 * ptoMs);
-  return Math.max(MIN_KEEP_ALIVE_MS, Math.min(NAT_KEEP_ALIVE_MS, Math.floor(effective / 3)));
-}
-
-/** The shortest keep-alive interval: one PING a second at most, whatever the peer advertises. */
-const MIN_KEEP_ALIVE_MS = 1000;
-
-/** The longest quiet a NAT binding is expected to survive, with margin (about 30 s on common NATs). */
-const NAT_KEEP_ALIVE_MS = 25_000;
 
 /** How long `networkChanged` waits for a migrated path to validate before reporting it. */
 const PATH_VALIDATION_WAIT_MS = 3000;

@@ -10,12 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
 import type { QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
-import {
-  memoryTicketStore,
-  QuicSessions,
-  type QuicTarget,
-  type TicketStore,
-} from '../../../app/connect/quicSessions.ts';
+import { QuicSessions, type QuicTarget } from '../../../app/connect/quicSessions.ts';
+import { memoryTicketStore, type TicketStore } from '../../../app/connect/quicTicketStore.ts';
 import { ConnectError } from '../../../app/connect/connectError.ts';
 import type { StoredTicket } from '../../../app/quic/tls/tickets.ts';
 import type { TlsFacts } from '../../../app/transport/tlsFacts.ts';

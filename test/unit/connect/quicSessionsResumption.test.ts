@@ -9,12 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
 import type { QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
-import {
-  profileTicketStore,
-  QuicSessions,
-  type QuicTarget,
-  type TicketStore,
-} from '../../../app/connect/quicSessions.ts';
+import { QuicSessions, type QuicTarget } from '../../../app/connect/quicSessions.ts';
+import { profileTicketStore, type TicketStore } from '../../../app/connect/quicTicketStore.ts';
 import { ConnectError } from '../../../app/connect/connectError.ts';
 import { openDatabase } from '../../../app/storage/openDatabase.ts';
 import { bindStorage, type Storage } from '../../../app/storage/storage.ts';

@@ -10,13 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
 import {
-  memoryTicketStore,
   QuicSessions,
   type QuicAcquireOptions,
   type QuicPathReport,
   type QuicTarget,
-  type TicketStore,
 } from '../../../app/connect/quicSessions.ts';
+import { memoryTicketStore, type TicketStore } from '../../../app/connect/quicTicketStore.ts';
 import type { QuicStreamTransport } from '../../../app/transport/quicStreamTransport.ts';
 import type { TransportParameters } from '../../../app/quic/transportParameters.ts';
 import type { TlsFacts } from '../../../app/transport/tlsFacts.ts';
