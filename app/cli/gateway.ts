@@ -11,7 +11,8 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { DEFAULT_GATEWAY_LIMITS, QuicGateway, type GatewayLimits } from '../gateway/quicGateway.ts';
-import { formatAddress, formatGatewayRecord } from '../gateway/gatewayLog.ts';
+import { formatGatewayRecord } from '../gateway/gatewayLog.ts';
+import { formatHostPort } from '../contract/ipLiteral.ts';
 import type { GatewayCertificate } from '../gateway/certificateSelector.ts';
 import { parseCertificate } from '../security/certificate.ts';
 import { has, parseCommandArgs, single, UsageError, type ParsedArgs } from './args.ts';
@@ -79,8 +80,8 @@ export async function runGateway(
     earlyData: config.earlyData,
   });
   const { address, port } = gateway.address;
-  const listen = formatAddress(address, port);
-  const forward = formatAddress(config.forward.host, config.forward.port);
+  const listen = formatHostPort(address, port);
+  const forward = formatHostPort(config.forward.host, config.forward.port);
   io.stdout(
     config.json
       ? JSON.stringify({ type: 'listening', listen, forward })

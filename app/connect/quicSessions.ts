@@ -33,6 +33,7 @@ import { isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { QuicEndpoint } from '../quic/driver/quicEndpoint.ts';
+import { formatHostPort } from '../contract/ipLiteral.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../quic/driver/quicConnectionHandle.ts';
 import { fromBase64, type StoredTicket } from '../quic/tls/tickets.ts';
 import { memoryTicketStore, type TicketStore } from './quicTicketStore.ts';
@@ -728,8 +729,8 @@ function rttOf(handle: QuicConnectionHandle): number | null {
   return rtt > 0 ? Math.round(rtt * 10) / 10 : null;
 }
 
-export function socketText(address: SocketAddress): string {
-  return address.address.includes(':') ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+function socketText(address: SocketAddress): string {
+  return formatHostPort(address.address, address.port);
 }
 
 function formatSeconds(ms: number): string {

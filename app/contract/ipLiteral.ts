@@ -43,3 +43,8 @@ export function isIP(text: string): 0 | 4 | 6 {
   if (isIPv6(text)) return 6;
   return 0;
 }
+
+/** `host:port` as written in a URL or a log, with an IPv6 literal in brackets (RFC 3986 §3.2.2). */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -50,11 +50,6 @@ export function formatGatewayRecord(record: GatewayLogRecord, json: boolean): st
   );
 }
 
-/** `host:port`, with an IPv6 address in brackets. */
-export function formatAddress(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
 /** A name as it is when it is a plain host name, quoted otherwise (a client chooses its SNI). */
 function token(text: string): string {
   if (text === '') return '-';

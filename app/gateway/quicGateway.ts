@@ -14,10 +14,11 @@
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { QuicEndpoint } from '../quic/driver/quicEndpoint.ts';
+import { formatHostPort } from '../contract/ipLiteral.ts';
 import { CertificateSelector, type GatewayCertificate } from './certificateSelector.ts';
 import type { CloseInfo, QuicConnectionHandle, QuicStreamHandle } from '../quic/driver/quicConnectionHandle.ts';
 import { GatewayError } from './gatewayError.ts';
-import { formatAddress, type ConnectionFacts, type GatewayLogRecord } from './gatewayLog.ts';
+import { type ConnectionFacts, type GatewayLogRecord } from './gatewayLog.ts';
 import { GATEWAY_BUSY, GATEWAY_CANCELLED, GATEWAY_NO_ERROR, StreamBridge } from './streamBridge.ts';
 
 /** XEP-0467 §2 rule 6: "The ALPN protocol MUST be 'xmpp-client' when negotiating an c2s connection." */
@@ -125,7 +126,7 @@ class GatewayConnection {
     this.handle = handle;
     const { address, port } = handle.remoteAddress;
     this.host = address;
-    this.facts = { id, remote: formatAddress(address, port), sni: '', alpn: null };
+    this.facts = { id, remote: formatHostPort(address, port), sni: '', alpn: null };
   }
 }
 
@@ -169,7 +170,7 @@ export class QuicGateway {
     try {
       endpoint = await QuicEndpoint.bind(opts.listen);
     } catch (error) {
-      const where = formatAddress(opts.listen.address, opts.listen.port);
+      const where = formatHostPort(opts.listen.address, opts.listen.port);
       throw new GatewayError(
         'gateway-listen-failed',
         `cannot listen for QUIC on UDP ${where}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; choose another address or port, or stop the program that holds it`,

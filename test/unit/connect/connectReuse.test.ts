@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cachedVerdict, sharedFetch } from '../../../app/connect/connectDeps.ts';
+import { cachedVerdict, sharedFetch } from '../../../app/connect/connectReuse.ts';
 import type { ServerFacts } from '../../../app/security/serverFacts.ts';
 import type { TrustAnchors } from '../../../app/security/trustAnchors.ts';
 import type { Verdict } from '../../../app/contract/viewModels.ts';
