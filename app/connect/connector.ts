@@ -15,6 +15,7 @@ import { candidateAction, codeOf, failureWeight } from './retryPolicy.ts';
 import { StreamDriver } from './streamDriver.ts';
 import type { HostResolver } from './hostResolver.ts';
 import { ClientStreamMachine, type StreamEvent, type StreamFeatures } from '../xmpp/streamMachine.ts';
+import type { StreamManagementOptions } from '../xmpp/streamManagement.ts';
 import { TcpTransport, connectDirectTls } from '../transport/tcpTransport.ts';
 import type { TlsFacts } from '../transport/tlsFacts.ts';
 import type { ServerFacts } from '../security/serverFacts.ts';
@@ -53,6 +54,12 @@ export interface ConnectRequest {
   resource?: string;
   preference: TransportPreference;
   accountId: string | null;
+  /**
+   * XEP-0198: `resume` asks for a resumable session; `previous` (a former stream's
+   * `streamManagementState()` with an SM-ID) is resumed instead of binding when the server offers
+   * <sm/>. Default: acknowledgements only, nothing resumable.
+   */
+  streamManagement?: StreamManagementOptions;
   /** Aborts the attempt: sockets are destroyed and establish rejects with code `aborted`. */
   signal?: AbortSignal;
 }
@@ -83,6 +90,14 @@ export interface Established {
   driver: StreamDriver;
   record: SecurityRecord;
   boundJid: string;
+  /**
+   * XEP-0198 §5: the former stream (`request.streamManagement.previous`) was resumed: the server
+   * kept the session (roster, presence, subscriptions), nothing was bound anew, and the machine
+   * has already sent again what the server had not handled.
+   */
+  resumed: boolean;
+  /** The server's condition when resuming was asked for and refused (then a fresh session was bound); else null. */
+  resumeFailed: string | null;
 }
 
 /** A candidate taken as far as its stream features over TLS (`reachFeatures`). */
@@ -95,11 +110,19 @@ export interface FeaturesReached {
 
 /** What one candidate is taken to: a session for an account, or only the features of a domain. */
 type Goal =
-  | { goal: 'session'; jid: string; password: string; resource?: string; accountId: string | null }
+  | {
+      goal: 'session';
+      jid: string;
+      password: string;
+      resource?: string;
+      accountId: string | null;
+      streamManagement?: StreamManagementOptions;
+    }
   | { goal: 'features'; domain: string };
 
 type Reached = { driver: StreamDriver; record: SecurityRecord } & (
-  { goal: 'session'; boundJid: string } | { goal: 'features'; features: StreamFeatures }
+  | { goal: 'session'; boundJid: string; resumed: boolean; resumeFailed: string | null }
+  | { goal: 'features'; features: StreamFeatures }
 );
 
 export async function establish(request: ConnectRequest, deps: ConnectDeps): Promise<Established> {
@@ -122,6 +145,7 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
       password: request.password,
       resource: request.resource,
       accountId: request.accountId,
+      streamManagement: request.streamManagement,
     },
     deps,
     bogus,
@@ -136,7 +160,8 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
     deps.transportMemory.record(domain, run.quicVerified ? 'quic-ok' : 'quic-failed');
   if (reached) {
     if (reached.goal !== 'session') throw new Error('unreachable: a session goal reached features');
-    return { driver: reached.driver, record: reached.record, boundJid: reached.boundJid };
+    const { driver, record, boundJid, resumed, resumeFailed } = reached;
+    return { driver, record, boundJid, resumed, resumeFailed };
   }
   throwIfAborted(request.signal);
   const { failures, needsDecision } = run;
@@ -385,8 +410,8 @@ async function tryCandidate(
           jid: request.jid,
           password: request.password,
           resource: request.resource,
-          // XEP-0198 acknowledgements where the server offers <sm/>; resumption comes later.
-          streamManagement: { resume: false },
+          // XEP-0198 where the server offers <sm/>: acknowledgements, and resumption when asked.
+          streamManagement: request.streamManagement ?? { resume: false },
         }
       : { goal: 'features' as const, jid: request.domain };
   let record: SecurityRecord | null = null;
@@ -540,6 +565,7 @@ async function tryCandidate(
 
   return new Promise<Reached>((resolve, reject) => {
     let settled = false;
+    let resumeFailed: string | null = null;
     const onAbort = () => fail(abortError());
     const fail = (error: Error) => {
       if (settled) return;
@@ -573,7 +599,11 @@ async function tryCandidate(
             deps.saveRecord(record);
           }
           break;
+        case 'resume-failed':
+          resumeFailed = event.condition;
+          break;
         case 'online':
+        case 'resumed':
           if (!record) {
             // Cannot happen: the machine never binds before TLS. Refuse rather than trust it.
             fail(new ConnectError('internal', 'The stream came online without TLS; Quiver refused it.'));
@@ -583,7 +613,14 @@ async function tryCandidate(
           deps.saveRecord(record);
           settled = true;
           signal?.removeEventListener('abort', onAbort);
-          resolve({ goal: 'session', driver, record, boundJid: event.jid });
+          resolve({
+            goal: 'session',
+            driver,
+            record,
+            boundJid: event.jid,
+            resumed: event.type === 'resumed',
+            resumeFailed,
+          });
           break;
         case 'features':
           // Goal 'features': the machine reports features only over TLS, after the verifier.

@@ -90,6 +90,8 @@ function harness(fake: FakeDriver, boundJid?: string) {
         ...(boundJid === undefined ? {} : { boundJid }),
       }),
       boundJid: `${request.jid}/r`,
+      resumed: false,
+      resumeFailed: null,
     };
   };
   const run = (args: string[]) => runConnect(['alice@example.org', '--data-dir', dataDir, ...args], io, establish);
@@ -207,7 +209,13 @@ test('several JIDs, one login fails: the others are ended in their records and c
   const io: CliIo = { stdout: () => undefined, stderr: () => undefined, env: { QUIVER_PASSWORD: 'secret' } };
   const establish: Establish = async (request) => {
     if (request.jid === 'bob@example.org') throw new Error('bob could not log in');
-    return { driver: alice as unknown as StreamDriver, record, boundJid: 'alice@example.org/r' };
+    return {
+      driver: alice as unknown as StreamDriver,
+      record,
+      boundJid: 'alice@example.org/r',
+      resumed: false,
+      resumeFailed: null,
+    };
   };
   await assert.rejects(
     runConnect(['alice@example.org', 'bob@example.org', '--data-dir', dataDir], io, establish),
