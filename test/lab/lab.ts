@@ -14,6 +14,7 @@ import { choosePortBase, labPorts, type LabPorts } from './ports.ts';
 import { labZones } from './zones.ts';
 import { HOST_META_JSON_PATH, POSH_DRAFT_PATH, POSH_PATH, wellKnownDocuments } from './wellKnown.ts';
 import { LabError } from './labError.ts';
+import { labControlPath, startLabControl, type LabControl } from './control.ts';
 import {
   CERTIFICATES,
   GATEWAY_DEFAULT_CERTIFICATE,
@@ -104,6 +105,12 @@ export interface LabState {
    * udp-blocked.test's `_xmppq-client._udp` SRV points here.
    */
   udpBlackhole: { address: string; port: number };
+  /**
+   * The lab's control socket (control.ts): `labControl(lab.control, 'restart prosody')` restarts
+   * the TLS Prosody 0.12 (alpha.test ...), `'restart prosody13'` Prosody 13 (modern.test), on the
+   * same data and ports, and resolves once it answers again. For fault tests.
+   */
+  control: string;
   /** bare JID -> password, e.g. "alice@alpha.test". */
   users: Record<string, string>;
   domains: {
@@ -244,11 +251,14 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
   let https: LabHttps | undefined;
   let gateway: LabGateway | undefined;
   let blackhole: UdpBlackhole | undefined;
+  let control: LabControl | undefined;
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    // The gateway first: closing it closes its backend connections while Prosody still runs.
+    // Control first: no restart may start while the servers go. Then the gateway: closing it
+    // closes its backend connections while Prosody still runs.
+    await control?.close();
     await gateway?.stop();
     await Promise.all([dns?.stop(), prosody?.stop(), prosody13?.stop(), https?.stop(), blackhole?.stop()]);
     if (process.env.QUIVER_LAB_KEEP !== '1') await rm(dir, { recursive: true, force: true });
@@ -285,7 +295,7 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
     if (prosody13Result.status === 'fulfilled') prosody13 = prosody13Result.value;
     if (httpsResult.status === 'fulfilled') https = httpsResult.value;
     for (const r of results) if (r.status === 'rejected') throw r.reason;
-    if (!dns || !prosody13) throw new LabError('bad-state', 'lab: DNS or Prosody 13 did not start'); // unreachable
+    if (!dns || !prosody || !prosody13) throw new LabError('bad-state', 'lab: DNS or Prosody did not start'); // unreachable
     const gatewayCerts = gatewayCertificates().map((name) => ({ name, ...issued(name) }));
     gateway = await startLabGateway({ labDir: dir, ports, certificates: [gatewayCerts[0]!, ...gatewayCerts.slice(1)] });
     blackhole = await startUdpBlackhole(ports.udpBlackhole);
@@ -297,6 +307,11 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
     });
     const shared = gatewayCerts.find((c) => c.name === QUIC_SHARED_CERTIFICATE);
     if (!shared) throw new LabError('bad-state', `lab: the gateway holds no ${QUIC_SHARED_CERTIFICATE} certificate`);
+    const running = { prosody, prosody13 };
+    control = await startLabControl(labControlPath(dir), {
+      'restart prosody': () => running.prosody.restartTls(),
+      'restart prosody13': () => running.prosody13.restart(),
+    });
     const state: LabState = {
       dir,
       caPem: ca.caPem,
@@ -324,6 +339,7 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
         shared: labGatewayCertificate(shared),
       },
       udpBlackhole: { address: '127.0.0.1', port: blackhole.port },
+      control: labControlPath(dir),
       users,
       domains: {
         alpha: 'alpha.test',

@@ -10,6 +10,7 @@ export type LabErrorCode =
   | 'server-exited' // a lab server exited while starting
   | 'server-error' // a lab server logged an error that means it cannot serve (port, certificate)
   | 'not-ready' // a lab server did not become ready within its time limit
-  | 'bad-state'; // lab.json is missing or malformed
+  | 'bad-state' // lab.json is missing or malformed
+  | 'control-failed'; // a command on the lab's control channel (control.ts) failed or got no answer
 
 export class LabError extends QuiverError<LabErrorCode> {}

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,14 @@ export interface LabProsody {
   readonly tls: ManagedProcess;
   /** plain.test: no certificate, no STARTTLS. */
   readonly plain: ManagedProcess;
+  /**
+   * Stops the TLS instance (SIGTERM: Prosody closes every stream with `system-shutdown`; SIGKILL
+   * after 3 s) and starts it again on the same config, data (accounts, rosters, archives) and
+   * ports; resolves once every host answers again as at start. In-memory state is gone: XEP-0198
+   * sessions cannot be resumed. `tls` is the new process afterwards. One restart at a time (the
+   * lab's control channel runs its commands in turn).
+   */
+  restartTls(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,68 +61,103 @@ export async function startProsody(opts: ProsodyOptions): Promise<LabProsody> {
   const tlsDir = await prepareInstance(opts, 'tls');
   const plainDir = await prepareInstance(opts, 'plain');
 
-  const started: ManagedProcess[] = [];
+  let tls = launch('prosody (tls)', tlsDir);
+  const plain = launch('prosody (plain)', plainDir);
   const stop = async (): Promise<void> => {
-    await Promise.all(started.map((p) => p.stop()));
+    await Promise.all([tls.stop(), plain.stop()]);
   };
   try {
-    const tls = launch('prosody (tls)', tlsDir);
-    started.push(tls);
-    const plain = launch('prosody (plain)', plainDir);
-    started.push(plain);
-
-    const probes: Promise<void>[] = [];
-    for (const s of SCENARIOS) {
-      // 'modern' is Prosody 13's (prosody13.ts).
-      if (s.server === 'none' || s.server === 'modern') continue;
-      const server = s.server === 'tls' ? tls : plain;
-      const port = s.server === 'tls' ? opts.ports.starttls : opts.ports.plain;
-      const expectStarttls = s.server === 'tls';
-      const logFile = join(s.server === 'tls' ? tlsDir : plainDir, 'prosody.log');
-      for (const name of [s.domain, ...(s.sniAliases ?? [])]) {
-        if (s.server === 'tls') {
-          const backend = opts.ports.gatewayBackend;
-          probes.push(
-            waitUntil(
-              `${name} on the gateway's port ${backend} offering SASL without <starttls/>`,
-              async () => {
-                failOnLoggedError(server, logFile);
-                const features = await streamFeatures(backend, name, 500);
-                return features.includes('<mechanisms') && !features.includes('<starttls');
-              },
-              { server, extraLogs: [logFile] },
-            ),
-          );
-        }
-        probes.push(
-          waitUntil(
-            `${name} on port ${port} answering a stream header ${expectStarttls ? 'with' : 'without'} <starttls/>`,
-            async () => {
-              failOnLoggedError(server, logFile);
-              const features = await streamFeatures(port, name, 500);
-              return features.includes('<stream:features') && features.includes('<starttls') === expectStarttls;
-            },
-            { server, extraLogs: [logFile] },
-          ),
-        );
-      }
-    }
-    await Promise.all(probes);
-    return { tls, plain, stop };
+    await Promise.all([whenReady('tls', tls, tlsDir, opts), whenReady('plain', plain, plainDir, opts)]);
   } catch (err) {
     await stop();
+    throw err;
+  }
+  const restart = async (): Promise<void> => {
+    await tls.stop();
+    // Errors logged by the stopped run (or at its shutdown) are not the new run's.
+    const logFile = join(tlsDir, 'prosody.log');
+    const since = logSize(logFile);
+    tls = launch('prosody (tls)', tlsDir);
+    await whenReady('tls', tls, tlsDir, opts, since);
+  };
+  return {
+    get tls() {
+      return tls;
+    },
+    plain,
+    restartTls: restart,
+    stop,
+  };
+}
+
+/** The size of a log file, 0 when it does not exist yet: where a new run's lines begin. */
+export function logSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw err;
   }
 }
 
 /**
- * Prosody keeps running when it cannot bind a port or load a certificate; it only logs an error.
- * Those errors mean the lab cannot work, so they end the wait at once.
+ * Resolves once every virtual host of `role` answers a stream header on its ports with the
+ * features it should (STARTTLS on the tls instance, and SASL without STARTTLS on the gateway's
+ * plaintext port; none on the plain one). Only log lines after byte `since` count as errors.
  */
-export function failOnLoggedError(server: ManagedProcess, logFile: string): void {
+async function whenReady(
+  role: 'tls' | 'plain',
+  server: ManagedProcess,
+  dir: string,
+  opts: ProsodyOptions,
+  since = 0,
+): Promise<void> {
+  const logFile = join(dir, 'prosody.log');
+  const probes: Promise<void>[] = [];
+  for (const s of SCENARIOS) {
+    if (s.server !== role) continue; // 'modern' is Prosody 13's (prosody13.ts)
+    const port = role === 'tls' ? opts.ports.starttls : opts.ports.plain;
+    const expectStarttls = role === 'tls';
+    for (const name of [s.domain, ...(s.sniAliases ?? [])]) {
+      if (role === 'tls') {
+        const backend = opts.ports.gatewayBackend;
+        probes.push(
+          waitUntil(
+            `${name} on the gateway's port ${backend} offering SASL without <starttls/>`,
+            async () => {
+              failOnLoggedError(server, logFile, since);
+              const features = await streamFeatures(backend, name, 500);
+              return features.includes('<mechanisms') && !features.includes('<starttls');
+            },
+            { server, extraLogs: [logFile] },
+          ),
+        );
+      }
+      probes.push(
+        waitUntil(
+          `${name} on port ${port} answering a stream header ${expectStarttls ? 'with' : 'without'} <starttls/>`,
+          async () => {
+            failOnLoggedError(server, logFile, since);
+            const features = await streamFeatures(port, name, 500);
+            return features.includes('<stream:features') && features.includes('<starttls') === expectStarttls;
+          },
+          { server, extraLogs: [logFile] },
+        ),
+      );
+    }
+  }
+  await Promise.all(probes);
+}
+
+/**
+ * Prosody keeps running when it cannot bind a port or load a certificate; it only logs an error.
+ * Those errors mean the lab cannot work, so they end the wait at once. Only the log from byte
+ * `since` on is read (a restarted instance appends to its predecessor's log).
+ */
+export function failOnLoggedError(server: ManagedProcess, logFile: string, since = 0): void {
   let log: string;
   try {
-    log = readFileSync(logFile, 'utf8');
+    log = readFileSync(logFile).subarray(since).toString('utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // not started logging yet
     throw err;

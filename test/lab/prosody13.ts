@@ -11,7 +11,7 @@ import { ManagedProcess, run } from './managedProcess.ts';
 import { waitUntil } from './waitUntil.ts';
 import { streamFeatures, tlsStreamFeatures } from './streamProbe.ts';
 import { LabError } from './labError.ts';
-import { failOnLoggedError, lua, luaTable, PROSODY_USER, writeAccounts } from './prosody.ts';
+import { failOnLoggedError, logSize, lua, luaTable, PROSODY_USER, writeAccounts } from './prosody.ts';
 import type { LabCa } from './ca.ts';
 import type { LabPorts } from './ports.ts';
 import { SCENARIOS, type Scenario } from './scenarios.ts';
@@ -28,9 +28,18 @@ export interface Prosody13Options {
 }
 
 export interface LabProsody13 {
+  /** The running process; a new one after `restart()`. */
   readonly process: ManagedProcess;
   /** Prosody's own version, e.g. "13.0.1". */
   readonly version: string;
+  /**
+   * Stops Prosody 13 (SIGTERM: it closes every stream with `system-shutdown`; SIGKILL after 3 s)
+   * and starts it again on the same config, data (accounts, rosters, archives, FAST tokens) and
+   * ports; resolves once every host answers again as at start. In-memory state is gone: XEP-0198
+   * sessions cannot be resumed. One restart at a time (the lab's control channel runs its
+   * commands in turn).
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,8 +65,33 @@ export async function startProsody13(opts: Prosody13Options): Promise<LabProsody
   await assertReadableByProsody(opts.install);
   const dir = await prepareInstance(opts, hosts);
   const logFile = join(dir, 'prosody.log');
+  let server = launch(opts, dir);
+  const stop = (): Promise<void> => server.stop();
+  try {
+    await whenReady(server, opts, hosts, logFile);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    get process() {
+      return server;
+    },
+    version: opts.install.prosodyVersion,
+    restart: async () => {
+      await server.stop();
+      // Errors logged by the stopped run (or at its shutdown) are not the new run's.
+      const since = logSize(logFile);
+      server = launch(opts, dir);
+      await whenReady(server, opts, hosts, logFile, since);
+    },
+    stop,
+  };
+}
+
+function launch(opts: Prosody13Options, dir: string): ManagedProcess {
   // setpriv execs Lua, so the process group we kill on stop is Prosody's.
-  const server = new ManagedProcess(
+  return new ManagedProcess(
     'prosody 13 (modern)',
     'setpriv',
     [
@@ -72,42 +106,48 @@ export async function startProsody13(opts: Prosody13Options): Promise<LabProsody
     ],
     join(dir, 'prosody.out'),
   );
-  const stop = (): Promise<void> => server.stop();
-  try {
-    await Promise.all(
-      hosts.flatMap((host) => [
-        waitUntil(
-          `${host.domain} on Prosody 13's port ${opts.ports.prosody13Starttls} offering <starttls/>`,
-          async () => {
-            failOnLoggedError(server, logFile);
-            const features = await streamFeatures(opts.ports.prosody13Starttls, host.domain, 500);
-            return features.includes('<starttls');
-          },
-          { server, extraLogs: [logFile] },
-        ),
-        waitUntil(
-          `${host.domain} on Prosody 13's direct TLS port ${opts.ports.prosody13Tls} offering SASL2 and FAST`,
-          async () => {
-            failOnLoggedError(server, logFile);
-            const { socket, features } = await tlsStreamFeatures(
-              opts.ports.prosody13Tls,
-              host.domain,
-              { ca: opts.ca.caPem, ALPNProtocols: ['xmpp-client'] },
-              500,
-              `probe@${host.domain}`,
-            );
-            socket.destroy();
-            return features.includes("'urn:xmpp:sasl:2'") && features.includes("'urn:xmpp:fast:0'");
-          },
-          { server, extraLogs: [logFile] },
-        ),
-      ]),
-    );
-    return { process: server, version: opts.install.prosodyVersion, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+}
+
+/**
+ * Resolves once every 'modern' host answers on the STARTTLS port with `<starttls/>` and on the
+ * direct TLS port with SASL2 and FAST. Only log lines after byte `since` count as errors.
+ */
+async function whenReady(
+  server: ManagedProcess,
+  opts: Prosody13Options,
+  hosts: readonly Scenario[],
+  logFile: string,
+  since = 0,
+): Promise<void> {
+  await Promise.all(
+    hosts.flatMap((host) => [
+      waitUntil(
+        `${host.domain} on Prosody 13's port ${opts.ports.prosody13Starttls} offering <starttls/>`,
+        async () => {
+          failOnLoggedError(server, logFile, since);
+          const features = await streamFeatures(opts.ports.prosody13Starttls, host.domain, 500);
+          return features.includes('<starttls');
+        },
+        { server, extraLogs: [logFile] },
+      ),
+      waitUntil(
+        `${host.domain} on Prosody 13's direct TLS port ${opts.ports.prosody13Tls} offering SASL2 and FAST`,
+        async () => {
+          failOnLoggedError(server, logFile, since);
+          const { socket, features } = await tlsStreamFeatures(
+            opts.ports.prosody13Tls,
+            host.domain,
+            { ca: opts.ca.caPem, ALPNProtocols: ['xmpp-client'] },
+            500,
+            `probe@${host.domain}`,
+          );
+          socket.destroy();
+          return features.includes("'urn:xmpp:sasl:2'") && features.includes("'urn:xmpp:fast:0'");
+        },
+        { server, extraLogs: [logFile] },
+      ),
+    ]),
+  );
 }
 
 /** The cache may sit under a home directory Prosody's user cannot enter: say so, not "module not found". */
