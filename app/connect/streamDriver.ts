@@ -6,7 +6,15 @@
  * The machine is private: every command goes through a method here that gives it to the machine
  * and then pumps, so no caller can forget to flush what the command queued.
  */
-import type { ChannelBinding, ClientStreamMachine, StreamEvent, StreamState } from '../xmpp/streamMachine.ts';
+import type {
+  ArchiveQuery,
+  ChannelBinding,
+  ChatState,
+  ClientState,
+  ClientStreamMachine,
+  StreamEvent,
+  StreamState,
+} from '../xmpp/streamMachine.ts';
 import type { OutgoingPresence } from '../xmpp/stanzas.ts';
 import type { ByteTransport } from '../transport/byteTransport.ts';
 
@@ -100,6 +108,47 @@ export class StreamDriver {
   sendPresence(presence?: OutgoingPresence): void {
     this.#machine.sendPresence(presence);
     this.#pump();
+  }
+
+  /** XEP-0184: acknowledges the message `theirId` from `to`, once it is stored; returns the ack's id. */
+  sendReceipt(to: string, theirId: string, type?: 'chat' | 'normal'): string {
+    const id = this.#machine.sendReceipt(to, theirId, type);
+    this.#pump();
+    return id;
+  }
+
+  /** XEP-0085: a standalone chat state notification (composing, paused ...); returns its id. */
+  sendChatState(to: string, state: ChatState): string {
+    const id = this.#machine.sendChatState(to, state);
+    this.#pump();
+    return id;
+  }
+
+  /** XEP-0280: enables carbons; 'carbons-enabled' or 'carbons-failed' follows with this id. */
+  enableCarbons(): string {
+    const id = this.#machine.enableCarbons();
+    this.#pump();
+    return id;
+  }
+
+  /**
+   * XEP-0352: tells the server whether the window is seen ('active') or hidden ('inactive'). False,
+   * and nothing sent, when the server offers no <csi/> or already has that state.
+   */
+  setClientState(state: ClientState): boolean {
+    const sent = this.#machine.setClientState(state);
+    this.#pump();
+    return sent;
+  }
+
+  /**
+   * XEP-0313: queries the account's archive; returns the queryid. Results arrive as 'message' events
+   * with `archive`, then 'archive-page' or 'archive-failed' (ArchiveCatchUp plans the pages).
+   */
+  queryArchive(query: ArchiveQuery): string {
+    const queryId = this.#machine.queryArchive(query);
+    this.#pump();
+    return queryId;
   }
 
   /** XEP-0199: pings the server once online; the answer arrives as a 'pong' event with this id. */

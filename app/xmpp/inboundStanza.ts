@@ -4,8 +4,14 @@
  * IQ responses to our own requests are matched by the stream machine, not here.
  */
 import type { Element } from 'ltx';
+import { parseArchiveResult } from './archive.ts';
+import { parseCarbon } from './carbons.ts';
+import { parseChatState } from './chatStates.ts';
+import { parseDelay } from './delay.ts';
+import type { Forwarded } from './forwarded.ts';
 import { parseJid, sameBareJid } from './jid.ts';
 import { NS_CLIENT, NS_PING } from './namespaces.ts';
+import { parseReceipt } from './receipts.ts';
 import { parseStanzaIds } from './stanzaIds.ts';
 import { iqError, iqResult, parsePresence, parseRosterItem, parseStanzaError, rosterQuery } from './stanzas.ts';
 import type { StreamEvent } from './streamEvent.ts';
@@ -15,6 +21,8 @@ export interface InboundContext {
   account: string;
   /** The full JID bound for this session, once known. */
   boundJid: string | null;
+  /** XEP-0313 §8.2: whether `queryId` names an archive query of ours still open (none when absent). */
+  openArchiveQuery?: (queryId: string) => boolean;
 }
 
 export interface Inbound {
@@ -34,35 +42,115 @@ function stanzaId(el: Element): string | null {
   return typeof el.attrs.id === 'string' && el.attrs.id !== '' ? el.attrs.id : null;
 }
 
-/** RFC 6121 §5: a message; type 'error' becomes a 'stanza-error' event. */
+/** RFC 6121 §5.2.2: the message type, 'normal' when absent. */
+function messageType(el: Element): string {
+  return typeof el.attrs.type === 'string' && el.attrs.type !== '' ? el.attrs.type : 'normal';
+}
+
+function ignored(reason: string, el: Element): Inbound {
+  return { events: [{ type: 'stanza-ignored', reason, from: stanzaFrom(el) }], reply: null };
+}
+
+/** What a message event adds to the message's own fields, by where it came from. */
+interface Origin {
+  delay: number | null;
+  carbon: 'sent' | 'received' | null;
+  archive: { queryId: string; id: string } | null;
+  /** The account's server delivered it live: RFC 6120 §8.1.2.1 defaults and receipt requests apply. */
+  live: boolean;
+}
+
+function messageEvent(el: Element, ctx: InboundContext, origin: Origin): StreamEvent {
+  const bodyEl = el.getChildElements().find((c) => c.getName() === 'body' && c.getNS() === NS_CLIENT);
+  const body = bodyEl ? bodyEl.getText() : null;
+  const ids = parseStanzaIds(el, ctx.account);
+  const receipt = parseReceipt(el, body !== null);
+  return {
+    type: 'message',
+    // RFC 6120 §8.1.2.1: a stanza without 'from' comes from the server on behalf of the account.
+    from: stanzaFrom(el) ?? ctx.account,
+    to:
+      typeof el.attrs.to === 'string' && el.attrs.to !== ''
+        ? el.attrs.to
+        : origin.live
+          ? (ctx.boundJid ?? ctx.account)
+          : ctx.account,
+    id: stanzaId(el),
+    originId: ids.originId,
+    // XEP-0313 §3: the archive id is the stanza-id the archive (our bare JID) stamped.
+    serverId: ids.serverId ?? origin.archive?.id ?? null,
+    messageType: messageType(el),
+    body,
+    delay: origin.delay,
+    // XEP-0184 §5.5: "An entity MUST NOT send an ack message when a user views messages that have
+    // been archived or stored on the client or the server ..., only when first receiving the
+    // message." A carbon is a copy another of our devices receives first (and answers).
+    receiptRequested: origin.live && receipt.requested,
+    receiptFor: receipt.receiptFor,
+    chatState: parseChatState(el),
+    carbon: origin.carbon,
+    archive: origin.archive,
+    stanza: el,
+  };
+}
+
+/**
+ * RFC 6121 §5: a message; type 'error' becomes a 'stanza-error' event. A XEP-0280 carbon copy or
+ * a XEP-0313 archive result is reported as the message it carries (never also as the wrapper),
+ * or dropped with a 'stanza-ignored' event when it does not come from the account's own server.
+ */
 export function inboundMessage(el: Element, ctx: InboundContext): Inbound {
-  const id = stanzaId(el);
-  // RFC 6121 §5.2.2: a message without 'type' is 'normal'.
-  const type = typeof el.attrs.type === 'string' && el.attrs.type !== '' ? el.attrs.type : 'normal';
-  if (type === 'error') {
+  if (messageType(el) === 'error') {
     const e = parseStanzaError(el);
     return {
       events: [
-        { type: 'stanza-error', id, condition: e.condition, text: e.text, stanzaKind: 'message', from: stanzaFrom(el) },
+        {
+          type: 'stanza-error',
+          id: stanzaId(el),
+          condition: e.condition,
+          text: e.text,
+          stanzaKind: 'message',
+          from: stanzaFrom(el),
+        },
       ],
       reply: null,
     };
   }
-  const bodyEl = el.getChildElements().find((c) => c.getName() === 'body' && c.getNS() === NS_CLIENT);
+  const carbon = parseCarbon(el, ctx.account);
+  if (carbon) {
+    if (carbon.kind === 'ignored') return ignored(carbon.reason, el);
+    return forwardedMessage(carbon.forwarded, ctx, carbon.kind, null, el);
+  }
+  const result = parseArchiveResult(el, ctx.account, ctx.openArchiveQuery ?? (() => false));
+  if (result) {
+    if (result.kind === 'ignored') return ignored(result.reason, el);
+    const from = stanzaFrom(result.forwarded.message);
+    const ours = from !== null && sameBareJid(from, ctx.account);
+    return forwardedMessage(
+      result.forwarded,
+      ctx,
+      ours ? 'sent' : null,
+      { queryId: result.queryId, id: result.id },
+      el,
+    );
+  }
   return {
-    events: [
-      {
-        type: 'message',
-        // RFC 6120 §8.1.2.1: a stanza without 'from' comes from the server on behalf of the account.
-        from: stanzaFrom(el) ?? ctx.account,
-        to: typeof el.attrs.to === 'string' ? el.attrs.to : (ctx.boundJid ?? ctx.account),
-        id,
-        ...parseStanzaIds(el, ctx.account),
-        messageType: type,
-        body: bodyEl ? bodyEl.getText() : null,
-        stanza: el,
-      },
-    ],
+    events: [messageEvent(el, ctx, { delay: parseDelay(el), carbon: null, archive: null, live: true })],
+    reply: null,
+  };
+}
+
+function forwardedMessage(
+  forwarded: Forwarded,
+  ctx: InboundContext,
+  carbon: 'sent' | 'received' | null,
+  archive: { queryId: string; id: string } | null,
+  wrapper: Element,
+): Inbound {
+  // A copy of an error is not an error of ours to report.
+  if (messageType(forwarded.message) === 'error') return ignored('a forwarded message of type error', wrapper);
+  return {
+    events: [messageEvent(forwarded.message, ctx, { delay: forwarded.delay, carbon, archive, live: false })],
     reply: null,
   };
 }

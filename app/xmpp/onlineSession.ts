@@ -9,9 +9,14 @@
  * that negotiation declines; call `end` when the stream is over.
  */
 import type { Element } from 'ltx';
+import { archiveQueryIq, parseArchiveFin, type ArchiveQuery } from './archive.ts';
+import { enableCarbonsIq } from './carbons.ts';
+import { chatStateStanza, isChatState, type ChatState } from './chatStates.ts';
+import { ClientStateIndication, type ClientState } from './clientState.ts';
 import { inboundIqRequest, inboundMessage, inboundPresence, stanzaFrom, type Inbound } from './inboundStanza.ts';
 import { parseJid } from './jid.ts';
-import { NS_CLIENT, NS_ROSTER_VER } from './namespaces.ts';
+import { NS_CLIENT, NS_CSI, NS_ROSTER_VER } from './namespaces.ts';
+import { receiptStanza } from './receipts.ts';
 import {
   messageStanza,
   parseRosterQuery,
@@ -26,7 +31,25 @@ import {
 } from './stanzas.ts';
 import type { StreamOutput } from './streamOutput.ts';
 
-type PendingIq = { kind: 'roster-get'; withVer: boolean } | { kind: 'roster-set' } | { kind: 'ping' };
+type PendingIq =
+  | { kind: 'roster-get'; withVer: boolean }
+  | { kind: 'roster-set' }
+  | { kind: 'ping' }
+  | { kind: 'carbons' }
+  | { kind: 'archive'; queryId: string };
+
+/** The message options of `sendMessage`. */
+export interface SendMessage {
+  to: string;
+  body: string;
+  /** Unique (the outbox uses a random UUID); generated when absent or empty. */
+  id?: string;
+  type?: 'chat' | 'normal';
+  /** XEP-0184: ask for a receipt; by default on chat messages. */
+  requestReceipt?: boolean;
+  /** XEP-0085 §5.3: carry an <active/> chat state. */
+  chatState?: 'active';
+}
 
 export class OnlineSession {
   private readonly account: string;
@@ -37,6 +60,9 @@ export class OnlineSession {
   /** Namespaces of the last <stream:features/> before the session went online. */
   private features: readonly string[] = [];
   private readonly pending = new Map<string, PendingIq>();
+  /** XEP-0313 §8.2: queryids of our archive queries still open (results may arrive for these only). */
+  private readonly openQueries = new Set<string>();
+  private readonly clientState = new ClientStateIndication();
 
   /** `account` is the bare JID; `nextId` is shared with negotiation (one id space per stream). */
   constructor(account: string, out: StreamOutput, nextId: () => string) {
@@ -58,6 +84,7 @@ export class OnlineSession {
   /** The stream is over: no answer will come. */
   end(): void {
     this.pending.clear();
+    this.openQueries.clear();
   }
 
   /**
@@ -65,12 +92,86 @@ export class OnlineSession {
    * used. A given `id` must be unique (the outbox uses a random UUID); when absent or empty, one is
    * generated.
    */
-  sendMessage(msg: { to: string; body: string; id?: string; type?: 'chat' | 'normal' }): string {
+  sendMessage(msg: SendMessage): string {
     if (typeof msg.to !== 'string' || parseJid(msg.to) === null)
       throw new Error(`sendMessage(): "${msg.to}" is not a JID`);
     const id = msg.id !== undefined && msg.id !== '' ? msg.id : this.nextId();
-    this.out.send(messageStanza({ to: msg.to, body: msg.body, id, type: msg.type ?? 'chat' }));
+    const type = msg.type ?? 'chat';
+    this.out.send(
+      messageStanza({
+        to: msg.to,
+        body: msg.body,
+        id,
+        type,
+        // XEP-0184 §5.1 (see receiptRequestElement): requested on chat messages unless the caller says no.
+        requestReceipt: msg.requestReceipt ?? type === 'chat',
+        chatState: msg.chatState,
+      }),
+    );
     return id;
+  }
+
+  /**
+   * XEP-0184: acknowledges the message `theirId` that `to` (its sender, as it arrived) sent with a
+   * receipt request; returns the id of the ack message. Call it only after the message is stored,
+   * and never for carbons or archive results (§5.5).
+   */
+  sendReceipt(to: string, theirId: string, type: 'chat' | 'normal' = 'chat'): string {
+    if (parseJid(to) === null) throw new Error(`sendReceipt(): "${to}" is not a JID`);
+    if (theirId === '') throw new Error('sendReceipt(): the message to acknowledge has no id');
+    const id = this.nextId();
+    this.out.send(receiptStanza(to, id, theirId, type));
+    return id;
+  }
+
+  /**
+   * XEP-0085: a standalone chat state notification to `to`; returns its id. The caller keeps §5.3
+   * (no second instance of the same standalone notification in a row) and §5.1 (send them only to
+   * a contact who sent chat states too).
+   */
+  sendChatState(to: string, state: ChatState): string {
+    if (parseJid(to) === null) throw new Error(`sendChatState(): "${to}" is not a JID`);
+    if (!isChatState(state)) throw new Error(`sendChatState(): unknown chat state "${String(state)}"`);
+    const id = this.nextId();
+    this.out.send(chatStateStanza(to, id, state));
+    return id;
+  }
+
+  /**
+   * XEP-0280 §4: asks the server to send carbon copies to this resource; returns the iq id. The
+   * answer arrives as 'carbons-enabled' or 'carbons-failed'.
+   */
+  enableCarbons(): string {
+    const id = this.nextId();
+    this.pending.set(id, { kind: 'carbons' });
+    this.out.send(enableCarbonsIq(id));
+    return id;
+  }
+
+  /**
+   * XEP-0352: tells the server the client is 'active' or 'inactive'. False, and nothing sent, when
+   * the server did not advertise <csi/> or already has that state.
+   */
+  setClientState(state: ClientState): boolean {
+    const nonza = this.clientState.next(state, this.features.includes(NS_CSI));
+    if (!nonza) return false;
+    this.out.send(nonza);
+    return true;
+  }
+
+  /**
+   * XEP-0313: queries the account's own archive; returns the queryid. Each result arrives as a
+   * 'message' event with `archive.queryId` equal to it, then an 'archive-page' (or
+   * 'archive-failed') event ends the query. See ArchiveCatchUp for paging.
+   */
+  queryArchive(q: ArchiveQuery): string {
+    const id = this.nextId();
+    const queryId = this.nextId();
+    const iq = archiveQueryIq(id, queryId, q);
+    this.pending.set(id, { kind: 'archive', queryId });
+    this.openQueries.add(queryId);
+    this.out.send(iq);
+    return queryId;
   }
 
   /** Sends presence (RFC 6121 §4): no argument is the initial available presence. */
@@ -134,7 +235,11 @@ export class OnlineSession {
   /** One top-level element from the server. */
   handleStanza(el: Element): void {
     if (el.getNS() !== NS_CLIENT) return; // unknown top-level elements (e.g. an unnegotiated XEP) are ignored
-    const ctx = { account: this.account, boundJid: this.boundJid };
+    const ctx = {
+      account: this.account,
+      boundJid: this.boundJid,
+      openArchiveQuery: (queryId: string) => this.openQueries.has(queryId),
+    };
     let inbound: Inbound;
     switch (el.getName()) {
       case 'message':
@@ -176,6 +281,25 @@ export class OnlineSession {
   ): void {
     if (pending?.kind === 'ping' && id !== null) {
       this.out.emit({ type: 'pong', id });
+      return;
+    }
+    if (pending?.kind === 'carbons' && id !== null) {
+      if (type === 'result') this.out.emit({ type: 'carbons-enabled', id });
+      else this.out.emit({ type: 'carbons-failed', id, condition: parseStanzaError(iq).condition });
+      return;
+    }
+    if (pending?.kind === 'archive') {
+      const queryId = pending.queryId;
+      this.openQueries.delete(queryId);
+      if (type === 'error') {
+        this.out.emit({ type: 'archive-failed', queryId, condition: parseStanzaError(iq).condition });
+        return;
+      }
+      const fin = parseArchiveFin(iq);
+      // XEP-0313 §4: "The final IQ result response MUST include an RSM <set/> element, wrapped
+      // into a <fin/>"; a result without one ends the query with nothing to page on.
+      if (!fin) this.out.emit({ type: 'archive-failed', queryId, condition: 'undefined-condition' });
+      else this.out.emit({ type: 'archive-page', queryId, ...fin });
       return;
     }
     if (type === 'error') {

@@ -5,6 +5,8 @@
  */
 import { Element } from 'ltx';
 import { NS_BIND, NS_ROSTER, NS_SESSION, NS_STANZAS } from './namespaces.ts';
+import { chatStateElement } from './chatStates.ts';
+import { receiptRequestElement } from './receipts.ts';
 import { originIdElement } from './stanzaIds.ts';
 import type { PresenceShow, PresenceType, RosterItem } from './streamEvent.ts';
 
@@ -13,6 +15,10 @@ export interface OutgoingMessage {
   body: string;
   id: string;
   type: 'chat' | 'normal';
+  /** XEP-0184: add a <request/> (see receiptRequestElement). */
+  requestReceipt?: boolean;
+  /** XEP-0085 §5.3: add an <active/> chat state. */
+  chatState?: 'active';
 }
 
 export interface OutgoingPresence {
@@ -30,11 +36,17 @@ export interface RosterItemUpdate {
   remove?: boolean;
 }
 
-/** RFC 6121 §5; with a XEP-0359 <origin-id/> equal to `id`, which must therefore be unique. */
+/**
+ * RFC 6121 §5; with a XEP-0359 <origin-id/> equal to `id`, which must therefore be unique, and
+ * when asked a XEP-0184 <request/> (§7: "A sender MUST include an 'id' attribute on every content
+ * message that requests a receipt": it always has one) and a XEP-0085 <active/>.
+ */
 export function messageStanza(m: OutgoingMessage): Element {
   const el = new Element('message', { to: m.to, id: m.id, type: m.type });
   el.c('body').t(m.body);
   el.cnode(originIdElement(m.id));
+  if (m.requestReceipt) el.cnode(receiptRequestElement());
+  if (m.chatState) el.cnode(chatStateElement(m.chatState));
   return el;
 }
 

@@ -170,7 +170,7 @@ test('XEP-0359 §2.2: an outgoing message carries an origin-id equal to its id',
   const generated = s.session.sendMessage({ to: 'juliet@example.com', body: 'hi', id: '' });
   assert.notEqual(generated, '', 'an empty id is replaced by a generated one');
   assert.deepEqual(s.sent, [
-    '<message to="juliet@example.com" id="u-1" type="chat"><body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="u-1"/></message>',
-    `<message to="juliet@example.com" id="${generated}" type="chat"><body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="${generated}"/></message>`,
+    '<message to="juliet@example.com" id="u-1" type="chat"><body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="u-1"/><request xmlns="urn:xmpp:receipts"/></message>',
+    `<message to="juliet@example.com" id="${generated}" type="chat"><body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="${generated}"/><request xmlns="urn:xmpp:receipts"/></message>`,
   ]);
 });

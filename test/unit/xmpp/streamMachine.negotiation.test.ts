@@ -115,7 +115,7 @@ test('tls mode: full transcript SCRAM-SHA-1 -> bind, then roster, presence, mess
   assert.equal(
     h.out(),
     // XEP-0359 §2.2: the origin-id a client generates; ours equals the stanza's id.
-    `<message to="juliet@example.com" id="${ID_PREFIX}3" type="chat"><body>Wherefore art thou?</body><origin-id xmlns="urn:xmpp:sid:0" id="${ID_PREFIX}3"/></message>`,
+    `<message to="juliet@example.com" id="${ID_PREFIX}3" type="chat"><body>Wherefore art thou?</body><origin-id xmlns="urn:xmpp:sid:0" id="${ID_PREFIX}3"/><request xmlns="urn:xmpp:receipts"/></message>`,
   );
   assert.equal(h.machine.sendMessage({ to: 'juliet@example.com', body: 'x', id: 'mine', type: 'normal' }), 'mine');
   assert.match(h.out(), /id="mine" type="normal"/);

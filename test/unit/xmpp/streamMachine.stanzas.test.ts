@@ -141,6 +141,12 @@ test('messages: fields, defaults, chat and error messages', () => {
       serverId: null,
       messageType: 'chat',
       body: 'Art thou not Romeo & a Montague? 😀',
+      delay: null,
+      receiptRequested: false,
+      receiptFor: null,
+      chatState: 'active',
+      carbon: null,
+      archive: null,
       stanza: undefined,
     },
   );
@@ -306,6 +312,12 @@ test('chunked input at every byte boundary gives the same transcript', () => {
     serverId: null,
     messageType: 'normal',
     body: 'héllo 😀',
+    delay: null,
+    receiptRequested: false,
+    receiptFor: null,
+    chatState: null,
+    carbon: null,
+    archive: null,
   });
   assert.match(whole.out, /<iq type="result" id="p1"\/><iq type="result" id="r1"\/><\/stream:stream>$/);
   for (let i = 1; i < server.length; i++) {
@@ -360,7 +372,7 @@ test('characters XML cannot carry are replaced, never sent raw', () => {
   h.machine.sendMessage({ to: 'juliet@example.com', body: 'a\u0000b\u0007c\uD800d😀', id: 'x' });
   assert.equal(
     h.out(),
-    '<message to="juliet@example.com" id="x" type="chat"><body>a\uFFFDb\uFFFDc\uFFFDd😀</body><origin-id xmlns="urn:xmpp:sid:0" id="x"/></message>',
+    '<message to="juliet@example.com" id="x" type="chat"><body>a\uFFFDb\uFFFDc\uFFFDd😀</body><origin-id xmlns="urn:xmpp:sid:0" id="x"/><request xmlns="urn:xmpp:receipts"/></message>',
   );
 });
 
