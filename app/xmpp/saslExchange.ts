@@ -4,6 +4,7 @@
  * what to send, success, or a failure. Mechanism choice is in sasl.ts, SCRAM maths in scram.ts.
  */
 import type { Element } from 'ltx';
+import { downgradeHash } from './downgradeProtection.ts';
 import { NS_SASL, NS_SASL_CB } from './namespaces.ts';
 import { chooseMechanism, plainMessage } from './sasl.ts';
 import { ScramClient, type ChannelBinding } from './scram.ts';
@@ -71,23 +72,21 @@ export class SaslExchange {
     const children = features.getChildElements();
     const mechanisms = children.find((c) => c.getName() === 'mechanisms' && c.getNS() === NS_SASL);
     const cb = children.find((c) => c.getName() === 'sasl-channel-binding' && c.getNS() === NS_SASL_CB);
-    const choice = chooseMechanism(
-      {
-        mechanisms: mechanisms
-          ? mechanisms
-              .getChildElements()
-              .filter((m) => m.getName() === 'mechanism')
-              .map((m) => m.getText().trim())
-          : [],
-        channelBindingTypes: cb
-          ? cb
-              .getChildElements()
-              .filter((c) => c.getName() === 'channel-binding')
-              .map((c) => String(c.attrs.type ?? ''))
-          : null,
-      },
-      binding,
-    );
+    const offer = {
+      mechanisms: mechanisms
+        ? mechanisms
+            .getChildElements()
+            .filter((m) => m.getName() === 'mechanism')
+            .map((m) => m.getText().trim())
+        : [],
+      channelBindingTypes: cb
+        ? cb
+            .getChildElements()
+            .filter((c) => c.getName() === 'channel-binding')
+            .map((c) => String(c.attrs.type ?? ''))
+        : null,
+    };
+    const choice = chooseMechanism(offer, binding);
     if (!choice.ok) {
       const error = new StreamError({
         code: 'no-acceptable-mechanism',
@@ -107,6 +106,8 @@ export class SaslExchange {
           // RFC 5802 §5.1 (r): a fresh random nonce of printable characters; base64 has no ','.
           clientNonce: Buffer.from(random(18)).toString('base64'),
           gs2: choice.gs2,
+          // XEP-0474 §3.2: checked against the "h" attribute of the server-first-message.
+          downgradeHash: downgradeHash(offer, choice.hash),
         });
         initial = new TextEncoder().encode(scram.clientFirst());
       } else {
@@ -156,7 +157,7 @@ export class SaslExchange {
       if (!this.scram) return this.serverAuthFailed('it sent a challenge to PLAIN');
       if (!this.finalSent) {
         const final = this.scram.clientFinal(payload);
-        if (!final.ok) return this.serverAuthFailed(final.reason);
+        if (!final.ok) return final.downgrade ? this.downgrade(final.reason) : this.serverAuthFailed(final.reason);
         this.finalSent = true;
         return { kind: 'send', xml: `<response xmlns='${NS_SASL}'>${base64(final.value)}</response>` };
       }
@@ -178,6 +179,15 @@ export class SaslExchange {
       if (!this.verified) return this.serverAuthFailed('it reported success without its SCRAM signature');
     }
     return { kind: 'success', mechanism: this.mechanism, channelBinding: this.binding };
+  }
+
+  private downgrade(reason: string): SaslStep {
+    const error = new StreamError({
+      code: 'downgrade-detected',
+      source: 'local',
+      message: `Signing in to ${this.creds.domain} as ${this.creds.account} was stopped: ${reason} (XEP-0474). Someone may be intercepting the connection; try another network, and tell the provider if it persists.`,
+    });
+    return { kind: 'fail', error, unexpected: false };
   }
 
   private serverAuthFailed(reason: string): SaslStep {

@@ -26,9 +26,15 @@ export interface ScramClientOptions {
   gs2: Gs2Binding;
   /** Refuse server iteration counts above this (PBKDF2 runs synchronously). Default 1,000,000. */
   maxIterations?: number;
+  /**
+   * XEP-0474: our own hash of what the server advertised (downgradeProtection.ts), checked
+   * against the server-first-message's "h" attribute when the server sends one.
+   */
+  downgradeHash?: string;
 }
 
-export type ScramResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+/** `downgrade`: XEP-0474 found the advertised mechanisms or channel-binding types tampered with. */
+export type ScramResult<T> = { ok: true; value: T } | { ok: false; reason: string; downgrade?: true };
 
 /** Programmer/user-input error: the credentials cannot be prepared with SASLprep (RFC 4013). */
 export class ScramPrepError extends QuiverError<'saslprep-failed'> {
@@ -63,6 +69,7 @@ export class ScramClient {
   private readonly clientNonce: string;
   private readonly gs2: Gs2Binding;
   private readonly maxIterations: number;
+  private readonly downgradeHash: string | undefined;
   private serverSignature: Buffer | null = null;
 
   /** Throws `ScramPrepError` when SASLprep rejects the username or the password. */
@@ -81,6 +88,7 @@ export class ScramClient {
     this.clientNonce = options.clientNonce;
     this.gs2 = options.gs2;
     this.maxIterations = options.maxIterations ?? 1_000_000;
+    this.downgradeHash = options.downgradeHash;
   }
 
   /** RFC 5802 §7: gs2-header = gs2-cbind-flag "," [ authzid ] "," (we never send an authzid). */
@@ -117,6 +125,14 @@ export class ScramClient {
       return { ok: false, reason: `the iteration count ${iterations} is above our limit of ${this.maxIterations}` };
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(salt)) return { ok: false, reason: 'the salt is not base64' };
     const saltBytes = Buffer.from(salt, 'base64');
+    // XEP-0474 §3.2: "If the hashes do not match, the client MUST fail the authentication."
+    const advertised = attrs.get('h');
+    if (advertised !== undefined && this.downgradeHash !== undefined && advertised !== this.downgradeHash)
+      return {
+        ok: false,
+        downgrade: true,
+        reason: 'the sign-in methods or channel-binding types the server advertised were changed on the way',
+      };
 
     const cbindInput =
       this.gs2.flag === 'p'

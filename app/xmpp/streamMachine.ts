@@ -27,17 +27,19 @@ import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import type { Element } from 'ltx';
 import { parseJid, type ParsedJid } from './jid.ts';
 import { NS_CLIENT, NS_SM, NS_STREAM, NS_STREAMS } from './namespaces.ts';
-import type { ArchiveQuery } from './archive.ts';
-import type { ChatState } from './chatStates.ts';
-import type { ClientState } from './clientState.ts';
-import { OnlineSession, type SendMessage } from './onlineSession.ts';
+import { OnlineSession } from './onlineSession.ts';
 import type { ChannelBinding } from './scram.ts';
 import type { OutgoingPresence, RosterItemUpdate } from './stanzas.ts';
 import { framingError, peerStreamError, StreamError } from './streamError.ts';
 import { checkServerHeader, clientStreamHeader } from './streamHeader.ts';
 import type { StreamEvent } from './streamEvent.ts';
 import { StreamManagement, type SmHost, type SmState } from './streamManagement.ts';
-import { StreamNegotiation, type NegotiationHost, type NegotiationStep } from './streamNegotiation.ts';
+import {
+  StreamNegotiation,
+  type InlineOutcome,
+  type NegotiationHost,
+  type NegotiationStep,
+} from './streamNegotiation.ts';
 import type { StreamMachineOptions } from './streamMachineOptions.ts';
 import type { StreamOutput } from './streamOutput.ts';
 import { XmlFramer, type FrameEvent } from './xmlFramer.ts';
@@ -48,9 +50,6 @@ export type { RosterItem, StreamEvent } from './streamEvent.ts';
 export type { StreamFeatures } from './streamFeatures.ts';
 export { StreamError } from './streamError.ts';
 export type { StreamMachineOptions } from './streamMachineOptions.ts';
-export type { ArchiveQuery } from './archive.ts';
-export type { ChatState } from './chatStates.ts';
-export type { ClientState } from './clientState.ts';
 export type { SmState, UnackedStanza } from './streamManagement.ts';
 
 /** Where the stream is: before it opens, negotiating (the step reached), online, or closing down. */
@@ -135,6 +134,11 @@ export class ClientStreamMachine {
         channelBinding: tls ? (options.channelBinding ?? null) : null,
         random,
         nextId,
+        sasl2: options.sasl2 ?? true,
+        userAgent: options.userAgent ? { id: options.userAgent.id, device: options.userAgent.device ?? null } : null,
+        carbons: options.carbons ?? false,
+        fast: options.fast ?? null,
+        requestFastToken: options.requestFastToken ?? false,
       },
       this.negotiationHost(),
     );
@@ -258,43 +262,10 @@ export class ClientStreamMachine {
     return this.deadline;
   }
 
-  /**
-   * Sends a message (RFC 6121 §5); returns the id used (generated when not given). Chat messages
-   * ask for a XEP-0184 receipt unless `requestReceipt` is false.
-   */
-  sendMessage(msg: SendMessage): string {
+  /** Sends a message (RFC 6121 §5); returns the id used (generated when not given). */
+  sendMessage(msg: { to: string; body: string; id?: string; type?: 'chat' | 'normal' }): string {
     this.requireOnline('sendMessage');
     return this.session.sendMessage(msg);
-  }
-
-  /** XEP-0184: acknowledges `theirId` from `to` (see OnlineSession.sendReceipt); returns the ack's id. */
-  sendReceipt(to: string, theirId: string, type?: 'chat' | 'normal'): string {
-    this.requireOnline('sendReceipt');
-    return this.session.sendReceipt(to, theirId, type);
-  }
-
-  /** XEP-0085: a standalone chat state notification; returns its id. */
-  sendChatState(to: string, state: ChatState): string {
-    this.requireOnline('sendChatState');
-    return this.session.sendChatState(to, state);
-  }
-
-  /** XEP-0280: enables carbons; returns the iq id ('carbons-enabled' or 'carbons-failed' follows). */
-  enableCarbons(): string {
-    this.requireOnline('enableCarbons');
-    return this.session.enableCarbons();
-  }
-
-  /** XEP-0352: false, and nothing sent, when the server offers no <csi/> or already has `state`. */
-  setClientState(state: ClientState): boolean {
-    if (this.phase !== 'online') return false;
-    return this.session.setClientState(state);
-  }
-
-  /** XEP-0313: queries the account's archive; returns the queryid (results, then 'archive-page' or 'archive-failed'). */
-  queryArchive(q: ArchiveQuery): string {
-    this.requireOnline('queryArchive');
-    return this.session.queryArchive(q);
   }
 
   /** Sends presence (RFC 6121 §4): no argument is the initial available presence. */
@@ -427,7 +398,11 @@ export class ClientStreamMachine {
       fail: (now, error, condition) => this.fatal(now, error, condition),
       resume: (smOffered, now) => this.sm.resume(smOffered, now),
       bound: (jid) => this.session.bound(jid),
-      online: (jid, features) => this.goOnline(jid, features),
+      online: (jid, features, inline) => this.goOnline(jid, features, inline),
+      smPendingResume: () => this.sm.hasPrevious,
+      smResumeRequest: () => (this.smWanted ? this.sm.resumeRequest() : null),
+      smEnableRequest: () => (this.smWanted ? this.sm.enableRequest() : null),
+      smInline: (el, now) => this.sm.handleElement(el, now, false),
     };
   }
 
@@ -442,13 +417,21 @@ export class ClientStreamMachine {
     this.deadline = now + this.stepMs;
   }
 
-  private goOnline(jid: string, features: string[]): void {
+  private goOnline(jid: string, features: string[], inline?: InlineOutcome): void {
     this.phase = 'online';
     this.deadline = undefined;
-    // XEP-0198 §3: enabled only after resource binding, before the first stanza is counted.
-    if (this.smWanted && features.includes(NS_SM)) this.sm.enable(jid);
+    // XEP-0198 §3: enabled only after resource binding, before the first stanza is counted
+    // (asked inline with XEP-0386 Bind 2, the answer came in <bound/>: handed over below).
+    if (this.smWanted && features.includes(NS_SM) && !inline?.smAsked) this.sm.enable(jid);
     this.session.online([...features]);
-    this.events.push({ type: 'online', jid, features: [...features] });
+    const enabled = inline?.enabled ?? [];
+    this.events.push({
+      type: 'online',
+      jid,
+      features: [...features],
+      ...(enabled.length ? { inlineEnabled: enabled } : {}),
+    });
+    if (inline?.smAsked) this.sm.enabledInline(jid, inline.smAnswer, this.lastNow);
   }
 
   /** A method, not an inline check, because TypeScript narrows `this.phase` across calls. */

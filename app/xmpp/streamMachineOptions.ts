@@ -2,6 +2,7 @@
  * How a `ClientStreamMachine` is set up: the goal, the account, the transport's security and the
  * limits and deadlines it enforces.
  */
+import type { FastCredentials } from './fast.ts';
 import type { ChannelBinding } from './scram.ts';
 import type { StreamManagementOptions } from './streamManagement.ts';
 
@@ -38,4 +39,26 @@ export interface StreamMachineOptions {
    * `streamManagementState()` whose `id` is not null), resume that stream instead of binding.
    */
   streamManagement?: StreamManagementOptions | null;
+  /**
+   * XEP-0388 SASL2 (default true): sign in with SASL2, binding with XEP-0386 Bind 2 inline, when
+   * the server offers them; false keeps RFC 6120 SASL and binding (servers without SASL2 get
+   * those anyway).
+   */
+  sasl2?: boolean;
+  /**
+   * XEP-0388 §2.2 <user-agent/>: `id` is a UUID v4 stable for this installation (XEP-0484 needs
+   * it: without it no token is requested or used); `device` an optional name for the device.
+   * The software is always 'Quiver'.
+   */
+  userAgent?: { id: string; device?: string | null } | null;
+  /** XEP-0280: enable carbons inline with Bind 2 (reported in 'online' as `inlineEnabled`). */
+  carbons?: boolean;
+  /**
+   * XEP-0484: a token from an earlier 'fast-token' event, used instead of the password when the
+   * server offers FAST with its mechanism. A refused token ends the stream with error code
+   * 'fast-token-rejected': forget the token and connect again with the password.
+   */
+  fast?: FastCredentials | null;
+  /** XEP-0484 §3.2: ask the server for a token; it arrives as a 'fast-token' event. */
+  requestFastToken?: boolean;
 }

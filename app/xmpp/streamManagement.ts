@@ -178,6 +178,23 @@ export class StreamManagement {
       this.host.emit({ type: 'resume-failed', condition: 'feature-not-implemented', unacked: p.unacked });
       return false;
     }
+    this.host.send(this.resumeRequest()!);
+    return true;
+  }
+
+  /**
+   * XEP-0198 inline in XEP-0388 SASL2 (the server lists <sm/> in SASL2 <inline/>): the <resume/>
+   * to place in <authenticate/>, the state set up as `resume` does; null without a former stream.
+   * Its answer (<resumed/> or <failed/>, inside SASL2 <success/>) goes to `handleElement` as usual.
+   */
+  /** A former stream (`previous`) still waits to be resumed. */
+  get hasPrevious(): boolean {
+    return this.previous !== null;
+  }
+
+  resumeRequest(): Element | null {
+    const p = this.previous;
+    if (p === null) return null;
     // §5: "The sequence values are carried over from the previous session and are not reset for
     // the new stream."
     this.phase = 'resuming';
@@ -192,14 +209,39 @@ export class StreamManagement {
     this.outboundH = p.outboundH;
     this.queue = [...p.unacked];
     this.sent = (p.outboundH + p.unacked.length) % H_MODULUS;
-    this.host.send(new Element('resume', { xmlns: NS_SM, h: String(p.inboundH), previd: p.id! }));
-    return true;
+    return new Element('resume', { xmlns: NS_SM, h: String(p.inboundH), previd: p.id! });
+  }
+
+  /** XEP-0386 §3: the <enable/> to place in the Bind 2 request; `enabledInline` takes its answer. */
+  enableRequest(): Element {
+    return new Element('enable', this.wantResume ? { xmlns: NS_SM, resume: 'true' } : { xmlns: NS_SM });
+  }
+
+  /**
+   * XEP-0386 §3: "The <bound/> response MUST contain the resulting XEP-0198 <enabled/> (or
+   * <failed/>) element." Call once online with that element (undefined when <bound/> had none):
+   * counting starts as after a plain <enable/> (nothing was sent in between).
+   */
+  enabledInline(jid: string, answer: Element | undefined, now: number): void {
+    if (this.phase !== 'off') throw new Error(`enabledInline() while stream management is ${this.phase}`);
+    this.startEnabling(jid);
+    if (answer === undefined) {
+      this.phase = 'off';
+      this.active = false;
+      this.host.emit({ type: 'sm-failed', condition: 'undefined-condition' });
+      return;
+    }
+    this.handleElement(answer, now, false);
   }
 
   /** After binding `jid`, when the server offered <sm/>: sends <enable/> (§3). */
   enable(jid: string): void {
     if (this.phase !== 'off') throw new Error(`enable() while stream management is ${this.phase}`);
     this.host.write(this.wantResume ? `<enable xmlns='${NS_SM}' resume='true'/>` : `<enable xmlns='${NS_SM}'/>`);
+    this.startEnabling(jid);
+  }
+
+  private startEnabling(jid: string): void {
     // §4 note: "The counter for an entity's own sent stanzas is set to zero and started after
     // sending either <enable/> or <enabled/>."
     this.phase = 'enabling';

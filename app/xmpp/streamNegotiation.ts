@@ -10,8 +10,11 @@
  * declines (returns false) to the online session, and hand it the bytes that arrive in 'tls-wait'.
  */
 import type { Element } from 'ltx';
+import type { FastCredentials } from './fast.ts';
 import { parseJid, type ParsedJid } from './jid.ts';
 import { NS_BIND, NS_CLIENT, NS_SESSION, NS_STREAM, NS_TLS } from './namespaces.ts';
+import { Sasl2Exchange, type Sasl2Step } from './sasl2.ts';
+import { planSasl2, sasl2Outcome, type Sasl2Plan } from './sasl2Login.ts';
 import { SaslExchange, type SaslStep } from './saslExchange.ts';
 import type { ChannelBinding } from './scram.ts';
 import { bindRequest, parseStanzaError, sessionRequest } from './stanzas.ts';
@@ -50,8 +53,28 @@ export interface NegotiationHost extends StreamOutput {
   resume(smOffered: boolean, now: number): boolean;
   /** The server bound `jid`: stanzas that arrive from now on are addressed to it. */
   bound(jid: string): void;
-  /** Negotiation is over and the session is online. */
-  online(jid: string, features: string[]): void;
+  /**
+   * Negotiation is over and the session is online. `inline`: what Bind 2 negotiated (hand
+   * `smAnswer` to stream management when `smAsked`).
+   */
+  online(jid: string, features: string[], inline?: InlineOutcome): void;
+  /** XEP-0198: a former stream waits to be resumed. */
+  smPendingResume(): boolean;
+  /** XEP-0198 in SASL2 <inline/>: the <resume/> for <authenticate/>, or null (nothing to resume). */
+  smResumeRequest(): Element | null;
+  /** XEP-0198 in Bind 2: the <enable/> to request, or null when the options do not ask for SM. */
+  smEnableRequest(): Element | null;
+  /** An XEP-0198 answer (<resumed/>, <failed/>) that came inside SASL2 <success/>. */
+  smInline(el: Element, now: number): void;
+}
+
+/** XEP-0386: what was negotiated inline with Bind 2. */
+export interface InlineOutcome {
+  /** An XEP-0198 <enable/> was in the bind request; `smAnswer` is the <enabled/> or <failed/> of <bound/>. */
+  smAsked: boolean;
+  smAnswer: Element | undefined;
+  /** Namespaces of other features enabled inline (XEP-0280 carbons). */
+  enabled: string[];
 }
 
 export interface NegotiationOptions {
@@ -66,6 +89,12 @@ export interface NegotiationOptions {
   random: (n: number) => Uint8Array;
   /** Stanza ids, shared with the online session so no two requests of one stream share an id. */
   nextId: () => string;
+  /** XEP-0388 SASL2 with XEP-0386 Bind 2 when offered (see StreamMachineOptions for these). */
+  sasl2: boolean;
+  userAgent: { id: string; device: string | null } | null;
+  carbons: boolean;
+  fast: FastCredentials | null;
+  requestFastToken: boolean;
 }
 
 const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
@@ -78,12 +107,16 @@ export class StreamNegotiation {
   private readonly random: (n: number) => Uint8Array;
   private readonly nextId: () => string;
   private readonly host: NegotiationHost;
+  private readonly options: NegotiationOptions;
 
   private current: NegotiationStep = 'opening';
   private tls: boolean;
   private channelBinding: ChannelBinding | null;
   private authenticated = false;
   private sasl: SaslExchange | null = null;
+  private sasl2: { exchange: Sasl2Exchange; plan: Sasl2Plan } | null = null;
+  /** SASL2 succeeded: its <success/>, whose inline answers are applied once the features follow. */
+  private sasl2Done: { success: Element; authzid: string; plan: Sasl2Plan } | null = null;
   private boundJid: string | null = null;
   /** RFC 3921 §3 session establishment is needed (advertised without <optional/>). */
   private sessionRequired = false;
@@ -103,6 +136,7 @@ export class StreamNegotiation {
     this.tls = options.tls;
     this.channelBinding = options.channelBinding;
     this.host = host;
+    this.options = options;
   }
 
   get step(): NegotiationStep {
@@ -145,6 +179,7 @@ export class StreamNegotiation {
         return true;
       case 'authenticating':
         if (this.sasl) this.applySaslStep(this.sasl.handle(el), now);
+        else if (this.sasl2) this.applySasl2Step(this.sasl2.exchange.handle(el), now);
         return true;
       case 'binding':
         return this.handleBindingAnswer(el, now);
@@ -179,7 +214,11 @@ export class StreamNegotiation {
       throw new Error(`resumeFailed() while ${this.current}, not resuming`);
     const features = this.bindFeatures;
     this.bindFeatures = null;
-    this.bind(features, now);
+    const done = this.sasl2Done;
+    this.sasl2Done = null;
+    // XEP-0386 §3: a failed inline resumption leaves the <bind/> of the same request to the server.
+    if (done?.plan.bind2) this.bound2(done, now);
+    else this.bind(features, now);
   }
 
   /** The step, as a person reads it in "... did not answer during <step>". */
@@ -251,9 +290,28 @@ export class StreamNegotiation {
     }
 
     if (!this.authenticated) {
-      this.startSasl(features, now);
+      if (this.options.sasl2 && offered.sasl2Mechanisms.length > 0)
+        this.startSasl2(features, offered.sasl2Mechanisms, now);
+      else this.startSasl(features, now);
       return;
     }
+
+    const done = this.sasl2Done;
+    if (done !== null && (done.plan.resume || done.plan.bind2)) {
+      if (done.plan.resume) {
+        // XEP-0386 §3: "If the client included a <resume/> element in its SASL2 negotiation, that
+        // MUST be processed first by the server"; its answer is stream management's.
+        this.bindFeatures = features;
+        this.current = 'resuming';
+        this.host.armDeadline(now);
+        this.host.smInline(sasl2Outcome(done.success).smResumeAnswer, now);
+        return;
+      }
+      this.sasl2Done = null;
+      this.bound2(done, now);
+      return;
+    }
+    this.sasl2Done = null;
 
     // XEP-0198 §3: stream management may be negotiated before binding only "if it is resuming a
     // previous session" (§5), which then replaces binding.
@@ -354,6 +412,100 @@ export class StreamNegotiation {
         this.openStream(now);
         return;
     }
+  }
+
+  // ---- SASL2 (XEP-0388) with Bind 2 (XEP-0386) and FAST (XEP-0484) inline ----
+
+  private startSasl2(features: Element, mechanisms: string[], now: number): void {
+    const o = this.options;
+    const { plan, offer, inline } = planSasl2(features, mechanisms, {
+      smPendingResume: this.host.smPendingResume(),
+      smResumeRequest: () => this.host.smResumeRequest(),
+      smEnableRequest: () => this.host.smEnableRequest(),
+      carbons: o.carbons,
+      requestFastToken: o.requestFastToken && o.userAgent !== null,
+      binding: this.channelBinding,
+    });
+    const { exchange, step } = Sasl2Exchange.start(offer, {
+      creds: {
+        account: this.account.bare,
+        username: this.account.local,
+        password: this.password,
+        domain: this.account.domain,
+      },
+      binding: this.channelBinding,
+      random: this.random,
+      // XEP-0484 §5: "Clients wishing to use FAST authentication ... MUST also provide the a SASL2
+      // <user-agent> element with an 'id' attribute".
+      fast: o.userAgent !== null ? o.fast : null,
+      userAgent: { id: o.userAgent?.id ?? null, software: 'Quiver', device: o.userAgent?.device ?? null },
+      inline,
+    });
+    this.sasl2 = exchange === null ? null : { exchange, plan };
+    this.current = 'authenticating';
+    this.applySasl2Step(step, now);
+  }
+
+  private applySasl2Step(step: Sasl2Step, now: number): void {
+    switch (step.kind) {
+      case 'send':
+        this.host.write(step.xml);
+        this.host.armDeadline(now);
+        return;
+      case 'fail':
+        this.host.fail(now, step.error, step.unexpected ? 'unsupported-stanza-type' : null);
+        return;
+      case 'success': {
+        const plan = this.sasl2!.plan;
+        this.authenticated = true;
+        this.sasl2 = null;
+        this.host.emit({
+          type: 'authenticated',
+          mechanism: step.mechanism,
+          channelBinding: step.channelBinding,
+          sasl2: true,
+          bind2: plan.bind2,
+          fast: step.fast,
+        });
+        const outcome = sasl2Outcome(step.success);
+        const mechanism = plan.tokenMechanism ?? (step.fast ? step.mechanism : null);
+        // XEP-0484 §3.3: a token comes when asked for, or as a rotation when one was used. One
+        // that cannot be read is not reported: the next sign-in then uses the password.
+        if (outcome.token?.ok && mechanism !== null)
+          this.host.emit({ type: 'fast-token', mechanism, token: outcome.token.token, expiry: outcome.token.expiry });
+        this.sasl2Done = { success: step.success, authzid: step.authzid, plan };
+        // XEP-0388 §2.5: "The <success> element is immediately followed by a <features> element
+        // ... containing the applicable stream features of the newly authenticated stream. Note
+        // that no stream restart occurs."
+        this.current = 'opening';
+        this.host.armDeadline(now);
+        return;
+      }
+    }
+  }
+
+  /** XEP-0386 §3: the session Bind 2 bound (the full JID is SASL2's authorization identifier). */
+  private bound2(done: { success: Element; authzid: string; plan: Sasl2Plan }, now: number): void {
+    const outcome = sasl2Outcome(done.success);
+    const jid = parseJid(done.authzid);
+    if (outcome.bound === undefined || jid === null || jid.resource === '') {
+      this.host.fail(
+        now,
+        localError(
+          'bind-failed',
+          `${this.account.domain} signed ${this.account.bare} in but did not bind a resource as asked (XEP-0386 Bind 2), so the session cannot start.`,
+        ),
+        null,
+      );
+      return;
+    }
+    this.boundJid = jid.full;
+    this.host.bound(jid.full);
+    this.host.online(jid.full, this.features, {
+      smAsked: done.plan.smEnable,
+      smAnswer: outcome.smEnableAnswer,
+      enabled: [...done.plan.enabledInline],
+    });
   }
 
   // ---- resource binding (RFC 6120 §7) and the legacy session (RFC 3921 §3) ----

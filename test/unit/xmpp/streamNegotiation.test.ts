@@ -27,6 +27,10 @@ function negotiation(options: Partial<NegotiationOptions> = {}, unparsed = '') {
     resume: () => false,
     bound: (jid) => calls.push(`bound ${jid}`),
     online: (jid, features) => calls.push(`online ${jid} ${features.join(',')}`),
+    smPendingResume: () => false,
+    smResumeRequest: () => null,
+    smEnableRequest: () => null,
+    smInline: (el) => calls.push(`smInline ${el.toString()}`),
   };
   let n = 0;
   const neg = new StreamNegotiation(
@@ -39,6 +43,11 @@ function negotiation(options: Partial<NegotiationOptions> = {}, unparsed = '') {
       channelBinding: null,
       random: (len) => new Uint8Array(len),
       nextId: () => `id${++n}`,
+      sasl2: true,
+      userAgent: null,
+      carbons: false,
+      fast: null,
+      requestFastToken: false,
       ...options,
     },
     host,
