@@ -133,7 +133,11 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       if (args.extraCaPem !== undefined) patch.extraCaPem = args.extraCaPem;
       if (args.transport !== undefined) patch.transport = args.transport;
       const updated = storage.updateAccountSettings(row.id, patch);
-      if (args.password !== undefined) await secrets.set(row.id, row.jid, args.password);
+      if (args.password !== undefined) {
+        await secrets.set(row.id, row.jid, args.password);
+        // XEP-0484: a FAST token logs in like the old password; it must not outlive it.
+        storage.clearFastToken(row.id);
+      }
       if (updated.enabled) {
         await live.stop(row.id);
         live.start(updated);
@@ -179,6 +183,12 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       });
       emit({ name: 'message.added', payload: { message } });
       live.flushOutbox(row.id);
+      return storage.getMessage(message.id) ?? message;
+    },
+    'message.retry': ({ messageId }) => {
+      const message = storage.retryMessage(messageId);
+      emit({ name: 'message.updated', payload: { message } });
+      live.flushOutbox(message.accountId);
       return storage.getMessage(message.id) ?? message;
     },
     'connection.list': ({ accountId, limit }) => storage.listConnections(accountId, limit),

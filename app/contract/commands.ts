@@ -61,6 +61,11 @@ export const commands = {
   'chat.send': command<MessageView>()(
     v.object({ accountId: v.id, to: v.contactJid, body: v.string({ min: 1, max: 100_000 }) }),
   ),
+  /**
+   * Sends a message the server refused ('failed') again: it goes back to 'queued' under the same
+   * stanza id (the server stored nothing under it) and the account's outbox is flushed.
+   */
+  'message.retry': command<MessageView>()(v.object({ messageId: v.id })),
   'connection.list': command<SecurityRecord[]>()(
     v.object({ accountId: v.id, limit: v.optional(v.integer({ min: 1, max: 200 })) }),
   ),

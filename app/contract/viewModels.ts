@@ -56,8 +56,16 @@ export interface RosterItemView {
 }
 
 export type MessageDirection = 'in' | 'out';
-/** queued: stored, not yet written to a stream; sent: written; acked: the server confirmed it (XEP-0198, later). */
-export type MessageState = 'queued' | 'sent' | 'acked' | 'received' | 'failed';
+/**
+ * How far a message got.
+ * - queued: stored locally, not yet written to a stream;
+ * - sent: written to a stream, the server has not confirmed it;
+ * - acked: stored by the server (an XEP-0198 acknowledgement covered it);
+ * - delivered: the recipient's client confirmed it (an XEP-0184 receipt);
+ * - received: an incoming message;
+ * - failed: refused by the server; `MessageView.error` says why, and `message.retry` sends it again.
+ */
+export type MessageState = 'queued' | 'sent' | 'acked' | 'delivered' | 'received' | 'failed';
 
 export interface MessageView {
   /** Local row id. */
@@ -69,9 +77,11 @@ export interface MessageView {
   body: string;
   /** The stanza's id attribute. */
   stanzaId: string;
-  /** Milliseconds since the epoch. */
+  /** When it was sent (the XEP-0203 delay stamp when it carried one), ms since the epoch. */
   at: number;
   state: MessageState;
+  /** Why the server refused it, worded for a person; null unless `state` is 'failed'. */
+  error: string | null;
 }
 
 export interface ConversationView {

@@ -1,7 +1,8 @@
 /**
- * One-to-one messages in both directions, and the outbox (outgoing messages still `queued`).
- * Local ids are the rowid, exposed as strings; they grow with insertion order, which is the
- * order history pages and the outbox use.
+ * One-to-one messages in both directions. Local ids are the rowid, exposed as strings; they grow
+ * with insertion order, which is the order the outbox sends in (outbox.ts). History is ordered by
+ * the time a message was sent (`at`), then by id, so that a message fetched from the archive later
+ * still shows before the newer ones.
  */
 import type { Database } from 'better-sqlite3';
 import type { ConversationView, MessageDirection, MessageState, MessageView } from '../contract/viewModels.ts';
@@ -21,8 +22,13 @@ export interface NewMessage {
    * Never used to deduplicate: each sending client picks it, so it is unique at most per resource.
    */
   stanzaId: string | null;
-  /** Milliseconds since the epoch. */
+  /**
+   * When the message was sent, ms since the epoch: the XEP-0203 <delay/> stamp when it carried one,
+   * else the local time it arrived (incoming) or was created (outgoing).
+   */
   at: number;
+  /** Local time it arrived or was created, ms since the epoch; defaults to `at`. */
+  arrivedAt?: number;
   state: MessageState;
   /** XEP-0359 <origin-id/>; deduplicates only together with `sender` and the same body. */
   originId?: string | null;
@@ -57,13 +63,17 @@ export interface InsertResult {
 }
 
 export interface HistoryOptions {
-  /** Only messages older than this local id. */
+  /**
+   * Only messages before this one (a local id) in history order (`at`, then id): the first
+   * message of the page shown so far.
+   */
   before?: string;
   /** Page size, 1..500; default 50. */
   limit?: number;
 }
 
-interface Row {
+/** A row as MESSAGE_COLUMNS select it. */
+export interface MessageRow {
   id: number;
   account_id: string;
   peer: string;
@@ -72,31 +82,41 @@ interface Row {
   stanza_id: string | null;
   at: number;
   state: MessageState;
+  error: string | null;
 }
+type Row = MessageRow;
 
-const COLUMNS = 'id, account_id, peer, direction, body, stanza_id, at, state';
+export const MESSAGE_COLUMNS = 'id, account_id, peer, direction, body, stanza_id, at, state, error';
+const COLUMNS = MESSAGE_COLUMNS;
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 500;
 
 /** Hot queries, exported so tests can assert their query plans use the indexes. */
+// Keyset paging: the row value (at, id) of the page's first message is the bound.
 export const HISTORY_SQL = `SELECT ${COLUMNS} FROM messages
-  WHERE account_id = ? AND peer = ? AND id < ? ORDER BY id DESC LIMIT ?`;
+  WHERE account_id = ? AND peer = ? AND (at, id) < (?, ?) ORDER BY at DESC, id DESC LIMIT ?`;
 export const OUTBOX_SQL = `SELECT ${COLUMNS} FROM messages
   WHERE account_id = ? AND state = 'queued' ORDER BY id`;
-// SQLite: with max() the bare columns come from the row holding the maximum.
-export const CONVERSATIONS_SQL = `SELECT ${COLUMNS}, max(id) AS latest FROM messages
-  WHERE account_id = ? GROUP BY peer ORDER BY latest DESC`;
+// Each peer's latest message by (at, id): one index search per peer, from the end of its range.
+export const CONVERSATIONS_SQL = `SELECT ${COLUMNS} FROM messages WHERE id IN (
+    SELECT (SELECT l.id FROM messages l WHERE l.account_id = p.account_id AND l.peer = p.peer
+            ORDER BY l.at DESC, l.id DESC LIMIT 1)
+    FROM (SELECT DISTINCT account_id, peer FROM messages WHERE account_id = ?) p)
+  ORDER BY at DESC, id DESC`;
 export const BY_STANZA_ID_SQL = `SELECT ${COLUMNS} FROM messages
   WHERE account_id = ? AND direction = ? AND peer = ? AND stanza_id = ? ORDER BY id LIMIT 1`;
 export const BY_SERVER_ID_SQL = `SELECT ${COLUMNS} FROM messages WHERE account_id = ? AND server_id = ?`;
 export const BY_ORIGIN_ID_SQL = `SELECT ${COLUMNS} FROM messages
   WHERE account_id = ? AND direction = ? AND sender = ? AND origin_id = ?`;
 
-/** How far an outgoing message got; 'failed' is outside the order and never moves forward. */
-const STATE_ORDER: readonly MessageState[] = ['queued', 'sent', 'acked', 'received'];
+/**
+ * How far an outgoing message got; 'failed' is outside the order and never moves forward
+ * ('received' is the state of incoming messages only).
+ */
+const STATE_ORDER: readonly MessageState[] = ['queued', 'sent', 'acked', 'delivered'];
 /**
  * Our messages with this 'id' attribute (ours are unique) whose state is one of the (up to three)
- * given. It searches the account's outgoing messages in messages_by_stanza_id without the peer.
+ * given. It searches messages_our_stanza_ids (our messages by id, whatever the peer).
  */
 export const ADVANCE_BY_STANZA_ID_SQL = `UPDATE messages SET state = ?
   WHERE account_id = ? AND direction = 'out' AND stanza_id = ? AND state IN (?, ?, ?) RETURNING id`;
@@ -106,7 +126,8 @@ function nonEmpty(id: string | null | undefined): string | null {
   return id === undefined || id === null || id === '' ? null : id;
 }
 
-function toView(row: Row): MessageView {
+/** The contract's view of a row selected with MESSAGE_COLUMNS. */
+export function toView(row: Row): MessageView {
   return {
     id: String(row.id),
     accountId: row.account_id,
@@ -116,17 +137,19 @@ function toView(row: Row): MessageView {
     stanzaId: row.stanza_id ?? '',
     at: row.at,
     state: row.state,
+    error: row.state === 'failed' ? row.error : null,
   };
 }
 
-function parseId(id: string): number {
+/** The rowid of a local message id; throws 'message-not-found' for anything that is not one. */
+export function parseId(id: string): number {
   if (!/^[1-9][0-9]{0,15}$/.test(id)) {
     throw new StorageError('message-not-found', `There is no message with id ${id}.`);
   }
   return Number(id);
 }
 
-function getById(db: Database, id: number): MessageView | null {
+export function getById(db: Database, id: number): MessageView | null {
   const row = prepare<[number], Row>(db, `SELECT ${COLUMNS} FROM messages WHERE id = ?`).get(id);
   return row ? toView(row) : null;
 }
@@ -178,8 +201,9 @@ export const messageMethods = {
         }
         const row = prepare<unknown[], { id: number }>(
           db,
-          `INSERT INTO messages (account_id, peer, direction, body, stanza_id, origin_id, sender, server_id, at, state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+          `INSERT INTO messages (account_id, peer, direction, body, stanza_id, origin_id, sender, server_id, at, state,
+           arrived_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
         ).get(
           input.accountId,
           peer,
@@ -191,6 +215,7 @@ export const messageMethods = {
           serverId,
           input.at,
           input.state,
+          input.arrivedAt ?? input.at,
         ) as { id: number };
         return { message: getById(db, row.id) as MessageView, inserted: true, idReused };
       })
@@ -236,15 +261,15 @@ export const messageMethods = {
 
   /**
    * Moves our outgoing message with this 'id' attribute forward to `state` (e.g. 'acked' when
-   * XEP-0198 acknowledges its stanza) and returns it; null when no message of ours has that id or
-   * it is already as far or further (a state never goes back: queued < sent < acked < received,
-   * and 'failed' stays). An empty id finds nothing.
+   * XEP-0198 acknowledges its stanza, 'delivered' on an XEP-0184 receipt) and returns it; null when
+   * no message of ours has that id or it is already as far or further (a state never goes back:
+   * queued < sent < acked < delivered, and 'failed' stays). An empty id finds nothing.
    */
   setStateByStanzaId(
     db: Database,
     accountId: string,
     stanzaId: string,
-    state: 'sent' | 'acked' | 'received',
+    state: 'sent' | 'acked' | 'delivered',
   ): MessageView | null {
     if (stanzaId === '') return null;
     const earlier = STATE_ORDER.slice(0, STATE_ORDER.indexOf(state));
@@ -267,15 +292,32 @@ export const messageMethods = {
     return row ? row.error : null;
   },
 
-  /** The newest page of one conversation (older than `before` when given), returned oldest first. */
+  /**
+   * The newest page of one conversation in history order (`at`, then id), returned oldest first;
+   * with `before`, the page that ends just before that message. Throws 'message-not-found' when
+   * `before` names no stored message.
+   */
   history(db: Database, accountId: string, peer: string, options: HistoryOptions = {}): MessageView[] {
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? DEFAULT_PAGE), 1), MAX_PAGE);
-    const before = options.before === undefined ? Number.MAX_SAFE_INTEGER : parseId(options.before);
-    const rows = prepare<unknown[], Row>(db, HISTORY_SQL).all(accountId, normalizeBareJid(peer), before, limit);
+    let bound: { at: number; id: number } = { at: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
+    if (options.before !== undefined) {
+      const found = prepare<[number], { at: number; id: number }>(db, 'SELECT at, id FROM messages WHERE id = ?').get(
+        parseId(options.before),
+      );
+      if (!found) throw new StorageError('message-not-found', `There is no message with id ${options.before}.`);
+      bound = found;
+    }
+    const rows = prepare<unknown[], Row>(db, HISTORY_SQL).all(
+      accountId,
+      normalizeBareJid(peer),
+      bound.at,
+      bound.id,
+      limit,
+    );
     return rows.reverse().map(toView);
   },
 
-  /** One entry per peer with its latest message, most recent conversation first. */
+  /** One entry per peer with its latest message (by `at`, then id), most recent conversation first. */
   conversations(db: Database, accountId: string): ConversationView[] {
     return prepare<[string], Row>(db, CONVERSATIONS_SQL)
       .all(accountId)

@@ -8,14 +8,18 @@
  */
 import type { Database } from 'better-sqlite3';
 import { accountMethods } from './accounts.ts';
+import { archivePositionMethods } from './archivePositions.ts';
 import { connectionMethods } from './connections.ts';
+import { fastTokenMethods } from './fastTokens.ts';
 import { messageMethods } from './messages.ts';
 import { openDatabase } from './openDatabase.ts';
+import { outboxMethods } from './outbox.ts';
 import { pinMethods } from './pins.ts';
 import { poshCacheMethods } from './poshCache.ts';
 import { quicTicketMethods } from './quicTickets.ts';
 import { rosterMethods } from './roster.ts';
 import { settingMethods } from './settings.ts';
+import { smStateMethods } from './smStates.ts';
 import { transportMemoryMethods } from './transportMemory.ts';
 
 const methods = {
@@ -28,6 +32,10 @@ const methods = {
   ...poshCacheMethods,
   ...transportMemoryMethods,
   ...quicTicketMethods,
+  ...outboxMethods,
+  ...archivePositionMethods,
+  ...smStateMethods,
+  ...fastTokenMethods,
 };
 
 type Methods = typeof methods;
@@ -58,6 +66,10 @@ export function bindStorage(db: Database): Storage {
 export type { AccountRow, NewAccount } from './accounts.ts';
 export type { RosterItemInput } from './roster.ts';
 export type { NewMessage, HistoryOptions, InsertResult, ReusedId } from './messages.ts';
+export type { PendingMessage } from './outbox.ts';
+export type { ArchivePosition } from './archivePositions.ts';
+export type { SmState } from './smStates.ts';
+export type { FastToken } from './fastTokens.ts';
 export type { ConnectionPatch } from './connections.ts';
 export type { GlobalSettings, JsonValue } from './settings.ts';
 export type { TransportOutcome, TransportOutcomeEntry } from './transportMemory.ts';

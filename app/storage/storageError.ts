@@ -10,6 +10,8 @@ export type StorageErrorCode =
   | 'connection-not-found'
   | 'connection-corrupt'
   | 'invalid-jid'
-  | 'storage-too-new';
+  | 'storage-too-new'
+  | 'storage-corrupt'
+  | 'message-not-retryable';
 
 export class StorageError extends QuiverError<StorageErrorCode> {}

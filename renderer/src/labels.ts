@@ -97,6 +97,7 @@ export const messageStateLabel: Record<MessageState, string> = {
   queued: 'Queued',
   sent: 'Sent',
   acked: 'Delivered to server',
+  delivered: 'Delivered',
   received: 'Received',
   failed: 'Not sent',
 };

@@ -9,6 +9,7 @@ import { dedupeByUniqueIds } from './0006-dedupe-by-unique-ids.ts';
 import { quicConnectionFacts } from './0007-quic-connection-facts.ts';
 import { transportMemory } from './0008-transport-memory.ts';
 import { quicTickets } from './0009-quic-tickets.ts';
+import { outboxStates } from './0010-outbox-states.ts';
 
 export const migrations: readonly Migration[] = [
   initial,
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   quicConnectionFacts,
   transportMemory,
   quicTickets,
+  outboxStates,
 ];

@@ -74,6 +74,16 @@ export class ChatState {
     }
   }
 
+  /** Sends a message the server refused again (`message.retry`); `error` is set when the host refused. */
+  async retry(messageId: string): Promise<void> {
+    try {
+      this.#merge([await this.#api.call('message.retry', { messageId })]);
+      this.error = null;
+    } catch (error) {
+      this.error = errorText(error);
+    }
+  }
+
   /** For `message.added` and `message.updated`. */
   receive(message: MessageView): void {
     if (message.accountId !== this.accountId || message.peer !== this.peer) return;

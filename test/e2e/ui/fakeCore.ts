@@ -162,11 +162,19 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
         stanzaId: `s-${nextId}`,
         at: Date.now(),
         state: 'queued',
+        error: null,
       };
       data.messages.push(sent);
       // The real core announces stored messages to every window, including the sender's.
       emit({ name: 'message.added', payload: { message: sent } });
       return sent;
+    },
+    'message.retry': (args) => {
+      const found = data.messages.find((m) => m.id === args.messageId);
+      if (!found || found.state !== 'failed') throw new QuiverError('message-not-retryable', 'Nothing to retry.');
+      Object.assign(found, { state: 'queued', error: null });
+      emit({ name: 'message.updated', payload: { message: { ...found } } });
+      return { ...found };
     },
     'connection.list': (args) => data.records.filter((r) => r.accountId === args.accountId).slice(0, args.limit ?? 200),
     'certificate.pending': () => data.decisions,

@@ -48,7 +48,7 @@ export function message(
   at: number,
   state: MessageView['state'] = direction === 'in' ? 'received' : 'acked',
 ): MessageView {
-  return { id, accountId, peer, direction, body, stanzaId: `s-${id}`, at, state };
+  return { id, accountId, peer, direction, body, stanzaId: `s-${id}`, at, state, error: null };
 }
 
 /** A QUIC connection verified by DANE-EE over a DNSSEC-signed SRV record, with a two-certificate chain. */

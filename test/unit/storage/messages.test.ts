@@ -33,6 +33,7 @@ test('insertMessage stores the message under the bare peer and returns its view'
     stanzaId: 'abc',
     at: 1000,
     state: 'received',
+    error: null,
   });
   assert.match(r.message.id, /^[0-9]+$/);
   assert.deepEqual(s.getMessage(r.message.id), r.message);
@@ -254,13 +255,16 @@ test('setStateByStanzaId moves our message with that id forward, never back, and
   // Never back: an acked message stays acked when something says 'sent'.
   assert.equal(s.setStateByStanzaId(id, 'm1', 'sent'), null);
   assert.equal(s.getMessage(sent.id)?.state, 'acked');
-  assert.equal(s.setStateByStanzaId(id, 'm1', 'received')?.state, 'received');
+  // XEP-0184: the recipient's receipt moves it to 'delivered', and nothing moves it back.
+  assert.equal(s.setStateByStanzaId(id, 'm1', 'delivered')?.state, 'delivered');
   assert.equal(s.setStateByStanzaId(id, 'm1', 'acked'), null);
-  assert.equal(s.getMessage(sent.id)?.state, 'received');
+  assert.equal(s.setStateByStanzaId(id, 'm1', 'sent'), null);
+  assert.equal(s.getMessage(sent.id)?.state, 'delivered');
   // An incoming message's id, a failed message, an unknown or empty id: nothing.
   assert.equal(s.setStateByStanzaId(id, 'm2', 'acked'), null);
   assert.equal(s.getMessage(incoming.id)?.state, 'received');
   assert.equal(s.setStateByStanzaId(id, 'm3', 'acked'), null);
+  assert.equal(s.setStateByStanzaId(id, 'm3', 'delivered'), null);
   assert.equal(s.getMessage(failed.id)?.state, 'failed');
   assert.equal(s.setStateByStanzaId(id, 'nope', 'acked'), null);
   assert.equal(s.setStateByStanzaId(id, '', 'acked'), null);

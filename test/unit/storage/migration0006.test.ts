@@ -58,6 +58,8 @@ test('0006-dedupe-by-unique-ids replaces the stanza-id unique index and keeps ev
     { body: 'archived again', stanza_id: 'c2', server_id: null, sender: null },
   ]);
 
+  // The storage methods run on the newest schema: the later migrations keep these rows.
+  migrate(db, migrations);
   const storage = bindStorage(db);
   const two = storage.insertMessage({
     accountId: 'acc-1',

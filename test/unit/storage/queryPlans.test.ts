@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { Database } from 'better-sqlite3';
 import { openDatabase } from '../../../app/storage/openDatabase.ts';
 import {
+  ADVANCE_BY_STANZA_ID_SQL,
   BY_ORIGIN_ID_SQL,
   BY_SERVER_ID_SQL,
   BY_STANZA_ID_SQL,
@@ -14,6 +15,12 @@ import {
   HISTORY_SQL,
   OUTBOX_SQL,
 } from '../../../app/storage/messages.ts';
+import {
+  ACK_BY_STANZA_ID_SQL,
+  FAIL_BY_STANZA_ID_SQL,
+  PENDING_SQL,
+  SENT_WITH_SEQ_SQL,
+} from '../../../app/storage/outbox.ts';
 import { LIST_CONNECTIONS_SQL } from '../../../app/storage/connections.ts';
 import { CAP_PATH_EVENTS_SQL, PATH_EVENTS_SQL } from '../../../app/storage/connectionEvents.ts';
 
@@ -27,11 +34,32 @@ function withDb(t: { after(fn: () => void): void }): Database {
   return db;
 }
 
-test('history searches messages_history with a range on id and needs no sort', (t) => {
+test('history searches messages_history with a range on (at, id) and needs no sort', (t) => {
   const db = withDb(t);
-  assert.deepEqual(plan(db, HISTORY_SQL, ['acc', 'bob@example.org', 100, 50]), [
-    'SEARCH messages USING INDEX messages_history (account_id=? AND peer=? AND id<?)',
+  assert.deepEqual(plan(db, HISTORY_SQL, ['acc', 'bob@example.org', 5000, 100, 50]), [
+    'SEARCH messages USING INDEX messages_history (account_id=? AND peer=? AND at<?)',
   ]);
+});
+
+test('pending messages search the partial index messages_pending and need no sort', (t) => {
+  const db = withDb(t);
+  assert.deepEqual(plan(db, PENDING_SQL, ['acc']), ['SEARCH messages USING INDEX messages_pending (account_id=?)']);
+  assert.deepEqual(plan(db, SENT_WITH_SEQ_SQL, ['acc']), [
+    'SEARCH messages USING INDEX messages_pending (account_id=?)',
+  ]);
+});
+
+test('acks, refusals and receipts find our messages by id in messages_our_stanza_ids', (t) => {
+  const db = withDb(t);
+  for (const [sql, args] of [
+    [ACK_BY_STANZA_ID_SQL, ['acc', 'id1']],
+    [FAIL_BY_STANZA_ID_SQL, ['reason', 'acc', 'id1']],
+    [ADVANCE_BY_STANZA_ID_SQL, ['delivered', 'acc', 'id1', 'queued', 'sent', 'acked']],
+  ] as const) {
+    assert.deepEqual(plan(db, sql, [...args]), [
+      'SEARCH messages USING INDEX messages_our_stanza_ids (account_id=? AND stanza_id=?)',
+    ]);
+  }
 });
 
 test('the outbox searches the partial index messages_outbox and needs no sort', (t) => {
@@ -62,12 +90,16 @@ test('dedupe by origin-id and sender searches the unique index messages_origin',
   ]);
 });
 
-test('conversations walk messages_history per account (sorting only one row per peer)', (t) => {
+test('conversations walk messages_history per account and search each peer latest (sorting one row per peer)', (t) => {
   const db = withDb(t);
   const steps = plan(db, CONVERSATIONS_SQL, ['acc']);
-  assert.equal(steps[0], 'SEARCH messages USING INDEX messages_history (account_id=?)');
+  assert.ok(steps.includes('SEARCH messages USING COVERING INDEX messages_history (account_id=?)'), steps.join('; '));
+  assert.ok(
+    steps.includes('SEARCH l USING COVERING INDEX messages_history (account_id=? AND peer=?)'),
+    steps.join('; '),
+  );
   assert.equal(
-    steps.some((s) => s.startsWith('SCAN')),
+    steps.some((s) => s.startsWith('SCAN messages') || s.startsWith('SCAN l')),
     false,
     steps.join('; '),
   );
