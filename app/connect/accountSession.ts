@@ -2,7 +2,14 @@
  * One account's life on the network: connect, stay online, reconnect with backoff when the
  * network or the server goes away, and flush the outbox each time the stream is up again.
  * Durable state (messages, roster, security records) goes through the callbacks to storage; this
- * class keeps only what is live (status, presence).
+ * class keeps only what is live (status, presence, the former stream's XEP-0198 state).
+ *
+ * Nothing lost (issue 12): a stream asks for XEP-0198 resumption. When it drops, the next attempt
+ * resumes it (while the server's resumption time has not passed), and the server's <resumed h/>
+ * says which of our stanzas it handled; the machine sends the rest again. When resuming fails (or
+ * the process restarted), a fresh session sends again, under the same ids, every message written
+ * earlier that the server never acknowledged (`outbox('pending')`): a recipient that got one
+ * already recognises the copy by its XEP-0359 <origin-id/> and our stable resource.
  */
 import type {
   AccountStatus,
@@ -15,7 +22,16 @@ import type {
 import { establish, finish, type ConnectDeps, type Established } from './connector.ts';
 import { ConnectError, type ConnectErrorCode, type DecisionContext } from './connectError.ts';
 import { backoffDelay, codeOf, sessionAction, SLOW_DOWN_ATTEMPT, STABLE_MS } from './retryPolicy.ts';
-import type { RosterItem, StreamEvent } from '../xmpp/streamMachine.ts';
+import type { RosterItem, SmState, StreamEvent } from '../xmpp/streamMachine.ts';
+
+/** A message waiting in the outbox. */
+export interface OutboxItem {
+  localId: string;
+  to: string;
+  /** The stanza 'id' (and <origin-id/>): the same on every attempt, so copies can be recognised. */
+  stanzaId: string;
+  body: string;
+}
 
 /** An incoming chat message and the ids that may recognise a redelivery of it. */
 export interface IncomingMessage {
@@ -37,10 +53,29 @@ export interface SessionCallbacks {
   presence(bareJid: string, presence: PresenceView | null): void;
   /** An incoming chat message with a body. */
   message(incoming: IncomingMessage): void;
-  /** Messages waiting to be sent, oldest first; called each time the stream comes online. */
-  outbox(): { localId: string; to: string; stanzaId: string; body: string }[];
-  /** A message was written to the stream. */
-  sent(localId: string): void;
+  /**
+   * Messages to write now, oldest first. 'queued': never written yet (a resumed stream, or a
+   * flush while online: what was written before is the machine's to send again). 'pending': a
+   * fresh session also sends again what an earlier stream wrote under stream management and the
+   * server never acknowledged (never what was written where no ack could come: see `sent`).
+   */
+  outbox(scope: 'queued' | 'pending'): OutboxItem[];
+  /**
+   * A message was written to the stream. `smSeq`: the XEP-0198 counter value that an ack covering
+   * it will reach, or null when no ack can come on this stream (the server offers no stream
+   * management): such a message stays 'sent' and is never sent again.
+   */
+  sent(localId: string, smSeq: number | null): void;
+  /**
+   * Messages written while stream management was being enabled, which the server then refused: no
+   * ack will come for them; like `sent(id, null)`, they are never sent again.
+   */
+  unconfirmable?(localIds: string[]): void;
+  /**
+   * The server answered our message `stanzaId` with an error (RFC 6120 §8.3): it was not delivered
+   * and will not be; `reason` says why in words. Ids that name no message are to be ignored.
+   */
+  refused?(stanzaId: string, reason: string): void;
   /**
    * XEP-0198: the server acknowledged having handled the stanzas with these 'id' attributes (oldest
    * first; iq and presence ids too, so ids that name no message are to be ignored). Only on streams
@@ -57,8 +92,19 @@ export interface SessionConfig {
   accountId: string;
   jid: string;
   preference: TransportPreference;
+  /**
+   * The resource to ask for: stable per account, so that a message sent again after a crash or a
+   * failed resumption comes from the same full JID and its <origin-id/> recognises it (XEP-0359
+   * §2.2: unique per sending entity). Undefined lets the server pick.
+   */
+  resource?: string;
   password(): Promise<string | null>;
   deps(): ConnectDeps;
+}
+
+/** Resumption is not tried when the server's time for it (XEP-0198 `max`) has certainly passed. */
+function stillResumable(former: { state: SmState; closedAt: number }, now: number): boolean {
+  return former.state.max === null || now - former.closedAt < former.state.max * 1000;
 }
 
 export class AccountSession {
@@ -83,6 +129,13 @@ export class AccountSession {
    * after login): ask for an ack once the server has enabled it.
    */
   #ackOnEnable = false;
+  /** Messages written on this stream while stream management was still being enabled. */
+  #writtenWhileEnabling: string[] = [];
+  /**
+   * XEP-0198: the dropped stream the next attempt resumes, with when it dropped; null when there
+   * is none (never enabled, closed in order, resumed or refused since).
+   */
+  #former: { state: SmState; closedAt: number } | null = null;
   /** Per contact: full JID -> presence; the UI gets the best one. */
   #presence = new Map<string, Map<string, { show: Show; status: string | null; priority: number }>>();
 
@@ -178,8 +231,11 @@ export class AccountSession {
     this.#retryTimer = null;
     this.#abort?.abort();
     await this.#inflight;
+    // Stopping ends the session: nothing is left to resume (a clean close tells the server so).
+    this.#former = null;
     const current = this.#current;
     if (!current) {
+      this.#forgetPresence();
       this.#callbacks.status('offline', null, null);
       return;
     }
@@ -197,23 +253,27 @@ export class AccountSession {
   }
 
   /**
-   * Writes queued messages now if online; otherwise they wait in the outbox. After the burst, one
-   * XEP-0198 ack request (not one per message) where stream management is enabled; where it is
-   * still being enabled (the flush right after login), once the server's <enabled/> arrives.
+   * Writes the outbox now if online (`scope`: see `SessionCallbacks.outbox`; 'pending' only right
+   * after a fresh login); otherwise it waits. After the burst, one XEP-0198 ack request (not one
+   * per message) where stream management is enabled; where it is still being enabled (the flush
+   * right after login), once the server's <enabled/> arrives. Returns how many messages were written.
    */
-  flushOutbox(): void {
+  flushOutbox(scope: 'queued' | 'pending' = 'queued'): number {
     const current = this.#current;
-    if (!current || current.driver.state !== 'online') return;
+    if (!current || current.driver.state !== 'online') return 0;
     let written = 0;
-    for (const item of this.#callbacks.outbox()) {
+    for (const item of this.#callbacks.outbox(scope)) {
       // Each send is flushed at once; an event handler run by that flush may have closed the stream.
       if (current.driver.state !== 'online') break;
       current.driver.sendMessage({ to: item.to, body: item.body, id: item.stanzaId, type: 'chat' });
       written++;
-      this.#callbacks.sent(item.localId);
+      const sm = current.driver.streamManagementStatus();
+      if (sm.phase === 'pending') this.#writtenWhileEnabling.push(item.localId);
+      this.#callbacks.sent(item.localId, sm.phase === 'off' ? null : sm.sent);
     }
-    if (written === 0 || current.driver.state !== 'online' || this.#current !== current) return;
+    if (written === 0 || current.driver.state !== 'online' || this.#current !== current) return written;
     if (!current.driver.requestAck()) this.#ackOnEnable = true;
+    return written;
   }
 
   #launch(): void {
@@ -263,12 +323,16 @@ export class AccountSession {
     this.#abort = abort;
     let established: Established;
     try {
+      // XEP-0198 §5: resume the stream that dropped, unless the server's time for it has passed.
+      const former = this.#former !== null && stillResumable(this.#former, Date.now()) ? this.#former.state : null;
       established = await establish(
         {
           jid: this.#config.jid,
           password,
           preference: this.#config.preference,
           accountId: this.#config.accountId,
+          ...(this.#config.resource === undefined ? {} : { resource: this.#config.resource }),
+          streamManagement: { resume: true, previous: former },
           signal: abort.signal,
         },
         this.#config.deps(),
@@ -303,7 +367,17 @@ export class AccountSession {
     }
     this.#current = established;
     this.#ackOnEnable = false;
+    this.#writtenWhileEnabling = [];
+    // Resumed, the former stream lives on in this one; otherwise it is gone for good.
+    this.#former = null;
     this.#onlineSince = Date.now();
+    // What the server's <resumed h/> or <failed h/> acknowledged: stored, so not sent again below.
+    if (established.ackedAtLogin.length > 0) this.#callbacks.acked?.(established.ackedAtLogin);
+    if (established.resumeFailed !== null)
+      this.#callbacks.log(
+        'info',
+        `${this.#config.jid}: the server could not resume the former session (${established.resumeFailed}); unacknowledged messages are sent again`,
+      );
     established.driver.setEventHandler(
       (event) => this.#onEvent(event),
       (fault) =>
@@ -315,9 +389,18 @@ export class AccountSession {
     // Events held since `online` were delivered just now; one of them may have closed the stream.
     if (established.driver.state !== 'online') return;
     this.#callbacks.status('online', established.boundJid, null);
+    if (established.resumed) {
+      // The server kept the session: roster, presence and what it queued for us while we were
+      // away (it sends that now). Only messages never written are left to send. One ack request
+      // then covers what the machine sent again, so those are marked stored without waiting.
+      if (this.flushOutbox('queued') === 0 && established.driver.state === 'online') established.driver.requestAck();
+      return;
+    }
+    // A new session: the contacts' presence of the former one is gone.
+    this.#forgetPresence();
     established.driver.requestRoster();
     established.driver.sendPresence();
-    this.flushOutbox();
+    this.flushOutbox('pending');
   }
 
   #onEvent(event: StreamEvent): void {
@@ -344,6 +427,7 @@ export class AccountSession {
         break;
       }
       case 'sm-enabled':
+        this.#writtenWhileEnabling = [];
         if (this.#ackOnEnable) {
           this.#ackOnEnable = false;
           this.#current?.driver.requestAck();
@@ -353,6 +437,8 @@ export class AccountSession {
         // XEP-0198 §3: the server refused <enable/>: no acks on this stream; messages stay 'sent'.
         this.#ackOnEnable = false;
         this.#callbacks.log('info', `${this.#config.jid}: the server refused stream management (${event.condition})`);
+        if (this.#writtenWhileEnabling.length > 0) this.#callbacks.unconfirmable?.(this.#writtenWhileEnabling);
+        this.#writtenWhileEnabling = [];
         break;
       case 'sm-acked':
         // A ping covered by this ack was answered (`checkAlive`).
@@ -365,6 +451,12 @@ export class AccountSession {
         if (event.ids.length > 0) this.#callbacks.acked?.(event.ids);
         break;
       case 'stanza-error':
+        // RFC 6120 §8.3: an error answering one of our messages: it was not delivered.
+        if (event.stanzaKind === 'message' && event.id !== null)
+          this.#callbacks.refused?.(
+            event.id,
+            `${event.from ?? 'The server'} refused it: ${event.condition.replace(/-/g, ' ')}${event.text ? ` (${event.text.slice(0, 200)})` : ''}`,
+          );
         this.#callbacks.log(
           'warn',
           `${this.#config.jid}: ${event.stanzaKind} ${event.id ?? ''} failed: ${event.condition}`,
@@ -393,12 +485,23 @@ export class AccountSession {
     this.#callbacks.presence(bare, best ? { show: best.show, status: best.status } : null);
   }
 
+  /** The contacts' presence seen on the former session is no longer known. */
+  #forgetPresence(): void {
+    for (const bare of this.#presence.keys()) this.#callbacks.presence(bare, null);
+    this.#presence.clear();
+  }
+
   #onClosed(reason: string | null, code: ConnectErrorCode | null): void {
     const current = this.#current;
     this.#current = null;
-    if (current) finish(current.record, reason ?? 'closed', { saveRecord: (r) => this.#callbacks.saveRecord(r) });
-    for (const bare of this.#presence.keys()) this.#callbacks.presence(bare, null);
-    this.#presence.clear();
+    if (current) {
+      finish(current.record, reason ?? 'closed', { saveRecord: (r) => this.#callbacks.saveRecord(r) });
+      // XEP-0198 §5: a stream that dropped (not one closed in order) can be resumed by the next attempt.
+      const state = current.driver.streamManagementState();
+      this.#former = this.#running && state?.id ? { state, closedAt: Date.now() } : null;
+    }
+    // Kept while the session may be resumed (the server keeps it too); forgotten when it is not.
+    if (this.#former === null) this.#forgetPresence();
     if (!this.#running) {
       this.#callbacks.status('offline', null, null);
       return;

@@ -98,6 +98,12 @@ export interface Established {
   resumed: boolean;
   /** The server's condition when resuming was asked for and refused (then a fresh session was bound); else null. */
   resumeFailed: string | null;
+  /**
+   * XEP-0198 §5: ids of our former stream's stanzas that the server's <resumed h/> (or <failed h/>)
+   * acknowledged, reported during login and so before the caller's handler: the caller marks them
+   * as stored by the server before anything else.
+   */
+  ackedAtLogin: string[];
 }
 
 /** A candidate taken as far as its stream features over TLS (`reachFeatures`). */
@@ -121,7 +127,7 @@ type Goal =
   | { goal: 'features'; domain: string };
 
 type Reached = { driver: StreamDriver; record: SecurityRecord } & (
-  | { goal: 'session'; boundJid: string; resumed: boolean; resumeFailed: string | null }
+  | { goal: 'session'; boundJid: string; resumed: boolean; resumeFailed: string | null; ackedAtLogin: string[] }
   | { goal: 'features'; features: StreamFeatures }
 );
 
@@ -160,8 +166,8 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
     deps.transportMemory.record(domain, run.quicVerified ? 'quic-ok' : 'quic-failed');
   if (reached) {
     if (reached.goal !== 'session') throw new Error('unreachable: a session goal reached features');
-    const { driver, record, boundJid, resumed, resumeFailed } = reached;
-    return { driver, record, boundJid, resumed, resumeFailed };
+    const { driver, record, boundJid, resumed, resumeFailed, ackedAtLogin } = reached;
+    return { driver, record, boundJid, resumed, resumeFailed, ackedAtLogin };
   }
   throwIfAborted(request.signal);
   const { failures, needsDecision } = run;
@@ -566,6 +572,7 @@ async function tryCandidate(
   return new Promise<Reached>((resolve, reject) => {
     let settled = false;
     let resumeFailed: string | null = null;
+    const ackedAtLogin: string[] = [];
     const onAbort = () => fail(abortError());
     const fail = (error: Error) => {
       if (settled) return;
@@ -602,6 +609,9 @@ async function tryCandidate(
         case 'resume-failed':
           resumeFailed = event.condition;
           break;
+        case 'sm-acked':
+          ackedAtLogin.push(...event.ids);
+          break;
         case 'online':
         case 'resumed':
           if (!record) {
@@ -620,6 +630,7 @@ async function tryCandidate(
             boundJid: event.jid,
             resumed: event.type === 'resumed',
             resumeFailed,
+            ackedAtLogin,
           });
           break;
         case 'features':

@@ -16,6 +16,7 @@ import type {
   StreamState,
 } from '../xmpp/streamMachine.ts';
 import type { OutgoingPresence } from '../xmpp/stanzas.ts';
+import type { SmState } from '../xmpp/streamManagement.ts';
 import type { ByteTransport } from '../transport/byteTransport.ts';
 
 export class StreamDriver {
@@ -27,7 +28,7 @@ export class StreamDriver {
   #transportClosed = false;
   #pumping = false;
   /**
-   * Set after delivering `online` (or `features`, goal 'features'): the connector hands the stream to its next owner, and events
+   * Set after delivering `online` or `resumed` (or `features`, goal 'features'): the connector hands the stream to its next owner, and events
    * that arrived in the same read (a message, a stream error) must wait for that owner rather than
    * reach the connector, which has nothing to do with them.
    */
@@ -168,6 +169,19 @@ export class StreamDriver {
     return sent;
   }
 
+  /** XEP-0198 (`ClientStreamMachine.streamManagementStatus`): 'on', 'pending' or 'off', and our stanza counter. */
+  streamManagementStatus(): { phase: 'off' | 'pending' | 'on'; sent: number } {
+    return this.#machine.streamManagementStatus();
+  }
+
+  /**
+   * XEP-0198 (`ClientStreamMachine.streamManagementState`): what a later stream needs to resume
+   * this one, read once the stream is over; null when stream management was never on.
+   */
+  streamManagementState(): SmState | null {
+    return this.#machine.streamManagementState();
+  }
+
   /** RFC 6121 §2.1.3: asks for the roster once online; the answer arrives as a 'roster' event. */
   requestRoster(ver?: string): string {
     const id = this.#machine.requestRoster(ver);
@@ -200,7 +214,7 @@ export class StreamDriver {
         if (event) {
           progressed = true;
           this.#deliver(event);
-          if (event.type === 'online' || event.type === 'features') this.#held = true;
+          if (event.type === 'online' || event.type === 'resumed' || event.type === 'features') this.#held = true;
           if (event.type === 'closed') this.#finish();
         }
         if (!progressed) break;

@@ -321,6 +321,11 @@ export class ClientStreamMachine {
     return this.sm.state();
   }
 
+  /** XEP-0198: whether acknowledgements can come on this stream, and our stanza counter (`StreamManagement.status`). */
+  streamManagementStatus(): { phase: 'off' | 'pending' | 'on'; sent: number } {
+    return this.sm.status();
+  }
+
   /** Orderly close: sends unavailable presence if online, then </stream:stream>; emits 'closed' when the peer closed too or after the step timeout. */
   close(now: number): void {
     this.lastNow = now;

@@ -163,6 +163,17 @@ export class StreamManagement {
   }
 
   /**
+   * Whether acknowledgements can come on this stream: 'on' once the server enabled or resumed
+   * stream management, 'pending' while <enable/> or <resume/> awaits its answer, 'off' otherwise
+   * (not offered, refused, or never asked). `sent` is the counter of our stanzas (§4, wrapping at
+   * 2^32): read right after writing a stanza, it is the sequence number its 'h' will cover.
+   */
+  status(): { phase: 'off' | 'pending' | 'on'; sent: number } {
+    const phase = this.phase === 'enabled' ? 'on' : this.phase === 'off' ? 'off' : 'pending';
+    return { phase, sent: this.sent };
+  }
+
+  /**
    * After authentication, before binding. With a former stream to resume and <sm/> offered, sends
    * <resume/> and returns true: §3 "the client MUST NOT attempt to enable stream management until
    * after it has completed Resource Binding unless it is resuming a previous session", i.e.

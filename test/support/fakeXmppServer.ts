@@ -11,7 +11,7 @@ const header = (id: string) =>
 
 /** One complete top-level element (or stream header) the script understands. */
 const ELEMENT =
-  /<stream:stream[^>]*>|<auth[^>]*(?:\/>|>[^<]*<\/auth>)|<iq[^>]*(?:\/>|>[\s\S]*?<\/iq>)|<presence[^>]*(?:\/>|>[\s\S]*?<\/presence>)|<message[^>]*(?:\/>|>[\s\S]*?<\/message>)|<(?:enable|r|a) xmlns=["']urn:xmpp:sm:3["'][^>]*\/>/;
+  /<stream:stream[^>]*>|<auth[^>]*(?:\/>|>[^<]*<\/auth>)|<iq[^>]*(?:\/>|>[\s\S]*?<\/iq>)|<presence[^>]*(?:\/>|>[\s\S]*?<\/presence>)|<message[^>]*(?:\/>|>[\s\S]*?<\/message>)|<(?:enable|resume|r|a) xmlns=["']urn:xmpp:sm:3["'][^>]*\/>/;
 
 /** What a test adds to the login script. */
 export interface LoginScript {

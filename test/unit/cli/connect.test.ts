@@ -92,6 +92,7 @@ function harness(fake: FakeDriver, boundJid?: string) {
       boundJid: `${request.jid}/r`,
       resumed: false,
       resumeFailed: null,
+      ackedAtLogin: [],
     };
   };
   const run = (args: string[]) => runConnect(['alice@example.org', '--data-dir', dataDir, ...args], io, establish);
@@ -215,6 +216,7 @@ test('several JIDs, one login fails: the others are ended in their records and c
       boundJid: 'alice@example.org/r',
       resumed: false,
       resumeFailed: null,
+      ackedAtLogin: [],
     };
   };
   await assert.rejects(

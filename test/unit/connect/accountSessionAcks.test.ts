@@ -178,7 +178,7 @@ test(
     const request = server.seen.findIndex((el) => REQUEST.test(el));
     assert.equal(enable, 0);
     assert.ok(request > server.seen.findLastIndex((el) => MESSAGE.test(el)));
-    assert.doesNotMatch(server.seen[enable]!, /resume=/, 'no resumption asked for yet');
+    assert.match(server.seen[enable]!, /resume='true'/, 'a resumable session is asked for');
   },
 );
 
