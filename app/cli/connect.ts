@@ -12,7 +12,10 @@ import { buildConnectDeps } from '../connect/connectDeps.ts';
 import { openProfile } from '../storage/openProfile.ts';
 import { defaultDataDir } from '../dataDir.ts';
 import { parseCommandArgs, single, has, httpsPortFlag, resolverFlag, UsageError } from './args.ts';
-import { readCa, readPrivateFile } from './files.ts';
+import { readCa } from './files.ts';
+import { readPasswords } from './passwords.ts';
+import { describeRecord } from './recordText.ts';
+import { isLongRun, processLongRunEnv, runLongRun, type LongRunEnv } from './connectLongRun.ts';
 import { reportFailure, type Failure } from './failure.ts';
 import { usageOf } from './usage.ts';
 import type { CliIo } from './cliIo.ts';
@@ -34,6 +37,11 @@ const SPEC = {
   'wait-message': { arity: 1 },
   json: { arity: 0 },
   'data-dir': { arity: 1 },
+  // The long run (connectLongRun.ts).
+  db: { arity: 1 },
+  'send-file': { arity: 1 },
+  to: { arity: 1 },
+  expect: { arity: 1 },
   // Diagnostic, not in the usage text: the port for https:// URLs without one (the lab's HTTPS server).
   'https-port': { arity: 1 },
 } as const;
@@ -48,7 +56,12 @@ export type Establish = typeof establish;
  * A failure after login is reported here (`reportFailure`); one before it is thrown, and `main`
  * reports it.
  */
-export async function runConnect(argv: readonly string[], io: CliIo, connect: Establish = establish): Promise<number> {
+export async function runConnect(
+  argv: readonly string[],
+  io: CliIo,
+  connect: Establish = establish,
+  longRun: LongRunEnv = processLongRunEnv,
+): Promise<number> {
   const args = parseCommandArgs(argv, SPEC);
   if (args.help) {
     io.stdout(usageOf('connect'));
@@ -66,12 +79,16 @@ export async function runConnect(argv: readonly string[], io: CliIo, connect: Es
   const wait = waitSeconds === undefined ? null : Number(waitSeconds);
   if (wait !== null && !(Number.isFinite(wait) && wait > 0 && wait <= 3600))
     throw new UsageError('--wait-message takes seconds, 1 to 3600');
-  const send = sendFlag(args);
+  const send = isLongRun(args) ? null : sendFlag(args);
   const json = has(args, 'json');
-  const httpsPort = httpsPortFlag(args);
+  const httpsPort = isLongRun(args) ? undefined : httpsPortFlag(args);
 
   const passwords = readPasswords(args, io, jids.length);
   const extraCaPem = (args.flags.get('ca') ?? []).map(([file]) => readCa(file!)).join('\n') || null;
+  if (isLongRun(args)) {
+    const settings = { resolver, resolverValidates: has(args, 'resolver-validates'), extraCaPem, transport };
+    return runLongRun(args, { jids, passwords, settings, waitSeconds: wait, json }, io, longRun);
+  }
 
   const dataDir = single(args, 'data-dir') ?? defaultDataDir(io.env);
   const storage = openProfile(dataDir);
@@ -261,47 +278,4 @@ function sendFlag(args: ReturnType<typeof parseCommandArgs>): [string, string] |
     throw new UsageError(`--send: "${to}" is not a JID like bob@example.org`);
   if (body.trim() === '') throw new UsageError('--send: the message text is empty');
   return [to, body];
-}
-
-/**
- * One password per JID: `--password-file` / `--password-env` given once apply to every JID, given
- * as often as there are JIDs they apply in order (files first, then variables); none: QUIVER_PASSWORD.
- */
-function readPasswords(args: ReturnType<typeof parseCommandArgs>, io: CliIo, count: number): string[] {
-  const files = (args.flags.get('password-file') ?? []).map(([file]) => file!);
-  const names = (args.flags.get('password-env') ?? []).map(([name]) => name!);
-  const sources = [...files.map((file) => ({ file })), ...names.map((name) => ({ name }))] as (
-    { file: string } | { name: string }
-  )[];
-  if (sources.length === 0) sources.push({ name: 'QUIVER_PASSWORD' });
-  if (sources.length !== 1 && sources.length !== count)
-    throw new UsageError(`give one password source for all ${count} JIDs, or one per JID (${sources.length} given)`);
-  const read = (source: { file: string } | { name: string }): string => {
-    if ('file' in source) return readPrivateFile(source.file).replace(/\r?\n$/, '');
-    const value = io.env[source.name];
-    if (value === undefined || value === '') {
-      throw new UsageError(
-        `no password: set the environment variable ${source.name} (or give --password-env NAME or --password-file FILE)`,
-      );
-    }
-    return value;
-  };
-  const values = sources.map(read);
-  return Array.from({ length: count }, (_, i) => values[sources.length === 1 ? 0 : i]!);
-}
-
-function describeRecord(record: SecurityRecord): string {
-  const v = record.verification;
-  return (
-    [
-      `connected as ${record.boundJid}`,
-      `  transport   ${record.transport} to ${record.host}:${record.port} (${record.srv ?? record.source}, DNSSEC ${record.dnssec})`,
-      `  TLS         ${record.tlsVersion} ${record.cipher} ALPN ${record.alpn ?? '-'} SNI ${record.sni}`,
-      `  server      ${v.trusted ? 'trusted' : 'NOT trusted'} by ${v.prooftype ?? '-'} (${v.identity ?? '-'})`,
-      `  login       ${record.saslMechanism}${record.channelBinding ? ` with ${record.channelBinding} channel binding` : ''}`,
-    ]
-      // Each line quotes the server (the bound JID, names): only our own line breaks may separate them.
-      .map((line) => escapeControl(line))
-      .join('\n')
-  );
 }

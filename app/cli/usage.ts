@@ -7,6 +7,8 @@
 const CONNECT = `usage: quiver connect <jid> [<jid>...] [--password-env NAME]... [--password-file FILE]...
          [--resolver HOST:PORT] [--ca FILE]... [--transport starttls|tls|quic] [--send <jid> <text>]
          [--wait-message SECONDS] [--json] [--data-dir DIR] [--resolver-validates]
+       quiver connect <jid> [<jid>...] --db PATH [--send-file FILE --to JID] [--expect COUNT]
+         [--wait-message SECONDS] [the login options above]
 
 Logs the accounts in through one connection manager (accounts reaching the same QUIC server
 share one QUIC session, one stream each), prints each connection's security record, sends
@@ -27,6 +29,26 @@ environment variable NAME (default QUIVER_PASSWORD) or from a file readable only
                         when several accounts), and on failure {"type":"error","code":...}.
 
 Exit 0 when the streams were closed as asked, 1 on failure (one line on stderr), 2 for usage errors.
+
+Long runs (--db, --send-file, --expect) stay online the way the app does: reconnects, the
+outbox, acknowledgements, archive catch-up and deduplication, until everything asked for is done.
+  --db PATH             the SQLite file holding the run's state (accounts, outbox, stream
+                        management, archive position, security records, messages), made if
+                        missing (mode 0600); a run killed and started again with the same --db goes
+                        on where it stopped. Required for --send-file and --expect (the data dir's
+                        profile is not used then). Passwords are never written to it.
+  --send-file FILE --to JID  each line of FILE (UTF-8; blank lines skipped) becomes one message
+                        from the first account to JID, in order. Queued once per --db: a rerun
+                        queues nothing new. Done when the server has stored every one (XEP-0198
+                        acks: the server must offer stream management).
+  --expect COUNT        done when COUNT distinct incoming messages are stored for the accounts;
+                        each is printed once. Messages stored by an earlier run with the same --db
+                        count toward COUNT and are not printed again.
+  --wait-message S      bounds the whole long run (default 60 seconds).
+  With --json also {"type":"job","to":...,"messages":N,"enqueued":N} and a final
+  {"type":"summary","sent":N,"acked":N,"received":N,"reconnects":N}. With --db alone the run is done
+  once every account is online. Exit 0 when done, 1 when a message was refused, an account
+  cannot log in, or time ran out; 130 / 143 after SIGINT / SIGTERM (streams and database closed).
 `;
 
 const PROBE = `usage: quiver probe <domain> [--resolver HOST:PORT] [--ca FILE]... [--json] [--resolver-validates]

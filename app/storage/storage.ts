@@ -18,6 +18,7 @@ import { pinMethods } from './pins.ts';
 import { poshCacheMethods } from './poshCache.ts';
 import { quicTicketMethods } from './quicTickets.ts';
 import { rosterMethods } from './roster.ts';
+import { sendJobMethods } from './sendJobs.ts';
 import { settingMethods } from './settings.ts';
 import { smStateMethods } from './smStates.ts';
 import { transportMemoryMethods } from './transportMemory.ts';
@@ -32,6 +33,7 @@ const methods = {
   ...poshCacheMethods,
   ...transportMemoryMethods,
   ...quicTicketMethods,
+  ...sendJobMethods,
   ...outboxMethods,
   ...archivePositionMethods,
   ...smStateMethods,
@@ -73,5 +75,6 @@ export type { FastToken } from './fastTokens.ts';
 export type { ConnectionPatch } from './connections.ts';
 export type { GlobalSettings, JsonValue } from './settings.ts';
 export type { TransportOutcome, TransportOutcomeEntry } from './transportMemory.ts';
+export type { NewSendJob, SendJobResult, SendJobMessage } from './sendJobs.ts';
 export { StorageError } from './storageError.ts';
 export type { StorageErrorCode } from './storageError.ts';

@@ -10,6 +10,7 @@ import { quicConnectionFacts } from './0007-quic-connection-facts.ts';
 import { transportMemory } from './0008-transport-memory.ts';
 import { quicTickets } from './0009-quic-tickets.ts';
 import { outboxStates } from './0010-outbox-states.ts';
+import { cliJobs } from './0011-cli-jobs.ts';
 
 export const migrations: readonly Migration[] = [
   initial,
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   transportMemory,
   quicTickets,
   outboxStates,
+  cliJobs,
 ];
