@@ -16,6 +16,7 @@ import { StreamDriver } from './streamDriver.ts';
 import type { HostResolver } from './hostResolver.ts';
 import { ClientStreamMachine, type StreamEvent, type StreamFeatures } from '../xmpp/streamMachine.ts';
 import type { StreamManagementOptions } from '../xmpp/streamManagement.ts';
+import type { StreamMachineOptions } from '../xmpp/streamMachineOptions.ts';
 import { TcpTransport, connectDirectTls } from '../transport/tcpTransport.ts';
 import type { TlsFacts } from '../transport/tlsFacts.ts';
 import type { ServerFacts } from '../security/serverFacts.ts';
@@ -60,6 +61,8 @@ export interface ConnectRequest {
    * <sm/>. Default: acknowledgements only, nothing resumable.
    */
   streamManagement?: StreamManagementOptions;
+  /** XEP-0388 SASL2, XEP-0386 Bind 2 inline, XEP-0484 FAST: passed to the stream machine as is (see StreamMachineOptions). */
+  login?: Pick<StreamMachineOptions, 'sasl2' | 'userAgent' | 'carbons' | 'fast' | 'requestFastToken'>;
   /** Aborts the attempt: sockets are destroyed and establish rejects with code `aborted`. */
   signal?: AbortSignal;
 }
@@ -104,6 +107,10 @@ export interface Established {
    * as stored by the server before anything else.
    */
   ackedAtLogin: string[];
+  /** XEP-0484: the token the server issued during this login (store it with the account), or null. */
+  fastToken?: { mechanism: string; token: string; expiry: number } | null;
+  /** XEP-0386: features enabled inline with Bind 2 (XEP-0280 carbons), empty when none. */
+  inlineEnabled?: string[];
 }
 
 /** A candidate taken as far as its stream features over TLS (`reachFeatures`). */
@@ -123,11 +130,20 @@ type Goal =
       resource?: string;
       accountId: string | null;
       streamManagement?: StreamManagementOptions;
+      login?: ConnectRequest['login'];
     }
   | { goal: 'features'; domain: string };
 
 type Reached = { driver: StreamDriver; record: SecurityRecord } & (
-  | { goal: 'session'; boundJid: string; resumed: boolean; resumeFailed: string | null; ackedAtLogin: string[] }
+  | {
+      goal: 'session';
+      boundJid: string;
+      resumed: boolean;
+      resumeFailed: string | null;
+      ackedAtLogin: string[];
+      fastToken: Established['fastToken'] | null;
+      inlineEnabled: string[];
+    }
   | { goal: 'features'; features: StreamFeatures }
 );
 
@@ -152,6 +168,7 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
       resource: request.resource,
       accountId: request.accountId,
       streamManagement: request.streamManagement,
+      login: request.login,
     },
     deps,
     bogus,
@@ -166,8 +183,8 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
     deps.transportMemory.record(domain, run.quicVerified ? 'quic-ok' : 'quic-failed');
   if (reached) {
     if (reached.goal !== 'session') throw new Error('unreachable: a session goal reached features');
-    const { driver, record, boundJid, resumed, resumeFailed, ackedAtLogin } = reached;
-    return { driver, record, boundJid, resumed, resumeFailed, ackedAtLogin };
+    const { driver, record, boundJid, resumed, resumeFailed, ackedAtLogin, fastToken, inlineEnabled } = reached;
+    return { driver, record, boundJid, resumed, resumeFailed, ackedAtLogin, fastToken, inlineEnabled };
   }
   throwIfAborted(request.signal);
   const { failures, needsDecision } = run;
@@ -418,6 +435,7 @@ async function tryCandidate(
           resource: request.resource,
           // XEP-0198 where the server offers <sm/>: acknowledgements, and resumption when asked.
           streamManagement: request.streamManagement ?? { resume: false },
+          ...request.login,
         }
       : { goal: 'features' as const, jid: request.domain };
   let record: SecurityRecord | null = null;
@@ -573,6 +591,7 @@ async function tryCandidate(
     let settled = false;
     let resumeFailed: string | null = null;
     const ackedAtLogin: string[] = [];
+    let fastToken: Established['fastToken'] | null = null;
     const onAbort = () => fail(abortError());
     const fail = (error: Error) => {
       if (settled) return;
@@ -603,6 +622,9 @@ async function tryCandidate(
           if (record) {
             record.saslMechanism = event.mechanism;
             record.channelBinding = event.channelBinding;
+            record.sasl2 = event.sasl2 ?? false;
+            record.bind2 = event.bind2 ?? false;
+            record.fast = event.fast ?? false;
             deps.saveRecord(record);
           }
           break;
@@ -611,6 +633,9 @@ async function tryCandidate(
           break;
         case 'sm-acked':
           ackedAtLogin.push(...event.ids);
+          break;
+        case 'fast-token':
+          fastToken = { mechanism: event.mechanism, token: event.token, expiry: event.expiry };
           break;
         case 'online':
         case 'resumed':
@@ -631,6 +656,8 @@ async function tryCandidate(
             resumed: event.type === 'resumed',
             resumeFailed,
             ackedAtLogin,
+            fastToken,
+            inlineEnabled: event.type === 'online' ? (event.inlineEnabled ?? []) : [],
           });
           break;
         case 'features':

@@ -198,6 +198,12 @@ export interface SecurityRecord {
   verification: Verdict;
   saslMechanism: string | null;
   channelBinding: string | null;
+  /** XEP-0388: the login used SASL2 (absent or false: RFC 6120 SASL). */
+  sasl2?: boolean;
+  /** XEP-0386: the resource was bound inline with Bind 2. */
+  bind2?: boolean;
+  /** XEP-0484: a FAST token signed in, not the password. */
+  fast?: boolean;
   boundJid: string | null;
   startedAt: number;
   endedAt: number | null;
