@@ -23,6 +23,10 @@ import { establish, finish, type ConnectDeps, type Established } from './connect
 import { ConnectError, type ConnectErrorCode, type DecisionContext } from './connectError.ts';
 import { backoffDelay, codeOf, sessionAction, SLOW_DOWN_ATTEMPT, STABLE_MS } from './retryPolicy.ts';
 import type { RosterItem, SmState, StreamEvent } from '../xmpp/streamMachine.ts';
+import type { ClientState } from '../xmpp/clientState.ts';
+import { SessionMessaging, type MessagingCallbacks } from './sessionMessaging.ts';
+
+export type { IncomingMessage, StoreOutcome } from './sessionMessaging.ts';
 
 /** A message waiting in the outbox. */
 export interface OutboxItem {
@@ -33,26 +37,12 @@ export interface OutboxItem {
   body: string;
 }
 
-/** An incoming chat message and the ids that may recognise a redelivery of it. */
-export interface IncomingMessage {
-  /** The sender's full JID (or the account's, for a message without 'from'). */
-  from: string;
-  /** The 'id' attribute: unique at most per sending resource, so never used to deduplicate. */
-  id: string | null;
-  /** XEP-0359 <origin-id/>: unique per sending full JID. */
-  originId: string | null;
-  /** XEP-0359 <stanza-id/> stamped by the account's own server. */
-  serverId: string | null;
-  body: string;
-}
-
-export interface SessionCallbacks {
+/** What the session reports; the messaging part (`MessagingCallbacks`) is in sessionMessaging.ts. */
+export interface SessionCallbacks extends MessagingCallbacks {
   status(status: AccountStatus, boundJid: string | null, error: UserError | null): void;
   roster(items: RosterItem[], ver: string | null): void;
   rosterPush(item: RosterItem): void;
   presence(bareJid: string, presence: PresenceView | null): void;
-  /** An incoming chat message with a body. */
-  message(incoming: IncomingMessage): void;
   /**
    * Messages to write now, oldest first. 'queued': never written yet (a resumed stream, or a
    * flush while online: what was written before is the machine's to send again). 'pending': a
@@ -85,7 +75,6 @@ export interface SessionCallbacks {
   saveRecord(record: SecurityRecord): void;
   /** No proof held but the person may accept or pin the server: ask them. The session stops retrying. */
   decisionNeeded(context: DecisionContext): void;
-  log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
 export interface SessionConfig {
@@ -138,10 +127,17 @@ export class AccountSession {
   #former: { state: SmState; closedAt: number } | null = null;
   /** Per contact: full JID -> presence; the UI gets the best one. */
   #presence = new Map<string, Map<string, { show: Show; status: string | null; priority: number }>>();
+  readonly #messaging: SessionMessaging;
 
   constructor(config: SessionConfig, callbacks: SessionCallbacks) {
     this.#config = config;
     this.#callbacks = callbacks;
+    this.#messaging = new SessionMessaging(config.jid, callbacks);
+  }
+
+  /** XEP-0352: whether the person sees the window ('active') or not; applies to later streams too. */
+  setClientState(state: ClientState): void {
+    this.#messaging.setClientState(state);
   }
 
   get online(): boolean {
@@ -389,6 +385,11 @@ export class AccountSession {
     // Events held since `online` were delivered just now; one of them may have closed the stream.
     if (established.driver.state !== 'online') return;
     this.#callbacks.status('online', established.boundJid, null);
+    this.#messaging.attach(established.driver, {
+      resumed: established.resumed,
+      inlineEnabled: established.inlineEnabled ?? [],
+    });
+    if (established.driver.state !== 'online') return;
     if (established.resumed) {
       // The server kept the session: roster, presence and what it queued for us while we were
       // away (it sends that now). Only messages never written are left to send. One ack request
@@ -404,6 +405,7 @@ export class AccountSession {
   }
 
   #onEvent(event: StreamEvent): void {
+    if (this.#messaging.handle(event)) return;
     switch (event.type) {
       case 'roster':
         this.#callbacks.roster(event.items, event.ver);
@@ -413,12 +415,6 @@ export class AccountSession {
         break;
       case 'presence':
         this.#onPresence(event);
-        break;
-      case 'message':
-        if (event.body !== null && event.messageType !== 'error' && event.messageType !== 'groupchat') {
-          const { from, id, originId, serverId, body } = event;
-          this.#callbacks.message({ from, id, originId, serverId, body });
-        }
         break;
       case 'pong': {
         const ping = this.#pings.get(event.id);
@@ -494,6 +490,7 @@ export class AccountSession {
   #onClosed(reason: string | null, code: ConnectErrorCode | null): void {
     const current = this.#current;
     this.#current = null;
+    this.#messaging.detach();
     if (current) {
       finish(current.record, reason ?? 'closed', { saveRecord: (r) => this.#callbacks.saveRecord(r) });
       // XEP-0198 §5: a stream that dropped (not one closed in order) can be resumed by the next attempt.

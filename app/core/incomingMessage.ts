@@ -5,7 +5,7 @@
  * `app/storage/messages.ts`; the 'id' attribute is never one of them.
  */
 import type { EventEnvelope } from '../contract/index.ts';
-import type { IncomingMessage } from '../connect/accountSession.ts';
+import type { IncomingMessage, StoreOutcome } from '../connect/sessionMessaging.ts';
 import type { Storage } from '../storage/storage.ts';
 
 export interface IncomingMessageDeps {
@@ -27,24 +27,38 @@ function quote(remote: string): string {
   );
 }
 
-/** Stores `incoming` for the account (its bare JID `accountJid`); emits `message.added` when stored. */
+/**
+ * Stores `incoming` for the account (its bare JID `accountJid`); emits `message.added` when stored.
+ * A copy of one of our own messages (a XEP-0280 'sent' carbon or an archive result of ours) whose
+ * XEP-0359 <origin-id/> (or 'id') is the stanza id of a message this account sent is that message:
+ * our ids are generated unique, and carbons and archive results come only from our own server.
+ */
 export function storeIncomingMessage(
   deps: IncomingMessageDeps,
   accountId: string,
   accountJid: string,
   incoming: IncomingMessage,
-): void {
+  now: number = Date.now(),
+): StoreOutcome {
+  if (incoming.direction === 'out') {
+    const ourId = incoming.originId ?? incoming.id;
+    const ours = ourId === null ? null : deps.storage.findMessageByStanzaId(accountId, 'out', incoming.peer, ourId);
+    if (ours && ours.body === incoming.body) return 'duplicate';
+  }
   const { message, inserted, idReused } = deps.storage.insertMessage({
     accountId,
-    peer: incoming.from,
+    peer: incoming.peer,
     sender: incoming.from,
-    direction: 'in',
+    direction: incoming.direction,
     body: incoming.body,
     stanzaId: incoming.id,
     originId: incoming.originId,
     serverId: incoming.serverId,
-    at: Date.now(),
-    state: 'received',
+    // XEP-0203: the time it was sent, when it says so (never in the future of this clock).
+    at: incoming.sentAt === null ? now : Math.min(incoming.sentAt, now),
+    arrivedAt: now,
+    // A copy of ours was stored by the server (it carbon-copied or archived it).
+    state: incoming.direction === 'out' ? 'acked' : 'received',
   });
   if (idReused) {
     // Never merge differing content silently: both are stored, and this says why there are two.
@@ -55,4 +69,5 @@ export function storeIncomingMessage(
     );
   }
   if (inserted) deps.emit({ name: 'message.added', payload: { message } });
+  return inserted ? 'stored' : 'duplicate';
 }

@@ -3,6 +3,7 @@
  * the UI sees of it (status, bound JID, error, presence), and what its callbacks do with what the
  * server sends (roster, messages, the outbox, security records).
  */
+import { createHash } from 'node:crypto';
 import type {
   AccountStatus,
   AccountView,
@@ -37,6 +38,18 @@ export interface LiveAccountsDeps {
   /** The per-network memory of whether QUIC works, bound to the current network. */
   transportMemory: TransportMemoryAdvisor | null;
 }
+
+/**
+ * The resource an account asks for, the same on every login and after a restart, so a message
+ * sent again comes from the same full JID and recipients recognise it by its origin-id (XEP-0359
+ * §2.2). Derived from the local account id; it names nothing about the machine.
+ */
+function stableResource(accountId: string): string {
+  return `quiver-${createHash('sha256').update(accountId).digest('hex').slice(0, 8)}`;
+}
+
+/** How far back the first archive catch-up of an account reads. */
+const FIRST_CATCH_UP_MS = 7 * 24 * 3600 * 1000;
 
 /** What the UI sees of one running account. */
 interface Live {
@@ -154,6 +167,7 @@ export class LiveAccounts {
         accountId,
         jid: row.jid,
         preference: row.settings.transport,
+        resource: stableResource(accountId),
         password: () => secrets.get(accountId, row.jid),
         deps: () =>
           buildConnectDeps(
@@ -196,24 +210,54 @@ export class LiveAccounts {
           emit({ name: 'presence.changed', payload: { accountId, jid, presence } });
         },
         message: (incoming) => {
-          if (!this.#acceptableJid(incoming.from, 'message sender')) return;
-          storeIncomingMessage({ storage, emit, log }, accountId, row.jid, incoming);
+          if (!this.#acceptableJid(incoming.from, 'message sender')) return 'refused';
+          if (!this.#acceptableJid(incoming.peer, 'message recipient')) return 'refused';
+          return storeIncomingMessage({ storage, emit, log }, accountId, row.jid, incoming);
         },
-        outbox: () =>
+        outbox: (scope) =>
           storage
-            .queuedMessages(accountId)
-            .map((m) => ({ localId: m.id, to: m.peer, stanzaId: m.stanzaId, body: m.body })),
-        sent: (localId) => {
-          emit({ name: 'message.updated', payload: { message: storage.setMessageState(localId, 'sent') } });
+            .pendingMessages(accountId)
+            // A message written where no ack could come is not sent again: it may have arrived.
+            .filter(({ message, smSeq }) =>
+              scope === 'queued' ? message.state === 'queued' : message.state === 'queued' || smSeq !== null,
+            )
+            .map(({ message: m }) => ({ localId: m.id, to: m.peer, stanzaId: m.stanzaId, body: m.body })),
+        sent: (localId, smSeq) => {
+          const message = storage.markSent(localId, smSeq);
+          if (message) emit({ name: 'message.updated', payload: { message } });
+        },
+        unconfirmable: (localIds) => {
+          for (const localId of localIds) storage.markSent(localId, null);
         },
         acked: (stanzaIds) => {
           // XEP-0198: the server stored these; ids of iqs and presences, or of messages already
           // further along, change nothing.
-          for (const stanzaId of stanzaIds) {
-            const message = storage.setStateByStanzaId(accountId, stanzaId, 'acked');
-            if (message) emit({ name: 'message.updated', payload: { message } });
-          }
+          for (const message of storage.ackStanzaIds(accountId, stanzaIds))
+            emit({ name: 'message.updated', payload: { message } });
         },
+        refused: (stanzaId, reason) => {
+          const message = storage.failByStanzaId(accountId, stanzaId, reason);
+          if (message) emit({ name: 'message.updated', payload: { message } });
+        },
+        receipt: (from, ourId) => {
+          // XEP-0184: only the recipient of our message can confirm it (a receipt from anyone else
+          // names an id it may have guessed).
+          if (!this.#acceptableJid(from, 'receipt sender')) return;
+          const ours = storage.findMessageByStanzaId(accountId, 'out', from, ourId);
+          if (!ours) return;
+          const message = storage.setStateByStanzaId(accountId, ourId, 'delivered');
+          if (message) emit({ name: 'message.updated', payload: { message } });
+        },
+        archiveStart: () => {
+          const position = storage.archivePosition(accountId);
+          // The first login reads the last week: what servers keep by default (Prosody's
+          // archive_expires_after), without downloading years of history.
+          return position
+            ? { after: position.lastId, start: null }
+            : { after: null, start: Date.now() - FIRST_CATCH_UP_MS };
+        },
+        archiveProgress: (lastId, complete) =>
+          storage.setArchivePosition(accountId, { lastId, lastAt: Date.now(), complete }),
         saveRecord: (record) => this.#saveRecord(record),
         decisionNeeded: (context) => this.#deps.decisionNeeded(accountId, row.jid, context),
         log: (level, message) => log(level, message),

@@ -35,7 +35,25 @@ export const NS_BIND2 = 'urn:xmpp:bind:0';
 export const NS_SM = 'urn:xmpp:sm:3';
 /** XEP-0359: Unique and Stable Stanza IDs (<stanza-id/>, <origin-id/>). */
 export const NS_SID = 'urn:xmpp:sid:0';
+/** XEP-0184: Message Delivery Receipts. */
+export const NS_RECEIPTS = 'urn:xmpp:receipts';
 /** XEP-0280: Message Carbons. */
 export const NS_CARBONS = 'urn:xmpp:carbons:2';
+/** XEP-0297: Stanza Forwarding. */
+export const NS_FORWARD = 'urn:xmpp:forward:0';
+/** XEP-0203: Delayed Delivery. */
+export const NS_DELAY = 'urn:xmpp:delay';
+/** XEP-0085: Chat State Notifications. */
+export const NS_CHATSTATES = 'http://jabber.org/protocol/chatstates';
+/** XEP-0352: Client State Indication (stream feature and nonzas). */
+export const NS_CSI = 'urn:xmpp:csi:0';
+/** XEP-0313: Message Archive Management. */
+export const NS_MAM = 'urn:xmpp:mam:2';
+/** XEP-0059: Result Set Management. */
+export const NS_RSM = 'http://jabber.org/protocol/rsm';
+/** XEP-0004: Data Forms. */
+export const NS_DATA = 'jabber:x:data';
+/** XEP-0334: Message Processing Hints. */
+export const NS_HINTS = 'urn:xmpp:hints';
 /** XEP-0484: Fast Authentication Streamlining Tokens, offered inside SASL2's <inline/>. */
 export const NS_FAST = 'urn:xmpp:fast:0';

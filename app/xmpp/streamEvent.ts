@@ -2,6 +2,7 @@
  * What the stream machine reports to its driver (`ClientStreamMachine.pollEvent()`).
  */
 import type { Element } from 'ltx';
+import type { ChatState } from './chatStates.ts';
 import type { StreamError } from './streamError.ts';
 import type { StreamFeatures } from './streamFeatures.ts';
 
@@ -98,9 +99,48 @@ export type StreamEvent =
       /** RFC 6121 §5.2.2; 'normal' when absent. Messages of type 'error' arrive as 'stanza-error'. */
       messageType: string;
       body: string | null;
-      /** The whole stanza, for later XEPs (receipts, chat states, carbons ...). */
+      /** XEP-0203: when it was originally sent (ms since the epoch), from its <delay/>; null when not delayed. */
+      delay: number | null;
+      /**
+       * XEP-0184: the sender asks for a receipt. The machine does not answer: the caller sends
+       * `sendReceipt(from, id)` once the message is stored. Never set on carbons or archive results.
+       */
+      receiptRequested: boolean;
+      /** XEP-0184: the id of our message this one acknowledges (<received id/>), or null. */
+      receiptFor: string | null;
+      /** XEP-0085: the chat state it carries, or null. */
+      chatState: ChatState | null;
+      /**
+       * XEP-0280: a carbon copy from another of our devices: 'sent' (ours; `to` is the peer) or
+       * 'received'. Archive results sent by the account are 'sent' too. Null for a plain message.
+       */
+      carbon: 'sent' | 'received' | null;
+      /** XEP-0313: a result of our archive query `queryId`; `id` is its archive id (= its stanza-id). */
+      archive: { queryId: string; id: string } | null;
+      /** The whole stanza (for carbons and archive results: the forwarded message), for later XEPs. */
       stanza: Element;
     }
+  /** A stanza dropped on purpose (a forged carbon, an unsolicited archive result): worth a log line. */
+  | { type: 'stanza-ignored'; reason: string; from: string | null }
+  /** XEP-0280 §4: the server enabled carbons (`enableCarbons`). */
+  | { type: 'carbons-enabled'; id: string }
+  /** XEP-0280 §4: the server refused to enable carbons (a stanza error condition). */
+  | { type: 'carbons-failed'; id: string; condition: string }
+  /**
+   * XEP-0313 §4.3: the archive query `queryId` is over (its results arrived before, as 'message'
+   * events with `archive`). `complete`: nothing more to page; `first`/`last`: the archive ids of
+   * the page's first and last results; `count`: the size of the whole set when the server says.
+   */
+  | {
+      type: 'archive-page';
+      queryId: string;
+      complete: boolean;
+      first: string | null;
+      last: string | null;
+      count: number | null;
+    }
+  /** XEP-0313: the archive query `queryId` failed (a stanza error condition, e.g. item-not-found). */
+  | { type: 'archive-failed'; queryId: string; condition: string }
   | {
       type: 'stanza-error';
       id: string | null;

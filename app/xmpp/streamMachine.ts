@@ -27,7 +27,10 @@ import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import type { Element } from 'ltx';
 import { parseJid, type ParsedJid } from './jid.ts';
 import { NS_CLIENT, NS_SM, NS_STREAM, NS_STREAMS } from './namespaces.ts';
-import { OnlineSession } from './onlineSession.ts';
+import type { ArchiveQuery } from './archive.ts';
+import type { ChatState } from './chatStates.ts';
+import type { ClientState } from './clientState.ts';
+import { OnlineSession, type SendMessage } from './onlineSession.ts';
 import type { ChannelBinding } from './scram.ts';
 import type { OutgoingPresence, RosterItemUpdate } from './stanzas.ts';
 import { framingError, peerStreamError, StreamError } from './streamError.ts';
@@ -50,6 +53,9 @@ export type { RosterItem, StreamEvent } from './streamEvent.ts';
 export type { StreamFeatures } from './streamFeatures.ts';
 export { StreamError } from './streamError.ts';
 export type { StreamMachineOptions } from './streamMachineOptions.ts';
+export type { ArchiveQuery } from './archive.ts';
+export type { ChatState } from './chatStates.ts';
+export type { ClientState } from './clientState.ts';
 export type { SmState, UnackedStanza } from './streamManagement.ts';
 
 /** Where the stream is: before it opens, negotiating (the step reached), online, or closing down. */
@@ -262,10 +268,43 @@ export class ClientStreamMachine {
     return this.deadline;
   }
 
-  /** Sends a message (RFC 6121 §5); returns the id used (generated when not given). */
-  sendMessage(msg: { to: string; body: string; id?: string; type?: 'chat' | 'normal' }): string {
+  /**
+   * Sends a message (RFC 6121 §5); returns the id used (generated when not given). Chat messages
+   * ask for a XEP-0184 receipt unless `requestReceipt` is false.
+   */
+  sendMessage(msg: SendMessage): string {
     this.requireOnline('sendMessage');
     return this.session.sendMessage(msg);
+  }
+
+  /** XEP-0184: acknowledges `theirId` from `to` (see OnlineSession.sendReceipt); returns the ack's id. */
+  sendReceipt(to: string, theirId: string, type?: 'chat' | 'normal'): string {
+    this.requireOnline('sendReceipt');
+    return this.session.sendReceipt(to, theirId, type);
+  }
+
+  /** XEP-0085: a standalone chat state notification; returns its id. */
+  sendChatState(to: string, state: ChatState): string {
+    this.requireOnline('sendChatState');
+    return this.session.sendChatState(to, state);
+  }
+
+  /** XEP-0280: enables carbons; returns the iq id ('carbons-enabled' or 'carbons-failed' follows). */
+  enableCarbons(): string {
+    this.requireOnline('enableCarbons');
+    return this.session.enableCarbons();
+  }
+
+  /** XEP-0352: false, and nothing sent, when the server offers no <csi/> or already has `state`. */
+  setClientState(state: ClientState): boolean {
+    if (this.phase !== 'online') return false;
+    return this.session.setClientState(state);
+  }
+
+  /** XEP-0313: queries the account's archive; returns the queryid (results, then 'archive-page' or 'archive-failed'). */
+  queryArchive(q: ArchiveQuery): string {
+    this.requireOnline('queryArchive');
+    return this.session.queryArchive(q);
   }
 
   /** Sends presence (RFC 6121 §4): no argument is the initial available presence. */

@@ -125,6 +125,8 @@ export class StreamManagement {
   private queue: UnackedStanza[] = [];
   /** An <r/> is out and its <a/> has not come yet. */
   private ackRequested = false;
+  /** The `sent` counter when that <r/> went out: a request with nothing sent since adds nothing. */
+  private requestedAt = 0;
 
   /** Throws (a programmer error) for a `previous` state no stream could have produced. */
   constructor(options: StreamManagementOptions, domain: string, host: SmHost) {
@@ -304,7 +306,10 @@ export class StreamManagement {
   /** Sends <r/> (§4) when SM is enabled; false (nothing sent) otherwise. */
   requestAck(): boolean {
     if (this.phase !== 'enabled') return false;
+    // The <a/> to the request still out will cover everything sent so far: no second one.
+    if (this.ackRequested && this.requestedAt === this.sent) return true;
     this.ackRequested = true;
+    this.requestedAt = this.sent;
     this.host.write(`<r xmlns='${NS_SM}'/>`);
     return true;
   }

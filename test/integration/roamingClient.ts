@@ -132,10 +132,11 @@ const callbacks: SessionCallbacks = {
   presence: () => undefined,
   message: (incoming) => {
     const m = /^b2a (\d+)$/.exec(incoming.body);
-    if (!m) return;
+    if (!m) return 'stored';
     const n = Number(m[1]);
     received.push(n);
     emit({ event: 'received', n, at: wallNow() });
+    return 'stored';
   },
   outbox: () => [...outbox],
   sent: (localId) => {

@@ -236,7 +236,7 @@ test(
     const requests = server.requests;
     const result = await run.session.checkAlive(5000);
     assert.equal(result.outcome, 'alive');
-    assert.equal(server.requests, requests + 1);
+    assert.equal(server.requests, requests + 1, server.seen.join('\n'));
     assert.equal(run.session.online, true);
     // The ping it covered was reported among the acknowledged ids.
     const pings = server.seen.filter((el) => el.includes('urn:xmpp:ping'));

@@ -45,10 +45,14 @@ function rig(t: { after(fn: () => void): void }): Rig {
       assert.ok(event?.type === 'message' && event.body !== null);
       storeIncomingMessage(deps, accountId, ACCOUNT, {
         from: event.from,
+        direction: 'in',
+        peer: event.from,
         id: event.id,
         originId: event.originId,
         serverId: event.serverId,
         body: event.body,
+        sentAt: event.delay,
+        via: 'live',
       });
     },
   };

@@ -1,0 +1,209 @@
+/**
+ * What one account's session does with messages beyond sending them (issue 12): it turns the
+ * stream's 'message' events (live, XEP-0280 carbons, XEP-0313 archive results) into
+ * `IncomingMessage`s for storage, answers XEP-0184 receipt requests once a message is stored,
+ * applies receipts to our messages, reports XEP-0085 chat states, enables carbons, catches up
+ * with the archive after every login that did not resume, and keeps the XEP-0352 client state.
+ *
+ * One instance per account; `attach` gives it each new stream. Obligations of the owner
+ * (`AccountSession`): call `attach` once a stream is online (with whether it was resumed) and hand
+ * `handle` every event of that stream; `handle` returns false for events it does not take.
+ */
+import type { StreamDriver } from './streamDriver.ts';
+import type { StreamEvent } from '../xmpp/streamMachine.ts';
+import type { ChatState } from '../xmpp/chatStates.ts';
+import type { ClientState } from '../xmpp/clientState.ts';
+import { ArchiveCatchUp } from '../xmpp/archiveCatchUp.ts';
+
+/** A message with a body, from the network, for storage. */
+export interface IncomingMessage {
+  /** The sender's full JID (or the account's, for a message without 'from'). */
+  from: string;
+  /** 'in': to us; 'out': ours, sent from another of our devices or found in the archive. */
+  direction: 'in' | 'out';
+  /** The other party (full or bare JID): `from` for 'in', the recipient for 'out'. */
+  peer: string;
+  /** The 'id' attribute: unique at most per sending resource, so never used to deduplicate. */
+  id: string | null;
+  /** XEP-0359 <origin-id/>: unique per sending full JID. */
+  originId: string | null;
+  /**
+   * XEP-0359 <stanza-id/> stamped by the account's own server; for an archive result, its archive
+   * id (XEP-0313 §3.1: the result's id is the message's stanza-id in that archive).
+   */
+  serverId: string | null;
+  body: string;
+  /** XEP-0203: when it was sent (ms since the epoch), when it said so; null means now. */
+  sentAt: number | null;
+  /** How it came: live, as a XEP-0280 carbon, or from the XEP-0313 archive. */
+  via: 'live' | 'carbon' | 'archive';
+}
+
+/** Whether a message was kept: newly stored, already stored (a copy), or refused (e.g. a bad JID). */
+export type StoreOutcome = 'stored' | 'duplicate' | 'refused';
+
+export interface MessagingCallbacks {
+  /** Stores an incoming message (or a copy of ours) unless it is stored already. */
+  message(incoming: IncomingMessage): StoreOutcome;
+  /** XEP-0184: `from` confirms it received our message `ourId`. */
+  receipt?(from: string, ourId: string): void;
+  /** XEP-0085: `from` is composing, paused, ... */
+  chatState?(from: string, state: ChatState): void;
+  /**
+   * Where the archive catch-up starts: `after` the archive id of the newest message stored, or,
+   * without one (the first login), `start` (ms since the epoch). Absent: no catch-up.
+   */
+  archiveStart?(): { after: string | null; start: number | null };
+  /** The archive was read up to `lastId` (every message up to it stored); `complete`: to its end. */
+  archiveProgress?(lastId: string, complete: boolean): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export class SessionMessaging {
+  readonly #jid: string;
+  readonly #callbacks: MessagingCallbacks;
+  #driver: StreamDriver | null = null;
+  #catchUp: ArchiveCatchUp | null = null;
+  /** The catch-up of this stream reached the end: live messages may move the archive position on. */
+  #caughtUp = false;
+  #clientState: ClientState = 'active';
+
+  constructor(jid: string, callbacks: MessagingCallbacks) {
+    this.#jid = jid;
+    this.#callbacks = callbacks;
+  }
+
+  /**
+   * A stream came online. A resumed one keeps the former session's carbons, client state and
+   * delivery (the server queued what came meanwhile); a fresh one enables carbons (unless Bind 2
+   * did inline), says the client state when it is not the default, and reads the archive.
+   */
+  attach(driver: StreamDriver, options: { resumed: boolean; inlineEnabled: readonly string[] }): void {
+    this.#driver = driver;
+    if (options.resumed) {
+      // Caught up before the drop, and nothing was missed: the server kept the session.
+      if (this.#catchUp === null || this.#catchUp.state === 'done') this.#caughtUp = true;
+      else this.#startCatchUp();
+      return;
+    }
+    this.#caughtUp = false;
+    if (!options.inlineEnabled.includes('urn:xmpp:carbons:2')) driver.enableCarbons();
+    if (this.#clientState !== 'active') driver.setClientState(this.#clientState);
+    this.#startCatchUp();
+  }
+
+  /** The stream is gone. */
+  detach(): void {
+    this.#driver = null;
+  }
+
+  /** XEP-0352: the window is seen ('active') or hidden ('inactive'); kept for later streams too. */
+  setClientState(state: ClientState): void {
+    this.#clientState = state;
+    if (this.#driver?.state === 'online') this.#driver.setClientState(state);
+  }
+
+  /** Takes the events about messages; false for any other. */
+  handle(event: StreamEvent): boolean {
+    switch (event.type) {
+      case 'message':
+        this.#onMessage(event);
+        return true;
+      case 'archive-page':
+        this.#onArchivePage(event.queryId, event.complete, event.last);
+        return true;
+      case 'archive-failed':
+        if (this.#catchUp) {
+          this.#catchUp.failed(event.queryId, event.condition);
+          if (this.#catchUp.state === 'failed')
+            this.#callbacks.log(
+              'warn',
+              `${this.#jid}: could not read the server's archive (${this.#catchUp.failure}); messages that arrived while offline may be missing until the next login`,
+            );
+          else this.#nextArchivePage();
+        }
+        return true;
+      case 'carbons-enabled':
+        return true;
+      case 'carbons-failed':
+        this.#callbacks.log(
+          'info',
+          `${this.#jid}: the server refused message carbons (${event.condition}); messages of other devices appear from the archive at the next login`,
+        );
+        return true;
+      case 'stanza-ignored':
+        this.#callbacks.log(
+          'warn',
+          `${this.#jid}: ignored a stanza from ${event.from ?? 'the server'}: ${event.reason}`,
+        );
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  #startCatchUp(): void {
+    const start = this.#callbacks.archiveStart?.();
+    if (!start || !this.#driver) {
+      this.#catchUp = null;
+      this.#caughtUp = true;
+      return;
+    }
+    this.#catchUp = new ArchiveCatchUp(start);
+    this.#nextArchivePage();
+  }
+
+  #nextArchivePage(): void {
+    const catchUp = this.#catchUp;
+    const driver = this.#driver;
+    if (!catchUp || !driver || driver.state !== 'online') return;
+    const query = catchUp.next();
+    if (query === null) return;
+    catchUp.sent(driver.queryArchive(query));
+  }
+
+  #onArchivePage(queryId: string, complete: boolean, last: string | null): void {
+    const catchUp = this.#catchUp;
+    if (!catchUp) return;
+    catchUp.page(queryId, { complete, last });
+    // Every result of the page was stored as it arrived (before the <fin/>): the position may move.
+    if (catchUp.position !== null && catchUp.state !== 'failed')
+      this.#callbacks.archiveProgress?.(catchUp.position, catchUp.state === 'done');
+    if (catchUp.state === 'done') this.#caughtUp = true;
+    else if (catchUp.state === 'failed')
+      this.#callbacks.log('warn', `${this.#jid}: stopped reading the server's archive: ${catchUp.failure}`);
+    else this.#nextArchivePage();
+  }
+
+  #onMessage(event: Extract<StreamEvent, { type: 'message' }>): void {
+    if (event.messageType === 'error' || event.messageType === 'groupchat') return;
+    if (event.receiptFor !== null && event.carbon === null && event.archive === null)
+      this.#callbacks.receipt?.(event.from, event.receiptFor);
+    if (event.chatState !== null && event.carbon === null && event.archive === null && event.body === null)
+      this.#callbacks.chatState?.(event.from, event.chatState);
+    if (event.body === null) return;
+    const ours = event.carbon === 'sent';
+    const incoming: IncomingMessage = {
+      from: event.from,
+      direction: ours ? 'out' : 'in',
+      peer: ours ? event.to : event.from,
+      id: event.id,
+      originId: event.originId,
+      serverId: event.archive?.id ?? event.serverId,
+      body: event.body,
+      sentAt: event.delay,
+      via: event.archive ? 'archive' : event.carbon ? 'carbon' : 'live',
+    };
+    const outcome = this.#callbacks.message(incoming);
+    if (outcome === 'refused') return;
+    // XEP-0184 §5.4: "If the recipient supports Message Delivery Receipts and the sender requested
+    // a receipt, the recipient SHOULD ... return a receipt". Only once stored (a copy is answered
+    // again: the sender may not have had the first receipt), never for carbons or archive results.
+    const driver = this.#driver;
+    if (event.receiptRequested && event.id !== null && incoming.via === 'live' && driver?.state === 'online')
+      driver.sendReceipt(event.from, event.id, event.messageType === 'normal' ? 'normal' : 'chat');
+    // After this stream's catch-up, a live message stamped by our server is the newest position.
+    if (this.#caughtUp && incoming.via === 'live' && event.serverId !== null)
+      this.#callbacks.archiveProgress?.(event.serverId, true);
+  }
+}
