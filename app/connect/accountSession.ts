@@ -73,6 +73,10 @@ export interface SessionCallbacks extends MessagingCallbacks {
    */
   acked?(stanzaIds: string[]): void;
   saveRecord(record: SecurityRecord): void;
+  /** XEP-0484: the account's FAST token (mechanism and token), or null: the password is used. */
+  fastToken?(): { mechanism: string; token: string; expiry: number } | null;
+  /** XEP-0484: the server issued `token` (store it with the account), or refused the stored one (null: forget it). */
+  fastTokenChanged?(token: { mechanism: string; token: string; expiry: number } | null): void;
   /** No proof held but the person may accept or pin the server: ask them. The session stops retrying. */
   decisionNeeded(context: DecisionContext): void;
 }
@@ -87,9 +91,20 @@ export interface SessionConfig {
    * §2.2: unique per sending entity). Undefined lets the server pick.
    */
   resource?: string;
+  /**
+   * XEP-0388 <user-agent id/>: a UUID stable for this account on this installation; XEP-0484 FAST
+   * tokens are bound to it. Undefined: no user agent is sent, so no token is asked for or used.
+   */
+  userAgentId?: string;
   password(): Promise<string | null>;
   deps(): ConnectDeps;
 }
+
+/**
+ * XEP-0484: a new token is asked for on a login without one, or when the one held runs out within
+ * this time (the server decides lifetimes; asking early costs nothing but a few bytes).
+ */
+const FAST_RENEW_MS = 2 * 24 * 3600 * 1000;
 
 /** Resumption is not tried when the server's time for it (XEP-0198 `max`) has certainly passed. */
 function stillResumable(former: { state: SmState; closedAt: number }, now: number): boolean {
@@ -321,6 +336,8 @@ export class AccountSession {
     try {
       // XEP-0198 §5: resume the stream that dropped, unless the server's time for it has passed.
       const former = this.#former !== null && stillResumable(this.#former, Date.now()) ? this.#former.state : null;
+      const userAgentId = this.#config.userAgentId;
+      const token = userAgentId === undefined ? null : (this.#callbacks.fastToken?.() ?? null);
       established = await establish(
         {
           jid: this.#config.jid,
@@ -329,6 +346,16 @@ export class AccountSession {
           accountId: this.#config.accountId,
           ...(this.#config.resource === undefined ? {} : { resource: this.#config.resource }),
           streamManagement: { resume: true, previous: former },
+          login: {
+            carbons: true,
+            ...(userAgentId === undefined
+              ? {}
+              : {
+                  userAgent: { id: userAgentId },
+                  fast: token ? { mechanism: token.mechanism, token: token.token } : null,
+                  requestFastToken: token === null || token.expiry - Date.now() < FAST_RENEW_MS,
+                }),
+          },
           signal: abort.signal,
         },
         this.#config.deps(),
@@ -338,6 +365,12 @@ export class AccountSession {
       const code = codeOf(error);
       const message = (error as Error).message;
       this.#callbacks.log('warn', `${this.#config.jid}: ${message}`);
+      if (code === 'fast-token-rejected') {
+        // XEP-0484: the server no longer takes the token: forget it and sign in with the password now.
+        this.#callbacks.fastTokenChanged?.(null);
+        this.#launch();
+        return;
+      }
       if (error instanceof ConnectError && error.decision) {
         this.#running = false;
         this.#callbacks.status('error', null, {
@@ -367,6 +400,7 @@ export class AccountSession {
     // Resumed, the former stream lives on in this one; otherwise it is gone for good.
     this.#former = null;
     this.#onlineSince = Date.now();
+    if (established.fastToken) this.#callbacks.fastTokenChanged?.(established.fastToken);
     // What the server's <resumed h/> or <failed h/> acknowledged: stored, so not sent again below.
     if (established.ackedAtLogin.length > 0) this.#callbacks.acked?.(established.ackedAtLogin);
     if (established.resumeFailed !== null)

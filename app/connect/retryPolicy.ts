@@ -144,6 +144,8 @@ const STOP_TRYING = new Set<ConnectErrorCode>([
   'credentials-expired',
   'invalid-mechanism',
   'no-acceptable-mechanism',
+  // XEP-0484: every candidate would refuse the same token; the session retries with the password.
+  'fast-token-rejected',
 ]);
 
 /** Errors a retry cannot fix: the user must act (new password, trust decision, settings). */

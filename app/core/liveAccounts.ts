@@ -48,6 +48,17 @@ function stableResource(accountId: string): string {
   return `quiver-${createHash('sha256').update(accountId).digest('hex').slice(0, 8)}`;
 }
 
+/**
+ * XEP-0388 §2.2: "a UUID v4 ... stable" per client install: one per account here (tokens and the
+ * server's list of the account's clients are per account anyway), derived from the local account
+ * id so it needs no storage and changes when the account is removed and added again.
+ */
+function userAgentId(accountId: string): string {
+  const h = createHash('sha256').update(`user-agent:${accountId}`).digest('hex');
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 /** How far back the first archive catch-up of an account reads. */
 const FIRST_CATCH_UP_MS = 7 * 24 * 3600 * 1000;
 
@@ -168,6 +179,7 @@ export class LiveAccounts {
         jid: row.jid,
         preference: row.settings.transport,
         resource: stableResource(accountId),
+        userAgentId: userAgentId(accountId),
         password: () => secrets.get(accountId, row.jid),
         deps: () =>
           buildConnectDeps(
@@ -258,6 +270,11 @@ export class LiveAccounts {
         },
         archiveProgress: (lastId, complete) =>
           storage.setArchivePosition(accountId, { lastId, lastAt: Date.now(), complete }),
+        fastToken: () => storage.loadFastToken(accountId, Date.now()),
+        fastTokenChanged: (token) => {
+          if (token === null) storage.clearFastToken(accountId);
+          else storage.saveFastToken(accountId, { ...token, savedAt: Date.now() }, Date.now());
+        },
         saveRecord: (record) => this.#saveRecord(record),
         decisionNeeded: (context) => this.#deps.decisionNeeded(accountId, row.jid, context),
         log: (level, message) => log(level, message),

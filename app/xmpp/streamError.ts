@@ -36,7 +36,11 @@ export type LocalCode =
   /** XEP-0198 §6: the server acknowledged more stanzas than were sent (we send undefined-condition). */
   | 'handled-count-too-high'
   /** XEP-0198: a stream management element out of place or malformed (we send undefined-condition). */
-  | 'sm-protocol-violation';
+  | 'sm-protocol-violation'
+  /** XEP-0484: the server refused the FAST token: forget it and sign in with the password. */
+  | 'fast-token-rejected'
+  /** XEP-0474: the server's signed list of mechanisms or channel bindings differs from what was offered. */
+  | 'downgrade-detected';
 
 /**
  * RFC 6120 §4.9.3 conditions the machine raises itself when the server breaks the rules (it also
