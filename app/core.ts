@@ -191,6 +191,10 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       live.flushOutbox(message.accountId);
       return storage.getMessage(message.id) ?? message;
     },
+    'client.setState': ({ state }) => {
+      live.setClientState(state);
+      return null;
+    },
     'connection.list': ({ accountId, limit }) => storage.listConnections(accountId, limit),
     'certificate.pending': () => trust.pending(),
     'certificate.decide': async ({ decisionId, choice }) => {

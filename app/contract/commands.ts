@@ -66,6 +66,11 @@ export const commands = {
    * stanza id (the server stored nothing under it) and the account's outbox is flushed.
    */
   'message.retry': command<MessageView>()(v.object({ messageId: v.id })),
+  /**
+   * XEP-0352: whether the person can see Quiver ('active') or it is hidden or minimised
+   * ('inactive'); servers then hold back presence and other low-priority traffic. All accounts.
+   */
+  'client.setState': command<null>()(v.object({ state: v.literal('active', 'inactive') })),
   'connection.list': command<SecurityRecord[]>()(
     v.object({ accountId: v.id, limit: v.optional(v.integer({ min: 1, max: 200 })) }),
   ),

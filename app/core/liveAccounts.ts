@@ -74,6 +74,7 @@ interface Live {
 export class LiveAccounts {
   readonly #deps: LiveAccountsDeps;
   readonly #live = new Map<string, Live>();
+  #clientState: 'active' | 'inactive' = 'active';
 
   constructor(deps: LiveAccountsDeps) {
     this.#deps = deps;
@@ -106,6 +107,7 @@ export class LiveAccounts {
     if (this.#live.has(row.id)) return;
     const state = this.#create(row);
     this.#live.set(row.id, state);
+    state.session.setClientState(this.#clientState);
     state.session.start();
   }
 
@@ -139,6 +141,12 @@ export class LiveAccounts {
   /** Sends what the outbox holds now, when the account is online (else its next login does). */
   flushOutbox(accountId: string): void {
     this.#live.get(accountId)?.session.flushOutbox();
+  }
+
+  /** XEP-0352: the window is seen ('active') or hidden ('inactive'); every account, now and after reconnects. */
+  setClientState(state: 'active' | 'inactive'): void {
+    this.#clientState = state;
+    for (const live of this.#live.values()) live.session.setClientState(state);
   }
 
   /** The sessions running now (roaming checks each after a network change). */

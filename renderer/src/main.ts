@@ -32,9 +32,17 @@ if (!transport) {
 }
 
 if (transport) {
-  state = new AppState(createApi(transport));
+  const api = createApi(transport);
+  state = new AppState(api);
   if (ws) state.setLink(ws.status);
   void state.start();
+  // XEP-0352: a hidden window tells the servers to hold back what is not urgent.
+  const tellVisibility = () =>
+    void api
+      .call('client.setState', { state: document.hidden ? 'inactive' : 'active' })
+      .catch((error: unknown) => console.warn('Quiver could not pass the window state on:', error));
+  document.addEventListener('visibilitychange', tellVisibility);
+  if (document.hidden) tellVisibility();
 }
 
 mount(App, { target, props: { app: state, fatal } });

@@ -169,6 +169,7 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
       emit({ name: 'message.added', payload: { message: sent } });
       return sent;
     },
+    'client.setState': () => null,
     'message.retry': (args) => {
       const found = data.messages.find((m) => m.id === args.messageId);
       if (!found || found.state !== 'failed') throw new QuiverError('message-not-retryable', 'Nothing to retry.');
