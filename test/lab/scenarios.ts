@@ -149,6 +149,18 @@ export const MODERN = 'modern.test';
 /** The CertificateSpec the gateway presents when no other names the SNI (alpha.test's, as before). */
 export const GATEWAY_DEFAULT_CERTIFICATE = 'alpha.test';
 
+/**
+ * Fault tests (test/integration/faults.test.ts) need a fresh pair of accounts per scenario: what a
+ * scenario leaves behind (offline messages, archives, hibernating sessions) would count in the
+ * next one. alpha.test and modern.test have `alice-f<n>` and `bob-f<n>` for n = 1..FAULT_PAIRS
+ * (not in each other's rosters; chat messages need no subscription).
+ */
+export const FAULT_PAIRS = 8;
+
+export function faultUsers(): string[] {
+  return Array.from({ length: FAULT_PAIRS }, (_, i) => [`alice-f${i + 1}`, `bob-f${i + 1}`]).flat();
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     domain: 'alpha.test',
@@ -156,7 +168,7 @@ export const SCENARIOS: readonly Scenario[] = [
     certificate: 'alpha.test',
     xmppClientSrv: true,
     xmppsClientSrv: true,
-    users: ['alice', 'bob'],
+    users: ['alice', 'bob', ...faultUsers()],
     purpose: 'everything right; certificate with DNS-ID, SRV-ID and XmppAddr: PKIX',
     expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
   },
@@ -456,7 +468,7 @@ export const SCENARIOS: readonly Scenario[] = [
     certificate: MODERN,
     xmppClientSrv: true,
     xmppsClientSrv: true,
-    users: ['alice', 'bob', 'carol'],
+    users: ['alice', 'bob', 'carol', ...faultUsers()],
     purpose:
       'served by Prosody 13 (SASL2 with Bind2 inline, FAST, SM inline, carbons, MAM, CSI) on ports ' +
       'of its own; a client without SASL2 logs in with SASL and bind as on 0.12',
