@@ -20,6 +20,15 @@ export interface Events {
   'message.added': { message: MessageView };
   /** A stored message changed state (queued -> sent -> acked, or failed). */
   'message.updated': { message: MessageView };
+  /**
+   * XEP-0085: a contact's chat state in a one-to-one chat ('composing': typing now; 'paused':
+   * stopped typing; 'active', 'inactive', 'gone': attention). A message from them means 'active'.
+   */
+  'chat.stateChanged': {
+    accountId: string;
+    peer: string;
+    state: 'active' | 'composing' | 'paused' | 'inactive' | 'gone';
+  };
   'connection.recorded': { record: SecurityRecord };
   /** A server could not be proved and the person must decide (refuse, accept once, pin). */
   'certificate.decisionNeeded': { decision: CertificateDecisionView };

@@ -278,6 +278,10 @@ export class LiveAccounts {
         },
         archiveProgress: (lastId, complete) =>
           storage.setArchivePosition(accountId, { lastId, lastAt: Date.now(), complete }),
+        chatState: (from, chatState) => {
+          if (!this.#acceptableJid(from, 'chat state sender')) return;
+          emit({ name: 'chat.stateChanged', payload: { accountId, peer: normalizeBareJid(from), state: chatState } });
+        },
         fastToken: () => storage.loadFastToken(accountId, Date.now()),
         fastTokenChanged: (token) => {
           if (token === null) storage.clearFastToken(accountId);

@@ -60,6 +60,11 @@ export class AppState {
       api.on('message.updated', ({ message }) => {
         if (this.view.kind === 'chat') this.view.chat.receive(message);
       }),
+      api.on('chat.stateChanged', ({ accountId, peer, state }) => {
+        const view = this.view;
+        if (view.kind === 'chat' && view.chat.accountId === accountId && view.chat.peer === peer)
+          view.chat.peerState = state;
+      }),
       api.on('connection.recorded', ({ record }) => {
         if (this.view.kind === 'security') this.view.security.receive(record);
       }),

@@ -19,6 +19,8 @@ export class ChatState {
   /** False once a history page came back shorter than asked: nothing older is stored. */
   hasOlder = $state(true);
   error = $state<string | null>(null);
+  /** XEP-0085: what the contact last said about their attention here ('composing': typing). */
+  peerState = $state<'active' | 'composing' | 'paused' | 'inactive' | 'gone'>('active');
   #api: Api;
 
   constructor(api: Api, accountId: string, peer: string) {
@@ -87,6 +89,8 @@ export class ChatState {
   /** For `message.added` and `message.updated`. */
   receive(message: MessageView): void {
     if (message.accountId !== this.accountId || message.peer !== this.peer) return;
+    // A message from them ends their typing (XEP-0085 §5.2: a message implies 'active').
+    if (message.direction === 'in') this.peerState = 'active';
     this.#merge([message]);
   }
 
