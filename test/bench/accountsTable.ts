@@ -157,7 +157,7 @@ function printTargets(summary: Map<string, { ms: number; handshakes: number; cpu
  * Starts `node test/lab/lab.ts` inside `ns` and resolves with its lab.json once it printed
  * `QUIVER_LAB=<file>` (everything is up then).
  */
-function startLabIn(ns: NetNamespace): Promise<{ child: ChildProcessWithoutNullStreams; file: string }> {
+export function startLabIn(ns: NetNamespace): Promise<{ child: ChildProcessWithoutNullStreams; file: string }> {
   const child = ns.spawn(process.execPath, [LAB], { env: { ...process.env, QUIVER_LAB_PORT_BASE: PORT_BASE } });
   let out = '';
   let err = '';
@@ -186,7 +186,7 @@ function startLabIn(ns: NetNamespace): Promise<{ child: ChildProcessWithoutNullS
 }
 
 /** Asks the lab to stop (Ctrl-C: it stops its servers and removes its directory) and waits up to 15 s. */
-async function stopLab(child: ChildProcessWithoutNullStreams): Promise<void> {
+export async function stopLab(child: ChildProcessWithoutNullStreams): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGINT');
@@ -196,7 +196,7 @@ async function stopLab(child: ChildProcessWithoutNullStreams): Promise<void> {
 }
 
 /** The median of five TCP connects from inside `ns` to 127.0.0.1:`port`: the RTT the client sees. */
-function tcpConnectMs(ns: NetNamespace, port: number): number {
+export function tcpConnectMs(ns: NetNamespace, port: number): number {
   const script = `
     const net = require('node:net');
     const times = [];
