@@ -11,8 +11,8 @@
  *
  * Then issue 11's tables at 50 ms RTT in network namespaces: accounts bound over one shared QUIC
  * session, direct TLS and STARTTLS (accountsTable.ts), and the QUIC roaming gap (roamingTable.ts).
- * Issue 12's: back online after a network change (reconnectTable.ts), also at 50 ms RTT in a
- * namespace.
+ * Issue 12's: back online after a network change (reconnectTable.ts) and 10 accounts from a warm
+ * start (warmStartTable.ts), also at 50 ms RTT in a namespace.
  *
  * Each transport runs in a process of its own (this file again, with `--subject N`), driven
  * from here over IPC: @matrixai/quic's native addon slows all JavaScript in the process that
@@ -292,8 +292,8 @@ const at = process.argv.indexOf('--subject');
 if (at >= 0) {
   await serveSubject(await SUBJECTS[Number(process.argv[at + 1])]!.load());
 } else {
-  // BENCH_TABLES=transports,accounts,roaming,reconnect (the default: all) picks tables.
-  const tables = (process.env.BENCH_TABLES ?? 'transports,accounts,roaming,reconnect').split(',');
+  // BENCH_TABLES=transports,accounts,roaming,reconnect,warmstart (the default: all) picks tables.
+  const tables = (process.env.BENCH_TABLES ?? 'transports,accounts,roaming,reconnect,warmstart').split(',');
   if (tables.includes('transports')) print(await runAll());
   // Issue 11's tables, in network namespaces at 50 ms RTT (skipped, with the reason, without root).
   if (tables.includes('accounts')) {
@@ -304,10 +304,15 @@ if (at >= 0) {
     console.log('');
     await (await import('./roamingTable.ts')).roamingTable();
   }
-  // Issue 12's table, in a network namespace at 50 ms RTT: back online after a network change.
+  // Issue 12's tables, in network namespaces at 50 ms RTT: back online after a network change, and
+  // 10 accounts from a warm start (reconnectTable.ts, warmStartTable.ts).
   if (tables.includes('reconnect')) {
     console.log('');
     await (await import('./reconnectTable.ts')).reconnectTable();
+  }
+  if (tables.includes('warmstart')) {
+    console.log('');
+    await (await import('./warmStartTable.ts')).warmStartTable();
   }
   process.exit(0);
 }
