@@ -47,6 +47,8 @@ export const openLiveSessions: OpenSessions = async ({ storage, secrets, emit, l
     takeAcceptedOnce: () => new Set(),
     // The session reports 'needs-decision' in its status, which ends the run.
     decisionNeeded: () => undefined,
+    // What arrived before the account was first used with this database is not this run's.
+    firstCatchUpStart: (account) => account.createdAt,
     quic,
     transportMemory: {
       advice: (domain) => memory.advice(network, domain, Date.now()),

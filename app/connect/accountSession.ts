@@ -62,10 +62,12 @@ export interface SessionCallbacks extends MessagingCallbacks {
    */
   unconfirmable?(localIds: string[]): void;
   /**
-   * The server answered our message `stanzaId` with an error (RFC 6120 §8.3): it was not delivered
-   * and will not be; `reason` says why in words. Ids that name no message are to be ignored.
+   * An error came back for our message `stanzaId` (RFC 6120 §8.3) from `from` (null: our own
+   * server): it was not delivered and will not be; `reason` says why in words. Only an error from
+   * the message's recipient (or its server, or ours) may fail it: anyone can send an error naming
+   * an id. Ids that name no message are to be ignored.
    */
-  refused?(stanzaId: string, reason: string): void;
+  refused?(stanzaId: string, from: string | null, reason: string): void;
   /**
    * XEP-0198: the server acknowledged having handled the stanzas with these 'id' attributes (oldest
    * first; iq and presence ids too, so ids that name no message are to be ignored). Only on streams
@@ -77,6 +79,20 @@ export interface SessionCallbacks extends MessagingCallbacks {
   fastToken?(): { mechanism: string; token: string; expiry: number } | null;
   /** XEP-0484: the server issued `token` (store it with the account), or refused the stored one (null: forget it). */
   fastTokenChanged?(token: { mechanism: string; token: string; expiry: number } | null): void;
+  /**
+   * XEP-0198: the state a later process needs to resume this account's stream after a crash, on
+   * every change that matters (enabled, acknowledged, dropped); null when nothing is left to resume
+   * (closed in order, or a new session without resumption). Saved, it must survive a `kill -9`.
+   */
+  smStateChanged?(state: PersistedSmState | null): void;
+  /** The state the previous process left (`smStateChanged`), read once at the first attempt. */
+  storedSmState?(): PersistedSmState | null;
+  /**
+   * After resuming (or failing to resume) a stream that a previous process wrote: the server
+   * handled our stanzas up to counter value `h`; our messages written under counters up to it are
+   * stored by the server, the others are to be sent again.
+   */
+  ackedThrough?(h: number): void;
   /** No proof held but the person may accept or pin the server: ask them. The session stops retrying. */
   decisionNeeded(context: DecisionContext): void;
 }
@@ -100,11 +116,32 @@ export interface SessionConfig {
   deps(): ConnectDeps;
 }
 
+/** What a later process needs to resume a stream (XEP-0198 §5), as `smStateChanged` stores it. */
+export interface PersistedSmState {
+  id: string;
+  jid: string;
+  inboundH: number;
+  outboundH: number;
+  location: string | null;
+  max: number | null;
+  /** When it was saved, ms since the epoch. */
+  savedAt: number;
+}
+
+/**
+ * Servers keep a dropped session a few minutes (Prosody: 10); without their `max`, a stored state
+ * older than this is not worth a resumption attempt.
+ */
+const DEFAULT_RESUME_MS = 5 * 60 * 1000;
+
 /**
  * XEP-0484: a new token is asked for on a login without one, or when the one held runs out within
  * this time (the server decides lifetimes; asking early costs nothing but a few bytes).
  */
 const FAST_RENEW_MS = 2 * 24 * 3600 * 1000;
+
+/** How long `stop()` waits for the server's ack of what was sent last. */
+const STOP_ACK_WAIT_MS = 1000;
 
 /** Resumption is not tried when the server's time for it (XEP-0198 `max`) has certainly passed. */
 function stillResumable(former: { state: SmState; closedAt: number }, now: number): boolean {
@@ -140,6 +177,16 @@ export class AccountSession {
    * is none (never enabled, closed in order, resumed or refused since).
    */
   #former: { state: SmState; closedAt: number } | null = null;
+  /** The state a previous process stored was read (the first attempt of a process looks). */
+  #storedLooked = false;
+  /** That state, kept for the attempts of this process until one of them reaches the server. */
+  #stored: SmState | null = null;
+  /** Called on the next 'sm-acked' or 'closed' (`#ackBeforeLeaving`). */
+  #ackWaiters: (() => void)[] = [];
+  /** The attempt in flight resumes `#stored`. */
+  #resumingStored = false;
+  /** Until when the server may still keep `#stored`'s session (ms since the epoch). */
+  #storedUntil = 0;
   /** Per contact: full JID -> presence; the UI gets the best one. */
   #presence = new Map<string, Map<string, { show: Show; status: string | null; priority: number }>>();
   readonly #messaging: SessionMessaging;
@@ -250,6 +297,7 @@ export class AccountSession {
       this.#callbacks.status('offline', null, null);
       return;
     }
+    await this.#ackBeforeLeaving(current);
     await new Promise<void>((resolve) => {
       current.driver.setEventHandler((event) => {
         this.#onEvent(event);
@@ -335,7 +383,7 @@ export class AccountSession {
     let established: Established;
     try {
       // XEP-0198 §5: resume the stream that dropped, unless the server's time for it has passed.
-      const former = this.#former !== null && stillResumable(this.#former, Date.now()) ? this.#former.state : null;
+      const former = this.#formerToResume();
       const userAgentId = this.#config.userAgentId;
       const token = userAgentId === undefined ? null : (this.#callbacks.fastToken?.() ?? null);
       established = await establish(
@@ -399,7 +447,14 @@ export class AccountSession {
     this.#writtenWhileEnabling = [];
     // Resumed, the former stream lives on in this one; otherwise it is gone for good.
     this.#former = null;
+    const resumedStored = this.#resumingStored;
+    this.#resumingStored = false;
+    // Resumed or refused, the stored state has had its answer.
+    this.#stored = null;
     this.#onlineSince = Date.now();
+    // A stream a previous process wrote: the server's count says which of its messages arrived.
+    if (resumedStored && established.serverH !== null) this.#callbacks.ackedThrough?.(established.serverH);
+    this.#saveSmState(established);
     if (established.fastToken) this.#callbacks.fastTokenChanged?.(established.fastToken);
     // What the server's <resumed h/> or <failed h/> acknowledged: stored, so not sent again below.
     if (established.ackedAtLogin.length > 0) this.#callbacks.acked?.(established.ackedAtLogin);
@@ -408,6 +463,12 @@ export class AccountSession {
         'info',
         `${this.#config.jid}: the server could not resume the former session (${established.resumeFailed}); unacknowledged messages are sent again`,
       );
+    // Before the held events are delivered: the messages the server sends again in the same read as
+    // <resumed/> must find the stream (to answer their receipt requests).
+    this.#messaging.attach(established.driver, {
+      resumed: established.resumed,
+      inlineEnabled: established.inlineEnabled ?? [],
+    });
     established.driver.setEventHandler(
       (event) => this.#onEvent(event),
       (fault) =>
@@ -419,16 +480,13 @@ export class AccountSession {
     // Events held since `online` were delivered just now; one of them may have closed the stream.
     if (established.driver.state !== 'online') return;
     this.#callbacks.status('online', established.boundJid, null);
-    this.#messaging.attach(established.driver, {
-      resumed: established.resumed,
-      inlineEnabled: established.inlineEnabled ?? [],
-    });
-    if (established.driver.state !== 'online') return;
     if (established.resumed) {
       // The server kept the session: roster, presence and what it queued for us while we were
-      // away (it sends that now). Only messages never written are left to send. One ack request
-      // then covers what the machine sent again, so those are marked stored without waiting.
-      if (this.flushOutbox('queued') === 0 && established.driver.state === 'online') established.driver.requestAck();
+      // away (it sends that now). Only messages never written are left to send (after a restart,
+      // the machine knows none of the former ones: those the server did not handle go again). One
+      // ack request then covers what was sent again, so those are marked stored without waiting.
+      const written = this.flushOutbox(resumedStored ? 'pending' : 'queued');
+      if (written === 0 && established.driver.state === 'online') established.driver.requestAck();
       return;
     }
     // A new session: the contacts' presence of the former one is gone.
@@ -458,6 +516,7 @@ export class AccountSession {
       }
       case 'sm-enabled':
         this.#writtenWhileEnabling = [];
+        if (this.#current) this.#saveSmState(this.#current);
         if (this.#ackOnEnable) {
           this.#ackOnEnable = false;
           this.#current?.driver.requestAck();
@@ -479,12 +538,15 @@ export class AccountSession {
           ping.answered();
         }
         if (event.ids.length > 0) this.#callbacks.acked?.(event.ids);
+        if (this.#current) this.#saveSmState(this.#current);
+        for (const waiter of this.#ackWaiters.splice(0)) waiter();
         break;
       case 'stanza-error':
         // RFC 6120 §8.3: an error answering one of our messages: it was not delivered.
         if (event.stanzaKind === 'message' && event.id !== null)
           this.#callbacks.refused?.(
             event.id,
+            event.from,
             `${event.from ?? 'The server'} refused it: ${event.condition.replace(/-/g, ' ')}${event.text ? ` (${event.text.slice(0, 200)})` : ''}`,
           );
         this.#callbacks.log(
@@ -496,6 +558,7 @@ export class AccountSession {
         this.#callbacks.log('warn', `${this.#config.jid}: ${event.error.message}`);
         break;
       case 'closed':
+        for (const waiter of this.#ackWaiters.splice(0)) waiter();
         this.#onClosed(event.error?.message ?? null, event.error ? codeOf(event.error) : null);
         break;
       default:
@@ -515,6 +578,62 @@ export class AccountSession {
     this.#callbacks.presence(bare, best ? { show: best.show, status: best.status } : null);
   }
 
+  /**
+   * XEP-0198 §4 ("before going idle"): when our stanzas wait unacknowledged, asks for an ack and
+   * waits up to `STOP_ACK_WAIT_MS` for it, so that messages sent just before quitting are known
+   * stored and not sent again at the next start. A stream that is not up, or has nothing
+   * unacknowledged, is left at once.
+   */
+  async #ackBeforeLeaving(current: Established): Promise<void> {
+    const driver = current.driver;
+    if (driver.state !== 'online' || driver.streamManagementStatus().phase !== 'on') return;
+    if ((driver.streamManagementState()?.unacked.length ?? 0) === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, STOP_ACK_WAIT_MS);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#ackWaiters.push(done);
+      if (!driver.requestAck()) done();
+    });
+    this.#ackWaiters = [];
+  }
+
+  /**
+   * The stream to resume: the one that dropped in this process, while the server may still keep it;
+   * else, on the first attempt of a process, the one a previous (killed) process stored.
+   */
+  #formerToResume(): SmState | null {
+    const now = Date.now();
+    this.#resumingStored = false;
+    if (this.#former !== null) return stillResumable(this.#former, now) ? this.#former.state : null;
+    if (!this.#storedLooked) {
+      this.#storedLooked = true;
+      const stored = this.#callbacks.storedSmState?.() ?? null;
+      const maxMs = stored?.max == null ? DEFAULT_RESUME_MS : stored.max * 1000;
+      if (stored !== null && now - stored.savedAt < maxMs) {
+        const { id, jid, inboundH, outboundH, location, max } = stored;
+        this.#stored = { id, jid, inboundH, outboundH, unacked: [], location, max, restored: true };
+        this.#storedUntil = stored.savedAt + maxMs;
+      } else if (stored !== null) this.#callbacks.smStateChanged?.(null);
+    }
+    if (this.#stored === null || now >= this.#storedUntil) return null;
+    this.#resumingStored = true;
+    return this.#stored;
+  }
+
+  /** Stores what a later process would need to resume this stream (`smStateChanged`). */
+  #saveSmState(established: Established): void {
+    const save = this.#callbacks.smStateChanged;
+    if (!save) return;
+    const state = established.driver.streamManagementState();
+    if (state?.id) {
+      const { id, jid, inboundH, outboundH, location, max } = state;
+      save({ id, jid, inboundH, outboundH, location, max, savedAt: Date.now() });
+    } else save(null);
+  }
+
   /** The contacts' presence seen on the former session is no longer known. */
   #forgetPresence(): void {
     for (const bare of this.#presence.keys()) this.#callbacks.presence(bare, null);
@@ -530,6 +649,7 @@ export class AccountSession {
       // XEP-0198 §5: a stream that dropped (not one closed in order) can be resumed by the next attempt.
       const state = current.driver.streamManagementState();
       this.#former = this.#running && state?.id ? { state, closedAt: Date.now() } : null;
+      this.#saveSmState(current);
     }
     // Kept while the session may be resumed (the server keeps it too); forgotten when it is not.
     if (this.#former === null) this.#forgetPresence();

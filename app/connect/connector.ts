@@ -102,6 +102,11 @@ export interface Established {
   /** The server's condition when resuming was asked for and refused (then a fresh session was bound); else null. */
   resumeFailed: string | null;
   /**
+   * XEP-0198 §5: the server's count of our former stream's stanzas it handled, from <resumed h/>
+   * or <failed h/>; null when resumption was not asked for or the server did not say.
+   */
+  serverH: number | null;
+  /**
    * XEP-0198 §5: ids of our former stream's stanzas that the server's <resumed h/> (or <failed h/>)
    * acknowledged, reported during login and so before the caller's handler: the caller marks them
    * as stored by the server before anything else.
@@ -140,6 +145,7 @@ type Reached = { driver: StreamDriver; record: SecurityRecord } & (
       boundJid: string;
       resumed: boolean;
       resumeFailed: string | null;
+      serverH: number | null;
       ackedAtLogin: string[];
       fastToken: Established['fastToken'] | null;
       inlineEnabled: string[];
@@ -183,8 +189,9 @@ export async function establish(request: ConnectRequest, deps: ConnectDeps): Pro
     deps.transportMemory.record(domain, run.quicVerified ? 'quic-ok' : 'quic-failed');
   if (reached) {
     if (reached.goal !== 'session') throw new Error('unreachable: a session goal reached features');
-    const { driver, record, boundJid, resumed, resumeFailed, ackedAtLogin, fastToken, inlineEnabled } = reached;
-    return { driver, record, boundJid, resumed, resumeFailed, ackedAtLogin, fastToken, inlineEnabled };
+    const { driver, record, boundJid, resumed, resumeFailed, serverH, ackedAtLogin, fastToken, inlineEnabled } =
+      reached;
+    return { driver, record, boundJid, resumed, resumeFailed, serverH, ackedAtLogin, fastToken, inlineEnabled };
   }
   throwIfAborted(request.signal);
   const { failures, needsDecision } = run;
@@ -590,6 +597,7 @@ async function tryCandidate(
   return new Promise<Reached>((resolve, reject) => {
     let settled = false;
     let resumeFailed: string | null = null;
+    let serverH: number | null = null;
     const ackedAtLogin: string[] = [];
     let fastToken: Established['fastToken'] | null = null;
     const onAbort = () => fail(abortError());
@@ -630,6 +638,7 @@ async function tryCandidate(
           break;
         case 'resume-failed':
           resumeFailed = event.condition;
+          serverH = event.h;
           break;
         case 'sm-acked':
           ackedAtLogin.push(...event.ids);
@@ -655,6 +664,7 @@ async function tryCandidate(
             boundJid: event.jid,
             resumed: event.type === 'resumed',
             resumeFailed,
+            serverH: event.type === 'resumed' ? event.h : serverH,
             ackedAtLogin,
             fastToken,
             inlineEnabled: event.type === 'online' ? (event.inlineEnabled ?? []) : [],

@@ -66,6 +66,11 @@ export class SessionMessaging {
   #catchUp: ArchiveCatchUp | null = null;
   /** The catch-up of this stream reached the end: live messages may move the archive position on. */
   #caughtUp = false;
+  /**
+   * XEP-0280 carbons are on for this session: only then does a live message mean that nothing
+   * before it is missing (without carbons, what other devices sent is only in the archive).
+   */
+  #carbons = false;
   #clientState: ClientState = 'active';
 
   constructor(jid: string, callbacks: MessagingCallbacks) {
@@ -81,13 +86,17 @@ export class SessionMessaging {
   attach(driver: StreamDriver, options: { resumed: boolean; inlineEnabled: readonly string[] }): void {
     this.#driver = driver;
     if (options.resumed) {
+      // The server kept the session (carbons too), but the client state it holds may be the one
+      // of before the drop, while this stream's machine starts from 'active': say it again.
+      driver.setClientState(this.#clientState, true);
       // Caught up before the drop, and nothing was missed: the server kept the session.
       if (this.#catchUp === null || this.#catchUp.state === 'done') this.#caughtUp = true;
       else this.#startCatchUp();
       return;
     }
     this.#caughtUp = false;
-    if (!options.inlineEnabled.includes('urn:xmpp:carbons:2')) driver.enableCarbons();
+    this.#carbons = options.inlineEnabled.includes('urn:xmpp:carbons:2');
+    if (!this.#carbons) driver.enableCarbons();
     if (this.#clientState !== 'active') driver.setClientState(this.#clientState);
     this.#startCatchUp();
   }
@@ -124,8 +133,10 @@ export class SessionMessaging {
         }
         return true;
       case 'carbons-enabled':
+        this.#carbons = true;
         return true;
       case 'carbons-failed':
+        this.#carbons = false;
         this.#callbacks.log(
           'info',
           `${this.#jid}: the server refused message carbons (${event.condition}); messages of other devices appear from the archive at the next login`,
@@ -202,8 +213,9 @@ export class SessionMessaging {
     const driver = this.#driver;
     if (event.receiptRequested && event.id !== null && incoming.via === 'live' && driver?.state === 'online')
       driver.sendReceipt(event.from, event.id, event.messageType === 'normal' ? 'normal' : 'chat');
-    // After this stream's catch-up, a live message stamped by our server is the newest position.
-    if (this.#caughtUp && incoming.via === 'live' && event.serverId !== null)
+    // After this stream's catch-up, and with carbons on (else other devices' messages would be
+    // skipped), a live message stamped by our server is the newest position.
+    if (this.#caughtUp && this.#carbons && incoming.via === 'live' && event.serverId !== null)
       this.#callbacks.archiveProgress?.(event.serverId, true);
   }
 }

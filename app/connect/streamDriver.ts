@@ -134,10 +134,11 @@ export class StreamDriver {
 
   /**
    * XEP-0352: tells the server whether the window is seen ('active') or hidden ('inactive'). False,
-   * and nothing sent, when the server offers no <csi/> or already has that state.
+   * and nothing sent, when the server offers no <csi/> or already has that state (`force`: send
+   * anyway, e.g. on a resumed stream whose server may hold the former stream's state).
    */
-  setClientState(state: ClientState): boolean {
-    const sent = this.#machine.setClientState(state);
+  setClientState(state: ClientState, force = false): boolean {
+    const sent = this.#machine.setClientState(state, force);
     this.#pump();
     return sent;
   }

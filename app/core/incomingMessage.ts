@@ -43,7 +43,12 @@ export function storeIncomingMessage(
   if (incoming.direction === 'out') {
     const ourId = incoming.originId ?? incoming.id;
     const ours = ourId === null ? null : deps.storage.findMessageByStanzaId(accountId, 'out', incoming.peer, ourId);
-    if (ours && ours.body === incoming.body) return 'duplicate';
+    if (ours && ours.body === incoming.body) {
+      // Our server carbon-copied or archived it: it has it, even where no XEP-0198 ack came.
+      if (ours.state === 'queued' || ours.state === 'sent')
+        deps.emit({ name: 'message.updated', payload: { message: deps.storage.setMessageState(ours.id, 'acked') } });
+      return 'duplicate';
+    }
   }
   const { message, inserted, idReused } = deps.storage.insertMessage({
     accountId,

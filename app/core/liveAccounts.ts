@@ -23,6 +23,7 @@ import type { PathEvent } from '../contract/viewModels.ts';
 import type { DecisionContext } from '../connect/connectError.ts';
 import { normalizeBareJid } from '../storage/normalizeJid.ts';
 import { storeIncomingMessage } from './incomingMessage.ts';
+import { mayRefuse } from './mayRefuse.ts';
 
 export interface LiveAccountsDeps {
   storage: Storage;
@@ -37,6 +38,12 @@ export interface LiveAccountsDeps {
   quic: QuicSessions | null;
   /** The per-network memory of whether QUIC works, bound to the current network. */
   transportMemory: TransportMemoryAdvisor | null;
+  /**
+   * Where an account's first XEP-0313 catch-up starts (ms since the epoch). Default: a week back,
+   * what servers keep by default (Prosody's archive_expires_after), without downloading years of
+   * history. `quiver connect --db` starts at the account's creation: only what arrived since counts.
+   */
+  firstCatchUpStart?(account: AccountRow): number;
 }
 
 /**
@@ -59,7 +66,13 @@ function userAgentId(accountId: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** How far back the first archive catch-up of an account reads. */
+/**
+ * The archive's clock is the server's: a fallback start time taken from ours reads this much
+ * earlier (copies are recognised and dropped).
+ */
+const CLOCK_MARGIN_MS = 5 * 60 * 1000;
+
+/** How far back the first archive catch-up of an account reads, unless `firstCatchUpStart` says. */
 const FIRST_CATCH_UP_MS = 7 * 24 * 3600 * 1000;
 
 /** What the UI sees of one running account. */
@@ -255,32 +268,56 @@ export class LiveAccounts {
           for (const message of storage.ackStanzaIds(accountId, stanzaIds))
             emit({ name: 'message.updated', payload: { message } });
         },
-        refused: (stanzaId, reason) => {
-          const message = storage.failByStanzaId(accountId, stanzaId, reason);
-          if (message) emit({ name: 'message.updated', payload: { message } });
+        refused: (stanzaId, from, reason) => {
+          for (const ours of storage.ourMessagesByStanzaId(accountId, stanzaId)) {
+            if (!['queued', 'sent', 'acked'].includes(ours.state)) continue;
+            if (!mayRefuse(from, ours.peer, row.jid)) continue;
+            emit({ name: 'message.updated', payload: { message: storage.setMessageState(ours.id, 'failed', reason) } });
+          }
         },
         receipt: (from, ourId) => {
           // XEP-0184: only the recipient of our message can confirm it (a receipt from anyone else
           // names an id it may have guessed).
           if (!this.#acceptableJid(from, 'receipt sender')) return;
           const ours = storage.findMessageByStanzaId(accountId, 'out', from, ourId);
-          if (!ours) return;
-          const message = storage.setStateByStanzaId(accountId, ourId, 'delivered');
-          if (message) emit({ name: 'message.updated', payload: { message } });
+          if (!ours || !['queued', 'sent', 'acked'].includes(ours.state)) return;
+          emit({ name: 'message.updated', payload: { message: storage.setMessageState(ours.id, 'delivered') } });
         },
         archiveStart: () => {
           const position = storage.archivePosition(accountId);
-          // The first login reads the last week: what servers keep by default (Prosody's
-          // archive_expires_after), without downloading years of history.
+          const first = this.#deps.firstCatchUpStart?.(row) ?? Date.now() - FIRST_CATCH_UP_MS;
+          // Should the archive no longer hold the stored position, read from its time (or the first start).
           return position
-            ? { after: position.lastId, start: null }
-            : { after: null, start: Date.now() - FIRST_CATCH_UP_MS };
+            ? { after: position.lastId, start: position.lastAt === null ? first : position.lastAt - CLOCK_MARGIN_MS }
+            : { after: null, start: first };
         },
         archiveProgress: (lastId, complete) =>
           storage.setArchivePosition(accountId, { lastId, lastAt: Date.now(), complete }),
         chatState: (from, chatState) => {
           if (!this.#acceptableJid(from, 'chat state sender')) return;
           emit({ name: 'chat.stateChanged', payload: { accountId, peer: normalizeBareJid(from), state: chatState } });
+        },
+        smStateChanged: (sm) => {
+          if (sm === null) storage.clearSmState(accountId);
+          else
+            storage.saveSmState(accountId, {
+              smId: sm.id,
+              jid: sm.jid,
+              inboundH: sm.inboundH,
+              outboundH: sm.outboundH,
+              sent: sm.outboundH,
+              location: sm.location,
+              max: sm.max,
+              savedAt: sm.savedAt,
+            });
+        },
+        storedSmState: () => {
+          const sm = storage.loadSmState(accountId);
+          return sm && { ...sm, id: sm.smId };
+        },
+        ackedThrough: (h) => {
+          for (const message of storage.ackThroughSmSeq(accountId, h).acked)
+            emit({ name: 'message.updated', payload: { message } });
         },
         fastToken: () => storage.loadFastToken(accountId, Date.now()),
         fastTokenChanged: (token) => {

@@ -43,6 +43,9 @@ export const FAIL_BY_STANZA_ID_SQL = `UPDATE messages SET state = 'failed', erro
   RETURNING id`;
 // Both search messages_our_stanza_ids.
 
+export const OURS_BY_STANZA_ID_SQL = `SELECT ${MESSAGE_COLUMNS} FROM messages
+  WHERE account_id = ? AND direction = 'out' AND stanza_id = ? ORDER BY id`;
+
 export const ACK_BY_STANZA_ID_SQL = `UPDATE messages SET state = 'acked'
   WHERE account_id = ? AND direction = 'out' AND stanza_id = ? AND state IN ('queued', 'sent') RETURNING id`;
 
@@ -99,6 +102,15 @@ export const outboxMethods = {
       }
       return changed;
     })();
+  },
+
+  /**
+   * Our outgoing messages with this stanza id, oldest first (ours are generated unique; copies of
+   * other devices' messages may share one), to check who may change them. An empty id finds none.
+   */
+  ourMessagesByStanzaId(db: Database, accountId: string, stanzaId: string): MessageView[] {
+    if (stanzaId === '') return [];
+    return prepare<[string, string], MessageRow>(db, OURS_BY_STANZA_ID_SQL).all(accountId, stanzaId).map(toView);
   },
 
   /**

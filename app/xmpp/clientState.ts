@@ -24,12 +24,13 @@ export class ClientStateIndication {
    * `<inactive .../>`), or null when the server already has that state. `offered`: the server
    * advertised <csi xmlns='urn:xmpp:csi:0'/> in its stream features (§4.1: "If the server supports
    * CSI, it advertises it in the stream features after the client has authenticated"); a server
-   * that did not would not understand the nonza, so without it: always null.
+   * that did not would not understand the nonza, so without it: always null. `force`: send even
+   * when this stream already said so (a resumed stream's server may hold the former stream's state).
    */
-  next(state: ClientState, offered: boolean): Element | null {
+  next(state: ClientState, offered: boolean, force = false): Element | null {
     if (state !== 'active' && state !== 'inactive')
       throw new Error(`setClientState(): unknown state "${String(state)}"`);
-    if (!offered || state === this.#current) return null;
+    if (!offered || (state === this.#current && !force)) return null;
     this.#current = state;
     return new Element(state, { xmlns: NS_CSI });
   }

@@ -152,8 +152,8 @@ export class OnlineSession {
    * XEP-0352: tells the server the client is 'active' or 'inactive'. False, and nothing sent, when
    * the server did not advertise <csi/> or already has that state.
    */
-  setClientState(state: ClientState): boolean {
-    const nonza = this.clientState.next(state, this.features.includes(NS_CSI));
+  setClientState(state: ClientState, force = false): boolean {
+    const nonza = this.clientState.next(state, this.features.includes(NS_CSI), force);
     if (!nonza) return false;
     this.out.send(nonza);
     return true;

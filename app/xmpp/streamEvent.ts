@@ -168,13 +168,26 @@ export type StreamEvent =
    * online again, bound to `jid`). The machine already resent what the server had not handled.
    * §5: the client "SHOULD NOT request the roster" and "SHOULD NOT resend presence stanzas".
    */
-  | { type: 'resumed'; jid: string; previd: string; features: string[] }
+  | {
+      type: 'resumed';
+      jid: string;
+      previd: string;
+      features: string[];
+      /** The server's count of our former stream's stanzas it handled (the <resumed h/>). */
+      h: number;
+    }
   /**
    * XEP-0198 §5: the former stream cannot be resumed (`condition`: the server's, or
    * 'feature-not-implemented' when it no longer offers stream management). The machine goes on
    * with resource binding; once 'online', send `unacked` again under the same ids.
    */
-  | { type: 'resume-failed'; condition: string; unacked: UnackedStanza[] }
+  | {
+      type: 'resume-failed';
+      condition: string;
+      unacked: UnackedStanza[];
+      /** §5: what the server said it handled before the session timed out (<failed h/>), or null. */
+      h: number | null;
+    }
   /** Fatal: the machine is now closing; a 'closed' event follows. */
   | { type: 'error'; error: StreamError }
   /** The stream is over; `error` is null after an orderly close. Flush pollTransmit, then end the transport. */

@@ -296,9 +296,9 @@ export class ClientStreamMachine {
   }
 
   /** XEP-0352: false, and nothing sent, when the server offers no <csi/> or already has `state`. */
-  setClientState(state: ClientState): boolean {
+  setClientState(state: ClientState, force = false): boolean {
     if (this.phase !== 'online') return false;
-    return this.session.setClientState(state);
+    return this.session.setClientState(state, force);
   }
 
   /** XEP-0313: queries the account's archive; returns the queryid (results, then 'archive-page' or 'archive-failed'). */
@@ -411,13 +411,13 @@ export class ClientStreamMachine {
     return {
       ...this.output(),
       fail: (now, error, condition, detail) => this.fatal(now, error, condition, true, detail),
-      resumed: (jid, previd) => {
+      resumed: (jid, previd, h) => {
         const features = this.negotiation.offeredFeatures;
         this.session.bound(jid);
         this.phase = 'online';
         this.deadline = undefined;
         this.session.online(features);
-        this.events.push({ type: 'resumed', jid, previd, features });
+        this.events.push({ type: 'resumed', jid, previd, features, h });
       },
       resumeFailed: (now) => this.negotiation.resumeFailed(now),
     };

@@ -42,6 +42,14 @@ export interface SmState {
   location: string | null;
   /** §3: the server's preferred maximum resumption time, seconds, or null. */
   max: number | null;
+  /**
+   * Restored from storage by a new process (after a crash): the stanzas sent after `outboundH`
+   * are not known here (`unacked` is empty; the caller kept its messages with the counter values
+   * they were written under). The server's 'h' on <resumed/> or <failed/> is then taken as the
+   * new count as it is, reported in the event, and nothing is sent again by the machine: the
+   * caller sends again its messages written after that 'h'.
+   */
+  restored?: boolean;
 }
 
 export interface StreamManagementOptions {
@@ -58,8 +66,11 @@ export interface SmHost extends StreamOutput {
    * <stream:error/>), close.
    */
   fail(now: number, error: StreamError, condition: string, detail?: string): void;
-  /** The server resumed the former stream: the session is online again, bound to `jid`. */
-  resumed(jid: string, previd: string, now: number): void;
+  /**
+   * The server resumed the former stream: the session is online again, bound to `jid`; `h`: the
+   * server's count of our former stream's stanzas it handled.
+   */
+  resumed(jid: string, previd: string, h: number, now: number): void;
   /** The former stream cannot be resumed: go on with resource binding. */
   resumeFailed(now: number): void;
 }
@@ -109,6 +120,8 @@ export class StreamManagement {
   private readonly domain: string;
   private readonly host: SmHost;
   private previous: SmState | null;
+  /** The stream being resumed was restored from storage (`SmState.restored`). */
+  private restored = false;
 
   private phase: Phase = 'off';
   /** Ever enabled or resumed on this stream: there is a state to report. */
@@ -188,11 +201,16 @@ export class StreamManagement {
     if (p === null) return false;
     if (!offered) {
       this.previous = null;
-      this.host.emit({ type: 'resume-failed', condition: 'feature-not-implemented', unacked: p.unacked });
+      this.host.emit({ type: 'resume-failed', condition: 'feature-not-implemented', unacked: p.unacked, h: null });
       return false;
     }
     this.host.send(this.resumeRequest()!);
     return true;
+  }
+
+  /** A former stream (`previous`) still waits to be resumed. */
+  get hasPrevious(): boolean {
+    return this.previous !== null;
   }
 
   /**
@@ -200,11 +218,6 @@ export class StreamManagement {
    * to place in <authenticate/>, the state set up as `resume` does; null without a former stream.
    * Its answer (<resumed/> or <failed/>, inside SASL2 <success/>) goes to `handleElement` as usual.
    */
-  /** A former stream (`previous`) still waits to be resumed. */
-  get hasPrevious(): boolean {
-    return this.previous !== null;
-  }
-
   resumeRequest(): Element | null {
     const p = this.previous;
     if (p === null) return null;
@@ -222,6 +235,7 @@ export class StreamManagement {
     this.outboundH = p.outboundH;
     this.queue = [...p.unacked];
     this.sent = (p.outboundH + p.unacked.length) % H_MODULUS;
+    this.restored = p.restored === true;
     return new Element('resume', { xmlns: NS_SM, h: String(p.inboundH), previd: p.id! });
   }
 
@@ -456,17 +470,27 @@ export class StreamManagement {
     }
     const h = parseH(el.attrs.h);
     if (h === null) return this.badH(el, now);
-    // §5: "Upon receiving a <resume/> or <resumed/> element the client and server use the 'h'
-    // attribute to retransmit any stanzas lost by the disconnection. In effect, it should handle
-    // the element's 'h' attribute as it would handle it on an <a/> element (i.e., marking stanzas
-    // in its outgoing queue as handled), except that after processing it MUST re-send to the peer
-    // any stanzas that are still marked as unhandled."
-    if (!this.acknowledge(h, now)) return;
+    if (this.restored) {
+      // The stanzas after the stored count are the caller's to send again (SmState.restored): the
+      // count goes on from the server's 'h', as for stanzas acknowledged and sent anew. An 'h'
+      // behind the stored one cannot be: the server acknowledged those stanzas before.
+      if (distance(this.outboundH, h) >= H_MODULUS / 2) return this.badH(el, now);
+      this.outboundH = h;
+      this.sent = h;
+      this.queue = [];
+    } else if (!this.acknowledge(h, now)) {
+      // §5: "Upon receiving a <resume/> or <resumed/> element the client and server use the 'h'
+      // attribute to retransmit any stanzas lost by the disconnection. In effect, it should handle
+      // the element's 'h' attribute as it would handle it on an <a/> element (i.e., marking stanzas
+      // in its outgoing queue as handled), except that after processing it MUST re-send to the peer
+      // any stanzas that are still marked as unhandled."
+      return;
+    }
     this.phase = 'enabled';
     this.active = true;
     this.resumable = true;
     this.previous = null;
-    this.host.resumed(this.jid, this.smId!, now);
+    this.host.resumed(this.jid, this.smId!, h, now);
     for (const s of this.queue) this.host.write(s.xml);
   }
 
@@ -474,10 +498,21 @@ export class StreamManagement {
     // §5: "If the server recogizes the 'previd' as an earlier session that has timed out the
     // server MAY also include a 'h' attribute indicating the number of stanzas received before
     // the timeout": those are stored and need no resending.
-    if (el.attrs.h !== undefined) {
-      const h = parseH(el.attrs.h);
-      if (h === null) return this.badH(el, now);
-      if (!this.acknowledge(h, now)) return;
+    // An unreadable 'h' on a failure is taken as absent: the session is gone either way, and the
+    // stanzas are sent again (recipients recognise copies).
+    let h = el.attrs.h === undefined ? null : parseH(el.attrs.h);
+    if (h !== null && !this.restored) {
+      const count = distance(this.outboundH, h);
+      if (count > this.queue.length) h = null;
+      else if (count > 0) {
+        const acked = this.queue.splice(0, count);
+        this.outboundH = h;
+        this.host.emit({
+          type: 'sm-acked',
+          ids: acked.map((s) => s.id).filter((id): id is string => id !== null),
+          count,
+        });
+      }
     }
     const unacked = this.queue;
     this.phase = 'off';
@@ -485,7 +520,7 @@ export class StreamManagement {
     this.previous = null;
     this.queue = [];
     this.smId = null;
-    this.host.emit({ type: 'resume-failed', condition: failedCondition(el), unacked });
+    this.host.emit({ type: 'resume-failed', condition: failedCondition(el), unacked, h });
     // §5: "In both of these failure cases, the server SHOULD allow the client to bind a resource
     // at this point rather than forcing the client to restart the stream negotiation process and
     // re-authenticate."

@@ -93,8 +93,9 @@ test('two accounts added through the UI chat with each other, and the chat survi
   await page.getByTestId('chat-composer').fill(body);
   await page.getByTestId('chat-send').click();
   const sent = page.locator('[data-testid="message"][data-direction="out"]').filter({ hasText: body });
-  // alpha.test's Prosody has mod_smacks: its XEP-0198 ack moves the message past 'sent' to 'acked'.
-  await sent.and(page.locator('[data-state="acked"]')).waitFor();
+  // alpha.test's Prosody has mod_smacks: its XEP-0198 ack moves the message past 'sent' to 'acked';
+  // Bob's session (in this same app) stores it and answers its XEP-0184 request: 'delivered'.
+  await sent.and(page.locator('[data-state="delivered"]')).waitFor();
 
   await openChat('bob@alpha.test', 'alice@alpha.test');
   const received = page.locator('[data-testid="message"][data-direction="in"]').filter({ hasText: body });

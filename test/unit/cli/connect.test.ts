@@ -92,6 +92,7 @@ function harness(fake: FakeDriver, boundJid?: string) {
       boundJid: `${request.jid}/r`,
       resumed: false,
       resumeFailed: null,
+      serverH: null,
       ackedAtLogin: [],
     };
   };
@@ -216,6 +217,7 @@ test('several JIDs, one login fails: the others are ended in their records and c
       boundJid: 'alice@example.org/r',
       resumed: false,
       resumeFailed: null,
+      serverH: null,
       ackedAtLogin: [],
     };
   };

@@ -7,7 +7,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TLSSocket } from 'node:tls';
-import { AccountSession, type OutboxItem } from '../../../app/connect/accountSession.ts';
+import { AccountSession, type OutboxItem, type PersistedSmState } from '../../../app/connect/accountSession.ts';
 import { scriptedLogin } from '../../support/fakeXmppServer.ts';
 import { sessionCallbacks } from '../../support/sessionCallbacks.ts';
 import { tlsTestServer } from '../../support/tlsTestServer.ts';
@@ -27,6 +27,8 @@ interface ServerOptions {
   rejectBody?: string;
   /** On the next <resume/>: the last this many stanzas were lost with the link (not handled). */
   forgetLast?: number;
+  /** The session 'sm-1' exists already, with this many of the client's stanzas handled (a killed client's). */
+  handledBefore?: number;
 }
 
 interface Connection {
@@ -62,7 +64,7 @@ async function fakeServer(t: TestContext, options: ServerOptions = {}): Promise<
         : new Promise((resolve) => waiters.push({ index, pattern, n, resolve })),
   };
   // The session the server keeps: stanzas of the client it handled (its 'h').
-  let handled = 0;
+  let handled = options.handledBefore ?? 0;
   const server = await tlsTestServer(t, (socket) => {
     const connection: Connection = { socket, seen: [] };
     state.connections.push(connection);
@@ -144,14 +146,23 @@ interface Running {
   add(stanzaId: string, body: string): void;
 }
 
-function session(t: TestContext, port: number, bodies: string[]): Running {
+interface Restart {
+  /** What the killed process stored (`smStateChanged`). */
+  stored: PersistedSmState;
+  /** Its messages, as storage kept them: written ('sent') under these counter values. */
+  sentSeqs: number[];
+  ackedThrough: number[];
+  saved: (PersistedSmState | null)[];
+}
+
+function session(t: TestContext, port: number, bodies: string[], restart?: Restart): Running {
   const messages: Stored[] = bodies.map((body, i) => ({
     localId: String(i + 1),
     to: 'bob@example.org',
     stanzaId: `m-${i + 1}`,
     body,
-    state: 'queued',
-    smSeq: null,
+    state: restart?.sentSeqs[i] === undefined ? 'queued' : 'sent',
+    smSeq: restart?.sentSeqs[i] ?? null,
     reason: null,
   }));
   const scopes: ('queued' | 'pending')[] = [];
@@ -191,11 +202,22 @@ function session(t: TestContext, port: number, bodies: string[]): Running {
             w.resolve();
           }
       },
+      ...(restart
+        ? {
+            storedSmState: () => restart.stored,
+            smStateChanged: (state: PersistedSmState | null) => void restart.saved.push(state),
+            ackedThrough: (h: number) => {
+              restart.ackedThrough.push(h);
+              for (const m of messages) if (m.state === 'sent' && m.smSeq !== null && m.smSeq <= h) m.state = 'acked';
+            },
+          }
+        : {}),
       unconfirmable: (ids) => {
         unconfirmable.push(...ids);
         for (const m of messages) if (ids.includes(m.localId)) m.smSeq = null;
       },
-      refused: (stanzaId, reason) => {
+      refused: (stanzaId, from, reason) => {
+        assert.equal(from, 'bob@example.org');
         const m = messages.find((x) => x.stanzaId === stanzaId);
         if (m) {
           m.state = 'failed';
@@ -361,5 +383,68 @@ test(
     const refused = run.messages.find((m) => m.stanzaId === 'm-2')!;
     assert.equal(refused.state, 'failed');
     assert.match(refused.reason!, /bob@example\.org refused it: service unavailable/);
+  },
+);
+
+test(
+  'after a crash: the stream the killed process stored is resumed, the server h confirms what it got, the rest goes again once',
+  { timeout: 15_000 },
+  async (t) => {
+    // The killed process had written roster, presence and three messages (counters 1..5) and the
+    // server handled four of them: messages m-1 and m-2 arrived, m-3 did not.
+    const server = await fakeServer(t, { handledBefore: 4 });
+    const restart: Restart = {
+      stored: {
+        id: 'sm-1',
+        jid: 'alice@example.org/quiver-1',
+        inboundH: 0,
+        outboundH: 0,
+        location: null,
+        max: 60,
+        savedAt: Date.now() - 1000,
+      },
+      sentSeqs: [3, 4, 5],
+      ackedThrough: [],
+      saved: [],
+    };
+    const run = session(t, server.port, ['one', 'two', 'three'], restart);
+    await run.acked(['m-1', 'm-2', 'm-3']);
+    const connection = server.connections[0]!;
+    assert.ok(connection.seen.some((el) => el.startsWith('<resume ') && /previd=["']sm-1["']/.test(el)));
+    assert.ok(!connection.seen.some((el) => el.includes('urn:ietf:params:xml:ns:xmpp-bind')), 'no new bind');
+    assert.deepEqual(restart.ackedThrough, [4]);
+    const written = connection.seen.filter((el) => MESSAGE.test(el));
+    assert.equal(written.length, 1, written.join('\n'));
+    assert.match(written[0]!, /id=["']m-3["']/);
+    assert.deepEqual(server.handledBodies, ['three']);
+    // The resumed stream is stored again for the next crash.
+    assert.equal(restart.saved.at(-1)?.id, 'sm-1');
+  },
+);
+
+test(
+  'after a crash, a stored state past the server time is not tried: a fresh login sends every unacknowledged message',
+  { timeout: 15_000 },
+  async (t) => {
+    const server = await fakeServer(t);
+    const restart: Restart = {
+      stored: {
+        id: 'sm-1',
+        jid: 'alice@example.org/quiver-1',
+        inboundH: 0,
+        outboundH: 0,
+        location: null,
+        max: 60,
+        savedAt: Date.now() - 120_000,
+      },
+      sentSeqs: [3, 4],
+      ackedThrough: [],
+      saved: [],
+    };
+    const run = session(t, server.port, ['one', 'two'], restart);
+    await run.acked(['m-1', 'm-2']);
+    assert.ok(!server.connections[0]!.seen.some((el) => el.startsWith('<resume ')));
+    assert.equal(restart.saved[0], null, 'the stale state is cleared');
+    assert.deepEqual(server.handledBodies, ['one', 'two']);
   },
 );

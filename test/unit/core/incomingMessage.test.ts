@@ -125,3 +125,43 @@ test('remote ids in the log line cannot forge a line', (t) => {
   assert.doesNotMatch(r.logs[0]!, /[\n\r\u0085\u2028\u2029]/);
   assert.match(r.logs[0]!, /o-1\\n2026-01-01 \[error\] fake line\\u0085\\u2028/);
 });
+
+test('a carbon or archive copy of our own message is not stored twice, and confirms it stored', (t) => {
+  const storage = openStorage(':memory:');
+  t.after(() => storage.close());
+  const accountId = storage.addAccount({ jid: ACCOUNT }).id;
+  const { message: ours } = storage.insertMessage({
+    accountId,
+    peer: 'bob@example.org',
+    direction: 'out',
+    body: 'hello',
+    stanzaId: 'our-1',
+    at: 1000,
+    state: 'sent',
+  });
+  const events: EventEnvelope[] = [];
+  const deps = { storage, emit: (e: EventEnvelope) => events.push(e), log: () => undefined };
+  const copy = {
+    from: `${ACCOUNT}/quiver-1`,
+    direction: 'out' as const,
+    peer: 'bob@example.org',
+    id: 'our-1',
+    originId: 'our-1',
+    serverId: 'archive-7',
+    body: 'hello',
+    sentAt: 1000,
+    via: 'archive' as const,
+  };
+  assert.equal(storeIncomingMessage(deps, accountId, ACCOUNT, copy, 2000), 'duplicate');
+  assert.equal(storage.getMessage(ours.id)?.state, 'acked');
+  assert.deepEqual(
+    events.map((e) => e.name),
+    ['message.updated'],
+  );
+  assert.equal(storage.history(accountId, 'bob@example.org').length, 1);
+  // Another body under our id is not ours: kept, as a message of another device.
+  assert.equal(
+    storeIncomingMessage(deps, accountId, ACCOUNT, { ...copy, body: 'other', serverId: 'archive-8' }, 2000),
+    'stored',
+  );
+});

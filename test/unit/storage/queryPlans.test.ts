@@ -17,6 +17,7 @@ import {
 } from '../../../app/storage/messages.ts';
 import {
   ACK_BY_STANZA_ID_SQL,
+  OURS_BY_STANZA_ID_SQL,
   FAIL_BY_STANZA_ID_SQL,
   PENDING_SQL,
   SENT_WITH_SEQ_SQL,
@@ -53,6 +54,7 @@ test('acks, refusals and receipts find our messages by id in messages_our_stanza
   const db = withDb(t);
   for (const [sql, args] of [
     [ACK_BY_STANZA_ID_SQL, ['acc', 'id1']],
+    [OURS_BY_STANZA_ID_SQL, ['acc', 'id1']],
     [FAIL_BY_STANZA_ID_SQL, ['reason', 'acc', 'id1']],
     [ADVANCE_BY_STANZA_ID_SQL, ['delivered', 'acc', 'id1', 'queued', 'sent', 'acked']],
   ] as const) {

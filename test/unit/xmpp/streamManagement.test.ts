@@ -306,6 +306,7 @@ test('§5: resumption replaces binding; <resumed h/> acknowledges, the rest is r
       jid: 'user@example.org/quiver-old',
       previd: 'sm-old',
       features: ['urn:ietf:params:xml:ns:xmpp-bind', 'urn:xmpp:sm:3'],
+      h: 4,
     },
   ]);
   assert.equal(h.machine.state, 'online');
@@ -360,7 +361,7 @@ test('§5: <failed h/> to <resume/> reports what was stored and what was not, th
   );
   assert.deepEqual(h.events(), [
     { type: 'sm-acked', ids: ['u-4'], count: 2 },
-    { type: 'resume-failed', condition: 'item-not-found', unacked: [previousState().unacked[2]] },
+    { type: 'resume-failed', condition: 'item-not-found', unacked: [previousState().unacked[2]], h: 5 },
   ]);
   assert.equal(h.machine.state, 'binding');
   assert.equal(h.feed(BIND_RESULT('user@example.org/quiver-new')), ENABLE_RESUME);
@@ -382,7 +383,7 @@ test('§5: <failed/> without h hands back every unacknowledged stanza', () => {
   h.events();
   h.feed(`<failed ${SM}><feature-not-implemented ${STANZAS}/></failed>`);
   assert.deepEqual(h.events(), [
-    { type: 'resume-failed', condition: 'feature-not-implemented', unacked: previousState().unacked },
+    { type: 'resume-failed', condition: 'feature-not-implemented', unacked: previousState().unacked, h: null },
   ]);
   assert.equal(h.machine.state, 'binding');
 });
@@ -390,7 +391,7 @@ test('§5: <failed/> without h hands back every unacknowledged stanza', () => {
 test('a server that no longer offers <sm/> cannot resume: resume-failed, then binding without <enable/>', () => {
   const h = resuming(previousState(), false);
   assert.deepEqual(h.events().slice(1), [
-    { type: 'resume-failed', condition: 'feature-not-implemented', unacked: previousState().unacked },
+    { type: 'resume-failed', condition: 'feature-not-implemented', unacked: previousState().unacked, h: null },
   ]);
   assert.equal(h.machine.state, 'binding');
   assert.equal(h.feed(BIND_RESULT()), '');
@@ -422,9 +423,16 @@ test('hostile resumption answers: another previd, h too high or not a number, a 
   assert.equal(errorOf(tooHigh.events()).code, 'handled-count-too-high');
   assert.equal(state(tooHigh).unacked.length, 3, 'nothing lost');
 
-  const nan = resuming();
-  assert.match(nan.feed(`<failed ${SM} h='x'/>`), /undefined-condition/);
-  assert.equal(errorOf(nan.events()).code, 'sm-protocol-violation');
+  // On a failure the session is gone either way: an unreadable or impossible 'h' is taken as
+  // absent, everything is handed back to be sent again, and binding goes on.
+  for (const bad of ['x', '9']) {
+    const failed = resuming();
+    failed.events();
+    assert.match(failed.feed(`<failed ${SM} h='${bad}'/>`), /urn:ietf:params:xml:ns:xmpp-bind/);
+    assert.deepEqual(failed.events(), [
+      { type: 'resume-failed', condition: 'undefined-condition', unacked: previousState().unacked, h: null },
+    ]);
+  }
 
   const stanza = resuming();
   assert.match(stanza.feed(msg('m')), /unsupported-stanza-type/);
@@ -545,4 +553,40 @@ test('§5: closing the new stream while it resumes keeps the former session resu
   const h = resuming(previous);
   h.machine.close(h.now);
   assert.equal(state(h).id, previous.id, 'the next attempt can still resume it');
+});
+
+test('a state restored after a restart: the server h is taken as it is, nothing is resent by the machine, counting goes on from h', () => {
+  const restored = previousState({ unacked: [], restored: true });
+  const h = resuming(restored);
+  h.events();
+  // Our stanzas 4..6 were written by the killed process; the server handled up to 5.
+  assert.equal(h.feed(`<resumed ${SM} h='5' previd='sm-old'/>`), '', 'nothing resent by the machine');
+  assert.deepEqual(h.events(), [
+    {
+      type: 'resumed',
+      jid: 'user@example.org/quiver-old',
+      previd: 'sm-old',
+      features: ['urn:ietf:params:xml:ns:xmpp-bind', 'urn:xmpp:sm:3'],
+      h: 5,
+    },
+  ]);
+  h.machine.sendMessage({ to: 'juliet@example.com', body: 'again', id: 'u-6' });
+  h.out();
+  assert.deepEqual(h.machine.streamManagementStatus(), { phase: 'on', sent: 6 });
+  h.feed(`<a ${SM} h='6'/>`);
+  assert.deepEqual(
+    h.events().filter((e) => e.type === 'sm-acked'),
+    [{ type: 'sm-acked', ids: ['u-6'], count: 1 }],
+  );
+
+  // An h behind the stored one cannot be: the server had acknowledged those stanzas already.
+  const behind = resuming(previousState({ unacked: [], restored: true }));
+  assert.match(behind.feed(`<resumed ${SM} h='2' previd='sm-old'/>`), /undefined-condition/);
+  assert.equal(errorOf(behind.events()).code, 'sm-protocol-violation');
+
+  // <failed h/> on a restored state reports the server's count for the caller.
+  const failed = resuming(previousState({ unacked: [], restored: true }));
+  failed.events();
+  failed.feed(`<failed ${SM} h='5'><item-not-found ${STANZAS}/></failed>`);
+  assert.deepEqual(failed.events(), [{ type: 'resume-failed', condition: 'item-not-found', unacked: [], h: 5 }]);
 });
