@@ -608,6 +608,7 @@ export class ClientStreamMachine {
         if (!this.negotiation.handleElement(el, now)) this.handleStanza(el);
         return;
       case 'online':
+        if (this.negotiation.takeLateFeatures(el)) return;
         this.handleStanza(el);
         return;
       default:

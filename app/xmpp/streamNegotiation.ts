@@ -117,6 +117,8 @@ export class StreamNegotiation {
   private sasl2: { exchange: Sasl2Exchange; plan: Sasl2Plan } | null = null;
   /** SASL2 succeeded: its <success/>, whose inline answers are applied once the features follow. */
   private sasl2Done: { success: Element; authzid: string; plan: Sasl2Plan } | null = null;
+  /** A stream resumed inside SASL2 <success/> still expects that success's <features/> (`takeLateFeatures`). */
+  private lateFeatures = false;
   private boundJid: string | null = null;
   /** RFC 3921 §3 session establishment is needed (advertised without <optional/>). */
   private sessionRequired = false;
@@ -191,6 +193,16 @@ export class StreamNegotiation {
         // 'features': the goal is reached and nothing more is read; 'tls-wait' parses nothing.
         return true;
     }
+  }
+
+  /**
+   * After a resumption inline in SASL2: the <features/> that XEP-0388 §2.5 says follow <success/>
+   * arrive once the stream is online again. True when `el` is those features (then dropped, once).
+   */
+  takeLateFeatures(el: Element): boolean {
+    if (!this.lateFeatures || el.getName() !== 'features' || el.getNS() !== NS_STREAM) return false;
+    this.lateFeatures = false;
+    return true;
   }
 
   /** Bytes that arrived in 'tls-wait', after <proceed/> and before the TLS handshake. */
@@ -473,6 +485,16 @@ export class StreamNegotiation {
         // that cannot be read is not reported: the next sign-in then uses the password.
         if (outcome.token?.ok && mechanism !== null)
           this.host.emit({ type: 'fast-token', mechanism, token: outcome.token.token, expiry: outcome.token.expiry });
+        if (plan.resume && outcome.smResumeAnswer.getName() === 'resumed') {
+          // The former stream lives again at once: Prosody 13 sends its <r/> and the stanzas it
+          // queued right after <success/>, before the <features/> XEP-0388 §2.5 announces. The
+          // resumption is done now; those features, when they come, are read and dropped.
+          this.current = 'resuming';
+          this.lateFeatures = true;
+          this.host.armDeadline(now);
+          this.host.smInline(outcome.smResumeAnswer, now);
+          return;
+        }
         this.sasl2Done = { success: step.success, authzid: step.authzid, plan };
         // XEP-0388 §2.5: "The <success> element is immediately followed by a <features> element
         // ... containing the applicable stream features of the newly authenticated stream. Note

@@ -96,4 +96,67 @@ describe('SASL2, Bind 2 and FAST against Prosody 13', () => {
       },
     );
   });
+  test('a dropped stream is resumed inline in SASL2 with the FAST token: no new bind, the same full JID, the stream answers', async () => {
+    assert.ok(password);
+    const first = await establish(
+      {
+        jid: CAROL,
+        password,
+        preference: 'tls',
+        accountId: null,
+        streamManagement: { resume: true },
+        login: { userAgent: USER_AGENT, carbons: true, requestFastToken: true },
+      },
+      deps(),
+    );
+    drivers.push(first.driver);
+    const token = first.fastToken;
+    assert.ok(token, 'a FAST token');
+    // Wait until <enabled/> made the stream resumable, then drop it as a changed network does.
+    if (first.driver.streamManagementStatus().phase !== 'on')
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no <enabled/> within 5 s')), 5000);
+        first.driver.setEventHandler((event) => {
+          if (event.type !== 'sm-enabled') return;
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    first.driver.sendMessage({ to: CAROL, body: `to myself ${Date.now()}`, id: `resume-${Date.now()}`, type: 'chat' });
+    first.driver.setEventHandler(() => undefined);
+    first.driver.destroy();
+    const previous = first.driver.streamManagementState();
+    assert.ok(previous?.id, 'a resumable state');
+
+    const second = await establish(
+      {
+        jid: CAROL,
+        password,
+        preference: 'tls',
+        accountId: null,
+        streamManagement: { resume: true, previous },
+        login: { userAgent: USER_AGENT, fast: { mechanism: token.mechanism, token: token.token } },
+      },
+      deps(),
+    );
+    drivers.push(second.driver);
+    assert.equal(second.resumed, true, `resumed (refused: ${second.resumeFailed})`);
+    assert.equal(second.record.fast, true, 'signed in with the token');
+    assert.equal(second.boundJid, first.boundJid, 'the same session, the same full JID');
+    assert.equal(typeof second.serverH, 'number');
+    // The stream works: a ping is answered.
+    const pong = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5000);
+      let id = '';
+      second.driver.setEventHandler((event) => {
+        if (event.type === 'pong' && event.id === id) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      id = second.driver.sendPing();
+    });
+    assert.ok(pong, 'the resumed stream answers a ping');
+    second.driver.close();
+  });
 });
