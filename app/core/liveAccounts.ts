@@ -285,7 +285,10 @@ export class LiveAccounts {
         },
         archiveStart: () => {
           const position = storage.archivePosition(accountId);
-          const first = this.#deps.firstCatchUpStart?.(row) ?? Date.now() - FIRST_CATCH_UP_MS;
+          // Archives may keep whole seconds (Prosody stores os.time()): a start inside a second
+          // would leave out what was archived earlier in that second. One second earlier, whole.
+          const first =
+            Math.floor((this.#deps.firstCatchUpStart?.(row) ?? Date.now() - FIRST_CATCH_UP_MS) / 1000) * 1000 - 1000;
           // Should the archive no longer hold the stored position, read from its time (or the first start).
           return position
             ? { after: position.lastId, start: position.lastAt === null ? first : position.lastAt - CLOCK_MARGIN_MS }
