@@ -211,6 +211,8 @@ export interface ConversationOptions {
   ns?: NetNamespace;
   /** `--wait-message`: the bound of each run, seconds. */
   waitSeconds: number;
+  /** Messages each side's file holds (default MESSAGES). */
+  messages?: number;
 }
 
 /**
@@ -225,15 +227,18 @@ export class Conversation {
   /** The bodies each side sends, in order. */
   readonly bodies: Record<Side, string[]>;
   readonly runs: CliRun[] = [];
+  /** Messages each side sends. */
+  readonly count: number;
   private readonly files: Record<Side, string>;
 
   constructor(options: ConversationOptions) {
     this.options = options;
+    this.count = options.messages ?? MESSAGES;
     this.dir = mkdtempSync(join(tmpdir(), `quiver-fault-${options.name.replace(/\W+/g, '-')}-`));
     this.jid = { alice: `alice-f${options.pair}@${options.domain}`, bob: `bob-f${options.pair}@${options.domain}` };
     const tag = randomBytes(4).toString('hex');
     const numbered = (from: Side, to: Side): string[] =>
-      Array.from({ length: MESSAGES }, (_, i) => `${tag} ${from}>${to} ${String(i + 1).padStart(3, '0')}`);
+      Array.from({ length: this.count }, (_, i) => `${tag} ${from}>${to} ${String(i + 1).padStart(3, '0')}`);
     this.bodies = { alice: numbered('alice', 'bob'), bob: numbered('bob', 'alice') };
     this.files = { alice: join(this.dir, 'alice-to-bob.txt'), bob: join(this.dir, 'bob-to-alice.txt') };
     for (const side of ['alice', 'bob'] as const) writeFileSync(this.files[side], `${this.bodies[side].join('\n')}\n`);
@@ -278,7 +283,7 @@ export class Conversation {
     ];
     if (this.options.transport) args.push('--transport', this.options.transport);
     if (opts.send) args.push('--send-file', this.files[side], '--to', this.jid[this.other(side)]);
-    if (opts.expect) args.push('--expect', String(MESSAGES));
+    if (opts.expect) args.push('--expect', String(this.count));
     const env = { ...process.env, QUIVER_FAULT_PASSWORD: password };
     const child = this.options.ns
       ? this.options.ns.spawn(process.execPath, args, { env })
@@ -312,9 +317,9 @@ export class Conversation {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { written, acked } = outgoingProgress(db);
-      const text = `${acked}/${MESSAGES} acknowledged, ${written} written`;
-      if (midBurst ? written >= 1 && acked < MESSAGES : acked >= 1) return text;
-      if (midBurst && acked >= MESSAGES)
+      const text = `${acked}/${this.count} acknowledged, ${written} written`;
+      if (midBurst ? written >= 1 && acked < this.count : acked >= 1) return text;
+      if (midBurst && acked >= this.count)
         throw new Error(`${this.options.name}: every message was acknowledged before a poll saw one in flight`);
       if (run.exit) throw new Error(`${run.label} exited before the fault point (${text})\n${run.describe()}`);
       if (Date.now() > deadline)
@@ -388,7 +393,7 @@ export class Conversation {
         ` (db: ${db.lost}/${db.duplicated}/${db.reordered})`
       );
     };
-    return `fault ${this.options.name} [${this.options.domain}, ${MESSAGES} each way]: ${part('alice')}; ${part('bob')}${note ? `; ${note}` : ''}`;
+    return `fault ${this.options.name} [${this.options.domain}, ${this.count} each way]: ${part('alice')}; ${part('bob')}${note ? `; ${note}` : ''}`;
   }
 
   /** Kills what still runs and removes the temp dir (set QUIVER_FAULT_KEEP=1 to keep it). */

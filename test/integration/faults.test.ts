@@ -175,6 +175,37 @@ describe('faults on loopback (issue 12)', { skip: labSkip, timeout: 240_000 }, (
       }
     });
   }
+
+  // The issue's demonstration: `quiver connect bob@… --db bob.db --expect 100` receives exactly 100
+  // distinct messages sent with `--send-file` while Prosody restarts (each side its own process).
+  it('the issue: bob --expect 100 receives exactly the 100 lines alice sends with --send-file while Prosody 13 restarts', async () => {
+    const conv = new Conversation({
+      lab: theLab(),
+      name: 'expect-100',
+      domain: 'modern.test',
+      pair: 6,
+      waitSeconds: 90,
+      messages: 100,
+    });
+    try {
+      const bob = conv.start('bob', { send: false, expect: true });
+      const alice = conv.start('alice', { send: true, expect: false });
+      const at = await conv.faultPoint(conv.db('alice'), alice, false);
+      await labControl(theLab().control, 'restart prosody13');
+      await conv.expectClean([alice, bob], 120_000);
+      const report = conv.report();
+      const { lost, duplicated, reordered } = report.alice.lines;
+      console.log(
+        `fault expect-100 [modern.test, alice --send-file 100 → bob --expect 100]: lost ${lost}, duplicated ${duplicated}, reordered ${reordered}; Prosody 13 restarted at ${at}`,
+      );
+      assert.deepEqual(report.alice.lines, { lost: 0, duplicated: 0, reordered: 0 }, conv.arrivalOrder());
+      assert.deepEqual(report.alice.db, { lost: 0, duplicated: 0, reordered: 0 });
+      const printed = bob.messages().filter((m) => conv.bodies.alice.includes(m.body));
+      assert.equal(printed.length, 100, 'bob printed each of the 100 lines once');
+    } finally {
+      await conv.dispose();
+    }
+  });
 });
 
 /** A client namespace, the root namespace's address on its way to the lab, and the root's end of the link. */
