@@ -114,6 +114,12 @@ export interface SessionConfig {
   userAgentId?: string;
   password(): Promise<string | null>;
   deps(): ConnectDeps;
+  /**
+   * XEP-0199: a stream the server has sent nothing on for this long is pinged (default
+   * IDLE_PING_MS); no answer within PING_TIMEOUT_MS and it is dropped and connected again. A NAT
+   * or a network that dropped the connection silently is noticed before the person sends.
+   */
+  idlePingMs?: number;
 }
 
 /** What a later process needs to resume a stream (XEP-0198 §5), as `smStateChanged` stores it. */
@@ -139,6 +145,11 @@ const DEFAULT_RESUME_MS = 5 * 60 * 1000;
  * this time (the server decides lifetimes; asking early costs nothing but a few bytes).
  */
 const FAST_RENEW_MS = 2 * 24 * 3600 * 1000;
+
+/** XEP-0199 liveness: an idle stream is pinged after this long (`SessionConfig.idlePingMs`). */
+export const IDLE_PING_MS = 120_000;
+/** How long an idle ping may wait for its answer (a pong, or an ack covering it). */
+const PING_TIMEOUT_MS = 20_000;
 
 /** How long `stop()` waits for the server's ack of what was sent last. */
 const STOP_ACK_WAIT_MS = 1000;
@@ -181,6 +192,9 @@ export class AccountSession {
   #storedLooked = false;
   /** That state, kept for the attempts of this process until one of them reaches the server. */
   #stored: SmState | null = null;
+  /** When the server last sent anything on the current stream (ms since the epoch). */
+  #lastHeard = 0;
+  #idleTimer: NodeJS.Timeout | null = null;
   /** Called on the next 'sm-acked' or 'closed' (`#ackBeforeLeaving`). */
   #ackWaiters: (() => void)[] = [];
   /** The attempt in flight resumes `#stored`. */
@@ -282,6 +296,8 @@ export class AccountSession {
   async stop(): Promise<void> {
     this.#running = false;
     this.#generation++;
+    if (this.#idleTimer) clearInterval(this.#idleTimer);
+    this.#idleTimer = null;
     // A liveness check in flight ends now: its timer must not take over the stream being closed.
     for (const ping of this.#pings.values()) ping.cancel();
     this.#pings.clear();
@@ -443,6 +459,8 @@ export class AccountSession {
       return;
     }
     this.#current = established;
+    this.#lastHeard = Date.now();
+    this.#armIdlePing(established);
     this.#ackOnEnable = false;
     this.#writtenWhileEnabling = [];
     // Resumed, the former stream lives on in this one; otherwise it is gone for good.
@@ -497,6 +515,7 @@ export class AccountSession {
   }
 
   #onEvent(event: StreamEvent): void {
+    this.#lastHeard = Date.now();
     if (this.#messaging.handle(event)) return;
     switch (event.type) {
       case 'roster':
@@ -579,6 +598,29 @@ export class AccountSession {
   }
 
   /**
+   * Checks the stream every quarter of the idle time: once nothing came for `idlePingMs`, a ping
+   * (`checkAlive`) either hears back or drops the stream and connects again.
+   */
+  #armIdlePing(established: Established): void {
+    if (this.#idleTimer) clearInterval(this.#idleTimer);
+    const idleMs = this.#config.idlePingMs ?? IDLE_PING_MS;
+    let checking = false;
+    this.#idleTimer = setInterval(
+      () => {
+        if (this.#current !== established || checking || Date.now() - this.#lastHeard < idleMs) return;
+        checking = true;
+        void this.checkAlive(Math.min(PING_TIMEOUT_MS, idleMs)).then(({ outcome }) => {
+          checking = false;
+          if (outcome === 'dead')
+            this.#callbacks.log('info', `${this.#config.jid}: no answer to an idle ping; connecting again`);
+        });
+      },
+      Math.max(50, Math.floor(idleMs / 4)),
+    );
+    this.#idleTimer.unref();
+  }
+
+  /**
    * XEP-0198 §4 ("before going idle"): when our stanzas wait unacknowledged, asks for an ack and
    * waits up to `STOP_ACK_WAIT_MS` for it, so that messages sent just before quitting are known
    * stored and not sent again at the next start. A stream that is not up, or has nothing
@@ -643,6 +685,8 @@ export class AccountSession {
   #onClosed(reason: string | null, code: ConnectErrorCode | null): void {
     const current = this.#current;
     this.#current = null;
+    if (this.#idleTimer) clearInterval(this.#idleTimer);
+    this.#idleTimer = null;
     this.#messaging.detach();
     if (current) {
       finish(current.record, reason ?? 'closed', { saveRecord: (r) => this.#callbacks.saveRecord(r) });

@@ -448,3 +448,31 @@ test(
     assert.deepEqual(server.handledBodies, ['one', 'two']);
   },
 );
+
+test('an idle stream is pinged; when nothing answers it is dropped and resumed', { timeout: 15_000 }, async (t) => {
+  const options: ServerOptions = {};
+  const server = await fakeServer(t, options);
+  const s = new AccountSession(
+    {
+      accountId: 'a1',
+      jid: 'alice@example.org',
+      preference: 'auto',
+      resource: 'quiver-1',
+      idlePingMs: 300,
+      password: async () => 'pw',
+      deps: () => loopbackDeps({ tls: server.port }, 5000),
+    },
+    sessionCallbacks(),
+  );
+  t.after(() => s.stop());
+  s.start();
+  // The server answers the first idle pings: the stream stays.
+  await server.seen(0, /urn:xmpp:ping/, 2);
+  assert.equal(server.connections.length, 1);
+  const pings = server.connections[0]!.seen.filter((el) => el.includes('urn:xmpp:ping')).length;
+  assert.ok(pings >= 2);
+  // Now it goes silent (a NAT dropped the mapping): the next idle ping gets nothing back.
+  server.connections[0]!.socket.pause();
+  await server.seen(1, /^<resume /);
+  assert.equal(server.connections.length, 2, 'connected again, resuming the session');
+});
