@@ -22,11 +22,13 @@ import type {
 import { establish, finish, type ConnectDeps, type Established } from './connector.ts';
 import { ConnectError, type ConnectErrorCode, type DecisionContext } from './connectError.ts';
 import { backoffDelay, codeOf, sessionAction, SLOW_DOWN_ATTEMPT, STABLE_MS } from './retryPolicy.ts';
-import type { RosterItem, SmState, StreamEvent } from '../xmpp/streamMachine.ts';
+import type { RosterItem, StreamEvent } from '../xmpp/streamMachine.ts';
 import type { ClientState } from '../xmpp/clientState.ts';
 import { SessionMessaging, type MessagingCallbacks } from './sessionMessaging.ts';
+import { SessionResumption, type ResumptionStore } from './sessionResumption.ts';
 
 export type { IncomingMessage, StoreOutcome } from './sessionMessaging.ts';
+export type { PersistedSmState } from './sessionResumption.ts';
 
 /** A message waiting in the outbox. */
 export interface OutboxItem {
@@ -37,8 +39,11 @@ export interface OutboxItem {
   body: string;
 }
 
-/** What the session reports; the messaging part (`MessagingCallbacks`) is in sessionMessaging.ts. */
-export interface SessionCallbacks extends MessagingCallbacks {
+/**
+ * What the session reports; the messaging part (`MessagingCallbacks`) is in sessionMessaging.ts,
+ * the stream-management state kept for a later process (`ResumptionStore`) in sessionResumption.ts.
+ */
+export interface SessionCallbacks extends MessagingCallbacks, ResumptionStore {
   status(status: AccountStatus, boundJid: string | null, error: UserError | null): void;
   roster(items: RosterItem[], ver: string | null): void;
   rosterPush(item: RosterItem): void;
@@ -80,14 +85,6 @@ export interface SessionCallbacks extends MessagingCallbacks {
   /** XEP-0484: the server issued `token` (store it with the account), or refused the stored one (null: forget it). */
   fastTokenChanged?(token: { mechanism: string; token: string; expiry: number } | null): void;
   /**
-   * XEP-0198: the state a later process needs to resume this account's stream after a crash, on
-   * every change that matters (enabled, acknowledged, dropped); null when nothing is left to resume
-   * (closed in order, or a new session without resumption). Saved, it must survive a `kill -9`.
-   */
-  smStateChanged?(state: PersistedSmState | null): void;
-  /** The state the previous process left (`smStateChanged`), read once at the first attempt. */
-  storedSmState?(): PersistedSmState | null;
-  /**
    * After resuming (or failing to resume) a stream that a previous process wrote: the server
    * handled our stanzas up to counter value `h`; our messages written under counters up to it are
    * stored by the server, the others are to be sent again.
@@ -122,24 +119,6 @@ export interface SessionConfig {
   idlePingMs?: number;
 }
 
-/** What a later process needs to resume a stream (XEP-0198 §5), as `smStateChanged` stores it. */
-export interface PersistedSmState {
-  id: string;
-  jid: string;
-  inboundH: number;
-  outboundH: number;
-  location: string | null;
-  max: number | null;
-  /** When it was saved, ms since the epoch. */
-  savedAt: number;
-}
-
-/**
- * Servers keep a dropped session a few minutes (Prosody: 10); without their `max`, a stored state
- * older than this is not worth a resumption attempt.
- */
-const DEFAULT_RESUME_MS = 5 * 60 * 1000;
-
 /**
  * XEP-0484: a new token is asked for on a login without one, or when the one held runs out within
  * this time (the server decides lifetimes; asking early costs nothing but a few bytes).
@@ -153,11 +132,6 @@ const PING_TIMEOUT_MS = 20_000;
 
 /** How long `stop()` waits for the server's ack of what was sent last. */
 const STOP_ACK_WAIT_MS = 1000;
-
-/** Resumption is not tried when the server's time for it (XEP-0198 `max`) has certainly passed. */
-function stillResumable(former: { state: SmState; closedAt: number }, now: number): boolean {
-  return former.state.max === null || now - former.closedAt < former.state.max * 1000;
-}
 
 export class AccountSession {
   #config: SessionConfig;
@@ -183,24 +157,15 @@ export class AccountSession {
   #ackOnEnable = false;
   /** Messages written on this stream while stream management was still being enabled. */
   #writtenWhileEnabling: string[] = [];
-  /**
-   * XEP-0198: the dropped stream the next attempt resumes, with when it dropped; null when there
-   * is none (never enabled, closed in order, resumed or refused since).
-   */
-  #former: { state: SmState; closedAt: number } | null = null;
-  /** The state a previous process stored was read (the first attempt of a process looks). */
-  #storedLooked = false;
-  /** That state, kept for the attempts of this process until one of them reaches the server. */
-  #stored: SmState | null = null;
+  /** XEP-0198: the stream the next attempt resumes (this process's dropped one, or a stored one). */
+  readonly #resumption: SessionResumption;
   /** When the server last sent anything on the current stream (ms since the epoch). */
   #lastHeard = 0;
   #idleTimer: NodeJS.Timeout | null = null;
   /** Called on the next 'sm-acked' or 'closed' (`#ackBeforeLeaving`). */
   #ackWaiters: (() => void)[] = [];
-  /** The attempt in flight resumes `#stored`. */
+  /** The attempt in flight resumes a stream a previous process stored. */
   #resumingStored = false;
-  /** Until when the server may still keep `#stored`'s session (ms since the epoch). */
-  #storedUntil = 0;
   /** Per contact: full JID -> presence; the UI gets the best one. */
   #presence = new Map<string, Map<string, { show: Show; status: string | null; priority: number }>>();
   readonly #messaging: SessionMessaging;
@@ -209,6 +174,7 @@ export class AccountSession {
     this.#config = config;
     this.#callbacks = callbacks;
     this.#messaging = new SessionMessaging(config.jid, callbacks);
+    this.#resumption = new SessionResumption(callbacks);
   }
 
   /** XEP-0352: whether the person sees the window ('active') or not; applies to later streams too. */
@@ -306,7 +272,7 @@ export class AccountSession {
     this.#abort?.abort();
     await this.#inflight;
     // Stopping ends the session: nothing is left to resume (a clean close tells the server so).
-    this.#former = null;
+    this.#resumption.forget();
     const current = this.#current;
     if (!current) {
       this.#forgetPresence();
@@ -399,7 +365,9 @@ export class AccountSession {
     let established: Established;
     try {
       // XEP-0198 §5: resume the stream that dropped, unless the server's time for it has passed.
-      const former = this.#formerToResume();
+      const resume = this.#resumption.next(Date.now());
+      this.#resumingStored = resume?.stored ?? false;
+      const former = resume?.state ?? null;
       const userAgentId = this.#config.userAgentId;
       const token = userAgentId === undefined ? null : (this.#callbacks.fastToken?.() ?? null);
       established = await establish(
@@ -464,15 +432,13 @@ export class AccountSession {
     this.#ackOnEnable = false;
     this.#writtenWhileEnabling = [];
     // Resumed, the former stream lives on in this one; otherwise it is gone for good.
-    this.#former = null;
+    this.#resumption.reached();
     const resumedStored = this.#resumingStored;
     this.#resumingStored = false;
-    // Resumed or refused, the stored state has had its answer.
-    this.#stored = null;
     this.#onlineSince = Date.now();
     // A stream a previous process wrote: the server's count says which of its messages arrived.
     if (resumedStored && established.serverH !== null) this.#callbacks.ackedThrough?.(established.serverH);
-    this.#saveSmState(established);
+    this.#resumption.save(established.driver.streamManagementState(), Date.now());
     if (established.fastToken) this.#callbacks.fastTokenChanged?.(established.fastToken);
     // What the server's <resumed h/> or <failed h/> acknowledged: stored, so not sent again below.
     if (established.ackedAtLogin.length > 0) this.#callbacks.acked?.(established.ackedAtLogin);
@@ -535,7 +501,7 @@ export class AccountSession {
       }
       case 'sm-enabled':
         this.#writtenWhileEnabling = [];
-        if (this.#current) this.#saveSmState(this.#current);
+        if (this.#current) this.#resumption.save(this.#current.driver.streamManagementState(), Date.now());
         if (this.#ackOnEnable) {
           this.#ackOnEnable = false;
           this.#current?.driver.requestAck();
@@ -557,7 +523,7 @@ export class AccountSession {
           ping.answered();
         }
         if (event.ids.length > 0) this.#callbacks.acked?.(event.ids);
-        if (this.#current) this.#saveSmState(this.#current);
+        if (this.#current) this.#resumption.save(this.#current.driver.streamManagementState(), Date.now());
         for (const waiter of this.#ackWaiters.splice(0)) waiter();
         break;
       case 'stanza-error':
@@ -642,40 +608,6 @@ export class AccountSession {
     this.#ackWaiters = [];
   }
 
-  /**
-   * The stream to resume: the one that dropped in this process, while the server may still keep it;
-   * else, on the first attempt of a process, the one a previous (killed) process stored.
-   */
-  #formerToResume(): SmState | null {
-    const now = Date.now();
-    this.#resumingStored = false;
-    if (this.#former !== null) return stillResumable(this.#former, now) ? this.#former.state : null;
-    if (!this.#storedLooked) {
-      this.#storedLooked = true;
-      const stored = this.#callbacks.storedSmState?.() ?? null;
-      const maxMs = stored?.max == null ? DEFAULT_RESUME_MS : stored.max * 1000;
-      if (stored !== null && now - stored.savedAt < maxMs) {
-        const { id, jid, inboundH, outboundH, location, max } = stored;
-        this.#stored = { id, jid, inboundH, outboundH, unacked: [], location, max, restored: true };
-        this.#storedUntil = stored.savedAt + maxMs;
-      } else if (stored !== null) this.#callbacks.smStateChanged?.(null);
-    }
-    if (this.#stored === null || now >= this.#storedUntil) return null;
-    this.#resumingStored = true;
-    return this.#stored;
-  }
-
-  /** Stores what a later process would need to resume this stream (`smStateChanged`). */
-  #saveSmState(established: Established): void {
-    const save = this.#callbacks.smStateChanged;
-    if (!save) return;
-    const state = established.driver.streamManagementState();
-    if (state?.id) {
-      const { id, jid, inboundH, outboundH, location, max } = state;
-      save({ id, jid, inboundH, outboundH, location, max, savedAt: Date.now() });
-    } else save(null);
-  }
-
   /** The contacts' presence seen on the former session is no longer known. */
   #forgetPresence(): void {
     for (const bare of this.#presence.keys()) this.#callbacks.presence(bare, null);
@@ -691,12 +623,10 @@ export class AccountSession {
     if (current) {
       finish(current.record, reason ?? 'closed', { saveRecord: (r) => this.#callbacks.saveRecord(r) });
       // XEP-0198 §5: a stream that dropped (not one closed in order) can be resumed by the next attempt.
-      const state = current.driver.streamManagementState();
-      this.#former = this.#running && state?.id ? { state, closedAt: Date.now() } : null;
-      this.#saveSmState(current);
+      this.#resumption.dropped(current.driver.streamManagementState(), this.#running, Date.now());
     }
     // Kept while the session may be resumed (the server keeps it too); forgotten when it is not.
-    if (this.#former === null) this.#forgetPresence();
+    if (!this.#resumption.pending) this.#forgetPresence();
     if (!this.#running) {
       this.#callbacks.status('offline', null, null);
       return;
