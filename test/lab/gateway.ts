@@ -19,21 +19,26 @@ export interface LabGateway {
 /**
  * Starts `quiver gateway` in this process (the same `QuicGateway` the CLI runs): QUIC with ALPN
  * `xmpp-client` on UDP 127.0.0.1:`ports.quicGateway`, each stream forwarded to the TLS Prosody's
- * plaintext port `ports.gatewayBackend`. It holds `certificates` (leaf only each, as `quiver
- * gateway --cert A --key A --cert B --key B ...`): a client gets the first whose DNS-IDs name its
- * SNI, else the first. The caller MUST call `stop()`, which closes every QUIC connection and
- * backend connection.
+ * plaintext port `ports.gatewayBackend`; with `backend: 'prosody13'` the second gateway, on
+ * `ports.prosody13QuicGateway`, forwarding to Prosody 13's plaintext port
+ * `ports.prosody13GatewayBackend`, logging to `gateway13.log`. It holds `certificates` (leaf only
+ * each, as `quiver gateway --cert A --key A --cert B --key B ...`): a client gets the first whose
+ * DNS-IDs name its SNI, else the first. The caller MUST call `stop()`, which closes every QUIC
+ * connection and backend connection.
  */
 export async function startLabGateway(opts: {
   labDir: string;
   ports: LabPorts;
   certificates: readonly [LabCertificate, ...LabCertificate[]];
+  /** Default 'prosody' (the TLS Prosody 0.12). */
+  backend?: 'prosody' | 'prosody13';
 }): Promise<LabGateway> {
-  const logFile = join(opts.labDir, 'gateway.log');
+  const modern = opts.backend === 'prosody13';
+  const logFile = join(opts.labDir, modern ? 'gateway13.log' : 'gateway.log');
   const [first, ...more] = await Promise.all(opts.certificates.map(readGatewayCertificate));
   const gateway = await QuicGateway.start({
-    listen: { address: '127.0.0.1', port: opts.ports.quicGateway },
-    forward: { host: '127.0.0.1', port: opts.ports.gatewayBackend },
+    listen: { address: '127.0.0.1', port: modern ? opts.ports.prosody13QuicGateway : opts.ports.quicGateway },
+    forward: { host: '127.0.0.1', port: modern ? opts.ports.prosody13GatewayBackend : opts.ports.gatewayBackend },
     ...first!,
     moreCertificates: more,
     // Short enough that a test's abandoned connection ends soon, long enough for a slow machine.

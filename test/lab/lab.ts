@@ -11,7 +11,7 @@ import { startHttpsServer, type LabHttps } from './httpsServer.ts';
 import { startLabGateway, type LabGateway } from './gateway.ts';
 import { startUdpBlackhole, type UdpBlackhole } from './udpBlackhole.ts';
 import { choosePortBase, labPorts, type LabPorts } from './ports.ts';
-import { labZones } from './zones.ts';
+import { labZones, quicPort } from './zones.ts';
 import { HOST_META_JSON_PATH, POSH_DRAFT_PATH, POSH_PATH, wellKnownDocuments } from './wellKnown.ts';
 import { LabError } from './labError.ts';
 import { labControlPath, startLabControl, type LabControl } from './control.ts';
@@ -21,6 +21,8 @@ import {
   gatewayCertificates,
   HTTPS_CERTIFICATE,
   MODERN,
+  prosody13GatewayCertificates,
+  QUIC_MODERN,
   QUIC_SHARED_CERTIFICATE,
   SCENARIOS,
   srvTargetOf,
@@ -101,6 +103,22 @@ export interface LabState {
     shared: LabGatewayCertificate;
   };
   /**
+   * The second `quiver gateway` (in the lab process, as `gateway`) on UDP 127.0.0.1:`port`, in
+   * front of Prosody 13: each stream becomes one TCP connection to Prosody 13's plaintext loopback
+   * port `backendPort`, where sessions count as secure (the same lab module as 0.12's) and SASL2,
+   * Bind 2 and FAST are offered as on its direct TLS port. quic-modern.test's `_xmppq-client._udp`
+   * SRV points here; it presents `certificate` (quic-modern.test's, lab CA) for every SNI.
+   * Over it FAST is offered without channel binding (Prosody sees no TLS), i.e. HT-SHA-256-NONE.
+   */
+  prosody13Gateway: {
+    address: string;
+    port: number;
+    domain: 'quic-modern.test';
+    certificate: string;
+    backendPort: number;
+    logFile: string;
+  };
+  /**
    * A UDP socket on 127.0.0.1:`port` that reads and drops every datagram (UDP blocked, no ICMP):
    * udp-blocked.test's `_xmppq-client._udp` SRV points here.
    */
@@ -159,6 +177,8 @@ export interface LabState {
     udpBlocked: 'udp-blocked.test';
     /** Served by Prosody 13 (`prosody13`): SASL2, Bind2, FAST; SRV to its own ports. */
     modern: 'modern.test';
+    /** Prosody 13 as modern.test, and QUIC SRV to the second gateway (`prosody13Gateway`); 10 accounts. */
+    quicModern: 'quic-modern.test';
   };
   /** Every scenario by domain: how it is wired and what the verifier should conclude. */
   scenarios: Record<string, LabScenario>;
@@ -250,6 +270,7 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
   let prosody13: LabProsody13 | undefined;
   let https: LabHttps | undefined;
   let gateway: LabGateway | undefined;
+  let gateway13: LabGateway | undefined;
   let blackhole: UdpBlackhole | undefined;
   let control: LabControl | undefined;
   let stopped = false;
@@ -260,6 +281,7 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
     // closes its backend connections while Prosody still runs.
     await control?.close();
     await gateway?.stop();
+    await gateway13?.stop();
     await Promise.all([dns?.stop(), prosody?.stop(), prosody13?.stop(), https?.stop(), blackhole?.stop()]);
     if (process.env.QUIVER_LAB_KEEP !== '1') await rm(dir, { recursive: true, force: true });
   };
@@ -298,6 +320,14 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
     if (!dns || !prosody || !prosody13) throw new LabError('bad-state', 'lab: DNS or Prosody did not start'); // unreachable
     const gatewayCerts = gatewayCertificates().map((name) => ({ name, ...issued(name) }));
     gateway = await startLabGateway({ labDir: dir, ports, certificates: [gatewayCerts[0]!, ...gatewayCerts.slice(1)] });
+    const gateway13Certs = prosody13GatewayCertificates().map((name) => ({ name, ...issued(name) }));
+    if (gateway13Certs.length === 0) throw new LabError('bad-state', 'lab: no QUIC scenario on Prosody 13');
+    gateway13 = await startLabGateway({
+      labDir: dir,
+      ports,
+      certificates: [gateway13Certs[0]!, ...gateway13Certs.slice(1)],
+      backend: 'prosody13',
+    });
     blackhole = await startUdpBlackhole(ports.udpBlackhole);
     const labGatewayCertificate = (c: (typeof gatewayCerts)[number]): LabGatewayCertificate => ({
       name: c.name,
@@ -338,6 +368,14 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
         certificates: gatewayCerts.map(labGatewayCertificate),
         shared: labGatewayCertificate(shared),
       },
+      prosody13Gateway: {
+        address: '127.0.0.1',
+        port: gateway13.gateway.address.port,
+        domain: QUIC_MODERN,
+        certificate: gateway13Certs[0]!.name,
+        backendPort: ports.prosody13GatewayBackend,
+        logFile: gateway13.logFile,
+      },
       udpBlackhole: { address: '127.0.0.1', port: blackhole.port },
       control: labControlPath(dir),
       users,
@@ -367,6 +405,7 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
         quicDane: 'quic-dane.test',
         udpBlocked: 'udp-blocked.test',
         modern: MODERN,
+        quicModern: QUIC_MODERN,
       },
       scenarios: Object.fromEntries(SCENARIOS.map((s) => [s.domain, labScenario(s, ports)])),
       certificates: Object.fromEntries(
@@ -409,7 +448,7 @@ function labScenario(s: Scenario, ports: LabPorts): LabScenario {
       ? {
           endpoint: q.endpoint,
           address: '127.0.0.1',
-          port: q.endpoint === 'gateway' ? ports.quicGateway : ports.udpBlackhole,
+          port: quicPort(q, s.server, ports),
           srvTarget: srvTargetOf(s),
           certificate: quicCertificate,
           tlsa: q.tlsaSpkiOf === undefined ? 'none' : q.tlsaSpkiOf === quicCertificate ? 'matching' : 'not-matching',

@@ -6,7 +6,8 @@ import { LabError } from './labError.ts';
 /**
  * The lab's ports, as fixed offsets from a base so two labs on one machine need only two bases.
  * Offset 5 is the HTTPS server (POSH, host-meta), 6 and 7 the QUIC gateway's backend and front,
- * 8 the UDP blackhole, 9 and 10 the Prosody 13 instance (STARTTLS, direct TLS); 11..19 are reserved.
+ * 8 the UDP blackhole, 9 and 10 the Prosody 13 instance (STARTTLS, direct TLS), 11 and 12 the second
+ * QUIC gateway's backend (Prosody 13's plaintext port) and front; 13..19 are reserved.
  */
 export interface LabPorts {
   readonly resolver: number; // unbound, UDP and TCP
@@ -20,6 +21,8 @@ export interface LabPorts {
   readonly udpBlackhole: number; // a UDP socket that reads and drops every datagram (UDP blocked)
   readonly prosody13Starttls: number; // Prosody 13 c2s (STARTTLS): SASL2, Bind2, FAST (modern.test)
   readonly prosody13Tls: number; // Prosody 13 c2s direct TLS (XEP-0368)
+  readonly prosody13GatewayBackend: number; // Prosody 13's plaintext c2s port on loopback, treated as secure
+  readonly prosody13QuicGateway: number; // the second `quiver gateway` (UDP), forwarding to prosody13GatewayBackend
 }
 
 export const PORT_BLOCK_SIZE = 20;
@@ -38,6 +41,8 @@ export function labPorts(base: number): LabPorts {
     udpBlackhole: base + 8,
     prosody13Starttls: base + 9,
     prosody13Tls: base + 10,
+    prosody13GatewayBackend: base + 11,
+    prosody13QuicGateway: base + 12,
   };
 }
 

@@ -17,8 +17,12 @@ export const PROSODY_USER = 'prosody';
  * The lab's own Prosody module: sessions on the gateway's plaintext loopback port are secure (see
  * the file). Copied into each instance's dir, which Prosody's user can read.
  */
-const SECURE_LOOPBACK_MODULE = 'mod_lab_secure_loopback.lua';
-const MODULE_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'prosody-modules', SECURE_LOOPBACK_MODULE);
+export const SECURE_LOOPBACK_MODULE = 'mod_lab_secure_loopback.lua';
+export const SECURE_LOOPBACK_MODULE_SOURCE = join(
+  dirname(fileURLToPath(import.meta.url)),
+  'prosody-modules',
+  SECURE_LOOPBACK_MODULE,
+);
 
 export interface ProsodyOptions {
   readonly labDir: string;
@@ -200,7 +204,7 @@ async function prepareInstance(opts: ProsodyOptions, role: 'tls' | 'plain'): Pro
   // Empty, so Prosody's certificate auto-discovery finds nothing and does not complain.
   await mkdir(join(dir, 'certs'), { recursive: true });
   await mkdir(join(dir, 'modules'), { recursive: true });
-  await copyFile(MODULE_SOURCE, join(dir, 'modules', SECURE_LOOPBACK_MODULE));
+  await copyFile(SECURE_LOOPBACK_MODULE_SOURCE, join(dir, 'modules', SECURE_LOOPBACK_MODULE));
   const hosts = SCENARIOS.filter((s) => s.server === role);
   await writeFile(join(dir, 'prosody.cfg.lua'), prosodyConfig(dir, role, hosts, opts));
   for (const host of hosts) await writeAccounts(dataDir, host.domain, opts.users);

@@ -73,7 +73,8 @@ export type PoshSpec =
  */
 export interface QuicSpec {
   /**
-   * 'gateway': `quiver gateway` in the lab process, forwarding to the TLS Prosody;
+   * 'gateway': `quiver gateway` in the lab process in front of the scenario's server: the first
+   * gateway forwards to the TLS Prosody 0.12 (server 'tls'), the second to Prosody 13 ('modern');
    * 'blackhole': a UDP socket that reads and drops every datagram (UDP blocked: no answer, no ICMP).
    */
   readonly endpoint: 'gateway' | 'blackhole';
@@ -146,6 +147,11 @@ export const QUIC_B = 'quic-b.test';
 export const QUIC_SHARED_CERTIFICATE = 'quic-shared';
 /** The domain Prosody 13 serves (issue 12: SASL2, Bind2, FAST beside 0.12's old servers). */
 export const MODERN = 'modern.test';
+/**
+ * XMPP over QUIC to Prosody 13 (SASL2, Bind 2, FAST): the second gateway's domain, ten accounts
+ * (the warm-start bench logs in ten).
+ */
+export const QUIC_MODERN = 'quic-modern.test';
 /** The CertificateSpec the gateway presents when no other names the SNI (alpha.test's, as before). */
 export const GATEWAY_DEFAULT_CERTIFICATE = 'alpha.test';
 
@@ -474,6 +480,25 @@ export const SCENARIOS: readonly Scenario[] = [
       'of its own; a client without SASL2 logs in with SASL and bind as on 0.12',
     expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
   },
+  {
+    domain: QUIC_MODERN,
+    server: 'modern',
+    certificate: QUIC_MODERN,
+    xmppClientSrv: true,
+    xmppsClientSrv: true,
+    quic: {
+      endpoint: 'gateway',
+      certificate: QUIC_MODERN,
+      expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+      winner: 'quic',
+    },
+    // Ten: `npm run bench` logs ten accounts in from a warm start (test/bench/warmStartTable.ts).
+    users: ['alice', 'bob', 'carol', 'dave', 'erin', 'fiona', 'gustav', 'hanna', 'ivan', 'judith'],
+    purpose:
+      'XMPP over QUIC to Prosody 13 (SASL2 with Bind 2 inline, FAST, SM inline) through the second ' +
+      "gateway, which forwards to Prosody 13's plaintext loopback port; TCP as modern.test",
+    expected: { outcome: 'trusted', prooftype: 'pkix', dnssec: 'insecure' },
+  },
 ];
 
 /** The certificate of the lab's HTTPS server (POSH, host-meta): every scenario domain. */
@@ -508,6 +533,8 @@ export const CERTIFICATES: readonly CertificateSpec[] = [
   { name: 'udp-blocked.test', dnsIds: ['udp-blocked.test'], srvIds: [], xmppAddrs: [] },
   // Prosody 13's, with the same names as alpha.test's.
   { name: MODERN, dnsIds: [MODERN], srvIds: [`_xmpp-client.${MODERN}`], xmppAddrs: [MODERN] },
+  // Prosody 13's and the second gateway's for quic-modern.test.
+  { name: QUIC_MODERN, dnsIds: [QUIC_MODERN], srvIds: [], xmppAddrs: [] },
   // ... and the gateway's one certificate for both quic-a.test and quic-b.test.
   { name: QUIC_SHARED_CERTIFICATE, dnsIds: [QUIC_A, QUIC_B], srvIds: [], xmppAddrs: [] },
   {
@@ -526,12 +553,25 @@ export const MUTUAL_ROSTERS: readonly (readonly [string, string])[] = [
 ];
 
 /**
- * The certificates the lab's gateway holds, in the order it tries them for an SNI (the first is
- * its default): alpha.test's, then each QUIC scenario's `quic.certificate` once.
+ * The certificates the lab's first gateway holds, in the order it tries them for an SNI (the
+ * first is its default): alpha.test's, then each QUIC scenario's of the TLS Prosody 0.12 once.
  */
 export function gatewayCertificates(): string[] {
-  const names = [GATEWAY_DEFAULT_CERTIFICATE];
+  return gatewayCertificatesFor('tls', [GATEWAY_DEFAULT_CERTIFICATE]);
+}
+
+/**
+ * The certificates the second gateway (in front of Prosody 13) holds: each QUIC scenario's of
+ * Prosody 13 once, the first its default (quic-modern.test's).
+ */
+export function prosody13GatewayCertificates(): string[] {
+  return gatewayCertificatesFor('modern', []);
+}
+
+function gatewayCertificatesFor(server: ServerRole, first: readonly string[]): string[] {
+  const names = [...first];
   for (const s of SCENARIOS) {
+    if (s.server !== server) continue;
     const name = s.quic?.certificate;
     if (name !== undefined && !names.includes(name)) names.push(name);
   }

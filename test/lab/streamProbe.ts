@@ -5,10 +5,11 @@ import { connect as tlsConnect, type TLSSocket, type ConnectionOptions } from 'n
  * Opens a client stream to `domain` on a plain TCP port and returns the raw text the server sent
  * up to and including `</stream:features>` (RFC 6120 §4.3.2), or whatever came before the server
  * closed, errored or `timeoutMs` passed. Used for the lab's readiness checks and by its tests.
+ * `from` as for `tlsStreamFeatures`.
  */
-export async function streamFeatures(port: number, domain: string, timeoutMs = 1000): Promise<string> {
+export async function streamFeatures(port: number, domain: string, timeoutMs = 1000, from?: string): Promise<string> {
   const socket = tcpConnect({ host: '127.0.0.1', port });
-  return collectFeatures(socket, domain, timeoutMs, 'connect');
+  return collectFeatures(socket, domain, timeoutMs, 'connect', true, from);
 }
 
 /**

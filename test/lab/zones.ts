@@ -1,5 +1,12 @@
 import type { LabPorts } from './ports.ts';
-import { SCENARIOS, srvTargetOf, type Scenario, type ZoneSigning } from './scenarios.ts';
+import {
+  SCENARIOS,
+  srvTargetOf,
+  type QuicSpec,
+  type Scenario,
+  type ServerRole,
+  type ZoneSigning,
+} from './scenarios.ts';
 
 /** One resource record in presentation format (RFC 1035 §5.1). */
 export interface ResourceRecord {
@@ -55,7 +62,7 @@ function scenarioZone(s: Scenario, ports: LabPorts, spkiSha256Hex: (certificate:
   }
   if (s.quic) {
     // The SRV name discovery reads for XEP-0467 (app/connect/discovery.ts); priority 0, weight 5.
-    const port = s.quic.endpoint === 'gateway' ? ports.quicGateway : ports.udpBlackhole;
+    const port = quicPort(s.quic, s.server, ports);
     records.push({ name: '_xmppq-client._udp', type: 'SRV', data: `0 5 ${port} ${target}.` });
   }
   if (s.srvNotAvailable) {
@@ -79,12 +86,21 @@ function scenarioZone(s: Scenario, ports: LabPorts, spkiSha256Hex: (certificate:
     // RFC 7673 §3 with the QUIC candidate's transport (issue 11: "DANE applies to QUIC candidates
     // too, with the TLSA records at `_<port>._udp.<target>`"): 3 1 1 as above.
     records.push({
-      name: `_${ports.quicGateway}._udp.${owner}`,
+      name: `_${quicPort(s.quic, s.server, ports)}._udp.${owner}`,
       type: 'TLSA',
       data: `3 1 1 ${spkiSha256Hex(s.quic.tlsaSpkiOf)}`,
     });
   }
   return { origin: s.domain, records, signing: s.signing ?? 'unsigned' };
+}
+
+/**
+ * The UDP port a scenario's `_xmppq-client._udp` SRV names: the blackhole, or the gateway in front
+ * of the scenario's server (the second gateway for Prosody 13's scenarios).
+ */
+export function quicPort(quic: QuicSpec, server: ServerRole, ports: LabPorts): number {
+  if (quic.endpoint === 'blackhole') return ports.udpBlackhole;
+  return server === 'modern' ? ports.prosody13QuicGateway : ports.quicGateway;
 }
 
 /** The zone file text for nsd (or for ldns-signzone, which nsd then serves signed). */

@@ -1,7 +1,9 @@
--- Loaded only by the lab's generated config (test/lab/prosody.ts), never by a real server.
+-- Loaded only by the lab's generated configs (test/lab/prosody.ts for Prosody 0.12,
+-- test/lab/prosody13.ts for Prosody 13), never by a real server.
 --
 -- `quiver gateway` terminates QUIC + TLS and forwards each stream as plaintext TCP to this
--- Prosody's port `lab_secure_loopback_port`. Prosody 0.12 has no `secure_interfaces`, so a session
+-- Prosody's port `lab_secure_loopback_port`. Prosody 0.12 has no `secure_interfaces` (and 13's
+-- would mark every loopback peer secure, also on the STARTTLS port the lab tests), so a session
 -- on that port would otherwise be told to STARTTLS (c2s_require_encryption) and refused SASL
 -- (mod_saslauth: "Not offering authentication on insecure connection").
 --
