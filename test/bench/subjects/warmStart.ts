@@ -37,6 +37,8 @@ export interface WarmStartResult {
   lastAuthenticatedMs: number | null;
   /** The transport each record names: a forced transport must not have fallen back. */
   transports: string[];
+  /** The SASL mechanisms the warm logins used, each once (e.g. HT-SHA-256-NONE for FAST over QUIC). */
+  mechanisms: string[];
 }
 
 const [labFile, transportArg, ...jids] = process.argv.slice(2);
@@ -124,6 +126,7 @@ const result: WarmStartResult = {
   firstVerifiedMs,
   lastAuthenticatedMs,
   transports: finals.map((r) => r.transport),
+  mechanisms: [...new Set(finals.map((r) => r.saslMechanism ?? 'none'))],
 };
 console.log(JSON.stringify(result));
 await closeAll(warm.established);
