@@ -703,8 +703,8 @@ async function tryCandidate(
 
 /** Whether this account's stream header rode the session's 0-RTT flight, and how the server took it. */
 function earlyDataOf(lease: QuicLease): 'not offered' | 'accepted' | 'rejected' {
-  // A joiner's stream opened on an established connection: its header went in 1-RTT.
-  if (lease.shared) return 'not offered';
+  // The opener's and each joiner's own stream: a header that went in 1-RTT was not offered early.
+  if (!lease.early) return 'not offered';
   const state = lease.connection.connection.earlyDataState;
   return state === 'accepted' || state === 'rejected' ? state : 'not offered';
 }

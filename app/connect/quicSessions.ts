@@ -23,8 +23,13 @@
  *
  * Resumption: every NewSessionTicket is kept (`TicketStore`, per SNI and ALPN, each used once; the
  * app's store is the profile, so it outlives the process), and the next connection to that name
- * offers it (RFC 8446 §2.2), so a later cold start costs no certificate transfer and signature. A resumed connection's facts carry the chain stored with the
- * ticket, which the verifier judges again.
+ * offers it (RFC 8446 §2.2), so a later cold start costs no certificate transfer and signature. A
+ * resumed connection's facts carry the chain stored with the ticket, which the verifier judges again.
+ *
+ * 0-RTT (`QuicAcquireOptions.earlyData`, quicEarlyStreams.ts): the opener of a resumed connection
+ * and every account that joins it while 0-RTT is still possible send their stream headers as early
+ * data, each after its own `precheck` of the ticket's chain, within the stream limit remembered
+ * with the ticket; the others open their streams in 1-RTT once the handshake is done.
  *
  * Roaming: `networkChanged` moves every client connection to a fresh socket (RFC 9000 §9, a
  * new local address when the old one is gone) and reports each move as a `PathEvent`.
@@ -35,10 +40,10 @@ import { EventEmitter } from 'node:events';
 import { QuicEndpoint } from '../quic/driver/quicEndpoint.ts';
 import { formatHostPort } from '../contract/ipLiteral.ts';
 import type { QuicConnectionHandle, QuicStreamHandle } from '../quic/driver/quicConnectionHandle.ts';
-import { fromBase64, type StoredTicket } from '../quic/tls/tickets.ts';
+import type { StoredTicket } from '../quic/tls/tickets.ts';
 import { memoryTicketStore, type TicketStore } from './quicTicketStore.ts';
 import { keepAliveInterval } from './quicKeepAlive.ts';
-import { cipherSuiteById } from '../quic/tls/cipherSuites.ts';
+import { joinEarly, openEarlyStream, ticketFacts, type EarlyStream, type ZeroRttPhase } from './quicEarlyStreams.ts';
 import type { SocketAddress } from '../quic/socketAddress.ts';
 import type { TlsFacts } from '../transport/tlsFacts.ts';
 import { QuicStreamTransport } from '../transport/quicStreamTransport.ts';
@@ -77,13 +82,16 @@ export interface QuicAcquireOptions {
   /**
    * Bytes that are safe to replay (issue 11: the XMPP stream header, never authentication), to
    * send as early data (0-RTT, RFC 9001 §4.6) when this caller opens a new connection with a ticket
-   * that allows it. `precheck` then runs first, on the chain stored with the ticket (facts with
-   * `resumed: true`), and the bytes go out only once it said yes. The handshake is still judged by
-   * `verify` when the server's answer arrives (a resumed one on the ticket's chain again), so only
-   * `verify` may have effects (a record, winning a race). If the server does not resume, `verify`
-   * judges the chain it sent. The lease's transport does not send again the first write(s) that
-   * repeat these bytes (`QuicStreamTransport.sentEarly`). Ignored when joining a live connection,
-   * without such a ticket, or without `precheck`.
+   * that allows it, or joins one whose 0-RTT is in progress (its opener's precheck said yes, and
+   * neither the server's answer nor the stream limit remembered with the ticket ended it).
+   * `precheck` then runs first, on the chain stored with the ticket (facts with `resumed: true`,
+   * the connection's SNI), and the bytes go out only once it said yes. The handshake is still
+   * judged by `verify` when the server's answer arrives (a resumed one on the ticket's chain
+   * again; a joiner's with `joining`), so only `verify` may have effects (a record, winning a
+   * race); a joiner that `verify` refuses has its early stream reset. If the server does not
+   * resume, `verify` judges the chain it sent. The lease's transport does not send again the first
+   * write(s) that repeat these bytes (`QuicStreamTransport.sentEarly`). Ignored without such a
+   * ticket, without `precheck`, or once 0-RTT is over (then the stream opens in 1-RTT).
    */
   earlyData?: Uint8Array;
   /**
@@ -91,16 +99,6 @@ export interface QuicAcquireOptions {
    * claim on a race (a ticket from home must not make a network that blocks UDP look answered).
    */
   precheck?(chain: Uint8Array[], facts: TlsFacts): Promise<boolean>;
-}
-
-/** The opener's stream sent as early data, waiting for its lease. */
-interface EarlyStream {
-  stream: QuicStreamHandle;
-  transport: QuicStreamTransport;
-  bytes: Uint8Array;
-  /** Set by the lease: what the transport's `onFinished` does. */
-  finished: (() => void) | null;
-  leased: boolean;
 }
 
 export interface QuicSessionsOptions {
@@ -125,6 +123,12 @@ export interface QuicLease {
   tlsFacts: TlsFacts;
   /** True when this stream joined a connection that was already there. */
   shared: boolean;
+  /**
+   * True when this stream's first bytes (`QuicAcquireOptions.earlyData`) were sent in 0-RTT; the
+   * connection's `earlyDataState` says whether the server accepted them (if not, they went again
+   * in 1-RTT).
+   */
+  early: boolean;
   /** Other streams on the connection when this one opened. */
   sharedWith: number;
   /** The socket's local address (`address:port`; a wildcard address when bound to all). */
@@ -164,6 +168,13 @@ interface PoolEntry {
   family: 'udp4' | 'udp6';
   /** The opener's 0-RTT stream (`QuicAcquireOptions.earlyData`), until its lease takes it. */
   early: EarlyStream | null;
+  /**
+   * Settles once the opener's precheck did: the connection's 0-RTT phase for joiners, or null
+   * when it sends no early data (no ticket allowing it, no `earlyData`, a precheck that said no,
+   * a connection that failed first).
+   */
+  zeroRtt: Promise<ZeroRttPhase | null>;
+  settleZeroRtt: (phase: ZeroRttPhase | null) => void;
 }
 
 /** A caller waiting for stream credit on one connection. */
@@ -209,9 +220,16 @@ export class QuicSessions extends EventEmitter {
       );
       for (const entry of live) {
         if (entry.handle?.closeInfo) continue;
+        // A joiner's header goes early while the connection's 0-RTT is in progress.
+        const joined: { early: EarlyStream | null } = { early: null };
         let facts: TlsFacts;
         try {
-          facts = await this.#hold(entry, options.signal);
+          facts = await this.#hold(
+            entry,
+            options.signal,
+            () => joined.early?.transport.destroy(),
+            async () => void (joined.early = await this.#joinEarly(entry, target, options)),
+          );
         } catch (error) {
           // Only this caller's own abort ends it. The connection's opener may have been aborted
           // (it lost its own race to TCP, or was stopped): for this caller that connection simply
@@ -222,11 +240,13 @@ export class QuicSessions extends EventEmitter {
         // A verifier that throws counts as a no: a connection of its own, verified anew.
         const ok = await options.verify(facts.chain, facts, true).catch(() => false);
         if (!ok || entry.handle?.closeInfo) {
+          // A header sent early on a connection this account may not use: its stream ends.
+          joined.early?.transport.destroy();
           this.#release(entry);
           throwIfAborted(options.signal);
           continue;
         }
-        return this.#lease(entry, target, options, facts, true);
+        return this.#lease(entry, target, options, facts, true, joined.early);
       }
     }
     const entry = this.#connect(key, target, options);
@@ -234,16 +254,24 @@ export class QuicSessions extends EventEmitter {
       // A header sent early for nobody: its stream ends (the connection may carry others later).
       if (entry.early && !entry.early.leased) entry.early.transport.destroy();
     });
-    return this.#lease(entry, target, options, facts, false);
+    // The opener takes the stream its header went out on in 0-RTT.
+    const early = entry.early && !entry.early.leased ? entry.early : null;
+    return this.#lease(entry, target, options, facts, false, early);
   }
 
   /**
-   * Counts the caller as a user of `entry` and waits for its handshake; on failure or the
-   * caller's abort, runs `cleanUp`, releases the entry and rejects.
+   * Counts the caller as a user of `entry`, runs `before` (a joiner's 0-RTT stream) and waits for
+   * its handshake; on failure or the caller's abort, runs `cleanUp`, releases the entry and rejects.
    */
-  async #hold(entry: PoolEntry, signal: AbortSignal | undefined, cleanUp?: () => void): Promise<TlsFacts> {
+  async #hold(
+    entry: PoolEntry,
+    signal: AbortSignal | undefined,
+    cleanUp?: () => void,
+    before?: () => Promise<void>,
+  ): Promise<TlsFacts> {
     entry.users++;
     try {
+      await before?.();
       const facts = await beforeDeadline(entry.ready, signal, { reason: abortError });
       throwIfAborted(signal);
       return facts;
@@ -373,36 +401,10 @@ export class QuicSessions extends EventEmitter {
     bytes: Uint8Array,
     options: QuicAcquireOptions,
   ): Promise<boolean> {
-    const chain = ticket.peerChain.map(fromBase64);
-    const facts: TlsFacts = {
-      version: 'TLSv1.3',
-      cipher: cipherSuiteById(ticket.cipherSuite)?.name ?? null,
-      alpn: ticket.alpn,
-      sni: target.sni,
-      chain,
-      channelBinding: null,
-      resumed: true,
-      ech: 'not-available',
-    };
-    const verdict = options.precheck!(chain, facts).then((ok) => {
+    const facts = ticketFacts(ticket, target.sni);
+    const verdict = options.precheck!(facts.chain, facts).then((ok) => {
       // The opener may have been stopped meanwhile: a header for nobody is not sent.
-      if (ok && handle.closeInfo === null && !options.signal?.aborted) {
-        const stream = handle.openEarlyStream(bytes);
-        if (stream) {
-          const early: EarlyStream = {
-            stream,
-            bytes,
-            finished: null,
-            leased: false,
-            transport: new QuicStreamTransport(
-              stream,
-              `quic ${target.address}:${target.port} stream ${stream.id}`,
-              () => early.finished?.(),
-            ),
-          };
-          entry.early = early;
-        }
-      }
+      if (ok && !options.signal?.aborted) entry.early = openEarlyStream(handle, target, bytes);
       return ok;
     });
     // The 'peer-certificate' handler reports a rejection; until then it must not go unobserved.
@@ -426,18 +428,33 @@ export class QuicSessions extends EventEmitter {
     return report;
   }
 
+  /**
+   * A joiner's stream in 0-RTT (see `QuicAcquireOptions.earlyData`): once the opener's precheck
+   * settled, this caller's own precheck judges the ticket's chain; null when nothing went early.
+   */
+  async #joinEarly(entry: PoolEntry, target: QuicTarget, options: QuicAcquireOptions): Promise<EarlyStream | null> {
+    if (options.earlyData === undefined || options.precheck === undefined) return null;
+    const phase = await beforeDeadline(entry.zeroRtt, options.signal, { reason: abortError });
+    if (phase === null) return null;
+    return joinEarly(phase, target, options.earlyData, options.precheck, options.signal);
+  }
+
+  /** `early`: the caller's stream sent in 0-RTT, if any (one that already ended is replaced). */
   async #lease(
     entry: PoolEntry,
     target: QuicTarget,
     options: QuicAcquireOptions,
     facts: TlsFacts,
     shared: boolean,
+    early: EarlyStream | null,
   ): Promise<QuicLease> {
     const handle = entry.handle!;
     const sharedWith = entry.streams;
     let stream: QuicStreamHandle;
-    // The opener takes the stream its header went out on in 0-RTT.
-    const early = !shared && entry.early && !entry.early.leased && !entry.early.stream.ended ? entry.early : null;
+    if (early?.stream.ended) {
+      early.transport.destroy();
+      early = null;
+    }
     try {
       if (early) {
         early.leased = true;
@@ -455,6 +472,7 @@ export class QuicSessions extends EventEmitter {
       streamId: stream.id,
       tlsFacts: facts,
       shared,
+      early: early !== null,
       sharedWith,
       localAddress: socketText(endpoint.address),
       remoteAddress: socketText(handle.remoteAddress),
@@ -604,10 +622,16 @@ export class QuicSessions extends EventEmitter {
       waiters: [],
       family,
       early: null,
+      zeroRtt: Promise.resolve(null),
+      settleZeroRtt: () => undefined,
     };
+    entry.zeroRtt = new Promise((resolve) => (entry.settleZeroRtt = resolve));
     entry.ready = this.#handshake(entry, family, target, options);
     // Failures reach the caller through `acquire`; a later joiner would see the rejection too.
-    entry.ready.catch(() => this.#forget(entry));
+    entry.ready.catch(() => {
+      entry.settleZeroRtt(null);
+      this.#forget(entry);
+    });
     const list = this.#entries.get(key) ?? [];
     list.push(entry);
     this.#entries.set(key, list);
@@ -642,6 +666,13 @@ export class QuicSessions extends EventEmitter {
     // 0-RTT: the one verifier judges the ticket's chain before the early bytes go out.
     const earlyVerdict =
       earlyBytes && ticket ? this.#sendEarly(entry, handle, target, ticket, earlyBytes, options) : null;
+    // Joiners send early only on a connection whose opener's precheck accepted the ticket's chain.
+    if (earlyVerdict && ticket)
+      void earlyVerdict.then(
+        (ok) => entry.settleZeroRtt(ok ? { handle, ticket, sni: target.sni } : null),
+        () => entry.settleZeroRtt(null),
+      );
+    else entry.settleZeroRtt(null);
     handle.on('session-ticket', (ticket: StoredTicket) => {
       try {
         this.#tickets.put(target.sni, target.alpn, ticket, this.#wallClock());
