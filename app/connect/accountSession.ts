@@ -397,6 +397,8 @@ export class AccountSession {
       const code = codeOf(error);
       const message = (error as Error).message;
       this.#callbacks.log('warn', `${this.#config.jid}: ${message}`);
+      // A server that misused resumption is not asked to resume that session again.
+      if (code === 'sm-protocol-violation' || code === 'handled-count-too-high') this.#resumption.reached();
       if (code === 'fast-token-rejected') {
         // XEP-0484: the server no longer takes the token: forget it and sign in with the password now.
         this.#callbacks.fastTokenChanged?.(null);

@@ -136,6 +136,11 @@ export class StreamManagement {
   /** §4: stanzas sent since SM began, on the same wrapping counter as 'h'. */
   private sent = 0;
   private queue: UnackedStanza[] = [];
+  /**
+   * The server misused stream management (a count too high, an element out of place): what it says
+   * afterwards is not taken as acknowledgement; the stanzas stay unacknowledged, to be sent again.
+   */
+  private distrusted = false;
   /** An <r/> is out and its <a/> has not come yet. */
   private ackRequested = false;
   /** The `sent` counter when that <r/> went out: a request with nothing sent since adds nothing. */
@@ -345,7 +350,7 @@ export class StreamManagement {
     const name = el.getName();
     if (closing) {
       // Nothing may be written after our closing tag; an ack still tells what the server stored.
-      if (name === 'a' && this.phase === 'enabled') this.handleAck(el, now);
+      if (name === 'a' && this.phase === 'enabled' && !this.distrusted) this.handleAck(el, now);
       return;
     }
     switch (name) {
@@ -428,6 +433,7 @@ export class StreamManagement {
     if (count > this.queue.length) {
       const sendCount = this.sent;
       this.resumable = false;
+      this.distrusted = true;
       // §6 (Error Handling): "When a remote entity acknowledges that it has handled a number of
       // stanzas that is higher than the amount of stanzas that it was sent (by sending an 'h'
       // value that is too high), the local entity SHOULD generate an undefined-condition stream
@@ -531,6 +537,7 @@ export class StreamManagement {
 
   private unexpected(el: Element, now: number, why: string): void {
     this.resumable = false;
+    this.distrusted = true;
     this.host.fail(
       now,
       localError(
@@ -544,6 +551,7 @@ export class StreamManagement {
   private badH(el: Element, now: number): void {
     const h = el.attrs.h;
     this.resumable = false;
+    this.distrusted = true;
     this.host.fail(
       now,
       localError(

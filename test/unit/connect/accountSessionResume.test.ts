@@ -29,6 +29,13 @@ interface ServerOptions {
   forgetLast?: number;
   /** The session 'sm-1' exists already, with this many of the client's stanzas handled (a killed client's). */
   handledBefore?: number;
+  /**
+   * Hostile input on the first connection, sent after the message with this body was handled:
+   * bytes that are not XML, a stream error no RFC defines, or an ack for more than was sent.
+   */
+  garbage?: { after: string; kind: 'xml' | 'stream-error' | 'ack-too-high' };
+  /** Answer the next <resume/> with <resumed/> naming a stream that does not exist. */
+  resumeOtherPrevid?: boolean;
 }
 
 interface Connection {
@@ -91,6 +98,9 @@ async function fakeServer(t: TestContext, options: ServerOptions = {}): Promise<
           } else if (el.startsWith('<resume ')) {
             if (options.refuseResume) {
               write(`<failed ${SM}><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>`);
+            } else if (options.resumeOtherPrevid) {
+              options.resumeOtherPrevid = false;
+              write(`<resumed ${SM} previd='sm-nobody' h='0'/>`);
             } else {
               counting = true;
               const lost = options.forgetLast ?? 0;
@@ -110,6 +120,16 @@ async function fakeServer(t: TestContext, options: ServerOptions = {}): Promise<
                   `<message type='error' id='${id}' from='bob@example.org'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`,
                 );
               } else state.handledBodies.push(body);
+              const garbage = options.garbage;
+              if (garbage && garbage.after === body && state.connections.length === 1) {
+                options.garbage = undefined;
+                if (garbage.kind === 'xml') write('<message><<not xml at all>>');
+                else if (garbage.kind === 'stream-error')
+                  write(
+                    `<stream:error><quantum-flux xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`,
+                  );
+                else write(`<a ${SM} h='${handled + 100}'/>`);
+              }
             } else if (el.includes('jabber:iq:roster')) {
               write(`<iq type='result' id='${id}'><query xmlns='jabber:iq:roster'/></iq>`);
             } else if (el.includes('urn:xmpp:ping')) {
@@ -143,6 +163,8 @@ interface Running {
   /** Resolves once every message with these ids is 'acked'. */
   acked(ids: string[]): Promise<void>;
   unconfirmable: string[];
+  /** The session's log lines. */
+  logs: string[];
   add(stanzaId: string, body: string): void;
 }
 
@@ -167,6 +189,7 @@ function session(t: TestContext, port: number, bodies: string[], restart?: Resta
   }));
   const scopes: ('queued' | 'pending')[] = [];
   const unconfirmable: string[] = [];
+  const logs: string[] = [];
   const onlineWaiters: (() => void)[] = [];
   const ackWaiters: { ids: string[]; resolve: () => void }[] = [];
   const allAcked = (ids: string[]) => ids.every((id) => messages.find((m) => m.stanzaId === id)?.state === 'acked');
@@ -180,6 +203,7 @@ function session(t: TestContext, port: number, bodies: string[], restart?: Resta
       deps: () => loopbackDeps({ tls: port }, 5000),
     },
     sessionCallbacks({
+      log: (_level, line) => void logs.push(line),
       status: (status) => {
         if (status === 'online') for (const w of onlineWaiters.splice(0)) w();
       },
@@ -233,6 +257,7 @@ function session(t: TestContext, port: number, bodies: string[], restart?: Resta
     messages,
     scopes,
     unconfirmable,
+    logs,
     online: () => new Promise((resolve) => onlineWaiters.push(resolve)),
     acked: (ids) => (allAcked(ids) ? Promise.resolve() : new Promise((resolve) => ackWaiters.push({ ids, resolve }))),
     add: (stanzaId, body) =>
@@ -476,3 +501,58 @@ test('an idle stream is pinged; when nothing answers it is dropped and resumed',
   await server.seen(1, /^<resume /);
   assert.equal(server.connections.length, 2, 'connected again, resuming the session');
 });
+
+for (const kind of ['xml', 'stream-error', 'ack-too-high'] as const) {
+  test(
+    `garbage from the server mid-stream (${kind}): a clear error, a reconnect, every message stored by the server`,
+    { timeout: 15_000 },
+    async (t) => {
+      const server = await fakeServer(t, { garbage: { after: 'two', kind } });
+      const run = session(t, server.port, ['one', 'two', 'three', 'four']);
+      await run.acked(['m-1', 'm-2', 'm-3', 'm-4']);
+      assert.ok(server.connections.length >= 2, 'connected again');
+      for (const body of ['one', 'two', 'three', 'four']) assert.ok(server.handledBodies.includes(body), body);
+      const second = server.connections[1]!;
+      // Resumed, or (after a server that misused stream management) a fresh session: roster asked.
+      assert.ok(second.seen.some((el) => el.startsWith('<resume ') || el.includes('jabber:iq:roster')));
+      // What went wrong is said in words.
+      const said = run.logs.join('\n');
+      assert.match(
+        said,
+        {
+          xml: /not well-formed|XML/i,
+          'stream-error': /quantum-flux|stream error|server/i,
+          'ack-too-high': /acknowledged 10\d stanzas/,
+        }[kind],
+        said,
+      );
+    },
+  );
+}
+
+test(
+  'a resumption answer for a stream that does not exist: refused, then a fresh login sends what was not acknowledged',
+  { timeout: 15_000 },
+  async (t) => {
+    const options: ServerOptions = { answerAcks: false };
+    const server = await fakeServer(t, options);
+    const run = session(t, server.port, ['one', 'two']);
+    await server.seen(0, MESSAGE, 2);
+    options.resumeOtherPrevid = true;
+    options.answerAcks = true;
+    server.connections[0]!.socket.destroy();
+    await run.acked(['m-1', 'm-2']);
+    // Connection 2 got the bogus <resumed/> and was ended; connection 3 logged in afresh.
+    const fresh = server.connections.at(-1)!;
+    assert.ok(server.connections.length >= 3, `${server.connections.length} connections`);
+    assert.ok(
+      fresh.seen.some((el) => el.includes('jabber:iq:roster')),
+      'a new session (it asks for the roster)',
+    );
+    assert.ok(!fresh.seen.some((el) => el.startsWith('<resume ')), 'no second try at the misused session');
+    assert.deepEqual(
+      fresh.seen.filter((el) => MESSAGE.test(el)).map((el) => /\sid=["']([^"']+)["']/.exec(el)![1]),
+      ['m-1', 'm-2'],
+    );
+  },
+);
