@@ -146,6 +146,9 @@ const STOP_TRYING = new Set<ConnectErrorCode>([
   'no-acceptable-mechanism',
   // XEP-0484: every candidate would refuse the same token; the session retries with the password.
   'fast-token-rejected',
+  // XEP-0388: the server wants a task Quiver cannot do, or signed in another account.
+  'sasl2-task-required',
+  'sasl2-bad-identity',
 ]);
 
 /** Errors a retry cannot fix: the user must act (new password, trust decision, settings). */
@@ -163,6 +166,8 @@ const ASK_PERSON = new Set<ConnectErrorCode>([
   'secret-file-permissions',
   'secret-file-invalid',
   'secret-store-unavailable',
+  'sasl2-task-required',
+  'sasl2-bad-identity',
   // Stream errors after login (RFC 6120 §4.9.3): retrying would only repeat them.
   'conflict',
   'host-unknown',

@@ -135,6 +135,10 @@ export class SessionMessaging {
       case 'carbons-enabled':
         this.#carbons = true;
         return true;
+      case 'features-changed':
+        // A resumed stream learnt its features late: the client state it could not say, now.
+        this.#driver?.setClientState(this.#clientState, true);
+        return true;
       case 'carbons-failed':
         this.#carbons = false;
         this.#callbacks.log(

@@ -75,7 +75,15 @@ export class StreamDriver {
   start(): void {
     this.#transport.setHandlers({
       onData: (chunk) => {
-        this.#machine.handleBytes(chunk, Date.now());
+        try {
+          this.#machine.handleBytes(chunk, Date.now());
+        } catch (error) {
+          // A bug the server's bytes reached must end this stream, never the process (this runs
+          // in the socket's callback): report it and drop the transport; 'closed' follows.
+          this.#onFault(error);
+          this.#transport.destroy();
+          return;
+        }
         this.#pump();
       },
       onClose: (error) => {

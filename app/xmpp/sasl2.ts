@@ -9,7 +9,7 @@ import { Element } from 'ltx';
 import { downgradeHash } from './downgradeProtection.ts';
 import { htInitialResponse, htVerifyServer, usableFastMechanism, type FastCredentials } from './fast.ts';
 import { parseJid } from './jid.ts';
-import { NS_FAST, NS_SASL2 } from './namespaces.ts';
+import { NS_FAST, NS_SASL, NS_SASL2 } from './namespaces.ts';
 import { chooseMechanism, plainMessage } from './sasl.ts';
 import type { SaslCredentials } from './saslExchange.ts';
 import { ScramClient, type ChannelBinding } from './scram.ts';
@@ -215,8 +215,14 @@ export class Sasl2Exchange {
       }
       // RFC 5802 §9: without a verified ServerSignature, success proves nothing about the server.
       if (!this.verified) return this.serverAuthFailed('it reported success without its SCRAM signature');
-    } else if (this.fast && data.length > 0 && !htVerifyServer(data, this.fast, this.binding)) {
-      return this.serverAuthFailed('its answer to the sign-in token does not verify');
+    } else if (this.fast && (data.length === 0 || !htVerifyServer(data, this.fast, this.binding))) {
+      // XEP-0484 §3.2: the server proves it knows the token too (HMAC over "Responder"): without
+      // that proof, success says nothing about the server, and no new token from it is kept.
+      return this.serverAuthFailed(
+        data.length === 0
+          ? 'it reported success without proving it knows the token'
+          : 'its answer to the sign-in token does not verify',
+      );
     }
     // XEP-0388 §2.5: <success/> "contains an <authorization-identifier/> element containing the
     // negotiated identity - this is a bare JID, unless resource binding has occurred".
@@ -252,8 +258,9 @@ export class Sasl2Exchange {
     let condition = 'not-authorized';
     let text: string | null = null;
     for (const c of el.getChildElements()) {
-      if (c.getName() === 'text') text = c.getText();
-      else if (c.getNS() !== NS_SASL2 || c.getName() !== 'text') condition = c.getName();
+      if (c.getName() === 'text' && c.getNS() === NS_SASL2) text = c.getText();
+      // The condition is the RFC 6120 §6.5 one; XEP-0388 allows application-specific elements beside it.
+      else if (c.getNS() === NS_SASL) condition = c.getName();
     }
     if (this.fast) {
       // XEP-0484 §5: a server that "no longer trusts a token ... MUST instead fail the

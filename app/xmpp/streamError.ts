@@ -40,7 +40,11 @@ export type LocalCode =
   /** XEP-0484: the server refused the FAST token: forget it and sign in with the password. */
   | 'fast-token-rejected'
   /** XEP-0474: the server's signed list of mechanisms or channel bindings differs from what was offered. */
-  | 'downgrade-detected';
+  | 'downgrade-detected'
+  /** XEP-0388: the server asks for a task (<continue/>) Quiver cannot perform. */
+  | 'sasl2-task-required'
+  /** XEP-0388: the server signed in an identity that is not this account. */
+  | 'sasl2-bad-identity';
 
 /**
  * RFC 6120 §4.9.3 conditions the machine raises itself when the server breaks the rules (it also

@@ -120,6 +120,11 @@ export type StreamEvent =
       /** The whole stanza (for carbons and archive results: the forwarded message), for later XEPs. */
       stanza: Element;
     }
+  /**
+   * The stream's features changed while online: after a resumption inside SASL2, the features that
+   * follow <success/> (XEP-0388 §2.5) arrive after 'resumed' (CSI, ... are known from now on).
+   */
+  | { type: 'features-changed'; features: string[] }
   /** A stanza dropped on purpose (a forged carbon, an unsolicited archive result): worth a log line. */
   | { type: 'stanza-ignored'; reason: string; from: string | null }
   /** XEP-0280 §4: the server enabled carbons (`enableCarbons`). */

@@ -608,7 +608,12 @@ export class ClientStreamMachine {
         if (!this.negotiation.handleElement(el, now)) this.handleStanza(el);
         return;
       case 'online':
-        if (this.negotiation.takeLateFeatures(el)) return;
+        if (this.negotiation.takeLateFeatures(el)) {
+          const features = this.negotiation.offeredFeatures;
+          this.session.online(features);
+          this.events.push({ type: 'features-changed', features });
+          return;
+        }
         this.handleStanza(el);
         return;
       default:

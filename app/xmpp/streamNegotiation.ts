@@ -202,6 +202,8 @@ export class StreamNegotiation {
   takeLateFeatures(el: Element): boolean {
     if (!this.lateFeatures || el.getName() !== 'features' || el.getNS() !== NS_STREAM) return false;
     this.lateFeatures = false;
+    // They describe the authenticated stream (CSI, ...): what the online session goes by from now on.
+    this.features = parseStreamFeatures(el).namespaces;
     return true;
   }
 
@@ -222,8 +224,18 @@ export class StreamNegotiation {
 
   /** XEP-0198 §5: the resumption failed and the server lets us bind a resource instead. */
   resumeFailed(now: number): void {
-    if (this.current !== 'resuming' || this.bindFeatures === null)
-      throw new Error(`resumeFailed() while ${this.current}, not resuming`);
+    if (this.current !== 'resuming' || this.bindFeatures === null) {
+      // A <failed/> to an inline <resume/> that came outside SASL2's <success/>: out of place.
+      this.host.fail(
+        now,
+        localError(
+          'sm-protocol-violation',
+          `${this.account.domain} answered the stream resumption out of place (XEP-0198). Quiver closed the connection and keeps the unacknowledged messages to send again.`,
+        ),
+        'undefined-condition',
+      );
+      return;
+    }
     const features = this.bindFeatures;
     this.bindFeatures = null;
     const done = this.sasl2Done;
@@ -587,7 +599,8 @@ export class StreamNegotiation {
         .trim() ?? '';
     const jid = parseJid(jidText);
     // RFC 6120 §7.6.1: the result carries the full JID <localpart@domainpart/resource>.
-    if (!jid || jid.resource === '' || jid.domain !== this.account.domain) {
+    // A server that binds another account's address (a bug, or worse) is not used either.
+    if (!jid || jid.resource === '' || jid.bare.toLowerCase() !== this.account.bare.toLowerCase()) {
       this.host.fail(
         now,
         localError(

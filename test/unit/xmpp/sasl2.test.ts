@@ -347,7 +347,8 @@ test('XEP-0198 inline in SASL2: <resume/> in <authenticate/>; <resumed/> in <suc
     `<message from='a@example.org/x' to='user@example.org/Quiver.old' type='chat' id='q1'><body>queued</body></message>`,
   );
   assert.equal(h.feed(POST_FEATURES), '');
-  assert.deepEqual(kinds(h.events()), ['message']);
+  // Those features describe the authenticated stream: the session goes by them from now on.
+  assert.deepEqual(kinds(h.events()), ['message', 'features-changed']);
   assert.equal(h.machine.state, 'online');
 });
 
@@ -451,4 +452,66 @@ test('an old server without SASL2 gets RFC 6120 SASL, exactly as before', () => 
     out,
     `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>${b64(`n,,n=user,r=${NONCE}`)}</auth>`,
   );
+});
+
+test('review: an application-specific element in <failure/> does not hide the RFC 6120 condition', () => {
+  const h = new Harness();
+  begin(h, { bind2: null });
+  h.feed(
+    `<failure ${SASL2}><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/><optional-application-specific xmlns='urn:example:app'/><text>Wrong password</text></failure>`,
+  );
+  assert.equal(only(h.events(), 'error').error.code, 'not-authorized');
+});
+
+test('review: a FAST success without the server proof is refused, and its token not kept', () => {
+  const token = 'WXZzciBwYmFmdmZnZiBqdmd1IGp2cXVyZmdnYmUgZ2IgY2J5dmdw';
+  const h = new Harness({
+    userAgent: { id: UA_ID },
+    fast: { mechanism: 'HT-SHA-256-NONE', token },
+    requestFastToken: true,
+  });
+  begin(h, { fast: ['HT-SHA-256-NONE'] });
+  h.feed(
+    `<success ${SASL2}><authorization-identifier>user@example.org</authorization-identifier>` +
+      `<token xmlns='urn:xmpp:fast:0' expiry='2099-01-01T00:00:00Z' token='stolen'/></success>`,
+  );
+  const evs = h.events();
+  assert.equal(only(evs, 'error').error.code, 'server-authentication-failed');
+  assert.ok(!evs.some((e) => e.type === 'fast-token'), 'no token from an unproven server');
+});
+
+test('review: a bind result naming another account is refused', () => {
+  const h = new Harness();
+  begin(h, { bind2: null });
+  h.feed(success(scram(h), 'user@example.org'));
+  const out = h.feed(`<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>`);
+  const id = /id="([^"]+)"/.exec(out)![1]!;
+  h.events();
+  h.feed(
+    `<iq type='result' id='${id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>mallory@example.org/x</jid></bind></iq>`,
+  );
+  assert.equal(only(h.events(), 'error').error.code, 'bind-failed');
+  assert.notEqual(h.machine.state, 'online');
+});
+
+test('review: a resumption answer outside <success/> ends the stream cleanly (it used to throw in the socket callback)', () => {
+  const previous = {
+    id: 'old-sm',
+    jid: 'user@example.org/Quiver.old',
+    inboundH: 1,
+    outboundH: 0,
+    unacked: [],
+    location: null,
+    max: null,
+  };
+  const h = new Harness({ streamManagement: { resume: true, previous } });
+  begin(h);
+  // The server says nothing about the resumption inside <success/>, then sends <failed/> on its own.
+  h.feed(success(scram(h), 'user@example.org/Quiver.new', `<bound xmlns='urn:xmpp:bind:0'/>`));
+  assert.doesNotThrow(() =>
+    h.feed(`<failed ${SM}><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>`),
+  );
+  const evs = h.events();
+  assert.equal(only(evs, 'error').error.code, 'sm-protocol-violation');
+  assert.notEqual(h.machine.state, 'online');
 });
