@@ -479,6 +479,8 @@ export class AccountSession {
     this.#forgetPresence();
     established.driver.requestRoster();
     established.driver.sendPresence();
+    // After the presence, so that nothing falls between the archive and live delivery.
+    this.#messaging.readArchive();
     this.flushOutbox('pending');
   }
 

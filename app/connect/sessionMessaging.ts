@@ -81,7 +81,8 @@ export class SessionMessaging {
   /**
    * A stream came online. A resumed one keeps the former session's carbons, client state and
    * delivery (the server queued what came meanwhile); a fresh one enables carbons (unless Bind 2
-   * did inline), says the client state when it is not the default, and reads the archive.
+   * did inline) and says the client state when it is not the default; its archive is read once
+   * the owner has sent the initial presence (`readArchive`).
    */
   attach(driver: StreamDriver, options: { resumed: boolean; inlineEnabled: readonly string[] }): void {
     this.#driver = driver;
@@ -89,16 +90,26 @@ export class SessionMessaging {
       // The server kept the session (carbons too), but the client state it holds may be the one
       // of before the drop, while this stream's machine starts from 'active': say it again.
       driver.setClientState(this.#clientState, true);
-      // Caught up before the drop, and nothing was missed: the server kept the session.
-      if (this.#catchUp === null || this.#catchUp.state === 'done') this.#caughtUp = true;
-      else this.#startCatchUp();
+      // Caught up before the drop, nothing was missed: the server kept the session. A catch-up
+      // the drop cut short (or never started) is done now.
+      if (!this.#caughtUp) this.#startCatchUp();
       return;
     }
     this.#caughtUp = false;
+    this.#catchUp = null;
     this.#carbons = options.inlineEnabled.includes('urn:xmpp:carbons:2');
     if (!this.#carbons) driver.enableCarbons();
     if (this.#clientState !== 'active') driver.setClientState(this.#clientState);
-    this.#startCatchUp();
+  }
+
+  /**
+   * A fresh stream's archive catch-up: call right after the initial presence. Before it, messages
+   * to the account go to the archive only (it is not available); after it they come live. A query
+   * sent before the presence would leave a gap: what the server archived between the query and the
+   * presence would come neither way. After it, a message may come both ways, and is stored once.
+   */
+  readArchive(): void {
+    if (this.#catchUp === null && !this.#caughtUp) this.#startCatchUp();
   }
 
   /** The stream is gone. */

@@ -71,21 +71,26 @@ function rig(
   return { messaging, driver: driver as unknown as StreamDriver, calls, stored, receipts, states, progress };
 }
 
-test('a fresh stream enables carbons and reads the archive after the stored position', () => {
+test('a fresh stream enables carbons and reads the archive after the stored position, once the presence is out', () => {
   const r = rig();
   r.messaging.attach(r.driver, { resumed: false, inlineEnabled: [] });
+  assert.deepEqual(r.calls, ['carbons'], 'no archive query before the initial presence');
+  r.messaging.readArchive();
+  r.messaging.readArchive();
   assert.deepEqual(r.calls, ['carbons', 'mam after=A-0 start=-']);
 });
 
 test('carbons enabled inline with Bind 2 are not enabled again; a first login reads from a start time', () => {
   const r = rig({ archive: { after: null, start: 1000 } });
   r.messaging.attach(r.driver, { resumed: false, inlineEnabled: ['urn:xmpp:carbons:2'] });
+  r.messaging.readArchive();
   assert.deepEqual(r.calls, ['mam after=- start=1000']);
 });
 
 test('a resumed stream after a finished catch-up asks for nothing but says the client state again', () => {
   const r = rig();
   r.messaging.attach(r.driver, { resumed: false, inlineEnabled: [] });
+  r.messaging.readArchive();
   r.messaging.handle({ type: 'archive-page', queryId: 'q-1', complete: true, first: null, last: null, count: 0 });
   r.calls.length = 0;
   r.messaging.detach();
@@ -97,6 +102,7 @@ test('a resumed stream after a finished catch-up asks for nothing but says the c
 test('archive pages: each stored result moves the position, paging goes on until complete', () => {
   const r = rig();
   r.messaging.attach(r.driver, { resumed: false, inlineEnabled: [] });
+  r.messaging.readArchive();
   r.messaging.handle({ type: 'carbons-enabled', id: 'c-1' });
   r.messaging.handle(message({ archive: { queryId: 'q-1', id: 'A-1' }, delay: 500, carbon: null }));
   r.messaging.handle({ type: 'archive-page', queryId: 'q-1', complete: false, first: 'A-1', last: 'A-1', count: 2 });
@@ -126,6 +132,7 @@ test('archive pages: each stored result moves the position, paging goes on until
 test('before the catch-up is complete, live messages do not move the archive position', () => {
   const r = rig();
   r.messaging.attach(r.driver, { resumed: false, inlineEnabled: [] });
+  r.messaging.readArchive();
   r.messaging.handle(message({ serverId: 'A-9' }));
   assert.deepEqual(r.progress, []);
 });
@@ -133,6 +140,7 @@ test('before the catch-up is complete, live messages do not move the archive pos
 test('a receipt is sent for a requested live message once stored (and for a copy), never for carbons or archive results', () => {
   const r = rig({ archive: null });
   r.messaging.attach(r.driver, { resumed: false, inlineEnabled: [] });
+  r.messaging.readArchive();
   r.messaging.handle(message({ receiptRequested: true }));
   r.messaging.handle(message({ receiptRequested: true, carbon: 'received' }));
   r.messaging.handle(message({ receiptRequested: true, archive: { queryId: 'q', id: 'A' } }));
@@ -142,6 +150,7 @@ test('a receipt is sent for a requested live message once stored (and for a copy
   );
   const refused = rig({ archive: null, outcome: 'refused' });
   refused.messaging.attach(refused.driver, { resumed: false, inlineEnabled: [] });
+  refused.messaging.readArchive();
   refused.messaging.handle(message({ receiptRequested: true }));
   assert.deepEqual(
     refused.calls.filter((c) => c.startsWith('receipt')),
@@ -153,6 +162,7 @@ test('a receipt is sent for a requested live message once stored (and for a copy
 test('receipts and chat states are reported; a sent carbon is stored as ours to its recipient', () => {
   const r = rig({ archive: null });
   r.messaging.attach(r.driver, { resumed: false, inlineEnabled: [] });
+  r.messaging.readArchive();
   r.messaging.handle(message({ body: null, receiptFor: 'm-7' }));
   r.messaging.handle(message({ body: null, chatState: 'composing' }));
   r.messaging.handle(message({ carbon: 'sent', from: 'alice@example.org/phone', to: 'bob@example.org' }));
@@ -169,6 +179,7 @@ test('the client state is kept and told to each fresh stream when not the defaul
   const r = rig({ archive: null });
   r.messaging.setClientState('inactive');
   r.messaging.attach(r.driver, { resumed: false, inlineEnabled: [] });
+  r.messaging.readArchive();
   assert.ok(r.calls.includes('csi inactive'));
   r.messaging.setClientState('active');
   assert.equal(r.calls.at(-1), 'csi active');
@@ -177,6 +188,7 @@ test('the client state is kept and told to each fresh stream when not the defaul
 test("without carbons, live messages never move the archive position (other devices' messages are only there)", () => {
   const r = rig();
   r.messaging.attach(r.driver, { resumed: false, inlineEnabled: [] });
+  r.messaging.readArchive();
   r.messaging.handle({ type: 'carbons-failed', id: 'c-1', condition: 'service-unavailable' });
   r.messaging.handle({ type: 'archive-page', queryId: 'q-1', complete: true, first: null, last: 'A-1', count: 1 });
   r.messaging.handle(message({ serverId: 'A-2' }));
