@@ -8,7 +8,7 @@
 import type { EventEnvelope } from '../contract/index.ts';
 import type { AccountRow, Storage } from '../storage/storage.ts';
 import type { SecretStore } from '../storage/secretStore.ts';
-import { LiveAccounts } from '../core/liveAccounts.ts';
+import { LiveAccounts, type LiveAccountsDeps } from '../core/liveAccounts.ts';
 import { QuicSessions } from '../connect/quicSessions.ts';
 import { profileTicketStore } from '../connect/quicTicketStore.ts';
 import { readSystemSnapshot } from '../connect/networkMonitor.ts';
@@ -49,6 +49,8 @@ export const openLiveSessions: OpenSessions = async ({ storage, secrets, emit, l
     decisionNeeded: () => undefined,
     // What arrived before the account was first used with this database is not this run's.
     firstCatchUpStart: (account) => account.createdAt,
+    // FAST tokens live for this run only: a rerun signs in with the password it is given.
+    fastTokens: memoryFastTokens(),
     quic,
     transportMemory: {
       advice: (domain) => memory.advice(network, domain, Date.now()),
@@ -57,3 +59,18 @@ export const openLiveSessions: OpenSessions = async ({ storage, secrets, emit, l
   });
   return { sessions, close: () => quic.close() };
 };
+
+/** XEP-0484 tokens kept in this process only (`LiveAccountsDeps.fastTokens`); expired ones are dropped. */
+function memoryFastTokens(): NonNullable<LiveAccountsDeps['fastTokens']> {
+  const tokens = new Map<string, { mechanism: string; token: string; expiry: number }>();
+  return {
+    load: (accountId) => {
+      const token = tokens.get(accountId) ?? null;
+      return token && token.expiry > Date.now() ? token : null;
+    },
+    save: (accountId, token) => {
+      if (token === null) tokens.delete(accountId);
+      else tokens.set(accountId, token);
+    },
+  };
+}

@@ -50,7 +50,11 @@ export class LongRunProgress {
   readonly #options: ProgressOptions;
   readonly #out: ProgressOutput;
   /** Job message id -> state and reason. */
-  readonly #job = new Map<string, { state: string; error: string | null }>();
+  /** The job's messages by id: state, refusal reason, line number (1-based). */
+  readonly #job = new Map<string, { state: string; error: string | null; seq: number }>();
+  /** How many of the job's messages the server stored / were written: kept as states change (no walk per event). */
+  #storedCount = 0;
+  #writtenCount = 0;
   readonly #printedRecords = new Set<string>();
   /** Per account: its status now, whether it has been online in this run, its bound JID. */
   readonly #status = new Map<string, { status: string; wasOnline: boolean; boundJid: string | null }>();
@@ -62,7 +66,10 @@ export class LongRunProgress {
     this.#options = options;
     this.#out = out;
     this.#received = options.storedBefore;
-    for (const m of options.job?.messages ?? []) this.#job.set(m.messageId, { state: m.state, error: m.error });
+    for (const m of options.job?.messages ?? []) {
+      this.#job.set(m.messageId, { state: m.state, error: m.error, seq: this.#job.size + 1 });
+      this.#tally(m.state, 1);
+    }
     for (const m of options.job?.messages ?? []) if (m.state === 'failed') this.#jobFailed(m.messageId, m.error);
   }
 
@@ -98,7 +105,7 @@ export class LongRunProgress {
    */
   outcome(): { kind: 'done' } | { kind: 'failed'; failure: Failure } | { kind: 'waiting' } {
     if (this.#failure) return { kind: 'failed', failure: this.#failure };
-    const jobDone = [...this.#job.values()].every((m) => STORED_BY_SERVER.has(m.state));
+    const jobDone = this.#storedCount === this.#job.size;
     const expectDone = this.#options.expect === null || this.#received >= this.#options.expect;
     if (this.#options.job === null && this.#options.expect === null) {
       const allOnline = [...this.#options.accounts.keys()].every((id) => this.#status.get(id)?.wasOnline);
@@ -125,13 +132,13 @@ export class LongRunProgress {
   }
 
   summary(): Summary {
-    let sent = 0;
-    let acked = 0;
-    for (const { state } of this.#job.values()) {
-      if (STORED_BY_SERVER.has(state)) acked++;
-      if (state !== 'queued' && state !== 'failed') sent++;
-    }
-    return { type: 'summary', sent, acked, received: this.#received, reconnects: this.#reconnects };
+    return {
+      type: 'summary',
+      sent: this.#writtenCount,
+      acked: this.#storedCount,
+      received: this.#received,
+      reconnects: this.#reconnects,
+    };
   }
 
   #onAccount(account: {
@@ -169,7 +176,9 @@ export class LongRunProgress {
     if (!this.#options.accounts.has(message.accountId)) return;
     const jobEntry = this.#job.get(message.id);
     if (jobEntry) {
+      this.#tally(jobEntry.state, -1);
       jobEntry.state = message.state;
+      this.#tally(jobEntry.state, 1);
       if (message.state === 'failed') {
         jobEntry.error = this.#options.failureReason(message.id);
         this.#jobFailed(message.id, jobEntry.error);
@@ -192,8 +201,14 @@ export class LongRunProgress {
     );
   }
 
+  /** Counts a job message in `state` (`delta` 1) or no longer in it (-1). */
+  #tally(state: string, delta: number): void {
+    if (STORED_BY_SERVER.has(state)) this.#storedCount += delta;
+    if (state !== 'queued' && state !== 'failed') this.#writtenCount += delta;
+  }
+
   #jobFailed(messageId: string, error: string | null): void {
-    const seq = [...this.#job.keys()].indexOf(messageId) + 1;
+    const seq = this.#job.get(messageId)?.seq ?? 0;
     this.#failure ??= {
       code: 'message-failed',
       message: `the server refused message ${seq} of ${this.#job.size} to ${this.#options.job!.to}: ${error ?? 'no reason given'}`,

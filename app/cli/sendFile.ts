@@ -5,7 +5,7 @@
  * to the same JID is enqueued once per database.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { UsageError } from './args.ts';
 
 /** Larger files are refused: each line is a row and a stanza; this is a test tool, not a bulk mailer. */
@@ -21,10 +21,24 @@ export interface SendFile {
 
 export function readSendFile(file: string): SendFile {
   let bytes: Buffer;
+  let fd: number | null = null;
   try {
-    bytes = readFileSync(file);
+    // Never more than the limit plus one byte: a huge file, /dev/zero or a pipe is refused after
+    // reading MAX_SEND_FILE_BYTES + 1, not read whole first.
+    fd = openSync(file, 'r');
+    const buffer = Buffer.alloc(MAX_SEND_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length === buffer.length) break;
+    }
+    bytes = buffer.subarray(0, length);
   } catch (error) {
     throw new UsageError(`cannot read the --send-file ${file}: ${(error as Error).message}`);
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
   return parseSendFile(file, bytes);
 }

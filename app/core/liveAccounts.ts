@@ -44,6 +44,15 @@ export interface LiveAccountsDeps {
    * history. `quiver connect --db` starts at the account's creation: only what arrived since counts.
    */
   firstCatchUpStart?(account: AccountRow): number;
+  /**
+   * XEP-0484: where each account's FAST token is kept. Default: storage (the profile database,
+   * 0600), so the next start signs in with it. `quiver connect --db` keeps tokens in memory only:
+   * its database is a test artefact, and the password given on the command line must count.
+   */
+  fastTokens?: {
+    load(accountId: string): { mechanism: string; token: string; expiry: number } | null;
+    save(accountId: string, token: { mechanism: string; token: string; expiry: number } | null): void;
+  };
 }
 
 /**
@@ -322,9 +331,11 @@ export class LiveAccounts {
           for (const message of storage.ackThroughSmSeq(accountId, h).acked)
             emit({ name: 'message.updated', payload: { message } });
         },
-        fastToken: () => storage.loadFastToken(accountId, Date.now()),
+        fastToken: () =>
+          this.#deps.fastTokens ? this.#deps.fastTokens.load(accountId) : storage.loadFastToken(accountId, Date.now()),
         fastTokenChanged: (token) => {
-          if (token === null) storage.clearFastToken(accountId);
+          if (this.#deps.fastTokens) this.#deps.fastTokens.save(accountId, token);
+          else if (token === null) storage.clearFastToken(accountId);
           else storage.saveFastToken(accountId, { ...token, savedAt: Date.now() }, Date.now());
         },
         saveRecord: (record) => this.#saveRecord(record),

@@ -55,7 +55,12 @@ export const outboxStates: Migration = {
                                 state, error, sender, sm_seq, arrived_at)
         SELECT id, account_id, peer, direction, body, stanza_id, origin_id, server_id, at,
                CASE WHEN direction = 'out' AND state = 'received' THEN 'delivered' ELSE state END,
-               error, sender, NULL, at
+               error, sender,
+               -- Before 0010 'sent' meant "written to a socket": nobody knows whether the server
+               -- stored it. Counter 0 makes it pending: the next fresh session sends it again under
+               -- its id (recipients recognise a copy by its origin-id), instead of never.
+               CASE WHEN direction = 'out' AND state = 'sent' THEN 0 ELSE NULL END,
+               at
         FROM messages;
       DROP TABLE messages;
       ALTER TABLE messages_new RENAME TO messages;

@@ -8,7 +8,7 @@ import Sqlite from 'better-sqlite3';
 import { bindStorage } from '../../../app/storage/storage.ts';
 import { migrate } from '../../../app/storage/migrate.ts';
 import { migrations } from '../../../app/storage/migrations/index.ts';
-import { parseSendFile } from '../../../app/cli/sendFile.ts';
+import { parseSendFile, readSendFile } from '../../../app/cli/sendFile.ts';
 
 const SHA = 'ab'.repeat(32);
 
@@ -132,4 +132,9 @@ test('the send file: LF or CRLF, blank lines skipped, the hash is of the bytes',
   assert.equal(file.sha256, parseSendFile('g', new TextEncoder().encode('first\r\n\r\n\tsecond with tab\n\n')).sha256);
   assert.notEqual(file.sha256, parseSendFile('h', new TextEncoder().encode('first\nsecond with tab\n')).sha256);
   assert.match(file.sha256, /^[0-9a-f]{64}$/);
+});
+
+test('a --send-file that never ends (/dev/zero) is refused after the limit, not read whole', () => {
+  assert.throws(() => readSendFile('/dev/zero'), /larger than 16 MiB/);
+  assert.throws(() => readSendFile('/'), /cannot read the --send-file/);
 });
