@@ -36,14 +36,17 @@ outbox, acknowledgements, archive catch-up and deduplication, until everything a
                         management, archive position, security records, messages), made if
                         missing (mode 0600); a run killed and started again with the same --db goes
                         on where it stopped. Required for --send-file and --expect (the data dir's
-                        profile is not used then). Passwords are never written to it.
+                        profile is not used then). Passwords and sign-in tokens are never written
+                        to it.
   --send-file FILE --to JID  each line of FILE (UTF-8; blank lines skipped) becomes one message
                         from the first account to JID, in order. Queued once per --db: a rerun
                         queues nothing new. Done when the server has stored every one (XEP-0198
                         acks: the server must offer stream management).
   --expect COUNT        done when COUNT distinct incoming messages are stored for the accounts;
                         each is printed once. Messages stored by an earlier run with the same --db
-                        count toward COUNT and are not printed again.
+                        count toward COUNT and are not printed again. What counts is what arrived
+                        since the first run with this --db: the archive is read from then on (start
+                        the receiver before the sender, or reuse its --db).
   --wait-message S      bounds the whole long run (default 60 seconds).
   With --json also {"type":"job","to":...,"messages":N,"enqueued":N} and a final
   {"type":"summary","sent":N,"acked":N,"received":N,"reconnects":N}. With --db alone the run is done
