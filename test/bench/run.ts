@@ -12,7 +12,8 @@
  * Then issue 11's tables at 50 ms RTT in network namespaces: accounts bound over one shared QUIC
  * session, direct TLS and STARTTLS (accountsTable.ts), and the QUIC roaming gap (roamingTable.ts).
  * Issue 12's: back online after a network change (reconnectTable.ts) and 10 accounts from a warm
- * start (warmStartTable.ts), also at 50 ms RTT in a namespace.
+ * start (warmStartTable.ts), also at 50 ms RTT in a namespace; and the messages lost, duplicated
+ * or reordered in each fault run (faultsTable.ts runs the fault tests once against a lab of its own).
  *
  * Each transport runs in a process of its own (this file again, with `--subject N`), driven
  * from here over IPC: @matrixai/quic's native addon slows all JavaScript in the process that
@@ -292,8 +293,8 @@ const at = process.argv.indexOf('--subject');
 if (at >= 0) {
   await serveSubject(await SUBJECTS[Number(process.argv[at + 1])]!.load());
 } else {
-  // BENCH_TABLES=transports,accounts,roaming,reconnect,warmstart (the default: all) picks tables.
-  const tables = (process.env.BENCH_TABLES ?? 'transports,accounts,roaming,reconnect,warmstart').split(',');
+  // BENCH_TABLES=transports,accounts,roaming,reconnect,warmstart,faults (the default: all) picks tables.
+  const tables = (process.env.BENCH_TABLES ?? 'transports,accounts,roaming,reconnect,warmstart,faults').split(',');
   if (tables.includes('transports')) print(await runAll());
   // Issue 11's tables, in network namespaces at 50 ms RTT (skipped, with the reason, without root).
   if (tables.includes('accounts')) {
@@ -313,6 +314,11 @@ if (at >= 0) {
   if (tables.includes('warmstart')) {
     console.log('');
     await (await import('./warmStartTable.ts')).warmStartTable();
+  }
+  // And the messages lost or duplicated in every fault run (the fault tests, run once here).
+  if (tables.includes('faults')) {
+    console.log('');
+    await (await import('./faultsTable.ts')).faultsTable();
   }
   process.exit(0);
 }
