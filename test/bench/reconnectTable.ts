@@ -21,7 +21,7 @@ import { NetLab } from '../netns/netLab.ts';
 import { netnsSkipReason } from '../netns/requirements.ts';
 import { HOTSPOT_ADDRESS, joinNetwork, roamingTopology, roamOnce } from '../netns/roaming.ts';
 import type { LabState } from '../lab/lab.ts';
-import { startLabIn, stopLab, tcpConnectMs } from './accountsTable.ts';
+import { delayClientPorts, startLabIn, stopLab, tcpConnectMs } from './benchLab.ts';
 import { Cell, runJsonSubject } from './jsonSubject.ts';
 import type { BackOnlineMode, BackOnlineResult } from './subjects/backOnline.ts';
 import { formatTable, median } from './table.ts';
@@ -75,20 +75,7 @@ export async function reconnectTable(): Promise<void> {
     const ns = net.namespace('bench');
     lab = await startLabIn(ns);
     const state = JSON.parse(readFileSync(lab.file, 'utf8')) as LabState;
-    const resolverPort = Number(state.resolver.split(':')[1]);
-    await ns.delayPorts({
-      dev: 'lo',
-      ms: RTT_MS / 2,
-      tcp: [
-        resolverPort,
-        state.prosody.starttlsPort,
-        state.prosody.tlsPort,
-        state.prosody13.starttlsPort,
-        state.prosody13.tlsPort,
-        state.https.port,
-      ],
-      udp: [resolverPort, state.gateway.port],
-    });
+    await delayClientPorts(ns, state, RTT_MS / 2);
     connectMs = tcpConnectMs(ns, state.prosody13.tlsPort);
     const cells = new Map(TCP_ROWS.map((r) => [r.mode, new Cell<BackOnlineResult>()]));
     // Run r of every row before run r + 1 of any: drift of this shared machine hits all alike.

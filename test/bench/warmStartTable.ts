@@ -16,7 +16,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { NetLab } from '../netns/netLab.ts';
 import { netnsSkipReason } from '../netns/requirements.ts';
 import type { LabState } from '../lab/lab.ts';
-import { startLabIn, stopLab, tcpConnectMs } from './accountsTable.ts';
+import { delayClientPorts, startLabIn, stopLab, tcpConnectMs } from './benchLab.ts';
 import { Cell, runJsonSubject } from './jsonSubject.ts';
 import type { WarmStartResult } from './subjects/warmStart.ts';
 import { formatTable, median } from './table.ts';
@@ -87,20 +87,7 @@ export async function warmStartTable(): Promise<void> {
     const ns = net.namespace('bench');
     lab = await startLabIn(ns);
     const state = JSON.parse(readFileSync(lab.file, 'utf8')) as LabState;
-    const resolverPort = Number(state.resolver.split(':')[1]);
-    await ns.delayPorts({
-      dev: 'lo',
-      ms: RTT_MS / 2,
-      tcp: [
-        resolverPort,
-        state.prosody.starttlsPort,
-        state.prosody.tlsPort,
-        state.prosody13.starttlsPort,
-        state.prosody13.tlsPort,
-        state.https.port,
-      ],
-      udp: [resolverPort, state.gateway.port, state.prosody13Gateway.port],
-    });
+    await delayClientPorts(ns, state, RTT_MS / 2);
     const connectMs = tcpConnectMs(ns, state.prosody13.tlsPort);
     const jidsOf = (row: Row): string[] => {
       const domain = row.domain(state);
