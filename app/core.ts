@@ -195,6 +195,10 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       live.setClientState(state);
       return null;
     },
+    'chat.setState': ({ accountId, peer, state }) => {
+      live.sendChatState(accountId, peer, state);
+      return null;
+    },
     'connection.list': ({ accountId, limit }) => storage.listConnections(accountId, limit),
     'certificate.pending': () => trust.pending(),
     'certificate.decide': async ({ decisionId, choice }) => {

@@ -177,6 +177,11 @@ export class AccountSession {
     this.#resumption = new SessionResumption(callbacks);
   }
 
+  /** XEP-0085: our chat state to `peer` (a bare JID); see `SessionMessaging.sendChatState`. */
+  sendChatState(peer: string, state: 'active' | 'composing' | 'paused' | 'inactive'): void {
+    this.#messaging.sendChatState(peer, state);
+  }
+
   /** XEP-0352: whether the person sees the window ('active') or not; applies to later streams too. */
   setClientState(state: ClientState): void {
     this.#messaging.setClientState(state);
@@ -306,7 +311,16 @@ export class AccountSession {
     for (const item of this.#callbacks.outbox(scope)) {
       // Each send is flushed at once; an event handler run by that flush may have closed the stream.
       if (current.driver.state !== 'online') break;
-      current.driver.sendMessage({ to: item.to, body: item.body, id: item.stanzaId, type: 'chat' });
+      // XEP-0085 §5.3: "every content message SHOULD contain an <active/> notification"; it also
+      // tells the contact (§5.1) that we understand chat states.
+      current.driver.sendMessage({
+        to: item.to,
+        body: item.body,
+        id: item.stanzaId,
+        type: 'chat',
+        chatState: 'active',
+      });
+      this.#messaging.contentSent(item.to.split('/')[0]!.toLowerCase());
       written++;
       const sm = current.driver.streamManagementStatus();
       if (sm.phase === 'pending') this.#writtenWhileEnabling.push(item.localId);

@@ -72,6 +72,10 @@ export class SessionMessaging {
    */
   #carbons = false;
   #clientState: ClientState = 'active';
+  /** Contacts (bare JIDs) that sent us a chat state: XEP-0085 §5.1 lets us send them ours. */
+  readonly #chatStatePeers = new Set<string>();
+  /** The last chat state sent to each contact: a repeat is not sent again (§5.5 "SHOULD NOT"). */
+  readonly #sentChatStates = new Map<string, ChatState>();
 
   constructor(jid: string, callbacks: MessagingCallbacks) {
     this.#jid = jid;
@@ -115,6 +119,24 @@ export class SessionMessaging {
   /** The stream is gone. */
   detach(): void {
     this.#driver = null;
+  }
+
+  /**
+   * XEP-0085: tells `peer` (a bare JID) the person's chat state, now or never (chat states are not
+   * queued). §5.1: "the sender MUST NOT send chat state notifications unless ... the recipient has
+   * sent chat state notifications" (or disco says so): only to contacts that sent us one.
+   */
+  sendChatState(peer: string, state: ChatState): void {
+    const driver = this.#driver;
+    if (driver?.state !== 'online' || !this.#chatStatePeers.has(peer)) return;
+    if (this.#sentChatStates.get(peer) === state) return;
+    this.#sentChatStates.set(peer, state);
+    driver.sendChatState(peer, state);
+  }
+
+  /** A content message to `peer` (bare JID) went out: it carried <active/> (XEP-0085 §5.3). */
+  contentSent(peer: string): void {
+    if (this.#sentChatStates.has(peer)) this.#sentChatStates.set(peer, 'active');
   }
 
   /** XEP-0352: the window is seen ('active') or hidden ('inactive'); kept for later streams too. */
@@ -205,8 +227,12 @@ export class SessionMessaging {
     if (event.messageType === 'error' || event.messageType === 'groupchat') return;
     if (event.receiptFor !== null && event.carbon === null && event.archive === null)
       this.#callbacks.receipt?.(event.from, event.receiptFor);
-    if (event.chatState !== null && event.carbon === null && event.archive === null && event.body === null)
-      this.#callbacks.chatState?.(event.from, event.chatState);
+    if (event.chatState !== null && event.carbon === null && event.archive === null) {
+      this.#chatStatePeers.add(bareOf(event.from));
+      if (event.body === null) this.#callbacks.chatState?.(event.from, event.chatState);
+    }
+    // A message of ours from another device ends what this one said about typing to that contact.
+    if (event.carbon === 'sent') this.#sentChatStates.delete(bareOf(event.to));
     if (event.body === null) return;
     const ours = event.carbon === 'sent';
     const incoming: IncomingMessage = {
@@ -233,4 +259,9 @@ export class SessionMessaging {
     if (this.#caughtUp && this.#carbons && incoming.via === 'live' && event.serverId !== null)
       this.#callbacks.archiveProgress?.(event.serverId, true);
   }
+}
+
+/** The bare JID of a full one, lower-cased as contacts are keyed (storage's normalisation). */
+function bareOf(jid: string): string {
+  return jid.split('/')[0]!.toLowerCase();
 }

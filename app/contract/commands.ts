@@ -71,6 +71,14 @@ export const commands = {
    * ('inactive'); servers then hold back presence and other low-priority traffic. All accounts.
    */
   'client.setState': command<null>()(v.object({ state: v.literal('active', 'inactive') })),
+  /**
+   * XEP-0085: the person is typing to `peer` ('composing'), stopped ('paused'), or left the chat
+   * ('inactive'). Sent only while the account is online and only to a contact that has shown it
+   * understands chat states (§5.1); never queued.
+   */
+  'chat.setState': command<null>()(
+    v.object({ accountId: v.id, peer: v.contactJid, state: v.literal('active', 'composing', 'paused', 'inactive') }),
+  ),
   'connection.list': command<SecurityRecord[]>()(
     v.object({ accountId: v.id, limit: v.optional(v.integer({ min: 1, max: 200 })) }),
   ),

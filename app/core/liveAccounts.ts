@@ -171,6 +171,11 @@ export class LiveAccounts {
     for (const live of this.#live.values()) live.session.setClientState(state);
   }
 
+  /** XEP-0085: tells `peer` the person's chat state, when the account is online and the contact understands them. */
+  sendChatState(accountId: string, peer: string, state: 'active' | 'composing' | 'paused' | 'inactive'): void {
+    this.#live.get(accountId)?.session.sendChatState(normalizeBareJid(peer), state);
+  }
+
   /** The sessions running now (roaming checks each after a network change). */
   sessions(): AccountSession[] {
     return [...this.#live.values()].map((state) => state.session);

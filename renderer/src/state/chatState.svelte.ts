@@ -19,6 +19,9 @@ export class ChatState {
   /** False once a history page came back shorter than asked: nothing older is stored. */
   hasOlder = $state(true);
   error = $state<string | null>(null);
+  /** XEP-0085: what we last told the contact ('composing' while the person types). */
+  #ourState: 'active' | 'composing' | 'paused' = 'active';
+  #pauseTimer: ReturnType<typeof setTimeout> | null = null;
   /** XEP-0085: what the contact last said about their attention here ('composing': typing). */
   peerState = $state<'active' | 'composing' | 'paused' | 'inactive' | 'gone'>('active');
   #api: Api;
@@ -69,6 +72,10 @@ export class ChatState {
       const message = await this.#api.call('chat.send', { accountId: this.accountId, to: this.peer, body });
       this.#merge([message]);
       this.error = null;
+      // The message carries <active/> (XEP-0085 §5.3): typing is over.
+      if (this.#pauseTimer) clearTimeout(this.#pauseTimer);
+      this.#pauseTimer = null;
+      this.#ourState = 'active';
       return true;
     } catch (error) {
       this.error = errorText(error);
@@ -84,6 +91,30 @@ export class ChatState {
     } catch (error) {
       this.error = errorText(error);
     }
+  }
+
+  /**
+   * The person typed in the composer: 'composing' once, then 'paused' after 5 s without typing
+   * (XEP-0085 §5.2's suggested interval); an empty composer is 'active' again. The core sends it
+   * only to contacts that understand chat states, and never queues it.
+   */
+  typed(text: string): void {
+    if (this.#pauseTimer) clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = null;
+    if (text.trim() === '') {
+      this.#tell('active');
+      return;
+    }
+    this.#tell('composing');
+    this.#pauseTimer = setTimeout(() => this.#tell('paused'), 5000);
+  }
+
+  #tell(state: 'active' | 'composing' | 'paused'): void {
+    if (state === this.#ourState) return;
+    this.#ourState = state;
+    this.#api
+      .call('chat.setState', { accountId: this.accountId, peer: this.peer, state })
+      .catch((error: unknown) => console.warn('Quiver could not pass the chat state on:', error));
   }
 
   /** For `message.added` and `message.updated`. */

@@ -169,6 +169,7 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
       emit({ name: 'message.added', payload: { message: sent } });
       return sent;
     },
+    'chat.setState': () => null,
     'client.setState': () => null,
     'message.retry': (args) => {
       const found = data.messages.find((m) => m.id === args.messageId);

@@ -51,6 +51,7 @@ function rig(
       return `q-${++queries}`;
     },
     sendReceipt: (to: string, id: string) => (calls.push(`receipt ${to} ${id}`), 'r'),
+    sendChatState: (to: string, state: string) => (calls.push(`state ${to} ${state}`), 's'),
   };
   const stored: IncomingMessage[] = [];
   const receipts: string[] = [];
@@ -193,4 +194,25 @@ test("without carbons, live messages never move the archive position (other devi
   r.messaging.handle({ type: 'archive-page', queryId: 'q-1', complete: true, first: null, last: 'A-1', count: 1 });
   r.messaging.handle(message({ serverId: 'A-2' }));
   assert.deepEqual(r.progress, ['A-1 complete']);
+});
+
+test('XEP-0085: our chat states go only to a contact that sent one, never twice the same, and reset by a message', () => {
+  const r = rig({ archive: null });
+  r.messaging.attach(r.driver, { resumed: false, inlineEnabled: [] });
+  r.messaging.sendChatState('bob@example.org', 'composing');
+  assert.deepEqual(
+    r.calls.filter((c) => c.startsWith('state')),
+    [],
+    'bob has not shown he understands chat states',
+  );
+  r.messaging.handle(message({ chatState: 'active' }));
+  r.messaging.sendChatState('bob@example.org', 'composing');
+  r.messaging.sendChatState('bob@example.org', 'composing');
+  r.messaging.sendChatState('bob@example.org', 'paused');
+  r.messaging.contentSent('bob@example.org');
+  r.messaging.sendChatState('bob@example.org', 'composing');
+  assert.deepEqual(
+    r.calls.filter((c) => c.startsWith('state')),
+    ['state bob@example.org composing', 'state bob@example.org paused', 'state bob@example.org composing'],
+  );
 });
