@@ -46,6 +46,7 @@ import { CloseState } from './closeState.ts';
 import { ControlFrames } from './controlFrames.ts';
 import { IdleTimer } from './idleTimer.ts';
 import { HandshakeIds } from './handshakeIds.ts';
+import { HeldPackets } from './heldPackets.ts';
 import { ACK_TIMERS, TIMERS, TimerTable } from './timerTable.ts';
 import {
   decodeTransportParameters,
@@ -134,6 +135,8 @@ export class QuicConnection {
 
   // 0-RTT (RFC 9001 §4.6).
   private readonly early: EarlyData;
+  // Client: the server's 0.5-RTT packets that came before our 1-RTT read keys (RFC 9000 §5.2.1).
+  private readonly held = new HeldPackets<SocketAddress>();
 
   private readonly streams: StreamManager;
   // HANDSHAKE_DONE, PING and the order of every piece's control frames in a 1-RTT packet.
@@ -494,6 +497,11 @@ export class QuicConnection {
       space = this.spaces[APPLICATION];
     }
     const readKeys = zeroRttKeys ?? space.readKeys;
+    // The server's 0.5-RTT data before our certificate check let us compute the 1-RTT keys: kept
+    // for `processHeld` rather than dropped (see HeldPackets).
+    if (!readKeys && header.form === 'short' && this.role === 'client' && !this.handshakeComplete) {
+      if (this.held.hold(data.subarray(header.start, header.end), from)) return true;
+    }
     if (space.discarded || !readKeys) {
       this.stats.packetsDropped++;
       return false;
@@ -1048,7 +1056,18 @@ export class QuicConnection {
     this.guard(() => {
       this.tls.acceptPeer();
       this.drainTls();
+      this.processHeld();
     });
+  }
+
+  /** Client: the 1-RTT packets held until our 1-RTT read keys existed, in the order they came. */
+  private processHeld(): void {
+    if (this.held.size === 0 || !this.spaces[APPLICATION].readKeys) return;
+    for (const p of this.held.take()) {
+      if (this.closeState.isSilent) return;
+      const header = parseHeader(p.data, 0, this.cidLength);
+      if (!this.handlePacket(p.data, header, p.from, this.now)) this.checkStatelessReset(p.data);
+    }
   }
 
   /** Client: the verifier rejected the server; closes with CRYPTO_ERROR (bad_certificate by default). */
@@ -1433,7 +1452,15 @@ export class QuicConnection {
       // CRYPTO: lost ranges first, then new data.
       if (this.builder.cryptoFrames(space, w, sent, room)) ackEliciting = true;
       if (isApp) ackEliciting = this.control.write(w, sent, room, this.now) || ackEliciting;
-      if (isApp && this.handshakeComplete && this.peerAccepted)
+      // Stream data: a client after its handshake completes; a server as soon as it has 1-RTT
+      // keys, i.e. after its Finished, before the client's (0.5-RTT data, RFC 9000 §7.1: "the
+      // server's first flight contains Initial packets, Handshake packets, and "0.5-RTT data" in
+      // 1-RTT packets"; RFC 8446bis §4.4.4: "Servers MAY send data after sending their first
+      // flight, but because the handshake is not yet complete, they have no assurance of either
+      // the peer's identity or its liveness (i.e., the ClientHello might have been replayed)").
+      // The path's anti-amplification credit (§8.1, `limit` in transmit) and the congestion
+      // window bound it like anything else; the application decides what it may answer early.
+      if (isApp && this.peerAccepted && (this.handshakeComplete || this.role === 'server'))
         ackEliciting = this.streams.writeStreamFrames(w, sent, room) || ackEliciting;
       if ((probe || (isApp && this.control.pingDue)) && !ackEliciting && fits(1)) {
         encodeFrame(w, { type: 'ping' });
