@@ -103,8 +103,19 @@ export interface QuicGatewayOptions {
    * process, so they resume only with it) that allow early data, and accepts a client's 0-RTT
    * when its endpoint's strike register finds it fresh and unused (RFC 8446bis §8). Early stream
    * bytes go to the server like any others. Safe for XMPP when clients send only the stream
-   * header early, as Quiver does (a replay opens at most one more unauthenticated stream). Default
-   * off: no tickets, no 0-RTT.
+   * header early, as Quiver does (a replay opens at most one more unauthenticated stream).
+   *
+   * The trade-off: the first stream of a connection whose 0-RTT was accepted gets its server
+   * connection at once, before the handshake completes, so the server's stream features leave in
+   * 0.5-RTT data and a warm start takes one round trip less. That connection is opened for an
+   * address not yet validated and a client not yet confirmed (RFC 9001 §9.2: "The use of 0-RTT in
+   * QUIC is similarly vulnerable to replay attack"; RFC 8446bis §8: "TLS does not provide inherent
+   * replay protections for 0-RTT data", and a strike register limits it; ours, per process, lets
+   * each ticket's early data in once). It counts against the same `admit()` limits
+   * (`maxBackendPerAddress`, `maxBackendConnections`); what the server answers is bounded by the
+   * 3x anti-amplification limit until the address is validated (RFC 9000 §8.1); and a handshake
+   * that never completes closes it when the QUIC connection closes. Other streams opened in 0-RTT
+   * wait for the handshake. Default off: no tickets, no 0-RTT.
    */
   earlyData?: boolean;
 }
@@ -116,6 +127,8 @@ class GatewayConnection {
   readonly opened = new Date().toISOString();
   readonly host: string;
   readonly bridges = new Set<StreamBridge>();
+  /** A stream of this connection already opened its server connection before the handshake completed. */
+  earlyBackendUsed = false;
   streams = 0;
   bytesUp = 0;
   bytesDown = 0;
@@ -287,8 +300,7 @@ export class QuicGateway {
       firstByteTimeoutMs: l.firstByteTimeoutMs,
       sendStallTimeoutMs: l.sendStallTimeoutMs,
       admit: () => this.admitBackend(conn.host),
-      // 0-RTT bytes wait for the handshake before a server connection is opened for them.
-      handshakeDone: conn.handle.connection.isHandshakeComplete ? undefined : conn.handle.established,
+      handshakeDone: this.earlyHold(conn),
     });
     conn.bridges.add(bridge);
     void bridge.closed.then(() => {
@@ -296,6 +308,23 @@ export class QuicGateway {
       conn.bytesUp += bridge.totals.up;
       conn.bytesDown += bridge.totals.down;
     });
+  }
+
+  /**
+   * What a new stream's bytes wait for before its server connection opens (`StreamBridgeOptions.
+   * handshakeDone`): nothing once the handshake is complete; nothing either for the first stream
+   * of a connection whose 0-RTT was accepted, so the server's answer leaves in 0.5-RTT data; the
+   * handshake for any other stream opened in 0-RTT (one early server connection per accepted
+   * ticket, and the strike register accepts each ticket's early data once).
+   */
+  private earlyHold(conn: GatewayConnection): Promise<unknown> | undefined {
+    const connection = conn.handle.connection;
+    if (connection.isHandshakeComplete) return undefined;
+    if (connection.earlyDataState === 'accepted' && !conn.earlyBackendUsed) {
+      conn.earlyBackendUsed = true;
+      return undefined;
+    }
+    return conn.handle.established;
   }
 
   /** A backend connection slot for a stream of a client at `host`, within both caps. */
