@@ -105,8 +105,8 @@ export interface QuicGatewayOptions {
    * bytes go to the server like any others. Safe for XMPP when clients send only the stream
    * header early, as Quiver does (a replay opens at most one more unauthenticated stream).
    *
-   * The trade-off: the first stream of a connection whose 0-RTT was accepted gets its server
-   * connection at once, before the handshake completes, so the server's stream features leave in
+   * The trade-off: each stream of a connection whose 0-RTT was accepted gets its server
+   * connection on its first byte, before the handshake completes, so the server's stream features leave in
    * 0.5-RTT data and a warm start takes one round trip less. That connection is opened for an
    * address not yet validated and a client not yet confirmed (RFC 9001 §9.2: "The use of 0-RTT in
    * QUIC is similarly vulnerable to replay attack"; RFC 8446bis §8: "TLS does not provide inherent
@@ -114,8 +114,9 @@ export interface QuicGatewayOptions {
    * each ticket's early data in once). It counts against the same `admit()` limits
    * (`maxBackendPerAddress`, `maxBackendConnections`); what the server answers is bounded by the
    * 3x anti-amplification limit until the address is validated (RFC 9000 §8.1); and a handshake
-   * that never completes closes it when the QUIC connection closes. Other streams opened in 0-RTT
-   * wait for the handshake. Default off: no tickets, no 0-RTT.
+   * that never completes closes it when the QUIC connection closes. 0-RTT that was not accepted
+   * is never read; nothing else arrives before the handshake completes. Default off: no
+   * tickets, no 0-RTT.
    */
   earlyData?: boolean;
 }
@@ -127,8 +128,6 @@ class GatewayConnection {
   readonly opened = new Date().toISOString();
   readonly host: string;
   readonly bridges = new Set<StreamBridge>();
-  /** A stream of this connection already opened its server connection before the handshake completed. */
-  earlyBackendUsed = false;
   streams = 0;
   bytesUp = 0;
   bytesDown = 0;
@@ -312,18 +311,13 @@ export class QuicGateway {
 
   /**
    * What a new stream's bytes wait for before its server connection opens (`StreamBridgeOptions.
-   * handshakeDone`): nothing once the handshake is complete; nothing either for the first stream
-   * of a connection whose 0-RTT was accepted, so the server's answer leaves in 0.5-RTT data; the
-   * handshake for any other stream opened in 0-RTT (one early server connection per accepted
-   * ticket, and the strike register accepts each ticket's early data once).
+   * handshakeDone`): nothing once the handshake is complete, nor for the streams a client opened
+   * in 0-RTT that the gateway accepted (the strike register lets each ticket's early data in
+   * once), so the server's answer leaves in 0.5-RTT data; the handshake otherwise.
    */
   private earlyHold(conn: GatewayConnection): Promise<unknown> | undefined {
     const connection = conn.handle.connection;
-    if (connection.isHandshakeComplete) return undefined;
-    if (connection.earlyDataState === 'accepted' && !conn.earlyBackendUsed) {
-      conn.earlyBackendUsed = true;
-      return undefined;
-    }
+    if (connection.isHandshakeComplete || connection.earlyDataState === 'accepted') return undefined;
     return conn.handle.established;
   }
 

@@ -59,7 +59,7 @@ export interface StreamBridgeOptions {
    * held here (within `maxBuffered`) and no server connection is opened: 0-RTT comes from an
    * address not yet validated and may be replayed (RFC 9001 §9.2). Absent: open on the first byte
    * (the handshake is complete, or the caller accepts early bytes for this stream: the gateway
-   * does for the first stream of a connection whose 0-RTT its strike register accepted, so the
+   * does for the streams of a connection whose 0-RTT its strike register accepted, so the
    * server's answer goes out in 0.5-RTT data; see `QuicGatewayOptions.earlyData`).
    */
   handshakeDone?: Promise<unknown>;

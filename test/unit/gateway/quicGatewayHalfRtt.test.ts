@@ -4,10 +4,12 @@
  * stream opens on its first byte, before the handshake completes, and the server's answer leaves
  * before the client's Finished has arrived. The client here holds its Finished back (it does not
  * accept the certificate) until the server connection exists: the old code never opened it then.
+ * The same `admit()` limits hold for early streams.
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { QuicGateway } from '../../../app/gateway/quicGateway.ts';
+import { QuicGateway, type GatewayLimits } from '../../../app/gateway/quicGateway.ts';
+import { GATEWAY_BACKEND_LIMIT } from '../../../app/gateway/streamBridge.ts';
 import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
 import type { StoredTicket } from '../../../app/quic/tls/tickets.ts';
 import { testCertificate } from '../../support/quicPair.ts';
@@ -21,7 +23,9 @@ afterEach(async () => {
 });
 
 /** A gateway with early data in front of an echoing backend, and a ticket from a first connection. */
-async function setup(): Promise<{ backend: Backend; gateway: QuicGateway; ticket: StoredTicket }> {
+async function setup(
+  limits: Partial<GatewayLimits> = {},
+): Promise<{ backend: Backend; gateway: QuicGateway; ticket: StoredTicket }> {
   const backend = await Backend.start();
   cleanups.push(() => backend.close());
   const gateway = await QuicGateway.start({
@@ -29,6 +33,7 @@ async function setup(): Promise<{ backend: Backend; gateway: QuicGateway; ticket
     forward: { host: '127.0.0.1', port: backend.port },
     ...testCertificate(),
     earlyData: true,
+    limits,
     log: () => undefined,
   });
   cleanups.push(() => gateway.close());
@@ -79,7 +84,7 @@ describe('QuicGateway: 0-RTT answered in 0.5-RTT', () => {
     assert.equal(gateway.backendConnectionCount, 1);
   });
 
-  it('a second stream opened in 0-RTT waits for the handshake (one early server connection per accepted ticket)', async () => {
+  it('every stream opened in accepted 0-RTT gets its server connection before the Finished (one per account)', async () => {
     const { backend, gateway, ticket } = await setup();
     const c = await heldClient(gateway.address.port, ticket);
     const a = c.conn.openEarlyStream(Buffer.from('<stream:stream>'));
@@ -87,12 +92,29 @@ describe('QuicGateway: 0-RTT answered in 0.5-RTT', () => {
     assert.ok(a && b, 'two early streams');
     const second = new ClientStream(b);
     await c.certificate;
-    const first = await within(backend.next(), BOUND, 'the first server connection');
-    await within(first.receivedText('<stream:stream>'), BOUND, 'the header');
-    assert.equal(gateway.backendConnectionCount, 1, 'the second stream has no server connection yet');
+    const one = await within(backend.next(), BOUND, 'the first server connection');
+    const two = await within(backend.next(), BOUND, 'the second server connection');
+    await within(Promise.all([one.receivedText('>'), two.receivedText('>')]), BOUND, 'their bytes');
+    assert.deepEqual([one.received, two.received].sort(), ['<second/>', '<stream:stream>']);
+    assert.equal(c.conn.connection.isHandshakeComplete, false, 'the client has not sent its Finished');
+    assert.equal(gateway.backendConnectionCount, 2);
     c.accept();
-    const other = await within(backend.next(), BOUND, 'the second server connection, after the handshake');
-    await within(other.receivedText('<second/>'), BOUND, 'the second stream');
-    await within(second.receivedText('echo:<second/>'), BOUND, 'its answer');
+    await within(second.receivedText('echo:<second/>'), BOUND, 'the second answer');
+  });
+
+  it('early streams stay within the per-address limit: one beyond it is reset', async () => {
+    const { backend, gateway, ticket } = await setup({ maxBackendPerAddress: 1 });
+    const c = await heldClient(gateway.address.port, ticket);
+    const a = c.conn.openEarlyStream(Buffer.from('<stream:stream>'));
+    const b = c.conn.openEarlyStream(Buffer.from('<second/>'));
+    assert.ok(a && b, 'two early streams');
+    const first = new ClientStream(a);
+    const second = new ClientStream(b);
+    await c.certificate;
+    await within(backend.next(), BOUND, 'the first server connection');
+    c.accept();
+    assert.equal(await within(second.reset, BOUND, 'the second stream reset'), GATEWAY_BACKEND_LIMIT);
+    await within(first.receivedText('echo:<stream:stream>'), BOUND, 'the first answer');
+    assert.equal(gateway.backendConnectionCount, 1);
   });
 });
