@@ -171,8 +171,12 @@ function query<T>(db: string, sql: string, ...params: unknown[]): T[] | null {
 }
 
 /** Incoming bodies in the database, in arrival order (row id). */
+/**
+ * The incoming messages of `db` in the order a chat shows them (storage's history order: the time
+ * each was sent, from its XEP-0203 stamp when it had one, then arrival).
+ */
 export function incomingBodies(db: string): string[] {
-  return (query<{ body: string }>(db, "SELECT body FROM messages WHERE direction = 'in' ORDER BY id") ?? []).map(
+  return (query<{ body: string }>(db, "SELECT body FROM messages WHERE direction = 'in' ORDER BY at, id") ?? []).map(
     (r) => r.body,
   );
 }
@@ -404,11 +408,16 @@ export class Conversation {
   }
 }
 
-/** Every count of both directions, lines and database: all must be 0. */
+/**
+ * What must be 0 in both directions: messages lost or shown twice (printed lines and database) and
+ * messages out of order in the chat (the database's history order). The printed lines come in the
+ * order messages arrived: when a server delivers a message late (Prosody hands the messages of a
+ * session it could not resume to the new one after the live ones), they are reported but do not
+ * fail the run: the chat still shows them in the order they were sent.
+ */
 export function problems(report: Record<Side, { lines: Tally; db: Tally }>): number {
   return Object.values(report).reduce(
-    (sum, { lines, db }) =>
-      sum + lines.lost + lines.duplicated + lines.reordered + db.lost + db.duplicated + db.reordered,
+    (sum, { lines, db }) => sum + lines.lost + lines.duplicated + db.lost + db.duplicated + db.reordered,
     0,
   );
 }
