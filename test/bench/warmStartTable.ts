@@ -169,7 +169,7 @@ export async function warmStartTable(): Promise<void> {
         "The 0-RTT count says how many accounts' stream headers went in 0-RTT; the others waited one more round trip. " +
         'The lab gateway (app/gateway/quicGateway.ts) answers an accepted 0-RTT stream header at once, in 0.5-RTT ' +
         'data (each ticket is accepted once, so no replay), but before the client address is validated it may send ' +
-        "only 3x what it received (RFC 9000 §8.1): ten accounts' stream features exceed that, and the rest waits " +
+        "only 3x what it received (RFC 9000 §8.1): ten accounts' stream features likely exceed that (not measured), and the rest waits " +
         "for the client's Finished.",
     );
   } catch (err) {
