@@ -23,6 +23,8 @@ export interface EarlyStream {
   /** Set by the lease: what the transport's `onFinished` does. */
   finished: (() => void) | null;
   leased: boolean;
+  /** Ended by the pool before its lease (its 0-RTT was not taken): the lease opens a new stream. */
+  discarded?: boolean;
 }
 
 /**

@@ -169,6 +169,12 @@ interface PoolEntry {
   /** The opener's 0-RTT stream (`QuicAcquireOptions.earlyData`), until its lease takes it. */
   early: EarlyStream | null;
   /**
+   * Joiners' 0-RTT streams, until the server's answer: if it did not take the early data (or did
+   * not resume), they are reset before the opener's verdict lets 1-RTT data out, because the QUIC
+   * layer would otherwise send their bytes again to a server no joiner's verify has judged yet.
+   */
+  joinersEarly: Set<EarlyStream>;
+  /**
    * Settles once the opener's precheck did: the connection's 0-RTT phase for joiners, or null
    * when it sends no early data (no ticket allowing it, no `earlyData`, a precheck that said no,
    * a connection that failed first).
@@ -228,7 +234,10 @@ export class QuicSessions extends EventEmitter {
             entry,
             options.signal,
             () => joined.early?.transport.destroy(),
-            async () => void (joined.early = await this.#joinEarly(entry, target, options)),
+            async () => {
+              joined.early = await this.#joinEarly(entry, target, options);
+              if (joined.early) entry.joinersEarly.add(joined.early);
+            },
           );
         } catch (error) {
           // Only this caller's own abort ends it. The connection's opener may have been aborted
@@ -451,7 +460,7 @@ export class QuicSessions extends EventEmitter {
     const handle = entry.handle!;
     const sharedWith = entry.streams;
     let stream: QuicStreamHandle;
-    if (early?.stream.ended) {
+    if (early?.stream.ended || early?.discarded) {
       early.transport.destroy();
       early = null;
     }
@@ -622,6 +631,7 @@ export class QuicSessions extends EventEmitter {
       waiters: [],
       family,
       early: null,
+      joinersEarly: new Set(),
       zeroRtt: Promise.resolve(null),
       settleZeroRtt: () => undefined,
     };
@@ -714,6 +724,15 @@ export class QuicSessions extends EventEmitter {
           .then(() => options.verify(received, judged, false));
         verdict.then(
           (ok) => {
+            // Early data the server did not take goes again in 1-RTT once the peer is accepted: the
+            // opener's verdict covers the opener only. Joiners' streams end here and each opens a
+            // new one after its own verify (their leases replace an ended early stream).
+            if (handle.connection.earlyDataState !== 'accepted' || facts?.resumed !== true)
+              for (const early of entry.joinersEarly) {
+                early.discarded = true;
+                early.transport.destroy();
+              }
+            entry.joinersEarly.clear();
             if (ok) handle.acceptPeer();
             else {
               handle.rejectPeer('certificate not trusted');

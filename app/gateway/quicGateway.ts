@@ -48,6 +48,12 @@ export interface GatewayLimits {
   maxBackendConnections: number;
   /** TCP connections to the server at a time for the streams of one client IP address (default 64). */
   maxBackendPerAddress: number;
+  /**
+   * Of those, how many may open before their QUIC connection's handshake completed, for streams
+   * opened in accepted 0-RTT (answered in 0.5-RTT data), while the address is not yet validated
+   * (default 16): a forged source address with a ticket cannot take more of the address's share.
+   */
+  maxEarlyBackendPerAddress: number;
   /** Milliseconds a new stream may wait for its first byte before it is reset (default 10 s). */
   firstByteTimeoutMs: number;
   /**
@@ -67,6 +73,7 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   requireRetry: false,
   maxBackendConnections: 4096,
   maxBackendPerAddress: 64,
+  maxEarlyBackendPerAddress: 16,
   firstByteTimeoutMs: 10_000,
   sendStallTimeoutMs: 60_000,
   refusalLogIntervalMs: 10_000,
@@ -154,6 +161,13 @@ export class QuicGateway {
   /** Backend TCP connections open, in all and per client IP address. */
   private backendCount = 0;
   private readonly backendPerAddress = new Map<string, number>();
+  /**
+   * Per client address: streams allowed a server connection before their QUIC connection's
+   * handshake completed (0.5-RTT answers), counted until it completes. The address is not yet
+   * validated (a spoofed one is possible with a ticket), so these have a small budget of their own:
+   * a spoofer cannot take more than `maxEarlyBackendPerAddress` of the address's server connections.
+   */
+  private readonly earlyPerAddress = new Map<string, number>();
   /** Connections refused since the last refusal record, and the reason of the latest. */
   private refused = { count: 0, reason: '', since: '' };
   private refusalTimer: NodeJS.Timeout | null = null;
@@ -317,8 +331,19 @@ export class QuicGateway {
    */
   private earlyHold(conn: GatewayConnection): Promise<unknown> | undefined {
     const connection = conn.handle.connection;
-    if (connection.isHandshakeComplete || connection.earlyDataState === 'accepted') return undefined;
-    return conn.handle.established;
+    if (connection.isHandshakeComplete) return undefined;
+    const early = this.earlyPerAddress.get(conn.host) ?? 0;
+    if (connection.earlyDataState !== 'accepted' || early >= this.limits.maxEarlyBackendPerAddress)
+      return conn.handle.established;
+    // Counted until the handshake ends either way: from then on the address is validated (or gone).
+    this.earlyPerAddress.set(conn.host, early + 1);
+    const done = (): void => {
+      const left = (this.earlyPerAddress.get(conn.host) ?? 1) - 1;
+      if (left <= 0) this.earlyPerAddress.delete(conn.host);
+      else this.earlyPerAddress.set(conn.host, left);
+    };
+    conn.handle.established.then(done, done);
+    return undefined;
   }
 
   /** A backend connection slot for a stream of a client at `host`, within both caps. */

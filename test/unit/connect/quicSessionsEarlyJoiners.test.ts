@@ -170,7 +170,7 @@ describe('QuicSessions: accounts joining a resumed connection send their headers
     }
   });
 
-  it('a server that rejects 0-RTT gets each header exactly once (sent again in 1-RTT)', async () => {
+  it("a server that rejects 0-RTT gets each header exactly once: the opener's again in 1-RTT, each joiner's after its own verify", async () => {
     const { ep, streams, rejectEarlyData } = await earlyServer();
     const { tickets, nextPut } = store();
     const pool = new QuicSessions({ tickets });
@@ -182,17 +182,19 @@ describe('QuicSessions: accounts joining a resumed connection send their headers
       const joiners = ['r1', 'r2', 'r3'].map((n) => account(n));
       const leases = await Promise.all([opener, ...joiners].map((a) => pool.acquire(target, a.options)));
       assert.equal(leases[0]!.connection.connection.earlyDataState, 'rejected');
-      for (const lease of leases) {
-        assert.equal(lease.connection, leases[0]!.connection);
-        assert.equal(lease.early, true, 'the header was offered in 0-RTT');
-      }
+      for (const lease of leases) assert.equal(lease.connection, leases[0]!.connection);
+      // The opener's rejected header goes again in 1-RTT, covered by its own verdict. A joiner's is
+      // not sent again by QUIC (only the opener's verify had judged the server's answer): its early
+      // stream ends, and it writes its header on a new stream after its own verify.
+      assert.equal(leases[0]!.early, true, 'the opener: sent again in 1-RTT');
+      for (const lease of leases.slice(1)) assert.equal(lease.early, false, 'a joiner: a new stream');
       for (const [i, a] of [opener, ...joiners].entries())
         assert.equal(await talk(leases[i]!, a.name), `${header(a.name)}<presence/>`);
       for (const a of [opener, ...joiners]) {
         const s = streamOf(streams, a.name);
         assert.equal(s.text, `${header(a.name)}<presence/>`, `${a.name}: exactly one header`);
-        assert.equal(s.complete[0], true, `${a.name}: the rejected header came again in 1-RTT`);
       }
+      assert.equal(streamOf(streams, opener.name).complete[0], true, 'the rejected header came again in 1-RTT');
       for (const lease of leases) lease.transport.end();
     } finally {
       await pool.close();

@@ -117,4 +117,21 @@ describe('QuicGateway: 0-RTT answered in 0.5-RTT', () => {
     await within(first.receivedText('echo:<stream:stream>'), BOUND, 'the first answer');
     assert.equal(gateway.backendConnectionCount, 1);
   });
+
+  it('before the handshake, an address gets at most maxEarlyBackendPerAddress early server connections; the rest wait for it', async () => {
+    const { backend, gateway, ticket } = await setup({ maxEarlyBackendPerAddress: 1 });
+    const c = await heldClient(gateway.address.port, ticket);
+    const a = c.conn.openEarlyStream(Buffer.from('<stream:stream>'));
+    const b = c.conn.openEarlyStream(Buffer.from('<second/>'));
+    assert.ok(a && b, 'two early streams');
+    const second = new ClientStream(b);
+    await c.certificate;
+    const one = await within(backend.next(), BOUND, 'the first server connection');
+    await within(one.receivedText('>'), BOUND, 'its bytes');
+    assert.equal(gateway.backendConnectionCount, 1, 'the second waits: its address is not validated yet');
+    c.accept();
+    const two = await within(backend.next(), BOUND, 'the second server connection, after the handshake');
+    await within(two.receivedText('>'), BOUND, 'its bytes');
+    await within(second.receivedText('echo:<second/>'), BOUND, 'the second answer');
+  });
 });
