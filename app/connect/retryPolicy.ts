@@ -169,12 +169,17 @@ const ASK_PERSON = new Set<ConnectErrorCode>([
   'sasl2-task-required',
   'sasl2-bad-identity',
   // Stream errors after login (RFC 6120 §4.9.3): retrying would only repeat them.
-  'conflict',
   'host-unknown',
 ]);
 
-/** Stream errors that say "not so often" (RFC 6120 §4.9.3.14, §4.9.3.17, §4.9.3.20): start the backoff high. */
-const SLOW_DOWN = new Set<ConnectErrorCode>(['policy-violation', 'resource-constraint', 'system-shutdown']);
+/**
+ * Stream errors that say "not so often" (RFC 6120 §4.9.3.14, §4.9.3.17, §4.9.3.20): start the
+ * backoff high. And 'conflict' (§4.9.3.3, another session took our resource): Quiver's resource is
+ * its own per account, so the other session is almost always one of ours the server still held
+ * (an attempt the client gave up on whose bind arrived late, after a network cut): reconnect, but
+ * slowly, so that two copies of one profile do not throw each other out every second.
+ */
+const SLOW_DOWN = new Set<ConnectErrorCode>(['policy-violation', 'resource-constraint', 'system-shutdown', 'conflict']);
 
 /** A candidate that could not even be reached says less than one that refused a proof or a login. */
 const UNREACHABLE = new Set<ConnectErrorCode>(['connection-refused', 'connect-timeout', 'connect-failed']);

@@ -67,14 +67,13 @@ test('session: what the person must fix stops retrying; slow-down conditions bac
     'secret-file-permissions',
     'secret-file-invalid',
     'secret-store-unavailable',
-    'conflict',
     'host-unknown',
   ];
   for (const code of askPerson) {
     assert.equal(sessionAction(code, { slowDown: false }), 'ask-person', code);
     assert.equal(sessionAction(code, { slowDown: true }), 'ask-person', code);
   }
-  for (const code of ['policy-violation', 'resource-constraint', 'system-shutdown'] as const) {
+  for (const code of ['policy-violation', 'resource-constraint', 'system-shutdown', 'conflict'] as const) {
     assert.equal(sessionAction(code, { slowDown: true }), 'back-off', code);
     assert.equal(sessionAction(code, { slowDown: false }), 'retry', code);
   }
