@@ -6,80 +6,20 @@
  * the caller writes next waits for 1-RTT. A verifier that refuses the ticket's chain lets nothing out.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { QuicEndpoint } from '../../../app/quic/driver/quicEndpoint.ts';
-import type { QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
 import { QuicSessions, type QuicTarget } from '../../../app/connect/quicSessions.ts';
-import { memoryTicketStore, type TicketStore } from '../../../app/connect/quicTicketStore.ts';
 import { ConnectError } from '../../../app/connect/connectError.ts';
-import type { StoredTicket } from '../../../app/quic/tls/tickets.ts';
 import type { TlsFacts } from '../../../app/transport/tlsFacts.ts';
-import { testCertificate } from '../../support/quicPair.ts';
+import { earlyServer, primed, ticketStore } from '../../support/quicEarlyServer.ts';
 
 const ALPN = 'xmpp-client';
 const HEADER = "<?xml version='1.0'?><stream:stream to='delta.test' version='1.0'>";
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-interface Received {
-  text: string;
-  /** Whether the server's handshake had completed when each chunk arrived. */
-  complete: boolean[];
-}
-
-/** A 0-RTT server: tickets allow early data; records what each stream receives and when. */
-async function earlyServer(): Promise<{ ep: QuicEndpoint; streams: Received[] }> {
-  const ep = await QuicEndpoint.bind();
-  const streams: Received[] = [];
-  ep.listen({
-    alpn: [ALPN],
-    ...testCertificate(),
-    ticketKey: new Uint8Array(randomBytes(32)),
-    earlyData: true,
-    onConnection: (c) => {
-      c.on('stream', (s: QuicStreamHandle) => {
-        const r: Received = { text: '', complete: [] };
-        streams.push(r);
-        s.on('data', (chunk: Uint8Array) => {
-          r.text += new TextDecoder().decode(chunk);
-          r.complete.push(c.connection.isHandshakeComplete);
-          s.write(chunk);
-        });
-      });
-    },
-  });
-  return { ep, streams };
-}
-
-/** A memory store with a promise for the next ticket it keeps. */
-function store(): { tickets: TicketStore; nextPut(): Promise<StoredTicket> } {
-  const inner = memoryTicketStore();
-  let waiting: ((t: StoredTicket) => void) | null = null;
-  return {
-    tickets: {
-      take: (n, a, now) => inner.take(n, a, now),
-      put: (n, a, t, now) => {
-        inner.put(n, a, t, now);
-        waiting?.(t);
-        waiting = null;
-      },
-    },
-    nextPut: () => new Promise((resolve) => (waiting = resolve)),
-  };
-}
-
-/** A first connection that leaves a ticket allowing 0-RTT in the store. */
-async function primed(pool: QuicSessions, target: QuicTarget, kept: Promise<StoredTicket>): Promise<void> {
-  const lease = await pool.acquire(target, { timeoutMs: 5000, verify: async () => true });
-  const ticket = await kept;
-  assert.ok(ticket.earlyData, 'the server issues tickets that allow 0-RTT');
-  lease.transport.destroy();
-}
-
 describe('QuicSessions: the stream header in 0-RTT', { timeout: 20_000 }, () => {
   it('prechecks the ticket chain, then sends the header early; the handshake is verified after; nothing repeated, the rest in 1-RTT', async () => {
-    const { ep, streams } = await earlyServer();
-    const { tickets, nextPut } = store();
+    const { ep, streams } = await earlyServer(ALPN);
+    const { tickets, nextPut } = ticketStore();
     const pool = new QuicSessions({ tickets });
     const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'delta.test', alpn: ALPN };
     try {
@@ -137,8 +77,8 @@ describe('QuicSessions: the stream header in 0-RTT', { timeout: 20_000 }, () => 
   });
 
   it('a verifier that refuses the ticket chain lets nothing reach the server', async () => {
-    const { ep, streams } = await earlyServer();
-    const { tickets, nextPut } = store();
+    const { ep, streams } = await earlyServer(ALPN);
+    const { tickets, nextPut } = ticketStore();
     const pool = new QuicSessions({ tickets });
     const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'delta.test', alpn: ALPN };
     try {

@@ -7,88 +7,19 @@
  * exactly once (the QUIC layer sends the rejected stream data again in 1-RTT).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { QuicEndpoint, type ListenOptions } from '../../../app/quic/driver/quicEndpoint.ts';
-import type { QuicStreamHandle } from '../../../app/quic/driver/quicConnectionHandle.ts';
 import {
   QuicSessions,
   type QuicAcquireOptions,
   type QuicLease,
   type QuicTarget,
 } from '../../../app/connect/quicSessions.ts';
-import { memoryTicketStore, type TicketStore } from '../../../app/connect/quicTicketStore.ts';
-import type { StoredTicket } from '../../../app/quic/tls/tickets.ts';
-import type { TransportParameters } from '../../../app/quic/transportParameters.ts';
-import { testCertificate } from '../../support/quicPair.ts';
+import { earlyServer, primed, ticketStore, type Received } from '../../support/quicEarlyServer.ts';
 
 const ALPN = 'xmpp-client';
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
 const header = (account: string): string =>
   `<?xml version='1.0'?><stream:stream from='${account}' to='delta.test' version='1.0'>`;
-
-interface Received {
-  text: string;
-  /** Whether the server's handshake had completed when each chunk arrived. */
-  complete: boolean[];
-}
-
-/** A server that issues tickets allowing 0-RTT; records what each stream receives and when, and echoes it. */
-async function earlyServer(transportParams: Partial<TransportParameters> = {}): Promise<{
-  ep: QuicEndpoint;
-  streams: Received[];
-  /** From now on, 0-RTT is rejected (the same ticket key: resumption still works). */
-  rejectEarlyData(): void;
-}> {
-  const ep = await QuicEndpoint.bind({ address: '127.0.0.1', port: 0 });
-  const streams: Received[] = [];
-  const listen: ListenOptions = {
-    alpn: [ALPN],
-    ...testCertificate(),
-    ticketKey: new Uint8Array(randomBytes(32)),
-    earlyData: true,
-    transportParams,
-    onConnection: (c) => {
-      c.on('stream', (s: QuicStreamHandle) => {
-        const r: Received = { text: '', complete: [] };
-        streams.push(r);
-        s.on('data', (chunk: Uint8Array) => {
-          r.text += new TextDecoder().decode(chunk);
-          r.complete.push(c.connection.isHandshakeComplete);
-          s.write(chunk);
-        });
-        s.on('end', () => s.end());
-      });
-    },
-  };
-  ep.listen(listen);
-  return { ep, streams, rejectEarlyData: () => ep.listen({ ...listen, earlyData: false }) };
-}
-
-/** A memory store with a promise for the next ticket it keeps. */
-function store(): { tickets: TicketStore; nextPut(): Promise<StoredTicket> } {
-  const inner = memoryTicketStore();
-  let waiting: ((t: StoredTicket) => void) | null = null;
-  return {
-    tickets: {
-      take: (n, a, now) => inner.take(n, a, now),
-      put: (n, a, t, now) => {
-        inner.put(n, a, t, now);
-        waiting?.(t);
-        waiting = null;
-      },
-    },
-    nextPut: () => new Promise((resolve) => (waiting = resolve)),
-  };
-}
-
-/** A first connection that leaves a ticket allowing 0-RTT in the store. */
-async function primed(pool: QuicSessions, target: QuicTarget, kept: Promise<StoredTicket>): Promise<void> {
-  const lease = await pool.acquire(target, { timeoutMs: 5000, verify: async () => true });
-  const ticket = await kept;
-  assert.ok(ticket.earlyData, 'the server issues tickets that allow 0-RTT');
-  lease.transport.destroy();
-}
 
 interface Account {
   name: string;
@@ -142,8 +73,8 @@ function streamOf(streams: Received[], name: string): Received {
 
 describe('QuicSessions: accounts joining a resumed connection send their headers in 0-RTT', { timeout: 30_000 }, () => {
   it('three joiners of a connection whose 0-RTT is in progress all send their headers early, once each', async () => {
-    const { ep, streams } = await earlyServer();
-    const { tickets, nextPut } = store();
+    const { ep, streams } = await earlyServer(ALPN);
+    const { tickets, nextPut } = ticketStore();
     const pool = new QuicSessions({ tickets });
     const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'delta.test', alpn: ALPN };
     try {
@@ -171,8 +102,8 @@ describe('QuicSessions: accounts joining a resumed connection send their headers
   });
 
   it("a server that rejects 0-RTT gets each header exactly once: the opener's again in 1-RTT, each joiner's after its own verify", async () => {
-    const { ep, streams, rejectEarlyData } = await earlyServer();
-    const { tickets, nextPut } = store();
+    const { ep, streams, rejectEarlyData } = await earlyServer(ALPN);
+    const { tickets, nextPut } = ticketStore();
     const pool = new QuicSessions({ tickets });
     const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'delta.test', alpn: ALPN };
     try {
@@ -203,8 +134,8 @@ describe('QuicSessions: accounts joining a resumed connection send their headers
   });
 
   it('never opens more streams in 0-RTT than the remembered initial_max_streams_bidi; the rest go 1-RTT', async () => {
-    const { ep, streams } = await earlyServer({ initialMaxStreamsBidi: 2 });
-    const { tickets, nextPut } = store();
+    const { ep, streams } = await earlyServer(ALPN, { initialMaxStreamsBidi: 2 });
+    const { tickets, nextPut } = ticketStore();
     const pool = new QuicSessions({ tickets });
     const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'delta.test', alpn: ALPN };
     try {
@@ -242,8 +173,8 @@ describe('QuicSessions: accounts joining a resumed connection send their headers
   });
 
   it("a joiner whose domain the ticket's chain does not cover sends nothing early", async () => {
-    const { ep, streams } = await earlyServer();
-    const { tickets, nextPut } = store();
+    const { ep, streams } = await earlyServer(ALPN);
+    const { tickets, nextPut } = ticketStore();
     const pool = new QuicSessions({ tickets });
     const target: QuicTarget = { address: '127.0.0.1', port: ep.address.port, sni: 'delta.test', alpn: ALPN };
     try {
