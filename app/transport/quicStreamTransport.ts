@@ -24,8 +24,12 @@ export class QuicStreamTransport implements ByteTransport {
   readonly description: string;
   readonly stream: QuicStreamHandle;
   #handlers: TransportHandlers | null = null;
+  /**
+   * Bytes not yet handed to `onData`: those that came before `setHandlers` (a 0-RTT stream's
+   * 0.5-RTT answer arrives before its lease) and, until they are delivered, any that follow them.
+   */
   #pending: Uint8Array[] = [];
-  /** Set when the stream ended before `setHandlers`: delivered by `setHandlers`. */
+  /** Set when the stream ended before `onData` had everything: delivered after the pending bytes. */
   #pendingClose: { error: Error | null } | null = null;
   #closed = false;
   #localEnded = false;
@@ -45,7 +49,7 @@ export class QuicStreamTransport implements ByteTransport {
     this.#onFinished = onFinished ?? null;
     stream.on('data', (chunk: Uint8Array) => {
       if (this.#closed) return;
-      if (this.#handlers) this.#handlers.onData(chunk);
+      if (this.#handlers && this.#pending.length === 0) this.#handlers.onData(chunk);
       // The handle hands out views into its receive buffer: keep a copy until someone listens.
       else this.#pending.push(new Uint8Array(chunk));
     });
@@ -84,9 +88,23 @@ export class QuicStreamTransport implements ByteTransport {
     });
   }
 
+  /**
+   * Starts delivery. What arrived before (the server's 0.5-RTT answer to a 0-RTT header, even its
+   * FIN) is delivered from a microtask, never from inside this call, as a socket's first bytes
+   * are: the caller may still be setting up (`StreamDriver.start` sets the handlers before it
+   * starts its stream machine, which refuses bytes before `start`). Bytes arriving meanwhile queue
+   * behind them; nothing is lost or reordered.
+   */
   setHandlers(handlers: TransportHandlers): void {
     this.#handlers = handlers;
-    for (const chunk of this.#pending.splice(0)) handlers.onData(chunk);
+    if (this.#pending.length > 0 || this.#pendingClose) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    const handlers = this.#handlers;
+    if (!handlers) return;
+    // `onData` may destroy the transport, which drops the rest (`destroy` empties `#pending`).
+    for (let chunk = this.#pending.shift(); chunk; chunk = this.#pending.shift()) handlers.onData(chunk);
     const close = this.#pendingClose;
     if (close) {
       this.#pendingClose = null;
@@ -139,6 +157,8 @@ export class QuicStreamTransport implements ByteTransport {
   }
 
   destroy(): void {
+    // The owner reads nothing more: bytes not yet delivered go, and its onClose comes now.
+    this.#pending = [];
     if (this.#closed) return;
     // RFC 9000 §3.5: abrupt termination of a bidirectional stream is RESET_STREAM for our side and
     // STOP_SENDING for theirs.
@@ -153,7 +173,8 @@ export class QuicStreamTransport implements ByteTransport {
     this.#closed = true;
     // A reset or a closed connection leaves nothing for us to send either.
     if (error) this.#localEnded = true;
-    if (this.#handlers) this.#handlers.onClose(error);
+    // After the bytes that came before it (`#flush` delivers it then).
+    if (this.#handlers && this.#pending.length === 0) this.#handlers.onClose(error);
     else this.#pendingClose = { error };
     this.#maybeFinished();
   }
