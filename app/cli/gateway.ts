@@ -123,6 +123,7 @@ export function gatewayConfig(args: ParsedArgs): GatewayConfig {
     requireRetry: has(args, 'retry'),
     maxBackendConnections: optionalInteger(args, 'max-backend', 1, 1_000_000) ?? d.maxBackendConnections,
     maxBackendPerAddress: optionalInteger(args, 'max-backend-per-address', 1, 1_000_000) ?? d.maxBackendPerAddress,
+    maxEarlyBackendPerAddress: d.maxEarlyBackendPerAddress,
     firstByteTimeoutMs: (optionalInteger(args, 'first-byte-timeout', 1, 3600) ?? d.firstByteTimeoutMs / 1000) * 1000,
     sendStallTimeoutMs: d.sendStallTimeoutMs,
     refusalLogIntervalMs: d.refusalLogIntervalMs,

@@ -48,6 +48,12 @@ export interface GatewayLimits {
   maxBackendConnections: number;
   /** TCP connections to the server at a time for the streams of one client IP address (default 64). */
   maxBackendPerAddress: number;
+  /**
+   * Of those, how many may open before their QUIC connection's handshake completed, for streams
+   * opened in accepted 0-RTT (answered in 0.5-RTT data), while the address is not yet validated
+   * (default 16): a forged source address with a ticket cannot take more of the address's share.
+   */
+  maxEarlyBackendPerAddress: number;
   /** Milliseconds a new stream may wait for its first byte before it is reset (default 10 s). */
   firstByteTimeoutMs: number;
   /**
@@ -67,6 +73,7 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   requireRetry: false,
   maxBackendConnections: 4096,
   maxBackendPerAddress: 64,
+  maxEarlyBackendPerAddress: 16,
   firstByteTimeoutMs: 10_000,
   sendStallTimeoutMs: 60_000,
   refusalLogIntervalMs: 10_000,
@@ -103,8 +110,20 @@ export interface QuicGatewayOptions {
    * process, so they resume only with it) that allow early data, and accepts a client's 0-RTT
    * when its endpoint's strike register finds it fresh and unused (RFC 8446bis §8). Early stream
    * bytes go to the server like any others. Safe for XMPP when clients send only the stream
-   * header early, as Quiver does (a replay opens at most one more unauthenticated stream). Default
-   * off: no tickets, no 0-RTT.
+   * header early, as Quiver does (a replay opens at most one more unauthenticated stream).
+   *
+   * The trade-off: each stream of a connection whose 0-RTT was accepted gets its server
+   * connection on its first byte, before the handshake completes, so the server's stream features leave in
+   * 0.5-RTT data and a warm start takes one round trip less. That connection is opened for an
+   * address not yet validated and a client not yet confirmed (RFC 9001 §9.2: "The use of 0-RTT in
+   * QUIC is similarly vulnerable to replay attack"; RFC 8446bis §8: "TLS does not provide inherent
+   * replay protections for 0-RTT data", and a strike register limits it; ours, per process, lets
+   * each ticket's early data in once). It counts against the same `admit()` limits
+   * (`maxBackendPerAddress`, `maxBackendConnections`); what the server answers is bounded by the
+   * 3x anti-amplification limit until the address is validated (RFC 9000 §8.1); and a handshake
+   * that never completes closes it when the QUIC connection closes. 0-RTT that was not accepted
+   * is never read; nothing else arrives before the handshake completes. Default off: no
+   * tickets, no 0-RTT.
    */
   earlyData?: boolean;
 }
@@ -142,6 +161,13 @@ export class QuicGateway {
   /** Backend TCP connections open, in all and per client IP address. */
   private backendCount = 0;
   private readonly backendPerAddress = new Map<string, number>();
+  /**
+   * Per client address: streams allowed a server connection before their QUIC connection's
+   * handshake completed (0.5-RTT answers), counted until it completes. The address is not yet
+   * validated (a spoofed one is possible with a ticket), so these have a small budget of their own:
+   * a spoofer cannot take more than `maxEarlyBackendPerAddress` of the address's server connections.
+   */
+  private readonly earlyPerAddress = new Map<string, number>();
   /** Connections refused since the last refusal record, and the reason of the latest. */
   private refused = { count: 0, reason: '', since: '' };
   private refusalTimer: NodeJS.Timeout | null = null;
@@ -287,8 +313,7 @@ export class QuicGateway {
       firstByteTimeoutMs: l.firstByteTimeoutMs,
       sendStallTimeoutMs: l.sendStallTimeoutMs,
       admit: () => this.admitBackend(conn.host),
-      // 0-RTT bytes wait for the handshake before a server connection is opened for them.
-      handshakeDone: conn.handle.connection.isHandshakeComplete ? undefined : conn.handle.established,
+      handshakeDone: this.earlyHold(conn),
     });
     conn.bridges.add(bridge);
     void bridge.closed.then(() => {
@@ -296,6 +321,29 @@ export class QuicGateway {
       conn.bytesUp += bridge.totals.up;
       conn.bytesDown += bridge.totals.down;
     });
+  }
+
+  /**
+   * What a new stream's bytes wait for before its server connection opens (`StreamBridgeOptions.
+   * handshakeDone`): nothing once the handshake is complete, nor for the streams a client opened
+   * in 0-RTT that the gateway accepted (the strike register lets each ticket's early data in
+   * once), so the server's answer leaves in 0.5-RTT data; the handshake otherwise.
+   */
+  private earlyHold(conn: GatewayConnection): Promise<unknown> | undefined {
+    const connection = conn.handle.connection;
+    if (connection.isHandshakeComplete) return undefined;
+    const early = this.earlyPerAddress.get(conn.host) ?? 0;
+    if (connection.earlyDataState !== 'accepted' || early >= this.limits.maxEarlyBackendPerAddress)
+      return conn.handle.established;
+    // Counted until the handshake ends either way: from then on the address is validated (or gone).
+    this.earlyPerAddress.set(conn.host, early + 1);
+    const done = (): void => {
+      const left = (this.earlyPerAddress.get(conn.host) ?? 1) - 1;
+      if (left <= 0) this.earlyPerAddress.delete(conn.host);
+      else this.earlyPerAddress.set(conn.host, left);
+    };
+    conn.handle.established.then(done, done);
+    return undefined;
   }
 
   /** A backend connection slot for a stream of a client at `host`, within both caps. */

@@ -57,8 +57,10 @@ export interface StreamBridgeOptions {
   /**
    * Resolves when the QUIC handshake is complete. Until then bytes the client sent in 0-RTT are
    * held here (within `maxBuffered`) and no server connection is opened: 0-RTT comes from an
-   * address not yet validated and may be replayed (RFC 9001 §9.2), and our server cannot answer
-   * before its handshake completes anyway, so waiting costs no time. Absent: already complete.
+   * address not yet validated and may be replayed (RFC 9001 §9.2). Absent: open on the first byte
+   * (the handshake is complete, or the caller accepts early bytes for this stream: the gateway
+   * does for the streams of a connection whose 0-RTT its strike register accepted, so the
+   * server's answer goes out in 0.5-RTT data; see `QuicGatewayOptions.earlyData`).
    */
   handshakeDone?: Promise<unknown>;
 }
