@@ -54,7 +54,8 @@ export function formatDateTime(ms: number): string {
 
 /**
  * The earliest valid <delay xmlns='urn:xmpp:delay' stamp=.../> among the children of `parent` (a
- * message, or a XEP-0297 <forwarded/>), in ms since the epoch; null when there is none.
+ * message, or a XEP-0297 <forwarded/>), in ms since the epoch (a stamp to the second: that second's
+ * last millisecond); null when there is none.
  *
  * XEP-0203 §3: "The 'stamp' attribute ... MUST contain the time at which the XML stanza was
  * originally sent. The format MUST adhere to the dateTime format specified in XEP-0082 and MUST be
@@ -67,7 +68,12 @@ export function parseDelay(parent: Element): number | null {
   for (const child of parent.getChildElements()) {
     if (child.getName() !== 'delay' || child.getNS() !== NS_DELAY) continue;
     const stamp = child.attrs.stamp;
-    const at = typeof stamp === 'string' ? parseDateTime(stamp) : null;
+    const parsed = typeof stamp === 'string' ? parseDateTime(stamp) : null;
+    // A stamp to the second ("…:07Z", as Prosody writes them) says "within that second": it is read
+    // as that second's last millisecond. A server stamps a message it held (offline, or queued for a
+    // session that did not come back) when it stored it, after those of that second that went out
+    // live: read so, it sorts after them, not before.
+    const at = parsed !== null && !/\.\d/.test(stamp as string) ? parsed + 999 : parsed;
     if (at !== null && (earliest === null || at < earliest)) earliest = at;
   }
   return earliest;

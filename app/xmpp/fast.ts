@@ -6,6 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Element } from 'ltx';
 import { NS_FAST } from './namespaces.ts';
+import { parseDateTime } from './delay.ts';
 import type { ChannelBinding } from './scram.ts';
 
 /** A token the server issued, bound to the mechanism it was requested for (§3.3). */
@@ -78,24 +79,6 @@ export function htVerifyServer(
     .update(Buffer.concat([Buffer.from('Responder'), cbData(creds.mechanism, binding)]))
     .digest();
   return additional.length === expected.length && timingSafeEqual(Buffer.from(additional), expected);
-}
-
-/** XEP-0082 DateTime: CCYY-MM-DDThh:mm:ss[.sss](Z|(+|-)hh:mm). */
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|([+-])(\d{2}):(\d{2}))$/;
-
-/** Milliseconds since the epoch of a XEP-0082 DateTime; null when it is not one. */
-export function parseDateTime(text: string): number | null {
-  const m = DATE_TIME.exec(text.trim());
-  if (!m) return null;
-  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
-  if (mo! < 1 || mo! > 12 || d! < 1 || d! > 31 || h! > 23 || mi! > 59 || s! > 60) return null;
-  const fraction = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
-  let ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, fraction);
-  if (m[9]) {
-    const offset = (Number(m[10]) * 60 + Number(m[11])) * 60_000;
-    ms += m[9] === '+' ? -offset : offset;
-  }
-  return Number.isFinite(ms) ? ms : null;
 }
 
 export type FastTokenResult = { ok: true; token: string; expiry: number } | { ok: false; reason: string } | null;

@@ -44,6 +44,19 @@ test('XEP-0203: the earliest valid stamp counts; bad stamps and other namespaces
   const m = parse(
     `<message xmlns='jabber:client'><delay xmlns='urn:xmpp:delay' stamp='2010-07-10T23:08:25Z'/><delay xmlns='urn:xmpp:delay' stamp='2010-07-10T23:00:00Z'/><delay xmlns='urn:xmpp:delay' stamp='garbage'/><delay xmlns='urn:example' stamp='2000-01-01T00:00:00Z'/></message>`,
   );
-  assert.equal(parseDelay(m), Date.UTC(2010, 6, 10, 23));
+  // A stamp to the second means "within that second": its last millisecond.
+  assert.equal(parseDelay(m), Date.UTC(2010, 6, 10, 23, 0, 0, 999));
   assert.equal(parseDelay(parse(`<message xmlns='jabber:client'><delay xmlns='urn:xmpp:delay'/></message>`)), null);
+});
+
+test('XEP-0203: a stamp with a fraction is taken as it is; one to the second sorts after what came live in that second', () => {
+  const exact = parse(
+    `<message xmlns='jabber:client'><delay xmlns='urn:xmpp:delay' stamp='2026-12-06T16:50:07.250Z'/></message>`,
+  );
+  assert.equal(parseDelay(exact), Date.UTC(2026, 11, 6, 16, 50, 7, 250));
+  const whole = parse(
+    `<message xmlns='jabber:client'><delay xmlns='urn:xmpp:delay' stamp='2026-12-06T16:50:07Z'/></message>`,
+  );
+  const liveInThatSecond = Date.UTC(2026, 11, 6, 16, 50, 7, 640);
+  assert.ok(parseDelay(whole)! > liveInThatSecond);
 });

@@ -125,7 +125,11 @@ test('XEP-0203: an offline message carries the time it was sent', () => {
       `<message from='j@example.com/b' id='m1' type='chat'><body>hi</body><delay xmlns='urn:xmpp:delay' from='example.org' stamp='2002-09-10T23:08:25Z'/></message>`,
     ),
   );
-  assert.equal(only(s.events).delay, Date.UTC(2002, 8, 10, 23, 8, 25));
+  assert.equal(
+    only(s.events).delay,
+    Date.UTC(2002, 8, 10, 23, 8, 25, 999),
+    'a stamp to the second: its last millisecond',
+  );
 });
 
 test('XEP-0085: chat states in, standalone notifications out with a no-store hint', () => {
@@ -203,7 +207,7 @@ test('XEP-0280: a sent carbon is ours from another device; its delay counts', ()
   assert.equal(m.carbon, 'sent');
   assert.equal(m.from, `${ACCOUNT}/phone`);
   assert.equal(m.to, 'juliet@example.com');
-  assert.equal(m.delay, Date.UTC(2020, 0, 1));
+  assert.equal(m.delay, Date.UTC(2020, 0, 1, 0, 0, 0, 999));
 });
 
 test('XEP-0280 §11: carbons forged by another JID (or a full JID of ours) are ignored', () => {
@@ -243,7 +247,7 @@ test('XEP-0313: the query, its results as messages, the fin as a page', () => {
   assert.equal(m.serverId, 'A-1');
   assert.equal(m.from, 'romeo@montague.lit/orchard');
   assert.equal(m.carbon, null);
-  assert.equal(m.delay, Date.UTC(2010, 6, 10, 23, 8, 25));
+  assert.equal(m.delay, Date.UTC(2010, 6, 10, 23, 8, 25, 999));
   assert.equal(m.receiptRequested, false, 'XEP-0184 §5.5: no receipts for archived messages');
   s.session.handleStanza(
     stanza(

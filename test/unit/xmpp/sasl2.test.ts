@@ -9,7 +9,7 @@ import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { Harness, b64, kinds, serverHeader } from './harness.ts';
 import type { StreamEvent } from '../../../app/xmpp/streamMachine.ts';
 import { downgradeHash } from '../../../app/xmpp/downgradeProtection.ts';
-import { parseDateTime } from '../../../app/xmpp/fast.ts';
+import { parseDateTime } from '../../../app/xmpp/delay.ts';
 
 const SASL2 = `xmlns='urn:xmpp:sasl:2'`;
 const SM = `xmlns='urn:xmpp:sm:3'`;
