@@ -418,15 +418,26 @@ export class StreamNegotiation {
     this.applySaslStep(step, now);
   }
 
+  /**
+   * The steps SASL and SASL2 share: write the next message and wait for the answer, or end the
+   * stream on a failure. False for a success, which each handles its own way.
+   */
+  private sendOrFail(step: SaslStep | Sasl2Step, now: number): boolean {
+    if (step.kind === 'send') {
+      this.host.write(step.xml);
+      this.host.armDeadline(now);
+      return true;
+    }
+    if (step.kind === 'fail') {
+      this.host.fail(now, step.error, step.unexpected ? 'unsupported-stanza-type' : null);
+      return true;
+    }
+    return false;
+  }
+
   private applySaslStep(step: SaslStep, now: number): void {
+    if (this.sendOrFail(step, now)) return;
     switch (step.kind) {
-      case 'send':
-        this.host.write(step.xml);
-        this.host.armDeadline(now);
-        return;
-      case 'fail':
-        this.host.fail(now, step.error, step.unexpected ? 'unsupported-stanza-type' : null);
-        return;
       case 'success':
         this.authenticated = true;
         this.sasl = null;
@@ -471,14 +482,8 @@ export class StreamNegotiation {
   }
 
   private applySasl2Step(step: Sasl2Step, now: number): void {
+    if (this.sendOrFail(step, now)) return;
     switch (step.kind) {
-      case 'send':
-        this.host.write(step.xml);
-        this.host.armDeadline(now);
-        return;
-      case 'fail':
-        this.host.fail(now, step.error, step.unexpected ? 'unsupported-stanza-type' : null);
-        return;
       case 'success': {
         const plan = this.sasl2!.plan;
         this.authenticated = true;
