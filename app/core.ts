@@ -111,6 +111,9 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     return row;
   };
 
+  const pending = (): never => {
+    throw new CoreError('not-implemented', 'Not implemented yet.');
+  };
   const handlers: Handlers = {
     'account.list': () => storage.listAccounts().map((row) => live.view(row)),
     'account.add': async (args) => {
@@ -205,6 +208,22 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       await trust.decide(decisionId, choice);
       return null;
     },
+    // ISSUE13-PENDING: each of these is implemented by its owner.
+    'account.reorder': () => pending(),
+    'account.retry': () => pending(),
+    'presence.set': () => pending(),
+    'conversation.list': () => pending(),
+    'conversation.start': () => pending(),
+    'conversation.markRead': () => pending(),
+    'conversation.setDraft': () => pending(),
+    'search.run': () => pending(),
+    'contact.add': () => pending(),
+    'contact.rename': () => pending(),
+    'contact.remove': () => pending(),
+    'contact.block': () => pending(),
+    'block.list': () => pending(),
+    'subscription.pending': () => pending(),
+    'subscription.answer': () => pending(),
     'pin.list': ({ accountId }) => {
       account(accountId);
       return storage.listPins(accountId);

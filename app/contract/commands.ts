@@ -10,6 +10,8 @@ import type {
   PinView,
   ConversationView,
   MessageView,
+  SearchResult,
+  SubscriptionRequestView,
   RosterItemView,
   SecurityRecord,
 } from './viewModels.ts';
@@ -21,6 +23,9 @@ function command<R>() {
 
 const transportPreference = v.literal('auto', 'starttls', 'tls', 'quic');
 const pem = v.string({ max: 200_000 });
+const label = v.string({ min: 1, max: 64 });
+const color = v.string({ min: 7, max: 7, pattern: /^#[0-9a-f]{6}$/ });
+const statusMessage = v.nullable(v.string({ max: 1024 }));
 
 export const commands = {
   'account.list': command<AccountView[]>()(v.object({})),
@@ -32,6 +37,8 @@ export const commands = {
       resolverValidates: v.optional(v.boolean),
       extraCaPem: v.optional(v.nullable(pem)),
       transport: v.optional(transportPreference),
+      label: v.optional(label),
+      color: v.optional(color),
     }),
   ),
   'account.update': command<AccountView>()(
@@ -42,9 +49,55 @@ export const commands = {
       resolverValidates: v.optional(v.boolean),
       extraCaPem: v.optional(v.nullable(pem)),
       transport: v.optional(transportPreference),
+      label: v.optional(label),
+      color: v.optional(color),
     }),
   ),
-  'account.remove': command<null>()(v.object({ accountId: v.id })),
+  /**
+   * Removes the account: it goes offline, its password and pins are forgotten. With
+   * `keepHistory` its conversations stay readable (the account remains, removed: it never connects
+   * again and is listed only through its conversations); without, they are deleted too.
+   */
+  'account.remove': command<null>()(v.object({ accountId: v.id, keepHistory: v.optional(v.boolean) })),
+  /** The person's order of accounts: every account id once, first first. */
+  'account.reorder': command<AccountView[]>()(v.object({ accountIds: v.array(v.id, { max: 1000 }) })),
+  /** Tries to connect now, skipping the back-off wait (after 'offline: …' or an error). */
+  'account.retry': command<AccountView>()(v.object({ accountId: v.id })),
+  /** Own presence, for one account or (without `accountId`) all; announced at once and kept for the next login. */
+  'presence.set': command<null>()(
+    v.object({
+      accountId: v.optional(v.id),
+      show: v.literal('available', 'away', 'dnd'),
+      status: statusMessage,
+    }),
+  ),
+  /** Every conversation of every account, most recent activity first. */
+  'conversation.list': command<ConversationView[]>()(v.object({})),
+  /** Creates the conversation if it does not exist (a chat started with "New chat" stays listed). */
+  'conversation.start': command<ConversationView>()(v.object({ accountId: v.id, peer: v.contactJid })),
+  /** The person has seen the conversation: its unread count becomes 0. */
+  'conversation.markRead': command<null>()(v.object({ accountId: v.id, peer: v.contactJid })),
+  /** Keeps what the person typed and did not send ('' clears it). */
+  'conversation.setDraft': command<null>()(
+    v.object({ accountId: v.id, peer: v.contactJid, draft: v.string({ max: 100_000 }) }),
+  ),
+  /** Searches peer addresses, roster names and message text (SQLite FTS5) across accounts. */
+  'search.run': command<SearchResult>()(
+    v.object({ query: v.string({ min: 1, max: 200 }), limit: v.optional(v.integer({ min: 1, max: 200 })) }),
+  ),
+  /** Adds (or updates) a roster item and asks to see the contact's presence (RFC 6121 §2.3, §3.1). */
+  'contact.add': command<null>()(v.object({ accountId: v.id, jid: v.contactJid, name: v.optional(v.nullable(label)) })),
+  'contact.rename': command<null>()(v.object({ accountId: v.id, jid: v.contactJid, name: v.nullable(label) })),
+  /** Removes the roster item (RFC 6121 §2.5: this also cancels both subscriptions). */
+  'contact.remove': command<null>()(v.object({ accountId: v.id, jid: v.contactJid })),
+  /** XEP-0191: blocks (or unblocks) a JID for the account; needs `AccountView.canBlock`. */
+  'contact.block': command<null>()(v.object({ accountId: v.id, jid: v.contactJid, blocked: v.boolean })),
+  /** The account's block list (XEP-0191), as last received from the server. */
+  'block.list': command<string[]>()(v.object({ accountId: v.id })),
+  /** Requests to see an account's presence that wait for an answer, every account. */
+  'subscription.pending': command<SubscriptionRequestView[]>()(v.object({})),
+  /** approve: they may see our presence (and we ask for theirs); refuse: they may not (RFC 6121 §3.2). */
+  'subscription.answer': command<null>()(v.object({ accountId: v.id, jid: v.contactJid, approve: v.boolean })),
   /** Enabled accounts stay connected (reconnecting as needed); disabled ones go offline. */
   'account.setEnabled': command<AccountView>()(v.object({ accountId: v.id, enabled: v.boolean })),
   'roster.list': command<RosterItemView[]>()(v.object({ accountId: v.id })),

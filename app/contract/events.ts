@@ -4,6 +4,9 @@
 import type {
   AccountView,
   CertificateDecisionView,
+  ConversationView,
+  SubscriptionRequestView,
+  XmppUriTarget,
   MessageView,
   PinView,
   PresenceView,
@@ -35,6 +38,18 @@ export interface Events {
   /** Decided (here or in another window), or no longer relevant. */
   'certificate.decisionResolved': { decisionId: string };
   'pin.changed': { accountId: string; pins: PinView[] };
+  /** A conversation was created or changed: new last message, unread count, draft, name, stranger or blocked. */
+  'conversation.changed': { conversation: ConversationView };
+  /** A conversation and its messages were deleted (e.g. the account was removed with its history). */
+  'conversation.removed': { accountId: string; peer: string };
+  /** Someone asked to see an account's presence; pending until `subscription.answer`. */
+  'subscription.requested': { request: SubscriptionRequestView };
+  /** A request was answered (here, in another window, or withdrawn). */
+  'subscription.resolved': { accountId: string; jid: string };
+  /** The account's XEP-0191 block list changed. */
+  'block.changed': { accountId: string; jids: string[] };
+  /** The shell was asked to open an `xmpp:` URI (RFC 5122): the window shows it. */
+  'uri.opened': { target: XmppUriTarget };
 }
 
 export type EventName = keyof Events;

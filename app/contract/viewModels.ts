@@ -31,10 +31,44 @@ export interface AccountView {
   jid: string;
   enabled: boolean;
   status: AccountStatus;
+  /**
+   * The status in words for a person, with the how: "connecting over QUIC to xmpp.example.org:443",
+   * "online (QUIC, shared with 2 accounts)", "offline: wrong password", "waiting for your decision
+   * on a certificate", "disabled".
+   */
+  statusText: string;
   /** The full JID the server bound, when online. */
   boundJid: string | null;
   error: UserError | null;
   settings: AccountSettings;
+  /** A short name the person chose; defaults to the JID's domain. Shown wherever the account's conversations appear. */
+  label: string;
+  /** The account's colour as `#rrggbb`, one of ACCOUNT_COLORS unless the person chose another. */
+  color: string;
+  /** Position in the person's order of accounts (0 first). */
+  order: number;
+  /** The presence this account announces (what the person chose), not what it is connected as. */
+  presence: OwnPresence;
+  /** The server offers XEP-0191 blocking (known once online; false before). */
+  canBlock: boolean;
+}
+
+/** The colours accounts get by default, in order of creation: distinct in light and dark themes. */
+export const ACCOUNT_COLORS = [
+  '#2f6fdf',
+  '#c2410c',
+  '#15803d',
+  '#9333ea',
+  '#be123c',
+  '#0e7490',
+  '#a16207',
+  '#4d7c0f',
+] as const;
+
+/** What the person announces: RFC 6121 §4.7.2.1 show values a person picks, and a status message. */
+export interface OwnPresence {
+  show: 'available' | 'away' | 'dnd';
+  status: string | null;
 }
 
 export type Subscription = 'none' | 'to' | 'from' | 'both';
@@ -84,10 +118,65 @@ export interface MessageView {
   error: string | null;
 }
 
+/**
+ * One conversation (account + peer) in the one list across accounts. Stored in SQLite: a message
+ * from anyone creates it, `conversation.start` creates an empty one, unread counts and drafts
+ * survive a restart.
+ */
 export interface ConversationView {
   accountId: string;
   peer: string;
+  /** The roster name, null when the contact has none or is not in the roster. */
+  name: string | null;
   lastMessage: MessageView | null;
+  /** When the last message was sent or received, or the conversation started; ms since the epoch. */
+  lastActivity: number;
+  /** Incoming messages not read yet. */
+  unread: number;
+  /** What the person had typed and not sent; '' when none. */
+  draft: string;
+  /** The peer is not in the account's roster (a message from a stranger). */
+  stranger: boolean;
+  /** The peer is on the account's XEP-0191 block list. */
+  blocked: boolean;
+}
+
+/** A message found by `search.run`, with the text around the match. */
+export interface MessageHit {
+  message: MessageView;
+  /**
+   * The body around the match; the matched words are between U+0002 and U+0003 (so the UI can mark
+   * them without parsing HTML).
+   */
+  snippet: string;
+}
+
+export interface SearchResult {
+  /** Conversations whose peer address or name matches, most recent first. */
+  conversations: ConversationView[];
+  /** Messages whose text matches (SQLite FTS5), newest first. */
+  messages: MessageHit[];
+}
+
+/** Someone asked to see an account's presence (RFC 6121 §3.1.2); waits for the person's answer. */
+export interface SubscriptionRequestView {
+  accountId: string;
+  /** Bare JID of who asks. */
+  jid: string;
+  /** The status text or XEP-0172 nickname they sent, if any. */
+  message: string | null;
+  at: number;
+}
+
+/**
+ * What an `xmpp:` URI (RFC 5122) asks for, parsed in the shell and handed to the window:
+ * open a chat with `jid` (`?message`, with an optional body), add it (`?roster`, `?subscribe`).
+ */
+export interface XmppUriTarget {
+  jid: string;
+  action: 'message' | 'roster' | 'subscribe' | null;
+  body: string | null;
+  name: string | null;
 }
 
 // ---- Security facts of a connection ---------------------------------------------------------------
@@ -131,8 +220,30 @@ export type DecisionKind = 'unproven' | 'key-changed';
 export type DecisionChoice = 'refuse' | 'accept-once' | 'pin';
 
 /** A server certificate waiting for the person's decision (DNA draft: "an explicit user decision that is pinned"). */
+/**
+ * What is wrong with a certificate, for the decision dialog's wording and advice:
+ * - wrong-name: valid, but for other names than the domain;
+ * - expired / not-yet-valid: outside its validity period;
+ * - self-signed: signed by its own key;
+ * - unknown-issuer: issued by an authority Quiver does not trust;
+ * - missing-intermediate: the server did not send the intermediate certificate the chain needs;
+ * - key-changed: a pinned server shows another key;
+ * - other: anything else (the reason's text says what).
+ */
+export type CertificateProblem =
+  | 'wrong-name'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'self-signed'
+  | 'unknown-issuer'
+  | 'missing-intermediate'
+  | 'key-changed'
+  | 'other';
+
 export interface CertificateDecisionView {
   id: string;
+  /** The actual problem (see CertificateProblem); `kind` says only whether a pin was involved. */
+  problem: CertificateProblem;
   accountId: string;
   jid: string;
   /** The JID's domain the server must prove. */

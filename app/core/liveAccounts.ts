@@ -19,7 +19,7 @@ import { AccountSession } from '../connect/accountSession.ts';
 import { buildConnectDeps } from '../connect/connectDeps.ts';
 import type { TransportMemoryAdvisor } from '../connect/connector.ts';
 import type { QuicSessions } from '../connect/quicSessions.ts';
-import type { PathEvent } from '../contract/viewModels.ts';
+import { ACCOUNT_COLORS, type PathEvent } from '../contract/viewModels.ts';
 import type { DecisionContext } from '../connect/connectError.ts';
 import { normalizeBareJid } from '../storage/normalizeJid.ts';
 import { storeIncomingMessage } from './incomingMessage.ts';
@@ -110,9 +110,16 @@ export class LiveAccounts {
       jid: row.jid,
       enabled: row.enabled,
       status: row.enabled ? (state?.status ?? 'offline') : 'disabled',
+      // ISSUE13-PENDING: statusText in words, label, colour, presence and canBlock from storage and the session.
+      statusText: row.enabled ? (state?.status ?? 'offline') : 'disabled',
       boundJid: state?.boundJid ?? null,
       error: state?.error ?? null,
       settings: row.settings,
+      label: row.jid.slice(row.jid.indexOf('@') + 1),
+      color: ACCOUNT_COLORS[row.sortOrder % ACCOUNT_COLORS.length]!,
+      order: row.sortOrder,
+      presence: { show: 'available', status: null },
+      canBlock: false,
     };
   }
 

@@ -74,6 +74,7 @@ export class TrustDecisions {
       host: context.candidate.host,
       port: context.candidate.port,
       kind: context.verdict.decision ?? 'unproven',
+      problem: 'other', // ISSUE13-PENDING: classify from the verdict
       certificates: context.certificates,
       presentedSpkiSha256: leaf?.spkiSha256 ?? '',
       pinnedSpkiSha256: pins.map((p) => p.spkiSha256),

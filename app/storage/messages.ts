@@ -321,7 +321,18 @@ export const messageMethods = {
   conversations(db: Database, accountId: string): ConversationView[] {
     return prepare<[string], Row>(db, CONVERSATIONS_SQL)
       .all(accountId)
-      .map((row) => ({ accountId, peer: row.peer, lastMessage: toView(row) }));
+      .map((row) => ({
+        // ISSUE13-PENDING: from the conversations table
+        accountId,
+        peer: row.peer,
+        name: null,
+        lastMessage: toView(row),
+        lastActivity: row.at,
+        unread: 0,
+        draft: '',
+        stranger: false,
+        blocked: false,
+      }));
   },
 
   /** Outgoing messages not yet written to a stream, oldest first: the order to send them in. */

@@ -16,9 +16,15 @@ export function account(id: string, jid: string, overrides: Partial<AccountView>
     jid,
     enabled: true,
     status: 'offline',
+    statusText: 'offline',
     boundJid: null,
     error: null,
     settings: { resolver: null, resolverValidates: false, extraCaPem: null, transport: 'auto' },
+    label: jid.slice(jid.indexOf('@') + 1),
+    color: '#2f6fdf',
+    order: 0,
+    presence: { show: 'available', status: null },
+    canBlock: false,
     ...overrides,
   };
 }
@@ -205,6 +211,7 @@ export function unprovenDecision(
     host: `chat.${domain}`,
     port: 5222,
     kind: 'unproven',
+    problem: 'self-signed',
     certificates: [certificate],
     presentedSpkiSha256: certificate.spkiSha256,
     pinnedSpkiSha256: [],
