@@ -213,6 +213,12 @@ export interface Verdict {
    * bogus DNSSEC answers.
    */
   decision: DecisionKind | null;
+  /**
+   * Set when the person's own decision made the server trusted: `pinned` (a stored pin matched;
+   * `prooftype` is `pin`) or `accepted-once` (a key accepted for this connection only; `prooftype`
+   * is null, since nothing proved the server).
+   */
+  userDecision?: 'accepted-once' | 'pinned';
 }
 
 /** `unproven`: nothing proved the server; `key-changed`: a pinned server shows another key. */

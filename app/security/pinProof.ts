@@ -37,6 +37,7 @@ export function checkPins(
         identity: `pin:${presented}`,
         delegation: null,
         error: null,
+        userDecision: 'pinned',
       },
     };
   }
@@ -55,7 +56,10 @@ export function checkPins(
   };
 }
 
-/** The person accepted this key for this connection only (`certificate.decide` with `accept-once`). */
+/**
+ * The person accepted this key for this connection only (`certificate.decide` with `accept-once`).
+ * The attempt is listed under the `pin` module in `tried`, but the verdict's `prooftype` stays null.
+ */
 export function checkAcceptedOnce(
   presentedSpkiSha256: string,
   acceptOnce: ReadonlySet<string> | undefined,
@@ -68,8 +72,11 @@ export function checkAcceptedOnce(
       ok: true,
       detail: `you accepted this key (SPKI SHA-256 ${presented}) for this connection only`,
     },
-    identity: 'user-accepted-once',
+    // Nothing proved the server and nothing was pinned: the verdict says so (prooftype null,
+    // userDecision 'accepted-once') rather than passing for a pin.
+    identity: null,
     delegation: null,
     error: null,
+    userDecision: 'accepted-once',
   };
 }

@@ -22,6 +22,8 @@ export interface ProofOutcome {
   delegation: string | null;
   /** Set when not `attempt.ok`: worded for a person. */
   error: UserError | null;
+  /** Set by the pin module: the person's own decision held, not a proof (Verdict.userDecision). */
+  userDecision?: 'accepted-once' | 'pinned';
 }
 
 /**

@@ -12,7 +12,8 @@
  *      because the person chose to pin and must see the change.
  *   3. PKIX (pkixProof.ts), with secure delegation by DNSSEC-signed SRV or a host-meta `sni`.
  *   4. POSH (posh.ts), when the certificate does not name the JID's domain (hosted domains).
- *   5. A pinned key, then a key accepted for this connection only.
+ *   5. A pinned key (prooftype `pin`, userDecision `pinned`), then a key accepted for this
+ *      connection only (prooftype null, userDecision `accepted-once`).
  * When nothing held, `decision: 'unproven'` lets the person decide, unless the DNS that led here
  * was bogus (or the certificate is unreadable: there is no key to decide about).
  */
@@ -60,13 +61,15 @@ export async function verifyServer(facts: ServerFacts, ctx: VerifyContext): Prom
   });
   const accept = (tried: Verdict['tried'], held: ProofOutcome): Verdict => ({
     trusted: true,
-    prooftype: held.attempt.prooftype,
+    // A key accepted once proves nothing: no prooftype, and the verdict says whose decision it was.
+    prooftype: held.userDecision === 'accepted-once' ? null : held.attempt.prooftype,
     identity: held.identity,
     delegation: held.delegation,
     dnssec,
     tried,
     error: null,
     decision: null,
+    ...(held.userDecision ? { userDecision: held.userDecision } : {}),
   });
 
   let leaf: ParsedCertificate;

@@ -68,6 +68,7 @@ test('pinning the key connects, and the record says prooftype pin', async () => 
   const [record] = await core.handlers['connection.list']({ accountId, limit: 1 });
   assert.equal(record!.verification.trusted, true);
   assert.equal(record!.verification.prooftype, 'pin');
+  assert.equal(record!.verification.userDecision, 'pinned');
 });
 
 test('a pinned server whose key changes is refused with the old and new keys', async () => {
@@ -108,4 +109,9 @@ test('accept once connects without pinning', async () => {
   await core.handlers['certificate.decide']({ decisionId: decision.id, choice: 'accept-once' });
   await online;
   assert.deepEqual(await core.handlers['pin.list']({ accountId }), []);
+  // The record says the person accepted the key once: not a pin, and no prooftype.
+  const [record] = await core.handlers['connection.list']({ accountId, limit: 1 });
+  assert.equal(record!.verification.trusted, true);
+  assert.equal(record!.verification.prooftype, null);
+  assert.equal(record!.verification.userDecision, 'accepted-once');
 });

@@ -69,10 +69,13 @@ test("verify reads the account's pins for the JID domain from storage, and honou
   const pinned = await deps.verify(facts);
   assert.equal(pinned.trusted, true);
   assert.equal(pinned.prooftype, 'pin');
+  assert.equal(pinned.userDecision, 'pinned');
   const once = buildConnectDeps(ACCOUNT, NO_GLOBAL, () => {}, {
     posh: false,
     acceptOnce: new Set([spki]),
     now: () => NOW,
   });
-  assert.equal((await once.verify(facts)).identity, 'user-accepted-once');
+  const accepted = await once.verify(facts);
+  assert.equal(accepted.prooftype, null);
+  assert.equal(accepted.userDecision, 'accepted-once');
 });

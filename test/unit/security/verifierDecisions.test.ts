@@ -82,6 +82,7 @@ test('a pinned key proves a self-signed server: prooftype pin', async () => {
   assert.equal(verdict.trusted, true);
   assert.equal(verdict.prooftype, 'pin');
   assert.equal(verdict.identity, `pin:${spkiOf(self)}`);
+  assert.equal(verdict.userDecision, 'pinned');
   assert.equal(verdict.decision, null);
   assert.deepEqual(
     verdict.tried.map((a) => [a.prooftype, a.ok]),
@@ -123,13 +124,14 @@ test('pins exist but the key changed: refused with key-changed naming both keys,
   );
 });
 
-test('accept-once: trusted as pin with identity user-accepted-once, also for a changed pinned key', async () => {
+test('accept-once: trusted, but named as the person accepting it once, not as a pin (also for a changed pinned key)', async () => {
   const self = await makeCertificate({ cn: 'alpha.test', dnsNames: ['alpha.test'] });
   const once = new Set([spkiOf(self)]);
   const verdict = await verifyServer(facts([self]), { anchors: noAnchors, now: NOW, acceptOnce: once });
   assert.equal(verdict.trusted, true);
-  assert.equal(verdict.prooftype, 'pin');
-  assert.equal(verdict.identity, 'user-accepted-once');
+  assert.equal(verdict.prooftype, null);
+  assert.equal(verdict.identity, null);
+  assert.equal(verdict.userDecision, 'accepted-once');
   assert.match(verdict.tried.at(-1)?.detail ?? '', /you accepted this key .* for this connection only/);
   const changed = await verifyServer(facts([self]), {
     anchors: noAnchors,
@@ -138,7 +140,8 @@ test('accept-once: trusted as pin with identity user-accepted-once, also for a c
     pins: [{ spkiSha256: 'cd'.repeat(32) }],
   });
   assert.equal(changed.trusted, true);
-  assert.equal(changed.identity, 'user-accepted-once');
+  assert.equal(changed.prooftype, null);
+  assert.equal(changed.userDecision, 'accepted-once');
   assert.deepEqual(
     changed.tried.map((a) => [a.prooftype, a.ok]),
     [
