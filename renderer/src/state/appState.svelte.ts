@@ -5,11 +5,14 @@
  */
 import type { Api } from '../../../app/contract/api.ts';
 import type { ArgsOf } from '../../../app/contract/commands.ts';
-import type { AccountView, MessageView, RosterItemView } from '../../../app/contract/viewModels.ts';
+import type { AccountView, ConversationView, MessageView, RosterItemView } from '../../../app/contract/viewModels.ts';
 import type { LinkStatus } from '../transport/wsTransport.ts';
 import { ChatState } from './chatState.svelte.ts';
 import { SecurityState } from './securityState.svelte.ts';
 import { DecisionState } from './decisionState.svelte.ts';
+import { ConversationsState, conversationKey } from './conversationsState.svelte.ts';
+import { SearchState } from './searchState.svelte.ts';
+import { askPermissionOnFirstClick, notifyIncoming } from '../notifications.ts';
 import { errorText } from './errorText.ts';
 
 export type MainView =
@@ -17,17 +20,23 @@ export type MainView =
   | { kind: 'add-account' }
   | { kind: 'edit-account'; accountId: string }
   | { kind: 'chat'; chat: ChatState }
+  | { kind: 'search'; search: SearchState }
   | { kind: 'security'; security: SecurityState };
-
-const conversationKey = (accountId: string, peer: string) => `${accountId}\n${peer}`;
 
 export class AppState {
   accounts = $state<AccountView[]>([]);
   /** Roster per account id; absent until first loaded. */
   rosters = $state<Record<string, RosterItemView[]>>({});
   expanded = $state<Record<string, boolean>>({});
-  /** Unread incoming messages per conversation that is not open. */
+  /**
+   * Unread incoming messages per conversation that is not open, counted here; only for a
+   * conversation the core has not listed (the core's count, `conversations`, wins).
+   */
   unread = $state<Record<string, number>>({});
+  /** The one conversation list across accounts (conversation.list + conversation.changed). */
+  readonly conversationList = new ConversationsState();
+  /** What the search field holds; non-empty while the search view is open. */
+  searchQuery = $state('');
   view = $state<MainView>({ kind: 'welcome' });
   link = $state<LinkStatus>('open');
   loaded = $state(false);
@@ -43,10 +52,36 @@ export class AppState {
     this.decisions = new DecisionState(api);
   }
 
+  /** Every conversation, as the core listed and changed them (unsorted; see `conversationsInOrder`). */
+  get conversations(): ConversationView[] {
+    return this.conversationList.items;
+  }
+
+  /** The conversation list's order (most recent activity first): what Alt+Up/Down walk. */
+  get conversationsInOrder(): ConversationView[] {
+    return this.conversationList.inOrder;
+  }
+
+  /** Unread messages over all conversations: the title's "(N) Quiver" and the app badge. */
+  get totalUnread(): number {
+    return this.conversationList.totalUnread;
+  }
+
   /** Subscribes to host events and loads the accounts; call once. */
   start(): Promise<void> {
     const api = this.#api;
+    const onFocus = () => this.#markOpenChatReadIfSeen();
+    window.addEventListener('focus', onFocus);
+    document.addEventListener('visibilitychange', onFocus);
     this.#unsubscribe.push(
+      () => window.removeEventListener('focus', onFocus),
+      () => document.removeEventListener('visibilitychange', onFocus),
+      askPermissionOnFirstClick(document),
+      api.on('conversation.changed', ({ conversation }) => {
+        this.conversationList.upsert(conversation);
+        if (conversation.unread > 0) this.#markOpenChatReadIfSeen();
+      }),
+      api.on('conversation.removed', ({ accountId, peer }) => this.conversationList.remove(accountId, peer)),
       api.on('account.changed', ({ account }) => this.#upsertAccount(account)),
       api.on('account.removed', ({ accountId }) => this.#dropAccount(accountId)),
       api.on('roster.changed', ({ accountId, items }) => {
@@ -84,8 +119,13 @@ export class AppState {
   /** Fetches everything again, e.g. after the link to the host came back (events may be lost). */
   async reload(): Promise<void> {
     try {
-      const [accounts] = await Promise.all([this.#api.call('account.list', {}), this.decisions.load()]);
+      const [accounts, conversations] = await Promise.all([
+        this.#api.call('account.list', {}),
+        this.#api.call('conversation.list', {}),
+        this.decisions.load(),
+      ]);
       this.accounts = accounts;
+      this.conversationList.replace(conversations);
       for (const id of Object.keys(this.rosters)) {
         if (!this.accounts.some((a) => a.id === id)) delete this.rosters[id];
       }
@@ -154,11 +194,31 @@ export class AppState {
     }
   }
 
+  /**
+   * Opens the chat: a conversation not listed yet is created (`conversation.start`, so a chat
+   * started with "New chat" stays in the list), and it is marked read.
+   */
   openChat(accountId: string, peer: string): void {
     const chat = new ChatState(this.#api, accountId, peer);
     this.view = { kind: 'chat', chat };
+    this.searchQuery = '';
     delete this.unread[conversationKey(accountId, peer)];
     void chat.load();
+    void this.#startConversation(accountId, peer);
+  }
+
+  /** Shows the search view with `query` (searched once typing pauses); an empty query closes it. */
+  openSearch(query: string): void {
+    this.searchQuery = query;
+    if (!query.trim()) {
+      if (this.view.kind === 'search') {
+        this.view.search.cancel();
+        this.view = { kind: 'welcome' };
+      }
+      return;
+    }
+    if (this.view.kind !== 'search') this.view = { kind: 'search', search: new SearchState(this.#api) };
+    this.view.search.set(query);
   }
 
   openSecurity(accountId: string): void {
@@ -180,7 +240,37 @@ export class AppState {
   }
 
   unreadFor(accountId: string, peer: string): number {
-    return this.unread[conversationKey(accountId, peer)] ?? 0;
+    return this.conversationList.find(accountId, peer)?.unread ?? this.unread[conversationKey(accountId, peer)] ?? 0;
+  }
+
+  /** The chat is open and the person can see it: the window has the focus and is not hidden. */
+  seesChat(accountId: string, peer: string): boolean {
+    return this.isOpenChat(accountId, peer) && document.visibilityState === 'visible' && document.hasFocus();
+  }
+
+  async #startConversation(accountId: string, peer: string): Promise<void> {
+    try {
+      if (!this.conversationList.find(accountId, peer)) {
+        this.conversationList.upsert(await this.#api.call('conversation.start', { accountId, peer }));
+      }
+      await this.#markRead(accountId, peer);
+    } catch (error) {
+      this.notice = errorText(error);
+    }
+  }
+
+  async #markRead(accountId: string, peer: string): Promise<void> {
+    this.conversationList.clearUnread(accountId, peer);
+    await this.#api.call('conversation.markRead', { accountId, peer });
+  }
+
+  /** The open chat got messages while the person was away: now that they see it, it is read. */
+  #markOpenChatReadIfSeen(): void {
+    const view = this.view;
+    if (view.kind !== 'chat' || !this.seesChat(view.chat.accountId, view.chat.peer)) return;
+    const { accountId, peer } = view.chat;
+    if ((this.conversationList.find(accountId, peer)?.unread ?? 0) === 0) return;
+    this.#markRead(accountId, peer).catch((error: unknown) => (this.notice = errorText(error)));
   }
 
   isOpenChat(accountId: string, peer: string): boolean {
@@ -188,6 +278,15 @@ export class AppState {
   }
 
   #messageAdded(message: MessageView): void {
+    notifyIncoming(message, {
+      account: (id) => this.accounts.find((a) => a.id === id),
+      nameOf: (accountId, peer) =>
+        this.conversationList.find(accountId, peer)?.name ??
+        this.rosters[accountId]?.find((i) => i.jid === peer)?.name ??
+        null,
+      seesChat: (accountId, peer) => this.seesChat(accountId, peer),
+      open: (accountId, peer) => this.openChat(accountId, peer),
+    });
     if (this.isOpenChat(message.accountId, message.peer) && this.view.kind === 'chat') {
       this.view.chat.receive(message);
     } else if (message.direction === 'in') {
