@@ -119,13 +119,12 @@ export class AppState {
   /** Fetches everything again, e.g. after the link to the host came back (events may be lost). */
   async reload(): Promise<void> {
     try {
-      const [accounts, conversations] = await Promise.all([
+      const [accounts] = await Promise.all([
         this.#api.call('account.list', {}),
-        this.#api.call('conversation.list', {}),
         this.decisions.load(),
+        this.#loadConversations(),
       ]);
       this.accounts = accounts;
-      this.conversationList.replace(conversations);
       for (const id of Object.keys(this.rosters)) {
         if (!this.accounts.some((a) => a.id === id)) delete this.rosters[id];
       }
@@ -246,6 +245,15 @@ export class AppState {
   /** The chat is open and the person can see it: the window has the focus and is not hidden. */
   seesChat(accountId: string, peer: string): boolean {
     return this.isOpenChat(accountId, peer) && document.visibilityState === 'visible' && document.hasFocus();
+  }
+
+  /** The conversation list; a failure is shown, and the accounts still load. */
+  async #loadConversations(): Promise<void> {
+    try {
+      this.conversationList.replace(await this.#api.call('conversation.list', {}));
+    } catch (error) {
+      this.notice = errorText(error);
+    }
   }
 
   async #startConversation(accountId: string, peer: string): Promise<void> {
