@@ -16,6 +16,7 @@ import type {
 } from '../contract/index.ts';
 import type { DecisionContext } from '../connect/connectError.ts';
 import { CoreError } from '../coreError.ts';
+import { classifyCertificateProblem } from '../security/certificateProblem.ts';
 
 /** The pins of the profile (`Storage` is one). */
 export interface PinStore {
@@ -74,7 +75,11 @@ export class TrustDecisions {
       host: context.candidate.host,
       port: context.candidate.port,
       kind: context.verdict.decision ?? 'unproven',
-      problem: 'other', // ISSUE13-PENDING: classify from the verdict
+      problem: classifyCertificateProblem({
+        verdict: context.verdict,
+        certificates: context.certificates,
+        now: this.#deps.now(),
+      }),
       certificates: context.certificates,
       presentedSpkiSha256: leaf?.spkiSha256 ?? '',
       pinnedSpkiSha256: pins.map((p) => p.spkiSha256),

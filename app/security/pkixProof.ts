@@ -52,11 +52,15 @@ export async function provePkix(
       : `name: ${domain} not among ${describePresented(direct.presented)}${secure ? ` (nor the ${secure.delegation.startsWith('host-meta:') ? 'host-meta' : 'DNSSEC'}-delegated ${secure.target})` : ''}`;
 
   if (!path.ok) {
+    const nameMatches = direct.ok || delegated?.ok === true;
     return {
       attempt: { prooftype: 'pkix', ok: false, detail: `chain: ${path.code} (${path.reason}); ${nameDetail}` },
       identity: null,
       delegation: null,
-      error: pathError(domain, path),
+      error:
+        !nameMatches && UNKNOWN_AUTHORITY.has(path.code)
+          ? wrongNameError(domain, presentedNames(direct.presented), path)
+          : pathError(domain, path, facts.chain.length),
     };
   }
   const chainDetail = `chain: valid to ${path.anchor.subject}`;
@@ -95,18 +99,32 @@ export async function provePkix(
       error: null,
     };
   }
-  const names = presentedNames(direct.presented);
   return {
     attempt: { prooftype: 'pkix', ok: false, detail: `${chainDetail}; ${nameDetail}` },
     identity: null,
     delegation: null,
-    error: {
-      code: 'wrong-name',
-      message:
-        names.length > 0
-          ? `${domain} presented a certificate for ${joinOr(names)}, and no DNSSEC or POSH proof delegates ${domain} to it.`
-          : `${domain} presented a certificate that names no server, so it cannot prove it is ${domain}.`,
-    },
+    error: wrongNameError(domain, presentedNames(direct.presented), null),
+  };
+}
+
+/**
+ * Chain failures that only say Quiver does not know the authority. When the certificate also names
+ * another server, that is the problem a person must hear first: even an authority they chose to
+ * trust would not make it a certificate for their domain.
+ */
+const UNKNOWN_AUTHORITY: ReadonlySet<string> = new Set(['untrusted-issuer', 'missing-intermediate']);
+
+/** `code: 'wrong-name'`; with `path` when the chain did not validate either (said second). */
+function wrongNameError(domain: string, names: string[], path: Extract<PathResult, { ok: false }> | null): UserError {
+  const unknown = path
+    ? ` It was also not issued by an authority Quiver trusts (issuer: ${path.issuer ?? 'unknown'}).`
+    : '';
+  return {
+    code: 'wrong-name',
+    message:
+      names.length > 0
+        ? `${domain} presented a certificate for ${joinOr(names)}, and no DNSSEC or POSH proof delegates ${domain} to it.${unknown}`
+        : `${domain} presented a certificate that names no server, so it cannot prove it is ${domain}.${unknown}`,
   };
 }
 
@@ -154,11 +172,15 @@ export function secureDelegation(facts: ServerFacts): SecureDelegation | null {
   return null;
 }
 
-function pathError(domain: string, path: Extract<PathResult, { ok: false }>): UserError {
+/** `chainLength`: how many certificates the server sent. */
+function pathError(domain: string, path: Extract<PathResult, { ok: false }>, chainLength: number): UserError {
   const issuer = path.issuer ?? 'unknown';
   const addCa = `If you trust this server, add its CA certificate to the account's extra trust anchors; otherwise ask its administrator for a certificate from a public authority.`;
   switch (path.code) {
     case 'untrusted-issuer':
+      // A certificate sent alone whose issuer Quiver does not know (pkixPath found no caIssuers to
+      // tell it apart): most often the server left out the intermediate that links it to a root.
+      if (chainLength === 1) return missingIntermediate(domain, issuer);
       return {
         code: 'untrusted',
         message: `${domain}'s certificate was not issued by an authority Quiver trusts (issuer: ${issuer}). ${addCa}`,
@@ -169,10 +191,7 @@ function pathError(domain: string, path: Extract<PathResult, { ok: false }>): Us
         message: `${domain} presented a self-signed certificate (${path.subject ?? 'unknown'}), which no authority vouches for. If you trust this server, add that certificate to the account's extra trust anchors.`,
       };
     case 'missing-intermediate':
-      return {
-        code: 'missing-intermediate',
-        message: `${domain} did not send the intermediate certificate that links its certificate to a trusted authority (missing: ${issuer}). Ask the server's administrator to configure the full certificate chain.`,
-      };
+      return missingIntermediate(domain, issuer);
     case 'expired':
       return {
         code: 'expired',
@@ -203,6 +222,13 @@ function pathError(domain: string, path: Extract<PathResult, { ok: false }>): Us
         message: `${domain}'s certificate chain is not valid: ${path.reason} Ask the server's administrator to fix the certificate chain.`,
       };
   }
+}
+
+function missingIntermediate(domain: string, issuer: string): UserError {
+  return {
+    code: 'missing-intermediate',
+    message: `${domain} did not send the certificate that links it to an authority (its issuer: ${issuer}), so Quiver cannot check who vouches for it. Ask the server's administrator to configure the full certificate chain; if you trust this server and its authority, add the authority's certificate to the account's extra trust anchors.`,
+  };
 }
 
 function certOf(path: Extract<PathResult, { ok: false }>, domain: string): string {

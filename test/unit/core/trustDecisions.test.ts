@@ -15,7 +15,7 @@ const leaf: CertificateSummary = {
   subject: 'CN=alpha.test',
   issuer: 'CN=alpha.test',
   subjectAltNames: ['dns:alpha.test'],
-  notBefore: '2026-01-01T00:00:00.000Z',
+  notBefore: '2023-01-01T00:00:00.000Z',
   notAfter: '2027-01-01T00:00:00.000Z',
   sha256: 'cc'.repeat(32),
   spkiSha256: NEW_KEY,
@@ -101,6 +101,7 @@ test('ask makes one pending decision from the verdict and announces it', () => {
     host: 'xmpp.alpha.test',
     port: 5222,
     kind: 'unproven',
+    problem: 'self-signed',
     certificates: [leaf],
     presentedSpkiSha256: NEW_KEY,
     pinnedSpkiSha256: [],
@@ -118,8 +119,27 @@ test('a changed key lists the keys pinned before and keeps the verifier\u2019s r
   const reason = { code: 'pin-mismatch', message: 'alpha.test presented another key than the one you pinned.' };
   const decision = trust.ask('acc-1', 'alice@alpha.test', context({ decision: 'key-changed', error: reason }));
   assert.equal(decision.kind, 'key-changed');
+  assert.equal(decision.problem, 'key-changed');
   assert.deepEqual(decision.pinnedSpkiSha256, [OLD_KEY_1]);
   assert.deepEqual(decision.reason, reason);
+});
+
+test('the decision names the actual problem from the verifier’s code, and keeps its reason', () => {
+  const { trust } = setup();
+  const cases: [string, string][] = [
+    ['wrong-name', 'wrong-name'],
+    ['expired', 'expired'],
+    ['not-yet-valid', 'not-yet-valid'],
+    ['self-signed', 'self-signed'],
+    ['missing-intermediate', 'missing-intermediate'],
+    ['untrusted', 'unknown-issuer'],
+  ];
+  for (const [code, problem] of cases) {
+    const reason = { code, message: `alpha.test: ${code}` };
+    const decision = trust.ask('acc-1', 'alice@alpha.test', context({ decision: 'unproven', error: reason }));
+    assert.equal(decision.problem, problem, code);
+    assert.deepEqual(decision.reason, reason);
+  }
 });
 
 test('a second decision for the same account resolves the first; other accounts keep theirs', async () => {

@@ -1,0 +1,44 @@
+/**
+ * What is actually wrong with a certificate the person is asked about (CertificateDecisionView's
+ * `problem`), so the dialog can say "this certificate is for another server" rather than a generic
+ * "could not prove". Pure: it reads the verifier's structured result (the error `code` each prooftype
+ * module sets, pkixProof.ts and pinProof.ts) and, only when that code says nothing it knows, the
+ * certificate itself against `now`.
+ */
+import type { CertificateProblem, CertificateSummary, Verdict } from '../contract/viewModels.ts';
+
+/** The verdict error codes that name a problem outright (pkixProof.ts, pinProof.ts). */
+const BY_CODE: Readonly<Record<string, CertificateProblem>> = {
+  'wrong-name': 'wrong-name',
+  expired: 'expired',
+  'not-yet-valid': 'not-yet-valid',
+  'self-signed': 'self-signed',
+  'missing-intermediate': 'missing-intermediate',
+  untrusted: 'unknown-issuer',
+  'key-changed': 'key-changed',
+};
+
+export interface ProblemInput {
+  verdict: Verdict;
+  /** As the server sent them, end entity first. */
+  certificates: readonly CertificateSummary[];
+  /** Milliseconds since the epoch (the caller's clock). */
+  now: number;
+}
+
+export function classifyCertificateProblem({ verdict, certificates, now }: ProblemInput): CertificateProblem {
+  // A pin gate refusal is about the key whatever else is true of the certificate.
+  if (verdict.decision === 'key-changed') return 'key-changed';
+  const known = verdict.error ? BY_CODE[verdict.error.code] : undefined;
+  if (known) return known;
+  const leaf = certificates[0];
+  if (!leaf) return 'other';
+  // RFC 5280 §4.1.2.5: valid from notBefore through notAfter, inclusive.
+  const notAfter = Date.parse(leaf.notAfter);
+  const notBefore = Date.parse(leaf.notBefore);
+  if (Number.isFinite(notAfter) && now > notAfter) return 'expired';
+  if (Number.isFinite(notBefore) && now < notBefore) return 'not-yet-valid';
+  // Without the signature at hand, a certificate sent alone that names itself as its issuer.
+  if (certificates.length === 1 && leaf.subject === leaf.issuer) return 'self-signed';
+  return 'other';
+}
