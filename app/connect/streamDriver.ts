@@ -15,6 +15,7 @@ import type {
   StreamEvent,
   StreamState,
 } from '../xmpp/streamMachine.ts';
+import type { Element } from 'ltx';
 import type { OutgoingPresence } from '../xmpp/stanzas.ts';
 import type { SmState } from '../xmpp/streamManagement.ts';
 import type { ByteTransport } from '../transport/byteTransport.ts';
@@ -189,6 +190,13 @@ export class StreamDriver {
    */
   streamManagementState(): SmState | null {
     return this.#machine.streamManagementState();
+  }
+
+  /** An IQ to the account's server once online; its answer arrives as one 'iq-answer' event. */
+  sendRequest(build: (id: string) => Element): string {
+    const id = this.#machine.sendRequest(build);
+    this.#pump();
+    return id;
   }
 
   /** RFC 6121 §2.1.3: asks for the roster once online; the answer arrives as a 'roster' event. */

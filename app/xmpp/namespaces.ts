@@ -57,3 +57,9 @@ export const NS_DATA = 'jabber:x:data';
 export const NS_HINTS = 'urn:xmpp:hints';
 /** XEP-0484: Fast Authentication Streamlining Tokens, offered inside SASL2's <inline/>. */
 export const NS_FAST = 'urn:xmpp:fast:0';
+/** XEP-0191 Blocking Command. */
+export const NS_BLOCKING = 'urn:xmpp:blocking';
+/** XEP-0030 service discovery, info. */
+export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+/** XEP-0172 User Nickname. */
+export const NS_NICK = 'http://jabber.org/protocol/nick';

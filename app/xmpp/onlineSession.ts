@@ -10,6 +10,7 @@
  */
 import type { Element } from 'ltx';
 import { archiveQueryIq, parseArchiveFin, type ArchiveQuery } from './archive.ts';
+import { parseBlockPush } from './blocking.ts';
 import { enableCarbonsIq } from './carbons.ts';
 import { chatStateStanza, isChatState, type ChatState } from './chatStates.ts';
 import { ClientStateIndication, type ClientState } from './clientState.ts';
@@ -18,6 +19,7 @@ import { parseJid } from './jid.ts';
 import { NS_CLIENT, NS_CSI, NS_ROSTER_VER } from './namespaces.ts';
 import { receiptStanza } from './receipts.ts';
 import {
+  iqResult,
   messageStanza,
   parseRosterQuery,
   parseStanzaError,
@@ -36,7 +38,8 @@ type PendingIq =
   | { kind: 'roster-set' }
   | { kind: 'ping' }
   | { kind: 'carbons' }
-  | { kind: 'archive'; queryId: string };
+  | { kind: 'archive'; queryId: string }
+  | { kind: 'request' };
 
 /** The message options of `sendMessage`. */
 export interface SendMessage {
@@ -212,6 +215,21 @@ export class OnlineSession {
     return id;
   }
 
+  /**
+   * Sends an IQ get or set to the account's server or domain, built by a later XEP module with the
+   * id given; returns that id. Its answer arrives as one 'iq-answer' event with the same id (an
+   * error too, never as 'stanza-error'); none when the stream ends first.
+   */
+  sendRequest(build: (id: string) => Element): string {
+    const id = this.nextId();
+    const iq = build(id);
+    if (iq.getName() !== 'iq' || iq.attrs.id !== id || (iq.attrs.type !== 'get' && iq.attrs.type !== 'set'))
+      throw new Error('sendRequest(): build() must return an iq get or set with the id given');
+    this.pending.set(id, { kind: 'request' });
+    this.out.send(iq);
+    return id;
+  }
+
   /** Sends any stanza built by a later XEP module. */
   sendStanza(stanza: Element): void {
     this.out.send(stanza);
@@ -263,6 +281,23 @@ export class OnlineSession {
         }
         // RFC 6120 §8.2.3: 'type' is one of get, set, result, error; anything else is not an IQ we can answer.
         if (type !== 'get' && type !== 'set') return;
+        const push = parseBlockPush(el, this.account);
+        if (push?.kind === 'ignored') {
+          this.out.emit({ type: 'stanza-ignored', reason: push.reason, from: stanzaFrom(el) });
+          return;
+        }
+        if (push) {
+          this.out.emit({
+            type: 'block-push',
+            block: push.block,
+            jids: push.jids,
+            all: push.all,
+            dropped: push.dropped,
+          });
+          // RFC 6120 §8.2.3: every IQ set gets a result or an error (as a roster push, RFC 6121 §2.1.6).
+          this.out.send(iqResult(el));
+          return;
+        }
         inbound = inboundIqRequest(el, ctx);
         break;
       }
@@ -286,6 +321,18 @@ export class OnlineSession {
     if (pending?.kind === 'carbons' && id !== null) {
       if (type === 'result') this.out.emit({ type: 'carbons-enabled', id });
       else this.out.emit({ type: 'carbons-failed', id, condition: parseStanzaError(iq).condition });
+      return;
+    }
+    if (pending?.kind === 'request' && id !== null) {
+      const e = type === 'error' ? parseStanzaError(iq) : null;
+      this.out.emit({
+        type: 'iq-answer',
+        id,
+        ok: e === null,
+        condition: e?.condition ?? null,
+        text: e?.text ?? null,
+        result: iq,
+      });
       return;
     }
     if (pending?.kind === 'archive') {

@@ -127,6 +127,16 @@ export type StreamEvent =
   | { type: 'features-changed'; features: string[] }
   /** A stanza dropped on purpose (a forged carbon, an unsolicited archive result): worth a log line. */
   | { type: 'stanza-ignored'; reason: string; from: string | null }
+  /**
+   * The answer to a `sendRequest` IQ: `ok` for a result (`result` is the whole IQ), else the
+   * stanza error's condition and text.
+   */
+  | { type: 'iq-answer'; id: string; ok: boolean; condition: string | null; text: string | null; result: Element }
+  /**
+   * XEP-0191 §3.3/§3.4: the server pushed a block list change (the reply is sent). `all`: everyone
+   * was unblocked (§3.5); `dropped`: items not taken (invalid, or beyond the bound).
+   */
+  | { type: 'block-push'; block: boolean; jids: string[]; all: boolean; dropped: number }
   /** XEP-0280 §4: the server enabled carbons (`enableCarbons`). */
   | { type: 'carbons-enabled'; id: string }
   /** XEP-0280 §4: the server refused to enable carbons (a stanza error condition). */

@@ -334,6 +334,12 @@ export class ClientStreamMachine {
     return this.session.sendPing();
   }
 
+  /** An IQ to the account's server, answered by one 'iq-answer' event (`OnlineSession.sendRequest`). */
+  sendRequest(build: (id: string) => Element): string {
+    this.requireOnline('sendRequest');
+    return this.session.sendRequest(build);
+  }
+
   /** Sends any stanza built by a later XEP module (only once online). */
   sendStanza(stanza: Element): void {
     this.requireOnline('sendStanza');
