@@ -13,6 +13,7 @@ import { DecisionState } from './decisionState.svelte.ts';
 import { ConversationsState, conversationKey } from './conversationsState.svelte.ts';
 import { SearchState } from './searchState.svelte.ts';
 import { askPermissionOnFirstClick, notifyIncoming } from '../notifications.ts';
+import { ContactsState } from './contactsState.svelte.ts';
 import { errorText } from './errorText.ts';
 
 export type MainView =
@@ -21,7 +22,8 @@ export type MainView =
   | { kind: 'edit-account'; accountId: string }
   | { kind: 'chat'; chat: ChatState }
   | { kind: 'search'; search: SearchState }
-  | { kind: 'security'; security: SecurityState };
+  | { kind: 'security'; security: SecurityState }
+  | { kind: 'account'; accountId: string };
 
 export class AppState {
   accounts = $state<AccountView[]>([]);
@@ -44,12 +46,15 @@ export class AppState {
   notice = $state<string | null>(null);
   /** Certificates waiting for the person's decision; the dialog shows `decisions.current`. */
   readonly decisions: DecisionState;
+  /** Contacts, subscription requests and block lists per account (the account panel). */
+  readonly contacts: ContactsState;
   #api: Api;
   #unsubscribe: (() => void)[] = [];
 
   constructor(api: Api) {
     this.#api = api;
     this.decisions = new DecisionState(api);
+    this.contacts = new ContactsState(api, (text) => (this.notice = text));
   }
 
   /** Every conversation, as the core listed and changed them (unsorted; see `conversationsInOrder`). */
@@ -109,6 +114,7 @@ export class AppState {
         if (this.view.kind === 'security') this.view.security.pins.receive(accountId, pins);
       }),
     );
+    this.#unsubscribe.push(...this.contacts.start());
     return this.reload();
   }
 
@@ -141,7 +147,7 @@ export class AppState {
   setLink(status: LinkStatus): void {
     const wasDown = this.link === 'reconnecting';
     this.link = status;
-    if (status === 'open' && wasDown) void this.reload();
+    if (status === 'open' && wasDown) void Promise.all([this.reload(), this.contacts.reload()]);
   }
 
   async loadRoster(accountId: string): Promise<void> {
@@ -184,9 +190,43 @@ export class AppState {
     }
   }
 
-  async removeAccount(accountId: string): Promise<void> {
+  /** Moves an account one place up (-1) or down (+1) in the person's order. */
+  async moveAccount(accountId: string, by: -1 | 1): Promise<void> {
+    const ids = this.accounts.toSorted((a, b) => a.order - b.order).map((a) => a.id);
+    const at = ids.indexOf(accountId);
+    const to = at + by;
+    if (at < 0 || to < 0 || to >= ids.length) return;
+    [ids[at], ids[to]] = [ids[to]!, ids[at]!];
     try {
-      await this.#api.call('account.remove', { accountId });
+      this.accounts = await this.#api.call('account.reorder', { accountIds: ids });
+    } catch (error) {
+      this.notice = errorText(error);
+    }
+  }
+
+  /** Connects now, skipping the back-off wait. */
+  async retryAccount(accountId: string): Promise<void> {
+    try {
+      this.#upsertAccount(await this.#api.call('account.retry', { accountId }));
+    } catch (error) {
+      this.notice = errorText(error);
+    }
+  }
+
+  /** Own presence for one account, or every account without `accountId`. Resolves to whether it worked. */
+  async setPresence(args: ArgsOf<'presence.set'>): Promise<boolean> {
+    try {
+      await this.#api.call('presence.set', args);
+      return true;
+    } catch (error) {
+      this.notice = errorText(error);
+      return false;
+    }
+  }
+
+  async removeAccount(accountId: string, keepHistory?: boolean): Promise<void> {
+    try {
+      await this.#api.call('account.remove', keepHistory === undefined ? { accountId } : { accountId, keepHistory });
       this.#dropAccount(accountId);
     } catch (error) {
       this.notice = errorText(error);
@@ -218,6 +258,13 @@ export class AppState {
     }
     if (this.view.kind !== 'search') this.view = { kind: 'search', search: new SearchState(this.#api) };
     this.view.search.set(query);
+  }
+
+  /** Shows the account's panel: status, presence, contacts and requests, settings. */
+  openAccount(accountId: string): void {
+    this.view = { kind: 'account', accountId };
+    const account = this.accounts.find((a) => a.id === accountId);
+    void this.contacts.load(accountId, account?.canBlock ?? false);
   }
 
   openSecurity(accountId: string): void {
@@ -320,7 +367,7 @@ export class AppState {
     if (
       (v.kind === 'chat' && v.chat.accountId === accountId) ||
       (v.kind === 'security' && v.security.accountId === accountId) ||
-      (v.kind === 'edit-account' && v.accountId === accountId)
+      ((v.kind === 'edit-account' || v.kind === 'account') && v.accountId === accountId)
     ) {
       this.view = { kind: 'welcome' };
     }

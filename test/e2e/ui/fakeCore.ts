@@ -22,6 +22,7 @@ import type {
   PinView,
   RosterItemView,
   SecurityRecord,
+  SubscriptionRequestView,
 } from '../../../app/contract/index.ts';
 import type { QuiverCore } from '../../../app/core.ts';
 import { account } from './fixtures.ts';
@@ -39,6 +40,10 @@ export interface FakeData {
   /** Certificates waiting for a decision, as `certificate.pending` returns them. */
   decisions: CertificateDecisionView[];
   pins: PinView[];
+  /** Subscription requests waiting for an answer (`subscription.pending`). */
+  requests: SubscriptionRequestView[];
+  /** XEP-0191 block list per account id. */
+  blocks: Record<string, string[]>;
 }
 
 export interface FakeCore extends QuiverCore {
@@ -72,6 +77,8 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
     records: [],
     decisions: [],
     pins: [],
+    requests: [],
+    blocks: {},
     ...structuredClone(seed),
   };
   const listeners = new Set<(event: EventEnvelope) => void>();
@@ -100,6 +107,10 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
     return `a${n}`;
   };
 
+  const rosterOf = (accountId: string) => (data.rosters[findAccount(accountId).id] ??= []);
+  const emitRoster = (accountId: string) =>
+    emit({ name: 'roster.changed', payload: { accountId, items: structuredClone(rosterOf(accountId)) } });
+
   const pinsOf = (accountId: string) => data.pins.filter((p) => p.accountId === accountId);
 
   const pending = (): never => {
@@ -107,21 +118,91 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
   };
   const handlers: Handlers = {
     // ISSUE13-PENDING: each of these is implemented by its owner.
-    'account.reorder': () => pending(),
-    'account.retry': () => pending(),
-    'presence.set': () => pending(),
+    'account.reorder': (args) => {
+      const ids = [...new Set(args.accountIds)];
+      if (ids.length !== data.accounts.length || ids.some((id) => !data.accounts.some((a) => a.id === id)))
+        throw new FakeCoreError('invalid-order', 'The order must name every account once; reload the account list.');
+      for (const [order, id] of ids.entries()) findAccount(id).order = order;
+      data.accounts.sort((a, b) => a.order - b.order);
+      for (const a of data.accounts) emit({ name: 'account.changed', payload: { account: structuredClone(a) } });
+      return data.accounts;
+    },
+    'account.retry': (args) => {
+      const found = findAccount(args.accountId);
+      if (!found.enabled) throw new FakeCoreError('account-disabled', `${found.jid} is disabled; enable it first.`);
+      Object.assign(found, {
+        status: 'connecting',
+        statusText: `connecting to ${found.jid.split('@')[1]}`,
+        error: null,
+      });
+      emit({ name: 'account.changed', payload: { account: structuredClone(found) } });
+      return found;
+    },
+    'presence.set': (args) => {
+      const targets = args.accountId === undefined ? data.accounts : [findAccount(args.accountId)];
+      for (const a of targets) {
+        a.presence = { show: args.show, status: args.status };
+        emit({ name: 'account.changed', payload: { account: structuredClone(a) } });
+      }
+      return null;
+    },
     'conversation.list': () => pending(),
     'conversation.start': () => pending(),
     'conversation.markRead': () => pending(),
     'conversation.setDraft': () => pending(),
     'search.run': () => pending(),
-    'contact.add': () => pending(),
-    'contact.rename': () => pending(),
-    'contact.remove': () => pending(),
-    'contact.block': () => pending(),
-    'block.list': () => pending(),
-    'subscription.pending': () => pending(),
-    'subscription.answer': () => pending(),
+    'contact.add': (args) => {
+      const roster = rosterOf(args.accountId);
+      const found = roster.find((i) => i.jid === args.jid);
+      if (found) found.name = args.name ?? found.name;
+      else
+        roster.push({
+          jid: args.jid,
+          name: args.name ?? null,
+          subscription: 'none',
+          ask: true,
+          groups: [],
+          presence: null,
+        });
+      emitRoster(args.accountId);
+      return null;
+    },
+    'contact.rename': (args) => {
+      const found = rosterOf(args.accountId).find((i) => i.jid === args.jid);
+      if (!found) throw new FakeCoreError('not-a-contact', `${args.jid} is not in your contacts.`);
+      found.name = args.name;
+      emitRoster(args.accountId);
+      return null;
+    },
+    'contact.remove': (args) => {
+      data.rosters[args.accountId] = rosterOf(args.accountId).filter((i) => i.jid !== args.jid);
+      emitRoster(args.accountId);
+      return null;
+    },
+    'contact.block': (args) => {
+      const found = findAccount(args.accountId);
+      if (!found.canBlock)
+        throw new FakeCoreError('blocking-unsupported', `The server of ${found.jid} does not offer blocking.`);
+      const list = (data.blocks[args.accountId] ?? []).filter((j) => j !== args.jid);
+      data.blocks[args.accountId] = args.blocked ? [...list, args.jid] : list;
+      emit({ name: 'block.changed', payload: { accountId: args.accountId, jids: [...data.blocks[args.accountId]!] } });
+      return null;
+    },
+    'block.list': (args) => data.blocks[findAccount(args.accountId).id] ?? [],
+    'subscription.pending': () => data.requests,
+    'subscription.answer': (args) => {
+      data.requests = data.requests.filter((r) => r.accountId !== args.accountId || r.jid !== args.jid);
+      emit({ name: 'subscription.resolved', payload: { accountId: args.accountId, jid: args.jid } });
+      if (args.approve) {
+        // Approving also asks for their presence (the real core does the same, RFC 6121 §3.4).
+        const roster = rosterOf(args.accountId);
+        const found = roster.find((i) => i.jid === args.jid);
+        if (found) found.subscription = found.subscription === 'to' ? 'both' : 'from';
+        else roster.push({ jid: args.jid, name: null, subscription: 'from', ask: true, groups: [], presence: null });
+        emitRoster(args.accountId);
+      }
+      return null;
+    },
     'account.list': () => data.accounts,
     'account.add': (args) => {
       if (data.accounts.some((a) => a.jid === args.jid)) {
