@@ -210,7 +210,16 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     },
     // ISSUE13-PENDING: each of these is implemented by its owner.
     'account.reorder': () => pending(),
-    'account.retry': () => pending(),
+    'account.retry': async ({ accountId }) => {
+      const row = account(accountId);
+      if (!row.enabled)
+        throw new CoreError(
+          'account-disabled',
+          'That account is disabled, so Quiver does not connect it. Enable it to connect.',
+        );
+      await live.retry(row);
+      return live.view(account(accountId));
+    },
     'presence.set': () => pending(),
     'conversation.list': () => pending(),
     'conversation.start': () => pending(),

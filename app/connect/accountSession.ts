@@ -45,6 +45,8 @@ export interface OutboxItem {
  */
 export interface SessionCallbacks extends MessagingCallbacks, ResumptionStore {
   status(status: AccountStatus, boundJid: string | null, error: UserError | null): void;
+  /** The next attempt starts in `delayMs` (the back-off); the next `status` call supersedes this. */
+  retryScheduled?(delayMs: number): void;
   roster(items: RosterItem[], ver: string | null): void;
   rosterPush(item: RosterItem): void;
   presence(bareJid: string, presence: PresenceView | null): void;
@@ -250,6 +252,20 @@ export class AccountSession {
         },
       });
     });
+  }
+
+  /**
+   * The person asked to try now: a retry waiting out its back-off starts at once. Returns false
+   * when none was waiting (an attempt runs, the account is online, or the session gave up or
+   * stopped); the caller then starts a new session if it wants one.
+   */
+  retryNow(): boolean {
+    if (!this.#running || !this.#retryTimer) return false;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#attempt = 0;
+    this.#launch();
+    return true;
   }
 
   /** Starts connecting, and keeps the account connected until `stop`. */
@@ -675,5 +691,6 @@ export class AccountSession {
       this.#retryTimer = null;
       this.#launch();
     }, delay);
+    this.#callbacks.retryScheduled?.(delay);
   }
 }

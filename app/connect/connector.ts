@@ -78,6 +78,8 @@ export interface ConnectDeps {
   verify(facts: ServerFacts): Promise<Verdict>;
   /** Called whenever the connection's security record is created or changes. */
   saveRecord(record: SecurityRecord): void;
+  /** Told as each candidate's attempt starts (the account's status in words names it). */
+  attempting?(candidate: Candidate): void;
   random?: () => number;
   /** Per-candidate connect and TLS timeout. */
   timeoutMs?: number;
@@ -351,6 +353,7 @@ async function attemptAll(
       // Never connect where a bogus answer pointed: its address is no more trustworthy than the answer.
       if (candidate.dnssec === 'bogus') throw new ConnectError('dnssec-bogus', bogusRefusal(run.domain, run.bogus));
       if (candidate.transport === 'quic') run.quicTried = true;
+      run.deps.attempting?.(candidate);
       try {
         return await tryCandidate(run.goal, signal, run.domain, candidate, run.deps, { claim, sharing: 'shared', run });
       } catch (error) {

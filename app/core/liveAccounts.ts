@@ -23,6 +23,8 @@ import { ACCOUNT_COLORS, type PathEvent } from '../contract/viewModels.ts';
 import type { DecisionContext } from '../connect/connectError.ts';
 import { normalizeBareJid } from '../storage/normalizeJid.ts';
 import { storeIncomingMessage } from './incomingMessage.ts';
+import { statusText } from './statusText.ts';
+import type { Candidate } from '../connect/candidate.ts';
 import { mayRefuse } from './mayRefuse.ts';
 
 export interface LiveAccountsDeps {
@@ -88,6 +90,12 @@ const FIRST_CATCH_UP_MS = 7 * 24 * 3600 * 1000;
 interface Live {
   session: AccountSession;
   status: AccountStatus;
+  /** The candidate the attempt in flight tried last (connectDeps `attempting`), while connecting. */
+  attempt: Candidate | null;
+  /** The back-off before the next attempt, when one is scheduled. */
+  retryInMs: number | null;
+  /** The words the UI last got (`view`), so a change elsewhere (QUIC sharing) is told only when they change. */
+  statusText: string;
   boundJid: string | null;
   error: UserError | null;
   presence: Map<string, PresenceView>;
@@ -111,7 +119,7 @@ export class LiveAccounts {
       enabled: row.enabled,
       status: row.enabled ? (state?.status ?? 'offline') : 'disabled',
       // ISSUE13-PENDING: statusText in words, label, colour, presence and canBlock from storage and the session.
-      statusText: row.enabled ? (state?.status ?? 'offline') : 'disabled',
+      statusText: this.#statusText(row.enabled, state),
       boundJid: state?.boundJid ?? null,
       error: state?.error ?? null,
       settings: row.settings,
@@ -167,6 +175,18 @@ export class LiveAccounts {
     await this.stop(accountId);
   }
 
+  /**
+   * `account.retry`: the account tries now instead of waiting out its back-off; one that gave up
+   * (a refused login, an error only the person could fix) starts again. Nothing happens while an
+   * attempt runs or the account is online. The caller checks the account exists and is enabled.
+   */
+  async retry(row: AccountRow): Promise<void> {
+    const state = this.#live.get(row.id);
+    if (state?.session.retryNow()) return;
+    if (state && (state.status === 'connecting' || state.status === 'online')) return;
+    await this.reconnect(row.id);
+  }
+
   /** Sends what the outbox holds now, when the account is online (else its next login does). */
   flushOutbox(accountId: string): void {
     this.#live.get(accountId)?.session.flushOutbox();
@@ -209,6 +229,9 @@ export class LiveAccounts {
     const accountId = row.id;
     const state: Omit<Live, 'session'> = {
       status: 'offline',
+      attempt: null,
+      retryInMs: null,
+      statusText: 'offline',
       boundJid: null,
       error: null,
       presence: new Map(),
@@ -223,8 +246,8 @@ export class LiveAccounts {
         resource: stableResource(accountId),
         userAgentId: userAgentId(accountId),
         password: () => secrets.get(accountId, row.jid),
-        deps: () =>
-          buildConnectDeps(
+        deps: () => ({
+          ...buildConnectDeps(
             storage.getAccount(accountId)?.settings ?? row.settings,
             storage.getGlobalSettings(),
             (record) => this.#saveRecord(record),
@@ -236,14 +259,28 @@ export class LiveAccounts {
               transportMemory: this.#deps.transportMemory,
             },
           ),
+          attempting: (candidate) => {
+            state.attempt = candidate;
+            this.#tellIfWordsChanged(accountId);
+          },
+        }),
       },
       {
         status: (status, boundJid, error) => {
           state.status = status;
           state.boundJid = boundJid;
           state.error = error;
+          // Each attempt starts with 'connecting' and names its candidate once it tries one.
+          state.attempt = null;
+          state.retryInMs = null;
           const current = storage.getAccount(accountId);
           if (current) emit({ name: 'account.changed', payload: { account: this.view(current) } });
+          // Online or gone, this account changes how many share its QUIC connection.
+          for (const other of this.#live.keys()) if (other !== accountId) this.#tellIfWordsChanged(other);
+        },
+        retryScheduled: (delayMs) => {
+          state.retryInMs = delayMs;
+          this.#tellIfWordsChanged(accountId);
         },
         roster: (items, ver) => {
           storage.replaceRoster(
@@ -356,6 +393,45 @@ export class LiveAccounts {
       },
     );
     return Object.assign(state, { session });
+  }
+
+  /** AccountView.statusText (statusText.ts) from the session's state; remembered as what the UI saw. */
+  #statusText(enabled: boolean, state: Live | undefined): string {
+    const record = state?.status === 'online' ? state.session.record : null;
+    const text = statusText({
+      enabled,
+      status: state?.status ?? 'offline',
+      error: state?.error ?? null,
+      attempt: state?.attempt ?? null,
+      online: record
+        ? { transport: record.transport, sharedWith: this.#sharingQuic(record.quicConnectionId, state) }
+        : null,
+      retryInMs: state?.retryInMs ?? null,
+    });
+    if (state) state.statusText = text;
+    return text;
+  }
+
+  /** How many other online accounts ride on the QUIC connection `connectionId`. */
+  #sharingQuic(connectionId: string | null, self: Live | undefined): number {
+    if (connectionId === null) return 0;
+    let count = 0;
+    for (const other of this.#live.values()) {
+      if (other === self || other.status !== 'online') continue;
+      if (other.session.record?.quicConnectionId === connectionId) count++;
+    }
+    return count;
+  }
+
+  /** Sends `account.changed` when the account's words differ from what the UI last got. */
+  #tellIfWordsChanged(accountId: string): void {
+    const state = this.#live.get(accountId);
+    const row = this.#deps.storage.getAccount(accountId);
+    if (!state || !row) return;
+    const before = state.statusText;
+    const now = this.#statusText(row.enabled, state);
+    if (now === before) return;
+    this.#deps.emit({ name: 'account.changed', payload: { account: this.view(row) } });
   }
 
   #saveRecord(record: SecurityRecord): void {
