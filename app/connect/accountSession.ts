@@ -25,6 +25,7 @@ import { backoffDelay, codeOf, sessionAction, SLOW_DOWN_ATTEMPT, STABLE_MS } fro
 import type { RosterItem, StreamEvent } from '../xmpp/streamMachine.ts';
 import type { ClientState } from '../xmpp/clientState.ts';
 import { SessionMessaging, type MessagingCallbacks } from './sessionMessaging.ts';
+import { SessionContacts, type ContactsCallbacks } from './sessionContacts.ts';
 import { SessionResumption, type ResumptionStore } from './sessionResumption.ts';
 
 export type { IncomingMessage, StoreOutcome } from './sessionMessaging.ts';
@@ -43,7 +44,7 @@ export interface OutboxItem {
  * What the session reports; the messaging part (`MessagingCallbacks`) is in sessionMessaging.ts,
  * the stream-management state kept for a later process (`ResumptionStore`) in sessionResumption.ts.
  */
-export interface SessionCallbacks extends MessagingCallbacks, ResumptionStore {
+export interface SessionCallbacks extends MessagingCallbacks, ResumptionStore, ContactsCallbacks {
   status(status: AccountStatus, boundJid: string | null, error: UserError | null): void;
   /** The next attempt starts in `delayMs` (the back-off); the next `status` call supersedes this. */
   retryScheduled?(delayMs: number): void;
@@ -171,11 +172,14 @@ export class AccountSession {
   /** Per contact: full JID -> presence; the UI gets the best one. */
   #presence = new Map<string, Map<string, { show: Show; status: string | null; priority: number }>>();
   readonly #messaging: SessionMessaging;
+  /** Subscriptions, the XEP-0191 block list, own presence and roster requests (sessionContacts.ts). */
+  readonly contacts: SessionContacts;
 
   constructor(config: SessionConfig, callbacks: SessionCallbacks) {
     this.#config = config;
     this.#callbacks = callbacks;
     this.#messaging = new SessionMessaging(config.jid, callbacks);
+    this.contacts = new SessionContacts(config.jid, callbacks);
     this.#resumption = new SessionResumption(callbacks);
   }
 
@@ -485,6 +489,7 @@ export class AccountSession {
       resumed: established.resumed,
       inlineEnabled: established.inlineEnabled ?? [],
     });
+    this.contacts.attach(established.driver, { resumed: established.resumed });
     established.driver.setEventHandler(
       (event) => this.#onEvent(event),
       (fault) =>
@@ -508,7 +513,7 @@ export class AccountSession {
     // A new session: the contacts' presence of the former one is gone.
     this.#forgetPresence();
     established.driver.requestRoster();
-    established.driver.sendPresence();
+    established.driver.sendPresence(this.contacts.initialPresence());
     // After the presence, so that nothing falls between the archive and live delivery.
     this.#messaging.readArchive();
     this.flushOutbox('pending');
@@ -517,6 +522,7 @@ export class AccountSession {
   #onEvent(event: StreamEvent): void {
     this.#lastHeard = Date.now();
     if (this.#messaging.handle(event)) return;
+    if (this.contacts.handle(event)) return;
     switch (event.type) {
       case 'roster':
         this.#callbacks.roster(event.items, event.ver);
@@ -654,6 +660,7 @@ export class AccountSession {
     if (this.#idleTimer) clearInterval(this.#idleTimer);
     this.#idleTimer = null;
     this.#messaging.detach();
+    this.contacts.detach();
     if (current) {
       finish(current.record, reason ?? 'closed', { saveRecord: (r) => this.#callbacks.saveRecord(r) });
       // XEP-0198 §5: a stream that dropped (not one closed in order) can be resumed by the next attempt.

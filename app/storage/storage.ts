@@ -22,6 +22,9 @@ import { sendJobMethods } from './sendJobs.ts';
 import { settingMethods } from './settings.ts';
 import { smStateMethods } from './smStates.ts';
 import { transportMemoryMethods } from './transportMemory.ts';
+import { subscriptionRequestMethods } from './subscriptionRequests.ts';
+import { blockListMethods } from './blockList.ts';
+import { ownPresenceMethods } from './ownPresence.ts';
 
 const methods = {
   ...accountMethods,
@@ -38,6 +41,9 @@ const methods = {
   ...archivePositionMethods,
   ...smStateMethods,
   ...fastTokenMethods,
+  ...subscriptionRequestMethods,
+  ...blockListMethods,
+  ...ownPresenceMethods,
 };
 
 type Methods = typeof methods;
