@@ -16,6 +16,7 @@ import type {
   ArgsOf,
   CertificateDecisionView,
   CommandName,
+  ConversationView,
   EventEnvelope,
   Handlers,
   MessageView,
@@ -44,6 +45,11 @@ export interface FakeData {
   requests: SubscriptionRequestView[];
   /** XEP-0191 block list per account id. */
   blocks: Record<string, string[]>;
+  /**
+   * The conversation list. Left out of the seed, it is built from the seeded messages (all read,
+   * no drafts); `receive` and `chat.send` keep it in step with `messages` as the real core does.
+   */
+  conversations: ConversationView[];
 }
 
 export interface FakeCore extends QuiverCore {
@@ -67,6 +73,12 @@ export interface FakeCore extends QuiverCore {
   /** Resolves when the call `holdNext` asked for has arrived. */
   waitForHeld(): Promise<void>;
   listenerCount(): number;
+  /**
+   * An incoming message arrives, as the real core handles one: stored, its conversation created
+   * (a stranger's when the peer is not in the roster) or updated with one more unread, and both
+   * announced (`message.added`, then `conversation.changed`).
+   */
+  receive(message: MessageView): void;
 }
 
 export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
@@ -79,8 +91,12 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
     pins: [],
     requests: [],
     blocks: {},
+    conversations: [],
     ...structuredClone(seed),
   };
+  if (!seed.conversations) {
+    for (const m of data.messages.toSorted((a, b) => a.at - b.at)) touchConversation(m, false);
+  }
   const listeners = new Set<(event: EventEnvelope) => void>();
   const calls: { name: CommandName; args: unknown }[] = [];
   const failures = new Map<CommandName, FakeCoreError>();
@@ -112,6 +128,38 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
     emit({ name: 'roster.changed', payload: { accountId, items: structuredClone(rosterOf(accountId)) } });
 
   const pinsOf = (accountId: string) => data.pins.filter((p) => p.accountId === accountId);
+
+  function conversationOf(accountId: string, peer: string, startedAt = Date.now()): ConversationView {
+    let found = data.conversations.find((c) => c.accountId === accountId && c.peer === peer);
+    if (!found) {
+      const item = data.rosters[accountId]?.find((i) => i.jid === peer);
+      found = {
+        accountId,
+        peer,
+        name: item?.name ?? null,
+        lastMessage: null,
+        lastActivity: startedAt,
+        unread: 0,
+        draft: '',
+        stranger: !item,
+        blocked: false,
+      };
+      data.conversations.push(found);
+    }
+    return found;
+  }
+
+  /** Files a stored message under its conversation (one more unread when incoming and `unread`). */
+  function touchConversation(message: MessageView, unread: boolean): ConversationView {
+    const found = conversationOf(message.accountId, message.peer, message.at);
+    found.lastMessage = message;
+    found.lastActivity = Math.max(found.lastActivity, message.at);
+    if (unread && message.direction === 'in') found.unread++;
+    return found;
+  }
+
+  const announce = (conversation: ConversationView) =>
+    emit({ name: 'conversation.changed', payload: { conversation: structuredClone(conversation) } });
 
   const pending = (): never => {
     throw new FakeCoreError('not-implemented', 'Not implemented yet.');
@@ -146,11 +194,50 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
       }
       return null;
     },
-    'conversation.list': () => pending(),
-    'conversation.start': () => pending(),
-    'conversation.markRead': () => pending(),
-    'conversation.setDraft': () => pending(),
-    'search.run': () => pending(),
+    'conversation.list': () => data.conversations.toSorted((a, b) => b.lastActivity - a.lastActivity),
+    'conversation.start': (args) => {
+      findAccount(args.accountId);
+      const known = data.conversations.some((c) => c.accountId === args.accountId && c.peer === args.peer);
+      const found = conversationOf(args.accountId, args.peer);
+      if (!known) announce(found);
+      return found;
+    },
+    'conversation.markRead': (args) => {
+      const found = conversationOf(args.accountId, args.peer);
+      if (found.unread > 0) {
+        found.unread = 0;
+        announce(found);
+      }
+      return null;
+    },
+    'conversation.setDraft': (args) => {
+      const found = conversationOf(args.accountId, args.peer);
+      if (found.draft !== args.draft) {
+        found.draft = args.draft;
+        announce(found);
+      }
+      return null;
+    },
+    'search.run': (args) => {
+      const needle = args.query.toLowerCase();
+      const limit = args.limit ?? 50;
+      const conversations = data.conversations
+        .filter((c) => c.peer.toLowerCase().includes(needle) || !!c.name?.toLowerCase().includes(needle))
+        .toSorted((a, b) => b.lastActivity - a.lastActivity)
+        .slice(0, limit);
+      const messages = data.messages
+        .filter((m) => m.body.toLowerCase().includes(needle))
+        .toSorted((a, b) => b.at - a.at)
+        .slice(0, limit)
+        .map((message) => {
+          // The real core's FTS5 snippet() marks the match with U+0002 … U+0003.
+          const at = message.body.toLowerCase().indexOf(needle);
+          const end = at + needle.length;
+          const snippet = `${message.body.slice(0, at)}\u0002${message.body.slice(at, end)}\u0003${message.body.slice(end)}`;
+          return { message, snippet };
+        });
+      return { conversations, messages };
+    },
     'contact.add': (args) => {
       const roster = rosterOf(args.accountId);
       const found = roster.find((i) => i.jid === args.jid);
@@ -267,6 +354,9 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
       data.messages.push(sent);
       // The real core announces stored messages to every window, including the sender's.
       emit({ name: 'message.added', payload: { message: sent } });
+      const conversation = touchConversation(sent, false);
+      conversation.draft = '';
+      announce(conversation);
       return sent;
     },
     'chat.setState': () => null,
@@ -361,6 +451,11 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
     },
     waitForHeld: () => held,
     listenerCount: () => listeners.size,
+    receive(message) {
+      data.messages.push(message);
+      emit({ name: 'message.added', payload: { message } });
+      announce(touchConversation(message, true));
+    },
     async close() {
       closed = true;
     },

@@ -2,6 +2,7 @@
 import type {
   AccountView,
   CertificateDecisionView,
+  ConversationView,
   CertificateSummary,
   MessageView,
   PathEvent,
@@ -55,6 +56,27 @@ export function message(
   state: MessageView['state'] = direction === 'in' ? 'received' : 'acked',
 ): MessageView {
   return { id, accountId, peer, direction, body, stanzaId: `s-${id}`, at, state, error: null };
+}
+
+/** A conversation as `conversation.list` answers it; by default a read contact chat with no draft. */
+export function conversation(
+  accountId: string,
+  peer: string,
+  lastMessage: MessageView | null,
+  overrides: Partial<ConversationView> = {},
+): ConversationView {
+  return {
+    accountId,
+    peer,
+    name: null,
+    lastMessage,
+    lastActivity: lastMessage?.at ?? 0,
+    unread: 0,
+    draft: '',
+    stranger: false,
+    blocked: false,
+    ...overrides,
+  };
 }
 
 /** A QUIC connection verified by DANE-EE over a DNSSEC-signed SRV record, with a two-certificate chain. */
