@@ -106,7 +106,7 @@ export class SessionContacts {
     this.request((id) => discoInfoIq(id, domain)).then(
       (result) => this.#onDiscoInfo(parseDiscoFeatures(result)),
       (error: ContactRequestError) => {
-        if (error.code === 'stream-closed') return;
+        if (error.code === 'stream-closed' || error.code === 'account-offline') return;
         this.#callbacks.log(
           'info',
           `${this.#jid}: the server did not say what it offers (${error.message}); blocking is not offered`,

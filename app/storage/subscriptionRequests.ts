@@ -9,6 +9,12 @@ import { requireAccount } from './accounts.ts';
 import { normalizeBareJid } from './normalizeJid.ts';
 import { prepare } from './statements.ts';
 
+/**
+ * At most this many requests wait per account: anyone may send a subscribe, and a flood from
+ * many addresses must not grow the profile without bound. Requests beyond it are not stored.
+ */
+export const MAX_PENDING_REQUESTS = 1000;
+
 interface Row {
   account_id: string;
   jid: string;
@@ -23,7 +29,7 @@ function toView(row: Row): SubscriptionRequestView {
 export const subscriptionRequestMethods = {
   /**
    * Stores a request unless one from `jid` is pending already; returns it when it is new, null for
-   * a repeat (the first one's time and message stay).
+   * a repeat (the first one's time and message stay) or when MAX_PENDING_REQUESTS wait already.
    */
   addSubscriptionRequest(
     db: Database,
@@ -36,6 +42,11 @@ export const subscriptionRequestMethods = {
       .transaction(() => {
         requireAccount(db, accountId);
         const bare = normalizeBareJid(jid);
+        const waiting = prepare<[string], { n: number }>(
+          db,
+          'SELECT count(*) AS n FROM subscription_requests WHERE account_id = ?',
+        ).get(accountId);
+        if ((waiting?.n ?? 0) >= MAX_PENDING_REQUESTS) return null;
         const result = prepare(
           db,
           `INSERT INTO subscription_requests (account_id, jid, message, at) VALUES (?, ?, ?, ?)
