@@ -94,9 +94,9 @@ export function delegationText(delegation: string | null, domain: string, truste
 export const domainOf = (jid: string) => jid.slice(jid.indexOf('@') + 1);
 
 export const messageStateLabel: Record<MessageState, string> = {
-  queued: 'Queued',
+  queued: 'Waiting to send',
   sent: 'Sent',
-  acked: 'Delivered to server',
+  acked: 'Stored by the server',
   delivered: 'Delivered',
   received: 'Received',
   failed: 'Not sent',

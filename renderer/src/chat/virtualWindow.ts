@@ -6,10 +6,15 @@
 /** Height assumed for a row that has not been measured. */
 export const ESTIMATED_ROW = 44;
 
+/** Where row `i` starts (0 outside the array). */
+export const offsetOf = (offsets: Float64Array, i: number): number => offsets[i] ?? 0;
+
 /** `offsets[i]` is where row i starts; `offsets[n]` is the total height. */
 export function rowOffsets(ids: readonly string[], heights: ReadonlyMap<string, number>): Float64Array {
   const offsets = new Float64Array(ids.length + 1);
-  for (let i = 0; i < ids.length; i++) offsets[i + 1] = offsets[i] + (heights.get(ids[i]) ?? ESTIMATED_ROW);
+  ids.forEach((id, i) => {
+    offsets[i + 1] = offsetOf(offsets, i) + (heights.get(id) ?? ESTIMATED_ROW);
+  });
   return offsets;
 }
 
@@ -20,7 +25,7 @@ export function rowAt(offsets: Float64Array, y: number): number {
   let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (offsets[mid + 1] <= y) lo = mid + 1;
+    if (offsetOf(offsets, mid + 1) <= y) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -42,5 +47,5 @@ export function visibleRows(offsets: Float64Array, top: number, height: number, 
   const n = offsets.length - 1;
   const start = Math.min(rowAt(offsets, Math.max(0, top - overscan)), n);
   const end = Math.min(n, rowAt(offsets, top + height + overscan) + 1);
-  return { start, end, before: offsets[start], after: offsets[n] - offsets[end] };
+  return { start, end, before: offsetOf(offsets, start), after: offsetOf(offsets, n) - offsetOf(offsets, end) };
 }

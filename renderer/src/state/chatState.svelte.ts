@@ -8,6 +8,10 @@ import type { MessageView } from '../../../app/contract/viewModels.ts';
 import { errorText } from './errorText.ts';
 
 export const PAGE_SIZE = 50;
+/** Older pages are bigger: the virtualised list renders only what is visible, so loading is the cost. */
+export const OLDER_PAGE_SIZE = 200;
+/** A draft is saved this long after the last keystroke (and at once when the chat closes). */
+export const DRAFT_DELAY_MS = 500;
 
 const byTime = (a: MessageView, b: MessageView) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
@@ -25,6 +29,8 @@ export class ChatState {
   /** XEP-0085: what the contact last said about their attention here ('composing': typing). */
   peerState = $state<'active' | 'composing' | 'paused' | 'inactive' | 'gone'>('active');
   #api: Api;
+  #draftTimer: ReturnType<typeof setTimeout> | null = null;
+  #pendingDraft: string | null = null;
 
   constructor(api: Api, accountId: string, peer: string) {
     this.#api = api;
@@ -41,19 +47,19 @@ export class ChatState {
   async loadOlder(): Promise<number> {
     if (this.loading || !this.hasOlder) return 0;
     const oldest = this.messages[0];
-    return this.#page(oldest?.id);
+    return this.#page(oldest?.id, OLDER_PAGE_SIZE);
   }
 
-  async #page(before: string | undefined): Promise<number> {
+  async #page(before: string | undefined, limit = PAGE_SIZE): Promise<number> {
     this.loading = true;
     try {
       const page = await this.#api.call('chat.history', {
         accountId: this.accountId,
         peer: this.peer,
-        limit: PAGE_SIZE,
+        limit,
         ...(before === undefined ? {} : { before }),
       });
-      this.hasOlder = page.length >= PAGE_SIZE;
+      this.hasOlder = page.length >= limit;
       const before_ = this.messages.length;
       this.#merge(page);
       this.error = null;
@@ -90,6 +96,50 @@ export class ChatState {
       this.error = null;
     } catch (error) {
       this.error = errorText(error);
+    }
+  }
+
+  /** Adds the peer to the account's contacts (`contact.add`); `error` is set when that failed. */
+  async addContact(): Promise<boolean> {
+    return this.#act(() => this.#api.call('contact.add', { accountId: this.accountId, jid: this.peer }));
+  }
+
+  /** Blocks the peer (XEP-0191, `contact.block`); `error` is set when that failed. */
+  async block(): Promise<boolean> {
+    return this.#act(() =>
+      this.#api.call('contact.block', { accountId: this.accountId, jid: this.peer, blocked: true }),
+    );
+  }
+
+  async #act(action: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await action();
+      this.error = null;
+      return true;
+    } catch (error) {
+      this.error = errorText(error);
+      return false;
+    }
+  }
+
+  /** The composer's text changed: saved as the draft DRAFT_DELAY_MS after the last change. */
+  draftChanged(text: string): void {
+    this.#pendingDraft = text;
+    if (this.#draftTimer) clearTimeout(this.#draftTimer);
+    this.#draftTimer = setTimeout(() => void this.saveDraft(), DRAFT_DELAY_MS);
+  }
+
+  /** Saves a draft that waits (on leaving the chat, and after sending: ''), at once. */
+  async saveDraft(): Promise<void> {
+    if (this.#draftTimer) clearTimeout(this.#draftTimer);
+    this.#draftTimer = null;
+    const draft = this.#pendingDraft;
+    if (draft === null) return;
+    this.#pendingDraft = null;
+    try {
+      await this.#api.call('conversation.setDraft', { accountId: this.accountId, peer: this.peer, draft });
+    } catch (error) {
+      this.error = `Quiver could not keep your draft: ${errorText(error)}`;
     }
   }
 

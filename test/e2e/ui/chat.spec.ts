@@ -1,0 +1,246 @@
+/**
+ * The chat view (issue 13): a long history virtualised, day separators and times, message states
+ * in words, links, the account in the header and the composer, drafts, and the bar for strangers.
+ * Every wait is on what the page shows, never a sleep.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import type { MessageView } from '../../../app/contract/viewModels.ts';
+import { openUi, useUiSuite } from './harness.ts';
+import { account, contact, conversation, message } from './fixtures.ts';
+
+useUiSuite();
+
+const alice = () => account('a1', 'alice@work.example', { status: 'online', label: 'Work', canBlock: true });
+
+/** `count` messages with bob, alternating directions, 20 minutes apart, ending now. */
+function history(count: number, spacingMs = 20 * 60_000, peer = 'bob@example.org'): MessageView[] {
+  const end = Date.now() - 60_000;
+  return Array.from({ length: count }, (_, i) =>
+    message(
+      `h${String(i).padStart(5, '0')}`,
+      'a1',
+      peer,
+      i % 3 ? 'out' : 'in',
+      `message number ${i}`,
+      end - (count - 1 - i) * spacingMs,
+    ),
+  );
+}
+
+async function openChat(page: Page, peer: string): Promise<void> {
+  await page.locator(`[data-testid="conversation-row"][data-peer="${peer}"]`).click();
+  await page.locator(`[data-testid="chat-pane"][data-peer="${peer}"]`).waitFor();
+}
+
+describe('the chat view', () => {
+  it('keeps a 2,000-message chat to a few DOM rows and scrolls to the oldest message', async () => {
+    const messages = history(2000);
+    const { page } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages,
+      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
+    });
+    await openChat(page, 'bob@example.org');
+    await page.locator('[data-message-id="h01999"]').waitFor();
+    const list = page.getByTestId('message-list');
+    assert.equal(await list.getAttribute('role'), 'log');
+
+    for (let step = 0; step < 100; step++) {
+      if ((await page.locator('[data-message-id="h00000"]').count()) > 0) break;
+      const first = await page.getByTestId('message').first().getAttribute('data-message-id');
+      await list.evaluate((el) => el.scrollTo(0, 0));
+      await page.waitForFunction(
+        (before) =>
+          document.querySelector('[data-testid="message"]')?.getAttribute('data-message-id') !== before ||
+          !!document.querySelector('[data-message-id="h00000"]'),
+        first,
+      );
+      const rendered = await page.getByTestId('message').count();
+      assert.ok(rendered < 200, `${rendered} message nodes in the DOM`);
+    }
+    await page.locator('[data-message-id="h00000"]').waitFor();
+    assert.equal(await page.getByTestId('message-body').first().innerText(), 'message number 0');
+    assert.ok((await page.getByTestId('message').count()) < 200);
+    // Older days are separated, each with its words ("Yesterday", a weekday or a date).
+    assert.ok((await page.getByTestId('day-separator').count()) >= 1);
+    assert.match(await page.getByTestId('day-separator').first().innerText(), /\d{4}/);
+    // Each message has its time; the full date and time are in its accessible name.
+    const time = page.getByTestId('message-time').first();
+    assert.match(await time.innerText(), /\d{1,2}.\d{2}/);
+    assert.match((await time.getAttribute('aria-label')) ?? '', /\d{4}/);
+  });
+
+  it('shows their presence and follows new messages at the end, or offers a button', async () => {
+    const messages = history(300, 10_000);
+    const { page, core } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'away', 'At lunch')] },
+      messages,
+      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
+    });
+    await openChat(page, 'bob@example.org');
+    await page.locator('[data-message-id="h00299"]').waitFor();
+    // The header shows THEIR presence, the account cue and the address.
+    assert.equal(await page.getByTestId('peer-presence').innerText(), 'away: At lunch');
+    assert.match(await page.getByTestId('chat-pane').getByTestId('account-cue').first().innerText(), /Work/);
+
+    const incoming = (id: string, body: string) =>
+      core.emit({
+        name: 'message.added',
+        payload: { message: message(id, 'a1', 'bob@example.org', 'in', body, Date.now()) },
+      });
+    incoming('n1', 'at the end');
+    await page.locator('[data-message-id="n1"]').waitFor();
+    await page.getByTestId('message-list').evaluate((el) => el.scrollTo(0, el.scrollHeight / 2));
+    await page.waitForFunction(() => !document.querySelector('[data-message-id="n1"]'));
+    incoming('n2', 'while reading older ones');
+    await page.getByTestId('new-messages').filter({ hasText: '1 new message' }).click();
+    await page.locator('[data-message-id="n2"]').waitFor();
+    await page.getByTestId('new-messages').waitFor({ state: 'detached' });
+  });
+
+  it('says Today, turns links into anchors; an xmpp: link opens that chat in Quiver', async () => {
+    const now = Date.now();
+    const messages = [
+      message(
+        'l1',
+        'a1',
+        'bob@example.org',
+        'in',
+        'docs at https://example.org/guide?x=1. or <b>xmpp:carol@example.net?message</b>',
+        now - 1000,
+      ),
+    ];
+    const { page } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages,
+      conversations: [conversation('a1', 'bob@example.org', messages[0]!)],
+    });
+    await openChat(page, 'bob@example.org');
+    const links = page.getByTestId('message-link');
+    await links.first().waitFor();
+    assert.equal(await page.getByTestId('day-separator').innerText(), 'Today');
+    assert.equal(await links.count(), 2);
+    assert.equal(await links.nth(0).getAttribute('href'), 'https://example.org/guide?x=1');
+    assert.equal(await links.nth(0).getAttribute('target'), '_blank');
+    assert.equal(await links.nth(0).getAttribute('rel'), 'noopener noreferrer');
+    assert.equal(await links.nth(1).getAttribute('href'), 'xmpp:carol@example.net?message');
+    // The body is text: the <b> is shown, not made bold.
+    assert.match(await page.getByTestId('message-body').innerText(), /<b>xmpp:/);
+    await links.nth(1).click();
+    await page.locator('[data-testid="chat-pane"][data-peer="carol@example.net"]').waitFor();
+  });
+
+  it('says each state in words and sends a failed message again', async () => {
+    const now = Date.now();
+    const states: MessageView['state'][] = ['queued', 'sent', 'acked', 'delivered'];
+    const messages = [
+      ...states.map((state, i) =>
+        message(`s${i}`, 'a1', 'bob@example.org', 'out', `in state ${state}`, now - 10_000 + i, state),
+      ),
+      {
+        ...message('s9', 'a1', 'bob@example.org', 'out', 'refused', now - 5000, 'failed'),
+        error: 'bob@example.org does not exist.',
+      },
+    ];
+    const { page, core } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages,
+      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!)],
+    });
+    await openChat(page, 'bob@example.org');
+    const stateOf = (id: string) => page.locator(`[data-message-id="${id}"]`).getByTestId('message-state');
+    await stateOf('s0').waitFor();
+    assert.match((await stateOf('s0').textContent()) ?? '', /Waiting to send/);
+    assert.match((await stateOf('s1').textContent()) ?? '', /Sent/);
+    assert.match((await stateOf('s2').textContent()) ?? '', /Stored by the server/);
+    assert.match((await stateOf('s3').textContent()) ?? '', /Delivered/);
+    assert.match(await page.getByTestId('message-error').innerText(), /does not exist/);
+    await page.getByTestId('message-retry').click();
+    await page.locator('[data-message-id="s9"][data-state="queued"]').waitFor();
+    assert.deepEqual(
+      core.calls.filter((c) => c.name === 'message.retry').map((c) => c.args),
+      [{ messageId: 's9' }],
+    );
+  });
+
+  it('offers to add or block a stranger', async () => {
+    const now = Date.now();
+    const messages = [message('x1', 'a1', 'spam@bad.example', 'in', 'hello friend', now - 1000)];
+    const { page, core } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [] },
+      messages,
+      conversations: [conversation('a1', 'spam@bad.example', messages[0]!, { stranger: true })],
+    });
+    await openChat(page, 'spam@bad.example');
+    assert.match(await page.getByTestId('stranger-bar').innerText(), /spam@bad\.example is not in your contacts/);
+    await page.getByTestId('stranger-block').click();
+    await page.getByTestId('stranger-bar').waitFor({ state: 'detached' });
+    assert.deepEqual(core.calls.find((c) => c.name === 'contact.block')?.args, {
+      accountId: 'a1',
+      jid: 'spam@bad.example',
+      blocked: true,
+    });
+  });
+
+  it('adds a stranger; without blocking on the server there is no Block button', async () => {
+    const messages = [message('x1', 'a1', 'new@friend.example', 'in', 'hi, it is me', Date.now() - 1000)];
+    const { page, core } = await openUi({
+      accounts: [{ ...alice(), canBlock: false }],
+      rosters: { a1: [] },
+      messages,
+      conversations: [conversation('a1', 'new@friend.example', messages[0]!, { stranger: true })],
+    });
+    await openChat(page, 'new@friend.example');
+    await page.getByTestId('stranger-add').waitFor();
+    assert.equal(await page.getByTestId('stranger-block').count(), 0);
+    await page.getByTestId('stranger-add').click();
+    await page.getByTestId('stranger-bar').waitFor({ state: 'detached' });
+    assert.deepEqual(core.calls.find((c) => c.name === 'contact.add')?.args, {
+      accountId: 'a1',
+      jid: 'new@friend.example',
+    });
+  });
+
+  it('shows the sending account, saves the draft and restores it', async () => {
+    const messages = [message('d1', 'a1', 'bob@example.org', 'in', 'ping', Date.now() - 1000)];
+    const { page, core } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available'), contact('carol@example.org', 'Carol', null)] },
+      messages,
+      conversations: [
+        conversation('a1', 'bob@example.org', messages[0]!),
+        conversation('a1', 'carol@example.org', null, { lastActivity: Date.now() - 5000, draft: 'left for Carol' }),
+      ],
+    });
+    await openChat(page, 'bob@example.org');
+    const sendingAs = (await page.getByTestId('sending-as').textContent())?.replace(/\s+/g, ' ');
+    assert.match(sendingAs ?? '', /Sending as alice@work\.example Work/);
+    assert.match(await page.getByTestId('sending-as').getByTestId('account-cue').innerText(), /Work/);
+    await page.getByTestId('chat-composer').fill('half a thought');
+    await openChat(page, 'carol@example.org');
+    assert.equal(await page.getByTestId('chat-composer').inputValue(), 'left for Carol');
+    // Back to Bob: the composer holds what the core kept as his draft.
+    await openChat(page, 'bob@example.org');
+    await page.waitForFunction(
+      () =>
+        (document.querySelector('[data-testid="chat-composer"]') as HTMLTextAreaElement | null)?.value ===
+        'half a thought',
+    );
+    const drafts = core.calls.filter((c) => c.name === 'conversation.setDraft').map((c) => c.args);
+    assert.deepEqual(drafts[0], { accountId: 'a1', peer: 'bob@example.org', draft: 'half a thought' });
+    // Enter sends and clears the draft; Shift+Enter is a new line.
+    await page.getByTestId('chat-composer').press('Shift+Enter');
+    await page.getByTestId('chat-composer').pressSequentially('more');
+    assert.equal(await page.getByTestId('chat-composer').inputValue(), 'half a thought\nmore');
+    await page.getByTestId('chat-composer').press('Enter');
+    await page.getByTestId('message-body').filter({ hasText: 'more' }).waitFor();
+    assert.equal(await page.getByTestId('chat-composer').inputValue(), '');
+  });
+});
