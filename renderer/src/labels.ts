@@ -40,10 +40,11 @@ export const sourceLabel: Record<CandidateSource, string> = {
   default: 'Default (domain, standard port)',
 };
 
+/** DNSSEC state of the answers that led here, and what it means for the person. */
 export const dnssecLabel: Record<DnssecStatus, string> = {
-  secure: 'Secure (validated)',
-  insecure: 'Insecure (unsigned)',
-  bogus: 'Bogus (validation failed)',
+  secure: 'Signed and validated (DNSSEC): the DNS answers could not have been forged',
+  insecure: 'Not signed (no DNSSEC): the DNS answers prove nothing by themselves',
+  bogus: 'Signatures did not validate (DNSSEC bogus): the DNS answers may have been forged',
 };
 
 /** Short names, for chips and lists (RFC 7218 acronyms for the TLSA certificate usages). */
@@ -54,7 +55,7 @@ export const prooftypeLabel: Record<Prooftype, string> = {
   'pkix-ee': 'PKIX-EE',
   'pkix-ta': 'PKIX-TA',
   posh: 'POSH',
-  pin: 'Pinned by you',
+  pin: 'Pin',
 };
 
 /** What each prooftype means, in words a person can check against what they know of the server. */
@@ -66,29 +67,8 @@ export const prooftypeExplanation: Record<Prooftype, string> = {
     'DANE with PKIX (the DNSSEC-signed TLSA record matches the certificate, and a trusted authority vouches for it)',
   'pkix-ta': 'DANE with PKIX (the DNSSEC-signed TLSA record names a trusted authority in the chain)',
   posh: 'POSH (the domain’s HTTPS site vouches for this certificate)',
-  pin: 'Pinned by you (you chose to trust this server key for this account)',
+  pin: 'Your pin (you chose to trust this server key for this account)',
 };
-
-/**
- * The verdict's `delegation` in words. The core writes it as `<how>:<what>` (e.g.
- * `dnssec-srv:_xmpp-client._tcp.example.org. 300 IN SRV …`); unknown forms are shown as they are.
- */
-export function delegationText(delegation: string | null, domain: string, trusted: boolean): string {
-  if (delegation === null) return trusted ? `None: the server proved ${domain} itself` : '—';
-  const colon = delegation.indexOf(':');
-  const how = colon < 0 ? '' : delegation.slice(0, colon);
-  const what = delegation.slice(colon + 1).trim();
-  switch (how) {
-    case 'dnssec-srv':
-      return `${domain} delegates to this server by a DNSSEC-signed SRV record (${what})`;
-    case 'posh':
-      return `${domain} delegates to this server by its POSH document (${what})`;
-    case 'host-meta':
-      return `${domain} names this server in its Host Meta document, fetched over verified HTTPS (${what})`;
-    default:
-      return delegation;
-  }
-}
 
 /** The domain part of a bare JID. */
 export const domainOf = (jid: string) => jid.slice(jid.indexOf('@') + 1);

@@ -44,12 +44,16 @@ export function listWords(items: string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
+/** The decision's problem; a changed pinned key is that, whatever else is wrong with the new certificate. */
+export const problemOf = (decision: CertificateDecisionView) =>
+  decision.kind === 'key-changed' ? 'key-changed' : decision.problem;
+
 /** The problem and the advice for one decision. */
 export function problemWords(decision: CertificateDecisionView, now: number): ProblemWords {
   const leaf = decision.certificates[0];
   const domain = decision.domain;
   const today = dateFormat.format(now);
-  switch (decision.problem) {
+  switch (problemOf(decision)) {
     case 'wrong-name':
       return {
         problem: `The certificate is for ${listWords(certificateNames(leaf)) || 'no name at all'}, not ${domain}.`,

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import type { FakeCore } from './fakeCore.ts';
 import { openUi, row, shoot, useUiSuite } from './harness.ts';
+import { openSecurity } from './openSecurity.ts';
 import { account, keyChangedDecision, pin, securityRecord, unprovenDecision } from './fixtures.ts';
 
 useUiSuite();
@@ -63,11 +64,8 @@ describe('Certificate decisions and pinned keys', () => {
     assert.equal(await dialog.getByTestId('cert-dialog-spki').innerText(), 'c4'.repeat(32));
     assert.match(await dialog.getByTestId('cert-dialog-chain').innerText(), /without a chain/);
     assert.equal(await dialog.getByTestId('cert-dialog-old-keys').count(), 0);
-    assert.match(
-      await dialog.getByTestId('cert-pin-help').innerText(),
-      /remembers this server key for selfhosted\.example/,
-    );
-    assert.equal(await dialog.getByTestId('cert-pin').innerText(), 'Trust and pin this key');
+    assert.match(await dialog.getByTestId('cert-pin-help').innerText(), /pins this server key for selfhosted\.example/);
+    assert.equal(await dialog.getByTestId('cert-pin').innerText(), 'Trust this key for selfhosted.example from now on');
     // The rest of the window is inert behind the modal dialog.
     assert.equal(await page.evaluate(() => document.querySelector('dialog')?.matches(':modal')), true);
     await row(page, 'alice@selfhosted.example').getByTestId('account-needs-decision').waitFor();
@@ -134,7 +132,7 @@ describe('Certificate decisions and pinned keys', () => {
     assert.equal(await dialog.getByTestId('cert-dialog-validity').getAttribute('data-validity'), 'valid');
     await dialog.getByTestId('cert-dialog-chain').locator('summary').click();
     assert.equal(await dialog.getByTestId('cert-dialog-chain').locator('li').count(), 2);
-    assert.equal(await dialog.getByTestId('cert-pin').innerText(), 'Replace the pin');
+    assert.equal(await dialog.getByTestId('cert-pin').innerText(), 'Trust the new key for example.org from now on');
     assert.match(
       await row(page, 'alice@example.org').getByTestId('account-needs-decision').innerText(),
       /key of example\.org changed/,
@@ -195,9 +193,7 @@ describe('Certificate decisions and pinned keys', () => {
         }),
       ],
     });
-    const alice = row(page, 'alice@example.org');
-    await alice.getByTestId('account-toggle').click();
-    await alice.getByTestId('account-security').click();
+    await openSecurity(page, 'alice@example.org');
     const items = page.getByTestId('pins-list').getByTestId('pin-item');
     await items.nth(1).waitFor();
     assert.equal(await items.count(), 2);
@@ -209,22 +205,20 @@ describe('Certificate decisions and pinned keys', () => {
     await shoot(page, 'ui-pins');
 
     const pinned = page.locator('[data-testid="security-record"][data-record-id="r2"]');
-    assert.equal(await pinned.getByTestId('security-verdict').innerText(), 'Trusted · Pinned by you');
+    assert.equal(await pinned.getByTestId('security-verdict').innerText(), 'Pinned by you');
     const posh = page.locator('[data-testid="security-record"][data-record-id="r1"]');
     await posh.locator('summary').first().click();
+    await pinned.locator('summary').first().click();
     assert.equal(
       await posh.getByTestId('security-prooftype').innerText(),
-      'POSH (the domain’s HTTPS site vouches for this certificate)',
+      'POSH delegation from example.org to xmpp.example.org',
     );
     assert.equal(
       await posh.getByTestId('security-delegation').innerText(),
       'example.org delegates to this server by its POSH document (https://example.org/.well-known/posh/xmpp-client.json)',
     );
-    assert.match(await pinned.getByTestId('security-prooftype').innerText(), /^Pinned by you/);
-    assert.equal(
-      await pinned.getByTestId('security-delegation').innerText(),
-      'None: the server proved example.org itself',
-    );
+    assert.equal(await pinned.getByTestId('security-prooftype').innerText(), 'you decided to trust this key');
+    assert.equal(await pinned.getByTestId('security-delegation').innerText(), '—');
 
     const first = items.first();
     await first.getByTestId('pin-remove').click();
@@ -285,7 +279,7 @@ describe('Certificate decisions and pinned keys', () => {
     assert.deepEqual(decideCalls(core), [{ decisionId: 'd1', choice: 'refuse' }]);
   });
 
-  it('is keyboard operable: Tab stays inside the dialog, Escape refuses, Enter takes the focused choice', async () => {
+  it('is keyboard operable: Tab stays inside the dialog, Escape puts it off, Enter takes the focused choice', async () => {
     const { page, core } = await openUi({ accounts: [account('a1', 'alice@selfhosted.example')] });
     // A form that closes on Escape is open underneath: Escape must answer the dialog only.
     await page.getByTestId('add-account').click();
@@ -305,9 +299,11 @@ describe('Certificate decisions and pinned keys', () => {
       assert.ok(await insideDialog(), `focus left the dialog after ${i + 1} Shift+Tab presses`);
     }
 
+    // Escape answers nothing: the dialog closes and the decision waits on the account row.
     await page.keyboard.press('Escape');
     await dialogOf(page, 'd1').waitFor({ state: 'detached' });
-    assert.deepEqual(decideCalls(core), [{ decisionId: 'd1', choice: 'refuse' }]);
+    assert.deepEqual(decideCalls(core), []);
+    await row(page, 'alice@selfhosted.example').getByTestId('account-needs-decision').waitFor();
     assert.equal(await page.getByTestId('account-form').count(), 1, 'Escape did not reach the form underneath');
 
     core.needDecision(unprovenDecision('d2', 'a1', 'alice@selfhosted.example'));

@@ -9,7 +9,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openUi, row, shoot, useUiSuite } from './harness.ts';
+import { openUi, shoot, useUiSuite } from './harness.ts';
+import { openSecurity } from './openSecurity.ts';
 import { account, pathEvent, quicSecurityRecord, securityRecord } from './fixtures.ts';
 
 useUiSuite();
@@ -27,8 +28,7 @@ describe('QUIC facts in the security view', () => {
         securityRecord('t1', 'a1', startedAt - 3_600_000, { transport: 'tls', source: 'srv:_xmpps-client._tcp' }),
       ],
     });
-    await row(page, 'alice@example.org').getByTestId('account-toggle').click();
-    await row(page, 'alice@example.org').getByTestId('account-security').click();
+    await openSecurity(page, 'alice@example.org');
     const card = page.locator('[data-testid="security-record"][data-record-id="q1"]');
     await card.waitFor();
     if ((await card.getAttribute('open')) === null) await card.locator('summary').click();
