@@ -161,11 +161,7 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
   const announce = (conversation: ConversationView) =>
     emit({ name: 'conversation.changed', payload: { conversation: structuredClone(conversation) } });
 
-  const pending = (): never => {
-    throw new FakeCoreError('not-implemented', 'Not implemented yet.');
-  };
   const handlers: Handlers = {
-    // ISSUE13-PENDING: each of these is implemented by its owner.
     'account.reorder': (args) => {
       const ids = [...new Set(args.accountIds)];
       if (ids.length !== data.accounts.length || ids.some((id) => !data.accounts.some((a) => a.id === id)))
