@@ -131,6 +131,43 @@ export async function createLabCa(labDir: string, specs: readonly CertificateSpe
   };
 }
 
+/**
+ * Issues the self-signed certificate `spec` again with a fresh key, over the files `createLabCa`
+ * wrote for it (same subject and names, another key): what a server's administrator does when
+ * replacing its key. The server must then be made to read the files again.
+ */
+export async function reissueSelfSigned(ca: LabCa, spec: CertificateSpec): Promise<LabCertificate> {
+  if (spec.issuer !== 'self') throw new TypeError(`lab: ${spec.name} is not self-signed`);
+  const files = ca.certs.get(spec.name);
+  if (!files) throw new TypeError(`lab: no certificate named ${spec.name} was issued`);
+  const conf = join(ca.dir, `${spec.name}.cnf`);
+  await writeFile(conf, leafConfig(spec));
+  await run(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-config',
+      conf,
+      ...newKey(files.keyFile),
+      '-out',
+      files.certFile,
+      '-days',
+      '30',
+      '-sha256',
+    ],
+    `issuing a new key and certificate for ${spec.name}`,
+  );
+  const renewed: LabCertificate = {
+    certFile: files.certFile,
+    keyFile: files.keyFile,
+    ...certificateHashes(await readFile(files.certFile, 'utf8')),
+  };
+  (ca.certs as Map<string, LabCertificate>).set(spec.name, renewed);
+  return renewed;
+}
+
 /** The hashes of a PEM certificate that POSH documents and TLSA records carry. */
 export function certificateHashes(
   pem: string,

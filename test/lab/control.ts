@@ -5,7 +5,9 @@
  *
  *   client → lab:  `restart prosody\n`   (the TLS Prosody 0.12: alpha.test and the other TLS hosts)
  *                  `restart prosody13\n` (Prosody 13: modern.test)
- *   lab → client:  `ok\n` once the server listens again, or `error <one line>\n`
+ *                  `swap-key selfsigned\n` (a new self-signed key for selfsigned.test: keySwap.ts;
+ *                  restarts the TLS Prosody, and lab.json then lists the new certificate)
+ *   lab → client:  `ok\n` once the server listens again (presenting the new key), or `error <one line>\n`
  *
  * Commands run one at a time, in the order they arrive. Only root (the lab's user) can connect:
  * the socket is mode 0600.
@@ -17,9 +19,9 @@ import { join } from 'node:path';
 import { LabError } from './labError.ts';
 
 /** What the control channel can be asked. */
-export type LabCommand = 'restart prosody' | 'restart prosody13';
+export type LabCommand = 'restart prosody' | 'restart prosody13' | 'swap-key selfsigned';
 
-export const LAB_COMMANDS: readonly LabCommand[] = ['restart prosody', 'restart prosody13'];
+export const LAB_COMMANDS: readonly LabCommand[] = ['restart prosody', 'restart prosody13', 'swap-key selfsigned'];
 
 /** A command line longer than this is not one of ours: the connection is answered and closed. */
 const MAX_LINE = 256;

@@ -15,6 +15,7 @@ import { labZones, quicPort } from './zones.ts';
 import { HOST_META_JSON_PATH, POSH_DRAFT_PATH, POSH_PATH, wellKnownDocuments } from './wellKnown.ts';
 import { LabError } from './labError.ts';
 import { labControlPath, startLabControl, type LabControl } from './control.ts';
+import { swapSelfSignedKey, SWAPPED_DOMAIN } from './keySwap.ts';
 import {
   CERTIFICATES,
   GATEWAY_DEFAULT_CERTIFICATE,
@@ -273,6 +274,8 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
   let gateway13: LabGateway | undefined;
   let blackhole: UdpBlackhole | undefined;
   let control: LabControl | undefined;
+  /** What lab.json holds, once written (`swap-key selfsigned` updates it). */
+  let written: LabState | undefined;
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -341,6 +344,23 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
     control = await startLabControl(labControlPath(dir), {
       'restart prosody': () => running.prosody.restartTls(),
       'restart prosody13': () => running.prosody13.restart(),
+      'swap-key selfsigned': async () => {
+        const renewed = await swapSelfSignedKey({
+          ca,
+          restartProsody: () => running.prosody.restartTls(),
+          prosody: () => running.prosody.tls,
+          tlsPort: ports.tls,
+        });
+        // lab.json lists the key now presented (tests read it again, or take it from the connection).
+        if (!written) return;
+        written.certificates[SWAPPED_DOMAIN] = {
+          pem: renewed.pem,
+          derSha256Base64: renewed.derSha256Base64,
+          derSha512Base64: renewed.derSha512Base64,
+          spkiSha256Hex: renewed.spkiSha256Hex,
+        };
+        await writeFile(labStateFile(dir), JSON.stringify(written, null, 2) + '\n');
+      },
     });
     const state: LabState = {
       dir,
@@ -421,6 +441,7 @@ export async function startLab(opts: { basePort?: number; dir?: string } = {}): 
       ),
     };
     await writeFile(labStateFile(dir), JSON.stringify(state, null, 2) + '\n');
+    written = state;
     return { ...state, stop };
   } catch (err) {
     await stop().catch((stopErr: unknown) => console.error('lab: stopping after a failed start:', stopErr));

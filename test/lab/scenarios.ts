@@ -344,7 +344,8 @@ export const SCENARIOS: readonly Scenario[] = [
     certificate: 'selfsigned.test',
     xmppClientSrv: true,
     xmppsClientSrv: true,
-    users: ['sid'],
+    // carol: the UI's end-to-end test (accept once, pin, key swap); sid: test/integration/decisions.test.ts.
+    users: ['sid', 'carol'],
     purpose: 'self-signed certificate, no DANE: nothing proves it, the person is asked',
     expected: { outcome: 'ask', prooftype: null, dnssec: 'insecure' },
   },
