@@ -77,6 +77,8 @@ export class SessionContacts {
   readonly #callbacks: ContactsCallbacks;
   #driver: StreamDriver | null = null;
   #canBlock = false;
+  /** A disco#info answer was had in this process (a stream resumed from an earlier process has none). */
+  #discovered = false;
   /** Our requests (iq id) and what settles them. */
   readonly #waiters = new Map<string, Waiter>();
 
@@ -97,11 +99,12 @@ export class SessionContacts {
 
   /**
    * A stream came online. A fresh one asks the account's server what it offers (XEP-0030), then
-   * for the block list when it offers XEP-0191; a resumed one keeps what the former stream learnt.
+   * for the block list when it offers XEP-0191; a resumed one keeps what the former stream learnt
+   * (unless that stream was an earlier process's: then it asks too).
    */
   attach(driver: StreamDriver, options: { resumed: boolean }): void {
     this.#driver = driver;
-    if (options.resumed) return;
+    if (options.resumed && this.#discovered) return;
     const domain = this.#jid.slice(this.#jid.indexOf('@') + 1);
     this.request((id) => discoInfoIq(id, domain)).then(
       (result) => this.#onDiscoInfo(parseDiscoFeatures(result)),
@@ -221,6 +224,7 @@ export class SessionContacts {
   }
 
   #onDiscoInfo(features: string[]): void {
+    this.#discovered = true;
     // XEP-0191 §2: "the server MUST advertise that it supports the protocol" in disco#info.
     const supported = features.includes(NS_BLOCKING);
     this.#setCanBlock(supported);
