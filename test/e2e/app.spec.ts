@@ -76,12 +76,24 @@ async function addAccount(jid: string): Promise<void> {
   await row(jid).and(page.locator('[data-status="online"]')).waitFor();
 }
 
+/**
+ * Opens the chat as a person would: its row in the conversation list when the conversation exists
+ * (after a reload the list is loaded with the accounts, so it is there once the account row is),
+ * else through "New chat" from that account.
+ */
 async function openChat(accountJid: string, peer: string): Promise<void> {
-  const account = row(accountJid);
-  const contact = account.locator(`[data-testid="roster-item"][data-jid="${peer}"]`);
-  if (!(await contact.isVisible())) await account.getByTestId('account-toggle').click();
-  await contact.click();
-  await page.locator(`[data-testid="chat-pane"][data-peer="${peer}"]`).waitFor();
+  const accountId = await row(accountJid).getAttribute('data-account-id');
+  assert.ok(accountId, `no account row for ${accountJid}`);
+  const listed = page.locator(`[data-testid="conversation-row"][data-account-id="${accountId}"][data-peer="${peer}"]`);
+  if ((await listed.count()) > 0) {
+    await listed.click();
+  } else {
+    await page.getByTestId('new-chat').click();
+    await page.getByTestId('new-chat-dialog-account').selectOption(accountId);
+    await page.getByTestId('new-chat-dialog-jid').fill(peer);
+    await page.getByTestId('new-chat-dialog-start').click();
+  }
+  await page.locator(`[data-testid="chat-pane"][data-account-id="${accountId}"][data-peer="${peer}"]`).waitFor();
 }
 
 test('two accounts added through the UI chat with each other, and the chat survives a reload', async () => {
