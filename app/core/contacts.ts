@@ -192,3 +192,59 @@ export function contactHandlers(deps: ContactsDeps): Pick<Handlers, ContactComma
 function offline(jid: string): CoreError {
   return new CoreError('account-offline', `${jid} is offline; connect it first.`);
 }
+
+/** What the session's contact callbacks need (LiveAccounts wires them per account). */
+export interface ContactEventsDeps {
+  storage: Pick<
+    Storage,
+    | 'listRoster'
+    | 'addSubscriptionRequest'
+    | 'removeSubscriptionRequest'
+    | 'listBlocked'
+    | 'replaceBlockList'
+    | 'applyBlockPush'
+  >;
+  emit(event: EventEnvelope): void;
+  /** The block list changed for these JIDs: their conversations' `blocked` follows (core/conversations.ts). */
+  blockedChanged?(accountId: string, jids: readonly string[]): void;
+  now(): number;
+}
+
+/**
+ * The session callbacks about contacts for one account (`ContactsCallbacks` of
+ * app/connect/sessionContacts.ts): requests stored once and announced, withdrawals, block lists.
+ */
+export function contactEvents(deps: ContactEventsDeps, accountId: string) {
+  const { storage, emit } = deps;
+  const blockChanged = (jids: readonly string[]) => {
+    emit({ name: 'block.changed', payload: { accountId, jids: storage.listBlocked(accountId) } });
+    deps.blockedChanged?.(accountId, jids);
+  };
+  return {
+    subscriptionRequested(jid: string, message: string | null): 'approve' | 'ask' {
+      const bare = normalizeBareJid(jid);
+      // RFC 6121 §3.1.3: approved before (subscription 'from' or 'both'): not asked again.
+      const item = storage.listRoster(accountId).find((i) => i.jid === bare);
+      if (item?.subscription === 'from' || item?.subscription === 'both') return 'approve';
+      // §3.1.3: the server redelivers pending requests at every login: one row, one event.
+      const request = storage.addSubscriptionRequest(accountId, bare, message, deps.now());
+      if (request) emit({ name: 'subscription.requested', payload: { request } });
+      return 'ask';
+    },
+    subscriptionWithdrawn(jid: string): void {
+      const bare = normalizeBareJid(jid);
+      if (storage.removeSubscriptionRequest(accountId, bare))
+        emit({ name: 'subscription.resolved', payload: { accountId, jid: bare } });
+    },
+    blockList(jids: string[]): void {
+      const before = storage.listBlocked(accountId);
+      storage.replaceBlockList(accountId, jids);
+      blockChanged([...before, ...jids]);
+    },
+    blockPushed(block: boolean, jids: string[], all: boolean): void {
+      const before = all ? storage.listBlocked(accountId) : [];
+      storage.applyBlockPush(accountId, block, all ? [] : jids);
+      blockChanged(all ? before : jids);
+    },
+  };
+}
