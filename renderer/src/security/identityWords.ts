@@ -40,6 +40,28 @@ export function certificateName(certificate: CertificateSummary | undefined): st
   return cn?.[1] ?? null;
 }
 
+/**
+ * One subjectAltName as the core writes it (`dns:…`, `srv:…`, `xmpp:…`, `ip:…`) in words: a DNS
+ * name as itself, the others with what they are ("_xmpp-client.example.org (SRV name)").
+ */
+export function sanText(san: string): string {
+  const colon = san.indexOf(':');
+  const kind = colon < 0 ? '' : san.slice(0, colon);
+  const value = san.slice(colon + 1);
+  switch (kind) {
+    case 'dns':
+      return value;
+    case 'srv':
+      return `${value} (SRV name)`;
+    case 'xmpp':
+      return `${value} (XMPP address)`;
+    case 'ip':
+      return `${value} (IP address)`;
+    default:
+      return san;
+  }
+}
+
 /** Short names of the prooftypes (RFC 7218 acronyms for the TLSA certificate usages). */
 export const prooftypeName: Record<Prooftype, string> = {
   pkix: 'PKIX',

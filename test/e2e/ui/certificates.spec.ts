@@ -51,7 +51,7 @@ describe('Certificate decisions and pinned keys', () => {
     assert.equal(await dialog.getByTestId('cert-dialog-subject').innerText(), 'CN=chat.selfhosted.example');
     assert.match(
       await dialog.getByTestId('cert-dialog-sans').innerText(),
-      /dns:chat\.selfhosted\.example\s+xmpp:selfhosted\.example/,
+      /^chat\.selfhosted\.example\s+selfhosted\.example \(XMPP address\)$/,
     );
     assert.match(
       await dialog.getByTestId('cert-dialog-issuer').innerText(),

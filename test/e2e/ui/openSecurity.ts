@@ -6,8 +6,10 @@ import { row } from './harness.ts';
 export async function openSecurity(page: Page, jid: string): Promise<void> {
   const accountRow = row(page, jid);
   await accountRow.waitFor();
+  const open = accountRow.getByTestId('account-open');
   const toggle = accountRow.getByTestId('account-toggle');
-  if ((await toggle.count()) > 0) await toggle.click();
+  if ((await open.count()) > 0) await open.click();
+  else if ((await toggle.count()) > 0) await toggle.click();
   else await accountRow.click();
   await page.getByTestId('account-security').first().click();
   await page.getByTestId('security-view').waitFor();

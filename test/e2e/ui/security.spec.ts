@@ -19,7 +19,7 @@ import { acceptedOnceRecord, labCertificate, quicRecord, tlsRecord } from './sec
 useUiSuite();
 
 const card = (page: Page, id: string) => page.locator(`[data-testid="security-record"][data-record-id="${id}"]`);
-const RAW_TOKENS = ['dns-id:', 'srv-id:', 'xmppaddr:', 'user-accepted-once', 'srv:_xmpp', 'posh:', 'pin:'];
+const RAW_TOKENS = ['dns:', 'dns-id:', 'srv-id:', 'xmppaddr:', 'user-accepted-once', 'srv:_xmpp', 'posh:', 'pin:'];
 
 describe('Security details', () => {
   it('sums each connection up in one line, opens the details on a click, in words and without tokens', async () => {

@@ -11,7 +11,7 @@ import type {
   SecurityRecord,
   Verdict,
 } from '../../../app/contract/viewModels.ts';
-import { identityText, proofText } from '../../../renderer/src/security/identityWords.ts';
+import { identityText, proofText, sanText } from '../../../renderer/src/security/identityWords.ts';
 import { channelBindingExplanation, saslExplanation } from '../../../renderer/src/security/saslWords.ts';
 import { certificateNames, problemWords } from '../../../renderer/src/security/problemWords.ts';
 import { summaryText, userDecisionOf, userDecisionText } from '../../../renderer/src/security/summaryWords.ts';
@@ -75,6 +75,9 @@ describe('security words', () => {
     assert.equal(identityText('xmppaddr:example.org'), 'XmppAddr example.org');
     assert.equal(identityText('user-accepted-once'), null);
     assert.equal(identityText(`pin:${'ab'.repeat(32)}`), null);
+    assert.equal(sanText('dns:example.org'), 'example.org');
+    assert.equal(sanText('srv:_xmpp-client.example.org'), '_xmpp-client.example.org (SRV name)');
+    assert.equal(sanText('xmpp:example.org'), 'example.org (XMPP address)');
   });
 
   it('says what each prooftype proved', () => {
