@@ -108,6 +108,18 @@ describe('accounts: bar, panel, contacts and requests', () => {
     assert.ok(core.data.accounts.every((a) => a.presence.show === 'away'));
   });
 
+  it('shows each account’s own presence when going from one panel to another', async () => {
+    const accounts = threeAccounts();
+    accounts[1]!.presence = { show: 'dnd', status: 'Focus time' };
+    const { page } = await openUi({ accounts });
+    await openPanel(page, 'alice@example.org');
+    assert.equal(await page.getByTestId('presence-show').inputValue(), 'available');
+    await row(page, 'alice@work.example').getByTestId('account-open').click();
+    await page.locator('[data-testid="account-panel"][data-account-id="a2"]').waitFor();
+    assert.equal(await page.getByTestId('presence-show').inputValue(), 'dnd');
+    assert.equal(await page.getByTestId('presence-status').inputValue(), 'Focus time');
+  });
+
   it('adds a contact through the dialog; Esc closes it', async () => {
     const { page, core } = await openUi({
       accounts: [account('a1', 'alice@example.org', { status: 'online' })],
