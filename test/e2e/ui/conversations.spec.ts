@@ -42,13 +42,16 @@ function twoAccounts() {
 function fakeNotifications(page: Page, permission: 'granted' | 'default') {
   return page.addInitScript((permission) => {
     const shown: { title: string; body: string; tag: string }[] = [];
+    const instances: { onclick: (() => void) | null }[] = [];
     (window as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
+    (window as unknown as { notificationInstances: typeof instances }).notificationInstances = instances;
     class FakeNotification {
       static permission = permission;
       static requestPermission = () => Promise.resolve(FakeNotification.permission);
       onclick: (() => void) | null = null;
       constructor(title: string, options: { body: string; tag: string }) {
         shown.push({ title, body: options.body, tag: options.tag });
+        instances.push(this);
       }
       close() {}
     }
@@ -58,7 +61,8 @@ function fakeNotifications(page: Page, permission: 'granted' | 'default') {
 
 const shownNotifications = (page: Page) =>
   page.evaluate(
-    () => (window as unknown as { shownNotifications: { title: string; body: string }[] }).shownNotifications,
+    () =>
+      (window as unknown as { shownNotifications: { title: string; body: string; tag: string }[] }).shownNotifications,
   );
 
 describe('the conversation list across accounts', () => {
@@ -218,6 +222,13 @@ describe('notifications', () => {
     );
     shown = await shownNotifications(page);
     assert.equal(shown[1]!.title, 'Carol — home');
+    assert.equal(shown[1]!.tag, 'quiver:a1:carol@home.example');
+
+    // Clicking Bob's notification opens his chat.
+    await page.evaluate(() =>
+      (window as unknown as { notificationInstances: { onclick: () => void }[] }).notificationInstances[0]!.onclick(),
+    );
+    await page.locator('[data-testid="chat-pane"][data-peer="bob@work.example"]').waitFor();
   });
 
   it('asks for permission on the first click, not on load', async () => {
