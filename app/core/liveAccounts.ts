@@ -118,7 +118,6 @@ export class LiveAccounts {
       jid: row.jid,
       enabled: row.enabled,
       status: row.enabled ? (state?.status ?? 'offline') : 'disabled',
-      // ISSUE13-PENDING: statusText in words, label, colour, presence and canBlock from storage and the session.
       statusText: this.#statusText(row.enabled, state),
       boundJid: state?.boundJid ?? null,
       error: state?.error ?? null,
