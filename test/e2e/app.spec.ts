@@ -121,9 +121,9 @@ test('two accounts added through the UI chat with each other, and the chat survi
   await page.locator('[data-testid="message"][data-direction="in"]').filter({ hasText: body }).waitFor();
   await page.screenshot({ path: join(repoRoot, 'test-results', 'e2e-after-reload.png') });
 
-  const alice = row('alice@alpha.test');
-  if (!(await alice.getByTestId('account-security').isVisible())) await alice.getByTestId('account-toggle').click();
-  await alice.getByTestId('account-security').click();
+  // An account's security details are one click away in its panel (opened from its chip).
+  await row('alice@alpha.test').getByTestId('account-open').click();
+  await page.getByTestId('account-security').click();
   const record = page.getByTestId('security-record').first();
   await record.waitFor();
   assert.equal(await record.getAttribute('data-trusted'), 'true');
@@ -146,9 +146,8 @@ test('a self-signed server asks the person; pinning its key connects, and the se
   await page.getByTestId('cert-pin').click();
 
   await row(jid).and(page.locator('[data-status="online"]')).waitFor();
-  const account = row(jid);
-  if (!(await account.getByTestId('account-security').isVisible())) await account.getByTestId('account-toggle').click();
-  await account.getByTestId('account-security').click();
+  await row(jid).getByTestId('account-open').click();
+  await page.getByTestId('account-security').click();
   await page.getByTestId('pin-item').first().waitFor();
   const record = page.getByTestId('security-record').first();
   assert.equal(await record.getAttribute('data-trusted'), 'true');
