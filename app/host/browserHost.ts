@@ -12,6 +12,9 @@
  * Client protocol (app/contract/wire.ts): open `ws://127.0.0.1:PORT/ws?token=TOKEN`; send
  * `{kind: 'invoke', seq, name, args}`; receive `{kind: 'result', seq, result}` and
  * `{kind: 'event', event}`. A malformed frame closes that socket with 1008 (policy violation).
+ * A socket from our own origin with a wrong or missing token is accepted only to be closed at once
+ * with 4401 (CLOSE_UNAUTHORIZED), so the page can say its link is stale instead of retrying; it
+ * never reaches the core. When the host stops it closes every socket with 4001 (CLOSE_STOPPED).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -27,6 +30,15 @@ import { contentTypeFor, resolveStaticPath } from './staticFiles.ts';
 
 /** WebSocket close code for a frame that breaks the protocol (RFC 6455 §7.4.1: 1008 policy violation). */
 export const CLOSE_POLICY_VIOLATION = 1008;
+/**
+ * Close code for a socket whose token is wrong or stale (a page left open across a restart of
+ * Quiver, which makes a new token). RFC 6455 §7.4.2: "Status codes in the range 4000-4999 are
+ * reserved for private use". A refused HTTP upgrade would reach the page only as 1006, the same as
+ * a host that is not there, and the page would retry for ever; this code tells it to stop.
+ */
+export const CLOSE_UNAUTHORIZED = 4401;
+/** Close code sent to every page when the host stops (Quiver is quitting): not a network fault. */
+export const CLOSE_STOPPED = 4001;
 /** Path of the contract WebSocket. */
 export const WS_PATH = '/ws';
 
@@ -127,6 +139,11 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       if (!isRoutineReset(error)) log('browser host: upgrade socket error', error);
     });
     const refusal = refuseUpgrade(request);
+    if (refusal === 'unauthorized') {
+      // Origin and Host are ours: only then is it worth telling the page that its token is stale.
+      wss.handleUpgrade(request, socket, head, (ws) => refuseToken(ws));
+      return;
+    }
     if (refusal !== null) {
       socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
@@ -134,7 +151,18 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws));
   });
 
-  /** Null when the upgrade may proceed, else the status line to refuse it with. */
+  /** A socket with a wrong token: closed with 4401 before it can send anything that is read. */
+  function refuseToken(ws: WebSocket): void {
+    ws.on('error', (error) => {
+      if (!isRoutineReset(error)) log('browser host: socket error', error);
+    });
+    ws.close(CLOSE_UNAUTHORIZED, 'unauthorized');
+  }
+
+  /**
+   * Null when the upgrade may proceed, 'unauthorized' when only the token is wrong, else the status
+   * line to refuse it with.
+   */
   function refuseUpgrade(request: IncomingMessage): string | null {
     if (!URL.canParse(request.url ?? '', origin)) return '400 Bad Request';
     const url = new URL(request.url ?? '', origin);
@@ -144,7 +172,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     if (request.headers.origin !== origin) return '403 Forbidden';
     const offered = url.searchParams.get('token');
     // Compare digests so the comparison takes the same time whatever the length of the guess.
-    if (offered === null || !timingSafeEqual(sha256(offered), tokenDigest)) return '403 Forbidden';
+    if (offered === null || !timingSafeEqual(sha256(offered), tokenDigest)) return 'unauthorized';
     return null;
   }
 
@@ -206,7 +234,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     close() {
       closing ??= (async () => {
         unsubscribe();
-        for (const ws of sockets) ws.close(1001, 'host closing');
+        for (const ws of sockets) ws.close(CLOSE_STOPPED, 'stopped');
         await new Promise<void>((resolvePromise) => wss.close(() => resolvePromise()));
         const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
         server.closeAllConnections();

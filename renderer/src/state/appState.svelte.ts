@@ -145,7 +145,7 @@ export class AppState {
   }
 
   setLink(status: LinkStatus): void {
-    const wasDown = this.link === 'reconnecting';
+    const wasDown = this.link === 'reconnecting' || this.link === 'stopped';
     this.link = status;
     if (status === 'open' && wasDown) void Promise.all([this.reload(), this.contacts.reload()]);
   }

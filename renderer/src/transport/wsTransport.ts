@@ -13,8 +13,19 @@ import type { CommandName, Result } from '../../../app/contract/commands.ts';
 import type { EventEnvelope } from '../../../app/contract/events.ts';
 import { MAX_FRAME_BYTES, type HostFrame, type InvokeFrame } from '../../../app/contract/wire.ts';
 
-/** `connecting`: first attempt; `open`; `reconnecting`: the link dropped and we are trying again. */
-export type LinkStatus = 'connecting' | 'open' | 'reconnecting';
+/**
+ * `connecting`: first attempt; `open`; `reconnecting`: the link dropped and we are trying again;
+ * `unauthorized`: the host refused this page's token (Quiver restarted with a new one): no retry;
+ * `stopped`: the host said it was stopping: retried slowly, in case it comes back on the same
+ * port with the same token.
+ */
+export type LinkStatus = 'connecting' | 'open' | 'reconnecting' | 'unauthorized' | 'stopped';
+
+/** The host's close codes (app/host/browserHost.ts CLOSE_UNAUTHORIZED, CLOSE_STOPPED). */
+const CLOSE_UNAUTHORIZED = 4401;
+const CLOSE_STOPPED = 4001;
+const UNAUTHORIZED_TEXT =
+  "This page's link to Quiver is not valid any more. Open the link Quiver printed when it started.";
 
 export interface WsTransportOptions {
   url: string;
@@ -22,6 +33,8 @@ export interface WsTransportOptions {
   /** First retry delay; doubles up to `maxDelayMs`. */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** Delay between attempts once the host said it stopped. */
+  stoppedDelayMs?: number;
   /** Injected in tests; defaults to the browser's WebSocket. */
   createSocket?: (url: string) => WebSocket;
 }
@@ -37,6 +50,7 @@ const lost = (message: string): Result<unknown> => ({ ok: false, error: { code: 
 export function createWsTransport(options: WsTransportOptions): WsTransport {
   const initialDelay = options.initialDelayMs ?? 250;
   const maxDelay = options.maxDelayMs ?? 10_000;
+  const stoppedDelay = options.stoppedDelayMs ?? 3_000;
   const createSocket = options.createSocket ?? ((url: string) => new WebSocket(url));
   const listeners = new Set<(event: EventEnvelope) => void>();
   /** Sent, waiting for their `result` frame. */
@@ -103,11 +117,26 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       if (socket === ws) onFrame(event.data);
     });
     // `error` is always followed by `close`, which is where the retry is scheduled.
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (event) => {
       if (socket !== ws) return;
       socket = null;
+      if (event.code === CLOSE_UNAUTHORIZED && !closed) {
+        // The host read nothing from this socket; another attempt would be refused the same way:
+        // stop, and fail what was sent or waited for the link.
+        closed = true;
+        setStatus('unauthorized');
+        failPending(UNAUTHORIZED_TEXT);
+        for (const item of queue.splice(0)) item.resolve(lost(UNAUTHORIZED_TEXT));
+        return;
+      }
       failPending('The connection to Quiver was lost before it answered. Check the result and try again.');
       if (closed) return;
+      // Once stopped, stay 'stopped' (and slow) until a socket opens again.
+      if (event.code === CLOSE_STOPPED || status === 'stopped') {
+        setStatus('stopped');
+        retryTimer = setTimeout(connect, stoppedDelay);
+        return;
+      }
       setStatus('reconnecting');
       retryTimer = setTimeout(connect, delay);
       delay = Math.min(delay * 2, maxDelay);
@@ -121,6 +150,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       return status;
     },
     invoke(name: CommandName, args: unknown): Promise<Result<unknown>> {
+      if (status === 'unauthorized') return Promise.resolve(lost(UNAUTHORIZED_TEXT));
       if (closed) return Promise.resolve(lost('Quiver has closed its connection to the host.'));
       return new Promise((resolve) => {
         const frame: InvokeFrame = { kind: 'invoke', seq: ++seq, name, args };

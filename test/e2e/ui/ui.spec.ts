@@ -432,7 +432,7 @@ describe('Quiver UI against the browser host and a fake core', () => {
     await core.waitForHeld();
     await host.dropConnections();
     const banner = page.getByTestId('connection-banner');
-    assert.match(await banner.innerText(), /Connection to Quiver lost — reconnecting/);
+    assert.match(await banner.innerText(), /Quiver has stopped/);
     assert.match(await page.getByTestId('chat-error').innerText(), /connection to Quiver was lost before it answered/);
     assert.equal(await page.getByTestId('chat-composer').inputValue(), 'in flight');
     // Changed while the window was cut off: the reload after reconnecting must pick it up.

@@ -139,11 +139,35 @@ describe('startBrowserHost', () => {
     assert.equal(res.status, 421);
   });
 
-  test('refuses a socket without the token or with a wrong one', async () => {
-    assert.deepEqual(await open(`ws://127.0.0.1:${host.port}/ws`, origin), { status: 403 });
-    assert.deepEqual(await open(`ws://127.0.0.1:${host.port}/ws?token=x${host.token}`, origin), { status: 403 });
-    assert.deepEqual(await open(`ws://127.0.0.1:${host.port}/ws?token=`, origin), { status: 403 });
+  test('closes a socket without the token or with a wrong one with 4401, before anything reaches the core', async () => {
+    for (const url of [
+      `ws://127.0.0.1:${host.port}/ws`,
+      `ws://127.0.0.1:${host.port}/ws?token=x${host.token}`,
+      `ws://127.0.0.1:${host.port}/ws?token=`,
+    ]) {
+      const { ws } = await open(url, origin);
+      assert.ok(ws, url);
+      const events: unknown[] = [];
+      ws.on('message', (data) => events.push(String(data)));
+      ws.send(JSON.stringify({ kind: 'invoke', seq: 1, name: 'account.list', args: {} }));
+      core.emit({ name: 'account.removed', payload: { accountId: 'a1' } });
+      const [code, reason] = (await once(ws, 'close')) as [number, Buffer];
+      assert.equal(code, 4401, url);
+      assert.equal(String(reason), 'unauthorized');
+      assert.deepEqual(events, [], 'a socket with a wrong token hears no event');
+    }
     assert.equal(core.calls.length, 0);
+  });
+
+  test('closing the host tells every page it stopped (4001), not that the network failed', async () => {
+    const other = await startBrowserHost({ core, staticDir });
+    const { ws } = await open(`ws://127.0.0.1:${other.port}/ws?token=${other.token}`, `http://127.0.0.1:${other.port}`);
+    assert.ok(ws);
+    const closed = once(ws, 'close');
+    await other.close();
+    const [code, reason] = (await closed) as [number, Buffer];
+    assert.equal(code, 4001);
+    assert.equal(String(reason), 'stopped');
   });
 
   test('refuses a socket from a foreign or missing Origin even with the token', async () => {
