@@ -11,6 +11,7 @@ import { openProfile } from './storage/openProfile.ts';
 import type { SecretStore } from './storage/secretStore.ts';
 import { CoreError } from './coreError.ts';
 import { addAccountWithSecret } from './core/addAccount.ts';
+import { ConversationNotifier } from './core/conversations.ts';
 import { LiveAccounts } from './core/liveAccounts.ts';
 import { TrustDecisions } from './core/trustDecisions.ts';
 import { lineSink } from './logLine.ts';
@@ -66,6 +67,8 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     }
   };
 
+  const conversations = new ConversationNotifier({ storage, emit });
+
   // Each needs the other: a session asks the person through `trust`; a decision reconnects or
   // disables the account through `live`. The arrows run only after both exist.
   const trust: TrustDecisions = new TrustDecisions({
@@ -103,11 +106,13 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     decisionNeeded: (accountId, jid, context) => trust.ask(accountId, jid, context),
     quic,
     transportMemory: roaming.advisor,
+    conversations,
   });
 
   const account = (id: string): AccountRow => {
     const row = storage.getAccount(id);
-    if (!row) throw new CoreError('account-not-found', 'That account no longer exists.');
+    // A removed account kept for its history is gone for every account command.
+    if (!row || row.removedAt !== null) throw new CoreError('account-not-found', 'That account no longer exists.');
     return row;
   };
 
@@ -117,12 +122,20 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
   const handlers: Handlers = {
     'account.list': () => storage.listAccounts().map((row) => live.view(row)),
     'account.add': async (args) => {
-      const row = await addAccountWithSecret(storage, secrets, randomUUID(), args.jid, args.password, {
-        resolver: args.resolver ?? null,
-        resolverValidates: args.resolverValidates ?? false,
-        extraCaPem: args.extraCaPem ?? null,
-        transport: args.transport ?? 'auto',
-      });
+      const row = await addAccountWithSecret(
+        storage,
+        secrets,
+        randomUUID(),
+        args.jid,
+        args.password,
+        {
+          resolver: args.resolver ?? null,
+          resolverValidates: args.resolverValidates ?? false,
+          extraCaPem: args.extraCaPem ?? null,
+          transport: args.transport ?? 'auto',
+        },
+        { label: args.label, color: args.color },
+      );
       live.start(row);
       const result = live.view(account(row.id));
       emit({ name: 'account.changed', payload: { account: result } });
@@ -135,13 +148,18 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       if (args.resolverValidates !== undefined) patch.resolverValidates = args.resolverValidates;
       if (args.extraCaPem !== undefined) patch.extraCaPem = args.extraCaPem;
       if (args.transport !== undefined) patch.transport = args.transport;
-      const updated = storage.updateAccountSettings(row.id, patch);
+      let updated = storage.updateAccountSettings(row.id, patch);
+      if (args.label !== undefined || args.color !== undefined)
+        updated = storage.updateAccountLook(row.id, { label: args.label, color: args.color });
+      const onlyLook =
+        args.password === undefined && Object.keys(patch).length === 0 && (args.label ?? args.color) !== undefined;
       if (args.password !== undefined) {
         await secrets.set(row.id, row.jid, args.password);
         // XEP-0484: a FAST token logs in like the old password; it must not outlive it.
         storage.clearFastToken(row.id);
       }
-      if (updated.enabled) {
+      // A new label or colour alone does not reconnect.
+      if (updated.enabled && !onlyLook) {
         await live.stop(row.id);
         live.start(updated);
       }
@@ -149,14 +167,35 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       emit({ name: 'account.changed', payload: { account: result } });
       return result;
     },
-    'account.remove': async ({ accountId }) => {
+    'account.remove': async ({ accountId, keepHistory }) => {
       const row = account(accountId);
       await live.stop(accountId);
       await secrets.delete(accountId, row.jid);
-      storage.removeAccount(accountId);
+      const peers = keepHistory ? [] : storage.conversationPeers(accountId);
+      storage.removeAccount(accountId, keepHistory ?? false, Date.now());
       trust.forget(accountId);
       emit({ name: 'account.removed', payload: { accountId } });
+      if (keepHistory) {
+        // Its conversations stay listed, now with the removed account's cue.
+        for (const peer of storage.conversationPeers(accountId)) conversations.touched(accountId, peer);
+      } else {
+        conversations.forget(accountId);
+        for (const peer of peers) emit({ name: 'conversation.removed', payload: { accountId, peer } });
+      }
       return null;
+    },
+    'account.reorder': ({ accountIds }) => {
+      let rows: AccountRow[];
+      try {
+        rows = storage.reorderAccounts(accountIds);
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 'invalid-order')
+          throw new CoreError('invalid-order', (error as Error).message);
+        throw error;
+      }
+      const views = rows.map((row) => live.view(row));
+      for (const view of views) emit({ name: 'account.changed', payload: { account: view } });
+      return views;
     },
     'account.setEnabled': async ({ accountId, enabled }) => {
       account(accountId);
@@ -171,7 +210,10 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       account(accountId);
       return live.rosterView(accountId);
     },
-    'chat.list': ({ accountId }) => storage.conversations(accountId),
+    'chat.list': ({ accountId }) => {
+      account(accountId);
+      return storage.conversations(accountId);
+    },
     'chat.history': ({ accountId, peer, before, limit }) => storage.history(accountId, peer, { before, limit }),
     'chat.send': ({ accountId, to, body }) => {
       const row = account(accountId);
@@ -185,6 +227,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
         state: 'queued',
       });
       emit({ name: 'message.added', payload: { message } });
+      conversations.touched(accountId, message.peer);
       live.flushOutbox(row.id);
       return storage.getMessage(message.id) ?? message;
     },
@@ -209,7 +252,6 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       return null;
     },
     // ISSUE13-PENDING: each of these is implemented by its owner.
-    'account.reorder': () => pending(),
     'account.retry': async ({ accountId }) => {
       const row = account(accountId);
       if (!row.enabled)
@@ -221,11 +263,24 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       return live.view(account(accountId));
     },
     'presence.set': () => pending(),
-    'conversation.list': () => pending(),
-    'conversation.start': () => pending(),
-    'conversation.markRead': () => pending(),
-    'conversation.setDraft': () => pending(),
-    'search.run': () => pending(),
+    'conversation.list': () => storage.listConversations(),
+    'conversation.start': ({ accountId, peer }) => {
+      const conversation = storage.startConversation(accountId, peer, Date.now());
+      emit({ name: 'conversation.changed', payload: { conversation } });
+      return conversation;
+    },
+    'conversation.markRead': ({ accountId, peer }) => {
+      account(accountId);
+      const conversation = storage.markConversationRead(accountId, peer, Date.now());
+      if (conversation) emit({ name: 'conversation.changed', payload: { conversation } });
+      return null;
+    },
+    'conversation.setDraft': ({ accountId, peer, draft }) => {
+      const conversation = storage.setConversationDraft(accountId, peer, draft, Date.now());
+      if (conversation) emit({ name: 'conversation.changed', payload: { conversation } });
+      return null;
+    },
+    'search.run': ({ query, limit }) => storage.search(query, limit),
     'contact.add': () => pending(),
     'contact.rename': () => pending(),
     'contact.remove': () => pending(),

@@ -139,6 +139,11 @@ export interface ConversationView {
   stranger: boolean;
   /** The peer is on the account's XEP-0191 block list. */
   blocked: boolean;
+  /**
+   * Set only when the account was removed with its history kept: `account.list` no longer lists
+   * it, so the conversation carries the account's cue itself.
+   */
+  removedAccount?: { jid: string; label: string; color: string };
 }
 
 /** A message found by `search.run`, with the text around the match. */

@@ -25,16 +25,17 @@ export async function addAccountWithSecret(
   jid: string,
   password: string,
   settings: AccountSettings,
+  look: { label?: string; color?: string } = {},
 ): Promise<AccountRow> {
   if (secrets.sealForNewAccount) {
     const passwordBlob = await secrets.sealForNewAccount(password);
-    return storage.addAccount({ id, jid, settings, passwordBlob });
+    return storage.addAccount({ id, jid, settings, passwordBlob, ...look });
   }
   // Refuse a duplicate before writing anything, so its secret never lands in the store.
   storage.requireNoAccount(jid);
   await secrets.set(id, jid, password);
   try {
-    return storage.addAccount({ id, jid, settings });
+    return storage.addAccount({ id, jid, settings, ...look });
   } catch (error) {
     // The store's delete also drops entries for the same JID: if an account for it was added
     // meanwhile, that entry is its password, so leave ours (an id nothing reads) in place.

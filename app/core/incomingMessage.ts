@@ -12,6 +12,8 @@ export interface IncomingMessageDeps {
   storage: Storage;
   emit(event: EventEnvelope): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** Told about every stored message's conversation (conversation.changed, batched). Optional for older callers. */
+  conversations?: { touched(accountId: string, peer: string): void };
 }
 
 /**
@@ -28,7 +30,8 @@ function quote(remote: string): string {
 }
 
 /**
- * Stores `incoming` for the account (its bare JID `accountJid`); emits `message.added` when stored.
+ * Stores `incoming` for the account (its bare JID `accountJid`); emits `message.added` when stored
+ * and tells `conversations` (its unread count and last activity moved in the same transaction).
  * A copy of one of our own messages (a XEP-0280 'sent' carbon or an archive result of ours) whose
  * XEP-0359 <origin-id/> (or 'id') is the stanza id of a message this account sent is that message:
  * our ids are generated unique, and carbons and archive results come only from our own server.
@@ -73,6 +76,9 @@ export function storeIncomingMessage(
         `${quote(idReused.id)} of stored message ${idReused.storedId} with other content (both are shown)`,
     );
   }
-  if (inserted) deps.emit({ name: 'message.added', payload: { message } });
+  if (inserted) {
+    deps.emit({ name: 'message.added', payload: { message } });
+    deps.conversations?.touched(accountId, message.peer);
+  }
   return inserted ? 'stored' : 'duplicate';
 }

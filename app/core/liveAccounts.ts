@@ -19,7 +19,7 @@ import { AccountSession } from '../connect/accountSession.ts';
 import { buildConnectDeps } from '../connect/connectDeps.ts';
 import type { TransportMemoryAdvisor } from '../connect/connector.ts';
 import type { QuicSessions } from '../connect/quicSessions.ts';
-import { ACCOUNT_COLORS, type PathEvent } from '../contract/viewModels.ts';
+import type { PathEvent } from '../contract/viewModels.ts';
 import type { DecisionContext } from '../connect/connectError.ts';
 import { normalizeBareJid } from '../storage/normalizeJid.ts';
 import { storeIncomingMessage } from './incomingMessage.ts';
@@ -40,6 +40,11 @@ export interface LiveAccountsDeps {
   quic: QuicSessions | null;
   /** The per-network memory of whether QUIC works, bound to the current network. */
   transportMemory: TransportMemoryAdvisor | null;
+  /** Told about stored messages and roster changes, to send conversation.changed (core/conversations.ts). */
+  conversations?: {
+    touched(accountId: string, peer: string): void;
+    rosterChanged(accountId: string, jids: readonly string[]): void;
+  };
   /**
    * Where an account's first XEP-0313 catch-up starts (ms since the epoch). Default: a week back,
    * what servers keep by default (Prosody's archive_expires_after), without downloading years of
@@ -122,8 +127,8 @@ export class LiveAccounts {
       boundJid: state?.boundJid ?? null,
       error: state?.error ?? null,
       settings: row.settings,
-      label: row.jid.slice(row.jid.indexOf('@') + 1),
-      color: ACCOUNT_COLORS[row.sortOrder % ACCOUNT_COLORS.length]!,
+      label: row.label ?? row.jid.slice(row.jid.indexOf('@') + 1),
+      color: row.color,
       order: row.sortOrder,
       presence: { show: 'available', status: null },
       canBlock: false,
@@ -235,8 +240,11 @@ export class LiveAccounts {
       error: null,
       presence: new Map(),
     };
-    const rosterChanged = () =>
+    const rosterChanged = () => {
       emit({ name: 'roster.changed', payload: { accountId, items: this.rosterView(accountId) } });
+      // Names and the stranger flag of this account's conversations may follow.
+      this.#deps.conversations?.rosterChanged(accountId, storage.conversationPeers(accountId));
+    };
     const session = new AccountSession(
       {
         accountId,
@@ -302,7 +310,12 @@ export class LiveAccounts {
         message: (incoming) => {
           if (!this.#acceptableJid(incoming.from, 'message sender')) return 'refused';
           if (!this.#acceptableJid(incoming.peer, 'message recipient')) return 'refused';
-          return storeIncomingMessage({ storage, emit, log }, accountId, row.jid, incoming);
+          return storeIncomingMessage(
+            { storage, emit, log, conversations: this.#deps.conversations },
+            accountId,
+            row.jid,
+            incoming,
+          );
         },
         outbox: (scope) =>
           storage

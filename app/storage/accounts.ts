@@ -1,7 +1,7 @@
 /** Accounts: the JID, whether it is enabled, its connection settings and (safeStorage only) the password ciphertext. */
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import type { AccountSettings, TransportPreference } from '../contract/viewModels.ts';
+import { ACCOUNT_COLORS, type AccountSettings, type TransportPreference } from '../contract/viewModels.ts';
 import { normalizeBareJid } from './normalizeJid.ts';
 import { prepare } from './statements.ts';
 import { StorageError } from './storageError.ts';
@@ -17,6 +17,12 @@ export interface AccountRow {
   rosterVer: string | null;
   createdAt: number;
   sortOrder: number;
+  /** The label the person chose; null: the view shows the JID's domain. */
+  label: string | null;
+  /** `#rrggbb`, given at creation (ACCOUNT_COLORS in turn) or chosen. */
+  color: string;
+  /** Set when the account was removed but kept for its history (never started, not listed). */
+  removedAt: number | null;
 }
 
 export interface NewAccount {
@@ -32,6 +38,9 @@ export interface NewAccount {
   enabled?: boolean;
   /** Milliseconds since the epoch; defaults to now. */
   now?: number;
+  label?: string | null;
+  /** Defaults to ACCOUNT_COLORS[n % 8], n the number of accounts ever created before this one. */
+  color?: string;
 }
 
 interface Row {
@@ -45,10 +54,13 @@ interface Row {
   roster_ver: string | null;
   created_at: number;
   sort_order: number;
+  label: string | null;
+  color: string | null;
+  removed_at: number | null;
 }
 
 const COLUMNS =
-  'id, jid, enabled, resolver, resolver_validates, extra_ca_pem, transport, roster_ver, created_at, sort_order';
+  'id, jid, enabled, resolver, resolver_validates, extra_ca_pem, transport, roster_ver, created_at, sort_order, label, color, removed_at';
 
 function toAccount(row: Row): AccountRow {
   return {
@@ -64,6 +76,9 @@ function toAccount(row: Row): AccountRow {
     rosterVer: row.roster_ver,
     createdAt: row.created_at,
     sortOrder: row.sort_order,
+    label: row.label,
+    color: row.color ?? ACCOUNT_COLORS[0],
+    removedAt: row.removed_at,
   };
 }
 
@@ -91,10 +106,20 @@ export const accountMethods = {
     const blob = input.passwordBlob ?? null;
     db.transaction(() => {
       accountMethods.requireNoAccount(db, jid);
+      // A removed account kept for its history frees its JID; its history moves to the new one below.
+      const kept = prepare<[string], { id: string }>(
+        db,
+        'SELECT id FROM accounts WHERE jid = ? AND removed_at IS NOT NULL',
+      ).get(jid);
+      if (kept) prepare(db, `UPDATE accounts SET jid = id || ':removed' WHERE id = ?`).run(kept.id);
+      const created = prepare<[], number>(db, `SELECT value FROM account_counters WHERE name = 'created'`)
+        .pluck()
+        .get() as number;
+      prepare(db, `UPDATE account_counters SET value = value + 1 WHERE name = 'created'`).run();
       prepare(
         db,
-        `INSERT INTO accounts (id, jid, enabled, resolver, resolver_validates, extra_ca_pem, transport, created_at, sort_order, password_blob)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(sort_order), -1) + 1 FROM accounts), ?)`,
+        `INSERT INTO accounts (id, jid, enabled, resolver, resolver_validates, extra_ca_pem, transport, created_at, sort_order, password_blob, label, color)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(sort_order), -1) + 1 FROM accounts WHERE removed_at IS NULL), ?, ?, ?)`,
       ).run(
         id,
         jid,
@@ -105,7 +130,14 @@ export const accountMethods = {
         s.transport ?? 'auto',
         input.now ?? Date.now(),
         blob === null ? null : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength),
+        input.label ?? null,
+        input.color ?? ACCOUNT_COLORS[created % ACCOUNT_COLORS.length]!,
       );
+      if (kept) {
+        for (const table of ['messages', 'conversations', 'cli_send_jobs'])
+          prepare(db, `UPDATE ${table} SET account_id = ? WHERE account_id = ?`).run(id, kept.id);
+        prepare(db, 'DELETE FROM accounts WHERE id = ?').run(kept.id);
+      }
     }).immediate();
     return mustGet(db, id);
   },
@@ -113,7 +145,7 @@ export const accountMethods = {
   /** Throws account-exists when an account for `jid` (any form of it) is stored. */
   requireNoAccount(db: Database, jid: string): void {
     const bare = normalizeBareJid(jid);
-    if (prepare(db, 'SELECT 1 FROM accounts WHERE jid = ?').get(bare)) {
+    if (prepare(db, 'SELECT 1 FROM accounts WHERE jid = ? AND removed_at IS NULL').get(bare)) {
       throw new StorageError('account-exists', `An account for ${bare} already exists.`);
     }
   },
@@ -129,9 +161,46 @@ export const accountMethods = {
     return row ? toAccount(row) : null;
   },
 
-  /** All accounts in the user's order. */
+  /** All accounts in the user's order, except those removed and kept only for their history. */
   listAccounts(db: Database): AccountRow[] {
-    return prepare<[], Row>(db, `SELECT ${COLUMNS} FROM accounts ORDER BY sort_order, created_at`).all().map(toAccount);
+    return prepare<[], Row>(
+      db,
+      `SELECT ${COLUMNS} FROM accounts WHERE removed_at IS NULL ORDER BY sort_order, created_at`,
+    )
+      .all()
+      .map(toAccount);
+  },
+
+  /** Sets the label (null: back to the domain) and/or colour; an absent key is kept. */
+  updateAccountLook(db: Database, id: string, look: { label?: string | null; color?: string }): AccountRow {
+    const row = mustGet(db, id);
+    prepare(db, 'UPDATE accounts SET label = ?, color = ? WHERE id = ?').run(
+      look.label === undefined ? row.label : look.label,
+      look.color ?? row.color,
+      id,
+    );
+    return mustGet(db, id);
+  },
+
+  /**
+   * The person's order: `ids` must name every listed (not removed) account exactly once, else
+   * StorageError 'invalid-order' and nothing changes. Returns the accounts in the new order.
+   */
+  reorderAccounts(db: Database, ids: readonly string[]): AccountRow[] {
+    return db
+      .transaction(() => {
+        const current = accountMethods.listAccounts(db).map((a) => a.id);
+        const given = new Set(ids);
+        if (given.size !== ids.length || ids.length !== current.length || current.some((id) => !given.has(id))) {
+          throw new StorageError(
+            'invalid-order',
+            'The new order must name every account exactly once; the accounts changed meanwhile, so reload the list and try again.',
+          );
+        }
+        ids.forEach((id, n) => prepare(db, 'UPDATE accounts SET sort_order = ? WHERE id = ?').run(n, id));
+        return accountMethods.listAccounts(db);
+      })
+      .immediate();
   },
 
   /** Changes the given settings and keeps the others (a key that is absent or undefined is kept). */
@@ -171,9 +240,26 @@ export const accountMethods = {
     return row.password_blob === null ? null : new Uint8Array(row.password_blob);
   },
 
-  /** Removes the account with its roster and messages; its connection records stay, detached. */
-  removeAccount(db: Database, id: string): void {
-    const r = prepare(db, 'DELETE FROM accounts WHERE id = ?').run(id);
-    if (r.changes === 0) throw notFound(id);
+  /**
+   * Removes the account with its roster and messages; its connection records stay, detached. With
+   * `keepHistory` (and `now`), the row stays with `removed_at` set so its messages and conversations
+   * remain readable: its password, roster, pins, FAST token, stream-management state and archive
+   * position are forgotten (QUIC tickets belong to servers, not accounts), it is disabled and no longer listed.
+   */
+  removeAccount(db: Database, id: string, keepHistory: boolean = false, now: number = Date.now()): void {
+    if (!keepHistory) {
+      const r = prepare(db, 'DELETE FROM accounts WHERE id = ?').run(id);
+      if (r.changes === 0) throw notFound(id);
+      return;
+    }
+    db.transaction(() => {
+      const r = prepare(
+        db,
+        'UPDATE accounts SET removed_at = ?, enabled = 0, password_blob = NULL, roster_ver = NULL WHERE id = ? AND removed_at IS NULL',
+      ).run(now, id);
+      if (r.changes === 0) throw notFound(id);
+      for (const table of ['roster_items', 'pins', 'fast_tokens', 'sm_states', 'archive_positions'])
+        prepare(db, `DELETE FROM ${table} WHERE account_id = ?`).run(id);
+    }).immediate();
   },
 };

@@ -5,8 +5,9 @@
  * still shows before the newer ones.
  */
 import type { Database } from 'better-sqlite3';
-import type { ConversationView, MessageDirection, MessageState, MessageView } from '../contract/viewModels.ts';
+import type { MessageDirection, MessageState, MessageView } from '../contract/viewModels.ts';
 import { requireAccount } from './accounts.ts';
+import { noteMessage } from './conversationActivity.ts';
 import { normalizeBareJid } from './normalizeJid.ts';
 import { prepare } from './statements.ts';
 import { StorageError } from './storageError.ts';
@@ -98,6 +99,7 @@ export const HISTORY_SQL = `SELECT ${COLUMNS} FROM messages
 export const OUTBOX_SQL = `SELECT ${COLUMNS} FROM messages
   WHERE account_id = ? AND state = 'queued' ORDER BY id`;
 // Each peer's latest message by (at, id): one index search per peer, from the end of its range.
+// (The conversation list now reads the conversations table: conversations.ts.)
 export const CONVERSATIONS_SQL = `SELECT ${COLUMNS} FROM messages WHERE id IN (
     SELECT (SELECT l.id FROM messages l WHERE l.account_id = p.account_id AND l.peer = p.peer
             ORDER BY l.at DESC, l.id DESC LIMIT 1)
@@ -217,6 +219,7 @@ export const messageMethods = {
           input.state,
           input.arrivedAt ?? input.at,
         ) as { id: number };
+        noteMessage(db, input.accountId, peer, input.at, input.direction === 'in');
         return { message: getById(db, row.id) as MessageView, inserted: true, idReused };
       })
       .immediate();
@@ -315,24 +318,6 @@ export const messageMethods = {
       limit,
     );
     return rows.reverse().map(toView);
-  },
-
-  /** One entry per peer with its latest message (by `at`, then id), most recent conversation first. */
-  conversations(db: Database, accountId: string): ConversationView[] {
-    return prepare<[string], Row>(db, CONVERSATIONS_SQL)
-      .all(accountId)
-      .map((row) => ({
-        // ISSUE13-PENDING: from the conversations table
-        accountId,
-        peer: row.peer,
-        name: null,
-        lastMessage: toView(row),
-        lastActivity: row.at,
-        unread: 0,
-        draft: '',
-        stranger: false,
-        blocked: false,
-      }));
   },
 
   /** Outgoing messages not yet written to a stream, oldest first: the order to send them in. */

@@ -10,6 +10,7 @@ import type { Database } from 'better-sqlite3';
 import { accountMethods } from './accounts.ts';
 import { archivePositionMethods } from './archivePositions.ts';
 import { connectionMethods } from './connections.ts';
+import { conversationMethods } from './conversations.ts';
 import { fastTokenMethods } from './fastTokens.ts';
 import { messageMethods } from './messages.ts';
 import { openDatabase } from './openDatabase.ts';
@@ -18,6 +19,7 @@ import { pinMethods } from './pins.ts';
 import { poshCacheMethods } from './poshCache.ts';
 import { quicTicketMethods } from './quicTickets.ts';
 import { rosterMethods } from './roster.ts';
+import { searchMethods } from './search.ts';
 import { sendJobMethods } from './sendJobs.ts';
 import { settingMethods } from './settings.ts';
 import { smStateMethods } from './smStates.ts';
@@ -30,6 +32,8 @@ const methods = {
   ...accountMethods,
   ...rosterMethods,
   ...messageMethods,
+  ...conversationMethods,
+  ...searchMethods,
   ...connectionMethods,
   ...settingMethods,
   ...pinMethods,

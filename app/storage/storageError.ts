@@ -12,6 +12,7 @@ export type StorageErrorCode =
   | 'invalid-jid'
   | 'storage-too-new'
   | 'storage-corrupt'
-  | 'message-not-retryable';
+  | 'message-not-retryable'
+  | 'invalid-order';
 
 export class StorageError extends QuiverError<StorageErrorCode> {}

@@ -11,6 +11,7 @@ import { transportMemory } from './0008-transport-memory.ts';
 import { quicTickets } from './0009-quic-tickets.ts';
 import { outboxStates } from './0010-outbox-states.ts';
 import { cliJobs } from './0011-cli-jobs.ts';
+import { conversations } from './0012-conversations.ts';
 
 export const migrations: readonly Migration[] = [
   initial,
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   quicTickets,
   outboxStates,
   cliJobs,
+  conversations,
 ];

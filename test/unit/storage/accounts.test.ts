@@ -26,6 +26,9 @@ test('addAccount normalizes the JID, applies default settings and appends to the
       rosterVer: null,
       createdAt: 1000,
       sortOrder: 0,
+      label: null,
+      color: '#2f6fdf',
+      removedAt: null,
     },
   );
   const b = s.addAccount({

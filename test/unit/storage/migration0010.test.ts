@@ -97,6 +97,7 @@ test('0010-outbox-states rebuilds messages: outgoing received becomes delivered,
   assert.throws(() => db.prepare(`UPDATE messages SET state = 'lost' WHERE id = 1`).run(), /CHECK constraint failed/);
 
   // Ids are never reused: the next message gets a new id above the deleted one.
+  migrate(db, migrations); // the storage methods read the current schema
   const storage = bindStorage(db);
   const next = storage.insertMessage({
     accountId: 'acc-1',
