@@ -317,6 +317,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       roaming.stop();
       await live.stopAll();
       await quic.close();
+      conversations.close();
       storage.close();
     },
   };

@@ -24,6 +24,7 @@ export class ConversationNotifier {
   /** account id → peers changed in this batch. */
   readonly #dirty = new Map<string, Set<string>>();
   #scheduled = false;
+  #closed = false;
 
   constructor(deps: ConversationsDeps) {
     this.#deps = deps;
@@ -31,6 +32,7 @@ export class ConversationNotifier {
 
   /** The conversation (account, bare `peer` in stored form) changed; announced at the batch's end. */
   touched(accountId: string, peer: string): void {
+    if (this.#closed) return;
     let peers = this.#dirty.get(accountId);
     if (!peers) this.#dirty.set(accountId, (peers = new Set()));
     peers.add(peer);
@@ -56,6 +58,7 @@ export class ConversationNotifier {
   /** Sends what changed now (tests and `close` call it; otherwise the scheduler does). */
   flush(): void {
     this.#scheduled = false;
+    if (this.#closed) return;
     const batch = [...this.#dirty];
     this.#dirty.clear();
     for (const [accountId, peers] of batch) {
@@ -64,6 +67,16 @@ export class ConversationNotifier {
         if (conversation) this.#deps.emit({ name: 'conversation.changed', payload: { conversation } });
       }
     }
+  }
+
+  /**
+   * Sends what is pending, then nothing more: call before the database closes (a flush scheduled
+   * earlier then finds nothing to read).
+   */
+  close(): void {
+    this.flush();
+    this.#closed = true;
+    this.#dirty.clear();
   }
 
   /** Drops pending changes of an account whose conversations were deleted. */

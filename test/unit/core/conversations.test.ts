@@ -99,3 +99,13 @@ test('rosterChanged re-announces only the conversations of those JIDs, with the 
     [['bob@example.org', 'Bob', false]],
   );
 });
+
+test('after close, pending changes are sent once and later ones never read the closed database', (t) => {
+  const r = rig(t);
+  r.receive({ from: 'bob@example.org/a', body: 'hi', sentAt: 1 });
+  r.conversations.close();
+  assert.equal(r.changed.length, 1);
+  r.conversations.touched(r.accountId, 'bob@example.org');
+  r.endBatch();
+  assert.equal(r.changed.length, 1);
+});

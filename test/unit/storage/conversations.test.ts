@@ -152,3 +152,26 @@ test('the roster gives the name; the own JID is no stranger; a block list, once 
   assert.equal(byPeer.get('spam@example.net')?.stranger, true);
   assert.equal(byPeer.get('spam@example.net')?.blocked, false);
 });
+
+test('a peer on the block list (blocked_jids, migration 0013) shows as blocked', () => {
+  const db = new Sqlite(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, migrations);
+  // Until the contacts migration is registered the table may be missing: the same shape then.
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS blocked_jids (account_id TEXT NOT NULL, jid TEXT NOT NULL, PRIMARY KEY (account_id, jid))',
+  );
+  const s = bindStorage(db);
+  const id = s.addAccount({ jid: 'alice@example.org' }).id;
+  s.insertMessage(msg(id, 'spam', 1, { peer: 'spam@example.net' }));
+  s.insertMessage(msg(id, 'hi', 2));
+  db.prepare('INSERT INTO blocked_jids (account_id, jid) VALUES (?, ?)').run(id, 'spam@example.net');
+  assert.deepEqual(
+    s.listConversations().map((c) => [c.peer, c.blocked]),
+    [
+      ['bob@example.org', false],
+      ['spam@example.net', true],
+    ],
+  );
+  db.close();
+});
