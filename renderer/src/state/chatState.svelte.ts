@@ -18,7 +18,8 @@ const byTime = (a: MessageView, b: MessageView) => a.at - b.at || (a.id < b.id ?
 export class ChatState {
   readonly accountId: string;
   readonly peer: string;
-  messages = $state<MessageView[]>([]);
+  /** Raw (not deeply reactive): replaced as a whole on every change; proxying 100k messages is slow. */
+  messages = $state.raw<MessageView[]>([]);
   loading = $state(false);
   /** False once a history page came back shorter than asked: nothing older is stored. */
   hasOlder = $state(true);

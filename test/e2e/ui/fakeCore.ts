@@ -161,6 +161,36 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
   const announce = (conversation: ConversationView) =>
     emit({ name: 'conversation.changed', payload: { conversation: structuredClone(conversation) } });
 
+  /**
+   * chat.history's index: each conversation's messages in history order (`at`, then id) and each
+   * message's place in it, so a page of a 100,000-message chat is a slice (the chat bench). Built
+   * again when `data.messages` was replaced or grew.
+   */
+  let history: {
+    source: MessageView[];
+    length: number;
+    lists: Map<string, MessageView[]>;
+    position: Map<string, number>;
+  } | null = null;
+  const historyOf = (accountId: string, peer: string) => {
+    if (!history || history.source !== data.messages || history.length !== data.messages.length) {
+      const lists = new Map<string, MessageView[]>();
+      for (const m of data.messages) {
+        const key = `${m.accountId}\n${m.peer}`;
+        const list = lists.get(key);
+        if (list) list.push(m);
+        else lists.set(key, [m]);
+      }
+      const position = new Map<string, number>();
+      for (const list of lists.values()) {
+        list.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        list.forEach((m, i) => position.set(m.id, i));
+      }
+      history = { source: data.messages, length: data.messages.length, lists, position };
+    }
+    return { list: history.lists.get(`${accountId}\n${peer}`) ?? [], position: history.position };
+  };
+
   const handlers: Handlers = {
     'account.reorder': (args) => {
       const ids = [...new Set(args.accountIds)];
@@ -327,12 +357,10 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
     'chat.list': () => [],
     'chat.history': (args) => {
       const limit = args.limit ?? 50;
-      const before = args.before === undefined ? undefined : data.messages.find((m) => m.id === args.before);
-      const older = data.messages
-        .filter((m) => m.accountId === args.accountId && m.peer === args.peer)
-        .filter((m) => !before || m.at < before.at)
-        .sort((a, b) => a.at - b.at);
-      return older.slice(-limit);
+      const { list, position } = historyOf(args.accountId, args.peer);
+      const before = args.before === undefined ? list.length : position.get(args.before);
+      if (before === undefined) return [];
+      return list.slice(Math.max(0, before - limit), before);
     },
     'chat.send': (args) => {
       findAccount(args.accountId);
