@@ -21,13 +21,17 @@ import {
   type WindowElectron,
 } from './window.ts';
 import type { BrowserWindowConstructorOptions } from 'electron';
+import { badgeFollowsTitle } from './badge.ts';
+import { XMPP_PROTOCOL, XmppUriInbox, xmppUriInArgv } from './xmppUriHandler.ts';
 
 export interface MainWindow extends HardenedWindow {
-  readonly webContents: PolicedContents & IpcWindowContents;
+  readonly webContents: PolicedContents &
+    IpcWindowContents & { once(event: 'did-finish-load', listener: () => void): unknown };
   isMinimized(): boolean;
   restore(): void;
   focus(): void;
   on(event: 'closed', listener: () => void): unknown;
+  on(event: 'page-title-updated', listener: (event: unknown, title: string) => void): unknown;
 }
 
 /** The Electron APIs the main process uses; `import * as electron from 'electron'` satisfies it. */
@@ -38,7 +42,12 @@ export interface MainElectron {
     whenReady(): Promise<unknown>;
     getPath(name: 'userData'): string;
     quit(): void;
-    on(event: 'second-instance' | 'window-all-closed' | 'activate', listener: () => void): unknown;
+    setAsDefaultProtocolClient(protocol: string): boolean;
+    setBadgeCount(count?: number): boolean;
+    on(event: 'window-all-closed' | 'activate', listener: () => void): unknown;
+    on(event: 'second-instance', listener: (event: unknown, argv: string[]) => void): unknown;
+    /** macOS: an `xmpp:` link was opened; may fire before `ready`. */
+    on(event: 'open-url', listener: (event: PreventableEvent, url: string) => void): unknown;
     on(event: 'before-quit', listener: (event: PreventableEvent) => void): unknown;
     on(event: 'web-contents-created', listener: (event: unknown, contents: PolicedContents) => void): unknown;
   };
@@ -64,6 +73,8 @@ export interface MainOptions {
   /** electron-vite's dev server, only when not packaged. */
   devServerUrl?: string;
   platform?: NodeJS.Platform;
+  /** The command line (defaults to process.argv): an `xmpp:` URI on it is opened. */
+  argv?: readonly string[];
   log(message: string, detail?: unknown): void;
 }
 
@@ -93,10 +104,26 @@ export async function runMain(electron: MainElectron, options: MainOptions): Pro
   let markClosed = () => undefined as void;
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const openExternal = (url: string) => electron.shell.openExternal(url);
+  // xmpp: URIs (RFC 5122) from the system or from a link in the page, held until the window loads.
+  const uris = new XmppUriInbox(log);
+  const openInside = (url: string) => void uris.open(url);
+  // A packaged app registers its own binary; in development that would be the bare Electron.
+  if (app.isPackaged && !app.setAsDefaultProtocolClient(XMPP_PROTOCOL)) {
+    log('could not register Quiver as the handler of xmpp: links');
+  }
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    uris.open(url);
+  });
+  const launchUri = xmppUriInArgv(options.argv ?? process.argv);
+  if (launchUri !== null) uris.open(launchUri);
 
   // #12-#14 for every WebContents that could ever be created, not only our window's.
-  app.on('web-contents-created', (_event, contents) => policeContents(contents, openExternal, log));
-  app.on('second-instance', () => {
+  app.on('web-contents-created', (_event, contents) => policeContents(contents, openExternal, log, openInside));
+  // Windows and Linux start a second instance for a link; the lock turns it away with its argv.
+  app.on('second-instance', (_event, argv) => {
+    const uri = xmppUriInArgv(argv);
+    if (uri !== null) uris.open(uri);
     if (window === null) return;
     if (window.isMinimized()) window.restore();
     window.focus();
@@ -156,9 +183,14 @@ export async function runMain(electron: MainElectron, options: MainOptions): Pro
       preloadPath: options.preloadPath,
       url: devServerUrl ?? APP_ENTRY_URL,
       log,
+      openInside,
     });
     disconnect = connectCore({ ipcMain: electron.ipcMain, contents: created.webContents, core: core!, appOrigin, log });
+    // The page subscribes to events while its scripts run, before the load finishes.
+    created.webContents.once('did-finish-load', () => uris.attach(created.webContents));
+    created.on('page-title-updated', badgeFollowsTitle(app));
     created.on('closed', () => {
+      uris.detach(created.webContents);
       disconnect();
       disconnect = () => undefined;
       if (window === created) window = null;

@@ -37,9 +37,16 @@ export interface WindowElectron {
 
 export interface PermissionSession {
   setPermissionRequestHandler(
-    handler: (webContents: unknown, permission: string, callback: (granted: boolean) => void) => void,
+    handler: (
+      webContents: unknown,
+      permission: string,
+      callback: (granted: boolean) => void,
+      details?: { requestingUrl?: string },
+    ) => void,
   ): void;
-  setPermissionCheckHandler(handler: (webContents: unknown, permission: string) => boolean): void;
+  setPermissionCheckHandler(
+    handler: (webContents: unknown, permission: string, requestingOrigin?: string) => boolean,
+  ): void;
   readonly webRequest: {
     onHeadersReceived(
       listener: (
@@ -112,12 +119,18 @@ export function policeContents(
   contents: PolicedContents,
   openExternal: (url: string) => Promise<void>,
   log: (message: string, detail?: unknown) => void,
+  openInside: (url: string) => void = () => undefined,
 ): void {
   // Our window's contents come through here twice (createMainWindow and web-contents-created);
   // twice-registered listeners would open an allowed link twice.
   if (policed.has(contents)) return;
   policed.add(contents);
   const openOutside = (url: string) => {
+    // An xmpp: link is Quiver's own business (RFC 5122): the window opens the chat.
+    if (/^xmpp:/i.test(url)) {
+      openInside(url);
+      return;
+    }
     if (!isAllowedExternalUrl(url)) {
       log('refused to open a URL outside Quiver', url);
       return;
@@ -141,6 +154,8 @@ export function policeContents(
 
 export interface MainWindowOptions {
   preloadPath: string;
+  /** Where an xmpp: link the page tries to follow goes (main/xmppUriHandler.ts). */
+  openInside?: (url: string) => void;
   /** APP_ENTRY_URL, or the dev server's URL in development. */
   url: string;
   log: (message: string, detail?: unknown) => void;
@@ -161,26 +176,38 @@ export function createMainWindow<W extends HardenedWindow>(
     autoHideMenuBar: true,
     webPreferences: hardenedWebPreferences(options.preloadPath),
   });
-  policeContents(window.webContents, (url) => electron.shell.openExternal(url), options.log);
+  policeContents(window.webContents, (url) => electron.shell.openExternal(url), options.log, options.openInside);
   window.once('ready-to-show', () => window.show());
   window.loadURL(options.url).catch((error: unknown) => options.log(`could not load ${options.url}`, error));
   return window;
 }
 
 /**
- * Session-wide policy: deny every permission (#5), send the CSP as a header on every response
- * (#7), and load nothing but the app's own origins (#1).
+ * Permissions the app's own pages are given (#5: "deny by default, allow what the app needs"):
+ * only desktop notifications for new messages (renderer/src/notifications.ts). Nothing else.
+ */
+export const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set(['notifications']);
+
+/**
+ * Session-wide policy: deny every permission but notifications for the app's own origins (#5),
+ * send the CSP as a header on every response (#7), and load nothing but the app's own origins (#1).
  */
 export function installSessionPolicy(
   session: PermissionSession,
   options: { csp: string; allowedOrigins: readonly string[]; log: (message: string, detail?: unknown) => void },
 ): void {
-  // #5: Quiver needs no camera, notifications API, geolocation, … from the page; deny them all.
-  session.setPermissionRequestHandler((_contents, permission, callback) => {
-    options.log('denied a permission request', permission);
-    callback(false);
+  // #5: Quiver needs no camera, geolocation, … from the page; only notifications, and only for
+  // its own pages.
+  const grants = (permission: string, url: string | undefined) => {
+    const origin = url === undefined ? null : originOf(url);
+    return GRANTED_PERMISSIONS.has(permission) && origin !== null && options.allowedOrigins.includes(origin);
+  };
+  session.setPermissionRequestHandler((_contents, permission, callback, details) => {
+    const granted = grants(permission, details?.requestingUrl);
+    if (!granted) options.log('denied a permission request', permission);
+    callback(granted);
   });
-  session.setPermissionCheckHandler(() => false);
+  session.setPermissionCheckHandler((_contents, permission, requestingOrigin) => grants(permission, requestingOrigin));
   // #7: the CSP as a response header, replacing whatever a server sent.
   session.webRequest.onHeadersReceived((details, callback) => {
     const headers: Record<string, string[]> = {};

@@ -90,8 +90,15 @@ type HeadersListener = (
 type BeforeRequestListener = (details: { url: string }, callback: (response: { cancel?: boolean }) => void) => void;
 
 export class FakeSession {
-  requestHandler: ((contents: unknown, permission: string, callback: (granted: boolean) => void) => void) | null = null;
-  checkHandler: ((contents: unknown, permission: string) => boolean) | null = null;
+  requestHandler:
+    | ((
+        contents: unknown,
+        permission: string,
+        callback: (granted: boolean) => void,
+        details?: { requestingUrl?: string },
+      ) => void)
+    | null = null;
+  checkHandler: ((contents: unknown, permission: string, requestingOrigin?: string) => boolean) | null = null;
   headersListener: HeadersListener | null = null;
   beforeRequestListener: BeforeRequestListener | null = null;
   readonly webRequest = {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CoreOptions } from '../../../app/core.ts';
 import { runMain, type MainElectron, type MainOptions } from '../../../main/lifecycle.ts';
-import { INVOKE_CHANNEL } from '../../../main/ipc.ts';
+import { EVENT_CHANNEL, INVOKE_CHANNEL } from '../../../main/ipc.ts';
+import type { EventEnvelope } from '../../../app/contract/events.ts';
 import { createFakeCore, type FakeCore } from '../../e2e/ui/fakeCore.ts';
 import {
   FakeBrowserWindow,
@@ -15,11 +16,21 @@ import {
 } from './fakeElectron.ts';
 
 class FakeApp extends FakeEmitter {
-  readonly isPackaged = true;
+  isPackaged = true;
   lock = true;
   quitCalls = 0;
   exited = false;
   readonly order: string[] = [];
+  readonly protocols: string[] = [];
+  readonly badges: number[] = [];
+  setAsDefaultProtocolClient(protocol: string): boolean {
+    this.protocols.push(protocol);
+    return true;
+  }
+  setBadgeCount(count = 0): boolean {
+    this.badges.push(count);
+    return true;
+  }
   requestSingleInstanceLock(): boolean {
     this.order.push('lock');
     return this.lock;
@@ -134,7 +145,7 @@ describe('runMain', () => {
     await runMain(t.electron, t.options);
     const window = FakeBrowserWindow.created[0]!;
     window.minimized = true;
-    t.app.fire('second-instance');
+    t.app.fire('second-instance', {}, ['/usr/bin/quiver']);
     assert.equal(window.minimized, false);
     assert.equal(window.focused, true);
   });
@@ -150,6 +161,58 @@ describe('runMain', () => {
     assert.equal(t.core()?.closed, true);
     assert.equal(t.electron.ipcMain.handlers.size, 0);
     assert.equal(t.app.exited, true);
+  });
+
+  test('registers as the xmpp: handler; a link from argv, a second instance or open-url reaches the loaded window', async () => {
+    const t = setUp();
+    const logged: string[] = [];
+    await runMain(t.electron, {
+      ...t.options,
+      argv: ['/usr/bin/quiver', '--no-sandbox', 'xmpp:romeo@montague.net?message;body=hi'],
+      log: (message) => logged.push(message),
+    });
+    assert.deepEqual(t.app.protocols, ['xmpp']);
+    const window = FakeBrowserWindow.created[0]!;
+    const opened = () =>
+      window.webContents.sent
+        .filter((m) => m.channel === EVENT_CHANNEL && (m.args[0] as EventEnvelope).name === 'uri.opened')
+        .map((m) => (m.args[0] as Extract<EventEnvelope, { name: 'uri.opened' }>).payload.target.jid);
+    // Before the page has loaded it could not hear the event: held.
+    const event = new FakeEvent();
+    t.app.fire('open-url', event, 'xmpp:juliet@capulet.lit');
+    assert.equal(event.prevented, true);
+    assert.deepEqual(opened(), []);
+    window.webContents.fire('did-finish-load');
+    assert.deepEqual(opened(), ['romeo@montague.net', 'juliet@capulet.lit']);
+    window.minimized = true;
+    t.app.fire('second-instance', {}, ['/usr/bin/quiver', 'XMPP:nurse@capulet.lit/balcony']);
+    assert.deepEqual(opened(), ['romeo@montague.net', 'juliet@capulet.lit', 'nurse@capulet.lit']);
+    assert.equal(window.minimized, false);
+    // Hostile input is logged and dropped; an xmpp: link the page tries to follow opens inside.
+    t.app.fire('second-instance', {}, ['/usr/bin/quiver', 'xmpp:%00@x']);
+    assert.ok(logged.some((line) => /ignored an xmpp: link/.test(line)));
+    const navigation = new FakeEvent();
+    window.webContents.fire('will-navigate', navigation, 'xmpp:tybalt@capulet.lit');
+    assert.equal(navigation.prevented, true);
+    assert.deepEqual(window.webContents.windowOpenHandler?.({ url: 'xmpp:mercutio@verona.lit' }), { action: 'deny' });
+    assert.deepEqual(opened().slice(3), ['tybalt@capulet.lit', 'mercutio@verona.lit']);
+    assert.deepEqual((t.electron.shell as FakeShell).opened, []);
+  });
+
+  test('the unread count in the title becomes the app badge', async () => {
+    const t = setUp();
+    await runMain(t.electron, t.options);
+    const window = FakeBrowserWindow.created[0]!;
+    for (const title of ['(3) Quiver', '(3) Quiver', '(12) Quiver', 'Quiver', '(99999999) Quiver', '(2) Evil'])
+      window.fire('page-title-updated', new FakeEvent(), title);
+    assert.deepEqual(t.app.badges, [3, 12, 0]);
+  });
+
+  test('an unpackaged (development) app does not register the bare Electron for xmpp: links', async () => {
+    const t = setUp();
+    t.app.isPackaged = false;
+    await runMain(t.electron, t.options);
+    assert.deepEqual(t.app.protocols, []);
   });
 
   test('the dev server URL is loaded and trusted in development', async () => {

@@ -144,13 +144,27 @@ describe('installSessionPolicy', () => {
     });
   });
 
-  test('every permission request and check is denied (#5)', () => {
+  test('a permission request or check without the app origin is denied (#5)', () => {
     const answers: boolean[] = [];
     for (const permission of ['media', 'notifications', 'geolocation', 'openExternal', 'clipboard-read']) {
       session.requestHandler?.({}, permission, (granted) => answers.push(granted));
       assert.equal(session.checkHandler?.({}, permission), false);
     }
     assert.deepEqual(answers, [false, false, false, false, false]);
+  });
+
+  test('notifications, and nothing else, are granted to the app origin only (#5)', () => {
+    const answers: boolean[] = [];
+    const ask = (permission: string, url: string) =>
+      session.requestHandler?.({}, permission, (granted) => answers.push(granted), { requestingUrl: url });
+    ask('notifications', 'app://quiver/index.html');
+    ask('notifications', 'https://evil.example/');
+    ask('media', 'app://quiver/index.html');
+    ask('geolocation', 'app://quiver/index.html');
+    assert.deepEqual(answers, [true, false, false, false]);
+    assert.equal(session.checkHandler?.({}, 'notifications', 'app://quiver'), true);
+    assert.equal(session.checkHandler?.({}, 'notifications', 'https://evil.example'), false);
+    assert.equal(session.checkHandler?.({}, 'clipboard-read', 'app://quiver'), false);
   });
 
   test('the CSP is set as a response header and replaces any other (#7)', () => {
