@@ -18,6 +18,8 @@ export interface NotifyContext {
   nameOf(accountId: string, peer: string): string | null;
   /** That chat is open AND the window has the focus and is visible: the person sees the message. */
   seesChat(accountId: string, peer: string): boolean;
+  /** The person blocked the peer: no notification, so none of their text on the screen. */
+  isBlocked(accountId: string, peer: string): boolean;
   /** Opens the chat (the notification was clicked). */
   open(accountId: string, peer: string): void;
 }
@@ -33,11 +35,12 @@ export function clip(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-/** Shows a notification for an incoming message unless the person already sees that chat. */
+/** Shows a notification for an incoming message unless the person already sees that chat or blocked its sender. */
 export function notifyIncoming(message: MessageView, context: NotifyContext): void {
   const Api = api();
   if (message.direction !== 'in' || !Api || Api.permission !== 'granted') return;
   if (context.seesChat(message.accountId, message.peer)) return;
+  if (context.isBlocked(message.accountId, message.peer)) return;
   const account = context.account(message.accountId);
   const who = context.nameOf(message.accountId, message.peer) || message.peer;
   const title = account ? `${who} — ${account.label}` : who;

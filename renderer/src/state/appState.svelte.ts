@@ -15,6 +15,8 @@ import { SearchState } from './searchState.svelte.ts';
 import { askPermissionOnFirstClick, notifyIncoming } from '../notifications.ts';
 import { ContactsState } from './contactsState.svelte.ts';
 import { errorText } from './errorText.ts';
+import { openUriTarget } from './openUri.ts';
+import type { XmppUriTarget } from '../../../app/contract/viewModels.ts';
 
 export type MainView =
   | { kind: 'welcome' }
@@ -113,6 +115,7 @@ export class AppState {
       api.on('pin.changed', ({ accountId, pins }) => {
         if (this.view.kind === 'security') this.view.security.pins.receive(accountId, pins);
       }),
+      api.on('uri.opened', ({ target }) => void this.openUriTarget(target)),
     );
     this.#unsubscribe.push(...this.contacts.start());
     return this.reload();
@@ -137,6 +140,9 @@ export class AppState {
       await Promise.all(this.accounts.filter((a) => this.expanded[a.id]).map((a) => this.loadRoster(a.id)));
       if (this.view.kind === 'chat') await this.view.chat.load();
       if (this.view.kind === 'security') await this.view.security.load();
+      // Messages that came into the open chat while the link was down are counted in the fresh
+      // list; the person is looking at them, so they are read (no badge, no count in the title).
+      this.#markOpenChatReadIfSeen();
     } catch (error) {
       this.notice = errorText(error);
     } finally {
@@ -246,6 +252,11 @@ export class AppState {
     void this.#startConversation(accountId, peer);
   }
 
+  /** An `xmpp:` link the shell handed over: opens that chat from the best account (openUri.ts). */
+  openUriTarget(target: XmppUriTarget): Promise<void> {
+    return openUriTarget(this.#api, this, target);
+  }
+
   /** Shows the search view with `query` (searched once typing pauses); an empty query closes it. */
   openSearch(query: string): void {
     this.searchQuery = query;
@@ -340,6 +351,8 @@ export class AppState {
         this.rosters[accountId]?.find((i) => i.jid === peer)?.name ??
         null,
       seesChat: (accountId, peer) => this.seesChat(accountId, peer),
+      isBlocked: (accountId, peer) =>
+        (this.conversationList.find(accountId, peer)?.blocked ?? false) || this.contacts.isBlocked(accountId, peer),
       open: (accountId, peer) => this.openChat(accountId, peer),
     });
     if (this.isOpenChat(message.accountId, message.peer) && this.view.kind === 'chat') {
