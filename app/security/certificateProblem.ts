@@ -18,6 +18,15 @@ const BY_CODE: Readonly<Record<string, CertificateProblem>> = {
   'key-changed': 'key-changed',
 };
 
+/** Verdict error codes (pkixProof.ts) that the certificate's dates or names must never explain away. */
+const NOT_BY_DATES: ReadonlySet<string> = new Set([
+  'bad-signature',
+  'name-constraints',
+  'invalid-chain',
+  'wrong-usage',
+  'bad-certificate',
+]);
+
 export interface ProblemInput {
   verdict: Verdict;
   /** As the server sent them, end entity first. */
@@ -31,6 +40,9 @@ export function classifyCertificateProblem({ verdict, certificates, now }: Probl
   if (verdict.decision === 'key-changed') return 'key-changed';
   const known = verdict.error ? BY_CODE[verdict.error.code] : undefined;
   if (known) return known;
+  // A failure worse than any named problem (a signature that does not verify, an authority beyond
+  // its name constraints, ...) keeps the verifier's own words: the dates must not make it milder.
+  if (verdict.error && NOT_BY_DATES.has(verdict.error.code)) return 'other';
   const leaf = certificates[0];
   if (!leaf) return 'other';
   // RFC 5280 §4.1.2.5: valid from notBefore through notAfter, inclusive.

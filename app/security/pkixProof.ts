@@ -60,7 +60,7 @@ export async function provePkix(
       error:
         !nameMatches && UNKNOWN_AUTHORITY.has(path.code)
           ? wrongNameError(domain, presentedNames(direct.presented), path)
-          : pathError(domain, path, facts.chain.length),
+          : pathError(domain, path),
     };
   }
   const chainDetail = `chain: valid to ${path.anchor.subject}`;
@@ -172,15 +172,14 @@ export function secureDelegation(facts: ServerFacts): SecureDelegation | null {
   return null;
 }
 
-/** `chainLength`: how many certificates the server sent. */
-function pathError(domain: string, path: Extract<PathResult, { ok: false }>, chainLength: number): UserError {
+function pathError(domain: string, path: Extract<PathResult, { ok: false }>): UserError {
   const issuer = path.issuer ?? 'unknown';
   const addCa = `If you trust this server, add its CA certificate to the account's extra trust anchors; otherwise ask its administrator for a certificate from a public authority.`;
   switch (path.code) {
     case 'untrusted-issuer':
-      // A certificate sent alone whose issuer Quiver does not know (pkixPath found no caIssuers to
-      // tell it apart): most often the server left out the intermediate that links it to a root.
-      if (chainLength === 1) return missingIntermediate(domain, issuer);
+      // A certificate sent alone is called a missing link only when its caIssuers says where the
+      // issuer is (pkixPath's 'missing-intermediate'): without one, an interception proxy's leaf
+      // from its own authority looks just like this, and must not get the milder advice.
       return {
         code: 'untrusted',
         message: `${domain}'s certificate was not issued by an authority Quiver trusts (issuer: ${issuer}). ${addCa}`,

@@ -308,6 +308,12 @@ export function leafConfig(spec: CertificateSpec): string {
     'subjectKeyIdentifier = hash',
     // A self-signed certificate has no issuer key to point at.
     ...(spec.issuer === 'self' ? [] : ['authorityKeyIdentifier = keyid']),
+    // RFC 5280 §4.2.2.1: as a public CA's certificates do, the intermediate's leaves say where their
+    // issuer is; that caIssuers is what tells a left-out intermediate (nointermediate.test) from an
+    // unknown authority (pkixPath.ts). Nothing fetches it.
+    ...(spec.issuer === 'intermediate'
+      ? ['authorityInfoAccess = caIssuers;URI:http://ca.lab.invalid/intermediate.crt']
+      : []),
     'subjectAltName = @san',
     '[san]',
     ...san,

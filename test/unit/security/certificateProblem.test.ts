@@ -89,8 +89,8 @@ test('self-signed: signed by its own key', async () => {
   assert.match(verdict.error?.message ?? '', /self-signed/);
 });
 
-test('missing-intermediate: one certificate, not self-signed, from an issuer Quiver does not know', async () => {
-  const { root, leaf } = await makeHierarchy();
+test('missing-intermediate: one certificate whose caIssuers points at the issuer the server left out', async () => {
+  const { root, leaf } = await makeHierarchy({ caIssuersUrl: 'http://ca.alpha.test/intermediate.crt' });
   const anchors = loadTrustAnchors([toPem(root.der)], { includeSystem: false });
   const { verdict, problem } = await verify([leaf], anchors);
   assert.equal(problem, 'missing-intermediate');
@@ -150,4 +150,43 @@ test('without a code it knows, the certificate itself decides; else other', () =
     'self-signed',
   );
   assert.equal(classifyCertificateProblem({ verdict: base, certificates: [], now }), 'other');
+});
+
+test('a certificate sent alone from an unknown authority without caIssuers is an unknown issuer, not a missing link', async () => {
+  // Review: an interception proxy's leaf (its own CA, no AIA) was called 'missing-intermediate',
+  // whose advice ("accept once if you trust the network") is milder than unknown-issuer's.
+  const { leaf } = await makeHierarchy();
+  const { verdict, problem } = await verify([leaf]);
+  assert.equal(problem, 'unknown-issuer');
+  assert.equal(verdict.error?.code, 'untrusted');
+});
+
+test('a verdict error that names a worse problem (bad signature, name constraints) is never explained by the dates or as self-signed', () => {
+  const cert = {
+    subject: 'CN=alpha.test',
+    issuer: 'CN=alpha.test',
+    subjectAltNames: ['dns:alpha.test'],
+    notBefore: '2026-01-01T00:00:00.000Z',
+    notAfter: '2026-06-01T00:00:00.000Z',
+    sha256: 'cc'.repeat(32),
+    spkiSha256: 'dd'.repeat(32),
+  };
+  for (const code of ['bad-signature', 'name-constraints', 'invalid-chain', 'wrong-usage', 'bad-certificate']) {
+    const verdict: Verdict = {
+      trusted: false,
+      prooftype: null,
+      identity: null,
+      delegation: null,
+      dnssec: 'insecure',
+      tried: [],
+      error: { code, message: 'x' },
+      decision: 'unproven',
+    };
+    for (const notAfter of [cert.notAfter, '2027-06-01T00:00:00.000Z'])
+      assert.equal(
+        classifyCertificateProblem({ verdict, certificates: [{ ...cert, notAfter }], now: NOW.getTime() }),
+        'other',
+        code,
+      );
+  }
 });
