@@ -106,6 +106,7 @@ export function parseBlockPush(iq: Element, account: string): BlockPush | null {
   }
   const block = child.getName() === 'block';
   const { jids, dropped } = items(child);
-  if (block && jids.length === 0) return { kind: 'ignored', reason: 'a block push without any valid item' };
+  if (jids.length === 0 && (block || dropped > 0))
+    return { kind: 'ignored', reason: `a${block ? ' block' : 'n unblock'} push without any valid item` };
   return { kind: 'push', block, jids, all: !block && jids.length === 0 && dropped === 0, dropped };
 }

@@ -142,3 +142,13 @@ test('sendRequest: the answer (result or error) comes back once as iq-answer; on
   assert.equal(events.filter((e) => e.type === 'iq-answer').length, 1);
   assert.throws(() => s.sendRequest(() => stanza(`<iq type='result' id='x'/>`)));
 });
+
+test('an unblock push whose items are all invalid is ignored, not taken as "unblock everyone"', () => {
+  // Review: it came out as a push with no JIDs and all=false, and applyBlockPush(false, []) then
+  // deleted the whole stored block list while the server still blocked everyone on it.
+  const push = parseBlockPush(
+    stanza(`<iq type='set' id='p3'><unblock xmlns='urn:xmpp:blocking'><item jid='@@'/><item/></unblock></iq>`),
+    ACCOUNT,
+  );
+  assert.equal(push?.kind, 'ignored');
+});
