@@ -11,6 +11,7 @@ import { openProfile } from './storage/openProfile.ts';
 import type { SecretStore } from './storage/secretStore.ts';
 import { CoreError } from './coreError.ts';
 import { addAccountWithSecret } from './core/addAccount.ts';
+import { contactHandlers } from './core/contacts.ts';
 import { ConversationNotifier } from './core/conversations.ts';
 import { LiveAccounts } from './core/liveAccounts.ts';
 import { TrustDecisions } from './core/trustDecisions.ts';
@@ -116,9 +117,6 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     return row;
   };
 
-  const pending = (): never => {
-    throw new CoreError('not-implemented', 'Not implemented yet.');
-  };
   const handlers: Handlers = {
     'account.list': () => storage.listAccounts().map((row) => live.view(row)),
     'account.add': async (args) => {
@@ -251,7 +249,6 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       await trust.decide(decisionId, choice);
       return null;
     },
-    // ISSUE13-PENDING: each of these is implemented by its owner.
     'account.retry': async ({ accountId }) => {
       const row = account(accountId);
       if (!row.enabled)
@@ -262,7 +259,6 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       await live.retry(row);
       return live.view(account(accountId));
     },
-    'presence.set': () => pending(),
     'conversation.list': () => storage.listConversations(),
     'conversation.start': ({ accountId, peer }) => {
       const conversation = storage.startConversation(accountId, peer, Date.now());
@@ -281,13 +277,14 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       return null;
     },
     'search.run': ({ query, limit }) => storage.search(query, limit),
-    'contact.add': () => pending(),
-    'contact.rename': () => pending(),
-    'contact.remove': () => pending(),
-    'contact.block': () => pending(),
-    'block.list': () => pending(),
-    'subscription.pending': () => pending(),
-    'subscription.answer': () => pending(),
+    ...contactHandlers({
+      storage,
+      emit,
+      account,
+      session: (accountId) => live.contacts(accountId),
+      accountChanged: (accountId) =>
+        emit({ name: 'account.changed', payload: { account: live.view(account(accountId)) } }),
+    }),
     'pin.list': ({ accountId }) => {
       account(accountId);
       return storage.listPins(accountId);

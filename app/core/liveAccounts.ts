@@ -16,12 +16,14 @@ import type {
 import type { AccountRow, Storage } from '../storage/storage.ts';
 import type { SecretStore } from '../storage/secretStore.ts';
 import { AccountSession } from '../connect/accountSession.ts';
+import type { SessionContacts } from '../connect/sessionContacts.ts';
 import { buildConnectDeps } from '../connect/connectDeps.ts';
 import type { TransportMemoryAdvisor } from '../connect/connector.ts';
 import type { QuicSessions } from '../connect/quicSessions.ts';
 import type { PathEvent } from '../contract/viewModels.ts';
 import type { DecisionContext } from '../connect/connectError.ts';
 import { normalizeBareJid } from '../storage/normalizeJid.ts';
+import { contactEvents } from './contacts.ts';
 import { storeIncomingMessage } from './incomingMessage.ts';
 import { statusText } from './statusText.ts';
 import type { Candidate } from '../connect/candidate.ts';
@@ -104,6 +106,8 @@ interface Live {
   boundJid: string | null;
   error: UserError | null;
   presence: Map<string, PresenceView>;
+  /** XEP-0191: the server offers blocking (the last fresh login's disco#info said so). */
+  canBlock: boolean;
 }
 
 export class LiveAccounts {
@@ -130,8 +134,8 @@ export class LiveAccounts {
       label: row.label ?? row.jid.slice(row.jid.indexOf('@') + 1),
       color: row.color,
       order: row.sortOrder,
-      presence: { show: 'available', status: null },
-      canBlock: false,
+      presence: this.#deps.storage.ownPresence(row.id),
+      canBlock: state?.canBlock ?? false,
     };
   }
 
@@ -177,6 +181,11 @@ export class LiveAccounts {
     const row = this.#deps.storage.setAccountEnabled(accountId, false);
     this.#deps.emit({ name: 'account.changed', payload: { account: this.view(row) } });
     await this.stop(accountId);
+  }
+
+  /** The contacts part of the account's running session (null when none runs). */
+  contacts(accountId: string): SessionContacts | null {
+    return this.#live.get(accountId)?.session.contacts ?? null;
   }
 
   /**
@@ -239,6 +248,7 @@ export class LiveAccounts {
       boundJid: null,
       error: null,
       presence: new Map(),
+      canBlock: false,
     };
     const rosterChanged = () => {
       emit({ name: 'roster.changed', payload: { accountId, items: this.rosterView(accountId) } });
@@ -402,6 +412,23 @@ export class LiveAccounts {
         saveRecord: (record) => this.#saveRecord(record),
         decisionNeeded: (context) => this.#deps.decisionNeeded(accountId, row.jid, context),
         log: (level, message) => log(level, message),
+        ownPresence: () => storage.ownPresence(accountId),
+        ...contactEvents(
+          {
+            storage,
+            emit,
+            now: Date.now,
+            // A blocked stranger's conversation shows `blocked` (core/conversations.ts computes it).
+            blockedChanged: (id, jids) => this.#deps.conversations?.rosterChanged(id, jids),
+          },
+          accountId,
+        ),
+        blockingSupported: (supported) => {
+          if (state.canBlock === supported) return;
+          state.canBlock = supported;
+          const current = storage.getAccount(accountId);
+          if (current) emit({ name: 'account.changed', payload: { account: this.view(current) } });
+        },
       },
     );
     return Object.assign(state, { session });

@@ -12,6 +12,7 @@ import { quicTickets } from './0009-quic-tickets.ts';
 import { outboxStates } from './0010-outbox-states.ts';
 import { cliJobs } from './0011-cli-jobs.ts';
 import { conversations } from './0012-conversations.ts';
+import { contacts } from './0013-contacts.ts';
 
 export const migrations: readonly Migration[] = [
   initial,
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   outboxStates,
   cliJobs,
   conversations,
+  contacts,
 ];
