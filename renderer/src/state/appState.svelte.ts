@@ -15,6 +15,8 @@ import { SearchState } from './searchState.svelte.ts';
 import { askPermissionOnFirstClick, notifyIncoming } from '../notifications.ts';
 import { ContactsState } from './contactsState.svelte.ts';
 import { errorText } from './errorText.ts';
+import { openUriTarget } from './openUri.ts';
+import type { XmppUriTarget } from '../../../app/contract/viewModels.ts';
 
 export type MainView =
   | { kind: 'welcome' }
@@ -113,6 +115,7 @@ export class AppState {
       api.on('pin.changed', ({ accountId, pins }) => {
         if (this.view.kind === 'security') this.view.security.pins.receive(accountId, pins);
       }),
+      api.on('uri.opened', ({ target }) => void this.openUriTarget(target)),
     );
     this.#unsubscribe.push(...this.contacts.start());
     return this.reload();
@@ -247,6 +250,11 @@ export class AppState {
     delete this.unread[conversationKey(accountId, peer)];
     void chat.load();
     void this.#startConversation(accountId, peer);
+  }
+
+  /** An `xmpp:` link the shell handed over: opens that chat from the best account (openUri.ts). */
+  openUriTarget(target: XmppUriTarget): Promise<void> {
+    return openUriTarget(this.#api, this, target);
   }
 
   /** Shows the search view with `query` (searched once typing pauses); an empty query closes it. */

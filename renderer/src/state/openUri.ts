@@ -1,0 +1,80 @@
+/**
+ * What the window does with an `xmpp:` link the shell handed it (`uri.opened`, RFC 5122 parsed
+ * in main/xmppUriHandler.ts): open the chat with that address from the account that fits best.
+ * "Best" is, in order: an enabled account on the same domain as the address (a colleague's
+ * address opens from the work account), else the first online account in the person's order,
+ * else the only account. With several accounts and none of them fitting, Quiver does not guess
+ * which one to write from: it says so and leaves the choice to the person.
+ */
+import type { Api } from '../../../app/contract/api.ts';
+import type { AccountView, XmppUriTarget } from '../../../app/contract/viewModels.ts';
+import type { ConversationsState } from './conversationsState.svelte.ts';
+import { errorText } from './errorText.ts';
+
+export type UriAccountChoice = { kind: 'open'; accountId: string } | { kind: 'ask' } | { kind: 'no-account' };
+
+function domainOf(jid: string): string {
+  const bare = jid.split('/', 1)[0] ?? jid;
+  return bare.slice(bare.indexOf('@') + 1).toLowerCase();
+}
+
+/** The account a link to `jid` opens from (see the file comment). */
+export function chooseUriAccount(accounts: readonly AccountView[], jid: string): UriAccountChoice {
+  if (accounts.length === 0) return { kind: 'no-account' };
+  const ordered = accounts.toSorted((a, b) => a.order - b.order);
+  const domain = domainOf(jid);
+  const enabled = ordered.filter((a) => a.enabled);
+  const sameDomain = enabled.filter((a) => domainOf(a.jid) === domain);
+  const pick =
+    sameDomain.find((a) => a.status === 'online') ??
+    sameDomain[0] ??
+    ordered.find((a) => a.status === 'online') ??
+    (ordered.length === 1 ? ordered[0] : undefined);
+  return pick === undefined ? { kind: 'ask' } : { kind: 'open', accountId: pick.id };
+}
+
+/** What `openUriTarget` needs of the window's state (AppState). */
+export interface UriOpener {
+  readonly accounts: readonly AccountView[];
+  readonly conversationList: Pick<ConversationsState, 'find' | 'upsert'>;
+  openChat(accountId: string, peer: string): void;
+  /** The banner's sentence. */
+  notice: string | null;
+}
+
+/**
+ * Opens the chat `target` asks for. A `?message;body=` link puts the body in the composer as the
+ * conversation's draft (unless it has one), never sends it: a link must not make Quiver say
+ * something the person did not write. `?roster` and `?subscribe` open the chat too, where a
+ * stranger's "Add contact" is at hand.
+ */
+export async function openUriTarget(api: Api, app: UriOpener, target: XmppUriTarget): Promise<void> {
+  const choice = chooseUriAccount(app.accounts, target.jid);
+  if (choice.kind === 'no-account') {
+    app.notice = `A link asked to open a chat with ${target.jid}. Add an account first, then open the link again.`;
+    return;
+  }
+  if (choice.kind === 'ask') {
+    app.notice =
+      `A link asked to open a chat with ${target.jid}, and none of your accounts is online or on that server. ` +
+      'Start it with "New chat" (Ctrl+N) from the account you want to write from.';
+    return;
+  }
+  const { accountId } = choice;
+  const peer = target.jid;
+  if (target.action === 'message' && target.body) {
+    try {
+      const listed =
+        app.conversationList.find(accountId, peer) ?? (await api.call('conversation.start', { accountId, peer }));
+      if (!listed.draft) {
+        await api.call('conversation.setDraft', { accountId, peer, draft: target.body });
+        app.conversationList.upsert({ ...listed, draft: target.body });
+      } else {
+        app.conversationList.upsert(listed);
+      }
+    } catch (error) {
+      app.notice = errorText(error);
+    }
+  }
+  app.openChat(accountId, peer);
+}
