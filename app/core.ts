@@ -212,7 +212,8 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       account(accountId);
       return storage.conversations(accountId);
     },
-    'chat.history': ({ accountId, peer, before, limit }) => storage.history(accountId, peer, { before, limit }),
+    'chat.history': ({ accountId, peer, before, after, oldest, limit }) =>
+      storage.history(accountId, peer, { before, after, oldest, limit }),
     'chat.send': ({ accountId, to, body }) => {
       const row = account(accountId);
       const { message } = storage.insertMessage({

@@ -108,6 +108,10 @@ export const commands = {
       peer: v.contactJid,
       /** Only messages older than this local id. */
       before: v.optional(v.id),
+      /** Only messages newer than this local id (the page that starts just after it), oldest first. */
+      after: v.optional(v.id),
+      /** The conversation's oldest page instead of its newest (without `before` and `after`). */
+      oldest: v.optional(v.boolean),
       limit: v.optional(v.integer({ min: 1, max: 500 })),
     }),
   ),

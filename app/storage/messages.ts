@@ -69,6 +69,10 @@ export interface HistoryOptions {
    * message of the page shown so far.
    */
   before?: string;
+  /** Only messages after this one (a local id) in history order: the page that starts just after it. */
+  after?: string;
+  /** The oldest page instead of the newest (when neither `before` nor `after` is given). */
+  oldest?: boolean;
   /** Page size, 1..500; default 50. */
   limit?: number;
 }
@@ -96,6 +100,9 @@ const MAX_PAGE = 500;
 // Keyset paging: the row value (at, id) of the page's first message is the bound.
 export const HISTORY_SQL = `SELECT ${COLUMNS} FROM messages
   WHERE account_id = ? AND peer = ? AND (at, id) < (?, ?) ORDER BY at DESC, id DESC LIMIT ?`;
+// The same index, walked the other way: the page after a message, or the oldest page.
+export const HISTORY_AFTER_SQL = `SELECT ${COLUMNS} FROM messages
+  WHERE account_id = ? AND peer = ? AND (at, id) > (?, ?) ORDER BY at, id LIMIT ?`;
 export const OUTBOX_SQL = `SELECT ${COLUMNS} FROM messages
   WHERE account_id = ? AND state = 'queued' ORDER BY id`;
 // Each peer's latest message by (at, id): one index search per peer, from the end of its range.
@@ -297,19 +304,27 @@ export const messageMethods = {
 
   /**
    * The newest page of one conversation in history order (`at`, then id), returned oldest first;
-   * with `before`, the page that ends just before that message. Throws 'message-not-found' when
-   * `before` names no stored message.
+   * with `before`, the page that ends just before that message; with `after`, the page that starts
+   * just after it; with `oldest`, the first page. Throws 'message-not-found' when `before` or
+   * `after` names no stored message.
    */
   history(db: Database, accountId: string, peer: string, options: HistoryOptions = {}): MessageView[] {
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? DEFAULT_PAGE), 1), MAX_PAGE);
-    let bound: { at: number; id: number } = { at: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
-    if (options.before !== undefined) {
+    const boundOf = (id: string) => {
       const found = prepare<[number], { at: number; id: number }>(db, 'SELECT at, id FROM messages WHERE id = ?').get(
-        parseId(options.before),
+        parseId(id),
       );
-      if (!found) throw new StorageError('message-not-found', `There is no message with id ${options.before}.`);
-      bound = found;
+      if (!found) throw new StorageError('message-not-found', `There is no message with id ${id}.`);
+      return found;
+    };
+    if (options.before === undefined && (options.after !== undefined || options.oldest)) {
+      const from = options.after === undefined ? { at: Number.MIN_SAFE_INTEGER, id: -1 } : boundOf(options.after);
+      return prepare<unknown[], Row>(db, HISTORY_AFTER_SQL)
+        .all(accountId, normalizeBareJid(peer), from.at, from.id, limit)
+        .map(toView);
     }
+    let bound: { at: number; id: number } = { at: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
+    if (options.before !== undefined) bound = boundOf(options.before);
     const rows = prepare<unknown[], Row>(db, HISTORY_SQL).all(
       accountId,
       normalizeBareJid(peer),

@@ -10,6 +10,12 @@ import { errorText } from './errorText.ts';
 export const PAGE_SIZE = 50;
 /** Older pages are bigger: the virtualised list renders only what is visible, so loading is the cost. */
 export const OLDER_PAGE_SIZE = 200;
+/**
+ * The most messages kept in memory: pages far from the view are dropped (older ones when newer
+ * load, newer ones when older load) and loaded again on return, so a 100,000-message chat costs
+ * what a 600-message one does.
+ */
+export const WINDOW_SIZE = 600;
 /** A draft is saved this long after the last keystroke (and at once when the chat closes). */
 export const DRAFT_DELAY_MS = 500;
 
@@ -23,6 +29,10 @@ export class ChatState {
   loading = $state(false);
   /** False once a history page came back shorter than asked: nothing older is stored. */
   hasOlder = $state(true);
+  /** True when newer messages than the last one held are stored (dropped, or never loaded after Home). */
+  hasNewer = $state(false);
+  /** Messages that arrived while newer pages were not held (`hasNewer`): the "new messages" count. */
+  arrivedBeyond = $state(0);
   error = $state<string | null>(null);
   /** XEP-0085: what we last told the contact ('composing' while the person types). */
   #ourState: 'active' | 'composing' | 'paused' = 'active';
@@ -39,9 +49,90 @@ export class ChatState {
     this.peer = peer;
   }
 
-  /** Loads the newest page. */
+  /** Loads the newest page (merged with what is held; all of it replaced while `hasNewer`). */
   async load(): Promise<void> {
+    if (this.hasNewer) {
+      await this.loadNewest();
+      return;
+    }
     await this.#page(undefined);
+  }
+
+  /** Holds the newest page only (the end of the chat): after Home, or to show messages that arrived. */
+  async loadNewest(): Promise<void> {
+    await this.#replace(
+      {},
+      (page) => {
+        this.hasOlder = page.length >= PAGE_SIZE;
+        this.hasNewer = false;
+        this.arrivedBeyond = 0;
+      },
+      PAGE_SIZE,
+    );
+  }
+
+  /** Holds the oldest page only (Home: the start of the chat). */
+  async loadOldest(): Promise<void> {
+    await this.#replace(
+      { oldest: true },
+      (page) => {
+        this.hasOlder = false;
+        this.hasNewer = page.length >= OLDER_PAGE_SIZE;
+      },
+      OLDER_PAGE_SIZE,
+    );
+  }
+
+  /** Loads the page after the newest message held (`hasNewer`); resolves to the number added. */
+  async loadNewer(): Promise<number> {
+    const newest = this.messages[this.messages.length - 1];
+    if (this.loading || !this.hasNewer || !newest) return 0;
+    this.loading = true;
+    try {
+      const page = await this.#api.call('chat.history', {
+        accountId: this.accountId,
+        peer: this.peer,
+        limit: OLDER_PAGE_SIZE,
+        after: newest.id,
+      });
+      const held = this.messages.length;
+      this.#merge(page);
+      const added = this.messages.length - held;
+      if (page.length < OLDER_PAGE_SIZE) {
+        this.hasNewer = false;
+        this.arrivedBeyond = 0;
+      }
+      if (this.messages.length > WINDOW_SIZE) {
+        this.messages = this.messages.slice(-WINDOW_SIZE);
+        this.hasOlder = true;
+      }
+      this.error = null;
+      return added;
+    } catch (error) {
+      this.error = errorText(error);
+      return 0;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  async #replace(where: { oldest?: boolean }, settle: (page: MessageView[]) => void, limit: number): Promise<void> {
+    this.loading = true;
+    try {
+      const page = await this.#api.call('chat.history', {
+        accountId: this.accountId,
+        peer: this.peer,
+        limit,
+        ...where,
+      });
+      this.messages = page.toSorted(byTime);
+      settle(page);
+      this.error = null;
+    } catch (error) {
+      this.error = errorText(error);
+    } finally {
+      this.loading = false;
+    }
   }
 
   /** Loads the page before the oldest message shown; resolves to the number of messages added. */
@@ -64,7 +155,12 @@ export class ChatState {
       const before_ = this.messages.length;
       this.#merge(page);
       this.error = null;
-      return this.messages.length - before_;
+      const added = this.messages.length - before_;
+      if (this.messages.length > WINDOW_SIZE) {
+        this.messages = this.messages.slice(0, WINDOW_SIZE);
+        this.hasNewer = true;
+      }
+      return added;
     } catch (error) {
       this.error = errorText(error);
       return 0;
@@ -77,6 +173,7 @@ export class ChatState {
   async send(body: string): Promise<boolean> {
     try {
       const message = await this.#api.call('chat.send', { accountId: this.accountId, to: this.peer, body });
+      if (this.hasNewer) await this.loadNewest();
       this.#merge([message]);
       this.error = null;
       // The message carries <active/> (XEP-0085 §5.3): typing is over.
@@ -173,6 +270,11 @@ export class ChatState {
     if (message.accountId !== this.accountId || message.peer !== this.peer) return;
     // A message from them ends their typing (XEP-0085 §5.2: a message implies 'active').
     if (message.direction === 'in') this.peerState = 'active';
+    // Newer pages are not held: a new message is counted, not shown, until the person goes to the end.
+    if (this.hasNewer && !this.messages.some((m) => m.id === message.id)) {
+      this.arrivedBeyond++;
+      return;
+    }
     this.#merge([message]);
   }
 

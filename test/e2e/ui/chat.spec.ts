@@ -37,7 +37,7 @@ async function openChat(page: Page, peer: string): Promise<void> {
 describe('the chat view', () => {
   it('keeps a 2,000-message chat to a few DOM rows and scrolls to the oldest message', async () => {
     const messages = history(2000);
-    const { page } = await openUi({
+    const { page, core } = await openUi({
       accounts: [alice()],
       rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
       messages,
@@ -64,6 +64,31 @@ describe('the chat view', () => {
     await page.locator('[data-message-id="h00000"]').waitFor();
     assert.equal(await page.getByTestId('message-body').first().innerText(), 'message number 0');
     assert.ok((await page.getByTestId('message').count()) < 200);
+    // Memory holds a window of pages: scrolling back down loads the dropped newer ones again.
+    for (let step = 0; step < 100; step++) {
+      if ((await page.locator('[data-message-id="h01999"]').count()) > 0) break;
+      const last = await page.getByTestId('message').last().getAttribute('data-message-id');
+      await list.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+      await page.waitForFunction(
+        (before) =>
+          Array.from(document.querySelectorAll('[data-testid="message"]')).at(-1)?.getAttribute('data-message-id') !==
+          before,
+        last,
+      );
+    }
+    await page.locator('[data-message-id="h01999"]').waitFor();
+    // Home jumps to the first message, End back to the last.
+    await list.focus();
+    await list.press('Home');
+    await page.locator('[data-message-id="h00000"]').waitFor();
+    await list.press('End');
+    await page.locator('[data-message-id="h01999"]').waitFor();
+    assert.ok(
+      await core.calls.some((c) => c.name === 'chat.history' && (c.args as { oldest?: boolean }).oldest),
+      'Home asked for the oldest page',
+    );
+    await list.press('Home');
+    await page.locator('[data-message-id="h00000"]').waitFor();
     // Older days are separated, each with its words ("Yesterday", a weekday or a date).
     assert.ok((await page.getByTestId('day-separator').count()) >= 1);
     assert.match(await page.getByTestId('day-separator').first().innerText(), /\d{4}/);

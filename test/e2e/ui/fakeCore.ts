@@ -358,6 +358,10 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
     'chat.history': (args) => {
       const limit = args.limit ?? 50;
       const { list, position } = historyOf(args.accountId, args.peer);
+      if (args.before === undefined && (args.after !== undefined || args.oldest)) {
+        const after = args.after === undefined ? -1 : position.get(args.after);
+        return after === undefined ? [] : list.slice(after + 1, after + 1 + limit);
+      }
       const before = args.before === undefined ? list.length : position.get(args.before);
       if (before === undefined) return [];
       return list.slice(Math.max(0, before - limit), before);

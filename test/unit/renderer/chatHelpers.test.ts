@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { continuesGroup, dayLabel, startsDay } from '../../../renderer/src/chat/days.ts';
 import { linkify, xmppUriJid } from '../../../renderer/src/chat/linkify.ts';
-import { rowOffsets, visibleRows, ESTIMATED_ROW } from '../../../renderer/src/chat/virtualWindow.ts';
+import { offsetOf, rowOffsets, visibleRows, ESTIMATED_ROW } from '../../../renderer/src/chat/virtualWindow.ts';
 
 const at = (y: number, m: number, d: number, h = 12, min = 0) => new Date(y, m - 1, d, h, min).getTime();
 
@@ -61,12 +61,15 @@ describe('virtual window', () => {
     const ids = Array.from({ length: 100_000 }, (_, i) => `m${i}`);
     const heights = new Map([['m0', 100]]);
     const offsets = rowOffsets(ids, heights);
-    assert.equal(offsets[ids.length], 100 + (ids.length - 1) * ESTIMATED_ROW);
+    assert.equal(offsetOf(offsets, ids.length), 100 + (ids.length - 1) * ESTIMATED_ROW);
     const rows = visibleRows(offsets, 100 + 500 * ESTIMATED_ROW, 700, 200);
     assert.ok(rows.end - rows.start < 30, `${rows.end - rows.start} rows`);
-    assert.equal(rows.before, offsets[rows.start]);
-    assert.equal(rows.before + (offsets[rows.end] - offsets[rows.start]) + rows.after, offsets[ids.length]);
-    const end = visibleRows(offsets, offsets[ids.length] - 700, 700, 200);
+    assert.equal(rows.before, offsetOf(offsets, rows.start));
+    assert.equal(
+      rows.before + (offsetOf(offsets, rows.end) - offsetOf(offsets, rows.start)) + rows.after,
+      offsetOf(offsets, ids.length),
+    );
+    const end = visibleRows(offsets, offsetOf(offsets, ids.length) - 700, 700, 200);
     assert.equal(end.end, ids.length);
     assert.equal(end.after, 0);
   });
