@@ -137,7 +137,11 @@ export class AppState {
       for (const id of Object.keys(this.rosters)) {
         if (!this.accounts.some((a) => a.id === id)) delete this.rosters[id];
       }
-      await Promise.all(this.accounts.filter((a) => this.expanded[a.id]).map((a) => this.loadRoster(a.id)));
+      // Every roster the window holds (the open chat's header reads its contact's presence from
+      // one): presence changes while the link was down were lost.
+      await Promise.all(
+        this.accounts.filter((a) => this.expanded[a.id] || this.rosters[a.id]).map((a) => this.loadRoster(a.id)),
+      );
       if (this.view.kind === 'chat') await this.view.chat.load();
       if (this.view.kind === 'security') await this.view.security.load();
       // Messages that came into the open chat while the link was down are counted in the fresh

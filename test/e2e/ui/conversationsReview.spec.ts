@@ -80,6 +80,26 @@ describe('conversation list review', () => {
     assert.equal(core.data.conversations.find((c) => c.peer === 'carol@home.example')?.unread, 0);
   });
 
+  it('shows the contact’s presence as it is after the link comes back, not as it was', async () => {
+    const ui = await openUi(seed());
+    const { page, core, host } = ui;
+    ui.allowed.push(/WebSocket connection to '.*' failed/);
+    await host.waitForConnections(1);
+    await convRow(page, 'a2', 'bob@work.example').click();
+    const presence = page.getByTestId('peer-presence');
+    await presence.filter({ hasText: 'away' }).waitFor();
+
+    await host.dropConnections();
+    await page.getByTestId('connection-banner').waitFor();
+    // Bob went offline while the window was cut off: the presence.changed event is lost.
+    core.data.rosters.a2![0]!.presence = null;
+    await host.resume();
+    await page.getByTestId('connection-banner').waitFor({ state: 'detached', timeout: 15_000 });
+    await page.waitForFunction(
+      () => !/away/.test(document.querySelector('[data-testid="peer-presence"]')!.textContent!),
+    );
+  });
+
   it('shows no notification, and so none of the text, for a message from a blocked contact', async () => {
     const { page, core } = await openUi(seed());
     await fakeNotifications(page);
