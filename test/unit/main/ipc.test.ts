@@ -36,7 +36,7 @@ describe('connectCore', () => {
     // The fake core's AccountView (issue 13 added label, colour, order, presence, …): the fields
     // this test is about are the ones the handler had to produce from the arguments.
     assert.ok(result !== null && typeof result === 'object' && 'ok' in result && result.ok === true);
-    const value = (result as { value: Record<string, unknown> }).value;
+    const value = (result as unknown as { value: Record<string, unknown> }).value;
     assert.deepEqual(
       { id: value.id, jid: value.jid, enabled: value.enabled, status: value.status, settings: value.settings },
       {
