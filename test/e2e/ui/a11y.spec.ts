@@ -157,7 +157,8 @@ async function openSecurityExpanded(page: Page): Promise<void> {
 /** The main views: how to reach each from a freshly opened window. */
 const VIEWS: { name: string; open: (ui: Ui) => Promise<void> }[] = [
   { name: 'conversations', open: ({ page }) => listReady(page) },
-  { name: 'chat', open: ({ page }) => openBob(page) },
+  // Not 'chat': ui.spec.ts already writes ui-chat-dark.png.
+  { name: 'chat-view', open: ({ page }) => openBob(page) },
   {
     name: 'chat-stranger',
     open: async ({ page }) => {
