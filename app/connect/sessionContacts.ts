@@ -79,6 +79,8 @@ export class SessionContacts {
   #canBlock = false;
   /** A disco#info answer was had in this process (a stream resumed from an earlier process has none). */
   #discovered = false;
+  /** The presence last sent on a stream of this session (null: none yet, as after a restart). */
+  #announced: OwnPresenceChoice | null = null;
   /** Our requests (iq id) and what settles them. */
   readonly #waiters = new Map<string, Waiter>();
 
@@ -104,6 +106,13 @@ export class SessionContacts {
    */
   attach(driver: StreamDriver, options: { resumed: boolean }): void {
     this.#driver = driver;
+    if (options.resumed) {
+      // XEP-0198: a resumed stream sends no initial presence, so a choice made while the stream was
+      // down (announce() returned false) is announced now. (After a restart nothing was announced
+      // by this process: a clean quit leaves nothing to resume, so the stored choice stands.)
+      const choice = this.#choice();
+      if (this.#announced !== null && !sameChoice(this.#announced, choice)) this.announce(choice);
+    }
     if (options.resumed && this.#discovered) return;
     const domain = this.#jid.slice(this.#jid.indexOf('@') + 1);
     this.request((id) => discoInfoIq(id, domain)).then(
@@ -136,7 +145,9 @@ export class SessionContacts {
 
   /** The initial presence of a fresh session: what the person chose (RFC 6121 §4.2). */
   initialPresence(): OutgoingPresence {
-    return ownPresence(this.#callbacks.ownPresence?.() ?? { show: 'available', status: null });
+    const choice = this.#choice();
+    this.#announced = choice;
+    return ownPresence(choice);
   }
 
   /** Announces `choice` now when online (RFC 6121 §4.4: a later available presence updates it). False when offline. */
@@ -144,6 +155,7 @@ export class SessionContacts {
     const driver = this.#online();
     if (!driver) return false;
     driver.sendPresence(ownPresence(choice));
+    this.#announced = choice;
     return true;
   }
 
@@ -214,6 +226,10 @@ export class SessionContacts {
     }
   }
 
+  #choice(): OwnPresenceChoice {
+    return this.#callbacks.ownPresence?.() ?? { show: 'available', status: null };
+  }
+
   #online(): StreamDriver | null {
     return this.#driver?.state === 'online' ? this.#driver : null;
   }
@@ -272,6 +288,10 @@ export class SessionContacts {
     }
     return true;
   }
+}
+
+function sameChoice(a: OwnPresenceChoice, b: OwnPresenceChoice): boolean {
+  return a.show === b.show && a.status === b.status;
 }
 
 function offline(jid: string): ContactRequestError {

@@ -376,3 +376,24 @@ test('contactEvents: an approved contact is answered at once; a request is store
   );
   assert.deepEqual(changed, ['iago@shakespeare.lit', 'romeo@montague.net', 'iago@shakespeare.lit,romeo@montague.net']);
 });
+
+test('a presence chosen while the stream was down is announced when the stream is resumed (XEP-0198 sends no initial presence)', () => {
+  // Review: presence.set while offline only stored the choice; a resumed stream skips the initial
+  // presence, so the server kept broadcasting the old one until the next fresh login.
+  let choice: { show: 'available' | 'away' | 'dnd'; status: string | null } = { show: 'available', status: null };
+  const { c } = contacts({ ownPresence: () => choice });
+  const first = fakeDriver();
+  c.attach(first.driver, { resumed: false });
+  first.driver.sendPresence(c.initialPresence());
+  c.detach();
+  choice = { show: 'dnd', status: 'away from keys' };
+  assert.equal(c.announce(choice), false, 'offline: stored only');
+  const second = fakeDriver();
+  c.attach(second.driver, { resumed: true });
+  assert.deepEqual(second.presences, [{ show: 'dnd', status: 'away from keys' }]);
+  // Resumed again with nothing changed: nothing is sent again.
+  c.detach();
+  const third = fakeDriver();
+  c.attach(third.driver, { resumed: true });
+  assert.deepEqual(third.presences, []);
+});
