@@ -11,8 +11,15 @@ import { account } from './fixtures.ts';
 
 useUiSuite();
 
-const UNAUTHORIZED =
-  /This page's link to Quiver is not valid any more \(Quiver was restarted\?\)\.\s+Open the link Quiver printed\s+when\s+it started\./;
+// Words may wrap anywhere in the markup: any run of white space between them.
+const UNAUTHORIZED = new RegExp(
+  [
+    "This page's link to Quiver is not valid any more \\(Quiver was restarted\\?\\)\\.",
+    'Open the link Quiver printed when it started\\.',
+  ]
+    .join(' ')
+    .replaceAll(' ', '\\s+'),
+);
 const STOPPED = /Quiver has stopped\. Start it again, then reload this page\./;
 
 describe('the browser host link states', () => {
