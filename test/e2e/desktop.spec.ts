@@ -37,6 +37,9 @@ const QUIC = 'alice@quic-a.test';
 /** The lab's user of selfsigned.test kept for this test (sid is the integration test's). */
 const SELF_SIGNED = 'carol@selfsigned.test';
 const shots = join(repoRoot, 'test-results');
+const stamp = () => new Date().toISOString();
+/** Text as read aloud: runs of white space (line breaks between inline blocks) as one space. */
+const words = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 let dataDirs: string[] = [];
 let core: QuiverCore;
@@ -114,10 +117,11 @@ async function shoot(view: string): Promise<void> {
 }
 
 /** Fills and submits the add-account form with a lab account (resolver and CA under "Advanced"). */
-async function submitAccount(jid: string): Promise<void> {
+async function submitAccount(jid: string, label?: string): Promise<void> {
   await page.getByTestId('add-account').click();
   await page.getByTestId('account-jid').fill(jid);
   await page.getByTestId('account-password').fill(lab.users[jid]!);
+  if (label !== undefined) await page.getByTestId('account-label').fill(label);
   const advanced = page.getByTestId('account-advanced');
   if ((await advanced.getAttribute('open')) === null) await advanced.locator('summary').click();
   await page.getByTestId('account-resolver').fill(lab.resolver);
@@ -125,8 +129,8 @@ async function submitAccount(jid: string): Promise<void> {
   await page.getByTestId('account-submit').click();
 }
 
-async function addAccount(jid: string): Promise<void> {
-  await submitAccount(jid);
+async function addAccount(jid: string, label?: string): Promise<void> {
+  await submitAccount(jid, label);
   await page.getByTestId('account-form').waitFor({ state: 'detached' });
   await online(jid).waitFor();
 }
@@ -169,18 +173,18 @@ async function openSecurity(jid: string): Promise<Locator> {
   return record;
 }
 
-const stamp = () => new Date().toISOString();
-/** Text as read aloud: runs of white space (line breaks between inline blocks) as one space. */
-const words = (text: string) => text.replace(/\s+/g, ' ').trim();
-
 test('three accounts on two servers are added through the UI, each online with its label and colour', async () => {
   await addAccount(ALICE);
-  await addAccount(BOB);
+  // Both alpha.test accounts would be labelled "alpha.test" (the label defaults to the domain): Bob gets his own.
+  await addAccount(BOB, 'Bob');
   await addAccount(CAROL);
   const colours = new Set<string>();
-  for (const jid of [ALICE, BOB, CAROL]) {
-    const label = await row(jid).getByTestId('account-chip-label').innerText();
-    assert.ok(label.trim().length > 0, `${jid} has a label`);
+  for (const [jid, label] of [
+    [ALICE, 'alpha.test'],
+    [BOB, 'Bob'],
+    [CAROL, 'modern.test'],
+  ] as const) {
+    assert.equal(words(await row(jid).getByTestId('account-chip-label').innerText()), label);
     const colour = await row(jid).evaluate((el) => getComputedStyle(el).getPropertyValue('--account').trim());
     assert.ok(colour, `${jid} has a colour`);
     colours.add(colour);
@@ -242,6 +246,9 @@ test('a chat is started from each account and every message reaches the server',
   // Bob's message waits unread in Alice's conversation with Bob (another chat is open).
   const aliceBob = await conversationRow(ALICE, BOB);
   await aliceBob.filter({ hasText: fromBob }).and(page.locator(':not([data-unread="0"])')).waitFor();
+  // Each row carries its account's cue in words: alice's conversation with Bob, Bob's with Alice.
+  assert.equal(words(await aliceBob.getByTestId('account-cue').innerText()), 'alpha.test');
+  assert.equal(words(await (await conversationRow(BOB, ALICE)).getByTestId('account-cue').innerText()), 'Bob');
 });
 
 test('unread counts and drafts survive a reload (read back from SQLite through the core)', async () => {
