@@ -66,7 +66,16 @@ export function decodeCertificate(der: Uint8Array): pkijs.Certificate {
       `The certificate is ${der.byteLength} bytes long, which is not a plausible certificate.`,
     );
   }
-  const asn1 = asn1js.fromBER(der);
+  // asn1js throws (e.g. 'Wrong input string for conversion') on some malformed values instead of
+  // reporting offset -1: found by the byte-flipping test with a fresh random certificate.
+  let asn1: ReturnType<typeof asn1js.fromBER>;
+  try {
+    asn1 = asn1js.fromBER(der);
+  } catch (error) {
+    throw new SecurityError('bad-certificate', 'The server sent data that is not a DER-encoded certificate.', {
+      cause: error,
+    });
+  }
   if (asn1.offset === -1 || asn1.offset !== der.byteLength) {
     throw new SecurityError('bad-certificate', 'The server sent data that is not a DER-encoded certificate.');
   }

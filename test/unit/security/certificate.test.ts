@@ -103,6 +103,17 @@ test('flipping any single byte never throws anything but bad-certificate', async
   }
 });
 
+test('a GeneralizedTime that asn1js cannot read (it throws instead of failing the decode) is a bad-certificate', () => {
+  // 0x18 (GeneralizedTime) with the content 'A': asn1js throws 'Wrong input string for conversion'.
+  // The byte-flipping test above met it now and then, when a random serial byte became 0x18.
+  for (const der of [new Uint8Array([0x18, 0x01, 0x41]), new Uint8Array([0x30, 0x03, 0x18, 0x01, 0x41])]) {
+    assert.throws(
+      () => parseCertificate(der),
+      (error: unknown) => error instanceof SecurityError && error.code === 'bad-certificate',
+    );
+  }
+});
+
 test('summarizeChain never throws: an unreadable certificate is kept with its DER hash', async () => {
   const good = await makeCertificate({ cn: 'alpha.test' });
   const junk = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]);
