@@ -13,7 +13,7 @@
 import type { Migration } from './migration.ts';
 
 /** ACCOUNT_COLORS as released with this migration (a later change of the constant must not change it). */
-const COLORS = ['#2f6fdf', '#c2410c', '#15803d', '#9333ea', '#be123c', '#0e7490', '#a16207', '#4d7c0f'];
+const COLORS = ['#2f6fdf', '#c2410c', '#15803d', '#9d4edd', '#db2777', '#0e7490', '#a16207', '#4d7c0f'];
 
 export const conversations: Migration = {
   version: 12,

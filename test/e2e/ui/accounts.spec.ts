@@ -247,6 +247,6 @@ describe('accounts: bar, panel, contacts and requests', () => {
     await page.getByTestId('account-form').waitFor({ state: 'detached' });
     const args = core.calls.find((c) => c.name === 'account.add')?.args as Record<string, unknown>;
     assert.equal(args.label, 'Chat');
-    assert.equal(args.color, '#9333ea');
+    assert.equal(args.color, '#9d4edd');
   });
 });
