@@ -284,6 +284,8 @@ export class SessionContacts {
         this.#callbacks.subscriptionWithdrawn?.(inbound.jid);
         break;
       case 'approved':
+      case 'refused':
+        // The server's roster push (RFC 6121 §3.1.5, §3.2.2) carries the new subscription state.
         break;
     }
     return true;

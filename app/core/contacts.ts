@@ -11,6 +11,7 @@ import { ContactRequestError, type SessionContacts } from '../connect/sessionCon
 import { CoreError } from '../coreError.ts';
 import type { AccountRow, Storage } from '../storage/storage.ts';
 import { normalizeBareJid } from '../storage/normalizeJid.ts';
+import { MAX_PENDING_REQUESTS } from '../storage/subscriptionRequests.ts';
 
 export type ContactCommandName =
   | 'presence.set'
@@ -199,6 +200,7 @@ export interface ContactEventsDeps {
     Storage,
     | 'listRoster'
     | 'addSubscriptionRequest'
+    | 'subscriptionRequestsFull'
     | 'removeSubscriptionRequest'
     | 'listBlocked'
     | 'replaceBlockList'
@@ -208,6 +210,11 @@ export interface ContactEventsDeps {
   /** The block list changed for these JIDs: their conversations' `blocked` follows (core/conversations.ts). */
   blockedChanged?(accountId: string, jids: readonly string[]): void;
   now(): number;
+  /**
+   * Where the one line about requests dropped for the cap goes (once per these callbacks, that is
+   * per session); the caller names the account.
+   */
+  log?(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
 /**
@@ -220,6 +227,7 @@ export function contactEvents(deps: ContactEventsDeps, accountId: string) {
     emit({ name: 'block.changed', payload: { accountId, jids: storage.listBlocked(accountId) } });
     deps.blockedChanged?.(accountId, jids);
   };
+  let capLogged = false;
   return {
     subscriptionRequested(jid: string, message: string | null): 'approve' | 'ask' {
       const bare = normalizeBareJid(jid);
@@ -229,6 +237,15 @@ export function contactEvents(deps: ContactEventsDeps, accountId: string) {
       // §3.1.3: the server redelivers pending requests at every login: one row, one event.
       const request = storage.addSubscriptionRequest(accountId, bare, message, deps.now());
       if (request) emit({ name: 'subscription.requested', payload: { request } });
+      else if (!capLogged && storage.subscriptionRequestsFull(accountId, bare)) {
+        // One line per account and session, not one per request: a flood must not flood the log.
+        capLogged = true;
+        deps.log?.(
+          'warn',
+          `${MAX_PENDING_REQUESTS} contact requests are waiting: newer ones are dropped until some are ` +
+            'answered (said once per session).',
+        );
+      }
       return 'ask';
     },
     subscriptionWithdrawn(jid: string): void {

@@ -418,6 +418,7 @@ export class LiveAccounts {
             storage,
             emit,
             now: Date.now,
+            log: (level, message) => log(level, `${row.jid}: ${message}`),
             // A blocked stranger's conversation shows `blocked` (core/conversations.ts computes it).
             blockedChanged: (id, jids) => this.#deps.conversations?.rosterChanged(id, jids),
           },

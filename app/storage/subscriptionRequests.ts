@@ -57,6 +57,18 @@ export const subscriptionRequestMethods = {
       .immediate();
   },
 
+  /**
+   * True when a request from `jid` would be dropped for the cap: none from `jid` is pending and
+   * MAX_PENDING_REQUESTS wait already (what `addSubscriptionRequest`'s null does not tell apart).
+   */
+  subscriptionRequestsFull(db: Database, accountId: string, jid: string): boolean {
+    const row = prepare<[string, string], { n: number; mine: number }>(
+      db,
+      'SELECT count(*) AS n, coalesce(sum(jid = ?), 0) AS mine FROM subscription_requests WHERE account_id = ?',
+    ).get(normalizeBareJid(jid), accountId);
+    return (row?.mine ?? 0) === 0 && (row?.n ?? 0) >= MAX_PENDING_REQUESTS;
+  },
+
   /** Deletes the pending request from `jid`; true when there was one. */
   removeSubscriptionRequest(db: Database, accountId: string, jid: string): boolean {
     return (

@@ -16,8 +16,18 @@ export const MAX_REQUEST_MESSAGE = 1000;
 export type SubscriptionInbound =
   /** `jid` (bare) asks to see the account's presence (RFC 6121 §3.1.2). */
   | { kind: 'request'; jid: string; message: string | null }
-  /** `jid` withdrew its request, or cancelled ours (§3.2, §3.3): a pending request of theirs is over. */
+  /**
+   * `jid` unsubscribed from the account's presence (§3.3.1: "If a user would like to unsubscribe
+   * from a contact's presence, the user sends a presence stanza of type "unsubscribe""): a request
+   * of theirs still waiting for the person's answer is over.
+   */
   | { kind: 'withdrawn'; jid: string }
+  /**
+   * `jid` refused our request or cancelled our subscription to ITS presence (§3.1.4, §3.2.1: the
+   * contact "sends a presence stanza of type "unsubscribed""). It says nothing about a request of
+   * theirs: that one stays pending. The server's roster push carries the new subscription state.
+   */
+  | { kind: 'refused'; jid: string }
   /** `jid` approved our request (§3.1.5). */
   | { kind: 'approved'; jid: string }
   /** Not acted on; `reason` is worth a log line. */
@@ -46,6 +56,7 @@ export function classifySubscription(
   const bare = jid.bare.toLowerCase();
   if (type === 'subscribe') return { kind: 'request', jid: bare, message: requestMessage(p) };
   if (type === 'subscribed') return { kind: 'approved', jid: bare };
+  if (type === 'unsubscribed') return { kind: 'refused', jid: bare };
   return { kind: 'withdrawn', jid: bare };
 }
 

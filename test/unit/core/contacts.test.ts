@@ -51,7 +51,7 @@ const result = (id: string, inner = ''): StreamEvent => ({
 
 const presence = (
   from: string,
-  type: 'subscribe' | 'unsubscribe',
+  type: 'subscribe' | 'unsubscribe' | 'unsubscribed',
   status: string | null = null,
 ): Extract<StreamEvent, { type: 'presence' }> => ({
   type: 'presence',
@@ -238,6 +238,36 @@ test('hostile: a flood of requests from many addresses stops at MAX_PENDING_REQU
     assert.ok(storage.addSubscriptionRequest(accountId, `u${i}@spam.example`, null, i));
   assert.equal(storage.addSubscriptionRequest(accountId, 'one-more@spam.example', null, 0), null);
   assert.equal(storage.listSubscriptionRequests().length, MAX_PENDING_REQUESTS);
+});
+
+test('hostile: requests dropped for the cap are logged once per session, not once per request', () => {
+  const storage = openStorage(':memory:');
+  const accountId = storage.addAccount({ jid: JID }).id;
+  const lines: string[] = [];
+  const on = contactEvents({ storage, emit: () => {}, now: () => 1, log: (_l, m) => lines.push(m) }, accountId);
+  for (let i = 0; i < MAX_PENDING_REQUESTS; i++) on.subscriptionRequested(`u${i}@spam.example`, null);
+  // Redelivered at the cap: kept already, nothing was dropped, nothing to say.
+  on.subscriptionRequested('u0@spam.example', null);
+  assert.equal(lines.length, 0);
+  on.subscriptionRequested('one-more@spam.example', null);
+  on.subscriptionRequested('two-more@spam.example', null);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /1000 contact requests are waiting: newer ones are dropped/);
+  // A new session (new callbacks) says it again, once.
+  const next = contactEvents({ storage, emit: () => {}, now: () => 2, log: (_l, m) => lines.push(m) }, accountId);
+  next.subscriptionRequested('three-more@spam.example', null);
+  next.subscriptionRequested('four-more@spam.example', null);
+  assert.equal(lines.length, 2);
+});
+
+test('RFC 6121: their unsubscribe withdraws their pending request; their unsubscribed (about OUR subscription) does not', () => {
+  const withdrawn: string[] = [];
+  const { c } = contacts({ subscriptionWithdrawn: (jid) => withdrawn.push(jid) });
+  c.attach(fakeDriver().driver, { resumed: false });
+  assert.equal(c.handle(presence('iago@shakespeare.lit', 'unsubscribed')), true);
+  assert.deepEqual(withdrawn, []);
+  assert.equal(c.handle(presence('iago@shakespeare.lit', 'unsubscribe')), true);
+  assert.deepEqual(withdrawn, ['iago@shakespeare.lit']);
 });
 
 test('approving a contact we already see: only subscribed (no second subscribe)', async () => {

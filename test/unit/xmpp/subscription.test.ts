@@ -48,13 +48,15 @@ test('hostile: a subscribe from a full JID, from the account itself or from garb
   assert.equal(inbound(`<presence from='@' type='subscribe'/>`)?.kind, 'ignored');
 });
 
-test('§3.2/§3.3: unsubscribe and unsubscribed withdraw; subscribed approves; other types are not subscriptions', () => {
+test('§3.3: unsubscribe withdraws their request; §3.2: unsubscribed is about our subscription to them; subscribed approves; other types are not subscriptions', () => {
   assert.deepEqual(inbound(`<presence from='romeo@example.net' type='unsubscribe'/>`), {
     kind: 'withdrawn',
     jid: 'romeo@example.net',
   });
+  // Their 'unsubscribed' refuses or cancels OUR subscription to their presence: a request of
+  // theirs waiting for the person's answer stays.
   assert.deepEqual(inbound(`<presence from='romeo@example.net' type='unsubscribed'/>`), {
-    kind: 'withdrawn',
+    kind: 'refused',
     jid: 'romeo@example.net',
   });
   assert.deepEqual(inbound(`<presence from='romeo@example.net' type='subscribed'/>`), {
