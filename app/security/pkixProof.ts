@@ -174,7 +174,6 @@ export function secureDelegation(facts: ServerFacts): SecureDelegation | null {
 
 function pathError(domain: string, path: Extract<PathResult, { ok: false }>): UserError {
   const issuer = path.issuer ?? 'unknown';
-  const addCa = `If you trust this server, add its CA certificate to the account's extra trust anchors; otherwise ask its administrator for a certificate from a public authority.`;
   switch (path.code) {
     case 'untrusted-issuer':
       // A certificate sent alone is called a missing link only when its caIssuers says where the
@@ -182,12 +181,14 @@ function pathError(domain: string, path: Extract<PathResult, { ok: false }>): Us
       // from its own authority looks just like this, and must not get the milder advice.
       return {
         code: 'untrusted',
-        message: `${domain}'s certificate was not issued by an authority Quiver trusts (issuer: ${issuer}). ${addCa}`,
+        // The one problem where adding an authority is the right advice: an organisation's own CA.
+        message: `${domain}'s certificate was not issued by an authority Quiver trusts (issuer: ${issuer}). If this is your organisation's own authority, add its certificate to the account's Extra CA setting; otherwise ask the server's administrator for a certificate from a public authority.`,
       };
     case 'self-signed':
       return {
         code: 'self-signed',
-        message: `${domain} presented a self-signed certificate (${path.subject ?? 'unknown'}), which no authority vouches for. If you trust this server, add that certificate to the account's extra trust anchors.`,
+        // No authority to add: what proves this key is its fingerprint, compared with the admin's.
+        message: `${domain} presented a self-signed certificate (${path.subject ?? 'unknown'}), which no authority vouches for. Compare its key's fingerprint with the one the server's administrator gave you, and trust it (once, or pinned) only if they match.`,
       };
     case 'missing-intermediate':
       return missingIntermediate(domain, issuer);
@@ -226,7 +227,7 @@ function pathError(domain: string, path: Extract<PathResult, { ok: false }>): Us
 function missingIntermediate(domain: string, issuer: string): UserError {
   return {
     code: 'missing-intermediate',
-    message: `${domain} did not send the certificate that links it to an authority (its issuer: ${issuer}), so Quiver cannot check who vouches for it. Ask the server's administrator to configure the full certificate chain; if you trust this server and its authority, add the authority's certificate to the account's extra trust anchors.`,
+    message: `${domain} did not send the certificate that links it to an authority (its issuer: ${issuer}), so Quiver cannot check who vouches for it. The server's administrator has to configure the full certificate chain; until then, accept it once only if you trust the network you are on.`,
   };
 }
 

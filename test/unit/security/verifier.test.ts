@@ -126,7 +126,7 @@ test('untrusted issuer: the message names the issuer and what the user can do', 
   assert.equal(verdict.error?.code, 'untrusted');
   assert.equal(
     verdict.error?.message,
-    "alpha.test's certificate was not issued by an authority Quiver trusts (issuer: CN=Quiver Test Root, O=Quiver Tests). If you trust this server, add its CA certificate to the account's extra trust anchors; otherwise ask its administrator for a certificate from a public authority.",
+    "alpha.test's certificate was not issued by an authority Quiver trusts (issuer: CN=Quiver Test Root, O=Quiver Tests). If this is your organisation's own authority, add its certificate to the account's Extra CA setting; otherwise ask the server's administrator for a certificate from a public authority.",
   );
   assert.match(verdict.tried[0]?.detail ?? '', /^chain: untrusted-issuer/);
 });
@@ -165,6 +165,10 @@ test('expired, not yet valid, self-signed, missing intermediate: one code and me
   const s = await verifyServer(facts([selfSigned]), { anchors, now: NOW });
   assert.equal(s.error?.code, 'self-signed');
   assert.match(s.error?.message ?? '', /^alpha\.test presented a self-signed certificate \(CN=alpha\.test\)/);
+  // Review: the words told the person to add the certificate as an extra trust anchor, against the
+  // dialog's advice (compare the fingerprint with the admin's, accept once or pin).
+  assert.match(s.error?.message ?? '', /fingerprint/);
+  assert.doesNotMatch(s.error?.message ?? '', /trust anchor|Extra CA/i);
   const aia = await makeCertificate({
     cn: 'alpha.test',
     dnsNames: ['alpha.test'],
@@ -177,6 +181,9 @@ test('expired, not yet valid, self-signed, missing intermediate: one code and me
     m.error?.message ?? '',
     /did not send the certificate that links it to an authority \(its issuer: CN=Quiver Test Intermediate, O=Quiver Tests\)/,
   );
+  // The server's admin fixes a missing link; adding an authority is no answer to it.
+  assert.match(m.error?.message ?? '', /full certificate chain/);
+  assert.doesNotMatch(m.error?.message ?? '', /trust anchor|Extra CA/i);
 });
 
 test('a chain error wins over a name error in the message; both are in the detail', async () => {
