@@ -152,4 +152,40 @@ describe('W3-UI fixes', () => {
     await chip.getByTestId('account-open').click();
     await page.getByText(long).first().waitFor();
   });
+
+  it('moves the focus to the next account after removing one', async () => {
+    const { page } = await openUi({
+      accounts: [
+        account('a1', 'alice@home.example', { label: 'home', order: 0 }),
+        account('a2', 'alice@work.example', { label: 'work', order: 1 }),
+      ],
+    });
+    await row(page, 'alice@home.example').getByTestId('account-open').click();
+    await page.getByTestId('account-remove').click();
+    await page.getByTestId('remove-account-confirm').click();
+    await row(page, 'alice@home.example').waitFor({ state: 'detached' });
+    await page.waitForFunction(
+      () =>
+        document.activeElement?.closest('[data-testid="account-row"]')?.getAttribute('data-jid') ===
+        'alice@work.example',
+    );
+  });
+
+  it('moves the focus to the next contact after removing one, and to the heading after the last', async () => {
+    const { page } = await openUi(seed());
+    await row(page, 'alice@home.example').getByTestId('account-open').click();
+    const contactRow = (jid: string) => page.locator(`[data-testid="contact-row"][data-jid="${jid}"]`);
+    await contactRow('carol@home.example').getByTestId('contact-remove').click();
+    await contactRow('carol@home.example').getByTestId('contact-remove-confirm').click();
+    await contactRow('carol@home.example').waitFor({ state: 'detached' });
+    await page.waitForFunction(
+      () =>
+        document.activeElement?.closest('[data-testid="contact-row"]')?.getAttribute('data-jid') ===
+        'dave@home.example',
+    );
+    await contactRow('dave@home.example').getByTestId('contact-remove').click();
+    await contactRow('dave@home.example').getByTestId('contact-remove-confirm').click();
+    await contactRow('dave@home.example').waitFor({ state: 'detached' });
+    await page.waitForFunction(() => document.activeElement?.id === 'contacts-title');
+  });
 });
