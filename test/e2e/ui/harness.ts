@@ -93,7 +93,8 @@ export async function openUi(seed: Partial<FakeData> = {}, colorScheme: 'light' 
 
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, colorScheme });
   const page = await context.newPage();
-  page.setDefaultTimeout(5_000);
+  // A ceiling, not a pause: every wait ends on what the page shows. 5 s was met on a loaded 2-core machine.
+  page.setDefaultTimeout(15_000);
   page.on('console', (msg) => {
     if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`${msg.type()}: ${msg.text()}`);
   });

@@ -348,25 +348,37 @@ describe('Quiver UI against the browser host and a fake core', () => {
     await page.getByTestId('account-security').click();
     const first = page.locator('[data-testid="security-record"][data-record-id="r1"]');
     await first.waitFor();
-    assert.match(await first.getByTestId('security-verdict').innerText(), /Trusted · DANE-EE/);
-    assert.equal(await first.getByTestId('security-identity').innerText(), 'dns-id:xmpp.example.org');
+    // The summary at a glance, in words (issue 13): the verdict, what proved the domain, TLS, the route, the login.
+    assert.equal(await first.getByTestId('security-verdict').innerText(), 'Verified');
+    assert.match(
+      await first.getByTestId('security-summary').innerText(),
+      /the certificate proves example\.org \(DANE-EE, DNS-ID xmpp\.example\.org\) · TLS 1\.3 · QUIC to xmpp\.example\.org:5222 · SCRAM-SHA-256-PLUS with channel binding/,
+    );
+    // The details one click away.
+    await first.locator('summary').click();
+    assert.equal(await first.getByTestId('security-identity').innerText(), 'DNS-ID xmpp.example.org');
     assert.equal(await first.getByTestId('security-certificate').count(), 2);
     const text = await first.innerText();
     for (const fact of [
       'QUIC',
       'xmpp.example.org:5222',
       '_xmppq-client._udp.example.org.',
-      'Secure (validated)',
-      'TLSv1.3',
+      'Signed and validated (DNSSEC)',
+      'TLS 1.3',
       'TLS_AES_128_GCM_SHA256',
       'xmpp-client',
       'SCRAM-SHA-256-PLUS',
-      'tls-exporter',
+      'Your password was never sent',
+      'tls-exporter (RFC 9266)',
       '3f'.repeat(32),
-      'srv:_xmpp-client.example.org',
+      '_xmpp-client.example.org (SRV name)',
       'The network changed; Quiver reconnected.',
     ]) {
       assert.ok(text.includes(fact), `security record shows ${fact}`);
+    }
+    // No raw tokens reach the person.
+    for (const token of ['dns-id:', 'srv:_', 'xmpp:example', 'user-accepted-once']) {
+      assert.ok(!text.includes(token), `security record shows no raw token ${token}`);
     }
 
     core.emit({
@@ -410,6 +422,11 @@ describe('Quiver UI against the browser host and a fake core', () => {
       'r2',
       'newest first',
     );
+    assert.match(
+      await second.getByTestId('security-summary').innerText(),
+      /^Not trusted: nothing proved the server is example\.org/,
+    );
+    await second.locator('summary').click();
     assert.match(await second.getByTestId('security-verdict-error').innerText(), /no DNSSEC or POSH proof/);
     assert.match(await second.getByTestId('security-tried').innerText(), /hosting\.example\.net/);
     await shoot(page, 'ui-security');
