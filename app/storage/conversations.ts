@@ -1,7 +1,8 @@
 /**
  * The one conversation list across accounts (issue 13): a row per account and peer, created by the
  * first message either way (`noteMessage`, called inside the message's own INSERT transaction) or
- * by `startConversation`; unread counts and drafts live here and survive a restart.
+ * by `startConversation`; unread counts and drafts live here and survive a restart. A conversation
+ * the person started or wrote in (`by_us`, migration 0014) is never a stranger's.
  *
  * Unread rule: a conversation keeps `read_through`, the time of the last `markConversationRead`.
  * A newly stored incoming message (never a duplicate: `insertMessage` returns before noting one)
@@ -25,6 +26,7 @@ interface Row {
   name: string | null;
   in_roster: number;
   own: number;
+  by_us: number;
   blocked: number;
   removed_at: number | null;
   jid: string;
@@ -43,7 +45,7 @@ function selectSql(db: Database, rest: string): string {
     ? 'EXISTS (SELECT 1 FROM blocked_jids b WHERE b.account_id = c.account_id AND b.jid = c.peer)'
     : '0';
   return `SELECT c.account_id, c.peer, c.last_activity, c.unread, c.draft, r.name,
-      r.jid IS NOT NULL AS in_roster, a.jid = c.peer AS own, ${blocked} AS blocked,
+      r.jid IS NOT NULL AS in_roster, a.jid = c.peer AS own, c.by_us, ${blocked} AS blocked,
       a.removed_at, a.jid, a.label, a.color
     FROM conversations c JOIN accounts a ON a.id = c.account_id
     LEFT JOIN roster_items r ON r.account_id = c.account_id AND r.jid = c.peer ${rest}`;
@@ -63,7 +65,9 @@ function toConversation(db: Database, row: Row): ConversationView {
     lastActivity: row.last_activity,
     unread: row.unread,
     draft: row.draft,
-    stranger: row.in_roster === 0 && row.own === 0,
+    // Issue 13: "strangers' FIRST messages are marked as such": not in the roster, and the person
+    // neither started the conversation nor wrote in it (migration 0014).
+    stranger: row.in_roster === 0 && row.own === 0 && row.by_us === 0,
     blocked: row.blocked === 1,
   };
   if (row.removed_at !== null) {
@@ -129,8 +133,8 @@ export const conversationMethods = {
       usableAccount(db, accountId);
       prepare(
         db,
-        `INSERT INTO conversations (account_id, peer, last_activity, unread, read_through, draft, started_at)
-         VALUES (@accountId, @peer, @now, 0, @now, '', @now) ON CONFLICT (account_id, peer) DO NOTHING`,
+        `INSERT INTO conversations (account_id, peer, last_activity, unread, read_through, draft, started_at, by_us)
+         VALUES (@accountId, @peer, @now, 0, @now, '', @now, 1) ON CONFLICT (account_id, peer) DO NOTHING`,
       ).run({ accountId, peer: bare, now });
     }).immediate();
     return conversationMethods.getConversation(db, accountId, bare) as ConversationView;
@@ -173,8 +177,8 @@ export const conversationMethods = {
         if (r.changes > 0 || draft === '') return r.changes > 0;
         prepare(
           db,
-          `INSERT INTO conversations (account_id, peer, last_activity, unread, read_through, draft, started_at)
-           VALUES (@accountId, @peer, @now, 0, @now, @draft, @now)`,
+          `INSERT INTO conversations (account_id, peer, last_activity, unread, read_through, draft, started_at, by_us)
+           VALUES (@accountId, @peer, @now, 0, @now, @draft, @now, 1)`,
         ).run({ accountId, peer: bare, now, draft });
         return true;
       })

@@ -13,6 +13,7 @@ import { outboxStates } from './0010-outbox-states.ts';
 import { cliJobs } from './0011-cli-jobs.ts';
 import { conversations } from './0012-conversations.ts';
 import { contacts } from './0013-contacts.ts';
+import { conversationByUs } from './0014-conversation-by-us.ts';
 
 export const migrations: readonly Migration[] = [
   initial,
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   cliJobs,
   conversations,
   contacts,
+  conversationByUs,
 ];

@@ -65,7 +65,8 @@ test('conversation commands list, start, mark read and keep drafts, each announc
   await h['conversation.markRead']({ accountId: b, peer: 'mum@home.test' });
   await h['conversation.setDraft']({ accountId: a, peer: 'bob@work.test', draft: 'yes at' });
   const started = await h['conversation.start']({ accountId: a, peer: 'carol@work.test' });
-  assert.equal(started.stranger, true);
+  // Not in the roster, but the person started it: no stranger (issue 13: strangers' FIRST messages).
+  assert.equal(started.stranger, false);
   const changed = events.flatMap((e) => (e.name === 'conversation.changed' ? [e.payload.conversation] : []));
   assert.deepEqual(
     changed.map((c) => [c.peer, c.unread, c.draft]),

@@ -69,13 +69,15 @@ test('0012-conversations fills conversations from stored messages, indexes their
 test('a message from anyone creates its conversation; incoming ones count as unread, ours do not', (t) => {
   const { s, id } = setup(t);
   s.insertMessage(msg(id, 'hi', 100, { peer: 'Stranger@Example.net/phone' }));
+  assert.equal(s.listConversations()[0]?.stranger, true);
   s.insertMessage(msg(id, 'hello', 110, { peer: 'stranger@example.net', direction: 'out', state: 'queued' }));
   const [c] = s.listConversations();
   assert.equal(c?.peer, 'stranger@example.net');
   assert.equal(c?.unread, 1);
   assert.equal(c?.lastActivity, 110);
   assert.equal(c?.lastMessage?.body, 'hello');
-  assert.equal(c?.stranger, true);
+  // We answered: no longer a stranger's first message.
+  assert.equal(c?.stranger, false);
   assert.equal(c?.blocked, false);
   assert.equal(c?.name, null);
 });
@@ -137,6 +139,44 @@ test('startConversation creates an empty conversation once and keeps an existing
   assert.deepEqual([c.peer, c.lastActivity, c.unread, c.lastMessage, c.draft], ['carol@example.org', 700, 0, null, '']);
   assert.equal(s.startConversation(id, 'carol@example.org', 900).lastActivity, 700);
   assert.throws(() => s.startConversation('no-such-account', 'carol@example.org', 1), /no account/);
+});
+
+test('a stranger is someone not in the roster who wrote first: a chat the person started, or drafted, is none', (t) => {
+  const { s, id } = setup(t);
+  // Review: a chat started with someone not in the roster was tagged 'Stranger' with Add contact / Block.
+  assert.equal(s.startConversation(id, 'carol@example.net', 1).stranger, false);
+  s.insertMessage(msg(id, 'hi carol', 2, { peer: 'carol@example.net', direction: 'out', state: 'queued' }));
+  s.insertMessage(msg(id, 'hi back', 3, { peer: 'carol@example.net' }));
+  assert.equal(s.getConversation(id, 'carol@example.net')?.stranger, false);
+  assert.equal(s.setConversationDraft(id, 'dave@example.net', 'about the…', 4)?.stranger, false);
+  // Someone who wrote first stays a stranger when the person then opens a chat with them.
+  s.insertMessage(msg(id, 'buy now', 5, { peer: 'spam@example.net' }));
+  assert.equal(s.startConversation(id, 'spam@example.net', 6).stranger, true);
+  assert.equal(s.setConversationDraft(id, 'spam@example.net', 'no', 7)?.stranger, true);
+});
+
+test('0014 keeps chats the person started (no message yet, or one of ours) out of the strangers', () => {
+  const db = new Sqlite(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, migrations.slice(0, 13));
+  db.prepare(`INSERT INTO accounts (id, jid, created_at, sort_order) VALUES ('a1', 'alice@alpha.test', 1, 0)`).run();
+  const conversation = db.prepare(
+    `INSERT INTO conversations (account_id, peer, last_activity, read_through, started_at) VALUES ('a1', ?, 1, 1, 1)`,
+  );
+  const message = db.prepare(
+    `INSERT INTO messages (account_id, peer, direction, body, at, state, arrived_at) VALUES ('a1', ?, ?, 'x', 1, 'received', 1)`,
+  );
+  conversation.run('started@beta.test');
+  conversation.run('wrote@beta.test');
+  message.run('wrote@beta.test', 'in');
+  migrate(db, migrations);
+  const byPeer = new Map(
+    bindStorage(db)
+      .listConversations()
+      .map((c) => [c.peer, c.stranger]),
+  );
+  assert.deepEqual(Object.fromEntries(byPeer), { 'started@beta.test': false, 'wrote@beta.test': true });
+  db.close();
 });
 
 test('the roster gives the name; the own JID is no stranger; a block list, once it exists, marks blocked', (t) => {
