@@ -20,6 +20,11 @@ export class ContactsState {
   requests = $state<SubscriptionRequestView[]>([]);
   /** Block list per account id; absent until loaded (and never loaded for an account that cannot block). */
   blocked = $state<Record<string, string[]>>({});
+  /**
+   * A contact an `xmpp:?roster` / `?subscribe` link offers to add: the account panel's contact list
+   * opens "Add contact" filled in with it (and clears it); the person still confirms.
+   */
+  offered = $state<{ accountId: string; jid: string; name: string | null } | null>(null);
   #api: Api;
   #onError: (text: string) => void;
 

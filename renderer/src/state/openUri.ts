@@ -1,6 +1,7 @@
 /**
  * What the window does with an `xmpp:` link the shell handed it (`uri.opened`, RFC 5122 parsed
- * in main/xmppUriHandler.ts): open the chat with that address from the account that fits best.
+ * in main/xmppUriHandler.ts): open the chat with that address from the account that fits best,
+ * or, for `?roster` and `?subscribe`, that account's "Add contact" dialog filled in.
  * "Best" is, in order: an enabled account on the same domain as the address (a colleague's
  * address opens from the work account), else the first online account in the person's order,
  * else the only account. With several accounts and none of them fitting, Quiver does not guess
@@ -38,6 +39,8 @@ export interface UriOpener {
   readonly accounts: readonly AccountView[];
   readonly conversationList: Pick<ConversationsState, 'find' | 'upsert'>;
   openChat(accountId: string, peer: string): void;
+  openAccount(accountId: string): void;
+  readonly contacts: { offered: { accountId: string; jid: string; name: string | null } | null };
   /** The banner's sentence. */
   notice: string | null;
 }
@@ -45,8 +48,9 @@ export interface UriOpener {
 /**
  * Opens the chat `target` asks for. A `?message;body=` link puts the body in the composer as the
  * conversation's draft (unless it has one), never sends it: a link must not make Quiver say
- * something the person did not write. `?roster` and `?subscribe` open the chat too, where a
- * stranger's "Add contact" is at hand.
+ * something the person did not write. `?roster` and `?subscribe` open the account's panel with
+ * "Add contact" filled in (address, and the link's name): XEP-0147's roster and subscribe actions
+ * ask to add the contact, and the person confirms it; nothing is added by the link alone.
  */
 export async function openUriTarget(api: Api, app: UriOpener, target: XmppUriTarget): Promise<void> {
   const choice = chooseUriAccount(app.accounts, target.jid);
@@ -62,6 +66,11 @@ export async function openUriTarget(api: Api, app: UriOpener, target: XmppUriTar
   }
   const { accountId } = choice;
   const peer = target.jid;
+  if (target.action === 'roster' || target.action === 'subscribe') {
+    app.openAccount(accountId);
+    app.contacts.offered = { accountId, jid: peer, name: target.name };
+    return;
+  }
   if (target.action === 'message' && target.body) {
     try {
       const listed =

@@ -188,4 +188,30 @@ describe('W3-UI fixes', () => {
     await contactRow('dave@home.example').waitFor({ state: 'detached' });
     await page.waitForFunction(() => document.activeElement?.id === 'contacts-title');
   });
+
+  for (const action of ['roster', 'subscribe'] as const) {
+    it(`opens Add contact, filled in, for an xmpp:?${action} link`, async () => {
+      const { page, core } = await openUi({
+        accounts: [
+          account('a1', 'alice@example.org', { status: 'online', order: 0 }),
+          account('a2', 'alice@work.example', { status: 'online', order: 1, label: 'work' }),
+        ],
+      });
+      core.emit({
+        name: 'uri.opened',
+        payload: { target: { jid: 'bob@work.example', action, body: null, name: action === 'roster' ? 'Bob' : null } },
+      });
+      const dialog = page.getByTestId('add-contact-dialog');
+      await dialog.waitFor();
+      assert.equal(await page.locator('[data-testid="account-panel"]').getAttribute('data-account-id'), 'a2');
+      assert.equal(await page.getByTestId('add-contact-jid').inputValue(), 'bob@work.example');
+      assert.equal(await page.getByTestId('add-contact-name').inputValue(), action === 'roster' ? 'Bob' : '');
+      assert.equal(await page.getByTestId('chat-pane').count(), 0, 'no chat opened instead');
+      assert.equal(
+        core.calls.some((c) => c.name === 'contact.add'),
+        false,
+        'a link adds nobody by itself',
+      );
+    });
+  }
 });
