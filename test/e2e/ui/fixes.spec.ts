@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { openUi, row, useUiSuite } from './harness.ts';
-import { account, contact, conversation, keyChangedDecision, message } from './fixtures.ts';
+import { account, contact, conversation, keyChangedDecision, message, unprovenDecision } from './fixtures.ts';
 import { acceptedOnceRecord } from './securityFixtures.ts';
 import { openSecurity } from './openSecurity.ts';
 
@@ -214,4 +214,55 @@ describe('W3-UI fixes', () => {
       );
     });
   }
+
+  /**
+   * Dispatches Escape in the certificate dialog (on what has the focus there, else the dialog: a
+   * disabled button loses it) and waits for the page to render what it did.
+   */
+  const escapeAndRender = (page: Page, isComposing: boolean) =>
+    page.evaluate(async (composing) => {
+      const dialog = document.querySelector('[data-testid="cert-dialog"]')!;
+      const target = dialog.contains(document.activeElement) ? document.activeElement! : dialog;
+      target.dispatchEvent(
+        new KeyboardEvent('keydown', { key: 'Escape', isComposing: composing, bubbles: true, cancelable: true }),
+      );
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    }, isComposing);
+
+  it('keeps the certificate dialog open on Esc while an input method composes', async () => {
+    const { page } = await openUi({
+      accounts: [account('a1', 'alice@selfhosted.example')],
+      decisions: [unprovenDecision('d1', 'a1', 'alice@selfhosted.example')],
+    });
+    await page.getByTestId('cert-dialog').waitFor();
+    await escapeAndRender(page, true);
+    assert.equal(await page.getByTestId('cert-dialog').count(), 1, 'the composition’s Esc is not the dialog’s');
+    await escapeAndRender(page, false);
+    await page.getByTestId('cert-dialog').waitFor({ state: 'detached' });
+  });
+
+  it('keeps the certificate dialog open on Esc while the answer is being sent', async () => {
+    const { page, core } = await openUi({
+      accounts: [account('a1', 'alice@selfhosted.example')],
+      decisions: [unprovenDecision('d1', 'a1', 'alice@selfhosted.example')],
+    });
+    await page.getByTestId('cert-dialog').waitFor();
+    core.holdNext('certificate.decide');
+    await page.getByTestId('cert-accept-once').click();
+    await core.waitForHeld();
+    await escapeAndRender(page, false);
+    assert.equal(await page.getByTestId('cert-dialog').count(), 1, 'Esc does not put off an answer on its way');
+  });
+
+  it('does not open the help sheet on ? while another keyboard dialog has the focus on a button', async () => {
+    const { page } = await openUi(seed());
+    await page.keyboard.press('Control+n');
+    const dialog = page.getByTestId('new-chat-dialog');
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).focus();
+    await page.keyboard.press('?');
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    assert.equal(await page.getByTestId('shortcut-help').count(), 0);
+    assert.equal(await dialog.count(), 1, 'the new chat dialog stays');
+  });
 });
