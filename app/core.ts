@@ -13,6 +13,7 @@ import { CoreError } from './coreError.ts';
 import { addAccountWithSecret } from './core/addAccount.ts';
 import { contactHandlers } from './core/contacts.ts';
 import { ConversationNotifier } from './core/conversations.ts';
+import { announceLabelChanges, labelSnapshot } from './core/labelChanges.ts';
 import { LiveAccounts } from './core/liveAccounts.ts';
 import { TrustDecisions } from './core/trustDecisions.ts';
 import { lineSink } from './logLine.ts';
@@ -117,9 +118,18 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
     return row;
   };
 
+  // Default labels tell accounts apart, so adding or removing one may change others' (labelChanges.ts).
+  const labelDeps = {
+    storage,
+    view: (row: AccountRow) => live.view(row),
+    emit,
+    touched: (accountId: string, peer: string) => conversations.touched(accountId, peer),
+  };
+
   const handlers: Handlers = {
     'account.list': () => storage.listAccounts().map((row) => live.view(row)),
     'account.add': async (args) => {
+      const labelsBefore = labelSnapshot(storage);
       const row = await addAccountWithSecret(
         storage,
         secrets,
@@ -137,6 +147,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       live.start(row);
       const result = live.view(account(row.id));
       emit({ name: 'account.changed', payload: { account: result } });
+      announceLabelChanges(labelsBefore, labelDeps);
       return result;
     },
     'account.update': async (args) => {
@@ -150,7 +161,9 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       if (args.label !== undefined || args.color !== undefined)
         updated = storage.updateAccountLook(row.id, { label: args.label, color: args.color });
       const onlyLook =
-        args.password === undefined && Object.keys(patch).length === 0 && (args.label ?? args.color) !== undefined;
+        args.password === undefined &&
+        Object.keys(patch).length === 0 &&
+        (args.label !== undefined || args.color !== undefined);
       if (args.password !== undefined) {
         await secrets.set(row.id, row.jid, args.password);
         // XEP-0484: a FAST token logs in like the old password; it must not outlive it.
@@ -170,6 +183,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       await live.stop(accountId);
       await secrets.delete(accountId, row.jid);
       const peers = keepHistory ? [] : storage.conversationPeers(accountId);
+      const labelsBefore = labelSnapshot(storage);
       storage.removeAccount(accountId, keepHistory ?? false, Date.now());
       trust.forget(accountId);
       emit({ name: 'account.removed', payload: { accountId } });
@@ -180,6 +194,7 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
         conversations.forget(accountId);
         for (const peer of peers) emit({ name: 'conversation.removed', payload: { accountId, peer } });
       }
+      announceLabelChanges(labelsBefore, labelDeps);
       return null;
     },
     'account.reorder': ({ accountIds }) => {

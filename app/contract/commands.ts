@@ -49,7 +49,8 @@ export const commands = {
       resolverValidates: v.optional(v.boolean),
       extraCaPem: v.optional(v.nullable(pem)),
       transport: v.optional(transportPreference),
-      label: v.optional(label),
+      /** null: back to the default label (the domain, or what tells it from accounts on the same domain). */
+      label: v.optional(v.nullable(label)),
       color: v.optional(color),
     }),
   ),

@@ -23,6 +23,7 @@ import type { QuicSessions } from '../connect/quicSessions.ts';
 import type { PathEvent } from '../contract/viewModels.ts';
 import type { DecisionContext } from '../connect/connectError.ts';
 import { normalizeBareJid } from '../storage/normalizeJid.ts';
+import { accountLabel } from '../storage/accountLabel.ts';
 import { contactEvents } from './contacts.ts';
 import { storeIncomingMessage } from './incomingMessage.ts';
 import { statusText } from './statusText.ts';
@@ -131,7 +132,12 @@ export class LiveAccounts {
       boundJid: state?.boundJid ?? null,
       error: state?.error ?? null,
       settings: row.settings,
-      label: row.label ?? row.jid.slice(row.jid.indexOf('@') + 1),
+      // The default tells accounts on the same server apart (accountLabel.ts); core.ts re-announces
+      // the accounts whose default changes when one is added or removed.
+      label: accountLabel(
+        row,
+        this.#deps.storage.listAccounts().map((other) => other.jid),
+      ),
       color: row.color,
       order: row.sortOrder,
       presence: this.#deps.storage.ownPresence(row.id),

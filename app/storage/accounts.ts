@@ -17,7 +17,7 @@ export interface AccountRow {
   rosterVer: string | null;
   createdAt: number;
   sortOrder: number;
-  /** The label the person chose; null: the view shows the JID's domain. */
+  /** The label the person chose; null: the view shows the default (storage/accountLabel.ts). */
   label: string | null;
   /** `#rrggbb`, given at creation (ACCOUNT_COLORS in turn) or chosen. */
   color: string;
@@ -171,7 +171,14 @@ export const accountMethods = {
       .map(toAccount);
   },
 
-  /** Sets the label (null: back to the domain) and/or colour; an absent key is kept. */
+  /** Accounts removed but kept for their history (listed only through their conversations). */
+  listRemovedAccounts(db: Database): AccountRow[] {
+    return prepare<[], Row>(db, `SELECT ${COLUMNS} FROM accounts WHERE removed_at IS NOT NULL ORDER BY created_at`)
+      .all()
+      .map(toAccount);
+  },
+
+  /** Sets the label (null: back to the default, storage/accountLabel.ts) and/or colour; an absent key is kept. */
   updateAccountLook(db: Database, id: string, look: { label?: string | null; color?: string }): AccountRow {
     const row = mustGet(db, id);
     prepare(db, 'UPDATE accounts SET label = ?, color = ? WHERE id = ?').run(

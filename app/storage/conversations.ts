@@ -12,6 +12,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { ConversationView } from '../contract/viewModels.ts';
+import { accountLabel } from './accountLabel.ts';
 import { MESSAGE_COLUMNS, toView, type MessageRow } from './messages.ts';
 import { normalizeBareJid } from './normalizeJid.ts';
 import { prepare } from './statements.ts';
@@ -55,7 +56,12 @@ function selectSql(db: Database, rest: string): string {
 const LAST_MESSAGE_SQL = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE account_id = ? AND peer = ?
   ORDER BY at DESC, id DESC LIMIT 1`;
 
-function toConversation(db: Database, row: Row): ConversationView {
+/** The bare JIDs of the listed (not removed) accounts: what a removed account's default label is told apart from. */
+function listedJids(db: Database): string[] {
+  return prepare<[], string>(db, 'SELECT jid FROM accounts WHERE removed_at IS NULL').pluck().all();
+}
+
+function toConversation(db: Database, row: Row, listed: readonly string[]): ConversationView {
   const last = prepare<[string, string], MessageRow>(db, LAST_MESSAGE_SQL).get(row.account_id, row.peer);
   const view: ConversationView = {
     accountId: row.account_id,
@@ -73,7 +79,8 @@ function toConversation(db: Database, row: Row): ConversationView {
   if (row.removed_at !== null) {
     view.removedAccount = {
       jid: row.jid,
-      label: row.label ?? row.jid.slice(row.jid.indexOf('@') + 1),
+      // The same default as a listed account's (accountLabel.ts), told apart from the listed ones.
+      label: accountLabel(row, listed),
       color: row.color ?? '#2f6fdf',
     };
   }
@@ -88,9 +95,9 @@ function byActivity(list: ConversationView[]): ConversationView[] {
 
 /** Views of the rows `sql` selects (built by `selectSql`). */
 export function conversationViews(db: Database, sql: string, ...params: unknown[]): ConversationView[] {
-  return prepare<unknown[], Row>(db, selectSql(db, sql))
-    .all(...params)
-    .map((row) => toConversation(db, row));
+  const rows = prepare<unknown[], Row>(db, selectSql(db, sql)).all(...params);
+  const listed = rows.some((row) => row.removed_at !== null) ? listedJids(db) : [];
+  return rows.map((row) => toConversation(db, row, listed));
 }
 
 function usableAccount(db: Database, accountId: string): void {
