@@ -265,4 +265,18 @@ describe('W3-UI fixes', () => {
     assert.equal(await page.getByTestId('shortcut-help').count(), 0);
     assert.equal(await dialog.count(), 1, 'the new chat dialog stays');
   });
+
+  it('sends label null, back to the default, when the label field is emptied', async () => {
+    const { page, core } = await openUi({
+      accounts: [account('a1', 'alice@home.example', { label: 'Family' })],
+    });
+    await row(page, 'alice@home.example').getByTestId('account-open').click();
+    await page.getByTestId('account-settings').click();
+    await page.getByTestId('account-label').fill('');
+    await page.getByTestId('account-submit').click();
+    await page.getByTestId('account-label').waitFor({ state: 'detached' });
+    const update = core.calls.find((c) => c.name === 'account.update');
+    assert.ok(update, 'the form saved');
+    assert.equal((update.args as { label?: string | null }).label, null);
+  });
 });
