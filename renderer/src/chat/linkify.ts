@@ -6,6 +6,9 @@
 export type Segment =
   { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string; scheme: 'http' | 'xmpp' };
 
+/** False only for a body without any link (no scheme LINK matches): it needs no splitting. */
+export const MAY_LINK = /https?:\/\/|xmpp:/i;
+
 const LINK = /\b(?:https?:\/\/[^\s<>"]+|xmpp:[^\s<>"]+)/gi;
 /** Punctuation that ends a sentence rather than the link, when it is the last character. */
 const TRAILING = /[.,;:!?'"’”)\]}>]$/;
