@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { continuesGroup, dayLabel, startsDay } from '../../../renderer/src/chat/days.ts';
-import { linkify, xmppUriJid } from '../../../renderer/src/chat/linkify.ts';
+import { MAY_LINK, linkify, xmppUriJid } from '../../../renderer/src/chat/linkify.ts';
 import { offsetOf, rowOffsets, visibleRows, ESTIMATED_ROW } from '../../../renderer/src/chat/virtualWindow.ts';
 
 const at = (y: number, m: number, d: number, h = 12, min = 0) => new Date(y, m - 1, d, h, min).getTime();
@@ -48,6 +48,15 @@ describe('linkify', () => {
       links.map((l) => l.text),
       ['https://en.wikipedia.org/wiki/XMPP_(protocol)'],
     );
+  });
+  it('MAY_LINK passes every body that has a link (a body it fails is left as one text node)', () => {
+    for (const body of ['see https://example.org', 'HTTP://EXAMPLE.ORG', 'xmpp:bob@example.org', 'Xmpp:bob@x.y']) {
+      assert.ok(MAY_LINK.test(body), body);
+    }
+    for (const body of ['message number 7', 'http: not a link', 'mailto:bob@example.org', 'ftp://example.org']) {
+      assert.equal(MAY_LINK.test(body), false, body);
+      assert.deepEqual(linkify(body), [{ kind: 'text', text: body }]);
+    }
   });
   it('reads the JID of an xmpp: URI', () => {
     assert.equal(xmppUriJid('xmpp:bob@example.org?message;body=hi'), 'bob@example.org');
