@@ -9,12 +9,21 @@ export const ESTIMATED_ROW = 44;
 /** Where row `i` starts (0 outside the array). */
 export const offsetOf = (offsets: Float64Array, i: number): number => offsets[i] ?? 0;
 
-/** `offsets[i]` is where row i starts; `offsets[n]` is the total height. */
-export function rowOffsets(ids: readonly string[], heights: ReadonlyMap<string, number>): Float64Array {
+/**
+ * `offsets[i]` is where row i starts; `offsets[n]` is the total height. A row not in `heights`
+ * counts as `estimate` (the caller may pass the mean of the rows it measured).
+ */
+export function rowOffsets(
+  ids: readonly string[],
+  heights: ReadonlyMap<string, number>,
+  estimate = ESTIMATED_ROW,
+): Float64Array {
   const offsets = new Float64Array(ids.length + 1);
-  ids.forEach((id, i) => {
-    offsets[i + 1] = offsetOf(offsets, i) + (heights.get(id) ?? ESTIMATED_ROW);
-  });
+  let top = 0;
+  for (let i = 0; i < ids.length; i++) {
+    top += heights.get(ids[i]!) ?? estimate;
+    offsets[i + 1] = top;
+  }
   return offsets;
 }
 
