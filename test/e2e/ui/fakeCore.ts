@@ -225,7 +225,10 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
       findAccount(args.accountId);
       const known = data.conversations.some((c) => c.accountId === args.accountId && c.peer === args.peer);
       const found = conversationOf(args.accountId, args.peer);
-      if (!known) announce(found);
+      // As the real core: a conversation the person started is not a stranger's.
+      const wasStranger = found.stranger;
+      found.stranger = false;
+      if (!known || wasStranger) announce(found);
       return found;
     },
     'conversation.markRead': (args) => {
@@ -238,8 +241,10 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
     },
     'conversation.setDraft': (args) => {
       const found = conversationOf(args.accountId, args.peer);
-      if (found.draft !== args.draft) {
+      if (found.draft !== args.draft || (args.draft !== '' && found.stranger)) {
         found.draft = args.draft;
+        // A draft to them is the person's own doing: no longer a stranger's conversation.
+        if (args.draft !== '') found.stranger = false;
         announce(found);
       }
       return null;
@@ -340,6 +345,9 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
       if (args.resolverValidates !== undefined) found.settings.resolverValidates = args.resolverValidates;
       if (args.extraCaPem !== undefined) found.settings.extraCaPem = args.extraCaPem;
       if (args.transport !== undefined) found.settings.transport = args.transport;
+      // null: back to the default, the domain (the real core adds the local part when domains clash).
+      if (args.label !== undefined) found.label = args.label ?? found.jid.slice(found.jid.indexOf('@') + 1);
+      if (args.color !== undefined) found.color = args.color;
       return found;
     },
     'account.remove': (args) => {
@@ -384,6 +392,7 @@ export function createFakeCore(seed: Partial<FakeData> = {}): FakeCore {
       emit({ name: 'message.added', payload: { message: sent } });
       const conversation = touchConversation(sent, false);
       conversation.draft = '';
+      conversation.stranger = false;
       announce(conversation);
       return sent;
     },
