@@ -58,6 +58,9 @@ export function parseXmppUri(text: string): XmppUriParse {
   const slash = path.indexOf('/');
   const bareText = decode(slash === -1 ? path : path.slice(0, slash));
   if (bareText === null) return refuse('the address has a broken percent escape');
+  // RFC 7622 §3.3.1: "/" is disallowed in a localpart, and no domainpart has one: decoded here it
+  // would turn into a resource or move the domain ("romeo%2Fx@example.com" is domain "romeo").
+  if (bareText.includes('/')) return refuse('the address has an encoded "/" before its resource');
   const resource = slash === -1 ? null : decode(path.slice(slash + 1));
   if (slash !== -1 && resource === null) return refuse('the resource has a broken percent escape');
   const full = resource === null ? bareText : `${bareText}/${resource}`;
@@ -66,8 +69,10 @@ export function parseXmppUri(text: string): XmppUriParse {
   const invalid = jidProblem(full, { localpart: 'optional', resource: 'optional' });
   if (invalid) return refuse(`the address ${invalid}`);
   // RFC 7622 §3.2.2 and §3.3.2: the domainpart and the localpart (UsernameCaseMapped) are both
-  // case-mapped to lower case, so "Romeo@Montague.NET" is the chat "romeo@montague.net".
-  const jid = bareText.toLowerCase();
+  // case-mapped to lower case and put in NFC, so "Romeo@Montague.NET" is the chat
+  // "romeo@montague.net"; §3.2: a trailing dot "MUST be stripped". The same key storage makes
+  // (app/storage/normalizeJid.ts), so the window finds the conversation the core lists.
+  const jid = bareText.replace(/\.$/, '').normalize('NFC').toLowerCase();
 
   const target: XmppUriTarget = { jid, action: null, body: null, name: null };
   if (query === null) return { ok: true, target };

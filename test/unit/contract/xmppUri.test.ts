@@ -80,6 +80,22 @@ describe('parseXmppUri', () => {
     assert.match(reason('xmpp:romeo@exa mple.com'), /address/);
   });
 
+  it('gives the address in the form the rest of Quiver stores and accepts (bare, no trailing dot, NFC)', () => {
+    // RFC 7622 §3.3.1: "/" is disallowed in a localpart, and no domain has one: an encoded "/" in
+    // the bare address would become a resource ("romeo@example.com/res") or another domain
+    // ("romeo" with resource "x@example.com"), which conversation.start refuses.
+    assert.match(reason('xmpp:romeo@example.com%2Fres'), /address/);
+    assert.match(reason('xmpp:romeo%2Fx@example.com'), /address/);
+    assert.match(reason('xmpp:example.com%2Fx'), /address/);
+    // An encoded "/" inside the resource is the resource's own, and the resource is dropped anyway.
+    assert.equal(target('xmpp:romeo@example.com/a%2Fb').jid, 'romeo@example.com');
+    // RFC 7622 §3.2: a trailing dot "MUST be stripped" (storage keys drop it too).
+    assert.equal(target('xmpp:romeo@example.com.').jid, 'romeo@example.com');
+    // RFC 8265 §3.3.2 / storage's normalizeBareJid: NFC, so a decomposed "ř" is the same chat.
+    assert.equal(target('xmpp:jir%CC%8Ci@%C4%8Dechy.example').jid, 'ji\u0159i@\u010Dechy.example');
+    assert.equal(target('xmpp:c%CC%8Cechy.example').jid, '\u010Dechy.example');
+  });
+
   it('keeps line breaks in a prefilled body', () => {
     assert.equal(target('xmpp:romeo@montague.net?message;body=one%0Atwo').body, 'one\ntwo');
   });
