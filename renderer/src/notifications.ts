@@ -20,7 +20,7 @@ export interface NotifyContext {
   seesChat(accountId: string, peer: string): boolean;
   /** The person blocked the peer: no notification, so none of their text on the screen. */
   isBlocked(accountId: string, peer: string): boolean;
-  /** Opens the chat (the notification was clicked). */
+  /** Opens the chat (the notification was clicked); only called while `account` still knows the account. */
   open(accountId: string, peer: string): void;
 }
 
@@ -50,9 +50,11 @@ export function notifyIncoming(message: MessageView, context: NotifyContext): vo
     tag: `quiver:${message.accountId}:${message.peer}`,
   });
   note.onclick = () => {
+    note.close();
+    // The account may have been removed since: its chat is gone, and opening it would only fail.
+    if (context.account(message.accountId) === undefined) return;
     window.focus();
     context.open(message.accountId, message.peer);
-    note.close();
   };
 }
 
