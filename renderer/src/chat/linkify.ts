@@ -2,6 +2,7 @@
  * Splits a message body into text and links (http, https and xmpp: URIs), so the view builds the
  * links as elements and text nodes: a body is never HTML (STYLE.md principle 6).
  */
+import { parseXmppUri } from '../../../app/contract/xmppUri.ts';
 
 export type Segment =
   { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string; scheme: 'http' | 'xmpp' };
@@ -46,24 +47,12 @@ export function linkify(body: string): Segment[] {
 }
 
 /**
- * The bare JID an `xmpp:` URI (RFC 5122 §2) points at, or null: `xmpp:[//authority/]node@domain[?query][#fragment]`,
- * percent-decoded.
+ * The bare JID an `xmpp:` URI (RFC 5122 §2) points at, or null. A body's link comes from whoever
+ * sent the message, so it goes through the same parser as the shell's links (app/contract/xmppUri.ts):
+ * an address the core would refuse opens nothing, and the one it gives is in the form the
+ * conversation list keys (lower case, NFC, no trailing dot), so the chat it opens is the listed one.
  */
 export function xmppUriJid(uri: string): string | null {
-  let rest = uri.replace(/^xmpp:/i, '');
-  if (rest.startsWith('//')) {
-    const slash = rest.indexOf('/', 2);
-    if (slash < 0) return null;
-    rest = rest.slice(slash + 1);
-  }
-  rest = rest.replace(/[?#].*$/, '');
-  let jid: string;
-  try {
-    jid = decodeURIComponent(rest);
-  } catch {
-    // A malformed percent-escape: not an address we can open.
-    return null;
-  }
-  const bare = jid.replace(/\/.*$/, '');
-  return /^[^@\s/]+@[^@\s/]+$/.test(bare) || /^[^@\s/]+\.[^@\s/]+$/.test(bare) ? bare : null;
+  const parsed = parseXmppUri(uri);
+  return parsed.ok ? parsed.target.jid : null;
 }
