@@ -8,7 +8,9 @@
  * A newly stored incoming message (never a duplicate: `insertMessage` returns before noting one)
  * adds one to `unread` when its `at` is after `read_through`. So an archive catch-up that brings
  * messages older than the last read adds nothing, while messages sent after it (delivered late,
- * from the archive or offline storage) do count. `markConversationRead` sets `unread` to 0.
+ * from the archive or offline storage) do count. `markConversationRead` sets `unread` to 0; a message
+ * of ours (from any of the person's devices) reads up to its `at`; the conversation with the account's
+ * own address never counts (conversationActivity.ts).
  */
 import type { Database } from 'better-sqlite3';
 import type { ConversationView } from '../contract/viewModels.ts';
