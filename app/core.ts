@@ -282,7 +282,8 @@ export async function createCore(options: CoreOptions): Promise<QuiverCore> {
       return conversation;
     },
     'conversation.markRead': ({ accountId, peer }) => {
-      account(accountId);
+      // An account removed with its history keeps its conversations listed: they can still be read.
+      if (!storage.getAccount(accountId)) throw new CoreError('account-not-found', 'That account no longer exists.');
       const conversation = storage.markConversationRead(accountId, peer, Date.now());
       if (conversation) emit({ name: 'conversation.changed', payload: { conversation } });
       return null;
