@@ -251,7 +251,8 @@ export const accountMethods = {
    * Removes the account with its roster and messages; its connection records stay, detached. With
    * `keepHistory` (and `now`), the row stays with `removed_at` set so its messages and conversations
    * remain readable: its password, roster, pins, FAST token, stream-management state and archive
-   * position are forgotten (QUIC tickets belong to servers, not accounts), it is disabled and no longer listed.
+   * position are forgotten (QUIC tickets belong to servers, not accounts), its unsent messages are
+   * failed, it is disabled and no longer listed.
    */
   removeAccount(db: Database, id: string, keepHistory: boolean = false, now: number = Date.now()): void {
     if (!keepHistory) {
@@ -267,6 +268,13 @@ export const accountMethods = {
       if (r.changes === 0) throw notFound(id);
       for (const table of ['roster_items', 'pins', 'fast_tokens', 'sm_states', 'archive_positions'])
         prepare(db, `DELETE FROM ${table} WHERE account_id = ?`).run(id);
+      // What it had not sent stays in the history as not sent: re-adding the address moves the
+      // history to the new account, whose outbox must not send words written long before.
+      prepare(
+        db,
+        `UPDATE messages SET state = 'failed', error = 'Not sent: the account was removed before it could send this.'
+         WHERE account_id = ? AND direction = 'out' AND state IN ('queued', 'sent')`,
+      ).run(id);
     }).immediate();
   },
 };
