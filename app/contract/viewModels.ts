@@ -42,8 +42,8 @@ export interface AccountView {
   error: UserError | null;
   settings: AccountSettings;
   /**
-   * A short name the person chose; by default the JID's domain, or its localpart (else the bare
-   * JID) when another account has the same domain. Shown wherever the account's conversations appear.
+   * A short name the person chose; by default the JID's domain, or the bare JID when another
+   * account has the same domain. Shown wherever the account's conversations appear.
    */
   label: string;
   /** The account's colour as `#rrggbb`, one of ACCOUNT_COLORS unless the person chose another. */

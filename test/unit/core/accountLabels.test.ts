@@ -52,14 +52,14 @@ async function until(found: () => boolean): Promise<void> {
   assert.ok(found(), 'the expected event never came');
 }
 
-test('accounts on the same domain get their localparts, others their domain', async (t) => {
+test('accounts on the same domain get their bare JIDs, others their domain', async (t) => {
   const { core } = await setup(t);
   // Review: two accounts on the same server both read 'alpha.test': colour was the only cue.
   assert.deepEqual(
     (await core.handlers['account.list']({})).map((v) => [v.jid, v.label]),
     [
-      ['alice@work.test', 'alice'],
-      ['bob@work.test', 'bob'],
+      ['alice@work.test', 'alice@work.test'],
+      ['bob@work.test', 'bob@work.test'],
       ['alice@home.test', 'home.test'],
     ],
   );
@@ -74,7 +74,7 @@ test('removing an account re-announces those whose default label changed, and a 
   assert.deepEqual(changed(), [[bob, 'work.test']]);
   const kept = (await h['conversation.list']({})).find((c) => c.accountId === alice);
   // bob@work.test is listed: the removed alice@work.test is told apart from it.
-  assert.equal(kept?.removedAccount?.label, 'alice');
+  assert.equal(kept?.removedAccount?.label, 'alice@work.test');
 
   events.length = 0;
   await h['account.remove']({ accountId: bob });
@@ -95,7 +95,7 @@ test("account.update with label null goes back to the default; '' is still refus
   const h = core.handlers;
   assert.equal((await h['account.update']({ accountId: alice, label: 'Work' })).label, 'Work');
   const reset = await dispatch(h, 'account.update', { accountId: alice, label: null });
-  assert.equal(reset.ok && (reset.value as AccountView).label, 'alice');
+  assert.equal(reset.ok && (reset.value as AccountView).label, 'alice@work.test');
   const empty = await dispatch(h, 'account.update', { accountId: alice, label: '' });
   assert.equal(empty.ok, false);
 });
