@@ -194,6 +194,47 @@ describe('the chat view', () => {
     );
   });
 
+  it('keeps a focused row mounted while it scrolls far out of view', async () => {
+    const messages = history(400);
+    messages[396] = { ...messages[396]!, state: 'failed', direction: 'out', error: 'The server refused it.' };
+    const { page } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages,
+      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
+    });
+    await openChat(page, 'bob@example.org');
+    const retry = page.locator('[data-message-id="h00396"]').getByTestId('message-retry');
+    await retry.focus();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Send again');
+    // Scroll far up (older pages load): the row is out of the render margin but keeps the focus.
+    const list = page.getByTestId('message-list');
+    for (let step = 0; step < 20; step++) {
+      const first = await page.getByTestId('message').first().getAttribute('data-message-id');
+      if (first !== null && first < 'h00300') break;
+      await list.evaluate((el) => el.scrollBy(0, -1500));
+      await page.waitForFunction(
+        (before) => document.querySelector('[data-testid="message"]')?.getAttribute('data-message-id') !== before,
+        first,
+      );
+    }
+    const rendered = await page.getByTestId('message').evaluateAll((rows) => rows.map((r) => r.dataset.messageId!));
+    assert.ok(rendered[0]! < 'h00300', `scrolled to ${rendered[0]}`);
+    assert.ok(rendered.length < 200, `${rendered.length} message nodes in the DOM`);
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Send again');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.closest('[data-message-id]')?.getAttribute('data-message-id')),
+      'h00396',
+    );
+    // Its place in the scroll height is kept: the rows in view are not pushed down by it.
+    const box = await list.boundingBox();
+    const top = await page.getByTestId('message').nth(0).boundingBox();
+    assert.ok(box && top && top.y < box.y + box.height, 'the first rendered row is in or above the view');
+    // Focus leaving the row lets it go.
+    await list.focus();
+    await page.waitForFunction(() => !document.querySelector('[data-message-id="h00396"]'));
+  });
+
   it('offers to add or block a stranger', async () => {
     const now = Date.now();
     const messages = [message('x1', 'a1', 'spam@bad.example', 'in', 'hello friend', now - 1000)];
