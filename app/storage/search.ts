@@ -8,6 +8,7 @@ import type { Database } from 'better-sqlite3';
 import type { MessageHit, SearchResult } from '../contract/viewModels.ts';
 import { conversationViews } from './conversations.ts';
 import { MESSAGE_COLUMNS, toView, type MessageRow } from './messages.ts';
+import { snippets } from './searchSnippets.ts';
 import { prepare } from './statements.ts';
 
 const DEFAULT_LIMIT = 50;
@@ -35,12 +36,22 @@ function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** Exported for the query-plan test: served by the FTS5 index, then the messages rowid. */
+/**
+ * Exported for the query-plan test: served by the FTS5 index, then the messages rowid. No
+ * snippet() here: it would run for every match before the sort and the limit (searchSnippets.ts).
+ */
 export const MESSAGE_SEARCH_SQL = `SELECT ${MESSAGE_COLUMNS.split(', ')
   .map((c) => `m.${c}`)
-  .join(', ')}, snippet(messages_fts, 0, char(2), char(3), '…', 12) AS snippet
+  .join(', ')}
   FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
   WHERE messages_fts MATCH ? ORDER BY m.at DESC, m.id DESC LIMIT ?`;
+
+/** The newest `limit` messages matching `fts`, each with its snippet. */
+function messageHits(db: Database, fts: string, limit: number): MessageHit[] {
+  const rows = prepare<[string, number], MessageRow>(db, MESSAGE_SEARCH_SQL).all(fts, limit);
+  const marked = snippets(db, fts, rows);
+  return rows.map((row) => ({ message: toView(row), snippet: marked.get(row.id) ?? row.body }));
+}
 
 export const searchMethods = {
   /** Matching conversations (most recent first) and messages (newest first), each at most `limit`. */
@@ -56,12 +67,7 @@ export const searchMethods = {
       { pattern, limit: n },
     );
     const fts = ftsQuery(text);
-    const messages: MessageHit[] =
-      fts === null
-        ? []
-        : prepare<[string, number], MessageRow & { snippet: string }>(db, MESSAGE_SEARCH_SQL)
-            .all(fts, n)
-            .map((row) => ({ message: toView(row), snippet: row.snippet }));
+    const messages = fts === null ? [] : messageHits(db, fts, n);
     return { conversations, messages };
   },
 };

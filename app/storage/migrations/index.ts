@@ -14,6 +14,7 @@ import { cliJobs } from './0011-cli-jobs.ts';
 import { conversations } from './0012-conversations.ts';
 import { contacts } from './0013-contacts.ts';
 import { conversationByUs } from './0014-conversation-by-us.ts';
+import { searchPrefixes } from './0015-search-prefixes.ts';
 
 export const migrations: readonly Migration[] = [
   initial,
@@ -30,4 +31,5 @@ export const migrations: readonly Migration[] = [
   conversations,
   contacts,
   conversationByUs,
+  searchPrefixes,
 ];
