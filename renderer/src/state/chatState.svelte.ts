@@ -5,6 +5,7 @@
  */
 import type { Api } from '../../../app/contract/api.ts';
 import type { MessageView } from '../../../app/contract/viewModels.ts';
+import { byTime, mergeMessages } from '../chat/mergeMessages.ts';
 import { errorText } from './errorText.ts';
 
 export const PAGE_SIZE = 50;
@@ -18,8 +19,6 @@ export const OLDER_PAGE_SIZE = 200;
 export const WINDOW_SIZE = 600;
 /** A draft is saved this long after the last keystroke (and at once when the chat closes). */
 export const DRAFT_DELAY_MS = 500;
-
-const byTime = (a: MessageView, b: MessageView) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export class ChatState {
   readonly accountId: string;
@@ -279,21 +278,6 @@ export class ChatState {
   }
 
   #merge(incoming: MessageView[]): void {
-    const known = new Map(this.messages.map((m, i) => [m.id, i]));
-    let appendOnly = true;
-    const next = [...this.messages];
-    for (const message of incoming) {
-      const at = known.get(message.id);
-      if (at !== undefined) {
-        next[at] = message;
-        continue;
-      }
-      const last = next[next.length - 1];
-      if (last && byTime(last, message) > 0) appendOnly = false;
-      known.set(message.id, next.length);
-      next.push(message);
-    }
-    if (!appendOnly) next.sort(byTime);
-    this.messages = next;
+    this.messages = mergeMessages(this.messages, incoming);
   }
 }

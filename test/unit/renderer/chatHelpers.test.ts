@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { continuesGroup, dayLabel, startsDay } from '../../../renderer/src/chat/days.ts';
 import { MAY_LINK, linkify, xmppUriJid } from '../../../renderer/src/chat/linkify.ts';
+import type { MessageView } from '../../../app/contract/viewModels.ts';
+import { mergeMessages } from '../../../renderer/src/chat/mergeMessages.ts';
 import { offsetOf, rowOffsets, visibleRows, ESTIMATED_ROW } from '../../../renderer/src/chat/virtualWindow.ts';
 
 const at = (y: number, m: number, d: number, h = 12, min = 0) => new Date(y, m - 1, d, h, min).getTime();
@@ -81,5 +83,47 @@ describe('virtual window', () => {
     const end = visibleRows(offsets, offsetOf(offsets, ids.length) - 700, 700, 200);
     assert.equal(end.end, ids.length);
     assert.equal(end.after, 0);
+  });
+});
+
+describe('merging messages into the held window', () => {
+  const m = (id: string, at: number): MessageView => ({
+    id,
+    accountId: 'a1',
+    peer: 'bob@example.org',
+    direction: 'in',
+    body: id,
+    stanzaId: id,
+    at,
+    state: 'delivered',
+    error: null,
+  });
+  const held = [m('c', 30), m('d', 40)];
+  const ids = (list: readonly MessageView[]) => list.map((x) => x.id).join(',');
+
+  it('puts an older page before and a newer page after, keeping the message objects', () => {
+    const older = [m('a', 10), m('b', 20)];
+    const merged = mergeMessages(held, older);
+    assert.equal(ids(merged), 'a,b,c,d');
+    assert.equal(merged[2], held[0]);
+    assert.equal(ids(mergeMessages(held, [m('e', 50), m('f', 60)])), 'c,d,e,f');
+    assert.equal(ids(held), 'c,d', 'the held array is not changed');
+  });
+
+  it('replaces a held message in place and sorts one that lands in the middle', () => {
+    const updated = { ...m('c', 30), state: 'failed' as const };
+    const merged = mergeMessages(held, [updated]);
+    assert.equal(ids(merged), 'c,d');
+    assert.equal(merged[0], updated);
+    assert.equal(ids(mergeMessages(held, [m('x', 35)])), 'c,x,d');
+    assert.equal(ids(mergeMessages(held, [m('z', 45), m('y', 5)])), 'y,c,d,z');
+    // Same time: ordered by id.
+    assert.equal(ids(mergeMessages(held, [m('cc', 30)])), 'c,cc,d');
+  });
+
+  it('an empty window takes the page in time order', () => {
+    assert.equal(ids(mergeMessages([], [m('b', 2), m('a', 1)])), 'a,b');
+    assert.equal(ids(mergeMessages([], [m('a', 1), m('b', 2)])), 'a,b');
+    assert.equal(mergeMessages(held, []), held);
   });
 });
