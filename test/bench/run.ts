@@ -293,8 +293,10 @@ const at = process.argv.indexOf('--subject');
 if (at >= 0) {
   await serveSubject(await SUBJECTS[Number(process.argv[at + 1])]!.load());
 } else {
-  // BENCH_TABLES=transports,accounts,roaming,reconnect,warmstart,faults,chat (the default: all) picks tables.
-  const tables = (process.env.BENCH_TABLES ?? 'transports,accounts,roaming,reconnect,warmstart,faults,chat').split(',');
+  // BENCH_TABLES=transports,accounts,roaming,reconnect,warmstart,faults,chat,search (the default: all) picks tables.
+  const tables = (
+    process.env.BENCH_TABLES ?? 'transports,accounts,roaming,reconnect,warmstart,faults,chat,search'
+  ).split(',');
   if (tables.includes('transports')) print(await runAll());
   // Issue 11's tables, in network namespaces at 50 ms RTT (skipped, with the reason, without root).
   if (tables.includes('accounts')) {
@@ -324,6 +326,11 @@ if (at >= 0) {
   if (tables.includes('chat')) {
     console.log('');
     await (await import('./chatScrollTable.ts')).chatScrollTable();
+  }
+  // And search.run over a 100,000-message profile, the old way and the new (searchTable.ts).
+  if (tables.includes('search')) {
+    console.log('');
+    await (await import('./searchTable.ts')).searchTable();
   }
   process.exit(0);
 }
