@@ -67,6 +67,18 @@ function openToFirstPaint(page: Page): Promise<number> {
   }, PEER);
 }
 
+/** What happened in one frame of the scroll, to explain the slow ones. */
+interface FrameNote {
+  /** Index of the frame in `work`. */
+  frame: number;
+  work: number;
+  /** Message rows added to / removed from the DOM since the previous frame. */
+  added: number;
+  removed: number;
+  /** A history page landed (the list's aria-busy went back to 'false') since the previous frame. */
+  pageLanded: boolean;
+}
+
 interface ScrollResult {
   frames: number[];
   /** Main-thread work per frame, ms. */
@@ -76,6 +88,8 @@ interface ScrollResult {
   maxRows: number;
   /** Tasks of 50 ms or more (the Long Tasks API) while scrolling. */
   longTasks: number;
+  /** One note per frame (same index as `work`). */
+  notes: FrameNote[];
 }
 
 /** Scrolls the open chat from its end to its first message; the frame deltas on the way. */
@@ -86,10 +100,26 @@ function scrollToStart(page: Page, firstId: string): Promise<ScrollResult> {
         const list = document.querySelector<HTMLElement>('[data-testid="message-list"]')!;
         const frames: number[] = [];
         const work: number[] = [];
+        const notes: FrameNote[] = [];
         const start = performance.now();
         let last = start;
         let maxRows = 0;
         let longTasks = 0;
+        let added = 0;
+        let removed = 0;
+        let landed = false;
+        const isRow = (n: Node) => n instanceof HTMLElement && n.dataset.rowId !== undefined;
+        const mutations = new MutationObserver((records) => {
+          for (const r of records) {
+            if (r.type === 'attributes') {
+              if (list.getAttribute('aria-busy') === 'false') landed = true;
+              continue;
+            }
+            r.addedNodes.forEach((n) => void (isRow(n) && added++));
+            r.removedNodes.forEach((n) => void (isRow(n) && removed++));
+          }
+        });
+        mutations.observe(list, { childList: true, subtree: true, attributes: true, attributeFilter: ['aria-busy'] });
         const observer = new PerformanceObserver((list) => (longTasks += list.getEntries().length));
         observer.observe({ type: 'longtask' });
         const frame = (now: number) => {
@@ -97,7 +127,19 @@ function scrollToStart(page: Page, firstId: string): Promise<ScrollResult> {
           last = now;
           // Runs after this frame's rendering step: the work since the frame began.
           const channel = new MessageChannel();
-          channel.port1.onmessage = () => work.push(performance.now() - now);
+          channel.port1.onmessage = () => {
+            // The mutations of this frame's render are delivered by now (microtasks ran).
+            notes.push({
+              frame: work.length,
+              work: performance.now() - now,
+              added,
+              removed,
+              pageLanded: landed,
+            });
+            work.push(performance.now() - now);
+            added = removed = 0;
+            landed = false;
+          };
           channel.port2.postMessage(null);
           maxRows = Math.max(maxRows, document.querySelectorAll('[data-testid="message"]').length);
           const reached = !!document.querySelector(`[data-message-id="${firstId}"]`) && list.scrollTop === 0;
@@ -105,6 +147,7 @@ function scrollToStart(page: Page, firstId: string): Promise<ScrollResult> {
           if (reached || now - start > 600_000) {
             longTasks += observer.takeRecords().length;
             observer.disconnect();
+            mutations.disconnect();
             resolve({
               frames: frames.slice(1),
               work: work.slice(1),
@@ -112,6 +155,7 @@ function scrollToStart(page: Page, firstId: string): Promise<ScrollResult> {
               ms: now - start,
               maxRows,
               longTasks,
+              notes: notes.slice(1),
             });
             return;
           }
@@ -163,6 +207,9 @@ const sorted = (values: readonly number[]) => [...values].sort((a, b) => a - b);
 const p95 = (values: readonly number[]) =>
   sorted(values)[Math.min(values.length - 1, Math.floor(values.length * 0.95))] ?? NaN;
 const max = (values: readonly number[]) => sorted(values).at(-1) ?? NaN;
+const p99 = (values: readonly number[]) =>
+  sorted(values)[Math.min(values.length - 1, Math.floor(values.length * 0.99))] ?? NaN;
+const over = (values: readonly number[], limit: number) => values.filter((v) => v > limit).length;
 
 export async function chatScrollTable(): Promise<void> {
   const staticDir = await buildRenderer();
@@ -175,7 +222,14 @@ export async function chatScrollTable(): Promise<void> {
   };
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+      '--enable-precise-memory-info',
+    ],
   });
   const paints: number[] = [];
   let scroll: ScrollResult | null = null;
@@ -196,7 +250,7 @@ export async function chatScrollTable(): Promise<void> {
         paints.push(await openToFirstPaint(page));
         if (run === RUNS - 1) {
           scroll = await scrollToStart(page, messages[0]!.id);
-          still = await baseline(page, Math.min(600, scroll.frames.length));
+          still = await baseline(page, Math.min(4000, scroll.frames.length));
         }
       } finally {
         await context.close();
@@ -234,24 +288,66 @@ export async function chatScrollTable(): Promise<void> {
         [`frames late (> ${ms(LATE_MS)})`, `${late} of ${frames.length}`, '', ''],
         ['long tasks (≥ 50 ms) while scrolling', String(scroll?.longTasks ?? '—'), '', ''],
         [
-          'baseline: static page, same scroll: work p95 / max',
-          `${ms(p95(still.work))} / ${ms(max(still.work))}`,
-          '',
-          '',
-        ],
-        [
-          'baseline: interval p95 / max',
-          `${ms(p95(still.deltas))} / ${ms(max(still.deltas))}`,
-          '',
-          `${still.deltas.filter((f) => f > LATE_MS).length} of ${still.deltas.length} late`,
-        ],
-        [
           'message nodes in the DOM (most)',
           String(scroll?.maxRows ?? '—'),
           '< 200',
           (scroll?.maxRows ?? 999) < 200 ? 'yes' : 'NO',
         ],
       ],
+    ),
+  );
+  const ms1 = (v: number) => v.toFixed(1);
+  console.log(
+    `\nFrames side by side: the chat, and a static page of 3000 rows scrolled the same way on the same machine (the baseline: what this Chromium does with no app code)`,
+  );
+  console.log(
+    formatTable(
+      ['Per frame', 'frames', 'p95 ms', 'p99 ms', 'max ms', 'over limit', 'limit'],
+      [
+        ['chat: main-thread work', work, 16],
+        ['baseline: main-thread work', still.work, 16],
+        ['chat: interval', frames, LATE_MS],
+        ['baseline: interval', still.deltas, LATE_MS],
+      ].map(([name, values, limit]) => {
+        const v = values as number[];
+        return [
+          name as string,
+          String(v.length),
+          ms1(p95(v)),
+          ms1(p99(v)),
+          ms1(max(v)),
+          String(over(v, limit as number)),
+          `> ${ms1(limit as number)} ms`,
+        ];
+      }),
+    ),
+  );
+  // What happened in the frames whose work went over 16 ms.
+  const slow = (scroll?.notes ?? []).filter((n) => n.work > 16).sort((a, b) => b.work - a.work);
+  const all = scroll?.notes ?? [];
+  const share = (pick: (n: FrameNote) => boolean, of: readonly FrameNote[]) =>
+    `${of.filter(pick).length} of ${of.length}`;
+  console.log(`\nFrames with work over 16 ms: what happened in them (against all frames)`);
+  console.log(
+    formatTable(
+      ['Event in the frame', 'slow frames', 'all frames'],
+      [
+        ['a history page landed', share((n) => n.pageLanded, slow), share((n) => n.pageLanded, all)],
+        ['≥ 10 rows mounted', share((n) => n.added >= 10, slow), share((n) => n.added >= 10, all)],
+        [
+          'none of these',
+          share((n) => !n.pageLanded && n.added < 10, slow),
+          share((n) => !n.pageLanded && n.added < 10, all),
+        ],
+      ],
+    ),
+  );
+  console.log(
+    formatTable(
+      ['Slowest frames', 'work ms', 'rows +/−', 'page landed'],
+      slow
+        .slice(0, 10)
+        .map((n) => [`#${n.frame}`, ms1(n.work), `+${n.added} / −${n.removed}`, n.pageLanded ? 'yes' : '']),
     ),
   );
 }
