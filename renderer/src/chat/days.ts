@@ -29,6 +29,15 @@ export function daysBefore(ms: number, now: number): number {
   return Math.round((utcB - utcA) / 86_400_000);
 }
 
+/**
+ * Milliseconds from `now` to the next local midnight (the next day's start; DST-safe): a view
+ * saying "Today" sets a timer for then, rather than polling the clock.
+ */
+export function msUntilNextDay(now: number): number {
+  const d = new Date(now);
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime() - now;
+}
+
 /** "Today", "Yesterday", the weekday within the last week, else the full date. */
 export function dayLabel(ms: number, now: number): string {
   const days = daysBefore(ms, now);

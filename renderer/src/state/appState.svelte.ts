@@ -100,7 +100,7 @@ export class AppState {
       }),
       api.on('message.added', ({ message }) => this.#messageAdded(message)),
       api.on('message.updated', ({ message }) => {
-        if (this.view.kind === 'chat') this.view.chat.receive(message);
+        if (this.view.kind === 'chat') this.view.chat.update(message);
       }),
       api.on('chat.stateChanged', ({ accountId, peer, state }) => {
         const view = this.view;
@@ -360,7 +360,7 @@ export class AppState {
       open: (accountId, peer) => this.openChat(accountId, peer),
     });
     if (this.isOpenChat(message.accountId, message.peer) && this.view.kind === 'chat') {
-      this.view.chat.receive(message);
+      this.view.chat.arrive(message);
     } else if (message.direction === 'in') {
       const key = conversationKey(message.accountId, message.peer);
       this.unread[key] = (this.unread[key] ?? 0) + 1;

@@ -1,7 +1,7 @@
 /**
  * One open conversation: its messages (oldest first), paging towards older ones, and sending.
- * The owner forwards `message.added` / `message.updated` events for any conversation; those that
- * are not for this one are ignored.
+ * The owner forwards `message.added` (`arrive`) and `message.updated` (`update`) events for any
+ * conversation; those that are not for this one are ignored.
  */
 import type { Api } from '../../../app/contract/api.ts';
 import type { MessageView } from '../../../app/contract/viewModels.ts';
@@ -32,6 +32,13 @@ export class ChatState {
   hasNewer = $state(false);
   /** Messages that arrived while newer pages were not held (`hasNewer`): the "new messages" count. */
   arrivedBeyond = $state(0);
+  /**
+   * Messages that arrived live into the held window (`arrive`), counted from 0: the list counts
+   * them on its "new messages" button when the person reads elsewhere. Paging never changes it.
+   */
+  arrivals = $state(0);
+  /** The last message that arrived live (held or beyond), for the screen-reader announcement. */
+  lastArrival = $state.raw<MessageView | null>(null);
   error = $state<string | null>(null);
   /** XEP-0085: what we last told the contact ('composing' while the person types). */
   #ourState: 'active' | 'composing' | 'paused' = 'active';
@@ -173,7 +180,7 @@ export class ChatState {
     try {
       const message = await this.#api.call('chat.send', { accountId: this.accountId, to: this.peer, body });
       if (this.hasNewer) await this.loadNewest();
-      this.#merge([message]);
+      this.#mergeLive([message]);
       this.error = null;
       // The message carries <active/> (XEP-0085 §5.3): typing is over.
       if (this.#pauseTimer) clearTimeout(this.#pauseTimer);
@@ -189,7 +196,7 @@ export class ChatState {
   /** Sends a message the server refused again (`message.retry`); `error` is set when the host refused. */
   async retry(messageId: string): Promise<void> {
     try {
-      this.#merge([await this.#api.call('message.retry', { messageId })]);
+      this.#mergeLive([await this.#api.call('message.retry', { messageId })]);
       this.error = null;
     } catch (error) {
       this.error = errorText(error);
@@ -264,17 +271,47 @@ export class ChatState {
       .catch((error: unknown) => console.warn('Quiver could not pass the chat state on:', error));
   }
 
-  /** For `message.added` and `message.updated`. */
-  receive(message: MessageView): void {
+  /**
+   * For `message.added`: a message that arrived live. One not held counts as an arrival
+   * (`arrivals`, `lastArrival`), or, while newer pages are not held, on `arrivedBeyond`. One older
+   * than the first held message while older ones are stored is left out: that message is the
+   * cursor older pages load from (it shows when the person scrolls up to it).
+   */
+  arrive(message: MessageView): void {
     if (message.accountId !== this.accountId || message.peer !== this.peer) return;
     // A message from them ends their typing (XEP-0085 §5.2: a message implies 'active').
     if (message.direction === 'in') this.peerState = 'active';
+    if (this.#holds(message.id)) {
+      this.#mergeLive([message]);
+      return;
+    }
+    this.lastArrival = message;
     // Newer pages are not held: a new message is counted, not shown, until the person goes to the end.
-    if (this.hasNewer && !this.messages.some((m) => m.id === message.id)) {
+    if (this.hasNewer) {
       this.arrivedBeyond++;
       return;
     }
-    this.#merge([message]);
+    const before = this.messages;
+    this.#mergeLive([message]);
+    if (this.messages !== before) this.arrivals++;
+  }
+
+  /**
+   * For `message.updated` (a state, a receipt, an error): replaces the message when it is held,
+   * else does nothing (it is loaded, updated, with its page). Never an arrival.
+   */
+  update(message: MessageView): void {
+    if (message.accountId !== this.accountId || message.peer !== this.peer) return;
+    if (this.#holds(message.id)) this.#mergeLive([message]);
+  }
+
+  #holds(id: string): boolean {
+    return this.messages.some((m) => m.id === id);
+  }
+
+  /** Merges live messages (not a page): none goes before the paging cursor while `hasOlder`. */
+  #mergeLive(incoming: MessageView[]): void {
+    this.messages = mergeMessages(this.messages, incoming, this.hasOlder ? { from: 'held' } : {});
   }
 
   #merge(incoming: MessageView[]): void {

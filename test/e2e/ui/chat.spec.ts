@@ -122,7 +122,13 @@ describe('the chat view', () => {
     await page.getByTestId('message-list').evaluate((el) => el.scrollTo(0, el.scrollHeight / 2));
     await page.waitForFunction(() => !document.querySelector('[data-message-id="n1"]'));
     incoming('n2', 'while reading older ones');
-    await page.getByTestId('new-messages').filter({ hasText: '1 new message' }).click();
+    await page.getByTestId('new-messages').filter({ hasText: '1 new message' }).waitFor();
+    // An arrival is said to screen readers, though its row is not in view.
+    await page
+      .locator('.frame [aria-live="polite"]')
+      .filter({ hasText: 'New message from Bob: while reading older ones' })
+      .waitFor();
+    await page.getByTestId('new-messages').click();
     await page.locator('[data-message-id="n2"]').waitFor();
     await page.getByTestId('new-messages').waitFor({ state: 'detached' });
   });
@@ -308,5 +314,62 @@ describe('the chat view', () => {
     await page.getByTestId('chat-composer').press('Enter');
     await page.getByTestId('message-body').filter({ hasText: 'more' }).waitFor();
     assert.equal(await page.getByTestId('chat-composer').inputValue(), '');
+  });
+  it('says "Yesterday" after midnight in a chat left open (a timer at midnight, not a poll)', async () => {
+    const today = new Date();
+    const fakeNow = new Date(today.getFullYear(), today.getMonth(), today.getDate(), 23, 58).getTime();
+    const messages = [message('n1', 'a1', 'bob@example.org', 'in', 'late evening', fakeNow - 30 * 60_000)];
+    const { page } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages,
+      conversations: [conversation('a1', 'bob@example.org', messages[0]!, { name: 'Bob' })],
+    });
+    await page.clock.install({ time: fakeNow });
+    await page.reload();
+    await page.getByTestId('account-list').waitFor();
+    await openChat(page, 'bob@example.org');
+    const separator = page.getByTestId('day-separator');
+    await separator.filter({ hasText: 'Today' }).waitFor();
+    await page.clock.runFor(3 * 60_000);
+    await separator.filter({ hasText: 'Yesterday' }).waitFor();
+  });
+
+  it('shows an xmpp: link the parser refuses as text, not as a link that goes nowhere', async () => {
+    const messages = [
+      message(
+        'x1',
+        'a1',
+        'bob@example.org',
+        'in',
+        'try xmpp:romeo@exa_mple.com or xmpp:carol@example.net',
+        Date.now() - 1000,
+      ),
+    ];
+    const { page } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages,
+      conversations: [conversation('a1', 'bob@example.org', messages[0]!, { name: 'Bob' })],
+    });
+    await openChat(page, 'bob@example.org');
+    const links = page.getByTestId('message-link');
+    await links.first().waitFor();
+    assert.deepEqual(await links.allInnerTexts(), ['xmpp:carol@example.net']);
+    assert.match(await page.getByTestId('message-body').innerText(), /try xmpp:romeo@exa_mple\.com or/);
+  });
+
+  it('says "not in your contacts", with no empty presence dot, for a chat we started with someone not listed', async () => {
+    const messages = [message('o1', 'a1', 'dave@example.org', 'out', 'hello Dave', Date.now() - 1000)];
+    const { page } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages,
+      conversations: [conversation('a1', 'dave@example.org', messages[0]!, { stranger: false })],
+    });
+    await openChat(page, 'dave@example.org');
+    const presence = page.getByTestId('peer-presence');
+    await presence.filter({ hasText: 'not in your contacts' }).waitFor();
+    assert.equal(await presence.locator('.dot').count(), 0, 'no dot without a presence');
   });
 });

@@ -108,79 +108,85 @@ describe('chat view review', () => {
     assert.equal(await composer.inputValue(), 'second');
   });
 
-  // PERF-2's files: chatState.receive merges any message not held, so one older than the held
-  // page becomes the paging cursor and the messages between are never loaded.
-  it(
-    'does not put a receipt for a message above the loaded page into the list (the messages between stayed hidden)',
-    { todo: 'fix in chatState.receive (PERF-2)' },
-    async () => {
-      const messages = history(120);
-      const { page, core } = await openUi({
-        accounts: [alice()],
-        rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
-        messages,
-        conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
-      });
-      await openChat(page, 'bob@example.org');
-      await page.locator('[data-message-id="h00119"]').waitFor();
-      // h00010 is ours and far above the newest page: its receipt comes in (XEP-0184).
-      const old = messages[10]!;
-      assert.equal(old.direction, 'out');
-      core.emit({ name: 'message.updated', payload: { message: { ...old, state: 'delivered' } } });
-      await scrollUpTo(page, 'h00000');
-      const ids = await renderedIds(page);
-      const at = ids.indexOf('h00010');
-      assert.ok(at >= 0, `h00010 rendered: ${ids.join(' ')}`);
-      assert.equal(ids[at + 1], 'h00011', `rows after the receipt's message: ${ids.join(' ')}`);
-    },
-  );
+  // A message older than the held page must not become the paging cursor (the messages between
+  // would never load): chatState.update only replaces a held message.
+  it('does not put a receipt for a message above the loaded page into the list (the messages between stayed hidden)', async () => {
+    const messages = history(120);
+    const { page, core } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages,
+      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
+    });
+    await openChat(page, 'bob@example.org');
+    await page.locator('[data-message-id="h00119"]').waitFor();
+    // h00010 is ours and far above the newest page: its receipt comes in (XEP-0184).
+    const old = messages[10]!;
+    assert.equal(old.direction, 'out');
+    core.emit({ name: 'message.updated', payload: { message: { ...old, state: 'delivered' } } });
+    await scrollUpTo(page, 'h00000');
+    const ids = await renderedIds(page);
+    const at = ids.indexOf('h00010');
+    assert.ok(at >= 0, `h00010 rendered: ${ids.join(' ')}`);
+    assert.equal(ids[at + 1], 'h00011', `rows after the receipt's message: ${ids.join(' ')}`);
+  });
 
-  // MessageList diffs the last message: paging changes it, and it is taken for an arrival.
-  it(
-    'says nothing new and shows no "new messages" button when scrolling up drops newer pages',
-    { todo: 'fix in MessageList (PERF-2)' },
-    async () => {
-      const messages = history(2000);
-      const { page } = await openUi({
-        accounts: [alice()],
-        rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
-        messages,
-        conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
-      });
-      await openChat(page, 'bob@example.org');
-      await page.locator('[data-message-id="h01999"]').waitFor();
-      await scrollUpTo(page, 'h00000');
-      assert.equal(await page.getByTestId('new-messages').count(), 0, 'no message arrived');
-      const live = await page.locator('.frame [aria-live="polite"]').innerText();
-      assert.equal(live, '', 'old messages loaded by paging are not announced as new');
-    },
-  );
+  // Paging changes the last message held: only what ChatState reports as arrived is new.
+  it('says nothing new and shows no "new messages" button when scrolling up drops newer pages', async () => {
+    const messages = history(2000);
+    const { page } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages,
+      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
+    });
+    await openChat(page, 'bob@example.org');
+    await page.locator('[data-message-id="h01999"]').waitFor();
+    await scrollUpTo(page, 'h00000');
+    assert.equal(await page.getByTestId('new-messages').count(), 0, 'no message arrived');
+    const live = await page.locator('.frame [aria-live="polite"]').innerText();
+    assert.equal(live, '', 'old messages loaded by paging are not announced as new');
+  });
 
-  // chatState.receive serves message.updated too: an update for a dropped message counts as new.
-  it(
-    'does not count a receipt for a message not held as a new message',
-    { todo: 'fix in chatState.receive (PERF-2)' },
-    async () => {
-      const messages = history(2000);
-      const { page, core } = await openUi({
-        accounts: [alice()],
-        rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
-        messages,
-        conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
-      });
-      await openChat(page, 'bob@example.org');
-      await page.locator('[data-message-id="h01999"]').waitFor();
-      await scrollUpTo(page, 'h00000');
-      const button = page.getByTestId('new-messages');
-      const shown = async () => ((await button.count()) > 0 ? await button.innerText() : null);
-      const before = await shown();
-      const newest = messages.at(-1)!;
-      assert.equal(newest.direction, 'out');
-      core.emit({ name: 'message.updated', payload: { message: { ...newest, state: 'delivered' } } });
-      // A message to someone else afterwards: an event to wait on, after the receipt.
-      core.receive(message('z1', 'a1', 'carol@example.org', 'in', 'elsewhere', Date.now()));
-      await page.locator('[data-testid="conversation-row"][data-peer="carol@example.org"]').waitFor();
-      assert.equal(await shown(), before, 'a receipt is not a new message');
-    },
-  );
+  // message.updated goes to chatState.update, which never counts (message.added goes to arrive).
+  it('does not count a receipt for a message not held as a new message', async () => {
+    const messages = history(2000);
+    const { page, core } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages,
+      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
+    });
+    await openChat(page, 'bob@example.org');
+    await page.locator('[data-message-id="h01999"]').waitFor();
+    await scrollUpTo(page, 'h00000');
+    const button = page.getByTestId('new-messages');
+    const shown = async () => ((await button.count()) > 0 ? await button.innerText() : null);
+    const before = await shown();
+    const newest = messages.at(-1)!;
+    assert.equal(newest.direction, 'out');
+    core.emit({ name: 'message.updated', payload: { message: { ...newest, state: 'delivered' } } });
+    // A message to someone else afterwards: an event to wait on, after the receipt.
+    core.receive(message('z1', 'a1', 'carol@example.org', 'in', 'elsewhere', Date.now()));
+    await page.locator('[data-testid="conversation-row"][data-peer="carol@example.org"]').waitFor();
+    assert.equal(await shown(), before, 'a receipt is not a new message');
+  });
+  it('keeps an archive message older than the loaded page out of the list until its page loads', async () => {
+    const messages = history(120);
+    const { page, core } = await openUi({
+      accounts: [alice()],
+      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
+      messages,
+      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
+    });
+    await openChat(page, 'bob@example.org');
+    await page.locator('[data-message-id="h00119"]').waitFor();
+    // A message from the archive (message.added), a minute after h00010: far above the newest page.
+    core.receive(message('a9', 'a1', 'bob@example.org', 'in', 'from the archive', messages[10]!.at + 60_000));
+    await page.locator('[data-testid="conversation-row"][data-peer="bob@example.org"]').waitFor();
+    await scrollUpTo(page, 'h00000');
+    const ids = await renderedIds(page);
+    const at = ids.indexOf('h00010');
+    assert.deepEqual(ids.slice(at, at + 3), ['h00010', 'a9', 'h00011'], ids.join(' '));
+  });
 });

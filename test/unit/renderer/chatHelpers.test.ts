@@ -1,10 +1,10 @@
 /** The chat view's pure helpers: day labels and grouping, links in bodies, the virtual window. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { continuesGroup, dayLabel, startsDay } from '../../../renderer/src/chat/days.ts';
+import { continuesGroup, dayLabel, msUntilNextDay, startsDay } from '../../../renderer/src/chat/days.ts';
 import { MAY_LINK, linkify, xmppUriJid } from '../../../renderer/src/chat/linkify.ts';
 import type { MessageView } from '../../../app/contract/viewModels.ts';
-import { mergeMessages } from '../../../renderer/src/chat/mergeMessages.ts';
+import { byTime, mergeMessages } from '../../../renderer/src/chat/mergeMessages.ts';
 import { offsetOf, rowOffsets, visibleRows, ESTIMATED_ROW } from '../../../renderer/src/chat/virtualWindow.ts';
 
 const at = (y: number, m: number, d: number, h = 12, min = 0) => new Date(y, m - 1, d, h, min).getTime();
@@ -28,6 +28,12 @@ describe('day labels', () => {
     assert.equal(continuesGroup(a, { ...a, at: a.at + 60_000 }), true);
     assert.equal(continuesGroup(a, { at: a.at + 60_000, direction: 'out' }), false);
     assert.equal(continuesGroup(a, { ...a, at: a.at + 6 * 60_000 }), false);
+  });
+  it('the next day starts at the next local midnight (the chat view ticks then)', () => {
+    assert.equal(msUntilNextDay(at(2026, 12, 6, 23, 59)), 60_000);
+    assert.equal(msUntilNextDay(at(2026, 12, 6, 0, 0)), at(2026, 12, 7, 0, 0) - at(2026, 12, 6, 0, 0));
+    const late = at(2026, 12, 31, 23, 30) + 1234;
+    assert.equal(late + msUntilNextDay(late), at(2027, 1, 1, 0, 0));
   });
 });
 
@@ -119,6 +125,25 @@ describe('merging messages into the held window', () => {
     assert.equal(ids(mergeMessages(held, [m('z', 45), m('y', 5)])), 'y,c,d,z');
     // Same time: ordered by id.
     assert.equal(ids(mergeMessages(held, [m('cc', 30)])), 'c,cc,d');
+  });
+
+  it('orders ids at the same time as numbers when both are numbers, as storage does', () => {
+    assert.equal(ids([m('10', 30), m('9', 30)].toSorted(byTime)), '9,10');
+    assert.equal(ids(mergeMessages([m('9', 30)], [m('10', 30)])), '9,10');
+    assert.equal(ids(mergeMessages([m('10', 30)], [m('9', 30)])), '9,10');
+    assert.equal(ids([m('m-9', 30), m('m-12', 30)].toSorted(byTime)), 'm-12,m-9', 'not numbers: as strings');
+    assert.equal(byTime(m('7', 30), m('7', 30)), 0);
+  });
+
+  it('with `from: held`, leaves out a message older than the first held (the paging cursor)', () => {
+    const within = { from: 'held' as const };
+    assert.equal(ids(mergeMessages(held, [m('a', 10)], within)), 'c,d', 'the concat path');
+    assert.equal(ids(mergeMessages(held, [m('a', 10), m('x', 35)], within)), 'c,x,d', 'the sorting path');
+    assert.equal(ids(mergeMessages(held, [m('e', 50)], within)), 'c,d,e');
+    const updated = { ...m('c', 30), state: 'failed' as const };
+    assert.equal(mergeMessages(held, [updated], within)[0], updated);
+    assert.equal(mergeMessages(held, [m('a', 10)], within), held, 'nothing to add: the same array');
+    assert.equal(ids(mergeMessages([], [m('a', 10)], within)), 'a', 'an empty window has no cursor');
   });
 
   it('an empty window takes the page in time order', () => {
