@@ -39,7 +39,9 @@ export function snippets(
   if (rows.length === 0) return new Map();
   if (!ready.has(db)) {
     db.exec(CREATE_SQL);
-    ready.add(db);
+    // Made inside a caller's transaction, the table goes if that transaction is rolled back: only
+    // a table made outside one is sure to stay (else IF NOT EXISTS makes it again next time).
+    if (!db.inTransaction) ready.add(db);
   }
   return db.transaction(() => {
     prepare(db, CLEAR_SQL).run();
