@@ -159,6 +159,26 @@ describe('startBrowserHost', () => {
     assert.equal(core.calls.length, 0);
   });
 
+  test('a page that vanishes while events are being sent is not logged as a failure', async () => {
+    // A CI run of the draft test (a reload right after typing) logged 'send failed: write EPIPE'.
+    const logged: string[] = [];
+    const other = await startBrowserHost({ core, staticDir, log: (message) => logged.push(message) });
+    const { ws } = await open(`ws://127.0.0.1:${other.port}/ws?token=${other.token}`, `http://127.0.0.1:${other.port}`);
+    assert.ok(ws);
+    // The page's process dies: its TCP connection is reset without a WebSocket close.
+    (ws as unknown as { _socket: { resetAndDestroy(): void } })._socket.resetAndDestroy();
+    for (let i = 0; i < 200; i++) core.emit({ name: 'account.removed', payload: { accountId: `gone-${i}` } });
+    // A round trip on a new page: by then every write to the vanished one has come back.
+    const next = await open(`ws://127.0.0.1:${other.port}/ws?token=${other.token}`, `http://127.0.0.1:${other.port}`);
+    assert.ok(next.ws);
+    const read = frames(next.ws);
+    next.ws.send(JSON.stringify({ kind: 'invoke', seq: 1, name: 'account.list', args: {} }));
+    while ((await read()).kind !== 'result');
+    next.ws.close();
+    await other.close();
+    assert.deepEqual(logged, []);
+  });
+
   test('closing the host tells every page it stopped (4001), not that the network failed', async () => {
     const other = await startBrowserHost({ core, staticDir });
     const { ws } = await open(`ws://127.0.0.1:${other.port}/ws?token=${other.token}`, `http://127.0.0.1:${other.port}`);
