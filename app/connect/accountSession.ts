@@ -554,6 +554,10 @@ export class AccountSession {
         if (this.#writtenWhileEnabling.length > 0) this.#callbacks.unconfirmable?.(this.#writtenWhileEnabling);
         this.#writtenWhileEnabling = [];
         break;
+      case 'sm-ack-sent':
+        // Our <a h/> goes out after this: a resumption after a crash must not ask for less (XEP-0198 §4).
+        if (this.#current) this.#resumption.save(this.#current.driver.streamManagementState(), Date.now());
+        break;
       case 'sm-acked':
         // A ping covered by this ack was answered (`checkAlive`).
         for (const id of event.ids) {

@@ -222,17 +222,16 @@ export class StreamDriver {
     this.#pumping = true;
     try {
       for (;;) {
-        let progressed = false;
-        for (let data = this.#machine.pollTransmit(); data; data = this.#machine.pollTransmit()) {
-          progressed = true;
-          if (!this.#transportClosed) this.#transport.write(data);
-        }
+        let progressed = this.#writeTransmit();
         const event = this.#held ? undefined : this.#machine.pollEvent();
         if (event) {
           progressed = true;
           this.#deliver(event);
           if (event.type === 'online' || event.type === 'resumed' || event.type === 'features') this.#held = true;
           if (event.type === 'closed') this.#finish();
+        } else if (this.#writeTransmit()) {
+          // Handing out the last events may queue bytes: XEP-0198's <a h/>, once they were handled.
+          progressed = true;
         }
         if (!progressed) break;
       }
@@ -240,6 +239,16 @@ export class StreamDriver {
       this.#pumping = false;
     }
     this.#armTimer();
+  }
+
+  /** Writes what the machine has to send; true when there was something. */
+  #writeTransmit(): boolean {
+    let wrote = false;
+    for (let data = this.#machine.pollTransmit(); data; data = this.#machine.pollTransmit()) {
+      wrote = true;
+      if (!this.#transportClosed) this.#transport.write(data);
+    }
+    return wrote;
   }
 
   /** Ends the transport without a stream close (the machine already closed or failed). */

@@ -179,6 +179,12 @@ export type StreamEvent =
    */
   | { type: 'sm-acked'; ids: string[]; count: number }
   /**
+   * XEP-0198 §4: Quiver answered the server's <r/> with <a h/>: the server may now drop the `h`
+   * stanzas it covers from its queue (written right after this event is handled). A state saved
+   * for a later resumption must count them too: Prosody refuses a <resume h/> below an <a h/>.
+   */
+  | { type: 'sm-ack-sent'; h: number }
+  /**
    * XEP-0198 §5: the former stream `previd` was resumed; it replaces 'online' (the session is
    * online again, bound to `jid`). The machine already resent what the server had not handled.
    * §5: the client "SHOULD NOT request the roster" and "SHOULD NOT resend presence stanzas".

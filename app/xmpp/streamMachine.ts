@@ -110,7 +110,8 @@ export class ClientStreamMachine {
   private deadline: number | undefined = undefined;
   private closeError: StreamError | null = null;
   private readonly transmit: Uint8Array[] = [];
-  private readonly events: StreamEvent[] = [];
+  /** Events, and what runs once the events before it were handed out (`SmHost.afterEvents`). */
+  private readonly events: (StreamEvent | (() => void))[] = [];
 
   constructor(options: StreamMachineOptions) {
     const goal = options.goal ?? 'session';
@@ -259,8 +260,17 @@ export class ClientStreamMachine {
     return out;
   }
 
+  /**
+   * The next event. A stanza counts as handled for XEP-0198 (its <a h/>, `streamManagementState`)
+   * once its events were handed out and this is called again: handle each event (store a message)
+   * before asking for the next.
+   */
   pollEvent(): StreamEvent | undefined {
-    return this.events.shift();
+    for (let next = this.events.shift(); next !== undefined; next = this.events.shift()) {
+      if (typeof next !== 'function') return next;
+      next();
+    }
+    return undefined;
   }
 
   /** Next deadline (ms) or undefined. */
@@ -426,6 +436,8 @@ export class ClientStreamMachine {
         this.events.push({ type: 'resumed', jid, previd, features, h });
       },
       resumeFailed: (now) => this.negotiation.resumeFailed(now),
+      afterEvents: (run) => this.events.push(run),
+      writable: () => this.phase === 'online',
     };
   }
 

@@ -73,6 +73,13 @@ export interface SmHost extends StreamOutput {
   resumed(jid: string, previd: string, h: number, now: number): void;
   /** The former stream cannot be resumed: go on with resource binding. */
   resumeFailed(now: number): void;
+  /**
+   * Runs `run` once every event queued before it was handed out (`pollEvent`): what depends on the
+   * driver's owner having handled a stanza (its storage) waits for that.
+   */
+  afterEvents(run: () => void): void;
+  /** The stream may still be written to (not closing or closed). */
+  writable(): boolean;
 }
 
 /** §4: 'h' is an xs:unsignedInt. */
@@ -132,6 +139,8 @@ export class StreamManagement {
   private location: string | null = null;
   private max: number | null = null;
   private inboundH = 0;
+  /** Bumped whenever `inboundH` is set anew: a count queued before that is not one of this counter's. */
+  private inboundEpoch = 0;
   private outboundH = 0;
   /** §4: stanzas sent since SM began, on the same wrapping counter as 'h'. */
   private sent = 0;
@@ -237,6 +246,7 @@ export class StreamManagement {
     this.location = p.location;
     this.max = p.max;
     this.inboundH = p.inboundH;
+    this.inboundEpoch++;
     this.outboundH = p.outboundH;
     this.queue = [...p.unacked];
     this.sent = (p.outboundH + p.unacked.length) % H_MODULUS;
@@ -282,6 +292,7 @@ export class StreamManagement {
     this.smId = null;
     this.resumable = false;
     this.inboundH = 0;
+    this.inboundEpoch++;
     this.outboundH = 0;
     this.sent = 0;
     this.queue = [];
@@ -314,12 +325,22 @@ export class StreamManagement {
     if (this.queue.length >= ACK_EVERY && !this.ackRequested) this.requestAck();
   }
 
-  /** A stanza from the server was handled. */
+  /**
+   * A stanza from the server was read; its events are queued. §4: 'h' is "the number of stanzas
+   * handled", so it counts once those events were handed out (`afterEvents`): the driver's owner
+   * has stored a message by then. Counted earlier, an <a h/> or a saved state could tell the server
+   * to drop from its queue a message that a crash then loses.
+   */
   inbound(): void {
     if (this.phase !== 'enabled') return;
-    // §4: "the value of 'h' SHALL be reset from 2^32-1 back to zero (rather than being
-    // incremented to 2^32)."
-    this.inboundH = (this.inboundH + 1) % H_MODULUS;
+    const epoch = this.inboundEpoch;
+    this.host.afterEvents(() => {
+      // A counter set anew since (<enabled/>, a resumption) does not count what came before it.
+      if (epoch !== this.inboundEpoch) return;
+      // §4: "the value of 'h' SHALL be reset from 2^32-1 back to zero (rather than being
+      // incremented to 2^32)."
+      this.inboundH = (this.inboundH + 1) % H_MODULUS;
+    });
   }
 
   /** Sends <r/> (§4) when SM is enabled; false (nothing sent) otherwise. */
@@ -368,8 +389,11 @@ export class StreamManagement {
         if (this.phase !== 'enabled') return this.unexpected(el, now, 'stream management is not enabled');
         // §4: "When an <r/> element ("request") is received, the recipient MUST acknowledge it by
         // sending an <a/> element to the sender containing a value of 'h' that is equal to the
-        // number of stanzas handled by the recipient of the <r/> element."
-        this.sendAck();
+        // number of stanzas handled by the recipient of the <r/> element." Handled: answered once
+        // the events of the stanzas read before it were handed out (`inbound`).
+        this.host.afterEvents(() => {
+          if (this.phase === 'enabled' && this.host.writable()) this.answerRequest();
+        });
         return;
       case 'a':
         if (this.phase !== 'enabled') return this.unexpected(el, now, 'stream management is not enabled');
@@ -397,6 +421,7 @@ export class StreamManagement {
     // §4 note: "The counter for the received stanzas ('h') is set to zero and started after
     // receiving either <enable/> or <enabled/>."
     this.inboundH = 0;
+    this.inboundEpoch++;
     this.phase = 'enabled';
     this.host.emit({ type: 'sm-enabled', id, resume: this.resumable, max: this.max, location: this.location });
   }
@@ -414,6 +439,12 @@ export class StreamManagement {
 
   private sendAck(): void {
     this.host.write(`<a xmlns='${NS_SM}' h='${this.inboundH}'/>`);
+  }
+
+  /** Answers an <r/>, and says so: the owner saves the state before the <a/> is written. */
+  private answerRequest(): void {
+    this.sendAck();
+    this.host.emit({ type: 'sm-ack-sent', h: this.inboundH });
   }
 
   private handleAck(el: Element, now: number): void {

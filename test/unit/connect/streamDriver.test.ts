@@ -107,3 +107,33 @@ test('commands flush by themselves: what the machine queued is written without a
   assert.equal(machine.closed, 1);
   assert.equal(driver.state, 'closing');
 });
+
+test('what the machine queues while handing out its last events (an <a h/> of XEP-0198) is written after they were handled, in the same pump', async () => {
+  const machine = scriptedMachine([message('one'), message('two')]);
+  const queued: Uint8Array[] = [];
+  const handled: string[] = [];
+  const pollEvent = machine.pollEvent;
+  Object.assign(machine, {
+    pollTransmit: () => queued.shift(),
+    pollEvent(): StreamEvent | undefined {
+      const event = pollEvent();
+      // The real machine answers an <r/> read after the messages once they were handed out.
+      if (event === undefined && queued.length === 0 && handled.length === 2 && !handled.includes('acked')) {
+        handled.push('acked');
+        queued.push(new TextEncoder().encode(`<a h='2'/>`));
+      }
+      return event;
+    },
+  });
+  const [a, b] = createMemoryPair();
+  const written: string[] = [];
+  b.setHandlers({ onData: (chunk) => written.push(new TextDecoder().decode(chunk)), onClose: () => undefined });
+  const driver = new StreamDriver(machine as unknown as ClientStreamMachine, a, (e) =>
+    handled.push(e.type === 'message' ? (e.body ?? '') : e.type),
+  );
+  driver.start();
+  assert.deepEqual(handled, ['one', 'two', 'acked']);
+  assert.deepEqual(queued, [], 'written in the same pump, not left for the next read');
+  await new Promise<void>((resolve) => queueMicrotask(resolve));
+  assert.deepEqual(written, [`<a h='2'/>`]);
+});

@@ -59,9 +59,17 @@ export class Harness {
     return this.out();
   }
 
-  /** Feeds server bytes (a string is UTF-8 encoded) and returns what the client wrote in answer. */
+  /** Events handed out by the machine that `events()` has not returned yet. */
+  private readonly pending: StreamEvent[] = [];
+
+  /**
+   * Feeds server bytes (a string is UTF-8 encoded) and returns what the client wrote in answer.
+   * Like a driver, it takes every event as well (kept for `events()`): XEP-0198 counts a stanza
+   * and answers an <r/> once the events before it were handed out.
+   */
   feed(data: string | Uint8Array): string {
     this.machine.handleBytes(typeof data === 'string' ? new TextEncoder().encode(data) : data, this.now);
+    for (let e = this.machine.pollEvent(); e; e = this.machine.pollEvent()) this.pending.push(e);
     return this.out();
   }
 
@@ -74,7 +82,7 @@ export class Harness {
 
   /** Events reported since the last call. */
   events(): StreamEvent[] {
-    const evs: StreamEvent[] = [];
+    const evs: StreamEvent[] = this.pending.splice(0);
     for (let e = this.machine.pollEvent(); e; e = this.machine.pollEvent()) evs.push(e);
     this.allEvents.push(...evs);
     return evs;

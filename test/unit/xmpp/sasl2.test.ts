@@ -348,7 +348,7 @@ test('XEP-0198 inline in SASL2: <resume/> in <authenticate/>; <resumed/> in <suc
   );
   assert.equal(h.feed(POST_FEATURES), '');
   // Those features describe the authenticated stream: the session goes by them from now on.
-  assert.deepEqual(kinds(h.events()), ['message', 'features-changed']);
+  assert.deepEqual(kinds(h.events()), ['sm-ack-sent', 'message', 'features-changed']);
   assert.equal(h.machine.state, 'online');
 });
 

@@ -138,6 +138,48 @@ test('§4: <r/> is answered with the count of stanzas handled since <enabled/>; 
   );
 });
 
+/** Feeds `xml` to the machine alone: nothing is written or handed out until the test polls. */
+function read(h: Harness, xml: string): void {
+  h.machine.handleBytes(new TextEncoder().encode(xml), h.now);
+}
+
+function written(h: Harness): string {
+  const d = h.machine.pollTransmit();
+  return d ? new TextDecoder().decode(d) : '';
+}
+
+test('§4: a stanza counts as handled once its events were handed out: neither <a h/> nor the state to resume from gets ahead of them', () => {
+  // The fault test's kill -9: one read held the server's <a/> for our message, then messages for
+  // us and an <r/>. The state saved on 'sm-acked' counted the messages not yet stored, so the
+  // resumed session left them out of its queue (only the archive had them, out of order).
+  const h = enabled();
+  h.machine.sendMessage({ to: 'juliet@example.com', body: 'ours', id: 'm-1' });
+  h.out();
+  read(h, `<a ${SM} h='1'/>${msg('in-1')}${msg('in-2')}<r ${SM}/>`);
+  assert.equal(written(h), '', 'no <a/> before the messages were handed out');
+  assert.equal(h.machine.pollEvent()?.type, 'sm-acked');
+  assert.equal(state(h).inboundH, 0, 'saved on sm-acked: counts neither message yet');
+  const first = h.machine.pollEvent();
+  assert.ok(first?.type === 'message' && first.id === 'in-1');
+  assert.equal(state(h).inboundH, 0, 'in-1 is being handled: not counted yet');
+  assert.equal(written(h), '');
+  const second = h.machine.pollEvent();
+  assert.ok(second?.type === 'message' && second.id === 'in-2');
+  assert.equal(state(h).inboundH, 1);
+  assert.deepEqual(h.machine.pollEvent(), { type: 'sm-ack-sent', h: 2 }, 'said before it is written: save first');
+  assert.equal(state(h).inboundH, 2);
+  assert.equal(h.machine.pollEvent(), undefined);
+  assert.equal(written(h), `<a ${SM} h='2'/>`, 'the <r/> is answered once both were handled');
+});
+
+test('§4 note: a stanza read before <enabled/> in the same read is not counted, even when handed out after it', () => {
+  const { h } = online();
+  read(h, `${msg('early')}<enabled ${SM} id='sm-1' resume='true'/>${msg('m1')}<r ${SM}/>`);
+  assert.deepEqual(kinds(h.events()), ['message', 'sm-enabled', 'message', 'sm-ack-sent']);
+  assert.equal(h.out(), `<a ${SM} h='1'/>`);
+  assert.equal(state(h).inboundH, 1);
+});
+
 test('§4: sent stanzas stay queued (exact bytes, ids) until <a h/> acknowledges them; sm-acked names the ids', () => {
   const h = enabled();
   const sent: string[] = [];
@@ -316,6 +358,7 @@ test('§5: resumption replaces binding; <resumed h/> acknowledges, the rest is r
   h.feed(msg('after'));
   assert.equal(h.events()[0]?.type, 'message');
   assert.equal(h.feed(`<r ${SM}/>`), `<a ${SM} h='8'/>`);
+  assert.deepEqual(h.events(), [{ type: 'sm-ack-sent', h: 8 }]);
   h.machine.sendMessage({ to: 'juliet@example.com', body: 'seven', id: 'u-7' });
   h.out();
   h.feed(`<a ${SM} h='7'/>`);
