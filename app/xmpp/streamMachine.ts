@@ -268,7 +268,11 @@ export class ClientStreamMachine {
   pollEvent(): StreamEvent | undefined {
     for (let next = this.events.shift(); next !== undefined; next = this.events.shift()) {
       if (typeof next !== 'function') return next;
+      const before = this.events.length;
       next();
+      // What it emitted comes next, before the events queued after it: 'sm-ack-sent' must reach the
+      // owner before the driver writes the <a h/> it queued (the driver writes before each poll).
+      if (this.events.length > before) this.events.unshift(...this.events.splice(before));
     }
     return undefined;
   }

@@ -172,6 +172,20 @@ test('§4: a stanza counts as handled once its events were handed out: neither <
   assert.equal(written(h), `<a ${SM} h='2'/>`, 'the <r/> is answered once both were handled');
 });
 
+test('§4: an <r/> followed by more stanzas in the same read: sm-ack-sent comes before them, so the state is saved before the <a/> is written', () => {
+  const h = enabled();
+  read(h, `${msg('in-1')}<r ${SM}/>${msg('in-2')}`);
+  const first = h.machine.pollEvent();
+  assert.ok(first?.type === 'message' && first.id === 'in-1');
+  // A driver writes what is queued before it hands out the next event: the next one must say so.
+  assert.deepEqual(h.machine.pollEvent(), { type: 'sm-ack-sent', h: 1 }, 'not after in-2: the <a/> is queued now');
+  assert.equal(written(h), `<a ${SM} h='1'/>`);
+  const second = h.machine.pollEvent();
+  assert.ok(second?.type === 'message' && second.id === 'in-2');
+  assert.equal(h.machine.pollEvent(), undefined);
+  assert.equal(state(h).inboundH, 2);
+});
+
 test('§4 note: a stanza read before <enabled/> in the same read is not counted, even when handed out after it', () => {
   const { h } = online();
   read(h, `${msg('early')}<enabled ${SM} id='sm-1' resume='true'/>${msg('m1')}<r ${SM}/>`);
