@@ -7,15 +7,9 @@ import { migrate } from '../../../app/storage/migrate.ts';
 import { migrations } from '../../../app/storage/migrations/index.ts';
 import { openDatabase } from '../../../app/storage/openDatabase.ts';
 import { MAX_PATH_EVENTS } from '../../../app/storage/connectionEvents.ts';
-import { bindStorage, openStorage, StorageError } from '../../../app/storage/storage.ts';
-import type { Storage } from '../../../app/storage/storage.ts';
+import { bindStorage, StorageError } from '../../../app/storage/storage.ts';
 import { securityRecord } from './fixtures.ts';
-
-function setup(t: { after(fn: () => void): void }): { s: Storage; id: string } {
-  const s = openStorage(':memory:');
-  t.after(() => s.close());
-  return { s, id: s.addAccount({ jid: 'alice@example.org' }).id };
-}
+import { setup } from './memoryStorage.ts';
 
 function quicRecord(over: Partial<SecurityRecord> = {}): SecurityRecord {
   return securityRecord({

@@ -1,14 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStorage, StorageError } from '../../../app/storage/storage.ts';
-import type { Storage } from '../../../app/storage/storage.ts';
 import { securityRecord } from './fixtures.ts';
-
-function setup(t: { after(fn: () => void): void }): { s: Storage; id: string } {
-  const s = openStorage(':memory:');
-  t.after(() => s.close());
-  return { s, id: s.addAccount({ jid: 'alice@example.org' }).id };
-}
+import { setup } from './memoryStorage.ts';
 
 test('insertConnection stores a SecurityRecord that reads back identical', (t) => {
   const { s, id } = setup(t);

@@ -4,25 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStorage } from '../../../app/storage/storage.ts';
-import type { NewMessage, Storage } from '../../../app/storage/storage.ts';
-
-function setup(t: { after(fn: () => void): void }): { s: Storage; id: string } {
-  const s = openStorage(':memory:');
-  t.after(() => s.close());
-  return { s, id: s.addAccount({ jid: 'alice@example.org' }).id };
-}
-
-const msg = (accountId: string, body: string, at: number, over: Partial<NewMessage> = {}): NewMessage => ({
-  accountId,
-  peer: 'bob@example.org',
-  direction: 'in',
-  body,
-  stanzaId: null,
-  at,
-  state: 'received',
-  ...over,
-});
+import { setup, msg } from './memoryStorage.ts';
 
 test('our answer from another device (a sent carbon) marks what came before it read, not what came after', (t) => {
   const { s, id } = setup(t);

@@ -11,24 +11,7 @@ import Sqlite from 'better-sqlite3';
 import { migrate } from '../../../app/storage/migrate.ts';
 import { migrations } from '../../../app/storage/migrations/index.ts';
 import { bindStorage, openStorage } from '../../../app/storage/storage.ts';
-import type { NewMessage, Storage } from '../../../app/storage/storage.ts';
-
-function setup(t: { after(fn: () => void): void }): { s: Storage; id: string } {
-  const s = openStorage(':memory:');
-  t.after(() => s.close());
-  return { s, id: s.addAccount({ jid: 'alice@example.org' }).id };
-}
-
-const msg = (accountId: string, body: string, at: number, over: Partial<NewMessage> = {}): NewMessage => ({
-  accountId,
-  peer: 'bob@example.org',
-  direction: 'in',
-  body,
-  stanzaId: null,
-  at,
-  state: 'received',
-  ...over,
-});
+import { setup, msg } from './memoryStorage.ts';
 
 test('0012-conversations fills conversations from stored messages, indexes their text and colours accounts', () => {
   const db = new Sqlite(':memory:');

@@ -5,25 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStorage, StorageError } from '../../../app/storage/storage.ts';
-import type { NewMessage, Storage } from '../../../app/storage/storage.ts';
-
-function setup(t: { after(fn: () => void): void }): { s: Storage; id: string } {
-  const s = openStorage(':memory:');
-  t.after(() => s.close());
-  return { s, id: s.addAccount({ jid: 'alice@example.org' }).id };
-}
-
-const msg = (accountId: string, body: string, at: number, over: Partial<NewMessage> = {}): NewMessage => ({
-  accountId,
-  peer: 'bob@example.org',
-  direction: 'in',
-  body,
-  stanzaId: null,
-  at,
-  state: 'received',
-  ...over,
-});
+import { StorageError } from '../../../app/storage/storage.ts';
+import { setup, msg } from './memoryStorage.ts';
 
 test('a message sent earlier but stored later (archive catch-up) shows before the newer ones', (t) => {
   const { s, id } = setup(t);

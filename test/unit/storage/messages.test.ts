@@ -1,13 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStorage, StorageError } from '../../../app/storage/storage.ts';
-import type { NewMessage, Storage } from '../../../app/storage/storage.ts';
-
-function setup(t: { after(fn: () => void): void }): { s: Storage; id: string } {
-  const s = openStorage(':memory:');
-  t.after(() => s.close());
-  return { s, id: s.addAccount({ jid: 'alice@example.org' }).id };
-}
+import { StorageError } from '../../../app/storage/storage.ts';
+import type { NewMessage } from '../../../app/storage/storage.ts';
+import { setup } from './memoryStorage.ts';
 
 const msg = (accountId: string, over: Partial<NewMessage> = {}): NewMessage => ({
   accountId,

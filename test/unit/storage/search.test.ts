@@ -7,26 +7,9 @@ import assert from 'node:assert/strict';
 import Sqlite from 'better-sqlite3';
 import { migrate } from '../../../app/storage/migrate.ts';
 import { migrations } from '../../../app/storage/migrations/index.ts';
-import { bindStorage, openStorage } from '../../../app/storage/storage.ts';
-import type { NewMessage, Storage } from '../../../app/storage/storage.ts';
+import { bindStorage } from '../../../app/storage/storage.ts';
 import { ftsQuery, MESSAGE_SEARCH_SQL } from '../../../app/storage/search.ts';
-
-function setup(t: { after(fn: () => void): void }): { s: Storage; id: string } {
-  const s = openStorage(':memory:');
-  t.after(() => s.close());
-  return { s, id: s.addAccount({ jid: 'alice@example.org' }).id };
-}
-
-const msg = (accountId: string, body: string, at: number, over: Partial<NewMessage> = {}): NewMessage => ({
-  accountId,
-  peer: 'bob@example.org',
-  direction: 'in',
-  body,
-  stanzaId: null,
-  at,
-  state: 'received',
-  ...over,
-});
+import { setup, msg } from './memoryStorage.ts';
 
 test('message text is found by word prefix, newest first, with the match marked by U+0002/U+0003', (t) => {
   const { s, id } = setup(t);
