@@ -1,19 +1,14 @@
 /**
  * The time a conversation row shows for its last activity, as desktop messengers do: the time of
- * day for today, the weekday within the last week, else the date. `now` comes from the caller.
+ * day for today, the weekday within the last week, else the date. `now` comes from the caller;
+ * days are local calendar days, counted as the chat's day separators count them (chat/days.ts).
  */
-const DAY_MS = 86_400_000;
-
-function startOfDay(at: number): number {
-  const d = new Date(at);
-  d.setHours(0, 0, 0, 0);
-  return d.getTime();
-}
+import { daysBefore } from '../../chat/days.ts';
 
 export function activityTime(at: number, now: number, locale?: string): string {
-  const today = startOfDay(now);
-  if (at >= today) return new Date(at).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
-  if (at >= today - 6 * DAY_MS) return new Date(at).toLocaleDateString(locale, { weekday: 'short' });
+  const days = daysBefore(at, now);
+  if (days <= 0) return new Date(at).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
+  if (days < 7) return new Date(at).toLocaleDateString(locale, { weekday: 'short' });
   return new Date(at).toLocaleDateString(locale, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
