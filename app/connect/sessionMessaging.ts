@@ -37,23 +37,40 @@ export interface IncomingMessage {
   sentAt: number | null;
   /** How it came: live, as a XEP-0280 carbon, or from the XEP-0313 archive. */
   via: 'live' | 'carbon' | 'archive';
+  /**
+   * The earliest place (ms) it may take in the history, or null. An archive result comes after
+   * everything before it in the archive, whatever its stamp says: the server stamped it with its own
+   * clock when it archived it, while a message that came live is placed by this machine's clock
+   * when it arrived, which runs behind the server's by the delivery. Without this floor, messages
+   * fetched after a restart would sort among the live ones of the same second.
+   */
+  notBefore: number | null;
 }
 
 /** Whether a message was kept: newly stored, already stored (a copy), or refused (e.g. a bad JID). */
 export type StoreOutcome = 'stored' | 'duplicate' | 'refused';
 
+/** What became of an incoming message, and where it stands in the history (null when refused). */
+export interface StoreResult {
+  outcome: StoreOutcome;
+  /** The stored message's time in the history (the new row's, or the copy's already stored). */
+  at: number | null;
+}
+
 export interface MessagingCallbacks {
   /** Stores an incoming message (or a copy of ours) unless it is stored already. */
-  message(incoming: IncomingMessage): StoreOutcome;
+  message(incoming: IncomingMessage): StoreResult;
   /** XEP-0184: `from` confirms it received our message `ourId`. */
   receipt?(from: string, ourId: string): void;
   /** XEP-0085: `from` is composing, paused, ... */
   chatState?(from: string, state: ChatState): void;
   /**
    * Where the archive catch-up starts: `after` the archive id of the newest message stored, or,
-   * without one (the first login), `start` (ms since the epoch). Absent: no catch-up.
+   * without one (the first login), `start` (ms since the epoch); `notBefore`: the time in the
+   * history of the message at that position (what the archive holds after it goes after it).
+   * Absent: no catch-up.
    */
-  archiveStart?(): { after: string | null; start: number | null };
+  archiveStart?(): { after: string | null; start: number | null; notBefore?: number | null };
   /** The archive was read up to `lastId` (every message up to it stored); `complete`: to its end. */
   archiveProgress?(lastId: string, complete: boolean): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -64,6 +81,11 @@ export class SessionMessaging {
   readonly #callbacks: MessagingCallbacks;
   #driver: StreamDriver | null = null;
   #catchUp: ArchiveCatchUp | null = null;
+  /**
+   * The history time of the newest archive result of this catch-up (or of its starting position):
+   * the next result goes no earlier, so the history keeps the archive's order.
+   */
+  #archiveFloor: number | null = null;
   /** The catch-up of this stream reached the end: live messages may move the archive position on. */
   #caughtUp = false;
   /**
@@ -198,6 +220,7 @@ export class SessionMessaging {
       return;
     }
     this.#catchUp = new ArchiveCatchUp(start);
+    this.#archiveFloor = start.notBefore ?? null;
     this.#nextArchivePage();
   }
 
@@ -245,9 +268,12 @@ export class SessionMessaging {
       body: event.body,
       sentAt: event.delay,
       via: event.archive ? 'archive' : event.carbon ? 'carbon' : 'live',
+      notBefore: event.archive ? this.#archiveFloor : null,
     };
-    const outcome = this.#callbacks.message(incoming);
+    const { outcome, at } = this.#callbacks.message(incoming);
     if (outcome === 'refused') return;
+    // Results come in the archive's order: a copy already stored (it came live) moves the floor too.
+    if (event.archive && at !== null) this.#archiveFloor = Math.max(this.#archiveFloor ?? at, at);
     // XEP-0184 §5.4: "If the recipient supports Message Delivery Receipts and the sender requested
     // a receipt, the recipient SHOULD ... return a receipt". Only once stored (a copy is answered
     // again: the sender may not have had the first receipt), never for carbons or archive results.

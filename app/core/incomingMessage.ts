@@ -5,7 +5,7 @@
  * `app/storage/messages.ts`; the 'id' attribute is never one of them.
  */
 import type { EventEnvelope } from '../contract/index.ts';
-import type { IncomingMessage, StoreOutcome } from '../connect/sessionMessaging.ts';
+import type { IncomingMessage, StoreResult } from '../connect/sessionMessaging.ts';
 import type { Storage } from '../storage/storage.ts';
 
 export interface IncomingMessageDeps {
@@ -42,7 +42,7 @@ export function storeIncomingMessage(
   accountJid: string,
   incoming: IncomingMessage,
   now: number = Date.now(),
-): StoreOutcome {
+): StoreResult {
   if (incoming.direction === 'out') {
     const ourId = incoming.originId ?? incoming.id;
     const ours = ourId === null ? null : deps.storage.findMessageByStanzaId(accountId, 'out', incoming.peer, ourId);
@@ -50,7 +50,7 @@ export function storeIncomingMessage(
       // Our server carbon-copied or archived it: it has it, even where no XEP-0198 ack came.
       if (ours.state === 'queued' || ours.state === 'sent')
         deps.emit({ name: 'message.updated', payload: { message: deps.storage.setMessageState(ours.id, 'acked') } });
-      return 'duplicate';
+      return { outcome: 'duplicate', at: ours.at };
     }
   }
   const { message, inserted, idReused } = deps.storage.insertMessage({
@@ -62,8 +62,7 @@ export function storeIncomingMessage(
     stanzaId: incoming.id,
     originId: incoming.originId,
     serverId: incoming.serverId,
-    // XEP-0203: the time it was sent, when it says so (never in the future of this clock).
-    at: incoming.sentAt === null ? now : Math.min(incoming.sentAt, now),
+    at: historyTime(incoming, now),
     arrivedAt: now,
     // A copy of ours was stored by the server (it carbon-copied or archived it).
     state: incoming.direction === 'out' ? 'acked' : 'received',
@@ -80,5 +79,15 @@ export function storeIncomingMessage(
     deps.emit({ name: 'message.added', payload: { message } });
     deps.conversations?.touched(accountId, message.peer);
   }
-  return inserted ? 'stored' : 'duplicate';
+  return { outcome: inserted ? 'stored' : 'duplicate', at: message.at };
+}
+
+/**
+ * Where a new message goes in the history: XEP-0203's time it was sent when it says so, else now;
+ * never before `notBefore` (an archive result after what came before it in the archive), and
+ * never in the future of this clock.
+ */
+export function historyTime(incoming: Pick<IncomingMessage, 'sentAt' | 'notBefore'>, now: number): number {
+  const sent = incoming.sentAt === null ? now : incoming.sentAt;
+  return Math.min(Math.max(sent, incoming.notBefore ?? sent), now);
 }

@@ -26,6 +26,7 @@ import { normalizeBareJid } from '../storage/normalizeJid.ts';
 import { accountLabel } from '../storage/accountLabel.ts';
 import { contactEvents } from './contacts.ts';
 import { storeIncomingMessage } from './incomingMessage.ts';
+import { archiveStart } from './archiveStart.ts';
 import { statusText } from './statusText.ts';
 import type { Candidate } from '../connect/candidate.ts';
 import { mayRefuse } from './mayRefuse.ts';
@@ -84,15 +85,6 @@ function userAgentId(accountId: string): string {
   const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
-
-/**
- * The archive's clock is the server's: a fallback start time taken from ours reads this much
- * earlier (copies are recognised and dropped).
- */
-const CLOCK_MARGIN_MS = 5 * 60 * 1000;
-
-/** How far back the first archive catch-up of an account reads, unless `firstCatchUpStart` says. */
-const FIRST_CATCH_UP_MS = 7 * 24 * 3600 * 1000;
 
 /** What the UI sees of one running account. */
 interface Live {
@@ -324,8 +316,8 @@ export class LiveAccounts {
           emit({ name: 'presence.changed', payload: { accountId, jid, presence } });
         },
         message: (incoming) => {
-          if (!this.#acceptableJid(incoming.from, 'message sender')) return 'refused';
-          if (!this.#acceptableJid(incoming.peer, 'message recipient')) return 'refused';
+          if (!this.#acceptableJid(incoming.from, 'message sender')) return { outcome: 'refused', at: null };
+          if (!this.#acceptableJid(incoming.peer, 'message recipient')) return { outcome: 'refused', at: null };
           return storeIncomingMessage(
             { storage, emit, log, conversations: this.#deps.conversations },
             accountId,
@@ -369,17 +361,7 @@ export class LiveAccounts {
           if (!ours || !['queued', 'sent', 'acked'].includes(ours.state)) return;
           emit({ name: 'message.updated', payload: { message: storage.setMessageState(ours.id, 'delivered') } });
         },
-        archiveStart: () => {
-          const position = storage.archivePosition(accountId);
-          // Archives may keep whole seconds (Prosody stores os.time()): a start inside a second
-          // would leave out what was archived earlier in that second. One second earlier, whole.
-          const first =
-            Math.floor((this.#deps.firstCatchUpStart?.(row) ?? Date.now() - FIRST_CATCH_UP_MS) / 1000) * 1000 - 1000;
-          // Should the archive no longer hold the stored position, read from its time (or the first start).
-          return position
-            ? { after: position.lastId, start: position.lastAt === null ? first : position.lastAt - CLOCK_MARGIN_MS }
-            : { after: null, start: first };
-        },
+        archiveStart: () => archiveStart(storage, accountId, Date.now(), this.#deps.firstCatchUpStart?.(row)),
         archiveProgress: (lastId, complete) =>
           storage.setArchivePosition(accountId, { lastId, lastAt: Date.now(), complete }),
         chatState: (from, chatState) => {

@@ -257,6 +257,16 @@ export const messageMethods = {
     return row ? toView(row) : null;
   },
 
+  /**
+   * The stored message with our server's archive id (XEP-0359 stanza-id) `serverId` on the account,
+   * or null: where the archive position stands in this history.
+   */
+  findMessageByServerId(db: Database, accountId: string, serverId: string): MessageView | null {
+    if (serverId === '') return null;
+    const row = prepare<unknown[], Row>(db, BY_SERVER_ID_SQL).get(accountId, serverId);
+    return row ? toView(row) : null;
+  },
+
   /** Moves a message to `state`; `error` (worded for a person) is kept for 'failed' and cleared otherwise. */
   setMessageState(db: Database, id: string, state: MessageState, error?: string | null): MessageView {
     const n = parseId(id);

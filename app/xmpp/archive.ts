@@ -82,7 +82,8 @@ export function parseArchiveResult(
   const id = result.attrs.id;
   if (typeof id !== 'string' || id === '')
     return { kind: 'ignored', reason: 'an archive result without an id (XEP-0313 §4.2)' };
-  const forwarded = parseForwarded(result);
+  // Placed in the archive's order by the catch-up: a stamp to the second counts from its start.
+  const forwarded = parseForwarded(result, 'first');
   if (!forwarded) return { kind: 'ignored', reason: 'an archive result without a forwarded message (XEP-0313 §4.2)' };
   return { kind: 'result', queryId, id, forwarded };
 }

@@ -54,8 +54,10 @@ export function formatDateTime(ms: number): string {
 
 /**
  * The earliest valid <delay xmlns='urn:xmpp:delay' stamp=.../> among the children of `parent` (a
- * message, or a XEP-0297 <forwarded/>), in ms since the epoch (a stamp to the second: that second's
- * last millisecond); null when there is none.
+ * message, or a XEP-0297 <forwarded/>), in ms since the epoch; null when there is none. A stamp to
+ * the second is read as that second's last millisecond (`wholeSecond` 'last', for what comes on the
+ * stream) or its first ('first', for archive results, which the catch-up places in the archive's
+ * order).
  *
  * XEP-0203 §3: "The 'stamp' attribute ... MUST contain the time at which the XML stanza was
  * originally sent. The format MUST adhere to the dateTime format specified in XEP-0082 and MUST be
@@ -63,17 +65,21 @@ export function formatDateTime(ms: number): string {
  * message offline): the earliest is the closest to when it was sent. A stamp that does not parse
  * is ignored, as if absent.
  */
-export function parseDelay(parent: Element): number | null {
+export function parseDelay(parent: Element, wholeSecond: 'last' | 'first' = 'last'): number | null {
   let earliest: number | null = null;
   for (const child of parent.getChildElements()) {
     if (child.getName() !== 'delay' || child.getNS() !== NS_DELAY) continue;
     const stamp = child.attrs.stamp;
     const parsed = typeof stamp === 'string' ? parseDateTime(stamp) : null;
-    // A stamp to the second ("…:07Z", as Prosody writes them) says "within that second": it is read
-    // as that second's last millisecond. A server stamps a message it held (offline, or queued for a
-    // session that did not come back) when it stored it, after those of that second that went out
-    // live: read so, it sorts after them, not before.
-    const at = parsed !== null && !/\.\d/.test(stamp as string) ? parsed + 999 : parsed;
+    // A stamp to the second ("…:07Z", as Prosody writes them) says "within that second". On the
+    // stream it is read as that second's last millisecond: a server stamps a message it held
+    // (offline, or queued for a session that did not come back) when it stored it, after those of
+    // that second that went out live; read so, it sorts after them, not before (and never after
+    // what comes next: history times are capped at now). An archive result is read as the second's
+    // first: the catch-up keeps it after what preceded it in the archive, and the first millisecond
+    // cannot put it after a message of that second that came live and follows it in the archive.
+    const whole = parsed !== null && !/\.\d/.test(stamp as string);
+    const at = whole && wholeSecond === 'last' ? parsed + 999 : parsed;
     if (at !== null && (earliest === null || at < earliest)) earliest = at;
   }
   return earliest;

@@ -17,11 +17,12 @@ export interface Forwarded {
  * The first <forwarded xmlns='urn:xmpp:forward:0'/> child of `parent` and the message inside it,
  * or null when there is none or it holds no <message/> in jabber:client (XEP-0297 §3: the
  * forwarded stanza keeps its own namespace; for a client's messages that is jabber:client).
+ * `wholeSecond`: how a stamp to the second is read (`parseDelay`).
  */
-export function parseForwarded(parent: Element): Forwarded | null {
+export function parseForwarded(parent: Element, wholeSecond: 'last' | 'first' = 'last'): Forwarded | null {
   const fwd = parent.getChildElements().find((c) => c.getName() === 'forwarded' && c.getNS() === NS_FORWARD);
   if (!fwd) return null;
   const message = fwd.getChildElements().find((c) => c.getName() === 'message' && c.getNS() === NS_CLIENT);
   if (!message) return null;
-  return { message, delay: parseDelay(fwd) ?? parseDelay(message) };
+  return { message, delay: parseDelay(fwd, wholeSecond) ?? parseDelay(message, wholeSecond) };
 }

@@ -403,8 +403,14 @@ export class Conversation {
   /** Kills what still runs and removes the temp dir (set QUIVER_FAULT_KEEP=1 to keep it). */
   async dispose(): Promise<void> {
     await Promise.all(this.runs.map((r) => r.kill9()));
-    if (process.env.QUIVER_FAULT_KEEP === '1') console.log(`fault ${this.options.name}: kept ${this.dir}`);
-    else rmSync(this.dir, { recursive: true, force: true });
+    if (process.env.QUIVER_FAULT_KEEP === '1') {
+      // Each run's output beside its database, for reading a failure afterwards.
+      this.runs.forEach((r, i) => {
+        writeFileSync(join(this.dir, `run${i}-${r.side}.stdout`), r.stdout);
+        writeFileSync(join(this.dir, `run${i}-${r.side}.stderr`), r.stderr);
+      });
+      console.log(`fault ${this.options.name}: kept ${this.dir}`);
+    } else rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -132,11 +132,11 @@ const callbacks: SessionCallbacks = {
   presence: () => undefined,
   message: (incoming) => {
     const m = /^b2a (\d+)$/.exec(incoming.body);
-    if (!m) return 'stored';
+    if (!m) return { outcome: 'stored', at: null };
     const n = Number(m[1]);
     received.push(n);
     emit({ event: 'received', n, at: wallNow() });
-    return 'stored';
+    return { outcome: 'stored', at: null };
   },
   outbox: () => [...outbox],
   sent: (localId) => {

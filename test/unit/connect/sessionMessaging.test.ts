@@ -60,7 +60,7 @@ function rig(
   const callbacks: MessagingCallbacks = {
     message: (m) => {
       stored.push(m);
-      return options.outcome ?? 'stored';
+      return { outcome: options.outcome ?? 'stored', at: null };
     },
     receipt: (from, id) => receipts.push(`${from} ${id}`),
     chatState: (from, state) => states.push(`${from} ${state}`),

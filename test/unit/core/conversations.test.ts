@@ -41,8 +41,9 @@ function rig(t: { after(fn: () => void): void }) {
       serverId: null,
       sentAt: null,
       via: 'live',
+      notBefore: null,
       ...incoming,
-    });
+    }).outcome;
   return { storage, accountId, changed, conversations, endBatch, receive };
 }
 

@@ -53,6 +53,7 @@ function rig(t: { after(fn: () => void): void }): Rig {
         body: event.body,
         sentAt: event.delay,
         via: 'live',
+        notBefore: null,
       });
     },
   };
@@ -151,8 +152,9 @@ test('a carbon or archive copy of our own message is not stored twice, and confi
     body: 'hello',
     sentAt: 1000,
     via: 'archive' as const,
+    notBefore: null,
   };
-  assert.equal(storeIncomingMessage(deps, accountId, ACCOUNT, copy, 2000), 'duplicate');
+  assert.equal(storeIncomingMessage(deps, accountId, ACCOUNT, copy, 2000).outcome, 'duplicate');
   assert.equal(storage.getMessage(ours.id)?.state, 'acked');
   assert.deepEqual(
     events.map((e) => e.name),
@@ -161,7 +163,7 @@ test('a carbon or archive copy of our own message is not stored twice, and confi
   assert.equal(storage.history(accountId, 'bob@example.org').length, 1);
   // Another body under our id is not ours: kept, as a message of another device.
   assert.equal(
-    storeIncomingMessage(deps, accountId, ACCOUNT, { ...copy, body: 'other', serverId: 'archive-8' }, 2000),
+    storeIncomingMessage(deps, accountId, ACCOUNT, { ...copy, body: 'other', serverId: 'archive-8' }, 2000).outcome,
     'stored',
   );
 });

@@ -59,4 +59,8 @@ test('XEP-0203: a stamp with a fraction is taken as it is; one to the second sor
   );
   const liveInThatSecond = Date.UTC(2026, 11, 6, 16, 50, 7, 640);
   assert.ok(parseDelay(whole)! > liveInThatSecond);
+  // An archive result's stamp to the second counts from that second's start (the catch-up keeps
+  // the archive's order); a stamp with a fraction is the same either way.
+  assert.equal(parseDelay(whole, 'first'), Date.UTC(2026, 11, 6, 16, 50, 7, 0));
+  assert.equal(parseDelay(exact, 'first'), Date.UTC(2026, 11, 6, 16, 50, 7, 250));
 });

@@ -247,7 +247,8 @@ test('XEP-0313: the query, its results as messages, the fin as a page', () => {
   assert.equal(m.serverId, 'A-1');
   assert.equal(m.from, 'romeo@montague.lit/orchard');
   assert.equal(m.carbon, null);
-  assert.equal(m.delay, Date.UTC(2010, 6, 10, 23, 8, 25, 999));
+  // A stamp to the second, in an archive result: its first millisecond (the catch-up places it).
+  assert.equal(m.delay, Date.UTC(2010, 6, 10, 23, 8, 25, 0));
   assert.equal(m.receiptRequested, false, 'XEP-0184 §5.5: no receipts for archived messages');
   s.session.handleStanza(
     stanza(
