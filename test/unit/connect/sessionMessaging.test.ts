@@ -4,7 +4,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Element } from 'ltx';
 import {
   SessionMessaging,
   type IncomingMessage,
@@ -12,30 +11,9 @@ import {
   type StoreOutcome,
 } from '../../../app/connect/sessionMessaging.ts';
 import type { StreamDriver } from '../../../app/connect/streamDriver.ts';
-import type { StreamEvent } from '../../../app/xmpp/streamMachine.ts';
+import { messageEvent } from '../../support/messageEvent.ts';
 
-type MessageEvent = Extract<StreamEvent, { type: 'message' }>;
-
-function message(over: Partial<MessageEvent>): MessageEvent {
-  return {
-    type: 'message',
-    from: 'bob@example.org/phone',
-    to: 'alice@example.org/quiver-1',
-    id: 'b-1',
-    originId: 'b-1',
-    serverId: null,
-    messageType: 'chat',
-    body: 'hi',
-    delay: null,
-    receiptRequested: false,
-    receiptFor: null,
-    chatState: null,
-    carbon: null,
-    archive: null,
-    stanza: new Element('message'),
-    ...over,
-  };
-}
+const message = messageEvent;
 
 function rig(
   options: { archive?: { after: string | null; start: number | null } | null; outcome?: StoreOutcome } = {},

@@ -8,15 +8,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Element } from 'ltx';
 import { SessionMessaging } from '../../../app/connect/sessionMessaging.ts';
 import type { StreamDriver } from '../../../app/connect/streamDriver.ts';
-import type { StreamEvent } from '../../../app/xmpp/streamMachine.ts';
+import { messageEvent, type MessageEvent } from '../../support/messageEvent.ts';
 import { archiveStart } from '../../../app/core/archiveStart.ts';
 import { historyTime, storeIncomingMessage } from '../../../app/core/incomingMessage.ts';
 import { openStorage, type Storage } from '../../../app/storage/storage.ts';
-
-type MessageEvent = Extract<StreamEvent, { type: 'message' }>;
 
 const ACCOUNT = 'bob@example.org';
 
@@ -56,24 +53,16 @@ function rig(t: { after(fn: () => void): void }) {
     messaging.attach(driver, { resumed: false, inlineEnabled: ['urn:xmpp:carbons:2'] });
     messaging.readArchive();
   };
-  const message = (i: number, over: Partial<MessageEvent>): MessageEvent => ({
-    type: 'message',
-    from: 'alice@example.org/laptop',
-    to: `${ACCOUNT}/quiver`,
-    id: `m-${i}`,
-    originId: `m-${i}`,
-    serverId: `S${i}`,
-    messageType: 'chat',
-    body: `line ${i}`,
-    delay: null,
-    receiptRequested: false,
-    receiptFor: null,
-    chatState: null,
-    carbon: null,
-    archive: null,
-    stanza: new Element('message'),
-    ...over,
-  });
+  const message = (i: number, over: Partial<MessageEvent>): MessageEvent =>
+    messageEvent({
+      from: 'alice@example.org/laptop',
+      to: `${ACCOUNT}/quiver`,
+      id: `m-${i}`,
+      originId: `m-${i}`,
+      serverId: `S${i}`,
+      body: `line ${i}`,
+      ...over,
+    });
   return {
     storage,
     accountId,
