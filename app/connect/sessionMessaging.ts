@@ -71,8 +71,12 @@ export interface MessagingCallbacks {
    * Absent: no catch-up.
    */
   archiveStart?(): { after: string | null; start: number | null; notBefore?: number | null };
-  /** The archive was read up to `lastId` (every message up to it stored); `complete`: to its end. */
-  archiveProgress?(lastId: string, complete: boolean): void;
+  /**
+   * The archive was read up to `lastId` (every message up to it stored); `complete`: to its end;
+   * `historyAt`: the history time of the message there (or of the newest stored before it), the
+   * next catch-up's `notBefore`.
+   */
+  archiveProgress?(lastId: string, complete: boolean, historyAt: number | null): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -178,7 +182,11 @@ export class SessionMessaging {
         return true;
       case 'archive-failed':
         if (this.#catchUp) {
+          const before = this.#catchUp.state;
           this.#catchUp.failed(event.queryId, event.condition);
+          // The archive no longer holds the position: it is read again from a time, and what it
+          // brings may come before the position. Copies already stored raise the floor again.
+          if (before === 'waiting' && this.#catchUp.state === 'ready') this.#archiveFloor = null;
           if (this.#catchUp.state === 'failed')
             this.#callbacks.log(
               'warn',
@@ -239,7 +247,7 @@ export class SessionMessaging {
     catchUp.page(queryId, { complete, last });
     // Every result of the page was stored as it arrived (before the <fin/>): the position may move.
     if (catchUp.position !== null && catchUp.state !== 'failed')
-      this.#callbacks.archiveProgress?.(catchUp.position, catchUp.state === 'done');
+      this.#callbacks.archiveProgress?.(catchUp.position, catchUp.state === 'done', this.#archiveFloor);
     if (catchUp.state === 'done') this.#caughtUp = true;
     else if (catchUp.state === 'failed')
       this.#callbacks.log('warn', `${this.#jid}: stopped reading the server's archive: ${catchUp.failure}`);
@@ -283,7 +291,7 @@ export class SessionMessaging {
     // After this stream's catch-up, and with carbons on (else other devices' messages would be
     // skipped), a live message stamped by our server is the newest position.
     if (this.#caughtUp && this.#carbons && incoming.via === 'live' && event.serverId !== null)
-      this.#callbacks.archiveProgress?.(event.serverId, true);
+      this.#callbacks.archiveProgress?.(event.serverId, true, at);
   }
 }
 

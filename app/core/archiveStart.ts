@@ -5,6 +5,7 @@
  * archived messages with its clock; live ones are placed by ours, which runs behind by the delivery).
  */
 import type { Storage } from '../storage/storage.ts';
+import type { ArchivePosition } from '../storage/archivePositions.ts';
 
 /**
  * The archive's clock is the server's: a fallback start time taken from ours reads this much
@@ -39,13 +40,27 @@ export function archiveStart(
   // leave out what was archived earlier in that second. One second earlier, whole.
   const first = Math.floor(firstStart / 1000) * 1000 - 1000;
   if (!position) return { after: null, start: first, notBefore: null };
-  // After the message at the position (or, should it not be stored, after what was stored when
-  // the position moved: every message stored then is at or before that time).
-  const there = storage.findMessageByServerId(accountId, position.lastId);
   return {
     after: position.lastId,
     // Should the archive no longer hold the stored position: from its time (or the first start).
     start: position.lastAt === null ? first : position.lastAt - CLOCK_MARGIN_MS,
-    notBefore: there?.at ?? position.lastAt,
+    notBefore: positionHistoryAt(storage, accountId, position),
   };
+}
+
+/**
+ * Where in the history the position stands: stored with it; for a position stored before
+ * migration 0016, the time of the message there, found by its archive id; else, when that walk
+ * reached the end of the archive, the time it did (every message stored then is at or before it).
+ * A walk cut short says nothing about what it had not read yet: null.
+ */
+function positionHistoryAt(
+  storage: Pick<Storage, 'findMessageByServerId'>,
+  accountId: string,
+  position: ArchivePosition,
+): number | null {
+  if (position.historyAt !== null) return position.historyAt;
+  const there = storage.findMessageByServerId(accountId, position.lastId);
+  if (there) return there.at;
+  return position.complete ? position.lastAt : null;
 }

@@ -83,11 +83,11 @@ export function storeIncomingMessage(
 }
 
 /**
- * Where a new message goes in the history: XEP-0203's time it was sent when it says so, else now;
- * never before `notBefore` (an archive result after what came before it in the archive), and
- * never in the future of this clock.
+ * Where a new message goes in the history: XEP-0203's time it was sent when it says so (never in
+ * the future of this clock), else now; and never before `notBefore` (an archive result goes after
+ * what came before it in the archive), even should this clock have been set back since.
  */
 export function historyTime(incoming: Pick<IncomingMessage, 'sentAt' | 'notBefore'>, now: number): number {
-  const sent = incoming.sentAt === null ? now : incoming.sentAt;
-  return Math.min(Math.max(sent, incoming.notBefore ?? sent), now);
+  const sent = incoming.sentAt === null ? now : Math.min(incoming.sentAt, now);
+  return incoming.notBefore === null ? sent : Math.max(sent, incoming.notBefore);
 }

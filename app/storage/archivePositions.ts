@@ -15,12 +15,19 @@ export interface ArchivePosition {
   lastAt: number | null;
   /** True when the walk that produced it reached the end of the archive. */
   complete: boolean;
+  /**
+   * The time in the history (messages.at, ms) of the message at the position, or of the newest
+   * one before it that was stored: what the archive holds after the position goes no earlier.
+   * Null when not known (a position stored before migration 0016).
+   */
+  historyAt: number | null;
 }
 
 interface Row {
   last_id: string;
   last_at: number | null;
   complete: number;
+  history_at: number | null;
 }
 
 export const archivePositionMethods = {
@@ -28,9 +35,11 @@ export const archivePositionMethods = {
   archivePosition(db: Database, accountId: string): ArchivePosition | null {
     const row = prepare<[string], Row>(
       db,
-      'SELECT last_id, last_at, complete FROM archive_positions WHERE account_id = ?',
+      'SELECT last_id, last_at, complete, history_at FROM archive_positions WHERE account_id = ?',
     ).get(accountId);
-    return row ? { lastId: row.last_id, lastAt: row.last_at, complete: row.complete === 1 } : null;
+    return row
+      ? { lastId: row.last_id, lastAt: row.last_at, complete: row.complete === 1, historyAt: row.history_at }
+      : null;
   },
 
   /**
@@ -42,10 +51,10 @@ export const archivePositionMethods = {
     if (position.lastId === '') throw new RangeError('an archive position needs a stanza-id');
     prepare(
       db,
-      `INSERT INTO archive_positions (account_id, last_id, last_at, complete) VALUES (?, ?, ?, ?)
+      `INSERT INTO archive_positions (account_id, last_id, last_at, complete, history_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (account_id) DO UPDATE SET last_id = excluded.last_id, last_at = excluded.last_at,
-         complete = excluded.complete`,
-    ).run(accountId, position.lastId, position.lastAt, position.complete ? 1 : 0);
+         complete = excluded.complete, history_at = excluded.history_at`,
+    ).run(accountId, position.lastId, position.lastAt, position.complete ? 1 : 0, position.historyAt);
   },
 
   /** Forgets the account's archive position: the next catch-up starts from the archive's policy default. */

@@ -15,6 +15,7 @@ import { conversations } from './0012-conversations.ts';
 import { contacts } from './0013-contacts.ts';
 import { conversationByUs } from './0014-conversation-by-us.ts';
 import { searchPrefixes } from './0015-search-prefixes.ts';
+import { archiveHistoryAt } from './0016-archive-history-at.ts';
 
 export const migrations: readonly Migration[] = [
   initial,
@@ -32,4 +33,5 @@ export const migrations: readonly Migration[] = [
   contacts,
   conversationByUs,
   searchPrefixes,
+  archiveHistoryAt,
 ];

@@ -8,12 +8,12 @@ test('the archive position is per account, replaced on set, cleared, and removed
   const a = s.addAccount({ jid: 'alice@example.org' }).id;
   const b = s.addAccount({ jid: 'alice@example.net' }).id;
   assert.equal(s.archivePosition(a), null);
-  s.setArchivePosition(a, { lastId: 'srv-1', lastAt: 1000, complete: false });
-  s.setArchivePosition(a, { lastId: 'srv-2', lastAt: null, complete: true });
-  s.setArchivePosition(b, { lastId: 'other', lastAt: 5, complete: false });
-  assert.deepEqual(s.archivePosition(a), { lastId: 'srv-2', lastAt: null, complete: true });
-  assert.deepEqual(s.archivePosition(b), { lastId: 'other', lastAt: 5, complete: false });
-  assert.throws(() => s.setArchivePosition(a, { lastId: '', lastAt: 1, complete: true }), RangeError);
+  s.setArchivePosition(a, { lastId: 'srv-1', lastAt: 1000, complete: false, historyAt: 990 });
+  s.setArchivePosition(a, { lastId: 'srv-2', lastAt: null, complete: true, historyAt: null });
+  s.setArchivePosition(b, { lastId: 'other', lastAt: 5, complete: false, historyAt: 4 });
+  assert.deepEqual(s.archivePosition(a), { lastId: 'srv-2', lastAt: null, complete: true, historyAt: null });
+  assert.deepEqual(s.archivePosition(b), { lastId: 'other', lastAt: 5, complete: false, historyAt: 4 });
+  assert.throws(() => s.setArchivePosition(a, { lastId: '', lastAt: 1, complete: true, historyAt: 1 }), RangeError);
   s.clearArchivePosition(a);
   assert.equal(s.archivePosition(a), null);
   s.removeAccount(b);
