@@ -182,6 +182,11 @@ export interface SubscriptionRequestView {
  */
 export interface XmppUriTarget {
   jid: string;
+  /**
+   * RFC 5122 §2.3: the account the link suggests writing from (the authority, a bare JID in the
+   * same case-mapped form as `jid`), or null. Used when it is one of the person's accounts.
+   */
+  account: string | null;
   action: 'message' | 'roster' | 'subscribe' | null;
   body: string | null;
   name: string | null;

@@ -5,9 +5,9 @@
  *
  * RFC 5122 §2.2: xmppiri = "xmpp" ":" ihierxmpp [ "?" iquerycomp ] [ "#" ifragment ];
  * ihierxmpp = iauthpath / ipathxmpp; iauthpath = "//" iauthxmpp [ "/" ipathxmpp ].
- * The authority names the account the sender suggests using; the target has no field for it and
- * the window picks the account itself, so it is checked for shape and dropped. The fragment is
- * ignored (§2.2: "the fragment identifier component ... has no defined semantics").
+ * The authority names the account the sender suggests using (§2.3); it is kept as `account`, and
+ * the window writes from it when it is one of the person's accounts. The fragment is ignored
+ * (§2.2: "the fragment identifier component ... has no defined semantics").
  *
  * Pure: the shell (main) and the renderer compile it.
  */
@@ -43,13 +43,16 @@ export function parseXmppUri(text: string): XmppUriParse {
   const query = question === -1 ? null : rest.slice(question + 1);
   let path = question === -1 ? rest : rest.slice(0, question);
 
+  let account: string | null = null;
   if (path.startsWith('//')) {
     // iauthpath: "//" iauthxmpp [ "/" ipathxmpp ], iauthxmpp = inodeid "@" ihost.
     const slash = path.indexOf('/', 2);
     const authority = decode(slash === -1 ? path.slice(2) : path.slice(2, slash));
     if (authority === null) return refuse('the account part has a broken percent escape');
-    const problem = jidProblem(authority, { localpart: 'required', resource: 'forbidden' });
+    const problem =
+      jidSafetyProblem(authority) ?? jidProblem(authority, { localpart: 'required', resource: 'forbidden' });
     if (problem) return refuse(`the account part ${problem}`);
+    account = caseMapped(authority);
     path = slash === -1 ? '' : path.slice(slash + 1);
   }
   if (path === '') return refuse('names no address');
@@ -68,13 +71,9 @@ export function parseXmppUri(text: string): XmppUriParse {
   if (unsafe) return refuse(`the address ${unsafe}`);
   const invalid = jidProblem(full, { localpart: 'optional', resource: 'optional' });
   if (invalid) return refuse(`the address ${invalid}`);
-  // RFC 7622 §3.2.2 and §3.3.2: the domainpart and the localpart (UsernameCaseMapped) are both
-  // case-mapped to lower case and put in NFC, so "Romeo@Montague.NET" is the chat
-  // "romeo@montague.net"; §3.2: a trailing dot "MUST be stripped". The same key storage makes
-  // (app/storage/normalizeJid.ts), so the window finds the conversation the core lists.
-  const jid = bareText.replace(/\.$/, '').normalize('NFC').toLowerCase();
+  const jid = caseMapped(bareText);
 
-  const target: XmppUriTarget = { jid, action: null, body: null, name: null };
+  const target: XmppUriTarget = { jid, account, action: null, body: null, name: null };
   if (query === null) return { ok: true, target };
   // XEP-0147 §2: iquerycomp = iquerytype [ *ipair ]; ipair = ";" ikey "=" ivalue.
   const [typeText = '', ...pairs] = query.split(';');
@@ -99,6 +98,16 @@ export function parseXmppUri(text: string): XmppUriParse {
     if (action === 'roster' && key === 'name') target.name ??= value;
   }
   return { ok: true, target };
+}
+
+/**
+ * RFC 7622 §3.2.2 and §3.3.2: the domainpart and the localpart (UsernameCaseMapped) are both
+ * case-mapped to lower case and put in NFC, so "Romeo@Montague.NET" is the chat
+ * "romeo@montague.net"; §3.2: a trailing dot "MUST be stripped". The same key storage makes
+ * (app/storage/normalizeJid.ts), so the window finds the conversation and the account the core lists.
+ */
+function caseMapped(bare: string): string {
+  return bare.replace(/\.$/, '').normalize('NFC').toLowerCase();
 }
 
 function refuse(reason: string): XmppUriParse {

@@ -2,9 +2,10 @@
  * What the window does with an `xmpp:` link the shell handed it (`uri.opened`, RFC 5122 parsed
  * in main/xmppUriHandler.ts): open the chat with that address from the account that fits best,
  * or, for `?roster` and `?subscribe`, that account's "Add contact" dialog filled in.
- * "Best" is, in order: an enabled account on the same domain as the address (a colleague's
- * address opens from the work account), else the first online account in the person's order,
- * else the only account. With several accounts and none of them fitting, Quiver does not guess
+ * "Best" is, in order: the account the link names (RFC 5122 §2.3, `xmpp://alice@work.example/…`)
+ * when it is one of the person's; an enabled account on the same domain as the address (a
+ * colleague's address opens from the work account); the first online account in the person's
+ * order; the only account. With several accounts and none of them fitting, Quiver does not guess
  * which one to write from: it says so and leaves the choice to the person.
  */
 import type { Api } from '../../../app/contract/api.ts';
@@ -14,14 +15,28 @@ import { errorText } from './errorText.ts';
 
 export type UriAccountChoice = { kind: 'open'; accountId: string } | { kind: 'ask' } | { kind: 'no-account' };
 
+/** An account's bare JID in the case-mapped form `parseXmppUri` gives. */
+function bareOf(jid: string): string {
+  return (jid.split('/', 1)[0] ?? jid).normalize('NFC').toLowerCase();
+}
+
 function domainOf(jid: string): string {
   const bare = jid.split('/', 1)[0] ?? jid;
   return bare.slice(bare.indexOf('@') + 1).toLowerCase();
 }
 
-/** The account a link to `jid` opens from (see the file comment). */
-export function chooseUriAccount(accounts: readonly AccountView[], jid: string): UriAccountChoice {
+/**
+ * The account a link to `jid` opens from; `suggested`: the account the link names, case-mapped
+ * (see the file comment).
+ */
+export function chooseUriAccount(
+  accounts: readonly AccountView[],
+  jid: string,
+  suggested: string | null = null,
+): UriAccountChoice {
   if (accounts.length === 0) return { kind: 'no-account' };
+  const named = suggested === null ? undefined : accounts.find((a) => bareOf(a.jid) === suggested);
+  if (named) return { kind: 'open', accountId: named.id };
   const ordered = accounts.toSorted((a, b) => a.order - b.order);
   const domain = domainOf(jid);
   const enabled = ordered.filter((a) => a.enabled);
@@ -53,7 +68,7 @@ export interface UriOpener {
  * ask to add the contact, and the person confirms it; nothing is added by the link alone.
  */
 export async function openUriTarget(api: Api, app: UriOpener, target: XmppUriTarget): Promise<void> {
-  const choice = chooseUriAccount(app.accounts, target.jid);
+  const choice = chooseUriAccount(app.accounts, target.jid, target.account);
   if (choice.kind === 'no-account') {
     app.notice = `A link asked to open a chat with ${target.jid}. Add an account first, then open the link again.`;
     return;

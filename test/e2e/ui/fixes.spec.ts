@@ -199,7 +199,15 @@ describe('W3-UI fixes', () => {
       });
       core.emit({
         name: 'uri.opened',
-        payload: { target: { jid: 'bob@work.example', action, body: null, name: action === 'roster' ? 'Bob' : null } },
+        payload: {
+          target: {
+            jid: 'bob@work.example',
+            account: null,
+            action,
+            body: null,
+            name: action === 'roster' ? 'Bob' : null,
+          },
+        },
       });
       const dialog = page.getByTestId('add-contact-dialog');
       await dialog.waitFor();

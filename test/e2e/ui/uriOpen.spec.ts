@@ -20,7 +20,9 @@ describe('xmpp: links from the shell', () => {
     const { page, core } = await openUi({ accounts: [home(), work()] });
     core.emit({
       name: 'uri.opened',
-      payload: { target: { jid: 'bob@work.example', action: 'message', body: 'Hello from a link', name: null } },
+      payload: {
+        target: { jid: 'bob@work.example', account: null, action: 'message', body: 'Hello from a link', name: null },
+      },
     });
     await page.getByTestId('chat-pane').waitFor();
     assert.match(await page.getByTestId('chat-peer').innerText(), /bob@work\.example/);
@@ -37,10 +39,34 @@ describe('xmpp: links from the shell', () => {
     const { page, core } = await openUi({ accounts: [work(), home()] });
     core.emit({
       name: 'uri.opened',
-      payload: { target: { jid: 'carol@elsewhere.example', action: null, body: null, name: null } },
+      payload: { target: { jid: 'carol@elsewhere.example', account: null, action: null, body: null, name: null } },
     });
     await page.getByTestId('chat-pane').waitFor();
     assert.match(await page.getByTestId('sending-as').innerText(), /alice@example\.org/);
+  });
+
+  it('opens from the account the link names (RFC 5122 authority), offline and on another domain', async () => {
+    const { page, core } = await openUi({ accounts: [home(), work()] });
+    core.emit({
+      name: 'uri.opened',
+      payload: {
+        target: { jid: 'carol@elsewhere.example', account: 'alice@work.example', action: null, body: null, name: null },
+      },
+    });
+    await page.getByTestId('chat-pane').waitFor();
+    assert.match(await page.getByTestId('sending-as').innerText(), /alice@work\.example/);
+  });
+
+  it('a link naming an account that is not one of ours opens as if it named none', async () => {
+    const { page, core } = await openUi({ accounts: [home(), work()] });
+    core.emit({
+      name: 'uri.opened',
+      payload: {
+        target: { jid: 'bob@work.example', account: 'mallory@evil.example', action: null, body: null, name: null },
+      },
+    });
+    await page.getByTestId('chat-pane').waitFor();
+    assert.match(await page.getByTestId('sending-as').innerText(), /alice@work\.example/);
   });
 
   it('says so instead of guessing when several accounts fit equally badly', async () => {
@@ -48,7 +74,7 @@ describe('xmpp: links from the shell', () => {
     const { page, core } = await openUi({ accounts: [offline, work()] });
     core.emit({
       name: 'uri.opened',
-      payload: { target: { jid: 'carol@elsewhere.example', action: null, body: null, name: null } },
+      payload: { target: { jid: 'carol@elsewhere.example', account: null, action: null, body: null, name: null } },
     });
     const banner = page.getByTestId('error-banner');
     await banner.waitFor();

@@ -18,12 +18,16 @@ describe('parseXmppUri', () => {
     // §2.3 / §2.4
     assert.deepEqual(target('xmpp:node@example.com'), {
       jid: 'node@example.com',
+      account: null,
       action: null,
       body: null,
       name: null,
     });
     assert.equal(target('xmpp://guest@example.com/support@example.com?message').jid, 'support@example.com');
     assert.equal(target('xmpp://guest@example.com/support@example.com?message').action, 'message');
+    // §2.3: the authority is the account the link suggests writing from, case-mapped as addresses are.
+    assert.equal(target('xmpp://guest@example.com/support@example.com?message').account, 'guest@example.com');
+    assert.equal(target('xmpp://Guest@Example.COM./support@example.com').account, 'guest@example.com');
     assert.equal(target('xmpp:example-node@example.com?message').action, 'message');
     // The resource is dropped: a chat opens with the contact, not one device.
     assert.equal(target('xmpp:node@example.com/some-resource').jid, 'node@example.com');
@@ -41,12 +45,14 @@ describe('parseXmppUri', () => {
   it('reads the XEP-0147 actions Quiver uses and keeps others as a plain chat', () => {
     assert.deepEqual(target('xmpp:romeo@montague.net?message;subject=Test;body=Here%27s%20a%20test%20message'), {
       jid: 'romeo@montague.net',
+      account: null,
       action: 'message',
       body: "Here's a test message",
       name: null,
     });
     assert.deepEqual(target('xmpp:romeo@montague.net?roster;name=Romeo%20Montague;group=Friends'), {
       jid: 'romeo@montague.net',
+      account: null,
       action: 'roster',
       body: null,
       name: 'Romeo Montague',
@@ -72,6 +78,11 @@ describe('parseXmppUri', () => {
     assert.match(reason('xmpp:romeo@montague.net?message;body=a%1Bb'), /control/);
     assert.match(reason('xmpp:a%E2%80%AEb@example.com'), /character/, 'a bidi override');
     assert.match(reason('xmpp://not an account/romeo@montague.net'), /account part/);
+    assert.match(
+      reason('xmpp://a%E2%80%AEb@example.com/romeo@montague.net'),
+      /account part.*character/,
+      'a bidi override',
+    );
     assert.match(reason(`xmpp:romeo@montague.net?message;body=${'a'.repeat(MAX_XMPP_URI_LENGTH)}`), /longer than/);
     assert.match(reason(`xmpp:${'a'.repeat(10_000)}@example.com`), /longer than/);
     assert.match(reason(`xmpp:${'a'.repeat(2000)}@example.com`), /address/);
