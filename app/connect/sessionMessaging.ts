@@ -42,9 +42,29 @@ export interface IncomingMessage {
    * everything before it in the archive, whatever its stamp says: the server stamped it with its own
    * clock when it archived it, while a message that came live is placed by this machine's clock
    * when it arrived, which runs behind the server's by the delivery. Without this floor, messages
-   * fetched after a restart would sort among the live ones of the same second.
+   * fetched after a restart would sort among the live ones of the same second. Only a stamp within
+   * FLOOR_TOLERANCE_MS before it is moved up to it.
    */
   notBefore: number | null;
+}
+
+/**
+ * How far before the floor an archive stamp is still moved up to it: the delivery lag the floor
+ * corrects (milliseconds on a good link, seconds on a slow one with a backlog, tens of seconds at
+ * worst). A stamp further back is not a lag: this clock ran ahead when it placed what is at the
+ * floor (and was corrected since), and the stamp is trusted; the floor never moves a message by
+ * more than this.
+ */
+export const FLOOR_TOLERANCE_MS = 60_000;
+
+/** Where an archive catch-up starts, from the stored position. */
+export interface CatchUpStart {
+  /** The archive id of the newest message stored, or null (the first login). */
+  after: string | null;
+  /** Read from this time (ms) without a position, or should the archive no longer hold it. */
+  start: number | null;
+  /** The history time at the position: what the archive holds after it goes no earlier. */
+  floor: number | null;
 }
 
 /** Whether a message was kept: newly stored, already stored (a copy), or refused (e.g. a bad JID). */
@@ -65,18 +85,14 @@ export interface MessagingCallbacks {
   /** XEP-0085: `from` is composing, paused, ... */
   chatState?(from: string, state: ChatState): void;
   /**
-   * Where the archive catch-up starts: `after` the archive id of the newest message stored, or,
-   * without one (the first login), `start` (ms since the epoch); `notBefore`: the time in the
-   * history of the message at that position (what the archive holds after it goes after it).
-   * Absent: no catch-up.
+   * Where the archive catch-up starts (see CatchUpStart). Absent: no catch-up.
    */
-  archiveStart?(): { after: string | null; start: number | null; notBefore?: number | null };
+  archiveStart?(): CatchUpStart;
   /**
    * The archive was read up to `lastId` (every message up to it stored); `complete`: to its end;
-   * `historyAt`: the history time of the message there (or of the newest stored before it), the
-   * next catch-up's `notBefore`.
+   * `floor`: the history time reached there, the next catch-up's floor.
    */
-  archiveProgress?(lastId: string, complete: boolean, historyAt: number | null): void;
+  archiveProgress?(lastId: string, complete: boolean, floor: number | null): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -86,8 +102,11 @@ export class SessionMessaging {
   #driver: StreamDriver | null = null;
   #catchUp: ArchiveCatchUp | null = null;
   /**
-   * The history time of the newest archive result of this catch-up (or of its starting position):
-   * the next result goes no earlier, so the history keeps the archive's order.
+   * The floor: the history time of the archive position this stream has reached (the stored
+   * position's at the catch-up's start, then the latest of the results and, once caught up, of the
+   * live messages). The next archive result goes no earlier (within ARCHIVE_FLOOR_TOLERANCE_MS),
+   * so the history keeps the archive's order. Stored with the position (`archiveProgress`); none
+   * (null) when the catch-up reads again from a time.
    */
   #archiveFloor: number | null = null;
   /** The catch-up of this stream reached the end: live messages may move the archive position on. */
@@ -182,11 +201,10 @@ export class SessionMessaging {
         return true;
       case 'archive-failed':
         if (this.#catchUp) {
-          const before = this.#catchUp.state;
-          this.#catchUp.failed(event.queryId, event.condition);
+          const outcome = this.#catchUp.failed(event.queryId, event.condition);
           // The archive no longer holds the position: it is read again from a time, and what it
           // brings may come before the position. Copies already stored raise the floor again.
-          if (before === 'waiting' && this.#catchUp.state === 'ready') this.#archiveFloor = null;
+          if (outcome === 'restarted') this.#archiveFloor = null;
           if (this.#catchUp.state === 'failed')
             this.#callbacks.log(
               'warn',
@@ -228,7 +246,7 @@ export class SessionMessaging {
       return;
     }
     this.#catchUp = new ArchiveCatchUp(start);
-    this.#archiveFloor = start.notBefore ?? null;
+    this.#archiveFloor = start.floor;
     this.#nextArchivePage();
   }
 
@@ -290,8 +308,11 @@ export class SessionMessaging {
       driver.sendReceipt(event.from, event.id, event.messageType === 'normal' ? 'normal' : 'chat');
     // After this stream's catch-up, and with carbons on (else other devices' messages would be
     // skipped), a live message stamped by our server is the newest position.
-    if (this.#caughtUp && this.#carbons && incoming.via === 'live' && event.serverId !== null)
-      this.#callbacks.archiveProgress?.(event.serverId, true, at);
+    if (this.#caughtUp && this.#carbons && incoming.via === 'live' && event.serverId !== null) {
+      // A live message carrying an old stamp (held offline) does not move the floor back.
+      if (at !== null) this.#archiveFloor = Math.max(this.#archiveFloor ?? at, at);
+      this.#callbacks.archiveProgress?.(event.serverId, true, this.#archiveFloor);
+    }
   }
 }
 

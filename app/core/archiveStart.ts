@@ -4,6 +4,7 @@
  * goes: after the message at that position, so a chat keeps the archive's order (the server stamps
  * archived messages with its clock; live ones are placed by ours, which runs behind by the delivery).
  */
+import type { CatchUpStart } from '../connect/sessionMessaging.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { ArchivePosition } from '../storage/archivePositions.ts';
 
@@ -16,15 +17,6 @@ export const CLOCK_MARGIN_MS = 5 * 60 * 1000;
 /** How far back the first archive catch-up of an account reads, unless the caller says. */
 export const FIRST_CATCH_UP_MS = 7 * 24 * 3600 * 1000;
 
-export interface ArchiveStart {
-  /** The archive id of the newest message stored, or null (the first login). */
-  after: string | null;
-  /** Read from this time (ms) without a position, or should the archive no longer hold it. */
-  start: number | null;
-  /** What the archive holds after the position goes no earlier than this in the history (ms). */
-  notBefore: number | null;
-}
-
 /**
  * The catch-up start of `accountId`; `firstStart` (ms): how far back a first catch-up reads
  * (default a week before `now`).
@@ -34,17 +26,17 @@ export function archiveStart(
   accountId: string,
   now: number,
   firstStart: number = now - FIRST_CATCH_UP_MS,
-): ArchiveStart {
+): CatchUpStart {
   const position = storage.archivePosition(accountId);
   // Archives may keep whole seconds (Prosody stores os.time()): a start inside a second would
   // leave out what was archived earlier in that second. One second earlier, whole.
   const first = Math.floor(firstStart / 1000) * 1000 - 1000;
-  if (!position) return { after: null, start: first, notBefore: null };
+  if (!position) return { after: null, start: first, floor: null };
   return {
     after: position.lastId,
     // Should the archive no longer hold the stored position: from its time (or the first start).
     start: position.lastAt === null ? first : position.lastAt - CLOCK_MARGIN_MS,
-    notBefore: positionHistoryAt(storage, accountId, position),
+    floor: positionHistoryAt(storage, accountId, position),
   };
 }
 

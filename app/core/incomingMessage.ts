@@ -5,7 +5,7 @@
  * `app/storage/messages.ts`; the 'id' attribute is never one of them.
  */
 import type { EventEnvelope } from '../contract/index.ts';
-import type { IncomingMessage, StoreResult } from '../connect/sessionMessaging.ts';
+import { FLOOR_TOLERANCE_MS, type IncomingMessage, type StoreResult } from '../connect/sessionMessaging.ts';
 import type { Storage } from '../storage/storage.ts';
 
 export interface IncomingMessageDeps {
@@ -84,10 +84,12 @@ export function storeIncomingMessage(
 
 /**
  * Where a new message goes in the history: XEP-0203's time it was sent when it says so (never in
- * the future of this clock), else now; and never before `notBefore` (an archive result goes after
- * what came before it in the archive), even should this clock have been set back since.
+ * the future of this clock), else now; and no earlier than `notBefore` (an archive result goes
+ * after what came before it in the archive) when that is at most FLOOR_TOLERANCE_MS later, even
+ * should the floor be ahead of this clock (set back by less than that since).
  */
 export function historyTime(incoming: Pick<IncomingMessage, 'sentAt' | 'notBefore'>, now: number): number {
   const sent = incoming.sentAt === null ? now : Math.min(incoming.sentAt, now);
-  return incoming.notBefore === null ? sent : Math.max(sent, incoming.notBefore);
+  const floor = incoming.notBefore;
+  return floor !== null && floor > sent && floor - sent <= FLOOR_TOLERANCE_MS ? floor : sent;
 }

@@ -362,8 +362,8 @@ export class LiveAccounts {
           emit({ name: 'message.updated', payload: { message: storage.setMessageState(ours.id, 'delivered') } });
         },
         archiveStart: () => archiveStart(storage, accountId, Date.now(), this.#deps.firstCatchUpStart?.(row)),
-        archiveProgress: (lastId, complete, historyAt) =>
-          storage.setArchivePosition(accountId, { lastId, lastAt: Date.now(), complete, historyAt }),
+        archiveProgress: (lastId, complete, floor) =>
+          storage.setArchivePosition(accountId, { lastId, lastAt: Date.now(), complete, historyAt: floor }),
         chatState: (from, chatState) => {
           if (!this.#acceptableJid(from, 'chat state sender')) return;
           emit({ name: 'chat.stateChanged', payload: { accountId, peer: normalizeBareJid(from), state: chatState } });

@@ -16,9 +16,9 @@ export interface ArchivePosition {
   /** True when the walk that produced it reached the end of the archive. */
   complete: boolean;
   /**
-   * The time in the history (messages.at, ms) of the message at the position, or of the newest
-   * one before it that was stored: what the archive holds after the position goes no earlier.
-   * Null when not known (a position stored before migration 0016).
+   * The time in the history (messages.at, ms) reached at the position: the latest of the messages
+   * stored up to it (the catch-up's floor, SessionMessaging). What the archive holds after the
+   * position goes no earlier. Null when not known (a position stored before migration 0016).
    */
   historyAt: number | null;
 }

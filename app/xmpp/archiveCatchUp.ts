@@ -96,18 +96,21 @@ export class ArchiveCatchUp {
    * The query `queryId` failed with `condition` (an 'archive-failed' event). XEP-0313 §4.3: "If the
    * UID contained within an <after> or <before> element is not present in the archive, the server
    * MUST return an item-not-found error": the position we had is gone (expired from the archive),
-   * so the catch-up starts over from the fallback start time, once.
+   * so the catch-up starts over from the fallback start time, once. Returns what became of it:
+   * 'restarted' from that time (what comes may be older than the position), 'failed', or
+   * 'ignored' (not the query in flight).
    */
-  failed(queryId: string, condition: string): void {
-    if (this.#state !== 'waiting' || queryId !== this.#inFlight) return;
+  failed(queryId: string, condition: string): 'restarted' | 'failed' | 'ignored' {
+    if (this.#state !== 'waiting' || queryId !== this.#inFlight) return 'ignored';
     this.#inFlight = null;
     if (condition === 'item-not-found' && this.#fromPosition && this.#pages === 0) {
       this.#fromPosition = false;
       this.#after = null;
       this.#state = 'ready';
-      return;
+      return 'restarted';
     }
     this.#fail(condition);
+    return 'failed';
   }
 
   #fail(reason: string): void {

@@ -8,6 +8,7 @@ import {
   SessionMessaging,
   type IncomingMessage,
   type MessagingCallbacks,
+  type CatchUpStart,
   type StoreOutcome,
 } from '../../../app/connect/sessionMessaging.ts';
 import type { StreamDriver } from '../../../app/connect/streamDriver.ts';
@@ -15,9 +16,7 @@ import { messageEvent } from '../../support/messageEvent.ts';
 
 const message = messageEvent;
 
-function rig(
-  options: { archive?: { after: string | null; start: number | null } | null; outcome?: StoreOutcome } = {},
-) {
+function rig(options: { archive?: CatchUpStart | null; outcome?: StoreOutcome } = {}) {
   const calls: string[] = [];
   let queries = 0;
   const driver = {
@@ -42,7 +41,9 @@ function rig(
     },
     receipt: (from, id) => receipts.push(`${from} ${id}`),
     chatState: (from, state) => states.push(`${from} ${state}`),
-    ...(options.archive === null ? {} : { archiveStart: () => options.archive ?? { after: 'A-0', start: null } }),
+    ...(options.archive === null
+      ? {}
+      : { archiveStart: () => options.archive ?? { after: 'A-0', start: null, floor: null } }),
     archiveProgress: (id, complete) => progress.push(`${id}${complete ? ' complete' : ''}`),
     log: () => undefined,
   };
@@ -60,7 +61,7 @@ test('a fresh stream enables carbons and reads the archive after the stored posi
 });
 
 test('carbons enabled inline with Bind 2 are not enabled again; a first login reads from a start time', () => {
-  const r = rig({ archive: { after: null, start: 1000 } });
+  const r = rig({ archive: { after: null, start: 1000, floor: null } });
   r.messaging.attach(r.driver, { resumed: false, inlineEnabled: ['urn:xmpp:carbons:2'] });
   r.messaging.readArchive();
   assert.deepEqual(r.calls, ['mam after=- start=1000']);

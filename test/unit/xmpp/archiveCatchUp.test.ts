@@ -35,10 +35,11 @@ test('first login: from a start time, keeping the filter while paging; an empty 
 test('XEP-0313 §4.3 item-not-found for a position the archive dropped: start over from the start time, once', () => {
   const c = new ArchiveCatchUp({ after: 'gone', start: 1000 });
   c.sent('q1');
-  c.failed('q1', 'item-not-found');
+  assert.equal(c.failed('other', 'item-not-found'), 'ignored');
+  assert.equal(c.failed('q1', 'item-not-found'), 'restarted');
   assert.deepEqual(c.next(), { after: null, start: 1000, max: 50 });
   c.sent('q2');
-  c.failed('q2', 'item-not-found');
+  assert.equal(c.failed('q2', 'item-not-found'), 'failed');
   assert.equal(c.state, 'failed');
   assert.equal(c.failure, 'item-not-found');
 });
