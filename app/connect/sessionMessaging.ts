@@ -103,10 +103,10 @@ export class SessionMessaging {
   #catchUp: ArchiveCatchUp | null = null;
   /**
    * The floor: the history time of the archive position this stream has reached (the stored
-   * position's at the catch-up's start, then the latest of the results and, once caught up, of the
-   * live messages). The next archive result goes no earlier (within ARCHIVE_FLOOR_TOLERANCE_MS),
-   * so the history keeps the archive's order. Stored with the position (`archiveProgress`); none
-   * (null) when the catch-up reads again from a time.
+   * position's when the catch-up starts, then the latest of the results and, once caught up, of the
+   * live messages). The next archive result goes no earlier (within FLOOR_TOLERANCE_MS), so the
+   * history keeps the archive's order. Stored with the position (`archiveProgress`); none (null)
+   * when the catch-up reads again from a time.
    */
   #archiveFloor: number | null = null;
   /** The catch-up of this stream reached the end: live messages may move the archive position on. */
