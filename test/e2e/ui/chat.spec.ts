@@ -5,46 +5,16 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
 import type { MessageView } from '../../../app/contract/viewModels.ts';
 import { openUi, useUiSuite } from './harness.ts';
-import { account, contact, conversation, message } from './fixtures.ts';
+import { contact, conversation, message } from './fixtures.ts';
+import { alice, history, openChat, openBobChat } from './chatSeed.ts';
 
 useUiSuite();
 
-const alice = () => account('a1', 'alice@work.example', { status: 'online', label: 'Work', canBlock: true });
-
-/** `count` messages with bob, alternating directions, 20 minutes apart, ending now. */
-function history(count: number, spacingMs = 20 * 60_000, peer = 'bob@example.org'): MessageView[] {
-  const end = Date.now() - 60_000;
-  return Array.from({ length: count }, (_, i) =>
-    message(
-      `h${String(i).padStart(5, '0')}`,
-      'a1',
-      peer,
-      i % 3 ? 'out' : 'in',
-      `message number ${i}`,
-      end - (count - 1 - i) * spacingMs,
-    ),
-  );
-}
-
-async function openChat(page: Page, peer: string): Promise<void> {
-  await page.locator(`[data-testid="conversation-row"][data-peer="${peer}"]`).click();
-  await page.locator(`[data-testid="chat-pane"][data-peer="${peer}"]`).waitFor();
-}
-
 describe('the chat view', () => {
   it('keeps a 2,000-message chat to a few DOM rows and scrolls to the oldest message', async () => {
-    const messages = history(2000);
-    const { page, core } = await openUi({
-      accounts: [alice()],
-      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
-      messages,
-      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
-    });
-    await openChat(page, 'bob@example.org');
-    await page.locator('[data-message-id="h01999"]').waitFor();
+    const { page, core } = await openBobChat(2000);
     const list = page.getByTestId('message-list');
     assert.equal(await list.getAttribute('role'), 'log');
 

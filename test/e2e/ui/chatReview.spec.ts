@@ -5,54 +5,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
-import type { MessageView } from '../../../app/contract/viewModels.ts';
 import { openUi, useUiSuite } from './harness.ts';
-import { account, contact, conversation, message } from './fixtures.ts';
+import { contact, conversation, message } from './fixtures.ts';
+import { alice, openChat, openBobChat, scrollUpTo, renderedIds } from './chatSeed.ts';
 
 useUiSuite();
-
-const alice = () => account('a1', 'alice@work.example', { status: 'online', label: 'Work', canBlock: true });
-
-/** `count` messages with bob, alternating directions, 20 minutes apart, ending now. */
-function history(count: number, peer = 'bob@example.org'): MessageView[] {
-  const end = Date.now() - 60_000;
-  return Array.from({ length: count }, (_, i) =>
-    message(
-      `h${String(i).padStart(5, '0')}`,
-      'a1',
-      peer,
-      i % 3 ? 'out' : 'in',
-      `message number ${i}`,
-      end - (count - 1 - i) * 20 * 60_000,
-    ),
-  );
-}
-
-async function openChat(page: Page, peer: string): Promise<void> {
-  await page.locator(`[data-testid="conversation-row"][data-peer="${peer}"]`).click();
-  await page.locator(`[data-testid="chat-pane"][data-peer="${peer}"]`).waitFor();
-}
-
-/** Scrolls the list to its top until `id` is rendered (bounded). */
-async function scrollUpTo(page: Page, id: string): Promise<void> {
-  const list = page.getByTestId('message-list');
-  for (let step = 0; step < 100; step++) {
-    if ((await page.locator(`[data-message-id="${id}"]`).count()) > 0) return;
-    const first = await page.getByTestId('message').first().getAttribute('data-message-id');
-    await list.evaluate((el) => el.scrollTo(0, 0));
-    await page.waitForFunction(
-      ([before, target]) =>
-        document.querySelector('[data-testid="message"]')?.getAttribute('data-message-id') !== before ||
-        !!document.querySelector(`[data-message-id="${target}"]`),
-      [first, id] as const,
-    );
-  }
-  await page.locator(`[data-message-id="${id}"]`).waitFor();
-}
-
-const renderedIds = (page: Page) =>
-  page.getByTestId('message').evaluateAll((els) => els.map((el) => el.getAttribute('data-message-id')));
 
 describe('chat view review', () => {
   it('shows the stranger bar for a second stranger after adding the first', async () => {
@@ -111,15 +68,7 @@ describe('chat view review', () => {
   // A message older than the held page must not become the paging cursor (the messages between
   // would never load): chatState.update only replaces a held message.
   it('does not put a receipt for a message above the loaded page into the list (the messages between stayed hidden)', async () => {
-    const messages = history(120);
-    const { page, core } = await openUi({
-      accounts: [alice()],
-      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
-      messages,
-      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
-    });
-    await openChat(page, 'bob@example.org');
-    await page.locator('[data-message-id="h00119"]').waitFor();
+    const { page, core, messages } = await openBobChat(120);
     // h00010 is ours and far above the newest page: its receipt comes in (XEP-0184).
     const old = messages[10]!;
     assert.equal(old.direction, 'out');
@@ -133,15 +82,7 @@ describe('chat view review', () => {
 
   // Paging changes the last message held: only what ChatState reports as arrived is new.
   it('says nothing new and shows no "new messages" button when scrolling up drops newer pages', async () => {
-    const messages = history(2000);
-    const { page } = await openUi({
-      accounts: [alice()],
-      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
-      messages,
-      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
-    });
-    await openChat(page, 'bob@example.org');
-    await page.locator('[data-message-id="h01999"]').waitFor();
+    const { page } = await openBobChat(2000);
     await scrollUpTo(page, 'h00000');
     assert.equal(await page.getByTestId('new-messages').count(), 0, 'no message arrived');
     const live = await page.locator('.frame [aria-live="polite"]').innerText();
@@ -150,15 +91,7 @@ describe('chat view review', () => {
 
   // message.updated goes to chatState.update, which never counts (message.added goes to arrive).
   it('does not count a receipt for a message not held as a new message', async () => {
-    const messages = history(2000);
-    const { page, core } = await openUi({
-      accounts: [alice()],
-      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
-      messages,
-      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
-    });
-    await openChat(page, 'bob@example.org');
-    await page.locator('[data-message-id="h01999"]').waitFor();
+    const { page, core, messages } = await openBobChat(2000);
     await scrollUpTo(page, 'h00000');
     const button = page.getByTestId('new-messages');
     const shown = async () => ((await button.count()) > 0 ? await button.innerText() : null);
@@ -172,15 +105,7 @@ describe('chat view review', () => {
     assert.equal(await shown(), before, 'a receipt is not a new message');
   });
   it('keeps an archive message older than the loaded page out of the list until its page loads', async () => {
-    const messages = history(120);
-    const { page, core } = await openUi({
-      accounts: [alice()],
-      rosters: { a1: [contact('bob@example.org', 'Bob', 'available')] },
-      messages,
-      conversations: [conversation('a1', 'bob@example.org', messages.at(-1)!, { name: 'Bob' })],
-    });
-    await openChat(page, 'bob@example.org');
-    await page.locator('[data-message-id="h00119"]').waitFor();
+    const { page, core, messages } = await openBobChat(120);
     // A message from the archive (message.added), a minute after h00010: far above the newest page.
     core.receive(message('a9', 'a1', 'bob@example.org', 'in', 'from the archive', messages[10]!.at + 60_000));
     await page.locator('[data-testid="conversation-row"][data-peer="bob@example.org"]').waitFor();
