@@ -6,44 +6,26 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AccountView, EventEnvelope } from '../../../app/contract/index.ts';
+import type { AccountView } from '../../../app/contract/index.ts';
 import { dispatch } from '../../../app/contract/index.ts';
-import { createCore } from '../../../app/core.ts';
-import { openProfile } from '../../../app/storage/openProfile.ts';
-import { FileSecretStore } from '../../../app/storage/secretStore.ts';
+import { openOfflineCore } from '../../support/offlineCore.ts';
 
-async function setup(t: { after(fn: () => Promise<void> | void): void }) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'quiver-labels-'));
-  const pre = openProfile(dataDir);
-  const alice = pre.addAccount({ jid: 'alice@work.test', enabled: false }).id;
-  const bob = pre.addAccount({ jid: 'bob@work.test', enabled: false }).id;
-  const home = pre.addAccount({ jid: 'alice@home.test', enabled: false }).id;
-  pre.insertMessage({
-    accountId: alice,
-    peer: 'carol@work.test',
-    direction: 'in',
-    body: 'lunch?',
-    stanzaId: null,
-    at: 10,
-    state: 'received',
+function setup(t: { after(fn: () => Promise<void> | void): void }) {
+  return openOfflineCore(t, (profile) => {
+    const alice = profile.addAccount({ jid: 'alice@work.test', enabled: false }).id;
+    const bob = profile.addAccount({ jid: 'bob@work.test', enabled: false }).id;
+    const home = profile.addAccount({ jid: 'alice@home.test', enabled: false }).id;
+    profile.insertMessage({
+      accountId: alice,
+      peer: 'carol@work.test',
+      direction: 'in',
+      body: 'lunch?',
+      stanzaId: null,
+      at: 10,
+      state: 'received',
+    });
+    return { alice, bob, home };
   });
-  pre.close();
-  const core = await createCore({
-    dataDir,
-    secrets: new FileSecretStore(join(dataDir, 'secrets.json')),
-    autoConnect: false,
-    watchNetwork: false,
-  });
-  const events: EventEnvelope[] = [];
-  core.subscribe((e) => events.push(e));
-  t.after(async () => {
-    await core.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  return { core, alice, bob, home, events };
 }
 
 /** Waits (bounded) until `found` holds: conversation changes are sent at the end of a batch. */

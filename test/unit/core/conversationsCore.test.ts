@@ -4,52 +4,33 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { EventEnvelope } from '../../../app/contract/index.ts';
 import { dispatch } from '../../../app/contract/index.ts';
-import { createCore, type QuiverCore } from '../../../app/core.ts';
-import { openProfile } from '../../../app/storage/openProfile.ts';
-import { FileSecretStore } from '../../../app/storage/secretStore.ts';
+import { openOfflineCore } from '../../support/offlineCore.ts';
 
-async function setup(t: { after(fn: () => Promise<void> | void): void }) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'quiver-convcore-'));
-  const pre = openProfile(dataDir);
-  const a = pre.addAccount({ jid: 'alice@work.test', enabled: false }).id;
-  const b = pre.addAccount({ jid: 'alice@home.test', enabled: false }).id;
-  pre.insertMessage({
-    accountId: a,
-    peer: 'bob@work.test',
-    direction: 'in',
-    body: 'lunch?',
-    stanzaId: null,
-    at: 10,
-    state: 'received',
+function setup(t: { after(fn: () => Promise<void> | void): void }) {
+  return openOfflineCore(t, (profile) => {
+    const a = profile.addAccount({ jid: 'alice@work.test', enabled: false }).id;
+    const b = profile.addAccount({ jid: 'alice@home.test', enabled: false }).id;
+    profile.insertMessage({
+      accountId: a,
+      peer: 'bob@work.test',
+      direction: 'in',
+      body: 'lunch?',
+      stanzaId: null,
+      at: 10,
+      state: 'received',
+    });
+    profile.insertMessage({
+      accountId: b,
+      peer: 'mum@home.test',
+      direction: 'in',
+      body: 'call me',
+      stanzaId: null,
+      at: 20,
+      state: 'received',
+    });
+    return { a, b };
   });
-  pre.insertMessage({
-    accountId: b,
-    peer: 'mum@home.test',
-    direction: 'in',
-    body: 'call me',
-    stanzaId: null,
-    at: 20,
-    state: 'received',
-  });
-  pre.close();
-  const core: QuiverCore = await createCore({
-    dataDir,
-    secrets: new FileSecretStore(join(dataDir, 'secrets.json')),
-    autoConnect: false,
-    watchNetwork: false,
-  });
-  const events: EventEnvelope[] = [];
-  core.subscribe((e) => events.push(e));
-  t.after(async () => {
-    await core.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  return { core, a, b, events };
 }
 
 test('conversation commands list, start, mark read and keep drafts, each announcing the change', async (t) => {

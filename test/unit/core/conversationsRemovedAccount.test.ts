@@ -4,37 +4,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { dispatch } from '../../../app/contract/index.ts';
-import { createCore } from '../../../app/core.ts';
-import { openProfile } from '../../../app/storage/openProfile.ts';
-import { FileSecretStore } from '../../../app/storage/secretStore.ts';
+import { openOfflineCore } from '../../support/offlineCore.ts';
 
 test('an unread conversation of an account removed with its history can be marked read', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'quiver-removedread-'));
-  const pre = openProfile(dataDir);
-  const a = pre.addAccount({ jid: 'alice@work.test', enabled: false }).id;
-  pre.insertMessage({
-    accountId: a,
-    peer: 'bob@work.test',
-    direction: 'in',
-    body: 'unread when the account went',
-    stanzaId: null,
-    at: 10,
-    state: 'received',
-  });
-  pre.close();
-  const core = await createCore({
-    dataDir,
-    secrets: new FileSecretStore(join(dataDir, 'secrets.json')),
-    autoConnect: false,
-    watchNetwork: false,
-  });
-  t.after(async () => {
-    await core.close();
-    rmSync(dataDir, { recursive: true, force: true });
+  const { core, a } = await openOfflineCore(t, (profile) => {
+    const a = profile.addAccount({ jid: 'alice@work.test', enabled: false }).id;
+    profile.insertMessage({
+      accountId: a,
+      peer: 'bob@work.test',
+      direction: 'in',
+      body: 'unread when the account went',
+      stanzaId: null,
+      at: 10,
+      state: 'received',
+    });
+    return { a };
   });
   const h = core.handlers;
   await h['account.remove']({ accountId: a, keepHistory: true });
