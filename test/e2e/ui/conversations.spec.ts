@@ -6,15 +6,13 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
-import { openUi, useUiSuite } from './harness.ts';
+import { conversationRow, openUi, useUiSuite } from './harness.ts';
 import { account, contact, conversation, message } from './fixtures.ts';
+import { fakeNotifications, shownNotifications } from './fakeNotifications.ts';
 
 useUiSuite();
 
 const HOUR = 3_600_000;
-const convRow = (page: Page, accountId: string, peer: string) =>
-  page.locator(`[data-testid="conversation-row"][data-account-id="${accountId}"][data-peer="${peer}"]`);
 
 /** Two accounts with one conversation each; bob's (on work) is the most recent. */
 function twoAccounts() {
@@ -38,33 +36,6 @@ function twoAccounts() {
   };
 }
 
-/** Records notifications instead of showing them; permission as given. */
-function fakeNotifications(page: Page, permission: 'granted' | 'default') {
-  return page.addInitScript((permission) => {
-    const shown: { title: string; body: string; tag: string }[] = [];
-    const instances: { onclick: (() => void) | null }[] = [];
-    (window as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
-    (window as unknown as { notificationInstances: typeof instances }).notificationInstances = instances;
-    class FakeNotification {
-      static permission = permission;
-      static requestPermission = () => Promise.resolve(FakeNotification.permission);
-      onclick: (() => void) | null = null;
-      constructor(title: string, options: { body: string; tag: string }) {
-        shown.push({ title, body: options.body, tag: options.tag });
-        instances.push(this);
-      }
-      close() {}
-    }
-    Object.defineProperty(window, 'Notification', { value: FakeNotification, configurable: true });
-  }, permission);
-}
-
-const shownNotifications = (page: Page) =>
-  page.evaluate(
-    () =>
-      (window as unknown as { shownNotifications: { title: string; body: string; tag: string }[] }).shownNotifications,
-  );
-
 describe('the conversation list across accounts', () => {
   it('shows the conversations of both accounts with their cues, most recent first', async () => {
     const { page } = await openUi(twoAccounts());
@@ -75,18 +46,21 @@ describe('the conversation list across accounts', () => {
       'bob@work.example',
       'carol@home.example',
     ]);
-    const bob = convRow(page, 'a2', 'bob@work.example');
+    const bob = conversationRow(page, 'a2', 'bob@work.example');
     assert.equal(await bob.getByTestId('account-cue').innerText(), 'work');
     assert.equal(await bob.getByTestId('account-cue').getAttribute('title'), 'alice@work.example');
     assert.match(await bob.innerText(), /You: The report is ready/);
-    assert.equal(await convRow(page, 'a1', 'carol@home.example').getByTestId('account-cue').innerText(), 'home');
+    assert.equal(
+      await conversationRow(page, 'a1', 'carol@home.example').getByTestId('account-cue').innerText(),
+      'home',
+    );
   });
 
   it('a message from a stranger appears at once, tagged, and moves to the top', async () => {
     const { page, core } = await openUi(twoAccounts());
-    await convRow(page, 'a2', 'bob@work.example').waitFor();
+    await conversationRow(page, 'a2', 'bob@work.example').waitFor();
     core.receive(message('m9', 'a1', 'mallory@elsewhere.example', 'in', 'hi, who is this?', Date.now()));
-    const row = convRow(page, 'a1', 'mallory@elsewhere.example');
+    const row = conversationRow(page, 'a1', 'mallory@elsewhere.example');
     await row.getByTestId('stranger-tag').waitFor();
     assert.equal(await row.getAttribute('data-unread'), '1');
     assert.equal(
@@ -98,7 +72,7 @@ describe('the conversation list across accounts', () => {
 
   it('shows unread counts and their total in the title, and clears them when the chat opens', async () => {
     const { page, core } = await openUi(twoAccounts());
-    const carol = convRow(page, 'a1', 'carol@home.example');
+    const carol = conversationRow(page, 'a1', 'carol@home.example');
     assert.equal(await carol.getByTestId('unread-count').textContent(), '2 unread');
     await page.waitForFunction(() => document.title === '(2) Quiver');
     await carol.click();
@@ -119,13 +93,13 @@ describe('the conversation list across accounts', () => {
 
   it('a chat started with an address nobody wrote from stays in the list', async () => {
     const { page, core } = await openUi(twoAccounts());
-    await convRow(page, 'a2', 'bob@work.example').waitFor();
+    await conversationRow(page, 'a2', 'bob@work.example').waitFor();
     // Through the state API the New chat dialog uses.
     core.emit({
       name: 'conversation.changed',
       payload: { conversation: conversation('a2', 'dave@work.example', null, { lastActivity: Date.now() }) },
     });
-    await convRow(page, 'a2', 'dave@work.example').click();
+    await conversationRow(page, 'a2', 'dave@work.example').click();
     await page.getByTestId('chat-pane').waitFor();
     assert.ok(core.calls.some((c) => c.name === 'conversation.markRead'));
   });
@@ -134,11 +108,11 @@ describe('the conversation list across accounts', () => {
     const seed = twoAccounts();
     seed.conversations[1]!.draft = 'half a thought';
     const { page, core } = await openUi(seed);
-    const bob = convRow(page, 'a2', 'bob@work.example');
+    const bob = conversationRow(page, 'a2', 'bob@work.example');
     assert.equal(await bob.getByTestId('conversation-draft').innerText(), 'Draft: half a thought');
     // A draft saved later (by the composer) is announced and stored by the core.
     core.handlers['conversation.setDraft']({ accountId: 'a1', peer: 'carol@home.example', draft: 'call me' });
-    const carol = convRow(page, 'a1', 'carol@home.example');
+    const carol = conversationRow(page, 'a1', 'carol@home.example');
     await carol.getByTestId('conversation-draft').waitFor();
     await page.reload();
     assert.equal(await carol.getByTestId('conversation-draft').innerText(), 'Draft: call me');
@@ -198,7 +172,7 @@ describe('notifications', () => {
     const { page, core } = await openUi(seed);
     await fakeNotifications(page, 'granted');
     await page.reload();
-    const carol = convRow(page, 'a1', 'carol@home.example');
+    const carol = conversationRow(page, 'a1', 'carol@home.example');
     await carol.click();
     await page.getByTestId('chat-pane').waitFor();
 
@@ -207,7 +181,7 @@ describe('notifications', () => {
     await page.getByText('seen here').first().waitFor();
     // Another conversation: one notification, naming the contact and the account.
     core.receive(message('m21', 'a2', 'bob@work.example', 'in', 'x'.repeat(300), Date.now()));
-    await convRow(page, 'a2', 'bob@work.example').getByTestId('unread-count').waitFor();
+    await conversationRow(page, 'a2', 'bob@work.example').getByTestId('unread-count').waitFor();
     let shown = await shownNotifications(page);
     assert.equal(shown.length, 1);
     assert.equal(shown[0]!.title, 'Bob — work');
@@ -244,9 +218,9 @@ describe('notifications', () => {
       };
     });
     await page.reload();
-    await convRow(page, 'a2', 'bob@work.example').waitFor();
+    await conversationRow(page, 'a2', 'bob@work.example').waitFor();
     assert.equal(await page.evaluate(() => (window as unknown as { asked: number }).asked), 0);
-    await convRow(page, 'a2', 'bob@work.example').click();
+    await conversationRow(page, 'a2', 'bob@work.example').click();
     await page.getByTestId('chat-pane').waitFor();
     await page.getByTestId('search-input').click();
     assert.equal(await page.evaluate(() => (window as unknown as { asked: number }).asked), 1);
@@ -277,7 +251,7 @@ describe('layout', () => {
       seed.conversations.push(conversation('a2', `peer${i}@work.example`, m, { unread: 1, stranger: true }));
     }
     const { page } = await openUi(seed);
-    await convRow(page, 'a1', 'carol@home.example').click();
+    await conversationRow(page, 'a1', 'carol@home.example').click();
     await page.getByText('message number 299').first().waitFor();
     const sizes = await page.evaluate(() => ({
       scroll: document.scrollingElement!.scrollHeight,

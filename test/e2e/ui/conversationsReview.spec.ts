@@ -5,15 +5,13 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
-import { openUi, useUiSuite } from './harness.ts';
+import { conversationRow, openUi, useUiSuite } from './harness.ts';
 import { account, contact, conversation, message } from './fixtures.ts';
+import { fakeNotifications, shownNotifications } from './fakeNotifications.ts';
 
 useUiSuite();
 
 const HOUR = 3_600_000;
-const convRow = (page: Page, accountId: string, peer: string) =>
-  page.locator(`[data-testid="conversation-row"][data-account-id="${accountId}"][data-peer="${peer}"]`);
 
 function seed() {
   const now = Date.now();
@@ -38,31 +36,13 @@ function seed() {
   };
 }
 
-/** Records notifications instead of showing them (permission granted). */
-function fakeNotifications(page: Page) {
-  return page.addInitScript(() => {
-    const shown: { title: string; body: string }[] = [];
-    (window as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
-    class FakeNotification {
-      static permission = 'granted';
-      static requestPermission = () => Promise.resolve('granted');
-      onclick: (() => void) | null = null;
-      constructor(title: string, options: { body: string }) {
-        shown.push({ title, body: options.body });
-      }
-      close() {}
-    }
-    Object.defineProperty(window, 'Notification', { value: FakeNotification, configurable: true });
-  });
-}
-
 describe('conversation list review', () => {
   it('marks the open chat read when messages that came while the link was down show after it comes back', async () => {
     const ui = await openUi(seed());
     const { page, core, host } = ui;
     ui.allowed.push(/WebSocket connection to '.*' failed/);
     await host.waitForConnections(1);
-    await convRow(page, 'a1', 'carol@home.example').click();
+    await conversationRow(page, 'a1', 'carol@home.example').click();
     await page.getByTestId('chat-pane').waitFor();
     await page.waitForFunction(() => document.title === 'Quiver');
 
@@ -76,7 +56,7 @@ describe('conversation list review', () => {
     await page.getByText('while you were away').first().waitFor();
     // …so it is read: no badge on its row, no count in the title, and the core was told.
     await page.waitForFunction(() => document.title === 'Quiver');
-    assert.equal(await convRow(page, 'a1', 'carol@home.example').getAttribute('data-unread'), '0');
+    assert.equal(await conversationRow(page, 'a1', 'carol@home.example').getAttribute('data-unread'), '0');
     assert.equal(core.data.conversations.find((c) => c.peer === 'carol@home.example')?.unread, 0);
   });
 
@@ -85,7 +65,7 @@ describe('conversation list review', () => {
     const { page, core, host } = ui;
     ui.allowed.push(/WebSocket connection to '.*' failed/);
     await host.waitForConnections(1);
-    await convRow(page, 'a2', 'bob@work.example').click();
+    await conversationRow(page, 'a2', 'bob@work.example').click();
     const presence = page.getByTestId('peer-presence');
     await presence.filter({ hasText: 'away' }).waitFor();
 
@@ -102,20 +82,18 @@ describe('conversation list review', () => {
 
   it('shows no notification, and so none of the text, for a message from a blocked contact', async () => {
     const { page, core } = await openUi(seed());
-    await fakeNotifications(page);
+    await fakeNotifications(page, 'granted');
     await page.reload();
-    await convRow(page, 'a1', 'mallory@elsewhere.example').getByTestId('blocked-tag').waitFor();
+    await conversationRow(page, 'a1', 'mallory@elsewhere.example').getByTestId('blocked-tag').waitFor();
 
     core.receive(message('m20', 'a1', 'mallory@elsewhere.example', 'in', 'secret offer inside', Date.now()));
-    await convRow(page, 'a1', 'mallory@elsewhere.example').and(page.locator('[data-unread="1"]')).waitFor();
+    await conversationRow(page, 'a1', 'mallory@elsewhere.example').and(page.locator('[data-unread="1"]')).waitFor();
     // A contact's message afterwards is notified: by then the blocked one would have been too.
     core.receive(message('m21', 'a2', 'bob@work.example', 'in', 'lunch?', Date.now()));
     await page.waitForFunction(
       () => (window as unknown as { shownNotifications: unknown[] }).shownNotifications.length > 0,
     );
-    const shown = await page.evaluate(
-      () => (window as unknown as { shownNotifications: { title: string; body: string }[] }).shownNotifications,
-    );
+    const shown = (await shownNotifications(page)).map(({ title, body }) => ({ title, body }));
     assert.deepEqual(shown, [{ title: 'Bob — work', body: 'lunch?' }]);
   });
 });

@@ -8,7 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { openUi, row, useUiSuite } from './harness.ts';
+import { conversationRow, openUi, row, useUiSuite } from './harness.ts';
 import { account, contact, conversation, keyChangedDecision, message, unprovenDecision } from './fixtures.ts';
 import { acceptedOnceRecord } from './securityFixtures.ts';
 import { openSecurity } from './openSecurity.ts';
@@ -16,8 +16,6 @@ import { openSecurity } from './openSecurity.ts';
 useUiSuite();
 
 const HOUR = 3_600_000;
-const convRow = (page: Page, accountId: string, peer: string) =>
-  page.locator(`[data-testid="conversation-row"][data-account-id="${accountId}"][data-peer="${peer}"]`);
 
 function seed() {
   const now = Date.now();
@@ -43,19 +41,19 @@ describe('W3-UI fixes', () => {
   it('keeps a draft typed just before the page is reloaded', async () => {
     const ui = await openUi(seed());
     const { page } = ui;
-    await convRow(page, 'a1', 'carol@home.example').click();
+    await conversationRow(page, 'a1', 'carol@home.example').click();
     await page.getByTestId('chat-composer').fill('typed right before closing');
     // No pause: the draft waits for its 500 ms timer when the page goes.
     await page.reload();
     await page.getByTestId('account-list').waitFor();
     assert.equal(draftOf(ui, 'carol@home.example'), 'typed right before closing');
-    await convRow(page, 'a1', 'carol@home.example').getByTestId('conversation-draft').waitFor();
+    await conversationRow(page, 'a1', 'carol@home.example').getByTestId('conversation-draft').waitFor();
   });
 
   it('saves the draft at once when the window is hidden', async () => {
     const ui = await openUi(seed());
     const { page, core } = ui;
-    await convRow(page, 'a1', 'carol@home.example').click();
+    await conversationRow(page, 'a1', 'carol@home.example').click();
     await page.getByTestId('chat-composer').fill('before switching away');
     const before = core.calls.length;
     await page.evaluate(() => {
@@ -72,14 +70,14 @@ describe('W3-UI fixes', () => {
   it('brings back what was typed when the chat is reopened before the list caught up', async () => {
     const ui = await openUi(seed());
     const { page, core } = ui;
-    await convRow(page, 'a1', 'carol@home.example').click();
+    await conversationRow(page, 'a1', 'carol@home.example').click();
     await page.getByTestId('chat-composer').fill('for Carol');
     // The save on leaving never answers, so the list still holds Carol's old (empty) draft.
     core.holdNext('conversation.setDraft');
-    await convRow(page, 'a1', 'dave@home.example').click();
+    await conversationRow(page, 'a1', 'dave@home.example').click();
     await page.locator('[data-testid="chat-pane"][data-peer="dave@home.example"]').waitFor();
     await core.waitForHeld();
-    await convRow(page, 'a1', 'carol@home.example').click();
+    await conversationRow(page, 'a1', 'carol@home.example').click();
     await page.locator('[data-testid="chat-pane"][data-peer="carol@home.example"]').waitFor();
     await page.waitForFunction(
       () =>
@@ -92,7 +90,7 @@ describe('W3-UI fixes', () => {
     const { page, host } = ui;
     ui.allowed.push(/WebSocket connection to '.*' failed/);
     await host.waitForConnections(1);
-    await convRow(page, 'a1', 'carol@home.example').click();
+    await conversationRow(page, 'a1', 'carol@home.example').click();
     await page.getByTestId('peer-presence').filter({ hasText: 'available' }).waitFor();
     await host.dropConnections();
     await page.getByTestId('connection-banner').waitFor();

@@ -311,3 +311,9 @@ export function pin(
 ): PinView {
   return { accountId, domain, spkiSha256, certificate, createdAt };
 }
+
+/** alice at work (blue, first) and at home (orange, second), both online. */
+export const workAndHome = () => [
+  account('a1', 'alice@work.example', { status: 'online', label: 'Work', color: '#2f6fdf', order: 0 }),
+  account('a2', 'alice@home.example', { status: 'online', label: 'Home', color: '#c2410c', order: 1 }),
+];

@@ -141,6 +141,10 @@ export async function openUi(seed: Partial<FakeData> = {}, colorScheme: 'light' 
 
 export const row = (page: Page, jid: string) => page.locator(`[data-testid="account-row"][data-jid="${jid}"]`);
 
+/** The conversation list's row of `peer` on account `accountId`. */
+export const conversationRow = (page: Page, accountId: string, peer: string) =>
+  page.locator(`[data-testid="conversation-row"][data-account-id="${accountId}"][data-peer="${peer}"]`);
+
 export async function shoot(page: Page, name: string): Promise<void> {
   await mkdir(shots, { recursive: true });
   await page.screenshot({ path: `${shots}/${name}.png` });

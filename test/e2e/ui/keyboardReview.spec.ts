@@ -8,16 +8,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { openUi, row, useUiSuite } from './harness.ts';
-import { account, message } from './fixtures.ts';
+import { message, workAndHome } from './fixtures.ts';
 
 useUiSuite();
 
 const T = Date.UTC(2026, 11, 6, 9, 0);
 const seed = {
-  accounts: [
-    account('a1', 'alice@work.example', { status: 'online', label: 'Work', color: '#2f6fdf', order: 0 }),
-    account('a2', 'alice@home.example', { status: 'online', label: 'Home', color: '#c2410c', order: 1 }),
-  ],
+  accounts: workAndHome(),
   messages: [
     message('m1', 'a1', 'bob@work.example', 'in', 'Morning', T),
     message('m2', 'a2', 'carol@home.example', 'in', 'Dinner at 8?', T + 60_000),
