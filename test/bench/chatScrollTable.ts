@@ -19,7 +19,8 @@
  *
  * Targets (issue 13): first paint < 100 ms; no frame over 16 ms (the main thread's work per frame).
  */
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.ts';
 import { startBrowserHost } from '../../app/host/browserHost.ts';
 import type { MessageView } from '../../app/contract/viewModels.ts';
 import { buildRenderer } from '../e2e/ui/buildRenderer.ts';
@@ -220,17 +221,7 @@ export async function chatScrollTable(): Promise<void> {
     messages,
     conversations: [conversation('a1', PEER, messages.at(-1)!, { name: 'Bob' })],
   };
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-      '--enable-precise-memory-info',
-    ],
-  });
+  const browser = await launchChromium(['--enable-precise-memory-info']);
   const paints: number[] = [];
   let scroll: ScrollResult | null = null;
   let still = { deltas: [] as number[], work: [] as number[] };

@@ -16,7 +16,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.ts';
 import { createCore, type QuiverCore } from '../../app/core.ts';
 import { FileSecretStore } from '../../app/storage/secretStore.ts';
 import { startBrowserHost, type BrowserHost } from '../../app/host/browserHost.ts';
@@ -61,18 +62,7 @@ before(async () => {
   core = await openCore('quiver-desktop-');
   strangerCore = await openCore('quiver-stranger-');
   host = await startBrowserHost({ core, staticDir: rendererOut });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1200, height: 760 }, colorScheme: 'light' });
   page.setDefaultTimeout(20_000);
   page.on('console', (msg) => {

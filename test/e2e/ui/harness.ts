@@ -9,7 +9,8 @@
 import { after, afterEach, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../support/chromium.ts';
 import { startBrowserHost, type BrowserHost } from '../../../app/host/browserHost.ts';
 import { buildRenderer, repoRoot, rendererOut } from './buildRenderer.ts';
 import { createFakeCore, type FakeCore, type FakeData } from './fakeCore.ts';
@@ -47,18 +48,7 @@ let current: { ui: Ui; stop: () => Promise<void> } | null = null;
 export function useUiSuite(): void {
   before(async () => {
     if (!process.env.QUIVER_UI_BUILT) await buildRenderer();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterEach(async () => {
