@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createCore, type QuiverCore } from '../../app/core.ts';
 import { FileSecretStore } from '../../app/storage/secretStore.ts';
 import { labFromEnv } from '../support/lab.ts';
+import { addOnlineLabAccount } from '../support/labAccounts.ts';
 import { nextEvent } from '../support/events.ts';
 
 const lab = labFromEnv();
@@ -26,17 +27,7 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function addOnline(jid: string): Promise<string> {
-  const online = nextEvent(core, 'account.changed', (p) => p.account.jid === jid && p.account.status === 'online');
-  const account = await core.handlers['account.add']({
-    jid,
-    password: lab.users[jid]!,
-    resolver: lab.resolver,
-    extraCaPem: lab.caPem,
-  });
-  await online;
-  return account.id;
-}
+const addOnline = (jid: string): Promise<string> => addOnlineLabAccount(core, lab, jid);
 
 for (const [from, to, server] of [
   ['alice@alpha.test', 'bob@alpha.test', 'Prosody 0.12 with mod_smacks'],
